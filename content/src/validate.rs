@@ -12,6 +12,7 @@ use crate::rubric::Rubric;
 use crate::scenario::{EndingKind, Scenario};
 use crate::text::{AssetPath, Text};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::ops::RangeInclusive;
 use std::path::Path;
 
 /// Checks everything that the types alone cannot: references between ids (within a file and
@@ -163,10 +164,10 @@ impl<'a> Validator<'a> {
         id: &str,
         what: &str,
         value: f32,
-        lo: f32,
-        hi: f32,
+        allowed: RangeInclusive<f32>,
     ) {
-        if !(value.is_finite() && (lo..=hi).contains(&value)) {
+        if !(value.is_finite() && allowed.contains(&value)) {
+            let (lo, hi) = allowed.into_inner();
             let msg = format!("{id}: {what} is {value}, expected {lo} to {hi}");
             self.err(Code::OutOfRange, file, at, id, msg);
         }
@@ -305,8 +306,7 @@ impl<'a> Validator<'a> {
             rid,
             "minimum minutes observed",
             s.minimum_evidence.minutes_observed,
-            0.0,
-            600.0,
+            0.0..=600.0,
         );
         for g in &s.game_events {
             let cid = g.competency.as_str();
@@ -514,10 +514,10 @@ impl<'a> Validator<'a> {
             };
             let (r, g, bl, a) = m.base_color;
             for c in [r, g, bl, a] {
-                self.range(f, at, mid, "base colour component", c, 0.0, 1.0);
+                self.range(f, at, mid, "base colour component", c, 0.0..=1.0);
             }
-            self.range(f, at, mid, "roughness", m.roughness, 0.0, 1.0);
-            self.range(f, at, mid, "metallic", m.metallic, 0.0, 1.0);
+            self.range(f, at, mid, "roughness", m.roughness, 0.0..=1.0);
+            self.range(f, at, mid, "metallic", m.metallic, 0.0..=1.0);
         }
         for (n, p) in s.primitives.iter().enumerate() {
             let mid = p.material.as_str();
@@ -655,8 +655,7 @@ impl<'a> Validator<'a> {
                         a.id.as_str(),
                         "yaw (degrees)",
                         a.yaw_deg,
-                        -180.0,
-                        180.0,
+                        -180.0..=180.0,
                     );
                     self.range(
                         f,
@@ -664,8 +663,7 @@ impl<'a> Validator<'a> {
                         a.id.as_str(),
                         "pitch (degrees)",
                         a.pitch_deg,
-                        -90.0,
-                        90.0,
+                        -90.0..=90.0,
                     );
                 }
                 self.unique(f, "id", "anchor", anchors.iter().map(|a| a.id.as_str()))
@@ -743,9 +741,9 @@ impl<'a> Validator<'a> {
         for s in &im.stimuli {
             let sid = s.id.as_str();
             let at = At::str("id", sid);
-            self.range(f, at, sid, "intensity", s.intensity, 0.0, 1.0);
-            self.range(f, at, sid, "start (s)", s.at_s, 0.0, 3600.0);
-            self.range(f, at, sid, "duration (s)", s.duration_s, 0.0, 3600.0);
+            self.range(f, at, sid, "intensity", s.intensity, 0.0..=1.0);
+            self.range(f, at, sid, "start (s)", s.at_s, 0.0..=3600.0);
+            self.range(f, at, sid, "duration (s)", s.duration_s, 0.0..=3600.0);
             if let Some(snd) = &s.sound {
                 self.media(f, "sound", snd);
             }
@@ -789,8 +787,7 @@ impl<'a> Validator<'a> {
             iid,
             "max_minutes",
             im.comfort.max_minutes,
-            1.0,
-            60.0,
+            1.0..=60.0,
         );
     }
 
@@ -1180,8 +1177,7 @@ impl<'a> Validator<'a> {
                     cid,
                     what,
                     v,
-                    0.0,
-                    3600.0,
+                    0.0..=3600.0,
                 );
             }
             match &c.kind {
@@ -1227,8 +1223,7 @@ impl<'a> Validator<'a> {
                     cid,
                     "wait (s)",
                     *duration_s,
-                    0.0,
-                    3600.0,
+                    0.0..=3600.0,
                 ),
                 CueKind::Group { cues: members } => {
                     for m in members {

@@ -1,1 +1,203 @@
-fn main() {}
+//! `cargo xtask`: the project's set-up and task runner. It installs the Debian packages a job
+//! needs when they are missing (idempotent; through sudo where not root), then runs the job,
+//! printing how long each step took.
+//!
+//! ```text
+//! cargo xtask demo [--gui]   the main job, headless (a windowed console with --gui)
+//! cargo xtask test           fmt check, clippy -D warnings, every test (debug builds)
+//! cargo xtask bench          benchmarks, release builds (never in CI)
+//! cargo xtask deps           only install the system packages
+//! ```
+
+use anyhow::{Context, Result, bail};
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::Instant;
+
+/// Debian packages, each with the reason it is needed.
+const BUILD_PACKAGES: &[(&str, &str)] = &[
+    ("pkg-config", "finds the C libraries below"),
+    ("libasound2-dev", "Bevy audio (ALSA, through rodio/cpal)"),
+    ("libudev-dev", "Bevy gamepad input (gilrs)"),
+    ("libwayland-dev", "Bevy windows on Wayland"),
+    ("libxkbcommon-dev", "Bevy keyboard layouts"),
+];
+
+/// Packages that windowed runs need on a machine without a GPU or a display.
+const GUI_PACKAGES: &[(&str, &str)] = &[
+    (
+        "mesa-vulkan-drivers",
+        "software Vulkan (lavapipe) where there is no GPU",
+    ),
+    (
+        "xvfb",
+        "a virtual display for screenshots and headless windows",
+    ),
+];
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("demo") => demo(args.iter().any(|a| a == "--gui")),
+        Some("test") => test(),
+        Some("bench") => bench(),
+        Some("deps") => ensure_packages(BUILD_PACKAGES.iter().chain(GUI_PACKAGES)),
+        _ => {
+            eprintln!("usage: cargo xtask <demo [--gui] | test | bench | deps>");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The repository root: the folder above `tools/xtask`.
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+}
+
+/// Runs `f` as a named step and prints how long it took.
+fn step(name: &str, f: impl FnOnce() -> Result<()>) -> Result<()> {
+    eprintln!("==> {name}");
+    let started = Instant::now();
+    let result = f();
+    let secs = started.elapsed().as_secs_f64();
+    match &result {
+        Ok(()) => eprintln!("<== {name}: ok in {secs:.1} s"),
+        Err(_) => eprintln!("<== {name}: FAILED after {secs:.1} s"),
+    }
+    result.with_context(|| format!("step `{name}`"))
+}
+
+fn run(program: &str, args: &[&str]) -> Result<()> {
+    let status = Command::new(program)
+        .args(args)
+        .current_dir(root())
+        .status()
+        .with_context(|| format!("starting {program}"))?;
+    if !status.success() {
+        bail!("`{program} {}` exited with {status}", args.join(" "));
+    }
+    Ok(())
+}
+
+fn cargo(args: &[&str]) -> Result<()> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    run(&cargo, args)
+}
+
+fn installed(package: &str) -> bool {
+    Command::new("dpkg-query")
+        .args(["-W", "-f=${Status}", package])
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("install ok installed"))
+}
+
+/// Installs whichever of `packages` are missing, with one apt-get call.
+fn ensure_packages<'a>(packages: impl IntoIterator<Item = &'a (&'a str, &'a str)>) -> Result<()> {
+    step("system packages", || {
+        if Command::new("dpkg-query")
+            .arg("--version")
+            .output()
+            .is_err()
+        {
+            eprintln!(
+                "    not a Debian system: install by hand what DEPENDENCIES in README.md lists"
+            );
+            return Ok(());
+        }
+        let missing: Vec<&str> = packages
+            .into_iter()
+            .filter(|(p, _)| !installed(p))
+            .map(|(p, why)| {
+                eprintln!("    missing {p} ({why})");
+                *p
+            })
+            .collect();
+        if missing.is_empty() {
+            eprintln!("    all present");
+            return Ok(());
+        }
+        let root_user = Command::new("id")
+            .arg("-u")
+            .output()
+            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+        let (program, mut prefix): (&str, Vec<&str>) = if root_user {
+            ("env", vec![])
+        } else {
+            ("sudo", vec!["env"])
+        };
+        prefix.push("DEBIAN_FRONTEND=noninteractive");
+        let mut update = prefix.clone();
+        update.extend(["apt-get", "update", "-qq"]);
+        run(program, &update)?;
+        let mut install = prefix;
+        install.extend(["apt-get", "install", "-y", "-qq", "--no-install-recommends"]);
+        install.extend(&missing);
+        run(program, &install)
+    })
+}
+
+fn demo(gui: bool) -> Result<()> {
+    if gui {
+        ensure_packages(BUILD_PACKAGES.iter().chain(GUI_PACKAGES))?;
+    }
+    step("content check and summary (boussole-lint)", || {
+        cargo(&[
+            "run",
+            "--quiet",
+            "--package",
+            "boussole-lint",
+            "--",
+            "content",
+            "--summary",
+        ])
+    })?;
+    if gui {
+        ensure_packages(BUILD_PACKAGES)?;
+        step("facilitator console window (close it to finish)", || {
+            cargo(&["run", "--quiet", "--package", "boussole-console"])
+        })?;
+    }
+    Ok(())
+}
+
+fn test() -> Result<()> {
+    ensure_packages(BUILD_PACKAGES)?;
+    step("cargo fmt --check", || {
+        cargo(&["fmt", "--all", "--", "--check"])
+    })?;
+    step("cargo clippy -D warnings", || {
+        cargo(&[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--locked",
+            "--",
+            "-D",
+            "warnings",
+        ])
+    })?;
+    step("cargo test", || cargo(&["test", "--workspace", "--locked"]))
+}
+
+fn bench() -> Result<()> {
+    ensure_packages(BUILD_PACKAGES)?;
+    step("benchmarks (release)", || {
+        cargo(&[
+            "run",
+            "--release",
+            "--locked",
+            "--package",
+            "boussole-bench",
+        ])
+    })
+}

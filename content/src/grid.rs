@@ -147,6 +147,25 @@ physical_keys!(
     F7 => "F7", F8 => "F8", F9 => "F9", F10 => "F10", F11 => "F11", F12 => "F12",
 );
 
+impl PhysicalKey {
+    /// The label of the key on a French AZERTY board (letters and the few keys that move;
+    /// digits are shown as digits, as the console reads them without Shift).
+    pub fn azerty_label(self) -> &'static str {
+        match self {
+            Self::KeyQ => "A",
+            Self::KeyW => "Z",
+            Self::KeyA => "Q",
+            Self::KeyZ => "W",
+            Self::Semicolon => "M",
+            Self::KeyM => ",",
+            Self::Comma => ";",
+            Self::Period => ":",
+            Self::Slash => "!",
+            other => other.qwerty_label(),
+        }
+    }
+}
+
 impl fmt::Display for PhysicalKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{self:?}")

@@ -6,7 +6,7 @@
 //! syntax errors, then [`validate`], which returns every semantic problem at once.
 //!
 //! ```no_run
-//! let report = boussole_content::check(
+//! let (_set, report) = boussole_content::check(
 //!     std::path::Path::new("content"),
 //!     std::path::Path::new("assets"),
 //! );
@@ -17,6 +17,7 @@
 
 pub mod cue;
 pub mod grid;
+mod guide;
 pub mod ids;
 pub mod immersion;
 mod load;
@@ -30,8 +31,9 @@ mod summary;
 pub mod text;
 mod validate;
 
+pub use guide::guide_md;
 pub use load::{ContentSet, DocumentKind, Loaded};
-pub use locate::Pos;
+pub use locate::{Pos, UnvoicedText, document_id, unvoiced_texts};
 pub use problem::{Code, MissingAudio, Problem, Report, Severity, code_name};
 pub use solution::{Answer, normalise};
 pub use summary::summary_fr;
@@ -39,19 +41,32 @@ pub use validate::validate;
 
 use std::path::Path;
 
-/// Loads `root` and validates it against the media under `assets`.
+/// Loads `root` and validates it against the media under `assets`: every problem at once.
 ///
-/// Where a file does not parse, the report holds every parse problem and no semantic ones
-/// (they would mostly be echoes of the missing document).
-pub fn check(root: &Path, assets: &Path) -> Report {
+/// A file that does not parse gives its syntax problem and is left out of the set; the other
+/// files are still validated. Where a rubric, grid or scene failed to parse, references to
+/// missing ids are not reported: they would mostly be echoes of the broken file.
+pub fn check(root: &Path, assets: &Path) -> (ContentSet, Report) {
     let (set, parse_problems) = ContentSet::load_dir(root);
-    if parse_problems.is_empty() {
-        validate(&set, assets)
-    } else {
-        Report {
-            files: set.len() + parse_problems.len(),
-            problems: parse_problems,
-            missing_audio: Vec::new(),
-        }
+    let mut report = validate(&set, assets);
+    let referenced_kind_failed = set.failed.iter().any(|kind| {
+        matches!(
+            kind,
+            DocumentKind::Rubric | DocumentKind::Grid | DocumentKind::Scene
+        )
+    });
+    if referenced_kind_failed {
+        report.problems.retain(|p| {
+            !matches!(
+                p.code,
+                Code::UnknownReference | Code::UnknownCompetency | Code::RubricMismatch
+            )
+        });
     }
+    report.files += parse_problems.len();
+    report.problems.extend(parse_problems);
+    report
+        .problems
+        .sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
+    (set, report)
 }

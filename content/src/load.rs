@@ -70,6 +70,8 @@ pub struct ContentSet {
     pub grids: Vec<Loaded<ObservationGrid>>,
     /// Rubrics.
     pub rubrics: Vec<Loaded<Rubric>>,
+    /// The kind of each file that could not be read or parsed (left out of the set).
+    pub failed: Vec<DocumentKind>,
     pub(crate) sources: Vec<(PathBuf, SourceIndex)>,
 }
 
@@ -90,10 +92,17 @@ impl ContentSet {
                     Ok(Ok(text)) => {
                         if let Err(p) = set.add_source(kind, file, &text) {
                             problems.push(p);
+                            set.failed.push(kind);
                         }
                     }
-                    Ok(Err(_)) => problems.push(io_problem(&file, "file is not UTF-8 text")),
-                    Err(e) => problems.push(io_problem(&file, &format!("cannot read file: {e}"))),
+                    Ok(Err(_)) => {
+                        problems.push(io_problem(&file, "file is not UTF-8 text"));
+                        set.failed.push(kind);
+                    }
+                    Err(e) => {
+                        problems.push(io_problem(&file, &format!("cannot read file: {e}")));
+                        set.failed.push(kind);
+                    }
                 }
             }
         }

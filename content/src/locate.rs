@@ -18,12 +18,64 @@ struct StrLit {
     value: String,
     key: Option<usize>,
     pos: Pos,
+    /// Byte offset just after the closing quote.
+    end: usize,
+    /// The innermost `(`, `[` or `{` group the string stands in.
+    group: usize,
 }
 
 #[derive(Debug)]
 struct Key {
     name: String,
     pos: Pos,
+    group: usize,
+}
+
+/// A participant-facing text (`(fr: "...")`) written without an `audio` field.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnvoicedText {
+    /// Where its `fr` string starts.
+    pub pos: Pos,
+    /// Byte offset just after the `fr` string's closing quote: where `, audio: Some("...")`
+    /// can be inserted.
+    pub insert_at: usize,
+    /// The French text.
+    pub fr: String,
+}
+
+/// Every `(fr: "...")` text of a RON source that has no `audio` field, in source order.
+/// Purely lexical: it needs no parse, so it works on any document kind.
+pub fn unvoiced_texts(src: &str) -> Vec<UnvoicedText> {
+    let index = SourceIndex::new(src);
+    index
+        .strings
+        .iter()
+        .filter(|s| {
+            s.key
+                .is_some_and(|k| index.keys[k].name == "fr" && index.keys[k].group == s.group)
+        })
+        .filter(|s| {
+            !index
+                .keys
+                .iter()
+                .any(|k| k.group == s.group && k.name == "audio")
+        })
+        .map(|s| UnvoicedText {
+            pos: s.pos,
+            insert_at: s.end,
+            fr: s.value.clone(),
+        })
+        .collect()
+}
+
+/// The document's own id: the first `id` string at the top level of the source.
+pub fn document_id(src: &str) -> Option<String> {
+    let index = SourceIndex::new(src);
+    index
+        .strings
+        .iter()
+        .find(|s| s.group == 1 && s.key.is_some_and(|k| index.keys[k].name == "id"))
+        .map(|s| s.value.clone())
 }
 
 /// The string literals and keys of one RON source, in order.
@@ -72,10 +124,14 @@ impl SourceIndex {
         let mut lx = Lexer {
             chars: src.chars().collect(),
             i: 0,
+            byte: 0,
             pos: Pos { line: 1, column: 1 },
         };
         let mut index = Self::default();
         let mut current_key: Option<usize> = None;
+        // Group 0 is the file itself; each bracket opens a new group.
+        let mut groups: Vec<usize> = vec![0];
+        let mut next_group = 1;
         while let Some(c) = lx.skip_trivia() {
             let start = lx.pos;
             if c == '"' {
@@ -85,6 +141,8 @@ impl SourceIndex {
                     value,
                     key: current_key,
                     pos: start,
+                    end: lx.byte,
+                    group: groups.last().copied().unwrap_or(0),
                 });
             } else if c == 'r' && matches!(lx.peek_at(1), Some('"') | Some('#')) && lx.raw_start() {
                 let hashes = lx.count_raw_hashes();
@@ -93,6 +151,8 @@ impl SourceIndex {
                     value,
                     key: current_key,
                     pos: start,
+                    end: lx.byte,
+                    group: groups.last().copied().unwrap_or(0),
                 });
             } else if c.is_alphabetic() || c == '_' {
                 let mut name = String::new();
@@ -101,11 +161,25 @@ impl SourceIndex {
                     lx.bump();
                 }
                 if lx.skip_trivia() == Some(':') && lx.peek_at(1) != Some(':') {
-                    index.keys.push(Key { name, pos: start });
+                    let group = groups.last().copied().unwrap_or(0);
+                    index.keys.push(Key {
+                        name,
+                        pos: start,
+                        group,
+                    });
                     current_key = Some(index.keys.len() - 1);
                 }
             } else {
-                lx.bump();
+                match lx.bump() {
+                    Some('(' | '[' | '{') => {
+                        groups.push(next_group);
+                        next_group += 1;
+                    }
+                    Some(')' | ']' | '}') if groups.len() > 1 => {
+                        groups.pop();
+                    }
+                    _ => {}
+                }
             }
         }
         index
@@ -145,6 +219,8 @@ impl SourceIndex {
 struct Lexer {
     chars: Vec<char>,
     i: usize,
+    /// Byte offset of `chars[i]` in the source.
+    byte: usize,
     pos: Pos,
 }
 
@@ -156,6 +232,7 @@ impl Lexer {
     fn bump(&mut self) -> Option<char> {
         let c = self.peek_at(0)?;
         self.i += 1;
+        self.byte += c.len_utf8();
         if c == '\n' {
             self.pos.line += 1;
             self.pos.column = 1;
@@ -345,6 +422,31 @@ mod tests {
                 column: 65
             }
         );
+    }
+
+    #[test]
+    fn finds_texts_without_audio_and_where_to_insert_it() {
+        let src = r#"(
+    id: "doc",
+    title: (fr: "Été", audio: Some("a.ogg")),
+    items: [(id: "x", text: (fr: "Sans voix", pictogram: Some("p.svg"))), (fr: "Deux")],
+    nested: (audio: Some("b.ogg"), inner: (fr: "Trois")),
+)"#;
+        let found = unvoiced_texts(src);
+        let texts: Vec<&str> = found.iter().map(|t| t.fr.as_str()).collect();
+        assert_eq!(texts, ["Sans voix", "Deux", "Trois"]);
+        assert_eq!(
+            &src[found[0].insert_at - 11..found[0].insert_at],
+            "\"Sans voix\""
+        );
+        assert_eq!(
+            found[2].pos,
+            Pos {
+                line: 5,
+                column: 48
+            }
+        );
+        assert_eq!(document_id(src).as_deref(), Some("doc"));
     }
 
     #[test]

@@ -49,7 +49,7 @@ fn main() -> Result<()> {
         .content
         .parent()
         .map_or_else(|| PathBuf::from("assets"), |p| p.join("assets"));
-    let report = boussole_content::check(&args.content, &assets);
+    let (_, report) = boussole_content::check(&args.content, &assets);
     if report.errors() > 0 {
         for p in &report.problems {
             eprintln!("{p}");

@@ -20,7 +20,7 @@ fn main() {
     let mut files = 0;
     for _ in 0..runs {
         let started = Instant::now();
-        let report = boussole_content::check(&content, &assets);
+        let (_, report) = boussole_content::check(&content, &assets);
         ms.push(started.elapsed().as_secs_f64() * 1000.0);
         files = report.files;
     }

@@ -1,29 +1,92 @@
-//! `boussole-lint`: checks a content folder and prints every problem with file, line and column.
+//! `boussole-lint`: checks a content folder and prints every problem with file, line and column;
+//! also writes a scenario's facilitator guide and generates missing voices.
 //!
 //! ```text
-//! boussole-lint content/                 # human-readable, exit 1 on any error
-//! boussole-lint content/ --json          # one JSON object for machines
-//! boussole-lint content/ --summary       # and a French summary of the content
+//! boussole-lint content/                          # human-readable, exit 1 on any error
+//! boussole-lint content/ --json                   # one JSON object for machines
+//! boussole-lint content/ --summary                # and a French summary of the content
+//! boussole-lint guide scape_attitudes -o g.md     # the facilitator's guide, from the RON alone
+//! boussole-lint voices content/                   # give every text a voice (espeak-ng, oggenc)
 //! ```
 
-use anyhow::Result;
-use boussole_content::{ContentSet, Report, summary_fr, validate};
-use clap::Parser;
-use std::path::PathBuf;
+mod voices;
+
+use anyhow::{Context, Result, bail};
+use boussole_content::{check, guide_md, summary_fr};
+use clap::{Args, Parser, Subcommand};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
 /// Checks Boussole content: RON syntax and types, references, unlock graphs, keys, scenes,
 /// competencies, media and cue targets.
 #[derive(Parser, Debug)]
-#[command(version)]
-struct Args {
+#[command(version, args_conflicts_with_subcommands = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    check: CheckArgs,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Check a content folder (the default).
+    Check(CheckArgs),
+    /// Write the facilitator's guide of a scenario, in French Markdown.
+    Guide {
+        /// The scenario id (`scape_attitudes`).
+        scenario: String,
+        #[command(flatten)]
+        folders: Folders,
+        /// Write to this file instead of standard output.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+    /// Give a voice to every participant text: add `audio:` to texts that have none, and
+    /// synthesise every missing voice file with espeak-ng (French) and oggenc.
+    Voices {
+        #[command(flatten)]
+        folders: Folders,
+        /// Only say what would be done.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+#[derive(Args, Debug)]
+struct Folders {
     /// The content folder (holding scenarios/, immersions/, scenes/, grids/, rubrics/).
     #[arg(default_value = "content")]
     content: PathBuf,
     /// The media folder; defaults to `assets/` beside the content folder.
     #[arg(long)]
     assets: Option<PathBuf>,
+}
+
+impl Folders {
+    fn assets(&self) -> PathBuf {
+        self.assets.clone().unwrap_or_else(|| {
+            self.content
+                .canonicalize()
+                .ok()
+                .and_then(|c| c.parent().map(|p| p.join("assets")))
+                .unwrap_or_else(|| PathBuf::from("assets"))
+        })
+    }
+
+    fn content(&self) -> Result<&Path> {
+        if !self.content.is_dir() {
+            bail!("{} is not a folder", self.content.display());
+        }
+        Ok(&self.content)
+    }
+}
+
+#[derive(Args, Debug)]
+struct CheckArgs {
+    #[command(flatten)]
+    folders: Folders,
     /// Print one JSON object instead of text.
     #[arg(long)]
     json: bool,
@@ -36,7 +99,20 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    match run() {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        None => run_check(&cli.check),
+        Some(Command::Check(args)) => run_check(&args),
+        Some(Command::Guide {
+            scenario,
+            folders,
+            output,
+        }) => run_guide(&scenario, &folders, output.as_deref()),
+        Some(Command::Voices { folders, dry_run }) => folders
+            .content()
+            .and_then(|c| voices::run(c, &folders.assets(), dry_run)),
+    };
+    match result {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(1),
         Err(e) => {
@@ -47,29 +123,10 @@ fn main() -> ExitCode {
 }
 
 /// Returns whether the content has no error.
-fn run() -> Result<bool> {
-    let args = Args::parse();
-    if !args.content.is_dir() {
-        anyhow::bail!("{} is not a folder", args.content.display());
-    }
-    let assets = args.assets.clone().unwrap_or_else(|| {
-        args.content
-            .canonicalize()
-            .ok()
-            .and_then(|c| c.parent().map(|p| p.join("assets")))
-            .unwrap_or_else(|| PathBuf::from("assets"))
-    });
+fn run_check(args: &CheckArgs) -> Result<bool> {
+    let content = args.folders.content()?;
     let started = Instant::now();
-    let (set, parse_problems) = ContentSet::load_dir(&args.content);
-    let report = if parse_problems.is_empty() {
-        validate(&set, &assets)
-    } else {
-        Report {
-            files: set.len() + parse_problems.len(),
-            problems: parse_problems,
-            missing_audio: Vec::new(),
-        }
-    };
+    let (set, report) = check(content, &args.folders.assets());
     let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
     if args.json {
         let out = serde_json::json!({
@@ -81,52 +138,63 @@ fn run() -> Result<bool> {
             "missing_audio": report.missing_audio,
         });
         println!("{}", serde_json::to_string_pretty(&out)?);
+        return Ok(report.errors() == 0);
+    }
+    for p in &report.problems {
+        println!("{p}");
+    }
+    if args.missing_audio {
+        for m in &report.missing_audio {
+            println!(
+                "{}:{}:{}: no audio: {:?}",
+                m.file.display(),
+                m.line,
+                m.column,
+                m.fr
+            );
+        }
+    }
+    if report.files == 0 {
+        println!("warning: no content file under {}", content.display());
+    }
+    let hint = if report.missing_audio.is_empty() || args.missing_audio {
+        ""
     } else {
-        for p in &report.problems {
-            println!("{p}");
-        }
-        if args.missing_audio {
-            for m in &report.missing_audio {
-                println!(
-                    "{}:{}:{}: no audio: {:?}",
-                    m.file.display(),
-                    m.line,
-                    m.column,
-                    m.fr
-                );
-            }
-        }
-        if report.files == 0 {
-            println!("warning: no content file under {}", args.content.display());
-        }
-        println!(
-            "{} files checked in {elapsed_ms:.1} ms: {} errors, {} warnings, {} texts without audio{}",
-            report.files,
-            report.errors(),
-            report.warnings(),
-            report.missing_audio.len(),
-            if report.missing_audio.is_empty() || args.missing_audio {
-                ""
-            } else {
-                " (--missing-audio lists them)"
-            },
-        );
-        if args.summary && parse_problems_free(&report) {
-            println!("\n{}", summary_fr(&set, &report));
-        }
+        " (--missing-audio lists them)"
+    };
+    println!(
+        "{} files checked in {elapsed_ms:.1} ms: {} errors, {} warnings, {} texts without audio{hint}",
+        report.files,
+        report.errors(),
+        report.warnings(),
+        report.missing_audio.len(),
+    );
+    if args.summary {
+        println!("\n{}", summary_fr(&set, &report));
     }
     Ok(report.errors() == 0)
 }
 
-fn parse_problems_free(report: &Report) -> bool {
-    !report.problems.iter().any(|p| {
-        matches!(
-            p.code,
-            boussole_content::Code::Syntax
-                | boussole_content::Code::Io
-                | boussole_content::Code::UnknownField
-                | boussole_content::Code::MissingField
-                | boussole_content::Code::UnknownVariant
-        )
-    })
+fn run_guide(scenario: &str, folders: &Folders, output: Option<&Path>) -> Result<bool> {
+    let (set, report) = check(folders.content()?, &folders.assets());
+    if report.errors() > 0 {
+        for p in &report.problems {
+            eprintln!("{p}");
+        }
+        bail!(
+            "the content has {} errors: fix them before writing a guide",
+            report.errors()
+        );
+    }
+    let Some(guide) = guide_md(&set, scenario) else {
+        let known: Vec<&str> = set.scenarios.iter().map(|s| s.value.id.as_str()).collect();
+        bail!("no scenario {scenario:?} (known: {})", known.join(", "));
+    };
+    match output {
+        Some(path) => {
+            std::fs::write(path, guide).with_context(|| format!("writing {}", path.display()))?
+        }
+        None => print!("{guide}"),
+    }
+    Ok(true)
 }

@@ -6,6 +6,7 @@
 //! cargo xtask demo [--gui]   the main job, headless (a windowed console with --gui)
 //! cargo xtask test           fmt check, clippy -D warnings, every test (debug builds)
 //! cargo xtask bench          benchmarks, release builds (never in CI)
+//! cargo xtask voices         give every participant text a voice (espeak-ng, oggenc)
 //! cargo xtask deps           only install the system packages
 //! ```
 
@@ -35,15 +36,22 @@ const GUI_PACKAGES: &[(&str, &str)] = &[
     ),
 ];
 
+/// Packages that generate the synthetic voices (`cargo xtask voices`).
+const VOICE_PACKAGES: &[(&str, &str)] = &[
+    ("espeak-ng", "French synthetic voice for every participant text"),
+    ("vorbis-tools", "oggenc: voices stored as small Ogg Vorbis files"),
+];
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("demo") => demo(args.iter().any(|a| a == "--gui")),
         Some("test") => test(),
         Some("bench") => bench(),
-        Some("deps") => ensure_packages(BUILD_PACKAGES.iter().chain(GUI_PACKAGES)),
+        Some("voices") => voices(),
+        Some("deps") => ensure_packages(BUILD_PACKAGES.iter().chain(GUI_PACKAGES).chain(VOICE_PACKAGES)),
         _ => {
-            eprintln!("usage: cargo xtask <demo [--gui] | test | bench | deps>");
+            eprintln!("usage: cargo xtask <demo [--gui] | test | bench | voices | deps>");
             return ExitCode::from(2);
         }
     };
@@ -187,6 +195,13 @@ fn test() -> Result<()> {
         ])
     })?;
     step("cargo test", || cargo(&["test", "--workspace", "--locked"]))
+}
+
+fn voices() -> Result<()> {
+    ensure_packages(VOICE_PACKAGES)?;
+    step("voices (boussole-lint voices)", || {
+        cargo(&["run", "--quiet", "--package", "boussole-lint", "--", "voices", "content"])
+    })
 }
 
 fn bench() -> Result<()> {

@@ -166,6 +166,8 @@ pub enum Trigger {
     PhaseStart(PhaseId),
     /// When the puzzle is solved.
     PuzzleSolved(PuzzleId),
+    /// When every puzzle of the phase is solved (phases whose puzzles run in parallel).
+    PhaseComplete(PhaseId),
     /// When this many seconds remain on the timer (countdown warnings).
     TimeRemaining(u32),
 }

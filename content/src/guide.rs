@@ -380,6 +380,7 @@ fn cue_list(o: &mut String, s: &Scenario) {
         let trigger = match &c.trigger {
             Trigger::Go => "GO".to_owned(),
             Trigger::PhaseStart(p) => format!("début de `{p}`"),
+            Trigger::PhaseComplete(p) => format!("toutes les énigmes de `{p}` résolues"),
             Trigger::PuzzleSolved(p) => format!("`{p}` résolue"),
             Trigger::TimeRemaining(secs) => {
                 format!("{} min {:02} s restantes", secs / 60, secs % 60)

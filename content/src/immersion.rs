@@ -19,7 +19,7 @@ pub struct Immersion {
     /// Sector, in French ("Logistique portuaire").
     pub sector: String,
     /// ROME codes of the trades shown (`"N1101"`: a letter and four digits), from France
-    /// Travail's ROME classification.
+    /// Travail's ROME classification; at least one, except for the tutorial.
     pub rome_codes: Vec<String>,
     /// What the participant sees.
     pub source: ImmersionSource,

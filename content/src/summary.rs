@@ -141,11 +141,15 @@ pub fn summary_fr(set: &ContentSet, report: &Report) -> String {
         let stimuli: Vec<&str> = im.stimuli.iter().map(|s| s.kind.label_fr()).collect();
         let _ = writeln!(
             out,
-            "\nImmersion « {} »{} — {} ({}), {}",
+            "\nImmersion « {} »{} — {}{}, {}",
             im.title.fr,
             if im.tutorial { " (tutoriel)" } else { "" },
             im.sector,
-            im.rome_codes.join(", "),
+            if im.rome_codes.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", im.rome_codes.join(", "))
+            },
             source
         );
         let _ = writeln!(

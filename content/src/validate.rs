@@ -614,13 +614,16 @@ impl<'a> Validator<'a> {
         let (f, im) = (doc.file.as_path(), &doc.value);
         let iid = im.id.as_str();
         self.texts(f, im.texts());
-        if self.nonempty(
-            f,
-            At::Field("rome_codes"),
-            iid,
-            "ROME codes",
-            im.rome_codes.len(),
-        ) {
+        // The tutorial shows no trade, so it alone may have no ROME code.
+        if im.tutorial
+            || self.nonempty(
+                f,
+                At::Field("rome_codes"),
+                iid,
+                "ROME codes",
+                im.rome_codes.len(),
+            )
+        {
             for code in &im.rome_codes {
                 let b = code.as_bytes();
                 let ok = b.len() == 5
@@ -1244,7 +1247,9 @@ impl<'a> Validator<'a> {
                 _ => {}
             }
             match &c.trigger {
-                Trigger::PhaseStart(p) if !phase_index.contains_key(p.as_str()) => {
+                Trigger::PhaseStart(p) | Trigger::PhaseComplete(p)
+                    if !phase_index.contains_key(p.as_str()) =>
+                {
                     self.err(
                         Code::UnknownReference,
                         f,

@@ -38,8 +38,14 @@ const GUI_PACKAGES: &[(&str, &str)] = &[
 
 /// Packages that generate the synthetic voices (`cargo xtask voices`).
 const VOICE_PACKAGES: &[(&str, &str)] = &[
-    ("espeak-ng", "French synthetic voice for every participant text"),
-    ("vorbis-tools", "oggenc: voices stored as small Ogg Vorbis files"),
+    (
+        "espeak-ng",
+        "French synthetic voice for every participant text",
+    ),
+    (
+        "vorbis-tools",
+        "oggenc: voices stored as small Ogg Vorbis files",
+    ),
 ];
 
 fn main() -> ExitCode {
@@ -49,7 +55,12 @@ fn main() -> ExitCode {
         Some("test") => test(),
         Some("bench") => bench(),
         Some("voices") => voices(),
-        Some("deps") => ensure_packages(BUILD_PACKAGES.iter().chain(GUI_PACKAGES).chain(VOICE_PACKAGES)),
+        Some("deps") => ensure_packages(
+            BUILD_PACKAGES
+                .iter()
+                .chain(GUI_PACKAGES)
+                .chain(VOICE_PACKAGES),
+        ),
         _ => {
             eprintln!("usage: cargo xtask <demo [--gui] | test | bench | voices | deps>");
             return ExitCode::from(2);
@@ -200,7 +211,15 @@ fn test() -> Result<()> {
 fn voices() -> Result<()> {
     ensure_packages(VOICE_PACKAGES)?;
     step("voices (boussole-lint voices)", || {
-        cargo(&["run", "--quiet", "--package", "boussole-lint", "--", "voices", "content"])
+        cargo(&[
+            "run",
+            "--quiet",
+            "--package",
+            "boussole-lint",
+            "--",
+            "voices",
+            "content",
+        ])
     })
 }
 

@@ -320,8 +320,20 @@ fn puzzle_section(
         }
     }
     if !p.requires.is_empty() {
-        let r: Vec<String> = p.requires.iter().map(|r| format!("`{r}`")).collect();
-        let _ = writeln!(o, "Débloquée quand {} est résolue.\n", r.join(" et "));
+        let r: Vec<String> = p
+            .requires
+            .iter()
+            .map(|r| match s.puzzles.iter().find(|q| q.id == *r) {
+                Some(q) => format!("« {} »", q.title.fr),
+                None => format!("`{r}`"),
+            })
+            .collect();
+        let sentence = match r.split_last() {
+            Some((only, [])) => format!("{only} est résolue"),
+            Some((last, rest)) => format!("{} et {last} sont résolues", rest.join(", ")),
+            None => String::new(),
+        };
+        let _ = writeln!(o, "Débloquée quand {sentence}.\n");
     }
     let _ = writeln!(o, "**Solution :** {}\n", solution_fr(p));
     let _ = writeln!(o, "**Indices**, du plus léger à la réponse :\n");

@@ -1,4 +1,6 @@
 //! The director: the sans-IO session engine (`handle(input, at) -> effects`), the cue runner,
 //! the observation log in an encrypted SQLite store, the QUIC server, the evaluation (a pure
-//! function of the log) and the CLI. No Bevy. Filled in by the engine, evaluation and
-//! reliability issues; it reads content through `boussole_content`.
+//! function of the log) and the CLI. No Bevy. It reads content through `boussole_content`.
+
+pub mod engine;
+pub mod store;

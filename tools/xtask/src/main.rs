@@ -22,6 +22,7 @@ const BUILD_PACKAGES: &[(&str, &str)] = &[
     ("libudev-dev", "Bevy gamepad input (gilrs)"),
     ("libwayland-dev", "Bevy windows on Wayland"),
     ("libxkbcommon-dev", "Bevy keyboard layouts"),
+    ("libssl-dev", "SQLCipher, which encrypts the session log"),
 ];
 
 /// Packages that windowed runs need on a machine without a GPU or a display.

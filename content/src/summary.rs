@@ -7,6 +7,7 @@ use crate::load::ContentSet;
 use crate::problem::Report;
 use crate::puzzle::PuzzleKind;
 use crate::rubric::Rubric;
+use crate::solution::normalise;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
@@ -90,11 +91,14 @@ pub fn summary_fr(set: &ContentSet, report: &Report) -> String {
                 comps.join(", ")
             );
         }
-        let mut kinds: BTreeMap<&str, usize> = BTreeMap::new();
+        let mut kinds: BTreeMap<String, (&str, usize)> = BTreeMap::new();
         for c in &s.cues {
-            *kinds.entry(c.kind.label_fr()).or_default() += 1;
+            kinds
+                .entry(normalise(c.kind.label_fr()))
+                .or_insert((c.kind.label_fr(), 0))
+                .1 += 1;
         }
-        let kinds: Vec<String> = kinds.iter().map(|(k, n)| format!("{k} ×{n}")).collect();
+        let kinds: Vec<String> = kinds.values().map(|(k, n)| format!("{k} ×{n}")).collect();
         let _ = writeln!(
             out,
             "  Conduite : {} ({})",
@@ -106,7 +110,8 @@ pub fn summary_fr(set: &ContentSet, report: &Report) -> String {
             .iter()
             .flat_map(|p| p.competencies.iter().map(|c| c.as_str()))
             .collect();
-        let names: Vec<String> = covered.iter().map(|c| label(rubric, c)).collect();
+        let mut names: Vec<String> = covered.iter().map(|c| label(rubric, c)).collect();
+        names.sort_by_key(|n| normalise(n));
         let total = rubric.map_or(covered.len(), |r| r.competencies.len());
         let _ = writeln!(
             out,
@@ -135,7 +140,7 @@ pub fn summary_fr(set: &ContentSet, report: &Report) -> String {
     for doc in &set.immersions {
         let im = &doc.value;
         let source = match &im.source {
-            ImmersionSource::Scene { scene } => format!("scène 3D {scene}"),
+            ImmersionSource::Scene { .. } => "scène 3D".to_owned(),
             ImmersionSource::Video360 { .. } => "vidéo 360°".to_owned(),
         };
         let stimuli: Vec<&str> = im.stimuli.iter().map(|s| s.kind.label_fr()).collect();

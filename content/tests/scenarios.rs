@@ -1,9 +1,5 @@
 //! Every shipped escape game can be played from the start to its success ending within its
 //! duration, and its committed facilitator's guide is exactly what the content generates.
-#![expect(
-    clippy::expect_used,
-    reason = "test helpers fail loudly, naming what they could not do"
-)]
 
 use boussole_content::scenario::Scenario;
 use boussole_content::{ContentSet, guide_md};

@@ -133,7 +133,7 @@ fn run_check(args: &CheckArgs) -> Result<bool> {
             "files": report.files,
             "errors": report.errors(),
             "warnings": report.warnings(),
-            "elapsed_ms": elapsed_ms,
+            "elapsed_ms": (elapsed_ms * 10.0).round() / 10.0,
             "problems": report.problems,
             "missing_audio": report.missing_audio,
         });

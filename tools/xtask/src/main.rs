@@ -62,7 +62,10 @@ fn main() -> ExitCode {
                 .chain(GUI_PACKAGES)
                 .chain(VOICE_PACKAGES),
         ),
-        _ => {
+        other => {
+            if let Some(task) = other {
+                eprintln!("unknown task {task:?}");
+            }
             eprintln!("usage: cargo xtask <demo [--gui] | test | bench | voices | deps>");
             return ExitCode::from(2);
         }
@@ -169,6 +172,8 @@ fn ensure_packages<'a>(packages: impl IntoIterator<Item = &'a (&'a str, &'a str)
 fn demo(gui: bool) -> Result<()> {
     if gui {
         ensure_packages(BUILD_PACKAGES.iter().chain(GUI_PACKAGES))?;
+    } else {
+        ensure_packages(BUILD_PACKAGES)?;
     }
     step("content check and summary (boussole-lint)", || {
         cargo(&[
@@ -182,7 +187,6 @@ fn demo(gui: bool) -> Result<()> {
         ])
     })?;
     if gui {
-        ensure_packages(BUILD_PACKAGES)?;
         step("facilitator console window (close it to finish)", || {
             cargo(&["run", "--quiet", "--package", "boussole-console"])
         })?;

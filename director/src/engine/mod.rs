@@ -1,1 +1,644 @@
-//! The session engine (being written).
+//! The session engine, sans-IO: `handle(input, at) -> Vec<Effect>`. Time comes with every input
+//! (session milliseconds, logged with it) and is never read from a clock here, so the state of
+//! a session is a fold of its log: replaying the same inputs at the same times rebuilds it, with
+//! every deadline (pre-wait, post-wait, timer) re-derived from the logged times.
+//!
+//! Before an input at time `t` is handled, every deadline up to `t` fires in time order
+//! ([`Engine::advance`]); the shell calls `advance` on its own at [`Engine::next_deadline`].
+
+mod cues;
+mod observe;
+mod play;
+
+pub use observe::{Observation, ObservationAction, ObservationId};
+
+use boussole_content::Answer;
+use boussole_content::cue::{DeviceRole, Target};
+use boussole_content::grid::ObservationGrid;
+use boussole_content::ids::{
+    BehaviourId, CueId, EndingId, HotspotId, ImmersionId, ModifierId, PhaseId, PuzzleId,
+    QuestionId, StationId, TaskId,
+};
+use boussole_content::scenario::Scenario;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+/// Milliseconds of session time since the session was created, on the director's clock.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+pub struct Millis(pub u64);
+
+impl Millis {
+    /// `self + s` seconds (negative and non-finite seconds count as zero).
+    pub fn plus_secs(self, s: f32) -> Self {
+        let ms = if s.is_finite() && s > 0.0 {
+            (f64::from(s) * 1000.0).round() as u64
+        } else {
+            0
+        };
+        Self(self.0.saturating_add(ms))
+    }
+}
+
+impl fmt::Display for Millis {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = self.0 / 1000;
+        write!(f, "{:02}:{:02}.{:03}", s / 60, s % 60, self.0 % 1000)
+    }
+}
+
+macro_rules! string_id {
+    ($(#[$doc:meta] $name:ident),+ $(,)?) => {$(
+        #[$doc]
+        #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        pub struct $name(pub String);
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl From<&str> for $name {
+            fn from(s: &str) -> Self {
+                Self(s.to_owned())
+            }
+        }
+    )+};
+}
+
+string_id!(
+    /// A device (headset, screen, terminal, console), as it names itself when paired.
+    DeviceId,
+    /// A participant, pseudonymous in the log (`"P3"`); real names live in the store's own table.
+    ParticipantId,
+    /// Who codes observations: a console, so two raters code independently.
+    RaterId,
+);
+
+/// Everything the engine accepts. Each is appended to the log, with its time, before it is
+/// handled.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Input {
+    /// From the facilitator's console or a script.
+    Command(Command),
+    /// From a device, numbered by the device so that a resent event is handled once.
+    Device {
+        /// Who sent it.
+        device: DeviceId,
+        /// The device's own sequence number, from 1.
+        seq: u64,
+        /// What happened.
+        event: DeviceEvent,
+    },
+}
+
+/// What the facilitator can do.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Command {
+    /// Enrol a participant (pseudonym and colour only; the name goes to the store).
+    AddParticipant {
+        /// Pseudonymous id.
+        id: ParticipantId,
+        /// Shown in the console ("Pseudo 3").
+        pseudonym: String,
+        /// Console colour, `#rrggbb`.
+        colour: String,
+    },
+    /// Place a participant at a station (answers from it are attributed to them by default).
+    AssignStation {
+        /// The participant.
+        participant: ParticipantId,
+        /// The station, or none.
+        station: Option<StationId>,
+    },
+    /// Declare a device and the station it serves.
+    RegisterDevice {
+        /// The device.
+        device: DeviceId,
+        /// Its role.
+        role: DeviceRole,
+        /// Its station in the scenario, if any.
+        station: Option<StationId>,
+    },
+    /// Start the game: the first phase opens. The timer starts with its cue.
+    StartGame,
+    /// Fire the cue in standby.
+    Go,
+    /// Move the standby to a cue without firing anything.
+    Standby(CueId),
+    /// Panic: cancel every pending wait and stop media on every device.
+    StopAll,
+    /// Pause the timer.
+    PauseTimer,
+    /// Resume the timer.
+    ResumeTimer,
+    /// Add (or, negative, remove) seconds.
+    AdjustTimer(i32),
+    /// Give the next hint of a puzzle (or a given rung).
+    SendHint {
+        /// The puzzle.
+        puzzle: PuzzleId,
+        /// The rung, from 1; `None` for the next one.
+        level: Option<u8>,
+        /// Where to show it; `None` for the room screens and the puzzle's stations.
+        station: Option<StationId>,
+        /// Who receives it, if one person does.
+        participant: Option<ParticipantId>,
+    },
+    /// Mark a puzzle solved by hand (a prop failed...); the reason is logged.
+    ForceSolve {
+        /// The puzzle.
+        puzzle: PuzzleId,
+        /// Why.
+        reason: String,
+    },
+    /// Code a behaviour.
+    Observe {
+        /// Who codes.
+        rater: RaterId,
+        /// Who is observed.
+        participant: ParticipantId,
+        /// The behaviour of the grid.
+        behaviour: BehaviourId,
+        /// Point event, or start or stop of a state event.
+        action: ObservationAction,
+        /// A modifier of the behaviour's set.
+        modifier: Option<ModifierId>,
+    },
+    /// A free note, about one participant or the group.
+    Note {
+        /// Who writes.
+        rater: RaterId,
+        /// About whom; `None` for the group.
+        participant: Option<ParticipantId>,
+        /// The note.
+        text: String,
+    },
+    /// Withdraw an observation or note (undo); kept in the log as an audit entry.
+    Retract {
+        /// Who withdraws it.
+        rater: RaterId,
+        /// The observation.
+        id: ObservationId,
+    },
+    /// Give a headset an immersion to run.
+    AssignImmersion {
+        /// The headset.
+        device: DeviceId,
+        /// The immersion.
+        immersion: ImmersionId,
+        /// Who wears the headset.
+        participant: ParticipantId,
+    },
+    /// Close the session: open state events are closed and flagged, nothing more is played.
+    EndSession,
+}
+
+/// What a device reports.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum DeviceEvent {
+    /// An answer typed or chosen at a station.
+    Answer {
+        /// The puzzle.
+        puzzle: PuzzleId,
+        /// The station it came from.
+        station: StationId,
+        /// Who answered, when the station knows; else the participant assigned to the station.
+        participant: Option<ParticipantId>,
+        /// The answer.
+        answer: Answer,
+    },
+    /// Someone pressed "indice" at a station.
+    HintRequest {
+        /// The puzzle.
+        puzzle: PuzzleId,
+        /// The station.
+        station: StationId,
+        /// Who asked, when known.
+        participant: Option<ParticipantId>,
+    },
+    /// A cue was applied on the device at the device's time `device_ms` (ack).
+    CueApplied {
+        /// The cue instance ([`Effect::FireCue::instance`]).
+        instance: u64,
+        /// The device clock when it started, milliseconds.
+        device_ms: u64,
+    },
+    /// A sound or video cue finished playing (drives auto-follow).
+    CueFinished {
+        /// The cue instance.
+        instance: u64,
+    },
+    /// Device health.
+    Health(Health),
+    /// An immersion hotspot was selected.
+    HotspotSeen {
+        /// The immersion.
+        immersion: ImmersionId,
+        /// The hotspot.
+        hotspot: HotspotId,
+    },
+    /// An immersion task was completed.
+    TaskDone {
+        /// The immersion.
+        immersion: ImmersionId,
+        /// The task.
+        task: TaskId,
+        /// Whether the answer was right.
+        correct: bool,
+    },
+    /// An answer to a questionnaire (immersion end or self-assessment), 1 to 5 or 1 to 4.
+    Rating {
+        /// The question (`appeal` for an immersion's appeal question).
+        question: QuestionId,
+        /// Who answered.
+        participant: ParticipantId,
+        /// The rating.
+        value: u8,
+        /// A free comment, if any.
+        comment: Option<String>,
+    },
+}
+
+/// What a device says of itself.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Health {
+    /// Battery, percent, where known.
+    pub battery_percent: Option<u8>,
+    /// Whether an audio output works.
+    pub audio_ok: bool,
+    /// Whether XR fell back to a flat window (headsets).
+    pub xr_flat_fallback: bool,
+    /// Round-trip time measured by the protocol, milliseconds.
+    pub rtt_ms: Option<u32>,
+    /// Whether the device has the director's content.
+    pub content_in_sync: bool,
+}
+
+/// What the shell must do after an input.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Effect {
+    /// Send a cue to its targets, to start at `start_at` on the director's clock.
+    FireCue {
+        /// This firing's number (acks name it; a resend after a restart has the same one).
+        instance: u64,
+        /// The cue.
+        cue: CueId,
+        /// Where.
+        targets: Vec<Target>,
+        /// When, session time.
+        start_at: Millis,
+    },
+    /// Stop media everywhere.
+    StopAll,
+    /// Show a hint.
+    ShowHint {
+        /// The puzzle.
+        puzzle: PuzzleId,
+        /// The rung, from 1.
+        level: u8,
+        /// Where.
+        targets: Vec<Target>,
+    },
+    /// A phase started.
+    PhaseStarted(PhaseId),
+    /// A puzzle became playable.
+    PuzzleOpened(PuzzleId),
+    /// A puzzle was solved.
+    PuzzleSolved {
+        /// The puzzle.
+        puzzle: PuzzleId,
+        /// Who entered the answer, when known.
+        by: Option<ParticipantId>,
+    },
+    /// A wrong answer: the station shows it.
+    WrongAnswer {
+        /// The puzzle.
+        puzzle: PuzzleId,
+        /// The station.
+        station: StationId,
+    },
+    /// The timer changed (start, pause, resume, adjust).
+    Timer {
+        /// Whether it runs.
+        running: bool,
+        /// Milliseconds left at `at`.
+        remaining_ms: i64,
+        /// When.
+        at: Millis,
+    },
+    /// The game reached an ending.
+    Ended(EndingId),
+    /// Acknowledge a device event once it is committed.
+    Ack {
+        /// The device.
+        device: DeviceId,
+        /// Its sequence number.
+        seq: u64,
+    },
+    /// The input was refused; the log keeps it, with this reason for the facilitator.
+    Refused(String),
+}
+
+/// A participant.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Participant {
+    /// Pseudonym.
+    pub pseudonym: String,
+    /// Console colour.
+    pub colour: String,
+    /// Station, if placed.
+    pub station: Option<StationId>,
+}
+
+/// A device as the engine knows it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Device {
+    /// Role.
+    pub role: DeviceRole,
+    /// Station.
+    pub station: Option<StationId>,
+    /// Last cue instance it acknowledged, and when (session time).
+    pub last_ack: Option<(u64, Millis)>,
+    /// Last health report.
+    pub health: Health,
+    /// Highest event sequence number handled.
+    pub last_seq: u64,
+}
+
+/// Where a puzzle stands.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum PuzzleStatus {
+    /// Its phase has not started or a requirement is unsolved.
+    Locked,
+    /// Playable since then.
+    Open(Millis),
+    /// Solved.
+    Solved {
+        /// When.
+        at: Millis,
+        /// By whom, when known.
+        by: Option<ParticipantId>,
+        /// Forced by the facilitator, with the reason.
+        forced: Option<String>,
+    },
+}
+
+/// A game event attributed to a participant, for the evaluation.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GameEvent {
+    /// When.
+    pub at: Millis,
+    /// Who.
+    pub participant: Option<ParticipantId>,
+    /// What.
+    pub kind: GameEventKind,
+}
+
+/// Game events the engine records.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum GameEventKind {
+    /// Solved a puzzle.
+    Solved(PuzzleId),
+    /// Entered a wrong answer.
+    WrongAnswer(PuzzleId),
+    /// Asked for a hint.
+    HintRequested(PuzzleId),
+    /// Received a hint (rung).
+    HintReceived(PuzzleId, u8),
+    /// Selected a hotspot.
+    HotspotSeen(ImmersionId, HotspotId),
+    /// Did a task.
+    TaskDone(ImmersionId, TaskId, bool),
+    /// Rated a question.
+    Rating(QuestionId, u8, Option<String>),
+}
+
+/// One escape-game session.
+#[derive(Clone, Debug)]
+pub struct Engine {
+    scenario: Scenario,
+    grid: ObservationGrid,
+    now: Millis,
+    phase: Option<usize>,
+    started: bool,
+    ended: Option<EndingId>,
+    closed: bool,
+    puzzles: BTreeMap<PuzzleId, PuzzleStatus>,
+    hints_given: BTreeMap<PuzzleId, u8>,
+    timer: play::Timer,
+    cues: cues::CueRunner,
+    participants: BTreeMap<ParticipantId, Participant>,
+    devices: BTreeMap<DeviceId, Device>,
+    immersions: BTreeMap<DeviceId, (ImmersionId, ParticipantId)>,
+    observations: observe::Observations,
+    events: Vec<GameEvent>,
+    seen: BTreeSet<(DeviceId, u64)>,
+}
+
+impl Engine {
+    /// A new session of `scenario`, coded with `grid`, at session time 0.
+    pub fn new(scenario: Scenario, grid: ObservationGrid) -> Self {
+        let puzzles = scenario
+            .puzzles
+            .iter()
+            .map(|p| (p.id.clone(), PuzzleStatus::Locked))
+            .collect();
+        let timer = play::Timer::new(scenario.duration_minutes);
+        let cues = cues::CueRunner::new(scenario.cues.len());
+        Self {
+            scenario,
+            grid,
+            now: Millis(0),
+            phase: None,
+            started: false,
+            ended: None,
+            closed: false,
+            puzzles,
+            hints_given: BTreeMap::new(),
+            timer,
+            cues,
+            participants: BTreeMap::new(),
+            devices: BTreeMap::new(),
+            immersions: BTreeMap::new(),
+            observations: observe::Observations::default(),
+            events: Vec::new(),
+            seen: BTreeSet::new(),
+        }
+    }
+
+    /// Handles `input` at session time `at` (deadlines up to `at` fire first). A time earlier
+    /// than the last one is taken as the last one: session time never goes back.
+    pub fn handle(&mut self, input: Input, at: Millis) -> Vec<Effect> {
+        let mut out = self.advance(at);
+        match input {
+            Input::Command(c) => self.command(c, &mut out),
+            Input::Device { device, seq, event } => {
+                if self.seen.insert((device.clone(), seq)) {
+                    if let Some(d) = self.devices.get_mut(&device) {
+                        d.last_seq = d.last_seq.max(seq);
+                    }
+                    self.device_event(&device, event, &mut out);
+                }
+                out.push(Effect::Ack { device, seq });
+            }
+        }
+        // What the input scheduled for now (a zero post-wait, an auto-follow) runs now.
+        out.extend(self.advance(at));
+        out
+    }
+
+    /// Fires every deadline up to `at`, in time order; the shell calls it at
+    /// [`Self::next_deadline`].
+    pub fn advance(&mut self, at: Millis) -> Vec<Effect> {
+        let mut out = Vec::new();
+        while let Some(t) = self.next_deadline().filter(|t| *t <= at) {
+            self.now = self.now.max(t);
+            self.fire_due(t, &mut out);
+        }
+        self.now = self.now.max(at);
+        out
+    }
+
+    /// The earliest pending deadline (a cue wait, a countdown trigger, the time-out), if any.
+    pub fn next_deadline(&self) -> Option<Millis> {
+        let mut best = self.cues.next_deadline();
+        if self.ended.is_none() {
+            for t in [
+                self.timer.zero_at(),
+                self.next_countdown_trigger().map(|(t, _)| t),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                best = Some(best.map_or(t, |b| b.min(t)));
+            }
+        }
+        best.map(|t| t.max(self.now))
+    }
+
+    fn fire_due(&mut self, t: Millis, out: &mut Vec<Effect>) {
+        if let Some((when, cue)) = self.next_countdown_trigger()
+            && when <= t
+        {
+            self.cues.mark_triggered(cue);
+            self.go_cue(cue, t, out);
+            return;
+        }
+        if self.ended.is_none()
+            && let Some(zero) = self.timer.zero_at()
+            && zero <= t
+        {
+            self.end_game(boussole_content::scenario::EndingKind::TimeOut, t, out);
+            return;
+        }
+        if let Some(job) = self.cues.pop_due(t) {
+            self.run_job(job, t, out);
+        }
+    }
+
+    /// The scenario played.
+    pub fn scenario(&self) -> &Scenario {
+        &self.scenario
+    }
+
+    /// Session time of the last input or deadline.
+    pub fn now(&self) -> Millis {
+        self.now
+    }
+
+    /// The current phase.
+    pub fn phase(&self) -> Option<&PhaseId> {
+        self.phase
+            .and_then(|i| self.scenario.phases.get(i))
+            .map(|p| &p.id)
+    }
+
+    /// How each puzzle stands.
+    pub fn puzzles(&self) -> &BTreeMap<PuzzleId, PuzzleStatus> {
+        &self.puzzles
+    }
+
+    /// The ending reached, if any.
+    pub fn ending(&self) -> Option<&EndingId> {
+        self.ended.as_ref()
+    }
+
+    /// Whether the session is closed.
+    pub fn is_closed(&self) -> bool {
+        self.closed
+    }
+
+    /// Milliseconds left on the timer at `at` (the full duration before it starts).
+    pub fn remaining_ms(&self, at: Millis) -> i64 {
+        self.timer.remaining(at)
+    }
+
+    /// Whether the timer runs.
+    pub fn timer_running(&self) -> bool {
+        self.timer.running()
+    }
+
+    /// The cue in standby.
+    pub fn standby(&self) -> Option<&CueId> {
+        self.cues
+            .standby()
+            .and_then(|i| self.scenario.cues.get(i))
+            .map(|c| &c.id)
+    }
+
+    /// Participants.
+    pub fn participants(&self) -> &BTreeMap<ParticipantId, Participant> {
+        &self.participants
+    }
+
+    /// Devices.
+    pub fn devices(&self) -> &BTreeMap<DeviceId, Device> {
+        &self.devices
+    }
+
+    /// Observations and notes, retracted ones included (flagged).
+    pub fn observations(&self) -> &[Observation] {
+        self.observations.all()
+    }
+
+    /// Game events per participant, in time order.
+    pub fn game_events(&self) -> &[GameEvent] {
+        &self.events
+    }
+
+    /// Hints given per puzzle (highest rung).
+    pub fn hints_given(&self) -> &BTreeMap<PuzzleId, u8> {
+        &self.hints_given
+    }
+
+    /// Cues fired and not yet acknowledged by any device, as effects to send again after a
+    /// restart. An acknowledged cue is never in it.
+    pub fn unacknowledged_cues(&self) -> Vec<Effect> {
+        self.cues
+            .unacknowledged()
+            .map(|f| Effect::FireCue {
+                instance: f.instance,
+                cue: self.scenario.cues[f.cue].id.clone(),
+                targets: self.scenario.cues[f.cue].targets.clone(),
+                start_at: f.start_at,
+            })
+            .collect()
+    }
+
+    /// The fold of a log: a new engine fed every `(at, input)` in order, effects dropped.
+    pub fn replay(
+        scenario: Scenario,
+        grid: ObservationGrid,
+        log: impl IntoIterator<Item = (Millis, Input)>,
+    ) -> Self {
+        let mut engine = Self::new(scenario, grid);
+        for (at, input) in log {
+            let _ = engine.handle(input, at);
+        }
+        engine
+    }
+}

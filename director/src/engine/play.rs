@@ -1,0 +1,568 @@
+//! The game itself: the timer, phases, puzzles and the unlock graph, answers, hints, endings,
+//! devices, participants and immersion runs.
+
+use super::{
+    Command, Device, DeviceEvent, DeviceId, Effect, Engine, GameEvent, GameEventKind, Millis,
+    Participant, ParticipantId, PuzzleStatus,
+};
+use boussole_content::cue::{DeviceRole, Target, Trigger};
+use boussole_content::ids::{PuzzleId, StationId};
+use boussole_content::scenario::EndingKind;
+
+/// The countdown: `remaining_ms` at `since`, running or not.
+#[derive(Clone, Debug)]
+pub(super) struct Timer {
+    duration_ms: i64,
+    remaining_ms: i64,
+    since: Millis,
+    running: bool,
+    started: bool,
+}
+
+impl Timer {
+    pub fn new(duration_minutes: u32) -> Self {
+        let duration_ms = i64::from(duration_minutes) * 60_000;
+        Self {
+            duration_ms,
+            remaining_ms: duration_ms,
+            since: Millis(0),
+            running: false,
+            started: false,
+        }
+    }
+
+    pub fn started(&self) -> bool {
+        self.started
+    }
+
+    pub fn running(&self) -> bool {
+        self.running
+    }
+
+    /// Milliseconds left at `at` (never below zero).
+    pub fn remaining(&self, at: Millis) -> i64 {
+        let elapsed = if self.running {
+            at.0.saturating_sub(self.since.0)
+        } else {
+            0
+        };
+        (self.remaining_ms - i64::try_from(elapsed).unwrap_or(i64::MAX)).max(0)
+    }
+
+    pub fn start(&mut self, at: Millis) {
+        if !self.started {
+            self.started = true;
+            self.remaining_ms = self.duration_ms;
+        }
+        self.resume(at);
+    }
+
+    pub fn pause(&mut self, at: Millis) {
+        self.remaining_ms = self.remaining(at);
+        self.since = at;
+        self.running = false;
+    }
+
+    pub fn resume(&mut self, at: Millis) {
+        if self.started && !self.running {
+            self.since = at;
+            self.running = true;
+        }
+    }
+
+    pub fn adjust(&mut self, delta_ms: i64) {
+        self.remaining_ms = (self.remaining_ms + delta_ms).max(0);
+    }
+
+    /// When the countdown reaches zero, if it runs.
+    pub fn zero_at(&self) -> Option<Millis> {
+        self.reaches(0, self.since)
+    }
+
+    /// When `remaining_ms` will be at most `left` (now, if it already is), given the
+    /// current time `now`; `None` if the timer is stopped above it.
+    pub fn reaches(&self, left: i64, now: Millis) -> Option<Millis> {
+        if !self.started {
+            return None;
+        }
+        if self.remaining(now) <= left {
+            return Some(now);
+        }
+        self.running
+            .then(|| Millis(self.since.0 + u64::try_from(self.remaining_ms - left).unwrap_or(0)))
+    }
+}
+
+impl Engine {
+    pub(super) fn command(&mut self, c: Command, out: &mut Vec<Effect>) {
+        let at = self.now;
+        if self.closed && !matches!(c, Command::Note { .. } | Command::Retract { .. }) {
+            out.push(Effect::Refused("séance close".into()));
+            return;
+        }
+        match c {
+            Command::AddParticipant {
+                id,
+                pseudonym,
+                colour,
+            } => {
+                self.participants.insert(
+                    id,
+                    Participant {
+                        pseudonym,
+                        colour,
+                        station: None,
+                    },
+                );
+            }
+            Command::AssignStation {
+                participant,
+                station,
+            } => match self.participants.get_mut(&participant) {
+                Some(p) => p.station = station,
+                None => out.push(Effect::Refused(format!(
+                    "participant·e inconnu·e : {participant}"
+                ))),
+            },
+            Command::RegisterDevice {
+                device,
+                role,
+                station,
+            } => {
+                let d = self.devices.entry(device).or_insert_with(|| Device {
+                    role,
+                    station: None,
+                    last_ack: None,
+                    health: super::Health::default(),
+                    last_seq: 0,
+                });
+                d.role = role;
+                d.station = station;
+            }
+            Command::StartGame => {
+                if self.started {
+                    out.push(Effect::Refused("le jeu a déjà commencé".into()));
+                } else {
+                    self.started = true;
+                    self.start_phase(0, at, out);
+                }
+            }
+            Command::Go => self.go(at, out),
+            Command::Standby(cue) => match self.scenario.cues.iter().position(|c| c.id == cue) {
+                Some(i) => self.set_standby(i),
+                None => out.push(Effect::Refused(format!("top inconnu : {cue}"))),
+            },
+            Command::StopAll => self.stop_all(out),
+            Command::PauseTimer => {
+                self.timer_action(&boussole_content::cue::TimerAction::Pause, at, out)
+            }
+            Command::ResumeTimer => {
+                self.timer_action(&boussole_content::cue::TimerAction::Resume, at, out)
+            }
+            Command::AdjustTimer(seconds) => {
+                self.timer_action(
+                    &boussole_content::cue::TimerAction::Adjust { seconds },
+                    at,
+                    out,
+                );
+            }
+            Command::SendHint {
+                puzzle,
+                level,
+                station,
+                participant,
+            } => {
+                let targets = match station {
+                    Some(s) => vec![Target::Station(s)],
+                    None => self.hint_targets(&puzzle),
+                };
+                self.give_hint(&puzzle, level, targets, participant, at, out);
+            }
+            Command::ForceSolve { puzzle, reason } => match self.puzzles.get(&puzzle) {
+                None => out.push(Effect::Refused(format!("énigme inconnue : {puzzle}"))),
+                Some(PuzzleStatus::Solved { .. }) => {
+                    out.push(Effect::Refused(format!("énigme déjà résolue : {puzzle}")))
+                }
+                Some(_) => self.solve(&puzzle, None, Some(reason), at, out),
+            },
+            Command::Observe {
+                rater,
+                participant,
+                behaviour,
+                action,
+                modifier,
+            } => {
+                if !self.participants.contains_key(&participant) {
+                    out.push(Effect::Refused(format!(
+                        "participant·e inconnu·e : {participant}"
+                    )));
+                    return;
+                }
+                let phase = self.phase().cloned();
+                let puzzles = self.context_puzzles(&participant);
+                if let Err(why) = self.observations.observe(
+                    &self.grid,
+                    at,
+                    rater,
+                    participant,
+                    behaviour,
+                    action,
+                    modifier,
+                    phase,
+                    puzzles,
+                ) {
+                    out.push(Effect::Refused(why));
+                }
+            }
+            Command::Note {
+                rater,
+                participant,
+                text,
+            } => {
+                let phase = self.phase().cloned();
+                let puzzles = participant
+                    .as_ref()
+                    .map(|p| self.context_puzzles(p))
+                    .unwrap_or_default();
+                self.observations
+                    .note(at, rater, participant, text, phase, puzzles);
+            }
+            Command::Retract { rater, id } => {
+                if let Err(why) = self.observations.retract(at, &rater, id) {
+                    out.push(Effect::Refused(why));
+                }
+            }
+            Command::AssignImmersion {
+                device,
+                immersion,
+                participant,
+            } => match self.devices.get(&device) {
+                Some(d) if d.role == DeviceRole::Headset => {
+                    self.immersions.insert(device, (immersion, participant));
+                }
+                _ => out.push(Effect::Refused(format!(
+                    "{device} n'est pas un casque connu"
+                ))),
+            },
+            Command::EndSession => {
+                if self.ended.is_none() && self.started {
+                    self.timer.pause(at);
+                }
+                self.observations.close_open_states(at);
+                self.cues_stop_pending();
+                self.closed = true;
+            }
+        }
+    }
+
+    fn cues_stop_pending(&mut self) {
+        let mut ignored = Vec::new();
+        self.stop_all(&mut ignored);
+    }
+
+    pub(super) fn device_event(
+        &mut self,
+        device: &DeviceId,
+        event: DeviceEvent,
+        out: &mut Vec<Effect>,
+    ) {
+        let at = self.now;
+        match event {
+            DeviceEvent::Answer {
+                puzzle,
+                station,
+                participant,
+                answer,
+            } => {
+                let by = participant.or_else(|| self.participant_at(&station));
+                if self.closed || self.ended.is_some() {
+                    out.push(Effect::Refused("le jeu est terminé".into()));
+                    return;
+                }
+                let Some(p) = self.scenario.puzzles.iter().find(|p| p.id == puzzle) else {
+                    out.push(Effect::Refused(format!("énigme inconnue : {puzzle}")));
+                    return;
+                };
+                if !matches!(self.puzzles.get(&puzzle), Some(PuzzleStatus::Open(_))) {
+                    out.push(Effect::Refused(format!("énigme pas ouverte : {puzzle}")));
+                    return;
+                }
+                if p.solution.accepts(&answer) {
+                    self.solve(&puzzle, by, None, at, out);
+                } else {
+                    self.events.push(GameEvent {
+                        at,
+                        participant: by,
+                        kind: GameEventKind::WrongAnswer(puzzle.clone()),
+                    });
+                    out.push(Effect::WrongAnswer { puzzle, station });
+                }
+            }
+            DeviceEvent::HintRequest {
+                puzzle,
+                station,
+                participant,
+            } => {
+                let by = participant.or_else(|| self.participant_at(&station));
+                self.events.push(GameEvent {
+                    at,
+                    participant: by,
+                    kind: GameEventKind::HintRequested(puzzle),
+                });
+            }
+            DeviceEvent::CueApplied { instance, .. } => {
+                if self.cue_acked(instance)
+                    && let Some(d) = self.devices.get_mut(device)
+                {
+                    d.last_ack = Some((instance, at));
+                }
+            }
+            DeviceEvent::CueFinished { instance } => self.cue_finished(instance, at),
+            DeviceEvent::Health(h) => {
+                if let Some(d) = self.devices.get_mut(device) {
+                    d.health = h;
+                }
+            }
+            DeviceEvent::HotspotSeen { immersion, hotspot } => {
+                let who = self.immersions.get(device).map(|(_, p)| p.clone());
+                self.events.push(GameEvent {
+                    at,
+                    participant: who,
+                    kind: GameEventKind::HotspotSeen(immersion, hotspot),
+                });
+            }
+            DeviceEvent::TaskDone {
+                immersion,
+                task,
+                correct,
+            } => {
+                let who = self.immersions.get(device).map(|(_, p)| p.clone());
+                self.events.push(GameEvent {
+                    at,
+                    participant: who,
+                    kind: GameEventKind::TaskDone(immersion, task, correct),
+                });
+            }
+            DeviceEvent::Rating {
+                question,
+                participant,
+                value,
+                comment,
+            } => {
+                self.events.push(GameEvent {
+                    at,
+                    participant: Some(participant),
+                    kind: GameEventKind::Rating(question, value, comment),
+                });
+            }
+        }
+    }
+
+    fn participant_at(&self, station: &StationId) -> Option<ParticipantId> {
+        self.participants
+            .iter()
+            .find(|(_, p)| p.station.as_ref() == Some(station))
+            .map(|(id, _)| id.clone())
+    }
+
+    /// The open puzzles a participant is working on: those of their station, else every
+    /// open puzzle.
+    fn context_puzzles(&self, participant: &ParticipantId) -> Vec<PuzzleId> {
+        let open: Vec<&PuzzleId> = self
+            .puzzles
+            .iter()
+            .filter(|(_, s)| matches!(s, PuzzleStatus::Open(_)))
+            .map(|(id, _)| id)
+            .collect();
+        let station = self
+            .participants
+            .get(participant)
+            .and_then(|p| p.station.as_ref());
+        let mine: Vec<PuzzleId> = self
+            .scenario
+            .puzzles
+            .iter()
+            .filter(|p| open.contains(&&p.id) && station.is_some_and(|s| p.stations.contains(s)))
+            .map(|p| p.id.clone())
+            .collect();
+        if mine.is_empty() {
+            open.into_iter().cloned().collect()
+        } else {
+            mine
+        }
+    }
+
+    fn hint_targets(&self, puzzle: &PuzzleId) -> Vec<Target> {
+        let mut t = vec![Target::Role(DeviceRole::Screen)];
+        if let Some(p) = self.scenario.puzzles.iter().find(|p| p.id == *puzzle) {
+            t.extend(p.stations.iter().cloned().map(Target::Station));
+        }
+        t
+    }
+
+    pub(super) fn give_hint(
+        &mut self,
+        puzzle: &PuzzleId,
+        level: Option<u8>,
+        targets: Vec<Target>,
+        participant: Option<ParticipantId>,
+        at: Millis,
+        out: &mut Vec<Effect>,
+    ) {
+        let Some(p) = self.scenario.puzzles.iter().find(|p| p.id == *puzzle) else {
+            out.push(Effect::Refused(format!("énigme inconnue : {puzzle}")));
+            return;
+        };
+        let given = self.hints_given.get(puzzle).copied().unwrap_or(0);
+        let level = level.unwrap_or(given.saturating_add(1));
+        let Some(hint) = usize::from(level)
+            .checked_sub(1)
+            .and_then(|i| p.hints.get(i))
+        else {
+            out.push(Effect::Refused(format!(
+                "{puzzle} n'a pas d'indice {level}"
+            )));
+            return;
+        };
+        if hint.cost_s > 0 {
+            self.timer.adjust(-i64::from(hint.cost_s) * 1000);
+            out.push(Effect::Timer {
+                running: self.timer.running(),
+                remaining_ms: self.timer.remaining(at),
+                at,
+            });
+        }
+        self.hints_given.insert(puzzle.clone(), given.max(level));
+        self.events.push(GameEvent {
+            at,
+            participant,
+            kind: GameEventKind::HintReceived(puzzle.clone(), level),
+        });
+        out.push(Effect::ShowHint {
+            puzzle: puzzle.clone(),
+            level,
+            targets,
+        });
+    }
+
+    pub(super) fn start_phase(&mut self, index: usize, at: Millis, out: &mut Vec<Effect>) {
+        let Some(phase) = self.scenario.phases.get(index).map(|p| p.id.clone()) else {
+            return;
+        };
+        if self.phase.is_some_and(|p| p >= index) {
+            return;
+        }
+        self.phase = Some(index);
+        out.push(Effect::PhaseStarted(phase.clone()));
+        self.open_puzzles(at, out);
+        self.trigger(&Trigger::PhaseStart(phase), at, out);
+    }
+
+    /// Opens every locked puzzle whose phase has started and whose requirements are solved.
+    fn open_puzzles(&mut self, at: Millis, out: &mut Vec<Effect>) {
+        let Some(current) = self.phase else { return };
+        let started: Vec<_> = self.scenario.phases[..=current]
+            .iter()
+            .map(|p| p.id.clone())
+            .collect();
+        let solved =
+            |id: &PuzzleId, states: &std::collections::BTreeMap<PuzzleId, PuzzleStatus>| {
+                matches!(states.get(id), Some(PuzzleStatus::Solved { .. }))
+            };
+        let ready: Vec<PuzzleId> = self
+            .scenario
+            .puzzles
+            .iter()
+            .filter(|p| matches!(self.puzzles.get(&p.id), Some(PuzzleStatus::Locked)))
+            .filter(|p| {
+                started.contains(&p.phase) && p.requires.iter().all(|r| solved(r, &self.puzzles))
+            })
+            .map(|p| p.id.clone())
+            .collect();
+        for id in ready {
+            self.puzzles.insert(id.clone(), PuzzleStatus::Open(at));
+            out.push(Effect::PuzzleOpened(id));
+        }
+    }
+
+    fn solve(
+        &mut self,
+        puzzle: &PuzzleId,
+        by: Option<ParticipantId>,
+        forced: Option<String>,
+        at: Millis,
+        out: &mut Vec<Effect>,
+    ) {
+        self.puzzles.insert(
+            puzzle.clone(),
+            PuzzleStatus::Solved {
+                at,
+                by: by.clone(),
+                forced: forced.clone(),
+            },
+        );
+        if forced.is_none() {
+            self.events.push(GameEvent {
+                at,
+                participant: by.clone(),
+                kind: GameEventKind::Solved(puzzle.clone()),
+            });
+        }
+        out.push(Effect::PuzzleSolved {
+            puzzle: puzzle.clone(),
+            by,
+        });
+        self.open_puzzles(at, out);
+        self.trigger(&Trigger::PuzzleSolved(puzzle.clone()), at, out);
+        let phase = self
+            .scenario
+            .puzzles
+            .iter()
+            .find(|p| p.id == *puzzle)
+            .map(|p| p.phase.clone());
+        if let Some(phase) = phase {
+            let complete = self
+                .scenario
+                .puzzles
+                .iter()
+                .filter(|p| p.phase == phase)
+                .all(|p| matches!(self.puzzles.get(&p.id), Some(PuzzleStatus::Solved { .. })));
+            if complete {
+                self.trigger(&Trigger::PhaseComplete(phase), at, out);
+            }
+        }
+        if self
+            .puzzles
+            .values()
+            .all(|s| matches!(s, PuzzleStatus::Solved { .. }))
+        {
+            self.end_game(EndingKind::Success, at, out);
+        }
+    }
+
+    pub(super) fn end_game(&mut self, kind: EndingKind, at: Millis, out: &mut Vec<Effect>) {
+        if self.ended.is_some() {
+            return;
+        }
+        let Some(ending) = self
+            .scenario
+            .endings
+            .iter()
+            .find(|e| e.kind == kind)
+            .map(|e| e.id.clone())
+        else {
+            return;
+        };
+        self.ended = Some(ending.clone());
+        if self.timer.running() {
+            self.timer.pause(at);
+            out.push(Effect::Timer {
+                running: false,
+                remaining_ms: self.timer.remaining(at),
+                at,
+            });
+        }
+        out.push(Effect::Ended(ending));
+        self.ending_cue(kind, at, out);
+    }
+}

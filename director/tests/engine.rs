@@ -1,0 +1,572 @@
+//! The session engine with explicit times: cue timing (pre-wait, post-wait, auto-continue,
+//! auto-follow), triggers, the timer and its endings, puzzles and hints, observations, and
+//! replay of a log.
+
+use boussole_content::cue::{DeviceRole, Target};
+use boussole_content::grid::ObservationGrid;
+use boussole_content::ids::{BehaviourId, CueId, PuzzleId, StationId};
+use boussole_content::scenario::Scenario;
+use boussole_content::{Answer, ContentSet};
+use boussole_director::engine::{
+    Command, DeviceEvent, DeviceId, Effect, Engine, Input, Millis, ObservationAction,
+    ParticipantId, PuzzleStatus, RaterId,
+};
+use std::path::PathBuf;
+
+fn content() -> ContentSet {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../content");
+    let (set, problems) = ContentSet::load_dir(&root);
+    assert!(problems.is_empty(), "{problems:?}");
+    set
+}
+
+fn grid(set: &ContentSet) -> ObservationGrid {
+    set.grids
+        .iter()
+        .find(|g| g.value.id.as_str() == "grille_standard")
+        .map(|g| g.value.clone())
+        .unwrap_or_else(|| unreachable!("the shipped grid exists"))
+}
+
+fn example(set: &ContentSet) -> Scenario {
+    set.scenarios
+        .iter()
+        .find(|s| s.value.id.as_str() == "exemple")
+        .map(|s| s.value.clone())
+        .unwrap_or_else(|| unreachable!("the shipped example exists"))
+}
+
+/// The example scenario with its cue list replaced by `cues` (RON).
+fn with_cues(set: &ContentSet, cues: &str) -> Scenario {
+    let mut s = example(set);
+    s.cues = ron::from_str(cues).unwrap_or_else(|e| unreachable!("test cues parse: {e}"));
+    s.endings.iter_mut().for_each(|e| e.cue = None);
+    s
+}
+
+fn cmd(c: Command) -> Input {
+    Input::Command(c)
+}
+
+fn s(secs: u64) -> Millis {
+    Millis(secs * 1000)
+}
+
+fn fired(effects: &[Effect]) -> Vec<String> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::FireCue { cue, .. } => Some(cue.to_string()),
+            _ => None,
+        })
+        .collect()
+}
+
+const TIMED_CUES: &str = r#"[
+    (id: "a", number: "1", name: "A", kind: Text(text: (fr: "A")), targets: [Role(Screen)], pre_wait_s: 2.0, continue_mode: AutoContinue, post_wait_s: 3.0),
+    (id: "b", number: "2", name: "B", kind: Wait(duration_s: 4.0), continue_mode: AutoFollow),
+    (id: "c", number: "3", name: "C", kind: Sound(file: "sounds/exemple/bip_recul.wav"), targets: [Role(Screen)], continue_mode: AutoFollow),
+    (id: "d", number: "4", name: "D", kind: Text(text: (fr: "D")), targets: [Role(Screen)]),
+    (id: "e", number: "5", name: "E", kind: Text(text: (fr: "E")), targets: [Role(Screen)]),
+]"#;
+
+#[test]
+fn pre_wait_post_wait_auto_continue_and_auto_follow() {
+    let set = content();
+    let mut e = Engine::new(with_cues(&set, TIMED_CUES), grid(&set));
+    let out = e.handle(cmd(Command::Go), s(10));
+    assert!(fired(&out).is_empty(), "pre-wait: nothing before 12 s");
+    assert_eq!(e.next_deadline(), Some(s(12)));
+    assert_eq!(
+        e.standby().map(CueId::to_string).as_deref(),
+        Some("b"),
+        "the playhead moves on GO"
+    );
+    // A at 12 s; its post-wait auto-continues to B at 15 s; B waits 4 s then follows to C at 19 s.
+    let out = e.advance(s(18));
+    assert_eq!(fired(&out), ["a"]);
+    assert!(
+        out.iter()
+            .any(|x| matches!(x, Effect::FireCue { start_at, .. } if *start_at == s(12)))
+    );
+    let out = e.advance(s(19));
+    assert_eq!(fired(&out), ["c"]);
+    // C is a sound: auto-follow waits until a device says it finished.
+    assert_eq!(e.next_deadline(), None);
+    let Some(Effect::FireCue { instance, .. }) =
+        out.iter().find(|x| matches!(x, Effect::FireCue { .. }))
+    else {
+        unreachable!("c was fired")
+    };
+    let out = e.handle(
+        Input::Device {
+            device: "ecran".into(),
+            seq: 1,
+            event: DeviceEvent::CueFinished {
+                instance: *instance,
+            },
+        },
+        s(25),
+    );
+    assert_eq!(fired(&out), ["d"]);
+    assert_eq!(
+        e.standby().map(CueId::to_string).as_deref(),
+        Some("e"),
+        "d does not continue"
+    );
+}
+
+#[test]
+fn stop_all_cancels_every_pending_wait() {
+    let set = content();
+    let mut e = Engine::new(with_cues(&set, TIMED_CUES), grid(&set));
+    e.handle(cmd(Command::Go), s(0));
+    let out = e.handle(cmd(Command::StopAll), s(1));
+    assert!(out.contains(&Effect::StopAll));
+    assert_eq!(e.next_deadline(), None);
+    assert!(fired(&e.advance(s(60))).is_empty());
+}
+
+#[test]
+fn go_with_nothing_in_standby_is_refused() {
+    let set = content();
+    let mut e = Engine::new(with_cues(&set, "[]"), grid(&set));
+    let out = e.handle(cmd(Command::Go), s(0));
+    assert!(matches!(out.as_slice(), [Effect::Refused(_)]));
+}
+
+fn answer(
+    e: &mut Engine,
+    seq: u64,
+    puzzle: &str,
+    station: &str,
+    a: Answer,
+    at: Millis,
+) -> Vec<Effect> {
+    e.handle(
+        Input::Device {
+            device: DeviceId(format!("tablette_{station}")),
+            seq,
+            event: DeviceEvent::Answer {
+                puzzle: puzzle.into(),
+                station: station.into(),
+                participant: None,
+                answer: a,
+            },
+        },
+        at,
+    )
+}
+
+fn text(t: &str) -> Answer {
+    Answer::Text(t.into())
+}
+
+fn items(v: &[&str]) -> Answer {
+    Answer::Items(v.iter().map(|s| (*s).to_owned()).collect())
+}
+
+/// Plays the example to its success ending, logging every input with its time.
+fn play_example(e: &mut Engine, log: &mut Vec<(Millis, Input)>) {
+    let mut send = |e: &mut Engine, input: Input, at: Millis| {
+        log.push((at, input.clone()));
+        e.handle(input, at)
+    };
+    send(
+        e,
+        cmd(Command::AddParticipant {
+            id: "P1".into(),
+            pseudonym: "Renard".into(),
+            colour: "#e07000".into(),
+        }),
+        s(0),
+    );
+    send(
+        e,
+        cmd(Command::AddParticipant {
+            id: "P2".into(),
+            pseudonym: "Mouette".into(),
+            colour: "#0070e0".into(),
+        }),
+        s(0),
+    );
+    send(
+        e,
+        cmd(Command::AssignStation {
+            participant: "P1".into(),
+            station: Some("poste_a".into()),
+        }),
+        s(0),
+    );
+    send(e, cmd(Command::StartGame), s(1));
+    send(e, cmd(Command::Go), s(2)); // memo
+    send(e, cmd(Command::Go), s(3)); // intro text: auto-continues to the ambience at 8 s
+    send(e, cmd(Command::Go), s(10)); // the timer starts
+    let mut seq = 0;
+    let mut ans = |e: &mut Engine, puzzle: &str, station: &str, a: Answer, at: Millis| {
+        seq += 1;
+        let input = Input::Device {
+            device: DeviceId(format!("tablette_{station}")),
+            seq,
+            event: DeviceEvent::Answer {
+                puzzle: puzzle.into(),
+                station: station.into(),
+                participant: None,
+                answer: a,
+            },
+        };
+        log.push((at, input.clone()));
+        e.handle(input, at)
+    };
+    ans(e, "p_cadenas", "poste_a", text("1234"), s(100));
+    ans(e, "p_cadenas", "poste_a", text("0471"), s(200));
+    ans(
+        e,
+        "p_documents",
+        "poste_b",
+        items(&["bl_dest", "bl_qte"]),
+        s(500),
+    );
+    ans(
+        e,
+        "p_association",
+        "poste_a",
+        items(&["cariste=range", "preparateur=prepare"]),
+        s(600),
+    );
+    ans(e, "p_cooperation", "poste_b", Answer::Number(8.0), s(900));
+    ans(e, "p_casque", "poste_a", text("  Rack BLEU !"), s(1100));
+    ans(
+        e,
+        "p_ordre",
+        "poste_b",
+        items(&["controler", "etiqueter", "charger"]),
+        s(1300),
+    );
+}
+
+#[test]
+fn the_example_plays_to_its_success_ending() {
+    let set = content();
+    let mut e = Engine::new(example(&set), grid(&set));
+    let mut log = Vec::new();
+    play_example(&mut e, &mut log);
+    assert_eq!(
+        e.ending().map(ToString::to_string).as_deref(),
+        Some("fin_reussite"),
+        "{:?}",
+        e.puzzles()
+    );
+    assert!(
+        e.puzzles()
+            .values()
+            .all(|p| matches!(p, PuzzleStatus::Solved { .. }))
+    );
+    match e.puzzles().get(&PuzzleId::from("p_cadenas")) {
+        Some(PuzzleStatus::Solved { by, at, .. }) => {
+            assert_eq!(
+                by.as_ref().map(ToString::to_string).as_deref(),
+                Some("P1"),
+                "answers at poste_a are P1's"
+            );
+            assert_eq!(*at, s(200));
+        }
+        other => unreachable!("p_cadenas solved, got {other:?}"),
+    }
+    assert!(!e.timer_running(), "the timer stops at the ending");
+    // 30 min game, timer started at 10 s, ended at 1300 s.
+    assert_eq!(e.remaining_ms(s(5000)), 30 * 60_000 - 1_290_000);
+    let wrong = e
+        .game_events()
+        .iter()
+        .filter(|g| {
+            matches!(
+                g.kind,
+                boussole_director::engine::GameEventKind::WrongAnswer(_)
+            )
+        })
+        .count();
+    assert_eq!(wrong, 1);
+}
+
+#[test]
+fn puzzles_open_with_their_phase_and_requirements() {
+    let set = content();
+    let mut e = Engine::new(example(&set), grid(&set));
+    let out = answer(&mut e, 1, "p_cadenas", "poste_a", text("0471"), s(1));
+    assert!(
+        out.iter().any(|x| matches!(x, Effect::Refused(_))),
+        "nothing is open before the game starts"
+    );
+    let out = e.handle(cmd(Command::StartGame), s(2));
+    assert!(out.contains(&Effect::PuzzleOpened("p_cadenas".into())));
+    assert!(
+        !out.contains(&Effect::PuzzleOpened("p_documents".into())),
+        "phase 2 has not started"
+    );
+    let out = answer(&mut e, 2, "p_cadenas", "poste_a", text("0471"), s(3));
+    // Solving p_cadenas fires the phase-change cue c_enquete (trigger PuzzleSolved), which opens phase 2.
+    assert!(
+        out.contains(&Effect::PhaseStarted("ph_enquete".into())),
+        "{out:?}"
+    );
+    assert!(out.contains(&Effect::PuzzleOpened("p_documents".into())));
+    assert!(out.contains(&Effect::PuzzleOpened("p_association".into())));
+    assert!(
+        !out.contains(&Effect::PuzzleOpened("p_cooperation".into())),
+        "requires p_documents"
+    );
+}
+
+#[test]
+fn the_timer_runs_out_into_the_time_out_ending_with_countdown_cues_on_time() {
+    let set = content();
+    let mut e = Engine::new(example(&set), grid(&set));
+    e.handle(cmd(Command::StartGame), s(0));
+    e.handle(cmd(Command::Standby("c_top_depart".into())), s(0));
+    e.handle(cmd(Command::Go), s(10)); // timer starts: 30 min
+    // c_alarme fires with 10 minutes left: at 10 s + 20 min.
+    let out = e.advance(s(10 + 20 * 60 - 1));
+    assert!(fired(&out).is_empty());
+    let out = e.advance(s(10 + 20 * 60));
+    assert_eq!(fired(&out), ["c_alarme"]);
+    e.handle(cmd(Command::PauseTimer), s(1300));
+    assert_eq!(
+        e.advance(s(9999))
+            .iter()
+            .filter(|x| matches!(x, Effect::Ended(_)))
+            .count(),
+        0,
+        "paused: no time-out"
+    );
+    e.handle(cmd(Command::ResumeTimer), s(10_000));
+    let left = e.remaining_ms(s(10_000));
+    assert_eq!(left, 30 * 60_000 - 1_290_000);
+    let out = e.advance(Millis(10_000_000 + u64::try_from(left).unwrap_or(0)));
+    assert!(out.contains(&Effect::Ended("fin_temps".into())), "{out:?}");
+}
+
+#[test]
+fn hints_climb_the_ladder_cost_time_and_are_attributed() {
+    let set = content();
+    let mut e = Engine::new(example(&set), grid(&set));
+    e.handle(
+        cmd(Command::AddParticipant {
+            id: "P1".into(),
+            pseudonym: "Renard".into(),
+            colour: "#e07000".into(),
+        }),
+        s(0),
+    );
+    e.handle(cmd(Command::StartGame), s(0));
+    answer(&mut e, 1, "p_cadenas", "poste_a", text("0471"), s(5));
+    e.handle(cmd(Command::Standby("c_top_depart".into())), s(5));
+    e.handle(cmd(Command::Go), s(5));
+    let hint = |p: Option<&str>| Command::SendHint {
+        puzzle: "p_documents".into(),
+        level: None,
+        station: None,
+        participant: p.map(ParticipantId::from),
+    };
+    let out = e.handle(cmd(hint(Some("P1"))), s(60));
+    assert!(out.iter().any(|x| matches!(x, Effect::ShowHint { level: 1, targets, .. } if targets.contains(&Target::Role(DeviceRole::Screen)) && targets.contains(&Target::Station(StationId::from("poste_b"))))));
+    e.handle(cmd(hint(None)), s(61));
+    let before = e.remaining_ms(s(62));
+    let out = e.handle(cmd(hint(None)), s(62));
+    assert!(
+        out.iter()
+            .any(|x| matches!(x, Effect::ShowHint { level: 3, .. }))
+    );
+    assert_eq!(
+        e.remaining_ms(s(62)),
+        before - 60_000,
+        "the third rung costs 60 s"
+    );
+    let out = e.handle(cmd(hint(None)), s(63));
+    assert!(
+        matches!(out.as_slice(), [Effect::Refused(_)]),
+        "there is no fourth rung"
+    );
+    let received: Vec<_> = e
+        .game_events()
+        .iter()
+        .filter(|g| {
+            matches!(
+                g.kind,
+                boussole_director::engine::GameEventKind::HintReceived(..)
+            )
+        })
+        .collect();
+    assert_eq!(received.len(), 3);
+    assert_eq!(
+        received[0]
+            .participant
+            .as_ref()
+            .map(ToString::to_string)
+            .as_deref(),
+        Some("P1")
+    );
+}
+
+#[test]
+fn a_resent_device_event_is_acknowledged_but_handled_once() {
+    let set = content();
+    let mut e = Engine::new(example(&set), grid(&set));
+    e.handle(cmd(Command::StartGame), s(0));
+    for at in [s(1), s(2)] {
+        let out = answer(&mut e, 7, "p_cadenas", "poste_a", text("9999"), at);
+        assert!(out.contains(&Effect::Ack {
+            device: "tablette_poste_a".into(),
+            seq: 7
+        }));
+    }
+    assert_eq!(e.game_events().len(), 1);
+}
+
+#[test]
+fn observations_follow_boris_point_and_state_rules() {
+    let set = content();
+    let mut e = Engine::new(example(&set), grid(&set));
+    for p in ["P1", "P2"] {
+        e.handle(
+            cmd(Command::AddParticipant {
+                id: p.into(),
+                pseudonym: p.into(),
+                colour: "#000000".into(),
+            }),
+            s(0),
+        );
+    }
+    e.handle(cmd(Command::StartGame), s(0));
+    let observe = |p: &str, b: &str, action, modifier: Option<&str>| Command::Observe {
+        rater: RaterId::from("console"),
+        participant: p.into(),
+        behaviour: BehaviourId::from(b),
+        action,
+        modifier: modifier.map(Into::into),
+    };
+    // Two participants hold the same state at once.
+    assert!(
+        e.handle(
+            cmd(observe("P1", "explore", ObservationAction::Start, None)),
+            s(10)
+        )
+        .is_empty()
+    );
+    assert!(
+        e.handle(
+            cmd(observe("P2", "explore", ObservationAction::Start, None)),
+            s(11)
+        )
+        .is_empty()
+    );
+    assert!(
+        e.handle(
+            cmd(observe("P1", "explore", ObservationAction::Stop, None)),
+            s(40)
+        )
+        .is_empty()
+    );
+    assert!(
+        e.handle(
+            cmd(observe(
+                "P1",
+                "com_partage",
+                ObservationAction::Point,
+                Some("groupe")
+            )),
+            s(41)
+        )
+        .is_empty()
+    );
+    // Refusals: a modifier outside the behaviour's set, a point on a state, a stop of nothing.
+    for bad in [
+        observe("P1", "com_coupe", ObservationAction::Point, Some("groupe")),
+        observe("P1", "explore", ObservationAction::Point, None),
+        observe("P1", "equipe_isole", ObservationAction::Stop, None),
+        observe("P9", "com_partage", ObservationAction::Point, None),
+    ] {
+        assert!(matches!(
+            e.handle(cmd(bad), s(42)).as_slice(),
+            [Effect::Refused(_)]
+        ));
+    }
+    e.handle(
+        cmd(Command::Note {
+            rater: "console".into(),
+            participant: None,
+            text: "Pause café".into(),
+        }),
+        s(42),
+    );
+    let out = e.handle(
+        cmd(Command::Retract {
+            rater: "console".into(),
+            id: boussole_director::engine::ObservationId(4),
+        }),
+        s(43),
+    );
+    assert!(out.is_empty(), "{out:?}");
+    e.handle(cmd(Command::EndSession), s(100));
+    let obs = e.observations();
+    assert_eq!(obs.len(), 4);
+    assert_eq!(
+        (obs[0].at, obs[0].until, obs[0].closed_at_end),
+        (s(10), Some(s(40)), false)
+    );
+    assert_eq!(
+        (obs[1].until, obs[1].closed_at_end),
+        (Some(s(100)), true),
+        "open at the end: closed and flagged"
+    );
+    assert_eq!(
+        obs[2].phase.as_ref().map(ToString::to_string).as_deref(),
+        Some("ph_accueil")
+    );
+    assert_eq!(obs[2].puzzles, [PuzzleId::from("p_cadenas")]);
+    assert!(obs[3].retracted.is_some() && obs[2].retracted.is_none());
+}
+
+#[test]
+fn replaying_the_log_rebuilds_the_same_state_and_never_resends_an_acknowledged_cue() {
+    let set = content();
+    let mut live = Engine::new(example(&set), grid(&set));
+    let mut log = Vec::new();
+    play_example(&mut live, &mut log);
+    // Ack the intro text cue (instance 1) from the screen.
+    let ack = Input::Device {
+        device: "ecran".into(),
+        seq: 1,
+        event: DeviceEvent::CueApplied {
+            instance: 1,
+            device_ms: 0,
+        },
+    };
+    live.handle(ack.clone(), s(1400));
+    log.push((s(1400), ack));
+    let replayed = Engine::replay(example(&set), grid(&set), log.iter().cloned());
+    assert_eq!(replayed.puzzles(), live.puzzles());
+    assert_eq!(replayed.ending(), live.ending());
+    assert_eq!(replayed.standby(), live.standby());
+    assert_eq!(replayed.game_events(), live.game_events());
+    assert_eq!(replayed.remaining_ms(s(9999)), live.remaining_ms(s(9999)));
+    let resend = replayed.unacknowledged_cues();
+    assert_eq!(resend, live.unacknowledged_cues());
+    assert!(
+        !resend
+            .iter()
+            .any(|x| matches!(x, Effect::FireCue { instance: 1, .. })),
+        "acknowledged: never resent"
+    );
+    assert!(!resend.is_empty(), "the ambience was never acknowledged");
+}
+
+#[test]
+fn replay_rederives_deadlines_from_logged_times() {
+    let set = content();
+    let log = vec![(s(0), cmd(Command::Go)), (s(1), cmd(Command::Go))];
+    let mut e = Engine::replay(with_cues(&set, TIMED_CUES), grid(&set), log);
+    // Cue a was GOne at 0 s with a 2 s pre-wait; at 1 s the second GO fired b (a Wait).
+    assert_eq!(e.next_deadline(), Some(s(2)));
+    assert_eq!(fired(&e.advance(s(2))), ["a"]);
+}

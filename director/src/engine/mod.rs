@@ -12,7 +12,6 @@ mod play;
 
 pub use observe::{Observation, ObservationAction, ObservationId};
 
-use boussole_content::Answer;
 use boussole_content::cue::{DeviceRole, Target};
 use boussole_content::grid::ObservationGrid;
 use boussole_content::ids::{
@@ -20,6 +19,7 @@ use boussole_content::ids::{
     QuestionId, StationId, TaskId,
 };
 use boussole_content::scenario::Scenario;
+pub use boussole_protocol::{DeviceEvent, DeviceId, Health, ParticipantId};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -70,10 +70,6 @@ macro_rules! string_id {
 }
 
 string_id!(
-    /// A device (headset, screen, terminal, console), as it names itself when paired.
-    DeviceId,
-    /// A participant, pseudonymous in the log (`"P3"`); real names live in the store's own table.
-    ParticipantId,
     /// Who codes observations: a console, so two raters code independently.
     RaterId,
 );
@@ -195,87 +191,6 @@ pub enum Command {
     },
     /// Close the session: open state events are closed and flagged, nothing more is played.
     EndSession,
-}
-
-/// What a device reports.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub enum DeviceEvent {
-    /// An answer typed or chosen at a station.
-    Answer {
-        /// The puzzle.
-        puzzle: PuzzleId,
-        /// The station it came from.
-        station: StationId,
-        /// Who answered, when the station knows; else the participant assigned to the station.
-        participant: Option<ParticipantId>,
-        /// The answer.
-        answer: Answer,
-    },
-    /// Someone pressed "indice" at a station.
-    HintRequest {
-        /// The puzzle.
-        puzzle: PuzzleId,
-        /// The station.
-        station: StationId,
-        /// Who asked, when known.
-        participant: Option<ParticipantId>,
-    },
-    /// A cue was applied on the device at the device's time `device_ms` (ack).
-    CueApplied {
-        /// The cue instance ([`Effect::FireCue::instance`]).
-        instance: u64,
-        /// The device clock when it started, milliseconds.
-        device_ms: u64,
-    },
-    /// A sound or video cue finished playing (drives auto-follow).
-    CueFinished {
-        /// The cue instance.
-        instance: u64,
-    },
-    /// Device health.
-    Health(Health),
-    /// An immersion hotspot was selected.
-    HotspotSeen {
-        /// The immersion.
-        immersion: ImmersionId,
-        /// The hotspot.
-        hotspot: HotspotId,
-    },
-    /// An immersion task was completed.
-    TaskDone {
-        /// The immersion.
-        immersion: ImmersionId,
-        /// The task.
-        task: TaskId,
-        /// Whether the answer was right.
-        correct: bool,
-    },
-    /// An answer to a questionnaire (immersion end or self-assessment), 1 to 5 or 1 to 4.
-    Rating {
-        /// The question (`appeal` for an immersion's appeal question).
-        question: QuestionId,
-        /// Who answered.
-        participant: ParticipantId,
-        /// The rating.
-        value: u8,
-        /// A free comment, if any.
-        comment: Option<String>,
-    },
-}
-
-/// What a device says of itself.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Health {
-    /// Battery, percent, where known.
-    pub battery_percent: Option<u8>,
-    /// Whether an audio output works.
-    pub audio_ok: bool,
-    /// Whether XR fell back to a flat window (headsets).
-    pub xr_flat_fallback: bool,
-    /// Round-trip time measured by the protocol, milliseconds.
-    pub rtt_ms: Option<u32>,
-    /// Whether the device has the director's content.
-    pub content_in_sync: bool,
 }
 
 /// What the shell must do after an input.

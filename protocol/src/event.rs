@@ -1,0 +1,120 @@
+//! What devices report to the director: the events a client numbers `(device_id, seq)` and
+//! keeps in its outbox until the director acknowledges them after commit.
+
+use boussole_content::Answer;
+use boussole_content::ids::{HotspotId, ImmersionId, PuzzleId, QuestionId, StationId, TaskId};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A device (headset, screen, terminal, console), as it names itself when paired.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct DeviceId(pub String);
+
+impl fmt::Display for DeviceId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<&str> for DeviceId {
+    fn from(s: &str) -> Self {
+        Self(s.to_owned())
+    }
+}
+
+/// A participant, pseudonymous everywhere on the wire and in the log (`"P3"`).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct ParticipantId(pub String);
+
+impl fmt::Display for ParticipantId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<&str> for ParticipantId {
+    fn from(s: &str) -> Self {
+        Self(s.to_owned())
+    }
+}
+
+/// What a device reports.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum DeviceEvent {
+    /// An answer typed or chosen at a station.
+    Answer {
+        /// The puzzle.
+        puzzle: PuzzleId,
+        /// The station it came from.
+        station: StationId,
+        /// Who answered, when the station knows; else the participant assigned to the station.
+        participant: Option<ParticipantId>,
+        /// The answer.
+        answer: Answer,
+    },
+    /// Someone pressed "indice" at a station.
+    HintRequest {
+        /// The puzzle.
+        puzzle: PuzzleId,
+        /// The station.
+        station: StationId,
+        /// Who asked, when known.
+        participant: Option<ParticipantId>,
+    },
+    /// A cue was applied on the device at the device's time `device_ms` (ack).
+    CueApplied {
+        /// The cue instance ([`Effect::FireCue::instance`]).
+        instance: u64,
+        /// The device clock when it started, milliseconds.
+        device_ms: u64,
+    },
+    /// A sound or video cue finished playing (drives auto-follow).
+    CueFinished {
+        /// The cue instance.
+        instance: u64,
+    },
+    /// Device health.
+    Health(Health),
+    /// An immersion hotspot was selected.
+    HotspotSeen {
+        /// The immersion.
+        immersion: ImmersionId,
+        /// The hotspot.
+        hotspot: HotspotId,
+    },
+    /// An immersion task was completed.
+    TaskDone {
+        /// The immersion.
+        immersion: ImmersionId,
+        /// The task.
+        task: TaskId,
+        /// Whether the answer was right.
+        correct: bool,
+    },
+    /// An answer to a questionnaire (immersion end or self-assessment), 1 to 5 or 1 to 4.
+    Rating {
+        /// The question (`appeal` for an immersion's appeal question).
+        question: QuestionId,
+        /// Who answered.
+        participant: ParticipantId,
+        /// The rating.
+        value: u8,
+        /// A free comment, if any.
+        comment: Option<String>,
+    },
+}
+
+/// What a device says of itself.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Health {
+    /// Battery, percent, where known.
+    pub battery_percent: Option<u8>,
+    /// Whether an audio output works.
+    pub audio_ok: bool,
+    /// Whether XR fell back to a flat window (headsets).
+    pub xr_flat_fallback: bool,
+    /// Round-trip time measured by the protocol, milliseconds.
+    pub rtt_ms: Option<u32>,
+    /// Whether the device has the director's content.
+    pub content_in_sync: bool,
+}

@@ -2,6 +2,14 @@
 //! length-prefixed frames, the versioned handshake, PAKE pairing bound to the TLS connection,
 //! discovery, content sync and clock sync, over QUIC (quinn + rustls). No Bevy.
 
+pub mod bundle;
+pub mod clock;
+pub mod discovery;
 pub mod event;
+pub mod outbox;
+pub mod pairing;
+pub mod tls;
+pub mod transport;
+pub mod wire;
 
 pub use event::{DeviceEvent, DeviceId, Health, ParticipantId};

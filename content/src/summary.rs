@@ -179,16 +179,17 @@ pub fn summary_fr(set: &ContentSet, report: &Report) -> String {
             .count();
         let _ = writeln!(
             out,
-            "\nGrille d'observation « {} » : {} ({} ponctuels, {} d'état), {}",
+            "\nGrille d'observation « {} » : {} ({} ponctuels, {} avec une durée : début et fin), modificateurs : {}",
             g.title,
             plural(g.behaviours.len(), "comportement", "comportements"),
             points,
             g.behaviours.len() - points,
-            plural(
-                g.modifier_sets.len(),
-                "jeu de modificateurs",
-                "jeux de modificateurs"
-            ),
+            if g.modifier_sets.is_empty() {
+                "aucun".to_owned()
+            } else {
+                let labels: Vec<&str> = g.modifier_sets.iter().map(|m| m.label.as_str()).collect();
+                labels.join(", ")
+            },
         );
     }
     for doc in &set.rubrics {

@@ -570,3 +570,68 @@ fn replay_rederives_deadlines_from_logged_times() {
     assert_eq!(e.next_deadline(), Some(s(2)));
     assert_eq!(fired(&e.advance(s(2))), ["a"]);
 }
+
+#[test]
+fn undo_withdraws_the_raters_last_code_only() {
+    let set = content();
+    let mut e = Engine::new(example(&set), grid(&set));
+    e.handle(
+        cmd(Command::AddParticipant {
+            id: "P1".into(),
+            pseudonym: "P1".into(),
+            colour: "#000000".into(),
+        }),
+        s(0),
+    );
+    for (rater, b) in [
+        ("console", "com_partage"),
+        ("observateur", "com_coupe"),
+        ("console", "propose"),
+    ] {
+        e.handle(
+            cmd(Command::Observe {
+                rater: rater.into(),
+                participant: "P1".into(),
+                behaviour: b.into(),
+                action: ObservationAction::Point,
+                modifier: None,
+            }),
+            s(1),
+        );
+    }
+    assert!(
+        e.handle(
+            cmd(Command::Undo {
+                rater: "console".into()
+            }),
+            s(2)
+        )
+        .is_empty()
+    );
+    assert!(
+        e.handle(
+            cmd(Command::Undo {
+                rater: "console".into()
+            }),
+            s(3)
+        )
+        .is_empty()
+    );
+    let out = e.handle(
+        cmd(Command::Undo {
+            rater: "console".into(),
+        }),
+        s(4),
+    );
+    assert!(
+        matches!(out.as_slice(), [Effect::Refused(_)]),
+        "nothing left to undo for this rater"
+    );
+    let standing: Vec<_> = e
+        .observations()
+        .iter()
+        .filter(|o| o.retracted.is_none())
+        .map(|o| o.rater.to_string())
+        .collect();
+    assert_eq!(standing, ["observateur"], "the other rater's code stays");
+}

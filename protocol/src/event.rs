@@ -8,6 +8,7 @@ use std::fmt;
 
 /// A device (headset, screen, terminal, console), as it names itself when paired.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
 pub struct DeviceId(pub String);
 
 impl fmt::Display for DeviceId {
@@ -24,6 +25,7 @@ impl From<&str> for DeviceId {
 
 /// A participant, pseudonymous everywhere on the wire and in the log (`"P3"`).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
 pub struct ParticipantId(pub String);
 
 impl fmt::Display for ParticipantId {

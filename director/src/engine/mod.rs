@@ -28,6 +28,7 @@ use std::fmt;
 #[derive(
     Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
 )]
+#[serde(transparent)]
 pub struct Millis(pub u64);
 
 impl Millis {
@@ -53,6 +54,7 @@ macro_rules! string_id {
     ($(#[$doc:meta] $name:ident),+ $(,)?) => {$(
         #[$doc]
         #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(transparent)]
         pub struct $name(pub String);
 
         impl fmt::Display for $name {
@@ -179,6 +181,11 @@ pub enum Command {
         rater: RaterId,
         /// The observation.
         id: ObservationId,
+    },
+    /// Undo: withdraw the rater's most recent observation or note still standing.
+    Undo {
+        /// Who undoes.
+        rater: RaterId,
     },
     /// Give a headset an immersion to run.
     AssignImmersion {
@@ -458,6 +465,11 @@ impl Engine {
     /// The scenario played.
     pub fn scenario(&self) -> &Scenario {
         &self.scenario
+    }
+
+    /// The observation grid coded with.
+    pub fn grid(&self) -> &ObservationGrid {
+        &self.grid
     }
 
     /// Session time of the last input or deadline.

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 /// An observation's number in its session, from 1.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
 pub struct ObservationId(pub u64);
 
 /// What a behaviour key press means.
@@ -185,6 +186,20 @@ impl Observations {
                 o.open = false;
                 Ok(())
             }
+        }
+    }
+
+    /// Withdraws `rater`'s most recent standing observation.
+    pub fn undo(&mut self, at: Millis, rater: &RaterId) -> Result<(), String> {
+        let last = self
+            .list
+            .iter()
+            .rev()
+            .find(|o| o.rater == *rater && o.retracted.is_none())
+            .map(|o| o.id);
+        match last {
+            Some(id) => self.retract(at, rater, id),
+            None => Err(format!("rien à annuler pour {rater}")),
         }
     }
 

@@ -96,7 +96,12 @@ impl Timer {
 impl Engine {
     pub(super) fn command(&mut self, c: Command, out: &mut Vec<Effect>) {
         let at = self.now;
-        if self.closed && !matches!(c, Command::Note { .. } | Command::Retract { .. }) {
+        if self.closed
+            && !matches!(
+                c,
+                Command::Note { .. } | Command::Retract { .. } | Command::Undo { .. }
+            )
+        {
             out.push(Effect::Refused("séance close".into()));
             return;
         }
@@ -229,6 +234,11 @@ impl Engine {
             }
             Command::Retract { rater, id } => {
                 if let Err(why) = self.observations.retract(at, &rater, id) {
+                    out.push(Effect::Refused(why));
+                }
+            }
+            Command::Undo { rater } => {
+                if let Err(why) = self.observations.undo(at, &rater) {
                     out.push(Effect::Refused(why));
                 }
             }

@@ -113,8 +113,21 @@ fn run(program: &str, args: &[&str]) -> Result<()> {
 }
 
 fn cargo(args: &[&str]) -> Result<()> {
+    cargo_with_env(args, &[])
+}
+
+fn cargo_with_env(args: &[&str], env: &[(&str, &str)]) -> Result<()> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    run(&cargo, args)
+    let status = Command::new(&cargo)
+        .args(args)
+        .envs(env.iter().copied())
+        .current_dir(root())
+        .status()
+        .with_context(|| format!("starting {cargo}"))?;
+    if !status.success() {
+        bail!("`cargo {}` exited with {status}", args.join(" "));
+    }
+    Ok(())
 }
 
 fn installed(package: &str) -> bool {
@@ -186,6 +199,35 @@ fn demo(gui: bool) -> Result<()> {
             "--summary",
         ])
     })?;
+    step(
+        "a whole S'cape attitudes session, headless (boussole-director run)",
+        || {
+            let dir = root().join("target/demo");
+            std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+            // A fresh log each time, so the demo always shows one session.
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(dir.join(format!("director.db{suffix}")));
+            }
+            let db = dir.join("director.db");
+            let db = db.to_string_lossy();
+            cargo_with_env(
+                &[
+                    "run",
+                    "--quiet",
+                    "--package",
+                    "boussole-director",
+                    "--",
+                    "--db",
+                    &db,
+                    "run",
+                    "--script",
+                    "director/scripts/demo_scape_attitudes.ron",
+                ],
+                // The demo's own passphrase: real sessions take the facilitator's.
+                &[("BOUSSOLE_PASSPHRASE", "démonstration seulement")],
+            )
+        },
+    )?;
     if gui {
         step("facilitator console window (close it to finish)", || {
             cargo(&["run", "--quiet", "--package", "boussole-console"])

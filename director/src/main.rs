@@ -1,0 +1,181 @@
+//! `boussole-director`: the facilitator's director, headless. `run --script` plays a whole
+//! session from a facilitator script; `session` lists and shows sessions from the encrypted log.
+//!
+//! The database passphrase comes from `BOUSSOLE_PASSPHRASE` or `--passphrase-file`.
+
+use anyhow::{Context, Result, bail};
+use boussole_content::ContentSet;
+use boussole_director::script;
+use boussole_director::session::Session;
+use boussole_director::store::{SessionId, Store};
+use clap::{Parser, Subcommand};
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// The Boussole director.
+#[derive(Parser, Debug)]
+#[command(version)]
+struct Cli {
+    /// The session database (encrypted). Default: `$XDG_DATA_HOME/boussole/director.db`.
+    #[arg(long, global = true)]
+    db: Option<PathBuf>,
+    /// A file holding the database passphrase (else `BOUSSOLE_PASSPHRASE`).
+    #[arg(long, global = true)]
+    passphrase_file: Option<PathBuf>,
+    /// The content folder.
+    #[arg(long, global = true, default_value = "content")]
+    content: PathBuf,
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// Sessions in the database.
+    #[command(subcommand)]
+    Session(SessionCmd),
+    /// Play a facilitator script as a new session and print what happened.
+    Run {
+        /// The script (RON).
+        #[arg(long)]
+        script: PathBuf,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum SessionCmd {
+    /// Create a session of a scenario.
+    New {
+        /// The scenario id.
+        #[arg(long)]
+        scenario: String,
+        /// A label ("Groupe du 3 décembre").
+        #[arg(long, default_value = "")]
+        label: String,
+    },
+    /// List sessions.
+    List,
+    /// Replay a session's log and print what happened.
+    Show {
+        /// The session number.
+        id: i64,
+    },
+}
+
+fn main() -> std::process::ExitCode {
+    match run() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("boussole-director: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn now_unix_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+fn passphrase(file: Option<&Path>) -> Result<String> {
+    let phrase = match file {
+        Some(f) => std::fs::read_to_string(f)
+            .with_context(|| format!("reading the passphrase from {}", f.display()))?,
+        None => std::env::var("BOUSSOLE_PASSPHRASE")
+            .context("no passphrase: set BOUSSOLE_PASSPHRASE or give --passphrase-file")?,
+    };
+    let phrase = phrase.trim_end_matches(['\n', '\r']).to_owned();
+    if phrase.is_empty() {
+        bail!("the passphrase is empty");
+    }
+    Ok(phrase)
+}
+
+fn default_db() -> PathBuf {
+    let base = std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            std::env::var_os("HOME").map_or_else(
+                || PathBuf::from("."),
+                |h| PathBuf::from(h).join(".local/share"),
+            )
+        });
+    base.join("boussole/director.db")
+}
+
+fn load_content(dir: &Path) -> Result<ContentSet> {
+    let assets = dir
+        .parent()
+        .map_or_else(|| PathBuf::from("assets"), |p| p.join("assets"));
+    let (set, report) = boussole_content::check(dir, &assets);
+    if report.errors() > 0 {
+        for p in &report.problems {
+            eprintln!("{p}");
+        }
+        bail!(
+            "the content under {} has {} errors",
+            dir.display(),
+            report.errors()
+        );
+    }
+    Ok(set)
+}
+
+fn run() -> Result<()> {
+    let cli = Cli::parse();
+    let db = cli.db.clone().unwrap_or_else(default_db);
+    if let Some(dir) = db.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let store = Store::open(&db, &passphrase(cli.passphrase_file.as_deref())?)
+        .with_context(|| format!("opening the session log {}", db.display()))?;
+    match cli.command {
+        Cmd::Session(SessionCmd::New { scenario, label }) => {
+            let content = load_content(&cli.content)?;
+            let session = Session::create(store, &content, &scenario, &label, now_unix_ms())?;
+            println!(
+                "séance {} créée ({scenario}) dans {}",
+                session.id(),
+                db.display()
+            );
+        }
+        Cmd::Session(SessionCmd::List) => {
+            let sessions = store.sessions()?;
+            if sessions.is_empty() {
+                println!("aucune séance dans {}", db.display());
+            }
+            for s in sessions {
+                println!(
+                    "{}\t{}\t{}\t{}",
+                    s.id, s.scenario, s.created_at_unix_ms, s.label
+                );
+            }
+        }
+        Cmd::Session(SessionCmd::Show { id }) => {
+            let content = load_content(&cli.content)?;
+            let session = Session::open(store, &content, SessionId(id))?;
+            print!("{}", script::report_fr(session.engine()));
+        }
+        Cmd::Run { script: path } => {
+            let content = load_content(&cli.content)?;
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            let sc = script::parse(&text).map_err(|e| anyhow::anyhow!("{}:{e}", path.display()))?;
+            let mut session =
+                Session::create(store, &content, &sc.scenario, &sc.label, now_unix_ms())?;
+            let refusals = script::run(&mut session, &sc)?;
+            print!("{}", script::report_fr(session.engine()));
+            for (at, why) in &refusals {
+                println!("refusé à {at} : {why}");
+            }
+            let records = session.store().log(session.id())?.len();
+            println!(
+                "\nJournal chiffré : {} (séance {}, {records} entrées)",
+                db.display(),
+                session.id()
+            );
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,208 @@
+//! A live session: the engine fed from, and written to, the store. The log is the truth: every
+//! input is appended (with its session time) before the engine sees it, and opening a session
+//! replays its log. A device event already in the log (same `(device, seq)`) is acknowledged
+//! again but never handled twice.
+//!
+//! Blocking: every call writes to SQLite. Run a `Session` on its own thread, never on the async
+//! runtime that keeps QUIC connections alive.
+
+use crate::engine::{Effect, Engine, Input, Millis};
+use crate::store::{Appended, LogRecord, SessionId, Store};
+use boussole_content::ContentSet;
+use boussole_content::grid::ObservationGrid;
+use boussole_content::scenario::Scenario;
+use thiserror::Error;
+
+/// Log record kinds.
+const KIND_COMMAND: &str = "command";
+const KIND_DEVICE: &str = "device";
+
+/// Errors of session operations.
+#[derive(Debug, Error)]
+pub enum SessionError {
+    /// The scenario is not in the content.
+    #[error("unknown scenario {0:?}")]
+    UnknownScenario(String),
+    /// The scenario's observation grid is not in the content.
+    #[error("scenario {scenario}: unknown observation grid {grid:?}")]
+    UnknownGrid {
+        /// The scenario.
+        scenario: String,
+        /// The grid it names.
+        grid: String,
+    },
+    /// The session is not in the store.
+    #[error("unknown session {0}")]
+    UnknownSession(SessionId),
+    /// A log record could not be decoded (written by an incompatible version?).
+    #[error("session {session}: log record {seq} ({kind}) cannot be decoded: {source}")]
+    BadRecord {
+        /// The session.
+        session: SessionId,
+        /// The record's number.
+        seq: u64,
+        /// Its kind.
+        kind: String,
+        /// Why.
+        source: postcard::Error,
+    },
+    /// Encoding an input failed.
+    #[error("cannot encode an input: {0}")]
+    Encode(#[from] postcard::Error),
+    /// The store failed.
+    #[error("session store: {0}")]
+    Store(String),
+}
+
+fn store_err(e: impl std::fmt::Display) -> SessionError {
+    SessionError::Store(e.to_string())
+}
+
+/// An open session: its id, its engine, and the store it writes to.
+pub struct Session {
+    store: Store,
+    id: SessionId,
+    engine: Engine,
+    created_at_unix_ms: i64,
+}
+
+fn scenario_and_grid(
+    content: &ContentSet,
+    scenario: &str,
+) -> Result<(Scenario, ObservationGrid), SessionError> {
+    let s = content
+        .scenarios
+        .iter()
+        .map(|d| &d.value)
+        .find(|s| s.id.as_str() == scenario)
+        .ok_or_else(|| SessionError::UnknownScenario(scenario.to_owned()))?;
+    let grid = content
+        .grids
+        .iter()
+        .map(|g| &g.value)
+        .find(|g| g.id == s.observation_grid)
+        .ok_or_else(|| SessionError::UnknownGrid {
+            scenario: scenario.to_owned(),
+            grid: s.observation_grid.to_string(),
+        })?;
+    Ok((s.clone(), grid.clone()))
+}
+
+impl Session {
+    /// Creates a session of `scenario` in `store`, created now (`now_unix_ms`).
+    ///
+    /// # Errors
+    /// An unknown scenario or grid, or a store failure.
+    pub fn create(
+        mut store: Store,
+        content: &ContentSet,
+        scenario: &str,
+        label: &str,
+        now_unix_ms: i64,
+    ) -> Result<Self, SessionError> {
+        let (s, grid) = scenario_and_grid(content, scenario)?;
+        let id = store
+            .create_session(scenario, label, now_unix_ms)
+            .map_err(store_err)?;
+        Ok(Self {
+            store,
+            id,
+            engine: Engine::new(s, grid),
+            created_at_unix_ms: now_unix_ms,
+        })
+    }
+
+    /// Opens session `id` and rebuilds its state by replaying its log.
+    ///
+    /// # Errors
+    /// An unknown session, scenario or grid, an undecodable record, or a store failure.
+    pub fn open(store: Store, content: &ContentSet, id: SessionId) -> Result<Self, SessionError> {
+        let info = store
+            .session(id)
+            .map_err(store_err)?
+            .ok_or(SessionError::UnknownSession(id))?;
+        let (s, grid) = scenario_and_grid(content, &info.scenario)?;
+        let records = store.log(id).map_err(store_err)?;
+        let inputs = records
+            .iter()
+            .map(|r| decode(id, r))
+            .collect::<Result<Vec<_>, _>>()?;
+        let engine = Engine::replay(s, grid, inputs);
+        Ok(Self {
+            store,
+            id,
+            engine,
+            created_at_unix_ms: info.created_at_unix_ms,
+        })
+    }
+
+    /// Appends `input` at session time `at`, then handles it. A device event already logged is
+    /// acknowledged without being handled again.
+    ///
+    /// # Errors
+    /// Encoding or store failures; then nothing was handled.
+    pub fn submit(&mut self, input: Input, at: Millis) -> Result<Vec<Effect>, SessionError> {
+        let payload = postcard::to_allocvec(&input)?;
+        match &input {
+            Input::Device { device, seq, .. } => {
+                let appended = self
+                    .store
+                    .append_device_event(self.id, &device.0, *seq, at.0, KIND_DEVICE, &payload)
+                    .map_err(store_err)?;
+                if let Appended::Duplicate(_) = appended {
+                    return Ok(vec![Effect::Ack {
+                        device: device.clone(),
+                        seq: *seq,
+                    }]);
+                }
+            }
+            Input::Command(_) => {
+                self.store
+                    .append(self.id, at.0, KIND_COMMAND, &payload)
+                    .map_err(store_err)?;
+            }
+        }
+        Ok(self.engine.handle(input, at))
+    }
+
+    /// Fires deadlines up to `at` (nothing is logged: deadlines are derived from logged times).
+    pub fn advance(&mut self, at: Millis) -> Vec<Effect> {
+        self.engine.advance(at)
+    }
+
+    /// The engine, read-only.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// The session's id.
+    pub fn id(&self) -> SessionId {
+        self.id
+    }
+
+    /// Session time at `now_unix_ms`: milliseconds since the session was created.
+    pub fn time_at(&self, now_unix_ms: i64) -> Millis {
+        Millis(u64::try_from(now_unix_ms - self.created_at_unix_ms).unwrap_or(0))
+    }
+
+    /// The store, to read the log or participants.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The store, to write participants' names.
+    pub fn store_mut(&mut self) -> &mut Store {
+        &mut self.store
+    }
+}
+
+fn decode(session: SessionId, r: &LogRecord) -> Result<(Millis, Input), SessionError> {
+    postcard::from_bytes(&r.payload)
+        .map(|input| (Millis(r.at_ms), input))
+        .map_err(|source| SessionError::BadRecord {
+            session,
+            seq: r.seq.0,
+            kind: r.kind.clone(),
+            source,
+        })
+}

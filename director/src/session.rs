@@ -16,6 +16,7 @@ use thiserror::Error;
 /// Log record kinds.
 const KIND_COMMAND: &str = "command";
 const KIND_DEVICE: &str = "device";
+const KIND_LINK: &str = "link";
 
 /// Errors of session operations.
 #[derive(Debug, Error)]
@@ -156,9 +157,14 @@ impl Session {
                     }]);
                 }
             }
-            Input::Command(_) => {
+            Input::Command(_) | Input::Link { .. } => {
+                let kind = if matches!(input, Input::Link { .. }) {
+                    KIND_LINK
+                } else {
+                    KIND_COMMAND
+                };
                 self.store
-                    .append(self.id, at.0, KIND_COMMAND, &payload)
+                    .append(self.id, at.0, kind, &payload)
                     .map_err(store_err)?;
             }
         }

@@ -635,3 +635,120 @@ fn undo_withdraws_the_raters_last_code_only() {
         .collect();
     assert_eq!(standing, ["observateur"], "the other rater's code stays");
 }
+
+#[test]
+fn immersion_runs_start_stop_and_collect_events_and_links_track_devices() {
+    let set = content();
+    let mut e = Engine::new(example(&set), grid(&set));
+    e.handle(
+        cmd(Command::AddParticipant {
+            id: "P1".into(),
+            pseudonym: "P1".into(),
+            colour: "#000000".into(),
+        }),
+        s(0),
+    );
+    e.handle(
+        cmd(Command::RegisterDevice {
+            device: "casque_1".into(),
+            role: DeviceRole::Headset,
+            station: None,
+        }),
+        s(0),
+    );
+    e.handle(
+        cmd(Command::RegisterDevice {
+            device: "ecran".into(),
+            role: DeviceRole::Screen,
+            station: None,
+        }),
+        s(0),
+    );
+    let refused = e.handle(
+        cmd(Command::AssignImmersion {
+            device: "ecran".into(),
+            immersion: "cariste_port".into(),
+            participant: "P1".into(),
+        }),
+        s(1),
+    );
+    assert!(
+        matches!(refused.as_slice(), [Effect::Refused(_)]),
+        "a screen cannot run an immersion"
+    );
+    e.handle(
+        cmd(Command::AssignImmersion {
+            device: "casque_1".into(),
+            immersion: "cariste_port".into(),
+            participant: "P1".into(),
+        }),
+        s(1),
+    );
+    let out = e.handle(
+        cmd(Command::StartImmersion {
+            device: "casque_1".into(),
+        }),
+        s(2),
+    );
+    assert_eq!(
+        out,
+        [Effect::StartImmersion {
+            device: "casque_1".into(),
+            immersion: "cariste_port".into()
+        }]
+    );
+    let seen = Input::Device {
+        device: "casque_1".into(),
+        seq: 1,
+        event: DeviceEvent::HotspotSeen {
+            immersion: "cariste_port".into(),
+            hotspot: "h_chariot".into(),
+        },
+    };
+    e.handle(seen, s(30));
+    assert_eq!(
+        e.handle(
+            cmd(Command::StopImmersion {
+                device: "casque_1".into()
+            }),
+            s(300)
+        ),
+        [Effect::StopImmersion {
+            device: "casque_1".into()
+        }]
+    );
+    assert!(matches!(
+        e.handle(
+            cmd(Command::StopImmersion {
+                device: "casque_1".into()
+            }),
+            s(301)
+        )
+        .as_slice(),
+        [Effect::Refused(_)]
+    ));
+    let ev = &e.game_events()[0];
+    assert_eq!(
+        ev.participant.as_ref().map(ToString::to_string).as_deref(),
+        Some("P1"),
+        "attributed to the wearer"
+    );
+    let run = &e.immersions()[&DeviceId::from("casque_1")];
+    assert_eq!((run.started, run.stopped), (Some(s(2)), Some(s(300))));
+    e.handle(
+        Input::Link {
+            device: "ecran".into(),
+            online: true,
+        },
+        s(5),
+    );
+    assert!(e.devices()[&DeviceId::from("ecran")].online);
+    e.handle(
+        Input::Link {
+            device: "ecran".into(),
+            online: false,
+        },
+        s(6),
+    );
+    assert!(!e.devices()[&DeviceId::from("ecran")].online);
+}

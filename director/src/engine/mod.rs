@@ -82,6 +82,13 @@ string_id!(
 pub enum Input {
     /// From the facilitator's console or a script.
     Command(Command),
+    /// A device connected or disconnected (seen by the server, logged like the rest).
+    Link {
+        /// The device.
+        device: DeviceId,
+        /// Connected now.
+        online: bool,
+    },
     /// From a device, numbered by the device so that a resent event is handled once.
     Device {
         /// Who sent it.
@@ -187,6 +194,16 @@ pub enum Command {
         /// Who undoes.
         rater: RaterId,
     },
+    /// Start the immersion assigned to a headset.
+    StartImmersion {
+        /// The headset.
+        device: DeviceId,
+    },
+    /// Stop a headset's immersion at once (it fades to a calm neutral room).
+    StopImmersion {
+        /// The headset.
+        device: DeviceId,
+    },
     /// Give a headset an immersion to run.
     AssignImmersion {
         /// The headset.
@@ -261,6 +278,18 @@ pub enum Effect {
         /// Its sequence number.
         seq: u64,
     },
+    /// Start an immersion on a headset.
+    StartImmersion {
+        /// The headset.
+        device: DeviceId,
+        /// The immersion.
+        immersion: ImmersionId,
+    },
+    /// Stop a headset's immersion.
+    StopImmersion {
+        /// The headset.
+        device: DeviceId,
+    },
     /// The input was refused; the log keeps it, with this reason for the facilitator.
     Refused(String),
 }
@@ -289,6 +318,10 @@ pub struct Device {
     pub health: Health,
     /// Highest event sequence number handled.
     pub last_seq: u64,
+    /// Whether it is connected now.
+    pub online: bool,
+    /// When it last connected or disconnected.
+    pub since: Millis,
 }
 
 /// Where a puzzle stands.
@@ -307,6 +340,19 @@ pub enum PuzzleStatus {
         /// Forced by the facilitator, with the reason.
         forced: Option<String>,
     },
+}
+
+/// An immersion given to a headset.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ImmersionRun {
+    /// The immersion.
+    pub immersion: ImmersionId,
+    /// Who wears the headset.
+    pub participant: ParticipantId,
+    /// When it started, if it did.
+    pub started: Option<Millis>,
+    /// When it stopped, if it did.
+    pub stopped: Option<Millis>,
 }
 
 /// A game event attributed to a participant, for the evaluation.
@@ -355,7 +401,7 @@ pub struct Engine {
     cues: cues::CueRunner,
     participants: BTreeMap<ParticipantId, Participant>,
     devices: BTreeMap<DeviceId, Device>,
-    immersions: BTreeMap<DeviceId, (ImmersionId, ParticipantId)>,
+    immersions: BTreeMap<DeviceId, ImmersionRun>,
     observations: observe::Observations,
     events: Vec<GameEvent>,
     seen: BTreeSet<(DeviceId, u64)>,
@@ -398,6 +444,13 @@ impl Engine {
         let mut out = self.advance(at);
         match input {
             Input::Command(c) => self.command(c, &mut out),
+            Input::Link { device, online } => match self.devices.get_mut(&device) {
+                Some(d) => {
+                    d.online = online;
+                    d.since = at;
+                }
+                None => out.push(Effect::Refused(format!("appareil inconnu : {device}"))),
+            },
             Input::Device { device, seq, event } => {
                 if self.seen.insert((device.clone(), seq)) {
                     if let Some(d) = self.devices.get_mut(&device) {
@@ -535,6 +588,11 @@ impl Engine {
     /// Game events per participant, in time order.
     pub fn game_events(&self) -> &[GameEvent] {
         &self.events
+    }
+
+    /// Immersions given to headsets.
+    pub fn immersions(&self) -> &BTreeMap<DeviceId, ImmersionRun> {
+        &self.immersions
     }
 
     /// Hints given per puzzle (highest rung).

@@ -2,8 +2,8 @@
 //! devices, participants and immersion runs.
 
 use super::{
-    Command, Device, DeviceEvent, DeviceId, Effect, Engine, GameEvent, GameEventKind, Millis,
-    Participant, ParticipantId, PuzzleStatus,
+    Command, Device, DeviceEvent, DeviceId, Effect, Engine, GameEvent, GameEventKind, ImmersionRun,
+    Millis, Participant, ParticipantId, PuzzleStatus,
 };
 use boussole_content::cue::{DeviceRole, Target, Trigger};
 use boussole_content::ids::{PuzzleId, StationId};
@@ -140,6 +140,8 @@ impl Engine {
                     last_ack: None,
                     health: super::Health::default(),
                     last_seq: 0,
+                    online: false,
+                    since: at,
                 });
                 d.role = role;
                 d.station = station;
@@ -248,10 +250,45 @@ impl Engine {
                 participant,
             } => match self.devices.get(&device) {
                 Some(d) if d.role == DeviceRole::Headset => {
-                    self.immersions.insert(device, (immersion, participant));
+                    let known = self.participants.contains_key(&participant);
+                    if known {
+                        let run = ImmersionRun {
+                            immersion,
+                            participant,
+                            started: None,
+                            stopped: None,
+                        };
+                        self.immersions.insert(device, run);
+                    } else {
+                        out.push(Effect::Refused(format!(
+                            "participant·e inconnu·e : {participant}"
+                        )));
+                    }
                 }
                 _ => out.push(Effect::Refused(format!(
                     "{device} n'est pas un casque connu"
+                ))),
+            },
+            Command::StartImmersion { device } => match self.immersions.get_mut(&device) {
+                Some(run) if run.started.is_none() => {
+                    run.started = Some(at);
+                    out.push(Effect::StartImmersion {
+                        device,
+                        immersion: run.immersion.clone(),
+                    });
+                }
+                Some(_) => out.push(Effect::Refused(format!(
+                    "l'immersion de {device} a déjà commencé"
+                ))),
+                None => out.push(Effect::Refused(format!("aucune immersion pour {device}"))),
+            },
+            Command::StopImmersion { device } => match self.immersions.get_mut(&device) {
+                Some(run) if run.started.is_some() && run.stopped.is_none() => {
+                    run.stopped = Some(at);
+                    out.push(Effect::StopImmersion { device });
+                }
+                _ => out.push(Effect::Refused(format!(
+                    "aucune immersion en cours sur {device}"
                 ))),
             },
             Command::EndSession => {
@@ -334,7 +371,7 @@ impl Engine {
                 }
             }
             DeviceEvent::HotspotSeen { immersion, hotspot } => {
-                let who = self.immersions.get(device).map(|(_, p)| p.clone());
+                let who = self.immersions.get(device).map(|r| r.participant.clone());
                 self.events.push(GameEvent {
                     at,
                     participant: who,
@@ -346,7 +383,7 @@ impl Engine {
                 task,
                 correct,
             } => {
-                let who = self.immersions.get(device).map(|(_, p)| p.clone());
+                let who = self.immersions.get(device).map(|r| r.participant.clone());
                 self.events.push(GameEvent {
                     at,
                     participant: who,

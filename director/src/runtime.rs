@@ -1,0 +1,145 @@
+//! The director's session thread: the only owner of the [`Session`] (engine + store). Other
+//! threads and the async network tasks talk to it through a channel, so blocking SQLite work
+//! never runs on the runtime that keeps QUIC connections alive. It fires deadlines on time
+//! (pre-waits, post-waits, countdown cues, the time-out) by waiting on its channel no longer
+//! than the next deadline.
+
+use crate::engine::{Effect, Input, Millis};
+use crate::session::{Session, SessionError};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::thread::JoinHandle;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// Milliseconds since the Unix epoch, the clock session times are measured from.
+pub fn unix_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// What the session thread reports: effects, with the session time they happened at.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Output {
+    /// When, session time.
+    pub at: Millis,
+    /// What.
+    pub effects: Vec<Effect>,
+}
+
+enum Request {
+    Submit(Input, Sender<Result<Output, String>>),
+    With(Box<dyn FnOnce(&Session) + Send>),
+    Stop,
+}
+
+/// A handle to the session thread; clone it freely.
+#[derive(Clone)]
+pub struct DirectorHandle {
+    tx: Sender<Request>,
+}
+
+/// The running session thread.
+pub struct Director {
+    handle: DirectorHandle,
+    thread: Option<JoinHandle<Session>>,
+}
+
+impl Director {
+    /// Starts the thread that owns `session`. Every output (effects of inputs and of deadlines)
+    /// is also sent to `outputs`, for the network to route to devices.
+    pub fn start(mut session: Session, outputs: Sender<Output>) -> Self {
+        let (tx, rx) = mpsc::channel::<Request>();
+        let thread = std::thread::Builder::new()
+            .name("boussole-session".into())
+            .spawn(move || {
+                run(&mut session, &rx, &outputs);
+                session
+            })
+            .ok();
+        Self {
+            handle: DirectorHandle { tx },
+            thread,
+        }
+    }
+
+    /// A handle for other threads.
+    pub fn handle(&self) -> DirectorHandle {
+        self.handle.clone()
+    }
+
+    /// Stops the thread and gives the session back (for a clean shutdown or tests).
+    pub fn stop(mut self) -> Option<Session> {
+        let _ = self.handle.tx.send(Request::Stop);
+        self.thread.take().and_then(|t| t.join().ok())
+    }
+}
+
+impl DirectorHandle {
+    /// Logs and handles `input` now; returns its effects once committed.
+    ///
+    /// # Errors
+    /// The session thread is gone, or the store failed (the message says why).
+    pub fn submit(&self, input: Input) -> Result<Output, String> {
+        let (tx, rx) = mpsc::channel();
+        self.tx
+            .send(Request::Submit(input, tx))
+            .map_err(|_| "le directeur est arrêté".to_owned())?;
+        rx.recv()
+            .map_err(|_| "le directeur est arrêté".to_owned())?
+    }
+
+    /// Runs `f` on the session thread with read access to the session, and returns its result.
+    ///
+    /// # Errors
+    /// The session thread is gone.
+    pub fn with<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Session) -> R + Send + 'static,
+    ) -> Result<R, String> {
+        let (tx, rx) = mpsc::channel();
+        let job = move |s: &Session| {
+            let _ = tx.send(f(s));
+        };
+        self.tx
+            .send(Request::With(Box::new(job)))
+            .map_err(|_| "le directeur est arrêté".to_owned())?;
+        rx.recv().map_err(|_| "le directeur est arrêté".to_owned())
+    }
+}
+
+fn run(session: &mut Session, rx: &Receiver<Request>, outputs: &Sender<Output>) {
+    loop {
+        let now = session.time_at(unix_ms());
+        let due = session.advance(now);
+        if !due.is_empty() {
+            let _ = outputs.send(Output {
+                at: now,
+                effects: due,
+            });
+        }
+        let wait = session
+            .engine()
+            .next_deadline()
+            .map(|t| Duration::from_millis(t.0.saturating_sub(now.0)))
+            .unwrap_or(Duration::from_secs(3600));
+        let request = match rx.recv_timeout(wait) {
+            Ok(r) => r,
+            Err(RecvTimeoutError::Timeout) => continue,
+            Err(RecvTimeoutError::Disconnected) => return,
+        };
+        match request {
+            Request::Submit(input, reply) => {
+                let at = session.time_at(unix_ms());
+                let result = session
+                    .submit(input, at)
+                    .map(|effects| Output { at, effects });
+                if let Ok(out) = &result {
+                    let _ = outputs.send(out.clone());
+                }
+                let _ = reply.send(result.map_err(|e: SessionError| e.to_string()));
+            }
+            Request::With(f) => f(session),
+            Request::Stop => return,
+        }
+    }
+}

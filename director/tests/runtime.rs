@@ -1,0 +1,61 @@
+//! The session thread fires deadlines on its own, on time, and answers submissions from other
+//! threads once they are committed.
+
+use boussole_content::ContentSet;
+use boussole_director::engine::{Command, Effect, Input};
+use boussole_director::runtime::{Director, unix_ms};
+use boussole_director::session::Session;
+use boussole_director::store::Store;
+use std::path::PathBuf;
+use std::sync::mpsc;
+use std::time::Duration;
+
+#[test]
+fn an_auto_continue_fires_after_its_post_wait_without_any_input() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let (content, problems) = ContentSet::load_dir(&root.join("content"));
+    assert!(problems.is_empty());
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(&dir.path().join("d.db"), "phrase de test").expect("store");
+    let session = Session::create(store, &content, "exemple", "", unix_ms()).expect("session");
+    let (tx, rx) = mpsc::channel();
+    let director = Director::start(session, tx);
+    let handle = director.handle();
+    handle
+        .submit(Input::Command(Command::Standby("c_intro".into())))
+        .expect("standby");
+    let go = handle.submit(Input::Command(Command::Go)).expect("go");
+    assert!(
+        go.effects
+            .iter()
+            .any(|e| matches!(e, Effect::FireCue { cue, .. } if cue.as_str() == "c_intro"))
+    );
+    // c_intro auto-continues after a 5 s post-wait to c_ambiance: the thread fires it alone.
+    let fired = loop {
+        let out = rx
+            .recv_timeout(Duration::from_secs(15))
+            .expect("the deadline fires within the guard");
+        if let Some(Effect::FireCue { start_at, .. }) = out
+            .effects
+            .iter()
+            .find(|e| matches!(e, Effect::FireCue { cue, .. } if cue.as_str() == "c_ambiance"))
+        {
+            break *start_at;
+        }
+    };
+    assert_eq!(
+        fired.0 - go.at.0,
+        5000,
+        "scheduled exactly at the post-wait, in session time"
+    );
+    let standby = handle
+        .with(|s| s.engine().standby().map(ToString::to_string))
+        .expect("read");
+    assert_eq!(standby.as_deref(), Some("c_top_depart"));
+    let session = director.stop().expect("the thread gives the session back");
+    assert_eq!(
+        session.store().log(session.id()).expect("log").len(),
+        2,
+        "deadlines are not logged, inputs are"
+    );
+}

@@ -5,5 +5,6 @@
 pub mod engine;
 pub mod runtime;
 pub mod script;
+pub mod server;
 pub mod session;
 pub mod store;

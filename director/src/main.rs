@@ -6,6 +6,8 @@
 use anyhow::{Context, Result, bail};
 use boussole_content::ContentSet;
 use boussole_director::script;
+
+mod serve;
 use boussole_director::session::Session;
 use boussole_director::store::{SessionId, Store};
 use clap::{Parser, Subcommand};
@@ -34,6 +36,30 @@ enum Cmd {
     /// Sessions in the database.
     #[command(subcommand)]
     Session(SessionCmd),
+    /// Run the director on the network: devices pair and join, consoles attach.
+    Serve {
+        /// Address to listen on (UDP, QUIC).
+        #[arg(long, default_value = "0.0.0.0:4433")]
+        bind: std::net::SocketAddr,
+        /// Resume this session (its log is replayed).
+        #[arg(long, conflicts_with = "scenario")]
+        session: Option<i64>,
+        /// Start a new session of this scenario.
+        #[arg(long, required_unless_present = "session")]
+        scenario: Option<String>,
+        /// Label of a new session.
+        #[arg(long, default_value = "")]
+        label: String,
+        /// Facilitator commands to play at their times (seconds after start).
+        #[arg(long)]
+        script: Option<PathBuf>,
+        /// The pairing code devices type (6 digits); random if left out.
+        #[arg(long)]
+        pairing_code: Option<String>,
+        /// The director's name, as devices show it.
+        #[arg(long, default_value = "Boussole")]
+        name: String,
+    },
     /// Play a facilitator script as a new session and print what happened.
     Run {
         /// The script (RON).
@@ -156,6 +182,46 @@ fn run() -> Result<()> {
             let content = load_content(&cli.content)?;
             let session = Session::open(store, &content, SessionId(id))?;
             print!("{}", script::report_fr(session.engine()));
+        }
+        Cmd::Serve {
+            bind,
+            session,
+            scenario,
+            label,
+            script,
+            pairing_code,
+            name,
+        } => {
+            let content = load_content(&cli.content)?;
+            let session = match (session, scenario) {
+                (Some(id), _) => Session::open(store, &content, SessionId(id))?,
+                (None, Some(scenario)) => {
+                    Session::create(store, &content, &scenario, &label, now_unix_ms())?
+                }
+                (None, None) => bail!("give --session or --scenario"),
+            };
+            let script = match script {
+                Some(p) => {
+                    let text = std::fs::read_to_string(&p)
+                        .with_context(|| format!("reading {}", p.display()))?;
+                    Some(script::parse(&text).map_err(|e| anyhow::anyhow!("{}:{e}", p.display()))?)
+                }
+                None => None,
+            };
+            let data = db
+                .parent()
+                .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+            serve::run(
+                serve::Options {
+                    bind,
+                    content_dir: cli.content.clone(),
+                    data_dir: data,
+                    name,
+                    pairing_code,
+                    script,
+                },
+                session,
+            )?;
         }
         Cmd::Run { script: path } => {
             let content = load_content(&cli.content)?;

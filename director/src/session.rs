@@ -191,6 +191,11 @@ impl Session {
         Millis(u64::try_from(now_unix_ms - self.created_at_unix_ms).unwrap_or(0))
     }
 
+    /// When the session was created, milliseconds since the Unix epoch (session time 0).
+    pub fn created_at_unix_ms(&self) -> i64 {
+        self.created_at_unix_ms
+    }
+
     /// The store, to read the log or participants.
     pub fn store(&self) -> &Store {
         &self.store

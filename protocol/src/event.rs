@@ -65,7 +65,7 @@ pub enum DeviceEvent {
     },
     /// A cue was applied on the device at the device's time `device_ms` (ack).
     CueApplied {
-        /// The cue instance ([`Effect::FireCue::instance`]).
+        /// The cue instance (the cue instance the director sent).
         instance: u64,
         /// The device clock when it started, milliseconds.
         device_ms: u64,

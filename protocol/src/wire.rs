@@ -1,1 +1,538 @@
-//! (being written)
+//! The messages devices and the director exchange, their postcard encoding, and the framing that
+//! carries them over a byte stream: a `u32` big-endian length, then that many bytes of postcard.
+//!
+//! Postcard encodes an enum variant by its index, so variants and fields are append-only: a new
+//! variant goes at the end and an incompatible change bumps [`PROTOCOL_VERSION`].
+
+use crate::event::{DeviceEvent, DeviceId};
+use crate::pairing::{PairingClientStep, PairingServerStep};
+use boussole_content::ids::{CueId, EndingId, PhaseId, PuzzleId};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+/// The protocol version a [`Hello`] or a pairing request announces; the director refuses any
+/// other with [`Refusal::VersionMismatch`].
+pub const PROTOCOL_VERSION: u16 = 1;
+
+/// The TLS application protocol (ALPN) both ends offer.
+pub const ALPN: &[u8] = b"boussole/1";
+
+/// The largest frame body, in bytes (1 MiB). A longer length prefix is refused before anything is
+/// allocated ([`FrameError::TooLarge`]); content is sent in [`ServerMsg::ContentChunk`]s below it.
+pub const MAX_FRAME: usize = 1024 * 1024;
+
+/// Size of the length prefix in front of every frame body, in bytes.
+const PREFIX: usize = 4;
+
+/// What a device is, as it says in its [`Hello`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Role {
+    /// A VR headset (a participant's immersion or an escape-game seat).
+    Headset,
+    /// A room screen: timer, hints, video.
+    Screen,
+    /// A puzzle station (tablet, keypad).
+    Terminal,
+    /// A facilitator's console.
+    Console {
+        /// `true` for a read-only console (a second facilitator watching); its commands are
+        /// refused by the director.
+        observer: bool,
+    },
+}
+
+/// The secret a device received at pairing and presents in every [`Hello`]; 32 random bytes.
+///
+/// `Debug` never prints it and equality is checked in constant time. The director stores only a
+/// SHA-256 of it ([`crate::pairing::MemoryRegistry`]).
+#[derive(Clone, Serialize, Deserialize)]
+pub struct DeviceToken([u8; 32]);
+
+impl DeviceToken {
+    /// A fresh token from the operating system's random generator.
+    pub fn random() -> Self {
+        Self(rand::random())
+    }
+
+    /// A token read back from the device's storage.
+    pub fn from_bytes(bytes: [u8; 32]) -> Self {
+        Self(bytes)
+    }
+
+    /// The 32 bytes, to store on the device (keep them private: they let a device join).
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for DeviceToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("DeviceToken(<redacted>)")
+    }
+}
+
+impl PartialEq for DeviceToken {
+    fn eq(&self, other: &Self) -> bool {
+        constant_time_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for DeviceToken {}
+
+/// Compares two equal-length byte strings without an early exit, so the time taken does not
+/// tell how many leading bytes matched.
+pub(crate) fn constant_time_eq(a: &[u8; 32], b: &[u8; 32]) -> bool {
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The first frame of every session connection, from the device.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Hello {
+    /// [`PROTOCOL_VERSION`] of the device's build.
+    pub protocol_version: u16,
+    /// The device, as it was named at pairing.
+    pub device: DeviceId,
+    /// What the device is.
+    pub role: Role,
+    /// SHA-256 of the content bundle the device holds (all zeros when it has none). A mismatch
+    /// is not refused: the director welcomes the device and tells it to sync.
+    pub content_hash: [u8; 32],
+    /// The token received at pairing; `None` is refused with [`Refusal::BadToken`].
+    pub token: Option<DeviceToken>,
+}
+
+/// A frame from a device to the director.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum ClientMsg {
+    /// Opens a session connection; only as the first frame.
+    Hello(Hello),
+    /// A numbered device event. `seq` increases by one per event of this device, across
+    /// reconnections; the director answers [`ServerMsg::Ack`] once it is committed, and a resend
+    /// with the same `(device, seq)` is idempotent.
+    Event {
+        /// The event's number for this device.
+        seq: u64,
+        /// The event.
+        event: DeviceEvent,
+    },
+    /// Clock synchronisation request; the transport answers [`ServerMsg::ClockPong`] itself.
+    ClockPing {
+        /// The device's clock when it sent the ping, milliseconds.
+        t0_ms: u64,
+    },
+    /// Asks for the content bundle whose SHA-256 is `hash`, from byte `offset` on.
+    ContentRequest {
+        /// SHA-256 of the bundle.
+        hash: [u8; 32],
+        /// First byte wanted (resumes an interrupted download).
+        offset: u64,
+    },
+    /// A facilitator command from a console, postcard-encoded; the director decodes it (the
+    /// protocol crate does not know the director's command type).
+    Command(Vec<u8>),
+    /// The device leaves on purpose; the director reports it as a disconnection with reason
+    /// `"bye"`.
+    Bye,
+    /// A pairing step ([`crate::pairing`]); the first one only as the first frame of a pairing
+    /// connection.
+    Pairing(PairingClientStep),
+}
+
+/// What the director sends a device whose session was restored, so it can resync (principle 3).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Snapshot {
+    /// The scenario or immersion being played (its content id).
+    pub scenario: String,
+    /// The current phase, if the scenario has phases and one is running.
+    pub phase: Option<PhaseId>,
+    /// Whether the countdown is running.
+    pub timer_running: bool,
+    /// Time left on the countdown when the snapshot was taken, milliseconds; negative once it has
+    /// run out.
+    pub remaining_ms: i64,
+    /// The director's session clock when the snapshot was taken, milliseconds (the same clock as
+    /// [`ServerMsg::ClockPong`] and [`ServerMsg::Cue::start_at_ms`]).
+    pub at_ms: u64,
+    /// Puzzles open now.
+    pub open: Vec<PuzzleId>,
+    /// Puzzles solved so far.
+    pub solved: Vec<PuzzleId>,
+    /// The ending reached, once the scenario is over.
+    pub ended: Option<EndingId>,
+}
+
+/// A frame from the director to a device.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum ServerMsg {
+    /// The answer to an accepted [`Hello`].
+    Welcome {
+        /// The director's display name.
+        director_name: String,
+        /// The session running, if any.
+        session: Option<String>,
+        /// The director's session clock when it welcomed the device, milliseconds.
+        clock_ms: u64,
+    },
+    /// The director refuses or ends the connection and says why; every refusal but
+    /// [`Refusal::ContentMismatch`] is followed by the connection closing.
+    Refused(Refusal),
+    /// The event `seq` of this device is committed to the log; the device may drop it from its
+    /// outbox.
+    Ack {
+        /// The acknowledged event number.
+        seq: u64,
+    },
+    /// Fire a cue.
+    Cue {
+        /// This firing of the cue; the device acknowledges it with `DeviceEvent::CueApplied`.
+        instance: u64,
+        /// The cue in the scenario's cue list.
+        cue: CueId,
+        /// When to start it, on the director's session clock, milliseconds (the device converts
+        /// with its clock offset).
+        start_at_ms: u64,
+    },
+    /// Stop every running cue at once (panic button).
+    StopAll,
+    /// Show a hint.
+    Hint {
+        /// The puzzle.
+        puzzle: PuzzleId,
+        /// Hint level, 1 for the first (gentlest) hint.
+        level: u8,
+    },
+    /// The session state to resync from.
+    Snapshot(Snapshot),
+    /// The answer to [`ClientMsg::ClockPing`] (NTP-style: offset = ((t1 - t0) + (t2 - t3)) / 2).
+    ClockPong {
+        /// The ping's `t0_ms`, echoed.
+        t0_ms: u64,
+        /// The director's session clock when the ping arrived, milliseconds.
+        t1_ms: u64,
+        /// The director's session clock when the pong was written, milliseconds.
+        t2_ms: u64,
+    },
+    /// A piece of a content bundle, in answer to [`ClientMsg::ContentRequest`].
+    ContentChunk {
+        /// SHA-256 of the whole bundle.
+        hash: [u8; 32],
+        /// Position of `bytes` in the bundle.
+        offset: u64,
+        /// Size of the whole bundle, bytes.
+        total: u64,
+        /// The bytes (keep each chunk well below [`MAX_FRAME`]).
+        bytes: Vec<u8>,
+    },
+    /// A line for the device's operator (logged, possibly shown).
+    Notice(String),
+    /// A pairing step ([`crate::pairing`]).
+    Pairing(PairingServerStep),
+}
+
+/// Why the director refuses a connection or a frame. `Display` gives French, then English.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum Refusal {
+    /// The device speaks another protocol version: update the device or the director.
+    #[error(
+        "version de protocole incompatible (régie {ours}, appareil {theirs}) / protocol version \
+         mismatch (director {ours}, device {theirs})"
+    )]
+    VersionMismatch {
+        /// The director's [`PROTOCOL_VERSION`].
+        ours: u16,
+        /// The device's.
+        theirs: u16,
+    },
+    /// The director has never paired this device: pair it again.
+    #[error("appareil inconnu, à appairer / unknown device, pair it first")]
+    UnknownDevice,
+    /// The device is known but its token is missing or wrong: pair it again.
+    #[error("jeton d'appareil absent ou invalide / missing or invalid device token")]
+    BadToken,
+    /// The pairing code typed on the device was wrong (or someone interfered with the
+    /// connection).
+    #[error("code d'appairage erroné / wrong pairing code")]
+    WrongPairingCode,
+    /// Too many wrong codes: pairing is locked for a while.
+    #[error(
+        "trop d'essais, appairage bloqué {retry_after_s} s / too many attempts, pairing locked \
+         for {retry_after_s} s"
+    )]
+    PairingLocked {
+        /// Seconds until pairing opens again.
+        retry_after_s: u64,
+    },
+    /// Informational, the connection stays open: the device's content differs from the
+    /// director's and it should sync. Sent just before [`ServerMsg::Welcome`].
+    #[error(
+        "contenu différent de celui de la régie, synchronisation nécessaire / content differs \
+         from the director's, sync needed"
+    )]
+    ContentMismatch,
+    /// A frame could not be decoded or came out of order.
+    #[error("message illisible ({0}) / malformed message ({0})")]
+    Malformed(String),
+    /// A frame's announced length exceeds the limit.
+    #[error(
+        "message trop long ({size} octets, maximum {max}) / frame too large ({size} bytes, \
+         maximum {max})"
+    )]
+    FrameTooLarge {
+        /// The announced length, bytes.
+        size: u64,
+        /// The limit, bytes ([`MAX_FRAME`]).
+        max: u64,
+    },
+}
+
+/// Why a frame could not be written or read.
+#[derive(Debug, thiserror::Error)]
+pub enum FrameError {
+    /// The length prefix (or the encoded message, when writing) exceeds the limit; nothing was
+    /// allocated for it.
+    #[error("frame of {size} bytes exceeds the limit of {max} bytes")]
+    TooLarge {
+        /// The length, bytes.
+        size: usize,
+        /// The limit, bytes.
+        max: usize,
+    },
+    /// The body is not a valid postcard message of the expected type, or has bytes left over.
+    #[error("malformed frame: {0}")]
+    Malformed(String),
+    /// The stream ended inside a frame.
+    #[error("stream ended inside a frame ({got} of {expected} bytes)")]
+    Truncated {
+        /// Bytes of the frame (prefix included) received.
+        got: usize,
+        /// Bytes the frame should have (prefix included; 4 while the prefix is incomplete).
+        expected: usize,
+    },
+    /// The message could not be encoded.
+    #[error("encoding a frame: {0}")]
+    Encode(#[source] postcard::Error),
+    /// The underlying stream failed.
+    #[error("frame i/o: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl FrameError {
+    /// The refusal the director sends for this error, when the peer is at fault
+    /// ([`FrameError::TooLarge`], [`FrameError::Malformed`]); `None` for i/o and local errors.
+    pub fn refusal(&self) -> Option<Refusal> {
+        match self {
+            Self::TooLarge { size, max } => Some(Refusal::FrameTooLarge {
+                size: *size as u64,
+                max: *max as u64,
+            }),
+            Self::Malformed(why) => Some(Refusal::Malformed(why.clone())),
+            Self::Truncated { .. } | Self::Encode(_) | Self::Io(_) => None,
+        }
+    }
+}
+
+/// Encodes `msg` as one frame: 4-byte big-endian body length, then the postcard body.
+///
+/// # Errors
+/// [`FrameError::Encode`] if serde fails, [`FrameError::TooLarge`] if the body exceeds
+/// [`MAX_FRAME`].
+pub fn encode_frame<T: Serialize>(msg: &T) -> Result<Vec<u8>, FrameError> {
+    let mut out = vec![0u8; PREFIX];
+    out = postcard::to_extend(msg, out).map_err(FrameError::Encode)?;
+    let size = out.len() - PREFIX;
+    if size > MAX_FRAME {
+        return Err(FrameError::TooLarge {
+            size,
+            max: MAX_FRAME,
+        });
+    }
+    let len = u32::try_from(size).map_err(|_| FrameError::TooLarge {
+        size,
+        max: MAX_FRAME,
+    })?;
+    out[..PREFIX].copy_from_slice(&len.to_be_bytes());
+    Ok(out)
+}
+
+/// Decodes a frame body (without its prefix). The whole body must be one message: trailing
+/// bytes are an error.
+///
+/// # Errors
+/// [`FrameError::Malformed`] with postcard's reason.
+pub fn decode_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, FrameError> {
+    let (msg, rest) =
+        postcard::take_from_bytes::<T>(body).map_err(|e| FrameError::Malformed(e.to_string()))?;
+    if !rest.is_empty() {
+        return Err(FrameError::Malformed(format!(
+            "{} bytes after the message",
+            rest.len()
+        )));
+    }
+    Ok(msg)
+}
+
+/// Writes `msg` as one frame and flushes.
+///
+/// # Errors
+/// As [`encode_frame`], plus [`FrameError::Io`]. Nothing is written when encoding fails.
+pub async fn write_frame<W, T>(w: &mut W, msg: &T) -> Result<(), FrameError>
+where
+    W: AsyncWrite + Unpin,
+    T: Serialize,
+{
+    let frame = encode_frame(msg)?;
+    w.write_all(&frame).await?;
+    w.flush().await?;
+    Ok(())
+}
+
+/// Reads one frame of at most [`MAX_FRAME`] body bytes and decodes it.
+///
+/// Returns `Ok(None)` when the stream ends cleanly before a frame starts. Not cancel-safe (a
+/// cancelled read loses the bytes already taken): use a [`FrameReader`] inside `select!`.
+///
+/// # Errors
+/// [`FrameError::TooLarge`] as soon as the prefix announces too much (nothing allocated),
+/// [`FrameError::Truncated`] if the stream ends inside a frame, [`FrameError::Malformed`],
+/// [`FrameError::Io`].
+pub async fn read_frame<R, T>(r: &mut R) -> Result<Option<T>, FrameError>
+where
+    R: AsyncRead + Unpin,
+    T: DeserializeOwned,
+{
+    read_frame_limited(r, MAX_FRAME).await
+}
+
+/// [`read_frame`] with a body limit of `max` bytes.
+///
+/// # Errors
+/// As [`read_frame`].
+pub async fn read_frame_limited<R, T>(r: &mut R, max: usize) -> Result<Option<T>, FrameError>
+where
+    R: AsyncRead + Unpin,
+    T: DeserializeOwned,
+{
+    let mut prefix = [0u8; PREFIX];
+    let mut got = 0;
+    while got < PREFIX {
+        let n = r.read(&mut prefix[got..]).await?;
+        if n == 0 {
+            return if got == 0 {
+                Ok(None)
+            } else {
+                Err(FrameError::Truncated {
+                    got,
+                    expected: PREFIX,
+                })
+            };
+        }
+        got += n;
+    }
+    let size = body_len(prefix, max)?;
+    let mut body = vec![0u8; size];
+    let mut got = 0;
+    while got < size {
+        let n = r.read(&mut body[got..]).await?;
+        if n == 0 {
+            return Err(FrameError::Truncated {
+                got: PREFIX + got,
+                expected: PREFIX + size,
+            });
+        }
+        got += n;
+    }
+    decode_body(&body).map(Some)
+}
+
+fn body_len(prefix: [u8; PREFIX], max: usize) -> Result<usize, FrameError> {
+    let size = usize::try_from(u32::from_be_bytes(prefix)).unwrap_or(usize::MAX);
+    if size > max {
+        return Err(FrameError::TooLarge { size, max });
+    }
+    Ok(size)
+}
+
+/// A cancel-safe frame reader: bytes read so far are kept between calls, so
+/// [`FrameReader::read`] can sit in a `tokio::select!` branch.
+#[derive(Debug)]
+pub struct FrameReader {
+    buf: Vec<u8>,
+    max: usize,
+}
+
+impl Default for FrameReader {
+    fn default() -> Self {
+        Self::new(MAX_FRAME)
+    }
+}
+
+impl FrameReader {
+    /// A reader that accepts bodies of at most `max` bytes.
+    pub fn new(max: usize) -> Self {
+        Self {
+            buf: Vec::new(),
+            max,
+        }
+    }
+
+    /// Reads the next frame. `Ok(None)` when the stream ends cleanly between frames.
+    ///
+    /// # Errors
+    /// As [`read_frame`]. After an error the stream is out of step: drop it.
+    pub async fn read<R, T>(&mut self, r: &mut R) -> Result<Option<T>, FrameError>
+    where
+        R: AsyncRead + Unpin,
+        T: DeserializeOwned,
+    {
+        loop {
+            if let Some(msg) = self.take()? {
+                return Ok(Some(msg));
+            }
+            let needed = self.needed()?;
+            // Grow only towards what the prefix announced (already checked against `max`).
+            self.buf.reserve(needed.min(64 * 1024));
+            let n = r.read_buf(&mut self.buf).await?;
+            if n == 0 {
+                return if self.buf.is_empty() {
+                    Ok(None)
+                } else {
+                    Err(FrameError::Truncated {
+                        got: self.buf.len(),
+                        expected: self.buf.len() + needed,
+                    })
+                };
+            }
+        }
+    }
+
+    /// Bytes still missing for the frame at the front of the buffer.
+    fn needed(&self) -> Result<usize, FrameError> {
+        match self.prefix() {
+            None => Ok(PREFIX - self.buf.len()),
+            Some(prefix) => {
+                let size = body_len(prefix, self.max)?;
+                Ok((PREFIX + size).saturating_sub(self.buf.len()))
+            }
+        }
+    }
+
+    fn prefix(&self) -> Option<[u8; PREFIX]> {
+        self.buf.get(..PREFIX)?.try_into().ok()
+    }
+
+    /// Decodes and removes a complete frame at the front of the buffer, if there is one.
+    fn take<T: DeserializeOwned>(&mut self) -> Result<Option<T>, FrameError> {
+        let Some(prefix) = self.prefix() else {
+            return Ok(None);
+        };
+        let size = body_len(prefix, self.max)?;
+        let Some(body) = self.buf.get(PREFIX..PREFIX + size) else {
+            return Ok(None);
+        };
+        let msg = decode_body(body)?;
+        self.buf.drain(..PREFIX + size);
+        Ok(Some(msg))
+    }
+}

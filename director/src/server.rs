@@ -1,0 +1,478 @@
+//! `serve`: the director on the network. QUIC connections (via `boussole_protocol::transport`)
+//! become engine inputs on the session thread; engine effects become messages to the devices
+//! they target. After every batch of effects each device gets a fresh snapshot, so a device
+//! that missed something converges; on (re)connection it also gets the cue firings it never
+//! acknowledged (never one it did).
+
+use crate::engine::{Command, Effect, Engine, Input, RaterId};
+use crate::runtime::{DirectorHandle, Output};
+use boussole_content::cue::{DeviceRole, Target};
+use boussole_protocol::DeviceId;
+use boussole_protocol::bundle::Bundle;
+use boussole_protocol::pairing::{DeviceRegistry, RegistryError, token_hash};
+use boussole_protocol::transport::{ConnId, Server, ServerEvent};
+use boussole_protocol::wire::{ClientMsg, DeviceToken, Role, ServerMsg, Snapshot};
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// Largest content chunk sent at once, bytes (well under the frame limit).
+const CHUNK: usize = 256 * 1024;
+
+/// Paired devices, kept in a file next to the session log: one line `device<TAB>sha256(token)`.
+/// Only hashes are stored; the file is rewritten atomically on each pairing.
+#[derive(Debug)]
+pub struct FileRegistry {
+    path: PathBuf,
+    hashes: Mutex<BTreeMap<String, String>>,
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl FileRegistry {
+    /// Opens (or starts) the registry at `path`.
+    ///
+    /// # Errors
+    /// The file exists but cannot be read.
+    pub fn open(path: &Path) -> std::io::Result<Self> {
+        let mut hashes = BTreeMap::new();
+        match std::fs::read_to_string(path) {
+            Ok(text) => {
+                for line in text.lines() {
+                    if let Some((device, hash)) = line.split_once('\t') {
+                        hashes.insert(device.to_owned(), hash.to_owned());
+                    }
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+        Ok(Self {
+            path: path.to_path_buf(),
+            hashes: Mutex::new(hashes),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, BTreeMap<String, String>> {
+        self.hashes
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn save(&self, map: &BTreeMap<String, String>) -> std::io::Result<()> {
+        let tmp = self.path.with_extension("tmp");
+        let mut f = std::fs::File::create(&tmp)?;
+        for (d, h) in map {
+            writeln!(f, "{d}\t{h}")?;
+        }
+        f.sync_all()?;
+        std::fs::rename(&tmp, &self.path)
+    }
+}
+
+impl DeviceRegistry for FileRegistry {
+    fn register(&self, device: &DeviceId, token: &DeviceToken) -> Result<(), RegistryError> {
+        let mut map = self.lock();
+        map.insert(device.0.clone(), hex(&token_hash(token)));
+        self.save(&map)
+            .map_err(|e| RegistryError(format!("saving {}: {e}", self.path.display())))
+    }
+
+    fn check(&self, device: &DeviceId, token: &DeviceToken) -> bool {
+        let want = hex(&token_hash(token));
+        self.lock().get(&device.0).is_some_and(|h| {
+            h.len() == want.len()
+                && h.bytes()
+                    .zip(want.bytes())
+                    .fold(0, |acc, (a, b)| acc | (a ^ b))
+                    == 0
+        })
+    }
+
+    fn knows(&self, device: &DeviceId) -> bool {
+        self.lock().contains_key(&device.0)
+    }
+}
+
+/// A connected device.
+#[derive(Clone, Debug)]
+struct Peer {
+    device: DeviceId,
+    role: Role,
+}
+
+/// The snapshot devices get.
+pub fn snapshot(engine: &Engine) -> Snapshot {
+    let now = engine.now();
+    let (mut open, mut solved) = (Vec::new(), Vec::new());
+    for (id, status) in engine.puzzles() {
+        match status {
+            crate::engine::PuzzleStatus::Open(_) => open.push(id.clone()),
+            crate::engine::PuzzleStatus::Solved { .. } => solved.push(id.clone()),
+            crate::engine::PuzzleStatus::Locked => {}
+        }
+    }
+    Snapshot {
+        scenario: engine.scenario().id.to_string(),
+        phase: engine.phase().cloned(),
+        timer_running: engine.timer_running(),
+        remaining_ms: engine.remaining_ms(now),
+        at_ms: now.0,
+        open,
+        solved,
+        ended: engine.ending().cloned(),
+    }
+}
+
+/// Who receives what a target names: role and station of every registered device.
+type Routes = BTreeMap<DeviceId, (DeviceRole, Option<boussole_content::ids::StationId>)>;
+
+fn routes(engine: &Engine) -> Routes {
+    engine
+        .devices()
+        .iter()
+        .map(|(id, d)| (id.clone(), (d.role, d.station.clone())))
+        .collect()
+}
+
+fn targeted(routes: &Routes, device: &DeviceId, targets: &[Target]) -> bool {
+    routes.get(device).is_some_and(|(role, station)| {
+        targets.iter().any(|t| match t {
+            Target::Role(r) => r == role,
+            Target::Station(s) => station.as_ref() == Some(s),
+        })
+    })
+}
+
+fn device_role(role: Role) -> Option<DeviceRole> {
+    match role {
+        Role::Headset => Some(DeviceRole::Headset),
+        Role::Screen => Some(DeviceRole::Screen),
+        Role::Terminal => Some(DeviceRole::Terminal),
+        Role::Console { .. } => None,
+    }
+}
+
+/// Runs the director's network loop until the server closes. `outputs` carries the session
+/// thread's effects (of inputs and of deadlines).
+///
+/// # Errors
+/// Never for a device's fault: bad messages are refused on that connection only.
+pub async fn serve(
+    mut server: Server,
+    director: DirectorHandle,
+    mut outputs: tokio::sync::mpsc::UnboundedReceiver<Output>,
+    bundle: Option<Arc<Bundle>>,
+) {
+    let mut peers: HashMap<ConnId, Peer> = HashMap::new();
+    loop {
+        tokio::select! {
+            event = server.next() => {
+                let Some(event) = event else { return };
+                on_event(&server, &director, &mut peers, bundle.as_deref(), event).await;
+            }
+            out = outputs.recv() => {
+                let Some(out) = out else { return };
+                deliver(&server, &director, &peers, out).await;
+            }
+        }
+    }
+}
+
+/// Runs a blocking call to the session thread off the async runtime.
+async fn blocking<R: Send + 'static>(f: impl FnOnce() -> R + Send + 'static) -> Option<R> {
+    tokio::task::spawn_blocking(f).await.ok()
+}
+
+async fn submit(director: &DirectorHandle, input: Input) -> Option<Output> {
+    let d = director.clone();
+    match blocking(move || d.submit(input)).await {
+        Some(Ok(out)) => Some(out),
+        Some(Err(e)) => {
+            tracing::error!("session: {e}");
+            None
+        }
+        None => None,
+    }
+}
+
+async fn on_event(
+    server: &Server,
+    director: &DirectorHandle,
+    peers: &mut HashMap<ConnId, Peer>,
+    bundle: Option<&Bundle>,
+    event: ServerEvent,
+) {
+    match event {
+        ServerEvent::Connected { conn, hello, addr } => {
+            tracing::info!("{} ({:?}) connecté depuis {addr}", hello.device, hello.role);
+            let device = hello.device.clone();
+            peers.insert(
+                conn,
+                Peer {
+                    device: device.clone(),
+                    role: hello.role,
+                },
+            );
+            if let Some(role) = device_role(hello.role) {
+                let d = director.clone();
+                let dev = device.clone();
+                let known = blocking(move || {
+                    d.with(move |s| s.engine().devices().contains_key(&dev))
+                        .unwrap_or(false)
+                })
+                .await;
+                if known != Some(true) {
+                    submit(
+                        director,
+                        Input::Command(Command::RegisterDevice {
+                            device: device.clone(),
+                            role,
+                            station: None,
+                        }),
+                    )
+                    .await;
+                }
+                submit(
+                    director,
+                    Input::Link {
+                        device: device.clone(),
+                        online: true,
+                    },
+                )
+                .await;
+                // What it missed: cues never acknowledged that target it, then the state.
+                let d = director.clone();
+                let pending = blocking(move || {
+                    d.with(|s| {
+                        (
+                            s.engine().unacknowledged_cues(),
+                            routes(s.engine()),
+                            snapshot(s.engine()),
+                        )
+                    })
+                    .ok()
+                })
+                .await
+                .flatten();
+                if let Some((cues, routes, snap)) = pending {
+                    for cue in cues {
+                        if let Effect::FireCue {
+                            instance,
+                            cue,
+                            targets,
+                            start_at,
+                        } = cue
+                            && targeted(&routes, &device, &targets)
+                        {
+                            let _ = server.send(
+                                conn,
+                                ServerMsg::Cue {
+                                    instance,
+                                    cue,
+                                    start_at_ms: start_at.0,
+                                },
+                            );
+                        }
+                    }
+                    let _ = server.send(conn, ServerMsg::Snapshot(snap));
+                }
+            }
+        }
+        ServerEvent::Message { conn, msg } => {
+            let Some(peer) = peers.get(&conn).cloned() else {
+                return;
+            };
+            match msg {
+                ClientMsg::Event { seq, event } => {
+                    submit(
+                        director,
+                        Input::Device {
+                            device: peer.device,
+                            seq,
+                            event,
+                        },
+                    )
+                    .await;
+                }
+                ClientMsg::Command(bytes) => {
+                    match (peer.role, postcard::from_bytes::<Command>(&bytes)) {
+                        (Role::Console { observer }, Ok(command)) => {
+                            let allowed = !observer
+                                || matches!(
+                                    command,
+                                    Command::Observe { .. }
+                                        | Command::Note { .. }
+                                        | Command::Undo { .. }
+                                        | Command::Retract { .. }
+                                );
+                            if allowed {
+                                submit(
+                                    director,
+                                    Input::Command(stamp_rater(command, &peer.device)),
+                                )
+                                .await;
+                            } else {
+                                let _ = server.send(
+                                    conn,
+                                    ServerMsg::Notice("un poste observateur code seulement".into()),
+                                );
+                            }
+                        }
+                        (Role::Console { .. }, Err(e)) => {
+                            let _ = server
+                                .send(conn, ServerMsg::Notice(format!("commande illisible : {e}")));
+                        }
+                        _ => {
+                            let _ = server.send(
+                                conn,
+                                ServerMsg::Notice("seule une console envoie des commandes".into()),
+                            );
+                        }
+                    }
+                }
+                ClientMsg::ContentRequest { hash, offset } => match bundle {
+                    Some(b) if b.hash() == hash => match b.chunk(offset, CHUNK) {
+                        Some(c) => {
+                            let _ = server.send(
+                                conn,
+                                ServerMsg::ContentChunk {
+                                    hash: c.hash,
+                                    offset: c.offset,
+                                    total: c.total_len,
+                                    bytes: c.bytes,
+                                },
+                            );
+                        }
+                        None => {
+                            let _ = server.send(
+                                conn,
+                                ServerMsg::Notice(format!("décalage {offset} hors du contenu")),
+                            );
+                        }
+                    },
+                    _ => {
+                        let _ = server.send(
+                            conn,
+                            ServerMsg::Notice("ce contenu n'est pas celui du directeur".into()),
+                        );
+                    }
+                },
+                ClientMsg::Hello(_)
+                | ClientMsg::ClockPing { .. }
+                | ClientMsg::Bye
+                | ClientMsg::Pairing(_) => {}
+            }
+        }
+        ServerEvent::Disconnected { conn, reason } => {
+            if let Some(peer) = peers.remove(&conn) {
+                tracing::info!("{} déconnecté : {reason}", peer.device);
+                // Another connection of the same device may already be there (a reconnection).
+                let still = peers.values().any(|p| p.device == peer.device);
+                if device_role(peer.role).is_some() && !still {
+                    submit(
+                        director,
+                        Input::Link {
+                            device: peer.device,
+                            online: false,
+                        },
+                    )
+                    .await;
+                }
+            }
+        }
+        ServerEvent::Paired { device } => tracing::info!("{device} appairé"),
+        ServerEvent::Refused {
+            addr,
+            device,
+            refusal,
+        } => {
+            tracing::warn!("refusé {addr} ({device:?}) : {refusal}");
+        }
+    }
+}
+
+/// A console's observations are coded under its own device id, so two raters stay apart.
+fn stamp_rater(command: Command, device: &DeviceId) -> Command {
+    let rater = RaterId(device.0.clone());
+    match command {
+        Command::Observe {
+            participant,
+            behaviour,
+            action,
+            modifier,
+            ..
+        } => Command::Observe {
+            rater,
+            participant,
+            behaviour,
+            action,
+            modifier,
+        },
+        Command::Note {
+            participant, text, ..
+        } => Command::Note {
+            rater,
+            participant,
+            text,
+        },
+        Command::Undo { .. } => Command::Undo { rater },
+        Command::Retract { id, .. } => Command::Retract { rater, id },
+        other => other,
+    }
+}
+
+async fn deliver(
+    server: &Server,
+    director: &DirectorHandle,
+    peers: &HashMap<ConnId, Peer>,
+    out: Output,
+) {
+    let d = director.clone();
+    let Some(Some((routes, snap))) =
+        blocking(move || d.with(|s| (routes(s.engine()), snapshot(s.engine()))).ok()).await
+    else {
+        return;
+    };
+    for effect in &out.effects {
+        for (conn, peer) in peers {
+            let msg = match effect {
+                Effect::FireCue {
+                    instance,
+                    cue,
+                    targets,
+                    start_at,
+                } if targeted(&routes, &peer.device, targets) => Some(ServerMsg::Cue {
+                    instance: *instance,
+                    cue: cue.clone(),
+                    start_at_ms: start_at.0,
+                }),
+                Effect::ShowHint {
+                    puzzle,
+                    level,
+                    targets,
+                } if targeted(&routes, &peer.device, targets) => Some(ServerMsg::Hint {
+                    puzzle: puzzle.clone(),
+                    level: *level,
+                }),
+                Effect::StopAll => Some(ServerMsg::StopAll),
+                Effect::Ack { device, seq } if *device == peer.device => {
+                    Some(ServerMsg::Ack { seq: *seq })
+                }
+                Effect::Refused(why) if matches!(peer.role, Role::Console { .. }) => {
+                    Some(ServerMsg::Notice(why.clone()))
+                }
+                _ => None,
+            };
+            if let Some(msg) = msg {
+                let _ = server.send(*conn, msg);
+            }
+        }
+    }
+    for conn in peers.keys() {
+        let _ = server.send(*conn, ServerMsg::Snapshot(snap.clone()));
+    }
+}

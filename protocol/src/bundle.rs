@@ -128,7 +128,9 @@ pub enum DownloadError {
         got: u64,
     },
     /// The chunk is empty, or runs past the announced length, or announces another length.
-    #[error("content download: chunk of {len} bytes at {offset} does not fit a bundle of {total_len}")]
+    #[error(
+        "content download: chunk of {len} bytes at {offset} does not fit a bundle of {total_len}"
+    )]
     BadChunk {
         /// The chunk's offset.
         offset: u64,
@@ -280,7 +282,9 @@ impl Bundle {
             let start = (bytes.as_ptr() as usize).wrapping_sub(base);
             let range = start..start + bytes.len();
             if encoded.get(range.clone()).map(<[u8]>::as_ptr) != Some(bytes.as_ptr()) {
-                return Err(BundleError::Decode("file bytes outside the encoding".into()));
+                return Err(BundleError::Decode(
+                    "file bytes outside the encoding".into(),
+                ));
             }
             files.push((path.to_owned(), range));
         }
@@ -380,7 +384,8 @@ impl Bundle {
             .map(|kind| dir.join("content").join(kind))
             .chain([dir.join("assets")]);
         for root in roots {
-            remove_unwanted(&root, &wanted, 0).map_err(|(path, source)| UnpackError::Io { path, source })?;
+            remove_unwanted(&root, &wanted, 0)
+                .map_err(|(path, source)| UnpackError::Io { path, source })?;
         }
         Ok(())
     }
@@ -408,7 +413,11 @@ impl Download {
     /// # Errors
     /// [`DownloadError::TooLarge`] past [`MAX_BUNDLE_BYTES`]; [`DownloadError::BadChunk`]
     /// when more bytes than `total_len` are given.
-    pub fn resume(hash: [u8; 32], total_len: u64, received: Vec<u8>) -> Result<Download, DownloadError> {
+    pub fn resume(
+        hash: [u8; 32],
+        total_len: u64,
+        received: Vec<u8>,
+    ) -> Result<Download, DownloadError> {
         if total_len > MAX_BUNDLE_BYTES {
             return Err(DownloadError::TooLarge {
                 size: total_len,
@@ -561,7 +570,9 @@ pub fn check_path(path: &str) -> Result<(), BundleError> {
 /// `dir` joined with a checked bundle path.
 fn safe_join(dir: &Path, path: &str) -> Result<PathBuf, BundleError> {
     check_path(path)?;
-    Ok(path.split('/').fold(dir.to_path_buf(), |p, part| p.join(part)))
+    Ok(path
+        .split('/')
+        .fold(dir.to_path_buf(), |p, part| p.join(part)))
 }
 
 fn hash_file(hasher: &mut Sha256, path: &str, bytes: &[u8]) {

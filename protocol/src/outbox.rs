@@ -265,8 +265,8 @@ impl Outbox {
             return Ok(());
         }
         if let Some(disk) = &mut self.disk {
-            let frame =
-                frame(&RecordOut::Ack { seq }).map_err(|reason| OutboxError::Encode { seq, reason })?;
+            let frame = frame(&RecordOut::Ack { seq })
+                .map_err(|reason| OutboxError::Encode { seq, reason })?;
             disk.append(&frame, false)?;
         }
         self.pending.remove(&seq);

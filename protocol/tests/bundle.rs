@@ -213,7 +213,10 @@ fn chunks_of_another_bundle_or_that_do_not_fit_are_refused() {
         bytes: Vec::new(),
         ..bundle.chunk(0, 1).unwrap()
     };
-    assert!(matches!(d.accept(&empty), Err(DownloadError::BadChunk { .. })));
+    assert!(matches!(
+        d.accept(&empty),
+        Err(DownloadError::BadChunk { .. })
+    ));
     let other_len = Chunk {
         total_len: total + 1,
         ..bundle.chunk(0, 1).unwrap()
@@ -225,7 +228,10 @@ fn chunks_of_another_bundle_or_that_do_not_fit_are_refused() {
     assert_eq!(d.next_offset(), 0);
     d.accept(&bundle.chunk(0, 10).unwrap()).unwrap();
     let err = d.clone().finish().unwrap_err();
-    assert!(matches!(err, DownloadError::Incomplete { have: 10, .. }), "{err}");
+    assert!(
+        matches!(err, DownloadError::Incomplete { have: 10, .. }),
+        "{err}"
+    );
 
     assert_eq!(bundle.chunk(total, 10), None);
     assert_eq!(bundle.chunk(0, 0), None);
@@ -257,10 +263,7 @@ fn a_corrupted_chunk_fails_the_final_hash_check() {
     let bundle = bundle_of(src.path());
     let bytes = bundle.to_bytes();
     // A flipped byte inside a file's contents: decodes, but the hash differs.
-    let at = bytes
-        .windows(6)
-        .position(|w| w == b"<svg/>")
-        .unwrap();
+    let at = bytes.windows(6).position(|w| w == b"<svg/>").unwrap();
     let mut corrupted = bytes.to_vec();
     corrupted[at + 2] ^= 0x20;
     let err = download_bytes(bundle.hash(), &corrupted).unwrap_err();
@@ -270,7 +273,10 @@ fn a_corrupted_chunk_fails_the_final_hash_check() {
     for i in 0..bytes.len() {
         let mut corrupted = bytes.to_vec();
         corrupted[i] ^= 0x01;
-        assert!(download_bytes(bundle.hash(), &corrupted).is_err(), "byte {i}");
+        assert!(
+            download_bytes(bundle.hash(), &corrupted).is_err(),
+            "byte {i}"
+        );
     }
 }
 
@@ -305,7 +311,10 @@ fn path_traversal_in_a_forged_bundle_is_refused_before_anything_is_written() {
         let bytes = forged(&[("assets/ok.txt", b"ok"), (path, b"pwned")]);
         let err = Bundle::from_bytes(bytes.clone()).unwrap_err();
         assert!(
-            matches!(err, BundleError::UnsafePath { .. } | BundleError::Unsorted { .. }),
+            matches!(
+                err,
+                BundleError::UnsafePath { .. } | BundleError::Unsorted { .. }
+            ),
             "{path:?}: {err}"
         );
         // Downloaded with any hash, it never becomes a bundle to unpack.
@@ -314,7 +323,10 @@ fn path_traversal_in_a_forged_bundle_is_refused_before_anything_is_written() {
         assert!(check_path(path).is_err(), "{path:?}");
     }
     let err = Bundle::from_bytes(forged(&[("content/scenarios/../../x", b"")])).unwrap_err();
-    assert!(err.to_string().contains("content/scenarios/../../x"), "{err}");
+    assert!(
+        err.to_string().contains("content/scenarios/../../x"),
+        "{err}"
+    );
     assert!(err.to_string().contains(".."), "{err}");
     assert!(!target.exists());
     assert_eq!(fs::read_dir(dest.path()).unwrap().count(), 0);
@@ -333,7 +345,10 @@ fn forged_order_duplicates_format_and_size_are_refused() {
         Err(BundleError::Unsorted { .. })
     ));
     assert!(matches!(
-        Bundle::from_files(vec![("assets/a".into(), vec![]), ("assets/a".into(), vec![])]),
+        Bundle::from_files(vec![
+            ("assets/a".into(), vec![]),
+            ("assets/a".into(), vec![])
+        ]),
         Err(BundleError::Unsorted { .. })
     ));
     let v2 = postcard::to_stdvec(&(2u32, Vec::<(String, Vec<u8>)>::new())).unwrap();

@@ -154,7 +154,12 @@ fn drift_is_estimated_once_the_window_spans_a_minute() {
     let mapped = run(&mut client);
     for m in &mapped {
         let span = m.sample.local_mid_ms() - mapped[0].sample.local_mid_ms();
-        assert_eq!(m.estimate.drift_ppm.is_some(), span >= 60_000.0, "#{}", m.index);
+        assert_eq!(
+            m.estimate.drift_ppm.is_some(),
+            span >= 60_000.0,
+            "#{}",
+            m.index
+        );
     }
 }
 
@@ -221,7 +226,10 @@ fn the_first_sample_alone_is_within_half_its_round_trip() {
         let cue_at = end + LEAD_MS;
         let mapped = sync.to_local(cue_at.round() as u64, sample.t3).unwrap() as f64;
         let error = (mapped - client.local(cue_at)).abs();
-        assert!(error <= sample.rtt_ms() / 2.0 + 2.0, "seed {seed}: {error} ms");
+        assert!(
+            error <= sample.rtt_ms() / 2.0 + 2.0,
+            "seed {seed}: {error} ms"
+        );
     }
 }
 
@@ -234,7 +242,10 @@ fn sample_offset_and_round_trip_follow_the_ntp_formulas() {
         t2: 6_012,
         t3: 1_016,
     };
-    assert_eq!(s.offset_ms(), ((6_010.0 - 1_000.0) + (6_012.0 - 1_016.0)) / 2.0);
+    assert_eq!(
+        s.offset_ms(),
+        ((6_010.0 - 1_000.0) + (6_012.0 - 1_016.0)) / 2.0
+    );
     assert_eq!(s.rtt_ms(), 14.0);
     assert_eq!(s.local_mid_ms(), 1_008.0);
     let mut sync = ClockSync::new();

@@ -192,7 +192,11 @@ fn check_cut(
     fs::write(path, &original[..len]).unwrap();
     let mut outbox = Outbox::open(Some(path)).unwrap();
     assert_eq!(outbox.pending(), pending, "cut at {len}");
-    assert_eq!(outbox.push(cue_finished(999)).unwrap(), next_seq, "cut at {len}");
+    assert_eq!(
+        outbox.push(cue_finished(999)).unwrap(),
+        next_seq,
+        "cut at {len}"
+    );
     drop(outbox);
     let outbox = Outbox::open(Some(path)).unwrap();
     let mut expected = pending.to_vec();
@@ -225,7 +229,13 @@ fn a_file_cut_anywhere_in_its_last_record_loses_only_that_record() {
         for len in before_len as usize..original.len() {
             check_cut(&original, len, &scratch, &before_pending, before_next);
         }
-        check_cut(&original, original.len(), &scratch, &full_pending, full_next);
+        check_cut(
+            &original,
+            original.len(),
+            &scratch,
+            &full_pending,
+            full_next,
+        );
     }
 }
 

@@ -224,17 +224,6 @@ fn solution_fr(p: &Puzzle) -> String {
     }
 }
 
-fn kind_fr(k: &PuzzleKind) -> &'static str {
-    match k {
-        PuzzleKind::CodeEntry { .. } => "code à trouver",
-        PuzzleKind::DocumentComparison { .. } => "comparaison de documents",
-        PuzzleKind::Matching { .. } => "association",
-        PuzzleKind::Ordering { .. } => "remise en ordre",
-        PuzzleKind::MultiStation { .. } => "informations réparties entre postes",
-        PuzzleKind::HeadsetGuided { .. } => "guidage par la personne au casque",
-    }
-}
-
 fn puzzle_section(
     o: &mut String,
     n: usize,
@@ -254,7 +243,7 @@ fn puzzle_section(
     let _ = writeln!(
         o,
         "*{}* · phase « {phase} » · postes {} · {} min prévues · repère : minute {:.0}\n",
-        kind_fr(&p.kind),
+        p.kind.label_fr(),
         stations.join(", "),
         p.expected_minutes,
         marks.get(p.id.as_str()).copied().unwrap_or(0.0)

@@ -1,25 +1,28 @@
 //! Newtype identifiers: one type per kind of thing, so a puzzle id can never be passed where a
 //! cue id is expected. Each is a plain string in RON (`"p_livraison"`).
 
-use serde::{Deserialize, Serialize};
-use std::fmt;
-
+/// Declares string newtype ids: serde-transparent (a plain string in RON and on the wire),
+/// with `as_str`, `Display` and `From<&str>`. Used here and by the protocol and the director,
+/// so every id of the project behaves the same.
+#[macro_export]
 macro_rules! id_type {
     ($(#[$doc:meta] $name:ident),+ $(,)?) => {$(
         #[$doc]
-        #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[derive(
+            Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, ::serde::Serialize, ::serde::Deserialize,
+        )]
         #[serde(transparent)]
         pub struct $name(pub String);
 
         impl $name {
-            /// The id as written in the content file.
+            /// The id as written.
             pub fn as_str(&self) -> &str {
                 &self.0
             }
         }
 
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(&self.0)
             }
         }

@@ -181,6 +181,18 @@ pub struct ObservationGuide {
 }
 
 impl PuzzleKind {
+    /// The French name of the kind, for guides and summaries.
+    pub fn label_fr(&self) -> &'static str {
+        match self {
+            Self::CodeEntry { .. } => "code à trouver",
+            Self::DocumentComparison { .. } => "comparaison de documents",
+            Self::Matching { .. } => "association",
+            Self::Ordering { .. } => "remise en ordre",
+            Self::MultiStation { .. } => "informations réparties entre postes",
+            Self::HeadsetGuided { .. } => "guidage par la personne au casque",
+        }
+    }
+
     /// Every item id a solution may name (document lines, cards, steps); empty for kinds
     /// whose answers are free text or codes.
     pub fn item_ids(&self) -> Vec<&ItemId> {

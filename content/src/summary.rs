@@ -5,7 +5,6 @@ use crate::grid::EventKind;
 use crate::immersion::ImmersionSource;
 use crate::load::ContentSet;
 use crate::problem::Report;
-use crate::puzzle::PuzzleKind;
 use crate::rubric::Rubric;
 use crate::solution::normalise;
 use std::collections::{BTreeMap, BTreeSet};
@@ -13,17 +12,6 @@ use std::fmt::Write;
 
 fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n > 1 { many } else { one })
-}
-
-fn kind_fr(k: &PuzzleKind) -> &'static str {
-    match k {
-        PuzzleKind::CodeEntry { .. } => "code",
-        PuzzleKind::DocumentComparison { .. } => "comparaison de documents",
-        PuzzleKind::Matching { .. } => "association",
-        PuzzleKind::Ordering { .. } => "remise en ordre",
-        PuzzleKind::MultiStation { .. } => "coopération entre postes",
-        PuzzleKind::HeadsetGuided { .. } => "guidage par le casque",
-    }
 }
 
 /// Summarises `set` in French: per scenario its phases, puzzles, cue list and the competencies
@@ -85,7 +73,7 @@ pub fn summary_fr(set: &ContentSet, report: &Report) -> String {
                 "    {}. {} — {}, ~{} min, {} ; {}",
                 n + 1,
                 p.title.fr,
-                kind_fr(&p.kind),
+                p.kind.label_fr(),
                 p.expected_minutes,
                 plural(p.hints.len(), "indice", "indices"),
                 comps.join(", ")

@@ -4,41 +4,13 @@
 use boussole_content::Answer;
 use boussole_content::ids::{HotspotId, ImmersionId, PuzzleId, QuestionId, StationId, TaskId};
 use serde::{Deserialize, Serialize};
-use std::fmt;
 
-/// A device (headset, screen, terminal, console), as it names itself when paired.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct DeviceId(pub String);
-
-impl fmt::Display for DeviceId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl From<&str> for DeviceId {
-    fn from(s: &str) -> Self {
-        Self(s.to_owned())
-    }
-}
-
-/// A participant, pseudonymous everywhere on the wire and in the log (`"P3"`).
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct ParticipantId(pub String);
-
-impl fmt::Display for ParticipantId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl From<&str> for ParticipantId {
-    fn from(s: &str) -> Self {
-        Self(s.to_owned())
-    }
-}
+boussole_content::id_type!(
+    /// A device (headset, screen, terminal, console), as it names itself when paired.
+    DeviceId,
+    /// A participant, pseudonymous everywhere on the wire and in the log (`"P3"`).
+    ParticipantId,
+);
 
 /// What a device reports.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -50,28 +50,7 @@ impl fmt::Display for Millis {
     }
 }
 
-macro_rules! string_id {
-    ($(#[$doc:meta] $name:ident),+ $(,)?) => {$(
-        #[$doc]
-        #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-        #[serde(transparent)]
-        pub struct $name(pub String);
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
-            }
-        }
-
-        impl From<&str> for $name {
-            fn from(s: &str) -> Self {
-                Self(s.to_owned())
-            }
-        }
-    )+};
-}
-
-string_id!(
+boussole_content::id_type!(
     /// Who codes observations: a console, so two raters code independently.
     RaterId,
 );

@@ -101,8 +101,13 @@ fn step(name: &str, f: impl FnOnce() -> Result<()>) -> Result<()> {
 }
 
 fn run(program: &str, args: &[&str]) -> Result<()> {
+    run_with_env(program, args, &[])
+}
+
+fn run_with_env(program: &str, args: &[&str], env: &[(&str, &str)]) -> Result<()> {
     let status = Command::new(program)
         .args(args)
+        .envs(env.iter().copied())
         .current_dir(root())
         .status()
         .with_context(|| format!("starting {program}"))?;
@@ -118,16 +123,7 @@ fn cargo(args: &[&str]) -> Result<()> {
 
 fn cargo_with_env(args: &[&str], env: &[(&str, &str)]) -> Result<()> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    let status = Command::new(&cargo)
-        .args(args)
-        .envs(env.iter().copied())
-        .current_dir(root())
-        .status()
-        .with_context(|| format!("starting {cargo}"))?;
-    if !status.success() {
-        bail!("`cargo {}` exited with {status}", args.join(" "));
-    }
-    Ok(())
+    run_with_env(&cargo, args, env)
 }
 
 fn installed(package: &str) -> bool {

@@ -8,9 +8,11 @@ use boussole_director::script::{Act, Script};
 use boussole_director::server::{FileRegistry, serve};
 use boussole_director::session::Session;
 use boussole_protocol::bundle::Bundle;
+use boussole_protocol::discovery::{DirectorInfo, announce};
 use boussole_protocol::pairing::{PairingCode, PairingState};
 use boussole_protocol::tls::DirectorIdentity;
 use boussole_protocol::transport::Server;
+use boussole_protocol::wire::PROTOCOL_VERSION;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -77,6 +79,20 @@ pub fn run(opts: Options, session: Session) -> Result<()> {
         )
         .context("opening the QUIC endpoint")?;
         server.set_session(Some(session_id.to_string()));
+        // Devices on the local network find the director without typing an address.
+        let port = server.local_addr().port();
+        let info = DirectorInfo {
+            name: opts.name.clone(),
+            port,
+            version: u32::from(PROTOCOL_VERSION),
+        };
+        let _announcement = match announce(&info) {
+            Ok(a) => Some(a),
+            Err(e) => {
+                eprintln!("annonce mDNS impossible ({e}) : les appareils devront saisir l'adresse");
+                None
+            }
+        };
         println!("Séance {session_id} — écoute sur {}", server.local_addr());
         println!("Code d'appairage : {code}");
         let _ = std::io::stdout().flush();

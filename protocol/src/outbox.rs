@@ -4,7 +4,7 @@
 //!
 //! File layout: the 8 bytes [`MAGIC`], then records, each `len: u32 LE | postcard payload |
 //! check` where `check` is the first 8 bytes of SHA-256 over `len` and the payload. A payload
-//! is a [`Record`]: `Base { next_seq }` (first after a compaction), `Push { seq, event }`,
+//! is a postcard enum: `Base { next_seq }` (first after a compaction), `Push { seq, event }`,
 //! `Ack { seq }`. Reading stops at the first record that is cut short or fails its check (a
 //! write torn by a crash); what follows is cut off.
 

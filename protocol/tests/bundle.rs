@@ -1,5 +1,9 @@
 //! Content bundles: a stable hash of the tree, chunked and resumable downloads that check the
 //! hash before unpacking, and forged bundles refused before anything is written.
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers fail loudly, naming what they could not do"
+)]
 
 use boussole_protocol::bundle::{
     BUNDLE_FORMAT, Bundle, BundleError, Chunk, Download, DownloadError, MAX_BUNDLE_BYTES,

@@ -1,6 +1,10 @@
 //! Clock sync against simulated clients: fixed offsets, random and steady asymmetric delays,
 //! delay spikes and ±200 ppm drift; a cue's start mapped to the client clock must land within
 //! a stated bound of the true instant.
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers fail loudly, naming what they could not do"
+)]
 
 use boussole_protocol::clock::{ClockSync, Estimate, SAMPLE_INTERVAL_MS, Sample, SampleError};
 use rand::rngs::StdRng;
@@ -48,8 +52,8 @@ impl Client {
         let mut up = self.rng.random_range(self.up_ms.0..=self.up_ms.1);
         let hold = self.rng.random_range(0.0..=1.0);
         let mut down = self.rng.random_range(self.down_ms.0..=self.down_ms.1);
-        if self.spike_every > 0 && self.exchanges % self.spike_every == 0 {
-            if self.exchanges % (2 * self.spike_every) == 0 {
+        if self.spike_every > 0 && self.exchanges.is_multiple_of(self.spike_every) {
+            if self.exchanges.is_multiple_of(2 * self.spike_every) {
                 up += self.spike_ms;
             } else {
                 down += self.spike_ms;

@@ -1,5 +1,9 @@
 //! The outbox keeps every unacknowledged event, in order, across reopen, crashes that tear the
 //! last record, and compaction; it never panics on a damaged file.
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers fail loudly, naming what they could not do"
+)]
 
 use boussole_content::Answer;
 use boussole_protocol::DeviceEvent;
@@ -162,9 +166,12 @@ enum Op {
     Ack(u64),
 }
 
+/// File length, pending events and next seq after an op.
+type State = (u64, Vec<(u64, DeviceEvent)>, u64);
+
 /// Runs `ops` on a fresh outbox at `path`; returns, after each op, the file length and the
 /// pending events (what a reopen at exactly that length must give).
-fn script(path: &Path, ops: Vec<Op>) -> Vec<(u64, Vec<(u64, DeviceEvent)>, u64)> {
+fn script(path: &Path, ops: Vec<Op>) -> Vec<State> {
     let mut outbox = Outbox::open(Some(path)).unwrap();
     let mut states = vec![(file_len(path), outbox.pending(), outbox.next_seq())];
     for op in ops {

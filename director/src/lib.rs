@@ -3,6 +3,7 @@
 //! function of the log) and the CLI. No Bevy. It reads content through `boussole_content`.
 
 pub mod engine;
+pub mod evaluation;
 pub mod runtime;
 pub mod script;
 pub mod server;

@@ -15,8 +15,8 @@ pub use observe::{Observation, ObservationAction, ObservationId};
 use boussole_content::cue::{DeviceRole, Target};
 use boussole_content::grid::ObservationGrid;
 use boussole_content::ids::{
-    BehaviourId, CueId, EndingId, HotspotId, ImmersionId, ModifierId, PhaseId, PuzzleId,
-    QuestionId, StationId, TaskId,
+    BehaviourId, CompetencyId, CueId, EndingId, HotspotId, ImmersionId, ModifierId, PhaseId,
+    PuzzleId, QuestionId, StationId, TaskId,
 };
 use boussole_content::scenario::Scenario;
 pub use boussole_protocol::{DeviceEvent, DeviceId, Health, ParticipantId};
@@ -192,6 +192,18 @@ pub enum Command {
         /// Who wears the headset.
         participant: ParticipantId,
     },
+    /// Confirm or change the level proposed for a participant and a competency; a change needs a
+    /// reason (the evaluation shows a change without one as to be justified).
+    DecideLevel {
+        /// The participant.
+        participant: ParticipantId,
+        /// The competency.
+        competency: CompetencyId,
+        /// The level retained, from 1; `None` for "non observé".
+        level: Option<u8>,
+        /// Why.
+        reason: String,
+    },
     /// Close the session: open state events are closed and flagged, nothing more is played.
     EndSession,
 }
@@ -321,6 +333,28 @@ pub enum PuzzleStatus {
     },
 }
 
+/// When the game started and ended, and the session closed (session time).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionTimes {
+    /// `StartGame`.
+    pub started: Option<Millis>,
+    /// The ending (success or time-out).
+    pub ended: Option<Millis>,
+    /// `EndSession`.
+    pub closed: Option<Millis>,
+}
+
+/// The facilitator's decision on a proposed level: kept beside the proposal, with its reason.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LevelDecision {
+    /// The level retained, from 1; `None` for "non observé".
+    pub level: Option<u8>,
+    /// Why, in the facilitator's words (required when it differs from the proposal).
+    pub reason: String,
+    /// When.
+    pub at: Millis,
+}
+
 /// An immersion given to a headset.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ImmersionRun {
@@ -374,6 +408,9 @@ pub struct Engine {
     started: bool,
     ended: Option<EndingId>,
     closed: bool,
+    /// When the game started, ended and the session closed.
+    times: SessionTimes,
+    decisions: BTreeMap<(ParticipantId, CompetencyId), LevelDecision>,
     puzzles: BTreeMap<PuzzleId, PuzzleStatus>,
     hints_given: BTreeMap<PuzzleId, u8>,
     timer: play::Timer,
@@ -404,6 +441,8 @@ impl Engine {
             started: false,
             ended: None,
             closed: false,
+            times: SessionTimes::default(),
+            decisions: BTreeMap::new(),
             puzzles,
             hints_given: BTreeMap::new(),
             timer,
@@ -567,6 +606,16 @@ impl Engine {
     /// Game events per participant, in time order.
     pub fn game_events(&self) -> &[GameEvent] {
         &self.events
+    }
+
+    /// When the game started and ended, and the session closed.
+    pub fn times(&self) -> SessionTimes {
+        self.times
+    }
+
+    /// The facilitator's level decisions.
+    pub fn decisions(&self) -> &BTreeMap<(ParticipantId, CompetencyId), LevelDecision> {
+        &self.decisions
     }
 
     /// Immersions given to headsets.

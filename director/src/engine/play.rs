@@ -99,7 +99,10 @@ impl Engine {
         if self.closed
             && !matches!(
                 c,
-                Command::Note { .. } | Command::Retract { .. } | Command::Undo { .. }
+                Command::Note { .. }
+                    | Command::Retract { .. }
+                    | Command::Undo { .. }
+                    | Command::DecideLevel { .. }
             )
         {
             out.push(Effect::Refused("séance close".into()));
@@ -151,6 +154,7 @@ impl Engine {
                     out.push(Effect::Refused("le jeu a déjà commencé".into()));
                 } else {
                     self.started = true;
+                    self.times.started = Some(at);
                     self.start_phase(0, at, out);
                 }
             }
@@ -239,6 +243,23 @@ impl Engine {
                     out.push(Effect::Refused(why));
                 }
             }
+            Command::DecideLevel {
+                participant,
+                competency,
+                level,
+                reason,
+            } => {
+                if self.participants.contains_key(&participant) {
+                    self.decisions.insert(
+                        (participant, competency),
+                        super::LevelDecision { level, reason, at },
+                    );
+                } else {
+                    out.push(Effect::Refused(format!(
+                        "participant·e inconnu·e : {participant}"
+                    )));
+                }
+            }
             Command::Undo { rater } => {
                 if let Err(why) = self.observations.undo(at, &rater) {
                     out.push(Effect::Refused(why));
@@ -298,6 +319,7 @@ impl Engine {
                 self.observations.close_open_states(at);
                 self.cues_stop_pending();
                 self.closed = true;
+                self.times.closed = Some(at);
             }
         }
     }
@@ -601,6 +623,7 @@ impl Engine {
             return;
         };
         self.ended = Some(ending.clone());
+        self.times.ended = Some(at);
         if self.timer.running() {
             self.timer.pause(at);
             out.push(Effect::Timer {

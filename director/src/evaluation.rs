@@ -282,3 +282,36 @@ fn puzzle_title(engine: &Engine, id: &PuzzleId) -> String {
         .find(|p| p.id == *id)
         .map_or_else(|| id.to_string(), |p| p.title.fr.clone())
 }
+
+/// The proposed levels in French, one line per participant and observed competency, and the
+/// competencies left "non observé".
+pub fn evaluation_fr(e: &Evaluation) -> String {
+    use std::fmt::Write;
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "Niveaux proposés ({:.0} min de jeu observées ; à confirmer par l'animateur·rice) :",
+        e.minutes_observed
+    );
+    for p in &e.participants {
+        let _ = writeln!(o, "  - {} :", p.pseudonym);
+        let mut not_observed = Vec::new();
+        for c in &p.competencies {
+            match &c.proposed {
+                Proposed::Level { level, label, .. } => {
+                    let n = c.evidence.len();
+                    let _ = writeln!(
+                        o,
+                        "      {} : {level} — {label} ({n} élément(s) de preuve)",
+                        c.label
+                    );
+                }
+                Proposed::NotObserved { .. } => not_observed.push(c.label.as_str()),
+            }
+        }
+        if !not_observed.is_empty() {
+            let _ = writeln!(o, "      non observé : {}", not_observed.join(", "));
+        }
+    }
+    o
+}

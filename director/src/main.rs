@@ -148,6 +148,19 @@ fn load_content(dir: &Path) -> Result<ContentSet> {
     Ok(set)
 }
 
+/// Prints the proposed levels, with the scenario's rubric.
+fn print_evaluation(content: &ContentSet, engine: &boussole_director::engine::Engine) {
+    let rubric = content
+        .rubrics
+        .iter()
+        .map(|r| &r.value)
+        .find(|r| r.id == engine.scenario().rubric);
+    if let Some(rubric) = rubric {
+        let e = boussole_director::evaluation::evaluate(engine, rubric, None);
+        print!("\n{}", boussole_director::evaluation::evaluation_fr(&e));
+    }
+}
+
 fn run() -> Result<()> {
     let cli = Cli::parse();
     let db = cli.db.clone().unwrap_or_else(default_db);
@@ -182,6 +195,7 @@ fn run() -> Result<()> {
             let content = load_content(&cli.content)?;
             let session = Session::open(store, &content, SessionId(id))?;
             print!("{}", script::report_fr(session.engine()));
+            print_evaluation(&content, session.engine());
         }
         Cmd::Serve {
             bind,
@@ -232,6 +246,7 @@ fn run() -> Result<()> {
                 Session::create(store, &content, &sc.scenario, &sc.label, now_unix_ms())?;
             let refusals = script::run(&mut session, &sc)?;
             print!("{}", script::report_fr(session.engine()));
+            print_evaluation(&content, session.engine());
             for (at, why) in &refusals {
                 println!("refusé à {at} : {why}");
             }

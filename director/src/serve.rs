@@ -1,22 +1,16 @@
-//! The `serve` command: content bundle, identity, pairing code, the session thread, the QUIC
-//! server and the facilitator script, wired together.
+//! The `serve` command: the pairing code, [`Serving`] (content bundle, identity, the session
+//! thread, the QUIC server and the routing between them) on its own Tokio runtime, and the
+//! facilitator script's commands played at their times.
 
 use anyhow::{Context, Result};
 use boussole_director::engine::Input;
-use boussole_director::runtime::{Director, Output, unix_ms};
 use boussole_director::script::{Act, Script};
-use boussole_director::server::{FileRegistry, serve};
+use boussole_director::server::{ServeConfig, Serving};
 use boussole_director::session::Session;
-use boussole_protocol::bundle::Bundle;
-use boussole_protocol::discovery::{DirectorInfo, announce};
-use boussole_protocol::pairing::{PairingCode, PairingState};
-use boussole_protocol::tls::DirectorIdentity;
-use boussole_protocol::transport::Server;
-use boussole_protocol::wire::PROTOCOL_VERSION;
+use boussole_protocol::pairing::PairingCode;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// What `serve` needs.
@@ -29,94 +23,47 @@ pub struct Options {
     pub script: Option<Script>,
 }
 
-fn host_name() -> String {
-    std::fs::read_to_string("/etc/hostname")
-        .map(|h| h.trim().to_owned())
-        .ok()
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "localhost".to_owned())
-}
-
 pub fn run(opts: Options, session: Session) -> Result<()> {
-    let assets = opts
+    let assets_dir = opts
         .content_dir
         .parent()
         .map_or_else(|| PathBuf::from("assets"), |p| p.join("assets"));
-    let bundle = Arc::new(
-        Bundle::from_dirs(&opts.content_dir, &assets).context("packing the content for devices")?,
-    );
-    let identity = DirectorIdentity::load_or_create(&opts.data_dir.join("identity"), &host_name())
-        .context("loading the director's certificate")?;
-    let registry = Arc::new(
-        FileRegistry::open(&opts.data_dir.join("devices.tsv"))
-            .context("reading the paired devices")?,
-    );
-    let code = match &opts.pairing_code {
+    let pairing_code = match &opts.pairing_code {
         Some(c) => PairingCode::parse(c).map_err(|e| anyhow::anyhow!("pairing code: {e}"))?,
         None => PairingCode::random(),
     };
-    // The transport's clock (clock sync, cue times) counts session milliseconds.
-    let age =
-        Duration::from_millis(u64::try_from(unix_ms() - session.created_at_unix_ms()).unwrap_or(0));
-    let clock_base = Instant::now().checked_sub(age).unwrap_or_else(Instant::now);
-    let session_id = session.id();
-    let (tx, rx) = std::sync::mpsc::channel::<Output>();
-    let director = Director::start(session, tx);
-    let handle = director.handle();
+    let config = ServeConfig {
+        bind: opts.bind,
+        content_dir: opts.content_dir.clone(),
+        assets_dir,
+        data_dir: opts.data_dir.clone(),
+        name: opts.name.clone(),
+        pairing_code,
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("starting the network runtime")?;
     runtime.block_on(async {
-        let server = Server::bind_with_clock(
-            opts.bind,
-            &identity,
-            registry,
-            PairingState::new(code),
-            bundle.hash(),
-            opts.name.clone(),
-            clock_base,
-        )
-        .context("opening the QUIC endpoint")?;
-        server.set_session(Some(session_id.to_string()));
-        // Devices on the local network find the director without typing an address.
-        let port = server.local_addr().port();
-        let info = DirectorInfo {
-            name: opts.name.clone(),
-            port,
-            version: u32::from(PROTOCOL_VERSION),
-        };
-        let _announcement = match announce(&info) {
-            Ok(a) => Some(a),
-            Err(e) => {
-                eprintln!("annonce mDNS impossible ({e}) : les appareils devront saisir l'adresse");
-                None
-            }
-        };
-        println!("Séance {session_id} — écoute sur {}", server.local_addr());
-        println!("Code d'appairage : {code}");
+        let mut serving = Serving::start(&config, session)?;
+        println!(
+            "Séance {} — écoute sur {}",
+            serving.session_id(),
+            serving.local_addr()
+        );
+        println!("Code d'appairage : {pairing_code}");
         let _ = std::io::stdout().flush();
-        // The session thread's effects, into the async world.
-        let (out_tx, out_rx) = tokio::sync::mpsc::unbounded_channel();
-        std::thread::spawn(move || {
-            while let Ok(o) = rx.recv() {
-                if out_tx.send(o).is_err() {
-                    break;
-                }
-            }
-        });
         if let Some(script) = opts.script {
-            let h = handle.clone();
+            let h = serving.handle();
             std::thread::spawn(move || play_commands(&script, &h));
         }
         tokio::select! {
-            () = serve(server, handle, out_rx, Some(bundle)) => {}
+            () = serving.stopped() => {}
             _ = tokio::signal::ctrl_c() => println!("Arrêt demandé."),
         }
+        let _ = serving.stop().await;
         anyhow::Ok(())
     })?;
-    drop(runtime);
-    let _ = director.stop();
     Ok(())
 }
 

@@ -3,19 +3,30 @@
 //! they target. After every batch of effects each device gets a fresh snapshot, so a device
 //! that missed something converges; on (re)connection it also gets the cue firings it never
 //! acknowledged (never one it did).
+//!
+//! [`Serving`] wires the whole director together (content bundle, identity, paired devices,
+//! the session thread, the QUIC server and the routing task) on the caller's Tokio runtime: the
+//! `serve` command and the end-to-end tests start it the same way.
 
 use crate::engine::{Command, Effect, Engine, Input, RaterId};
-use crate::runtime::{DirectorHandle, Output};
+use crate::runtime::{Director, DirectorHandle, Output, unix_ms};
+use crate::session::Session;
+use crate::store::SessionId;
 use boussole_content::cue::{DeviceRole, Target};
 use boussole_protocol::DeviceId;
-use boussole_protocol::bundle::Bundle;
-use boussole_protocol::pairing::{DeviceRegistry, RegistryError, token_hash};
-use boussole_protocol::transport::{ConnId, Server, ServerEvent};
+use boussole_protocol::bundle::{Bundle, BundleError};
+use boussole_protocol::pairing::{
+    DeviceRegistry, PairingCode, PairingState, RegistryError, token_hash,
+};
+use boussole_protocol::tls::{DirectorIdentity, TlsError};
+use boussole_protocol::transport::{ConnId, Server, ServerEvent, TransportError};
 use boussole_protocol::wire::{ClientMsg, DeviceToken, Role, ServerMsg, Snapshot};
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 /// Largest content chunk sent at once, bytes (well under the frame limit).
 const CHUNK: usize = 256 * 1024;
@@ -335,25 +346,29 @@ async fn on_event(
                     }
                 }
                 ClientMsg::ContentRequest { hash, offset } => match bundle {
-                    Some(b) if b.hash() == hash => match b.chunk(offset, CHUNK) {
-                        Some(c) => {
-                            let _ = server.send(
-                                conn,
-                                ServerMsg::ContentChunk {
-                                    hash: c.hash,
-                                    offset: c.offset,
-                                    total: c.total_len,
-                                    bytes: c.bytes,
-                                },
-                            );
+                    // All zeros: "whatever the director holds" (a device out of sync does not
+                    // know the director's hash; the first chunk tells it).
+                    Some(b) if b.hash() == hash || hash == [0; 32] => {
+                        match b.chunk(offset, CHUNK) {
+                            Some(c) => {
+                                let _ = server.send(
+                                    conn,
+                                    ServerMsg::ContentChunk {
+                                        hash: c.hash,
+                                        offset: c.offset,
+                                        total: c.total_len,
+                                        bytes: c.bytes,
+                                    },
+                                );
+                            }
+                            None => {
+                                let _ = server.send(
+                                    conn,
+                                    ServerMsg::Notice(format!("décalage {offset} hors du contenu")),
+                                );
+                            }
                         }
-                        None => {
-                            let _ = server.send(
-                                conn,
-                                ServerMsg::Notice(format!("décalage {offset} hors du contenu")),
-                            );
-                        }
-                    },
+                    }
                     _ => {
                         let _ = server.send(
                             conn,
@@ -474,5 +489,191 @@ async fn deliver(
     }
     for conn in peers.keys() {
         let _ = server.send(*conn, ServerMsg::Snapshot(snap.clone()));
+    }
+}
+
+/// Everything [`Serving::start`] needs besides the session.
+#[derive(Clone, Debug)]
+pub struct ServeConfig {
+    /// Address to listen on (UDP, QUIC); port 0 picks a free one ([`Serving::local_addr`]).
+    pub bind: SocketAddr,
+    /// The content folder packed for devices (`content/`).
+    pub content_dir: PathBuf,
+    /// The media folder packed with it (`assets/`).
+    pub assets_dir: PathBuf,
+    /// Where the director keeps its identity (`identity/`) and its paired devices
+    /// (`devices.tsv`): the folder of the session database, so a restart keeps both.
+    pub data_dir: PathBuf,
+    /// The director's name, as devices show it.
+    pub name: String,
+    /// The code devices type to pair.
+    pub pairing_code: PairingCode,
+}
+
+/// Why [`Serving::start`] failed; the session was not started.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The content or media could not be packed into a bundle.
+    #[error("packing the content for devices: {0}")]
+    Bundle(#[from] BundleError),
+    /// The director's certificate could not be loaded or created.
+    #[error("loading the director's certificate: {0}")]
+    Identity(#[from] TlsError),
+    /// The paired devices' file could not be read.
+    #[error("reading the paired devices {}: {source}", path.display())]
+    Registry {
+        /// The file.
+        path: PathBuf,
+        /// What the system said.
+        source: std::io::Error,
+    },
+    /// The QUIC endpoint could not be opened (port taken, no Tokio runtime).
+    #[error("opening the QUIC endpoint: {0}")]
+    Transport(#[from] TransportError),
+}
+
+/// A director on the network: the session thread, the QUIC server and the task that routes
+/// between them. Dropping it without [`Serving::stop`] aborts the routing task (devices see the
+/// connection close) and leaves the session thread to end with its last handle.
+pub struct Serving {
+    addr: SocketAddr,
+    session: SessionId,
+    content_hash: [u8; 32],
+    director: Option<Director>,
+    handle: DirectorHandle,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl std::fmt::Debug for Serving {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Serving")
+            .field("addr", &self.addr)
+            .field("session", &self.session)
+            .finish_non_exhaustive()
+    }
+}
+
+fn host_name() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .map(|h| h.trim().to_owned())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".to_owned())
+}
+
+impl Serving {
+    /// Packs the content, loads (or creates) the identity, opens the paired devices' file, binds
+    /// the QUIC server, starts the session thread and the routing task on the current Tokio
+    /// runtime. The transport's clock counts session milliseconds (from the session's
+    /// creation), so cue times, snapshots and clock pongs share the log's clock, across
+    /// restarts too.
+    ///
+    /// # Errors
+    /// [`ServeError`]; nothing is left running.
+    pub fn start(config: &ServeConfig, session: Session) -> Result<Self, ServeError> {
+        let bundle = Arc::new(Bundle::from_dirs(&config.content_dir, &config.assets_dir)?);
+        let identity =
+            DirectorIdentity::load_or_create(&config.data_dir.join("identity"), &host_name())?;
+        let registry_path = config.data_dir.join("devices.tsv");
+        let registry = Arc::new(FileRegistry::open(&registry_path).map_err(|source| {
+            ServeError::Registry {
+                path: registry_path,
+                source,
+            }
+        })?);
+        let age = Duration::from_millis(
+            u64::try_from(unix_ms() - session.created_at_unix_ms()).unwrap_or(0),
+        );
+        let clock_base = Instant::now().checked_sub(age).unwrap_or_else(Instant::now);
+        let server = Server::bind_with_clock(
+            config.bind,
+            &identity,
+            registry,
+            PairingState::new(config.pairing_code),
+            bundle.hash(),
+            config.name.clone(),
+            clock_base,
+        )?;
+        let session_id = session.id();
+        server.set_session(Some(session_id.to_string()));
+        let addr = server.local_addr();
+        let (tx, rx) = std::sync::mpsc::channel::<Output>();
+        let director = Director::start(session, tx);
+        let handle = director.handle();
+        // The session thread's effects, into the async world; ends with the session thread.
+        let (out_tx, out_rx) = tokio::sync::mpsc::unbounded_channel();
+        std::thread::spawn(move || {
+            while let Ok(o) = rx.recv() {
+                if out_tx.send(o).is_err() {
+                    break;
+                }
+            }
+        });
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let routing = handle.clone();
+        let content_hash = bundle.hash();
+        let task = tokio::spawn(async move {
+            tokio::select! {
+                () = serve(server, routing, out_rx, Some(bundle)) => {}
+                _ = stopped => {}
+            }
+        });
+        Ok(Self {
+            addr,
+            session: session_id,
+            content_hash,
+            director: Some(director),
+            handle,
+            stop: Some(stop),
+            task,
+        })
+    }
+
+    /// The address devices connect to.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The session served.
+    pub fn session_id(&self) -> SessionId {
+        self.session
+    }
+
+    /// SHA-256 of the content bundle devices must hold ([`Bundle::hash`]).
+    pub fn content_hash(&self) -> [u8; 32] {
+        self.content_hash
+    }
+
+    /// A handle to the session thread, for facilitator commands and reads.
+    pub fn handle(&self) -> DirectorHandle {
+        self.handle.clone()
+    }
+
+    /// Resolves if the routing task ends on its own (the server closed).
+    pub async fn stopped(&mut self) {
+        let _ = (&mut self.task).await;
+    }
+
+    /// Closes the server (every device sees its connection close and will reconnect), waits
+    /// for the routing task, stops the session thread and gives the session back. A device
+    /// event being committed at that moment is committed, but may never be acknowledged: the
+    /// device resends it and the log takes it once.
+    pub async fn stop(mut self) -> Option<Session> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let _ = (&mut self.task).await;
+        let director = self.director.take()?;
+        tokio::task::spawn_blocking(move || director.stop())
+            .await
+            .ok()
+            .flatten()
+    }
+}
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        self.task.abort();
     }
 }

@@ -1,0 +1,119 @@
+//! A whole game of S'cape attitudes over loopback QUIC: the director wired as `serve` wires
+//! it, the facilitator's commands of the demo script, and six simulated devices (the room
+//! screen, three terminals, the headset and a second tablet) that pair, play every puzzle
+//! (with wrong answers and hint requests) and acknowledge their cues. Every wait is on a
+//! device's counters; the guards only catch a hang.
+
+use anyhow::{Result, anyhow, ensure};
+use boussole_content::ids::{HotspotId, ImmersionId, QuestionId};
+use boussole_director::engine::Command;
+use boussole_director::runtime::unix_ms;
+use boussole_director::server::Serving;
+use boussole_director::session::Session;
+use boussole_director::store::Store;
+use boussole_protocol::DeviceEvent;
+use boussole_tests::{
+    GAME_GUARD, PASSPHRASE, Play, SCENARIO, check_clocks, check_exactly_once, check_success,
+    content, demo_script, device_events, enrolment, facilitator_steps, play_facilitator, room,
+    scenario, serve_config, settled, start_devices, stop_all, submit, wait_all, wait_solved,
+};
+use std::time::Duration;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn six_devices_play_scape_attitudes_to_its_success_ending() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let set = content()?;
+    let scenario = scenario(&set, SCENARIO)?;
+    let script = demo_script()?;
+    let store = Store::open(&dir.path().join("director.db"), PASSPHRASE)?;
+    let session = Session::create(store, &set, SCENARIO, &script.label, unix_ms())?;
+    let created_at = session.created_at_unix_ms();
+    let serving = Serving::start(&serve_config(dir.path(), "127.0.0.1:0".parse()?)?, session)?;
+    let director = serving.handle();
+    for command in enrolment(&script) {
+        submit(&director, command)?;
+    }
+    let facilitator = play_facilitator(director.clone(), facilitator_steps(&script));
+
+    let seats = room(&script, &scenario);
+    ensure!(seats.len() == 6, "six devices, got {seats:?}");
+    let play = Play {
+        content_hash: serving.content_hash(),
+        think: Duration::from_millis(120),
+        wrong_rate: 0.5,
+        hint_rate: 0.5,
+        seed: 11,
+        outbox_dir: Some(dir.path().join("outboxes")),
+    };
+    let devices = start_devices(serving.local_addr(), seats, &scenario, &play).await?;
+
+    // The headset's participant rates and explores while the others play.
+    let headset = devices
+        .iter()
+        .find(|d| d.device().0 == "casque_1")
+        .ok_or_else(|| anyhow!("no headset"))?;
+    wait_solved(&devices, 1, GAME_GUARD).await?;
+    headset.hotspot_seen(ImmersionId::from("tutoriel"), HotspotId::from("h_quai"))?;
+    headset.rating(QuestionId::from("qa_stress"), 3, Some("ça allait".into()))?;
+
+    let ended = wait_all(
+        &devices,
+        "the end of the game, all acknowledged",
+        GAME_GUARD,
+        settled,
+    )
+    .await?;
+    ensure!(
+        ended
+            .iter()
+            .all(|s| s.content_in_sync == Some(true) && s.connections == 1),
+        "every device in sync, connected once"
+    );
+    ensure!(
+        ended.iter().map(|s| s.wrong_answers).sum::<u64>() > 0
+            && ended.iter().map(|s| s.hint_requests).sum::<u64>() > 0,
+        "the seed gives some wrong answers and hint requests"
+    );
+    // Before the ten-minute alerts, the game's text and sound cues all target the screen.
+    for (d, s) in devices.iter().zip(&ended) {
+        ensure!(s.snapshots > 0, "{}: no snapshot", d.device());
+        if d.device().0 == "ecran" {
+            ensure!(
+                s.cues_applied() >= 3 && s.cues_finished > 0,
+                "the screen played the title, the ambience, the rumour…: {s:?}"
+            );
+        }
+    }
+    check_clocks(created_at, &devices, 100.0)?;
+    let _ = facilitator.join();
+    submit(&director, Command::EndSession)?;
+
+    let stats = stop_all(devices).await?;
+    let session = serving
+        .stop()
+        .await
+        .ok_or_else(|| anyhow!("the session thread gave nothing back"))?;
+    check_success(session.engine())?;
+    ensure!(
+        session.engine().is_closed(),
+        "EndSession closed the session"
+    );
+    let log = device_events(session.store(), session.id())?;
+    check_exactly_once(&log, &stats)?;
+    let headset_events: Vec<&DeviceEvent> = log
+        .iter()
+        .filter(|((d, _), _)| d.0 == "casque_1")
+        .flat_map(|(_, copies)| copies.iter().map(|c| &c.event))
+        .collect();
+    ensure!(
+        headset_events
+            .iter()
+            .any(|e| matches!(e, DeviceEvent::Rating { value: 3, .. }))
+            && headset_events
+                .iter()
+                .any(|e| matches!(e, DeviceEvent::HotspotSeen { .. })),
+        "the headset's rating and hotspot are logged"
+    );
+    ensure!(session.store().quick_check()?, "the store is sound");
+    Ok(())
+}

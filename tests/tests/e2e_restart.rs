@@ -1,0 +1,408 @@
+//! The director falls mid-game and comes back from its log (DESIGN principles 1 to 3):
+//! stopped and reopened in-process, then a real `boussole-director serve` killed with
+//! SIGKILL and restarted with `--session`. The devices keep playing alone, reconnect with
+//! backoff and resend their outboxes; the game still ends in success, no event is lost or
+//! doubled, and no acknowledged cue is sent again.
+
+use anyhow::{Context, Result, anyhow, bail, ensure};
+use boussole_content::ids::CueId;
+use boussole_director::engine::Command;
+use boussole_director::runtime::unix_ms;
+use boussole_director::server::{ServeError, Serving};
+use boussole_director::session::Session;
+use boussole_director::store::{SessionId, Store};
+use boussole_protocol::bundle::Bundle;
+use boussole_protocol::transport::TransportError;
+use boussole_tests::{
+    CODE, GAME_GUARD, PASSPHRASE, Play, SCENARIO, assets_dir, check_exactly_once, check_success,
+    content, content_dir, demo_script, device_events, enrolment, facilitator_steps,
+    play_facilitator, port_outside_ephemeral_range, room, scenario, serve_config, settled,
+    start_devices, stop_all, submit, wait_all, wait_solved,
+};
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command as Process, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// Puzzles solved before the director falls (of seven): phase 2 has started.
+const SOLVED_BEFORE_FALL: usize = 2;
+
+/// Starts a director on `bind` from session `id` of the store at `db`, retrying while the
+/// port is still held by the director just stopped (its endpoint drains its connections).
+async fn reopen(
+    data: &Path,
+    db: &Path,
+    set: &boussole_content::ContentSet,
+    id: SessionId,
+    bind: SocketAddr,
+) -> Result<Serving> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let session = Session::open(Store::open(db, PASSPHRASE)?, set, id)?;
+        match Serving::start(&serve_config(data, bind)?, session) {
+            Ok(serving) => return Ok(serving),
+            Err(ServeError::Transport(TransportError::Io(e)))
+                if e.kind() == std::io::ErrorKind::AddrInUse && Instant::now() < deadline =>
+            {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_director_stopped_mid_game_reopens_its_session_and_the_game_ends_well() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let db = dir.path().join("director.db");
+    let set = content()?;
+    let scenario = scenario(&set, SCENARIO)?;
+    let script = demo_script()?;
+    let session = Session::create(
+        Store::open(&db, PASSPHRASE)?,
+        &set,
+        SCENARIO,
+        &script.label,
+        unix_ms(),
+    )?;
+    let id = session.id();
+    let bind = SocketAddr::from(([127, 0, 0, 1], port_outside_ephemeral_range()?));
+    let serving = Serving::start(&serve_config(dir.path(), bind)?, session)?;
+    let addr = serving.local_addr();
+    let director = serving.handle();
+    for command in enrolment(&script) {
+        submit(&director, command)?;
+    }
+    let facilitator = play_facilitator(director.clone(), facilitator_steps(&script));
+    let play = Play {
+        content_hash: serving.content_hash(),
+        think: Duration::from_millis(150),
+        wrong_rate: 0.3,
+        hint_rate: 0.3,
+        seed: 23,
+        outbox_dir: Some(dir.path().join("outboxes")),
+    };
+    let devices = start_devices(addr, room(&script, &scenario), &scenario, &play).await?;
+
+    wait_all(&devices, "a first connection", GAME_GUARD, |s| {
+        s.connections > 0
+    })
+    .await?;
+    wait_solved(&devices, SOLVED_BEFORE_FALL, GAME_GUARD).await?;
+
+    // The screen's acknowledgements stop reaching the director, then a sound cue fires on
+    // it: applied, but unacknowledged when the director falls.
+    let screen = devices
+        .iter()
+        .find(|d| d.device().0 == "ecran")
+        .ok_or_else(|| anyhow!("no screen"))?;
+    screen.mute()?;
+    screen.wait_until("muted", GAME_GUARD, |s| s.muted).await?;
+    let sound = CueId::from("c_son_reussite");
+    let playhead = director
+        .with(|s| s.engine().standby().cloned())
+        .map_err(|e| anyhow!(e))?;
+    submit(&director, Command::Standby(sound.clone()))?;
+    submit(&director, Command::Go)?;
+    if let Some(cue) = playhead {
+        submit(&director, Command::Standby(cue))?;
+    }
+    let applied = screen
+        .wait_until("the sound applied", GAME_GUARD, |s| {
+            s.applied.values().any(|c| *c == sound)
+        })
+        .await?;
+    ensure!(applied.pending > 0, "its acknowledgement is held");
+
+    // Whatever is in flight now is cut: committed but unacknowledged, or never committed.
+    let fallen = serving
+        .stop()
+        .await
+        .ok_or_else(|| anyhow!("the session thread gave nothing back"))?;
+    ensure!(fallen.engine().ending().is_none(), "the game was still on");
+    drop(fallen);
+    let _ = facilitator.join();
+    wait_all(&devices, "noticing the director is gone", GAME_GUARD, |s| {
+        !s.online
+    })
+    .await?;
+
+    let serving = reopen(dir.path(), &db, &set, id, addr).await?;
+    let ended = wait_all(
+        &devices,
+        "the end of the game, all acknowledged",
+        GAME_GUARD,
+        settled,
+    )
+    .await?;
+    ensure!(
+        ended.iter().all(|s| s.connections >= 2),
+        "every device reconnected: {:?}",
+        ended
+            .iter()
+            .map(|s| (s.connections, s.last_error.clone(), s.ended.clone()))
+            .collect::<Vec<_>>()
+    );
+    submit(&serving.handle(), Command::EndSession)?;
+    let stats = stop_all(devices).await?;
+    let screen = stats
+        .iter()
+        .find(|(d, _)| d.0 == "ecran")
+        .map(|(_, s)| s)
+        .ok_or_else(|| anyhow!("no screen"))?;
+    ensure!(
+        screen.duplicate_cues >= 1 && screen.events_resent >= 1,
+        "the unacknowledged sound was sent again, found applied, acknowledged again: {screen:?}"
+    );
+    let session = serving
+        .stop()
+        .await
+        .ok_or_else(|| anyhow!("the session thread gave nothing back"))?;
+    check_success(session.engine())?;
+    check_exactly_once(&device_events(session.store(), session.id())?, &stats)?;
+    // The same log, replayed once more from the file, gives the same game.
+    let id = session.id();
+    drop(session);
+    let replayed = Session::open(Store::open(&db, PASSPHRASE)?, &set, id)?;
+    check_success(replayed.engine())?;
+    Ok(())
+}
+
+/// The `boussole-director` binary next to this test's own binary
+/// (`<target>/<profile>/deps/e2e_restart-…` → `<target>/<profile>/boussole-director`), built
+/// first with the same target folder (a no-op when it is fresh).
+fn director_binary() -> Result<PathBuf> {
+    let exe = std::env::current_exe()?;
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .ok_or_else(|| anyhow!("no target folder above {}", exe.display()))?;
+    let target = profile_dir
+        .parent()
+        .ok_or_else(|| anyhow!("no target folder above {}", profile_dir.display()))?;
+    let cargo = option_env!("CARGO").unwrap_or("cargo");
+    let mut build = Process::new(cargo);
+    build
+        .args([
+            "build",
+            "-p",
+            "boussole-director",
+            "--bin",
+            "boussole-director",
+        ])
+        .env("CARGO_TARGET_DIR", target)
+        .current_dir(boussole_tests::repo_root());
+    // What `cargo test` sets for this test only: with it, build scripts that watch the
+    // environment (ring, SQLCipher) would run again and their dependants be rebuilt.
+    for (key, _) in std::env::vars_os() {
+        let key = key.to_string_lossy();
+        if key.starts_with("CARGO_PKG_")
+            || key.starts_with("CARGO_MANIFEST_")
+            || key == "LD_LIBRARY_PATH"
+        {
+            build.env_remove(key.as_ref());
+        }
+    }
+    if profile_dir.file_name().is_some_and(|n| n == "release") {
+        build.arg("--release");
+    }
+    let status = build.status().context("running cargo build")?;
+    ensure!(status.success(), "cargo build -p boussole-director failed");
+    let binary = profile_dir.join("boussole-director");
+    ensure!(binary.exists(), "{} was not built", binary.display());
+    Ok(binary)
+}
+
+/// The demo script's facilitator commands, sped up, as a script file for `serve --script`.
+fn sped_up_script(script: &boussole_director::script::Script) -> Result<String> {
+    let s = |v: &str| ron::to_string(&v.to_owned());
+    let mut out = format!(
+        "(\n    scenario: {},\n    label: {},\n    participants: [\n",
+        s(&script.scenario)?,
+        s(&script.label)?
+    );
+    for p in &script.participants {
+        let station = match &p.station {
+            Some(st) => format!("Some({})", s(st.as_str())?),
+            None => "None".into(),
+        };
+        out.push_str(&format!(
+            "        (id: {}, pseudonym: {}, colour: {}, station: {station}),\n",
+            s(&p.id.0)?,
+            s(&p.pseudonym)?,
+            s(&p.colour)?
+        ));
+    }
+    out.push_str("    ],\n    steps: [\n");
+    for (at_s, command) in facilitator_steps(script) {
+        out.push_str(&format!(
+            "        (at_s: {at_s}, act: Command({})),\n",
+            ron::to_string(&command)?
+        ));
+    }
+    out.push_str("    ],\n)\n");
+    Ok(out)
+}
+
+/// A `boussole-director serve` child process and what it printed.
+struct DirectorProcess {
+    child: Child,
+    addr: SocketAddr,
+    session: i64,
+}
+
+impl DirectorProcess {
+    /// Starts `serve` with `args` and waits for its address and pairing code on stdout.
+    fn start(binary: &Path, db: &Path, stderr: &Path, args: &[&str]) -> Result<Self> {
+        let mut child = Process::new(binary)
+            .arg("--db")
+            .arg(db)
+            .arg("--content")
+            .arg(content_dir())
+            .arg("serve")
+            .args(args)
+            .args(["--pairing-code", CODE])
+            .env("BOUSSOLE_PASSPHRASE", PASSPHRASE)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(stderr)?)
+            .spawn()
+            .with_context(|| format!("starting {}", binary.display()))?;
+        let stdout = child.stdout.take().ok_or_else(|| anyhow!("no stdout"))?;
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut listening = None;
+        loop {
+            let Ok(line) = rx.recv_timeout(Duration::from_secs(30)) else {
+                let _ = child.kill();
+                let log = std::fs::read_to_string(stderr).unwrap_or_default();
+                bail!("the director printed no pairing code; stderr:\n{log}");
+            };
+            if let Some((head, addr)) = line.split_once(" — écoute sur ") {
+                let session = head
+                    .trim_start_matches("Séance ")
+                    .parse()
+                    .with_context(|| format!("session in {line:?}"))?;
+                listening = Some((session, addr.parse().with_context(|| line.clone())?));
+            }
+            if let Some(code) = line.strip_prefix("Code d'appairage : ") {
+                ensure!(code == CODE, "pairing code {code}");
+                break;
+            }
+        }
+        let (session, addr) = listening.ok_or_else(|| anyhow!("no address printed"))?;
+        Ok(Self {
+            child,
+            addr,
+            session,
+        })
+    }
+
+    /// SIGKILL: no goodbye, no flush, no closing of connections.
+    fn kill(mut self) -> Result<()> {
+        self.child.kill()?;
+        self.child.wait()?;
+        Ok(())
+    }
+}
+
+impl Drop for DirectorProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_director_killed_with_sigkill_restarts_its_session_and_the_game_ends_well() -> Result<()>
+{
+    let binary = director_binary()?;
+    let dir = tempfile::tempdir()?;
+    let db = dir.path().join("director.db");
+    let set = content()?;
+    let scenario = scenario(&set, SCENARIO)?;
+    let script = demo_script()?;
+    let script_file = dir.path().join("commandes.ron");
+    std::fs::write(&script_file, sped_up_script(&script)?)?;
+    let port = port_outside_ephemeral_range()?;
+    let bind = format!("127.0.0.1:{port}");
+    let script_arg = script_file.to_string_lossy().into_owned();
+    let first = DirectorProcess::start(
+        &binary,
+        &db,
+        &dir.path().join("director-1.log"),
+        &[
+            "--bind",
+            &bind,
+            "--scenario",
+            SCENARIO,
+            "--script",
+            &script_arg,
+        ],
+    )?;
+    let addr = first.addr;
+    let session = first.session;
+
+    let play = Play {
+        content_hash: Bundle::from_dirs(&content_dir(), &assets_dir())?.hash(),
+        think: Duration::from_millis(150),
+        wrong_rate: 0.3,
+        hint_rate: 0.3,
+        seed: 37,
+        outbox_dir: Some(dir.path().join("outboxes")),
+    };
+    let devices = start_devices(addr, room(&script, &scenario), &scenario, &play).await?;
+    wait_all(&devices, "a first connection", GAME_GUARD, |s| {
+        s.connections > 0
+    })
+    .await?;
+    wait_solved(&devices, SOLVED_BEFORE_FALL, GAME_GUARD).await?;
+    first.kill()?;
+
+    let session_arg = session.to_string();
+    let second = DirectorProcess::start(
+        &binary,
+        &db,
+        &dir.path().join("director-2.log"),
+        &["--bind", &bind, "--session", &session_arg],
+    )?;
+    ensure!(
+        second.addr == addr && second.session == session,
+        "same port, same session"
+    );
+    let ended = wait_all(
+        &devices,
+        "the end of the game, all acknowledged",
+        GAME_GUARD,
+        settled,
+    )
+    .await?;
+    ensure!(
+        ended.iter().all(|s| s.connections >= 2),
+        "every device reconnected: {:?}",
+        ended
+            .iter()
+            .map(|s| (s.connections, s.last_error.clone(), s.ended.clone()))
+            .collect::<Vec<_>>()
+    );
+    let stats = stop_all(devices).await?;
+    second.kill()?;
+
+    let store = Store::open(&db, PASSPHRASE)?;
+    ensure!(
+        store.quick_check()?,
+        "PRAGMA quick_check after two SIGKILLs"
+    );
+    let session = Session::open(store, &set, SessionId(session))?;
+    check_success(session.engine())?;
+    check_exactly_once(&device_events(session.store(), session.id())?, &stats)?;
+    Ok(())
+}

@@ -46,20 +46,25 @@ pub fn run(opts: Options, session: Session) -> Result<()> {
         .context("starting the network runtime")?;
     runtime.block_on(async {
         let mut serving = Serving::start(&config, session)?;
-        println!(
+        // A closed stdout (the launcher stopped reading) must not stop the director.
+        let mut out = std::io::stdout();
+        let _ = writeln!(
+            out,
             "Séance {} — écoute sur {}",
             serving.session_id(),
             serving.local_addr()
         );
-        println!("Code d'appairage : {pairing_code}");
-        let _ = std::io::stdout().flush();
+        let _ = writeln!(out, "Code d'appairage : {pairing_code}");
+        let _ = out.flush();
         if let Some(script) = opts.script {
             let h = serving.handle();
             std::thread::spawn(move || play_commands(&script, &h));
         }
         tokio::select! {
             () = serving.stopped() => {}
-            _ = tokio::signal::ctrl_c() => println!("Arrêt demandé."),
+            _ = tokio::signal::ctrl_c() => {
+                let _ = writeln!(std::io::stdout(), "Arrêt demandé.");
+            }
         }
         let _ = serving.stop().await;
         anyhow::Ok(())

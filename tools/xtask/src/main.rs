@@ -224,12 +224,97 @@ fn demo(gui: bool) -> Result<()> {
             )
         },
     )?;
+    step(
+        "the same game over QUIC: serve + six simulated devices",
+        networked_demo,
+    )?;
     if gui {
         step("facilitator console window (close it to finish)", || {
             cargo(&["run", "--quiet", "--package", "boussole-console"])
         })?;
     }
     Ok(())
+}
+
+/// The folder cargo builds into.
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from)
+}
+
+/// Starts `serve` on loopback with the demo's facilitator script, lets six simulated devices pair
+/// and play, stops the director, then prints the session from its encrypted log.
+fn networked_demo() -> Result<()> {
+    use std::io::BufRead;
+    cargo(&[
+        "build",
+        "--quiet",
+        "--package",
+        "boussole-director",
+        "--package",
+        "boussole-sim",
+    ])?;
+    let bin = target_dir().join("debug");
+    let dir = root().join("target/demo/network");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let db = dir.join("director.db");
+    let db = db.to_string_lossy();
+    let passphrase = ("BOUSSOLE_PASSPHRASE", "démonstration seulement");
+    let mut serve = Command::new(bin.join("boussole-director"))
+        .args([
+            "--db",
+            &db,
+            "serve",
+            "--scenario",
+            "scape_attitudes",
+            "--bind",
+            "127.0.0.1:0",
+        ])
+        .args([
+            "--pairing-code",
+            "246810",
+            "--script",
+            "director/scripts/demo_network.ron",
+        ])
+        .env(passphrase.0, passphrase.1)
+        .current_dir(root())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .context("starting boussole-director serve")?;
+    let addr = serve.stdout.take().and_then(|out| {
+        std::io::BufReader::new(out)
+            .lines()
+            .map_while(Result::ok)
+            .find_map(|line| {
+                eprintln!("    {line}");
+                line.split_once("écoute sur ")
+                    .map(|(_, a)| a.trim().to_owned())
+            })
+    });
+    let played = match addr {
+        Some(addr) => run(
+            &bin.join("boussole-sim").to_string_lossy(),
+            &[
+                "--director",
+                &addr,
+                "--code",
+                "246810",
+                "--scenario",
+                "scape_attitudes",
+                "--timeout-s",
+                "300",
+            ],
+        ),
+        None => Err(anyhow::anyhow!("serve printed no address")),
+    };
+    let _ = serve.kill();
+    let _ = serve.wait();
+    played?;
+    run_with_env(
+        &bin.join("boussole-director").to_string_lossy(),
+        &["--db", &db, "session", "show", "1"],
+        &[passphrase],
+    )
 }
 
 fn test() -> Result<()> {

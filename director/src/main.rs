@@ -36,6 +36,9 @@ enum Cmd {
     /// Sessions in the database.
     #[command(subcommand)]
     Session(SessionCmd),
+    /// Paired devices: list them, or unpair one (a lost tablet, a stolen headset).
+    #[command(subcommand)]
+    Pair(PairCmd),
     /// Run the director on the network: devices pair and join, consoles attach.
     Serve {
         /// Address to listen on (UDP, QUIC).
@@ -65,6 +68,17 @@ enum Cmd {
         /// The script (RON).
         #[arg(long)]
         script: PathBuf,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum PairCmd {
+    /// List the paired devices.
+    List,
+    /// Unpair a device: its token stops working; it must pair again with a new code.
+    Forget {
+        /// The device id.
+        device: String,
     },
 }
 
@@ -167,6 +181,36 @@ fn run() -> Result<()> {
     if let Some(dir) = db.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
+    if let Cmd::Pair(cmd) = &cli.command {
+        let path = db
+            .parent()
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+            .join("devices.tsv");
+        let registry = boussole_director::server::FileRegistry::open(&path)
+            .with_context(|| format!("reading the paired devices in {}", path.display()))?;
+        match cmd {
+            PairCmd::List => {
+                let devices = registry.devices();
+                if devices.is_empty() {
+                    println!("aucun appareil appairé ({})", path.display());
+                }
+                for d in devices {
+                    println!("{d}");
+                }
+            }
+            PairCmd::Forget { device } => {
+                if registry
+                    .forget(device)
+                    .with_context(|| format!("writing {}", path.display()))?
+                {
+                    println!("{device} n'est plus appairé : il devra saisir un nouveau code.");
+                } else {
+                    bail!("{device} n'est pas appairé");
+                }
+            }
+        }
+        return Ok(());
+    }
     let store = Store::open(&db, &passphrase(cli.passphrase_file.as_deref())?)
         .with_context(|| format!("opening the session log {}", db.display()))?;
     match cli.command {
@@ -179,6 +223,7 @@ fn run() -> Result<()> {
                 db.display()
             );
         }
+        Cmd::Pair(_) => {}
         Cmd::Session(SessionCmd::List) => {
             let sessions = store.sessions()?;
             if sessions.is_empty() {

@@ -39,6 +39,22 @@ pub struct FileRegistry {
     hashes: Mutex<BTreeMap<String, String>>,
 }
 
+fn read_registry(path: &Path) -> std::io::Result<BTreeMap<String, String>> {
+    let mut hashes = BTreeMap::new();
+    match std::fs::read_to_string(path) {
+        Ok(text) => {
+            for line in text.lines() {
+                if let Some((device, hash)) = line.split_once('\t') {
+                    hashes.insert(device.to_owned(), hash.to_owned());
+                }
+            }
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    Ok(hashes)
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -49,22 +65,39 @@ impl FileRegistry {
     /// # Errors
     /// The file exists but cannot be read.
     pub fn open(path: &Path) -> std::io::Result<Self> {
-        let mut hashes = BTreeMap::new();
-        match std::fs::read_to_string(path) {
-            Ok(text) => {
-                for line in text.lines() {
-                    if let Some((device, hash)) = line.split_once('\t') {
-                        hashes.insert(device.to_owned(), hash.to_owned());
-                    }
-                }
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(e),
-        }
+        let hashes = read_registry(path)?;
         Ok(Self {
             path: path.to_path_buf(),
             hashes: Mutex::new(hashes),
         })
+    }
+
+    /// Re-reads the file, so that `pair forget` run beside a live `serve` takes effect at the
+    /// device's next connection; keeps what it had if the file cannot be read.
+    fn refresh(&self) {
+        if let Ok(fresh) = read_registry(&self.path) {
+            *self.lock() = fresh;
+        }
+    }
+
+    /// The paired devices, by id.
+    pub fn devices(&self) -> Vec<String> {
+        self.lock().keys().cloned().collect()
+    }
+
+    /// Unpairs `device`: its token no longer opens a session (it must pair again).
+    ///
+    /// # Errors
+    /// The file cannot be written; then nothing changed.
+    pub fn forget(&self, device: &str) -> std::io::Result<bool> {
+        let mut map = self.lock();
+        let mut next = map.clone();
+        let known = next.remove(device).is_some();
+        if known {
+            self.save(&next)?;
+            *map = next;
+        }
+        Ok(known)
     }
 
     fn lock(&self) -> MutexGuard<'_, BTreeMap<String, String>> {
@@ -93,6 +126,7 @@ impl DeviceRegistry for FileRegistry {
     }
 
     fn check(&self, device: &DeviceId, token: &DeviceToken) -> bool {
+        self.refresh();
         let want = hex(&token_hash(token));
         self.lock().get(&device.0).is_some_and(|h| {
             h.len() == want.len()
@@ -104,6 +138,7 @@ impl DeviceRegistry for FileRegistry {
     }
 
     fn knows(&self, device: &DeviceId) -> bool {
+        self.refresh();
         self.lock().contains_key(&device.0)
     }
 }

@@ -1,9 +1,5 @@
 //! The paired-device registry on disk: hashes only, survives a restart, and unpairing takes
 //! effect at the next connection even while `serve` runs.
-#![expect(
-    clippy::expect_used,
-    reason = "test helpers fail loudly, naming what they could not do"
-)]
 
 use boussole_director::server::FileRegistry;
 use boussole_protocol::DeviceId;

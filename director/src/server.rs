@@ -20,7 +20,7 @@ use boussole_protocol::pairing::{
 };
 use boussole_protocol::tls::{DirectorIdentity, TlsError};
 use boussole_protocol::transport::{ConnId, Server, ServerEvent, TransportError};
-use boussole_protocol::wire::{ClientMsg, DeviceToken, Role, ServerMsg, Snapshot};
+use boussole_protocol::wire::{ClientMsg, DeviceToken, Pose, Role, ServerMsg, Snapshot};
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::net::SocketAddr;
@@ -148,6 +148,8 @@ impl DeviceRegistry for FileRegistry {
 struct Peer {
     device: DeviceId,
     role: Role,
+    /// The latest head pose (headsets), for the console's room view.
+    pose: Option<Pose>,
 }
 
 /// The snapshot devices get.
@@ -261,6 +263,7 @@ async fn on_event(
                 Peer {
                     device: device.clone(),
                     role: hello.role,
+                    pose: None,
                 },
             );
             if let Some(role) = device_role(hello.role) {
@@ -432,6 +435,11 @@ async fn on_event(
                     )
                     .await;
                 }
+            }
+        }
+        ServerEvent::Pose { conn, pose } => {
+            if let Some(peer) = peers.get_mut(&conn) {
+                peer.pose = Some(pose);
             }
         }
         ServerEvent::Paired { device } => tracing::info!("{device} appairé"),

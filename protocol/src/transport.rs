@@ -16,8 +16,8 @@ use crate::pairing::{
 };
 use crate::tls::{self, DirectorIdentity, SERVER_NAME, TlsError};
 use crate::wire::{
-    ClientMsg, DeviceToken, FrameError, FrameReader, Hello, PROTOCOL_VERSION, Refusal, ServerMsg,
-    write_frame,
+    ClientMsg, DeviceToken, FrameError, FrameReader, Hello, PROTOCOL_VERSION, Pose, Refusal,
+    ServerMsg, write_frame,
 };
 use quinn::crypto::rustls::{NoInitialCipherSuite, QuicClientConfig, QuicServerConfig};
 use quinn::{Connection, ConnectionError, Endpoint, RecvStream, SendStream, VarInt};
@@ -280,6 +280,13 @@ pub enum ServerEvent {
     Paired {
         /// The device.
         device: DeviceId,
+    },
+    /// A headset's pose arrived (unreliable datagram; the latest wins).
+    Pose {
+        /// The connection.
+        conn: ConnId,
+        /// The pose.
+        pose: Pose,
     },
     /// A connection was refused before it was welcomed (pairing failures included); the device
     /// was told the same reason.
@@ -689,6 +696,18 @@ async fn serve_session(
             reason: reason.clone(),
         },
     );
+    // Poses come on unreliable datagrams; when the director is busy they are dropped, not queued.
+    let datagrams = {
+        let conn = conn.clone();
+        let events = events.clone();
+        tokio::spawn(async move {
+            while let Ok(bytes) = conn.read_datagram().await {
+                if let Some(pose) = Pose::from_datagram(&bytes) {
+                    let _ = events.try_send(ServerEvent::Pose { conn: id, pose });
+                }
+            }
+        })
+    };
     let writer = tokio::spawn(write_loop(
         conn.clone(),
         send,
@@ -747,6 +766,7 @@ async fn serve_session(
     let _ = tx.send(last).await;
     drop(tx);
     let _ = writer.await;
+    datagrams.abort();
     let reason = reason.get().cloned().unwrap_or_else(|| "closed".to_owned());
     let _ = events
         .send(ServerEvent::Disconnected { conn: id, reason })
@@ -1169,6 +1189,16 @@ impl Client {
     /// The current round-trip time estimate.
     pub fn rtt(&self) -> Duration {
         self.conn.rtt()
+    }
+
+    /// Sends a pose on an unreliable datagram (it may be lost; send the next one).
+    ///
+    /// # Errors
+    /// The connection is gone, or the director does not take datagrams.
+    pub fn send_pose(&self, pose: &Pose) -> Result<(), ClientError> {
+        self.conn
+            .send_datagram(pose.to_datagram().into())
+            .map_err(|e| ClientError::Unexpected(format!("pose datagram: {e}")))
     }
 
     /// Sends one message. Not cancel-safe: do not race it in `select!`.

@@ -536,3 +536,39 @@ impl FrameReader {
         Ok(Some(msg))
     }
 }
+
+/// A headset's head pose, sent about ten times a second on unreliable QUIC datagrams: a lost
+/// one is simply replaced by the next, so poses never queue behind events or cues.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Pose {
+    /// The device clock when measured, milliseconds.
+    pub device_ms: u64,
+    /// Head position in the scene, metres (x, y, z; Y up).
+    pub position_m: [f32; 3],
+    /// Head orientation, a unit quaternion (x, y, z, w).
+    pub orientation: [f32; 4],
+}
+
+/// The largest datagram a pose may take, bytes (postcard: well under every path MTU).
+pub const MAX_POSE_DATAGRAM: usize = 128;
+
+impl Pose {
+    /// The datagram for this pose.
+    pub fn to_datagram(&self) -> Vec<u8> {
+        postcard::to_allocvec(self).unwrap_or_default()
+    }
+
+    /// Reads a datagram; `None` when it is too large or not a pose (it is then dropped, like a
+    /// lost one).
+    pub fn from_datagram(bytes: &[u8]) -> Option<Self> {
+        if bytes.len() > MAX_POSE_DATAGRAM {
+            return None;
+        }
+        postcard::from_bytes(bytes).ok().filter(|p: &Self| {
+            p.position_m
+                .iter()
+                .chain(&p.orientation)
+                .all(|x| x.is_finite())
+        })
+    }
+}

@@ -11,7 +11,7 @@ use boussole_protocol::transport::{
     self, Backoff, Client, ClientError, ConnId, Server, ServerEvent, connect_with_backoff, pair,
 };
 use boussole_protocol::wire::{
-    ClientMsg, DeviceToken, Hello, MAX_FRAME, PROTOCOL_VERSION, Refusal, Role, ServerMsg,
+    ClientMsg, DeviceToken, Hello, MAX_FRAME, PROTOCOL_VERSION, Pose, Refusal, Role, ServerMsg,
     encode_frame, read_frame, write_frame,
 };
 use boussole_protocol::{DeviceEvent, Health};
@@ -599,5 +599,57 @@ async fn backoff_returns_a_refusal_at_once_and_gives_up_on_silence() -> TestResu
     .await??;
     director.connected("casque-5").await?;
     guard("closing", client.close()).await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn poses_travel_on_datagrams_and_bad_ones_are_dropped() -> TestResult {
+    let mut director = Director::start()?;
+    let device = DeviceId::from("casque-1");
+    let pairing = guard(
+        "pairing",
+        pair(director.addr(), director.pairing.code(), &device),
+    )
+    .await??;
+    let client = guard(
+        "connecting",
+        Client::connect(
+            director.addr(),
+            &pairing.ca_der,
+            hello("casque-1", Some(pairing.token.clone())),
+        ),
+    )
+    .await??;
+    let conn = director.connected("casque-1").await?;
+    let pose = Pose {
+        device_ms: 1234,
+        position_m: [0.5, 1.2, -2.0],
+        orientation: [0.0, 0.0, 0.0, 1.0],
+    };
+    // Datagrams may be lost even on loopback: send until one arrives (the guard bounds it).
+    let sender = async {
+        let mut tick = tokio::time::interval(Duration::from_millis(50));
+        loop {
+            tick.tick().await;
+            if let Err(e) = client.send_pose(&pose) {
+                break e;
+            }
+        }
+    };
+    let received = director.wait_for(|event| match event {
+        ServerEvent::Pose { conn: c, pose } if c == conn => Some(pose),
+        _ => None,
+    });
+    let got = tokio::select! {
+        r = received => r?,
+        e = sender => return Err(format!("sending poses failed: {e}").into()),
+    };
+    assert_eq!(got, pose);
+    assert_eq!(Pose::from_datagram(&[0xff; 200]), None, "oversized");
+    let nan = Pose {
+        position_m: [f32::NAN, 0.0, 0.0],
+        ..pose
+    };
+    assert_eq!(Pose::from_datagram(&nan.to_datagram()), None, "not finite");
     Ok(())
 }

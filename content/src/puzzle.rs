@@ -36,6 +36,19 @@ pub struct Puzzle {
     pub observe: ObservationGuide,
 }
 
+impl Puzzle {
+    /// The station where answers are entered: `answer_station` for multi-station and
+    /// headset-guided puzzles, else the puzzle's first station (`None` only for a puzzle without
+    /// stations, which validation refuses).
+    pub fn answer_station(&self) -> Option<&StationId> {
+        match &self.kind {
+            PuzzleKind::MultiStation { answer_station, .. }
+            | PuzzleKind::HeadsetGuided { answer_station, .. } => Some(answer_station),
+            _ => self.stations.first(),
+        }
+    }
+}
+
 /// What kind of puzzle it is, with what each kind shows.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -39,6 +39,20 @@ pub fn normalise(s: &str) -> String {
 }
 
 impl SolutionCheck {
+    /// An answer this check accepts: `Exact` → the answer; `NormalisedText` → its first
+    /// answer; `Set` and `Order` → the items as written; `Numeric` → the value. For guides,
+    /// simulated stations and play-through tests.
+    pub fn right_answer(&self) -> Answer {
+        match self {
+            Self::Exact { answer } => Answer::Text(answer.clone()),
+            Self::NormalisedText { answers } => {
+                Answer::Text(answers.first().cloned().unwrap_or_default())
+            }
+            Self::Set { items } | Self::Order { items } => Answer::Items(items.clone()),
+            Self::Numeric { value, .. } => Answer::Number(*value),
+        }
+    }
+
     /// Whether `answer` solves the puzzle. An answer of the wrong shape (items for a code) is
     /// simply wrong.
     pub fn accepts(&self, answer: &Answer) -> bool {

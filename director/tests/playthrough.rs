@@ -1,10 +1,9 @@
 //! Every shipped escape game, played by the engine: right answers in play order reach the
 //! success ending within the duration; a team that never finishes reaches the time-out ending.
 
+use boussole_content::ContentSet;
 use boussole_content::cue::{CueKind, TimerAction};
-use boussole_content::puzzle::SolutionCheck;
 use boussole_content::scenario::{EndingKind, Scenario};
-use boussole_content::{Answer, ContentSet};
 use boussole_director::engine::{
     Command, DeviceEvent, Effect, Engine, Input, Millis, PuzzleStatus,
 };
@@ -27,19 +26,6 @@ fn engine_for(set: &ContentSet, s: &Scenario) -> Engine {
         s.clone(),
         grid.unwrap_or_else(|| unreachable!("validated content has its grid")),
     )
-}
-
-fn right_answer(check: &SolutionCheck) -> Answer {
-    match check {
-        SolutionCheck::Exact { answer } => Answer::Text(answer.clone()),
-        SolutionCheck::NormalisedText { answers } => {
-            Answer::Text(answers.first().cloned().unwrap_or_default())
-        }
-        SolutionCheck::Set { items } | SolutionCheck::Order { items } => {
-            Answer::Items(items.clone())
-        }
-        SolutionCheck::Numeric { value, .. } => Answer::Number(*value),
-    }
 }
 
 /// Starts the game and the timer (the cue list's timer-start cue, fired with GO).
@@ -106,7 +92,7 @@ fn every_game_played_right_reaches_its_success_ending_in_time() {
                     puzzle: id.clone(),
                     station: p.stations[0].clone(),
                     participant: None,
-                    answer: right_answer(&p.solution),
+                    answer: p.solution.right_answer(),
                 };
                 let out = e.handle(
                     Input::Device {

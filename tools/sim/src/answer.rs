@@ -3,32 +3,16 @@
 
 use boussole_content::Answer;
 use boussole_content::ids::StationId;
-use boussole_content::puzzle::{Puzzle, PuzzleKind, SolutionCheck};
+use boussole_content::puzzle::{Puzzle, SolutionCheck};
 
-/// The station where a puzzle's answers are entered: `answer_station` for
-/// [`PuzzleKind::MultiStation`] and [`PuzzleKind::HeadsetGuided`], else the puzzle's first
-/// station (`None` only for a puzzle without stations, which validation refuses).
+/// The station where a puzzle's answers are entered (see [`Puzzle::answer_station`]).
 pub fn answer_station(puzzle: &Puzzle) -> Option<&StationId> {
-    match &puzzle.kind {
-        PuzzleKind::MultiStation { answer_station, .. }
-        | PuzzleKind::HeadsetGuided { answer_station, .. } => Some(answer_station),
-        _ => puzzle.stations.first(),
-    }
+    puzzle.answer_station()
 }
 
-/// An answer `check` accepts: `Exact` → the answer; `NormalisedText` → its first answer;
-/// `Set` and `Order` → the items as written; `Numeric` → the value as [`Answer::Number`].
+/// An answer `check` accepts (see [`SolutionCheck::right_answer`]).
 pub fn right_answer(check: &SolutionCheck) -> Answer {
-    match check {
-        SolutionCheck::Exact { answer } => Answer::Text(answer.clone()),
-        SolutionCheck::NormalisedText { answers } => {
-            Answer::Text(answers.first().cloned().unwrap_or_default())
-        }
-        SolutionCheck::Set { items } | SolutionCheck::Order { items } => {
-            Answer::Items(items.clone())
-        }
-        SolutionCheck::Numeric { value, .. } => Answer::Number(*value),
-    }
+    check.right_answer()
 }
 
 /// An answer of the right shape that `check` refuses (a code with a digit too many, a set

@@ -295,10 +295,11 @@ async fn on_event(
                 .await;
                 // What it missed: cues never acknowledged that target it, then the state.
                 let d = director.clone();
+                let dev2 = device.clone();
                 let pending = blocking(move || {
-                    d.with(|s| {
+                    d.with(move |s| {
                         (
-                            s.engine().unacknowledged_cues(),
+                            s.engine().unacknowledged_cues_for(&dev2),
                             routes(s.engine()),
                             snapshot(s.engine()),
                         )

@@ -752,3 +752,62 @@ fn immersion_runs_start_stop_and_collect_events_and_links_track_devices() {
     );
     assert!(!e.devices()[&DeviceId::from("ecran")].online);
 }
+
+#[test]
+fn each_targeted_device_acknowledges_for_itself_and_gets_what_it_missed() {
+    let set = content();
+    let mut e = Engine::new(example(&set), grid(&set));
+    for d in ["ecran_1", "ecran_2"] {
+        e.handle(
+            cmd(Command::RegisterDevice {
+                device: d.into(),
+                role: DeviceRole::Screen,
+                station: None,
+            }),
+            s(0),
+        );
+    }
+    e.handle(
+        cmd(Command::RegisterDevice {
+            device: "tablette".into(),
+            role: DeviceRole::Terminal,
+            station: None,
+        }),
+        s(0),
+    );
+    e.handle(cmd(Command::Standby("c_ambiance".into())), s(1));
+    let out = e.handle(cmd(Command::Go), s(1)); // a sound on every screen
+    let Some(Effect::FireCue { instance, .. }) =
+        out.iter().find(|x| matches!(x, Effect::FireCue { .. }))
+    else {
+        unreachable!("c_ambiance fired: {out:?}")
+    };
+    let ack = |d: &str, seq| Input::Device {
+        device: d.into(),
+        seq,
+        event: DeviceEvent::CueApplied {
+            instance: *instance,
+            device_ms: 0,
+        },
+    };
+    e.handle(ack("ecran_1", 1), s(2));
+    assert!(
+        e.unacknowledged_cues_for(&"ecran_1".into()).is_empty(),
+        "applied: never sent again"
+    );
+    assert_eq!(
+        e.unacknowledged_cues_for(&"ecran_2".into()).len(),
+        1,
+        "the screen that was away gets it"
+    );
+    assert!(
+        e.unacknowledged_cues_for(&"tablette".into()).is_empty(),
+        "not targeted"
+    );
+    assert!(
+        e.unacknowledged_cues().is_empty(),
+        "acknowledged by a device"
+    );
+    e.handle(ack("ecran_2", 1), s(3));
+    assert!(e.unacknowledged_cues_for(&"ecran_2".into()).is_empty());
+}

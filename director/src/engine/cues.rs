@@ -2,8 +2,8 @@
 //! post-wait before an auto-continue, auto-follow when the action ends, and stop-all. Each cue
 //! fires once per session, by GO or by its trigger, whichever comes first.
 
-use super::{Effect, Engine, Millis};
-use boussole_content::cue::{ContinueMode, CueKind, TimerAction, Trigger};
+use super::{DeviceId, Effect, Engine, Millis};
+use boussole_content::cue::{ContinueMode, CueKind, Target, TimerAction, Trigger};
 use boussole_content::scenario::EndingKind;
 use std::collections::BTreeSet;
 
@@ -22,7 +22,8 @@ pub(super) struct Fired {
     pub instance: u64,
     pub cue: usize,
     pub start_at: Millis,
-    pub acked: bool,
+    /// The devices that acknowledged it (each targeted device acknowledges for itself).
+    pub acked_by: BTreeSet<DeviceId>,
     /// Whether the cue auto-follows when this firing finishes playing.
     pub follow_on_finish: bool,
 }
@@ -79,7 +80,7 @@ impl CueRunner {
     }
 
     pub fn unacknowledged(&self) -> impl Iterator<Item = &Fired> {
-        self.sent.iter().filter(|f| !f.acked)
+        self.sent.iter().filter(|f| f.acked_by.is_empty())
     }
 
     /// Moves the standby to the first unfired cue from `from`.
@@ -150,7 +151,7 @@ impl Engine {
                     instance,
                     cue: i,
                     start_at: at,
-                    acked: false,
+                    acked_by: BTreeSet::new(),
                     follow_on_finish: follow_on_finish
                         && cue.continue_mode == ContinueMode::AutoFollow,
                 });
@@ -208,14 +209,34 @@ impl Engine {
         }
     }
 
-    pub(super) fn cue_acked(&mut self, instance: u64) -> bool {
+    /// `device` applied firing `instance`; false for an instance never fired.
+    pub(super) fn cue_acked(&mut self, instance: u64, device: &DeviceId) -> bool {
         match self.cues.sent.iter_mut().find(|f| f.instance == instance) {
             Some(f) => {
-                f.acked = true;
+                f.acked_by.insert(device.clone());
                 true
             }
             None => false,
         }
+    }
+
+    /// The firings that target `device` (by its role or station) and that it has not
+    /// acknowledged, oldest first.
+    pub(super) fn unacknowledged_by(&self, device: &DeviceId) -> Vec<&Fired> {
+        let Some(d) = self.devices.get(device) else {
+            return Vec::new();
+        };
+        self.cues
+            .sent
+            .iter()
+            .filter(|f| !f.acked_by.contains(device))
+            .filter(|f| {
+                self.scenario.cues[f.cue].targets.iter().any(|t| match t {
+                    Target::Role(r) => *r == d.role,
+                    Target::Station(s) => d.station.as_ref() == Some(s),
+                })
+            })
+            .collect()
     }
 
     /// Esc: every pending wait is cancelled and media stop; the playhead stays.

@@ -642,6 +642,20 @@ impl Engine {
             .collect()
     }
 
+    /// The cue firings that target `device` and that it has not acknowledged, to send it on
+    /// (re)connection: a device that was away gets what it missed, and never a cue it applied.
+    pub fn unacknowledged_cues_for(&self, device: &DeviceId) -> Vec<Effect> {
+        self.unacknowledged_by(device)
+            .into_iter()
+            .map(|f| Effect::FireCue {
+                instance: f.instance,
+                cue: self.scenario.cues[f.cue].id.clone(),
+                targets: self.scenario.cues[f.cue].targets.clone(),
+                start_at: f.start_at,
+            })
+            .collect()
+    }
+
     /// The fold of a log: a new engine fed every `(at, input)` in order, effects dropped.
     pub fn replay(
         scenario: Scenario,

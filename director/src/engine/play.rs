@@ -380,7 +380,7 @@ impl Engine {
                 });
             }
             DeviceEvent::CueApplied { instance, .. } => {
-                if self.cue_acked(instance)
+                if self.cue_acked(instance, device)
                     && let Some(d) = self.devices.get_mut(device)
                 {
                     d.last_ack = Some((instance, at));

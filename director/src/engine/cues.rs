@@ -147,20 +147,16 @@ impl Engine {
                 {
                     ends_at = Some(at.plus_secs(d));
                 }
-                self.cues.sent.push(Fired {
+                let fired = Fired {
                     instance,
                     cue: i,
                     start_at: at,
                     acked_by: BTreeSet::new(),
                     follow_on_finish: follow_on_finish
                         && cue.continue_mode == ContinueMode::AutoFollow,
-                });
-                out.push(Effect::FireCue {
-                    instance,
-                    cue: cue.id.clone(),
-                    targets: cue.targets.clone(),
-                    start_at: at,
-                });
+                };
+                out.push(self.fire_effect(&fired));
+                self.cues.sent.push(fired);
             }
             CueKind::Timer { action } => self.timer_action(action, at, out),
             CueKind::SceneChange { phase } => {
@@ -206,6 +202,17 @@ impl Engine {
         {
             f.follow_on_finish = false;
             self.cues.schedule(at, Job::Continue);
+        }
+    }
+
+    /// The message that sends firing `f` to its targets (first time, or again after a restart).
+    pub(super) fn fire_effect(&self, f: &Fired) -> Effect {
+        let cue = &self.scenario.cues[f.cue];
+        Effect::FireCue {
+            instance: f.instance,
+            cue: cue.id.clone(),
+            targets: cue.targets.clone(),
+            start_at: f.start_at,
         }
     }
 

@@ -633,12 +633,7 @@ impl Engine {
     pub fn unacknowledged_cues(&self) -> Vec<Effect> {
         self.cues
             .unacknowledged()
-            .map(|f| Effect::FireCue {
-                instance: f.instance,
-                cue: self.scenario.cues[f.cue].id.clone(),
-                targets: self.scenario.cues[f.cue].targets.clone(),
-                start_at: f.start_at,
-            })
+            .map(|f| self.fire_effect(f))
             .collect()
     }
 
@@ -647,12 +642,7 @@ impl Engine {
     pub fn unacknowledged_cues_for(&self, device: &DeviceId) -> Vec<Effect> {
         self.unacknowledged_by(device)
             .into_iter()
-            .map(|f| Effect::FireCue {
-                instance: f.instance,
-                cue: self.scenario.cues[f.cue].id.clone(),
-                targets: self.scenario.cues[f.cue].targets.clone(),
-                start_at: f.start_at,
-            })
+            .map(|f| self.fire_effect(f))
             .collect()
     }
 

@@ -23,6 +23,10 @@ const BUILD_PACKAGES: &[(&str, &str)] = &[
     ("libwayland-dev", "Bevy windows on Wayland"),
     ("libxkbcommon-dev", "Bevy keyboard layouts"),
     ("libssl-dev", "SQLCipher, which encrypts the session log"),
+    (
+        "poppler-utils",
+        "pdftotext and pdftoppm: read back and look at the synthesis PDFs",
+    ),
 ];
 
 /// Packages that windowed runs need on a machine without a GPU or a display.

@@ -8,7 +8,8 @@
 
 use crate::engine::{Engine, GameEventKind, LevelDecision, Millis, ParticipantId, RaterId};
 use boussole_content::grid::EventKind;
-use boussole_content::ids::{CompetencyId, PhaseId, PuzzleId};
+use boussole_content::ids::{CompetencyId, ImmersionId, PhaseId, PuzzleId, StimulusId};
+use boussole_content::immersion::Immersion;
 use boussole_content::rubric::{GameEventKind as RubricEvent, Rubric};
 
 /// The evaluation of one session by one rater (or all raters).
@@ -46,6 +47,10 @@ pub struct CompetencyResult {
     pub decision: Option<Decision>,
     /// The evidence, in time order, each with its contribution to the score.
     pub evidence: Vec<Evidence>,
+    /// The participant's own rating at the debrief (the scenario's self-assessment), on the
+    /// rubric's scale from 1 (a questionnaire with another number of steps is rescaled, rounded);
+    /// `None` when not answered. Shown beside the observation, never mixed into it.
+    pub self_rating: Option<u8>,
 }
 
 /// A proposal.
@@ -185,7 +190,7 @@ pub fn evaluate(engine: &Engine, rubric: &Rubric, rater: Option<&RaterId>) -> Ev
                     }
                     GameEventKind::TaskDone(..)
                     | GameEventKind::HintReceived(..)
-                    | GameEventKind::Rating(..) => continue,
+                    | GameEventKind::Rating { .. } => continue,
                 };
                 for w in rule
                     .game_events
@@ -259,6 +264,7 @@ pub fn evaluate(engine: &Engine, rubric: &Rubric, rater: Option<&RaterId>) -> Ev
                 proposed,
                 decision,
                 evidence,
+                self_rating: self_rating(engine, pid, &c.id, rubric.levels.len()),
             });
         }
         participants.push(ParticipantEvaluation {
@@ -272,6 +278,185 @@ pub fn evaluate(engine: &Engine, rubric: &Rubric, rater: Option<&RaterId>) -> Ev
         minutes_observed: observed,
         participants,
     }
+}
+
+/// The participant's latest self-assessment answer about `competency`, rescaled from the
+/// questionnaire's scale to the rubric's `levels` steps.
+fn self_rating(
+    engine: &Engine,
+    participant: &ParticipantId,
+    competency: &CompetencyId,
+    levels: usize,
+) -> Option<u8> {
+    let sa = &engine.scenario().self_assessment;
+    let steps = sa.scale.len();
+    let value = engine
+        .game_events()
+        .iter()
+        .rev()
+        .filter(|g| g.participant.as_ref() == Some(participant))
+        .find_map(|g| match &g.kind {
+            GameEventKind::Rating {
+                question,
+                value,
+                immersion: None,
+                ..
+            } if sa
+                .questions
+                .iter()
+                .any(|q| q.id == *question && q.competency == *competency) =>
+            {
+                Some(*value)
+            }
+            _ => None,
+        })?;
+    rescale(value, steps, levels)
+}
+
+/// `value` on a 1..=`from` scale, on a 1..=`to` scale (rounded); `None` outside the scale.
+fn rescale(value: u8, from: usize, to: usize) -> Option<u8> {
+    let v = usize::from(value);
+    if v == 0 || v > from || to == 0 {
+        return None;
+    }
+    if from == to || from == 1 {
+        return u8::try_from(v.min(to)).ok();
+    }
+    let scaled = ((v - 1) * (to - 1) * 2 + (from - 1)) / ((from - 1) * 2) + 1;
+    u8::try_from(scaled).ok()
+}
+
+/// What one immersion run gave: appeal, stress per stimulus, hotspots seen, tasks done.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ImmersionResult {
+    /// Who wore the headset.
+    pub participant: ParticipantId,
+    /// The immersion.
+    pub immersion: ImmersionId,
+    /// Its title.
+    pub title: String,
+    /// Its sector.
+    pub sector: String,
+    /// ROME codes of the trades shown.
+    pub rome_codes: Vec<String>,
+    /// Whether it is the tutorial (not a trade: no appetence drawn from it).
+    pub tutorial: bool,
+    /// When it started and stopped, session time (`None` if it did not).
+    pub started: Option<Millis>,
+    /// When it stopped.
+    pub stopped: Option<Millis>,
+    /// The appeal answer, 1 to 5 (question id `appeal`), latest one.
+    pub appeal: Option<u8>,
+    /// The free comment given with any answer of the questionnaire, latest one.
+    pub comment: Option<String>,
+    /// Stress answers, 1 to 5, per stimulus in the immersion's order (only those answered).
+    pub stress: Vec<StressRating>,
+    /// Distinct hotspots looked at.
+    pub hotspots_seen: usize,
+    /// Hotspots in the immersion.
+    pub hotspots_total: usize,
+    /// Distinct tasks done right.
+    pub tasks_done: usize,
+    /// Tasks in the immersion.
+    pub tasks_total: usize,
+}
+
+/// A stress answer about one stimulus.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StressRating {
+    /// The stimulus.
+    pub stimulus: StimulusId,
+    /// What it is, in French ("bruit").
+    pub kind: String,
+    /// What the participant was told about it.
+    pub description: String,
+    /// 1 (not stressful) to 5.
+    pub rating: u8,
+}
+
+impl ImmersionResult {
+    /// Minutes in the headset (0 when it never started; until now when still running).
+    pub fn minutes(&self, now: Millis) -> f32 {
+        self.started
+            .map_or(0.0, |s| minutes(s, self.stopped.unwrap_or(now)))
+    }
+}
+
+/// Every immersion run of the session with its answers (see [`Engine::immersion_runs`]). `immersions` is the
+/// content's immersion list; a run of an immersion missing from it is left out.
+pub fn immersion_results(engine: &Engine, immersions: &[Immersion]) -> Vec<ImmersionResult> {
+    let mut out = Vec::new();
+    for run in engine.immersion_runs() {
+        let Some(im) = immersions.iter().find(|i| i.id == run.immersion) else {
+            continue;
+        };
+        let mine = || {
+            engine
+                .game_events()
+                .iter()
+                .filter(|g| g.participant.as_ref() == Some(&run.participant))
+        };
+        let mut appeal = None;
+        let mut comment = None;
+        let mut stress: Vec<StressRating> = Vec::new();
+        let mut seen = std::collections::BTreeSet::new();
+        let mut done = std::collections::BTreeSet::new();
+        for g in mine() {
+            match &g.kind {
+                GameEventKind::HotspotSeen(i, h) if *i == im.id => {
+                    seen.insert(h.clone());
+                }
+                GameEventKind::TaskDone(i, t, true) if *i == im.id => {
+                    done.insert(t.clone());
+                }
+                GameEventKind::Rating {
+                    question,
+                    value,
+                    comment: c,
+                    immersion: Some(i),
+                } if *i == im.id => {
+                    if c.as_deref().is_some_and(|c| !c.trim().is_empty()) {
+                        comment.clone_from(c);
+                    }
+                    if question.as_str() == "appeal" {
+                        appeal = Some(*value).filter(|v| (1..=5).contains(v));
+                    } else if let Some(q) =
+                        im.questionnaire.stress.iter().find(|q| q.id == *question)
+                        && let Some(st) = im.stimuli.iter().find(|s| s.id == q.stimulus)
+                        && (1..=5).contains(value)
+                    {
+                        stress.retain(|r| r.stimulus != st.id);
+                        stress.push(StressRating {
+                            stimulus: st.id.clone(),
+                            kind: st.kind.label_fr().to_owned(),
+                            description: st.description.fr.clone(),
+                            rating: *value,
+                        });
+                    }
+                }
+                _ => {}
+            }
+        }
+        stress.sort_by_key(|r| im.stimuli.iter().position(|s| s.id == r.stimulus));
+        out.push(ImmersionResult {
+            participant: run.participant.clone(),
+            immersion: im.id.clone(),
+            title: im.title.fr.clone(),
+            sector: im.sector.clone(),
+            rome_codes: im.rome_codes.clone(),
+            tutorial: im.tutorial,
+            started: run.started,
+            stopped: run.stopped,
+            appeal,
+            comment,
+            stress,
+            hotspots_seen: seen.len(),
+            hotspots_total: im.hotspots.len(),
+            tasks_done: done.len(),
+            tasks_total: im.tasks.len(),
+        });
+    }
+    out
 }
 
 fn puzzle_title(engine: &Engine, id: &PuzzleId) -> String {
@@ -300,9 +485,13 @@ pub fn evaluation_fr(e: &Evaluation) -> String {
             match &c.proposed {
                 Proposed::Level { level, label, .. } => {
                     let n = c.evidence.len();
+                    let own = c
+                        .self_rating
+                        .map(|s| format!(" ; auto-évaluation : {s}"))
+                        .unwrap_or_default();
                     let _ = writeln!(
                         o,
-                        "      {} : {level} — {label} ({n} élément(s) de preuve)",
+                        "      {} : {level} — {label} ({n} élément(s) de preuve{own})",
                         c.label
                     );
                 }

@@ -4,6 +4,9 @@
 
 pub mod engine;
 pub mod evaluation;
+pub mod export;
+pub mod irr;
+pub mod record;
 pub mod runtime;
 pub mod script;
 pub mod server;

@@ -7,6 +7,7 @@ use anyhow::{Context, Result, bail};
 use boussole_content::ContentSet;
 use boussole_director::script;
 
+mod debrief;
 mod serve;
 use boussole_director::session::Session;
 use boussole_director::store::{SessionId, Store};
@@ -63,6 +64,11 @@ enum Cmd {
         #[arg(long, default_value = "Boussole")]
         name: String,
     },
+    /// After the game: confirm or change a level, write the comment and pistes d'orientation,
+    /// record the debrief meeting and the participant's consent.
+    Debrief(debrief::DebriefArgs),
+    /// Write participants' syntheses as PDF (drafts until the debrief; final only with consent).
+    Synthesis(debrief::SynthesisArgs),
     /// Play a facilitator script as a new session and print what happened.
     Run {
         /// The script (RON).
@@ -100,6 +106,43 @@ enum SessionCmd {
         /// The session number.
         id: i64,
     },
+    /// Export a session's observations: a BORIS project, BORIS's tabular events (TSV) or a CSV
+    /// for spreadsheets. Participants appear by pseudonym only.
+    Export {
+        /// The session number.
+        id: i64,
+        /// What to write.
+        #[arg(long, value_enum)]
+        format: ExportFormat,
+        /// The file to write (else standard output).
+        #[arg(long)]
+        output: Option<PathBuf>,
+        /// Also write the free notes (CSV only): they may name people.
+        #[arg(long)]
+        notes: bool,
+    },
+    /// Agreement between two raters (Cohen's kappa on time slices, as BORIS computes it).
+    Agreement {
+        /// The session number.
+        id: i64,
+        /// Slice length, seconds (BORIS's "time unit").
+        #[arg(long, default_value_t = boussole_director::irr::DEFAULT_SLICE_S)]
+        slice: f64,
+        /// The two raters, `A,B`; needed when the session has more or fewer than two.
+        #[arg(long, value_delimiter = ',')]
+        raters: Option<Vec<String>>,
+    },
+}
+
+/// Export formats of `session export`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum ExportFormat {
+    /// A BORIS project (`.boris`): ethogram, subjects, one live observation per rater.
+    Boris,
+    /// BORIS's "tabular events" export, tab-separated.
+    Tsv,
+    /// One row per observation, with phase and puzzles, for spreadsheets.
+    Csv,
 }
 
 fn main() -> std::process::ExitCode {
@@ -162,7 +205,7 @@ fn load_content(dir: &Path) -> Result<ContentSet> {
     Ok(set)
 }
 
-/// Prints the proposed levels, with the scenario's rubric.
+/// Prints the proposed levels, with the scenario's rubric, from the lead rater's coding.
 fn print_evaluation(content: &ContentSet, engine: &boussole_director::engine::Engine) {
     let rubric = content
         .rubrics
@@ -170,8 +213,18 @@ fn print_evaluation(content: &ContentSet, engine: &boussole_director::engine::En
         .map(|r| &r.value)
         .find(|r| r.id == engine.scenario().rubric);
     if let Some(rubric) = rubric {
-        let e = boussole_director::evaluation::evaluate(engine, rubric, None);
+        // One rater's coding: a second rater's is for agreement, not added on top.
+        let rater = boussole_director::record::lead_rater(engine);
+        let e = boussole_director::evaluation::evaluate(engine, rubric, rater.as_ref());
         print!("\n{}", boussole_director::evaluation::evaluation_fr(&e));
+    }
+    // Two raters coded: their agreement, right after the session.
+    use boussole_director::irr;
+    if let [a, b] = irr::raters(engine).as_slice() {
+        match irr::agreement(engine, a, b, irr::DEFAULT_SLICE_S) {
+            Ok(k) => print!("\n{}", irr::agreement_fr(&k)),
+            Err(e) => println!("\naccord entre {a} et {b} non calculé : {e}"),
+        }
     }
 }
 
@@ -224,6 +277,14 @@ fn run() -> Result<()> {
             );
         }
         Cmd::Pair(_) => {}
+        Cmd::Debrief(args) => {
+            let content = load_content(&cli.content)?;
+            debrief::debrief(store, &content, args, now_unix_ms())?;
+        }
+        Cmd::Synthesis(args) => {
+            let content = load_content(&cli.content)?;
+            debrief::synthesis(&store, &content, &args, now_unix_ms())?;
+        }
         Cmd::Session(SessionCmd::List) => {
             let sessions = store.sessions()?;
             if sessions.is_empty() {
@@ -241,6 +302,57 @@ fn run() -> Result<()> {
             let session = Session::open(store, &content, SessionId(id))?;
             print!("{}", script::report_fr(session.engine()));
             print_evaluation(&content, session.engine());
+        }
+        Cmd::Session(SessionCmd::Export {
+            id,
+            format,
+            output,
+            notes,
+        }) => {
+            use boussole_director::export;
+            let content = load_content(&cli.content)?;
+            let info = store
+                .session(SessionId(id))?
+                .with_context(|| format!("no session {id} in {}", db.display()))?;
+            let session = Session::open(store, &content, SessionId(id))?;
+            let engine = session.engine();
+            let text = match format {
+                ExportFormat::Boris => export::boris_project_json(engine, &info)?,
+                ExportFormat::Tsv => export::tabular_events_tsv(engine, &info)?,
+                ExportFormat::Csv => export::observations_csv(engine, &info, notes)?,
+            };
+            match output {
+                Some(path) => {
+                    std::fs::write(&path, text)
+                        .with_context(|| format!("writing {}", path.display()))?;
+                    eprintln!("séance {id} exportée dans {}", path.display());
+                }
+                None => print!("{text}"),
+            }
+        }
+        Cmd::Session(SessionCmd::Agreement { id, slice, raters }) => {
+            use boussole_director::irr;
+            let content = load_content(&cli.content)?;
+            let session = Session::open(store, &content, SessionId(id))?;
+            let engine = session.engine();
+            let (a, b) = match raters.as_deref() {
+                Some([a, b]) => (a.as_str().into(), b.as_str().into()),
+                Some(other) => bail!("--raters takes two raters, A,B; got {}", other.len()),
+                None => match irr::raters(engine).as_slice() {
+                    [a, b] => (a.clone(), b.clone()),
+                    found => bail!(
+                        "session {id} has {} rater(s) ({}); choose two with --raters A,B",
+                        found.len(),
+                        found
+                            .iter()
+                            .map(ToString::to_string)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                },
+            };
+            let agreement = irr::agreement(engine, &a, &b, slice)?;
+            print!("{}", irr::agreement_fr(&agreement));
         }
         Cmd::Serve {
             bind,

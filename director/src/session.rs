@@ -7,7 +7,7 @@
 //! runtime that keeps QUIC connections alive.
 
 use crate::engine::{Effect, Engine, Input, Millis};
-use crate::store::{Appended, LogRecord, SessionId, Store};
+use crate::store::{Appended, LogRecord, SessionId, SessionInfo, Store};
 use boussole_content::ContentSet;
 use boussole_content::grid::ObservationGrid;
 use boussole_content::scenario::Scenario;
@@ -89,6 +89,29 @@ fn scenario_and_grid(
     Ok((s.clone(), grid.clone()))
 }
 
+/// Rebuilds session `id`'s state from its log without opening it for writing (to read several
+/// sessions at once: evaluations, syntheses across a participant's sessions).
+///
+/// # Errors
+/// An unknown session, scenario or grid, an undecodable record, or a store failure.
+pub fn replay(
+    store: &Store,
+    content: &ContentSet,
+    id: SessionId,
+) -> Result<(SessionInfo, Engine), SessionError> {
+    let info = store
+        .session(id)
+        .map_err(store_err)?
+        .ok_or(SessionError::UnknownSession(id))?;
+    let (s, grid) = scenario_and_grid(content, &info.scenario)?;
+    let records = store.log(id).map_err(store_err)?;
+    let inputs = records
+        .iter()
+        .map(|r| decode(id, r))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((info, Engine::replay(s, grid, inputs)))
+}
+
 impl Session {
     /// Creates a session of `scenario` in `store`, created now (`now_unix_ms`).
     ///
@@ -118,17 +141,7 @@ impl Session {
     /// # Errors
     /// An unknown session, scenario or grid, an undecodable record, or a store failure.
     pub fn open(store: Store, content: &ContentSet, id: SessionId) -> Result<Self, SessionError> {
-        let info = store
-            .session(id)
-            .map_err(store_err)?
-            .ok_or(SessionError::UnknownSession(id))?;
-        let (s, grid) = scenario_and_grid(content, &info.scenario)?;
-        let records = store.log(id).map_err(store_err)?;
-        let inputs = records
-            .iter()
-            .map(|r| decode(id, r))
-            .collect::<Result<Vec<_>, _>>()?;
-        let engine = Engine::replay(s, grid, inputs);
+        let (info, engine) = replay(&store, content, id)?;
         Ok(Self {
             store,
             id,

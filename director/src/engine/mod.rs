@@ -206,6 +206,30 @@ pub enum Command {
     },
     /// Close the session: open state events are closed and flagged, nothing more is played.
     EndSession,
+    /// The facilitator's comment and pistes d'orientation for a participant's synthesis; each
+    /// replaces the previous one (the log keeps every version).
+    WriteComment {
+        /// The participant.
+        participant: ParticipantId,
+        /// Free text; paragraphs separated by a blank line.
+        comment: String,
+        /// Pistes d'orientation, one per item.
+        recommendations: Vec<String>,
+    },
+    /// The debrief meeting (restitution) with the participant took place: until then their
+    /// synthesis is a draft.
+    RecordRestitution {
+        /// The participant.
+        participant: ParticipantId,
+    },
+    /// The participant's answer, at or after the debrief, on sending the final synthesis to
+    /// their prescriber; a refusal or a later withdrawal is recorded the same way.
+    RecordConsent {
+        /// The participant.
+        participant: ParticipantId,
+        /// Whether they agree.
+        given: bool,
+    },
 }
 
 /// What the shell must do after an input.
@@ -394,8 +418,32 @@ pub enum GameEventKind {
     HotspotSeen(ImmersionId, HotspotId),
     /// Did a task.
     TaskDone(ImmersionId, TaskId, bool),
-    /// Rated a question.
-    Rating(QuestionId, u8, Option<String>),
+    /// Answered a questionnaire: an immersion's end questionnaire (with the immersion the
+    /// device was running) or the self-assessment.
+    Rating {
+        /// The question.
+        question: QuestionId,
+        /// The answer, from 1.
+        value: u8,
+        /// A free comment.
+        comment: Option<String>,
+        /// The immersion running on the device that sent it, if any.
+        immersion: Option<ImmersionId>,
+    },
+}
+
+/// What the debrief of one participant left in the log: the facilitator's comment and
+/// recommendations, the restitution and the consent to send the synthesis on.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Debrief {
+    /// The facilitator's comment (latest version).
+    pub comment: String,
+    /// Pistes d'orientation (latest version).
+    pub recommendations: Vec<String>,
+    /// When the debrief meeting was recorded, session time.
+    pub restitution: Option<Millis>,
+    /// The latest answer on sending the synthesis on, and when.
+    pub consent: Option<(bool, Millis)>,
 }
 
 /// One escape-game session.
@@ -411,6 +459,9 @@ pub struct Engine {
     /// When the game started, ended and the session closed.
     times: SessionTimes,
     decisions: BTreeMap<(ParticipantId, CompetencyId), LevelDecision>,
+    debriefs: BTreeMap<ParticipantId, Debrief>,
+    /// Immersion runs replaced on their headset by a later assignment, oldest first.
+    past_immersions: Vec<ImmersionRun>,
     puzzles: BTreeMap<PuzzleId, PuzzleStatus>,
     hints_given: BTreeMap<PuzzleId, u8>,
     timer: play::Timer,
@@ -443,6 +494,8 @@ impl Engine {
             closed: false,
             times: SessionTimes::default(),
             decisions: BTreeMap::new(),
+            debriefs: BTreeMap::new(),
+            past_immersions: Vec::new(),
             puzzles,
             hints_given: BTreeMap::new(),
             timer,
@@ -618,7 +671,18 @@ impl Engine {
         &self.decisions
     }
 
-    /// Immersions given to headsets.
+    /// Each participant's debrief: comment, recommendations, restitution, consent.
+    pub fn debriefs(&self) -> &BTreeMap<ParticipantId, Debrief> {
+        &self.debriefs
+    }
+
+    /// Every immersion run of the session: those replaced on their headset (oldest first),
+    /// then the current one of each headset.
+    pub fn immersion_runs(&self) -> impl Iterator<Item = &ImmersionRun> {
+        self.past_immersions.iter().chain(self.immersions.values())
+    }
+
+    /// The current immersion of each headset.
     pub fn immersions(&self) -> &BTreeMap<DeviceId, ImmersionRun> {
         &self.immersions
     }

@@ -103,6 +103,9 @@ impl Engine {
                     | Command::Retract { .. }
                     | Command::Undo { .. }
                     | Command::DecideLevel { .. }
+                    | Command::WriteComment { .. }
+                    | Command::RecordRestitution { .. }
+                    | Command::RecordConsent { .. }
             )
         {
             out.push(Effect::Refused("séance close".into()));
@@ -279,7 +282,9 @@ impl Engine {
                             started: None,
                             stopped: None,
                         };
-                        self.immersions.insert(device, run);
+                        if let Some(old) = self.immersions.insert(device, run) {
+                            self.past_immersions.push(old);
+                        }
                     } else {
                         out.push(Effect::Refused(format!(
                             "participant·e inconnu·e : {participant}"
@@ -312,6 +317,32 @@ impl Engine {
                     "aucune immersion en cours sur {device}"
                 ))),
             },
+            Command::WriteComment {
+                participant,
+                comment,
+                recommendations,
+            } => {
+                if let Some(d) = self.debrief_mut(&participant, out) {
+                    d.comment = comment;
+                    d.recommendations = recommendations;
+                }
+            }
+            Command::RecordRestitution { participant } => {
+                if let Some(d) = self.debrief_mut(&participant, out) {
+                    d.restitution = Some(at);
+                }
+            }
+            Command::RecordConsent { participant, given } => {
+                if let Some(d) = self.debrief_mut(&participant, out) {
+                    if given && d.restitution.is_none() {
+                        out.push(Effect::Refused(format!(
+                            "{participant} : l'accord se recueille à la restitution, qui n'est pas enregistrée"
+                        )));
+                    } else {
+                        d.consent = Some((given, at));
+                    }
+                }
+            }
             Command::EndSession => {
                 if self.ended.is_none() && self.started {
                     self.timer.pause(at);
@@ -418,12 +449,34 @@ impl Engine {
                 value,
                 comment,
             } => {
+                let immersion = self.immersions.get(device).map(|r| r.immersion.clone());
                 self.events.push(GameEvent {
                     at,
                     participant: Some(participant),
-                    kind: GameEventKind::Rating(question, value, comment),
+                    kind: GameEventKind::Rating {
+                        question,
+                        value,
+                        comment,
+                        immersion,
+                    },
                 });
             }
+        }
+    }
+
+    /// The debrief of a known participant (created on first use); refuses an unknown one.
+    fn debrief_mut(
+        &mut self,
+        participant: &ParticipantId,
+        out: &mut Vec<Effect>,
+    ) -> Option<&mut super::Debrief> {
+        if self.participants.contains_key(participant) {
+            Some(self.debriefs.entry(participant.clone()).or_default())
+        } else {
+            out.push(Effect::Refused(format!(
+                "participant·e inconnu·e : {participant}"
+            )));
+            None
         }
     }
 

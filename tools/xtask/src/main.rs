@@ -200,7 +200,7 @@ fn demo(gui: bool) -> Result<()> {
         ])
     })?;
     step(
-        "a whole S'cape attitudes session, headless (boussole-director run)",
+        "immersions and a whole S'cape attitudes game, headless (boussole-director run)",
         || {
             let dir = root().join("target/demo");
             std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
@@ -208,24 +208,27 @@ fn demo(gui: bool) -> Result<()> {
             for suffix in ["", "-wal", "-shm"] {
                 let _ = std::fs::remove_file(dir.join(format!("director.db{suffix}")));
             }
-            let db = dir.join("director.db");
-            let db = db.to_string_lossy();
-            cargo_with_env(
-                &[
-                    "run",
-                    "--quiet",
-                    "--package",
-                    "boussole-director",
-                    "--",
-                    "--db",
-                    &db,
-                    "run",
-                    "--script",
-                    "director/scripts/demo_scape_attitudes.ron",
-                ],
-                // The demo's own passphrase: real sessions take the facilitator's.
-                &[("BOUSSOLE_PASSPHRASE", "démonstration seulement")],
-            )
+            // The morning's immersions (session 1), then the game (session 2).
+            for script in ["demo_immersions.ron", "demo_scape_attitudes.ron"] {
+                director(&["run", "--script", &format!("director/scripts/{script}")])?;
+            }
+            Ok(())
+        },
+    )?;
+    step(
+        "draft syntheses, one PDF per participant (boussole-director synthesis)",
+        || {
+            let out = root().join("target/demo/syntheses");
+            let out = out.to_string_lossy();
+            director(&[
+                "synthesis",
+                "--session",
+                "1",
+                "--session",
+                "2",
+                "--out",
+                &out,
+            ])
         },
     )?;
     step(
@@ -238,6 +241,24 @@ fn demo(gui: bool) -> Result<()> {
         })?;
     }
     Ok(())
+}
+
+/// Runs `boussole-director` on the demo's database, with the demo's own passphrase (real
+/// sessions take the facilitator's).
+fn director(args: &[&str]) -> Result<()> {
+    let db = root().join("target/demo/director.db");
+    let db = db.to_string_lossy();
+    let mut all = vec![
+        "run",
+        "--quiet",
+        "--package",
+        "boussole-director",
+        "--",
+        "--db",
+        &db,
+    ];
+    all.extend_from_slice(args);
+    cargo_with_env(&all, &[("BOUSSOLE_PASSPHRASE", "démonstration seulement")])
 }
 
 /// The folder cargo builds into.
@@ -337,7 +358,71 @@ fn test() -> Result<()> {
             "warnings",
         ])
     })?;
-    step("cargo test", || cargo(&["test", "--workspace", "--locked"]))
+    let python = boris_python()?;
+    let python = python.to_string_lossy();
+    step("cargo test", || {
+        cargo_with_env(
+            &["test", "--workspace", "--locked"],
+            &[("BOUSSOLE_BORIS_PYTHON", &python)],
+        )
+    })
+}
+
+/// The Python that `director/tests/boris.rs` opens our BORIS export with: a venv at
+/// `$BOUSSOLE_CI_CACHE/venv-boris` (else `~/.cache/boussole/venv-boris`) holding
+/// boris-behav-obs 8.27.4 (the BORIS the export targets) and scikit-learn, and the Debian
+/// libraries BORIS loads when its modules are imported. Idempotent: pip runs only when the
+/// venv lacks either package at that version.
+fn boris_python() -> Result<PathBuf> {
+    const PACKAGES: &[(&str, &str)] = &[
+        (
+            "python3-venv",
+            "a virtual environment for BORIS, the export tests' reference",
+        ),
+        (
+            "libmpv2",
+            "BORIS's media player, loaded when its modules are imported",
+        ),
+        (
+            "libpulse-mainloop-glib0",
+            "PulseAudio for the Qt multimedia BORIS imports",
+        ),
+    ];
+    ensure_packages(PACKAGES)?;
+    let cache = std::env::var_os("BOUSSOLE_CI_CACHE")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/boussole")))
+        .context("neither BOUSSOLE_CI_CACHE nor HOME is set: nowhere to keep BORIS's venv")?;
+    let venv = cache.join("venv-boris");
+    let python = venv.join("bin/python");
+    step("BORIS venv (boris-behav-obs 8.27.4, scikit-learn)", || {
+        let ready = Command::new(&python)
+            .args([
+                "-c",
+                "import importlib.metadata as m, sklearn; \
+                 assert m.version('boris-behav-obs') == '8.27.4'",
+            ])
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if ready {
+            eprintln!("    present in {}", venv.display());
+            return Ok(());
+        }
+        std::fs::create_dir_all(&cache).with_context(|| format!("creating {}", cache.display()))?;
+        run("python3", &["-m", "venv", &venv.to_string_lossy()])?;
+        run(
+            &python.to_string_lossy(),
+            &[
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "boris-behav-obs==8.27.4",
+                "scikit-learn",
+            ],
+        )
+    })?;
+    Ok(python)
 }
 
 fn voices() -> Result<()> {

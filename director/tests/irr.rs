@@ -1,0 +1,373 @@
+//! Inter-rater agreement: our Cohen's kappa equals scikit-learn's on the committed fixture
+//! (`tools/fixtures/kappa_fixture.py` wrote it), and the slicing of a hand-built two-rater log
+//! follows BORIS's rules (sample instants from the first event, states containing the instant
+//! with both ends included, points within half a slice, withdrawn codes and notes ignored).
+
+use boussole_content::ContentSet;
+use boussole_director::engine::{Command, Engine, Input, Millis, ObservationAction};
+use boussole_director::irr::{
+    self, IrrError, KappaError, agreement, agreement_fr, cohen_kappa, slice,
+};
+use std::path::PathBuf;
+
+fn manifest() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn kappa_equals_scikit_learn_on_the_fixture() {
+    let path = manifest().join("tests/fixtures/kappa_sklearn.json");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let cases = doc["cases"].as_array().unwrap();
+    assert!(
+        cases.len() >= 10,
+        "the fixture has its cases: {}",
+        cases.len()
+    );
+    let mut undefined = 0;
+    for case in cases {
+        let name = case["name"].as_str().unwrap();
+        let labels = |k: &str| -> Vec<String> {
+            case[k]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_str().unwrap().to_owned())
+                .collect()
+        };
+        let (a, b) = (labels("a"), labels("b"));
+        let ours = cohen_kappa(&a, &b).unwrap_or_else(|e| panic!("{name}: {e}"));
+        match (case["kappa"].as_f64(), ours.kappa) {
+            (Some(want), Some(got)) => assert!(
+                (want - got).abs() <= 1e-9,
+                "{name}: scikit-learn {want}, ours {got}"
+            ),
+            (None, None) => undefined += 1,
+            (want, got) => panic!("{name}: scikit-learn {want:?}, ours {got:?}"),
+        }
+        let agreed = a.iter().zip(&b).filter(|(x, y)| x == y).count();
+        assert_eq!(ours.agreed, agreed, "{name}");
+        assert_eq!(ours.units, a.len(), "{name}");
+        assert!(
+            (ours.observed - agreed as f64 / a.len() as f64).abs() < 1e-12,
+            "{name}"
+        );
+    }
+    assert!(undefined >= 1, "the fixture has an undefined case (nan)");
+}
+
+#[test]
+fn kappa_refuses_sequences_it_cannot_compare() {
+    assert_eq!(
+        cohen_kappa(&["a", "b"], &["a"]),
+        Err(KappaError::LengthMismatch { a: 2, b: 1 })
+    );
+    assert_eq!(cohen_kappa::<&str>(&[], &[]), Err(KappaError::Empty));
+    // Both raters constant on one label: undefined, observed agreement still given.
+    let k = cohen_kappa(&["x"; 5], &["x"; 5]).unwrap();
+    assert_eq!(k.kappa, None);
+    assert_eq!(k.observed, 1.0);
+}
+
+fn s(ms: u64) -> Millis {
+    Millis(ms)
+}
+
+/// The shipped example scenario with the standard grid, two participants, the game started at 0.
+fn engine() -> Engine {
+    let (set, problems) = ContentSet::load_dir(&manifest().join("../content"));
+    assert!(problems.is_empty(), "{problems:?}");
+    let scenario = set
+        .scenarios
+        .iter()
+        .map(|d| d.value.clone())
+        .find(|s| s.id.as_str() == "exemple")
+        .unwrap_or_else(|| unreachable!("the shipped example exists"));
+    let grid = set
+        .grids
+        .iter()
+        .map(|d| d.value.clone())
+        .find(|g| g.id.as_str() == "grille_standard")
+        .unwrap_or_else(|| unreachable!("the shipped grid exists"));
+    let mut e = Engine::new(scenario, grid);
+    for p in ["P1", "P2"] {
+        e.handle(
+            Input::Command(Command::AddParticipant {
+                id: p.into(),
+                pseudonym: format!("Pseudo {p}"),
+                colour: "#000000".into(),
+            }),
+            s(0),
+        );
+    }
+    e.handle(Input::Command(Command::StartGame), s(0));
+    e
+}
+
+fn code(
+    e: &mut Engine,
+    at: u64,
+    rater: &str,
+    p: &str,
+    b: &str,
+    action: ObservationAction,
+    modifier: Option<&str>,
+) {
+    let out = e.handle(
+        Input::Command(Command::Observe {
+            rater: rater.into(),
+            participant: p.into(),
+            behaviour: b.into(),
+            action,
+            modifier: modifier.map(Into::into),
+        }),
+        s(at),
+    );
+    assert!(out.is_empty(), "{out:?}");
+}
+
+use ObservationAction::{Point, Start, Stop};
+
+/// Two raters, Δ = 1 s: samples at 10…20 s (from the first event to the last end, 20.7 s).
+///
+/// console:      P1 explore 10–14 s, P2 com_partage (groupe) 12 s, P1 com_coupe 20 s, P2 propose 20.7 s
+/// observateur:  P1 explore 11–14 s, P2 com_partage (coequipier) 12.4 s, P1 com_coupe 20.5 s,
+///               P2 propose 20.7 s, P2 com_ecoute 15 s withdrawn, a note.
+fn two_raters() -> Engine {
+    let mut e = engine();
+    code(&mut e, 10_000, "console", "P1", "explore", Start, None);
+    code(&mut e, 11_000, "observateur", "P1", "explore", Start, None);
+    code(
+        &mut e,
+        12_000,
+        "console",
+        "P2",
+        "com_partage",
+        Point,
+        Some("groupe"),
+    );
+    code(
+        &mut e,
+        12_400,
+        "observateur",
+        "P2",
+        "com_partage",
+        Point,
+        Some("coequipier"),
+    );
+    code(&mut e, 14_000, "console", "P1", "explore", Stop, None);
+    code(&mut e, 14_000, "observateur", "P1", "explore", Stop, None);
+    code(
+        &mut e,
+        15_000,
+        "observateur",
+        "P2",
+        "com_ecoute",
+        Point,
+        None,
+    );
+    let out = e.handle(
+        Input::Command(Command::Undo {
+            rater: "observateur".into(),
+        }),
+        s(15_500),
+    );
+    assert!(out.is_empty(), "{out:?}");
+    let out = e.handle(
+        Input::Command(Command::Note {
+            rater: "observateur".into(),
+            participant: Some("P2".into()),
+            text: "une note n'est pas un événement".into(),
+        }),
+        s(16_000),
+    );
+    assert!(out.is_empty(), "{out:?}");
+    code(&mut e, 20_000, "console", "P1", "com_coupe", Point, None);
+    code(
+        &mut e,
+        20_500,
+        "observateur",
+        "P1",
+        "com_coupe",
+        Point,
+        None,
+    );
+    code(&mut e, 20_700, "console", "P2", "propose", Point, None);
+    code(&mut e, 20_700, "observateur", "P2", "propose", Point, None);
+    e
+}
+
+fn label(items: &[(&str, Option<&str>)]) -> irr::Label {
+    items
+        .iter()
+        .map(|(b, m)| ((*b).into(), m.map(Into::into)))
+        .collect()
+}
+
+#[test]
+fn slices_follow_borises_rules() {
+    let e = two_raters();
+    assert_eq!(
+        irr::raters(&e),
+        vec!["console".into(), "observateur".into()]
+    );
+    let sl = slice(&e, &"console".into(), &"observateur".into(), 1.0).unwrap();
+    assert_eq!(sl.slice_ms, 1000);
+    assert_eq!(sl.first, s(10_000), "the first sample is the first event");
+    assert_eq!(sl.last, s(20_700), "the last end of either rater");
+    assert_eq!(
+        sl.slices, 11,
+        "samples at 10, 11, … 20 s (21 s is past the last event)"
+    );
+    assert_eq!(sl.subjects, vec!["P1".into(), "P2".into()]);
+    assert_eq!(sl.labels[0].len(), 22);
+    let at = |rater: usize, k: usize, subject: usize| sl.labels[rater][k * 2 + subject].clone();
+    let explore = label(&[("explore", None)]);
+    // A state contains its start and its stop.
+    assert_eq!(at(0, 0, 0), explore);
+    assert_eq!(at(1, 0, 0), label(&[]), "observateur starts at 11 s");
+    assert_eq!(at(0, 4, 0), explore, "stop at 14 s included");
+    assert_eq!(at(1, 4, 0), explore);
+    assert_eq!(at(0, 5, 0), label(&[]));
+    // A point counts within half a slice of the instant, edge included.
+    assert_eq!(at(0, 2, 1), label(&[("com_partage", Some("groupe"))]));
+    assert_eq!(at(1, 2, 1), label(&[("com_partage", Some("coequipier"))]));
+    assert_eq!(at(0, 10, 0), label(&[("com_coupe", None)]));
+    assert_eq!(
+        at(1, 10, 0),
+        label(&[("com_coupe", None)]),
+        "20.5 s is 0.5 s from 20 s"
+    );
+    // 20.7 s is more than half a slice from the last sample: in no unit.
+    assert!(
+        sl.labels
+            .iter()
+            .flatten()
+            .all(|l| !l.iter().any(|(b, _)| b.as_str() == "propose"))
+    );
+    // The withdrawn code and the note are nowhere.
+    assert!(
+        sl.labels[1]
+            .iter()
+            .all(|l| !l.iter().any(|(b, _)| b.as_str() == "com_ecoute"))
+    );
+    // Without modifiers, the two com_partage agree.
+    assert_eq!(
+        sl.without_modifiers(0)[2 * 2 + 1],
+        sl.without_modifiers(1)[2 * 2 + 1]
+    );
+
+    // Two-second slices: samples at 10, 12, … 20 s.
+    let sl2 = slice(&e, &"console".into(), &"observateur".into(), 2.0).unwrap();
+    assert_eq!(sl2.slices, 6);
+    assert_eq!(sl2.instant(5), s(20_000));
+}
+
+#[test]
+fn agreement_counts_by_hand() {
+    let e = two_raters();
+    let a = agreement(&e, &"console".into(), &"observateur".into(), 1.0).unwrap();
+    assert_eq!(a.slices, 11);
+    assert_eq!(a.participants, 2);
+    assert_eq!(a.span, (s(10_000), s(20_000)));
+    assert_eq!(a.coded, [4, 4], "the withdrawn code does not count");
+    // Without modifiers: 22 units, 21 agreed (P1 at 10 s differs). Rater margins:
+    // nothing 15 / 16, explore 5 / 4, com_coupe 1 / 1, com_partage 1 / 1 → Σ = 262.
+    let k = a.without_modifiers;
+    assert_eq!((k.units, k.agreed, k.categories), (22, 21, 4));
+    let want = (22.0 * 21.0 - 262.0) / (484.0 - 262.0);
+    assert!((k.kappa.unwrap() - want).abs() < 1e-12, "{k:?}");
+    // With modifiers, the com_partage unit differs too: 20 agreed; Σ = 240 + 20 + 1 = 261.
+    let k = a.with_modifiers;
+    assert_eq!((k.agreed, k.categories), (20, 5));
+    let want = (22.0 * 20.0 - 261.0) / (484.0 - 261.0);
+    assert!((k.kappa.unwrap() - want).abs() < 1e-12, "{k:?}");
+
+    let by: Vec<(&str, Option<f64>)> = a
+        .behaviours
+        .iter()
+        .map(|b| (b.behaviour.as_str(), b.kappa.kappa))
+        .collect();
+    let names: Vec<&str> = by.iter().map(|(b, _)| *b).collect();
+    assert_eq!(
+        names,
+        ["com_partage", "com_coupe", "propose", "explore"],
+        "grid order, only behaviours coded (the withdrawn com_ecoute is not)"
+    );
+    assert_eq!(by[0].1, Some(1.0));
+    assert_eq!(by[1].1, Some(1.0));
+    assert_eq!(
+        by[2].1, None,
+        "propose falls in no unit: both raters absent everywhere"
+    );
+    // explore: present 5 / 4, absent 17 / 18, agreed 21 → (462 − 326) / (484 − 326).
+    let want = (462.0 - 326.0) / (484.0 - 326.0);
+    assert!((by[3].1.unwrap() - want).abs() < 1e-12);
+
+    let fr = agreement_fr(&a);
+    assert!(fr.contains("console et observateur"), "{fr}");
+    assert!(fr.contains("sans modificateurs : κ = 0,901"), "{fr}");
+    assert!(fr.contains("avec modificateurs : κ = 0,803"), "{fr}");
+    assert!(fr.contains("Propose une piste : non calculable"), "{fr}");
+    assert!(
+        fr.contains("11 tranche(s) × 2 participant·e(s) = 22 unités"),
+        "{fr}"
+    );
+}
+
+#[test]
+fn an_open_state_runs_to_the_engines_last_time() {
+    let mut e = engine();
+    code(&mut e, 1_000, "console", "P1", "explore", Start, None);
+    code(&mut e, 1_000, "observateur", "P1", "explore", Start, None);
+    code(&mut e, 4_000, "observateur", "P1", "explore", Stop, None);
+    let sl = slice(&e, &"console".into(), &"observateur".into(), 1.0).unwrap();
+    assert_eq!(
+        sl.last,
+        s(4_000),
+        "the console's open state ends at the engine's now"
+    );
+    let a = agreement(&e, &"console".into(), &"observateur".into(), 1.0).unwrap();
+    assert_eq!(a.with_modifiers.agreed, a.with_modifiers.units);
+}
+
+#[test]
+fn bad_requests_are_errors() {
+    let e = two_raters();
+    let (c, o) = ("console".into(), "observateur".into());
+    for bad in [0.0, -1.0, 0.0001, f64::NAN, f64::INFINITY] {
+        assert!(
+            matches!(slice(&e, &c, &o, bad), Err(IrrError::BadSlice { .. })),
+            "{bad}"
+        );
+    }
+    assert_eq!(
+        slice(&e, &c, &c, 1.0).map(|_| ()),
+        Err(IrrError::SameRater(c.clone()))
+    );
+    assert_eq!(
+        agreement(&e, &c, &"personne".into(), 1.0).map(|_| ()),
+        Err(IrrError::NoEvents {
+            rater: "personne".into()
+        })
+    );
+    let mut long = engine();
+    code(&mut long, 0, "console", "P1", "com_coupe", Point, None);
+    code(
+        &mut long,
+        200_000,
+        "observateur",
+        "P1",
+        "com_coupe",
+        Point,
+        None,
+    );
+    assert!(matches!(
+        slice(&long, &c, &o, 0.001),
+        Err(IrrError::TooManySlices {
+            slices: 200_001,
+            ..
+        })
+    ));
+}

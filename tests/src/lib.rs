@@ -24,6 +24,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+pub mod process;
+
 /// The passphrase of every test database.
 pub const PASSPHRASE: &str = "phrase de test e2e";
 

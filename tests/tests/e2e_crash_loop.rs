@@ -216,7 +216,12 @@ async fn game(binary: &Path, seed: u64, kills: u32) -> Result<(u32, usize, Durat
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_director_killed_again_and_again_loses_nothing_acknowledged() -> Result<()> {
-    let binary = director_binary()?;
+    // A private copy: the target folder may be shared, and a build from another checkout
+    // replacing the binary between two restarts would migrate the log under the test.
+    let built = director_binary()?;
+    let bin_dir = tempfile::tempdir()?;
+    let binary = bin_dir.path().join("boussole-director");
+    std::fs::copy(&built, &binary).with_context(|| format!("copying {} aside", built.display()))?;
     let seed = fault_seed(SEED)?;
     let games = fault_rounds(1)?;
     let kills = kills()?;

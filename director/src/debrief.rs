@@ -18,10 +18,10 @@ use std::path::{Path, PathBuf};
 pub struct DebriefArgs {
     /// The session.
     #[arg(long)]
-    session: i64,
+    pub session: i64,
     /// The participant's id (as enrolled: "P3").
     #[arg(long)]
-    participant: String,
+    pub participant: String,
     #[command(subcommand)]
     what: DebriefCmd,
 }
@@ -173,13 +173,13 @@ fn slug(s: &str) -> String {
     out.trim_matches('-').to_owned()
 }
 
-/// Writes the syntheses asked for and prints their paths; returns them.
+/// Writes the syntheses asked for and prints their paths; returns them, with their participants.
 pub fn synthesis(
     store: &Store,
     content: &ContentSet,
     args: &SynthesisArgs,
     now_unix_ms: i64,
-) -> Result<Vec<PathBuf>> {
+) -> Result<Vec<(ParticipantId, PathBuf)>> {
     let ids: Vec<SessionId> = if args.sessions.is_empty() {
         if args.participants.is_empty() {
             bail!("give --session or --participant");
@@ -256,7 +256,7 @@ pub fn synthesis(
         ));
         write_atomically(&file, &pdf)?;
         println!("{}", file.display());
-        written.push(file);
+        written.push((p.clone(), file));
     }
     Ok(written)
 }

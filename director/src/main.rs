@@ -8,9 +8,10 @@ use boussole_content::ContentSet;
 use boussole_director::script;
 
 mod debrief;
+mod privacy_cli;
 mod serve;
 use boussole_director::session::Session;
-use boussole_director::store::{SessionId, Store};
+use boussole_director::store::{AccessAction, SessionId, Store};
 use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -28,6 +29,9 @@ struct Cli {
     /// The content folder.
     #[arg(long, global = true, default_value = "content")]
     content: PathBuf,
+    /// Who acts, for the access log (default: the system user, `$USER`).
+    #[arg(long, global = true)]
+    actor: Option<String>,
     #[command(subcommand)]
     command: Cmd,
 }
@@ -69,6 +73,13 @@ enum Cmd {
     Debrief(debrief::DebriefArgs),
     /// Write participants' syntheses as PDF (drafts until the debrief; final only with consent).
     Synthesis(debrief::SynthesisArgs),
+    /// The database's security and retention: passphrase, recovery key, backup and restore,
+    /// purge, activity figures, access log.
+    #[command(subcommand)]
+    Db(privacy_cli::DbCmd),
+    /// A participant's rights: erase their data, or export it (right of access).
+    #[command(subcommand)]
+    Participant(privacy_cli::ParticipantCmd),
     /// Play a facilitator script as a new session and print what happened.
     Run {
         /// The script (RON).
@@ -264,12 +275,54 @@ fn run() -> Result<()> {
         }
         return Ok(());
     }
-    let store = Store::open(&db, &passphrase(cli.passphrase_file.as_deref())?)
+    let actor = privacy_cli::actor(cli.actor.as_deref());
+    let now = now_unix_ms();
+    if let Cmd::Db(privacy_cli::DbCmd::Restore {
+        file,
+        recovery_key_file,
+        to,
+        new_passphrase_file,
+    }) = &cli.command
+    {
+        // Before any store is opened: the passphrase of `--db` may be the one lost.
+        return privacy_cli::restore(
+            file,
+            recovery_key_file,
+            to,
+            new_passphrase_file.as_deref(),
+            &actor,
+            now,
+        );
+    }
+    let mut store = Store::open(&db, &passphrase(cli.passphrase_file.as_deref())?)
         .with_context(|| format!("opening the session log {}", db.display()))?;
+    let log_access = |store: &mut Store,
+                      action,
+                      session: Option<i64>,
+                      participant: Option<&str>,
+                      detail: &str| {
+        privacy_cli::log_access(
+            store,
+            &actor,
+            now,
+            action,
+            session.map(SessionId),
+            participant,
+            detail,
+        )
+    };
     match cli.command {
+        Cmd::Db(cmd) => {
+            let content_dir = cli.content.clone();
+            privacy_cli::db(store, &db, || load_content(&content_dir), cmd, &actor, now)?;
+        }
+        Cmd::Participant(cmd) => {
+            let content_dir = cli.content.clone();
+            privacy_cli::participant(store, || load_content(&content_dir), cmd, &actor, now)?;
+        }
         Cmd::Session(SessionCmd::New { scenario, label }) => {
             let content = load_content(&cli.content)?;
-            let session = Session::create(store, &content, &scenario, &label, now_unix_ms())?;
+            let session = Session::create(store, &content, &scenario, &label, now)?;
             println!(
                 "séance {} créée ({scenario}) dans {}",
                 session.id(),
@@ -279,11 +332,27 @@ fn run() -> Result<()> {
         Cmd::Pair(_) => {}
         Cmd::Debrief(args) => {
             let content = load_content(&cli.content)?;
-            debrief::debrief(store, &content, args, now_unix_ms())?;
+            log_access(
+                &mut store,
+                AccessAction::DebriefWritten,
+                Some(args.session),
+                Some(&args.participant),
+                "",
+            )?;
+            debrief::debrief(store, &content, args, now)?;
         }
         Cmd::Synthesis(args) => {
             let content = load_content(&cli.content)?;
-            debrief::synthesis(&store, &content, &args, now_unix_ms())?;
+            let written = debrief::synthesis(&store, &content, &args, now)?;
+            for (p, file) in written {
+                log_access(
+                    &mut store,
+                    AccessAction::SynthesisWritten,
+                    None,
+                    Some(p.as_str()),
+                    &file.display().to_string(),
+                )?;
+            }
         }
         Cmd::Session(SessionCmd::List) => {
             let sessions = store.sessions()?;
@@ -299,6 +368,13 @@ fn run() -> Result<()> {
         }
         Cmd::Session(SessionCmd::Show { id }) => {
             let content = load_content(&cli.content)?;
+            log_access(
+                &mut store,
+                AccessAction::SessionOpened,
+                Some(id),
+                None,
+                "session show",
+            )?;
             let session = Session::open(store, &content, SessionId(id))?;
             print!("{}", script::report_fr(session.engine()));
             print_evaluation(&content, session.engine());
@@ -314,6 +390,19 @@ fn run() -> Result<()> {
             let info = store
                 .session(SessionId(id))?
                 .with_context(|| format!("no session {id} in {}", db.display()))?;
+            let what = match (&output, notes) {
+                (Some(path), true) => format!("{format:?} avec notes, {}", path.display()),
+                (Some(path), false) => format!("{format:?}, {}", path.display()),
+                (None, true) => format!("{format:?} avec notes, sortie standard"),
+                (None, false) => format!("{format:?}, sortie standard"),
+            };
+            log_access(
+                &mut store,
+                AccessAction::SessionExported,
+                Some(id),
+                None,
+                &what,
+            )?;
             let session = Session::open(store, &content, SessionId(id))?;
             let engine = session.engine();
             let text = match format {
@@ -333,6 +422,13 @@ fn run() -> Result<()> {
         Cmd::Session(SessionCmd::Agreement { id, slice, raters }) => {
             use boussole_director::irr;
             let content = load_content(&cli.content)?;
+            log_access(
+                &mut store,
+                AccessAction::SessionOpened,
+                Some(id),
+                None,
+                "session agreement",
+            )?;
             let session = Session::open(store, &content, SessionId(id))?;
             let engine = session.engine();
             let (a, b) = match raters.as_deref() {

@@ -16,10 +16,16 @@
 //! time owns it.
 
 mod error;
+mod privacy;
 mod schema;
 
 pub use error::{
-    AppendError, CreateSessionError, OpenError, ParticipantError, ReadError, RekeyError,
+    AppendError, BackupError, CreateSessionError, EraseError, OpenError, ParticipantError,
+    ReadError, RecoveryKeyError, RekeyError, RestoreError, WriteError,
+};
+pub use privacy::{
+    AccessAction, AccessEntry, ActivityFigures, BackupInfo, Erased, PurgeCounts, PurgedSession,
+    RECOVERY_KEY_CHARS, RecoveryKey,
 };
 pub use schema::{MIGRATIONS, SCHEMA_VERSION};
 

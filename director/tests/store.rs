@@ -486,3 +486,64 @@ fn quick_check_is_ok_on_a_sound_store() {
     }
     assert!(store.quick_check().unwrap());
 }
+
+#[test]
+fn data_of_version_1_survives_the_personal_data_migration() {
+    let (_dir, path) = db_path();
+    {
+        let mut conn = raw(&path);
+        Migrations::new(MIGRATIONS[..1].iter().copied().map(M::up).collect())
+            .to_latest(&mut conn)
+            .unwrap();
+        conn.execute_batch(
+            "INSERT INTO sessions VALUES (1, 'scape_attitudes', 5, 'mardi');
+             INSERT INTO log VALUES (1, 1, 0, 'command', x'0102');
+             INSERT INTO participants VALUES (1, 'P1', 'Renard');
+             INSERT INTO participant_names VALUES (1, 'P1', 'Awa Diallo');",
+        )
+        .unwrap();
+    }
+    let mut store = open(&path);
+    let s = SessionId(1);
+    assert_eq!(
+        store.log(s).unwrap(),
+        [record(1, 0, "command", b"\x01\x02")]
+    );
+    assert_eq!(
+        store.participant_name(s, "P1").unwrap().as_deref(),
+        Some("Awa Diallo")
+    );
+    // The version 2 tables exist and start empty.
+    assert!(store.access_log().unwrap().is_empty());
+    assert!(store.activity_figures().unwrap().is_empty());
+    assert!(store.recovery_key().unwrap().is_none());
+    assert_eq!(store.append(s, 9, "command", b"x").unwrap(), LogSeq(2));
+}
+
+#[test]
+fn the_access_log_is_append_only() {
+    use boussole_director::store::{AccessAction, AccessEntry};
+    let (_dir, path) = db_path();
+    let mut store = open(&path);
+    let entry = AccessEntry {
+        at_unix_ms: 1_700_000_000_000,
+        actor: "animatrice".into(),
+        action: AccessAction::SessionExported,
+        session: Some(SessionId(3)),
+        participant: None,
+        detail: "csv".into(),
+    };
+    store.log_access(&entry).unwrap();
+    assert_eq!(store.access_log().unwrap(), std::slice::from_ref(&entry));
+    drop(store);
+    let conn = raw(&path);
+    for sql in [
+        "UPDATE access_log SET actor = 'quelqu''un d''autre'",
+        "DELETE FROM access_log",
+    ] {
+        let err = conn.execute(sql, []).unwrap_err();
+        assert!(err.to_string().contains("append-only"), "{sql}: {err}");
+    }
+    drop(conn);
+    assert_eq!(open(&path).access_log().unwrap(), [entry]);
+}

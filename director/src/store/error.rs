@@ -139,3 +139,144 @@ pub enum RekeyError {
     #[error(transparent)]
     Sqlite(#[from] rusqlite::Error),
 }
+
+/// Why a write of the personal-data commands ([`Store::log_access`](super::Store::log_access),
+/// [`Store::set_recovery_key`](super::Store::set_recovery_key),
+/// [`Store::purge`](super::Store::purge)) failed. Nothing was changed.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    /// No session has this id.
+    #[error("unknown session {session}")]
+    UnknownSession {
+        /// The id asked for.
+        session: SessionId,
+    },
+    /// A number is above `i64::MAX`, the largest SQLite stores.
+    #[error("{what} {value} is out of range (at most {})", i64::MAX)]
+    OutOfRange {
+        /// What it counts (`"play_ms"`...).
+        what: &'static str,
+        /// The value given.
+        value: u64,
+    },
+    /// SQLite failed.
+    #[error(transparent)]
+    Sqlite(#[from] rusqlite::Error),
+}
+
+/// Why a recovery key typed or read from a file was refused.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum RecoveryKeyError {
+    /// It does not have 40 characters once spaces and dashes are dropped.
+    #[error("a recovery key has 40 characters (8 groups of 5); this one has {found}")]
+    Length {
+        /// How many characters it has (spaces and dashes dropped).
+        found: usize,
+    },
+    /// A character is not of the key's alphabet (A to Z, 2 to 7).
+    #[error("character {ch:?} at position {position} is not in a recovery key (A-Z, 2-7)")]
+    Character {
+        /// The character.
+        ch: char,
+        /// Its position, from 1, spaces and dashes dropped.
+        position: usize,
+    },
+}
+
+/// Why [`Store::backup`](super::Store::backup) failed; the target file is untouched (a
+/// partial copy is left, at worst, in `<out>.part`).
+#[derive(Debug, thiserror::Error)]
+pub enum BackupError {
+    /// No recovery key was created: backups are encrypted with it.
+    #[error("no recovery key yet: create one first (db recovery-key)")]
+    NoRecoveryKey,
+    /// Writing or renaming the file failed.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The system's error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// SQLite (SQLCipher's export) failed.
+    #[error(transparent)]
+    Sqlite(#[from] rusqlite::Error),
+}
+
+/// Why [`Store::restore`](super::Store::restore) failed; nothing was written at the target.
+#[derive(Debug, thiserror::Error)]
+pub enum RestoreError {
+    /// The new passphrase is empty.
+    #[error("empty passphrase refused: the session store is always encrypted")]
+    EmptyPassphrase,
+    /// The target exists: a restore never overwrites.
+    #[error("{} already exists: a restore never overwrites a file; choose another path", path.display())]
+    TargetExists {
+        /// The target.
+        path: PathBuf,
+    },
+    /// The backup does not exist or cannot be read.
+    #[error("{}: cannot read the backup: {source}", path.display())]
+    Unreadable {
+        /// The backup.
+        path: PathBuf,
+        /// SQLite's error.
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// The backup does not decrypt with this recovery key (or is not a backup at all).
+    #[error("{}: wrong recovery key, or not a backup of the session store", path.display())]
+    WrongRecoveryKey {
+        /// The backup.
+        path: PathBuf,
+    },
+    /// The backup decrypts but is not a session store this director knows.
+    #[error("{}: not a session store backup ({why})", path.display())]
+    NotAStore {
+        /// The backup.
+        path: PathBuf,
+        /// What is wrong.
+        why: String,
+    },
+    /// Writing or renaming the file failed.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The system's error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Opening the restored store failed.
+    #[error(transparent)]
+    Open(#[from] OpenError),
+    /// SQLite failed while copying.
+    #[error(transparent)]
+    Sqlite(#[from] rusqlite::Error),
+}
+
+/// Why [`Store::erase_participant`](super::Store::erase_participant) failed; nothing was changed.
+#[derive(Debug, thiserror::Error)]
+pub enum EraseError<E: std::error::Error + 'static> {
+    /// No session has this id.
+    #[error("unknown session {session}")]
+    UnknownSession {
+        /// The id asked for.
+        session: SessionId,
+    },
+    /// The caller's rewrite of a log record failed.
+    #[error("session {session}: log record {seq} cannot be rewritten: {source}")]
+    Rewrite {
+        /// The session.
+        session: SessionId,
+        /// The record's position.
+        seq: u64,
+        /// The caller's error.
+        #[source]
+        source: E,
+    },
+    /// SQLite failed.
+    #[error(transparent)]
+    Sqlite(#[from] rusqlite::Error),
+}

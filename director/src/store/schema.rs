@@ -17,6 +17,17 @@
 /// - `participants (session → sessions, id, pseudonym)`, key `(session, id)`.
 /// - `participant_names (session, id, name)`, key and reference `(session, id) → participants`:
 ///   the only place a personal name lives (DESIGN principle 6).
+///
+/// Version 2 (security and personal data):
+/// - `access_log (id, at_unix_ms, actor, action, session, participant, detail)`: who read,
+///   exported, erased, purged, backed up... what, and when. Append-only: triggers refuse every
+///   `UPDATE` and `DELETE`. `session` is a plain number, not a reference, so an entry outlives a
+///   purged session.
+/// - `recovery_key (id = 1, key, created_at_unix_ms)`: at most one row, the recovery key that
+///   encrypts backups (40 base32 characters), kept inside the encrypted store.
+/// - `activity_figures (month, scenario, sessions, participants, play_ms, participant_ms)`, key
+///   `(month, scenario)`: the anonymous activity figures (FSE+) of purged sessions; `month` is
+///   `YYYY-MM` (UTC), times in ms.
 pub const MIGRATIONS: &[&str] = &[
     // Version 1.
     "CREATE TABLE sessions (
@@ -54,6 +65,34 @@ pub const MIGRATIONS: &[&str] = &[
         name TEXT NOT NULL,
         PRIMARY KEY (session, id),
         FOREIGN KEY (session, id) REFERENCES participants(session, id)
+    ) STRICT;",
+    // Version 2.
+    "CREATE TABLE access_log (
+        id INTEGER PRIMARY KEY,
+        at_unix_ms INTEGER NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        session INTEGER,
+        participant TEXT,
+        detail TEXT NOT NULL
+    ) STRICT;
+    CREATE TRIGGER access_log_no_update BEFORE UPDATE ON access_log
+    BEGIN SELECT RAISE(ABORT, 'access_log is append-only'); END;
+    CREATE TRIGGER access_log_no_delete BEFORE DELETE ON access_log
+    BEGIN SELECT RAISE(ABORT, 'access_log is append-only'); END;
+    CREATE TABLE recovery_key (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        key TEXT NOT NULL,
+        created_at_unix_ms INTEGER NOT NULL
+    ) STRICT;
+    CREATE TABLE activity_figures (
+        month TEXT NOT NULL CHECK (month GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]'),
+        scenario TEXT NOT NULL,
+        sessions INTEGER NOT NULL CHECK (sessions >= 0),
+        participants INTEGER NOT NULL CHECK (participants >= 0),
+        play_ms INTEGER NOT NULL CHECK (play_ms >= 0),
+        participant_ms INTEGER NOT NULL CHECK (participant_ms >= 0),
+        PRIMARY KEY (month, scenario)
     ) STRICT;",
 ];
 

@@ -1,0 +1,426 @@
+//! A participant's rights and retention, on the demo session: erasure rewrites their free text
+//! and keeps the log replayable, the right-of-access export holds what is known of them, the
+//! retention cutoff counts calendar months, and a purge leaves only anonymous figures.
+#![expect(
+    clippy::expect_used,
+    reason = "test helpers stop the test with what failed"
+)]
+
+use boussole_content::ContentSet;
+use boussole_director::engine::{
+    Command, DeviceEvent, DeviceId, Effect, Engine, Input, Millis, ParticipantId,
+};
+use boussole_director::evaluation::{Proposed, evaluate};
+use boussole_director::privacy::{
+    PrivacyError, REDACTED, access_export, erase_participant, erased_pseudonym,
+};
+use boussole_director::retention::{activity, cutoff_unix_ms, month_of, plan_purge, purge_fr};
+use boussole_director::script::{self, Act, Step};
+use boussole_director::session::Session;
+use boussole_director::store::{SessionId, Store};
+use std::path::{Path, PathBuf};
+
+const PASS: &str = "phrase de passe de test";
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn content() -> ContentSet {
+    let (set, problems) = ContentSet::load_dir(&root().join("../content"));
+    assert!(problems.is_empty(), "{problems:?}");
+    set
+}
+
+fn command(at_s: f32, c: Command) -> Step {
+    Step {
+        at_s,
+        act: Act::Command(c),
+    }
+}
+
+fn rating(participant: &str, comment: &str) -> Step {
+    Step {
+        at_s: 1720.0,
+        act: Act::Device {
+            device: DeviceId::from("tablette_quai"),
+            event: DeviceEvent::Rating {
+                question: "qa_autonomie".into(),
+                participant: participant.into(),
+                value: 3,
+                comment: Some(comment.into()),
+            },
+        },
+    }
+}
+
+/// The demo session of S'cape attitudes, created at `created_unix_ms`, with notes and comments
+/// that name P1 (« Awa Diallo », pseudonym « Renard ») and a debrief for P1 and P3.
+fn demo(path: &Path, content: &ContentSet, created_unix_ms: i64) -> Session {
+    let text = std::fs::read_to_string(root().join("scripts/demo_scape_attitudes.ron"))
+        .expect("demo script");
+    let mut sc = script::parse(&text).expect("demo script parses");
+    sc.steps.extend([
+        command(
+            500.0,
+            Command::Note {
+                rater: "console".into(),
+                participant: Some("P1".into()),
+                text: "Awa Diallo semble fatiguée".into(),
+            },
+        ),
+        command(
+            501.0,
+            Command::Note {
+                rater: "console".into(),
+                participant: None,
+                text: "Renard et Goéland se disputent".into(),
+            },
+        ),
+        rating("P1", "Je m'appelle Awa"),
+        rating("P3", "Renard m'a aidé"),
+    ]);
+    let store = Store::open(path, PASS).expect("store");
+    let mut session =
+        Session::create(store, content, &sc.scenario, &sc.label, created_unix_ms).expect("session");
+    let refusals = script::run(&mut session, &sc).expect("demo runs");
+    assert!(refusals.is_empty(), "{refusals:?}");
+    let at = Millis(3_000_000);
+    for c in [
+        Command::DecideLevel {
+            participant: "P1".into(),
+            competency: "autonomie".into(),
+            level: Some(1),
+            reason: "Awa était malade ce jour-là".into(),
+        },
+        Command::WriteComment {
+            participant: "P1".into(),
+            comment: "Awa Diallo progresse.".into(),
+            recommendations: vec!["PMSMP cariste".into()],
+        },
+        Command::WriteComment {
+            participant: "P3".into(),
+            comment: "Travaille bien avec Renard.".into(),
+            recommendations: vec![],
+        },
+    ] {
+        let effects = session.submit(Input::Command(c), at).expect("debrief");
+        assert!(
+            !effects.iter().any(|e| matches!(e, Effect::Refused(_))),
+            "{effects:?}"
+        );
+    }
+    session
+}
+
+fn notes(engine: &Engine) -> Vec<(Option<String>, String)> {
+    engine
+        .observations()
+        .iter()
+        .filter_map(|o| {
+            o.note
+                .clone()
+                .map(|n| (o.participant.as_ref().map(|p| p.0.clone()), n))
+        })
+        .collect()
+}
+
+fn rating_comments(engine: &Engine) -> Vec<(String, String)> {
+    engine
+        .game_events()
+        .iter()
+        .filter_map(|g| match &g.kind {
+            boussole_director::engine::GameEventKind::Rating {
+                comment: Some(c), ..
+            } => g.participant.as_ref().map(|p| (p.0.clone(), c.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+fn proposals(engine: &Engine, content: &ContentSet) -> Vec<(String, String, Option<u8>)> {
+    let rubric = &content.rubrics[0].value;
+    evaluate(engine, rubric, None)
+        .participants
+        .into_iter()
+        .flat_map(|p| {
+            p.competencies.into_iter().map(move |c| {
+                let level = match c.proposed {
+                    Proposed::Level { level, .. } => Some(level),
+                    Proposed::NotObserved { .. } => None,
+                };
+                (p.participant.0.clone(), c.competency.to_string(), level)
+            })
+        })
+        .collect()
+}
+
+/// How many log records of `path`'s store hold `needle` in their payload, read through SQL.
+fn records_holding(path: &Path, needle: &str) -> i64 {
+    let conn = rusqlite::Connection::open(path).expect("raw connection");
+    conn.pragma_update(None, "key", PASS).expect("key");
+    conn.query_row(
+        "SELECT count(*) FROM log WHERE instr(payload, CAST(?1 AS BLOB)) > 0",
+        [needle],
+        |r| r.get(0),
+    )
+    .expect("count")
+}
+
+#[test]
+fn erasure_redacts_their_free_text_and_the_log_still_replays() {
+    let content = content();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("director.db");
+    let session = demo(&path, &content, 1_700_000_000_000);
+    let id = session.id();
+    let before = session.engine().clone();
+    let log_before = session.store().log(id).unwrap();
+    drop(session);
+    assert!(records_holding(&path, "Renard") > 0);
+    assert!(records_holding(&path, "Awa") > 0);
+
+    let mut store = Store::open(&path, PASS).unwrap();
+    let nobody = erase_participant(&mut store, &ParticipantId::from("P9"), None).unwrap_err();
+    assert!(
+        matches!(nobody, PrivacyError::UnknownParticipant { .. }),
+        "{nobody:?}"
+    );
+    let p1 = ParticipantId::from("P1");
+    let done = erase_participant(&mut store, &p1, None).unwrap();
+    assert_eq!(done.len(), 1);
+    assert_eq!(done[0].session, id);
+    assert!(done[0].erased.name && done[0].erased.pseudonym);
+    let changed: Vec<String> = store
+        .log(id)
+        .unwrap()
+        .iter()
+        .zip(&log_before)
+        .filter(|(a, b)| a.payload != b.payload)
+        .map(|(a, _)| format!("{:?}", postcard::from_bytes::<Input>(&a.payload).unwrap()))
+        .collect();
+    // AddParticipant, two notes, two ratings, the decision, the demo's comment for P1 and the
+    // two comments added here.
+    assert_eq!(done[0].erased.records, 9, "{changed:#?}");
+    assert_eq!(store.participant_name(id, "P1").unwrap(), None);
+    assert_eq!(
+        store.participant_name(id, "P3").unwrap().as_deref(),
+        Some("Kevin Martin"),
+        "other participants keep their names"
+    );
+
+    // Same positions, times and kinds; only payloads changed.
+    let log_after = store.log(id).unwrap();
+    assert_eq!(log_after.len(), log_before.len());
+    for (a, b) in log_before.iter().zip(&log_after) {
+        assert_eq!((a.seq, a.at_ms, &a.kind), (b.seq, b.at_ms, &b.kind));
+    }
+    assert_eq!(records_holding(&path, "Renard"), 0);
+    assert_eq!(records_holding(&path, "Awa"), 0);
+
+    let session = Session::open(store, &content, id).expect("the log still replays");
+    let after = session.engine();
+    assert_eq!(after.participants()[&p1].pseudonym, erased_pseudonym(&p1));
+    assert_eq!(
+        session.store().participants(id).unwrap()[0].pseudonym,
+        "effacé-P1"
+    );
+    assert_eq!(
+        notes(after),
+        [
+            (Some("P1".to_owned()), REDACTED.to_owned()),
+            (None, format!("{REDACTED} et Goéland se disputent")),
+            // The demo's own notes, about others, are untouched.
+            (
+                Some("P2".to_owned()),
+                "Dit que l'erreur vient « des autres », puis aide à refaire le bon.".to_owned()
+            ),
+            (
+                None,
+                "Le groupe se répartit seul les trois postes pour le chargement.".to_owned()
+            ),
+        ]
+    );
+    assert_eq!(
+        rating_comments(after),
+        [
+            ("P1".to_owned(), REDACTED.to_owned()),
+            ("P3".to_owned(), format!("{REDACTED} m'a aidé")),
+        ]
+    );
+    let d = &after.debriefs()[&p1];
+    assert_eq!(d.comment, REDACTED);
+    assert_eq!(d.recommendations, [REDACTED]);
+    assert_eq!(
+        after.debriefs()[&ParticipantId::from("P3")].comment,
+        format!("Travaille bien avec {REDACTED}.")
+    );
+    let decision = &after.decisions()[&(p1.clone(), "autonomie".into())];
+    assert_eq!(
+        (decision.level, decision.reason.as_str()),
+        (Some(1), REDACTED)
+    );
+    // Nothing else moved: the codes, the game, the proposed levels.
+    assert_eq!(after.observations().len(), before.observations().len());
+    assert_eq!(after.game_events().len(), before.game_events().len());
+    assert_eq!(after.ending(), before.ending());
+    assert_eq!(proposals(after, &content), proposals(&before, &content));
+}
+
+#[test]
+fn erasure_of_one_session_leaves_the_others() {
+    let content = content();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("director.db");
+    drop(demo(&path, &content, 1_700_000_000_000));
+    drop(demo(&path, &content, 1_700_000_100_000));
+    let mut store = Store::open(&path, PASS).unwrap();
+    let done = erase_participant(&mut store, &"P1".into(), Some(SessionId(2))).unwrap();
+    assert_eq!(done.len(), 1);
+    assert_eq!(store.participant_name(SessionId(2), "P1").unwrap(), None);
+    assert_eq!(
+        store
+            .participant_name(SessionId(1), "P1")
+            .unwrap()
+            .as_deref(),
+        Some("Awa Diallo")
+    );
+    assert!(erase_participant(&mut store, &"P1".into(), Some(SessionId(7))).is_err());
+}
+
+#[test]
+fn the_access_export_holds_what_is_known_of_them() {
+    let content = content();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("director.db");
+    let session = demo(&path, &content, 1_700_000_000_000);
+    let store = Store::open(&path, PASS).unwrap();
+    drop(session);
+    let export = access_export(&store, &content, &"P1".into(), 1_700_000_000_000).unwrap();
+    assert_eq!(export.sessions.len(), 1);
+    let s = &export.sessions[0];
+    assert_eq!(s.name.as_deref(), Some("Awa Diallo"));
+    assert_eq!(s.pseudonym, "Renard");
+    assert_eq!(s.comment, "Awa Diallo progresse.");
+    assert_eq!(s.recommendations, ["PMSMP cariste"]);
+    assert!(
+        s.observations
+            .iter()
+            .all(|o| o.observation.participant == Some("P1".into()))
+    );
+    // Behaviours carry their French label, not the code.
+    let explore = s
+        .observations
+        .iter()
+        .find(|o| o.observation.behaviour == Some("explore".into()))
+        .expect("P1 explored");
+    assert_ne!(explore.what, "explore");
+    assert!(s.observations.iter().any(|o| o.what == "note"));
+    assert!(!s.game_events.is_empty());
+    let autonomie = s
+        .levels
+        .iter()
+        .find(|l| l.competency == "autonomie")
+        .expect("a level for autonomie");
+    assert_eq!(autonomie.decided, Some(Some(1)));
+    assert_eq!(
+        autonomie.reason.as_deref(),
+        Some("Awa était malade ce jour-là")
+    );
+    let json = serde_json::to_string_pretty(&export).unwrap();
+    assert!(json.contains("\"name\": \"Awa Diallo\""));
+    assert!(!json.contains("Kevin Martin"), "nobody else's name");
+    assert!(matches!(
+        access_export(&store, &content, &"P9".into(), 0),
+        Err(PrivacyError::UnknownParticipant { .. })
+    ));
+}
+
+/// Unix ms of a UTC date and time.
+fn utc(y: i32, m: u8, d: u8, h: u8) -> i64 {
+    let month = time::Month::try_from(m).expect("a month from 1 to 12");
+    let date = time::Date::from_calendar_date(y, month, d).expect("a real date");
+    date.with_hms(h, 0, 0)
+        .expect("a real hour")
+        .assume_utc()
+        .unix_timestamp()
+        * 1000
+}
+
+#[test]
+fn the_cutoff_counts_calendar_months() {
+    assert_eq!(
+        cutoff_unix_ms(utc(2025, 1, 15, 10), 12).unwrap(),
+        utc(2024, 1, 15, 10)
+    );
+    assert_eq!(
+        cutoff_unix_ms(utc(2025, 3, 31, 8), 1).unwrap(),
+        utc(2025, 2, 28, 8)
+    );
+    assert_eq!(
+        cutoff_unix_ms(utc(2024, 3, 31, 8), 1).unwrap(),
+        utc(2024, 2, 29, 8)
+    );
+    assert_eq!(
+        cutoff_unix_ms(utc(2025, 2, 10, 0), 14).unwrap(),
+        utc(2023, 12, 10, 0)
+    );
+    assert!(cutoff_unix_ms(utc(2025, 2, 10, 0), 0).is_err());
+    assert_eq!(month_of(utc(2024, 3, 1, 0)), "2024-03");
+}
+
+#[test]
+fn a_purge_removes_old_sessions_and_keeps_their_figures() {
+    let content = content();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("director.db");
+    let old = demo(&path, &content, utc(2024, 3, 5, 9));
+    let act = activity(old.engine());
+    let times = old.engine().times();
+    let started = times.started.unwrap();
+    let ended = times.ended.unwrap();
+    assert_eq!(act.participants.len(), 6);
+    assert_eq!(act.play_ms, ended.0 - started.0);
+    assert_eq!(act.participant_ms, 6 * act.play_ms);
+    drop(old);
+    drop(demo(&path, &content, utc(2025, 2, 1, 9)));
+
+    let mut store = Store::open(&path, PASS).unwrap();
+    let cutoff = cutoff_unix_ms(utc(2025, 3, 10, 12), 12).unwrap();
+    let plan = plan_purge(&store, &content, cutoff).unwrap();
+    assert_eq!(plan.len(), 1);
+    assert_eq!(plan[0].info.id, SessionId(1));
+    assert_eq!(plan[0].names, 2);
+    assert_eq!(plan[0].purged.month, "2024-03");
+    let text = purge_fr(&plan, 12, cutoff, false);
+    assert!(
+        text.contains("séance 1 (scape_attitudes, 5 mars 2024) : 6 participant·es, 2 nom(s)"),
+        "{text}"
+    );
+    assert!(!text.contains("Awa") && !text.contains("Renard"), "{text}");
+
+    let purged: Vec<_> = plan.iter().map(|i| i.purged.clone()).collect();
+    store.purge(&purged).unwrap();
+    assert_eq!(
+        store
+            .sessions()
+            .unwrap()
+            .iter()
+            .map(|s| s.id)
+            .collect::<Vec<_>>(),
+        [SessionId(2)]
+    );
+    let figures = store.activity_figures().unwrap();
+    assert_eq!(figures.len(), 1);
+    assert_eq!(
+        (
+            figures[0].month.as_str(),
+            figures[0].sessions,
+            figures[0].participants
+        ),
+        ("2024-03", 1, 6)
+    );
+    assert_eq!(figures[0].play_ms, act.play_ms);
+    // Nothing left to purge at the same date.
+    assert!(plan_purge(&store, &content, cutoff).unwrap().is_empty());
+}

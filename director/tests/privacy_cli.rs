@@ -1,0 +1,489 @@
+//! The director binary end to end on the demo scripts: no plain personal data (the fictitious
+//! names of the demo's protected table) leaks into the database files, the exports, what the
+//! commands print, `tracing` output or the output of a failure; the recovery key, backup,
+//! restore, passphrase change, erasure, purge and figures commands; the access log they leave.
+#![expect(
+    clippy::expect_used,
+    reason = "test helpers stop the test with what failed"
+)]
+
+use boussole_director::script;
+use boussole_director::session::Session;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The names in the demo scripts' protected table.
+const NAMES: [&str; 2] = ["Awa Diallo", "Kevin Martin"];
+const PASS: &str = "phrase de passe de la démo";
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs the director on `db` with `passphrase` and returns its output.
+fn director(db: &Path, passphrase: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_boussole-director"))
+        .arg("--db")
+        .arg(db)
+        .arg("--content")
+        .arg(root().join("../content"))
+        .args(args)
+        .env("BOUSSOLE_PASSPHRASE", passphrase)
+        .env_remove("BOUSSOLE_NEW_PASSPHRASE")
+        .env("USER", "animatrice")
+        .env("RUST_LOG", "trace")
+        .output()
+        .expect("the director runs")
+}
+
+/// Everything a run printed, and the run itself, for the checks.
+struct Printed(Vec<(String, Vec<u8>)>);
+
+impl Printed {
+    /// Runs the director and keeps its output; panics unless it exits as `ok` says.
+    fn run(&mut self, db: &Path, passphrase: &str, args: &[&str], ok: bool) -> String {
+        let out = director(db, passphrase, args);
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(
+            out.status.success(),
+            ok,
+            "{args:?}\nstdout: {stdout}\nstderr: {stderr}"
+        );
+        self.0.push((format!("stdout of {args:?}"), out.stdout));
+        self.0.push((format!("stderr of {args:?}"), out.stderr));
+        if ok { stdout } else { stderr }
+    }
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// `text` as UTF-16 big-endian, the way PDF strings may hold it.
+fn utf16be(text: &str) -> Vec<u8> {
+    text.encode_utf16().flat_map(u16::to_be_bytes).collect()
+}
+
+/// Fails naming the place where a name is readable.
+fn assert_no_name(what: &str, bytes: &[u8]) {
+    for name in NAMES {
+        assert!(
+            !contains(bytes, name.as_bytes()) && !contains(bytes, &utf16be(name)),
+            "{name:?} readable in {what}"
+        );
+    }
+}
+
+/// The database and the files SQLite keeps beside it.
+fn db_files(db: &Path) -> Vec<(String, Vec<u8>)> {
+    ["", "-wal", "-shm"]
+        .iter()
+        .filter_map(|suffix| {
+            let mut name = db.as_os_str().to_owned();
+            name.push(suffix);
+            let path = PathBuf::from(name);
+            fs::read(&path)
+                .ok()
+                .map(|b| (path.display().to_string(), b))
+        })
+        .collect()
+}
+
+fn names_in_store(db: &Path, passphrase: &str) -> Vec<String> {
+    let conn = rusqlite::Connection::open(db).expect("raw connection");
+    conn.pragma_update(None, "key", passphrase).expect("key");
+    let mut stmt = conn
+        .prepare("SELECT name FROM participant_names ORDER BY name")
+        .expect("query");
+    stmt.query_map([], |r| r.get(0))
+        .expect("names")
+        .collect::<Result<_, _>>()
+        .expect("names")
+}
+
+#[test]
+fn no_plain_personal_data_leaks_from_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("director.db");
+    let mut printed = Printed(Vec::new());
+    for script in ["demo_scape_attitudes.ron", "demo_immersions.ron"] {
+        let path = root().join("scripts").join(script);
+        printed.run(
+            &db,
+            PASS,
+            &["run", "--script", path.to_str().unwrap()],
+            true,
+        );
+    }
+    // The names are in the store (so the checks below could find them)...
+    assert_eq!(
+        names_in_store(&db, PASS),
+        ["Awa Diallo", "Awa Diallo", "Kevin Martin", "Kevin Martin"]
+    );
+    // ...while the files on disk hold them, even with the store closed mid-way.
+    let mut files = db_files(&db);
+
+    printed.run(&db, PASS, &["session", "list"], true);
+    let shown = printed.run(&db, PASS, &["session", "show", "1"], true);
+    assert!(shown.contains("Renard"), "pseudonyms are shown: {shown}");
+    for format in ["boris", "tsv", "csv"] {
+        printed.run(
+            &db,
+            PASS,
+            &["session", "export", "1", "--format", format],
+            true,
+        );
+        let out = dir.path().join(format!("export.{format}"));
+        printed.run(
+            &db,
+            PASS,
+            &[
+                "session",
+                "export",
+                "1",
+                "--format",
+                format,
+                "--output",
+                out.to_str().unwrap(),
+            ],
+            true,
+        );
+        files.push((out.display().to_string(), fs::read(&out).unwrap()));
+    }
+    let pdfs = dir.path().join("syntheses");
+    printed.run(
+        &db,
+        PASS,
+        &[
+            "synthesis",
+            "--session",
+            "1",
+            "--participant",
+            "P1",
+            "--participant",
+            "P3",
+            "--out",
+            pdfs.to_str().unwrap(),
+        ],
+        true,
+    );
+    for entry in fs::read_dir(&pdfs).unwrap() {
+        let path = entry.unwrap().path();
+        assert!(!path.to_string_lossy().contains("Awa"));
+        files.push((path.display().to_string(), fs::read(&path).unwrap()));
+    }
+    printed.run(&db, PASS, &["db", "figures"], true);
+    printed.run(&db, PASS, &["db", "purge", "--dry-run"], true);
+    let log = printed.run(&db, PASS, &["db", "access-log"], true);
+    for line in [
+        "animatrice\ta consulté une séance\tséance 1",
+        "animatrice\ta exporté une séance\tséance 1",
+        "animatrice\ta rédigé une synthèse\tP1",
+        "animatrice\ta rédigé une synthèse\tP3",
+    ] {
+        assert!(log.contains(line), "{line:?} missing from\n{log}");
+    }
+
+    // Failures: a wrong passphrase, a corrupt log record.
+    let wrong = printed.run(&db, "pas la bonne", &["session", "show", "1"], false);
+    assert!(wrong.contains("wrong passphrase"), "{wrong}");
+    {
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.pragma_update(None, "key", PASS).unwrap();
+        // The first record of session 1 enrols P1, « Renard ».
+        conn.execute(
+            "UPDATE log SET payload = x'ffffffffff' WHERE session = 1 AND seq = 1",
+            [],
+        )
+        .unwrap();
+    }
+    let corrupt = printed.run(&db, PASS, &["session", "show", "1"], false);
+    assert!(corrupt.contains("cannot be decoded"), "{corrupt}");
+    let corrupt = printed.run(&db, PASS, &["participant", "erase", "--id", "P1"], false);
+    assert!(corrupt.contains("cannot be rewritten"), "{corrupt}");
+
+    files.extend(db_files(&db));
+    for (what, bytes) in files.iter().chain(&printed.0) {
+        assert_no_name(what, bytes);
+    }
+}
+
+#[test]
+fn tracing_output_holds_no_name() {
+    use std::sync::{Arc, Mutex};
+    #[derive(Clone, Default)]
+    struct Sink(Arc<Mutex<Vec<u8>>>);
+    impl std::io::Write for Sink {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0
+                .lock()
+                .map_err(|_| std::io::ErrorKind::Other)?
+                .extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let sink = Sink::default();
+    let writer = sink.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .finish();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("director.db");
+    tracing::subscriber::with_default(subscriber, || {
+        tracing::info!("capture starts");
+        let (content, _) = boussole_content::ContentSet::load_dir(&root().join("../content"));
+        let text = fs::read_to_string(root().join("scripts/demo_scape_attitudes.ron")).unwrap();
+        let sc = script::parse(&text).unwrap();
+        let store = boussole_director::store::Store::open(&db, PASS).unwrap();
+        let mut session =
+            Session::create(store, &content, &sc.scenario, &sc.label, 1_700_000_000_000).unwrap();
+        script::run(&mut session, &sc).unwrap();
+        let id = session.id();
+        drop(session);
+        let store = boussole_director::store::Store::open(&db, PASS).unwrap();
+        let session = Session::open(store, &content, id).unwrap();
+        drop(session);
+        let mut store = boussole_director::store::Store::open(&db, PASS).unwrap();
+        boussole_director::privacy::access_export(&store, &content, &"P1".into(), 0).unwrap();
+        boussole_director::privacy::erase_participant(&mut store, &"P1".into(), None).unwrap();
+    });
+    let captured = sink.0.lock().unwrap().clone();
+    assert!(contains(&captured, b"capture starts"), "the capture works");
+    assert_no_name("tracing output", &captured);
+}
+
+/// The recovery key printed by `db recovery-key`: the line of 8 groups.
+fn printed_key(stdout: &str) -> String {
+    stdout
+        .lines()
+        .map(str::trim)
+        .find(|l| l.split('-').count() == 8 && l.len() == 47)
+        .expect("a key of 8 groups of 5")
+        .to_owned()
+}
+
+#[test]
+fn a_lost_passphrase_loses_nothing_with_the_recovery_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("director.db");
+    let mut printed = Printed(Vec::new());
+    let demo = root().join("scripts/demo_scape_attitudes.ron");
+    printed.run(
+        &db,
+        PASS,
+        &["run", "--script", demo.to_str().unwrap()],
+        true,
+    );
+
+    let backup = dir.path().join("sauvegarde.bak");
+    let refused = printed.run(
+        &db,
+        PASS,
+        &["db", "backup", "--out", backup.to_str().unwrap()],
+        false,
+    );
+    assert!(refused.contains("db recovery-key"), "{refused}");
+    let first = printed_key(&printed.run(&db, PASS, &["db", "recovery-key"], true));
+    let again = printed.run(&db, PASS, &["db", "recovery-key"], true);
+    assert!(again.contains("REMPLACE"), "{again}");
+    let key = printed_key(&again);
+    assert_ne!(first, key);
+    printed.run(
+        &db,
+        PASS,
+        &["db", "backup", "--out", backup.to_str().unwrap()],
+        true,
+    );
+
+    // The passphrase changes: the old one no longer opens the store.
+    let new_pass = dir.path().join("nouvelle");
+    fs::write(&new_pass, "une toute nouvelle phrase\n").unwrap();
+    printed.run(
+        &db,
+        PASS,
+        &[
+            "db",
+            "passphrase",
+            "--new-passphrase-file",
+            new_pass.to_str().unwrap(),
+        ],
+        true,
+    );
+    printed.run(&db, PASS, &["session", "list"], false);
+    printed.run(&db, "une toute nouvelle phrase", &["session", "list"], true);
+
+    // Lost: restore the backup with the key, under another passphrase.
+    let restored = dir.path().join("restauree.db");
+    let wrong_key = dir.path().join("mauvaise_cle");
+    fs::write(&wrong_key, &first).unwrap();
+    let good_key = dir.path().join("cle");
+    fs::write(&good_key, key.to_lowercase().replace('-', " ")).unwrap();
+    let err = printed.run(
+        &restored,
+        "inutile",
+        &[
+            "db",
+            "restore",
+            backup.to_str().unwrap(),
+            "--recovery-key-file",
+            wrong_key.to_str().unwrap(),
+            "--to",
+            restored.to_str().unwrap(),
+            "--new-passphrase-file",
+            new_pass.to_str().unwrap(),
+        ],
+        false,
+    );
+    assert!(err.contains("wrong recovery key"), "{err}");
+    assert!(!restored.exists());
+    printed.run(
+        &restored,
+        "inutile",
+        &[
+            "db",
+            "restore",
+            backup.to_str().unwrap(),
+            "--recovery-key-file",
+            good_key.to_str().unwrap(),
+            "--to",
+            restored.to_str().unwrap(),
+            "--new-passphrase-file",
+            new_pass.to_str().unwrap(),
+        ],
+        true,
+    );
+    let shown = printed.run(
+        &restored,
+        "une toute nouvelle phrase",
+        &["session", "show", "1"],
+        true,
+    );
+    assert!(shown.contains("Renard"));
+    // Restoring again never overwrites.
+    let before = fs::read(&restored).unwrap();
+    let err = printed.run(
+        &restored,
+        "inutile",
+        &[
+            "db",
+            "restore",
+            backup.to_str().unwrap(),
+            "--recovery-key-file",
+            good_key.to_str().unwrap(),
+            "--to",
+            restored.to_str().unwrap(),
+            "--new-passphrase-file",
+            new_pass.to_str().unwrap(),
+        ],
+        false,
+    );
+    assert!(err.contains("already exists"), "{err}");
+    assert_eq!(fs::read(&restored).unwrap(), before);
+
+    // The restored store's access log has every step, the restore last.
+    let log = printed.run(
+        &restored,
+        "une toute nouvelle phrase",
+        &["db", "access-log"],
+        true,
+    );
+    let actions: Vec<&str> = log.lines().filter_map(|l| l.split('\t').nth(2)).collect();
+    assert_eq!(
+        actions,
+        [
+            "a créé une clé de secours",
+            "a créé une clé de secours",
+            "a fait une sauvegarde chiffrée",
+            "a restauré une sauvegarde",
+            "a consulté une séance",
+        ],
+        "{log}"
+    );
+    for (what, bytes) in &printed.0 {
+        assert_no_name(what, bytes);
+    }
+}
+
+#[test]
+fn erasure_from_the_cli_says_what_went_and_is_logged() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("director.db");
+    let mut printed = Printed(Vec::new());
+    let demo = root().join("scripts/demo_scape_attitudes.ron");
+    printed.run(
+        &db,
+        PASS,
+        &["run", "--script", demo.to_str().unwrap()],
+        true,
+    );
+    let json = dir.path().join("p1.json");
+    printed.run(
+        &db,
+        PASS,
+        &[
+            "participant",
+            "export",
+            "--id",
+            "P1",
+            "--out",
+            json.to_str().unwrap(),
+        ],
+        true,
+    );
+    let export: serde_json::Value = serde_json::from_slice(&fs::read(&json).unwrap()).unwrap();
+    assert_eq!(export["sessions"][0]["name"], "Awa Diallo");
+    assert_eq!(export["sessions"][0]["pseudonym"], "Renard");
+
+    let said = printed.run(&db, PASS, &["participant", "erase", "--id", "P1"], true);
+    assert!(
+        said.contains("séance 1 : nom supprimé, pseudonyme remplacé par « effacé-P1 »"),
+        "{said}"
+    );
+    let unknown = printed.run(&db, PASS, &["participant", "erase", "--id", "P42"], false);
+    assert!(unknown.contains("P42"), "{unknown}");
+    assert_eq!(names_in_store(&db, PASS), ["Kevin Martin"]);
+    let shown = printed.run(&db, PASS, &["session", "show", "1"], true);
+    assert!(
+        shown.contains("effacé-P1") && !shown.contains("Renard"),
+        "{shown}"
+    );
+    printed.run(
+        &db,
+        PASS,
+        &[
+            "participant",
+            "export",
+            "--id",
+            "P1",
+            "--out",
+            json.to_str().unwrap(),
+        ],
+        true,
+    );
+    let export: serde_json::Value = serde_json::from_slice(&fs::read(&json).unwrap()).unwrap();
+    assert_eq!(export["sessions"][0]["name"], serde_json::Value::Null);
+    assert_eq!(export["sessions"][0]["pseudonym"], "effacé-P1");
+
+    let log = printed.run(&db, PASS, &["db", "access-log"], true);
+    assert!(
+        log.contains("animatrice\ta exporté les données d'un·e participant·e\tP1"),
+        "{log}"
+    );
+    assert!(
+        log.contains("animatrice\ta effacé un·e participant·e\tP1"),
+        "{log}"
+    );
+    let purge = printed.run(
+        &db,
+        PASS,
+        &["db", "purge", "--older-than-months", "0"],
+        false,
+    );
+    assert!(purge.contains("retention period of 0 months"), "{purge}");
+}

@@ -9,8 +9,10 @@ use boussole_content::ids::{EndingId, StationId};
 use boussole_content::scenario::{EndingKind, Scenario};
 use boussole_director::engine::{Command, Engine, Input, PuzzleStatus};
 use boussole_director::runtime::DirectorHandle;
+use boussole_director::runtime::unix_ms;
 use boussole_director::script::{Act, Script};
-use boussole_director::server::ServeConfig;
+use boussole_director::server::{ServeConfig, Serving};
+use boussole_director::session::Session;
 use boussole_director::store::{SessionId, Store};
 use boussole_protocol::pairing::PairingCode;
 use boussole_protocol::transport::Backoff;
@@ -25,6 +27,48 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub mod process;
+
+/// A director serving a new session of the demo script on a free loopback port, with the
+/// script's participants enrolled: what every in-process end-to-end test starts from.
+pub struct Room {
+    /// The shipped content.
+    pub set: ContentSet,
+    /// The scenario played ([`SCENARIO`]).
+    pub scenario: Arc<Scenario>,
+    /// The demo script (participants, facilitator steps, device events).
+    pub script: Script,
+    /// The director: its session thread and QUIC server.
+    pub serving: Serving,
+    /// When the session was created, Unix milliseconds (session time counts from it).
+    pub created_at: i64,
+}
+
+/// Creates a session of the demo in a new database under `dir` (which also holds the
+/// director's identity and paired devices), serves it on `127.0.0.1:0` and enrols the script's
+/// participants.
+///
+/// # Errors
+/// Content, store, server or submission failures.
+pub fn start_room(dir: &Path) -> Result<Room> {
+    let set = content()?;
+    let scenario = scenario(&set, SCENARIO)?;
+    let script = demo_script()?;
+    let store = Store::open(&dir.join("director.db"), PASSPHRASE)?;
+    let session = Session::create(store, &set, SCENARIO, &script.label, unix_ms())?;
+    let created_at = session.created_at_unix_ms();
+    let serving = Serving::start(&serve_config(dir, "127.0.0.1:0".parse()?)?, session)?;
+    let director = serving.handle();
+    for command in enrolment(&script) {
+        submit(&director, command)?;
+    }
+    Ok(Room {
+        set,
+        scenario,
+        script,
+        serving,
+        created_at,
+    })
+}
 
 /// The passphrase of every test database.
 pub const PASSPHRASE: &str = "phrase de test e2e";
@@ -528,7 +572,7 @@ pub fn check_success(engine: &Engine) -> Result<()> {
 /// Director clock minus the device's clock, ms, as the test sees them now (the director's
 /// session clock counts from the session's creation).
 pub fn true_offset_ms(created_at_unix_ms: i64, device: &SimHandle) -> f64 {
-    let director = boussole_director::runtime::unix_ms() - created_at_unix_ms;
+    let director = unix_ms() - created_at_unix_ms;
     let local = i64::try_from(device.local_clock_ms()).unwrap_or(i64::MAX);
     (director - local) as f64
 }

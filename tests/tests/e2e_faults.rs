@@ -10,17 +10,12 @@
 
 use anyhow::{Result, anyhow, ensure};
 use boussole_director::engine::Command;
-use boussole_director::runtime::unix_ms;
-use boussole_director::server::Serving;
-use boussole_director::session::Session;
-use boussole_director::store::Store;
 use boussole_sim::SimHandle;
 use boussole_sim::proxy::{FaultProxy, LinkFaults, ProxyConfig};
 use boussole_tests::{
-    GAME_GUARD, PASSPHRASE, Play, SCENARIO, check_exactly_once, check_success, content,
-    demo_script, device_events, enrolment, facilitator_steps, fault_rounds, fault_seed,
-    play_facilitator, room, scenario, serve_config, settled, start_devices_via, stop_all, submit,
-    wait_all, wait_solved,
+    GAME_GUARD, Play, Room, check_exactly_once, check_success, device_events, facilitator_steps,
+    fault_rounds, fault_seed, play_facilitator, room, settled, start_devices_via, start_room,
+    stop_all, submit, wait_all, wait_solved,
 };
 use std::time::{Duration, Instant};
 
@@ -59,12 +54,12 @@ fn connections(devices: &[SimHandle]) -> Vec<u32> {
 async fn round(seed: u64) -> Result<Round> {
     let started = Instant::now();
     let dir = tempfile::tempdir()?;
-    let set = content()?;
-    let scenario = scenario(&set, SCENARIO)?;
-    let script = demo_script()?;
-    let store = Store::open(&dir.path().join("director.db"), PASSPHRASE)?;
-    let session = Session::create(store, &set, SCENARIO, &script.label, unix_ms())?;
-    let serving = Serving::start(&serve_config(dir.path(), "127.0.0.1:0".parse()?)?, session)?;
+    let Room {
+        scenario,
+        script,
+        serving,
+        ..
+    } = start_room(dir.path())?;
     let director = serving.handle();
     let proxy =
         FaultProxy::start(serving.local_addr(), ProxyConfig::symmetric(seed, SHAKY)).await?;
@@ -73,9 +68,6 @@ async fn round(seed: u64) -> Result<Round> {
         serving.local_addr(),
         proxy.local_addr()
     );
-    for command in enrolment(&script) {
-        submit(&director, command)?;
-    }
     let facilitator = play_facilitator(director.clone(), facilitator_steps(&script));
     let play = Play {
         content_hash: serving.content_hash(),

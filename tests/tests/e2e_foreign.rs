@@ -10,10 +10,6 @@
 
 use anyhow::{Context, Result, anyhow, bail, ensure};
 use boussole_director::engine::Command;
-use boussole_director::runtime::unix_ms;
-use boussole_director::server::Serving;
-use boussole_director::session::Session;
-use boussole_director::store::Store;
 use boussole_protocol::DeviceId;
 use boussole_protocol::pairing::Pairing;
 use boussole_protocol::tls::{self, DirectorIdentity, SERVER_NAME};
@@ -22,9 +18,9 @@ use boussole_protocol::wire::{
     DeviceToken, Hello, MAX_FRAME, PROTOCOL_VERSION, Refusal, Role, ServerMsg, decode_body,
 };
 use boussole_tests::{
-    GAME_GUARD, PASSPHRASE, Play, SCENARIO, check_exactly_once, check_success, code, content,
-    demo_script, device_events, enrolment, facilitator_steps, play_facilitator, repo_root, room,
-    scenario, serve_config, settled, start_devices, stop_all, submit, wait_all,
+    GAME_GUARD, Play, Room, check_exactly_once, check_success, code, device_events,
+    facilitator_steps, play_facilitator, repo_root, room, settled, start_devices, start_room,
+    stop_all, submit, wait_all,
 };
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -153,17 +149,14 @@ fn hex(s: &str) -> Result<Vec<u8>> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn foreign_peers_are_refused_and_the_room_plays_on() -> Result<()> {
     let dir = tempfile::tempdir()?;
-    let set = content()?;
-    let scenario = scenario(&set, SCENARIO)?;
-    let script = demo_script()?;
-    let store = Store::open(&dir.path().join("director.db"), PASSPHRASE)?;
-    let session = Session::create(store, &set, SCENARIO, &script.label, unix_ms())?;
-    let serving = Serving::start(&serve_config(dir.path(), "127.0.0.1:0".parse()?)?, session)?;
+    let Room {
+        scenario,
+        script,
+        serving,
+        ..
+    } = start_room(dir.path())?;
     let addr = serving.local_addr();
     let director = serving.handle();
-    for command in enrolment(&script) {
-        submit(&director, command)?;
-    }
     let facilitator = play_facilitator(director.clone(), facilitator_steps(&script));
     let play = Play {
         content_hash: serving.content_hash(),

@@ -7,32 +7,25 @@
 use anyhow::{Result, anyhow, ensure};
 use boussole_content::ids::{HotspotId, ImmersionId, QuestionId};
 use boussole_director::engine::Command;
-use boussole_director::runtime::unix_ms;
-use boussole_director::server::Serving;
-use boussole_director::session::Session;
-use boussole_director::store::Store;
 use boussole_protocol::DeviceEvent;
 use boussole_tests::{
-    GAME_GUARD, PASSPHRASE, Play, SCENARIO, check_clocks, check_exactly_once, check_success,
-    content, demo_script, device_events, enrolment, facilitator_steps, play_facilitator, room,
-    scenario, serve_config, settled, start_devices, stop_all, submit, wait_all, wait_solved,
+    GAME_GUARD, Play, Room, check_clocks, check_exactly_once, check_success, device_events,
+    facilitator_steps, play_facilitator, room, settled, start_devices, start_room, stop_all,
+    submit, wait_all, wait_solved,
 };
 use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn six_devices_play_scape_attitudes_to_its_success_ending() -> Result<()> {
     let dir = tempfile::tempdir()?;
-    let set = content()?;
-    let scenario = scenario(&set, SCENARIO)?;
-    let script = demo_script()?;
-    let store = Store::open(&dir.path().join("director.db"), PASSPHRASE)?;
-    let session = Session::create(store, &set, SCENARIO, &script.label, unix_ms())?;
-    let created_at = session.created_at_unix_ms();
-    let serving = Serving::start(&serve_config(dir.path(), "127.0.0.1:0".parse()?)?, session)?;
+    let Room {
+        scenario,
+        script,
+        serving,
+        created_at,
+        ..
+    } = start_room(dir.path())?;
     let director = serving.handle();
-    for command in enrolment(&script) {
-        submit(&director, command)?;
-    }
     let facilitator = play_facilitator(director.clone(), facilitator_steps(&script));
 
     let seats = room(&script, &scenario);

@@ -6,19 +6,15 @@
 
 use anyhow::{Result, anyhow, ensure};
 use boussole_director::engine::Command;
-use boussole_director::runtime::unix_ms;
-use boussole_director::server::Serving;
-use boussole_director::session::Session;
-use boussole_director::store::Store;
 use boussole_protocol::DeviceId;
 use boussole_protocol::pairing::{Pairing, PairingCode};
 use boussole_protocol::wire::{DeviceToken, Refusal, Role};
 use boussole_sim::lineup::Seat;
 use boussole_sim::{SimConfig, SimDevice, SimError};
 use boussole_tests::{
-    GAME_GUARD, PASSPHRASE, Play, SCENARIO, check_exactly_once, check_success, code, content,
-    demo_script, device_events, enrolment, facilitator_steps, play_facilitator, room, scenario,
-    serve_config, settled, start_devices, stop_all, submit, test_backoff, wait_all,
+    GAME_GUARD, Play, Room, check_exactly_once, check_success, code, device_events,
+    facilitator_steps, play_facilitator, room, settled, start_devices, start_room, stop_all,
+    submit, test_backoff, wait_all,
 };
 use std::time::Duration;
 
@@ -54,17 +50,14 @@ async fn refused_with(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refusals_and_a_content_download_leave_the_game_running() -> Result<()> {
     let dir = tempfile::tempdir()?;
-    let set = content()?;
-    let scenario = scenario(&set, SCENARIO)?;
-    let script = demo_script()?;
-    let store = Store::open(&dir.path().join("director.db"), PASSPHRASE)?;
-    let session = Session::create(store, &set, SCENARIO, &script.label, unix_ms())?;
-    let serving = Serving::start(&serve_config(dir.path(), "127.0.0.1:0".parse()?)?, session)?;
+    let Room {
+        scenario,
+        script,
+        serving,
+        ..
+    } = start_room(dir.path())?;
     let addr = serving.local_addr();
     let director = serving.handle();
-    for command in enrolment(&script) {
-        submit(&director, command)?;
-    }
     let facilitator = play_facilitator(director.clone(), facilitator_steps(&script));
     let play = Play {
         content_hash: serving.content_hash(),

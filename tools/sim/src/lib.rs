@@ -25,6 +25,6 @@ mod device;
 pub mod lineup;
 
 pub use device::{
-    BundleReport, ClockReport, SimConfig, SimDevice, SimError, SimHandle, SimStats, load_pairing,
-    pair, save_pairing,
+    BundleReport, ClockReport, CueTiming, SimConfig, SimDevice, SimError, SimHandle, SimStats,
+    load_pairing, pair, save_pairing,
 };

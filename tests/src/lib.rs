@@ -24,6 +24,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+pub mod process;
+
 /// The passphrase of every test database.
 pub const PASSPHRASE: &str = "phrase de test e2e";
 
@@ -312,6 +314,21 @@ pub async fn start_devices(
     scenario: &Arc<Scenario>,
     play: &Play,
 ) -> Result<Vec<SimHandle>> {
+    start_devices_via(addr, addr, seats, scenario, play).await
+}
+
+/// [`start_devices`], pairing with the director at `addr` directly but playing through
+/// `via` (a [`boussole_sim::proxy::FaultProxy`] in front of it).
+///
+/// # Errors
+/// A pairing or a start failed.
+pub async fn start_devices_via(
+    addr: SocketAddr,
+    via: SocketAddr,
+    seats: Vec<Seat>,
+    scenario: &Arc<Scenario>,
+    play: &Play,
+) -> Result<Vec<SimHandle>> {
     let code = code()?;
     let mut out = Vec::new();
     for (i, seat) in seats.into_iter().enumerate() {
@@ -332,7 +349,7 @@ pub async fn start_devices(
             .as_ref()
             .filter(|_| headset)
             .map(|d| d.join(format!("{device}.outbox")));
-        out.push(SimDevice::start(config, addr, pairing, scenario.clone())?);
+        out.push(SimDevice::start(config, via, pairing, scenario.clone())?);
     }
     Ok(out)
 }
@@ -551,4 +568,38 @@ pub async fn stop_all(devices: Vec<SimHandle>) -> Result<Vec<(DeviceId, SimStats
         out.push((id, d.stop().await?));
     }
     Ok(out)
+}
+
+/// The seed of a fault test: `BOUSSOLE_FAULT_SEED` when set (a number), else `default`
+/// (fixed, so CI replays the same fault points; set the variable to explore others).
+///
+/// # Errors
+/// The variable is set but is not a number.
+pub fn fault_seed(default: u64) -> Result<u64> {
+    match std::env::var("BOUSSOLE_FAULT_SEED") {
+        Ok(v) => v
+            .trim()
+            .parse()
+            .with_context(|| format!("BOUSSOLE_FAULT_SEED={v:?} is not a number")),
+        Err(_) => Ok(default),
+    }
+}
+
+/// Rounds of a fault test: `BOUSSOLE_FAULT_ROUNDS` when set, else `default` (CI's bounded
+/// count). Round `i` uses seed `fault_seed + i`.
+///
+/// # Errors
+/// The variable is set but is not a positive number.
+pub fn fault_rounds(default: u32) -> Result<u32> {
+    match std::env::var("BOUSSOLE_FAULT_ROUNDS") {
+        Ok(v) => {
+            let n: u32 = v
+                .trim()
+                .parse()
+                .with_context(|| format!("BOUSSOLE_FAULT_ROUNDS={v:?} is not a number"))?;
+            ensure!(n > 0, "BOUSSOLE_FAULT_ROUNDS must be at least 1");
+            Ok(n)
+        }
+        Err(_) => Ok(default),
+    }
 }

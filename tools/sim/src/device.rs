@@ -158,6 +158,9 @@ pub struct SimStats {
     pub events_resent: u64,
     /// Events acknowledged (distinct `seq`s).
     pub acked: u64,
+    /// The `seq`s acknowledged: each must be in the director's log, whatever happens to the
+    /// director afterwards (DESIGN principle 2).
+    pub acked_seqs: BTreeSet<u64>,
     /// Events waiting for an acknowledgement.
     pub pending: usize,
     /// Cue messages received, resends included.
@@ -864,6 +867,7 @@ impl Sim {
                 }
                 self.acked.insert(seq);
                 self.stats.acked = self.acked.len() as u64;
+                self.stats.acked_seqs.insert(seq);
             }
             ServerMsg::Cue {
                 instance,

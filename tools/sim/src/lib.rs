@@ -6,6 +6,8 @@
 //! cue once, and plays the puzzles answered at its station from the snapshots it gets: after
 //! a think time, maybe a hint request and a wrong answer first, then the right answer built
 //! from the puzzle's solution check. [`lineup::seats`] places one device per station.
+//! [`proxy::FaultProxy`] puts a lossy, jittery, cuttable UDP link between devices and the
+//! director.
 //!
 //! ```no_run
 //! # async fn demo(scenario: std::sync::Arc<boussole_content::scenario::Scenario>) -> Result<(), boussole_sim::SimError> {
@@ -23,6 +25,7 @@
 pub mod answer;
 mod device;
 pub mod lineup;
+pub mod proxy;
 
 pub use device::{
     BundleReport, ClockReport, CueTiming, SimConfig, SimDevice, SimError, SimHandle, SimStats,

@@ -368,12 +368,56 @@ fn test() -> Result<()> {
     })?;
     let python = boris_python()?;
     let python = python.to_string_lossy();
+    let aioquic = aioquic_python()?;
+    let aioquic = aioquic.to_string_lossy();
     step("cargo test", || {
         cargo_with_env(
             &["test", "--workspace", "--locked"],
-            &[("BOUSSOLE_BORIS_PYTHON", &python)],
+            &[
+                ("BOUSSOLE_BORIS_PYTHON", &python),
+                ("BOUSSOLE_AIOQUIC_PYTHON", &aioquic),
+            ],
         )
     })
+}
+
+/// The folder that keeps the test venvs: `$BOUSSOLE_CI_CACHE`, else `~/.cache/boussole`.
+fn venv_cache() -> Result<PathBuf> {
+    std::env::var_os("BOUSSOLE_CI_CACHE")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/boussole")))
+        .context("neither BOUSSOLE_CI_CACHE nor HOME is set: nowhere to keep the test venvs")
+}
+
+/// The Python that `tests/tests/e2e_foreign.rs` runs a QUIC client that is not ours with
+/// (`tools/fixtures/foreign_quic.py`): a venv at `<cache>/venv-aioquic` holding aioquic 1.x.
+/// Idempotent: pip runs only when the venv cannot import it. `python3-venv` comes with
+/// [`boris_python`], called first.
+fn aioquic_python() -> Result<PathBuf> {
+    let cache = venv_cache()?;
+    let venv = cache.join("venv-aioquic");
+    let python = venv.join("bin/python");
+    step("aioquic venv (a foreign QUIC client)", || {
+        let ready = Command::new(&python)
+            .args([
+                "-c",
+                "import importlib.metadata as m; \
+                 assert m.version('aioquic').split('.')[0] == '1'",
+            ])
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if ready {
+            eprintln!("    present in {}", venv.display());
+            return Ok(());
+        }
+        std::fs::create_dir_all(&cache).with_context(|| format!("creating {}", cache.display()))?;
+        run("python3", &["-m", "venv", &venv.to_string_lossy()])?;
+        run(
+            &python.to_string_lossy(),
+            &["-m", "pip", "install", "--quiet", "aioquic>=1,<2"],
+        )
+    })?;
+    Ok(python)
 }
 
 /// The Python that `director/tests/boris.rs` opens our BORIS export with: a venv at
@@ -397,10 +441,7 @@ fn boris_python() -> Result<PathBuf> {
         ),
     ];
     ensure_packages(PACKAGES)?;
-    let cache = std::env::var_os("BOUSSOLE_CI_CACHE")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/boussole")))
-        .context("neither BOUSSOLE_CI_CACHE nor HOME is set: nowhere to keep BORIS's venv")?;
+    let cache = venv_cache()?;
     let venv = cache.join("venv-boris");
     let python = venv.join("bin/python");
     step("BORIS venv (boris-behav-obs 8.27.4, scikit-learn)", || {

@@ -55,6 +55,9 @@ pub struct SimConfig {
     pub seed: u64,
     /// Added to the device's local clock, ms, so clock sync has an offset to find.
     pub clock_offset_ms: i64,
+    /// How much faster the device's clock runs than the machine's, parts per million
+    /// (quartz oscillators stay within ±100 ppm), so clock sync has a drift to follow.
+    pub clock_drift_ppm: f64,
     /// How long a sound or video cue "plays" before `CueFinished` is sent.
     pub cue_duration: Duration,
     /// The outbox file (headsets keep theirs on disk); `None` keeps it in memory.
@@ -74,7 +77,7 @@ pub struct SimConfig {
 impl SimConfig {
     /// Defaults for `seat`: no content hash, 150 ms think time, no wrong answers or hint
     /// requests, seed 0, no clock offset, cues of 200 ms, outbox in memory, the default
-    /// backoff, a ping every 500 ms, 3 s of silence tolerated, no content sync.
+    /// backoff, a ping every 500 ms, 3 s of silence tolerated, no content sync, no drift.
     pub fn new(seat: Seat) -> Self {
         Self {
             seat,
@@ -84,6 +87,7 @@ impl SimConfig {
             hint_rate: 0.0,
             seed: 0,
             clock_offset_ms: 0,
+            clock_drift_ppm: 0.0,
             cue_duration: Duration::from_millis(200),
             outbox: None,
             backoff: Backoff::default(),
@@ -120,6 +124,19 @@ pub struct BundleReport {
     pub chunks: u32,
 }
 
+/// When and how a device applied a cue firing, for benchmarks.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct CueTiming {
+    /// When the cue message was handled and the cue applied (the machine's monotonic clock,
+    /// which the director in the same process shares).
+    pub applied_at: Instant,
+    /// The cue's scheduled start (`start_at_ms`, director clock) mapped to the device's
+    /// clock by its clock sync, ms; `None` before the first clock sample.
+    pub start_local_ms: Option<u64>,
+    /// The device time reported in `CueApplied`, ms: the mapped start, or now if that is past.
+    pub device_ms: u64,
+}
+
 /// What a simulated device has done so far.
 #[derive(Clone, Debug, Default)]
 pub struct SimStats {
@@ -150,6 +167,8 @@ pub struct SimStats {
     pub cues_received: u64,
     /// Cue firings applied, by instance (each at most once).
     pub applied: BTreeMap<u64, CueId>,
+    /// When and how each firing was first applied, by instance.
+    pub cue_timings: BTreeMap<u64, CueTiming>,
     /// Resent cues already applied (acknowledged again, not applied).
     pub duplicate_cues: u64,
     /// Of those, cues resent after the director had acknowledged this device's `CueApplied`
@@ -323,6 +342,7 @@ pub struct SimHandle {
     participant: Option<boussole_protocol::ParticipantId>,
     epoch: Instant,
     clock_offset_ms: i64,
+    clock_drift_ppm: f64,
     stats: watch::Receiver<SimStats>,
     control: mpsc::UnboundedSender<Control>,
     task: tokio::task::JoinHandle<Result<SimStats, SimError>>,
@@ -357,6 +377,7 @@ impl SimDevice {
         let epoch = Instant::now();
         let handle_participant = config.seat.participant.clone();
         let clock_offset_ms = config.clock_offset_ms;
+        let clock_drift_ppm = config.clock_drift_ppm;
         let sim = Sim {
             rng: StdRng::seed_from_u64(config.seed),
             config,
@@ -383,6 +404,7 @@ impl SimDevice {
             participant: handle_participant,
             epoch,
             clock_offset_ms,
+            clock_drift_ppm,
             stats,
             control,
             task,
@@ -407,9 +429,24 @@ impl SimHandle {
     }
 
     /// The device's local clock now, ms: time since it started, plus a base, plus its
-    /// configured offset (the clock its `ClockPing`s and `CueApplied`s use).
+    /// configured offset, running fast or slow by its drift (the clock its `ClockPing`s and
+    /// `CueApplied`s use).
     pub fn local_clock_ms(&self) -> u64 {
-        local_ms(self.epoch, self.clock_offset_ms)
+        local_ms(self.epoch, self.clock_offset_ms, self.clock_drift_ppm)
+    }
+
+    /// The machine instant at which the device's clock shows `local_ms` (the inverse of
+    /// [`local_clock_ms`](Self::local_clock_ms), without its rounding): where a start the
+    /// device scheduled on its own clock falls in true time.
+    pub fn instant_of_local(&self, local_ms: f64) -> Instant {
+        let base = LOCAL_CLOCK_BASE_MS as f64 + self.clock_offset_ms as f64;
+        let since_epoch_ms = (local_ms - base) / (1.0 + self.clock_drift_ppm * 1e-6);
+        let d = Duration::from_secs_f64(since_epoch_ms.abs() / 1000.0);
+        if since_epoch_ms >= 0.0 {
+            self.epoch + d
+        } else {
+            self.epoch.checked_sub(d).unwrap_or(self.epoch)
+        }
     }
 
     /// Waits until `done` holds for the counters, at most `limit`.
@@ -535,8 +572,10 @@ impl SimHandle {
     }
 }
 
-fn local_ms(epoch: Instant, offset_ms: i64) -> u64 {
-    let elapsed = i64::try_from(epoch.elapsed().as_millis()).unwrap_or(i64::MAX);
+fn local_ms(epoch: Instant, offset_ms: i64, drift_ppm: f64) -> u64 {
+    let elapsed = epoch.elapsed().as_secs_f64() * 1000.0 * (1.0 + drift_ppm * 1e-6);
+    // Whole milliseconds, truncated, as a device's millisecond clock reads.
+    let elapsed = elapsed as i64;
     u64::try_from(
         LOCAL_CLOCK_BASE_MS
             .saturating_add(elapsed)
@@ -599,7 +638,11 @@ async fn received(link: &mut Option<Client>) -> Result<Option<ServerMsg>, Client
 
 impl Sim {
     fn local_ms(&self) -> u64 {
-        local_ms(self.epoch, self.config.clock_offset_ms)
+        local_ms(
+            self.epoch,
+            self.config.clock_offset_ms,
+            self.config.clock_drift_ppm,
+        )
     }
 
     fn device(&self) -> &DeviceId {
@@ -892,11 +935,10 @@ impl Sim {
         link: &mut Option<Client>,
     ) -> Result<(), ClientError> {
         self.stats.cues_received += 1;
+        let applied_at = Instant::now();
         let now = self.local_ms();
-        let device_ms = self
-            .clock
-            .to_local(start_at_ms, now)
-            .map_or(now, |start| start.max(now));
+        let start_local_ms = self.clock.to_local(start_at_ms, now);
+        let device_ms = start_local_ms.map_or(now, |start| start.max(now));
         if let Some(first) = self.applied_seq.get(&instance).copied() {
             self.stats.duplicate_cues += 1;
             if self.acked.contains(&first) {
@@ -923,6 +965,14 @@ impl Sim {
             )
             .await?;
         self.applied_seq.insert(instance, seq);
+        self.stats.cue_timings.insert(
+            instance,
+            CueTiming {
+                applied_at,
+                start_local_ms,
+                device_ms,
+            },
+        );
         let media = self
             .scenario
             .cues

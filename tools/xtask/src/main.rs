@@ -5,7 +5,8 @@
 //! ```text
 //! cargo xtask demo [--gui]   the main job, headless (a windowed console with --gui)
 //! cargo xtask test           fmt check, clippy -D warnings, every test (debug builds)
-//! cargo xtask bench          benchmarks, release builds (never in CI)
+//! cargo xtask bench [NAME…]  benchmarks, release builds (never in CI); NAME: content, synthesis,
+//!                            cue, skew, ingest, startup, memory (all when left out)
 //! cargo xtask voices         give every participant text a voice (espeak-ng, oggenc)
 //! cargo xtask deps           only install the system packages
 //! ```
@@ -28,6 +29,12 @@ const BUILD_PACKAGES: &[(&str, &str)] = &[
         "pdftotext and pdftoppm: read back and look at the synthesis PDFs",
     ),
 ];
+
+/// Packages the benchmarks need besides the build's.
+const BENCH_PACKAGES: &[(&str, &str)] = &[(
+    "mosquitto",
+    "the MQTT broker of the cue-latency baseline (QoS 1), started by the benchmark",
+)];
 
 /// Packages that windowed runs need on a machine without a GPU or a display.
 const GUI_PACKAGES: &[(&str, &str)] = &[
@@ -58,19 +65,20 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("demo") => demo(args.iter().any(|a| a == "--gui")),
         Some("test") => test(),
-        Some("bench") => bench(),
+        Some("bench") => bench(args.get(1..).unwrap_or_default()),
         Some("voices") => voices(),
         Some("deps") => ensure_packages(
             BUILD_PACKAGES
                 .iter()
                 .chain(GUI_PACKAGES)
-                .chain(VOICE_PACKAGES),
+                .chain(VOICE_PACKAGES)
+                .chain(BENCH_PACKAGES),
         ),
         other => {
             if let Some(task) = other {
                 eprintln!("unknown task {task:?}");
             }
-            eprintln!("usage: cargo xtask <demo [--gui] | test | bench | voices | deps>");
+            eprintln!("usage: cargo xtask <demo [--gui] | test | bench [NAME…] | voices | deps>");
             return ExitCode::from(2);
         }
     };
@@ -481,15 +489,33 @@ fn voices() -> Result<()> {
     })
 }
 
-fn bench() -> Result<()> {
-    ensure_packages(BUILD_PACKAGES)?;
-    step("benchmarks (release)", || {
+/// Builds the benchmark and the two binaries it starts as processes (`boussole-director` and
+/// `boussole-sim`, for start-up and peak memory) in release, then runs the benchmarks named
+/// in `names` (all when empty).
+fn bench(names: &[String]) -> Result<()> {
+    ensure_packages(BUILD_PACKAGES.iter().chain(BENCH_PACKAGES))?;
+    step("release build (bench, director, sim)", || {
         cargo(&[
-            "run",
+            "build",
             "--release",
             "--locked",
             "--package",
             "boussole-bench",
+            "--package",
+            "boussole-director",
+            "--package",
+            "boussole-sim",
         ])
-    })
+    })?;
+    let mut args = vec![
+        "run",
+        "--release",
+        "--locked",
+        "--quiet",
+        "--package",
+        "boussole-bench",
+        "--",
+    ];
+    args.extend(names.iter().map(String::as_str));
+    step("benchmarks (release)", || cargo(&args))
 }

@@ -2,10 +2,12 @@
 //! threads and the async network tasks talk to it through a channel, so blocking SQLite work
 //! never runs on the runtime that keeps QUIC connections alive. It fires deadlines on time
 //! (pre-waits, post-waits, countdown cues, the time-out) by waiting on its channel no longer
-//! than the next deadline.
+//! than the next deadline. Inputs that queue up while it is busy go into one transaction (group
+//! commit: one fsync for all of them, [`Session::submit_batch`]), each still acknowledged only
+//! once committed.
 
 use crate::engine::{Effect, Input, Millis};
-use crate::session::{Session, SessionError};
+use crate::session::Session;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -88,6 +90,27 @@ impl DirectorHandle {
             .map_err(|_| "le directeur est arrêté".to_owned())?
     }
 
+    /// Submits several inputs back to back, so that the session thread commits them in one
+    /// transaction (group commit), and returns each one's output, in order (an input that failed
+    /// gives its error). Nothing is handled before everything of its transaction is committed.
+    ///
+    /// # Errors
+    /// The director stopped.
+    pub fn submit_many(&self, inputs: Vec<Input>) -> Result<Vec<Result<Output, String>>, String> {
+        let mut replies = Vec::with_capacity(inputs.len());
+        for input in inputs {
+            let (tx, rx) = mpsc::channel();
+            self.tx
+                .send(Request::Submit(input, tx))
+                .map_err(|_| "le directeur est arrêté".to_owned())?;
+            replies.push(rx);
+        }
+        replies
+            .into_iter()
+            .map(|rx| rx.recv().map_err(|_| "le directeur est arrêté".to_owned()))
+            .collect()
+    }
+
     /// Runs `f` on the session thread with read access to the session, and returns its result.
     ///
     /// # Errors
@@ -107,7 +130,13 @@ impl DirectorHandle {
     }
 }
 
+/// The most inputs one group commit takes: they queued up while the thread was busy; past this
+/// the rest wait for the next transaction (a bound on one commit's latency).
+pub const MAX_BATCH: usize = 256;
+
 fn run(session: &mut Session, rx: &Receiver<Request>, outputs: &Sender<Output>) {
+    // A request taken from the channel while gathering a batch, handled next.
+    let mut next: Option<Request> = None;
     loop {
         let now = session.time_at(unix_ms());
         let due = session.advance(now);
@@ -117,26 +146,55 @@ fn run(session: &mut Session, rx: &Receiver<Request>, outputs: &Sender<Output>) 
                 effects: due,
             });
         }
-        let wait = session
-            .engine()
-            .next_deadline()
-            .map(|t| Duration::from_millis(t.0.saturating_sub(now.0)))
-            .unwrap_or(Duration::from_secs(3600));
-        let request = match rx.recv_timeout(wait) {
-            Ok(r) => r,
-            Err(RecvTimeoutError::Timeout) => continue,
-            Err(RecvTimeoutError::Disconnected) => return,
+        let request = match next.take() {
+            Some(r) => r,
+            None => {
+                let wait = session
+                    .engine()
+                    .next_deadline()
+                    .map(|t| Duration::from_millis(t.0.saturating_sub(now.0)))
+                    .unwrap_or(Duration::from_secs(3600));
+                match rx.recv_timeout(wait) {
+                    Ok(r) => r,
+                    Err(RecvTimeoutError::Timeout) => continue,
+                    Err(RecvTimeoutError::Disconnected) => return,
+                }
+            }
         };
         match request {
             Request::Submit(input, reply) => {
-                let at = session.time_at(unix_ms());
-                let result = session
-                    .submit(input, at)
-                    .map(|effects| Output { at, effects });
-                if let Ok(out) = &result {
-                    let _ = outputs.send(out.clone());
+                // Group commit: what else is already waiting goes into the same transaction.
+                let mut batch = vec![(input, reply)];
+                while batch.len() < MAX_BATCH {
+                    match rx.try_recv() {
+                        Ok(Request::Submit(input, reply)) => batch.push((input, reply)),
+                        Ok(other) => {
+                            next = Some(other);
+                            break;
+                        }
+                        Err(_) => break,
+                    }
                 }
-                let _ = reply.send(result.map_err(|e: SessionError| e.to_string()));
+                let at = session.time_at(unix_ms());
+                let (inputs, replies): (Vec<_>, Vec<_>) = batch
+                    .into_iter()
+                    .map(|(input, reply)| ((input, at), reply))
+                    .unzip();
+                match session.submit_batch(inputs) {
+                    Ok(all) => {
+                        for (effects, reply) in all.into_iter().zip(replies) {
+                            let out = Output { at, effects };
+                            let _ = outputs.send(out.clone());
+                            let _ = reply.send(Ok(out));
+                        }
+                    }
+                    Err(e) => {
+                        let why = e.to_string();
+                        for reply in replies {
+                            let _ = reply.send(Err(why.clone()));
+                        }
+                    }
+                }
             }
             Request::With(f) => f(session),
             Request::Stop => return,

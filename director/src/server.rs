@@ -219,8 +219,24 @@ pub async fn serve(
     loop {
         tokio::select! {
             event = server.next() => {
-                let Some(event) = event else { return };
-                on_event(&server, &director, &mut peers, bundle.as_deref(), event).await;
+                let Some(mut event) = event else { return };
+                // Device events already waiting behind this one go to the session thread
+                // together, in arrival order, and are committed in one transaction; the first
+                // other event is handled right after them.
+                let mut batch = Vec::new();
+                while let Some(input) = device_input(&peers, &event) {
+                    batch.push(input);
+                    match server.try_next() {
+                        Some(next) => event = next,
+                        None => break,
+                    }
+                }
+                let rest = (batch.is_empty() || device_input(&peers, &event).is_none())
+                    .then_some(event);
+                submit_many(&director, batch).await;
+                if let Some(event) = rest {
+                    on_event(&server, &director, &mut peers, bundle.as_deref(), event).await;
+                }
             }
             out = outputs.recv() => {
                 let Some(out) = out else { return };
@@ -244,6 +260,41 @@ async fn submit(director: &DirectorHandle, input: Input) -> Option<Output> {
             None
         }
         None => None,
+    }
+}
+
+/// The input a device's event message makes, if `event` is one from a known connection.
+fn device_input(peers: &HashMap<ConnId, Peer>, event: &ServerEvent) -> Option<Input> {
+    let ServerEvent::Message {
+        conn,
+        msg: ClientMsg::Event { seq, event },
+    } = event
+    else {
+        return None;
+    };
+    let peer = peers.get(conn)?;
+    Some(Input::Device {
+        device: peer.device.clone(),
+        seq: *seq,
+        event: event.clone(),
+    })
+}
+
+/// Submits device events in one go (one group commit); their effects, acknowledgements
+/// included, reach the devices through the session thread's outputs.
+async fn submit_many(director: &DirectorHandle, inputs: Vec<Input>) {
+    if inputs.is_empty() {
+        return;
+    }
+    let d = director.clone();
+    match blocking(move || d.submit_many(inputs)).await {
+        Some(Ok(results)) => {
+            for e in results.into_iter().filter_map(Result::err) {
+                tracing::error!("session: {e}");
+            }
+        }
+        Some(Err(e)) => tracing::error!("session: {e}"),
+        None => {}
     }
 }
 

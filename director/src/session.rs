@@ -7,7 +7,7 @@
 //! runtime that keeps QUIC connections alive.
 
 use crate::engine::{Effect, Engine, Input, Millis};
-use crate::store::{Appended, LogRecord, SessionId, SessionInfo, Store};
+use crate::store::{Appended, LogRecord, Record, SessionId, SessionInfo, Store};
 use boussole_content::ContentSet;
 use boussole_content::grid::ObservationGrid;
 use boussole_content::scenario::Scenario;
@@ -156,32 +156,61 @@ impl Session {
     /// # Errors
     /// Encoding or store failures; then nothing was handled.
     pub fn submit(&mut self, input: Input, at: Millis) -> Result<Vec<Effect>, SessionError> {
-        let payload = postcard::to_allocvec(&input)?;
-        match &input {
-            Input::Device { device, seq, .. } => {
-                let appended = self
-                    .store
-                    .append_device_event(self.id, &device.0, *seq, at.0, KIND_DEVICE, &payload)
-                    .map_err(store_err)?;
-                if let Appended::Duplicate(_) = appended {
-                    return Ok(vec![Effect::Ack {
+        let mut out = self.submit_batch(vec![(input, at)])?;
+        Ok(out.pop().unwrap_or_default())
+    }
+
+    /// Appends every input of `batch` (with its session time) to the log in **one
+    /// transaction** (group commit), then handles them in order; returns each input's effects,
+    /// in order. A device event already logged (before, or earlier in the batch) is only
+    /// acknowledged. This is what the session thread does with the inputs that queued up while
+    /// it was busy: one fsync for all of them instead of one each.
+    ///
+    /// # Errors
+    /// Encoding or store failures; then nothing of the batch was logged nor handled.
+    pub fn submit_batch(
+        &mut self,
+        batch: Vec<(Input, Millis)>,
+    ) -> Result<Vec<Vec<Effect>>, SessionError> {
+        let payloads = batch
+            .iter()
+            .map(|(input, _)| postcard::to_allocvec(input))
+            .collect::<Result<Vec<_>, _>>()?;
+        let records: Vec<Record<'_>> = batch
+            .iter()
+            .zip(&payloads)
+            .map(|((input, at), payload)| Record {
+                at_ms: at.0,
+                kind: match input {
+                    Input::Device { .. } => KIND_DEVICE,
+                    Input::Link { .. } => KIND_LINK,
+                    Input::Command(_) => KIND_COMMAND,
+                },
+                payload,
+                device: match input {
+                    Input::Device { device, seq, .. } => Some((device.0.as_str(), *seq)),
+                    Input::Command(_) | Input::Link { .. } => None,
+                },
+            })
+            .collect();
+        let appended = self
+            .store
+            .append_batch(self.id, &records)
+            .map_err(store_err)?;
+        drop(records);
+        let mut out = Vec::with_capacity(batch.len());
+        for ((input, at), appended) in batch.into_iter().zip(appended) {
+            match (appended, &input) {
+                (Appended::Duplicate(_), Input::Device { device, seq, .. }) => {
+                    out.push(vec![Effect::Ack {
                         device: device.clone(),
                         seq: *seq,
                     }]);
                 }
-            }
-            Input::Command(_) | Input::Link { .. } => {
-                let kind = if matches!(input, Input::Link { .. }) {
-                    KIND_LINK
-                } else {
-                    KIND_COMMAND
-                };
-                self.store
-                    .append(self.id, at.0, kind, &payload)
-                    .map_err(store_err)?;
+                _ => out.push(self.engine.handle(input, at)),
             }
         }
-        Ok(self.engine.handle(input, at))
+        Ok(out)
     }
 
     /// Fires deadlines up to `at` (nothing is logged: deadlines are derived from logged times).

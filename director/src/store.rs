@@ -88,6 +88,19 @@ pub struct LogRecord {
     pub payload: Vec<u8>,
 }
 
+/// One record to append with [`Store::append_batch`].
+#[derive(Clone, Copy, Debug)]
+pub struct Record<'a> {
+    /// Session time of the input, ms.
+    pub at_ms: u64,
+    /// What the input is (`command`, `link`, `device`).
+    pub kind: &'a str,
+    /// The engine's serialisation of the input.
+    pub payload: &'a [u8],
+    /// For a device event, the device and its own sequence number: stored once.
+    pub device: Option<(&'a str, u64)>,
+}
+
 /// What [`Store::append_device_event`] did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Appended {
@@ -275,17 +288,14 @@ impl Store {
         kind: &str,
         payload: &[u8],
     ) -> Result<LogSeq, AppendError> {
-        let at_ms = sql_int("at_ms", at_ms)?;
-        let tx = self.conn.transaction()?;
-        if !session_exists(&tx, session)? {
-            return Err(AppendError::UnknownSession { session });
-        }
-        let seq = LogSeq(stored_u64(
-            0,
-            insert_log(&tx, session, at_ms, kind, payload)?,
-        )?);
-        tx.commit()?;
-        Ok(seq)
+        let record = Record {
+            at_ms,
+            kind,
+            payload,
+            device: None,
+        };
+        let appended = self.append_batch(session, &[record])?;
+        Ok(appended.first().map_or(LogSeq(0), |a| a.seq()))
     }
 
     /// Appends a device's event to a session's log, once: `(device, device_seq)` identifies
@@ -307,32 +317,69 @@ impl Store {
         kind: &str,
         payload: &[u8],
     ) -> Result<Appended, AppendError> {
-        let device_seq = sql_int("device_seq", device_seq)?;
-        let at_ms = sql_int("at_ms", at_ms)?;
+        let record = Record {
+            at_ms,
+            kind,
+            payload,
+            device: Some((device, device_seq)),
+        };
+        let appended = self.append_batch(session, &[record])?;
+        Ok(appended
+            .first()
+            .copied()
+            .unwrap_or(Appended::Duplicate(LogSeq(0))))
+    }
+
+    /// Appends several records in **one transaction** (group commit: one WAL fsync for all),
+    /// in order; each device event is checked for a resend against the log and against the
+    /// batch's earlier records, exactly as [`Self::append_device_event`] does. When this
+    /// returns, every record is committed and on disk; on error nothing of the batch is stored.
+    /// Returns one [`Appended`] per record, in order (commands and links are always `New`).
+    ///
+    /// # Errors
+    ///
+    /// [`AppendError::UnknownSession`], [`AppendError::OutOfRange`] when a `device_seq` or an
+    /// `at_ms` exceeds `i64::MAX`, [`AppendError::Sqlite`].
+    pub fn append_batch(
+        &mut self,
+        session: SessionId,
+        records: &[Record<'_>],
+    ) -> Result<Vec<Appended>, AppendError> {
         let tx = self.conn.transaction()?;
         if !session_exists(&tx, session)? {
             return Err(AppendError::UnknownSession { session });
         }
-        let logged = tx
-            .query_row(
-                "SELECT log_seq FROM device_events
-                 WHERE session = ?1 AND device = ?2 AND device_seq = ?3",
-                params![session.0, device, device_seq],
-                |row| get_u64(row, 0),
-            )
-            .optional()?;
-        if let Some(seq) = logged {
-            return Ok(Appended::Duplicate(LogSeq(seq)));
+        let mut out = Vec::with_capacity(records.len());
+        for r in records {
+            let at_ms = sql_int("at_ms", r.at_ms)?;
+            let Some((device, device_seq)) = r.device else {
+                let seq = insert_log(&tx, session, at_ms, r.kind, r.payload)?;
+                out.push(Appended::New(LogSeq(stored_u64(0, seq)?)));
+                continue;
+            };
+            let device_seq = sql_int("device_seq", device_seq)?;
+            let logged = tx
+                .query_row(
+                    "SELECT log_seq FROM device_events
+                     WHERE session = ?1 AND device = ?2 AND device_seq = ?3",
+                    params![session.0, device, device_seq],
+                    |row| get_u64(row, 0),
+                )
+                .optional()?;
+            if let Some(seq) = logged {
+                out.push(Appended::Duplicate(LogSeq(seq)));
+                continue;
+            }
+            let seq = insert_log(&tx, session, at_ms, r.kind, r.payload)?;
+            tx.execute(
+                "INSERT INTO device_events (session, device, device_seq, log_seq)
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![session.0, device, device_seq, seq],
+            )?;
+            out.push(Appended::New(LogSeq(stored_u64(0, seq)?)));
         }
-        let seq = insert_log(&tx, session, at_ms, kind, payload)?;
-        tx.execute(
-            "INSERT INTO device_events (session, device, device_seq, log_seq)
-             VALUES (?1, ?2, ?3, ?4)",
-            params![session.0, device, device_seq, seq],
-        )?;
-        let seq = LogSeq(stored_u64(0, seq)?);
         tx.commit()?;
-        Ok(Appended::New(seq))
+        Ok(out)
     }
 
     /// A session's whole log, in order: what a restart replays.

@@ -59,3 +59,56 @@ fn an_auto_continue_fires_after_its_post_wait_without_any_input() {
         "deadlines are not logged, inputs are"
     );
 }
+
+#[test]
+fn device_events_from_many_threads_are_committed_once_each_then_acknowledged() {
+    use boussole_director::engine::DeviceEvent;
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let (content, problems) = ContentSet::load_dir(&root.join("content"));
+    assert!(problems.is_empty());
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(&dir.path().join("d.db"), "phrase de test").expect("store");
+    let session = Session::create(store, &content, "exemple", "", unix_ms()).expect("session");
+    let (tx, _rx) = mpsc::channel();
+    let director = Director::start(session, tx);
+    let (devices, events) = (6, 60);
+    let workers: Vec<_> = (0..devices)
+        .map(|d| {
+            let handle = director.handle();
+            std::thread::spawn(move || {
+                for seq in 1..=events {
+                    // Each event sent twice, as after a lost acknowledgement.
+                    for _ in 0..2 {
+                        let input = Input::Device {
+                            device: format!("tablette_{d}").as_str().into(),
+                            seq,
+                            event: DeviceEvent::HotspotSeen {
+                                immersion: "tutoriel".into(),
+                                hotspot: "h_quai".into(),
+                            },
+                        };
+                        let out = handle.submit(input).expect("committed");
+                        assert!(
+                            out.effects.iter().any(|e| matches!(
+                                e,
+                                Effect::Ack { device, seq: s } if device.0 == format!("tablette_{d}") && *s == seq
+                            )),
+                            "every event is acknowledged, new or resent: {out:?}"
+                        );
+                    }
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        w.join().expect("worker");
+    }
+    let session = director.stop().expect("the thread gives the session back");
+    let log = session.store().log(session.id()).expect("log");
+    assert_eq!(log.len(), devices * events as usize, "each event once");
+    assert_eq!(
+        session.engine().game_events().len(),
+        devices * events as usize,
+        "each event handled once"
+    );
+}

@@ -7,7 +7,7 @@
 
 use boussole_director::store::{
     AppendError, Appended, LogRecord, LogSeq, MIGRATIONS, OpenError, Participant, ParticipantError,
-    ReadError, RekeyError, SCHEMA_VERSION, SessionId, Store,
+    ReadError, Record, RekeyError, SCHEMA_VERSION, SessionId, Store,
 };
 use rusqlite::Connection;
 use rusqlite_migration::{M, Migrations};
@@ -546,4 +546,52 @@ fn the_access_log_is_append_only() {
     }
     drop(conn);
     assert_eq!(open(&path).access_log().unwrap(), [entry]);
+}
+
+#[test]
+fn a_batch_is_one_transaction_and_finds_resends_within_itself() {
+    let (_dir, path) = db_path();
+    let mut store = open(&path);
+    let s = store.create_session("exemple", "", 0).expect("session");
+    let rec = |at_ms, device: Option<(&'static str, u64)>| Record {
+        at_ms,
+        kind: if device.is_some() {
+            "device"
+        } else {
+            "command"
+        },
+        payload: b"x",
+        device,
+    };
+    let got = store
+        .append_batch(
+            s,
+            &[
+                rec(10, None),
+                rec(11, Some(("tablette", 1))),
+                rec(12, Some(("tablette", 1))),
+                rec(13, Some(("tablette", 2))),
+            ],
+        )
+        .expect("batch");
+    assert_eq!(
+        got,
+        [
+            Appended::New(LogSeq(1)),
+            Appended::New(LogSeq(2)),
+            Appended::Duplicate(LogSeq(2)),
+            Appended::New(LogSeq(3)),
+        ]
+    );
+    // A resend of an earlier batch's event, and a record out of range: nothing of this batch
+    // is stored, not even the records before the bad one.
+    let err = store
+        .append_batch(s, &[rec(20, Some(("tablette", 3))), rec(u64::MAX, None)])
+        .expect_err("at_ms beyond i64");
+    assert!(err.to_string().contains("at_ms"), "{err}");
+    assert_eq!(store.log(s).expect("log").len(), 3);
+    let again = store
+        .append_device_event(s, "tablette", 2, 30, "device", b"y")
+        .expect("resend");
+    assert_eq!(again, Appended::Duplicate(LogSeq(3)));
 }

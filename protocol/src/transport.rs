@@ -447,6 +447,12 @@ impl Server {
         self.events.recv().await
     }
 
+    /// The next event if one is already waiting, without waiting: to take several at once
+    /// (the director commits consecutive device events in one transaction).
+    pub fn try_next(&mut self) -> Option<ServerEvent> {
+        self.events.try_recv().ok()
+    }
+
     /// Queues `msg` for `conn` without waiting.
     ///
     /// # Errors

@@ -6,6 +6,9 @@
 //!   server's routing task does (it acknowledges an event when `submit` returns): channel to
 //!   the session thread, duplicate check and append in one `BEGIN IMMEDIATE` transaction
 //!   (`Store::append_device_event`), then the engine's fold.
+//! - **director, several devices at once**: [`WRITERS`] threads submitting together; the
+//!   session thread commits what queued up in one transaction (group commit), as the server's
+//!   routing does with the device events that arrive together.
 //! - **store alone**: `Store::append_device_event` in a loop.
 //! - **raw rusqlite**: `INSERT` of the same payload into a one-table file with the same key,
 //!   WAL, `synchronous=FULL`, `secure_delete` and foreign keys, one transaction per event (the
@@ -50,10 +53,13 @@ pub fn run() -> Result<()> {
     })?;
 
     let (director_rate, mut director_ack) = through_director(&dir.path().join("d.db"), &event)?;
+    let (group_rate, mut group_ack) =
+        through_director_concurrent(&dir.path().join("g.db"), &event)?;
     let (store_rate, mut store_ack) = store_alone(&dir.path().join("s.db"), &payload)?;
     let (raw_rate, mut raw_ack) = raw(&dir.path().join("r.db"), &payload, EVENTS, 1)?;
     let (batched_rate, mut batched_ack) =
         raw(&dir.path().join("b.db"), &payload, BATCHED.0, BATCHED.1)?;
+    let g = Summary::of(&mut group_ack);
     let (d, s, r, b) = (
         Summary::of(&mut director_ack),
         Summary::of(&mut store_ack),
@@ -65,6 +71,9 @@ pub fn run() -> Result<()> {
         payload.len()
     );
     println!("  director (session thread), 1 event/commit  {director_rate:>8.0} events/s; ack {d}");
+    println!(
+        "  director, {WRITERS} devices at once (group commit) {group_rate:>8.0} events/s; ack {g}"
+    );
     println!("  Store::append_device_event, 1 event/commit {store_rate:>8.0} events/s; ack {s}");
     println!("  raw rusqlite INSERT, 1 event/commit        {raw_rate:>8.0} events/s; commit {r}");
     println!(
@@ -72,7 +81,7 @@ pub fn run() -> Result<()> {
         BATCHED.1
     );
     println!(
-        "  ratios: director/raw {:.2} (target ≥ 0.8: {}), store/raw {:.2}; director {:.0}/s vs target 20 000/s: {} ({:.1}% of it); raw at {} events/commit reaches {:.0}/s",
+        "  ratios: director/raw {:.2} (target ≥ 0.8: {}), store/raw {:.2}, director with {WRITERS} devices/raw {:.2}; director {:.0}/s vs target 20 000/s: {} ({:.1}% of it); raw at {} events/commit reaches {:.0}/s",
         director_rate / raw_rate,
         if director_rate / raw_rate >= 0.8 {
             "met"
@@ -80,6 +89,7 @@ pub fn run() -> Result<()> {
             "SHORT"
         },
         store_rate / raw_rate,
+        group_rate / raw_rate,
         director_rate,
         if director_rate >= 20_000.0 {
             "met"
@@ -91,6 +101,53 @@ pub fn run() -> Result<()> {
         batched_rate
     );
     Ok(())
+}
+
+/// Writers of the concurrent run: devices whose events reach the session thread at once, as
+/// when several devices of a room send together.
+const WRITERS: usize = 8;
+
+/// Events/s and each submit's time to its acknowledgement, ms, through the session thread, with
+/// [`WRITERS`] devices submitting at the same time (what group commit serves).
+fn through_director_concurrent(path: &Path, event: &DeviceEvent) -> Result<(f64, Vec<f64>)> {
+    let (set, _) = bench_content(1)?;
+    let store = Store::open(path, PASSPHRASE)?;
+    let session = Session::create(store, &set, SCENARIO, "banc d'ingestion", unix_ms())?;
+    let (outputs, rx) = std::sync::mpsc::channel();
+    let drain = std::thread::spawn(move || while rx.recv().is_ok() {});
+    let director = Director::start(session, outputs);
+    let per_writer = (EVENTS * 4 / WRITERS) as u64;
+    let started = Instant::now();
+    let workers: Vec<_> = (0..WRITERS)
+        .map(|w| {
+            let handle = director.handle();
+            let event = event.clone();
+            std::thread::spawn(move || -> Result<Vec<f64>> {
+                let device = DeviceId::from(format!("casque_{w}").as_str());
+                let mut acks = Vec::new();
+                for seq in 1..=per_writer {
+                    let t0 = Instant::now();
+                    handle
+                        .submit(Input::Device {
+                            device: device.clone(),
+                            seq,
+                            event: event.clone(),
+                        })
+                        .map_err(|e| anyhow!("writer {w}, event {seq}: {e}"))?;
+                    acks.push(ms(t0.elapsed()));
+                }
+                Ok(acks)
+            })
+        })
+        .collect();
+    let mut acks = Vec::new();
+    for w in workers {
+        acks.extend(w.join().map_err(|_| anyhow!("a writer panicked"))??);
+    }
+    let rate = acks.len() as f64 / started.elapsed().as_secs_f64();
+    let _ = director.stop();
+    let _ = drain.join();
+    Ok((rate, acks))
 }
 
 /// Events/s and each submit's time to its acknowledgement, ms, through the session thread.

@@ -1,7 +1,8 @@
 //! `boussole-director`: the facilitator's director, headless. `run --script` plays a whole
 //! session from a facilitator script; `session` lists and shows sessions from the encrypted log.
 //!
-//! The database passphrase comes from `BOUSSOLE_PASSPHRASE` or `--passphrase-file`.
+//! The database passphrase comes from `BOUSSOLE_PASSPHRASE` or `--passphrase-file`. Log lines
+//! (warnings and errors by default, `RUST_LOG` for more) go to stderr.
 
 use anyhow::{Context, Result, bail};
 use boussole_content::ContentSet;
@@ -157,6 +158,14 @@ enum ExportFormat {
 }
 
 fn main() -> std::process::ExitCode {
+    // Warnings and errors (a device refused, the session thread failing) go to stderr; more
+    // with `RUST_LOG=info` or `RUST_LOG=boussole_director=debug`. Ids only, never names.
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
     match run() {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {

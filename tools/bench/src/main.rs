@@ -18,7 +18,6 @@ mod cue;
 mod ingest;
 mod memory;
 mod mosquitto;
-mod shaper;
 mod skew;
 mod startup;
 mod synthesis;

@@ -1,5 +1,6 @@
 //! Start skew of a synchronised cue across 20 simulated room screens, on loopback and through
-//! a shaped Wi-Fi-like link (20 ms ± 15 ms each way, 1 % loss; [`Shaping::WIFI`]), each screen
+//! a shaped Wi-Fi-like link (20 ms ± 15 ms each way, 1 % loss, through `boussole-sim`'s
+//! seeded [`FaultProxy`]; [`WIFI`]), each screen
 //! with its own clock offset (−5 s to +4.5 s) and drift (−95 to +95 ppm), so the clock sync
 //! has real work to do.
 //!
@@ -15,10 +16,21 @@
 //! Target (issue "Benchmarks"): skew ≤ 5 ms, even on the shaped links.
 
 use crate::common::{BenchDirector, Summary, ms, stop_all};
-use crate::shaper::{Shaper, Shaping};
 use anyhow::{Result, anyhow};
 use boussole_director::engine::{Command, Effect, Input};
+use boussole_sim::proxy::{FaultProxy, LinkFaults, ProxyConfig};
 use std::time::{Duration, Instant};
+
+/// A Wi-Fi-like link (issue "Benchmarks"): 20 ms ± 15 ms each way (5 ms fixed plus a uniform
+/// draw in 0–30 ms, which reorders), 1 % loss.
+const WIFI: LinkFaults = LinkFaults {
+    loss: 0.01,
+    delay: Duration::from_millis(5),
+    jitter: Duration::from_millis(30),
+};
+
+/// Seed of the proxy's draws.
+const SEED: u64 = 20_251_001;
 
 /// Screens.
 const CLIENTS: usize = 20;
@@ -32,7 +44,7 @@ const WARM_UP: Duration = Duration::from_secs(5);
 /// Guard of each wait; only a hang reaches it.
 const GUARD: Duration = Duration::from_secs(30);
 
-/// Runs the benchmark on loopback, then through the shaper, and prints both.
+/// Runs the benchmark on loopback, then through the fault proxy, and prints both.
 ///
 /// # Errors
 /// A director, device or socket failed.
@@ -71,11 +83,11 @@ async fn skew(shaped: bool) -> Result<(Vec<f64>, Vec<f64>, f64)> {
     let bench = BenchDirector::start(CUES)?;
     let upstream = bench.serving.local_addr();
     let shaper = if shaped {
-        Some(Shaper::start(upstream, Shaping::WIFI).await?)
+        Some(FaultProxy::start(upstream, ProxyConfig::symmetric(SEED, WIFI)).await?)
     } else {
         None
     };
-    let connect_to = shaper.as_ref().map_or(upstream, |s| s.addr);
+    let connect_to = shaper.as_ref().map_or(upstream, FaultProxy::local_addr);
     let devices = bench
         .screens(CLIENTS, connect_to, |i, c| {
             let i = i as i64;

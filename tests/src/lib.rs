@@ -431,6 +431,21 @@ pub async fn wait_solved(devices: &[SimHandle], n: usize, limit: Duration) -> Re
     Ok(())
 }
 
+/// Waits, at most [`GAME_GUARD`], until every device saw the ending and every event it made was
+/// acknowledged ([`settled`]); returns their stats then.
+///
+/// # Errors
+/// The guard ran out (a hang), naming what was awaited.
+pub async fn wait_settled(devices: &[SimHandle]) -> Result<Vec<SimStats>> {
+    wait_all(
+        devices,
+        "the end of the game, all acknowledged",
+        GAME_GUARD,
+        settled,
+    )
+    .await
+}
+
 /// Devices done: every event acknowledged, nothing pending, the ending seen.
 pub fn settled(s: &SimStats) -> bool {
     s.ended.is_some() && s.pending == 0 && s.acked == s.events_created

@@ -20,7 +20,7 @@ use boussole_tests::process::{DirectorProcess, director_binary, sped_up_script};
 use boussole_tests::{
     GAME_GUARD, PASSPHRASE, Play, SCENARIO, assets_dir, check_exactly_once, check_success, content,
     content_dir, demo_script, device_events, fault_rounds, fault_seed,
-    port_outside_ephemeral_range, room, scenario, settled, start_devices, stop_all, wait_all,
+    port_outside_ephemeral_range, room, scenario, start_devices, stop_all, wait_all, wait_settled,
 };
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -191,14 +191,9 @@ async fn game(binary: &Path, seed: u64, kills: u32) -> Result<(u32, usize, Durat
         }
     }
 
-    wait_all(
-        &devices,
-        "the end of the game, all acknowledged",
-        GAME_GUARD,
-        settled,
-    )
-    .await
-    .with_context(|| format!("seed {seed}, after the last restart"))?;
+    wait_settled(&devices)
+        .await
+        .with_context(|| format!("seed {seed}, after the last restart"))?;
     let stats = stop_all(devices).await?;
     director.kill()?;
     let store = Store::open(&db, PASSPHRASE)?;

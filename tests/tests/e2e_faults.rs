@@ -14,8 +14,8 @@ use boussole_sim::SimHandle;
 use boussole_sim::proxy::{FaultProxy, LinkFaults, ProxyConfig};
 use boussole_tests::{
     GAME_GUARD, Play, Room, check_exactly_once, check_success, device_events, facilitator_steps,
-    fault_rounds, fault_seed, play_facilitator, room, settled, start_devices_via, start_room,
-    stop_all, submit, wait_all, wait_solved,
+    fault_rounds, fault_seed, play_facilitator, room, start_devices_via, start_room, stop_all,
+    submit, wait_all, wait_settled, wait_solved,
 };
 use std::time::{Duration, Instant};
 
@@ -138,13 +138,7 @@ async fn round(seed: u64) -> Result<Round> {
         .await?;
     }
 
-    let ended = wait_all(
-        &devices,
-        "the end of the game, all acknowledged",
-        GAME_GUARD,
-        settled,
-    )
-    .await?;
+    let ended = wait_settled(&devices).await?;
     let _ = facilitator.join();
     submit(&director, Command::EndSession)?;
     let stats = stop_all(devices).await?;

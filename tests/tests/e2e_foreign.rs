@@ -19,8 +19,8 @@ use boussole_protocol::wire::{
 };
 use boussole_tests::{
     GAME_GUARD, Play, Room, check_exactly_once, check_success, code, device_events,
-    facilitator_steps, play_facilitator, repo_root, room, settled, start_devices, start_room,
-    stop_all, submit, wait_all,
+    facilitator_steps, play_facilitator, repo_root, room, start_devices, start_room, stop_all,
+    submit, wait_all, wait_settled,
 };
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -261,13 +261,7 @@ async fn foreign_peers_are_refused_and_the_room_plays_on() -> Result<()> {
         .iter()
         .all(|d| d.stats().last_snapshot.is_some_and(|s| s.ended.is_none()));
 
-    let ended = wait_all(
-        &devices,
-        "the end of the game, all acknowledged",
-        GAME_GUARD,
-        settled,
-    )
-    .await?;
+    let ended = wait_settled(&devices).await?;
     ensure!(
         ended.iter().all(|s| s.connections == 1),
         "no foreign peer disturbed the players: {:?}",

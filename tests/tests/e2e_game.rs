@@ -10,8 +10,8 @@ use boussole_director::engine::Command;
 use boussole_protocol::DeviceEvent;
 use boussole_tests::{
     GAME_GUARD, Play, Room, check_clocks, check_exactly_once, check_success, device_events,
-    facilitator_steps, play_facilitator, room, settled, start_devices, start_room, stop_all,
-    submit, wait_all, wait_solved,
+    facilitator_steps, play_facilitator, room, start_devices, start_room, stop_all, submit,
+    wait_settled, wait_solved,
 };
 use std::time::Duration;
 
@@ -49,13 +49,7 @@ async fn six_devices_play_scape_attitudes_to_its_success_ending() -> Result<()> 
     headset.hotspot_seen(ImmersionId::from("tutoriel"), HotspotId::from("h_quai"))?;
     headset.rating(QuestionId::from("qa_stress"), 3, Some("ça allait".into()))?;
 
-    let ended = wait_all(
-        &devices,
-        "the end of the game, all acknowledged",
-        GAME_GUARD,
-        settled,
-    )
-    .await?;
+    let ended = wait_settled(&devices).await?;
     ensure!(
         ended
             .iter()

@@ -14,7 +14,7 @@ use boussole_sim::{SimConfig, SimDevice, SimError};
 use boussole_tests::{
     GAME_GUARD, Play, Room, check_exactly_once, check_success, code, device_events,
     facilitator_steps, play_facilitator, room, settled, start_devices, start_room, stop_all,
-    submit, test_backoff, wait_all,
+    submit, test_backoff, wait_settled,
 };
 use std::time::Duration;
 
@@ -113,13 +113,7 @@ async fn refusals_and_a_content_download_leave_the_game_running() -> Result<()> 
         "the director's bundle, in several chunks: {bundle:?}"
     );
 
-    let ended = wait_all(
-        &devices,
-        "the end of the game, all acknowledged",
-        GAME_GUARD,
-        settled,
-    )
-    .await?;
+    let ended = wait_settled(&devices).await?;
     ensure!(
         ended.iter().all(|s| s.connections == 1),
         "no refusal or download disturbed the players"

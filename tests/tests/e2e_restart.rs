@@ -17,8 +17,8 @@ use boussole_tests::process::{DirectorProcess, director_binary, sped_up_script};
 use boussole_tests::{
     GAME_GUARD, PASSPHRASE, Play, SCENARIO, assets_dir, check_exactly_once, check_success, content,
     content_dir, demo_script, device_events, enrolment, facilitator_steps, play_facilitator,
-    port_outside_ephemeral_range, room, scenario, serve_config, settled, start_devices, stop_all,
-    submit, wait_all, wait_solved,
+    port_outside_ephemeral_range, room, scenario, serve_config, start_devices, stop_all, submit,
+    wait_all, wait_settled, wait_solved,
 };
 use std::net::SocketAddr;
 use std::path::Path;
@@ -128,13 +128,7 @@ async fn a_director_stopped_mid_game_reopens_its_session_and_the_game_ends_well(
     .await?;
 
     let serving = reopen(dir.path(), &db, &set, id, addr).await?;
-    let ended = wait_all(
-        &devices,
-        "the end of the game, all acknowledged",
-        GAME_GUARD,
-        settled,
-    )
-    .await?;
+    let ended = wait_settled(&devices).await?;
     ensure!(
         ended.iter().all(|s| s.connections >= 2),
         "every device reconnected: {:?}",
@@ -225,13 +219,7 @@ async fn a_director_killed_with_sigkill_restarts_its_session_and_the_game_ends_w
         second.addr == addr && second.session == session,
         "same port, same session"
     );
-    let ended = wait_all(
-        &devices,
-        "the end of the game, all acknowledged",
-        GAME_GUARD,
-        settled,
-    )
-    .await?;
+    let ended = wait_settled(&devices).await?;
     ensure!(
         ended.iter().all(|s| s.connections >= 2),
         "every device reconnected: {:?}",

@@ -37,6 +37,26 @@ use std::fmt;
 use std::path::Path;
 use std::time::Duration;
 
+/// Completes SQLCipher's one-time, process-wide set-up before the caller opens a connection.
+///
+/// SQLite marks itself initialised *before* it runs SQLCipher's own set-up
+/// (`SQLITE_EXTRA_INIT`, `sqlcipher_extra_init` in the amalgamation bundled by
+/// libsqlite3-sys 0.38.2), so a second thread whose first connection arrives meanwhile finds
+/// SQLCipher "not initialised": its `PRAGMA key` fails with `SQLITE_ERROR` and nothing is
+/// logged. CI hit this once with tests opening stores in parallel. The first caller opens one
+/// in-memory connection, which runs the whole set-up in its own thread; every other caller
+/// waits for it. Cheap after the first call (one atomic load).
+///
+/// [`Store::open`] and the backup and restore paths call it; code that opens its own
+/// `rusqlite::Connection` to a SQLCipher file (tests, tools) must call it first too.
+pub fn sqlcipher_ready() {
+    static READY: std::sync::Once = std::sync::Once::new();
+    READY.call_once(|| {
+        // A failure here shows again, with its cause, on the caller's own open.
+        let _ = Connection::open_in_memory();
+    });
+}
+
 /// How long a statement waits for a lock held by another connection before it fails with
 /// "database is locked".
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -165,6 +185,7 @@ impl Store {
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        sqlcipher_ready();
         let mut conn = Connection::open_with_flags(path, flags).map_err(sqlite("opening"))?;
         // The key must be the first statement on the connection.
         conn.pragma_update(None, "key", passphrase)

@@ -157,6 +157,7 @@ fn proposals(engine: &Engine, content: &ContentSet) -> Vec<(String, String, Opti
 
 /// How many log records of `path`'s store hold `needle` in their payload, read through SQL.
 fn records_holding(path: &Path, needle: &str) -> i64 {
+    boussole_director::store::sqlcipher_ready();
     let conn = rusqlite::Connection::open(path).expect("raw connection");
     conn.pragma_update(None, "key", PASS).expect("key");
     conn.query_row(

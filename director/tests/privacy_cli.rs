@@ -92,6 +92,7 @@ fn db_files(db: &Path) -> Vec<(String, Vec<u8>)> {
 }
 
 fn names_in_store(db: &Path, passphrase: &str) -> Vec<String> {
+    boussole_director::store::sqlcipher_ready();
     let conn = rusqlite::Connection::open(db).expect("raw connection");
     conn.pragma_update(None, "key", passphrase).expect("key");
     let mut stmt = conn
@@ -190,6 +191,7 @@ fn no_plain_personal_data_leaks_from_the_cli() {
     let wrong = printed.run(&db, "pas la bonne", &["session", "show", "1"], false);
     assert!(wrong.contains("wrong passphrase"), "{wrong}");
     {
+        boussole_director::store::sqlcipher_ready();
         let conn = rusqlite::Connection::open(&db).unwrap();
         conn.pragma_update(None, "key", PASS).unwrap();
         // The first record of session 1 enrols P1, « Renard ».

@@ -30,6 +30,7 @@ fn open(path: &Path) -> Store {
 
 /// A plain rusqlite connection to the encrypted file, keyed like the store keys it.
 fn raw(path: &Path) -> Connection {
+    boussole_director::store::sqlcipher_ready();
     let conn = Connection::open(path).expect("raw connection");
     conn.pragma_update(None, "key", PASS).expect("key");
     conn
@@ -128,6 +129,7 @@ fn an_empty_passphrase_is_refused() {
 #[test]
 fn a_plain_sqlite_file_is_refused() {
     let (_dir, path) = db_path();
+    boussole_director::store::sqlcipher_ready();
     Connection::open(&path)
         .unwrap()
         .execute_batch("CREATE TABLE t (x)")

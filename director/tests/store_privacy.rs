@@ -156,6 +156,7 @@ fn a_backup_needs_a_recovery_key_and_restores_with_it_under_a_new_passphrase() {
     ));
     assert!(Store::open(&to, "nouvelle phrase").is_ok());
     // The copy keeps the access log's append-only triggers.
+    boussole_director::store::sqlcipher_ready();
     let raw = rusqlite::Connection::open(&to).unwrap();
     raw.pragma_update(None, "key", "nouvelle phrase").unwrap();
     assert!(raw.execute("DELETE FROM access_log", []).is_err());

@@ -505,6 +505,7 @@ impl Store {
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        super::sqlcipher_ready();
         let conn = Connection::open_with_flags(backup, flags).map_err(unreadable)?;
         conn.pragma_update(None, "key", key.as_str())
             .map_err(unreadable)?;

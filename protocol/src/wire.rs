@@ -229,6 +229,46 @@ pub enum ServerMsg {
     Notice(String),
     /// A pairing step ([`crate::pairing`]).
     Pairing(PairingServerStep),
+    /// Consoles only: records of the session log, in order. On each connection a console gets
+    /// the whole log from record 1 (in several messages when long), then every new record as it
+    /// is committed, so it folds the same state as the director.
+    Log(Vec<LogEntry>),
+    /// Consoles only, about once a second: what the room looks like beyond the log.
+    Room(RoomStatus),
+}
+
+/// One record of the session log, as the director committed it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogEntry {
+    /// Its position in the session log, from 1.
+    pub seq: u64,
+    /// Session time of the input, ms.
+    pub at_ms: u64,
+    /// The engine input, postcard-encoded (the protocol crate does not know the director's
+    /// input type).
+    pub input: Vec<u8>,
+}
+
+/// What a console needs to know about the room that is not in the log.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomStatus {
+    /// The pairing code new devices type in, while pairing is open (six digits).
+    pub pairing_code: Option<String>,
+    /// Each connected device's link.
+    pub links: Vec<LinkStatus>,
+}
+
+/// One connected device's link, as the director measures it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkStatus {
+    /// The device.
+    pub device: DeviceId,
+    /// What it said it is.
+    pub role: Role,
+    /// QUIC's smoothed round-trip estimate, ms.
+    pub rtt_ms: Option<u32>,
+    /// Where it connects from.
+    pub addr: String,
 }
 
 /// Why the director refuses a connection or a frame. `Display` gives French, then English.

@@ -1,3 +1,5 @@
 //! The facilitator's console (Bevy + egui), a client of the director with the `console` role:
 //! closing or crashing it never stops a session. Panels are plain functions over the session
 //! view, tested without Bevy.
+
+pub mod view;

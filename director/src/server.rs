@@ -11,7 +11,7 @@
 use crate::engine::{Command, Effect, Engine, Input, RaterId};
 use crate::runtime::{Director, DirectorHandle, Output, unix_ms};
 use crate::session::Session;
-use crate::store::SessionId;
+use crate::store::{LogSeq, SessionId};
 use boussole_content::cue::{DeviceRole, Target};
 use boussole_protocol::DeviceId;
 use boussole_protocol::bundle::{Bundle, BundleError};
@@ -20,7 +20,9 @@ use boussole_protocol::pairing::{
 };
 use boussole_protocol::tls::{DirectorIdentity, TlsError};
 use boussole_protocol::transport::{ConnId, Server, ServerEvent, TransportError};
-use boussole_protocol::wire::{ClientMsg, DeviceToken, Pose, Role, ServerMsg, Snapshot};
+use boussole_protocol::wire::{
+    ClientMsg, DeviceToken, LinkStatus, LogEntry, Pose, Role, RoomStatus, ServerMsg, Snapshot,
+};
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::net::SocketAddr;
@@ -30,6 +32,13 @@ use std::time::{Duration, Instant};
 
 /// Largest content chunk sent at once, bytes (well under the frame limit).
 const CHUNK: usize = 256 * 1024;
+
+/// Largest batch of log records sent to a console at once, bytes of input (well under the
+/// frame limit, which a single record never approaches).
+const LOG_BATCH: usize = 256 * 1024;
+
+/// How often consoles get the room status (pairing code, each device's round trip).
+const ROOM_EVERY: Duration = Duration::from_secs(1);
 
 /// Paired devices, kept in a file next to the session log: one line `device<TAB>sha256(token)`.
 /// Only hashes are stored; the file is rewritten atomically on each pairing.
@@ -148,8 +157,12 @@ impl DeviceRegistry for FileRegistry {
 struct Peer {
     device: DeviceId,
     role: Role,
+    /// Where it connects from.
+    addr: SocketAddr,
     /// The latest head pose (headsets), for the console's room view.
     pose: Option<Pose>,
+    /// Consoles: the last log record sent (0: none yet).
+    log_sent: u64,
 }
 
 /// The snapshot devices get.
@@ -216,6 +229,8 @@ pub async fn serve(
     bundle: Option<Arc<Bundle>>,
 ) {
     let mut peers: HashMap<ConnId, Peer> = HashMap::new();
+    let mut room_tick = tokio::time::interval(ROOM_EVERY);
+    room_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
             event = server.next() => {
@@ -241,7 +256,9 @@ pub async fn serve(
             out = outputs.recv() => {
                 let Some(out) = out else { return };
                 deliver(&server, &director, &peers, out).await;
+                forward_log(&server, &director, &mut peers).await;
             }
+            _ = room_tick.tick() => send_room(&server, &peers),
         }
     }
 }
@@ -314,9 +331,21 @@ async fn on_event(
                 Peer {
                     device: device.clone(),
                     role: hello.role,
+                    addr,
                     pose: None,
+                    log_sent: 0,
                 },
             );
+            if matches!(hello.role, Role::Console { .. }) {
+                // The scenario (in the snapshot), the whole log, then the room: the console
+                // folds what the director holds.
+                let d = director.clone();
+                if let Some(Ok(snap)) = blocking(move || d.with(|s| snapshot(s.engine()))).await {
+                    let _ = server.send(conn, ServerMsg::Snapshot(snap));
+                }
+                forward_log(server, director, peers).await;
+                send_room(server, peers);
+            }
             if let Some(role) = device_role(hello.role) {
                 let d = director.clone();
                 let dev = device.clone();
@@ -502,6 +531,88 @@ async fn on_event(
         } => {
             tracing::warn!("refusé {addr} ({device:?}) : {refusal}");
         }
+    }
+}
+
+/// Sends each console the log records it has not had yet, in order, in batches of at most
+/// [`LOG_BATCH`] bytes of input.
+async fn forward_log(
+    server: &Server,
+    director: &DirectorHandle,
+    peers: &mut HashMap<ConnId, Peer>,
+) {
+    let Some(from) = peers
+        .values()
+        .filter(|p| matches!(p.role, Role::Console { .. }))
+        .map(|p| p.log_sent)
+        .min()
+    else {
+        return;
+    };
+    let d = director.clone();
+    let records = blocking(move || {
+        d.with(move |s| s.store().log_since(s.id(), LogSeq(from)))
+            .map_err(|e| e.to_string())
+            .and_then(|r| r.map_err(|e| e.to_string()))
+    })
+    .await;
+    let records = match records {
+        Some(Ok(records)) => records,
+        Some(Err(e)) => {
+            tracing::error!("journal pour les consoles : {e}");
+            return;
+        }
+        None => return,
+    };
+    for (conn, peer) in peers
+        .iter_mut()
+        .filter(|(_, p)| matches!(p.role, Role::Console { .. }))
+    {
+        let mut batch = Vec::new();
+        let mut bytes = 0;
+        let sent = peer.log_sent;
+        for r in records.iter().filter(|r| r.seq.0 > sent) {
+            if bytes + r.payload.len() > LOG_BATCH && !batch.is_empty() {
+                let _ = server.send(*conn, ServerMsg::Log(std::mem::take(&mut batch)));
+                bytes = 0;
+            }
+            bytes += r.payload.len();
+            batch.push(LogEntry {
+                seq: r.seq.0,
+                at_ms: r.at_ms,
+                input: r.payload.clone(),
+            });
+            peer.log_sent = r.seq.0;
+        }
+        if !batch.is_empty() {
+            let _ = server.send(*conn, ServerMsg::Log(batch));
+        }
+    }
+}
+
+/// Sends every console the room as it is now: the pairing code and each connection's link.
+fn send_room(server: &Server, peers: &HashMap<ConnId, Peer>) {
+    let mut links: Vec<LinkStatus> = peers
+        .iter()
+        .map(|(conn, p)| LinkStatus {
+            device: p.device.clone(),
+            role: p.role,
+            rtt_ms: server
+                .rtt(*conn)
+                .map(|d| u32::try_from(d.as_millis()).unwrap_or(u32::MAX)),
+            addr: p.addr.to_string(),
+        })
+        .collect();
+    links.sort_by(|a, b| a.device.0.cmp(&b.device.0));
+    let room = RoomStatus {
+        pairing_code: server.pairing_code().map(|c| c.to_string()),
+        links,
+    };
+    for (conn, _) in peers
+        .iter()
+        .filter(|(_, p)| matches!(p.role, Role::Console { .. }))
+    {
+        let _ = server.send(*conn, ServerMsg::Room(room.clone()));
     }
 }
 

@@ -143,6 +143,68 @@ pub struct Pairing {
     pub token: DeviceToken,
 }
 
+/// A pairing as kept on a device's disk: the CA and the token, postcard-encoded.
+#[derive(Serialize, Deserialize)]
+struct SavedPairing {
+    ca_der: Vec<u8>,
+    token: [u8; 32],
+}
+
+impl Pairing {
+    /// Writes the pairing to `path` (postcard; its folder is created). The token lets a device
+    /// join: on Unix the file is written with mode 0600, then renamed into place, so it is
+    /// never readable by other users nor left half-written.
+    ///
+    /// # Errors
+    /// The folder or the file cannot be written.
+    pub fn save(&self, path: &std::path::Path) -> std::io::Result<()> {
+        let saved = SavedPairing {
+            ca_der: self.ca_der.clone(),
+            token: *self.token.as_bytes(),
+        };
+        let bytes = postcard::to_stdvec(&saved).map_err(std::io::Error::other)?;
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)?;
+        }
+        let mut part = path.as_os_str().to_owned();
+        part.push(".part");
+        let part = std::path::PathBuf::from(part);
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        {
+            use std::io::Write as _;
+            let mut file = options.open(&part)?;
+            file.write_all(&bytes)?;
+            file.sync_all()?;
+        }
+        std::fs::rename(&part, path)
+    }
+
+    /// Reads a pairing written by [`Pairing::save`]; `None` when there is no file.
+    ///
+    /// # Errors
+    /// The file cannot be read or is not a saved pairing.
+    pub fn load(path: &std::path::Path) -> std::io::Result<Option<Self>> {
+        let bytes = match std::fs::read(path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let saved: SavedPairing = postcard::from_bytes(&bytes).map_err(|e| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("{} is not a saved pairing: {e}", path.display()),
+            )
+        })?;
+        Ok(Some(Self {
+            ca_der: saved.ca_der,
+            token: DeviceToken::from_bytes(saved.token),
+        }))
+    }
+}
+
 /// Why pairing failed locally (a refusal by the director arrives as a
 /// [`Refusal`] in the transport's error instead).
 #[derive(Debug, thiserror::Error)]

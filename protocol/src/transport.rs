@@ -496,6 +496,21 @@ impl Server {
         ids
     }
 
+    /// QUIC's smoothed round-trip estimate for `conn`, or `None` when it is gone.
+    pub fn rtt(&self, conn: ConnId) -> Option<Duration> {
+        lock(&self.shared.conns).get(&conn).map(|h| h.conn.rtt())
+    }
+
+    /// The pairing code devices type in now, or `None` while pairing is locked after too many
+    /// wrong codes.
+    pub fn pairing_code(&self) -> Option<PairingCode> {
+        self.shared
+            .pairing
+            .locked_for()
+            .is_none()
+            .then(|| self.shared.pairing.code())
+    }
+
     /// The session clock, milliseconds since the clock base.
     pub fn clock_ms(&self) -> u64 {
         self.shared.clock_ms()

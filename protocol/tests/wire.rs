@@ -7,9 +7,9 @@ use boussole_content::ids::{
 };
 use boussole_protocol::pairing::{PairingClientStep, PairingServerStep};
 use boussole_protocol::wire::{
-    ClientMsg, DeviceToken, FrameError, FrameReader, Hello, MAX_FRAME, PROTOCOL_VERSION, Refusal,
-    Role, ServerMsg, Snapshot, decode_body, encode_frame, read_frame, read_frame_limited,
-    write_frame,
+    ClientMsg, DeviceToken, FrameError, FrameReader, Hello, LinkStatus, LogEntry, MAX_FRAME,
+    PROTOCOL_VERSION, Refusal, Role, RoomStatus, ServerMsg, Snapshot, decode_body, encode_frame,
+    read_frame, read_frame_limited, write_frame,
 };
 use boussole_protocol::{DeviceEvent, DeviceId, Health, ParticipantId};
 use rand::rngs::StdRng;
@@ -209,6 +209,28 @@ fn server_msgs() -> Vec<ServerMsg> {
             token: DeviceToken::from_bytes([8; 32]),
             mac: [9; 32],
         }),
+        ServerMsg::Log(vec![
+            LogEntry {
+                seq: 1,
+                at_ms: 0,
+                input: vec![0, 1, 2],
+            },
+            LogEntry {
+                seq: 2,
+                at_ms: 1_500,
+                input: Vec::new(),
+            },
+        ]),
+        ServerMsg::Room(RoomStatus {
+            pairing_code: Some("042137".into()),
+            links: vec![LinkStatus {
+                device: DeviceId("console-a".into()),
+                role: Role::Console { observer: true },
+                rtt_ms: Some(3),
+                addr: "192.168.1.20:50123".into(),
+            }],
+        }),
+        ServerMsg::Room(RoomStatus::default()),
     ];
     msgs.extend(refusals().into_iter().map(ServerMsg::Refused));
     msgs

@@ -14,7 +14,7 @@ use boussole_protocol::DeviceId;
 use boussole_protocol::wire::{LogEntry, RoomStatus};
 
 /// Why a batch of log entries could not be folded.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Clone, Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ReplicaError {
     /// An entry is missing between what the console holds and what arrived: the console asks
     /// for the log again from the start.

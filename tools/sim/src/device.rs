@@ -16,13 +16,10 @@ use boussole_protocol::clock::{ClockSync, Sample};
 use boussole_protocol::outbox::{Outbox, OutboxError};
 use boussole_protocol::pairing::{Pairing, PairingCode};
 use boussole_protocol::transport::{self, Backoff, Client, ClientError};
-use boussole_protocol::wire::{
-    ClientMsg, DeviceToken, Hello, PROTOCOL_VERSION, Refusal, ServerMsg, Snapshot,
-};
+use boussole_protocol::wire::{ClientMsg, Hello, PROTOCOL_VERSION, Refusal, ServerMsg, Snapshot};
 use boussole_protocol::{DeviceEvent, DeviceId};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 use std::net::SocketAddr;
@@ -287,27 +284,12 @@ pub async fn pair(
         })
 }
 
-/// A pairing as kept on disk: the CA and the token (keep the file private).
-#[derive(Serialize, Deserialize)]
-struct SavedPairing {
-    ca_der: Vec<u8>,
-    token: [u8; 32],
-}
-
-/// Writes `pairing` to `path` (postcard; created with its folder).
+/// Writes `pairing` to `path` ([`Pairing::save`]: postcard, mode 0600, folder created).
 ///
 /// # Errors
 /// The file cannot be written.
 pub fn save_pairing(path: &Path, pairing: &Pairing) -> std::io::Result<()> {
-    let saved = SavedPairing {
-        ca_der: pairing.ca_der.clone(),
-        token: *pairing.token.as_bytes(),
-    };
-    let bytes = postcard::to_stdvec(&saved).map_err(std::io::Error::other)?;
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)?;
-    }
-    std::fs::write(path, bytes)
+    pairing.save(path)
 }
 
 /// Reads a pairing written by [`save_pairing`]; `None` if there is no file.
@@ -315,16 +297,7 @@ pub fn save_pairing(path: &Path, pairing: &Pairing) -> std::io::Result<()> {
 /// # Errors
 /// The file cannot be read or is not a saved pairing.
 pub fn load_pairing(path: &Path) -> std::io::Result<Option<Pairing>> {
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e),
-    };
-    let saved: SavedPairing = postcard::from_bytes(&bytes).map_err(std::io::Error::other)?;
-    Ok(Some(Pairing {
-        ca_der: saved.ca_der,
-        token: DeviceToken::from_bytes(saved.token),
-    }))
+    Pairing::load(path)
 }
 
 /// What a test or the binary asks of a running device.
@@ -922,7 +895,11 @@ impl Sim {
                 .await?;
             }
             ServerMsg::Notice(text) => self.stats.notices.push(text),
-            ServerMsg::Welcome { .. } | ServerMsg::Refused(_) | ServerMsg::Pairing(_) => {}
+            ServerMsg::Welcome { .. }
+            | ServerMsg::Refused(_)
+            | ServerMsg::Pairing(_)
+            | ServerMsg::Log(_)
+            | ServerMsg::Room(_) => {}
         }
         Ok(())
     }

@@ -1,0 +1,178 @@
+//! The console's state between frames, without Bevy or egui: what the link said, folded into a
+//! [`SessionView`] for the panels. The Bevy shell feeds it [`LinkEvent`]s and asks it for a view
+//! each frame; tests feed it directly.
+
+use crate::link::LinkEvent;
+use crate::view::{LinkState, Replica, ReplicaError, SessionView};
+use boussole_content::ContentSet;
+use boussole_director::engine::{Millis, RaterId};
+use boussole_protocol::wire::RoomStatus;
+
+/// At most this many director messages are kept for the facilitator (oldest dropped).
+const NOTICES_KEPT: usize = 50;
+
+/// Why the console cannot show the session.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ModelError {
+    /// The director plays a scenario this console's content does not have.
+    #[error("scénario « {0} » inconnu de cette console : mettez son contenu à jour")]
+    UnknownScenario(String),
+    /// The scenario's observation grid is missing from this console's content.
+    #[error("grille d'observation « {grid} » du scénario « {scenario} » introuvable")]
+    UnknownGrid {
+        /// The scenario.
+        scenario: String,
+        /// The grid it names.
+        grid: String,
+    },
+    /// The log could not be folded.
+    #[error(transparent)]
+    Replica(#[from] ReplicaError),
+}
+
+/// Everything the console knows, folded from the link's events.
+#[derive(Debug)]
+pub struct ConsoleModel {
+    content: ContentSet,
+    me: RaterId,
+    observer: bool,
+    replica: Option<Replica>,
+    /// Log entries that arrived before the scenario was known (the snapshot comes first, so
+    /// this stays empty unless a director sends them in another order).
+    pending: Vec<boussole_protocol::wire::LogEntry>,
+    room: RoomStatus,
+    link: LinkState,
+    notices: Vec<String>,
+    content_in_sync: bool,
+    error: Option<ModelError>,
+}
+
+impl ConsoleModel {
+    /// A console of rater `me` reading `content`.
+    pub fn new(content: ContentSet, me: RaterId, observer: bool) -> Self {
+        Self {
+            content,
+            me,
+            observer,
+            replica: None,
+            pending: Vec::new(),
+            room: RoomStatus::default(),
+            link: LinkState::Connecting,
+            notices: Vec::new(),
+            content_in_sync: true,
+            error: None,
+        }
+    }
+
+    /// Folds one event from the link.
+    pub fn apply(&mut self, event: LinkEvent) {
+        match event {
+            LinkEvent::State(state) => self.link = state,
+            LinkEvent::Welcome {
+                content_in_sync, ..
+            } => {
+                // The director sends the whole log again on every connection.
+                self.replica = None;
+                self.pending.clear();
+                self.error = None;
+                self.content_in_sync = content_in_sync;
+            }
+            LinkEvent::Snapshot(snapshot) => {
+                if self.replica.is_none() {
+                    match self.start(&snapshot.scenario) {
+                        Ok(replica) => {
+                            self.replica = Some(replica);
+                            let pending = std::mem::take(&mut self.pending);
+                            self.fold(&pending);
+                        }
+                        Err(e) => self.error = Some(e),
+                    }
+                }
+            }
+            LinkEvent::Log(entries) => match self.replica {
+                Some(_) => self.fold(&entries),
+                None => self.pending.extend(entries),
+            },
+            LinkEvent::Room(room) => self.room = room,
+            LinkEvent::Notice(text) => {
+                self.notices.push(text);
+                let extra = self.notices.len().saturating_sub(NOTICES_KEPT);
+                self.notices.drain(..extra);
+            }
+        }
+    }
+
+    fn start(&self, scenario: &str) -> Result<Replica, ModelError> {
+        let s = self
+            .content
+            .scenarios
+            .iter()
+            .map(|d| &d.value)
+            .find(|s| s.id.as_str() == scenario)
+            .ok_or_else(|| ModelError::UnknownScenario(scenario.to_owned()))?;
+        let grid = self
+            .content
+            .grids
+            .iter()
+            .map(|g| &g.value)
+            .find(|g| g.id == s.observation_grid)
+            .ok_or_else(|| ModelError::UnknownGrid {
+                scenario: scenario.to_owned(),
+                grid: s.observation_grid.to_string(),
+            })?;
+        Ok(Replica::new(s.clone(), grid.clone()))
+    }
+
+    fn fold(&mut self, entries: &[boussole_protocol::wire::LogEntry]) {
+        if let Some(replica) = &mut self.replica
+            && let Err(e) = replica.apply(entries)
+        {
+            self.error = Some(e.into());
+        }
+    }
+
+    /// The view at `now` on the director's clock (`None` before the scenario is known).
+    pub fn view(&self, now: Option<u64>) -> Option<SessionView> {
+        let replica = self.replica.as_ref()?;
+        let now = now.map_or(replica.engine().now(), Millis);
+        let mut notices = self.notices.clone();
+        if !self.content_in_sync {
+            notices.push(
+                "le contenu de cette console diffère de celui du directeur : mettez-le à jour"
+                    .into(),
+            );
+        }
+        if let Some(e) = &self.error {
+            notices.push(e.to_string());
+        }
+        Some(SessionView {
+            engine: replica.at(now),
+            now: now.max(replica.engine().now()),
+            me: self.me.clone(),
+            observer: self.observer,
+            room: self.room.clone(),
+            link: self.link.clone(),
+            notices,
+        })
+    }
+
+    /// The connection's state.
+    pub fn link(&self) -> &LinkState {
+        &self.link
+    }
+
+    /// Why the session cannot be shown, if it cannot.
+    pub fn error(&self) -> Option<&ModelError> {
+        self.error.as_ref()
+    }
+
+    /// The log entries folded so far.
+    pub fn log_len(&self) -> u64 {
+        self.replica.as_ref().map_or(0, |r| r.next_seq() - 1)
+    }
+
+    /// The engine as the log leaves it, once the scenario is known.
+    pub fn replica(&self) -> Option<&Replica> {
+        self.replica.as_ref()
+    }
+}

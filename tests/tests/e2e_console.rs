@@ -1,0 +1,302 @@
+//! The facilitator's console attached to a real director over loopback QUIC while six
+//! simulated devices play S'cape attitudes: the console pairs, follows the session log live,
+//! codes and writes a note under its own rater id, and its copy of the session equals the
+//! director's at the end. A console closed and reopened (a crash) shows exactly the same
+//! session, and a second console attached as observer may code but not run the room.
+//! Every wait polls a condition; the guard only catches a hang.
+
+use anyhow::{Context, Result, anyhow, ensure};
+use boussole_console::link::{Link, LinkConfig};
+use boussole_console::model::ConsoleModel;
+use boussole_console::view::LinkState;
+use boussole_content::ids::BehaviourId;
+use boussole_director::engine::{Command, Engine, ObservationAction, RaterId};
+use boussole_protocol::DeviceId;
+use boussole_tests::{
+    GAME_GUARD, Play, Room, code, facilitator_steps, play_facilitator, room, start_devices,
+    start_room, stop_all, submit, test_backoff, wait_settled,
+};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// A console's link and model, polled together.
+struct Console {
+    link: Link,
+    model: ConsoleModel,
+}
+
+impl Console {
+    fn start(room: &Room, dir: &Path, name: &str, observer: bool, pair: bool) -> Result<Self> {
+        let link = Link::start(LinkConfig {
+            director: room.serving.local_addr(),
+            device: DeviceId::from(name),
+            observer,
+            pairing_file: dir.join(format!("{name}.pairing")),
+            pairing_code: if pair { Some(code()?) } else { None },
+            content_hash: room.serving.content_hash(),
+            backoff: test_backoff(),
+        })?;
+        let model = ConsoleModel::new(boussole_tests::content()?, RaterId(name.into()), observer);
+        Ok(Self { link, model })
+    }
+
+    fn poll(&mut self) {
+        for event in self.link.poll() {
+            self.model.apply(event);
+        }
+    }
+
+    /// Polls until `done` holds of the model, or fails after `guard`.
+    async fn until(
+        &mut self,
+        what: &str,
+        guard: Duration,
+        done: impl Fn(&ConsoleModel) -> bool,
+    ) -> Result<()> {
+        let start = Instant::now();
+        loop {
+            self.poll();
+            if done(&self.model) {
+                return Ok(());
+            }
+            ensure!(
+                start.elapsed() < guard,
+                "console: {what} not reached in {guard:?} (link {:?}, {} records, error {:?})",
+                self.model.link(),
+                self.model.log_len(),
+                self.model.error()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+/// The parts of two engines a facilitator sees: puzzles, ending, timer, participants, devices,
+/// observations, game events, hints.
+fn same_session(console: &Engine, director: &Engine) -> Result<()> {
+    ensure!(console.puzzles() == director.puzzles(), "puzzles differ");
+    ensure!(console.ending() == director.ending(), "endings differ");
+    ensure!(console.phase() == director.phase(), "phases differ");
+    ensure!(console.times() == director.times(), "session times differ");
+    ensure!(
+        console.participants() == director.participants(),
+        "participants differ"
+    );
+    ensure!(console.devices() == director.devices(), "devices differ");
+    ensure!(
+        console.observations() == director.observations(),
+        "observations differ"
+    );
+    ensure!(
+        console.game_events() == director.game_events(),
+        "game events differ"
+    );
+    ensure!(
+        console.hints_given() == director.hints_given(),
+        "hints differ"
+    );
+    ensure!(
+        console.standby() == director.standby(),
+        "standby cues differ"
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_console_follows_a_whole_game_codes_and_reopens_on_the_same_session() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let room_ = start_room(dir.path())?;
+    let director = room_.serving.handle();
+
+    // Attached before the game: it sees the enrolment at once.
+    let mut console = Console::start(&room_, dir.path(), "console_test", false, true)?;
+    let enrolled = room_.script.participants.len();
+    console
+        .until("the enrolment", GAME_GUARD, |m| {
+            m.view(None)
+                .is_some_and(|v| v.engine.participants().len() == enrolled)
+        })
+        .await?;
+    let view = console.model.view(None).context("a view once enrolled")?;
+    ensure!(view.link == LinkState::Online, "online: {:?}", view.link);
+
+    let facilitator = play_facilitator(director.clone(), facilitator_steps(&room_.script));
+    let seats = room(&room_.script, &room_.scenario);
+    let play = Play {
+        content_hash: room_.serving.content_hash(),
+        think: Duration::from_millis(120),
+        wrong_rate: 0.3,
+        hint_rate: 0.3,
+        seed: 5,
+        outbox_dir: None,
+    };
+    let devices = start_devices(room_.serving.local_addr(), seats, &room_.scenario, &play).await?;
+
+    // The console codes while the room plays: a point event and a note, under its own id.
+    let grid = room_
+        .set
+        .grids
+        .first()
+        .map(|g| g.value.clone())
+        .ok_or_else(|| anyhow!("no grid"))?;
+    let point = grid
+        .behaviours
+        .iter()
+        .find(|b| b.kind == boussole_content::grid::EventKind::Point && b.modifiers.is_none())
+        .map(|b| b.id.clone())
+        .ok_or_else(|| anyhow!("no point behaviour without modifiers"))?;
+    let participant = room_.script.participants[0].id.clone();
+    console.link.send(&Command::Observe {
+        rater: RaterId("console_test".into()),
+        participant: participant.clone(),
+        behaviour: point.clone(),
+        action: ObservationAction::Point,
+        modifier: None,
+    })?;
+    console.link.send(&Command::Note {
+        rater: RaterId("console_test".into()),
+        participant: Some(participant.clone()),
+        text: "aide spontanément son voisin".into(),
+    })?;
+
+    // An observer console codes too, and may not fire cues.
+    let mut observer = Console::start(&room_, dir.path(), "observateur_test", true, true)?;
+    observer
+        .until("its copy", GAME_GUARD, |m| m.view(None).is_some())
+        .await?;
+    observer.link.send(&Command::Observe {
+        rater: RaterId("observateur_test".into()),
+        participant: participant.clone(),
+        behaviour: point.clone(),
+        action: ObservationAction::Point,
+        modifier: None,
+    })?;
+    observer.link.send(&Command::Go)?;
+    observer
+        .until("the refusal of its GO", GAME_GUARD, |m| {
+            m.view(None).is_some_and(|v| {
+                v.notices
+                    .iter()
+                    .any(|n| n.contains("observateur code seulement"))
+            })
+        })
+        .await?;
+
+    let _ = wait_settled(&devices).await?;
+    let _ = facilitator.join();
+    submit(&director, Command::EndSession)?;
+    let final_len = director
+        .with(|s| s.store().log(s.id()).map(|l| l.len() as u64))
+        .map_err(|e| anyhow!(e))??;
+    console
+        .until("the whole log", GAME_GUARD, |m| m.log_len() == final_len)
+        .await?;
+
+    let director_engine = director
+        .with(|s| s.engine().clone())
+        .map_err(|e| anyhow!(e))?;
+    let copy = console
+        .model
+        .replica()
+        .context("a copy of the session")?
+        .engine()
+        .clone();
+    same_session(&copy, &director_engine)?;
+    ensure!(
+        copy.is_closed() && copy.ending().is_some(),
+        "the game ended and closed"
+    );
+    let by = |rater: &str| {
+        copy.observations()
+            .iter()
+            .filter(|o| o.rater.0 == rater)
+            .count()
+    };
+    ensure!(
+        by("console_test") == 2 && by("observateur_test") == 1,
+        "the console's point and note, the observer's point, each under its own id: {:?}",
+        copy.observations()
+            .iter()
+            .map(|o| (&o.rater.0, &o.behaviour, &o.note))
+            .collect::<Vec<_>>()
+    );
+    ensure!(
+        copy.observations().iter().any(|o| o.behaviour.as_ref()
+            == Some(&BehaviourId::from(point.as_str()))
+            && o.phase.is_some()),
+        "the code is stamped with the phase"
+    );
+
+    // A crash: the console goes away and comes back with its saved pairing (no code).
+    drop(console);
+    let mut reopened = Console::start(&room_, dir.path(), "console_test", false, false)?;
+    reopened
+        .until("the whole log again", GAME_GUARD, |m| {
+            m.log_len() == final_len
+        })
+        .await?;
+    let again = reopened
+        .model
+        .replica()
+        .context("a copy after reopening")?
+        .engine()
+        .clone();
+    same_session(&again, &director_engine)?;
+
+    drop(observer);
+    drop(reopened);
+    stop_all(devices).await?;
+    let session = room_
+        .serving
+        .stop()
+        .await
+        .ok_or_else(|| anyhow!("the session thread gave nothing back"))?;
+    ensure!(session.store().quick_check()?, "the store is sound");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_console_without_pairing_says_what_to_do_and_a_wrong_code_is_refused() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let room_ = start_room(dir.path())?;
+    let mut unpaired = Console::start(&room_, dir.path(), "console_neuve", false, false)?;
+    unpaired
+        .until(
+            "an offline state",
+            GAME_GUARD,
+            |m| matches!(m.link(), LinkState::Offline { reason } if reason.contains("--code")),
+        )
+        .await?;
+    let wrong = Link::start(LinkConfig {
+        director: room_.serving.local_addr(),
+        device: DeviceId::from("console_intruse"),
+        observer: false,
+        pairing_file: dir.path().join("intruse.pairing"),
+        pairing_code: Some(boussole_protocol::pairing::PairingCode::parse("000000")?),
+        content_hash: room_.serving.content_hash(),
+        backoff: test_backoff(),
+    })?;
+    let mut model = ConsoleModel::new(
+        boussole_tests::content()?,
+        RaterId("console_intruse".into()),
+        false,
+    );
+    let start = Instant::now();
+    loop {
+        for e in wrong.poll() {
+            model.apply(e);
+        }
+        if let LinkState::Offline { reason } = model.link() {
+            ensure!(reason.contains("appairage refusé"), "{reason}");
+            break;
+        }
+        ensure!(start.elapsed() < GAME_GUARD, "no refusal");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    ensure!(
+        !dir.path().join("intruse.pairing").exists(),
+        "nothing saved after a refused pairing"
+    );
+    let _ = room_.serving.stop().await;
+    Ok(())
+}

@@ -89,47 +89,29 @@ pub fn parse(text: &str) -> Result<Script, ron::error::SpannedError> {
     ron::from_str(text)
 }
 
-/// Plays `script` into `session`: participants first, then the steps in time order (stable),
-/// then closes the session a second after the last step. Returns the refusals met, with their
-/// times, so a script that does not fit its scenario is visible.
-///
-/// # Errors
-/// Store failures; the steps before the failure are kept in the log.
-pub fn run(session: &mut Session, script: &Script) -> Result<Vec<(Millis, String)>, SessionError> {
-    let mut refusals = Vec::new();
-    let mut note = |at: Millis, effects: Vec<Effect>| {
-        for e in effects {
-            if let Effect::Refused(why) = e {
-                refusals.push((at, why));
-            }
-        }
-    };
+/// The inputs `script` makes, with their session times, in the order they are logged: each
+/// participant's `AddParticipant` (and `AssignStation` when placed) at 0, then the steps in
+/// time order (stable; a step earlier than the one before it is played at the same time), each
+/// device's events numbered from 1. The closing `EndSession` [`run`] adds is not among them.
+pub fn timeline(script: &Script) -> Vec<(Millis, Input)> {
+    let mut out = Vec::new();
     for p in &script.participants {
-        let add = Command::AddParticipant {
-            id: p.id.clone(),
-            pseudonym: p.pseudonym.clone(),
-            colour: p.colour.clone(),
-        };
-        note(Millis(0), session.submit(Input::Command(add), Millis(0))?);
+        out.push((
+            Millis(0),
+            Input::Command(Command::AddParticipant {
+                id: p.id.clone(),
+                pseudonym: p.pseudonym.clone(),
+                colour: p.colour.clone(),
+            }),
+        ));
         if p.station.is_some() {
-            let assign = Command::AssignStation {
-                participant: p.id.clone(),
-                station: p.station.clone(),
-            };
-            note(
+            out.push((
                 Millis(0),
-                session.submit(Input::Command(assign), Millis(0))?,
-            );
-        }
-        let sid = session.id();
-        let store = session.store_mut();
-        store
-            .set_participant(sid, &p.id.0, &p.pseudonym)
-            .map_err(|e| SessionError::Store(e.to_string()))?;
-        if let Some(name) = &p.name {
-            store
-                .set_participant_name(sid, &p.id.0, Some(name))
-                .map_err(|e| SessionError::Store(e.to_string()))?;
+                Input::Command(Command::AssignStation {
+                    participant: p.id.clone(),
+                    station: p.station.clone(),
+                }),
+            ));
         }
     }
     let mut steps: Vec<&Step> = script.steps.iter().collect();
@@ -151,6 +133,42 @@ pub fn run(session: &mut Session, script: &Script) -> Result<Vec<(Millis, String
                 }
             }
         };
+        out.push((at, input));
+    }
+    out
+}
+
+/// Plays `script` into `session`: its [`timeline`] (participants first, then the steps in time
+/// order), the participants' pseudonyms and names into the store, then closes the session a
+/// second after the last step. Returns the refusals met, with their times, so a script that
+/// does not fit its scenario is visible.
+///
+/// # Errors
+/// Store failures; the steps before the failure are kept in the log.
+pub fn run(session: &mut Session, script: &Script) -> Result<Vec<(Millis, String)>, SessionError> {
+    let mut refusals = Vec::new();
+    let mut note = |at: Millis, effects: Vec<Effect>| {
+        for e in effects {
+            if let Effect::Refused(why) = e {
+                refusals.push((at, why));
+            }
+        }
+    };
+    for p in &script.participants {
+        let sid = session.id();
+        let store = session.store_mut();
+        store
+            .set_participant(sid, &p.id.0, &p.pseudonym)
+            .map_err(|e| SessionError::Store(e.to_string()))?;
+        if let Some(name) = &p.name {
+            store
+                .set_participant_name(sid, &p.id.0, Some(name))
+                .map_err(|e| SessionError::Store(e.to_string()))?;
+        }
+    }
+    let mut last = Millis(0);
+    for (at, input) in timeline(script) {
+        last = at;
         note(at, session.submit(input, at)?);
     }
     if !session.engine().is_closed() {

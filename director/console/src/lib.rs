@@ -2,4 +2,6 @@
 //! closing or crashing it never stops a session. Panels are plain functions over the session
 //! view, tested without Bevy.
 
+pub mod i18n;
+pub mod ui;
 pub mod view;

@@ -2,6 +2,8 @@
 //! closing or crashing it never stops a session. Panels are plain functions over the session
 //! view, tested without Bevy.
 
+pub mod i18n;
 pub mod link;
 pub mod model;
+pub mod ui;
 pub mod view;

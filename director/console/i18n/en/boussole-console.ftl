@@ -1,0 +1,166 @@
+# Labels of the facilitator's console (English, second locale).
+
+## Top bar
+link-online = Connected to the director
+link-connecting = Connecting to the director…
+link-offline = Offline: { $reason }
+phase-none = Game not started yet
+phase-closed = Session closed
+timer-running = { $remaining } left
+timer-paused = { $remaining } left (paused)
+session-time = Session { $time }
+observer-badge = Observer: coding only
+help-button = Help
+locale-button = Français
+quit-button = Quit the console
+
+## Screens
+screen-prepare = Prepare
+screen-run = Run
+screen-devices = Devices
+screen-coding = Code
+screen-end = Close
+
+## Keys
+key-help = F1 or ?
+key-space = Space
+key-escape = Esc
+key-backspace = Backspace
+key-enter = Enter
+
+## Shortcuts (help)
+shortcut-help = Show or hide this help
+shortcut-screen = Go to the "{ $screen }" screen
+shortcut-go = GO: fire the cue in standby
+shortcut-stop-all = Stop everything (media and waits)
+shortcut-start-game = Start the game
+shortcut-pause-resume = Pause or resume the timer
+shortcut-minus-minute = Take one minute off the timer
+shortcut-plus-minute = Add one minute to the timer
+shortcut-next-hint = Send the next hint of the current puzzle
+shortcut-select = Select a participant (1 = first, 0 = tenth)
+shortcut-undo = Undo my last code
+shortcut-note = Write a free note (Enter sends it)
+shortcut-locale = Switch between French and English
+
+## Help
+help-title = Keyboard shortcuts
+help-grid = Observation grid keys (QWERTY / AZERTY)
+help-layouts = Keys follow their position on the keyboard: an AZERTY keyboard codes like a QWERTY one.
+help-close = Close help
+
+## Run
+stop-all = Stop all ({ $key })
+start-game = Start the game ({ $key })
+timer-pause = Pause the timer ({ $key })
+timer-resume = Resume the timer ({ $key })
+timer-minus = −1 min ({ $key })
+timer-plus = +1 min ({ $key })
+wait-progress = Next automatic cue in { $left }
+cue-list = Cue list
+cue-number = No.
+cue-name = Cue
+cue-kind = Kind
+cue-waits = Waits
+cue-standby = Put in standby
+cue-in-standby = In standby
+cue-wait-values = pre { $pre } s, post { $post } s
+cue-next = Next cue: { $name }
+cue-notes = Notes: { $notes }
+cue-none = No cue left in standby.
+puzzles = Puzzles
+puzzle-locked = locked
+puzzle-open = open since { $since }
+puzzle-solved = solved at { $at } { $by }
+puzzle-forced = solved by hand at { $at } ({ $reason }) { $by }
+puzzle-hints = hints { $given }/{ $total }
+force-reason = Reason
+force-reason-hint = e.g. the padlock no longer responds
+force-solve = Force "{ $puzzle }" solved
+force-needs-reason = Give a reason before forcing a puzzle solved.
+hints = Hints
+hints-none = No puzzle open.
+hint-target = Show on:
+hint-room = room screens
+hint-cost = costs { $seconds } s
+hint-send-level = Send rung { $level }
+hint-send-next = Send the next hint ({ $key })
+hint-asked = { $who } asked for a hint at { $at }
+someone = Someone
+
+## Devices
+devices = Devices
+devices-none = No device declared.
+device-id = Device
+device-role = Role
+device-link = Link
+device-rtt = Round trip
+device-last-cue = Last cue received
+device-health = Health
+device-online = online since { $since }
+device-offline = offline since { $since }
+device-ack = cue no. { $instance } at { $at }
+health-audio-ok = audio OK
+health-audio-bad = no audio
+health-xr-flat = VR unavailable (flat screen)
+health-battery = battery { $percent } %
+health-sync-ok = content up to date
+health-sync-bad = content out of date
+
+## Code
+coding-selected = Coding: { $name }
+coding-select-first = Select a participant first (keys 1 to 0 or click their colour).
+coding-pending = Modifier? { $keys } (any other key: none)
+coding-undo = Undo the last code ({ $key })
+coding-note = Free note ({ $key })
+coverage-fresh = { $name }: observed { $minutes } min ago
+coverage-amber = { $name }: not observed for { $minutes } min
+coverage-red = { $name }: not observed for { $minutes } min!
+note-label = Note
+note-cancel = Cancel the note
+grid-key = Key
+grid-behaviour = Behaviour
+grid-kind = Kind
+kind-point = point
+kind-state = span
+timeline = My codes
+timeline-note = note: { $text }
+timeline-running = running
+
+## Prepare
+prepare-scenario = Scenario: { $title }
+prepare-scenario-facts = { $minutes } minutes, { $min } to { $max } players
+prepare-checklist = Room set-up
+prepare-participants = Participants
+prepare-no-station = no station
+prepare-consent = agrees to the synthesis being sent
+prepare-pseudonym = Pseudonym
+prepare-colour = Colour
+prepare-name = Name (optional)
+prepare-name-note = The name stays in the protected table, never in the session log.
+prepare-add = Add the participant
+prepare-pairing = Pairing
+prepare-pairing-code = Pairing code: { $code }
+prepare-pairing-closed = Pairing closed.
+prepare-device-known = declared
+prepare-device-declare = Declare
+prepare-devices = Declare a device
+prepare-device-id = Id
+prepare-device-station = Station:
+prepare-device-register = Declare the device
+prepare-immersions = Headsets' immersions
+prepare-immersion-current = running: { $immersion } for { $participant }
+prepare-immersion-id = Immersion
+prepare-immersion-assign = Assign
+
+## Close
+end-open-states = Open events
+end-no-open-state = No open event.
+end-open-state = { $who }: { $what } since { $since } (rater { $rater })
+end-close-session = Close the session (closes open events)
+end-closed = The session is closed.
+end-comments = Facilitator's comments
+end-comment = Comment for { $name }
+end-recommendations = Guidance for { $name } (one per line)
+end-save-comment = Save the comment for { $name }
+end-evaluation = Go to the evaluation

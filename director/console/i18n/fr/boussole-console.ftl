@@ -1,0 +1,166 @@
+# Libellés de la console de l'animateur·rice (français, langue de référence).
+
+## Barre du haut
+link-online = Connecté au directeur
+link-connecting = Connexion au directeur…
+link-offline = Hors ligne : { $reason }
+phase-none = Jeu pas encore commencé
+phase-closed = Séance close
+timer-running = Reste { $remaining }
+timer-paused = Reste { $remaining } (en pause)
+session-time = Séance { $time }
+observer-badge = Observateur·rice : codage seulement
+help-button = Aide
+locale-button = English
+quit-button = Quitter la console
+
+## Écrans
+screen-prepare = Préparer
+screen-run = Jouer
+screen-devices = Appareils
+screen-coding = Coder
+screen-end = Clôturer
+
+## Touches
+key-help = F1 ou ?
+key-space = Espace
+key-escape = Échap
+key-backspace = Retour arrière
+key-enter = Entrée
+
+## Raccourcis (aide)
+shortcut-help = Afficher ou masquer cette aide
+shortcut-screen = Aller à l'écran « { $screen } »
+shortcut-go = GO : lancer le top en attente
+shortcut-stop-all = Tout arrêter (médias et attentes)
+shortcut-start-game = Démarrer le jeu
+shortcut-pause-resume = Mettre le minuteur en pause ou le reprendre
+shortcut-minus-minute = Retirer une minute au minuteur
+shortcut-plus-minute = Ajouter une minute au minuteur
+shortcut-next-hint = Envoyer l'indice suivant de l'énigme en cours
+shortcut-select = Choisir un·e participant·e (1 = premier·e, 0 = dixième)
+shortcut-undo = Annuler mon dernier codage
+shortcut-note = Écrire une note libre (Entrée pour l'envoyer)
+shortcut-locale = Passer de français à anglais
+
+## Aide
+help-title = Raccourcis clavier
+help-grid = Touches de la grille d'observation (QWERTY / AZERTY)
+help-layouts = Les touches suivent leur position sur le clavier : un clavier AZERTY code comme un QWERTY.
+help-close = Fermer l'aide
+
+## Jouer
+stop-all = Tout arrêter ({ $key })
+start-game = Démarrer le jeu ({ $key })
+timer-pause = Pause du minuteur ({ $key })
+timer-resume = Reprendre le minuteur ({ $key })
+timer-minus = −1 min ({ $key })
+timer-plus = +1 min ({ $key })
+wait-progress = Prochain top automatique dans { $left }
+cue-list = Conduite
+cue-number = N°
+cue-name = Top
+cue-kind = Type
+cue-waits = Attentes
+cue-standby = Mettre en attente
+cue-in-standby = En attente
+cue-wait-values = avant { $pre } s, après { $post } s
+cue-next = Prochain top : { $name }
+cue-notes = Notes : { $notes }
+cue-none = Plus aucun top en attente.
+puzzles = Énigmes
+puzzle-locked = verrouillée
+puzzle-open = ouverte depuis { $since }
+puzzle-solved = résolue à { $at } { $by }
+puzzle-forced = résolue à la main à { $at } ({ $reason }) { $by }
+puzzle-hints = indices { $given }/{ $total }
+force-reason = Raison
+force-reason-hint = ex. : le cadenas ne répond plus
+force-solve = Forcer la résolution de « { $puzzle } »
+force-needs-reason = Indiquez une raison avant de forcer la résolution.
+hints = Indices
+hints-none = Aucune énigme ouverte.
+hint-target = Afficher sur :
+hint-room = écrans de salle
+hint-cost = coûte { $seconds } s
+hint-send-level = Envoyer le palier { $level }
+hint-send-next = Envoyer l'indice suivant ({ $key })
+hint-asked = { $who } a demandé un indice à { $at }
+someone = Quelqu'un
+
+## Appareils
+devices = Appareils
+devices-none = Aucun appareil déclaré.
+device-id = Appareil
+device-role = Rôle
+device-link = Liaison
+device-rtt = Aller-retour
+device-last-cue = Dernier top reçu
+device-health = État
+device-online = en ligne depuis { $since }
+device-offline = hors ligne depuis { $since }
+device-ack = top n° { $instance } à { $at }
+health-audio-ok = son OK
+health-audio-bad = pas de son
+health-xr-flat = réalité virtuelle indisponible (écran plat)
+health-battery = batterie { $percent } %
+health-sync-ok = contenu à jour
+health-sync-bad = contenu pas à jour
+
+## Coder
+coding-selected = Codage pour : { $name }
+coding-select-first = Choisissez d'abord un·e participant·e (touches 1 à 0 ou clic sur sa couleur).
+coding-pending = Modificateur ? { $keys } (une autre touche : sans)
+coding-undo = Annuler le dernier codage ({ $key })
+coding-note = Note libre ({ $key })
+coverage-fresh = { $name } : observé·e il y a { $minutes } min
+coverage-amber = { $name } : pas observé·e depuis { $minutes } min
+coverage-red = { $name } : pas observé·e depuis { $minutes } min !
+note-label = Note
+note-cancel = Annuler la note
+grid-key = Touche
+grid-behaviour = Comportement
+grid-kind = Type
+kind-point = ponctuel
+kind-state = durée
+timeline = Mes codages
+timeline-note = note : { $text }
+timeline-running = en cours
+
+## Préparer
+prepare-scenario = Scénario : { $title }
+prepare-scenario-facts = { $minutes } minutes, de { $min } à { $max } joueur·euses
+prepare-checklist = Installation de la salle
+prepare-participants = Participant·es
+prepare-no-station = sans poste
+prepare-consent = accord pour transmettre la synthèse
+prepare-pseudonym = Pseudonyme
+prepare-colour = Couleur
+prepare-name = Nom (facultatif)
+prepare-name-note = Le nom reste dans la table protégée, jamais dans le journal de séance.
+prepare-add = Ajouter le ou la participant·e
+prepare-pairing = Appairage
+prepare-pairing-code = Code d'appairage : { $code }
+prepare-pairing-closed = Appairage fermé.
+prepare-device-known = déclaré
+prepare-device-declare = Déclarer
+prepare-devices = Déclarer un appareil
+prepare-device-id = Identifiant
+prepare-device-station = Poste :
+prepare-device-register = Déclarer l'appareil
+prepare-immersions = Immersions des casques
+prepare-immersion-current = en cours : { $immersion } pour { $participant }
+prepare-immersion-id = Immersion
+prepare-immersion-assign = Attribuer
+
+## Clôturer
+end-open-states = Événements en cours
+end-no-open-state = Aucun événement en cours.
+end-open-state = { $who } : { $what } depuis { $since } (codeur { $rater })
+end-close-session = Clôturer la séance (ferme les événements en cours)
+end-closed = La séance est close.
+end-comments = Commentaires de l'animateur·rice
+end-comment = Commentaire pour { $name }
+end-recommendations = Pistes d'orientation pour { $name } (une par ligne)
+end-save-comment = Enregistrer le commentaire de { $name }
+end-evaluation = Aller à l'évaluation

@@ -1,0 +1,97 @@
+//! The devices screen: every device the session knows, with its role and station, its link
+//! (online or not, since when, round trip), the last cue it acknowledged, and its health.
+
+use super::{ConsoleState, Output, mmss};
+use crate::i18n::{Locale, tr};
+use crate::view::SessionView;
+use boussole_director::engine::Device;
+use egui::{Color32, RichText, Ui};
+
+const GOOD: Color32 = Color32::from_rgb(40, 160, 70);
+const BAD: Color32 = Color32::from_rgb(210, 40, 40);
+const WARN: Color32 = Color32::from_rgb(230, 150, 0);
+
+/// The devices screen; it only shows (devices are declared on the preparation screen).
+pub fn devices(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState) -> Vec<Output> {
+    let l = state.locale;
+    ui.heading(tr!(l, "devices"));
+    if view.engine.devices().is_empty() {
+        ui.label(tr!(l, "devices-none"));
+    }
+    egui::ScrollArea::vertical()
+        .id_salt("devices")
+        .show(ui, |ui| {
+            egui::Grid::new("devices").striped(true).show(ui, |ui| {
+                for h in [
+                    tr!(l, "device-id"),
+                    tr!(l, "device-role"),
+                    tr!(l, "device-link"),
+                    tr!(l, "device-rtt"),
+                    tr!(l, "device-last-cue"),
+                    tr!(l, "device-health"),
+                ] {
+                    ui.label(RichText::new(h).strong());
+                }
+                ui.end_row();
+                for (id, d) in view.engine.devices() {
+                    ui.label(id.to_string());
+                    let station = d
+                        .station
+                        .as_ref()
+                        .map_or_else(String::new, |s| format!(" · {s}"));
+                    ui.label(format!("{}{station}", d.role.label_fr()));
+                    if d.online {
+                        ui.label(
+                            RichText::new(tr!(l, "device-online", since = mmss(d.since)))
+                                .color(GOOD),
+                        );
+                    } else {
+                        ui.label(
+                            RichText::new(tr!(l, "device-offline", since = mmss(d.since)))
+                                .color(BAD),
+                        );
+                    }
+                    let rtt = view.rtt_ms(id).or(d.health.rtt_ms);
+                    ui.label(rtt.map_or_else(|| "—".to_owned(), |ms| format!("{ms} ms")));
+                    ui.label(match d.last_ack {
+                        Some((instance, at)) => {
+                            tr!(l, "device-ack", instance = instance, at = mmss(at))
+                        }
+                        None => "—".to_owned(),
+                    });
+                    health(ui, d, l);
+                    ui.end_row();
+                }
+            });
+        });
+    Vec::new()
+}
+
+fn health(ui: &mut Ui, d: &Device, l: Locale) {
+    ui.horizontal_wrapped(|ui| {
+        let h = &d.health;
+        if h.audio_ok {
+            ui.label(RichText::new(tr!(l, "health-audio-ok")).color(GOOD));
+        } else {
+            ui.label(RichText::new(tr!(l, "health-audio-bad")).color(BAD));
+        }
+        if h.xr_flat_fallback {
+            ui.label(RichText::new(tr!(l, "health-xr-flat")).color(WARN));
+        }
+        if let Some(b) = h.battery_percent {
+            let c = if b < 20 {
+                BAD
+            } else if b < 40 {
+                WARN
+            } else {
+                GOOD
+            };
+            ui.label(RichText::new(tr!(l, "health-battery", percent = b)).color(c));
+        }
+        if h.content_in_sync {
+            ui.label(RichText::new(tr!(l, "health-sync-ok")).color(GOOD));
+        } else {
+            ui.label(RichText::new(tr!(l, "health-sync-bad")).color(BAD));
+        }
+    });
+}

@@ -1,0 +1,354 @@
+//! The console's panels as plain functions over a [`SessionView`]: each draws with egui and
+//! returns what the facilitator asked for ([`Output`]): engine [`Command`]s, which the shell
+//! sends to the director (the engine holds every rule), or local [`ConsoleAction`]s.
+//!
+//! [`console`] draws the top bar and the current screen; each screen is public on its own
+//! ([`prepare()`], [`run()`], [`devices()`], [`coding()`], [`end()`]), with the help overlay
+//! ([`help()`]). Only UI-local state lives in [`ConsoleState`].
+
+pub mod coding;
+pub mod devices;
+pub mod end;
+pub mod help;
+pub mod keys;
+pub mod prepare;
+pub mod run;
+
+pub use coding::{Coverage, CoverageLevel, CoverageThresholds, coding, coverage};
+pub use devices::devices;
+pub use end::end;
+pub use help::help;
+pub use prepare::prepare;
+pub use run::run;
+
+use crate::i18n::{Locale, tr};
+use crate::view::{LinkState, SessionView};
+use boussole_content::grid::PhysicalKey;
+use boussole_content::ids::{BehaviourId, ModifierId, PuzzleId};
+use boussole_director::engine::{Command, Millis, ObservationAction, ParticipantId};
+use egui::{Color32, RichText, TextStyle, Ui};
+use std::collections::BTreeMap;
+
+/// What a panel asks for.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Output {
+    /// A command for the director's engine.
+    Command(Command),
+    /// Something the console shell does itself.
+    Action(ConsoleAction),
+}
+
+/// What the console shell does without the engine.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ConsoleAction {
+    /// Keep a participant's civil name in the protected table (never in the session log).
+    SetName {
+        /// The participant.
+        participant: ParticipantId,
+        /// Their name, as typed.
+        name: String,
+    },
+    /// Open the evaluation of the session (after the end).
+    OpenEvaluation,
+    /// Close the console window (the session goes on in the director).
+    Quit,
+}
+
+/// The console's screens, each with its function key.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Screen {
+    /// Scenario, participants, consent, stations, devices and pairing (F2).
+    #[default]
+    Prepare,
+    /// Cue list, timer, puzzles and hints (F3).
+    Run,
+    /// Every device's link and health (F4).
+    Devices,
+    /// Observation coding with the grid's keys (F5).
+    Coding,
+    /// Open states, comments, evaluation (F6).
+    End,
+}
+
+impl Screen {
+    /// Every screen, in tab order.
+    pub const ALL: [Screen; 5] = [
+        Self::Prepare,
+        Self::Run,
+        Self::Devices,
+        Self::Coding,
+        Self::End,
+    ];
+
+    /// Its function key.
+    pub fn key(self) -> PhysicalKey {
+        match self {
+            Self::Prepare => PhysicalKey::F2,
+            Self::Run => PhysicalKey::F3,
+            Self::Devices => PhysicalKey::F4,
+            Self::Coding => PhysicalKey::F5,
+            Self::End => PhysicalKey::F6,
+        }
+    }
+
+    /// Its tab title in `locale`.
+    pub fn title(self, locale: Locale) -> String {
+        match self {
+            Self::Prepare => tr!(locale, "screen-prepare"),
+            Self::Run => tr!(locale, "screen-run"),
+            Self::Devices => tr!(locale, "screen-devices"),
+            Self::Coding => tr!(locale, "screen-coding"),
+            Self::End => tr!(locale, "screen-end"),
+        }
+    }
+}
+
+/// A behaviour key pressed, waiting for one of its modifier keys (the next key decides).
+#[derive(Clone, Debug, PartialEq)]
+pub struct PendingCode {
+    /// Who.
+    pub participant: ParticipantId,
+    /// The behaviour.
+    pub behaviour: BehaviourId,
+    /// Point or start.
+    pub action: ObservationAction,
+    /// When the key went down (egui time, seconds): past [`MODIFIER_WAIT_S`] it is sent bare.
+    pub since: f64,
+}
+
+/// How long a behaviour waits for its modifier key before it is sent without one, seconds.
+pub const MODIFIER_WAIT_S: f64 = 2.0;
+
+/// A behaviour key held down, for hold-to-code.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HeldKey {
+    /// When it went down (egui time, seconds).
+    pub since: f64,
+    /// The state it started on the way down, to stop on a long release: participant and
+    /// behaviour.
+    pub started: Option<(ParticipantId, BehaviourId)>,
+}
+
+/// A hold longer than this, seconds, stops on release the state its press started; a shorter
+/// tap leaves it running (a tap toggles).
+pub const HOLD_S: f64 = 0.4;
+
+/// Text being typed, kept across frames.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Drafts {
+    /// New participant: pseudonym.
+    pub pseudonym: String,
+    /// New participant: colour, `#rrggbb`.
+    pub colour: String,
+    /// New participant: civil name (protected table, optional).
+    pub name: String,
+    /// New device: its id.
+    pub device: String,
+    /// New device: role.
+    pub device_role: Option<boussole_content::cue::DeviceRole>,
+    /// New device: station.
+    pub device_station: Option<boussole_content::ids::StationId>,
+    /// Immersion assignment per headset: immersion id and participant.
+    pub immersion: BTreeMap<boussole_director::engine::DeviceId, (String, Option<ParticipantId>)>,
+    /// Force-solve reason per puzzle.
+    pub force_reason: BTreeMap<PuzzleId, String>,
+    /// A force solve refused for want of a reason (shown until a reason is typed).
+    pub force_refused: Option<PuzzleId>,
+    /// The free note being written; `Some` while its field is open.
+    pub note: Option<String>,
+    /// Comment and recommendations (one per line) per participant, at the end.
+    pub comments: BTreeMap<ParticipantId, (String, String)>,
+    /// The puzzle whose hints the run screen shows.
+    pub hint_puzzle: Option<PuzzleId>,
+    /// Where the next hint goes: a station, or the room screens when `None`.
+    pub hint_station: Option<boussole_content::ids::StationId>,
+}
+
+/// UI-local state: nothing here is a rule of the session.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ConsoleState {
+    /// The screen shown.
+    pub screen: Screen,
+    /// The participant the coding keys apply to.
+    pub selected: Option<ParticipantId>,
+    /// A behaviour waiting for its modifier key.
+    pub pending: Option<PendingCode>,
+    /// Behaviour keys held down.
+    pub held: BTreeMap<PhysicalKey, HeldKey>,
+    /// Texts being typed.
+    pub drafts: Drafts,
+    /// Whether the help overlay is open.
+    pub help_open: bool,
+    /// When coverage turns amber and red.
+    pub thresholds: CoverageThresholds,
+    /// The labels' language.
+    pub locale: Locale,
+    /// The modifier chosen for the last code sent (shown in the coding panel).
+    pub last_modifier: Option<ModifierId>,
+}
+
+/// The whole console: the top bar (link, phase, timer, screen tabs) and the current screen,
+/// with the help overlay over it when open.
+pub fn console(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState) -> Vec<Output> {
+    readable(ui);
+    let keys = keys::read(ui);
+    let mut used = Vec::new();
+    let mut out = Vec::new();
+    if keys.question_mark {
+        state.help_open = !state.help_open;
+    }
+    for press in &keys.presses {
+        match keys::Shortcut::of(press) {
+            Some(keys::Shortcut::Help) => {
+                state.help_open = !state.help_open;
+                used.push(press.key);
+            }
+            Some(keys::Shortcut::Screen(s)) => {
+                state.screen = s;
+                used.push(press.key);
+            }
+            Some(keys::Shortcut::Locale) => {
+                state.locale = state.locale.other();
+                used.push(press.key);
+            }
+            _ => {}
+        }
+    }
+    keys::consume(ui, &used);
+    top_bar(ui, view, state, &mut out);
+    ui.separator();
+    if state.help_open {
+        help(ui, view, state);
+    }
+    let screen = match state.screen {
+        Screen::Prepare => prepare(ui, view, state),
+        Screen::Run => run(ui, view, state),
+        Screen::Devices => devices(ui, view, state),
+        Screen::Coding => coding(ui, view, state),
+        Screen::End => end(ui, view, state),
+    };
+    out.extend(screen);
+    out
+}
+
+/// Big, readable text: the console is read from a standing position, under stress.
+fn readable(ui: &mut Ui) {
+    let style = ui.style_mut();
+    for (text_style, size) in [
+        (TextStyle::Heading, 28.0),
+        (TextStyle::Body, 20.0),
+        (TextStyle::Button, 20.0),
+        (TextStyle::Monospace, 18.0),
+        (TextStyle::Small, 15.0),
+    ] {
+        if let Some(font) = style.text_styles.get_mut(&text_style) {
+            font.size = size;
+        }
+    }
+}
+
+fn top_bar(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState, out: &mut Vec<Output>) {
+    let l = state.locale;
+    ui.horizontal_wrapped(|ui| {
+        let (text, colour) = match &view.link {
+            LinkState::Online => (tr!(l, "link-online"), Color32::from_rgb(40, 160, 70)),
+            LinkState::Connecting => (tr!(l, "link-connecting"), Color32::from_rgb(220, 150, 0)),
+            LinkState::Offline { reason } => (
+                tr!(l, "link-offline", reason = reason.as_str()),
+                Color32::from_rgb(200, 40, 40),
+            ),
+        };
+        ui.label(RichText::new(text).color(colour).strong());
+        ui.separator();
+        ui.label(phase_title(view, l));
+        ui.separator();
+        let remaining = mmss_signed(view.engine.remaining_ms(view.now));
+        let timer = if view.engine.timer_running() {
+            tr!(l, "timer-running", remaining = remaining)
+        } else {
+            tr!(l, "timer-paused", remaining = remaining)
+        };
+        ui.label(RichText::new(timer).heading().monospace());
+        ui.label(tr!(l, "session-time", time = mmss(view.now)));
+        if view.observer {
+            ui.label(RichText::new(tr!(l, "observer-badge")).strong());
+        }
+    });
+    ui.horizontal_wrapped(|ui| {
+        for s in Screen::ALL {
+            let label = format!("{} ({})", s.title(l), s.key().qwerty_label());
+            if ui.selectable_label(state.screen == s, label).clicked() {
+                state.screen = s;
+            }
+        }
+        ui.separator();
+        if ui
+            .button(format!(
+                "{} ({})",
+                tr!(l, "help-button"),
+                tr!(l, "key-help")
+            ))
+            .clicked()
+        {
+            state.help_open = !state.help_open;
+        }
+        if ui
+            .button(format!("{} (F12)", tr!(l, "locale-button")))
+            .clicked()
+        {
+            state.locale = l.other();
+        }
+        if ui.button(tr!(l, "quit-button")).clicked() {
+            out.push(Output::Action(ConsoleAction::Quit));
+        }
+    });
+    if let Some(last) = view.notices.last() {
+        ui.label(RichText::new(last).color(Color32::from_rgb(200, 40, 40)));
+    }
+}
+
+/// The current phase's title, or "not started" / "closed".
+fn phase_title(view: &SessionView, l: Locale) -> String {
+    if view.engine.is_closed() {
+        return tr!(l, "phase-closed");
+    }
+    let scenario = view.engine.scenario();
+    match view.engine.phase() {
+        Some(id) => scenario
+            .phases
+            .iter()
+            .find(|p| p.id == *id)
+            .map_or_else(|| id.to_string(), |p| p.title.fr.clone()),
+        None => tr!(l, "phase-none"),
+    }
+}
+
+/// `mm:ss` of a session time.
+pub fn mmss(t: Millis) -> String {
+    let s = t.0 / 1000;
+    format!("{:02}:{:02}", s / 60, s % 60)
+}
+
+/// `mm:ss` of a signed duration, ms (a timer past zero shows `-00:12`).
+pub fn mmss_signed(ms: i64) -> String {
+    let sign = if ms < 0 { "-" } else { "" };
+    let s = ms.unsigned_abs() / 1000;
+    format!("{sign}{:02}:{:02}", s / 60, s % 60)
+}
+
+/// A participant's console colour (grey when the colour does not parse).
+pub fn colour(hex: &str) -> Color32 {
+    Color32::from_hex(hex).unwrap_or(Color32::GRAY)
+}
+
+/// Participants in console order (the digit keys' order): 1 is the first.
+pub fn participants(
+    view: &SessionView,
+) -> Vec<(&ParticipantId, &boussole_director::engine::Participant)> {
+    view.engine.participants().iter().collect()
+}
+
+/// A command stamped as this console's (the director re-stamps the rater anyway).
+fn cmd(c: Command) -> Output {
+    Output::Command(c)
+}

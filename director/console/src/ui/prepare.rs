@@ -1,0 +1,318 @@
+//! The preparation screen: the session's scenario, participants (pseudonym, colour, a name for
+//! the protected table), consent, stations, devices and their pairing, headsets' immersions.
+
+use super::{ConsoleAction, ConsoleState, Output, cmd, colour, participants};
+use crate::i18n::{Locale, tr};
+use crate::view::SessionView;
+use boussole_content::cue::DeviceRole;
+use boussole_content::ids::ImmersionId;
+use boussole_director::engine::{Command, DeviceId, ParticipantId};
+use boussole_protocol::wire::Role;
+use egui::{RichText, Ui};
+
+/// Colours offered to new participants, in order (distinct for colour-blind viewers first).
+pub const PALETTE: [&str; 10] = [
+    "#e69f00", "#56b4e9", "#009e73", "#f0e442", "#0072b2", "#d55e00", "#cc79a7", "#999999",
+    "#a6761d", "#66a61e",
+];
+
+/// The preparation screen; disabled on an observer console.
+pub fn prepare(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState) -> Vec<Output> {
+    let mut out = Vec::new();
+    ui.add_enabled_ui(!view.observer, |ui| {
+        egui::ScrollArea::vertical()
+            .id_salt("prepare")
+            .show(ui, |ui| {
+                scenario(ui, view, state.locale);
+                ui.separator();
+                people(ui, view, state, &mut out);
+                ui.separator();
+                pairing(ui, view, state);
+                ui.separator();
+                register(ui, view, state, &mut out);
+                ui.separator();
+                headsets(ui, view, state, &mut out);
+            });
+    });
+    out
+}
+
+fn scenario(ui: &mut Ui, view: &SessionView, l: Locale) {
+    let s = view.engine.scenario();
+    ui.heading(tr!(l, "prepare-scenario", title = s.title.fr.as_str()));
+    ui.label(&s.summary);
+    ui.label(tr!(
+        l,
+        "prepare-scenario-facts",
+        minutes = s.duration_minutes,
+        min = s.team.min,
+        max = s.team.max
+    ));
+    egui::CollapsingHeader::new(tr!(l, "prepare-checklist"))
+        .id_salt("checklist")
+        .show(ui, |ui| {
+            for item in &s.setup_checklist {
+                ui.label(format!("☐ {item}"));
+            }
+        });
+}
+
+fn people(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState, out: &mut Vec<Output>) {
+    let l = state.locale;
+    ui.heading(tr!(l, "prepare-participants"));
+    let stations = &view.engine.scenario().stations;
+    for (i, (id, p)) in participants(view).into_iter().enumerate() {
+        ui.horizontal_wrapped(|ui| {
+            let digit = super::keys::PARTICIPANT_KEYS
+                .get(i)
+                .map_or("", |k| k.qwerty_label());
+            ui.label(
+                RichText::new(format!(" {digit} {} ", p.pseudonym))
+                    .background_color(colour(&p.colour))
+                    .color(egui::Color32::BLACK)
+                    .strong(),
+            );
+            egui::ComboBox::from_id_salt(("station", id.as_str()))
+                .selected_text(
+                    p.station
+                        .as_ref()
+                        .map_or_else(|| tr!(l, "prepare-no-station"), ToString::to_string),
+                )
+                .show_ui(ui, |ui| {
+                    if ui
+                        .selectable_label(p.station.is_none(), tr!(l, "prepare-no-station"))
+                        .clicked()
+                    {
+                        out.push(cmd(Command::AssignStation {
+                            participant: id.clone(),
+                            station: None,
+                        }));
+                    }
+                    for s in stations {
+                        let on = p.station.as_ref() == Some(&s.id);
+                        if ui
+                            .selectable_label(on, format!("{} ({})", s.id, s.label))
+                            .clicked()
+                        {
+                            out.push(cmd(Command::AssignStation {
+                                participant: id.clone(),
+                                station: Some(s.id.clone()),
+                            }));
+                        }
+                    }
+                });
+            let consent = view
+                .engine
+                .debriefs()
+                .get(id)
+                .and_then(|d| d.consent)
+                .map(|(given, _)| given);
+            let mut given = consent.unwrap_or(false);
+            if ui.checkbox(&mut given, tr!(l, "prepare-consent")).changed() {
+                out.push(cmd(Command::RecordConsent {
+                    participant: id.clone(),
+                    given,
+                }));
+            }
+        });
+    }
+    let d = &mut state.drafts;
+    if d.colour.is_empty() {
+        let n = view.engine.participants().len();
+        d.colour = PALETTE[n % PALETTE.len()].to_owned();
+    }
+    egui::Grid::new("new-participant").show(ui, |ui| {
+        let label = ui.label(tr!(l, "prepare-pseudonym"));
+        ui.text_edit_singleline(&mut d.pseudonym)
+            .labelled_by(label.id);
+        ui.end_row();
+        let label = ui.label(tr!(l, "prepare-colour"));
+        ui.horizontal(|ui| {
+            for c in PALETTE {
+                let on = d.colour == c;
+                let b = egui::Button::new(if on { "✔" } else { "  " }).fill(colour(c));
+                if ui.add(b).clicked() {
+                    d.colour = c.to_owned();
+                }
+            }
+            ui.text_edit_singleline(&mut d.colour).labelled_by(label.id);
+        });
+        ui.end_row();
+        let label = ui.label(tr!(l, "prepare-name"));
+        ui.text_edit_singleline(&mut d.name).labelled_by(label.id);
+        ui.end_row();
+    });
+    ui.label(RichText::new(tr!(l, "prepare-name-note")).small());
+    let ready = !d.pseudonym.trim().is_empty();
+    if ui
+        .add_enabled(ready, egui::Button::new(tr!(l, "prepare-add")))
+        .clicked()
+    {
+        let id = new_participant_id(view);
+        out.push(cmd(Command::AddParticipant {
+            id: id.clone(),
+            pseudonym: d.pseudonym.trim().to_owned(),
+            colour: d.colour.trim().to_owned(),
+        }));
+        let name = d.name.trim();
+        if !name.is_empty() {
+            out.push(Output::Action(ConsoleAction::SetName {
+                participant: id,
+                name: name.to_owned(),
+            }));
+        }
+        d.pseudonym.clear();
+        d.name.clear();
+        d.colour.clear();
+    }
+}
+
+/// `p1`, `p2`...: the first number not taken.
+fn new_participant_id(view: &SessionView) -> ParticipantId {
+    (1..)
+        .map(|n| ParticipantId(format!("p{n}")))
+        .find(|id| !view.engine.participants().contains_key(id))
+        .unwrap_or_else(|| ParticipantId::from("p"))
+}
+
+fn role_of(role: &Role) -> Option<DeviceRole> {
+    match role {
+        Role::Headset => Some(DeviceRole::Headset),
+        Role::Screen => Some(DeviceRole::Screen),
+        Role::Terminal => Some(DeviceRole::Terminal),
+        Role::Console { .. } => None,
+    }
+}
+
+fn pairing(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState) {
+    let l = state.locale;
+    ui.heading(tr!(l, "prepare-pairing"));
+    match &view.room.pairing_code {
+        Some(code) => ui.label(
+            RichText::new(tr!(l, "prepare-pairing-code", code = code.as_str()))
+                .size(36.0)
+                .strong()
+                .monospace(),
+        ),
+        None => ui.label(tr!(l, "prepare-pairing-closed")),
+    };
+    for link in &view.room.links {
+        let Some(role) = role_of(&link.role) else {
+            continue;
+        };
+        ui.horizontal_wrapped(|ui| {
+            let known = view.engine.devices().contains_key(&link.device);
+            ui.label(format!(
+                "{} · {} · {}",
+                link.device,
+                role.label_fr(),
+                link.addr
+            ));
+            if known {
+                ui.label(tr!(l, "prepare-device-known"));
+            } else if ui.button(tr!(l, "prepare-device-declare")).clicked() {
+                state.drafts.device = link.device.to_string();
+                state.drafts.device_role = Some(role);
+            }
+        });
+    }
+}
+
+fn register(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState, out: &mut Vec<Output>) {
+    let l = state.locale;
+    let d = &mut state.drafts;
+    ui.heading(tr!(l, "prepare-devices"));
+    ui.horizontal_wrapped(|ui| {
+        let label = ui.label(tr!(l, "prepare-device-id"));
+        ui.text_edit_singleline(&mut d.device).labelled_by(label.id);
+        for role in [
+            DeviceRole::Headset,
+            DeviceRole::Screen,
+            DeviceRole::Terminal,
+        ] {
+            if ui
+                .selectable_label(d.device_role == Some(role), role.label_fr())
+                .clicked()
+            {
+                d.device_role = Some(role);
+            }
+        }
+    });
+    ui.horizontal_wrapped(|ui| {
+        ui.label(tr!(l, "prepare-device-station"));
+        if ui
+            .selectable_label(d.device_station.is_none(), tr!(l, "prepare-no-station"))
+            .clicked()
+        {
+            d.device_station = None;
+        }
+        for s in &view.engine.scenario().stations {
+            if Some(s.role) == d.device_role
+                && ui
+                    .selectable_label(d.device_station.as_ref() == Some(&s.id), s.id.to_string())
+                    .clicked()
+            {
+                d.device_station = Some(s.id.clone());
+            }
+        }
+    });
+    let ready = !d.device.trim().is_empty() && d.device_role.is_some();
+    if ui
+        .add_enabled(ready, egui::Button::new(tr!(l, "prepare-device-register")))
+        .clicked()
+        && let Some(role) = d.device_role
+    {
+        out.push(cmd(Command::RegisterDevice {
+            device: DeviceId::from(d.device.trim()),
+            role,
+            station: d.device_station.clone(),
+        }));
+        d.device.clear();
+        d.device_station = None;
+    }
+}
+
+fn headsets(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState, out: &mut Vec<Output>) {
+    let l = state.locale;
+    ui.heading(tr!(l, "prepare-immersions"));
+    for (id, dev) in view.engine.devices() {
+        if dev.role != DeviceRole::Headset {
+            continue;
+        }
+        let current = view.engine.immersions().get(id);
+        let draft = state.drafts.immersion.entry(id.clone()).or_default();
+        ui.horizontal_wrapped(|ui| {
+            ui.label(id.to_string());
+            if let Some(run) = current {
+                ui.label(tr!(
+                    l,
+                    "prepare-immersion-current",
+                    immersion = run.immersion.as_str(),
+                    participant = run.participant.as_str()
+                ));
+            }
+            let label = ui.label(tr!(l, "prepare-immersion-id"));
+            ui.text_edit_singleline(&mut draft.0).labelled_by(label.id);
+            for (pid, p) in view.engine.participants() {
+                if ui
+                    .selectable_label(draft.1.as_ref() == Some(pid), &p.pseudonym)
+                    .clicked()
+                {
+                    draft.1 = Some(pid.clone());
+                }
+            }
+            let ready = !draft.0.trim().is_empty() && draft.1.is_some();
+            if ui
+                .add_enabled(ready, egui::Button::new(tr!(l, "prepare-immersion-assign")))
+                .clicked()
+                && let Some(participant) = draft.1.clone()
+            {
+                out.push(cmd(Command::AssignImmersion {
+                    device: id.clone(),
+                    immersion: ImmersionId::from(draft.0.trim()),
+                    participant,
+                }));
+            }
+        });
+    }
+}

@@ -1,0 +1,381 @@
+//! The run screen: the cue list with GO on Space and stop-all on Escape (QLab's conventions),
+//! standby highlighted with its notes, the wait in progress, the timer, each puzzle with its
+//! manual override, and the hint ladder of the current puzzle.
+
+use super::keys::{self, Keys, Shortcut};
+use super::{ConsoleState, Output, cmd, mmss, mmss_signed};
+use crate::i18n::{Locale, tr};
+use crate::view::SessionView;
+use boussole_content::cue::{ContinueMode, Cue};
+use boussole_content::grid::PhysicalKey;
+use boussole_content::ids::PuzzleId;
+use boussole_director::engine::{Command, GameEventKind, Millis, PuzzleStatus};
+use egui::{Color32, RichText, Ui};
+
+/// The run screen; disabled (read-only) on an observer console.
+pub fn run(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState) -> Vec<Output> {
+    let keys = keys::read(ui);
+    let (mut out, used) = run_keys(view, state, &keys);
+    keys::consume(ui, &used);
+    let l = state.locale;
+    ui.add_enabled_ui(!view.observer, |ui| {
+        controls(ui, view, l, &mut out);
+        ui.separator();
+        egui::ScrollArea::vertical().id_salt("run").show(ui, |ui| {
+            cue_list(ui, view, l, &mut out);
+            ui.separator();
+            puzzles(ui, view, state, &mut out);
+            ui.separator();
+            hints(ui, view, state, &mut out);
+        });
+    });
+    out
+}
+
+/// The run keys (GO, stop-all, start, timer, next hint), also live on the coding screen; none
+/// on an observer console. Returns the commands and the keys used.
+pub(crate) fn run_keys(
+    view: &SessionView,
+    state: &ConsoleState,
+    keys: &Keys,
+) -> (Vec<Output>, Vec<PhysicalKey>) {
+    let mut out = Vec::new();
+    let mut used = Vec::new();
+    if view.observer {
+        return (out, used);
+    }
+    for press in &keys.presses {
+        let c = match Shortcut::of(press) {
+            Some(Shortcut::Go) => Command::Go,
+            Some(Shortcut::StopAll) => Command::StopAll,
+            Some(Shortcut::StartGame) => Command::StartGame,
+            Some(Shortcut::PauseResume) => pause_or_resume(view),
+            Some(Shortcut::MinusMinute) => Command::AdjustTimer(-60),
+            Some(Shortcut::PlusMinute) => Command::AdjustTimer(60),
+            Some(Shortcut::NextHint) => match current_puzzle(view, state) {
+                Some(puzzle) => next_hint(puzzle, state),
+                None => continue,
+            },
+            _ => continue,
+        };
+        out.push(cmd(c));
+        used.push(press.key);
+    }
+    (out, used)
+}
+
+fn pause_or_resume(view: &SessionView) -> Command {
+    if view.engine.timer_running() {
+        Command::PauseTimer
+    } else {
+        Command::ResumeTimer
+    }
+}
+
+fn next_hint(puzzle: PuzzleId, state: &ConsoleState) -> Command {
+    Command::SendHint {
+        puzzle,
+        level: None,
+        station: state.drafts.hint_station.clone(),
+        participant: None,
+    }
+}
+
+/// The puzzle whose hints are shown: the one chosen, else the first open one.
+pub fn current_puzzle(view: &SessionView, state: &ConsoleState) -> Option<PuzzleId> {
+    state.drafts.hint_puzzle.clone().or_else(|| {
+        view.engine
+            .scenario()
+            .puzzles
+            .iter()
+            .find(|p| {
+                matches!(
+                    view.engine.puzzles().get(&p.id),
+                    Some(PuzzleStatus::Open(_))
+                )
+            })
+            .map(|p| p.id.clone())
+    })
+}
+
+fn controls(ui: &mut Ui, view: &SessionView, l: Locale, out: &mut Vec<Output>) {
+    ui.horizontal_wrapped(|ui| {
+        let go = egui::Button::new(
+            RichText::new(format!("GO ({})", Shortcut::Go.key_label(l)))
+                .size(32.0)
+                .strong(),
+        )
+        .fill(Color32::from_rgb(30, 120, 50));
+        if ui.add(go).clicked() {
+            out.push(cmd(Command::Go));
+        }
+        let stop = egui::Button::new(
+            RichText::new(tr!(l, "stop-all", key = Shortcut::StopAll.key_label(l)))
+                .size(24.0)
+                .strong(),
+        )
+        .fill(Color32::from_rgb(150, 30, 30));
+        if ui.add(stop).clicked() {
+            out.push(cmd(Command::StopAll));
+        }
+        if view.engine.times().started.is_none()
+            && ui.button(tr!(l, "start-game", key = "F10")).clicked()
+        {
+            out.push(cmd(Command::StartGame));
+        }
+        let pause = if view.engine.timer_running() {
+            tr!(l, "timer-pause", key = "F7")
+        } else {
+            tr!(l, "timer-resume", key = "F7")
+        };
+        if ui.button(pause).clicked() {
+            out.push(cmd(pause_or_resume(view)));
+        }
+        if ui.button(tr!(l, "timer-minus", key = "F8")).clicked() {
+            out.push(cmd(Command::AdjustTimer(-60)));
+        }
+        if ui.button(tr!(l, "timer-plus", key = "F9")).clicked() {
+            out.push(cmd(Command::AdjustTimer(60)));
+        }
+    });
+    if let Some(t) = view.engine.next_deadline().filter(|t| *t > view.now) {
+        let left = t.0 - view.now.0;
+        let span = wait_span(view).unwrap_or(left).max(left).max(1);
+        ui.add(
+            egui::ProgressBar::new(1.0 - left as f32 / span as f32).text(tr!(
+                l,
+                "wait-progress",
+                left = mmss_signed(i64::try_from(left).unwrap_or(i64::MAX))
+            )),
+        );
+    }
+}
+
+/// The wait in progress, ms: the pre- or post-wait of the cue fired before the standby.
+fn wait_span(view: &SessionView) -> Option<u64> {
+    let cues = &view.engine.scenario().cues;
+    let standby = view
+        .engine
+        .standby()
+        .and_then(|id| cues.iter().position(|c| c.id == *id))
+        .unwrap_or(cues.len());
+    let prev = cues.get(standby.checked_sub(1)?)?;
+    let secs = prev.pre_wait_s.max(prev.post_wait_s);
+    (secs > 0.0).then(|| Millis(0).plus_secs(secs).0)
+}
+
+fn cue_list(ui: &mut Ui, view: &SessionView, l: Locale, out: &mut Vec<Output>) {
+    ui.heading(tr!(l, "cue-list"));
+    let standby = view.engine.standby();
+    egui::Grid::new("cues").striped(true).show(ui, |ui| {
+        ui.label(tr!(l, "cue-number"));
+        ui.label(tr!(l, "cue-name"));
+        ui.label(tr!(l, "cue-kind"));
+        ui.label(tr!(l, "cue-waits"));
+        ui.label("");
+        ui.end_row();
+        for cue in &view.engine.scenario().cues {
+            let on = standby == Some(&cue.id);
+            let mark = |t: String| {
+                if on {
+                    RichText::new(t)
+                        .strong()
+                        .background_color(Color32::from_rgb(250, 210, 60))
+                        .color(Color32::BLACK)
+                } else {
+                    RichText::new(t)
+                }
+            };
+            ui.label(mark(format!(
+                "{} {}",
+                if on { "▶" } else { " " },
+                cue.number
+            )));
+            ui.label(mark(cue.name.clone()));
+            ui.label(cue.kind.label_fr());
+            ui.label(waits(cue, l));
+            if !on && ui.small_button(tr!(l, "cue-standby")).clicked() {
+                out.push(cmd(Command::Standby(cue.id.clone())));
+            } else if on {
+                ui.label(tr!(l, "cue-in-standby"));
+            }
+            ui.end_row();
+        }
+    });
+    if let Some(cue) =
+        standby.and_then(|id| view.engine.scenario().cues.iter().find(|c| c.id == *id))
+    {
+        ui.label(RichText::new(tr!(l, "cue-next", name = cue.name.as_str())).strong());
+        if !cue.notes.is_empty() {
+            ui.label(RichText::new(tr!(l, "cue-notes", notes = cue.notes.as_str())).italics());
+        }
+    } else {
+        ui.label(tr!(l, "cue-none"));
+    }
+}
+
+fn waits(cue: &Cue, l: Locale) -> String {
+    let cont = match cue.continue_mode {
+        ContinueMode::DoNotContinue => "",
+        ContinueMode::AutoContinue => " →",
+        ContinueMode::AutoFollow => " ↦",
+    };
+    tr!(
+        l,
+        "cue-wait-values",
+        pre = format!("{:.1}", cue.pre_wait_s),
+        post = format!("{:.1}", cue.post_wait_s)
+    ) + cont
+}
+
+fn puzzles(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState, out: &mut Vec<Output>) {
+    let l = state.locale;
+    ui.heading(tr!(l, "puzzles"));
+    for p in &view.engine.scenario().puzzles {
+        let status = view.engine.puzzles().get(&p.id);
+        let who = |by: &Option<boussole_director::engine::ParticipantId>| {
+            by.as_ref()
+                .and_then(|id| view.engine.participants().get(id))
+                .map_or_else(String::new, |x| x.pseudonym.clone())
+        };
+        let text = match status {
+            Some(PuzzleStatus::Open(at)) => tr!(l, "puzzle-open", since = mmss(*at)),
+            Some(PuzzleStatus::Solved {
+                at,
+                by,
+                forced: Some(reason),
+            }) => tr!(
+                l,
+                "puzzle-forced",
+                at = mmss(*at),
+                reason = reason.as_str(),
+                by = who(by)
+            ),
+            Some(PuzzleStatus::Solved { at, by, .. }) => {
+                tr!(l, "puzzle-solved", at = mmss(*at), by = who(by))
+            }
+            _ => tr!(l, "puzzle-locked"),
+        };
+        let given = view.engine.hints_given().get(&p.id).copied().unwrap_or(0);
+        ui.horizontal_wrapped(|ui| {
+            ui.label(RichText::new(&p.title.fr).strong());
+            ui.label(text);
+            ui.label(tr!(l, "puzzle-hints", given = given, total = p.hints.len()));
+        });
+        if matches!(status, Some(PuzzleStatus::Solved { .. })) {
+            continue;
+        }
+        ui.horizontal_wrapped(|ui| {
+            let reason = state.drafts.force_reason.entry(p.id.clone()).or_default();
+            ui.add(
+                egui::TextEdit::singleline(reason)
+                    .hint_text(tr!(l, "force-reason-hint"))
+                    .desired_width(320.0),
+            )
+            .labelled_by(ui.label(tr!(l, "force-reason")).id);
+            if ui
+                .button(tr!(l, "force-solve", puzzle = p.title.fr.as_str()))
+                .clicked()
+            {
+                let reason = reason.trim().to_owned();
+                if reason.is_empty() {
+                    state.drafts.force_refused = Some(p.id.clone());
+                } else {
+                    state.drafts.force_reason.remove(&p.id);
+                    state.drafts.force_refused = None;
+                    out.push(cmd(Command::ForceSolve {
+                        puzzle: p.id.clone(),
+                        reason,
+                    }));
+                }
+            }
+        });
+        if state.drafts.force_refused.as_ref() == Some(&p.id) {
+            ui.label(
+                RichText::new(tr!(l, "force-needs-reason")).color(Color32::from_rgb(200, 40, 40)),
+            );
+        }
+    }
+}
+
+fn hints(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState, out: &mut Vec<Output>) {
+    let l = state.locale;
+    ui.heading(tr!(l, "hints"));
+    let scenario = view.engine.scenario();
+    let current = current_puzzle(view, state);
+    ui.horizontal_wrapped(|ui| {
+        for p in &scenario.puzzles {
+            if matches!(
+                view.engine.puzzles().get(&p.id),
+                Some(PuzzleStatus::Open(_))
+            ) && ui
+                .selectable_label(current.as_ref() == Some(&p.id), &p.title.fr)
+                .clicked()
+            {
+                state.drafts.hint_puzzle = Some(p.id.clone());
+            }
+        }
+    });
+    let Some(puzzle) = current.and_then(|id| scenario.puzzles.iter().find(|p| p.id == id)) else {
+        ui.label(tr!(l, "hints-none"));
+        return;
+    };
+    ui.horizontal_wrapped(|ui| {
+        ui.label(tr!(l, "hint-target"));
+        if ui
+            .selectable_label(state.drafts.hint_station.is_none(), tr!(l, "hint-room"))
+            .clicked()
+        {
+            state.drafts.hint_station = None;
+        }
+        for s in &puzzle.stations {
+            let on = state.drafts.hint_station.as_ref() == Some(s);
+            if ui.selectable_label(on, s.to_string()).clicked() {
+                state.drafts.hint_station = Some(s.clone());
+            }
+        }
+    });
+    let given = view
+        .engine
+        .hints_given()
+        .get(&puzzle.id)
+        .copied()
+        .unwrap_or(0);
+    for (i, h) in puzzle.hints.iter().enumerate() {
+        let level = u8::try_from(i + 1).unwrap_or(u8::MAX);
+        ui.horizontal_wrapped(|ui| {
+            let mark = if level <= given { "✔" } else { "·" };
+            ui.label(format!("{mark} {level}. {}", h.text.fr));
+            if h.cost_s > 0 {
+                ui.label(tr!(l, "hint-cost", seconds = h.cost_s));
+            }
+            if ui
+                .small_button(tr!(l, "hint-send-level", level = level))
+                .clicked()
+            {
+                out.push(cmd(Command::SendHint {
+                    puzzle: puzzle.id.clone(),
+                    level: Some(level),
+                    station: state.drafts.hint_station.clone(),
+                    participant: None,
+                }));
+            }
+        });
+    }
+    if ui
+        .button(tr!(l, "hint-send-next", key = "Ctrl+H"))
+        .clicked()
+    {
+        out.push(cmd(next_hint(puzzle.id.clone(), state)));
+    }
+    for e in view.engine.game_events() {
+        if e.kind == GameEventKind::HintRequested(puzzle.id.clone()) {
+            let who = e
+                .participant
+                .as_ref()
+                .and_then(|p| view.engine.participants().get(p))
+                .map_or_else(|| tr!(l, "someone"), |p| p.pseudonym.clone());
+            ui.label(tr!(l, "hint-asked", who = who, at = mmss(e.at)));
+        }
+    }
+}

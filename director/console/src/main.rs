@@ -1,35 +1,458 @@
-//! The facilitator's console window: attaches to the director with the `console` role. The
-//! console issue fills in its panels (prepare, run, devices, coding, end).
+//! `boussole-console`: the facilitator's console window. It attaches to a running
+//! `boussole-director serve` with the console role (`--director HOST:PORT`, `--code` the first
+//! time), or plays a script offline for training and screenshots (`--script`); closing or
+//! crashing it never stops a session.
 
+use anyhow::{Context, Result, bail};
 use bevy::prelude::*;
+use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured, save_to_disk};
+use bevy::render::{Render, RenderApp, render_resource::PipelineCache};
+use bevy::window::{PrimaryWindow, WindowResolution};
 use bevy_egui::{EguiContexts, EguiPlugin, EguiPrimaryContextPass, egui};
+use boussole_console::i18n::Locale;
+use boussole_console::link::{Link, LinkConfig};
+use boussole_console::model::ConsoleModel;
+use boussole_console::ui::{self, ConsoleAction, ConsoleState, Output, Screen};
+use boussole_console::view::{LinkState, SessionView};
+use boussole_content::ContentSet;
+use boussole_director::engine::{Command, Engine, Input, Millis, RaterId};
+use boussole_protocol::DeviceId;
+use boussole_protocol::pairing::PairingCode;
+use boussole_protocol::transport::Backoff;
+use clap::Parser;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
 
-fn main() -> AppExit {
-    App::new()
-        .add_plugins(DefaultPlugins.set(WindowPlugin {
-            primary_window: Some(Window {
-                title: "Boussole — console de l'animateur·rice".into(),
-                ..default()
-            }),
+/// The Boussole facilitator's console.
+#[derive(Parser, Debug)]
+#[command(version)]
+struct Args {
+    /// The director, `HOST:PORT` (printed by `boussole-director serve`).
+    #[arg(long, conflicts_with = "script")]
+    director: Option<String>,
+    /// The pairing code the director shows: needed the first time only.
+    #[arg(long)]
+    code: Option<String>,
+    /// This console's name, its rater id in the session log.
+    #[arg(long, default_value = "console")]
+    name: String,
+    /// A second rater's console: it codes behaviours, and runs nothing.
+    #[arg(long)]
+    observer: bool,
+    /// Where the console keeps its pairing (default: the user's data folder).
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// The content folder (the console reads the scenario and grid the director plays).
+    #[arg(long, default_value = "content")]
+    content: PathBuf,
+    /// Offline: a session played from this facilitator script, for training (commands are
+    /// handled by a local engine; nothing reaches a director).
+    #[arg(long)]
+    script: Option<PathBuf>,
+    /// Offline: how far into the script to start, seconds.
+    #[arg(long, default_value_t = 0.0)]
+    at: f32,
+    /// Take a screenshot of every screen into this folder, then quit (with `--script`).
+    #[arg(long, requires = "script")]
+    screenshots: Option<PathBuf>,
+    /// Labels' language: `fr` or `en`.
+    #[arg(long, default_value = "fr")]
+    lang: String,
+}
+
+fn main() -> Result<()> {
+    let args = Args::parse();
+    let locale = match args.lang.as_str() {
+        "fr" => Locale::Fr,
+        "en" => Locale::En,
+        other => bail!("--lang {other}: fr or en"),
+    };
+    let assets = args
+        .content
+        .parent()
+        .map_or_else(|| PathBuf::from("assets"), |p| p.join("assets"));
+    let (content, report) = boussole_content::check(&args.content, &assets);
+    if report.errors() > 0 {
+        for p in &report.problems {
+            eprintln!("{p}");
+        }
+        bail!(
+            "the content under {} has {} errors",
+            args.content.display(),
+            report.errors()
+        );
+    }
+    let me = RaterId(args.name.clone());
+    let source = match (&args.director, &args.script) {
+        (_, Some(script)) => Source::Offline(Offline::from_script(&content, script, args.at)?),
+        (Some(director), None) => {
+            let addr = boussole_protocol::discovery::parse_director_addr(director)
+                .map_err(|e| anyhow::anyhow!("--director {director}: {e}"))?
+                .resolve()
+                .with_context(|| format!("resolving {director}"))?
+                .into_iter()
+                .next()
+                .with_context(|| format!("{director} resolves to no address"))?;
+            let pairing_code = args
+                .code
+                .as_deref()
+                .map(PairingCode::parse)
+                .transpose()
+                .map_err(|e| anyhow::anyhow!("--code: {e}"))?;
+            let data = args.data.clone().unwrap_or_else(default_data_dir);
+            let bundle = boussole_protocol::bundle::Bundle::from_dirs(&args.content, &assets)
+                .map(|b| b.hash())
+                .unwrap_or([0; 32]);
+            let link = Link::start(LinkConfig {
+                director: addr,
+                device: DeviceId::from(args.name.as_str()),
+                observer: args.observer,
+                pairing_file: data.join(format!("{}.pairing", args.name)),
+                pairing_code,
+                content_hash: bundle,
+                backoff: Backoff::default(),
+            })
+            .context("starting the link to the director")?;
+            Source::Live {
+                link,
+                model: ConsoleModel::new(content, me.clone(), args.observer),
+            }
+        }
+        (None, None) => bail!("give --director HOST:PORT (a running serve) or --script FILE"),
+    };
+    let state = ConsoleState {
+        locale,
+        screen: if args.observer {
+            Screen::Coding
+        } else {
+            Screen::Prepare
+        },
+        ..ConsoleState::default()
+    };
+    let shots = args.screenshots.clone().map(Shots::new);
+    let pending = Arc::new(AtomicUsize::new(usize::MAX));
+
+    let mut app = App::new();
+    app.add_plugins(DefaultPlugins.set(WindowPlugin {
+        primary_window: Some(Window {
+            title: "Boussole — console de l'animateur·rice".into(),
+            // A common facilitator laptop.
+            resolution: WindowResolution::from((1366, 768)).with_scale_factor_override(1.0),
             ..default()
-        }))
-        .add_plugins(EguiPlugin::default())
-        .add_systems(Startup, camera)
-        .add_systems(EguiPrimaryContextPass, waiting_panel)
-        .run()
+        }),
+        ..default()
+    }))
+    .add_plugins(EguiPlugin::default())
+    .insert_non_send(Shell {
+        source,
+        state,
+        notices_seen: 0,
+    })
+    .insert_resource(PipelinesPending(pending.clone()))
+    .add_systems(Startup, camera)
+    .add_systems(EguiPrimaryContextPass, draw);
+    if let Some(shots) = shots {
+        app.insert_resource(shots)
+            .add_systems(Update, take_screenshots);
+    }
+    if let Some(render) = app.get_sub_app_mut(RenderApp) {
+        render.add_systems(Render, count_pending(pending));
+    }
+    match app.run() {
+        AppExit::Success => Ok(()),
+        AppExit::Error(code) => bail!("the console stopped with code {code}"),
+    }
+}
+
+/// `$XDG_DATA_HOME/boussole/console`, else `~/.local/share/boussole/console`, else
+/// `./boussole-console`.
+fn default_data_dir() -> PathBuf {
+    std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+        .map_or_else(
+            || PathBuf::from("boussole-console"),
+            |d| d.join("boussole/console"),
+        )
+}
+
+/// Where the session comes from.
+enum Source {
+    /// A director over the network.
+    Live { link: Link, model: ConsoleModel },
+    /// A local engine fed from a script: training and screenshots.
+    Offline(Offline),
+}
+
+/// A session played locally: the script's inputs up to the start time, then the commands the
+/// facilitator gives, handled at the time they are given.
+struct Offline {
+    engine: Engine,
+    started: Instant,
+    start: Millis,
+}
+
+impl Offline {
+    fn from_script(content: &ContentSet, path: &Path, at_s: f32) -> Result<Self> {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let script = boussole_director::script::parse(&text)
+            .map_err(|e| anyhow::anyhow!("{}:{e}", path.display()))?;
+        let scenario = content
+            .scenarios
+            .iter()
+            .map(|d| &d.value)
+            .find(|s| s.id.as_str() == script.scenario)
+            .with_context(|| format!("{}: unknown scenario {}", path.display(), script.scenario))?;
+        let grid = content
+            .grids
+            .iter()
+            .map(|g| &g.value)
+            .find(|g| g.id == scenario.observation_grid)
+            .with_context(|| format!("scenario {}: grid missing", scenario.id))?;
+        let start = Millis(0).plus_secs(at_s);
+        let inputs = boussole_director::script::timeline(&script)
+            .into_iter()
+            .filter(|(at, _)| *at <= start);
+        let mut engine = Engine::replay(scenario.clone(), grid.clone(), inputs);
+        let _ = engine.advance(start);
+        Ok(Self {
+            engine,
+            started: Instant::now(),
+            start,
+        })
+    }
+
+    fn now(&self) -> Millis {
+        Millis(self.start.0 + u64::try_from(self.started.elapsed().as_millis()).unwrap_or(0))
+    }
+}
+
+/// The console's state, on the main thread (the link's receiver is not `Sync`).
+struct Shell {
+    source: Source,
+    state: ConsoleState,
+    notices_seen: usize,
+}
+
+impl Shell {
+    /// The view to draw now, after folding what the link brought.
+    fn view(&mut self, me: &RaterId) -> Option<SessionView> {
+        match &mut self.source {
+            Source::Live { link, model } => {
+                for event in link.poll() {
+                    model.apply(event);
+                }
+                model.view(link.director_ms())
+            }
+            Source::Offline(offline) => {
+                let now = offline.now();
+                let _ = offline.engine.advance(now);
+                Some(SessionView::of(offline.engine.clone(), now, me.clone()))
+            }
+        }
+    }
+
+    fn send(&mut self, command: Command) {
+        match &mut self.source {
+            Source::Live { link, .. } => {
+                if let Err(e) = link.send(&command) {
+                    warn!("commande non envoyée : {e}");
+                }
+            }
+            Source::Offline(offline) => {
+                let now = offline.now();
+                for effect in offline.engine.handle(Input::Command(command), now) {
+                    if let boussole_director::engine::Effect::Refused(why) = effect {
+                        warn!("refusé : {why}");
+                    }
+                }
+            }
+        }
+    }
+
+    fn link_state(&self) -> LinkState {
+        match &self.source {
+            Source::Live { model, .. } => model.link().clone(),
+            Source::Offline(_) => LinkState::Online,
+        }
+    }
 }
 
 fn camera(mut commands: Commands) {
     commands.spawn(Camera2d);
 }
 
-fn waiting_panel(mut contexts: EguiContexts) -> Result {
-    egui::Window::new("Boussole — console")
-        .anchor(egui::Align2::CENTER_CENTER, egui::Vec2::ZERO)
-        .collapsible(false)
-        .resizable(false)
-        .show(contexts.ctx_mut()?, |ui| {
-            ui.label("En attente du directeur : lancez `boussole-director serve`.");
-        });
+fn draw(
+    mut contexts: EguiContexts,
+    mut shell: NonSendMut<Shell>,
+    mut exit: MessageWriter<AppExit>,
+) -> bevy::prelude::Result {
+    let ctx = contexts.ctx_mut()?.clone();
+    let mut root = egui::Ui::new(
+        ctx.clone(),
+        "console".into(),
+        egui::UiBuilder::new()
+            .layer_id(egui::LayerId::background())
+            .max_rect(ctx.viewport_rect()),
+    );
+    let me = match &shell.source {
+        Source::Live { model, .. } => model_rater(model),
+        Source::Offline(_) => RaterId("console".into()),
+    };
+    let Some(view) = shell.view(&me) else {
+        waiting(&mut root, &shell.link_state(), shell.state.locale);
+        return Ok(());
+    };
+    for notice in view.notices.iter().skip(shell.notices_seen) {
+        warn!("directeur : {notice}");
+    }
+    shell.notices_seen = view.notices.len();
+    let outputs = egui::Frame::central_panel(&ctx.global_style())
+        .show(&mut root, |ui| {
+            ui.set_min_size(ui.available_size());
+            ui::console(ui, &view, &mut shell.state)
+        })
+        .inner;
+    for output in outputs {
+        match output {
+            Output::Command(command) => shell.send(command),
+            Output::Action(ConsoleAction::Quit) => {
+                exit.write(AppExit::Success);
+            }
+            Output::Action(ConsoleAction::OpenEvaluation) => {
+                info!(
+                    "évaluation : boussole-director debrief / synthesis sur la base du directeur"
+                );
+            }
+            Output::Action(ConsoleAction::SetName { participant, .. }) => {
+                // Names live in the director's protected table, set there (`participant`
+                // commands of boussole-director); the console never sends one over the network.
+                info!("nom de {participant} : à saisir sur le poste du directeur");
+            }
+        }
+    }
     Ok(())
+}
+
+fn model_rater(model: &ConsoleModel) -> RaterId {
+    model
+        .view(None)
+        .map_or_else(|| RaterId("console".into()), |v| v.me)
+}
+
+/// What the window shows before the session is known.
+fn waiting(ui: &mut egui::Ui, link: &LinkState, locale: Locale) {
+    let text = match (link, locale) {
+        (LinkState::Connecting, Locale::Fr) => "Connexion au directeur…".to_owned(),
+        (LinkState::Connecting, Locale::En) => "Connecting to the director…".to_owned(),
+        (LinkState::Online, Locale::Fr) => "Connecté : chargement de la séance…".to_owned(),
+        (LinkState::Online, Locale::En) => "Connected: loading the session…".to_owned(),
+        (LinkState::Offline { reason }, Locale::Fr) => format!("Directeur injoignable : {reason}"),
+        (LinkState::Offline { reason }, Locale::En) => {
+            format!("Director unreachable: {reason}")
+        }
+    };
+    ui.centered_and_justified(|ui| ui.heading(text));
+}
+
+/// Pipelines the render world still compiles (`usize::MAX` until it first reports).
+#[derive(Resource)]
+struct PipelinesPending(Arc<AtomicUsize>);
+
+fn count_pending(pending: Arc<AtomicUsize>) -> impl FnMut(Res<PipelineCache>) {
+    move |cache: Res<PipelineCache>| {
+        pending.store(cache.waiting_pipelines().count(), Ordering::Relaxed);
+    }
+}
+
+/// The screenshot run: each screen in turn, captured once the pipeline cache is idle and
+/// egui has laid it out.
+#[derive(Resource)]
+struct Shots {
+    dir: PathBuf,
+    next: usize,
+    /// Frames drawn on the current screen with nothing pending.
+    settled: u32,
+    /// Captures requested and written.
+    requested: usize,
+    written: Arc<AtomicUsize>,
+}
+
+/// Frames with an idle pipeline cache before a capture: egui lays out over two frames, and
+/// fonts upload on the first.
+const SETTLE_FRAMES: u32 = 3;
+
+impl Shots {
+    fn new(dir: PathBuf) -> Self {
+        Self {
+            dir,
+            next: 0,
+            settled: 0,
+            requested: 0,
+            written: Arc::new(AtomicUsize::new(0)),
+        }
+    }
+}
+
+fn take_screenshots(
+    mut commands: Commands,
+    mut shots: ResMut<Shots>,
+    mut shell: NonSendMut<Shell>,
+    pending: Res<PipelinesPending>,
+    window: Query<(), With<PrimaryWindow>>,
+    mut exit: MessageWriter<AppExit>,
+) {
+    if window.is_empty() {
+        return;
+    }
+    // Wait for the previous capture to be written before changing the screen.
+    if shots.written.load(Ordering::Relaxed) < shots.requested {
+        return;
+    }
+    let Some(&screen) = Screen::ALL.get(shots.next) else {
+        exit.write(AppExit::Success);
+        return;
+    };
+    if shell.state.screen != screen {
+        shell.state.screen = screen;
+        shots.settled = 0;
+        return;
+    }
+    if pending.0.load(Ordering::Relaxed) != 0 {
+        shots.settled = 0;
+        return;
+    }
+    shots.settled += 1;
+    if shots.settled < SETTLE_FRAMES {
+        return;
+    }
+    if let Err(e) = std::fs::create_dir_all(&shots.dir) {
+        error!("{}: {e}", shots.dir.display());
+        exit.write(AppExit::error());
+        return;
+    }
+    let path = shots.dir.join(format!("{}.png", screen_file(screen)));
+    let written = shots.written.clone();
+    commands
+        .spawn(Screenshot::primary_window())
+        .observe(save_to_disk(path))
+        .observe(move |_: On<ScreenshotCaptured>| {
+            written.fetch_add(1, Ordering::Relaxed);
+        });
+    shots.requested += 1;
+    shots.next += 1;
+}
+
+/// The file name of a screen's screenshot.
+fn screen_file(screen: Screen) -> &'static str {
+    match screen {
+        Screen::Prepare => "preparer",
+        Screen::Run => "jouer",
+        Screen::Devices => "appareils",
+        Screen::Coding => "coder",
+        Screen::End => "cloturer",
+    }
 }

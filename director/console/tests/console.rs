@@ -525,6 +525,10 @@ fn function_keys_switch_screens_and_locale() {
     tap(&mut h, Key::F12, Key::F12);
     assert_eq!(h.state().console.locale, Locale::En);
     assert!(h.query_by_label("Run (F3)").is_some());
+    tap(&mut h, Key::F3, Key::F3);
+    h.run();
+    assert!(h.query_by_label("GO (Space)").is_some());
+    assert!(h.query_by_label("Stop all (Esc)").is_some());
 }
 
 #[test]

@@ -1,0 +1,677 @@
+//! The console's panels driven like a facilitator drives them (egui_kittest, no Bevy, no
+//! renderer): clicks and key presses by physical position, on views folded by the director's
+//! own engine from the shipped S'cape attitudes scenario.
+
+use boussole_console::i18n::{self, Locale};
+use boussole_console::ui::keys::{self, Shortcut};
+use boussole_console::ui::{
+    ConsoleAction, ConsoleState, CoverageLevel, CoverageThresholds, Output, Screen, console,
+    coverage,
+};
+use boussole_console::view::SessionView;
+use boussole_content::ContentSet;
+use boussole_content::grid::{EventKind, PhysicalKey};
+use boussole_content::ids::{BehaviourId, ModifierId, PuzzleId};
+use boussole_director::engine::{
+    Command, DeviceId, Engine, Health, Input, Millis, ObservationAction, ParticipantId, RaterId,
+};
+use boussole_protocol::wire::{LinkStatus, Role};
+use egui::{Event, Key, Modifiers};
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use std::path::PathBuf;
+
+const ME: &str = "console-a";
+
+fn engine() -> Engine {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../content");
+    let (set, problems) = ContentSet::load_dir(&root);
+    assert!(problems.is_empty(), "{problems:?}");
+    let scenario = set
+        .scenarios
+        .iter()
+        .find(|s| s.value.id.as_str() == "scape_attitudes")
+        .map(|s| s.value.clone())
+        .unwrap_or_else(|| unreachable!("the shipped scenario exists"));
+    let grid = set
+        .grids
+        .iter()
+        .find(|g| g.value.id == scenario.observation_grid)
+        .map(|g| g.value.clone())
+        .unwrap_or_else(|| unreachable!("the shipped grid exists"));
+    Engine::new(scenario, grid)
+}
+
+fn p(n: u32) -> ParticipantId {
+    ParticipantId(format!("p{n}"))
+}
+
+/// Three participants enrolled, the game started at 1 s; the view at 2 s.
+fn session() -> SessionView {
+    let mut e = engine();
+    for n in 1..=3 {
+        let _ = e.handle(
+            Input::Command(Command::AddParticipant {
+                id: p(n),
+                pseudonym: format!("Pseudo {n}"),
+                colour: "#56b4e9".into(),
+            }),
+            Millis(500),
+        );
+    }
+    let _ = e.handle(Input::Command(Command::StartGame), Millis(1000));
+    SessionView::of(e, Millis(2000), RaterId::from(ME))
+}
+
+/// What the harness drives: the view, the console's state, everything it output. With `fold`,
+/// commands go through the engine at once, as the director would echo them.
+struct App {
+    view: SessionView,
+    console: ConsoleState,
+    out: Vec<Output>,
+    fold: bool,
+}
+
+fn harness(view: SessionView, screen: Screen) -> Harness<'static, App> {
+    let state = ConsoleState {
+        screen,
+        ..ConsoleState::default()
+    };
+    let app = App {
+        view,
+        console: state,
+        out: Vec::new(),
+        fold: true,
+    };
+    Harness::builder()
+        .with_size(egui::vec2(1600.0, 6000.0))
+        .build_ui_state(
+            |ui, app: &mut App| {
+                let out = console(ui, &app.view, &mut app.console);
+                if app.fold {
+                    for o in &out {
+                        if let Output::Command(c) = o {
+                            let now = app.view.now;
+                            let _ = app.view.engine.handle(Input::Command(c.clone()), now);
+                        }
+                    }
+                }
+                app.out.extend(out);
+            },
+            app,
+        )
+}
+
+fn commands(h: &Harness<'_, App>) -> Vec<Command> {
+    h.state()
+        .out
+        .iter()
+        .filter_map(|o| match o {
+            Output::Command(c) => Some(c.clone()),
+            Output::Action(_) => None,
+        })
+        .collect()
+}
+
+/// A key event at physical position `physical`, typing `logical` on the user's layout.
+fn key(h: &Harness<'_, App>, physical: Key, logical: Key, pressed: bool) {
+    h.event(Event::Key {
+        key: logical,
+        physical_key: Some(physical),
+        pressed,
+        repeat: false,
+        modifiers: Modifiers::NONE,
+    });
+}
+
+fn tap(h: &mut Harness<'_, App>, physical: Key, logical: Key) {
+    key(h, physical, logical, true);
+    key(h, physical, logical, false);
+    // One frame per event; `run` would wait out the repaint a pending modifier asks for.
+    h.step();
+}
+
+fn observe(
+    participant: u32,
+    behaviour: &str,
+    action: ObservationAction,
+    modifier: Option<&str>,
+) -> Command {
+    Command::Observe {
+        rater: RaterId::from(ME),
+        participant: p(participant),
+        behaviour: BehaviourId::from(behaviour),
+        action,
+        modifier: modifier.map(ModifierId::from),
+    }
+}
+
+/// The grid's first state behaviour without modifiers: its id and egui key.
+fn state_behaviour(view: &SessionView) -> (String, Key) {
+    let b = view
+        .engine
+        .grid()
+        .behaviours
+        .iter()
+        .find(|b| b.kind == EventKind::State && b.modifiers.is_none())
+        .unwrap_or_else(|| unreachable!("the standard grid has a state behaviour"));
+    (b.id.to_string(), keys::to_egui(b.key))
+}
+
+#[test]
+fn clicking_go_sends_go() {
+    let mut h = harness(session(), Screen::Run);
+    h.run();
+    h.get_by_label("GO (Espace)").click();
+    h.run();
+    assert_eq!(commands(&h), vec![Command::Go]);
+}
+
+#[test]
+fn space_is_go_and_escape_stops_all() {
+    let mut h = harness(session(), Screen::Run);
+    h.run();
+    tap(&mut h, Key::Space, Key::Space);
+    tap(&mut h, Key::Escape, Key::Escape);
+    assert_eq!(commands(&h), vec![Command::Go, Command::StopAll]);
+}
+
+#[test]
+fn timer_keys_pause_and_adjust() {
+    let mut h = harness(session(), Screen::Run);
+    h.run();
+    tap(&mut h, Key::F7, Key::F7);
+    tap(&mut h, Key::F9, Key::F9);
+    tap(&mut h, Key::F8, Key::F8);
+    let c = commands(&h);
+    assert_eq!(c.len(), 3, "{c:?}");
+    assert!(matches!(c[0], Command::PauseTimer | Command::ResumeTimer));
+    assert_eq!(
+        &c[1..],
+        &[Command::AdjustTimer(60), Command::AdjustTimer(-60)]
+    );
+}
+
+#[test]
+fn behaviour_keys_bind_by_physical_position() {
+    let mut h = harness(session(), Screen::Coding);
+    h.run();
+    // On AZERTY the digit row types symbols and the key at QWERTY's A types Q: the physical
+    // position decides.
+    tap(&mut h, Key::Num1, Key::Num1);
+    assert_eq!(h.state().console.selected, Some(p(1)));
+    tap(&mut h, Key::A, Key::Q);
+    assert_eq!(
+        commands(&h),
+        vec![observe(1, "ana_verifie", ObservationAction::Point, None)]
+    );
+}
+
+#[test]
+fn clicking_a_colour_selects_the_participant() {
+    let mut h = harness(session(), Screen::Coding);
+    h.run();
+    h.get_by_label("2 Pseudo 2").click();
+    h.run();
+    assert_eq!(h.state().console.selected, Some(p(2)));
+}
+
+#[test]
+fn a_modifier_key_right_after_the_behaviour_qualifies_it() {
+    let mut h = harness(session(), Screen::Coding);
+    h.run();
+    tap(&mut h, Key::Num2, Key::Num2);
+    // KeyQ codes "shares information" (the key labelled A on AZERTY); KeyJ: towards a teammate.
+    tap(&mut h, Key::Q, Key::A);
+    assert!(commands(&h).is_empty(), "waits for a modifier");
+    tap(&mut h, Key::J, Key::J);
+    // Another behaviour then another key: the first goes without a modifier.
+    tap(&mut h, Key::Q, Key::A);
+    tap(&mut h, Key::E, Key::E);
+    // Past the wait, a behaviour goes without a modifier by itself.
+    tap(&mut h, Key::Q, Key::A);
+    h.run_steps(9);
+    assert_eq!(
+        commands(&h),
+        vec![
+            observe(
+                2,
+                "com_partage",
+                ObservationAction::Point,
+                Some("coequipier")
+            ),
+            observe(2, "com_partage", ObservationAction::Point, None),
+            observe(2, "com_coupe", ObservationAction::Point, None),
+            observe(2, "com_partage", ObservationAction::Point, None),
+        ]
+    );
+    assert!(h.state().console.pending.is_none());
+}
+
+#[test]
+fn a_state_behaviour_starts_then_stops_on_taps() {
+    let view = session();
+    let (behaviour, k) = state_behaviour(&view);
+    let mut h = harness(view, Screen::Coding);
+    h.run();
+    tap(&mut h, Key::Num1, Key::Num1);
+    tap(&mut h, k, k);
+    tap(&mut h, k, k);
+    assert_eq!(
+        commands(&h),
+        vec![
+            observe(1, &behaviour, ObservationAction::Start, None),
+            observe(1, &behaviour, ObservationAction::Stop, None),
+        ]
+    );
+}
+
+#[test]
+fn holding_a_state_key_codes_the_span() {
+    let view = session();
+    let (behaviour, k) = state_behaviour(&view);
+    let mut h = harness(view, Screen::Coding);
+    h.run();
+    tap(&mut h, Key::Num3, Key::Num3);
+    key(&h, k, k, true);
+    h.step();
+    h.run_steps(3); // 0.75 s of frames: a hold.
+    key(&h, k, k, false);
+    h.step();
+    assert_eq!(
+        commands(&h),
+        vec![
+            observe(3, &behaviour, ObservationAction::Start, None),
+            observe(3, &behaviour, ObservationAction::Stop, None),
+        ]
+    );
+    assert!(h.state().console.held.is_empty());
+}
+
+#[test]
+fn backspace_undoes_and_enter_writes_a_note() {
+    let mut h = harness(session(), Screen::Coding);
+    h.run();
+    tap(&mut h, Key::Num1, Key::Num1);
+    tap(&mut h, Key::Backspace, Key::Backspace);
+    tap(&mut h, Key::Enter, Key::Enter);
+    assert!(
+        h.state().console.drafts.note.is_some(),
+        "the note field opens"
+    );
+    h.event(Event::Text(
+        "aide Pseudo 2 sans qu'on le lui demande".into(),
+    ));
+    h.run();
+    // Typing in the field codes nothing, even letters bound to behaviours.
+    key(&h, Key::E, Key::E, true);
+    key(&h, Key::E, Key::E, false);
+    h.run();
+    h.key_press(Key::Enter);
+    h.run();
+    assert_eq!(
+        commands(&h),
+        vec![
+            Command::Undo {
+                rater: RaterId::from(ME)
+            },
+            Command::Note {
+                rater: RaterId::from(ME),
+                participant: Some(p(1)),
+                text: "aide Pseudo 2 sans qu'on le lui demande".into(),
+            },
+        ]
+    );
+    assert!(h.state().console.drafts.note.is_none());
+}
+
+#[test]
+fn coverage_turns_amber_then_red_and_a_code_resets_it() {
+    let mut view = session();
+    let t = CoverageThresholds::default();
+    let at = |v: &mut SessionView, ms: u64| v.now = Millis(ms);
+    at(&mut view, 1000 + 4 * 60_000);
+    assert_eq!(coverage(&view, &p(1), &t).level, CoverageLevel::Fresh);
+    at(&mut view, 1000 + 6 * 60_000);
+    assert_eq!(coverage(&view, &p(1), &t).level, CoverageLevel::Amber);
+    at(&mut view, 1000 + 11 * 60_000);
+    let c = coverage(&view, &p(1), &t);
+    assert_eq!(
+        (c.level, c.unobserved_ms),
+        (CoverageLevel::Red, 11 * 60_000)
+    );
+    let now = view.now;
+    let _ = view.engine.handle(
+        Input::Command(observe(1, "com_coupe", ObservationAction::Point, None)),
+        now,
+    );
+    assert_eq!(coverage(&view, &p(1), &t).level, CoverageLevel::Fresh);
+    assert_eq!(coverage(&view, &p(2), &t).level, CoverageLevel::Red);
+    // Another rater's codes do not count for this one.
+    let other = SessionView::of(view.engine.clone(), view.now, RaterId::from("console-b"));
+    assert_eq!(coverage(&other, &p(1), &t).level, CoverageLevel::Red);
+    // An undone code no longer counts.
+    let _ = view.engine.handle(
+        Input::Command(Command::Undo {
+            rater: RaterId::from(ME),
+        }),
+        now,
+    );
+    assert_eq!(coverage(&view, &p(1), &t).level, CoverageLevel::Red);
+    // Thresholds are configurable.
+    let tight = CoverageThresholds {
+        amber_ms: 60_000,
+        red_ms: 120_000,
+    };
+    at(&mut view, 1000 + 90_000);
+    assert_eq!(coverage(&view, &p(3), &tight).level, CoverageLevel::Amber);
+}
+
+#[test]
+fn coverage_shows_in_the_coding_screen() {
+    let mut view = session();
+    view.now = Millis(1000 + 6 * 60_000);
+    let mut h = harness(view, Screen::Coding);
+    h.run();
+    assert!(
+        h.query_by_label("Pseudo 1 : pas observé·e depuis 6 min")
+            .is_some()
+    );
+}
+
+#[test]
+fn force_solve_needs_a_reason() {
+    let view = session();
+    let puzzle = PuzzleId::from("p_sortie_secours");
+    let mut h = harness(view, Screen::Run);
+    h.run();
+    let button = "Forcer la résolution de « La sortie de secours »";
+    h.get_by_label(button).click();
+    h.run();
+    assert!(commands(&h).is_empty());
+    assert!(
+        h.query_by_label("Indiquez une raison avant de forcer la résolution.")
+            .is_some()
+    );
+    h.state_mut()
+        .console
+        .drafts
+        .force_reason
+        .insert(puzzle.clone(), "  le lecteur de badge est en panne ".into());
+    h.run();
+    h.get_by_label(button).click();
+    h.run();
+    assert_eq!(
+        commands(&h),
+        vec![Command::ForceSolve {
+            puzzle,
+            reason: "le lecteur de badge est en panne".into()
+        }]
+    );
+}
+
+#[test]
+fn an_observer_console_only_codes() {
+    let mut view = session();
+    view.observer = true;
+    let mut h = harness(view, Screen::Run);
+    h.run();
+    tap(&mut h, Key::Space, Key::Space);
+    tap(&mut h, Key::Escape, Key::Escape);
+    h.get_by_label("GO (Espace)").click();
+    h.run();
+    assert!(commands(&h).is_empty(), "{:?}", commands(&h));
+    tap(&mut h, Key::F5, Key::F5);
+    tap(&mut h, Key::Num1, Key::Num1);
+    tap(&mut h, Key::E, Key::E);
+    tap(&mut h, Key::Space, Key::Space);
+    assert_eq!(
+        commands(&h),
+        vec![observe(1, "com_coupe", ObservationAction::Point, None)]
+    );
+}
+
+#[test]
+fn the_end_screen_lists_open_states_closes_and_comments() {
+    let mut view = session();
+    let (behaviour, _) = state_behaviour(&view);
+    let _ = view.engine.handle(
+        Input::Command(observe(2, &behaviour, ObservationAction::Start, None)),
+        Millis(1500),
+    );
+    let label = view
+        .engine
+        .grid()
+        .behaviours
+        .iter()
+        .find(|b| b.id.as_str() == behaviour)
+        .map(|b| b.label.clone())
+        .unwrap_or_default();
+    let mut h = harness(view, Screen::End);
+    h.run();
+    assert!(
+        h.query_by_label(&format!("Pseudo 2 : {label} depuis 00:01 (codeur {ME})"))
+            .is_some()
+    );
+    h.state_mut().console.drafts.comments.insert(
+        p(1),
+        (
+            "A guidé l'équipe.".into(),
+            "Cariste\n\n préparation de commandes ".into(),
+        ),
+    );
+    h.run();
+    h.get_by_label("Enregistrer le commentaire de Pseudo 1")
+        .click();
+    h.run();
+    h.get_by_label("Clôturer la séance (ferme les événements en cours)")
+        .click();
+    h.run();
+    h.get_by_label("Aller à l'évaluation").click();
+    h.run();
+    assert_eq!(
+        commands(&h),
+        vec![
+            Command::WriteComment {
+                participant: p(1),
+                comment: "A guidé l'équipe.".into(),
+                recommendations: vec!["Cariste".into(), "préparation de commandes".into()],
+            },
+            Command::EndSession,
+        ]
+    );
+    assert!(
+        h.state()
+            .out
+            .contains(&Output::Action(ConsoleAction::OpenEvaluation))
+    );
+    assert!(h.query_by_label("Aucun événement en cours.").is_some());
+}
+
+#[test]
+fn the_help_overlay_lists_every_shortcut() {
+    let mut h = harness(session(), Screen::Run);
+    h.run();
+    tap(&mut h, Key::F1, Key::F1);
+    assert!(h.state().console.help_open);
+    for s in Shortcut::ALL {
+        assert!(
+            h.query_by_label(&s.describe(Locale::Fr)).is_some(),
+            "{s:?} is in the help"
+        );
+    }
+    // The grid's keys, on both layouts.
+    assert!(h.query_by_label("Q / A").is_some());
+    assert!(h.query_by_label("J").is_some());
+    h.event(Event::Text("?".into()));
+    h.run();
+    assert!(!h.state().console.help_open, "? closes it again");
+}
+
+#[test]
+fn function_keys_switch_screens_and_locale() {
+    let mut h = harness(session(), Screen::Prepare);
+    h.run();
+    for (k, s) in [
+        (Key::F3, Screen::Run),
+        (Key::F4, Screen::Devices),
+        (Key::F5, Screen::Coding),
+        (Key::F6, Screen::End),
+        (Key::F2, Screen::Prepare),
+    ] {
+        tap(&mut h, k, k);
+        assert_eq!(h.state().console.screen, s);
+    }
+    tap(&mut h, Key::F12, Key::F12);
+    assert_eq!(h.state().console.locale, Locale::En);
+    assert!(h.query_by_label("Run (F3)").is_some());
+    tap(&mut h, Key::F3, Key::F3);
+    h.run();
+    assert!(h.query_by_label("GO (Space)").is_some());
+    assert!(h.query_by_label("Stop all (Esc)").is_some());
+}
+
+#[test]
+fn preparing_adds_participants_names_apart_and_devices() {
+    let mut view = session();
+    view.room.pairing_code = Some("482913".into());
+    view.room.links.push(LinkStatus {
+        device: DeviceId::from("casque-1"),
+        role: Role::Headset,
+        rtt_ms: Some(12),
+        addr: "192.168.1.20".into(),
+    });
+    let mut h = harness(view, Screen::Prepare);
+    h.run();
+    assert!(h.query_by_label("Code d'appairage : 482913").is_some());
+    {
+        let d = &mut h.state_mut().console.drafts;
+        d.pseudonym = "Pseudo 4".into();
+        d.name = "Camille Martin".into();
+    }
+    h.run();
+    h.get_by_label("Ajouter le ou la participant·e").click();
+    h.run();
+    h.get_by_label("Déclarer").click();
+    h.run();
+    h.get_by_label("Déclarer l'appareil").click();
+    h.run();
+    let out = &h.state().out;
+    assert!(matches!(
+        &out[0],
+        Output::Command(Command::AddParticipant { id, pseudonym, .. })
+            if *id == p(4) && pseudonym == "Pseudo 4"
+    ));
+    assert_eq!(
+        out[1],
+        Output::Action(ConsoleAction::SetName {
+            participant: p(4),
+            name: "Camille Martin".into()
+        })
+    );
+    assert!(matches!(
+        &out[2],
+        Output::Command(Command::RegisterDevice { device, .. }) if device.as_str() == "casque-1"
+    ));
+    // The name never goes into a command.
+    assert!(!format!("{:?}", commands(&h)).contains("Camille"));
+}
+
+#[test]
+fn devices_show_link_latency_and_health() {
+    let mut view = session();
+    let dev = DeviceId::from("tablette-quai");
+    let now = view.now;
+    let _ = view.engine.handle(
+        Input::Command(Command::RegisterDevice {
+            device: dev.clone(),
+            role: boussole_content::cue::DeviceRole::Terminal,
+            station: None,
+        }),
+        now,
+    );
+    let _ = view.engine.handle(
+        Input::Link {
+            device: dev.clone(),
+            online: true,
+        },
+        now,
+    );
+    let _ = view.engine.handle(
+        Input::Device {
+            device: dev.clone(),
+            seq: 1,
+            event: boussole_director::engine::DeviceEvent::Health(Health {
+                battery_percent: Some(15),
+                audio_ok: false,
+                xr_flat_fallback: false,
+                rtt_ms: None,
+                content_in_sync: true,
+            }),
+        },
+        now,
+    );
+    view.room.links.push(LinkStatus {
+        device: dev,
+        role: Role::Terminal,
+        rtt_ms: Some(42),
+        addr: "192.168.1.21".into(),
+    });
+    let mut h = harness(view, Screen::Devices);
+    h.run();
+    for label in [
+        "42 ms",
+        "batterie 15 %",
+        "pas de son",
+        "contenu à jour",
+        "en ligne depuis 00:02",
+    ] {
+        assert!(h.query_by_label(label).is_some(), "{label}");
+    }
+}
+
+#[test]
+fn every_french_label_has_an_english_one() {
+    i18n::check().unwrap_or_else(|e| unreachable!("the Fluent files load: {e}"));
+    let ids = |l: Locale| -> Vec<String> {
+        let src = i18n::source(l).unwrap_or_default();
+        let mut ids: Vec<String> = src
+            .lines()
+            .filter(|line| !line.starts_with(['#', ' ']) && line.contains(" = "))
+            .filter_map(|line| line.split(" = ").next().map(str::to_owned))
+            .collect();
+        ids.sort();
+        ids
+    };
+    let (fr, en) = (ids(Locale::Fr), ids(Locale::En));
+    assert!(fr.len() > 100, "{}", fr.len());
+    let missing: Vec<&String> = fr.iter().filter(|id| !en.contains(id)).collect();
+    assert!(missing.is_empty(), "missing in en: {missing:?}");
+    let extra: Vec<&String> = en.iter().filter(|id| !fr.contains(id)).collect();
+    assert!(extra.is_empty(), "only in en: {extra:?}");
+    assert_eq!(Screen::Run.title(Locale::En), "Run");
+    assert_eq!(Screen::Run.title(Locale::Fr), "Jouer");
+}
+
+#[test]
+fn keys_round_trip_and_grid_keys_never_shadow_shortcuts() {
+    for k in keys::ALL_KEYS {
+        assert_eq!(keys::from_egui(keys::to_egui(*k)), Some(*k));
+    }
+    let view = session();
+    let grid = view.engine.grid();
+    let bound = grid.behaviours.iter().map(|b| b.key).chain(
+        grid.modifier_sets
+            .iter()
+            .flat_map(|s| s.modifiers.iter().map(|m| m.key)),
+    );
+    for k in bound {
+        let press = keys::KeyPress {
+            key: k,
+            pressed: true,
+            modifiers: Modifiers::NONE,
+        };
+        assert_eq!(Shortcut::of(&press), None, "{k:?}");
+    }
+    assert_eq!(keys::both_labels(PhysicalKey::KeyQ), "Q / A");
+}

@@ -1,0 +1,75 @@
+//! The console's real window, drawn by Bevy under Xvfb with software Vulkan at 1366×768 (a
+//! common facilitator laptop): one process plays the demo script offline to mid-game and
+//! captures every screen once the pipeline cache is idle. The images must have the window's
+//! size, not be blank, and differ from screen to screen. They are kept under
+//! `target/screenshots/console/` to be looked at.
+
+use image::{GenericImageView, ImageReader};
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Distinct colours on a coarse grid of the image (a blank or single-colour frame has one).
+fn colours(path: &Path) -> Result<(u32, u32, usize), String> {
+    let img = ImageReader::open(path)
+        .map_err(|e| format!("{}: {e}", path.display()))?
+        .decode()
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    let (w, h) = img.dimensions();
+    let mut seen = BTreeSet::new();
+    for y in (0..h).step_by(7) {
+        for x in (0..w).step_by(7) {
+            seen.insert(img.get_pixel(x, y).0);
+        }
+    }
+    Ok((w, h, seen.len()))
+}
+
+#[test]
+fn every_console_screen_is_drawn_at_1366_by_768() -> Result<(), String> {
+    let out = repo_root().join("target/screenshots/console");
+    let _ = std::fs::remove_dir_all(&out);
+    let status = Command::new("xvfb-run")
+        .args(["-a", "-s", "-screen 0 1366x768x24"])
+        .arg(env!("CARGO_BIN_EXE_boussole-console"))
+        .args([
+            "--script",
+            "director/scripts/demo_scape_attitudes.ron",
+            "--at",
+            "600",
+            "--screenshots",
+        ])
+        .arg(&out)
+        .current_dir(repo_root())
+        .env("WGPU_BACKEND", "vulkan")
+        .status()
+        .map_err(|e| format!("xvfb-run (package xvfb, installed by `cargo xtask test`): {e}"))?;
+    if !status.success() {
+        return Err(format!("the console's screenshot run failed: {status}"));
+    }
+    let mut sizes = BTreeSet::new();
+    for screen in ["preparer", "jouer", "appareils", "coder", "cloturer"] {
+        let path = out.join(format!("{screen}.png"));
+        let (w, h, n) = colours(&path)?;
+        if (w, h) != (1366, 768) {
+            return Err(format!("{screen}: {w}×{h}, not 1366×768"));
+        }
+        // Text, coloured badges and panels: a drawn screen has dozens of colours.
+        if n < 20 {
+            return Err(format!("{screen}: only {n} colours, the screen looks blank"));
+        }
+        sizes.insert(
+            std::fs::metadata(&path)
+                .map_err(|e| format!("{}: {e}", path.display()))?
+                .len(),
+        );
+    }
+    if sizes.len() != 5 {
+        return Err("two screens gave the same image: the screen did not change".into());
+    }
+    Ok(())
+}

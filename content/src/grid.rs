@@ -189,6 +189,7 @@ pub const RESERVED_KEYS: &[(PhysicalKey, &str)] = &[
     (PhysicalKey::Digit7, "participant·e 7"),
     (PhysicalKey::Digit8, "participant·e 8"),
     (PhysicalKey::Digit9, "participant·e 9"),
+    (PhysicalKey::Backquote, "le groupe (note de groupe)"),
     (PhysicalKey::Backspace, "annuler le dernier codage"),
     (PhysicalKey::Enter, "note libre"),
     (PhysicalKey::F1, "aide"),

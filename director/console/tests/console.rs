@@ -43,7 +43,7 @@ fn engine() -> Engine {
 }
 
 fn p(n: u32) -> ParticipantId {
-    ParticipantId(format!("p{n}"))
+    ParticipantId(format!("P{n}"))
 }
 
 /// Three participants enrolled, the game started at 1 s; the view at 2 s.

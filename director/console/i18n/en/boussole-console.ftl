@@ -39,6 +39,7 @@ shortcut-minus-minute = Take one minute off the timer
 shortcut-plus-minute = Add one minute to the timer
 shortcut-next-hint = Send the next hint of the current puzzle
 shortcut-select = Select a participant (1 = first, 0 = tenth)
+shortcut-select-group = Select the whole group (for a group note)
 shortcut-undo = Undo my last code
 shortcut-note = Write a free note (Enter sends it)
 shortcut-locale = Switch between French and English
@@ -82,6 +83,9 @@ hints = Hints
 hints-none = No puzzle open.
 hint-target = Show on:
 hint-room = room screens
+hint-for = For:
+hint-for-group = the whole group
+hint-for-one = → { $name }
 hint-cost = costs { $seconds } s
 hint-send-level = Send rung { $level }
 hint-send-next = Send the next hint ({ $key })
@@ -109,7 +113,7 @@ health-sync-bad = content out of date
 
 ## Code
 coding-selected = Coding: { $name }
-coding-select-first = Select a participant first (keys 1 to 0 or click their colour).
+coding-select-first = Nobody is selected: a note goes to the group. To code, select a participant (keys 1 to 0 or click their colour).
 coding-pending = Modifier? { $keys } (any other key: none)
 coding-undo = Undo the last code ({ $key })
 coding-note = Free note ({ $key })

@@ -39,6 +39,7 @@ shortcut-minus-minute = Retirer une minute au minuteur
 shortcut-plus-minute = Ajouter une minute au minuteur
 shortcut-next-hint = Envoyer l'indice suivant de l'énigme en cours
 shortcut-select = Choisir un·e participant·e (1 = premier·e, 0 = dixième)
+shortcut-select-group = Choisir le groupe entier (pour une note de groupe)
 shortcut-undo = Annuler mon dernier codage
 shortcut-note = Écrire une note libre (Entrée pour l'envoyer)
 shortcut-locale = Passer de français à anglais
@@ -82,6 +83,9 @@ hints = Indices
 hints-none = Aucune énigme ouverte.
 hint-target = Afficher sur :
 hint-room = écrans de salle
+hint-for = Pour :
+hint-for-group = tout le groupe
+hint-for-one = → { $name }
 hint-cost = coûte { $seconds } s
 hint-send-level = Envoyer le palier { $level }
 hint-send-next = Envoyer l'indice suivant ({ $key })
@@ -109,7 +113,7 @@ health-sync-bad = contenu pas à jour
 
 ## Coder
 coding-selected = Codage pour : { $name }
-coding-select-first = Choisissez d'abord un·e participant·e (touches 1 à 0 ou clic sur sa couleur).
+coding-select-first = Personne n'est choisi·e : une note va au groupe. Pour coder, choisissez un·e participant·e (touches 1 à 0 ou clic sur sa couleur).
 coding-pending = Modificateur ? { $keys } (une autre touche : sans)
 coding-undo = Annuler le dernier codage ({ $key })
 coding-note = Note libre ({ $key })

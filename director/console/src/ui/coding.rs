@@ -233,6 +233,10 @@ fn coding_keys(
                 }
                 used.push(press.key);
             }
+            Some(Shortcut::SelectGroup) => {
+                state.selected = None;
+                used.push(press.key);
+            }
             Some(Shortcut::Undo) => {
                 out.push(cmd(Command::Undo {
                     rater: view.me.clone(),

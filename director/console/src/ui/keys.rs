@@ -292,6 +292,9 @@ pub enum Shortcut {
     NextHint,
     /// Select a participant (digits 1–9, 0 for the tenth).
     SelectParticipant,
+    /// Select the whole group, for a group note (the key left of 1: `` ` `` on QWERTY, `²` on
+    /// AZERTY).
+    SelectGroup,
     /// Undo this rater's last code (Backspace).
     Undo,
     /// Write a free note (Enter opens the field, Enter sends).
@@ -317,6 +320,7 @@ impl Shortcut {
         Self::PlusMinute,
         Self::NextHint,
         Self::SelectParticipant,
+        Self::SelectGroup,
         Self::Undo,
         Self::Note,
         Self::Locale,
@@ -336,6 +340,7 @@ impl Shortcut {
             Self::PlusMinute => (P::F9, false),
             Self::NextHint => (P::KeyH, true),
             Self::SelectParticipant => return None,
+            Self::SelectGroup => (P::Backquote, false),
             Self::Undo => (P::Backspace, false),
             Self::Note => (P::Enter, false),
             Self::Locale => (P::F12, false),
@@ -366,6 +371,7 @@ impl Shortcut {
             Self::Go => tr!(locale, "key-space"),
             Self::StopAll => tr!(locale, "key-escape"),
             Self::SelectParticipant => "1…9, 0".to_owned(),
+            Self::SelectGroup => both_labels(PhysicalKey::Backquote),
             Self::Undo => tr!(locale, "key-backspace"),
             Self::Note => tr!(locale, "key-enter"),
             Self::NextHint => "Ctrl+H".to_owned(),
@@ -389,6 +395,7 @@ impl Shortcut {
             Self::PlusMinute => tr!(locale, "shortcut-plus-minute"),
             Self::NextHint => tr!(locale, "shortcut-next-hint"),
             Self::SelectParticipant => tr!(locale, "shortcut-select"),
+            Self::SelectGroup => tr!(locale, "shortcut-select-group"),
             Self::Undo => tr!(locale, "shortcut-undo"),
             Self::Note => tr!(locale, "shortcut-note"),
             Self::Locale => tr!(locale, "shortcut-locale"),

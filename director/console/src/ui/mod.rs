@@ -162,6 +162,8 @@ pub struct Drafts {
     pub hint_puzzle: Option<PuzzleId>,
     /// Where the next hint goes: a station, or the room screens when `None`.
     pub hint_station: Option<boussole_content::ids::StationId>,
+    /// Who the next hint is for (the participant who asked), or the group when `None`.
+    pub hint_participant: Option<ParticipantId>,
 }
 
 /// UI-local state: nothing here is a rule of the session.

@@ -167,12 +167,12 @@ fn people(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState, out: &mut V
     }
 }
 
-/// `p1`, `p2`...: the first number not taken.
+/// `P1`, `P2`…: the first number not taken (the ids the director's scripts and CLI use).
 fn new_participant_id(view: &SessionView) -> ParticipantId {
     (1..)
-        .map(|n| ParticipantId(format!("p{n}")))
+        .map(|n| ParticipantId(format!("P{n}")))
         .find(|id| !view.engine.participants().contains_key(id))
-        .unwrap_or_else(|| ParticipantId::from("p"))
+        .unwrap_or_else(|| ParticipantId::from("P"))
 }
 
 fn role_of(role: &Role) -> Option<DeviceRole> {

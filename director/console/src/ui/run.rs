@@ -77,7 +77,7 @@ fn next_hint(puzzle: PuzzleId, state: &ConsoleState) -> Command {
         puzzle,
         level: None,
         station: state.drafts.hint_station.clone(),
-        participant: None,
+        participant: state.drafts.hint_participant.clone(),
     }
 }
 
@@ -335,6 +335,27 @@ fn hints(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState, out: &mut Ve
             }
         }
     });
+    ui.horizontal_wrapped(|ui| {
+        ui.label(tr!(l, "hint-for"));
+        if ui
+            .selectable_label(
+                state.drafts.hint_participant.is_none(),
+                tr!(l, "hint-for-group"),
+            )
+            .clicked()
+        {
+            state.drafts.hint_participant = None;
+        }
+        for (id, p) in super::participants(view) {
+            let on = state.drafts.hint_participant.as_ref() == Some(id);
+            if ui
+                .selectable_label(on, tr!(l, "hint-for-one", name = p.pseudonym.as_str()))
+                .clicked()
+            {
+                state.drafts.hint_participant = Some(id.clone());
+            }
+        }
+    });
     let given = view
         .engine
         .hints_given()
@@ -357,7 +378,7 @@ fn hints(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState, out: &mut Ve
                     puzzle: puzzle.id.clone(),
                     level: Some(level),
                     station: state.drafts.hint_station.clone(),
-                    participant: None,
+                    participant: state.drafts.hint_participant.clone(),
                 }));
             }
         });

@@ -86,7 +86,9 @@ fn main() -> Result<()> {
     }
     let me = RaterId(args.name.clone());
     let source = match (&args.director, &args.script) {
-        (_, Some(script)) => Source::Offline(Offline::from_script(&content, script, args.at)?),
+        (_, Some(script)) => {
+            Source::Offline(Box::new(Offline::from_script(&content, script, args.at)?))
+        }
         (Some(director), None) => {
             let addr = boussole_protocol::discovery::parse_director_addr(director)
                 .map_err(|e| anyhow::anyhow!("--director {director}: {e}"))?
@@ -117,7 +119,7 @@ fn main() -> Result<()> {
             .context("starting the link to the director")?;
             Source::Live {
                 link,
-                model: Box::new(ConsoleModel::new(content, me.clone(), args.observer)),
+                model: ConsoleModel::new(content, me.clone(), args.observer),
             }
         }
         (None, None) => bail!("give --director HOST:PORT (a running serve) or --script FILE"),
@@ -181,12 +183,9 @@ fn default_data_dir() -> PathBuf {
 /// Where the session comes from.
 enum Source {
     /// A director over the network.
-    Live {
-        link: Link,
-        model: Box<ConsoleModel>,
-    },
+    Live { link: Link, model: ConsoleModel },
     /// A local engine fed from a script: training and screenshots.
-    Offline(Offline),
+    Offline(Box<Offline>),
 }
 
 /// A session played locally: the script's inputs up to the start time, then the commands the

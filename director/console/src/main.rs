@@ -119,7 +119,7 @@ fn main() -> Result<()> {
             .context("starting the link to the director")?;
             Source::Live {
                 link,
-                model: ConsoleModel::new(content, me.clone(), args.observer),
+                model: Box::new(ConsoleModel::new(content, me.clone(), args.observer)),
             }
         }
         (None, None) => bail!("give --director HOST:PORT (a running serve) or --script FILE"),
@@ -183,7 +183,10 @@ fn default_data_dir() -> PathBuf {
 /// Where the session comes from.
 enum Source {
     /// A director over the network.
-    Live { link: Link, model: ConsoleModel },
+    Live {
+        link: Link,
+        model: Box<ConsoleModel>,
+    },
     /// A local engine fed from a script: training and screenshots.
     Offline(Box<Offline>),
 }

@@ -54,8 +54,8 @@ struct Args {
     /// Offline: how far into the script to start, seconds.
     #[arg(long, default_value_t = 0.0)]
     at: f32,
-    /// Take a screenshot of every screen into this folder, then quit (with `--script`).
-    #[arg(long, requires = "script")]
+    /// Take a screenshot of every screen into this folder once the session is shown, then quit.
+    #[arg(long)]
     screenshots: Option<PathBuf>,
     /// Labels' language: `fr` or `en`.
     #[arg(long, default_value = "fr")]
@@ -255,7 +255,9 @@ impl Shell {
             Source::Offline(offline) => {
                 let now = offline.now();
                 let _ = offline.engine.advance(now);
-                Some(SessionView::of(offline.engine.clone(), now, me.clone()))
+                let mut view = SessionView::of(offline.engine.clone(), now, me.clone());
+                view.link = LinkState::Training;
+                Some(view)
             }
         }
     }
@@ -278,10 +280,18 @@ impl Shell {
         }
     }
 
+    /// Whether there is a session to show (live: once the director sent its scenario and log).
+    fn ready(&self) -> bool {
+        match &self.source {
+            Source::Live { model, .. } => model.view(None).is_some(),
+            Source::Offline(_) => true,
+        }
+    }
+
     fn link_state(&self) -> LinkState {
         match &self.source {
             Source::Live { model, .. } => model.link().clone(),
-            Source::Offline(_) => LinkState::Online,
+            Source::Offline(_) => LinkState::Training,
         }
     }
 }
@@ -351,6 +361,8 @@ fn model_rater(model: &ConsoleModel) -> RaterId {
 /// What the window shows before the session is known.
 fn waiting(ui: &mut egui::Ui, link: &LinkState, locale: Locale) {
     let text = match (link, locale) {
+        (LinkState::Training, Locale::Fr) => "Entraînement : chargement…".to_owned(),
+        (LinkState::Training, Locale::En) => "Training: loading…".to_owned(),
         (LinkState::Connecting, Locale::Fr) => "Connexion au directeur…".to_owned(),
         (LinkState::Connecting, Locale::En) => "Connecting to the director…".to_owned(),
         (LinkState::Online, Locale::Fr) => "Connecté : chargement de la séance…".to_owned(),
@@ -410,7 +422,7 @@ fn take_screenshots(
     window: Query<(), With<PrimaryWindow>>,
     mut exit: MessageWriter<AppExit>,
 ) {
-    if window.is_empty() {
+    if window.is_empty() || !shell.ready() {
         return;
     }
     // Wait for the previous capture to be written before changing the screen.

@@ -113,6 +113,8 @@ pub enum LinkState {
         /// Why, in French, for the facilitator.
         reason: String,
     },
+    /// No director: a session played locally from a script, for training (nothing is sent).
+    Training,
 }
 
 /// Everything a panel draws from: the session as the director holds it, at `now`.

@@ -244,10 +244,92 @@ fn demo(gui: bool) -> Result<()> {
         networked_demo,
     )?;
     if gui {
-        step("facilitator console window (close it to finish)", || {
-            cargo(&["run", "--quiet", "--package", "boussole-console"])
-        })?;
+        step(
+            "the facilitator's console on a live session (close the window to finish)",
+            gui_demo,
+        )?;
     }
+    Ok(())
+}
+
+/// Starts `serve` on loopback with six participants enrolled, six slow simulated devices that
+/// play the puzzles once the game runs, and the console window attached to it; when the window
+/// closes, stops the devices and the director.
+fn gui_demo() -> Result<()> {
+    use std::io::BufRead;
+    if std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none() {
+        anyhow::bail!(
+            "no display: run `cargo xtask demo --gui` from a desktop session (or under \
+             `xvfb-run -a` to check that it starts)"
+        );
+    }
+    cargo(&[
+        "build",
+        "--quiet",
+        "--package",
+        "boussole-director",
+        "--package",
+        "boussole-sim",
+        "--package",
+        "boussole-console",
+    ])?;
+    let bin = target_dir().join("debug");
+    let dir = root().join("target/demo/gui");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let db = dir.join("director.db");
+    let mut serve = Command::new(bin.join("boussole-director"))
+        .arg("--db")
+        .arg(&db)
+        .args([
+            "serve",
+            "--scenario",
+            "scape_attitudes",
+            "--bind",
+            "127.0.0.1:0",
+        ])
+        .args(["--pairing-code", "246810"])
+        .args(["--script", "director/scripts/demo_console.ron"])
+        .env("BOUSSOLE_PASSPHRASE", "démonstration seulement")
+        .current_dir(root())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .context("starting boussole-director serve")?;
+    let addr = serve.stdout.take().and_then(|out| {
+        std::io::BufReader::new(out)
+            .lines()
+            .map_while(Result::ok)
+            .find_map(|line| {
+                eprintln!("    {line}");
+                line.split_once("écoute sur ")
+                    .map(|(_, a)| a.trim().to_owned())
+            })
+    });
+    let Some(addr) = addr else {
+        let _ = serve.kill();
+        let _ = serve.wait();
+        anyhow::bail!("serve printed no address");
+    };
+    let sims = Command::new(bin.join("boussole-sim"))
+        .args(["--director", &addr, "--code", "246810"])
+        .args(["--scenario", "scape_attitudes", "--think-ms", "8000"])
+        .current_dir(root())
+        .stdout(std::process::Stdio::null())
+        .spawn();
+    let console = Command::new(bin.join("boussole-console"))
+        .args(["--director", &addr, "--code", "246810"])
+        .arg("--data")
+        .arg(dir.join("console"))
+        .current_dir(root())
+        .status();
+    if let Ok(mut sims) = sims {
+        let _ = sims.kill();
+        let _ = sims.wait();
+    }
+    let _ = serve.kill();
+    let _ = serve.wait();
+    let status = console.context("starting boussole-console")?;
+    anyhow::ensure!(status.success(), "the console ended with {status}");
     Ok(())
 }
 

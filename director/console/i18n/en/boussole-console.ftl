@@ -2,6 +2,7 @@
 
 ## Top bar
 link-online = Connected to the director
+link-training = Offline training: nothing reaches a director
 link-connecting = Connecting to the director…
 link-offline = Offline: { $reason }
 phase-none = Game not started yet

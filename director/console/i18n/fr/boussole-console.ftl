@@ -2,6 +2,7 @@
 
 ## Barre du haut
 link-online = Connecté au directeur
+link-training = Entraînement hors ligne : rien n'est envoyé au directeur
 link-connecting = Connexion au directeur…
 link-offline = Hors ligne : { $reason }
 phase-none = Jeu pas encore commencé

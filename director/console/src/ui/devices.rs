@@ -68,7 +68,8 @@ pub fn devices(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState) -> Vec
 }
 
 fn health(ui: &mut Ui, d: &Device, l: Locale) {
-    ui.horizontal_wrapped(|ui| {
+    // One line: a wrapping layout in the grid's last column squeezed it to a letter a line.
+    ui.horizontal(|ui| {
         let h = &d.health;
         if h.audio_ok {
             ui.label(RichText::new(tr!(l, "health-audio-ok")).color(GOOD));

@@ -254,6 +254,7 @@ fn top_bar(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState, out: &mut 
     ui.horizontal_wrapped(|ui| {
         let (text, colour) = match &view.link {
             LinkState::Online => (tr!(l, "link-online"), Color32::from_rgb(40, 160, 70)),
+            LinkState::Training => (tr!(l, "link-training"), Color32::from_rgb(90, 140, 220)),
             LinkState::Connecting => (tr!(l, "link-connecting"), Color32::from_rgb(220, 150, 0)),
             LinkState::Offline { reason } => (
                 tr!(l, "link-offline", reason = reason.as_str()),

@@ -31,6 +31,7 @@ pub struct Output {
 enum Request {
     Submit(Input, Sender<Result<Output, String>>),
     With(Box<dyn FnOnce(&Session) + Send>),
+    WithMut(Box<dyn FnOnce(&mut Session) + Send>),
     Stop,
 }
 
@@ -128,6 +129,26 @@ impl DirectorHandle {
             .map_err(|_| "le directeur est arrêté".to_owned())?;
         rx.recv().map_err(|_| "le directeur est arrêté".to_owned())
     }
+
+    /// Runs `f` on the session thread with write access to the session (what is not an engine
+    /// input: the protected table of names), and returns its result. Never use it to change
+    /// what the log decides.
+    ///
+    /// # Errors
+    /// The session thread is gone.
+    pub fn with_mut<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Session) -> R + Send + 'static,
+    ) -> Result<R, String> {
+        let (tx, rx) = mpsc::channel();
+        let job = move |s: &mut Session| {
+            let _ = tx.send(f(s));
+        };
+        self.tx
+            .send(Request::WithMut(Box::new(job)))
+            .map_err(|_| "le directeur est arrêté".to_owned())?;
+        rx.recv().map_err(|_| "le directeur est arrêté".to_owned())
+    }
 }
 
 /// The most inputs one group commit takes: they queued up while the thread was busy; past this
@@ -197,6 +218,7 @@ fn run(session: &mut Session, rx: &Receiver<Request>, outputs: &Sender<Output>) 
                 }
             }
             Request::With(f) => f(session),
+            Request::WithMut(f) => f(session),
             Request::Stop => return,
         }
     }

@@ -495,6 +495,32 @@ async fn on_event(
                         );
                     }
                 },
+                ClientMsg::ParticipantName { participant, name } => {
+                    let reply = if matches!(peer.role, Role::Console { observer: false }) {
+                        let d = director.clone();
+                        let who = participant.clone();
+                        let saved = blocking(move || {
+                            d.with_mut(move |s| {
+                                s.set_participant_name(&who, name.as_ref().map(|n| n.0.as_str()))
+                            })
+                        })
+                        .await;
+                        match saved {
+                            Some(Ok(Ok(()))) => {
+                                tracing::info!("nom de {participant} enregistré (table protégée)");
+                                format!("nom de {participant} enregistré dans la table protégée")
+                            }
+                            Some(Ok(Err(e))) => {
+                                format!("nom de {participant} non enregistré : {e}")
+                            }
+                            Some(Err(e)) => format!("nom de {participant} non enregistré : {e}"),
+                            None => format!("nom de {participant} non enregistré"),
+                        }
+                    } else {
+                        "seule la console principale enregistre des noms".to_owned()
+                    };
+                    let _ = server.send(conn, ServerMsg::Notice(reply));
+                }
                 ClientMsg::Hello(_)
                 | ClientMsg::ClockPing { .. }
                 | ClientMsg::Bye

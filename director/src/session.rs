@@ -35,6 +35,9 @@ pub enum SessionError {
     /// The session is not in the store.
     #[error("unknown session {0}")]
     UnknownSession(SessionId),
+    /// No participant of that id is enrolled in the session's log.
+    #[error("unknown participant {0:?}")]
+    UnknownParticipant(String),
     /// A log record could not be decoded (written by an incompatible version?).
     #[error("session {session}: log record {seq} ({kind}) cannot be decoded: {source}")]
     BadRecord {
@@ -246,6 +249,34 @@ impl Session {
     /// The store, to write participants' names.
     pub fn store_mut(&mut self) -> &mut Store {
         &mut self.store
+    }
+
+    /// Keeps `participant`'s civil name in the protected table (`None` erases it): the
+    /// participant must be enrolled in the log (`AddParticipant`); their pseudonym row is written
+    /// first if a console enrolled them (a script writes it itself). The name never enters the
+    /// log.
+    ///
+    /// # Errors
+    /// [`SessionError::UnknownParticipant`] when the log has no such participant; store failures.
+    pub fn set_participant_name(
+        &mut self,
+        participant: &str,
+        name: Option<&str>,
+    ) -> Result<(), SessionError> {
+        let pseudonym = self
+            .engine
+            .participants()
+            .iter()
+            .find(|(id, _)| id.as_str() == participant)
+            .map(|(_, p)| p.pseudonym.clone())
+            .ok_or_else(|| SessionError::UnknownParticipant(participant.to_owned()))?;
+        let name = name.map(str::trim).filter(|n| !n.is_empty());
+        self.store
+            .set_participant(self.id, participant, &pseudonym)
+            .map_err(|e| SessionError::Store(e.to_string()))?;
+        self.store
+            .set_participant_name(self.id, participant, name)
+            .map_err(|e| SessionError::Store(e.to_string()))
     }
 }
 

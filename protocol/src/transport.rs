@@ -842,6 +842,7 @@ fn msg_kind(msg: &ClientMsg) -> &'static str {
         ClientMsg::ContentRequest { .. } => "ContentRequest",
         ClientMsg::Command(_) => "Command",
         ClientMsg::Bye => "Bye",
+        ClientMsg::ParticipantName { .. } => "ParticipantName",
         ClientMsg::Pairing(PairingClientStep::Start { .. }) => "pairing Start",
         ClientMsg::Pairing(PairingClientStep::Confirm { .. }) => "pairing Confirm",
     }

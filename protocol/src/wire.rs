@@ -138,6 +138,25 @@ pub enum ClientMsg {
     /// A pairing step ([`crate::pairing`]); the first one only as the first frame of a pairing
     /// connection.
     Pairing(PairingClientStep),
+    /// A read-write console: keep a participant's civil name in the director's protected table
+    /// (never in the session log), or erase it with `None`. Observers' are refused.
+    ParticipantName {
+        /// The participant's pseudonymous id (`"P3"`).
+        participant: String,
+        /// The name as typed, or `None` to erase it.
+        name: Option<PersonalName>,
+    },
+}
+
+/// A participant's civil name on its way to the protected table. `Debug` never prints it, so a
+/// message logged by mistake leaks no name (DESIGN principle 6).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PersonalName(pub String);
+
+impl fmt::Debug for PersonalName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PersonalName(<masqué>)")
+    }
 }
 
 /// What the director sends a device whose session was restored, so it can resync (principle 3).

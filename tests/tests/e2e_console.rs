@@ -159,6 +159,20 @@ async fn a_console_follows_a_whole_game_codes_and_reopens_on_the_same_session() 
         text: "aide spontanément son voisin".into(),
     })?;
 
+    // Names go to the protected table, never to the log; only the main console may set them.
+    console.link.send_name("P1", Some("Awa Testeuse".into()))?;
+    console.link.send_name("P99", Some("Personne".into()))?;
+    console
+        .until("the director's answers on names", GAME_GUARD, |m| {
+            m.view(None).is_some_and(|v| {
+                v.notices.iter().any(|n| n.contains("nom de P1 enregistré"))
+                    && v.notices
+                        .iter()
+                        .any(|n| n.contains("nom de P99 non enregistré"))
+            })
+        })
+        .await?;
+
     // An observer console codes too, and may not fire cues.
     let mut observer = Console::start(&room_, dir.path(), "observateur_test", true, true)?;
     observer
@@ -172,12 +186,16 @@ async fn a_console_follows_a_whole_game_codes_and_reopens_on_the_same_session() 
         modifier: None,
     })?;
     observer.link.send(&Command::Go)?;
+    observer.link.send_name("P2", Some("Refusé".into()))?;
     observer
-        .until("the refusal of its GO", GAME_GUARD, |m| {
+        .until("the refusal of its GO and of a name", GAME_GUARD, |m| {
             m.view(None).is_some_and(|v| {
                 v.notices
                     .iter()
                     .any(|n| n.contains("observateur code seulement"))
+                    && v.notices
+                        .iter()
+                        .any(|n| n.contains("seule la console principale"))
             })
         })
         .await?;
@@ -252,6 +270,20 @@ async fn a_console_follows_a_whole_game_codes_and_reopens_on_the_same_session() 
         .await
         .ok_or_else(|| anyhow!("the session thread gave nothing back"))?;
     ensure!(session.store().quick_check()?, "the store is sound");
+    let sid = session.id();
+    ensure!(
+        session.store().participant_name(sid, "P1")?.as_deref() == Some("Awa Testeuse")
+            && session.store().participant_name(sid, "P2")?.is_none(),
+        "P1's name is in the protected table, the observer's was refused"
+    );
+    ensure!(
+        !session
+            .store()
+            .log(sid)?
+            .iter()
+            .any(|r| r.payload.windows(5).any(|w| w == b"Awa T")),
+        "no name in the log"
+    );
     Ok(())
 }
 

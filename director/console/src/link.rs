@@ -14,7 +14,8 @@ use boussole_protocol::clock::{ClockSync, SAMPLE_INTERVAL_MS, Sample};
 use boussole_protocol::pairing::{Pairing, PairingCode};
 use boussole_protocol::transport::{self, Backoff, Client, ClientError};
 use boussole_protocol::wire::{
-    ClientMsg, Hello, LogEntry, PROTOCOL_VERSION, Role, RoomStatus, ServerMsg, Snapshot,
+    ClientMsg, Hello, LogEntry, PROTOCOL_VERSION, PersonalName, Role, RoomStatus, ServerMsg,
+    Snapshot,
 };
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -80,7 +81,7 @@ pub enum SendError {
 #[derive(Debug)]
 pub struct Link {
     events: std_mpsc::Receiver<LinkEvent>,
-    commands: mpsc::UnboundedSender<Vec<u8>>,
+    commands: mpsc::UnboundedSender<ClientMsg>,
     clock: std::sync::Arc<std::sync::Mutex<Clock>>,
 }
 
@@ -136,7 +137,23 @@ impl Link {
     /// [`SendError`]: it does not encode, or the link's thread has stopped.
     pub fn send(&self, command: &Command) -> Result<(), SendError> {
         let bytes = postcard::to_stdvec(command)?;
-        self.commands.send(bytes).map_err(|_| SendError::Stopped)
+        self.commands
+            .send(ClientMsg::Command(bytes))
+            .map_err(|_| SendError::Stopped)
+    }
+
+    /// Asks the director to keep `participant`'s civil name in its protected table (`None`
+    /// erases it); the director answers with a notice. Like commands, dropped while offline.
+    ///
+    /// # Errors
+    /// [`SendError::Stopped`].
+    pub fn send_name(&self, participant: &str, name: Option<String>) -> Result<(), SendError> {
+        self.commands
+            .send(ClientMsg::ParticipantName {
+                participant: participant.to_owned(),
+                name: name.map(PersonalName),
+            })
+            .map_err(|_| SendError::Stopped)
     }
 
     /// The director's session clock now, ms, once a clock sample arrived.
@@ -149,7 +166,7 @@ impl Link {
 async fn run(
     config: LinkConfig,
     events: std_mpsc::Sender<LinkEvent>,
-    mut commands: mpsc::UnboundedReceiver<Vec<u8>>,
+    mut commands: mpsc::UnboundedReceiver<ClientMsg>,
     clock: std::sync::Arc<std::sync::Mutex<Clock>>,
 ) {
     let emit = |e: LinkEvent| events.send(e).is_ok();
@@ -237,7 +254,7 @@ fn lost_reason(e: &ClientError) -> String {
 async fn session(
     mut client: Client,
     emit: &impl Fn(LinkEvent) -> bool,
-    commands: &mut mpsc::UnboundedReceiver<Vec<u8>>,
+    commands: &mut mpsc::UnboundedReceiver<ClientMsg>,
     clock: &std::sync::Mutex<Clock>,
 ) -> Ended {
     let welcome = client.welcome().clone();
@@ -286,11 +303,11 @@ async fn session(
                 }
             }
             command = commands.recv() => {
-                let Some(bytes) = command else {
+                let Some(msg) = command else {
                     client.close().await;
                     return Ended::WindowGone;
                 };
-                if let Err(e) = client.send(ClientMsg::Command(bytes)).await {
+                if let Err(e) = client.send(msg).await {
                     return Ended::Lost(lost_reason(&e));
                 }
             }

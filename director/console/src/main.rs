@@ -288,6 +288,18 @@ impl Shell {
         }
     }
 
+    /// Sends a participant's name to the director's protected table (never into the log).
+    fn send_name(&mut self, participant: &str, name: String) {
+        match &self.source {
+            Source::Live { link, .. } => {
+                if let Err(e) = link.send_name(participant, Some(name)) {
+                    warn!("nom non envoyé : {e}");
+                }
+            }
+            Source::Offline(_) => info!("entraînement : le nom de {participant} n'est pas gardé"),
+        }
+    }
+
     fn link_state(&self) -> LinkState {
         match &self.source {
             Source::Live { model, .. } => model.link().clone(),
@@ -342,10 +354,8 @@ fn draw(
                     "évaluation : boussole-director debrief / synthesis sur la base du directeur"
                 );
             }
-            Output::Action(ConsoleAction::SetName { participant, .. }) => {
-                // Names live in the director's protected table, set there (`participant`
-                // commands of boussole-director); the console never sends one over the network.
-                info!("nom de {participant} : à saisir sur le poste du directeur");
+            Output::Action(ConsoleAction::SetName { participant, name }) => {
+                shell.send_name(participant.as_str(), name);
             }
         }
     }

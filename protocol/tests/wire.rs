@@ -8,8 +8,8 @@ use boussole_content::ids::{
 use boussole_protocol::pairing::{PairingClientStep, PairingServerStep};
 use boussole_protocol::wire::{
     ClientMsg, DeviceToken, FrameError, FrameReader, Hello, LinkStatus, LogEntry, MAX_FRAME,
-    PROTOCOL_VERSION, Refusal, Role, RoomStatus, ServerMsg, Snapshot, decode_body, encode_frame,
-    read_frame, read_frame_limited, write_frame,
+    PROTOCOL_VERSION, PersonalName, Refusal, Role, RoomStatus, ServerMsg, Snapshot, decode_body,
+    encode_frame, read_frame, read_frame_limited, write_frame,
 };
 use boussole_protocol::{DeviceEvent, DeviceId, Health, ParticipantId};
 use rand::rngs::StdRng;
@@ -102,6 +102,14 @@ fn client_msgs() -> Vec<ClientMsg> {
             spake: vec![0x41; 33],
         }),
         ClientMsg::Pairing(PairingClientStep::Confirm { confirm: [5; 32] }),
+        ClientMsg::ParticipantName {
+            participant: "P3".into(),
+            name: Some(PersonalName("Zoé Lefèvre".into())),
+        },
+        ClientMsg::ParticipantName {
+            participant: "P3".into(),
+            name: None,
+        },
     ];
     msgs.extend(
         events()
@@ -507,6 +515,17 @@ fn tokens_never_show_in_debug() {
     assert!(text.contains("redacted"));
     assert_eq!(token, DeviceToken::from_bytes([0xAB; 32]));
     assert_ne!(token, DeviceToken::from_bytes([0xAC; 32]));
+}
+
+#[test]
+fn names_never_show_in_debug() {
+    let msg = ClientMsg::ParticipantName {
+        participant: "P3".into(),
+        name: Some(PersonalName("Zoé Lefèvre".into())),
+    };
+    let text = format!("{msg:?}");
+    assert!(!text.contains("Zoé") && !text.contains("Lefèvre"), "{text}");
+    assert!(text.contains("P3") && text.contains("masqué"), "{text}");
 }
 
 #[test]

@@ -8,8 +8,8 @@ use boussole_content::ids::{BehaviourId, CueId, PuzzleId, StationId};
 use boussole_content::scenario::Scenario;
 use boussole_content::{Answer, ContentSet};
 use boussole_director::engine::{
-    Command, DeviceEvent, DeviceId, Effect, Engine, Input, Millis, ObservationAction,
-    ParticipantId, PuzzleStatus, RaterId,
+    Command, CueWait, DeviceEvent, DeviceId, Effect, Engine, Input, Millis, ObservationAction,
+    ParticipantId, PuzzleStatus, RaterId, WaitKind,
 };
 use std::path::PathBuf;
 
@@ -74,20 +74,46 @@ const TIMED_CUES: &str = r#"[
 fn pre_wait_post_wait_auto_continue_and_auto_follow() {
     let set = content();
     let mut e = Engine::new(with_cues(&set, TIMED_CUES), grid(&set));
+    assert!(e.waits().is_empty());
     let out = e.handle(cmd(Command::Go), s(10));
     assert!(fired(&out).is_empty(), "pre-wait: nothing before 12 s");
     assert_eq!(e.next_deadline(), Some(s(12)));
+    assert_eq!(
+        e.waits(),
+        [CueWait {
+            cue: CueId::from("a"),
+            kind: WaitKind::PreWait,
+            started: s(10),
+            ends: s(12),
+        }],
+        "the console sees a's pre-wait running"
+    );
+    assert!(e.cue_fired(&CueId::from("a")) && !e.cue_fired(&CueId::from("b")));
     assert_eq!(
         e.standby().map(CueId::to_string).as_deref(),
         Some("b"),
         "the playhead moves on GO"
     );
     // A at 12 s; its post-wait auto-continues to B at 15 s; B waits 4 s then follows to C at 19 s.
-    let out = e.advance(s(18));
+    let out = e.advance(s(13));
     assert_eq!(fired(&out), ["a"]);
     assert!(
         out.iter()
             .any(|x| matches!(x, Effect::FireCue { start_at, .. } if *start_at == s(12)))
+    );
+    assert_eq!(
+        e.waits(),
+        [CueWait {
+            cue: CueId::from("a"),
+            kind: WaitKind::PostWait,
+            started: s(12),
+            ends: s(15),
+        }],
+        "then its post-wait, before b goes on its own"
+    );
+    assert!(
+        fired(&e.advance(s(18))).is_empty(),
+        "b fires nothing to devices"
     );
     let out = e.advance(s(19));
     assert_eq!(fired(&out), ["c"]);

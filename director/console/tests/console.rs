@@ -675,3 +675,34 @@ fn keys_round_trip_and_grid_keys_never_shadow_shortcuts() {
     }
     assert_eq!(keys::both_labels(PhysicalKey::KeyQ), "Q / A");
 }
+
+#[test]
+fn a_running_post_wait_shows_its_cue_and_what_is_left() {
+    let mut view = session();
+    let titre = view
+        .engine
+        .scenario()
+        .cues
+        .iter()
+        .find(|c| c.post_wait_s > 0.0 && c.pre_wait_s == 0.0)
+        .map(|c| (c.id.clone(), c.name.clone(), c.post_wait_s))
+        .unwrap_or_else(|| unreachable!("the scenario has a cue with a post-wait"));
+    let _ = view.engine.handle(
+        Input::Command(Command::Standby(titre.0.clone())),
+        Millis(2000),
+    );
+    let _ = view
+        .engine
+        .handle(Input::Command(Command::Go), Millis(2000));
+    view.now = Millis(2000);
+    let h = harness(view, Screen::Run);
+    let left = (titre.2 * 1000.0) as u64 / 1000;
+    let label = format!(
+        "{} : post-attente, top suivant dans {}",
+        titre.1,
+        boussole_console::ui::mmss_signed(i64::try_from(left * 1000).unwrap_or(0))
+    );
+    assert!(h.query_by_label(&label).is_some(), "no {label:?}");
+    // The fired cue is ticked, the standby moved past it.
+    assert!(h.query_by_label_contains("✔").is_some());
+}

@@ -4,7 +4,9 @@
 
 use super::{DeviceId, Effect, Engine, Millis};
 use boussole_content::cue::{ContinueMode, CueKind, Target, TimerAction, Trigger};
+use boussole_content::ids::CueId;
 use boussole_content::scenario::EndingKind;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
 /// Something scheduled.
@@ -12,8 +14,30 @@ use std::collections::BTreeSet;
 pub(super) enum Job {
     /// The pre-wait of cue `0` ended: run its action.
     Action(usize),
-    /// The post-wait (or the action) of a cue ended: GO on the standby.
-    Continue,
+    /// The post-wait (or the action) of cue `0` ended: GO on the standby.
+    Continue(usize),
+}
+
+/// Which of a cue's waits is running (QLab's terms).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum WaitKind {
+    /// Before the cue's action.
+    PreWait,
+    /// After the action (or until it ends, for an auto-follow), before the next cue goes.
+    PostWait,
+}
+
+/// A wait running in the cue list, for the console's progress bar.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CueWait {
+    /// The cue whose wait it is.
+    pub cue: CueId,
+    /// Pre- or post-wait.
+    pub kind: WaitKind,
+    /// When it started, session time.
+    pub started: Millis,
+    /// When it ends, session time.
+    pub ends: Millis,
 }
 
 /// A cue that was sent to devices.
@@ -32,8 +56,8 @@ pub(super) struct Fired {
 pub(super) struct CueRunner {
     standby: Option<usize>,
     fired: Vec<bool>,
-    /// `(when, order, job)`: order breaks ties in scheduling order.
-    pending: BTreeSet<(Millis, u64, Job)>,
+    /// `(when, order, job, scheduled at)`: order breaks ties in scheduling order.
+    pending: BTreeSet<(Millis, u64, Job, Millis)>,
     order: u64,
     next_instance: u64,
     sent: Vec<Fired>,
@@ -56,7 +80,7 @@ impl CueRunner {
     }
 
     pub fn next_deadline(&self) -> Option<Millis> {
-        self.pending.first().map(|(t, _, _)| *t)
+        self.pending.first().map(|(t, _, _, _)| *t)
     }
 
     pub fn pop_due(&mut self, t: Millis) -> Option<Job> {
@@ -68,9 +92,24 @@ impl CueRunner {
         Some(first.2)
     }
 
-    fn schedule(&mut self, at: Millis, job: Job) {
+    fn schedule(&mut self, now: Millis, at: Millis, job: Job) {
         self.order += 1;
-        self.pending.insert((at, self.order, job));
+        self.pending.insert((at, self.order, job, now));
+    }
+
+    /// Whether cue `i` has fired (by GO or its trigger).
+    pub fn fired(&self, i: usize) -> bool {
+        self.fired.get(i).copied().unwrap_or(false)
+    }
+
+    /// The waits scheduled, soonest first: `(cue index, kind, started, ends)`.
+    pub fn waits(&self) -> impl Iterator<Item = (usize, WaitKind, Millis, Millis)> + '_ {
+        self.pending
+            .iter()
+            .map(|(ends, _, job, started)| match job {
+                Job::Action(i) => (*i, WaitKind::PreWait, *started, *ends),
+                Job::Continue(i) => (*i, WaitKind::PostWait, *started, *ends),
+            })
     }
 
     pub fn mark_triggered(&mut self, cue: usize) {
@@ -110,7 +149,7 @@ impl Engine {
         }
         if cue.pre_wait_s > 0.0 {
             self.cues
-                .schedule(at.plus_secs(cue.pre_wait_s), Job::Action(i));
+                .schedule(at, at.plus_secs(cue.pre_wait_s), Job::Action(i));
         } else {
             self.action(i, at, out);
         }
@@ -119,7 +158,7 @@ impl Engine {
     pub(super) fn run_job(&mut self, job: Job, at: Millis, out: &mut Vec<Effect>) {
         match job {
             Job::Action(i) => self.action(i, at, out),
-            Job::Continue => {
+            Job::Continue(_) => {
                 if let Some(i) = self.cues.standby {
                     self.go_cue(i, at, out);
                 }
@@ -181,12 +220,13 @@ impl Engine {
         }
         match cue.continue_mode {
             ContinueMode::DoNotContinue => {}
-            ContinueMode::AutoContinue => self
-                .cues
-                .schedule(at.plus_secs(cue.post_wait_s), Job::Continue),
+            ContinueMode::AutoContinue => {
+                self.cues
+                    .schedule(at, at.plus_secs(cue.post_wait_s), Job::Continue(i))
+            }
             ContinueMode::AutoFollow => {
                 if let Some(end) = ends_at {
-                    self.cues.schedule(end, Job::Continue);
+                    self.cues.schedule(at, end, Job::Continue(i));
                 }
             }
         }
@@ -201,7 +241,8 @@ impl Engine {
             .find(|f| f.instance == instance && f.follow_on_finish)
         {
             f.follow_on_finish = false;
-            self.cues.schedule(at, Job::Continue);
+            let cue = f.cue;
+            self.cues.schedule(at, at, Job::Continue(cue));
         }
     }
 

@@ -10,6 +10,7 @@ mod cues;
 mod observe;
 mod play;
 
+pub use cues::{CueWait, WaitKind};
 pub use observe::{Observation, ObservationAction, ObservationId};
 
 use boussole_content::cue::{DeviceRole, Target};
@@ -547,6 +548,30 @@ impl Engine {
         }
         self.now = self.now.max(at);
         out
+    }
+
+    /// The pre- and post-waits running in the cue list, soonest end first.
+    pub fn waits(&self) -> Vec<CueWait> {
+        self.cues
+            .waits()
+            .filter_map(|(i, kind, started, ends)| {
+                self.scenario.cues.get(i).map(|c| CueWait {
+                    cue: c.id.clone(),
+                    kind,
+                    started,
+                    ends,
+                })
+            })
+            .collect()
+    }
+
+    /// Whether the cue `cue` has fired in this session (by GO or by its trigger).
+    pub fn cue_fired(&self, cue: &CueId) -> bool {
+        self.scenario
+            .cues
+            .iter()
+            .position(|c| c.id == *cue)
+            .is_some_and(|i| self.cues.fired(i))
     }
 
     /// The earliest pending deadline (a cue wait, a countdown trigger, the time-out), if any.

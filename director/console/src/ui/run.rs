@@ -9,7 +9,7 @@ use crate::view::SessionView;
 use boussole_content::cue::{ContinueMode, Cue};
 use boussole_content::grid::PhysicalKey;
 use boussole_content::ids::PuzzleId;
-use boussole_director::engine::{Command, GameEventKind, Millis, PuzzleStatus};
+use boussole_director::engine::{Command, GameEventKind, PuzzleStatus, WaitKind};
 use egui::{Color32, RichText, Ui};
 
 /// The run screen; disabled (read-only) on an observer console.
@@ -138,35 +138,49 @@ fn controls(ui: &mut Ui, view: &SessionView, l: Locale, out: &mut Vec<Output>) {
             out.push(cmd(Command::AdjustTimer(60)));
         }
     });
-    if let Some(t) = view.engine.next_deadline().filter(|t| *t > view.now) {
-        let left = t.0 - view.now.0;
-        let span = wait_span(view).unwrap_or(left).max(left).max(1);
-        ui.add(
-            egui::ProgressBar::new(1.0 - left as f32 / span as f32).text(tr!(
-                l,
-                "wait-progress",
-                left = mmss_signed(i64::try_from(left).unwrap_or(i64::MAX))
-            )),
-        );
+    for w in view
+        .engine
+        .waits()
+        .into_iter()
+        .filter(|w| w.ends > view.now)
+    {
+        let name = view
+            .engine
+            .scenario()
+            .cues
+            .iter()
+            .find(|c| c.id == w.cue)
+            .map_or_else(|| w.cue.to_string(), |c| c.name.clone());
+        let left = w.ends.0 - view.now.0;
+        let span = w.ends.0.saturating_sub(w.started.0).max(1);
+        let left = mmss_signed(i64::try_from(left).unwrap_or(i64::MAX));
+        let text = match w.kind {
+            WaitKind::PreWait => tr!(l, "wait-pre", name = name.as_str(), left = left.as_str()),
+            WaitKind::PostWait => tr!(l, "wait-post", name = name.as_str(), left = left.as_str()),
+        };
+        let done = 1.0 - (w.ends.0 - view.now.0) as f32 / span as f32;
+        ui.add(egui::ProgressBar::new(done).text(text));
     }
 }
 
-/// The wait in progress, ms: the pre- or post-wait of the cue fired before the standby.
-fn wait_span(view: &SessionView) -> Option<u64> {
-    let cues = &view.engine.scenario().cues;
-    let standby = view
-        .engine
-        .standby()
-        .and_then(|id| cues.iter().position(|c| c.id == *id))
-        .unwrap_or(cues.len());
-    let prev = cues.get(standby.checked_sub(1)?)?;
-    let secs = prev.pre_wait_s.max(prev.post_wait_s);
-    (secs > 0.0).then(|| Millis(0).plus_secs(secs).0)
-}
-
 fn cue_list(ui: &mut Ui, view: &SessionView, l: Locale, out: &mut Vec<Output>) {
-    ui.heading(tr!(l, "cue-list"));
     let standby = view.engine.standby();
+    // The next cue and its notes first: the list is long, and they are what GO fires.
+    if let Some(cue) =
+        standby.and_then(|id| view.engine.scenario().cues.iter().find(|c| c.id == *id))
+    {
+        ui.label(
+            RichText::new(tr!(l, "cue-next", name = cue.name.as_str()))
+                .strong()
+                .size(20.0),
+        );
+        if !cue.notes.is_empty() {
+            ui.label(RichText::new(tr!(l, "cue-notes", notes = cue.notes.as_str())).italics());
+        }
+    } else {
+        ui.label(tr!(l, "cue-none"));
+    }
+    ui.heading(tr!(l, "cue-list"));
     egui::Grid::new("cues").striped(true).show(ui, |ui| {
         ui.label(tr!(l, "cue-number"));
         ui.label(tr!(l, "cue-name"));
@@ -186,12 +200,23 @@ fn cue_list(ui: &mut Ui, view: &SessionView, l: Locale, out: &mut Vec<Output>) {
                     RichText::new(t)
                 }
             };
+            let fired = view.engine.cue_fired(&cue.id);
             ui.label(mark(format!(
                 "{} {}",
-                if on { "▶" } else { " " },
+                if on {
+                    "▶"
+                } else if fired {
+                    "✔"
+                } else {
+                    " "
+                },
                 cue.number
             )));
-            ui.label(mark(cue.name.clone()));
+            if fired && !on {
+                ui.label(RichText::new(cue.name.clone()).weak());
+            } else {
+                ui.label(mark(cue.name.clone()));
+            }
             ui.label(cue.kind.label_fr());
             ui.label(waits(cue, l));
             if !on && ui.small_button(tr!(l, "cue-standby")).clicked() {
@@ -202,30 +227,21 @@ fn cue_list(ui: &mut Ui, view: &SessionView, l: Locale, out: &mut Vec<Output>) {
             ui.end_row();
         }
     });
-    if let Some(cue) =
-        standby.and_then(|id| view.engine.scenario().cues.iter().find(|c| c.id == *id))
-    {
-        ui.label(RichText::new(tr!(l, "cue-next", name = cue.name.as_str())).strong());
-        if !cue.notes.is_empty() {
-            ui.label(RichText::new(tr!(l, "cue-notes", notes = cue.notes.as_str())).italics());
-        }
-    } else {
-        ui.label(tr!(l, "cue-none"));
-    }
 }
 
 fn waits(cue: &Cue, l: Locale) -> String {
+    // Words, not arrows: egui's fonts have no glyph for ↦.
     let cont = match cue.continue_mode {
-        ContinueMode::DoNotContinue => "",
-        ContinueMode::AutoContinue => " →",
-        ContinueMode::AutoFollow => " ↦",
+        ContinueMode::DoNotContinue => String::new(),
+        ContinueMode::AutoContinue => format!(", {}", tr!(l, "cue-auto-continue")),
+        ContinueMode::AutoFollow => format!(", {}", tr!(l, "cue-auto-follow")),
     };
     tr!(
         l,
         "cue-wait-values",
         pre = format!("{:.1}", cue.pre_wait_s),
         post = format!("{:.1}", cue.post_wait_s)
-    ) + cont
+    ) + &cont
 }
 
 fn puzzles(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState, out: &mut Vec<Output>) {

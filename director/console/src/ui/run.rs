@@ -153,7 +153,8 @@ fn controls(ui: &mut Ui, view: &SessionView, l: Locale, out: &mut Vec<Output>) {
             .map_or_else(|| w.cue.to_string(), |c| c.name.clone());
         let left = w.ends.0 - view.now.0;
         let span = w.ends.0.saturating_sub(w.started.0).max(1);
-        let left = mmss_signed(i64::try_from(left).unwrap_or(i64::MAX));
+        // Rounded up: "00:00" while the wait still runs would read as stuck.
+        let left = mmss_signed(i64::try_from(left.div_ceil(1000) * 1000).unwrap_or(i64::MAX));
         let text = match w.kind {
             WaitKind::PreWait => tr!(l, "wait-pre", name = name.as_str(), left = left.as_str()),
             WaitKind::PostWait => tr!(l, "wait-post", name = name.as_str(), left = left.as_str()),

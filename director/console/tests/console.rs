@@ -706,3 +706,32 @@ fn a_running_post_wait_shows_its_cue_and_what_is_left() {
     // The fired cue is ticked, the standby moved past it.
     assert!(h.query_by_label_contains("✔").is_some());
 }
+
+#[test]
+fn the_tenth_participant_comes_after_the_ninth() {
+    let mut view = session();
+    for n in 4..=10 {
+        let _ = view.engine.handle(
+            Input::Command(Command::AddParticipant {
+                id: p(n),
+                pseudonym: format!("Pseudo {n}"),
+                colour: "#56b4e9".into(),
+            }),
+            Millis(1500),
+        );
+    }
+    let order: Vec<String> = boussole_console::ui::participants(&view)
+        .iter()
+        .map(|(id, _)| id.to_string())
+        .collect();
+    assert_eq!(
+        order,
+        ["P1", "P2", "P3", "P4", "P5", "P6", "P7", "P8", "P9", "P10"]
+    );
+    // Key 0 selects the tenth, key 2 the second.
+    let mut h = harness(view, Screen::Coding);
+    tap(&mut h, Key::Num0, Key::Num0);
+    assert_eq!(h.state().console.selected, Some(p(10)));
+    tap(&mut h, Key::Num2, Key::Num2);
+    assert_eq!(h.state().console.selected, Some(p(2)));
+}

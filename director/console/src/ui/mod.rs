@@ -344,11 +344,16 @@ pub fn colour(hex: &str) -> Color32 {
     Color32::from_hex(hex).unwrap_or(Color32::GRAY)
 }
 
-/// Participants in console order (the digit keys' order): 1 is the first.
+/// Participants in console order (the digit keys' order): 1 is the first. Ids sort shortest
+/// first, so `P2` comes before `P10` as the enrolment numbered them.
 pub fn participants(
     view: &SessionView,
 ) -> Vec<(&ParticipantId, &boussole_director::engine::Participant)> {
-    view.engine.participants().iter().collect()
+    let mut all: Vec<_> = view.engine.participants().iter().collect();
+    all.sort_by(|(a, _), (b, _)| {
+        (a.as_str().len(), a.as_str()).cmp(&(b.as_str().len(), b.as_str()))
+    });
+    all
 }
 
 /// A command stamped as this console's (the director re-stamps the rater anyway).

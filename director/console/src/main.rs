@@ -60,6 +60,12 @@ struct Args {
     /// Labels' language: `fr` or `en`.
     #[arg(long, default_value = "fr")]
     lang: String,
+    /// Coverage: a participant's badge turns amber after this many minutes unobserved.
+    #[arg(long, default_value_t = 5)]
+    amber_min: u32,
+    /// Coverage: and red after this many.
+    #[arg(long, default_value_t = 10)]
+    red_min: u32,
 }
 
 fn main() -> Result<()> {
@@ -124,8 +130,19 @@ fn main() -> Result<()> {
         }
         (None, None) => bail!("give --director HOST:PORT (a running serve) or --script FILE"),
     };
+    if args.amber_min == 0 || args.red_min <= args.amber_min {
+        bail!(
+            "--amber-min {} --red-min {}: amber must be at least 1 minute, and red later",
+            args.amber_min,
+            args.red_min
+        );
+    }
     let state = ConsoleState {
         locale,
+        thresholds: ui::CoverageThresholds {
+            amber_ms: u64::from(args.amber_min) * 60_000,
+            red_ms: u64::from(args.red_min) * 60_000,
+        },
         screen: if args.observer {
             Screen::Coding
         } else {

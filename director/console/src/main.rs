@@ -212,6 +212,7 @@ enum Source {
 /// facilitator gives, handled at the time they are given.
 struct Offline {
     engine: Engine,
+    immersions: Vec<(boussole_content::ids::ImmersionId, String)>,
     started: Instant,
     start: Millis,
 }
@@ -242,6 +243,7 @@ impl Offline {
         let _ = engine.advance(start);
         Ok(Self {
             engine,
+            immersions: boussole_console::model::immersions(content),
             started: Instant::now(),
             start,
         })
@@ -274,6 +276,7 @@ impl Shell {
                 let _ = offline.engine.advance(now);
                 let mut view = SessionView::of(offline.engine.clone(), now, me.clone());
                 view.link = LinkState::Training;
+                view.immersions = offline.immersions.clone();
                 Some(view)
             }
         }

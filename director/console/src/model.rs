@@ -30,6 +30,15 @@ pub enum ModelError {
     Replica(#[from] ReplicaError),
 }
 
+/// The immersions of `content`, `(id, French title)`, in file order.
+pub fn immersions(content: &ContentSet) -> Vec<(boussole_content::ids::ImmersionId, String)> {
+    content
+        .immersions
+        .iter()
+        .map(|i| (i.value.id.clone(), i.value.title.fr.clone()))
+        .collect()
+}
+
 /// Everything the console knows, folded from the link's events.
 #[derive(Debug)]
 pub struct ConsoleModel {
@@ -153,6 +162,7 @@ impl ConsoleModel {
             room: self.room.clone(),
             link: self.link.clone(),
             notices,
+            immersions: immersions(&self.content),
         })
     }
 

@@ -8,6 +8,7 @@
 //! waits) comes from advancing a copy of that engine to the director's clock.
 
 use boussole_content::grid::ObservationGrid;
+use boussole_content::ids::ImmersionId;
 use boussole_content::scenario::Scenario;
 use boussole_director::engine::{Engine, Input, Millis, RaterId};
 use boussole_protocol::DeviceId;
@@ -134,6 +135,8 @@ pub struct SessionView {
     pub link: LinkState,
     /// The director's messages for the facilitator (refusals), oldest first.
     pub notices: Vec<String>,
+    /// The job immersions the console's content holds, `(id, French title)`, to give a headset.
+    pub immersions: Vec<(ImmersionId, String)>,
 }
 
 impl SessionView {
@@ -148,6 +151,7 @@ impl SessionView {
             room: RoomStatus::default(),
             link: LinkState::Online,
             notices: Vec::new(),
+            immersions: Vec::new(),
         }
     }
 

@@ -735,3 +735,53 @@ fn the_tenth_participant_comes_after_the_ninth() {
     tap(&mut h, Key::Num2, Key::Num2);
     assert_eq!(h.state().console.selected, Some(p(2)));
 }
+
+#[test]
+fn a_headset_gets_an_immersion_from_the_list_then_starts_and_stops() {
+    let mut view = session();
+    let headset = DeviceId::from("casque-1");
+    let now = view.now;
+    let _ = view.engine.handle(
+        Input::Command(Command::RegisterDevice {
+            device: headset.clone(),
+            role: boussole_content::cue::DeviceRole::Headset,
+            station: None,
+        }),
+        now,
+    );
+    view.immersions = vec![
+        ("cariste_port".into(), "Cariste au port".into()),
+        ("aide_domicile".into(), "Aide à domicile".into()),
+    ];
+    let mut h = harness(view, Screen::Prepare);
+    h.run();
+    h.get_by_label("Aide à domicile").click();
+    h.run();
+    // The headset row lists the participants after the immersions.
+    h.get_all_by_label("Pseudo 2")
+        .last()
+        .unwrap_or_else(|| unreachable!())
+        .click();
+    h.run();
+    h.get_by_label("Attribuer").click();
+    h.run();
+    h.get_by_label("Démarrer l'immersion").click();
+    h.run();
+    h.get_by_label("Arrêter l'immersion (fondu vers la salle calme)")
+        .click();
+    h.run();
+    assert_eq!(
+        commands(&h),
+        vec![
+            Command::AssignImmersion {
+                device: headset.clone(),
+                immersion: "aide_domicile".into(),
+                participant: p(2),
+            },
+            Command::StartImmersion {
+                device: headset.clone()
+            },
+            Command::StopImmersion { device: headset },
+        ]
+    );
+}

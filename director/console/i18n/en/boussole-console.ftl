@@ -160,6 +160,8 @@ prepare-immersions = Headsets' immersions
 prepare-immersion-current = running: { $immersion } for { $participant }
 prepare-immersion-id = Immersion
 prepare-immersion-assign = Assign
+prepare-immersion-start = Start the immersion
+prepare-immersion-stop = Stop the immersion (fades to the calm room)
 
 ## Close
 end-open-states = Open events

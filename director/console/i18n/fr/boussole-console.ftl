@@ -160,6 +160,8 @@ prepare-immersions = Immersions des casques
 prepare-immersion-current = en cours : { $immersion } pour { $participant }
 prepare-immersion-id = Immersion
 prepare-immersion-assign = Attribuer
+prepare-immersion-start = Démarrer l'immersion
+prepare-immersion-stop = Arrêter l'immersion (fondu vers la salle calme)
 
 ## Clôturer
 end-open-states = Événements en cours

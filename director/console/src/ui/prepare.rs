@@ -291,8 +291,39 @@ fn headsets(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState, out: &mut
                     participant = run.participant.as_str()
                 ));
             }
+            if let Some(run) = current {
+                if run.started.is_none() && ui.button(tr!(l, "prepare-immersion-start")).clicked() {
+                    out.push(cmd(Command::StartImmersion { device: id.clone() }));
+                }
+                if run.started.is_some()
+                    && run.stopped.is_none()
+                    && ui
+                        .add(
+                            egui::Button::new(
+                                RichText::new(tr!(l, "prepare-immersion-stop"))
+                                    .color(egui::Color32::WHITE),
+                            )
+                            .fill(egui::Color32::from_rgb(170, 30, 30)),
+                        )
+                        .clicked()
+                {
+                    out.push(cmd(Command::StopImmersion { device: id.clone() }));
+                }
+            }
+        });
+        ui.horizontal_wrapped(|ui| {
             let label = ui.label(tr!(l, "prepare-immersion-id"));
-            ui.text_edit_singleline(&mut draft.0).labelled_by(label.id);
+            for (imm, title) in &view.immersions {
+                if ui
+                    .selectable_label(draft.0 == imm.as_str(), title)
+                    .clicked()
+                {
+                    draft.0 = imm.to_string();
+                }
+            }
+            if view.immersions.is_empty() {
+                ui.text_edit_singleline(&mut draft.0).labelled_by(label.id);
+            }
             for (pid, p) in view.engine.participants() {
                 if ui
                     .selectable_label(draft.1.as_ref() == Some(pid), &p.pseudonym)

@@ -8,6 +8,7 @@ use bevy::prelude::*;
 use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured, save_to_disk};
 use bevy::render::{Render, RenderApp, render_resource::PipelineCache};
 use bevy::window::{PrimaryWindow, WindowResolution};
+use bevy::winit::{UpdateMode, WinitSettings};
 use bevy_egui::{EguiContexts, EguiPlugin, EguiPrimaryContextPass, egui};
 use boussole_console::i18n::Locale;
 use boussole_console::link::{Link, LinkConfig};
@@ -23,7 +24,7 @@ use clap::Parser;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// The Boussole facilitator's console.
 #[derive(Parser, Debug)]
@@ -175,6 +176,13 @@ fn main() -> Result<()> {
     if let Some(shots) = shots {
         app.insert_resource(shots)
             .add_systems(Update, take_screenshots);
+    } else {
+        // A facilitator's laptop runs all day on battery: redraw on input, and ten times a
+        // second for the countdown and the waits (twice a second when the window is behind).
+        app.insert_resource(WinitSettings {
+            focused_mode: UpdateMode::reactive(Duration::from_millis(100)),
+            unfocused_mode: UpdateMode::reactive_low_power(Duration::from_millis(500)),
+        });
     }
     if let Some(render) = app.get_sub_app_mut(RenderApp) {
         render.add_systems(Render, count_pending(pending));

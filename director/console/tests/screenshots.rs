@@ -60,7 +60,9 @@ fn every_console_screen_is_drawn_at_1366_by_768() -> Result<(), String> {
         }
         // Text, coloured badges and panels: a drawn screen has dozens of colours.
         if n < 20 {
-            return Err(format!("{screen}: only {n} colours, the screen looks blank"));
+            return Err(format!(
+                "{screen}: only {n} colours, the screen looks blank"
+            ));
         }
         sizes.insert(
             std::fs::metadata(&path)

@@ -106,21 +106,15 @@ pub fn plugin(app: &mut App) {
         .init_resource::<Printed>()
         .init_resource::<StatsFile>()
         .add_systems(Update, commands.in_set(GameSystems::Input))
-        .add_systems(Update, print.after(GameSystems::View));
+        .add_systems(Update, (print, quit).after(GameSystems::View));
 }
 
-#[expect(
-    clippy::too_many_arguments,
-    reason = "each standard-input command reaches its own part of the app"
-)]
 fn commands(
     stdin: Res<Stdin>,
     mut reports: MessageWriter<Report>,
     mut actions: Option<MessageWriter<TerminalAction>>,
     terminal: Option<Res<Terminal>>,
-    mut link: Option<ResMut<NetLink>>,
-    stats_file: Res<StatsFile>,
-    world_exit: MessageWriter<AppExit>,
+    link: Option<Res<NetLink>>,
     mut commands: Commands,
 ) {
     let lines: Vec<Option<String>> = match stdin.0.lock() {
@@ -169,10 +163,36 @@ fn commands(
         }
     }
     if quit {
+        commands.insert_resource(Quitting(std::time::Instant::now()));
+    }
+}
+
+/// `quit` was read at this instant: the app stops once its outbox is empty (every event it
+/// made is in the director's log) or after [`FLUSH_LIMIT`].
+#[derive(Resource, Debug, Clone, Copy)]
+struct Quitting(std::time::Instant);
+
+/// The longest wait for the outbox to empty on quit.
+const FLUSH_LIMIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+fn quit(
+    quitting: Option<Res<Quitting>>,
+    link: Option<Res<NetLink>>,
+    stats_file: Res<StatsFile>,
+    mut exit: MessageWriter<AppExit>,
+    mut commands: Commands,
+) {
+    let Some(quitting) = quitting else { return };
+    let stats = link.as_ref().map(|l| l.0.stats());
+    let flushed = stats.as_ref().is_none_or(|s| s.pending == 0);
+    if !flushed && quitting.0.elapsed() < FLUSH_LIMIT {
+        return;
+    }
+    commands.remove_resource::<Quitting>();
+    {
         if link.is_some() {
             commands.remove_resource::<NetLink>();
         }
-        let stats = link.as_mut().map(|l| l.0.stats());
         if let Some(path) = &stats_file.0
             && let Some(stats) = &stats
         {
@@ -185,7 +205,6 @@ fn commands(
                 Err(e) => eprintln!("stats: {e}"),
             }
         }
-        let mut exit = world_exit;
         exit.write(AppExit::Success);
     }
 }

@@ -141,7 +141,7 @@ fn poll_link(
     mut cues: MessageWriter<CueFired>,
     mut hints: MessageWriter<HintShown>,
     mut stops: MessageWriter<StopAllCues>,
-    time: Res<Time<Real>>,
+    time: Res<Time>,
 ) {
     let Some(link) = link else {
         room.local_now_ms = u64::try_from(time.elapsed().as_millis()).unwrap_or(u64::MAX);

@@ -237,12 +237,13 @@ fn print(
     if let Some(link) = link {
         let s = link.0.stats();
         let line = format!(
-            "@stats events={} acked={} pending={} applied={} online={}",
+            "@stats events={} acked={} pending={} applied={} online={} bundle={}",
             s.events.len(),
             s.acked_seqs.len(),
             s.pending,
             s.applied.len(),
-            s.online
+            s.online,
+            if s.bundle.is_some() { "yes" } else { "no" }
         );
         if line != printed.stats {
             let _ = writeln!(out, "{line}");

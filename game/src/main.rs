@@ -104,7 +104,16 @@ fn main() -> Result<()> {
             .map_or_else(|| PathBuf::from("assets"), |p| p.join("assets"));
         (args.content.clone(), assets)
     };
-    let content = GameContent::load(&content_dir, &assets_dir)?;
+    // A device without content (or with content that does not load) still starts: the
+    // director's is downloaded once connected.
+    let content = match GameContent::load(&content_dir, &assets_dir) {
+        Ok(c) => c,
+        Err(e) if args.preview.is_none() => {
+            warn!("{e}; the director's content will be downloaded");
+            GameContent::default()
+        }
+        Err(e) => return Err(e.into()),
+    };
     let options = LaunchOptions {
         flat: args.flat,
         headless: args.headless,

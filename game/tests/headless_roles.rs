@@ -215,7 +215,10 @@ fn matching_and_the_questionnaire_make_their_events() -> TestResult {
     pair(&mut app, "r_quai", "vrai");
     app.world_mut().write_message(TerminalAction::Submit);
     app.update();
-    assert!(reported(&app).is_empty(), "one line left unpaired: not sent");
+    assert!(
+        reported(&app).is_empty(),
+        "one line left unpaired: not sent"
+    );
     pair(&mut app, "r_planning", "faux");
     pair(&mut app, "r_partir", "faux");
     app.world_mut().write_message(TerminalAction::Submit);

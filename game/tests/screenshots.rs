@@ -3,7 +3,7 @@
 //! once the pipeline cache is idle. The images must have the window's size, not be blank, and
 //! differ from screen to screen. They are kept under `target/screenshots/game/` to be looked at.
 
-use image::{GenericImageView, ImageReader, RgbaImage};
+use image::{ImageReader, RgbaImage};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -55,7 +55,13 @@ fn shoot(role: &str, out: &Path, guard: Duration) -> Result<(), String> {
     let mut child = Command::new("xvfb-run")
         .args(["-a", "-s", "-screen 0 1280x800x24"])
         .arg(env!("CARGO_BIN_EXE_boussole-game"))
-        .args(["--role", role, "--preview", "scape_attitudes", "--screenshots"])
+        .args([
+            "--role",
+            role,
+            "--preview",
+            "scape_attitudes",
+            "--screenshots",
+        ])
         .arg(out)
         .arg("--data-dir")
         .arg(data.path())
@@ -97,7 +103,10 @@ fn check(out: &Path, names: &[&str]) -> Result<(), String> {
         for (b, ib) in images.iter().skip(i + 1) {
             let d = difference(ia, ib);
             if d < 0.01 {
-                return Err(format!("{a} and {b} differ on {:.2} % of pixels only", d * 100.0));
+                return Err(format!(
+                    "{a} and {b} differ on {:.2} % of pixels only",
+                    d * 100.0
+                ));
             }
         }
     }
@@ -110,7 +119,10 @@ fn the_room_screen_and_every_terminal_screen_are_drawn() -> Result<(), String> {
     let _ = std::fs::remove_dir_all(&out);
     let guard = Duration::from_secs(400);
     shoot("screen", &out, guard)?;
-    check(&out, &["ecran_en_jeu", "ecran_video", "ecran_fin", "appairage"])?;
+    check(
+        &out,
+        &["ecran_en_jeu", "ecran_video", "ecran_fin", "appairage"],
+    )?;
     shoot("terminal", &out, guard)?;
     check(
         &out,

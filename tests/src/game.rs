@@ -52,6 +52,8 @@ pub struct GameSpec {
     pub station: Option<String>,
     /// Its participant, if any.
     pub participant: Option<String>,
+    /// Its content folder (`None`: the repository's, the director's own).
+    pub content: Option<PathBuf>,
 }
 
 /// A running `boussole-game --headless`.
@@ -82,7 +84,7 @@ impl GameProcess {
             .arg("--data-dir")
             .arg(&data)
             .arg("--content")
-            .arg(crate::content_dir())
+            .arg(spec.content.clone().unwrap_or_else(crate::content_dir))
             .arg("--stats")
             .arg(&stats_file)
             .env("RUST_LOG", "warn")
@@ -125,7 +127,10 @@ impl GameProcess {
 
     /// The last line starting with `prefix`.
     pub fn last(&self, prefix: &str) -> Option<String> {
-        self.lines().into_iter().rev().find(|l| l.starts_with(prefix))
+        self.lines()
+            .into_iter()
+            .rev()
+            .find(|l| l.starts_with(prefix))
     }
 
     /// Writes one command line.
@@ -155,7 +160,11 @@ impl GameProcess {
                 return Ok(());
             }
             if let Some(status) = self.child.try_wait()? {
-                bail!("{}: exited ({status}) waiting for {what}{}", self.device, self.tail());
+                bail!(
+                    "{}: exited ({status}) waiting for {what}{}",
+                    self.device,
+                    self.tail()
+                );
             }
             ensure!(
                 start.elapsed() < guard,

@@ -1,8 +1,9 @@
 //! S'cape attitudes played to its success ending with REAL game clients: the room screen and
 //! the office terminal (`poste_bureau`) are `boussole-game --headless` processes that pair with
-//! the code, connect, acknowledge their cues and resync from snapshots; the terminal's
-//! participant answers through its standard input (the right answer of each puzzle opened at
-//! its station, as a player would type it). The four other devices are simulated. At the end
+//! the code, connect, acknowledge their cues and resync from snapshots. The screen starts
+//! without content and downloads the director's; the terminal's participant answers through
+//! its standard input (the right answer of each puzzle opened at its station, as a player
+//! would type it). The four other devices are simulated. At the end
 //! every event of every device, real or simulated, is in the director's log exactly once.
 //! Every wait polls a condition; the guards only catch a hang.
 
@@ -40,12 +41,11 @@ async fn real_screen_and_terminal_play_to_the_success_ending() -> Result<()> {
     let mut clients = Vec::new();
     // One at a time: the director counts pairings in flight against its failure budget.
     for seat in seats.iter().filter(|s| real.contains(&s.device.as_str())) {
+        let screen = seat.station.as_ref().is_some_and(|s| s.as_str() == "ecran");
         let spec = GameSpec {
-            role: if seat.station.as_ref().is_some_and(|s| s.as_str() == "ecran") {
-                "screen"
-            } else {
-                "terminal"
-            },
+            role: if screen { "screen" } else { "terminal" },
+            // The screen starts with no content and downloads the director's.
+            content: screen.then(|| dir.path().join("aucun_contenu")),
             device: seat.device.to_string(),
             station: seat.station.as_ref().map(ToString::to_string),
             participant: seat.participant.as_ref().map(ToString::to_string),
@@ -54,6 +54,13 @@ async fn real_screen_and_terminal_play_to_the_success_ending() -> Result<()> {
         client.wait_for("online", START_GUARD, |lines| {
             lines.iter().any(|l| l.starts_with("@state Some(Online"))
         })?;
+        if screen {
+            client.wait_for("the director's content", START_GUARD, |lines| {
+                lines
+                    .iter()
+                    .any(|l| l.starts_with("@stats") && l.contains("bundle=yes"))
+            })?;
+        }
         clients.push((spec, client));
     }
     ensure!(clients.len() == 2, "two real clients");
@@ -114,7 +121,10 @@ async fn real_screen_and_terminal_play_to_the_success_ending() -> Result<()> {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    ensure!(answered.len() >= 2, "the office terminal answered {answered:?}");
+    ensure!(
+        answered.len() >= 2,
+        "the office terminal answered {answered:?}"
+    );
     let _ = wait_settled(&devices).await?;
     let _ = facilitator.join();
     submit(&director, Command::EndSession)?;
@@ -138,7 +148,7 @@ async fn real_screen_and_terminal_play_to_the_success_ending() -> Result<()> {
     ensure!(
         screen.cues_applied() >= 3
             && screen.connections == 1
-            && screen.content_in_sync == Some(true)
+            && screen.content_in_sync == Some(false)
             && screen
                 .events
                 .iter()

@@ -123,9 +123,14 @@ pub(crate) fn plugin(app: &mut App) {
         .add_message::<HintShown>()
         .add_message::<StopAllCues>()
         .add_message::<Report>()
+        .add_systems(Update, poll_link.in_set(GameSystems::Net))
+        // After the role's logic, so an answer is on its way (and its verdict known) in the
+        // frame it was given.
         .add_systems(
             Update,
-            (poll_link, send_reports).chain().in_set(GameSystems::Net),
+            send_reports
+                .after(GameSystems::Logic)
+                .before(GameSystems::View),
         );
 }
 

@@ -91,7 +91,7 @@ pub fn plugin(role: DeviceRole, options: LaunchOptions) -> impl Fn(&mut App) {
             }
         }
         if !options.headless {
-            app.add_plugins(pairing::plugin);
+            app.add_plugins((ui::font_plugin, pairing::plugin));
         }
     }
 }

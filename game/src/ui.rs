@@ -73,10 +73,19 @@ pub fn card() -> impl Bundle {
 
 /// A button's node: at least `min_w` px wide and 64 px high, rounded.
 pub fn button_node(min_w: f32) -> Node {
+    button_node_sized(min_w, 64.0)
+}
+
+/// A button's node at least `min_w` × `min_h` px (list lines that must all fit: 48 px and up).
+pub fn button_node_sized(min_w: f32, min_h: f32) -> Node {
     Node {
         min_width: px(min_w),
-        min_height: px(64.0),
-        padding: UiRect::axes(px(18.0), px(10.0)),
+        min_height: px(min_h),
+        padding: if min_h < 64.0 {
+            UiRect::axes(px(12.0), px(4.0))
+        } else {
+            UiRect::axes(px(18.0), px(10.0))
+        },
         justify_content: JustifyContent::Center,
         align_items: AlignItems::Center,
         border: UiRect::all(px(3.0)),
@@ -99,6 +108,19 @@ pub fn root() -> impl Bundle {
         },
         BackgroundColor(BACKGROUND),
     )
+}
+
+/// DejaVu Sans (Bitstream Vera licence, `game/assets/fonts/DejaVuSans-LICENSE.txt`): Bevy's
+/// built-in font is a subset without accents, and every French sentence has some.
+const FONT: &[u8] = include_bytes!("../assets/fonts/DejaVuSans.ttf");
+
+/// Makes DejaVu Sans the default font (the asset behind the default handle), before any text
+/// is laid out. Needs bevy's `TextPlugin`.
+pub fn font_plugin(app: &mut App) {
+    let mut fonts = app.world_mut().resource_mut::<Assets<Font>>();
+    if let Err(e) = fonts.insert(AssetId::default(), Font::from_bytes(FONT.to_vec())) {
+        error!("police par défaut non remplacée : {e}");
+    }
 }
 
 /// Spawns the 2D camera the views draw with.

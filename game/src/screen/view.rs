@@ -94,16 +94,15 @@ fn draw(mut commands: Commands, model: Res<ScreenModel>, roots: Query<Entity, Wi
     }
     let m = model.clone();
     commands.spawn(ui::root()).with_children(|page| {
-        // Top bar: the game's title and its phase.
+        // The phase, centred: what the team is working on.
         page.spawn(Node {
-            justify_content: JustifyContent::SpaceBetween,
-            align_items: AlignItems::Center,
+            justify_content: JustifyContent::Center,
+            min_height: px(56.0),
             ..default()
         })
         .with_children(|bar| {
-            bar.spawn(ui::text(m.title.clone(), 34.0, ui::MUTED));
             if let Some(phase) = &m.phase {
-                bar.spawn(ui::text(phase.clone(), 40.0, ui::INK));
+                bar.spawn(ui::text(phase.clone(), 46.0, ui::INK));
             }
         });
         if let Some(ending) = &m.ending {
@@ -137,7 +136,7 @@ fn draw(mut commands: Commands, model: Res<ScreenModel>, roots: Query<Entity, Wi
                 let color = if m.urgent { ui::BAD } else { ui::INK };
                 c.spawn(ui::text(
                     m.timer.clone().unwrap_or_else(|| "--:--".into()),
-                    230.0,
+                    190.0,
                     color,
                 ));
                 let under = if m.paused {
@@ -152,13 +151,14 @@ fn draw(mut commands: Commands, model: Res<ScreenModel>, roots: Query<Entity, Wi
                 flex_direction: FlexDirection::Row,
                 column_gap: px(24.0),
                 align_items: AlignItems::Stretch,
+                overflow: Overflow::clip(),
                 ..default()
             })
             .with_children(|cards| {
                 if let Some(video) = &m.video {
                     cards
                         .spawn((
-                            ui::card(),
+                            BackgroundColor(ui::CARD),
                             Node {
                                 flex_grow: 1.0,
                                 flex_basis: px(0.0),
@@ -195,7 +195,7 @@ fn draw(mut commands: Commands, model: Res<ScreenModel>, roots: Query<Entity, Wi
                         ))
                         .with_children(|c| {
                             c.spawn(ui::text("Annonce", 30.0, ui::MUTED));
-                            c.spawn(ui::text(text.clone(), 44.0, ui::INK));
+                            c.spawn(ui::text(text.clone(), 36.0, ui::INK));
                         });
                 }
                 if let Some(hint) = &m.hint {
@@ -220,13 +220,16 @@ fn draw(mut commands: Commands, model: Res<ScreenModel>, roots: Query<Entity, Wi
                                 30.0,
                                 ui::SELECTED,
                             ));
-                            c.spawn(ui::text(hint.text.clone(), 44.0, ui::INK));
+                            c.spawn(ui::text(hint.text.clone(), 36.0, ui::INK));
                         });
                 }
             });
         }
-        if let Some(status) = &m.status {
-            page.spawn(ui::text(status.clone(), 24.0, ui::MUTED));
-        }
+        // The game's name, and the link when it is not online, in small type at the bottom.
+        let footer = match &m.status {
+            Some(status) => format!("{} — {status}", m.title),
+            None => m.title.clone(),
+        };
+        page.spawn(ui::text(footer, 22.0, ui::MUTED));
     });
 }

@@ -105,16 +105,34 @@ fn button(
     min_w: f32,
     size: f32,
 ) {
+    sized_button(parent, label, action, (color, border), (min_w, 64.0), size);
+}
+
+/// A button with its colours (fill, border) and minimum size (width, height); dark text on
+/// the bright selection colour, light text elsewhere.
+fn sized_button(
+    parent: &mut ChildSpawnerCommands,
+    label: impl Into<String>,
+    action: TerminalAction,
+    (color, border): (Color, Color),
+    (min_w, min_h): (f32, f32),
+    size: f32,
+) {
+    let ink = if color == ui::SELECTED {
+        ui::BACKGROUND
+    } else {
+        ui::INK
+    };
     parent
         .spawn((
             Button,
             Press(action),
-            ui::button_node(min_w),
+            ui::button_node_sized(min_w, min_h),
             BackgroundColor(color),
             BorderColor::all(border),
         ))
         .with_children(|b| {
-            b.spawn(ui::text(label, size, ui::INK));
+            b.spawn(ui::text(label, size, ink));
         });
 }
 
@@ -317,10 +335,14 @@ fn answer_page(
         m.verdict,
         Some(Verdict::Sent { .. } | Verdict::Committed | Verdict::Right)
     );
+    // The puzzle takes the room left; the action bar below always stays on screen.
     page.spawn(Node {
         flex_grow: 1.0,
+        flex_shrink: 1.0,
+        min_height: px(0.0),
         flex_direction: FlexDirection::Column,
-        row_gap: px(14.0),
+        row_gap: px(12.0),
+        overflow: Overflow::clip(),
         ..default()
     })
     .with_children(|body| match &p.kind {
@@ -337,9 +359,9 @@ fn answer_page(
         }
         PuzzleKind::DocumentComparison { documents, .. } => {
             body.spawn(ui::text(
-                "Touchez les lignes qui ne vont pas (touchez encore pour enlever).",
-                24.0,
-                ui::MUTED,
+                "Touchez une ligne pour la choisir ; touchez-la encore pour l'enlever.",
+                22.0,
+                ui::SELECTED,
             ));
             body.spawn(Node {
                 flex_direction: FlexDirection::Row,
@@ -353,25 +375,28 @@ fn answer_page(
                             flex_grow: 1.0,
                             flex_basis: px(0.0),
                             flex_direction: FlexDirection::Column,
-                            row_gap: px(8.0),
-                            padding: UiRect::all(px(12.0)),
+                            row_gap: px(6.0),
+                            padding: UiRect::all(px(10.0)),
                             border_radius: BorderRadius::all(px(12.0)),
                             ..default()
                         },
                         BackgroundColor(ui::CARD),
                     ))
                     .with_children(|c| {
-                        c.spawn(ui::text(d.title.fr.clone(), 28.0, ui::INK));
+                        c.spawn(ui::text(d.title.fr.clone(), 23.0, ui::INK));
                         for line in &d.lines {
                             let on = m.draft.selected.contains(&line.id);
-                            button(
+                            sized_button(
                                 c,
                                 line.text.fr.clone(),
                                 TerminalAction::Toggle(line.id.clone()),
-                                if on { ui::SELECTED } else { ui::BUTTON },
-                                if on { ui::INK } else { ui::BUTTON },
-                                0.0,
-                                21.0,
+                                if on {
+                                    (ui::SELECTED, ui::INK)
+                                } else {
+                                    (ui::BUTTON, ui::BUTTON)
+                                },
+                                (0.0, 48.0),
+                                18.0,
                             );
                         }
                     });

@@ -185,6 +185,7 @@ fn poll_link(
                 match GameContent::load(&dir.join("content"), &dir.join("assets")) {
                     Ok(loaded) => {
                         *content = loaded;
+                        connection.content_in_sync = Some(true);
                         if let Some(s) = &room.snapshot {
                             room.scenario = content.scenario(&s.scenario);
                         }

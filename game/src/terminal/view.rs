@@ -441,29 +441,64 @@ fn answer_page(
             }
         }
         PuzzleKind::Ordering { items, .. } => {
-            body.spawn(ui::text(
-                "Touchez les étapes dans l'ordre. Touchez une étape numérotée pour reprendre à partir d'elle.",
-                24.0,
-                ui::MUTED,
-            ));
-            for item in items {
-                let rank = m.draft.order.iter().position(|x| *x == item.id);
-                let label = match rank {
-                    Some(i) => format!("{}.  {}", i + 1, item.text.fr),
-                    None => item.text.fr.clone(),
+            // Two columns: the steps left to place, and the order built so far.
+            body.spawn(Node {
+                flex_direction: FlexDirection::Row,
+                column_gap: px(20.0),
+                ..default()
+            })
+            .with_children(|cols| {
+                let column = || Node {
+                    flex_grow: 1.0,
+                    flex_basis: px(0.0),
+                    flex_direction: FlexDirection::Column,
+                    row_gap: px(8.0),
+                    padding: UiRect::all(px(12.0)),
+                    border_radius: BorderRadius::all(px(12.0)),
+                    ..default()
                 };
-                body.spawn(Node::default()).with_children(|r| {
-                    button(
-                        r,
-                        label,
-                        TerminalAction::Tap(item.id.clone()),
-                        if rank.is_some() { ui::SELECTED } else { ui::BUTTON },
-                        ui::BUTTON,
-                        0.0,
-                        24.0,
-                    );
-                });
-            }
+                cols.spawn((column(), BackgroundColor(ui::CARD)))
+                    .with_children(|c| {
+                        c.spawn(ui::text(
+                            "Étapes : touchez la première, puis la suivante…",
+                            22.0,
+                            ui::MUTED,
+                        ));
+                        for item in items.iter().filter(|i| !m.draft.order.contains(&i.id)) {
+                            sized_button(
+                                c,
+                                item.text.fr.clone(),
+                                TerminalAction::Tap(item.id.clone()),
+                                (ui::BUTTON, ui::BUTTON),
+                                (0.0, 56.0),
+                                21.0,
+                            );
+                        }
+                    });
+                cols.spawn((column(), BackgroundColor(ui::CARD)))
+                    .with_children(|c| {
+                        c.spawn(ui::text(
+                            "Votre ordre (touchez une étape pour la reprendre)",
+                            22.0,
+                            ui::MUTED,
+                        ));
+                        for (n, id) in m.draft.order.iter().enumerate() {
+                            let text = items
+                                .iter()
+                                .find(|i| i.id == *id)
+                                .map(|i| i.text.fr.clone())
+                                .unwrap_or_default();
+                            sized_button(
+                                c,
+                                format!("{}.  {text}", n + 1),
+                                TerminalAction::Tap(id.clone()),
+                                (ui::SELECTED, ui::SELECTED),
+                                (0.0, 56.0),
+                                21.0,
+                            );
+                        }
+                    });
+            });
         }
     });
     // The answer's fate, then the actions.

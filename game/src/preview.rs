@@ -241,7 +241,7 @@ fn apply(world: &mut World, scenario: &Arc<Scenario>, step: &Step) {
             snapshot.remaining_ms = 4 * 60_000 + 30_000;
             snapshot.phase = scenario.phases.last().map(|p| p.id.clone());
             screen.video = Some("Vidéo d'introduction".into());
-            screen.text = text_cue(4).map(|t| (t, None));
+            screen.text = text_cue(5).map(|t| (t, None));
         }
         Setup::ScreenEnding => {
             snapshot.timer_running = false;

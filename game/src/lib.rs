@@ -1,9 +1,22 @@
 //! The Bevy game client: one binary whose role (headset, room screen, puzzle terminal) decides
 //! what it shows. Each role is a plugin of its own; the director's state drives them all
-//! (the engine-and-network and game-client issues fill them in).
+//! through the device link ([`net`]). Logic plugins run headless (tests, `--headless`); view
+//! plugins draw with bevy_ui in a window.
+
+pub mod content;
+pub mod headless;
+pub mod net;
+pub mod pairing;
+pub mod preview;
+pub mod screen;
+pub mod terminal;
+pub mod third_party;
+pub mod ui;
 
 use bevy::prelude::*;
 use boussole_content::cue::DeviceRole;
+use boussole_content::ids::StationId;
+use boussole_protocol::ParticipantId;
 
 /// The role this device plays, as a resource every role plugin can read.
 #[derive(Resource, Clone, Copy, Debug, PartialEq, Eq)]
@@ -18,13 +31,68 @@ pub struct LaunchOptions {
     pub headless: bool,
     /// The director to join, `HOST:PORT`; `None` means discover it on the local network.
     pub director: Option<String>,
+    /// The station this device stands at (terminals).
+    pub station: Option<StationId>,
+    /// The participant at this device, when fixed.
+    pub participant: Option<ParticipantId>,
 }
 
-/// Adds the client's plugins for `role`.
+/// The frame's phases, in order: the link's news, the participant's input, the role's
+/// logic, then drawing.
+#[derive(SystemSet, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum GameSystems {
+    /// Polling the link, sending reports.
+    Net,
+    /// Touches, keys, standard input.
+    Input,
+    /// What the role does with it.
+    Logic,
+    /// Models and views.
+    View,
+}
+
+/// Adds the client's plugins for `role`: the link's resources, the role's logic and, unless
+/// headless, its views, the pairing screen and sound.
 pub fn plugin(role: DeviceRole, options: LaunchOptions) -> impl Fn(&mut App) {
     move |app: &mut App| {
         app.insert_resource(Role(role))
-            .insert_resource(options.clone());
+            .insert_resource(options.clone())
+            .init_resource::<content::GameContent>()
+            .configure_sets(
+                Update,
+                (
+                    GameSystems::Net,
+                    GameSystems::Input,
+                    GameSystems::Logic,
+                    GameSystems::View,
+                )
+                    .chain(),
+            )
+            .add_plugins(net::plugin::plugin);
+        match role {
+            DeviceRole::Screen | DeviceRole::Headset => {
+                app.add_plugins(screen::plugin);
+                if !options.headless {
+                    app.add_plugins((screen::view_plugin, third_party::audio::plugin));
+                }
+            }
+            DeviceRole::Terminal => {
+                app.insert_resource(terminal::state::Terminal {
+                    station: options
+                        .station
+                        .clone()
+                        .unwrap_or_else(|| StationId::from("poste")),
+                    participant: options.participant.clone(),
+                })
+                .add_plugins(terminal::plugin);
+                if !options.headless {
+                    app.add_plugins(terminal::view_plugin);
+                }
+            }
+        }
+        if !options.headless {
+            app.add_plugins((ui::font_plugin, pairing::plugin));
+        }
     }
 }
 

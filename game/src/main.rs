@@ -1,11 +1,26 @@
-//! `boussole-game --role headset|screen|terminal [--flat] [--headless] [--director HOST:PORT]`.
+//! `boussole-game --role headset|screen|terminal [--flat] [--headless] [--director HOST:PORT]
+//! [--station ID] [--code CODE] [--preview SCENARIO --screenshots DIR]`.
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, anyhow, bail};
+use bevy::app::ScheduleRunnerPlugin;
 use bevy::prelude::*;
+use bevy::window::WindowResolution;
 use boussole_content::cue::DeviceRole;
+use boussole_content::ids::StationId;
+use boussole_game::content::GameContent;
+use boussole_game::headless::StatsFile;
+use boussole_game::net::plugin::NetLink;
+use boussole_game::net::{DeviceLink, LinkConfig};
+use boussole_game::third_party::audio::{AudioOutput, probe_output};
 use boussole_game::{LaunchOptions, plugin, window_title};
+use boussole_protocol::bundle::Bundle;
+use boussole_protocol::discovery::parse_director_addr;
+use boussole_protocol::pairing::PairingCode;
+use boussole_protocol::wire::Role as WireRole;
+use boussole_protocol::{DeviceId, ParticipantId};
 use clap::{Parser, ValueEnum};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum RoleArg {
@@ -24,18 +39,42 @@ struct Args {
     /// Skip OpenXR (headset role): a flat window with mouse and keyboard.
     #[arg(long)]
     flat: bool,
-    /// No window (tests, CI).
+    /// No window (tests, CI): commands on standard input, status lines on standard output.
     #[arg(long)]
     headless: bool,
     /// The director, `HOST:PORT`; found on the local network when left out.
     #[arg(long)]
     director: Option<String>,
-    /// Content folder (until content comes from the director).
+    /// Content folder used until the director's content is downloaded.
     #[arg(long, default_value = "content")]
     content: PathBuf,
-    /// Frames to run before exiting, with --headless.
-    #[arg(long, default_value_t = 10)]
-    frames: u32,
+    /// This device's name, as registered at the director (default: ROLE-HOSTNAME).
+    #[arg(long)]
+    device: Option<String>,
+    /// The station this device stands at (terminals).
+    #[arg(long)]
+    station: Option<String>,
+    /// The participant at this device, when fixed (`P3`).
+    #[arg(long)]
+    participant: Option<String>,
+    /// The pairing code shown by the director (kiosk set-up; else the keypad asks).
+    #[arg(long)]
+    code: Option<String>,
+    /// Where the pairing, the outbox and downloaded content live.
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// With --headless: write the link's counters here (RON) on quit.
+    #[arg(long)]
+    stats: Option<PathBuf>,
+    /// With --headless: run this many frames, then stop (else until `quit` or end of input).
+    #[arg(long)]
+    frames: Option<u32>,
+    /// Show the role's screens for this scenario without a director.
+    #[arg(long)]
+    preview: Option<String>,
+    /// With --preview: capture every screen into this folder, then quit.
+    #[arg(long)]
+    screenshots: Option<PathBuf>,
 }
 
 fn main() -> Result<()> {
@@ -45,52 +84,147 @@ fn main() -> Result<()> {
         RoleArg::Screen => DeviceRole::Screen,
         RoleArg::Terminal => DeviceRole::Terminal,
     };
-    let assets = args
-        .content
-        .parent()
-        .map_or_else(|| PathBuf::from("assets"), |p| p.join("assets"));
-    let (_, report) = boussole_content::check(&args.content, &assets);
-    if report.errors() > 0 {
-        for p in &report.problems {
-            eprintln!("{p}");
+    let device = DeviceId::from(
+        args.device
+            .clone()
+            .unwrap_or_else(|| format!("{:?}-{}", args.role, hostname()).to_lowercase())
+            .as_str(),
+    );
+    let data_dir = args
+        .data_dir
+        .clone()
+        .unwrap_or_else(|| boussole_game::net::link::default_data_dir(&device));
+    let bundle = data_dir.join("bundle");
+    let (content_dir, assets_dir) = if bundle.join("content").is_dir() {
+        (bundle.join("content"), bundle.join("assets"))
+    } else {
+        let assets = args
+            .content
+            .parent()
+            .map_or_else(|| PathBuf::from("assets"), |p| p.join("assets"));
+        (args.content.clone(), assets)
+    };
+    // A device without content (or with content that does not load) still starts: the
+    // director's is downloaded once connected.
+    let content = match GameContent::load(&content_dir, &assets_dir) {
+        Ok(c) => c,
+        Err(e) if args.preview.is_none() => {
+            warn!("{e}; the director's content will be downloaded");
+            GameContent::default()
         }
-        bail!(
-            "the content under {} has {} errors",
-            args.content.display(),
-            report.errors()
-        );
-    }
+        Err(e) => return Err(e.into()),
+    };
     let options = LaunchOptions {
         flat: args.flat,
         headless: args.headless,
         director: args.director.clone(),
+        station: args.station.as_deref().map(StationId::from),
+        participant: args.participant.as_deref().map(ParticipantId::from),
     };
-    let mut app = App::new();
-    if args.headless {
-        app.add_plugins(MinimalPlugins)
-            .add_plugins(plugin(role, options));
-        for _ in 0..args.frames {
-            app.update();
-        }
-        println!(
-            "{}: {} frames run headless",
-            window_title(role),
-            args.frames
-        );
-        return Ok(());
+    if let Some(scenario) = &args.preview {
+        let scenario = content
+            .scenario(scenario)
+            .ok_or_else(|| anyhow!("no scenario {scenario} under {}", content_dir.display()))?;
+        let mut app = windowed(role, options, content);
+        app.add_plugins(boussole_game::preview::plugin(
+            role,
+            scenario,
+            args.screenshots.clone(),
+        ));
+        return run(app);
     }
+    let mut config = LinkConfig::new(
+        device,
+        match role {
+            DeviceRole::Headset => WireRole::Headset,
+            DeviceRole::Screen => WireRole::Screen,
+            DeviceRole::Terminal => WireRole::Terminal,
+        },
+        data_dir,
+    );
+    config.director = match &args.director {
+        Some(text) => Some(
+            parse_director_addr(text)?
+                .resolve()?
+                .into_iter()
+                .next()
+                .ok_or_else(|| anyhow!("{text} does not resolve"))?,
+        ),
+        None => None,
+    };
+    config.pairing_code = match &args.code {
+        Some(code) => Some(PairingCode::parse(code).map_err(|e| anyhow!("--code: {e}"))?),
+        None => None,
+    };
+    config.content_hash = content_hash(&content_dir, &assets_dir);
+    let link = DeviceLink::start(config).context("starting the link to the director")?;
+    if args.headless {
+        let mut app = App::new();
+        app.add_plugins(
+            MinimalPlugins.set(ScheduleRunnerPlugin::run_loop(Duration::from_millis(16))),
+        )
+        .add_plugins(plugin(role, options))
+        .add_plugins(boussole_game::headless::plugin)
+        .insert_resource(content)
+        .insert_resource(AudioOutput { available: false })
+        .insert_resource(StatsFile(args.stats.clone()))
+        .insert_resource(NetLink(link));
+        if let Some(frames) = args.frames {
+            for _ in 0..frames {
+                app.update();
+            }
+            println!("{}: {frames} frames run headless", window_title(role));
+            return Ok(());
+        }
+        return run(app);
+    }
+    let mut app = windowed(role, options, content);
+    app.insert_resource(NetLink(link));
+    run(app)
+}
+
+/// A windowed app for `role`: 1280×800 (a common tablet and room PC), scale 1.
+fn windowed(role: DeviceRole, options: LaunchOptions, content: GameContent) -> App {
+    let mut app = App::new();
     app.add_plugins(DefaultPlugins.set(WindowPlugin {
         primary_window: Some(Window {
             title: window_title(role),
+            resolution: WindowResolution::new(1280, 800).with_scale_factor_override(1.0),
             ..default()
         }),
         ..default()
     }))
-    .add_plugins(plugin(role, options));
+    .add_plugins(plugin(role, options))
+    .insert_resource(content)
+    .insert_resource(AudioOutput {
+        available: probe_output(),
+    });
+    app
+}
+
+fn run(mut app: App) -> Result<()> {
     match app.run() {
         AppExit::Success => Ok(()),
-        AppExit::Error(code) => {
-            Err(anyhow::anyhow!("exit code {code}")).context("running the game client")
+        AppExit::Error(code) => bail!("the game client stopped with code {code}"),
+    }
+}
+
+/// SHA-256 of the content bundle these folders make (all zeros when they do not: the
+/// director then sends its own).
+fn content_hash(content: &Path, assets: &Path) -> [u8; 32] {
+    match Bundle::from_dirs(content, assets) {
+        Ok(b) => b.hash(),
+        Err(e) => {
+            warn!("local content unusable, the director's will be downloaded: {e}");
+            [0; 32]
         }
     }
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .map(|h| h.trim().to_owned())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "appareil".into())
 }

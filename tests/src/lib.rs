@@ -26,6 +26,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+pub mod game;
 pub mod process;
 
 /// A director serving a new session of the demo script on a free loopback port, with the

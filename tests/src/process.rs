@@ -18,6 +18,15 @@ use std::time::Duration;
 /// # Errors
 /// No target folder above the test binary, or the build failed.
 pub fn director_binary() -> Result<PathBuf> {
+    binary("boussole-director", "boussole-director")
+}
+
+/// Binary `bin` of `package`, next to this test's own binary, built first with the same
+/// target folder (a no-op when it is fresh).
+///
+/// # Errors
+/// No target folder above the test binary, or the build failed.
+pub fn binary(package: &str, bin: &str) -> Result<PathBuf> {
     let exe = std::env::current_exe()?;
     let profile_dir = exe
         .parent()
@@ -29,13 +38,7 @@ pub fn director_binary() -> Result<PathBuf> {
     let cargo = option_env!("CARGO").unwrap_or("cargo");
     let mut build = Process::new(cargo);
     build
-        .args([
-            "build",
-            "-p",
-            "boussole-director",
-            "--bin",
-            "boussole-director",
-        ])
+        .args(["build", "-p", package, "--bin", bin])
         .env("CARGO_TARGET_DIR", target)
         .current_dir(crate::repo_root());
     // What `cargo test` sets for this test only: with it, build scripts that watch the
@@ -53,8 +56,8 @@ pub fn director_binary() -> Result<PathBuf> {
         build.arg("--release");
     }
     let status = build.status().context("running cargo build")?;
-    ensure!(status.success(), "cargo build -p boussole-director failed");
-    let binary = profile_dir.join("boussole-director");
+    ensure!(status.success(), "cargo build -p {package} failed");
+    let binary = profile_dir.join(bin);
     ensure!(binary.exists(), "{} was not built", binary.display());
     Ok(binary)
 }

@@ -1,0 +1,288 @@
+//! Headless runs (tests, CI): the participant's input comes on standard input, one command a
+//! line, and the device says what it sees on standard output, one `@`-line per change, so a
+//! test drives a real client as a participant would, without a window:
+//!
+//! - `answer PUZZLE ANSWER` — ANSWER in RON: `Text("1217")`, `Items(["a", "b"])`
+//! - `hint PUZZLE`, `rate QUESTION VALUE PARTICIPANT`, `code 314159`, `quit` (or end of input)
+//!
+//! Output: `@state …`, `@snapshot open=… solved=… ended=…`, `@stats events=… acked=…
+//! pending=… applied=…`. On quit the link says goodbye and its counters are written to the
+//! `--stats` file (RON [`LinkStats`](crate::net::LinkStats)).
+
+use crate::GameSystems;
+use crate::net::plugin::{Connection, NetLink, Report, Room};
+use crate::terminal::state::{Terminal, TerminalAction};
+use bevy::prelude::*;
+use boussole_content::Answer;
+use boussole_content::ids::{PuzzleId, QuestionId};
+use boussole_protocol::pairing::PairingCode;
+use boussole_protocol::{DeviceEvent, ParticipantId};
+use std::io::{BufRead, Write};
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::sync::mpsc;
+
+/// Lines read from standard input by a thread; `None` once it ended.
+#[derive(Resource)]
+struct Stdin(Mutex<mpsc::Receiver<Option<String>>>);
+
+/// Where to write the link's counters on quit.
+#[derive(Resource, Debug, Clone, Default)]
+pub struct StatsFile(pub Option<PathBuf>);
+
+/// What was last printed, so each line is printed once.
+#[derive(Resource, Default)]
+struct Printed {
+    state: String,
+    snapshot: String,
+    stats: String,
+}
+
+/// A command from standard input.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    /// Send an answer.
+    Answer(PuzzleId, Answer),
+    /// Ask for a hint.
+    Hint(PuzzleId),
+    /// Answer a questionnaire question.
+    Rate(QuestionId, u8, ParticipantId),
+    /// Pair with this code.
+    Code(PairingCode),
+    /// Stop.
+    Quit,
+}
+
+/// Parses one line of standard input.
+///
+/// # Errors
+/// What is wrong with it, in English (it is for test authors).
+pub fn parse(line: &str) -> Result<Command, String> {
+    let line = line.trim();
+    let (word, rest) = line.split_once(' ').unwrap_or((line, ""));
+    let rest = rest.trim();
+    match word {
+        "quit" => Ok(Command::Quit),
+        "hint" if !rest.is_empty() => Ok(Command::Hint(PuzzleId::from(rest))),
+        "code" => PairingCode::parse(rest)
+            .map(Command::Code)
+            .map_err(|e| e.to_string()),
+        "answer" => {
+            let (puzzle, answer) = rest
+                .split_once(' ')
+                .ok_or("answer PUZZLE ANSWER".to_owned())?;
+            let answer: Answer = ron::from_str(answer.trim()).map_err(|e| e.to_string())?;
+            Ok(Command::Answer(PuzzleId::from(puzzle), answer))
+        }
+        "rate" => {
+            let parts: Vec<&str> = rest.split_whitespace().collect();
+            let [q, v, p] = parts.as_slice() else {
+                return Err("rate QUESTION VALUE PARTICIPANT".into());
+            };
+            let v = v.parse().map_err(|e| format!("{e}"))?;
+            Ok(Command::Rate(
+                QuestionId::from(*q),
+                v,
+                ParticipantId::from(*p),
+            ))
+        }
+        _ => Err(format!("unknown command {line:?}")),
+    }
+}
+
+/// Adds standard input, the status lines and the stats file.
+pub fn plugin(app: &mut App) {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::stdin().lock().lines() {
+            let Ok(line) = line else { break };
+            if tx.send(Some(line)).is_err() {
+                return;
+            }
+        }
+        let _ = tx.send(None);
+    });
+    app.insert_resource(Stdin(Mutex::new(rx)))
+        .init_resource::<Printed>()
+        .init_resource::<StatsFile>()
+        .add_systems(Update, commands.in_set(GameSystems::Input))
+        .add_systems(Update, (print, quit).after(GameSystems::View));
+}
+
+fn commands(
+    stdin: Res<Stdin>,
+    mut reports: MessageWriter<Report>,
+    mut actions: Option<MessageWriter<TerminalAction>>,
+    terminal: Option<Res<Terminal>>,
+    link: Option<Res<NetLink>>,
+    mut commands: Commands,
+) {
+    let lines: Vec<Option<String>> = match stdin.0.lock() {
+        Ok(rx) => rx.try_iter().collect(),
+        Err(_) => return,
+    };
+    let mut quit = false;
+    for line in lines {
+        let Some(line) = line else {
+            quit = true;
+            break;
+        };
+        match parse(&line) {
+            Ok(Command::Quit) => quit = true,
+            Ok(Command::Answer(puzzle, answer)) => match actions.as_mut() {
+                Some(a) => {
+                    a.write(TerminalAction::Direct(puzzle, answer));
+                }
+                None => eprintln!("answer: this role has no stations"),
+            },
+            Ok(Command::Hint(puzzle)) => {
+                if let Some(t) = &terminal {
+                    reports.write(Report(DeviceEvent::HintRequest {
+                        puzzle,
+                        station: t.station.clone(),
+                        participant: t.participant.clone(),
+                    }));
+                }
+            }
+            Ok(Command::Rate(question, value, participant)) => {
+                reports.write(Report(DeviceEvent::Rating {
+                    question,
+                    participant,
+                    value,
+                    comment: None,
+                }));
+            }
+            Ok(Command::Code(code)) => {
+                if let Some(link) = &link
+                    && let Err(e) = link.0.pair_with(code)
+                {
+                    eprintln!("{e}");
+                }
+            }
+            Err(e) => eprintln!("{e}"),
+        }
+    }
+    if quit {
+        commands.insert_resource(Quitting(std::time::Instant::now()));
+    }
+}
+
+/// `quit` was read at this instant: the app stops once its outbox is empty (every event it
+/// made is in the director's log) or after [`FLUSH_LIMIT`].
+#[derive(Resource, Debug, Clone, Copy)]
+struct Quitting(std::time::Instant);
+
+/// The longest wait for the outbox to empty on quit.
+const FLUSH_LIMIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+fn quit(
+    quitting: Option<Res<Quitting>>,
+    link: Option<Res<NetLink>>,
+    stats_file: Res<StatsFile>,
+    mut exit: MessageWriter<AppExit>,
+    mut commands: Commands,
+) {
+    let Some(quitting) = quitting else { return };
+    let stats = link.as_ref().map(|l| l.0.stats());
+    let flushed = stats.as_ref().is_none_or(|s| s.pending == 0);
+    if !flushed && quitting.0.elapsed() < FLUSH_LIMIT {
+        return;
+    }
+    commands.remove_resource::<Quitting>();
+    {
+        if link.is_some() {
+            commands.remove_resource::<NetLink>();
+        }
+        if let Some(path) = &stats_file.0
+            && let Some(stats) = &stats
+        {
+            match ron::to_string(stats) {
+                Ok(text) => {
+                    if let Err(e) = std::fs::write(path, text) {
+                        eprintln!("{}: {e}", path.display());
+                    }
+                }
+                Err(e) => eprintln!("stats: {e}"),
+            }
+        }
+        exit.write(AppExit::Success);
+    }
+}
+
+fn print(
+    connection: Res<Connection>,
+    room: Res<Room>,
+    link: Option<Res<NetLink>>,
+    mut printed: ResMut<Printed>,
+) {
+    let mut out = std::io::stdout().lock();
+    let state = format!("@state {:?}", connection.state);
+    if state != printed.state {
+        let _ = writeln!(out, "{state}");
+        printed.state = state;
+    }
+    if let Some(s) = &room.snapshot {
+        let join = |v: &[PuzzleId]| v.iter().map(PuzzleId::as_str).collect::<Vec<_>>().join(",");
+        let line = format!(
+            "@snapshot open={} solved={} ended={}",
+            join(&s.open),
+            join(&s.solved),
+            s.ended.as_ref().map_or("", |e| e.as_str())
+        );
+        if line != printed.snapshot {
+            let _ = writeln!(out, "{line}");
+            printed.snapshot = line;
+        }
+    }
+    if let Some(link) = link {
+        let s = link.0.stats();
+        let line = format!(
+            "@stats events={} acked={} pending={} applied={} online={} bundle={}",
+            s.events.len(),
+            s.acked_seqs.len(),
+            s.pending,
+            s.applied.len(),
+            s.online,
+            if s.bundle.is_some() { "yes" } else { "no" }
+        );
+        if line != printed.stats {
+            let _ = writeln!(out, "{line}");
+            printed.stats = line;
+        }
+    }
+    let _ = out.flush();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commands_parse() {
+        assert_eq!(
+            parse("answer p_code Text(\"1217\")"),
+            Ok(Command::Answer(
+                PuzzleId::from("p_code"),
+                Answer::Text("1217".into())
+            ))
+        );
+        assert_eq!(
+            parse("answer p_set Items([\"a\", \"b\"])"),
+            Ok(Command::Answer(
+                PuzzleId::from("p_set"),
+                Answer::Items(vec!["a".into(), "b".into()])
+            ))
+        );
+        assert_eq!(parse(" quit "), Ok(Command::Quit));
+        assert_eq!(
+            parse("rate qa_stress 3 P1"),
+            Ok(Command::Rate(
+                QuestionId::from("qa_stress"),
+                3,
+                ParticipantId::from("P1")
+            ))
+        );
+        assert!(parse("code 12").is_err());
+        assert!(parse("dance").is_err());
+    }
+}

@@ -1,0 +1,221 @@
+//! What the room screen shows, from the director's cues and snapshots: the text and hint on
+//! display, a video card, the sounds playing. Cues start at their scheduled time on the
+//! device clock; sound and video cues report `CueFinished` when played out (a sound's length
+//! comes from decoding its file), so the director's auto-follow goes on.
+
+use crate::GameSystems;
+use crate::content::GameContent;
+use crate::net::plugin::{Connection, CueFired, HintShown, Report, Room, StopAllCues};
+use crate::third_party::audio::{AudioOutput, PlaySound, check_sound};
+use bevy::prelude::*;
+use boussole_content::cue::CueKind;
+use boussole_content::ids::PuzzleId;
+use boussole_content::scenario::Scenario;
+use boussole_protocol::{DeviceEvent, Health};
+
+/// What the room screen shows now.
+#[derive(Resource, Debug, Default, Clone, PartialEq)]
+pub struct ScreenState {
+    /// A text cue on display, with the device time it leaves (ms; `None`: until the next).
+    pub text: Option<(String, Option<u64>)>,
+    /// The hint on display: puzzle title, level, text.
+    pub hint: Option<ShownHint>,
+    /// A video cue's card (videos play in a later version): its name.
+    pub video: Option<String>,
+    /// Cue firings waiting for their start, in order of arrival.
+    pub pending: Vec<CueFired>,
+    /// Sound and video firings playing, with the device time they end (ms; `None`: looped,
+    /// until a stop-all).
+    pub playing: Vec<(u64, Option<u64>)>,
+    /// Cue firings applied, by instance, in order (tests).
+    pub applied: Vec<u64>,
+    /// What the device last told the director of its health.
+    pub health: Option<Health>,
+}
+
+/// A hint on the room screen.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ShownHint {
+    /// The puzzle.
+    pub puzzle: PuzzleId,
+    /// Its title.
+    pub title: String,
+    /// The rung, from 1.
+    pub level: u8,
+    /// The hint.
+    pub text: String,
+}
+
+/// Adds the room screen's logic.
+pub(crate) fn plugin(app: &mut App) {
+    app.init_resource::<ScreenState>().add_systems(
+        Update,
+        (take_cues, apply_due, finish_media, report_health)
+            .chain()
+            .in_set(GameSystems::Logic),
+    );
+}
+
+/// The hint `level` of `puzzle` in `scenario`.
+pub fn hint_of(scenario: &Scenario, puzzle: &PuzzleId, level: u8) -> Option<ShownHint> {
+    let p = scenario.puzzles.iter().find(|p| p.id == *puzzle)?;
+    let h = p.hints.get(usize::from(level.max(1)) - 1)?;
+    Some(ShownHint {
+        puzzle: puzzle.clone(),
+        title: p.title.fr.clone(),
+        level,
+        text: h.text.fr.clone(),
+    })
+}
+
+fn take_cues(
+    mut cues: MessageReader<CueFired>,
+    mut hints: MessageReader<HintShown>,
+    mut stops: MessageReader<StopAllCues>,
+    mut state: ResMut<ScreenState>,
+    room: Res<Room>,
+) {
+    if stops.read().count() > 0 {
+        state.pending.clear();
+        state.playing.clear();
+        state.text = None;
+        state.video = None;
+    }
+    state.pending.extend(cues.read().cloned());
+    for h in hints.read() {
+        if let Some(scenario) = &room.scenario {
+            state.hint = hint_of(scenario, &h.puzzle, h.level);
+        }
+    }
+    if let Some((_, Some(until))) = state.text
+        && until <= room.local_now_ms
+    {
+        state.text = None;
+    }
+}
+
+fn apply_due(
+    mut state: ResMut<ScreenState>,
+    room: Res<Room>,
+    content: Res<GameContent>,
+    audio: Option<Res<AudioOutput>>,
+    mut sounds: Option<MessageWriter<PlaySound>>,
+    mut reports: MessageWriter<Report>,
+    mut connection: ResMut<Connection>,
+) {
+    let now = room.local_now_ms;
+    let (due, later): (Vec<_>, Vec<_>) = std::mem::take(&mut state.pending)
+        .into_iter()
+        .partition(|c| c.start_local_ms.is_none_or(|s| s <= now));
+    state.pending = later;
+    let Some(scenario) = room.scenario.clone() else {
+        // No scenario yet (content not synced): the cues are acknowledged; nothing to show.
+        return;
+    };
+    for fired in due {
+        state.applied.push(fired.instance);
+        let Some(cue) = scenario.cues.iter().find(|c| c.id == fired.cue) else {
+            connection
+                .notices
+                .push(format!("top {} inconnu de ce contenu", fired.cue));
+            continue;
+        };
+        match &cue.kind {
+            CueKind::Text { text, duration_s } => {
+                let until = duration_s.map(|d| now + (f64::from(d.max(0.0)) * 1000.0) as u64);
+                state.text = Some((text.fr.clone(), until));
+            }
+            CueKind::HintDisplay { puzzle, level } => {
+                state.hint = hint_of(&scenario, puzzle, *level);
+            }
+            CueKind::Video { .. } => {
+                // Nothing plays yet: the card says what would, and the cue ends at once so
+                // the director's auto-follow is not held up.
+                state.video = Some(cue.name.clone());
+                reports.write(Report(DeviceEvent::CueFinished {
+                    instance: fired.instance,
+                }));
+            }
+            CueKind::Sound {
+                file,
+                volume_db,
+                looped,
+            } => {
+                let path = content.assets.join(file.as_str());
+                match check_sound(&path) {
+                    Ok(sound) => {
+                        let ends = (!looped).then(|| {
+                            now + sound
+                                .duration
+                                .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+                        });
+                        state.playing.push((fired.instance, ends));
+                        if audio.as_ref().is_some_and(|a| a.available)
+                            && let Some(sounds) = sounds.as_mut()
+                        {
+                            sounds.write(PlaySound {
+                                instance: fired.instance,
+                                sound,
+                                volume_db: *volume_db,
+                                looped: *looped,
+                            });
+                        }
+                    }
+                    Err(e) => {
+                        error!("{e}");
+                        connection.notices.push(e.to_string());
+                        // Reported as audio trouble (the protocol has no free-text event
+                        // yet) and finished, so the cue list goes on.
+                        state.health = None;
+                        reports.write(Report(DeviceEvent::CueFinished {
+                            instance: fired.instance,
+                        }));
+                    }
+                }
+            }
+            CueKind::SceneChange { .. }
+            | CueKind::Timer { .. }
+            | CueKind::Wait { .. }
+            | CueKind::Group { .. }
+            | CueKind::Memo => {}
+        }
+    }
+}
+
+fn finish_media(
+    mut state: ResMut<ScreenState>,
+    room: Res<Room>,
+    mut reports: MessageWriter<Report>,
+) {
+    let now = room.local_now_ms;
+    state.playing.retain(|(instance, ends)| match ends {
+        Some(end) if *end <= now => {
+            reports.write(Report(DeviceEvent::CueFinished {
+                instance: *instance,
+            }));
+            false
+        }
+        _ => true,
+    });
+}
+
+/// Tells the director when the screen's health changes: whether sound can be heard (no
+/// output device, or a sound file that failed, make it `false`) and whether the content is
+/// the director's.
+fn report_health(
+    mut state: ResMut<ScreenState>,
+    audio: Option<Res<AudioOutput>>,
+    connection: Res<Connection>,
+    mut reports: MessageWriter<Report>,
+) {
+    let sound_failed = connection.notices.iter().any(|n| n.starts_with("son "));
+    let health = Health {
+        audio_ok: audio.is_some_and(|a| a.available) && !sound_failed,
+        content_in_sync: connection.content_in_sync.unwrap_or(false),
+        ..Health::default()
+    };
+    if state.health.as_ref() != Some(&health) && connection.content_in_sync.is_some() {
+        state.health = Some(health.clone());
+        reports.write(Report(DeviceEvent::Health(health)));
+    }
+}

@@ -1,0 +1,140 @@
+//! The room screen and the terminal drawn by Bevy under Xvfb with software Vulkan at 1280×800:
+//! one process per role previews its screens from the content (no director) and captures each
+//! once the pipeline cache is idle. The images must have the window's size, not be blank, and
+//! differ from screen to screen. They are kept under `target/screenshots/game/` to be looked at.
+
+use image::{ImageReader, RgbaImage};
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn load(path: &Path) -> Result<RgbaImage, String> {
+    Ok(ImageReader::open(path)
+        .map_err(|e| format!("{}: {e}", path.display()))?
+        .decode()
+        .map_err(|e| format!("{}: {e}", path.display()))?
+        .to_rgba8())
+}
+
+/// Distinct colours on a coarse grid (a blank frame has one or two).
+fn colours(img: &RgbaImage) -> usize {
+    let (w, h) = img.dimensions();
+    let mut seen = BTreeSet::new();
+    for y in (0..h).step_by(5) {
+        for x in (0..w).step_by(5) {
+            seen.insert(img.get_pixel(x, y).0);
+        }
+    }
+    seen.len()
+}
+
+/// Share of pixels that differ by more than a small tolerance (anti-aliasing noise).
+fn difference(a: &RgbaImage, b: &RgbaImage) -> f64 {
+    let mut differ = 0u64;
+    for (p, q) in a.pixels().zip(b.pixels()) {
+        let d: u32 =
+            p.0.iter()
+                .zip(q.0)
+                .map(|(x, y)| u32::from(x.abs_diff(y)))
+                .sum();
+        if d > 24 {
+            differ += 1;
+        }
+    }
+    differ as f64 / f64::from(a.width() * a.height()).max(1.0)
+}
+
+/// Runs one role's preview with screenshots into `out`; at most `guard`.
+fn shoot(role: &str, out: &Path, guard: Duration) -> Result<(), String> {
+    let data = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let mut child = Command::new("xvfb-run")
+        .args(["-a", "-s", "-screen 0 1280x800x24"])
+        .arg(env!("CARGO_BIN_EXE_boussole-game"))
+        .args([
+            "--role",
+            role,
+            "--preview",
+            "scape_attitudes",
+            "--screenshots",
+        ])
+        .arg(out)
+        .arg("--data-dir")
+        .arg(data.path())
+        .current_dir(repo_root())
+        .env("WGPU_BACKEND", "vulkan")
+        .spawn()
+        .map_err(|e| format!("xvfb-run (package xvfb, installed by `cargo xtask test`): {e}"))?;
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
+            return if status.success() {
+                Ok(())
+            } else {
+                Err(format!("the {role} screenshot run failed: {status}"))
+            };
+        }
+        if start.elapsed() > guard {
+            let _ = child.kill();
+            return Err(format!("the {role} screenshot run hung for {guard:?}"));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn check(out: &Path, names: &[&str]) -> Result<(), String> {
+    let mut images = Vec::new();
+    for name in names {
+        let img = load(&out.join(format!("{name}.png")))?;
+        if img.dimensions() != (1280, 800) {
+            return Err(format!("{name}: {:?}, not 1280×800", img.dimensions()));
+        }
+        let n = colours(&img);
+        if n < 20 {
+            return Err(format!("{name}: only {n} colours, the screen looks blank"));
+        }
+        images.push((name, img));
+    }
+    for (i, (a, ia)) in images.iter().enumerate() {
+        for (b, ib) in images.iter().skip(i + 1) {
+            let d = difference(ia, ib);
+            if d < 0.01 {
+                return Err(format!(
+                    "{a} and {b} differ on {:.2} % of pixels only",
+                    d * 100.0
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn the_room_screen_and_every_terminal_screen_are_drawn() -> Result<(), String> {
+    let out = repo_root().join("target/screenshots/game");
+    let _ = std::fs::remove_dir_all(&out);
+    let guard = Duration::from_secs(400);
+    shoot("screen", &out, guard)?;
+    check(
+        &out,
+        &["ecran_en_jeu", "ecran_video", "ecran_fin", "appairage"],
+    )?;
+    shoot("terminal", &out, guard)?;
+    check(
+        &out,
+        &[
+            "terminal_code",
+            "terminal_multi_postes",
+            "terminal_multi_postes_partie",
+            "terminal_documents",
+            "terminal_association",
+            "terminal_ordre",
+            "terminal_guidage_casque",
+            "terminal_autoevaluation",
+        ],
+    )
+}

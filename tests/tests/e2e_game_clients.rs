@@ -1,0 +1,164 @@
+//! S'cape attitudes played to its success ending with REAL game clients: the room screen and
+//! the office terminal (`poste_bureau`) are `boussole-game --headless` processes that pair with
+//! the code, connect, acknowledge their cues and resync from snapshots. The screen starts
+//! without content and downloads the director's; the terminal's participant answers through
+//! its standard input (the right answer of each puzzle opened at its station, as a player
+//! would type it). The four other devices are simulated. At the end
+//! every event of every device, real or simulated, is in the director's log exactly once.
+//! Every wait polls a condition; the guards only catch a hang.
+
+use anyhow::{Result, anyhow, ensure};
+use boussole_content::ids::PuzzleId;
+use boussole_director::engine::Command;
+use boussole_protocol::DeviceEvent;
+use boussole_sim::answer::{answer_station, right_answer};
+use boussole_tests::game::{GameProcess, GameSpec, field, game_binary};
+use boussole_tests::{
+    GAME_GUARD, Play, Room, check_exactly_once, check_success, device_events, facilitator_steps,
+    play_facilitator, room, start_devices, start_room, stop_all, submit, wait_settled,
+};
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+/// Time for a debug client to start, pair and connect (Bevy's start-up included).
+const START_GUARD: Duration = Duration::from_secs(60);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn real_screen_and_terminal_play_to_the_success_ending() -> Result<()> {
+    let binary = game_binary()?;
+    let dir = tempfile::tempdir()?;
+    let Room {
+        scenario,
+        script,
+        serving,
+        ..
+    } = start_room(dir.path())?;
+    let director = serving.handle();
+    let addr = serving.local_addr();
+
+    let seats = room(&script, &scenario);
+    let real = ["ecran", "pc_bureau"];
+    let mut clients = Vec::new();
+    // One at a time: the director counts pairings in flight against its failure budget.
+    for seat in seats.iter().filter(|s| real.contains(&s.device.as_str())) {
+        let screen = seat.station.as_ref().is_some_and(|s| s.as_str() == "ecran");
+        let spec = GameSpec {
+            role: if screen { "screen" } else { "terminal" },
+            // The screen starts with no content and downloads the director's.
+            content: screen.then(|| dir.path().join("aucun_contenu")),
+            device: seat.device.to_string(),
+            station: seat.station.as_ref().map(ToString::to_string),
+            participant: seat.participant.as_ref().map(ToString::to_string),
+        };
+        let mut client = GameProcess::start(&binary, &spec, addr, dir.path())?;
+        client.wait_for("online", START_GUARD, |lines| {
+            lines.iter().any(|l| l.starts_with("@state Some(Online"))
+        })?;
+        if screen {
+            client.wait_for("the director's content", START_GUARD, |lines| {
+                lines
+                    .iter()
+                    .any(|l| l.starts_with("@stats") && l.contains("bundle=yes"))
+            })?;
+        }
+        clients.push((spec, client));
+    }
+    ensure!(clients.len() == 2, "two real clients");
+
+    let facilitator = play_facilitator(director.clone(), facilitator_steps(&script));
+    let play = Play {
+        content_hash: serving.content_hash(),
+        think: Duration::from_millis(120),
+        wrong_rate: 0.3,
+        hint_rate: 0.3,
+        seed: 5,
+        outbox_dir: Some(dir.path().join("outboxes")),
+    };
+    let sims: Vec<_> = seats
+        .into_iter()
+        .filter(|s| !real.contains(&s.device.as_str()))
+        .collect();
+    let devices = start_devices(addr, sims, &scenario, &play).await?;
+
+    // The office terminal's participant answers each puzzle that opens at their station.
+    let start = Instant::now();
+    let mut answered: BTreeSet<PuzzleId> = BTreeSet::new();
+    loop {
+        let mut all_done = true;
+        for (spec, client) in &mut clients {
+            let snapshot = client.last("@snapshot").unwrap_or_default();
+            let stats = client.last("@stats").unwrap_or_default();
+            let ended = !field(&snapshot, "ended").is_empty();
+            let settled = field(&stats, "pending") == ["0"]
+                && field(&stats, "events") == field(&stats, "acked");
+            all_done &= ended && settled;
+            if spec.role != "terminal" {
+                continue;
+            }
+            for id in field(&snapshot, "open") {
+                let puzzle = PuzzleId::from(id.as_str());
+                let Some(p) = scenario.puzzles.iter().find(|p| p.id == puzzle) else {
+                    continue;
+                };
+                if answer_station(p).map(ToString::to_string) == spec.station
+                    && answered.insert(puzzle.clone())
+                {
+                    let answer = ron::to_string(&right_answer(&p.solution))?;
+                    client.send(&format!("answer {puzzle} {answer}"))?;
+                }
+            }
+        }
+        if all_done {
+            break;
+        }
+        ensure!(
+            start.elapsed() < GAME_GUARD,
+            "the real clients did not see the end of the game, all acknowledged: {:?}",
+            clients
+                .iter()
+                .map(|(s, c)| (s.device.clone(), c.last("@snapshot"), c.last("@stats")))
+                .collect::<Vec<_>>()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    ensure!(
+        answered.len() >= 2,
+        "the office terminal answered {answered:?}"
+    );
+    let _ = wait_settled(&devices).await?;
+    let _ = facilitator.join();
+    submit(&director, Command::EndSession)?;
+
+    let mut stats = stop_all(devices).await?;
+    for (_, client) in clients {
+        stats.push(client.quit(Duration::from_secs(20))?);
+    }
+    let session = serving
+        .stop()
+        .await
+        .ok_or_else(|| anyhow!("the session thread gave nothing back"))?;
+    check_success(session.engine())?;
+    let log = device_events(session.store(), session.id())?;
+    check_exactly_once(&log, &stats)?;
+    let screen = stats
+        .iter()
+        .find(|(d, _)| d.as_str() == "ecran")
+        .map(|(_, s)| s)
+        .ok_or_else(|| anyhow!("no screen stats"))?;
+    // The screen started without content: the welcome said so, it downloaded the director's
+    // bundle, and told the director once it held it. (Its sounds play for real lengths, so
+    // the game may end before one finishes: `CueFinished` is covered by the headless tests.)
+    ensure!(
+        screen.cues_applied() >= 3
+            && screen.connections == 1
+            && screen.content_in_sync == Some(false)
+            && screen
+                .events
+                .iter()
+                .any(|(_, e)| matches!(e, DeviceEvent::Health(h) if h.content_in_sync)),
+        "the real screen applied the title, the ambience, the rumour… with the downloaded \
+         content: {screen:?}"
+    );
+    ensure!(session.store().quick_check()?, "the store is sound");
+    Ok(())
+}

@@ -162,6 +162,25 @@ fn a_corrupt_sound_is_reported_and_the_cue_list_goes_on() -> TestResult {
             .any(|e| matches!(e, DeviceEvent::Health(h) if !h.audio_ok && h.content_in_sync)),
         "{events:?}"
     );
+    // No audio output here: said once, in words.
+    assert_eq!(
+        events
+            .iter()
+            .filter(
+                |e| matches!(e, DeviceEvent::Problem { what } if what.contains("aucune sortie son"))
+            )
+            .count(),
+        1,
+        "{events:?}"
+    );
+    // The facilitator reads what failed, in French, with the file's name.
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, DeviceEvent::Problem { what }
+            if what.contains("klaxon.wav") && what.contains("corrompu"))),
+        "{events:?}"
+    );
     Ok(())
 }
 

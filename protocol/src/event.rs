@@ -76,6 +76,13 @@ pub enum DeviceEvent {
         /// A free comment, if any.
         comment: Option<String>,
     },
+    /// A problem the device met and could not fix by itself (a sound or a video that does not
+    /// decode, no audio output, no XR runtime), in French for the facilitator. It names files
+    /// and devices, never a person.
+    Problem {
+        /// What went wrong, e.g. `son assets/x.ogg corrompu ou dans un format inconnu : …`.
+        what: String,
+    },
 }
 
 /// What a device says of itself.

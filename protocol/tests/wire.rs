@@ -82,6 +82,9 @@ fn events() -> Vec<DeviceEvent> {
             value: 4,
             comment: Some("trop chaud près du four".into()),
         },
+        DeviceEvent::Problem {
+            what: "son assets/klaxon.wav corrompu ou dans un format inconnu".into(),
+        },
     ]
 }
 

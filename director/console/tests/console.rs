@@ -611,6 +611,16 @@ fn devices_show_link_latency_and_health() {
         },
         now,
     );
+    let _ = view.engine.handle(
+        Input::Device {
+            device: dev.clone(),
+            seq: 2,
+            event: boussole_director::engine::DeviceEvent::Problem {
+                what: "son klaxon.wav corrompu".into(),
+            },
+        },
+        now,
+    );
     view.room.links.push(LinkStatus {
         device: dev,
         role: Role::Terminal,
@@ -625,6 +635,7 @@ fn devices_show_link_latency_and_health() {
         "pas de son",
         "contenu à jour",
         "en ligne depuis 00:02",
+        "problème à 00:02 : son klaxon.wav corrompu",
     ] {
         assert!(h.query_by_label(label).is_some(), "{label}");
     }

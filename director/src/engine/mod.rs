@@ -338,7 +338,13 @@ pub struct Device {
     pub online: bool,
     /// When it last connected or disconnected.
     pub since: Millis,
+    /// The problems it reported (`DeviceEvent::Problem`), oldest first, the latest
+    /// [`PROBLEMS_KEPT`] only.
+    pub problems: Vec<(Millis, String)>,
 }
+
+/// How many reported problems a device keeps (the log keeps them all).
+pub const PROBLEMS_KEPT: usize = 10;
 
 /// Where a puzzle stands.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -148,6 +148,7 @@ impl Engine {
                     last_seq: 0,
                     online: false,
                     since: at,
+                    problems: Vec::new(),
                 });
                 d.role = role;
                 d.station = station;
@@ -421,6 +422,13 @@ impl Engine {
             DeviceEvent::Health(h) => {
                 if let Some(d) = self.devices.get_mut(device) {
                     d.health = h;
+                }
+            }
+            DeviceEvent::Problem { what } => {
+                if let Some(d) = self.devices.get_mut(device) {
+                    d.problems.push((at, what));
+                    let extra = d.problems.len().saturating_sub(super::PROBLEMS_KEPT);
+                    d.problems.drain(..extra);
                 }
             }
             DeviceEvent::HotspotSeen { immersion, hotspot } => {

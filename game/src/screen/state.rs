@@ -31,6 +31,8 @@ pub struct ScreenState {
     pub applied: Vec<u64>,
     /// What the device last told the director of its health.
     pub health: Option<Health>,
+    /// Whether the director was told there is no audio output (said once).
+    pub told_no_audio: bool,
 }
 
 /// A hint on the room screen.
@@ -129,9 +131,16 @@ fn apply_due(
                 state.hint = hint_of(&scenario, puzzle, *level);
             }
             CueKind::Video { .. } => {
-                // Nothing plays yet: the card says what would, and the cue ends at once so
-                // the director's auto-follow is not held up.
+                // Nothing plays yet: the card says what would, the facilitator is told, and
+                // the cue ends at once so the director's auto-follow is not held up.
                 state.video = Some(cue.name.clone());
+                reports.write(Report(DeviceEvent::Problem {
+                    what: format!(
+                        "vidéo « {} » non jouée : cet écran ne lit pas encore les vidéos \
+                         (carte affichée à la place)",
+                        cue.name
+                    ),
+                }));
                 reports.write(Report(DeviceEvent::CueFinished {
                     instance: fired.instance,
                 }));
@@ -164,8 +173,11 @@ fn apply_due(
                     Err(e) => {
                         error!("{e}");
                         connection.notices.push(e.to_string());
-                        // Reported as audio trouble (the protocol has no free-text event
-                        // yet) and finished, so the cue list goes on.
+                        // Told to the facilitator, reported as audio trouble in the health,
+                        // and finished, so the cue list goes on.
+                        reports.write(Report(DeviceEvent::Problem {
+                            what: format!("top {} : {e}", cue.name),
+                        }));
                         state.health = None;
                         reports.write(Report(DeviceEvent::CueFinished {
                             instance: fired.instance,
@@ -210,10 +222,19 @@ fn report_health(
 ) {
     let sound_failed = connection.notices.iter().any(|n| n.starts_with("son "));
     let health = Health {
-        audio_ok: audio.is_some_and(|a| a.available) && !sound_failed,
+        audio_ok: audio.as_ref().is_some_and(|a| a.available) && !sound_failed,
         content_in_sync: connection.content_in_sync.unwrap_or(false),
         ..Health::default()
     };
+    if !state.told_no_audio
+        && connection.content_in_sync.is_some()
+        && audio.as_ref().is_some_and(|a| !a.available)
+    {
+        state.told_no_audio = true;
+        reports.write(Report(DeviceEvent::Problem {
+            what: "aucune sortie son sur cet appareil : les tops son ne seront pas entendus".into(),
+        }));
+    }
     if state.health.as_ref() != Some(&health) && connection.content_in_sync.is_some() {
         state.health = Some(health.clone());
         reports.write(Report(DeviceEvent::Health(health)));

@@ -114,6 +114,7 @@ health-xr-flat = VR unavailable (flat screen)
 health-battery = battery { $percent } %
 health-sync-ok = content up to date
 health-sync-bad = content out of date
+health-problem = problem at { $at }: { $what }
 
 ## Code
 coding-selected = Coding: { $name }

@@ -114,6 +114,7 @@ health-xr-flat = réalité virtuelle indisponible (écran plat)
 health-battery = batterie { $percent } %
 health-sync-ok = contenu à jour
 health-sync-bad = contenu pas à jour
+health-problem = problème à { $at } : { $what }
 
 ## Coder
 coding-selected = Codage pour : { $name }

@@ -94,5 +94,16 @@ fn health(ui: &mut Ui, d: &Device, l: Locale) {
         } else {
             ui.label(RichText::new(tr!(l, "health-sync-bad")).color(BAD));
         }
+        if let Some((at, what)) = d.problems.last() {
+            ui.label(
+                RichText::new(tr!(
+                    l,
+                    "health-problem",
+                    at = mmss(*at),
+                    what = what.as_str()
+                ))
+                .color(BAD),
+            );
+        }
     });
 }

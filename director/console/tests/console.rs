@@ -635,7 +635,8 @@ fn devices_show_link_latency_and_health() {
         "pas de son",
         "contenu à jour",
         "en ligne depuis 00:02",
-        "problème à 00:02 : son klaxon.wav corrompu",
+        "1 problème",
+        "00:02 · tablette-quai : son klaxon.wav corrompu",
     ] {
         assert!(h.query_by_label(label).is_some(), "{label}");
     }

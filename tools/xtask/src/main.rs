@@ -253,8 +253,8 @@ fn demo(gui: bool) -> Result<()> {
 }
 
 /// Starts `serve` on loopback with six participants enrolled, six slow simulated devices that
-/// play the puzzles once the game runs, and the console window attached to it; when the window
-/// closes, stops the devices and the director.
+/// play the puzzles once the game runs, the room screen (a real `boussole-game` window) and the
+/// console window attached to it; when the console closes, stops the devices and the director.
 fn gui_demo() -> Result<()> {
     use std::io::BufRead;
     if std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none() {
@@ -272,6 +272,8 @@ fn gui_demo() -> Result<()> {
         "boussole-sim",
         "--package",
         "boussole-console",
+        "--package",
+        "boussole-game",
     ])?;
     let bin = target_dir().join("debug");
     let dir = root().join("target/demo/gui");
@@ -316,15 +318,24 @@ fn gui_demo() -> Result<()> {
         .current_dir(root())
         .stdout(std::process::Stdio::null())
         .spawn();
+    // The room screen, a real client in its own window beside the console.
+    let screen = Command::new(bin.join("boussole-game"))
+        .args(["--role", "screen", "--device", "ecran"])
+        .args(["--director", &addr, "--code", "246810"])
+        .arg("--data-dir")
+        .arg(dir.join("ecran"))
+        .current_dir(root())
+        .spawn();
     let console = Command::new(bin.join("boussole-console"))
         .args(["--director", &addr, "--code", "246810"])
         .arg("--data")
         .arg(dir.join("console"))
         .current_dir(root())
         .status();
-    if let Ok(mut sims) = sims {
-        let _ = sims.kill();
-        let _ = sims.wait();
+    for child in [sims, screen].into_iter().flatten() {
+        let mut child = child;
+        let _ = child.kill();
+        let _ = child.wait();
     }
     let _ = serve.kill();
     let _ = serve.wait();

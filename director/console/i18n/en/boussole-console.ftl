@@ -114,7 +114,12 @@ health-xr-flat = VR unavailable (flat screen)
 health-battery = battery { $percent } %
 health-sync-ok = content up to date
 health-sync-bad = content out of date
-health-problem = problem at { $at }: { $what }
+health-problem = { $at } · { $device }: { $what }
+health-problems = { $count ->
+    [one] 1 problem
+   *[other] { $count } problems
+}
+devices-problems = Problems reported by the devices
 
 ## Code
 coding-selected = Coding: { $name }

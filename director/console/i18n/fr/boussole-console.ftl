@@ -114,7 +114,12 @@ health-xr-flat = réalité virtuelle indisponible (écran plat)
 health-battery = batterie { $percent } %
 health-sync-ok = contenu à jour
 health-sync-bad = contenu pas à jour
-health-problem = problème à { $at } : { $what }
+health-problem = { $at } · { $device } : { $what }
+health-problems = { $count ->
+    [one] 1 problème
+   *[other] { $count } problèmes
+}
+devices-problems = Problèmes signalés par les appareils
 
 ## Coder
 coding-selected = Codage pour : { $name }

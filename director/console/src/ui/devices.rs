@@ -63,6 +63,7 @@ pub fn devices(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState) -> Vec
                     ui.end_row();
                 }
             });
+            problems(ui, view, l);
         });
     Vec::new()
 }
@@ -94,16 +95,36 @@ fn health(ui: &mut Ui, d: &Device, l: Locale) {
         } else {
             ui.label(RichText::new(tr!(l, "health-sync-bad")).color(BAD));
         }
-        if let Some((at, what)) = d.problems.last() {
-            ui.label(
-                RichText::new(tr!(
-                    l,
-                    "health-problem",
-                    at = mmss(*at),
-                    what = what.as_str()
-                ))
-                .color(BAD),
-            );
+        if !d.problems.is_empty() {
+            ui.label(RichText::new(tr!(l, "health-problems", count = d.problems.len())).color(BAD));
         }
     });
+}
+
+/// Every device's reported problems, newest first, in full (the table has no room for them).
+fn problems(ui: &mut Ui, view: &SessionView, l: Locale) {
+    let mut all: Vec<_> = view
+        .engine
+        .devices()
+        .iter()
+        .flat_map(|(id, d)| d.problems.iter().map(move |(at, what)| (*at, id, what)))
+        .collect();
+    if all.is_empty() {
+        return;
+    }
+    all.sort_by(|a, b| b.0.cmp(&a.0));
+    ui.separator();
+    ui.heading(tr!(l, "devices-problems"));
+    for (at, id, what) in all {
+        ui.label(
+            RichText::new(tr!(
+                l,
+                "health-problem",
+                at = mmss(at),
+                device = id.as_str(),
+                what = what.as_str()
+            ))
+            .color(BAD),
+        );
+    }
 }

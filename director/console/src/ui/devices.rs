@@ -112,7 +112,7 @@ fn problems(ui: &mut Ui, view: &SessionView, l: Locale) {
     if all.is_empty() {
         return;
     }
-    all.sort_by(|a, b| b.0.cmp(&a.0));
+    all.sort_by_key(|p| std::cmp::Reverse(p.0));
     ui.separator();
     ui.heading(tr!(l, "devices-problems"));
     for (at, id, what) in all {

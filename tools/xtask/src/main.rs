@@ -256,7 +256,6 @@ fn demo(gui: bool) -> Result<()> {
 /// play the puzzles once the game runs, the room screen (a real `boussole-game` window) and the
 /// console window attached to it; when the console closes, stops the devices and the director.
 fn gui_demo() -> Result<()> {
-    use std::io::BufRead;
     if std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none() {
         anyhow::bail!(
             "no display: run `cargo xtask demo --gui` from a desktop session (or under \
@@ -280,33 +279,7 @@ fn gui_demo() -> Result<()> {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let db = dir.join("director.db");
-    let mut serve = Command::new(bin.join("boussole-director"))
-        .arg("--db")
-        .arg(&db)
-        .args([
-            "serve",
-            "--scenario",
-            "scape_attitudes",
-            "--bind",
-            "127.0.0.1:0",
-        ])
-        .args(["--pairing-code", "246810"])
-        .args(["--script", "director/scripts/demo_console.ron"])
-        .env("BOUSSOLE_PASSPHRASE", "démonstration seulement")
-        .current_dir(root())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .context("starting boussole-director serve")?;
-    let addr = serve.stdout.take().and_then(|out| {
-        std::io::BufReader::new(out)
-            .lines()
-            .map_while(Result::ok)
-            .find_map(|line| {
-                eprintln!("    {line}");
-                line.split_once("écoute sur ")
-                    .map(|(_, a)| a.trim().to_owned())
-            })
-    });
+    let (mut serve, addr) = start_serve(&bin, &db, "director/scripts/demo_console.ron")?;
     let Some(addr) = addr else {
         let _ = serve.kill();
         let _ = serve.wait();
@@ -367,10 +340,47 @@ fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from)
 }
 
+/// Starts `boussole-director serve` on loopback for the demo's database `db`, with the demo's
+/// passphrase and pairing code and the facilitator `script`; returns the child and the address
+/// it printed (`None` when it printed none), echoing its first lines.
+fn start_serve(
+    bin: &Path,
+    db: &Path,
+    script: &str,
+) -> Result<(std::process::Child, Option<String>)> {
+    use std::io::BufRead;
+    let mut serve = Command::new(bin.join("boussole-director"))
+        .arg("--db")
+        .arg(db)
+        .args([
+            "serve",
+            "--scenario",
+            "scape_attitudes",
+            "--bind",
+            "127.0.0.1:0",
+        ])
+        .args(["--pairing-code", "246810", "--script", script])
+        .env("BOUSSOLE_PASSPHRASE", "démonstration seulement")
+        .current_dir(root())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .context("starting boussole-director serve")?;
+    let addr = serve.stdout.take().and_then(|out| {
+        std::io::BufReader::new(out)
+            .lines()
+            .map_while(Result::ok)
+            .find_map(|line| {
+                eprintln!("    {line}");
+                line.split_once("écoute sur ")
+                    .map(|(_, a)| a.trim().to_owned())
+            })
+    });
+    Ok((serve, addr))
+}
+
 /// Starts `serve` on loopback with the demo's facilitator script, lets six simulated devices pair
 /// and play, stops the director, then prints the session from its encrypted log.
 fn networked_demo() -> Result<()> {
-    use std::io::BufRead;
     cargo(&[
         "build",
         "--quiet",
@@ -386,37 +396,11 @@ fn networked_demo() -> Result<()> {
     let db = dir.join("director.db");
     let db = db.to_string_lossy();
     let passphrase = ("BOUSSOLE_PASSPHRASE", "démonstration seulement");
-    let mut serve = Command::new(bin.join("boussole-director"))
-        .args([
-            "--db",
-            &db,
-            "serve",
-            "--scenario",
-            "scape_attitudes",
-            "--bind",
-            "127.0.0.1:0",
-        ])
-        .args([
-            "--pairing-code",
-            "246810",
-            "--script",
-            "director/scripts/demo_network.ron",
-        ])
-        .env(passphrase.0, passphrase.1)
-        .current_dir(root())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .context("starting boussole-director serve")?;
-    let addr = serve.stdout.take().and_then(|out| {
-        std::io::BufReader::new(out)
-            .lines()
-            .map_while(Result::ok)
-            .find_map(|line| {
-                eprintln!("    {line}");
-                line.split_once("écoute sur ")
-                    .map(|(_, a)| a.trim().to_owned())
-            })
-    });
+    let (mut serve, addr) = start_serve(
+        &bin,
+        &dir.join("director.db"),
+        "director/scripts/demo_network.ron",
+    )?;
     let played = match addr {
         Some(addr) => run(
             &bin.join("boussole-sim").to_string_lossy(),

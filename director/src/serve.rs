@@ -56,6 +56,29 @@ pub fn run(opts: Options, session: Session) -> Result<()> {
         );
         let _ = writeln!(out, "Code d'appairage : {pairing_code}");
         let _ = out.flush();
+        // Devices and consoles started without an address find the director on the local
+        // network; a loopback bind is for this machine only, so it is not announced.
+        let _announcement = if opts.bind.ip().is_loopback() {
+            None
+        } else {
+            let info = boussole_protocol::discovery::DirectorInfo {
+                name: opts.name.clone(),
+                port: serving.local_addr().port(),
+                version: u32::from(boussole_protocol::wire::PROTOCOL_VERSION),
+            };
+            match boussole_protocol::discovery::announce(&info) {
+                Ok(a) => {
+                    let _ = writeln!(out, "Annoncé sur le réseau local : {}", a.fullname());
+                    Some(a)
+                }
+                Err(e) => {
+                    tracing::warn!(
+                        "annonce mDNS impossible (donnez l'adresse aux appareils) : {e}"
+                    );
+                    None
+                }
+            }
+        };
         if let Some(script) = opts.script {
             let h = serving.handle();
             std::thread::spawn(move || play_commands(&script, &h));

@@ -30,7 +30,8 @@ use std::time::{Duration, Instant};
 #[derive(Parser, Debug)]
 #[command(version)]
 struct Args {
-    /// The director, `HOST:PORT` (printed by `boussole-director serve`).
+    /// The director, `HOST:PORT` (printed by `boussole-director serve`); found on the local
+    /// network (mDNS) when left out.
     #[arg(long, conflicts_with = "script")]
     director: Option<String>,
     /// The pairing code the director shows: needed the first time only.
@@ -96,14 +97,17 @@ fn main() -> Result<()> {
         (_, Some(script)) => {
             Source::Offline(Box::new(Offline::from_script(&content, script, args.at)?))
         }
-        (Some(director), None) => {
-            let addr = boussole_protocol::discovery::parse_director_addr(director)
-                .map_err(|e| anyhow::anyhow!("--director {director}: {e}"))?
-                .resolve()
-                .with_context(|| format!("resolving {director}"))?
-                .into_iter()
-                .next()
-                .with_context(|| format!("{director} resolves to no address"))?;
+        (director, None) => {
+            let addr = match director {
+                Some(director) => boussole_protocol::discovery::parse_director_addr(director)
+                    .map_err(|e| anyhow::anyhow!("--director {director}: {e}"))?
+                    .resolve()
+                    .with_context(|| format!("resolving {director}"))?
+                    .into_iter()
+                    .next()
+                    .with_context(|| format!("{director} resolves to no address"))?,
+                None => discover()?,
+            };
             let pairing_code = args
                 .code
                 .as_deref()
@@ -129,7 +133,6 @@ fn main() -> Result<()> {
                 model: Box::new(ConsoleModel::new(content, me.clone(), args.observer)),
             }
         }
-        (None, None) => bail!("give --director HOST:PORT (a running serve) or --script FILE"),
     };
     if args.amber_min == 0 || args.red_min <= args.amber_min {
         bail!(
@@ -190,6 +193,31 @@ fn main() -> Result<()> {
     match app.run() {
         AppExit::Success => Ok(()),
         AppExit::Error(code) => bail!("the console stopped with code {code}"),
+    }
+}
+
+/// The one director announced on the local network (mDNS), when `--director` is not given.
+fn discover() -> Result<std::net::SocketAddr> {
+    let found = boussole_protocol::discovery::browse(Duration::from_secs(3))
+        .context("looking for the director on the local network (mDNS)")?;
+    match found.as_slice() {
+        [one] => one
+            .socket_addrs()
+            .into_iter()
+            .next()
+            .with_context(|| format!("director {} announced no address", one.name)),
+        [] => bail!(
+            "no director found on the local network: start `boussole-director serve`, or give \
+             --director HOST:PORT (or --script FILE to train offline)"
+        ),
+        several => bail!(
+            "several directors on the local network ({}): choose one with --director HOST:PORT",
+            several
+                .iter()
+                .map(|f| format!("{} on port {}", f.name, f.port))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     }
 }
 

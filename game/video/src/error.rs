@@ -72,6 +72,22 @@ pub enum VideoError {
         /// What we were waiting for, in French.
         waiting_for: &'static str,
     },
+    /// The file ends well before the length its header announces (cut short while copying,
+    /// or damaged in the middle: GStreamer stops at the damage without an error). Reported
+    /// at the end, before [`crate::VideoEvent::Ended`].
+    #[error(
+        "vidéo {path} tronquée ou abîmée : elle s'arrête à {} s sur {} s annoncées",
+        secs_fr(*.ended_at_ms),
+        secs_fr(*.duration_ms)
+    )]
+    Truncated {
+        /// The file.
+        path: String,
+        /// Where the last frame was, ms.
+        ended_at_ms: u64,
+        /// The length the container announces, ms.
+        duration_ms: u64,
+    },
     /// Any other failure while playing (a state change or a seek refused).
     #[error("vidéo {path} : lecture interrompue : {reason}")]
     Playback {
@@ -80,6 +96,12 @@ pub enum VideoError {
         /// GStreamer's reason.
         reason: String,
     },
+}
+
+/// Milliseconds as French seconds with one decimal: `1377` → `1,4`.
+fn secs_fr(ms: u64) -> String {
+    let tenths = (ms + 50) / 100;
+    format!("{},{}", tenths / 10, tenths % 10)
 }
 
 /// A decoder GStreamer looked for and did not find (from its `missing-plugin` bus message).
@@ -173,5 +195,25 @@ pub(crate) fn classify(path: &str, err: &glib::Error, missing: &[MissingPlugin])
             path: path.to_owned(),
             reason,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{VideoError, secs_fr};
+
+    #[test]
+    fn seconds_are_written_the_french_way() {
+        assert_eq!(secs_fr(1377), "1,4");
+        assert_eq!(secs_fr(3000), "3,0");
+        let e = VideoError::Truncated {
+            path: "a.webm".to_owned(),
+            ended_at_ms: 880,
+            duration_ms: 3000,
+        };
+        assert_eq!(
+            e.to_string(),
+            "vidéo a.webm tronquée ou abîmée : elle s'arrête à 0,9 s sur 3,0 s annoncées"
+        );
     }
 }

@@ -114,6 +114,9 @@ struct Shared {
     preroll_pts: Mutex<Option<gst::ClockTime>>,
     /// Frames stored since opening.
     stored: AtomicU64,
+    /// The latest pts reached, ns (set to the target on a seek): how far the file really
+    /// went when it ends.
+    reached_ns: AtomicU64,
     /// The decoded video pad linked to the converter (its caps give the size and rate).
     video_pad: Mutex<Option<gst::Pad>>,
     /// A sound stream was found.
@@ -130,6 +133,15 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 /// The name of the application message `decodebin`'s no-more-pads sends when it found no
 /// picture: without it, the appsink would wait for a preroll that never comes.
 const NO_VIDEO: &str = "boussole-no-video";
+
+/// The application message a demuxer's no-more-pads sends when it found no stream at all (a
+/// file cut in its header): decodebin swallows the demuxer's error in that case, and the
+/// open would otherwise wait for the timeout.
+const NO_STREAMS: &str = "boussole-no-streams";
+
+/// How much shorter than announced a file may end before it is reported as truncated:
+/// containers round their duration, and the last frame starts one frame before the end.
+const TRUNCATION_MARGIN: Duration = Duration::from_millis(500);
 
 /// A video being decoded. Drop it to stop and free the pipeline.
 ///
@@ -272,6 +284,8 @@ impl Shared {
             }
         }
         if let Some(mut frame) = frame_of(sample) {
+            let ns = u64::try_from(frame.pts.as_nanos()).unwrap_or(u64::MAX);
+            self.reached_ns.fetch_max(ns, Ordering::Relaxed);
             frame.sequence = self.stored.fetch_add(1, Ordering::Relaxed) + 1;
             *lock(&self.latest) = (Some(frame), false);
         }
@@ -405,6 +419,26 @@ impl VideoPlayer {
             }
         });
 
+        let weak = pipeline.downgrade();
+        pipeline.connect_deep_element_added(move |_, _, element| {
+            if !element
+                .factory()
+                .is_some_and(|f| f.klass().contains("Demux"))
+            {
+                return;
+            }
+            let weak = weak.clone();
+            element.connect_no_more_pads(move |demux| {
+                if demux.num_src_pads() == 0
+                    && let Some(p) = weak.upgrade()
+                {
+                    let _ = p.post_message(gst::message::Application::new(
+                        gst::Structure::new_empty(NO_STREAMS),
+                    ));
+                }
+            });
+        });
+
         let mut player = Self {
             pipeline,
             shared,
@@ -462,6 +496,15 @@ impl VideoPlayer {
                     let err = self.no_video();
                     return Err(self.fail(err));
                 }
+                gst::MessageView::Application(a)
+                    if a.structure().is_some_and(|s| s.name() == NO_STREAMS) =>
+                {
+                    let err = VideoError::Corrupt {
+                        path: self.path.clone(),
+                        reason: "aucun flux lisible (fichier tronqué ou abîmé)".to_owned(),
+                    };
+                    return Err(self.fail(err));
+                }
                 gst::MessageView::AsyncDone(_) => break,
                 // An empty stream can end before anything prerolls.
                 gst::MessageView::Eos(_) => {
@@ -505,6 +548,21 @@ impl VideoPlayer {
             has_audio: self.shared.has_audio.load(Ordering::Relaxed),
         };
         Ok(())
+    }
+
+    /// At the end: whether the file stopped well before its announced length.
+    fn truncation(&self) -> Option<VideoError> {
+        let duration = self.info.duration?;
+        let reached = Duration::from_nanos(self.shared.reached_ns.load(Ordering::Relaxed));
+        let frame = self
+            .info
+            .frame_rate
+            .map_or(Duration::ZERO, |fps| Duration::from_secs_f64(1.0 / fps));
+        (reached + frame + TRUNCATION_MARGIN < duration).then(|| VideoError::Truncated {
+            path: self.path.clone(),
+            ended_at_ms: u64::try_from(reached.as_millis()).unwrap_or(u64::MAX),
+            duration_ms: u64::try_from(duration.as_millis()).unwrap_or(u64::MAX),
+        })
     }
 
     fn no_video(&self) -> VideoError {
@@ -585,6 +643,10 @@ impl VideoPlayer {
                 reason: format!("déplacement à {:.3} s refusé : {e}", position.as_secs_f64()),
             })?;
         self.shared.clear();
+        self.shared.reached_ns.store(
+            u64::try_from(position.as_nanos()).unwrap_or(u64::MAX),
+            Ordering::Relaxed,
+        );
         self.ended = false;
         self.pending_seek = Some(position);
         Ok(())
@@ -680,6 +742,9 @@ impl VideoPlayer {
                             }
                         }
                     } else {
+                        if let Some(err) = self.truncation() {
+                            events.push(VideoEvent::Error(err));
+                        }
                         self.ended = true;
                         events.push(VideoEvent::Ended);
                     }

@@ -1,8 +1,6 @@
 //! Helpers shared by the test files: where the shipped test videos are, and waiting on a
 //! player with a deadline that names what did not happen.
 
-#![expect(dead_code, reason = "each test file uses a different part of these helpers")]
-
 use boussole_video::{PlayerOptions, VideoEvent, VideoPlayer};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -48,6 +46,11 @@ pub fn poll_until<T>(
 }
 
 /// Plays to the end and returns every frame taken on the way (their pts, size, first bytes).
+#[expect(
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a test helper: failing the test with a message is its job"
+)]
 pub fn play_to_end(player: &mut VideoPlayer, within: Duration) -> Vec<(Duration, u32, u32)> {
     let mut frames = Vec::new();
     player.play().expect("play");

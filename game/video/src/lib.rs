@@ -6,8 +6,8 @@
 //!   fails fast with a French [`VideoError`] that names the file (missing, corrupt, no
 //!   decoder installed and which Debian package brings one, no picture). It never panics and
 //!   never waits on GStreamer more than [`BUS_TIMEOUT`].
-//! - [`VideoPlayer`] decodes on GStreamer's threads (`filesrc ! decodebin ! videoconvert !
-//!   videoscale ! appsink`, RGBA, optionally scaled down) and keeps only the newest
+//! - [`VideoPlayer`] decodes on GStreamer's threads (`filesrc ! decodebin ! videoscale !
+//!   videoconvert ! appsink`, RGBA, optionally scaled down) and keeps only the newest
 //!   [`Frame`]: the render loop polls [`VideoPlayer::latest_frame`] (or `take_frame`) every
 //!   frame without blocking, copies it into a Bevy `Image`, and polls
 //!   [`VideoPlayer::poll_events`] for the end, a loop, a finished seek or an error.

@@ -1,7 +1,9 @@
 //! Small test videos made with GStreamer itself (`videotestsrc` + `audiotestsrc`, VP8 + Vorbis
 //! in WebM): nothing downloaded, nothing to license. `cargo run -p boussole-video --bin
 //! boussole-test-videos [DIR]` writes [`SHIPPED`] to `assets/videos/tests/` (each well under
-//! 300 KB); tests also make their own in a temporary folder.
+//! 300 KB); tests also make their own in a temporary folder. The files are not byte-for-byte
+//! reproducible (the muxer writes a date and a random id): tests check what they hold, not
+//! their bytes, so regenerate them only when a [`TestVideo`] changes.
 
 use crate::{error::package_for_element, init};
 use gst::prelude::*;

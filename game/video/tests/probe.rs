@@ -194,6 +194,7 @@ fn encoded_bytes_per_second(path: &Path) -> Vec<usize> {
 #[test]
 fn the_variable_bitrate_video_varies() {
     let per_second = encoded_bytes_per_second(&common::shipped(VARIABLE_BITRATE.name));
+    eprintln!("encoded VP8 bytes per second: {per_second:?}");
     assert_eq!(per_second.len(), 3, "{per_second:?}");
     let (rings, black) = (per_second[0], per_second[1]);
     assert!(

@@ -28,6 +28,26 @@ const BUILD_PACKAGES: &[(&str, &str)] = &[
         "poppler-utils",
         "pdftotext and pdftoppm: read back and look at the synthesis PDFs",
     ),
+    (
+        "libgstreamer1.0-dev",
+        "GStreamer headers for boussole-video (360° and room-screen videos)",
+    ),
+    (
+        "libgstreamer-plugins-base1.0-dev",
+        "GStreamer app/video libraries (appsink) for boussole-video",
+    ),
+    (
+        "gstreamer1.0-plugins-base",
+        "decodebin, videoconvert, appsink, Vorbis/Theora/Ogg, test sources",
+    ),
+    (
+        "gstreamer1.0-plugins-good",
+        "VP8 and WebM/Matroska: the test videos are encoded and decoded with them",
+    ),
+    (
+        "gstreamer1.0-libav",
+        "H.264/H.265 decoders for videos made with ordinary cameras and editors",
+    ),
 ];
 
 /// Packages the benchmarks need besides the build's.

@@ -286,3 +286,78 @@ fn matching_and_the_questionnaire_make_their_events() -> TestResult {
     assert_eq!(shown_page(&app), Page::Question(1));
     Ok(())
 }
+
+/// The shipped content with one more cue on the room screen: a video of `file`.
+fn with_video_cue(file: &str) -> Result<GameContent, Box<dyn std::error::Error>> {
+    let mut content = content()?;
+    let cue: boussole_content::cue::Cue = ron::from_str(&format!(
+        r#"(id: "c_video_test", number: "99", name: "Vidéo d'essai",
+            kind: Video(file: "{file}"), targets: [Role(Screen)])"#
+    ))?;
+    for s in &mut content.scenarios {
+        std::sync::Arc::make_mut(s).cues.push(cue.clone());
+    }
+    Ok(content)
+}
+
+#[test]
+fn a_video_cue_plays_to_its_end_then_finishes() -> TestResult {
+    let content = with_video_cue("videos/tests/room_16x9_640x360.webm")?;
+    let mut app = app(DeviceRole::Screen, content, None);
+    app.world_mut().resource_mut::<Connection>().content_in_sync = Some(true);
+    set_snapshot(&mut app, snapshot(&[], None));
+    fire(&mut app, 9, "c_video_test");
+    app.update();
+    assert_eq!(
+        app.world()
+            .resource::<boussole_game::screen::video::ScreenVideo>()
+            .instance(),
+        Some(9),
+        "the video plays: {:?}",
+        reported(&app)
+    );
+    // Three seconds of video decoded in real time; the guard only catches a hang.
+    let guard = std::time::Instant::now();
+    while !reported(&app).contains(&DeviceEvent::CueFinished { instance: 9 }) {
+        assert!(
+            guard.elapsed() < Duration::from_secs(20),
+            "the video never finished: {:?}",
+            reported(&app)
+        );
+        std::thread::sleep(Duration::from_millis(20));
+        app.update();
+    }
+    assert!(
+        !reported(&app)
+            .iter()
+            .any(|e| matches!(e, DeviceEvent::Problem { what } if what.contains("vidéo"))),
+        "{:?}",
+        reported(&app)
+    );
+    assert_eq!(app.world().resource::<ScreenState>().video, None);
+    Ok(())
+}
+
+#[test]
+fn a_corrupt_video_is_a_problem_for_the_director_and_the_cue_list_goes_on() -> TestResult {
+    let assets = tempfile::tempdir()?;
+    let bad = assets.path().join("videos/abimee.webm");
+    std::fs::create_dir_all(bad.parent().ok_or("no parent")?)?;
+    std::fs::write(&bad, b"\x1aE\xdf\xa3 ceci n'est plus une video")?;
+    let mut content = with_video_cue("videos/abimee.webm")?;
+    content.assets = assets.path().to_path_buf();
+    let mut app = app(DeviceRole::Screen, content, None);
+    app.world_mut().resource_mut::<Connection>().content_in_sync = Some(true);
+    set_snapshot(&mut app, snapshot(&[], None));
+    fire(&mut app, 4, "c_video_test");
+    app.update();
+    app.update();
+    let events = reported(&app);
+    assert!(events.contains(&DeviceEvent::CueFinished { instance: 4 }));
+    assert!(
+        events.iter().any(|e| matches!(e, DeviceEvent::Problem { what }
+            if what.contains("Vidéo d'essai") && what.contains("abimee.webm"))),
+        "{events:?}"
+    );
+    Ok(())
+}

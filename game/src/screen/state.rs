@@ -12,6 +12,7 @@ use boussole_content::cue::CueKind;
 use boussole_content::ids::PuzzleId;
 use boussole_content::scenario::Scenario;
 use boussole_protocol::{DeviceEvent, Health};
+use std::time::Duration;
 
 /// What the room screen shows now.
 #[derive(Resource, Debug, Default, Clone, PartialEq)]
@@ -20,7 +21,7 @@ pub struct ScreenState {
     pub text: Option<(String, Option<u64>)>,
     /// The hint on display: puzzle title, level, text.
     pub hint: Option<ShownHint>,
-    /// A video cue's card (videos play in a later version): its name.
+    /// The video cue playing (or whose card shows where no renderer runs): its name.
     pub video: Option<String>,
     /// Cue firings waiting for their start, in order of arrival.
     pub pending: Vec<CueFired>,
@@ -104,6 +105,7 @@ fn apply_due(
     mut sounds: Option<MessageWriter<PlaySound>>,
     mut reports: MessageWriter<Report>,
     mut connection: ResMut<Connection>,
+    mut video: ResMut<super::video::ScreenVideo>,
 ) {
     let now = room.local_now_ms;
     let (due, later): (Vec<_>, Vec<_>) = std::mem::take(&mut state.pending)
@@ -130,20 +132,32 @@ fn apply_due(
             CueKind::HintDisplay { puzzle, level } => {
                 state.hint = hint_of(&scenario, puzzle, *level);
             }
-            CueKind::Video { .. } => {
-                // Nothing plays yet: the card says what would, the facilitator is told, and
-                // the cue ends at once so the director's auto-follow is not held up.
+            CueKind::Video { file, looped } => {
+                // A video cue replaces the one playing; it finishes when played out (see
+                // `video::pump`). One that cannot play is a problem for the facilitator, and
+                // ends at once so the director's auto-follow is not held up.
                 state.video = Some(cue.name.clone());
-                reports.write(Report(DeviceEvent::Problem {
-                    what: format!(
-                        "vidéo « {} » non jouée : cet écran ne lit pas encore les vidéos \
-                         (carte affichée à la place)",
-                        cue.name
-                    ),
-                }));
-                reports.write(Report(DeviceEvent::CueFinished {
-                    instance: fired.instance,
-                }));
+                let late = Duration::from_millis(
+                    fired.start_local_ms.map_or(0, |s| now.saturating_sub(s)),
+                );
+                let sound = audio.as_ref().is_some_and(|a| a.available);
+                if let Err(what) = super::video::start(
+                    &mut video,
+                    fired.instance,
+                    &cue.name,
+                    &content.assets.join(file.as_str()),
+                    *looped,
+                    sound,
+                    late,
+                ) {
+                    error!("{what}");
+                    connection.notices.push(what.clone());
+                    reports.write(Report(DeviceEvent::Problem { what }));
+                    reports.write(Report(DeviceEvent::CueFinished {
+                        instance: fired.instance,
+                    }));
+                    state.video = None;
+                }
             }
             CueKind::Sound {
                 file,

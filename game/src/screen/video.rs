@@ -1,0 +1,195 @@
+//! Full-screen video cues on the room screen, decoded by `boussole-video` (GStreamer, on its
+//! own threads): a cue opens its file, starts where the director's start time says it should
+//! be now (a screen that joins late is not behind), and ends with `CueFinished` so the
+//! director's auto-follow goes on. A missing or corrupt file, or one that stops short, is a
+//! `DeviceEvent::Problem` for the facilitator, in French, naming the file; never a panic. The
+//! newest decoded frame is copied into one Bevy `Image` shown over the whole window.
+
+use super::state::ScreenState;
+use crate::GameSystems;
+use crate::net::plugin::Report;
+use bevy::asset::RenderAssetUsages;
+use bevy::prelude::*;
+use bevy::render::render_resource::{Extent3d, TextureDimension, TextureFormat};
+use boussole_protocol::DeviceEvent;
+use boussole_video::{PlayerOptions, VideoEvent, VideoPlayer};
+use std::path::Path;
+use std::time::Duration;
+
+/// The largest frame the screen asks for: a room screen is at most full HD.
+const MAX_SIZE: (u32, u32) = (1920, 1080);
+
+/// The video cue playing, if any.
+#[derive(Resource, Default)]
+pub struct ScreenVideo {
+    current: Option<Playing>,
+}
+
+struct Playing {
+    instance: u64,
+    name: String,
+    player: VideoPlayer,
+}
+
+impl ScreenVideo {
+    /// The firing whose video plays now.
+    pub fn instance(&self) -> Option<u64> {
+        self.current.as_ref().map(|p| p.instance)
+    }
+
+    /// Stops the video playing, if any (stop-all, or another video cue).
+    pub fn stop(&mut self) {
+        self.current = None;
+    }
+}
+
+/// Opens `path` for firing `instance` of the cue `name`, `late` after its start: plays it from
+/// there. On failure returns the problem to tell the director (the caller finishes the cue).
+pub fn start(
+    video: &mut ScreenVideo,
+    instance: u64,
+    name: &str,
+    path: &Path,
+    looped: bool,
+    audio: bool,
+    late: Duration,
+) -> Result<(), String> {
+    let options = PlayerOptions {
+        max_size: Some(MAX_SIZE),
+        audio,
+        looped,
+        realtime: true,
+    };
+    let mut player =
+        VideoPlayer::open(path, &options).map_err(|e| format!("vidéo « {name} » : {e}"))?;
+    if late > Duration::from_millis(200) {
+        player
+            .seek(late)
+            .map_err(|e| format!("vidéo « {name} » : {e}"))?;
+    }
+    player
+        .play()
+        .map_err(|e| format!("vidéo « {name} » : {e}"))?;
+    video.current = Some(Playing {
+        instance,
+        name: name.to_owned(),
+        player,
+    });
+    Ok(())
+}
+
+pub(crate) fn plugin(app: &mut App) {
+    app.init_resource::<ScreenVideo>()
+        .add_systems(Update, pump.in_set(GameSystems::Logic))
+        .add_systems(Startup, spawn_surface)
+        .add_systems(Update, show_frame.in_set(GameSystems::View));
+}
+
+/// Turns the player's events into reports: the end finishes the cue, an error is a problem.
+fn pump(
+    mut video: ResMut<ScreenVideo>,
+    mut state: ResMut<ScreenState>,
+    mut reports: MessageWriter<Report>,
+) {
+    let Some(playing) = video.current.as_mut() else {
+        return;
+    };
+    // A stop-all cleared the screen: the video stops with it, unfinished.
+    if state.video.is_none() {
+        video.current = None;
+        return;
+    }
+    let mut ended = false;
+    for event in playing.player.poll_events() {
+        match event {
+            VideoEvent::Ended => ended = true,
+            VideoEvent::Error(e) => {
+                error!("{e}");
+                reports.write(Report(DeviceEvent::Problem {
+                    what: format!("vidéo « {} » : {e}", playing.name),
+                }));
+            }
+            VideoEvent::Looped | VideoEvent::Seeked { .. } => {}
+        }
+    }
+    if ended {
+        reports.write(Report(DeviceEvent::CueFinished {
+            instance: playing.instance,
+        }));
+        state.video = None;
+        video.current = None;
+    }
+}
+
+/// The full-screen surface the frames are drawn on, hidden while no video plays.
+#[derive(Component)]
+struct VideoSurface(Handle<Image>);
+
+fn spawn_surface(mut commands: Commands, images: Option<ResMut<Assets<Image>>>) {
+    // Headless (tests): no renderer, no surface; the logic above still runs.
+    let Some(mut images) = images else {
+        return;
+    };
+    let handle = images.add(Image::new_fill(
+        Extent3d {
+            width: 2,
+            height: 2,
+            depth_or_array_layers: 1,
+        },
+        TextureDimension::D2,
+        &[0, 0, 0, 255],
+        TextureFormat::Rgba8UnormSrgb,
+        RenderAssetUsages::default(),
+    ));
+    commands.spawn((
+        VideoSurface(handle.clone()),
+        ImageNode::new(handle),
+        Node {
+            position_type: PositionType::Absolute,
+            width: percent(100),
+            height: percent(100),
+            ..default()
+        },
+        BackgroundColor(Color::BLACK),
+        GlobalZIndex(100),
+        Visibility::Hidden,
+    ));
+}
+
+fn show_frame(
+    video: Res<ScreenVideo>,
+    images: Option<ResMut<Assets<Image>>>,
+    mut surface: Query<(&VideoSurface, &mut Visibility)>,
+) {
+    let Some(mut images) = images else {
+        return;
+    };
+    let Ok((surface, mut visibility)) = surface.single_mut() else {
+        return;
+    };
+    let Some(playing) = &video.current else {
+        *visibility = Visibility::Hidden;
+        return;
+    };
+    let Some(frame) = playing.player.take_frame() else {
+        return;
+    };
+    let size = Extent3d {
+        width: frame.width,
+        height: frame.height,
+        depth_or_array_layers: 1,
+    };
+    if let Some(mut image) = images.get_mut(&surface.0) {
+        if image.texture_descriptor.size != size {
+            *image = Image::new_fill(
+                size,
+                TextureDimension::D2,
+                &[0, 0, 0, 255],
+                TextureFormat::Rgba8UnormSrgb,
+                RenderAssetUsages::default(),
+            );
+        }
+        image.data = Some(frame.rgba.to_vec());
+    }
+    *visibility = Visibility::Visible;
+}

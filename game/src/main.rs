@@ -69,6 +69,9 @@ struct Args {
     /// With --headless: run this many frames, then stop (else until `quit` or end of input).
     #[arg(long)]
     frames: Option<u32>,
+    /// Headsets: run this immersion at start, without a director (the tutorial first).
+    #[arg(long)]
+    immersion: Option<String>,
     /// Show the role's screens for this scenario without a director.
     #[arg(long)]
     preview: Option<String>,
@@ -120,6 +123,7 @@ fn main() -> Result<()> {
         director: args.director.clone(),
         station: args.station.as_deref().map(StationId::from),
         participant: args.participant.as_deref().map(ParticipantId::from),
+        immersion: args.immersion.clone(),
     };
     if let Some(scenario) = &args.preview {
         let scenario = content

@@ -129,10 +129,15 @@ fn main() -> Result<()> {
         let scenario = content
             .scenario(scenario)
             .ok_or_else(|| anyhow!("no scenario {scenario} under {}", content_dir.display()))?;
+        // Headsets preview every immersion, the tutorial first.
+        let mut immersions: Vec<_> = content.immersions.clone();
+        immersions.sort_by_key(|i| (!i.tutorial, i.id.to_string()));
+        let immersions = immersions.iter().map(|i| i.id.to_string()).collect();
         let mut app = windowed(role, options, content);
         app.add_plugins(boussole_game::preview::plugin(
             role,
             scenario,
+            immersions,
             args.screenshots.clone(),
         ));
         return run(app);

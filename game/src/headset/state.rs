@@ -233,6 +233,10 @@ pub struct PanelButtonEntity(pub PanelButton);
 #[derive(Component, Debug, Default)]
 pub struct Rig;
 
+/// The headset's logic systems (the preview adjusts the state after them).
+#[derive(SystemSet, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct HeadsetLogic;
+
 /// Adds the headset's logic.
 pub(crate) fn plugin(app: &mut App) {
     app.init_resource::<HeadsetState>()
@@ -250,6 +254,7 @@ pub(crate) fn plugin(app: &mut App) {
                 report_health,
             )
                 .chain()
+                .in_set(HeadsetLogic)
                 .in_set(GameSystems::Logic),
         );
 }
@@ -958,40 +963,48 @@ pub fn panel_of(state: &HeadsetState) -> Option<Panel> {
     }
 }
 
-/// Where the panel's buttons go: centres in the panel's plane (metres, x right, y up) and
-/// the size of each. Short labels sit in a row, long ones in a column.
+/// Where the panel's buttons go: centres in the panel's plane (metres, x right, y up, the
+/// eyes' height at 0) and the size of each. Short labels sit in a row just below the eyes;
+/// long ones in one column, or two beyond three buttons, from a little above the eyes, so
+/// that the text at the top and the caption at the bottom of a flat view leave them clear.
 pub fn button_layout(buttons: &[PanelButton]) -> Vec<(Vec2, Vec2)> {
     let n = buttons.len();
     let long = buttons.iter().any(|b| b.label.chars().count() > 16);
+    let gap = 0.03;
     if long {
-        let size = Vec2::new(1.3, 0.15);
-        let gap = 0.04;
+        let columns = if n > 3 { 2 } else { 1 };
+        let size = Vec2::new(if columns == 2 { 0.8 } else { 1.2 }, 0.11);
+        let top = 0.3;
         (0..n)
             .map(|i| {
-                let y = -(i as f32) * (size.y + gap);
-                (Vec2::new(0.0, y), size)
+                let (row, col) = (i / columns, i % columns);
+                let x = if columns == 2 {
+                    (col as f32 - 0.5) * (size.x + gap)
+                } else {
+                    0.0
+                };
+                let y = top - row as f32 * (size.y + gap);
+                (Vec2::new(x, y), size)
             })
             .collect()
     } else {
-        let size = Vec2::new(if n > 3 { 0.3 } else { 0.42 }, 0.2);
-        let gap = 0.04;
+        let size = Vec2::new(if n > 3 { 0.3 } else { 0.42 }, 0.18);
         let width = n as f32 * size.x + (n.saturating_sub(1)) as f32 * gap;
         (0..n)
             .map(|i| {
                 let x = -width / 2.0 + size.x / 2.0 + i as f32 * (size.x + gap);
-                (Vec2::new(x, 0.0), size)
+                (Vec2::new(x, -0.08), size)
             })
             .collect()
     }
 }
 
-/// The panel's frame: in front of the eyes at [`PANEL_DISTANCE_M`], a little below them,
-/// facing the participant.
+/// The panel's frame: in front of the eyes at [`PANEL_DISTANCE_M`], at their height, facing
+/// the participant.
 pub fn panel_frame(eye: Vec3, yaw_deg: f32) -> Transform {
     let rotation = Quat::from_rotation_y(yaw_deg.to_radians());
     let forward = rotation * Vec3::NEG_Z;
-    Transform::from_translation(eye + forward * PANEL_DISTANCE_M + Vec3::new(0.0, -0.3, 0.0))
-        .with_rotation(rotation)
+    Transform::from_translation(eye + forward * PANEL_DISTANCE_M).with_rotation(rotation)
 }
 
 fn keep_panel(

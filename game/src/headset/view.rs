@@ -7,8 +7,8 @@
 use super::pointer::{Pointer, PointerCamera};
 use super::scene::{self, Built};
 use super::state::{
-    FADE_S, HeadsetAction, HeadsetState, HotspotMarker, Panel, PanelButtonEntity, Phase, Rig,
-    VIGNETTE_S,
+    ButtonAction, FADE_S, HeadsetAction, HeadsetState, HotspotMarker, Panel, PanelButtonEntity,
+    Phase, Rig, VIGNETTE_S,
 };
 use crate::GameSystems;
 use crate::ui;
@@ -29,11 +29,14 @@ struct Looks {
     button: Handle<StandardMaterial>,
     button_chosen: Handle<StandardMaterial>,
     button_hovered: Handle<StandardMaterial>,
+    /// Buttons that move on (Commencer, Valider, Terminer…), apart from the answers.
+    button_primary: Handle<StandardMaterial>,
 }
 
-/// A label that follows an entity of the world on screen.
+/// A label that follows an entity of the world on screen; for a button, its half width
+/// (metres), so the words wrap inside it.
 #[derive(Component, Debug)]
-struct LabelOf(Entity);
+struct LabelOf(Entity, Option<f32>);
 
 /// The overlay's root (panel text, caption, help), rebuilt on change.
 #[derive(Component, Debug)]
@@ -116,6 +119,10 @@ fn setup_looks(
         button_chosen: materials.add(glow(
             Color::srgb(0.9, 0.6, 0.1),
             LinearRgba::rgb(0.6, 0.35, 0.05),
+        )),
+        button_primary: materials.add(glow(
+            Color::srgb(0.12, 0.45, 0.25),
+            LinearRgba::rgb(0.05, 0.25, 0.1),
         )),
         button_hovered: materials.add(glow(
             Color::srgb(0.2, 0.5, 0.95),
@@ -200,7 +207,11 @@ fn decorate_markers(
     looks: Res<Looks>,
     state: Res<HeadsetState>,
     added: Query<Entity, Added<HotspotMarker>>,
-    mut markers: Query<(&HotspotMarker, &mut MeshMaterial3d<StandardMaterial>)>,
+    mut markers: Query<(
+        &HotspotMarker,
+        &mut MeshMaterial3d<StandardMaterial>,
+        &mut Visibility,
+    )>,
 ) {
     for e in &added {
         commands.entity(e).insert((
@@ -209,7 +220,17 @@ fn decorate_markers(
         ));
     }
     let Some(run) = &state.run else { return };
-    for (m, mut material) in &mut markers {
+    // Markers show during the visit only: a questionnaire or a break prompt asks for the
+    // participant's whole attention.
+    let shown = if state.phase == Phase::Exploring && !state.break_prompt {
+        Visibility::Inherited
+    } else {
+        Visibility::Hidden
+    };
+    for (m, mut material, mut visibility) in &mut markers {
+        if *visibility != shown {
+            *visibility = shown;
+        }
         let want = if run.seen.contains(&m.hotspot) {
             &looks.marker_seen
         } else {
@@ -250,8 +271,10 @@ fn decorate_buttons(
             &looks.button_chosen
         } else if hovered == Some(e) {
             &looks.button_hovered
-        } else {
+        } else if matches!(b.0.action, ButtonAction::Pick(_) | ButtonAction::Rate(_)) {
             &looks.button
+        } else {
+            &looks.button_primary
         };
         if material.0 != *want {
             material.0 = want.clone();
@@ -261,7 +284,10 @@ fn decorate_buttons(
 
 fn spawn_labels(
     mut commands: Commands,
-    buttons: Query<(Entity, &PanelButtonEntity), Added<PanelButtonEntity>>,
+    buttons: Query<
+        (Entity, &PanelButtonEntity, &super::pointer::Interactable),
+        Added<PanelButtonEntity>,
+    >,
     markers: Query<(Entity, &HotspotMarker), Added<HotspotMarker>>,
     labels: Query<(Entity, &LabelOf)>,
     alive: Query<()>,
@@ -271,16 +297,21 @@ fn spawn_labels(
             commands.entity(label).despawn();
         }
     }
-    for (e, b) in &buttons {
+    for (e, b, shape) in &buttons {
+        let half_width = match shape {
+            super::pointer::Interactable::Box { half_extents } => half_extents.x,
+            super::pointer::Interactable::Sphere { radius } => *radius,
+        };
         commands.spawn((
-            LabelOf(e),
+            LabelOf(e, Some(half_width)),
             Node {
                 position_type: PositionType::Absolute,
                 ..default()
             },
             Visibility::Hidden,
-            GlobalZIndex(2),
-            ui::text(b.0.label.clone(), 24.0, ui::INK),
+            // Above the overlay's cards: a button's words must never hide behind a caption.
+            GlobalZIndex(4),
+            ui::text(b.0.label.clone(), 22.0, ui::INK),
             TextLayout {
                 justify: Justify::Center,
                 ..default()
@@ -289,7 +320,7 @@ fn spawn_labels(
     }
     for (e, m) in &markers {
         commands.spawn((
-            LabelOf(e),
+            LabelOf(e, None),
             Node {
                 position_type: PositionType::Absolute,
                 padding: UiRect::axes(px(8.0), px(2.0)),
@@ -304,17 +335,27 @@ fn spawn_labels(
     }
 }
 
-/// Keeps each label centred on its entity (above a marker), hidden when behind the camera.
+/// What a label needs of the entity it follows: where it is, whether it is a marker, and
+/// whether it is shown.
+type LabelTarget = (
+    &'static GlobalTransform,
+    Has<HotspotMarker>,
+    Option<&'static Visibility>,
+);
+
+/// Keeps each label centred on its entity (above a marker), hidden when behind the camera or,
+/// for a marker, behind a button of the panel (UI text would otherwise cover the button).
 fn place_labels(
     cameras: Query<(&Camera, &GlobalTransform), With<PointerCamera>>,
-    targets: Query<(&GlobalTransform, Has<HotspotMarker>)>,
+    panel: Query<(&super::pointer::Interactable, &GlobalTransform), With<PanelButtonEntity>>,
+    targets: Query<LabelTarget, Without<LabelOf>>,
     mut labels: Query<(&LabelOf, &mut Node, &mut Visibility, &ComputedNode)>,
 ) {
     let Ok((camera, at)) = cameras.single() else {
         return;
     };
     for (of, mut node, mut visibility, computed) in &mut labels {
-        let Ok((target, is_marker)) = targets.get(of.0) else {
+        let Ok((target, is_marker, target_visibility)) = targets.get(of.0) else {
             continue;
         };
         let point = target.translation()
@@ -323,7 +364,27 @@ fn place_labels(
             } else {
                 Vec3::ZERO
             };
-        let in_front = (point - at.translation()).dot(*at.forward()) > 0.1;
+        let mut in_front = (point - at.translation()).dot(*at.forward()) > 0.1;
+        if is_marker && let Ok(dir) = Dir3::new(point - at.translation()) {
+            let ray = Ray3d::new(at.translation(), dir);
+            let distance = point.distance(at.translation());
+            let hidden = panel.iter().any(|(shape, t)| {
+                super::pointer::hit_distance(ray, *shape, t).is_some_and(|d| d < distance)
+            });
+            in_front &= !hidden;
+        }
+        if let Some(half) = of.1 {
+            let right = target.right() * half;
+            if let (Ok(a), Ok(b)) = (
+                camera.world_to_viewport(at, point - right),
+                camera.world_to_viewport(at, point + right),
+            ) {
+                let width = px((a.x - b.x).abs() - 16.0);
+                if node.width != width {
+                    node.width = width;
+                }
+            }
+        }
         let Ok(screen) = camera.world_to_viewport(at, point).map_err(|_| ()) else {
             *visibility = Visibility::Hidden;
             continue;
@@ -337,7 +398,8 @@ fn place_labels(
         if node.top != top {
             node.top = top;
         }
-        let want = if in_front && size.x > 0.0 {
+        let target_shown = target_visibility != Some(&Visibility::Hidden);
+        let want = if in_front && target_shown && size.x > 0.0 {
             Visibility::Inherited
         } else {
             Visibility::Hidden
@@ -424,7 +486,7 @@ fn draw_overlay(
                     if !title.is_empty() {
                         c.spawn(ui::text(title.to_owned(), 24.0, accent));
                     }
-                    c.spawn(ui::text(text.to_owned(), 32.0, ui::INK));
+                    c.spawn(ui::text(text.to_owned(), 30.0, ui::INK));
                 });
             };
             // Top: the panel's question or instruction, or the calm room's words.

@@ -12,7 +12,7 @@ use boussole_game::headset::pointer::PointerInput;
 use boussole_game::headset::state::{
     ButtonAction, HeadsetAction, HeadsetState, HotspotMarker, PanelButtonEntity, Phase, SceneEntity,
 };
-use boussole_game::net::plugin::Reported;
+use boussole_game::net::plugin::{ImmersionOrder, Reported};
 use boussole_game::third_party::audio::AudioOutput;
 use boussole_game::third_party::xr::{NO_XR_RUNTIME, choose_mode};
 use boussole_game::{LaunchOptions, plugin};
@@ -319,5 +319,30 @@ fn snap_turns_and_the_instant_stop_leave_a_calm_room() -> TestResult {
         .world_mut()
         .query_filtered::<(), With<PanelButtonEntity>>();
     assert_eq!(buttons.iter(app.world()).count(), 0, "nothing to do");
+    Ok(())
+}
+
+#[test]
+fn the_directors_orders_start_once_and_stop_the_immersion() -> TestResult {
+    let mut app = app(true)?;
+    let order = ImmersionOrder {
+        immersion: Some(ImmersionId::from("tutoriel")),
+        participant: Some(ParticipantId::from("P2")),
+    };
+    app.world_mut().write_message(order.clone());
+    app.update();
+    press(&mut app, |a| *a == ButtonAction::Begin)?;
+    assert_eq!(phase(&app), Phase::Exploring);
+    // Sent again on reconnection: the run goes on where it was.
+    app.world_mut().write_message(order);
+    app.update();
+    app.update();
+    assert_eq!(phase(&app), Phase::Exploring);
+    app.world_mut().write_message(ImmersionOrder {
+        immersion: None,
+        participant: None,
+    });
+    app.update();
+    assert_eq!(phase(&app), Phase::Stopped);
     Ok(())
 }

@@ -10,7 +10,7 @@
 
 use super::pointer::{Interactable, Select};
 use crate::content::GameContent;
-use crate::net::plugin::{Connection, Report};
+use crate::net::plugin::{Connection, ImmersionOrder, Report};
 use crate::third_party::audio::{AudioOutput, CheckedSound, PlaySound, check_sound};
 use crate::third_party::xr::XrMode;
 use crate::{GameSystems, LaunchOptions};
@@ -246,6 +246,7 @@ pub(crate) fn plugin(app: &mut App) {
             Update,
             (
                 tick,
+                take_orders,
                 take_actions,
                 take_selects,
                 play_stimuli,
@@ -303,6 +304,35 @@ fn tick(
         state.break_prompt = true;
         if let Some(run) = &mut state.run {
             run.break_prompted = true;
+        }
+    }
+}
+
+/// Turns the director's orders into actions: a start of the immersion already running (sent
+/// again on reconnection) changes nothing.
+fn take_orders(
+    mut orders: MessageReader<ImmersionOrder>,
+    state: Res<HeadsetState>,
+    mut actions: MessageWriter<HeadsetAction>,
+) {
+    for order in orders.read() {
+        match &order.immersion {
+            Some(immersion) => {
+                let running = state.run.as_ref().is_some_and(|r| {
+                    r.immersion.id == *immersion
+                        && !matches!(state.phase, Phase::Stopped | Phase::Thanks)
+                });
+                let queued = state.queue.iter().any(|(i, _)| i == immersion);
+                if !running && !queued {
+                    actions.write(HeadsetAction::Start {
+                        immersion: immersion.clone(),
+                        participant: order.participant.clone(),
+                    });
+                }
+            }
+            None => {
+                actions.write(HeadsetAction::Stop);
+            }
         }
     }
 }

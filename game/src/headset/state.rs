@@ -584,7 +584,6 @@ fn take_selects(
     mut sounds: Option<MessageWriter<PlaySound>>,
     mut reports: MessageWriter<Report>,
     mut actions: MessageWriter<HeadsetAction>,
-    content: Res<GameContent>,
 ) {
     for select in selects.read() {
         if let Ok(button) = buttons.get(select.entity) {
@@ -594,7 +593,6 @@ fn take_selects(
                 &options,
                 &mut reports,
                 &mut actions,
-                &content,
             );
             continue;
         }
@@ -680,7 +678,6 @@ fn press(
     options: &LaunchOptions,
     reports: &mut MessageWriter<Report>,
     actions: &mut MessageWriter<HeadsetAction>,
-    content: &GameContent,
 ) {
     let now = state.now_s;
     match action {
@@ -776,15 +773,12 @@ fn press(
         ButtonAction::Next => {
             if !state.queue.is_empty() {
                 let (immersion, participant) = state.queue.remove(0);
-                let wanted_tutorial = content.immersion(immersion.as_str());
-                // A queued immersion never triggers the tutorial again.
-                if wanted_tutorial.is_some() {
-                    state.tutorial_done.insert(
-                        participant
-                            .as_ref()
-                            .map_or(String::new(), ToString::to_string),
-                    );
-                }
+                // A queued immersion comes after a tutorial: it never leads to another one.
+                state.tutorial_done.insert(
+                    participant
+                        .as_ref()
+                        .map_or(String::new(), ToString::to_string),
+                );
                 actions.write(HeadsetAction::Start {
                     immersion,
                     participant,

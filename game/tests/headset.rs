@@ -346,3 +346,38 @@ fn the_directors_orders_start_once_and_stop_the_immersion() -> TestResult {
     assert_eq!(phase(&app), Phase::Stopped);
     Ok(())
 }
+
+#[test]
+fn missing_and_corrupt_sounds_are_one_problem_and_the_text_still_shows() -> TestResult {
+    let mut app = app(true)?;
+    let assets = tempfile::tempdir()?;
+    // One narration corrupt, every other sound missing.
+    let corrupt = assets.path().join("audio/tutoriel/viser-2a7e5862.ogg");
+    std::fs::create_dir_all(corrupt.parent().ok_or("parent")?)?;
+    std::fs::write(&corrupt, b"OggS pas un son")?;
+    app.world_mut().resource_mut::<GameContent>().assets = assets.path().to_path_buf();
+    app.world_mut().write_message(HeadsetAction::Start {
+        immersion: ImmersionId::from("tutoriel"),
+        participant: None,
+    });
+    app.update();
+    let problems: Vec<String> = events(&app)
+        .into_iter()
+        .filter_map(|e| match e {
+            DeviceEvent::Problem { what } => Some(what),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(problems[0].contains("corrompu"), "{}", problems[0]);
+    assert!(problems[0].contains("introuvable"), "{}", problems[0]);
+    press(&mut app, |a| *a == ButtonAction::Begin)?;
+    let blue = hotspot_at(&mut app, "h_viser").ok_or("no marker")?;
+    click_at(&mut app, blue)?;
+    let state = app.world().resource::<HeadsetState>();
+    assert!(
+        state.caption.is_some(),
+        "the narration's text shows without its voice"
+    );
+    Ok(())
+}

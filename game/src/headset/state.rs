@@ -10,7 +10,7 @@
 
 use super::pointer::{Interactable, Select};
 use crate::content::GameContent;
-use crate::net::plugin::{Connection, ImmersionOrder, Report};
+use crate::net::plugin::{Connection, ImmersionOrder, Report, StopAllCues};
 use crate::third_party::audio::{AudioOutput, CheckedSound, PlaySound, check_sound};
 use crate::third_party::xr::XrMode;
 use crate::{GameSystems, LaunchOptions};
@@ -339,7 +339,7 @@ fn take_orders(
 
 #[expect(
     clippy::too_many_arguments,
-    reason = "starting a run touches the content, the scene entities and the reports at once"
+    reason = "starting a run touches the content, the scene entities, the sounds and the reports"
 )]
 fn take_actions(
     mut actions: MessageReader<HeadsetAction>,
@@ -350,6 +350,9 @@ fn take_actions(
     scene_entities: Query<Entity, With<SceneEntity>>,
     mut reports: MessageWriter<Report>,
     mut connection: ResMut<Connection>,
+    mut stops: MessageWriter<StopAllCues>,
+    audio: Option<Res<AudioOutput>>,
+    mut sounds: Option<MessageWriter<PlaySound>>,
 ) {
     let flat = mode.is_none_or(|m| !matches!(*m, XrMode::Headset));
     for action in actions.read().cloned().collect::<Vec<_>>() {
@@ -380,6 +383,20 @@ fn take_actions(
                     &scene_entities,
                     &mut reports,
                 );
+                // The workplace's ambient sound, looped, when it decoded.
+                stops.write(StopAllCues);
+                let ambience = state.shown_scene.as_ref().and_then(|s| s.ambience.clone());
+                if let Some(sound) = ambience.and_then(|a| state.sounds.get(&a).cloned())
+                    && audio.as_ref().is_some_and(|a| a.available)
+                    && let Some(sounds) = sounds.as_mut()
+                {
+                    sounds.write(PlaySound {
+                        instance: 0,
+                        sound,
+                        volume_db: -6.0,
+                        looped: true,
+                    });
+                }
             }
             HeadsetAction::Stop => {
                 if matches!(state.phase, Phase::Stopped | Phase::Waiting) {
@@ -392,6 +409,8 @@ fn take_actions(
                 state.break_prompt = false;
                 state.queue.clear();
                 clear_scene(&mut state, &mut commands, &scene_entities);
+                // Silence at once: narration, stimuli and ambience.
+                stops.write(StopAllCues);
             }
             HeadsetAction::Turn(direction) => {
                 let allowed = flat

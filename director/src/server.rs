@@ -382,13 +382,28 @@ async fn on_event(
                             s.engine().unacknowledged_cues_for(&dev2),
                             routes(s.engine()),
                             snapshot(s.engine()),
+                            s.engine()
+                                .immersions()
+                                .get(&dev2)
+                                .filter(|r| r.started.is_some() && r.stopped.is_none())
+                                .cloned(),
                         )
                     })
                     .ok()
                 })
                 .await
                 .flatten();
-                if let Some((cues, routes, snap)) = pending {
+                if let Some((cues, routes, snap, running)) = pending {
+                    // A headset that reconnects mid-immersion carries on with it.
+                    if let Some(run) = running {
+                        let _ = server.send(
+                            conn,
+                            ServerMsg::Immersion {
+                                immersion: Some(run.immersion),
+                                participant: Some(run.participant),
+                            },
+                        );
+                    }
                     for cue in cues {
                         if let Effect::FireCue {
                             instance,
@@ -679,8 +694,17 @@ async fn deliver(
     out: Output,
 ) {
     let d = director.clone();
-    let Some(Some((routes, snap))) =
-        blocking(move || d.with(|s| (routes(s.engine()), snapshot(s.engine()))).ok()).await
+    let Some(Some((routes, snap, runs))) = blocking(move || {
+        d.with(|s| {
+            (
+                routes(s.engine()),
+                snapshot(s.engine()),
+                s.engine().immersions().clone(),
+            )
+        })
+        .ok()
+    })
+    .await
     else {
         return;
     };
@@ -706,6 +730,18 @@ async fn deliver(
                     level: *level,
                 }),
                 Effect::StopAll => Some(ServerMsg::StopAll),
+                Effect::StartImmersion { device, immersion } if *device == peer.device => {
+                    Some(ServerMsg::Immersion {
+                        immersion: Some(immersion.clone()),
+                        participant: runs.get(device).map(|r| r.participant.clone()),
+                    })
+                }
+                Effect::StopImmersion { device } if *device == peer.device => {
+                    Some(ServerMsg::Immersion {
+                        immersion: None,
+                        participant: None,
+                    })
+                }
                 Effect::Ack { device, seq } if *device == peer.device => {
                     Some(ServerMsg::Ack { seq: *seq })
                 }

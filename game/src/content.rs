@@ -3,6 +3,7 @@
 
 use bevy::prelude::*;
 use boussole_content::ContentSet;
+use boussole_content::immersion::{Immersion, SceneSpec};
 use boussole_content::scenario::Scenario;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -12,6 +13,10 @@ use std::sync::Arc;
 pub struct GameContent {
     /// Every scenario that loaded.
     pub scenarios: Vec<Arc<Scenario>>,
+    /// Every job immersion that loaded (headsets).
+    pub immersions: Vec<Arc<Immersion>>,
+    /// Every 3D scene that loaded (headsets).
+    pub scenes: Vec<Arc<SceneSpec>>,
     /// The media folder (`assets/`).
     pub assets: PathBuf,
 }
@@ -53,8 +58,32 @@ impl GameContent {
                 .into_iter()
                 .map(|s| Arc::new(s.value))
                 .collect(),
+            immersions: set
+                .immersions
+                .into_iter()
+                .map(|i| Arc::new(i.value))
+                .collect(),
+            scenes: set.scenes.into_iter().map(|s| Arc::new(s.value)).collect(),
             assets: assets.to_path_buf(),
         })
+    }
+
+    /// Immersion `id`.
+    pub fn immersion(&self, id: &str) -> Option<Arc<Immersion>> {
+        self.immersions
+            .iter()
+            .find(|i| i.id.as_str() == id)
+            .cloned()
+    }
+
+    /// The tutorial immersion (the first marked `tutorial`), run first for a new user.
+    pub fn tutorial(&self) -> Option<Arc<Immersion>> {
+        self.immersions.iter().find(|i| i.tutorial).cloned()
+    }
+
+    /// Scene `id`.
+    pub fn scene(&self, id: &str) -> Option<Arc<SceneSpec>> {
+        self.scenes.iter().find(|s| s.id.as_str() == id).cloned()
     }
 
     /// Scenario `id`.

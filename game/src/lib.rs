@@ -5,6 +5,7 @@
 
 pub mod content;
 pub mod headless;
+pub mod headset;
 pub mod net;
 pub mod pairing;
 pub mod preview;
@@ -35,6 +36,8 @@ pub struct LaunchOptions {
     pub station: Option<StationId>,
     /// The participant at this device, when fixed.
     pub participant: Option<ParticipantId>,
+    /// Headsets: run this immersion at start (the tutorial first), without a director.
+    pub immersion: Option<String>,
 }
 
 /// The frame's phases, in order: the link's news, the participant's input, the role's
@@ -70,7 +73,15 @@ pub fn plugin(role: DeviceRole, options: LaunchOptions) -> impl Fn(&mut App) {
             )
             .add_plugins(net::plugin::plugin);
         match role {
-            DeviceRole::Screen | DeviceRole::Headset => {
+            DeviceRole::Headset => {
+                let runtime = third_party::xr::find_runtime(|k| std::env::var(k).ok());
+                app.insert_resource(third_party::xr::choose_mode(options.flat, runtime))
+                    .add_plugins(headset::plugin);
+                if !options.headless {
+                    app.add_plugins((headset::view_plugin, third_party::audio::plugin));
+                }
+            }
+            DeviceRole::Screen => {
                 app.add_plugins(screen::plugin);
                 if !options.headless {
                     app.add_plugins((screen::view_plugin, third_party::audio::plugin));

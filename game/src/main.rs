@@ -69,6 +69,9 @@ struct Args {
     /// With --headless: run this many frames, then stop (else until `quit` or end of input).
     #[arg(long)]
     frames: Option<u32>,
+    /// Headsets: run this immersion at start, without a director (the tutorial first).
+    #[arg(long)]
+    immersion: Option<String>,
     /// Show the role's screens for this scenario without a director.
     #[arg(long)]
     preview: Option<String>,
@@ -120,15 +123,21 @@ fn main() -> Result<()> {
         director: args.director.clone(),
         station: args.station.as_deref().map(StationId::from),
         participant: args.participant.as_deref().map(ParticipantId::from),
+        immersion: args.immersion.clone(),
     };
     if let Some(scenario) = &args.preview {
         let scenario = content
             .scenario(scenario)
             .ok_or_else(|| anyhow!("no scenario {scenario} under {}", content_dir.display()))?;
+        // Headsets preview every immersion, the tutorial first.
+        let mut immersions: Vec<_> = content.immersions.clone();
+        immersions.sort_by_key(|i| (!i.tutorial, i.id.to_string()));
+        let immersions = immersions.iter().map(|i| i.id.to_string()).collect();
         let mut app = windowed(role, options, content);
         app.add_plugins(boussole_game::preview::plugin(
             role,
             scenario,
+            immersions,
             args.screenshots.clone(),
         ));
         return run(app);

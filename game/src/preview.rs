@@ -4,6 +4,7 @@
 //! few frames more have been drawn, never after a fixed number of frames (pipelines compile
 //! asynchronously on software Vulkan).
 
+use crate::headset::state::{Caption, FADE_S, HeadsetAction, HeadsetState, Phase};
 use crate::net::LinkState;
 use crate::net::plugin::{Connection, Room};
 use crate::screen::state::{ScreenState, hint_of};
@@ -13,7 +14,7 @@ use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured, save_to_dis
 use bevy::render::{Render, RenderApp, render_resource::PipelineCache};
 use bevy::window::PrimaryWindow;
 use boussole_content::cue::{CueKind, DeviceRole};
-use boussole_content::ids::{ItemId, PuzzleId};
+use boussole_content::ids::{ImmersionId, ItemId, PuzzleId};
 use boussole_content::puzzle::PuzzleKind;
 use boussole_content::scenario::Scenario;
 use boussole_protocol::ParticipantId;
@@ -60,16 +61,42 @@ pub enum Setup {
     Question,
     /// The pairing keypad with two digits typed.
     Pairing,
+    /// The headset in an immersion, on its visit, with its first hotspot's narration shown.
+    HeadsetVisit(ImmersionId),
+    /// The headset at the first question of the tutorial's questionnaire.
+    HeadsetQuestionnaire,
+    /// The headset's calm room after a stop.
+    HeadsetCalm,
 }
 
-/// The steps of `role`'s preview of `scenario`.
-pub fn steps(role: DeviceRole, scenario: &Scenario) -> Vec<Step> {
+/// What a headset step changes once its immersion runs (the run starts in the frame after
+/// the step is applied).
+#[derive(Resource, Debug, Clone)]
+struct HeadsetTweak(Setup);
+
+/// The steps of `role`'s preview of `scenario` (headsets: of `immersions`, the tutorial
+/// first).
+pub fn steps(role: DeviceRole, scenario: &Scenario, immersions: &[String]) -> Vec<Step> {
     let step = |name: &str, setup| Step {
         name: name.to_owned(),
         setup,
     };
     match role {
-        DeviceRole::Screen | DeviceRole::Headset => vec![
+        DeviceRole::Headset => {
+            let mut out: Vec<Step> = immersions
+                .iter()
+                .map(|id| {
+                    step(
+                        &format!("casque_{id}"),
+                        Setup::HeadsetVisit(ImmersionId::from(id.as_str())),
+                    )
+                })
+                .collect();
+            out.push(step("casque_questionnaire", Setup::HeadsetQuestionnaire));
+            out.push(step("casque_salle_calme", Setup::HeadsetCalm));
+            out
+        }
+        DeviceRole::Screen => vec![
             step("ecran_en_jeu", Setup::ScreenMidGame),
             step("ecran_video", Setup::ScreenVideo),
             step("ecran_fin", Setup::ScreenEnding),
@@ -175,12 +202,13 @@ const SETTLE_FRAMES: u32 = 4;
 pub fn plugin(
     role: DeviceRole,
     scenario: Arc<Scenario>,
+    immersions: Vec<String>,
     shots: Option<PathBuf>,
 ) -> impl Fn(&mut App) {
     move |app: &mut App| {
         let pending = Arc::new(AtomicUsize::new(usize::MAX));
         app.insert_resource(Preview {
-            steps: steps(role, &scenario),
+            steps: steps(role, &scenario, &immersions),
             scenario: scenario.clone(),
             next: 0,
             applied: false,
@@ -190,7 +218,13 @@ pub fn plugin(
             written: Arc::new(AtomicUsize::new(0)),
         })
         .insert_resource(PipelinesPending(pending.clone()))
-        .add_systems(Update, drive.before(crate::GameSystems::Logic));
+        .add_systems(Update, drive.before(crate::GameSystems::Logic))
+        .add_systems(
+            Update,
+            tweak_headset
+                .after(crate::headset::state::HeadsetLogic)
+                .in_set(crate::GameSystems::Logic),
+        );
         if let Some(render) = app.get_sub_app_mut(RenderApp) {
             render.add_systems(Render, count_pending(pending));
         }
@@ -272,6 +306,26 @@ fn apply(world: &mut World, scenario: &Arc<Scenario>, step: &Step) {
             world.resource_mut::<Terminal>().station = station.clone();
             world.insert_resource(TerminalState::default());
         }
+        Setup::HeadsetVisit(immersion) => {
+            let mut state = world.resource_mut::<HeadsetState>();
+            state.tutorial_done.insert(String::new());
+            world.write_message(HeadsetAction::Start {
+                immersion: immersion.clone(),
+                participant: None,
+            });
+            world.insert_resource(HeadsetTweak(step.setup.clone()));
+        }
+        Setup::HeadsetQuestionnaire => {
+            world.write_message(HeadsetAction::Start {
+                immersion: ImmersionId::from("tutoriel"),
+                participant: None,
+            });
+            world.insert_resource(HeadsetTweak(step.setup.clone()));
+        }
+        Setup::HeadsetCalm => {
+            world.write_message(HeadsetAction::Stop);
+            world.insert_resource(HeadsetTweak(step.setup.clone()));
+        }
         Setup::Question => {
             snapshot.ended = scenario.endings.first().map(|e| e.id.clone());
             world.insert_resource(TerminalState {
@@ -288,6 +342,52 @@ fn apply(world: &mut World, scenario: &Arc<Scenario>, step: &Step) {
     room.scenario = Some(scenario.clone());
     room.snapshot_local_ms = room.local_now_ms;
     room.snapshot = Some(snapshot);
+}
+
+/// Puts the headset where its step wants it, once the run has started.
+fn tweak_headset(
+    tweak: Option<Res<HeadsetTweak>>,
+    mut state: ResMut<HeadsetState>,
+    mut commands: Commands,
+) {
+    let Some(tweak) = tweak else { return };
+    let now = state.now_s;
+    match &tweak.0 {
+        Setup::HeadsetVisit(id) => {
+            let Some(run) = state.run.as_mut().filter(|r| r.immersion.id == *id) else {
+                return;
+            };
+            run.visit_started_s = Some(now);
+            let first = run.immersion.hotspots.first().cloned();
+            if let Some(h) = &first {
+                run.seen.insert(h.id.clone());
+            }
+            state.phase = Phase::Exploring;
+            state.caption = first.map(|h| {
+                (
+                    Caption {
+                        title: h.title.fr.clone(),
+                        text: h.narration.fr.clone(),
+                    },
+                    None,
+                )
+            });
+        }
+        Setup::HeadsetQuestionnaire => {
+            if state.run.is_none() {
+                return;
+            }
+            state.phase = Phase::Questionnaire(0);
+        }
+        Setup::HeadsetCalm => {
+            if state.phase != Phase::Stopped {
+                return;
+            }
+            state.stopped_at = Some(now - FADE_S);
+        }
+        _ => {}
+    }
+    commands.remove_resource::<HeadsetTweak>();
 }
 
 fn drive(world: &mut World) {

@@ -1,4 +1,4 @@
-//! The room screen and the terminal drawn by Bevy under Xvfb with software Vulkan at 1280×800:
+//! The room screen, the terminal and the flat headset drawn by Bevy under Xvfb with software Vulkan at 1280×800:
 //! one process per role previews its screens from the content (no director) and captures each
 //! once the pipeline cache is idle. The images must have the window's size, not be blank, and
 //! differ from screen to screen. They are kept under `target/screenshots/game/` to be looked at.
@@ -51,6 +51,11 @@ fn difference(a: &RgbaImage, b: &RgbaImage) -> f64 {
 
 /// Runs one role's preview with screenshots into `out`; at most `guard`.
 fn shoot(role: &str, out: &Path, guard: Duration) -> Result<(), String> {
+    shoot_with(role, &[], out, guard)
+}
+
+/// [`shoot`] with more arguments.
+fn shoot_with(role: &str, extra: &[&str], out: &Path, guard: Duration) -> Result<(), String> {
     let data = tempfile::tempdir().map_err(|e| e.to_string())?;
     let mut child = Command::new("xvfb-run")
         .args(["-a", "-s", "-screen 0 1280x800x24"])
@@ -65,6 +70,7 @@ fn shoot(role: &str, out: &Path, guard: Duration) -> Result<(), String> {
         .arg(out)
         .arg("--data-dir")
         .arg(data.path())
+        .args(extra)
         .current_dir(repo_root())
         .env("WGPU_BACKEND", "vulkan")
         .spawn()
@@ -135,6 +141,25 @@ fn the_room_screen_and_every_terminal_screen_are_drawn() -> Result<(), String> {
             "terminal_ordre",
             "terminal_guidage_casque",
             "terminal_autoevaluation",
+        ],
+    )
+}
+
+#[test]
+fn the_flat_headset_view_of_every_immersion_is_drawn() -> Result<(), String> {
+    let out = repo_root().join("target/screenshots/game-headset");
+    let _ = std::fs::remove_dir_all(&out);
+    shoot_with("headset", &["--flat"], &out, Duration::from_secs(400))?;
+    check(
+        &out,
+        &[
+            "casque_tutoriel",
+            "casque_aide_domicile",
+            "casque_cariste_port",
+            "casque_exemple_entrepot",
+            "casque_maintenance_industrielle",
+            "casque_questionnaire",
+            "casque_salle_calme",
         ],
     )
 }

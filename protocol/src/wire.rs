@@ -4,9 +4,9 @@
 //! Postcard encodes an enum variant by its index, so variants and fields are append-only: a new
 //! variant goes at the end and an incompatible change bumps [`PROTOCOL_VERSION`].
 
-use crate::event::{DeviceEvent, DeviceId};
+use crate::event::{DeviceEvent, DeviceId, ParticipantId};
 use crate::pairing::{PairingClientStep, PairingServerStep};
-use boussole_content::ids::{CueId, EndingId, PhaseId, PuzzleId};
+use boussole_content::ids::{CueId, EndingId, ImmersionId, PhaseId, PuzzleId};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -254,6 +254,15 @@ pub enum ServerMsg {
     Log(Vec<LogEntry>),
     /// Consoles only, about once a second: what the room looks like beyond the log.
     Room(RoomStatus),
+    /// Headsets only: the immersion this headset runs, sent when the facilitator starts or
+    /// stops it and again on each connection while it runs (appended last: older frames keep
+    /// their encoding).
+    Immersion {
+        /// The immersion (its content id); `None`: stopped, show the calm room.
+        immersion: Option<ImmersionId>,
+        /// Who wears the headset (for the questionnaire's ratings), when started.
+        participant: Option<ParticipantId>,
+    },
 }
 
 /// One record of the session log, as the director committed it.

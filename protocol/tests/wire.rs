@@ -242,6 +242,14 @@ fn server_msgs() -> Vec<ServerMsg> {
             }],
         }),
         ServerMsg::Room(RoomStatus::default()),
+        ServerMsg::Immersion {
+            immersion: Some("cariste_port".into()),
+            participant: Some("P3".into()),
+        },
+        ServerMsg::Immersion {
+            immersion: None,
+            participant: None,
+        },
     ];
     msgs.extend(refusals().into_iter().map(ServerMsg::Refused));
     msgs

@@ -161,6 +161,13 @@ pub enum NetEvent {
     },
     /// A line from the director.
     Notice(String),
+    /// Headsets: the immersion to run (`None`: stop it).
+    Immersion {
+        /// The immersion.
+        immersion: Option<boussole_content::ids::ImmersionId>,
+        /// Who wears the headset.
+        participant: Option<boussole_protocol::ParticipantId>,
+    },
     /// The director's content was downloaded, verified and unpacked under `dir`.
     ContentSynced {
         /// Holds `content/` and `assets/`.
@@ -753,6 +760,13 @@ impl Task {
             }
             ServerMsg::Notice(text) => self.emit(NetEvent::Notice(text)),
             ServerMsg::Refused(refusal) => self.emit(NetEvent::Notice(refusal.to_string())),
+            ServerMsg::Immersion {
+                immersion,
+                participant,
+            } => self.emit(NetEvent::Immersion {
+                immersion,
+                participant,
+            }),
             ServerMsg::Welcome { .. }
             | ServerMsg::Pairing(_)
             | ServerMsg::Log(_)

@@ -98,6 +98,16 @@ pub struct HintShown {
     pub level: u8,
 }
 
+/// The facilitator started (`Some`) or stopped (`None`) this headset's immersion; sent again
+/// on each connection while it runs.
+#[derive(Message, Clone, Debug, PartialEq)]
+pub struct ImmersionOrder {
+    /// The immersion, `None` to stop.
+    pub immersion: Option<boussole_content::ids::ImmersionId>,
+    /// Who wears the headset.
+    pub participant: Option<boussole_protocol::ParticipantId>,
+}
+
 /// Stop every running cue now (the facilitator's panic button).
 #[derive(Message, Clone, Copy, Debug, PartialEq, Eq)]
 pub struct StopAllCues;
@@ -122,6 +132,7 @@ pub(crate) fn plugin(app: &mut App) {
         .add_message::<CueFired>()
         .add_message::<HintShown>()
         .add_message::<StopAllCues>()
+        .add_message::<ImmersionOrder>()
         .add_message::<Report>()
         .add_systems(Update, poll_link.in_set(GameSystems::Net))
         // After the role's logic, so an answer is on its way (and its verdict known) in the
@@ -146,6 +157,7 @@ fn poll_link(
     mut cues: MessageWriter<CueFired>,
     mut hints: MessageWriter<HintShown>,
     mut stops: MessageWriter<StopAllCues>,
+    mut orders: MessageWriter<ImmersionOrder>,
     time: Res<Time>,
 ) {
     let Some(link) = link else {
@@ -181,6 +193,15 @@ fn poll_link(
             NetEvent::Snapshot(snapshot) => room.apply_snapshot(snapshot, &content),
             NetEvent::Acked { seq } => room.verdicts.acked(seq),
             NetEvent::Notice(text) => connection.notices.push(text),
+            NetEvent::Immersion {
+                immersion,
+                participant,
+            } => {
+                orders.write(ImmersionOrder {
+                    immersion,
+                    participant,
+                });
+            }
             NetEvent::ContentSynced { dir, .. } => {
                 match GameContent::load(&dir.join("content"), &dir.join("assets")) {
                     Ok(loaded) => {

@@ -899,7 +899,8 @@ impl Sim {
             | ServerMsg::Refused(_)
             | ServerMsg::Pairing(_)
             | ServerMsg::Log(_)
-            | ServerMsg::Room(_) => {}
+            | ServerMsg::Room(_)
+            | ServerMsg::Immersion { .. } => {}
         }
         Ok(())
     }

@@ -1,0 +1,277 @@
+//! The one generic scene builder: a content `SceneSpec` becomes Bevy entities (cuboids,
+//! spheres, cylinders and planes from Bevy's primitives, PBR materials, directional and point
+//! lights). No model files, so no copyrighted assets and nothing to load. The calm room the
+//! headset fades to after a stop is itself a `SceneSpec`, built the same way.
+
+use bevy::prelude::*;
+use boussole_content::ids::{MaterialId, SceneId};
+use boussole_content::immersion::{Bounds, Light, Material, Primitive, SceneSpec, Shape, Spawn};
+use std::collections::BTreeMap;
+
+/// An entity made by [`build`] (despawned when the scene changes).
+#[derive(Component, Debug)]
+pub struct Built;
+
+/// What a primitive becomes: its mesh shape and where it stands.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Piece {
+    /// The mesh.
+    pub mesh: PieceMesh,
+    /// Where, metres, turned about Y.
+    pub transform: Transform,
+    /// The material's index in the scene's materials (`None`: unknown id, drawn grey).
+    pub material: Option<usize>,
+}
+
+/// A mesh from Bevy's primitives.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum PieceMesh {
+    /// A box.
+    Cuboid(Cuboid),
+    /// A ball.
+    Sphere(Sphere),
+    /// An upright cylinder.
+    Cylinder(Cylinder),
+    /// A horizontal plane, facing up.
+    Plane(Plane3d),
+}
+
+impl PieceMesh {
+    fn mesh(self) -> Mesh {
+        match self {
+            Self::Cuboid(c) => c.into(),
+            Self::Sphere(s) => s.mesh().uv(32, 18),
+            Self::Cylinder(c) => c.into(),
+            Self::Plane(p) => p.into(),
+        }
+    }
+}
+
+/// The pieces of `spec`, in order (pure: tested without a renderer).
+pub fn pieces(spec: &SceneSpec) -> Vec<Piece> {
+    let index: BTreeMap<&MaterialId, usize> = spec
+        .materials
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (&m.id, i))
+        .collect();
+    spec.primitives
+        .iter()
+        .map(|p| Piece {
+            mesh: match p.shape {
+                Shape::Cuboid { size } => PieceMesh::Cuboid(Cuboid::new(size.0, size.1, size.2)),
+                Shape::Sphere { radius } => PieceMesh::Sphere(Sphere::new(radius)),
+                Shape::Cylinder { radius, height } => {
+                    PieceMesh::Cylinder(Cylinder::new(radius, height))
+                }
+                Shape::Plane { size } => {
+                    PieceMesh::Plane(Plane3d::new(Vec3::Y, Vec2::new(size.0, size.1) / 2.0))
+                }
+            },
+            transform: Transform::from_xyz(p.position.0, p.position.1, p.position.2)
+                .with_rotation(Quat::from_rotation_y(p.yaw_deg.to_radians())),
+            material: index.get(&p.material).copied(),
+        })
+        .collect()
+}
+
+/// The PBR material of `m` (linear colours, as the content gives them).
+pub fn standard_material(m: &Material) -> StandardMaterial {
+    let (r, g, b, a) = m.base_color;
+    StandardMaterial {
+        base_color: Color::linear_rgba(r, g, b, a),
+        perceptual_roughness: m.roughness,
+        metallic: m.metallic,
+        emissive: LinearRgba::rgb(m.emissive.0, m.emissive.1, m.emissive.2),
+        alpha_mode: if a < 1.0 {
+            AlphaMode::Blend
+        } else {
+            AlphaMode::Opaque
+        },
+        ..default()
+    }
+}
+
+/// Spawns `spec`'s geometry, materials and lights, each marked [`Built`].
+pub fn build(
+    commands: &mut Commands,
+    meshes: &mut Assets<Mesh>,
+    materials: &mut Assets<StandardMaterial>,
+    spec: &SceneSpec,
+) {
+    let handles: Vec<Handle<StandardMaterial>> = spec
+        .materials
+        .iter()
+        .map(|m| materials.add(standard_material(m)))
+        .collect();
+    let grey = materials.add(StandardMaterial::from_color(Color::srgb(0.5, 0.5, 0.5)));
+    for piece in pieces(spec) {
+        let material = piece
+            .material
+            .and_then(|i| handles.get(i).cloned())
+            .unwrap_or_else(|| grey.clone());
+        commands.spawn((
+            Built,
+            Mesh3d(meshes.add(piece.mesh.mesh())),
+            MeshMaterial3d(material),
+            piece.transform,
+        ));
+    }
+    for light in &spec.lights {
+        match *light {
+            Light::Directional {
+                direction,
+                illuminance_lux,
+            } => {
+                let dir = Vec3::new(direction.0, direction.1, direction.2);
+                let dir = if dir.length_squared() > 0.0 {
+                    dir
+                } else {
+                    Vec3::NEG_Y
+                };
+                commands.spawn((
+                    Built,
+                    DirectionalLight {
+                        illuminance: illuminance_lux,
+                        shadow_maps_enabled: false,
+                        ..default()
+                    },
+                    Transform::default().looking_to(
+                        dir,
+                        if dir.cross(Vec3::Y).length_squared() > 1e-6 {
+                            Vec3::Y
+                        } else {
+                            Vec3::Z
+                        },
+                    ),
+                ));
+            }
+            Light::Point {
+                position,
+                intensity_lm,
+                range_m,
+            } => {
+                commands.spawn((
+                    Built,
+                    PointLight {
+                        intensity: intensity_lm,
+                        range: range_m,
+                        shadow_maps_enabled: false,
+                        ..default()
+                    },
+                    Transform::from_xyz(position.0, position.1, position.2),
+                ));
+            }
+        }
+    }
+}
+
+/// The calm, neutral room shown after a stop and while waiting: soft light, warm beige
+/// walls, nothing moving, nothing to do.
+pub fn calm_room() -> SceneSpec {
+    let material = |id: &str, rgb: (f32, f32, f32), emissive: (f32, f32, f32)| Material {
+        id: MaterialId::from(id),
+        base_color: (rgb.0, rgb.1, rgb.2, 1.0),
+        roughness: 0.9,
+        metallic: 0.0,
+        emissive,
+    };
+    let prim = |shape, position, mat: &str| Primitive {
+        shape,
+        position,
+        yaw_deg: 0.0,
+        material: MaterialId::from(mat),
+    };
+    SceneSpec {
+        id: SceneId::from("salle_calme"),
+        bounds: Bounds {
+            min: (-5.0, 0.0, -5.0),
+            max: (5.0, 3.5, 5.0),
+        },
+        materials: vec![
+            material("sol", (0.55, 0.50, 0.44), (0.0, 0.0, 0.0)),
+            material("mur", (0.62, 0.66, 0.64), (0.0, 0.0, 0.0)),
+            material("lumiere", (0.9, 0.9, 0.85), (0.35, 0.35, 0.3)),
+        ],
+        primitives: vec![
+            prim(Shape::Plane { size: (10.0, 10.0) }, (0.0, 0.0, 0.0), "sol"),
+            prim(
+                Shape::Cuboid {
+                    size: (10.0, 3.5, 0.1),
+                },
+                (0.0, 1.75, -4.95),
+                "mur",
+            ),
+            prim(
+                Shape::Cuboid {
+                    size: (10.0, 3.5, 0.1),
+                },
+                (0.0, 1.75, 4.95),
+                "mur",
+            ),
+            prim(
+                Shape::Cuboid {
+                    size: (0.1, 3.5, 10.0),
+                },
+                (-4.95, 1.75, 0.0),
+                "mur",
+            ),
+            prim(
+                Shape::Cuboid {
+                    size: (0.1, 3.5, 10.0),
+                },
+                (4.95, 1.75, 0.0),
+                "mur",
+            ),
+            prim(
+                Shape::Cuboid {
+                    size: (3.0, 0.05, 3.0),
+                },
+                (0.0, 3.45, -1.0),
+                "lumiere",
+            ),
+        ],
+        lights: vec![
+            Light::Directional {
+                direction: (0.2, -1.0, -0.3),
+                illuminance_lux: 900.0,
+            },
+            Light::Point {
+                position: (0.0, 3.0, -1.0),
+                intensity_lm: 3000.0,
+                range_m: 12.0,
+            },
+        ],
+        spawn: Spawn {
+            position: (0.0, 1.2, 1.0),
+            yaw_deg: 0.0,
+        },
+        anchors: Vec::new(),
+        ambience: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_shipped_scene_becomes_pieces_with_known_materials()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../content");
+        let (set, problems) = boussole_content::ContentSet::load_dir(&root);
+        assert!(problems.is_empty(), "{problems:?}");
+        assert!(set.scenes.len() >= 5);
+        for scene in set.scenes.iter().map(|s| &s.value).chain([&calm_room()]) {
+            let p = pieces(scene);
+            assert_eq!(p.len(), scene.primitives.len(), "{}", scene.id);
+            assert!(
+                p.iter().all(|x| x.material.is_some()),
+                "{}: a primitive names an unknown material",
+                scene.id
+            );
+            assert!(!scene.lights.is_empty(), "{}", scene.id);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,1122 @@
+//! The headset's logic, headless: which immersion runs (the tutorial first for a new
+//! participant), its phases (introduction, visit, questionnaire, thanks), hotspots and their
+//! narration, tasks, stress stimuli at their times, comfort (seated eye height, snap turn,
+//! teleport, a time limit with a break prompt, an instant stop to a calm room) and what the
+//! director hears (`HotspotSeen`, `TaskDone`, `Rating`, health, problems).
+//!
+//! The interactive things are entities with a [`Transform`] and an
+//! [`Interactable`](super::pointer::Interactable) spawned here, so the pointer layer works
+//! without a window; the view only gives them meshes and labels.
+
+use super::pointer::{Interactable, Select};
+use crate::content::GameContent;
+use crate::net::plugin::{Connection, ImmersionOrder, Report, StopAllCues};
+use crate::third_party::audio::{AudioOutput, CheckedSound, PlaySound, check_sound};
+use crate::third_party::xr::XrMode;
+use crate::{GameSystems, LaunchOptions};
+use bevy::prelude::*;
+use boussole_content::ids::{HotspotId, ImmersionId, ItemId, QuestionId, StimulusId, TaskId};
+use boussole_content::immersion::{Immersion, Locomotion, Posture, SceneSpec, TaskKind};
+use boussole_content::text::{AssetPath, Text};
+use boussole_protocol::{DeviceEvent, Health, ParticipantId};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+/// Eye height in seated mode, metres (DESIGN: first-time users sit; the content's
+/// `Spawn` doc gives about 1.2 m seated).
+pub const SEATED_EYE_M: f32 = 1.2;
+/// One snap turn, degrees (no smooth rotation: it makes people sick).
+pub const SNAP_TURN_DEG: f32 = 30.0;
+/// How long the vignette darkens the view around a turn or a teleport, seconds.
+pub const VIGNETTE_S: f64 = 0.35;
+/// How long the view fades in from black to the calm room after a stop, seconds.
+pub const FADE_S: f64 = 1.5;
+/// The shortest time a stimulus's description stays on screen, seconds (time to read it).
+pub const STIMULUS_READ_S: f64 = 8.0;
+/// The question id of an immersion's appeal question (see `DeviceEvent::Rating`).
+pub const APPEAL: &str = "appeal";
+/// Distance from the eyes to the answer panel, metres (within arm's reach of a ray, and
+/// readable in a headset).
+pub const PANEL_DISTANCE_M: f32 = 1.5;
+
+/// What the participant or the facilitator asks of the headset.
+#[derive(Message, Debug, Clone, PartialEq)]
+pub enum HeadsetAction {
+    /// Run `immersion` for `participant` (the tutorial first if they have not done it).
+    Start {
+        /// The immersion.
+        immersion: ImmersionId,
+        /// Who wears the headset, when known.
+        participant: Option<ParticipantId>,
+    },
+    /// Stop now and fade to the calm room (facilitator or participant).
+    Stop,
+    /// Snap turn: -1 left, +1 right.
+    Turn(i8),
+}
+
+/// Where the headset is in a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Phase {
+    /// No immersion: the calm room, waiting for the facilitator.
+    #[default]
+    Waiting,
+    /// The introduction is shown; "Commencer" starts the visit.
+    Intro,
+    /// Hotspots, tasks and stimuli.
+    Exploring,
+    /// The end questionnaire, at this question (0: appeal, then one per stress question,
+    /// then the comment invitation).
+    Questionnaire(usize),
+    /// Done: thanks, in the calm room.
+    Thanks,
+    /// Stopped at once: the calm room.
+    Stopped,
+}
+
+/// What a button on the answer panel does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ButtonAction {
+    /// Start the visit after the introduction.
+    Begin,
+    /// Pick (or unpick) an option or a step of the current task.
+    Pick(ItemId),
+    /// Check the current task's answer.
+    Validate,
+    /// End the visit and go to the questionnaire.
+    FinishVisit,
+    /// Answer the current question 1 to 5.
+    Rate(u8),
+    /// After the comment invitation.
+    EndQuestionnaire,
+    /// Go on after a break prompt.
+    KeepGoing,
+    /// Stop at the break prompt.
+    TakeBreak,
+    /// Go to the next queued immersion.
+    Next,
+}
+
+/// One button on the answer panel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PanelButton {
+    /// What it does.
+    pub action: ButtonAction,
+    /// Its label, in French.
+    pub label: String,
+    /// Shown as chosen (a picked option, a step already placed).
+    pub chosen: bool,
+}
+
+/// The panel in front of the participant: a title, a text, and big buttons.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Panel {
+    /// Small line above ("Question 1 sur 3").
+    pub title: String,
+    /// The question or instruction.
+    pub text: String,
+    /// The buttons, in order.
+    pub buttons: Vec<PanelButton>,
+}
+
+/// A caption at the bottom of the view: a hotspot's narration, a stimulus, a task's feedback.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caption {
+    /// Its heading.
+    pub title: String,
+    /// The text.
+    pub text: String,
+}
+
+/// One immersion being run.
+#[derive(Debug, Clone)]
+pub struct Run {
+    /// The immersion.
+    pub immersion: Arc<Immersion>,
+    /// Its scene (`None` for a 360° video, which this client does not play yet).
+    pub scene: Option<Arc<SceneSpec>>,
+    /// Who wears the headset.
+    pub participant: Option<ParticipantId>,
+    /// Clock when it started, seconds.
+    pub started_s: f64,
+    /// Clock when the visit started, seconds.
+    pub visit_started_s: Option<f64>,
+    /// Hotspots selected.
+    pub seen: BTreeSet<HotspotId>,
+    /// Tasks done, with whether the answer was right, in order.
+    pub tasks_done: Vec<(TaskId, bool)>,
+    /// Options picked (or steps placed, in order) for the current task.
+    pub picks: Vec<ItemId>,
+    /// Stimuli played.
+    pub stimuli_played: BTreeSet<StimulusId>,
+    /// Ratings given, in order.
+    pub ratings: Vec<(QuestionId, u8)>,
+    /// Whether the break prompt was shown.
+    pub break_prompted: bool,
+}
+
+impl Run {
+    /// The first task not done yet.
+    pub fn current_task(&self) -> Option<&boussole_content::immersion::Task> {
+        self.immersion.tasks.get(self.tasks_done.len())
+    }
+}
+
+/// The headset's state.
+#[derive(Resource, Debug, Default)]
+pub struct HeadsetState {
+    /// Where the run is.
+    pub phase: Phase,
+    /// The immersion running (kept in `Thanks` and `Stopped` until the next starts).
+    pub run: Option<Run>,
+    /// Immersions to run next (after the tutorial).
+    pub queue: Vec<(ImmersionId, Option<ParticipantId>)>,
+    /// Participants who did the tutorial (`""` for an unknown participant).
+    pub tutorial_done: BTreeSet<String>,
+    /// The caption shown, with the clock it leaves at (seconds; `None`: until replaced).
+    pub caption: Option<(Caption, Option<f64>)>,
+    /// The break prompt is shown.
+    pub break_prompt: bool,
+    /// Sounds decoded before the run started, by asset path.
+    pub sounds: BTreeMap<AssetPath, CheckedSound>,
+    /// The eyes' position (metres) and facing (degrees about Y; 0 looks towards -Z).
+    pub eye: Vec3,
+    /// Facing, degrees about Y.
+    pub yaw_deg: f32,
+    /// The vignette is on until this clock, seconds.
+    pub vignette_until: f64,
+    /// A stop happened at this clock, seconds (the fade to the calm room).
+    pub stopped_at: Option<f64>,
+    /// The clock now, seconds (from `Time`).
+    pub now_s: f64,
+    /// What the director was last told of the headset's health.
+    pub health: Option<Health>,
+    /// Whether the XR fallback was told to the director.
+    pub told_xr: bool,
+    /// The scene the world shows now (`None`: the calm room); the view rebuilds on change.
+    pub shown_scene: Option<Arc<SceneSpec>>,
+    /// The panel shown now.
+    pub panel: Option<Panel>,
+}
+
+impl HeadsetState {
+    /// Whether a tutorial for `participant` is still to do.
+    fn needs_tutorial(&self, participant: Option<&ParticipantId>) -> bool {
+        !self
+            .tutorial_done
+            .contains(participant.map_or("", |p| p.as_str()))
+    }
+}
+
+/// An entity of the running scene (hotspot markers, the floor): despawned when it ends.
+#[derive(Component, Debug)]
+pub struct SceneEntity;
+
+/// A hotspot's marker.
+#[derive(Component, Debug, Clone)]
+pub struct HotspotMarker {
+    /// The hotspot.
+    pub hotspot: HotspotId,
+    /// Its label.
+    pub title: String,
+}
+
+/// The floor (teleport target).
+#[derive(Component, Debug)]
+pub struct Floor;
+
+/// A button of the answer panel in the world.
+#[derive(Component, Debug, Clone)]
+pub struct PanelButtonEntity(pub PanelButton);
+
+/// The participant's rig: where the eyes are and where they face. The flat camera sits on it.
+#[derive(Component, Debug, Default)]
+pub struct Rig;
+
+/// The headset's logic systems (the preview adjusts the state after them).
+#[derive(SystemSet, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct HeadsetLogic;
+
+/// Adds the headset's logic.
+pub(crate) fn plugin(app: &mut App) {
+    app.init_resource::<HeadsetState>()
+        .add_message::<HeadsetAction>()
+        .add_systems(Startup, spawn_rig)
+        .add_systems(
+            Update,
+            (
+                tick,
+                take_orders,
+                take_actions,
+                take_selects,
+                play_stimuli,
+                keep_panel,
+                place_rig,
+                report_health,
+            )
+                .chain()
+                .in_set(HeadsetLogic)
+                .in_set(GameSystems::Logic),
+        );
+}
+
+fn spawn_rig(mut commands: Commands) {
+    commands.spawn((
+        Rig,
+        Transform::from_xyz(0.0, SEATED_EYE_M, 0.0),
+        Name::new("rig"),
+    ));
+}
+
+fn tick(
+    time: Res<Time>,
+    mut state: ResMut<HeadsetState>,
+    options: Res<LaunchOptions>,
+    content: Res<GameContent>,
+    mut actions: MessageWriter<HeadsetAction>,
+    mut started: Local<bool>,
+) {
+    state.now_s = time.elapsed_secs_f64();
+    let now = state.now_s;
+    if let Some((_, Some(until))) = &state.caption
+        && *until <= now
+    {
+        state.caption = None;
+    }
+    // `--immersion` starts one as soon as the content is there.
+    if !*started
+        && let Some(id) = &options.immersion
+        && !content.immersions.is_empty()
+    {
+        *started = true;
+        actions.write(HeadsetAction::Start {
+            immersion: ImmersionId::from(id.as_str()),
+            participant: options.participant.clone(),
+        });
+    }
+    let limit = state.run.as_ref().and_then(|r| {
+        (!r.break_prompted && matches!(state.phase, Phase::Intro | Phase::Exploring))
+            .then(|| r.started_s + f64::from(r.immersion.comfort.max_minutes.max(0.0)) * 60.0)
+    });
+    if let Some(limit) = limit
+        && now >= limit
+    {
+        state.break_prompt = true;
+        if let Some(run) = &mut state.run {
+            run.break_prompted = true;
+        }
+    }
+}
+
+/// Turns the director's orders into actions: a start of the immersion already running (sent
+/// again on reconnection) changes nothing.
+fn take_orders(
+    mut orders: MessageReader<ImmersionOrder>,
+    state: Res<HeadsetState>,
+    mut actions: MessageWriter<HeadsetAction>,
+) {
+    for order in orders.read() {
+        match &order.immersion {
+            Some(immersion) => {
+                let running = state.run.as_ref().is_some_and(|r| {
+                    r.immersion.id == *immersion
+                        && !matches!(state.phase, Phase::Stopped | Phase::Thanks)
+                });
+                let queued = state.queue.iter().any(|(i, _)| i == immersion);
+                if !running && !queued {
+                    actions.write(HeadsetAction::Start {
+                        immersion: immersion.clone(),
+                        participant: order.participant.clone(),
+                    });
+                }
+            }
+            None => {
+                actions.write(HeadsetAction::Stop);
+            }
+        }
+    }
+}
+
+#[expect(
+    clippy::too_many_arguments,
+    reason = "starting a run touches the content, the scene entities, the sounds and the reports"
+)]
+fn take_actions(
+    mut actions: MessageReader<HeadsetAction>,
+    mut state: ResMut<HeadsetState>,
+    content: Res<GameContent>,
+    mode: Option<Res<XrMode>>,
+    mut commands: Commands,
+    scene_entities: Query<Entity, With<SceneEntity>>,
+    mut reports: MessageWriter<Report>,
+    mut connection: ResMut<Connection>,
+    mut stops: MessageWriter<StopAllCues>,
+    audio: Option<Res<AudioOutput>>,
+    mut sounds: Option<MessageWriter<PlaySound>>,
+) {
+    let flat = mode.is_none_or(|m| !matches!(*m, XrMode::Headset));
+    for action in actions.read().cloned().collect::<Vec<_>>() {
+        match action {
+            HeadsetAction::Start {
+                immersion,
+                participant,
+            } => {
+                let Some(wanted) = content.immersion(immersion.as_str()) else {
+                    let what = format!("immersion {immersion} absente du contenu de ce casque");
+                    connection.notices.push(what.clone());
+                    reports.write(Report(DeviceEvent::Problem { what }));
+                    continue;
+                };
+                let first = match content.tutorial() {
+                    Some(t) if !wanted.tutorial && state.needs_tutorial(participant.as_ref()) => {
+                        state.queue.push((immersion, participant.clone()));
+                        t
+                    }
+                    _ => wanted,
+                };
+                start_run(
+                    &mut state,
+                    &content,
+                    first,
+                    participant,
+                    &mut commands,
+                    &scene_entities,
+                    &mut reports,
+                );
+                // The workplace's ambient sound, looped, when it decoded.
+                stops.write(StopAllCues);
+                let ambience = state.shown_scene.as_ref().and_then(|s| s.ambience.clone());
+                if let Some(sound) = ambience.and_then(|a| state.sounds.get(&a).cloned())
+                    && audio.as_ref().is_some_and(|a| a.available)
+                    && let Some(sounds) = sounds.as_mut()
+                {
+                    sounds.write(PlaySound {
+                        instance: 0,
+                        sound,
+                        volume_db: -6.0,
+                        looped: true,
+                    });
+                }
+            }
+            HeadsetAction::Stop => {
+                if matches!(state.phase, Phase::Stopped | Phase::Waiting) {
+                    continue;
+                }
+                info!("immersion arrêtée : salle calme");
+                state.phase = Phase::Stopped;
+                state.stopped_at = Some(state.now_s);
+                state.caption = None;
+                state.break_prompt = false;
+                state.queue.clear();
+                clear_scene(&mut state, &mut commands, &scene_entities);
+                // Silence at once: narration, stimuli and ambience.
+                stops.write(StopAllCues);
+            }
+            HeadsetAction::Turn(direction) => {
+                let allowed = flat
+                    || state
+                        .run
+                        .as_ref()
+                        .is_some_and(|r| r.immersion.comfort.locomotion != Locomotion::Stationary);
+                if allowed && direction != 0 {
+                    state.yaw_deg =
+                        (state.yaw_deg - f32::from(direction.signum()) * SNAP_TURN_DEG) % 360.0;
+                    state.vignette_until = state.now_s + VIGNETTE_S;
+                }
+            }
+        }
+    }
+}
+
+fn clear_scene(
+    state: &mut HeadsetState,
+    commands: &mut Commands,
+    scene_entities: &Query<Entity, With<SceneEntity>>,
+) {
+    for e in scene_entities {
+        commands.entity(e).despawn();
+    }
+    state.shown_scene = None;
+    state.eye = Vec3::new(0.0, SEATED_EYE_M, 0.0);
+    state.yaw_deg = 0.0;
+}
+
+/// Every sound an immersion may play: narration of each text, stimuli, the ambience.
+pub fn sounds_of(immersion: &Immersion, scene: Option<&SceneSpec>) -> BTreeSet<AssetPath> {
+    let mut out: BTreeSet<AssetPath> = immersion
+        .texts()
+        .into_iter()
+        .filter_map(|t: &Text| t.audio.clone())
+        .collect();
+    out.extend(immersion.stimuli.iter().filter_map(|s| s.sound.clone()));
+    out.extend(scene.and_then(|s| s.ambience.clone()));
+    out
+}
+
+fn start_run(
+    state: &mut HeadsetState,
+    content: &GameContent,
+    immersion: Arc<Immersion>,
+    participant: Option<ParticipantId>,
+    commands: &mut Commands,
+    scene_entities: &Query<Entity, With<SceneEntity>>,
+    reports: &mut MessageWriter<Report>,
+) {
+    clear_scene(state, commands, scene_entities);
+    let scene = match &immersion.source {
+        boussole_content::immersion::ImmersionSource::Scene { scene } => {
+            let found = content.scene(scene.as_str());
+            if found.is_none() {
+                reports.write(Report(DeviceEvent::Problem {
+                    what: format!(
+                        "immersion {} : scène {scene} absente du contenu de ce casque",
+                        immersion.id
+                    ),
+                }));
+            }
+            found
+        }
+        boussole_content::immersion::ImmersionSource::Video360 { file, .. } => {
+            reports.write(Report(DeviceEvent::Problem {
+                what: format!(
+                    "immersion {} : vidéo 360° {file} non jouée, ce casque ne lit pas encore \
+                     les vidéos",
+                    immersion.id
+                ),
+            }));
+            None
+        }
+    };
+    // Preload: every sound is read and decoded before the scene shows (a hitch in a headset
+    // makes people sick); the ones that fail are told to the director once, together.
+    state.sounds.clear();
+    let mut failed = Vec::new();
+    for path in sounds_of(&immersion, scene.as_deref()) {
+        match check_sound(&content.assets.join(path.as_str())) {
+            Ok(sound) => {
+                state.sounds.insert(path, sound);
+            }
+            Err(e) => failed.push(e.to_string()),
+        }
+    }
+    if !failed.is_empty() {
+        error!("{}", failed.join("\n"));
+        reports.write(Report(DeviceEvent::Problem {
+            what: format!(
+                "immersion {} : {} son(s) illisible(s), texte affiché sans voix — {}",
+                immersion.id,
+                failed.len(),
+                failed.join(" ; ")
+            ),
+        }));
+    }
+    if let Some(spec) = &scene {
+        let eye_y = match immersion.comfort.posture {
+            Posture::Seated => SEATED_EYE_M,
+            Posture::Standing => spec.spawn.position.1,
+        };
+        state.eye = Vec3::new(spec.spawn.position.0, eye_y, spec.spawn.position.2);
+        state.yaw_deg = spec.spawn.yaw_deg;
+        for hotspot in &immersion.hotspots {
+            let Some(anchor) = spec.anchors.iter().find(|a| a.id == hotspot.anchor) else {
+                continue;
+            };
+            let (x, y, z) = anchor.position;
+            commands.spawn((
+                SceneEntity,
+                HotspotMarker {
+                    hotspot: hotspot.id.clone(),
+                    title: hotspot.title.fr.clone(),
+                },
+                Transform::from_xyz(x, y, z),
+                Interactable::Sphere { radius: 0.22 },
+                Name::new(format!("hotspot {}", hotspot.id)),
+            ));
+        }
+        if immersion.comfort.locomotion == Locomotion::Teleport {
+            let (min, max) = (spec.bounds.min, spec.bounds.max);
+            commands.spawn((
+                SceneEntity,
+                Floor,
+                Transform::from_xyz((min.0 + max.0) / 2.0, min.1, (min.2 + max.2) / 2.0),
+                Interactable::Box {
+                    half_extents: Vec3::new((max.0 - min.0) / 2.0, 0.01, (max.2 - min.2) / 2.0),
+                },
+                Name::new("sol"),
+            ));
+        }
+    }
+    state.shown_scene = scene;
+    state.phase = Phase::Intro;
+    state.caption = None;
+    state.break_prompt = false;
+    state.stopped_at = None;
+    state.run = Some(Run {
+        immersion,
+        scene: state.shown_scene.clone(),
+        participant,
+        started_s: state.now_s,
+        visit_started_s: None,
+        seen: BTreeSet::new(),
+        tasks_done: Vec::new(),
+        picks: Vec::new(),
+        stimuli_played: BTreeSet::new(),
+        ratings: Vec::new(),
+        break_prompted: false,
+    });
+}
+
+/// Plays a preloaded sound, when there is an output.
+fn play(
+    state: &HeadsetState,
+    text: Option<&AssetPath>,
+    audio: Option<&AudioOutput>,
+    sounds: &mut Option<MessageWriter<PlaySound>>,
+) {
+    let Some(sound) = text.and_then(|p| state.sounds.get(p)) else {
+        return;
+    };
+    if audio.is_some_and(|a| a.available)
+        && let Some(sounds) = sounds.as_mut()
+    {
+        sounds.write(PlaySound {
+            instance: 0,
+            sound: sound.clone(),
+            volume_db: 0.0,
+            looped: false,
+        });
+    }
+}
+
+#[expect(
+    clippy::too_many_arguments,
+    reason = "a select can touch the run, the rig, the reports and the sounds"
+)]
+fn take_selects(
+    mut selects: MessageReader<Select>,
+    mut state: ResMut<HeadsetState>,
+    hotspots: Query<&HotspotMarker>,
+    floors: Query<(), With<Floor>>,
+    buttons: Query<&PanelButtonEntity>,
+    options: Res<LaunchOptions>,
+    audio: Option<Res<AudioOutput>>,
+    mut sounds: Option<MessageWriter<PlaySound>>,
+    mut reports: MessageWriter<Report>,
+    mut actions: MessageWriter<HeadsetAction>,
+) {
+    for select in selects.read() {
+        if let Ok(button) = buttons.get(select.entity) {
+            press(
+                &mut state,
+                &button.0.action,
+                &options,
+                &mut reports,
+                &mut actions,
+            );
+            continue;
+        }
+        // The world waits while a panel asks something else first.
+        let exploring = state.phase == Phase::Exploring && !state.break_prompt;
+        if !exploring {
+            continue;
+        }
+        if let Ok(marker) = hotspots.get(select.entity) {
+            let Some(run) = state.run.as_mut() else {
+                continue;
+            };
+            let Some(hotspot) = run
+                .immersion
+                .hotspots
+                .iter()
+                .find(|h| h.id == marker.hotspot)
+                .cloned()
+            else {
+                continue;
+            };
+            if run.seen.insert(hotspot.id.clone()) {
+                reports.write(Report(DeviceEvent::HotspotSeen {
+                    immersion: run.immersion.id.clone(),
+                    hotspot: hotspot.id.clone(),
+                }));
+            }
+            // A hazard hunt counts hotspots found as picks.
+            if let Some(TaskKind::SpotHazards { hazards }) =
+                run.current_task().map(|t| t.kind.clone())
+            {
+                let id = ItemId::from(hotspot.id.as_str());
+                if hazards.contains(&hotspot.id) && !run.picks.contains(&id) {
+                    run.picks.push(id);
+                }
+            }
+            state.caption = Some((
+                Caption {
+                    title: hotspot.title.fr.clone(),
+                    text: hotspot.narration.fr.clone(),
+                },
+                None,
+            ));
+            play(
+                &state,
+                hotspot.narration.audio.as_ref(),
+                audio.as_deref(),
+                &mut sounds,
+            );
+        } else if floors.contains(select.entity) {
+            let y = state.eye.y;
+            state.eye = Vec3::new(select.point.x, y, select.point.z);
+            state.vignette_until = state.now_s + VIGNETTE_S;
+        }
+    }
+}
+
+fn participant_of(run: &Run, options: &LaunchOptions) -> ParticipantId {
+    run.participant
+        .clone()
+        .or_else(|| options.participant.clone())
+        .unwrap_or_else(|| ParticipantId::from("inconnu"))
+}
+
+/// Whether the picks answer `kind` right.
+pub fn task_correct(kind: &TaskKind, picks: &[ItemId]) -> bool {
+    match kind {
+        TaskKind::Choose { correct, .. } => {
+            let a: BTreeSet<&ItemId> = picks.iter().collect();
+            let b: BTreeSet<&ItemId> = correct.iter().collect();
+            a == b
+        }
+        TaskKind::SpotHazards { hazards } => hazards
+            .iter()
+            .all(|h| picks.contains(&ItemId::from(h.as_str()))),
+        TaskKind::Order { order, .. } => picks == order.as_slice(),
+    }
+}
+
+fn press(
+    state: &mut HeadsetState,
+    action: &ButtonAction,
+    options: &LaunchOptions,
+    reports: &mut MessageWriter<Report>,
+    actions: &mut MessageWriter<HeadsetAction>,
+) {
+    let now = state.now_s;
+    match action {
+        ButtonAction::KeepGoing => state.break_prompt = false,
+        ButtonAction::TakeBreak => {
+            actions.write(HeadsetAction::Stop);
+        }
+        ButtonAction::Begin => {
+            if state.phase == Phase::Intro {
+                state.phase = Phase::Exploring;
+                if let Some(run) = &mut state.run {
+                    run.visit_started_s = Some(now);
+                }
+            }
+        }
+        ButtonAction::Pick(item) => {
+            let Some(run) = state.run.as_mut() else {
+                return;
+            };
+            if let Some(pos) = run.picks.iter().position(|p| p == item) {
+                run.picks.remove(pos);
+            } else {
+                run.picks.push(item.clone());
+            }
+        }
+        ButtonAction::Validate => {
+            let Some(run) = state.run.as_mut() else {
+                return;
+            };
+            let Some(task) = run.current_task().cloned() else {
+                return;
+            };
+            let correct = task_correct(&task.kind, &run.picks);
+            run.tasks_done.push((task.id.clone(), correct));
+            run.picks.clear();
+            reports.write(Report(DeviceEvent::TaskDone {
+                immersion: run.immersion.id.clone(),
+                task: task.id.clone(),
+                correct,
+            }));
+            state.caption = Some((
+                Caption {
+                    title: if correct {
+                        "Bien joué !".into()
+                    } else {
+                        "Voici la bonne réponse".into()
+                    },
+                    text: task.feedback.fr.clone(),
+                },
+                Some(now + STIMULUS_READ_S * 2.0),
+            ));
+        }
+        ButtonAction::FinishVisit => {
+            state.phase = Phase::Questionnaire(0);
+            state.caption = None;
+        }
+        ButtonAction::Rate(value) => {
+            let Phase::Questionnaire(i) = state.phase else {
+                return;
+            };
+            let Some(run) = state.run.as_mut() else {
+                return;
+            };
+            let q = &run.immersion.questionnaire;
+            let question = if i == 0 {
+                QuestionId::from(APPEAL)
+            } else if let Some(s) = q.stress.get(i - 1) {
+                s.id.clone()
+            } else {
+                return;
+            };
+            run.ratings.push((question.clone(), *value));
+            reports.write(Report(DeviceEvent::Rating {
+                question,
+                participant: participant_of(run, options),
+                value: *value,
+                comment: None,
+            }));
+            state.phase = Phase::Questionnaire(i + 1);
+        }
+        ButtonAction::EndQuestionnaire => {
+            state.phase = Phase::Thanks;
+            if let Some(run) = &state.run
+                && run.immersion.tutorial
+            {
+                let key = run
+                    .participant
+                    .as_ref()
+                    .map_or(String::new(), ToString::to_string);
+                state.tutorial_done.insert(key);
+            }
+        }
+        ButtonAction::Next => {
+            if !state.queue.is_empty() {
+                let (immersion, participant) = state.queue.remove(0);
+                // A queued immersion comes after a tutorial: it never leads to another one.
+                state.tutorial_done.insert(
+                    participant
+                        .as_ref()
+                        .map_or(String::new(), ToString::to_string),
+                );
+                actions.write(HeadsetAction::Start {
+                    immersion,
+                    participant,
+                });
+            }
+        }
+    }
+}
+
+fn play_stimuli(
+    mut state: ResMut<HeadsetState>,
+    audio: Option<Res<AudioOutput>>,
+    mut sounds: Option<MessageWriter<PlaySound>>,
+) {
+    if state.phase != Phase::Exploring {
+        return;
+    }
+    let now = state.now_s;
+    let Some(run) = state.run.as_mut() else {
+        return;
+    };
+    let Some(start) = run.visit_started_s else {
+        return;
+    };
+    let due: Vec<_> = run
+        .immersion
+        .stimuli
+        .iter()
+        .filter(|s| now - start >= f64::from(s.at_s) && !run.stimuli_played.contains(&s.id))
+        .cloned()
+        .collect();
+    for s in due {
+        if let Some(run) = state.run.as_mut() {
+            run.stimuli_played.insert(s.id.clone());
+        }
+        let read = f64::from(s.duration_s).max(STIMULUS_READ_S);
+        state.caption = Some((
+            Caption {
+                title: format!("Dans ce métier : {}", s.kind.label_fr()),
+                text: s.description.fr.clone(),
+            },
+            Some(now + read),
+        ));
+        play(&state, s.sound.as_ref(), audio.as_deref(), &mut sounds);
+        play(
+            &state,
+            s.description.audio.as_ref(),
+            audio.as_deref(),
+            &mut sounds,
+        );
+    }
+}
+
+/// The panel `state` asks for now.
+pub fn panel_of(state: &HeadsetState) -> Option<Panel> {
+    let button = |action, label: &str, chosen| PanelButton {
+        action,
+        label: label.to_owned(),
+        chosen,
+    };
+    if state.break_prompt {
+        let minutes = state
+            .run
+            .as_ref()
+            .map_or(0.0, |r| r.immersion.comfort.max_minutes);
+        return Some(Panel {
+            title: "Pause ?".into(),
+            text: format!("Tu es dans le casque depuis {minutes:.0} minutes. On fait une pause ?"),
+            buttons: vec![
+                button(ButtonAction::TakeBreak, "Faire une pause", false),
+                button(ButtonAction::KeepGoing, "Continuer", false),
+            ],
+        });
+    }
+    let run = state.run.as_ref();
+    match state.phase {
+        Phase::Waiting | Phase::Stopped => None,
+        Phase::Intro => {
+            let run = run?;
+            Some(Panel {
+                title: run.immersion.title.fr.clone(),
+                text: run.immersion.introduction.fr.clone(),
+                buttons: vec![button(ButtonAction::Begin, "Commencer", false)],
+            })
+        }
+        Phase::Exploring => {
+            let run = run?;
+            let total = run.immersion.tasks.len();
+            match run.current_task() {
+                Some(task) => {
+                    let n = run.tasks_done.len() + 1;
+                    let mut buttons = Vec::new();
+                    match &task.kind {
+                        TaskKind::Choose { options, .. } => {
+                            for o in options {
+                                buttons.push(button(
+                                    ButtonAction::Pick(o.id.clone()),
+                                    &o.text.fr,
+                                    run.picks.contains(&o.id),
+                                ));
+                            }
+                        }
+                        TaskKind::Order { steps, .. } => {
+                            for s in steps {
+                                let place = run.picks.iter().position(|p| *p == s.id);
+                                let label = match place {
+                                    Some(i) => format!("{}. {}", i + 1, s.text.fr),
+                                    None => s.text.fr.clone(),
+                                };
+                                buttons.push(button(
+                                    ButtonAction::Pick(s.id.clone()),
+                                    &label,
+                                    place.is_some(),
+                                ));
+                            }
+                        }
+                        TaskKind::SpotHazards { hazards } => {
+                            let found = run.picks.len();
+                            buttons.push(button(
+                                ButtonAction::Validate,
+                                &format!("J'ai fini ({found} sur {} trouvés)", hazards.len()),
+                                false,
+                            ));
+                        }
+                    }
+                    if !matches!(task.kind, TaskKind::SpotHazards { .. }) {
+                        buttons.push(button(
+                            ButtonAction::Validate,
+                            "Valider",
+                            !run.picks.is_empty(),
+                        ));
+                    }
+                    Some(Panel {
+                        title: format!("Tâche {n} sur {total}"),
+                        text: task.instruction.fr.clone(),
+                        buttons,
+                    })
+                }
+                None => {
+                    let seen = run.seen.len();
+                    let all = run.immersion.hotspots.len();
+                    Some(Panel {
+                        title: format!("Points vus : {seen} sur {all}"),
+                        text: if seen < all {
+                            "Vise les ronds jaunes pour découvrir le métier. Quand tu veux, \
+                             termine la visite."
+                                .into()
+                        } else {
+                            "Tu as tout vu. Tu peux terminer la visite.".into()
+                        },
+                        buttons: vec![button(
+                            ButtonAction::FinishVisit,
+                            "Terminer la visite",
+                            false,
+                        )],
+                    })
+                }
+            }
+        }
+        Phase::Questionnaire(i) => {
+            let run = run?;
+            let q = &run.immersion.questionnaire;
+            let count = q.stress.len() + 2;
+            let title = format!("Question {} sur {count}", i + 1);
+            let rating = |text: &str| {
+                let buttons = q
+                    .scale
+                    .iter()
+                    .enumerate()
+                    .map(|(k, t)| {
+                        let value = u8::try_from(k + 1).unwrap_or(u8::MAX);
+                        button(ButtonAction::Rate(value), &t.fr, false)
+                    })
+                    .collect();
+                Some(Panel {
+                    title: title.clone(),
+                    text: text.to_owned(),
+                    buttons,
+                })
+            };
+            if i == 0 {
+                rating(&q.appeal.fr)
+            } else if let Some(s) = q.stress.get(i - 1) {
+                rating(&s.text.fr)
+            } else {
+                Some(Panel {
+                    title,
+                    text: format!("{} Dis-le à l'animateur.", q.comment.fr),
+                    buttons: vec![button(ButtonAction::EndQuestionnaire, "J'ai fini", false)],
+                })
+            }
+        }
+        Phase::Thanks => Some(Panel {
+            title: "Merci !".into(),
+            text: if state.queue.is_empty() {
+                "C'est fini. Tu peux enlever le casque doucement. L'animateur t'aide.".into()
+            } else {
+                "Bravo ! Tu connais le casque. On passe à la suite ?".into()
+            },
+            buttons: if state.queue.is_empty() {
+                Vec::new()
+            } else {
+                vec![button(ButtonAction::Next, "Continuer", false)]
+            },
+        }),
+    }
+}
+
+/// Where the panel's buttons go: centres in the panel's plane (metres, x right, y up, the
+/// eyes' height at 0) and the size of each. Short labels sit in a row just below the eyes;
+/// long ones in one column, or two beyond three buttons, from a little above the eyes, so
+/// that the text at the top and the caption at the bottom of a flat view leave them clear.
+pub fn button_layout(buttons: &[PanelButton]) -> Vec<(Vec2, Vec2)> {
+    let n = buttons.len();
+    let long = buttons.iter().any(|b| b.label.chars().count() > 16);
+    let gap = 0.03;
+    if long {
+        let columns = if n > 3 { 2 } else { 1 };
+        let size = Vec2::new(if columns == 2 { 0.8 } else { 1.2 }, 0.11);
+        let top = 0.3;
+        (0..n)
+            .map(|i| {
+                let (row, col) = (i / columns, i % columns);
+                let x = if columns == 2 {
+                    (col as f32 - 0.5) * (size.x + gap)
+                } else {
+                    0.0
+                };
+                let y = top - row as f32 * (size.y + gap);
+                (Vec2::new(x, y), size)
+            })
+            .collect()
+    } else {
+        let size = Vec2::new(if n > 3 { 0.3 } else { 0.42 }, 0.18);
+        let width = n as f32 * size.x + (n.saturating_sub(1)) as f32 * gap;
+        (0..n)
+            .map(|i| {
+                let x = -width / 2.0 + size.x / 2.0 + i as f32 * (size.x + gap);
+                (Vec2::new(x, -0.08), size)
+            })
+            .collect()
+    }
+}
+
+/// The panel's frame: in front of the eyes at [`PANEL_DISTANCE_M`], at their height, facing
+/// the participant.
+pub fn panel_frame(eye: Vec3, yaw_deg: f32) -> Transform {
+    let rotation = Quat::from_rotation_y(yaw_deg.to_radians());
+    let forward = rotation * Vec3::NEG_Z;
+    Transform::from_translation(eye + forward * PANEL_DISTANCE_M).with_rotation(rotation)
+}
+
+fn keep_panel(
+    mut state: ResMut<HeadsetState>,
+    mut commands: Commands,
+    buttons: Query<Entity, With<PanelButtonEntity>>,
+) {
+    let next = panel_of(&state);
+    if state.panel == next {
+        return;
+    }
+    for e in &buttons {
+        commands.entity(e).despawn();
+    }
+    if let Some(panel) = &next {
+        let frame = panel_frame(state.eye, state.yaw_deg);
+        for (b, (centre, size)) in panel.buttons.iter().zip(button_layout(&panel.buttons)) {
+            let at = frame.transform_point(centre.extend(0.0));
+            commands.spawn((
+                PanelButtonEntity(b.clone()),
+                Transform::from_translation(at).with_rotation(frame.rotation),
+                Interactable::Box {
+                    half_extents: (size / 2.0).extend(0.03),
+                },
+                Name::new(format!("bouton {}", b.label)),
+            ));
+        }
+    }
+    state.panel = next;
+}
+
+fn place_rig(state: Res<HeadsetState>, mut rigs: Query<&mut Transform, With<Rig>>) {
+    let want = Transform::from_translation(state.eye)
+        .with_rotation(Quat::from_rotation_y(state.yaw_deg.to_radians()));
+    for mut t in &mut rigs {
+        if *t != want {
+            *t = want;
+        }
+    }
+}
+
+/// Tells the director when the headset's health changes, and once that XR fell back.
+fn report_health(
+    mut state: ResMut<HeadsetState>,
+    mode: Option<Res<XrMode>>,
+    audio: Option<Res<AudioOutput>>,
+    connection: Res<Connection>,
+    mut reports: MessageWriter<Report>,
+) {
+    let Some(mode) = mode else { return };
+    if !state.told_xr
+        && let XrMode::Flat {
+            fallback: true,
+            reason: Some(reason),
+        } = &*mode
+    {
+        state.told_xr = true;
+        reports.write(Report(DeviceEvent::Problem {
+            what: reason.clone(),
+        }));
+    }
+    let health = Health {
+        audio_ok: audio.as_ref().is_some_and(|a| a.available),
+        xr_flat_fallback: mode.is_fallback(),
+        content_in_sync: connection.content_in_sync.unwrap_or(false),
+        ..Health::default()
+    };
+    if state.health.as_ref() != Some(&health) {
+        state.health = Some(health.clone());
+        reports.write(Report(DeviceEvent::Health(health)));
+    }
+}

@@ -1,0 +1,383 @@
+//! The headset's logic headless (`MinimalPlugins` + transforms, a manual clock, no window, no
+//! mouse): the XR fallback told to the director, and a whole tutorial played through the
+//! pointer layer with synthetic rays (hotspots, the task, the questionnaire), the time limit's
+//! break prompt, snap turns, and the instant stop to the calm room.
+
+use bevy::prelude::*;
+use bevy::time::TimeUpdateStrategy;
+use boussole_content::cue::DeviceRole;
+use boussole_content::ids::{HotspotId, ImmersionId};
+use boussole_game::content::GameContent;
+use boussole_game::headset::pointer::PointerInput;
+use boussole_game::headset::state::{
+    ButtonAction, HeadsetAction, HeadsetState, HotspotMarker, PanelButtonEntity, Phase, SceneEntity,
+};
+use boussole_game::net::plugin::{ImmersionOrder, Reported};
+use boussole_game::third_party::audio::AudioOutput;
+use boussole_game::third_party::xr::{NO_XR_RUNTIME, choose_mode};
+use boussole_game::{LaunchOptions, plugin};
+use boussole_protocol::{DeviceEvent, ParticipantId};
+use std::path::Path;
+use std::time::Duration;
+
+type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+const STEP: Duration = Duration::from_millis(100);
+
+fn app(flat: bool) -> Result<App, Box<dyn std::error::Error>> {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let content = GameContent::load(&repo.join("content"), &repo.join("assets"))?;
+    let mut app = App::new();
+    app.add_plugins((MinimalPlugins, TransformPlugin))
+        .add_plugins(plugin(
+            DeviceRole::Headset,
+            LaunchOptions {
+                headless: true,
+                flat,
+                ..default()
+            },
+        ))
+        .insert_resource(content)
+        .insert_resource(AudioOutput { available: false })
+        // This machine may or may not have a runtime: the test decides there is none.
+        .insert_resource(choose_mode(flat, None))
+        .insert_resource(TimeUpdateStrategy::ManualDuration(STEP));
+    app.update();
+    Ok(app)
+}
+
+fn events(app: &App) -> Vec<DeviceEvent> {
+    app.world()
+        .resource::<Reported>()
+        .events
+        .iter()
+        .map(|(_, e)| e.clone())
+        .collect()
+}
+
+/// Aims from the eyes at `target` and clicks (select down, then up).
+fn click_at(app: &mut App, target: Vec3) -> TestResult {
+    let eye = app.world().resource::<HeadsetState>().eye;
+    let ray = Ray3d::new(eye, Dir3::new(target - eye)?);
+    for down in [true, false] {
+        *app.world_mut().resource_mut::<PointerInput>() = PointerInput {
+            ray: Some(ray),
+            select_down: down,
+        };
+        app.update();
+    }
+    *app.world_mut().resource_mut::<PointerInput>() = PointerInput::default();
+    app.update();
+    Ok(())
+}
+
+fn button_where(app: &mut App, pick: impl Fn(&ButtonAction) -> bool) -> Option<Vec3> {
+    let mut q = app
+        .world_mut()
+        .query::<(&PanelButtonEntity, &GlobalTransform)>();
+    q.iter(app.world())
+        .find(|(b, _)| pick(&b.0.action))
+        .map(|(_, t)| t.translation())
+}
+
+fn press(app: &mut App, pick: impl Fn(&ButtonAction) -> bool) -> TestResult {
+    let at = button_where(app, pick).ok_or("no such button on the panel")?;
+    click_at(app, at)
+}
+
+fn hotspot_at(app: &mut App, id: &str) -> Option<Vec3> {
+    let mut q = app
+        .world_mut()
+        .query::<(&HotspotMarker, &GlobalTransform)>();
+    q.iter(app.world())
+        .find(|(m, _)| m.hotspot.as_str() == id)
+        .map(|(_, t)| t.translation())
+}
+
+fn phase(app: &App) -> Phase {
+    app.world().resource::<HeadsetState>().phase
+}
+
+#[test]
+fn without_an_xr_runtime_the_headset_goes_flat_and_tells_the_director() -> TestResult {
+    let mut app = app(false)?;
+    app.update();
+    let ev = events(&app);
+    assert!(
+        ev.iter()
+            .any(|e| matches!(e, DeviceEvent::Problem { what } if what == NO_XR_RUNTIME)),
+        "{ev:?}"
+    );
+    assert!(
+        ev.iter()
+            .any(|e| matches!(e, DeviceEvent::Health(h) if h.xr_flat_fallback)),
+        "{ev:?}"
+    );
+    let problems = ev
+        .iter()
+        .filter(|e| matches!(e, DeviceEvent::Problem { .. }))
+        .count();
+    assert_eq!(problems, 1, "said once: {ev:?}");
+    // `--flat` is a choice, not a problem.
+    let flat = app_events_after_start(true)?;
+    assert!(
+        !flat
+            .iter()
+            .any(|e| matches!(e, DeviceEvent::Problem { .. })),
+        "{flat:?}"
+    );
+    assert!(
+        flat.iter()
+            .any(|e| matches!(e, DeviceEvent::Health(h) if !h.xr_flat_fallback))
+    );
+    Ok(())
+}
+
+fn app_events_after_start(flat: bool) -> Result<Vec<DeviceEvent>, Box<dyn std::error::Error>> {
+    let mut app = app(flat)?;
+    app.update();
+    Ok(events(&app))
+}
+
+#[test]
+fn a_new_participant_plays_the_tutorial_with_the_pointer_then_the_immersion() -> TestResult {
+    let mut app = app(true)?;
+    let p1 = ParticipantId::from("P1");
+    app.world_mut().write_message(HeadsetAction::Start {
+        immersion: ImmersionId::from("cariste_port"),
+        participant: Some(p1.clone()),
+    });
+    app.update();
+    app.update();
+    {
+        let state = app.world().resource::<HeadsetState>();
+        let run = state.run.as_ref().ok_or("no run")?;
+        assert_eq!(
+            run.immersion.id.as_str(),
+            "tutoriel",
+            "the tutorial comes first"
+        );
+        assert_eq!(state.phase, Phase::Intro);
+        assert!((state.eye.y - 1.2).abs() < 1e-6, "seated eye height");
+        assert!(
+            !state.sounds.is_empty(),
+            "narration decoded before the scene starts"
+        );
+    }
+    // Aiming at nothing selects nothing.
+    click_at(&mut app, Vec3::new(0.0, 10.0, 50.0))?;
+    assert_eq!(phase(&app), Phase::Intro);
+    press(&mut app, |a| *a == ButtonAction::Begin)?;
+    assert_eq!(phase(&app), Phase::Exploring);
+
+    // A hotspot: its narration shows and the director hears it once.
+    let blue = hotspot_at(&mut app, "h_viser").ok_or("no marker")?;
+    click_at(&mut app, blue)?;
+    click_at(&mut app, blue)?;
+    let seen: Vec<_> = events(&app)
+        .into_iter()
+        .filter(|e| matches!(e, DeviceEvent::HotspotSeen { .. }))
+        .collect();
+    assert_eq!(
+        seen,
+        vec![DeviceEvent::HotspotSeen {
+            immersion: ImmersionId::from("tutoriel"),
+            hotspot: HotspotId::from("h_viser"),
+        }]
+    );
+    {
+        let state = app.world().resource::<HeadsetState>();
+        let (caption, _) = state.caption.as_ref().ok_or("no narration")?;
+        assert!(caption.text.contains("rayon"), "{caption:?}");
+    }
+
+    // The task: pick the right answer, validate.
+    press(
+        &mut app,
+        |a| matches!(a, ButtonAction::Pick(i) if i.as_str() == "stop"),
+    )?;
+    press(&mut app, |a| *a == ButtonAction::Validate)?;
+    assert!(events(&app).contains(&DeviceEvent::TaskDone {
+        immersion: ImmersionId::from("tutoriel"),
+        task: "t_arreter".into(),
+        correct: true,
+    }));
+
+    // The questionnaire: appeal, one stress question, the comment invitation.
+    press(&mut app, |a| *a == ButtonAction::FinishVisit)?;
+    assert_eq!(phase(&app), Phase::Questionnaire(0));
+    press(&mut app, |a| *a == ButtonAction::Rate(4))?;
+    press(&mut app, |a| *a == ButtonAction::Rate(2))?;
+    press(&mut app, |a| *a == ButtonAction::EndQuestionnaire)?;
+    assert_eq!(phase(&app), Phase::Thanks);
+    let ratings: Vec<_> = events(&app)
+        .into_iter()
+        .filter_map(|e| match e {
+            DeviceEvent::Rating {
+                question,
+                value,
+                participant,
+                ..
+            } => Some((question.to_string(), value, participant)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        ratings,
+        vec![
+            ("appeal".into(), 4, p1.clone()),
+            ("q_son".into(), 2, p1.clone())
+        ]
+    );
+
+    // Then the immersion that was asked for.
+    press(&mut app, |a| *a == ButtonAction::Next)?;
+    app.update();
+    let state = app.world().resource::<HeadsetState>();
+    let run = state.run.as_ref().ok_or("no run")?;
+    assert_eq!(run.immersion.id.as_str(), "cariste_port");
+    assert_eq!(state.phase, Phase::Intro);
+    Ok(())
+}
+
+#[test]
+fn stimuli_come_at_their_time_and_the_time_limit_asks_for_a_break() -> TestResult {
+    let mut app = app(true)?;
+    app.world_mut()
+        .resource_mut::<HeadsetState>()
+        .tutorial_done
+        .insert(String::new());
+    app.world_mut().write_message(HeadsetAction::Start {
+        immersion: ImmersionId::from("tutoriel"),
+        participant: None,
+    });
+    app.update();
+    app.update();
+    press(&mut app, |a| *a == ButtonAction::Begin)?;
+    // The tutorial's chime comes 90 s into the visit; its limit is 3 minutes.
+    let mut guard = 0;
+    while app
+        .world()
+        .resource::<HeadsetState>()
+        .run
+        .as_ref()
+        .is_some_and(|r| r.stimuli_played.is_empty())
+    {
+        app.update();
+        guard += 1;
+        assert!(guard < 2_000, "the stimulus never came");
+    }
+    let state = app.world().resource::<HeadsetState>();
+    let (caption, _) = state.caption.as_ref().ok_or("no caption")?;
+    assert!(caption.title.contains("bruit"), "{caption:?}");
+    let visit = state
+        .run
+        .as_ref()
+        .and_then(|r| r.visit_started_s)
+        .ok_or("visit")?;
+    assert!(state.now_s - visit >= 90.0 && state.now_s - visit < 91.0);
+    while !app.world().resource::<HeadsetState>().break_prompt {
+        app.update();
+        guard += 1;
+        assert!(guard < 4_000, "no break prompt");
+    }
+    assert!(app.world().resource::<HeadsetState>().now_s >= 180.0);
+    press(&mut app, |a| *a == ButtonAction::KeepGoing)?;
+    assert!(!app.world().resource::<HeadsetState>().break_prompt);
+    Ok(())
+}
+
+#[test]
+fn snap_turns_and_the_instant_stop_leave_a_calm_room() -> TestResult {
+    let mut app = app(true)?;
+    app.world_mut().write_message(HeadsetAction::Start {
+        immersion: ImmersionId::from("tutoriel"),
+        participant: None,
+    });
+    app.update();
+    let yaw = app.world().resource::<HeadsetState>().yaw_deg;
+    app.world_mut().write_message(HeadsetAction::Turn(1));
+    app.update();
+    let state = app.world().resource::<HeadsetState>();
+    assert!(
+        (state.yaw_deg - (yaw - 30.0)).abs() < 1e-4,
+        "{}",
+        state.yaw_deg
+    );
+    assert!(state.vignette_until > state.now_s, "vignette on a turn");
+    let mut scene = app.world_mut().query_filtered::<(), With<SceneEntity>>();
+    assert!(scene.iter(app.world()).count() > 0);
+    app.world_mut().write_message(HeadsetAction::Stop);
+    app.update();
+    app.update();
+    let state = app.world().resource::<HeadsetState>();
+    assert_eq!(state.phase, Phase::Stopped);
+    assert!(state.shown_scene.is_none(), "the calm room");
+    assert!(state.stopped_at.is_some(), "the fade");
+    assert_eq!(scene.iter(app.world()).count(), 0);
+    let mut buttons = app
+        .world_mut()
+        .query_filtered::<(), With<PanelButtonEntity>>();
+    assert_eq!(buttons.iter(app.world()).count(), 0, "nothing to do");
+    Ok(())
+}
+
+#[test]
+fn the_directors_orders_start_once_and_stop_the_immersion() -> TestResult {
+    let mut app = app(true)?;
+    let order = ImmersionOrder {
+        immersion: Some(ImmersionId::from("tutoriel")),
+        participant: Some(ParticipantId::from("P2")),
+    };
+    app.world_mut().write_message(order.clone());
+    app.update();
+    press(&mut app, |a| *a == ButtonAction::Begin)?;
+    assert_eq!(phase(&app), Phase::Exploring);
+    // Sent again on reconnection: the run goes on where it was.
+    app.world_mut().write_message(order);
+    app.update();
+    app.update();
+    assert_eq!(phase(&app), Phase::Exploring);
+    app.world_mut().write_message(ImmersionOrder {
+        immersion: None,
+        participant: None,
+    });
+    app.update();
+    assert_eq!(phase(&app), Phase::Stopped);
+    Ok(())
+}
+
+#[test]
+fn missing_and_corrupt_sounds_are_one_problem_and_the_text_still_shows() -> TestResult {
+    let mut app = app(true)?;
+    let assets = tempfile::tempdir()?;
+    // One narration corrupt, every other sound missing.
+    let corrupt = assets.path().join("audio/tutoriel/viser-2a7e5862.ogg");
+    std::fs::create_dir_all(corrupt.parent().ok_or("parent")?)?;
+    std::fs::write(&corrupt, b"OggS pas un son")?;
+    app.world_mut().resource_mut::<GameContent>().assets = assets.path().to_path_buf();
+    app.world_mut().write_message(HeadsetAction::Start {
+        immersion: ImmersionId::from("tutoriel"),
+        participant: None,
+    });
+    app.update();
+    let problems: Vec<String> = events(&app)
+        .into_iter()
+        .filter_map(|e| match e {
+            DeviceEvent::Problem { what } => Some(what),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(problems[0].contains("corrompu"), "{}", problems[0]);
+    assert!(problems[0].contains("introuvable"), "{}", problems[0]);
+    press(&mut app, |a| *a == ButtonAction::Begin)?;
+    let blue = hotspot_at(&mut app, "h_viser").ok_or("no marker")?;
+    click_at(&mut app, blue)?;
+    let state = app.world().resource::<HeadsetState>();
+    assert!(
+        state.caption.is_some(),
+        "the narration's text shows without its voice"
+    );
+    Ok(())
+}

@@ -97,6 +97,10 @@ fn take_cues(
     }
 }
 
+#[expect(
+    clippy::too_many_arguments,
+    reason = "a Bevy system's parameters are the resources it reads and writes"
+)]
 fn apply_due(
     mut state: ResMut<ScreenState>,
     room: Res<Room>,

@@ -218,13 +218,16 @@ pub fn plugin(
             written: Arc::new(AtomicUsize::new(0)),
         })
         .insert_resource(PipelinesPending(pending.clone()))
-        .add_systems(Update, drive.before(crate::GameSystems::Logic))
-        .add_systems(
-            Update,
-            tweak_headset
-                .after(crate::headset::state::HeadsetLogic)
-                .in_set(crate::GameSystems::Logic),
-        );
+        .add_systems(Update, drive.before(crate::GameSystems::Logic));
+        // Only a headset has a `HeadsetState` to tweak.
+        if role == DeviceRole::Headset {
+            app.add_systems(
+                Update,
+                tweak_headset
+                    .after(crate::headset::state::HeadsetLogic)
+                    .in_set(crate::GameSystems::Logic),
+            );
+        }
         if let Some(render) = app.get_sub_app_mut(RenderApp) {
             render.add_systems(Render, count_pending(pending));
         }

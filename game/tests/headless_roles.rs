@@ -355,7 +355,9 @@ fn a_corrupt_video_is_a_problem_for_the_director_and_the_cue_list_goes_on() -> T
     let events = reported(&app);
     assert!(events.contains(&DeviceEvent::CueFinished { instance: 4 }));
     assert!(
-        events.iter().any(|e| matches!(e, DeviceEvent::Problem { what }
+        events
+            .iter()
+            .any(|e| matches!(e, DeviceEvent::Problem { what }
             if what.contains("Vidéo d'essai") && what.contains("abimee.webm"))),
         "{events:?}"
     );

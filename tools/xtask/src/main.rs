@@ -273,8 +273,9 @@ fn demo(gui: bool) -> Result<()> {
 }
 
 /// Starts `serve` on loopback with six participants enrolled, six slow simulated devices that
-/// play the puzzles once the game runs, the room screen (a real `boussole-game` window) and the
-/// console window attached to it; when the console closes, stops the devices and the director.
+/// play the puzzles once the game runs, the room screen and a flat headset (real
+/// `boussole-game` windows) and the console window attached to it; when the console closes,
+/// stops the devices and the director.
 fn gui_demo() -> Result<()> {
     if std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none() {
         anyhow::bail!(
@@ -319,13 +320,21 @@ fn gui_demo() -> Result<()> {
         .arg(dir.join("ecran"))
         .current_dir(root())
         .spawn();
+    // A headset in a flat window (no VR runtime here): the console gives it an immersion.
+    let headset = Command::new(bin.join("boussole-game"))
+        .args(["--role", "headset", "--flat", "--device", "casque_1"])
+        .args(["--director", &addr, "--code", "246810"])
+        .arg("--data-dir")
+        .arg(dir.join("casque_1"))
+        .current_dir(root())
+        .spawn();
     let console = Command::new(bin.join("boussole-console"))
         .args(["--director", &addr, "--code", "246810"])
         .arg("--data")
         .arg(dir.join("console"))
         .current_dir(root())
         .status();
-    for child in [sims, screen].into_iter().flatten() {
+    for child in [sims, screen, headset].into_iter().flatten() {
         let mut child = child;
         let _ = child.kill();
         let _ = child.wait();

@@ -156,72 +156,28 @@ fn draw(mut commands: Commands, model: Res<ScreenModel>, roots: Query<Entity, Wi
             })
             .with_children(|cards| {
                 if let Some(video) = &m.video {
-                    cards
-                        .spawn((
-                            BackgroundColor(ui::CARD),
-                            Node {
-                                flex_grow: 1.0,
-                                flex_basis: px(0.0),
-                                flex_direction: FlexDirection::Column,
-                                padding: UiRect::all(px(24.0)),
-                                row_gap: px(12.0),
-                                border_radius: BorderRadius::all(px(14.0)),
-                                ..default()
-                            },
-                        ))
-                        .with_children(|c| {
-                            c.spawn(ui::text("▶ Vidéo", 32.0, ui::MUTED));
-                            c.spawn(ui::text(video.clone(), 44.0, ui::INK));
-                            c.spawn(ui::text(
-                                "La vidéo n'est pas encore lue sur cet écran.",
-                                26.0,
-                                ui::MUTED,
-                            ));
-                        });
+                    cards.spawn(card(None)).with_children(|c| {
+                        c.spawn(ui::text("▶ Vidéo", 32.0, ui::MUTED));
+                        c.spawn(ui::text(video.clone(), 44.0, ui::INK));
+                        // Shown until the first frame covers the window.
+                        c.spawn(ui::text("Lecture en plein écran…", 26.0, ui::MUTED));
+                    });
                 }
                 if let Some(text) = &m.text {
-                    cards
-                        .spawn((
-                            Node {
-                                flex_grow: 1.0,
-                                flex_basis: px(0.0),
-                                flex_direction: FlexDirection::Column,
-                                padding: UiRect::all(px(24.0)),
-                                row_gap: px(12.0),
-                                border_radius: BorderRadius::all(px(14.0)),
-                                ..default()
-                            },
-                            BackgroundColor(ui::CARD),
-                        ))
-                        .with_children(|c| {
-                            c.spawn(ui::text("Annonce", 30.0, ui::MUTED));
-                            c.spawn(ui::text(text.clone(), 36.0, ui::INK));
-                        });
+                    cards.spawn(card(None)).with_children(|c| {
+                        c.spawn(ui::text("Annonce", 30.0, ui::MUTED));
+                        c.spawn(ui::text(text.clone(), 36.0, ui::INK));
+                    });
                 }
                 if let Some(hint) = &m.hint {
-                    cards
-                        .spawn((
-                            Node {
-                                flex_grow: 1.0,
-                                flex_basis: px(0.0),
-                                flex_direction: FlexDirection::Column,
-                                padding: UiRect::all(px(24.0)),
-                                row_gap: px(12.0),
-                                border: UiRect::all(px(4.0)),
-                                border_radius: BorderRadius::all(px(14.0)),
-                                ..default()
-                            },
-                            BackgroundColor(ui::CARD),
-                            BorderColor::all(ui::SELECTED),
-                        ))
-                        .with_children(|c| {
-                            c.spawn(ui::text(
-                                format!("Indice {} : {}", hint.level, hint.title),
-                                30.0,
-                                ui::SELECTED,
-                            ));
-                            c.spawn(ui::text(hint.text.clone(), 36.0, ui::INK));
-                        });
+                    cards.spawn(card(Some(ui::SELECTED))).with_children(|c| {
+                        c.spawn(ui::text(
+                            format!("Indice {} : {}", hint.level, hint.title),
+                            30.0,
+                            ui::SELECTED,
+                        ));
+                        c.spawn(ui::text(hint.text.clone(), 36.0, ui::INK));
+                    });
                 }
             });
         }
@@ -232,4 +188,23 @@ fn draw(mut commands: Commands, model: Res<ScreenModel>, roots: Query<Entity, Wi
         };
         page.spawn(ui::text(footer, 22.0, ui::MUTED));
     });
+}
+
+/// A card of the room screen (video, announcement, hint), side by side with the others; a
+/// hint's card is outlined in `border`.
+fn card(border: Option<Color>) -> impl Bundle {
+    (
+        Node {
+            flex_grow: 1.0,
+            flex_basis: px(0.0),
+            flex_direction: FlexDirection::Column,
+            padding: UiRect::all(px(24.0)),
+            row_gap: px(12.0),
+            border: UiRect::all(px(if border.is_some() { 4.0 } else { 0.0 })),
+            border_radius: BorderRadius::all(px(14.0)),
+            ..default()
+        },
+        BackgroundColor(ui::CARD),
+        BorderColor::all(border.unwrap_or(Color::NONE)),
+    )
 }

@@ -296,9 +296,7 @@ fn gui_demo() -> Result<()> {
         "boussole-game",
     ])?;
     let bin = target_dir().join("debug");
-    let dir = root().join("target/demo/gui");
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let dir = fresh_demo_dir("gui")?;
     let db = dir.join("director.db");
     let (mut serve, addr) = start_serve(&bin, &db, "director/scripts/demo_console.ron")?;
     let Some(addr) = addr else {
@@ -369,6 +367,14 @@ fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from)
 }
 
+/// `target/demo/NAME`, emptied: each demo run starts from a fresh database and pairings.
+fn fresh_demo_dir(name: &str) -> Result<PathBuf> {
+    let dir = root().join("target/demo").join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    Ok(dir)
+}
+
 /// Starts `boussole-director serve` on loopback for the demo's database `db`, with the demo's
 /// passphrase and pairing code and the facilitator `script`; returns the child and the address
 /// it printed (`None` when it printed none), echoing its first lines.
@@ -419,9 +425,7 @@ fn networked_demo() -> Result<()> {
         "boussole-sim",
     ])?;
     let bin = target_dir().join("debug");
-    let dir = root().join("target/demo/network");
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let dir = fresh_demo_dir("network")?;
     let db = dir.join("director.db");
     let db = db.to_string_lossy();
     let passphrase = ("BOUSSOLE_PASSPHRASE", "démonstration seulement");

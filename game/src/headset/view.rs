@@ -1,4 +1,5 @@
-//! Draws the headset in a flat window: the scene from the generic builder (or the calm room),
+//! Draws the headset in a flat window: the scene from the generic builder (or the calm room;
+//! nothing for a 360° film, which `video360` draws),
 //! yellow markers on hotspots, the answer panel's big buttons in the world with their labels,
 //! the panel's text at the top and the caption at the bottom, a vignette around turns and
 //! teleports, and the fade from black after a stop. The keyboard gives snap turns (Q/E or the
@@ -16,9 +17,10 @@ use bevy::prelude::*;
 use boussole_content::immersion::SceneSpec;
 use std::sync::Arc;
 
-/// The scene the world shows (`None`: the calm room), to rebuild on change.
+/// The scene the world shows (`None`: the calm room), and whether a film replaces it, to
+/// rebuild on change.
 #[derive(Resource, Default)]
-struct BuiltScene(Option<Option<Arc<SceneSpec>>>);
+struct BuiltScene(Option<(Option<Arc<SceneSpec>>, bool)>);
 
 /// Materials of markers and buttons.
 #[derive(Resource)]
@@ -186,9 +188,10 @@ fn rebuild_scene(
     old: Query<Entity, With<Built>>,
 ) {
     let want = state.shown_scene.clone();
+    let film = state.shown_video.is_some();
     let same = match (&built.0, &want) {
-        (Some(Some(a)), Some(b)) => Arc::ptr_eq(a, b),
-        (Some(None), None) => true,
+        (Some((Some(a), f)), Some(b)) => Arc::ptr_eq(a, b) && *f == film,
+        (Some((None, f)), None) => *f == film,
         _ => false,
     };
     if same {
@@ -197,9 +200,12 @@ fn rebuild_scene(
     for e in &old {
         commands.entity(e).despawn();
     }
-    let spec = want.clone().unwrap_or_else(|| Arc::new(scene::calm_room()));
-    scene::build(&mut commands, &mut meshes, &mut materials, &spec);
-    built.0 = Some(want);
+    // A 360° film is the whole world (`video360` draws it): no room around it.
+    if !film {
+        let spec = want.clone().unwrap_or_else(|| Arc::new(scene::calm_room()));
+        scene::build(&mut commands, &mut meshes, &mut materials, &spec);
+    }
+    built.0 = Some((want, film));
 }
 
 fn decorate_markers(

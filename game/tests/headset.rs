@@ -588,3 +588,102 @@ fn a_missing_or_corrupt_360_film_is_one_problem_naming_it_and_the_visit_goes_on(
     }
     Ok(())
 }
+
+#[test]
+fn each_question_is_read_aloud_and_each_answer_when_the_ray_rests_on_it() -> TestResult {
+    use boussole_game::third_party::audio::PlaySound;
+    let mut app = app(true)?;
+    app.insert_resource(AudioOutput { available: true })
+        .add_message::<PlaySound>();
+    let mut played = move |app: &mut App| -> Vec<std::sync::Arc<[u8]>> {
+        app.world_mut()
+            .resource_mut::<Messages<PlaySound>>()
+            .drain()
+            .map(|p| p.sound.bytes)
+            .collect()
+    };
+    let voice = |app: &App, path: &Option<boussole_content::text::AssetPath>| {
+        path.as_ref()
+            .and_then(|p| app.world().resource::<HeadsetState>().sounds.get(p))
+            .map(|s| s.bytes.clone())
+    };
+    app.world_mut()
+        .resource_mut::<HeadsetState>()
+        .tutorial_done
+        .insert(String::new());
+    app.world_mut().write_message(HeadsetAction::Start {
+        immersion: ImmersionId::from("cariste_port"),
+        participant: None,
+        started_at_ms: None,
+    });
+    app.update();
+    app.update();
+    let immersion = app
+        .world()
+        .resource::<HeadsetState>()
+        .run
+        .as_ref()
+        .ok_or("no run")?
+        .immersion
+        .clone();
+    // The introduction panel reads itself.
+    let intro = voice(&app, &immersion.introduction.audio).ok_or("no intro voice")?;
+    assert!(played(&mut app).contains(&intro), "introduction not read");
+    press(&mut app, |a| *a == ButtonAction::Begin)?;
+    // Straight to the questionnaire: past the tasks.
+    while app
+        .world()
+        .resource::<HeadsetState>()
+        .run
+        .as_ref()
+        .is_some_and(|r| r.current_task().is_some())
+    {
+        press(&mut app, |a| *a == ButtonAction::Validate)?;
+    }
+    played(&mut app);
+    press(&mut app, |a| *a == ButtonAction::FinishVisit)?;
+    assert_eq!(phase(&app), Phase::Questionnaire(0));
+    let appeal = voice(&app, &immersion.questionnaire.appeal.audio).ok_or("no appeal voice")?;
+    let heard = played(&mut app);
+    assert!(heard.contains(&appeal), "the question was not read");
+    // Each answer carries its pictogram.
+    let panel = app
+        .world()
+        .resource::<HeadsetState>()
+        .panel
+        .clone()
+        .ok_or("no panel")?;
+    let pictograms: Vec<_> = panel.buttons.iter().map(|b| b.pictogram.clone()).collect();
+    let want: Vec<_> = immersion
+        .questionnaire
+        .scale
+        .iter()
+        .map(|t| t.pictogram.clone())
+        .collect();
+    assert_eq!(pictograms, want);
+    assert!(want.iter().all(Option::is_some));
+    // The ray rests on "3": its words are read, once, and nothing is chosen.
+    let three = button_where(&mut app, |a| *a == ButtonAction::Rate(3)).ok_or("no 3")?;
+    let eye = app.world().resource::<HeadsetState>().eye;
+    let mut heard = Vec::new();
+    for _ in 0..3 {
+        *app.world_mut().resource_mut::<PointerInput>() = PointerInput {
+            ray: Some(Ray3d::new(eye, Dir3::new(three - eye)?)),
+            select_down: false,
+        };
+        app.update();
+        heard.extend(played(&mut app));
+    }
+    let answer = voice(&app, &immersion.questionnaire.scale[2].audio).ok_or("no voice for 3")?;
+    assert_eq!(
+        heard.iter().filter(|b| **b == answer).count(),
+        1,
+        "read once while the ray rests on it"
+    );
+    assert_eq!(
+        phase(&app),
+        Phase::Questionnaire(0),
+        "hovering chooses nothing"
+    );
+    Ok(())
+}

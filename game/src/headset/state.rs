@@ -110,6 +110,10 @@ pub struct PanelButton {
     pub label: String,
     /// Shown as chosen (a picked option, a step already placed).
     pub chosen: bool,
+    /// Its words read aloud when the ray rests on it, under `assets/`.
+    pub voice: Option<AssetPath>,
+    /// A pictogram beside its words, under `assets/`.
+    pub pictogram: Option<AssetPath>,
 }
 
 /// The panel in front of the participant: a title, a text, and big buttons.
@@ -121,6 +125,10 @@ pub struct Panel {
     pub text: String,
     /// The buttons, in order.
     pub buttons: Vec<PanelButton>,
+    /// The question or instruction read aloud when the panel comes, under `assets/`.
+    pub voice: Option<AssetPath>,
+    /// A pictogram beside the question, under `assets/`.
+    pub pictogram: Option<AssetPath>,
 }
 
 /// A caption at the bottom of the view: a hotspot's narration, a stimulus, a task's feedback.
@@ -292,6 +300,7 @@ pub(crate) fn plugin(app: &mut App) {
                 take_selects,
                 play_stimuli,
                 keep_panel,
+                read_aloud,
                 place_rig,
                 report_health,
             )
@@ -972,6 +981,23 @@ pub fn panel_of(state: &HeadsetState) -> Option<Panel> {
         action,
         label: label.to_owned(),
         chosen,
+        voice: None,
+        pictogram: None,
+    };
+    // An answer from the content: its words, voice and pictogram.
+    let said = |action, text: &Text, label: String, chosen| PanelButton {
+        action,
+        label,
+        chosen,
+        voice: text.audio.clone(),
+        pictogram: text.pictogram.clone(),
+    };
+    let asked = |title: String, text: &Text, buttons| Panel {
+        title,
+        text: text.fr.clone(),
+        buttons,
+        voice: text.audio.clone(),
+        pictogram: text.pictogram.clone(),
     };
     if state.break_prompt {
         let minutes = state
@@ -985,6 +1011,7 @@ pub fn panel_of(state: &HeadsetState) -> Option<Panel> {
                 button(ButtonAction::TakeBreak, "Faire une pause", false),
                 button(ButtonAction::KeepGoing, "Continuer", false),
             ],
+            ..Panel::default()
         });
     }
     let run = state.run.as_ref();
@@ -992,11 +1019,11 @@ pub fn panel_of(state: &HeadsetState) -> Option<Panel> {
         Phase::Waiting | Phase::Stopped => None,
         Phase::Intro => {
             let run = run?;
-            Some(Panel {
-                title: run.immersion.title.fr.clone(),
-                text: run.immersion.introduction.fr.clone(),
-                buttons: vec![button(ButtonAction::Begin, "Commencer", false)],
-            })
+            Some(asked(
+                run.immersion.title.fr.clone(),
+                &run.immersion.introduction,
+                vec![button(ButtonAction::Begin, "Commencer", false)],
+            ))
         }
         Phase::Exploring => {
             let run = run?;
@@ -1008,9 +1035,10 @@ pub fn panel_of(state: &HeadsetState) -> Option<Panel> {
                     match &task.kind {
                         TaskKind::Choose { options, .. } => {
                             for o in options {
-                                buttons.push(button(
+                                buttons.push(said(
                                     ButtonAction::Pick(o.id.clone()),
-                                    &o.text.fr,
+                                    &o.text,
+                                    o.text.fr.clone(),
                                     run.picks.contains(&o.id),
                                 ));
                             }
@@ -1022,9 +1050,10 @@ pub fn panel_of(state: &HeadsetState) -> Option<Panel> {
                                     Some(i) => format!("{}. {}", i + 1, s.text.fr),
                                     None => s.text.fr.clone(),
                                 };
-                                buttons.push(button(
+                                buttons.push(said(
                                     ButtonAction::Pick(s.id.clone()),
-                                    &label,
+                                    &s.text,
+                                    label,
                                     place.is_some(),
                                 ));
                             }
@@ -1045,11 +1074,11 @@ pub fn panel_of(state: &HeadsetState) -> Option<Panel> {
                             !run.picks.is_empty(),
                         ));
                     }
-                    Some(Panel {
-                        title: format!("Tâche {n} sur {total}"),
-                        text: task.instruction.fr.clone(),
+                    Some(asked(
+                        format!("Tâche {n} sur {total}"),
+                        &task.instruction,
                         buttons,
-                    })
+                    ))
                 }
                 None => {
                     let seen = run.seen.len();
@@ -1068,6 +1097,7 @@ pub fn panel_of(state: &HeadsetState) -> Option<Panel> {
                             "Terminer la visite",
                             false,
                         )],
+                        ..Panel::default()
                     })
                 }
             }
@@ -1077,31 +1107,31 @@ pub fn panel_of(state: &HeadsetState) -> Option<Panel> {
             let q = &run.immersion.questionnaire;
             let count = q.stress.len() + 2;
             let title = format!("Question {} sur {count}", i + 1);
-            let rating = |text: &str| {
+            // Each answer with its pictogram, read aloud when the ray rests on it.
+            let rating = |text: &Text| {
                 let buttons = q
                     .scale
                     .iter()
                     .enumerate()
                     .map(|(k, t)| {
                         let value = u8::try_from(k + 1).unwrap_or(u8::MAX);
-                        button(ButtonAction::Rate(value), &t.fr, false)
+                        said(ButtonAction::Rate(value), t, t.fr.clone(), false)
                     })
                     .collect();
-                Some(Panel {
-                    title: title.clone(),
-                    text: text.to_owned(),
-                    buttons,
-                })
+                Some(asked(title.clone(), text, buttons))
             };
             if i == 0 {
-                rating(&q.appeal.fr)
+                rating(&q.appeal)
             } else if let Some(s) = q.stress.get(i - 1) {
-                rating(&s.text.fr)
+                rating(&s.text)
             } else {
                 Some(Panel {
-                    title,
                     text: format!("{} Dis-le à l'animateur.", q.comment.fr),
-                    buttons: vec![button(ButtonAction::EndQuestionnaire, "J'ai fini", false)],
+                    ..asked(
+                        title,
+                        &q.comment,
+                        vec![button(ButtonAction::EndQuestionnaire, "J'ai fini", false)],
+                    )
                 })
             }
         }
@@ -1117,6 +1147,7 @@ pub fn panel_of(state: &HeadsetState) -> Option<Panel> {
             } else {
                 vec![button(ButtonAction::Next, "Continuer", false)]
             },
+            ..Panel::default()
         }),
     }
 }
@@ -1169,10 +1200,19 @@ fn keep_panel(
     mut state: ResMut<HeadsetState>,
     mut commands: Commands,
     buttons: Query<Entity, With<PanelButtonEntity>>,
+    audio: Option<Res<AudioOutput>>,
+    mut sounds: Option<MessageWriter<PlaySound>>,
 ) {
     let next = panel_of(&state);
     if state.panel == next {
         return;
+    }
+    // A new question or instruction is read aloud (not a pick that only recolours a button).
+    let asks = |p: &Option<Panel>| p.as_ref().map(|p| (p.title.clone(), p.text.clone()));
+    if asks(&next) != asks(&state.panel)
+        && let Some(voice) = next.as_ref().and_then(|p| p.voice.clone())
+    {
+        play(&state, Some(&voice), audio.as_deref(), &mut sounds);
     }
     for e in &buttons {
         commands.entity(e).despawn();
@@ -1192,6 +1232,31 @@ fn keep_panel(
         }
     }
     state.panel = next;
+}
+
+/// Reads an answer aloud when the ray comes to rest on its button (once per arrival), so that
+/// a participant who reads poorly hears each choice before choosing.
+fn read_aloud(
+    state: Res<HeadsetState>,
+    pointer: Res<super::pointer::Pointer>,
+    buttons: Query<&PanelButtonEntity>,
+    audio: Option<Res<AudioOutput>>,
+    mut sounds: Option<MessageWriter<PlaySound>>,
+    mut last: Local<Option<Entity>>,
+) {
+    let now = pointer.hovered.map(|(e, _)| e);
+    if now == *last {
+        return;
+    }
+    *last = now;
+    if let Some(button) = now.and_then(|e| buttons.get(e).ok()) {
+        play(
+            &state,
+            button.0.voice.as_ref(),
+            audio.as_deref(),
+            &mut sounds,
+        );
+    }
 }
 
 fn place_rig(state: Res<HeadsetState>, mut rigs: Query<&mut Transform, With<Rig>>) {

@@ -12,6 +12,8 @@ use super::state::{
     Phase, Rig, VIGNETTE_S,
 };
 use crate::GameSystems;
+use crate::content::GameContent;
+use crate::pictogram::Pictograms;
 use crate::ui;
 use bevy::prelude::*;
 use boussole_content::immersion::SceneSpec;
@@ -68,6 +70,7 @@ pub struct OverlayModel {
 pub(crate) fn plugin(app: &mut App) {
     app.init_resource::<BuiltScene>()
         .init_resource::<OverlayModel>()
+        .init_resource::<Pictograms>()
         .insert_resource(GlobalAmbientLight {
             color: Color::WHITE,
             brightness: 300.0,
@@ -288,6 +291,10 @@ fn decorate_buttons(
     }
 }
 
+#[expect(
+    clippy::too_many_arguments,
+    reason = "labels follow buttons and markers, and draw pictograms from the content's media"
+)]
 fn spawn_labels(
     mut commands: Commands,
     buttons: Query<
@@ -297,6 +304,9 @@ fn spawn_labels(
     markers: Query<(Entity, &HotspotMarker), Added<HotspotMarker>>,
     labels: Query<(Entity, &LabelOf)>,
     alive: Query<()>,
+    content: Res<GameContent>,
+    mut pictograms: ResMut<Pictograms>,
+    mut images: ResMut<Assets<Image>>,
 ) {
     for (label, of) in &labels {
         if alive.get(of.0).is_err() {
@@ -308,21 +318,58 @@ fn spawn_labels(
             super::pointer::Interactable::Box { half_extents } => half_extents.x,
             super::pointer::Interactable::Sphere { radius } => *radius,
         };
-        commands.spawn((
-            LabelOf(e, Some(half_width)),
-            Node {
-                position_type: PositionType::Absolute,
-                ..default()
-            },
-            Visibility::Hidden,
-            // Above the overlay's cards: a button's words must never hide behind a caption.
-            GlobalZIndex(4),
+        let words = (
             ui::text(b.0.label.clone(), 22.0, ui::INK),
             TextLayout {
                 justify: Justify::Center,
                 ..default()
             },
-        ));
+        );
+        let pictogram =
+            b.0.pictogram
+                .as_ref()
+                .and_then(|p| pictograms.get(&content.assets, p, &mut images));
+        let Some(pictogram) = pictogram else {
+            commands.spawn((
+                LabelOf(e, Some(half_width)),
+                Node {
+                    position_type: PositionType::Absolute,
+                    ..default()
+                },
+                Visibility::Hidden,
+                // Above the overlay's cards: a button's words must never hide behind a caption.
+                GlobalZIndex(4),
+                words,
+            ));
+            continue;
+        };
+        // The pictogram on the left, the words beside it.
+        commands
+            .spawn((
+                LabelOf(e, Some(half_width)),
+                Node {
+                    position_type: PositionType::Absolute,
+                    flex_direction: FlexDirection::Row,
+                    align_items: AlignItems::Center,
+                    justify_content: JustifyContent::Center,
+                    column_gap: px(12.0),
+                    ..default()
+                },
+                Visibility::Hidden,
+                GlobalZIndex(4),
+            ))
+            .with_children(|label| {
+                label.spawn((
+                    ImageNode::new(pictogram),
+                    Node {
+                        width: px(44.0),
+                        height: px(44.0),
+                        flex_shrink: 0.0,
+                        ..default()
+                    },
+                ));
+                label.spawn(words);
+            });
     }
     for (e, m) in &markers {
         commands.spawn((

@@ -595,7 +595,7 @@ fn each_question_is_read_aloud_and_each_answer_when_the_ray_rests_on_it() -> Tes
     let mut app = app(true)?;
     app.insert_resource(AudioOutput { available: true })
         .add_message::<PlaySound>();
-    let mut played = move |app: &mut App| -> Vec<std::sync::Arc<[u8]>> {
+    let played = move |app: &mut App| -> Vec<std::sync::Arc<[u8]>> {
         app.world_mut()
             .resource_mut::<Messages<PlaySound>>()
             .drain()

@@ -8,11 +8,13 @@
 //! the session thread, the QUIC server and the routing task) on the caller's Tokio runtime: the
 //! `serve` command and the end-to-end tests start it the same way.
 
-use crate::engine::{Command, Effect, Engine, Input, RaterId};
+use crate::engine::{Command, Effect, Engine, GameEventKind, Input, ParticipantId, RaterId};
 use crate::runtime::{Director, DirectorHandle, Output, unix_ms};
 use crate::session::Session;
 use crate::store::{LogSeq, SessionId};
+use boussole_content::ContentSet;
 use boussole_content::cue::{DeviceRole, Target};
+use boussole_content::ids::ImmersionId;
 use boussole_protocol::DeviceId;
 use boussole_protocol::bundle::{Bundle, BundleError};
 use boussole_protocol::pairing::{
@@ -23,7 +25,7 @@ use boussole_protocol::transport::{ConnId, Server, ServerEvent, TransportError};
 use boussole_protocol::wire::{
     ClientMsg, DeviceToken, LinkStatus, LogEntry, Pose, Role, RoomStatus, ServerMsg, Snapshot,
 };
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -227,6 +229,7 @@ pub async fn serve(
     director: DirectorHandle,
     mut outputs: tokio::sync::mpsc::UnboundedReceiver<Output>,
     bundle: Option<Arc<Bundle>>,
+    tutorials: Arc<BTreeSet<ImmersionId>>,
 ) {
     let mut peers: HashMap<ConnId, Peer> = HashMap::new();
     let mut room_tick = tokio::time::interval(ROOM_EVERY);
@@ -250,17 +253,34 @@ pub async fn serve(
                     .then_some(event);
                 submit_many(&director, batch).await;
                 if let Some(event) = rest {
-                    on_event(&server, &director, &mut peers, bundle.as_deref(), event).await;
+                    on_event(&server, &director, &mut peers, bundle.as_deref(), &tutorials, event)
+                        .await;
                 }
             }
             out = outputs.recv() => {
                 let Some(out) = out else { return };
-                deliver(&server, &director, &peers, out).await;
+                deliver(&server, &director, &peers, &tutorials, out).await;
                 forward_log(&server, &director, &mut peers).await;
             }
             _ = room_tick.tick() => send_room(&server, &peers),
         }
     }
+}
+
+/// Participants who finished a tutorial in this session, on any headset: the director has their
+/// answers to a tutorial's end questionnaire (`DeviceEvent::ImmersionRating` naming one of
+/// `tutorials`), so a headset they put on next does not run it again.
+fn tutored(engine: &Engine, tutorials: &BTreeSet<ImmersionId>) -> BTreeSet<ParticipantId> {
+    engine
+        .game_events()
+        .iter()
+        .filter_map(|g| match &g.kind {
+            GameEventKind::Rating {
+                immersion: Some(i), ..
+            } if tutorials.contains(i) => g.participant.clone(),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Runs a blocking call to the session thread off the async runtime.
@@ -320,6 +340,7 @@ async fn on_event(
     director: &DirectorHandle,
     peers: &mut HashMap<ConnId, Peer>,
     bundle: Option<&Bundle>,
+    tutorials: &Arc<BTreeSet<ImmersionId>>,
     event: ServerEvent,
 ) {
     match event {
@@ -376,6 +397,7 @@ async fn on_event(
                 // What it missed: cues never acknowledged that target it, then the state.
                 let d = director.clone();
                 let dev2 = device.clone();
+                let tutorials = tutorials.clone();
                 let pending = blocking(move || {
                     d.with(move |s| {
                         (
@@ -387,18 +409,20 @@ async fn on_event(
                                 .get(&dev2)
                                 .filter(|r| r.started.is_some() && r.stopped.is_none())
                                 .cloned(),
+                            tutored(s.engine(), &tutorials),
                         )
                     })
                     .ok()
                 })
                 .await
                 .flatten();
-                if let Some((cues, routes, snap, running)) = pending {
+                if let Some((cues, routes, snap, running, tutored)) = pending {
                     // A headset that reconnects mid-immersion carries on with it.
                     if let Some(run) = running {
                         let _ = server.send(
                             conn,
                             ServerMsg::Immersion {
+                                tutorial_done: tutored.contains(&run.participant),
                                 immersion: Some(run.immersion),
                                 participant: Some(run.participant),
                                 started_at_ms: run.started.map(|t| t.0),
@@ -692,15 +716,18 @@ async fn deliver(
     server: &Server,
     director: &DirectorHandle,
     peers: &HashMap<ConnId, Peer>,
+    tutorials: &Arc<BTreeSet<ImmersionId>>,
     out: Output,
 ) {
     let d = director.clone();
-    let Some(Some((routes, snap, runs))) = blocking(move || {
-        d.with(|s| {
+    let tutorials = tutorials.clone();
+    let Some(Some((routes, snap, runs, tutored))) = blocking(move || {
+        d.with(move |s| {
             (
                 routes(s.engine()),
                 snapshot(s.engine()),
                 s.engine().immersions().clone(),
+                tutored(s.engine(), &tutorials),
             )
         })
         .ok()
@@ -736,6 +763,9 @@ async fn deliver(
                         immersion: Some(immersion.clone()),
                         participant: runs.get(device).map(|r| r.participant.clone()),
                         started_at_ms: runs.get(device).and_then(|r| r.started).map(|t| t.0),
+                        tutorial_done: runs
+                            .get(device)
+                            .is_some_and(|r| tutored.contains(&r.participant)),
                     })
                 }
                 Effect::StopImmersion { device } if *device == peer.device => {
@@ -743,6 +773,7 @@ async fn deliver(
                         immersion: None,
                         participant: None,
                         started_at_ms: None,
+                        tutorial_done: false,
                     })
                 }
                 Effect::Ack { device, seq } if *device == peer.device => {
@@ -844,6 +875,16 @@ impl Serving {
     /// [`ServeError`]; nothing is left running.
     pub fn start(config: &ServeConfig, session: Session) -> Result<Self, ServeError> {
         let bundle = Arc::new(Bundle::from_dirs(&config.content_dir, &config.assets_dir)?);
+        // Which immersions are tutorials (a headset runs one first for a new participant).
+        let tutorials: Arc<BTreeSet<ImmersionId>> = Arc::new(
+            ContentSet::load_dir(&config.content_dir)
+                .0
+                .immersions
+                .into_iter()
+                .filter(|i| i.value.tutorial)
+                .map(|i| i.value.id)
+                .collect(),
+        );
         let identity =
             DirectorIdentity::load_or_create(&config.data_dir.join("identity"), &host_name())?;
         let registry_path = config.data_dir.join("devices.tsv");
@@ -886,7 +927,7 @@ impl Serving {
         let content_hash = bundle.hash();
         let task = tokio::spawn(async move {
             tokio::select! {
-                () = serve(server, routing, out_rx, Some(bundle)) => {}
+                () = serve(server, routing, out_rx, Some(bundle), tutorials) => {}
                 _ = stopped => {}
             }
         });

@@ -919,3 +919,65 @@ fn headsets_started_together_share_one_start_time_and_a_bad_group_starts_none() 
         Some(s(7))
     );
 }
+
+#[test]
+fn a_headset_rating_is_about_the_immersion_it_names_not_the_one_assigned() {
+    use boussole_director::engine::GameEventKind;
+    let set = content();
+    let mut e = Engine::new(example(&set), grid(&set));
+    for c in [
+        Command::AddParticipant {
+            id: "P1".into(),
+            pseudonym: "P1".into(),
+            colour: "#000000".into(),
+        },
+        Command::RegisterDevice {
+            device: "casque_1".into(),
+            role: DeviceRole::Headset,
+            station: None,
+        },
+        Command::AssignImmersion {
+            device: "casque_1".into(),
+            immersion: "cariste_port".into(),
+            participant: "P1".into(),
+        },
+        Command::StartImmersion {
+            device: "casque_1".into(),
+        },
+    ] {
+        e.handle(cmd(c), s(1));
+    }
+    // The tutorial runs first on the headset: its appeal answer names the tutorial.
+    for (seq, immersion, value) in [(1, "tutoriel", 5), (2, "cariste_port", 2)] {
+        e.handle(
+            Input::Device {
+                device: "casque_1".into(),
+                seq,
+                event: DeviceEvent::ImmersionRating {
+                    immersion: immersion.into(),
+                    question: "appeal".into(),
+                    participant: "P1".into(),
+                    value,
+                },
+            },
+            s(10 + seq),
+        );
+    }
+    let ratings: Vec<(Option<String>, u8)> = e
+        .game_events()
+        .iter()
+        .filter_map(|g| match &g.kind {
+            GameEventKind::Rating {
+                immersion, value, ..
+            } => Some((immersion.as_ref().map(ToString::to_string), *value)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        ratings,
+        [
+            (Some("tutoriel".to_owned()), 5),
+            (Some("cariste_port".to_owned()), 2)
+        ]
+    );
+}

@@ -214,20 +214,21 @@ fn a_new_participant_plays_the_tutorial_with_the_pointer_then_the_immersion() ->
     let ratings: Vec<_> = events(&app)
         .into_iter()
         .filter_map(|e| match e {
-            DeviceEvent::Rating {
+            DeviceEvent::ImmersionRating {
+                immersion,
                 question,
                 value,
                 participant,
-                ..
-            } => Some((question.to_string(), value, participant)),
+            } => Some((immersion.to_string(), question.to_string(), value, participant)),
             _ => None,
         })
         .collect();
+    // Each answer names the tutorial: it is not about the immersion that comes next.
     assert_eq!(
         ratings,
         vec![
-            ("appeal".into(), 4, p1.clone()),
-            ("q_son".into(), 2, p1.clone())
+            ("tutoriel".into(), "appeal".into(), 4, p1.clone()),
+            ("tutoriel".into(), "q_son".into(), 2, p1.clone())
         ]
     );
 
@@ -332,6 +333,7 @@ fn the_directors_orders_start_once_and_stop_the_immersion() -> TestResult {
         immersion: Some(ImmersionId::from("tutoriel")),
         participant: Some(ParticipantId::from("P2")),
         started_at_ms: None,
+        tutorial_done: false,
     };
     app.world_mut().write_message(order.clone());
     app.update();
@@ -346,6 +348,7 @@ fn the_directors_orders_start_once_and_stop_the_immersion() -> TestResult {
         immersion: None,
         participant: None,
         started_at_ms: None,
+        tutorial_done: false,
     });
     app.update();
     assert_eq!(phase(&app), Phase::Stopped);
@@ -463,6 +466,7 @@ fn a_360_film_starts_where_the_directors_clock_is_with_its_hotspots_on_their_anc
         immersion: Some(ImmersionId::from("visite_360")),
         participant: Some(ParticipantId::from("P4")),
         started_at_ms: Some(98_500),
+        tutorial_done: false,
     });
     app.update();
     {

@@ -65,7 +65,9 @@ pub enum DeviceEvent {
         /// Whether the answer was right.
         correct: bool,
     },
-    /// An answer to a questionnaire (immersion end or self-assessment), 1 to 5 or 1 to 4.
+    /// An answer to a questionnaire, 1 to 5 or 1 to 4: the self-assessment at a terminal (a
+    /// headset sends [`DeviceEvent::ImmersionRating`]; the director stamps a `Rating` from a
+    /// headset with the immersion assigned to it).
     Rating {
         /// The question (`appeal` for an immersion's appeal question).
         question: QuestionId,
@@ -82,6 +84,19 @@ pub enum DeviceEvent {
     Problem {
         /// What went wrong, e.g. `son assets/x.ogg corrompu ou dans un format inconnu : …`.
         what: String,
+    },
+    /// An answer to an immersion's end questionnaire in the headset, naming the immersion it
+    /// is about: the tutorial's questionnaire is not the assigned immersion's, though both run
+    /// in the same assignment (appended last: older logs keep their encoding).
+    ImmersionRating {
+        /// The immersion asked about.
+        immersion: ImmersionId,
+        /// The question (`appeal`, or one of its stress questions).
+        question: QuestionId,
+        /// Who answered.
+        participant: ParticipantId,
+        /// The rating, 1 to 5.
+        value: u8,
     },
 }
 

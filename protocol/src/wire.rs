@@ -267,6 +267,10 @@ pub enum ServerMsg {
         /// (`Command::StartImmersions`) show the same frame, and one that reconnects or joins
         /// late seeks to where the others are. Added in protocol version 2.
         started_at_ms: Option<u64>,
+        /// Whether the wearer already finished a tutorial in this session (on any headset:
+        /// the director saw their answers to its questionnaire), so this headset does not run
+        /// it again. Added in protocol version 2.
+        tutorial_done: bool,
     },
 }
 

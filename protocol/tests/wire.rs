@@ -85,6 +85,12 @@ fn events() -> Vec<DeviceEvent> {
         DeviceEvent::Problem {
             what: "son assets/klaxon.wav corrompu ou dans un format inconnu".into(),
         },
+        DeviceEvent::ImmersionRating {
+            immersion: ImmersionId::from("tutoriel"),
+            question: QuestionId::from("appeal"),
+            participant: ParticipantId::from("P2"),
+            value: 5,
+        },
     ]
 }
 
@@ -246,11 +252,13 @@ fn server_msgs() -> Vec<ServerMsg> {
             immersion: Some("cariste_port".into()),
             participant: Some("P3".into()),
             started_at_ms: Some(125_000),
+            tutorial_done: true,
         },
         ServerMsg::Immersion {
             immersion: None,
             participant: None,
             started_at_ms: None,
+            tutorial_done: false,
         },
     ];
     msgs.extend(refusals().into_iter().map(ServerMsg::Refused));

@@ -4,8 +4,9 @@
 //! participant goes through it quickly, the second seconds later, and each film must open
 //! where the director's clock says (not at its beginning), then play on that clock. The second
 //! participant visits through standard input (a hotspot, the tasks, the questionnaire), and
-//! the director's log holds what they did. Every wait polls a condition; the guards only catch
-//! a hang.
+//! the director's log holds what they did; put on the first headset next, they do not go
+//! through the tutorial again (the director saw them finish it). Every wait polls a
+//! condition; the guards only catch a hang.
 
 use anyhow::{Result, anyhow, ensure};
 use boussole_content::ContentSet;
@@ -229,6 +230,29 @@ async fn two_headsets_play_a_360_film_in_step_and_a_late_one_catches_up() -> Res
         panel_is(lines, "Question 2 sur 6")
     })?;
 
+    // The first headset, now for the second participant, who did the tutorial on the other
+    // one: the director says so, and the immersion starts without it.
+    for command in [
+        Command::StopImmersion {
+            device: "casque_a".into(),
+        },
+        Command::AssignImmersion {
+            device: "casque_a".into(),
+            immersion: "cariste_port".into(),
+            participant: "P2".into(),
+        },
+        Command::StartImmersion {
+            device: "casque_a".into(),
+        },
+    ] {
+        submit(&director, command)?;
+    }
+    a.wait_for(
+        "the port's introduction, no tutorial",
+        START_GUARD,
+        |lines| panel_is(lines, "Cariste au port"),
+    )?;
+
     let mut stats = vec![b.quit(Duration::from_secs(20))?];
     stats.push(a.quit(Duration::from_secs(20))?);
     let session = serving
@@ -262,8 +286,10 @@ async fn two_headsets_play_a_360_film_in_step_and_a_late_one_catches_up() -> Res
     ensure!(
         of_b.iter().any(|e| matches!(
             e,
-            DeviceEvent::Rating { question, participant, value: 4, .. }
-                if question.as_str() == "appeal" && participant.as_str() == "P2"
+            DeviceEvent::ImmersionRating { immersion, question, participant, value: 4 }
+                if immersion.as_str() == FILM_IMMERSION
+                    && question.as_str() == "appeal"
+                    && participant.as_str() == "P2"
         )),
         "no appeal rating from P2: {of_b:?}"
     );

@@ -483,6 +483,23 @@ impl Engine {
                     kind: GameEventKind::TaskDone(immersion, task, correct),
                 });
             }
+            DeviceEvent::ImmersionRating {
+                immersion,
+                question,
+                participant,
+                value,
+            } => {
+                self.events.push(GameEvent {
+                    at,
+                    participant: Some(participant),
+                    kind: GameEventKind::Rating {
+                        question,
+                        value,
+                        comment: None,
+                        immersion: Some(immersion),
+                    },
+                });
+            }
             DeviceEvent::Rating {
                 question,
                 participant,

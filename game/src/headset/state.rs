@@ -35,7 +35,7 @@ pub const VIGNETTE_S: f64 = 0.35;
 pub const FADE_S: f64 = 1.5;
 /// The shortest time a stimulus's description stays on screen, seconds (time to read it).
 pub const STIMULUS_READ_S: f64 = 8.0;
-/// The question id of an immersion's appeal question (see `DeviceEvent::Rating`).
+/// The question id of an immersion's appeal question (see `DeviceEvent::ImmersionRating`).
 pub const APPEAL: &str = "appeal";
 /// Distance from the eyes to the answer panel, metres (within arm's reach of a ray, and
 /// readable in a headset).
@@ -363,12 +363,18 @@ fn tick(
 /// again on reconnection) changes nothing.
 fn take_orders(
     mut orders: MessageReader<ImmersionOrder>,
-    state: Res<HeadsetState>,
+    mut state: ResMut<HeadsetState>,
     mut actions: MessageWriter<HeadsetAction>,
 ) {
     for order in orders.read() {
         match &order.immersion {
             Some(immersion) => {
+                // The director saw this participant finish a tutorial (maybe on another
+                // headset): not again.
+                if order.tutorial_done {
+                    let who = order.participant.as_ref().map_or("", |p| p.as_str());
+                    state.tutorial_done.insert(who.to_owned());
+                }
                 let running = state.run.as_ref().is_some_and(|r| {
                     r.immersion.id == *immersion
                         && !matches!(state.phase, Phase::Stopped | Phase::Thanks)
@@ -892,11 +898,11 @@ fn press(
                 return;
             };
             run.ratings.push((question.clone(), *value));
-            reports.write(Report(DeviceEvent::Rating {
+            reports.write(Report(DeviceEvent::ImmersionRating {
+                immersion: run.immersion.id.clone(),
                 question,
                 participant: participant_of(run, options),
                 value: *value,
-                comment: None,
             }));
             state.phase = Phase::Questionnaire(i + 1);
         }

@@ -169,6 +169,8 @@ pub enum NetEvent {
         participant: Option<boussole_protocol::ParticipantId>,
         /// When the director started it, session ms.
         started_at_ms: Option<u64>,
+        /// The wearer already finished a tutorial in this session.
+        tutorial_done: bool,
     },
     /// The director's content was downloaded, verified and unpacked under `dir`.
     ContentSynced {
@@ -766,10 +768,12 @@ impl Task {
                 immersion,
                 participant,
                 started_at_ms,
+                tutorial_done,
             } => self.emit(NetEvent::Immersion {
                 immersion,
                 participant,
                 started_at_ms,
+                tutorial_done,
             }),
             ServerMsg::Welcome { .. }
             | ServerMsg::Pairing(_)

@@ -108,6 +108,8 @@ pub struct ImmersionOrder {
     pub participant: Option<boussole_protocol::ParticipantId>,
     /// When the director started it, on its session clock (ms): where a 360° video stands.
     pub started_at_ms: Option<u64>,
+    /// The wearer already finished a tutorial in this session: skip it.
+    pub tutorial_done: bool,
 }
 
 /// Stop every running cue now (the facilitator's panic button).
@@ -199,11 +201,13 @@ fn poll_link(
                 immersion,
                 participant,
                 started_at_ms,
+                tutorial_done,
             } => {
                 orders.write(ImmersionOrder {
                     immersion,
                     participant,
                     started_at_ms,
+                    tutorial_done,
                 });
             }
             NetEvent::ContentSynced { dir, .. } => {

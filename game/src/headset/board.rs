@@ -110,6 +110,9 @@ fn spawn_board(
         Mesh3d(meshes.add(Rectangle::new(size.x, size.y))),
         MeshMaterial3d(materials.add(StandardMaterial {
             base_color_texture: Some(image),
+            // The cameras' tone mapping dims an unlit white to grey: lift it back so that the
+            // words stay as white as the flat overlay's.
+            base_color: LinearRgba::rgb(1.6, 1.6, 1.6).into(),
             unlit: true,
             alpha_mode: AlphaMode::Blend,
             ..default()
@@ -166,7 +169,7 @@ fn spawn_board_ui(commands: &mut Commands, camera: Entity, m: &BoardModel) {
                 border_radius: BorderRadius::all(px(14.0)),
                 ..default()
             },
-            BackgroundColor(ui::BACKGROUND.with_alpha(0.92)),
+            BackgroundColor(ui::BACKGROUND),
             BorderColor::all(accent),
         ))
         .with_children(|c| {

@@ -1,12 +1,15 @@
 //! The headset: job immersions built from the content's `SceneSpec`s, in XR or, without an
 //! OpenXR runtime or with `--flat`, in a flat window with mouse and keyboard. [`pointer`] is
 //! the one ray/select layer every interaction goes through; [`state`] is the logic (runs
-//! headless); [`scene`] the generic builder; [`view`] draws it all in a window; [`board`] puts
-//! the panel's words in the world when the scene shows in a headset.
+//! headless); [`scene`] the generic builder; [`view`] draws it all in a window; in a headset,
+//! [`board`] puts the panel's words in the world, [`beam`] shows the controller's ray and
+//! [`shade`] darkens the view around turns and after a stop.
 
+pub mod beam;
 pub mod board;
 pub mod pointer;
 pub mod scene;
+pub mod shade;
 pub mod state;
 pub mod view;
 
@@ -17,8 +20,14 @@ pub fn plugin(app: &mut App) {
     app.add_plugins((pointer::plugin, state::plugin));
 }
 
-/// The headset's drawing, the mouse and keyboard of flat mode, and the panel's words in the
-/// world when in the headset (needs a window).
+/// The headset's drawing, the mouse and keyboard of flat mode and, in the headset, the panel's
+/// words in the world, the visible ray and the comfort shade (needs a window).
 pub fn view_plugin(app: &mut App) {
-    app.add_plugins((view::plugin, pointer::mouse_feeder, board::plugin));
+    app.add_plugins((
+        view::plugin,
+        pointer::mouse_feeder,
+        board::plugin,
+        beam::plugin,
+        shade::plugin,
+    ));
 }

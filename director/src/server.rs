@@ -401,6 +401,7 @@ async fn on_event(
                             ServerMsg::Immersion {
                                 immersion: Some(run.immersion),
                                 participant: Some(run.participant),
+                                started_at_ms: run.started.map(|t| t.0),
                             },
                         );
                     }
@@ -734,12 +735,14 @@ async fn deliver(
                     Some(ServerMsg::Immersion {
                         immersion: Some(immersion.clone()),
                         participant: runs.get(device).map(|r| r.participant.clone()),
+                        started_at_ms: runs.get(device).and_then(|r| r.started).map(|t| t.0),
                     })
                 }
                 Effect::StopImmersion { device } if *device == peer.device => {
                     Some(ServerMsg::Immersion {
                         immersion: None,
                         participant: None,
+                        started_at_ms: None,
                     })
                 }
                 Effect::Ack { device, seq } if *device == peer.device => {

@@ -837,3 +837,85 @@ fn each_targeted_device_acknowledges_for_itself_and_gets_what_it_missed() {
     e.handle(ack("ecran_2", 1), s(3));
     assert!(e.unacknowledged_cues_for(&"ecran_2".into()).is_empty());
 }
+
+#[test]
+fn headsets_started_together_share_one_start_time_and_a_bad_group_starts_none() {
+    let set = content();
+    let mut e = Engine::new(example(&set), grid(&set));
+    for p in ["P1", "P2", "P3"] {
+        e.handle(
+            cmd(Command::AddParticipant {
+                id: p.into(),
+                pseudonym: p.into(),
+                colour: "#000000".into(),
+            }),
+            s(0),
+        );
+    }
+    for (device, participant) in [("casque_1", "P1"), ("casque_2", "P2"), ("casque_3", "P3")] {
+        e.handle(
+            cmd(Command::RegisterDevice {
+                device: device.into(),
+                role: DeviceRole::Headset,
+                station: None,
+            }),
+            s(0),
+        );
+        if device != "casque_3" {
+            e.handle(
+                cmd(Command::AssignImmersion {
+                    device: device.into(),
+                    immersion: "cariste_port".into(),
+                    participant: participant.into(),
+                }),
+                s(1),
+            );
+        }
+    }
+    let together = |devices: &[&str]| {
+        cmd(Command::StartImmersions {
+            devices: devices.iter().map(|d| DeviceId::from(*d)).collect(),
+        })
+    };
+    // casque_3 has no immersion: nobody starts, and the reason names it.
+    let out = e.handle(together(&["casque_1", "casque_2", "casque_3"]), s(5));
+    assert!(
+        matches!(out.as_slice(), [Effect::Refused(why)] if why.contains("casque_3")),
+        "{out:?}"
+    );
+    assert!(e.immersions().values().all(|r| r.started.is_none()));
+    let out = e.handle(together(&["casque_1", "casque_1"]), s(6));
+    assert!(
+        matches!(out.as_slice(), [Effect::Refused(why)] if why.contains("deux fois")),
+        "{out:?}"
+    );
+    assert!(matches!(
+        e.handle(together(&[]), s(6)).as_slice(),
+        [Effect::Refused(_)]
+    ));
+    let out = e.handle(together(&["casque_1", "casque_2"]), s(7));
+    assert_eq!(
+        out,
+        [
+            Effect::StartImmersion {
+                device: "casque_1".into(),
+                immersion: "cariste_port".into()
+            },
+            Effect::StartImmersion {
+                device: "casque_2".into(),
+                immersion: "cariste_port".into()
+            }
+        ]
+    );
+    let starts: Vec<_> = e.immersions().values().map(|r| r.started).collect();
+    assert_eq!(starts, [Some(s(7)), Some(s(7))], "one start time for both");
+    // Started already: a second group start is refused and changes nothing.
+    assert!(matches!(
+        e.handle(together(&["casque_2"]), s(9)).as_slice(),
+        [Effect::Refused(why)] if why.contains("déjà commencé")
+    ));
+    assert_eq!(
+        e.immersions()[&DeviceId::from("casque_2")].started,
+        Some(s(7))
+    );
+}

@@ -8,6 +8,7 @@ pub mod headless;
 pub mod headset;
 pub mod net;
 pub mod pairing;
+pub mod pictogram;
 pub mod preview;
 pub mod screen;
 pub mod terminal;

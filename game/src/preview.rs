@@ -315,6 +315,7 @@ fn apply(world: &mut World, scenario: &Arc<Scenario>, step: &Step) {
             world.write_message(HeadsetAction::Start {
                 immersion: immersion.clone(),
                 participant: None,
+                started_at_ms: None,
             });
             world.insert_resource(HeadsetTweak(step.setup.clone()));
         }
@@ -322,6 +323,7 @@ fn apply(world: &mut World, scenario: &Arc<Scenario>, step: &Step) {
             world.write_message(HeadsetAction::Start {
                 immersion: ImmersionId::from("tutoriel"),
                 participant: None,
+                started_at_ms: None,
             });
             world.insert_resource(HeadsetTweak(step.setup.clone()));
         }

@@ -112,7 +112,7 @@ pub fn root() -> impl Bundle {
 
 /// DejaVu Sans (Bitstream Vera licence, `game/assets/fonts/DejaVuSans-LICENSE.txt`): Bevy's
 /// built-in font is a subset without accents, and every French sentence has some.
-const FONT: &[u8] = include_bytes!("../assets/fonts/DejaVuSans.ttf");
+pub(crate) const FONT: &[u8] = include_bytes!("../assets/fonts/DejaVuSans.ttf");
 
 /// Makes DejaVu Sans the default font (the asset behind the default handle), before any text
 /// is laid out. Needs bevy's `TextPlugin`.

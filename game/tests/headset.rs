@@ -144,6 +144,7 @@ fn a_new_participant_plays_the_tutorial_with_the_pointer_then_the_immersion() ->
     app.world_mut().write_message(HeadsetAction::Start {
         immersion: ImmersionId::from("cariste_port"),
         participant: Some(p1.clone()),
+        started_at_ms: None,
     });
     app.update();
     app.update();
@@ -248,6 +249,7 @@ fn stimuli_come_at_their_time_and_the_time_limit_asks_for_a_break() -> TestResul
     app.world_mut().write_message(HeadsetAction::Start {
         immersion: ImmersionId::from("tutoriel"),
         participant: None,
+        started_at_ms: None,
     });
     app.update();
     app.update();
@@ -291,6 +293,7 @@ fn snap_turns_and_the_instant_stop_leave_a_calm_room() -> TestResult {
     app.world_mut().write_message(HeadsetAction::Start {
         immersion: ImmersionId::from("tutoriel"),
         participant: None,
+        started_at_ms: None,
     });
     app.update();
     let yaw = app.world().resource::<HeadsetState>().yaw_deg;
@@ -326,6 +329,7 @@ fn the_directors_orders_start_once_and_stop_the_immersion() -> TestResult {
     let order = ImmersionOrder {
         immersion: Some(ImmersionId::from("tutoriel")),
         participant: Some(ParticipantId::from("P2")),
+        started_at_ms: None,
     };
     app.world_mut().write_message(order.clone());
     app.update();
@@ -339,6 +343,7 @@ fn the_directors_orders_start_once_and_stop_the_immersion() -> TestResult {
     app.world_mut().write_message(ImmersionOrder {
         immersion: None,
         participant: None,
+        started_at_ms: None,
     });
     app.update();
     assert_eq!(phase(&app), Phase::Stopped);
@@ -357,6 +362,7 @@ fn missing_and_corrupt_sounds_are_one_problem_and_the_text_still_shows() -> Test
     app.world_mut().write_message(HeadsetAction::Start {
         immersion: ImmersionId::from("tutoriel"),
         participant: None,
+        started_at_ms: None,
     });
     app.update();
     let problems: Vec<String> = events(&app)
@@ -376,6 +382,306 @@ fn missing_and_corrupt_sounds_are_one_problem_and_the_text_still_shows() -> Test
     assert!(
         state.caption.is_some(),
         "the narration's text shows without its voice"
+    );
+    Ok(())
+}
+
+/// The content with one more immersion: `cariste_port`'s hotspots and questionnaire over a 360°
+/// film (`file`, under `assets`), each hotspot at its own yaw.
+fn with_a_360_film(app: &mut App, file: &str) -> TestResult {
+    use boussole_content::ids::AnchorId;
+    use boussole_content::immersion::{ImmersionSource, VideoAnchor};
+    use boussole_content::text::AssetPath;
+    let mut content = app.world_mut().resource_mut::<GameContent>();
+    let base = content.immersion("cariste_port").ok_or("cariste_port")?;
+    let mut film = (*base).clone();
+    film.id = ImmersionId::from("visite_360");
+    let mut anchors = Vec::new();
+    for (n, hotspot) in film.hotspots.iter_mut().enumerate() {
+        let id = AnchorId::from(format!("direction_{n}").as_str());
+        anchors.push(VideoAnchor {
+            id: id.clone(),
+            yaw_deg: -90.0 + 60.0 * n as f32,
+            pitch_deg: -10.0,
+        });
+        hotspot.anchor = id;
+    }
+    film.source = ImmersionSource::Video360 {
+        file: AssetPath(file.into()),
+        stereo: false,
+        anchors,
+    };
+    content.immersions.push(std::sync::Arc::new(film));
+    Ok(())
+}
+
+/// Runs frames until `done` holds, for at most `limit` of wall-clock time (the decoder runs on
+/// its own threads, in real time); the condition's last value.
+fn until(app: &mut App, limit: Duration, done: impl Fn(&App) -> bool) -> bool {
+    let start = std::time::Instant::now();
+    while start.elapsed() < limit {
+        app.update();
+        if done(app) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    done(app)
+}
+
+#[test]
+fn a_360_film_starts_where_the_directors_clock_is_with_its_hotspots_on_their_anchors() -> TestResult
+{
+    use boussole_game::headset::state::{VIDEO_MARKER_DISTANCE_M, video_direction};
+    use boussole_game::headset::video360::Film;
+    use boussole_game::net::plugin::Room;
+    use boussole_protocol::wire::Snapshot;
+    let mut app = app(true)?;
+    with_a_360_film(&mut app, "videos/tests/sphere_360_512x256.webm")?;
+    // The director's clock: 100 s into the session now.
+    let local = app.world().resource::<Room>().local_now_ms;
+    let mut room = app.world_mut().resource_mut::<Room>();
+    room.snapshot = Some(Snapshot {
+        scenario: "exemple".into(),
+        phase: None,
+        timer_running: false,
+        remaining_ms: 0,
+        at_ms: 100_000,
+        open: Vec::new(),
+        solved: Vec::new(),
+        ended: None,
+    });
+    room.snapshot_local_ms = local;
+    // Started 1.5 s ago on the director's clock (the other headsets are there already).
+    app.world_mut()
+        .resource_mut::<HeadsetState>()
+        .tutorial_done
+        .insert("P4".into());
+    app.world_mut().write_message(ImmersionOrder {
+        immersion: Some(ImmersionId::from("visite_360")),
+        participant: Some(ParticipantId::from("P4")),
+        started_at_ms: Some(98_500),
+    });
+    app.update();
+    {
+        let state = app.world().resource::<HeadsetState>();
+        assert_eq!(
+            state.phase,
+            Phase::Exploring,
+            "a film plays on the director's clock: no panel holds it back"
+        );
+        let (caption, _) = state.caption.as_ref().ok_or("the introduction is read")?;
+        let run = state.run.as_ref().ok_or("no run")?;
+        assert_eq!(caption.text, run.immersion.introduction.fr);
+        assert!(state.shown_scene.is_none());
+        let video = state.shown_video.as_ref().ok_or("no film")?;
+        assert_eq!(video.started_at_ms, Some(98_500));
+    }
+    let opened = until(&mut app, Duration::from_secs(20), |app| {
+        app.world()
+            .resource::<Film>()
+            .position()
+            .is_some_and(|p| p >= Duration::from_millis(1_400))
+    });
+    let position = app.world().resource::<Film>().position();
+    assert!(opened, "the film did not seek to 1.5 s: {position:?}");
+    assert!(
+        !events(&app)
+            .iter()
+            .any(|e| matches!(e, DeviceEvent::Problem { what } if what.contains("vidéo"))),
+        "{:?}",
+        events(&app)
+    );
+    // Each hotspot lies along its anchor's direction, in front of the film.
+    let eye = app.world().resource::<HeadsetState>().eye;
+    let run = app
+        .world()
+        .resource::<HeadsetState>()
+        .run
+        .clone()
+        .ok_or("no run")?;
+    for (n, hotspot) in run.immersion.hotspots.iter().enumerate() {
+        let at = hotspot_at(&mut app, hotspot.id.as_str()).ok_or("no marker")?;
+        let want = eye + video_direction(-90.0 + 60.0 * n as f32, -10.0) * VIDEO_MARKER_DISTANCE_M;
+        assert!(
+            at.distance(want) < 1e-4,
+            "{} at {at}, not {want}",
+            hotspot.id
+        );
+    }
+    // Aimed at and selected through the pointer layer, as in a scene.
+    let first = run.immersion.hotspots.first().ok_or("no hotspot")?;
+    let at = hotspot_at(&mut app, first.id.as_str()).ok_or("no marker")?;
+    click_at(&mut app, at)?;
+    assert!(
+        events(&app).iter().any(|e| matches!(
+            e,
+            DeviceEvent::HotspotSeen { immersion, hotspot }
+                if immersion.as_str() == "visite_360" && hotspot == &first.id
+        )),
+        "{:?}",
+        events(&app)
+    );
+    // The facilitator's stop closes the film at once.
+    app.world_mut().write_message(HeadsetAction::Stop);
+    app.update();
+    app.update();
+    assert!(app.world().resource::<Film>().playing().is_none());
+    assert_eq!(phase(&app), Phase::Stopped);
+    Ok(())
+}
+
+#[test]
+fn a_missing_or_corrupt_360_film_is_one_problem_naming_it_and_the_visit_goes_on() -> TestResult {
+    use boussole_game::headset::video360::Film;
+    for (file, bytes) in [
+        ("videos/absente.webm", None),
+        (
+            "videos/casse.webm",
+            Some(&b"\x1aE\xdf\xa3 pas une video"[..]),
+        ),
+    ] {
+        let mut app = app(true)?;
+        let assets = tempfile::tempdir()?;
+        if let Some(bytes) = bytes {
+            let path = assets.path().join(file);
+            std::fs::create_dir_all(path.parent().ok_or("parent")?)?;
+            std::fs::write(&path, bytes)?;
+        }
+        app.world_mut().resource_mut::<GameContent>().assets = assets.path().to_path_buf();
+        with_a_360_film(&mut app, file)?;
+        app.world_mut()
+            .resource_mut::<HeadsetState>()
+            .tutorial_done
+            .insert(String::new());
+        app.world_mut().write_message(HeadsetAction::Start {
+            immersion: ImmersionId::from("visite_360"),
+            participant: None,
+            started_at_ms: None,
+        });
+        for _ in 0..5 {
+            app.update();
+        }
+        let name = file.rsplit('/').next().unwrap_or(file);
+        let film_problems: Vec<String> = events(&app)
+            .into_iter()
+            .filter_map(|e| match e {
+                DeviceEvent::Problem { what } if what.contains("vidéo 360°") => Some(what),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(film_problems.len(), 1, "told once: {film_problems:?}");
+        assert!(film_problems[0].contains(name), "{film_problems:?}");
+        assert!(app.world().resource::<Film>().playing().is_none());
+        // The visit goes on over a black sphere: hotspots are there, and the first task.
+        assert_eq!(phase(&app), Phase::Exploring);
+        let first = app
+            .world()
+            .resource::<GameContent>()
+            .immersion("visite_360")
+            .and_then(|i| i.hotspots.first().map(|h| h.id.clone()))
+            .ok_or("no hotspot")?;
+        assert!(hotspot_at(&mut app, first.as_str()).is_some());
+        assert!(button_where(&mut app, |a| *a == ButtonAction::Validate).is_some());
+    }
+    Ok(())
+}
+
+#[test]
+fn each_question_is_read_aloud_and_each_answer_when_the_ray_rests_on_it() -> TestResult {
+    use boussole_game::third_party::audio::PlaySound;
+    let mut app = app(true)?;
+    app.insert_resource(AudioOutput { available: true })
+        .add_message::<PlaySound>();
+    let played = move |app: &mut App| -> Vec<std::sync::Arc<[u8]>> {
+        app.world_mut()
+            .resource_mut::<Messages<PlaySound>>()
+            .drain()
+            .map(|p| p.sound.bytes)
+            .collect()
+    };
+    let voice = |app: &App, path: &Option<boussole_content::text::AssetPath>| {
+        path.as_ref()
+            .and_then(|p| app.world().resource::<HeadsetState>().sounds.get(p))
+            .map(|s| s.bytes.clone())
+    };
+    app.world_mut()
+        .resource_mut::<HeadsetState>()
+        .tutorial_done
+        .insert(String::new());
+    app.world_mut().write_message(HeadsetAction::Start {
+        immersion: ImmersionId::from("cariste_port"),
+        participant: None,
+        started_at_ms: None,
+    });
+    app.update();
+    app.update();
+    let immersion = app
+        .world()
+        .resource::<HeadsetState>()
+        .run
+        .as_ref()
+        .ok_or("no run")?
+        .immersion
+        .clone();
+    // The introduction panel reads itself.
+    let intro = voice(&app, &immersion.introduction.audio).ok_or("no intro voice")?;
+    assert!(played(&mut app).contains(&intro), "introduction not read");
+    press(&mut app, |a| *a == ButtonAction::Begin)?;
+    // Straight to the questionnaire: past the tasks.
+    while app
+        .world()
+        .resource::<HeadsetState>()
+        .run
+        .as_ref()
+        .is_some_and(|r| r.current_task().is_some())
+    {
+        press(&mut app, |a| *a == ButtonAction::Validate)?;
+    }
+    played(&mut app);
+    press(&mut app, |a| *a == ButtonAction::FinishVisit)?;
+    assert_eq!(phase(&app), Phase::Questionnaire(0));
+    let appeal = voice(&app, &immersion.questionnaire.appeal.audio).ok_or("no appeal voice")?;
+    let heard = played(&mut app);
+    assert!(heard.contains(&appeal), "the question was not read");
+    // Each answer carries its pictogram.
+    let panel = app
+        .world()
+        .resource::<HeadsetState>()
+        .panel
+        .clone()
+        .ok_or("no panel")?;
+    let pictograms: Vec<_> = panel.buttons.iter().map(|b| b.pictogram.clone()).collect();
+    let want: Vec<_> = immersion
+        .questionnaire
+        .scale
+        .iter()
+        .map(|t| t.pictogram.clone())
+        .collect();
+    assert_eq!(pictograms, want);
+    assert!(want.iter().all(Option::is_some));
+    // The ray rests on "3": its words are read, once, and nothing is chosen.
+    let three = button_where(&mut app, |a| *a == ButtonAction::Rate(3)).ok_or("no 3")?;
+    let eye = app.world().resource::<HeadsetState>().eye;
+    let mut heard = Vec::new();
+    for _ in 0..3 {
+        *app.world_mut().resource_mut::<PointerInput>() = PointerInput {
+            ray: Some(Ray3d::new(eye, Dir3::new(three - eye)?)),
+            select_down: false,
+        };
+        app.update();
+        heard.extend(played(&mut app));
+    }
+    let answer = voice(&app, &immersion.questionnaire.scale[2].audio).ok_or("no voice for 3")?;
+    assert_eq!(
+        heard.iter().filter(|b| **b == answer).count(),
+        1,
+        "read once while the ray rests on it"
+    );
+    assert_eq!(
+        phase(&app),
+        Phase::Questionnaire(0),
+        "hovering chooses nothing"
     );
     Ok(())
 }

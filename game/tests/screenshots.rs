@@ -152,13 +152,24 @@ fn the_room_screen_and_every_terminal_screen_are_drawn() -> Result<(), String> {
 fn the_flat_headset_view_of_every_immersion_is_drawn() -> Result<(), String> {
     let out = repo_root().join("target/screenshots/game-headset");
     let _ = std::fs::remove_dir_all(&out);
+    let content = content_with_a_360_film()?;
+    let dir = content.path().join("content");
+    let dir = dir.to_str().ok_or("temporary folder not in UTF-8")?;
     // No `--flat`: the XR plugins are built, OpenXR finds no runtime here (Debian has none)
     // and the same window shows the flat view.
-    shoot("headset", &out, Duration::from_secs(400))?;
+    shoot_with(
+        "headset",
+        &["--content", dir],
+        &out,
+        Duration::from_secs(400),
+    )?;
     let log = std::fs::read_to_string(out.join("headset.log")).map_err(|e| e.to_string())?;
     for said in ["Failed to initialize openxr", "flat window instead"] {
         if !log.contains(said) {
-            return Err(format!("the headset's log does not say {said:?}:\n{log}"));
+            return Err(format!(
+                "the headset's log does not say {said:?}:
+{log}"
+            ));
         }
     }
     check(
@@ -169,8 +180,63 @@ fn the_flat_headset_view_of_every_immersion_is_drawn() -> Result<(), String> {
             "casque_cariste_port",
             "casque_exemple_entrepot",
             "casque_maintenance_industrielle",
+            "casque_visite_360",
             "casque_questionnaire",
             "casque_salle_calme",
         ],
     )
+}
+
+/// The shipped content and media plus a 360° immersion (the port's hotspots and tasks over the
+/// shipped equirectangular test film, which no shipped immersion uses: it is colour bars).
+fn content_with_a_360_film() -> Result<tempfile::TempDir, String> {
+    fn copy(from: &Path, to: &Path) -> std::io::Result<()> {
+        std::fs::create_dir_all(to)?;
+        for entry in std::fs::read_dir(from)? {
+            let entry = entry?;
+            let target = to.join(entry.file_name());
+            if entry.file_type()?.is_dir() {
+                copy(&entry.path(), &target)?;
+            } else {
+                std::fs::copy(entry.path(), target)?;
+            }
+        }
+        Ok(())
+    }
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let repo = repo_root();
+    copy(&repo.join("content"), &dir.path().join("content")).map_err(|e| e.to_string())?;
+    std::os::unix::fs::symlink(repo.join("assets"), dir.path().join("assets"))
+        .map_err(|e| e.to_string())?;
+    let port = std::fs::read_to_string(repo.join("content/immersions/cariste_port.ron"))
+        .map_err(|e| e.to_string())?;
+    let anchors = [
+        ("a_chariot", -40.0),
+        ("a_charge", -20.0),
+        ("a_gyrophare", 0.0),
+        ("a_conteneurs", 20.0),
+        ("a_navire", 40.0),
+        ("a_portique", 60.0),
+        ("a_bord_quai", 90.0),
+        ("a_pietons", 150.0),
+        ("a_entrepot", -120.0),
+    ]
+    .iter()
+    .map(|(id, yaw)| format!("(id: \"{id}\", yaw_deg: {yaw:.1}, pitch_deg: -8.0)"))
+    .collect::<Vec<_>>()
+    .join(", ");
+    let film = port
+        .replace("id: \"cariste_port\"", "id: \"visite_360\"")
+        .replace(
+            "source: Scene(scene: \"quai_port\")",
+            &format!(
+                "source: Video360(file: \"videos/tests/sphere_360_512x256.webm\", anchors: [{anchors}])"
+            ),
+        );
+    if film == port {
+        return Err("cariste_port.ron changed: the 360° fixture no longer applies".into());
+    }
+    std::fs::write(dir.path().join("content/immersions/visite_360.ron"), film)
+        .map_err(|e| e.to_string())?;
+    Ok(dir)
 }

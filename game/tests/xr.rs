@@ -76,6 +76,7 @@ fn the_tracking_root_follows_the_rig_through_turns_and_moves() -> TestResult {
         .write(HeadsetAction::Start {
             immersion: "tutoriel".into(),
             participant: None,
+            started_at_ms: None,
         });
     app.update();
     {

@@ -14,7 +14,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 /// The protocol version a [`Hello`] or a pairing request announces; the director refuses any
 /// other with [`Refusal::VersionMismatch`].
-pub const PROTOCOL_VERSION: u16 = 1;
+pub const PROTOCOL_VERSION: u16 = 2;
 
 /// The TLS application protocol (ALPN) both ends offer.
 pub const ALPN: &[u8] = b"boussole/1";
@@ -262,6 +262,11 @@ pub enum ServerMsg {
         immersion: Option<ImmersionId>,
         /// Who wears the headset (for the questionnaire's ratings), when started.
         participant: Option<ParticipantId>,
+        /// When the director started it, session ms (`None` when stopped): a 360° video plays
+        /// at `now - started_at_ms` on the director's clock, so headsets started together
+        /// (`Command::StartImmersions`) show the same frame, and one that reconnects or joins
+        /// late seeks to where the others are. Added in protocol version 2.
+        started_at_ms: Option<u64>,
     },
 }
 

@@ -245,10 +245,12 @@ fn server_msgs() -> Vec<ServerMsg> {
         ServerMsg::Immersion {
             immersion: Some("cariste_port".into()),
             participant: Some("P3".into()),
+            started_at_ms: Some(125_000),
         },
         ServerMsg::Immersion {
             immersion: None,
             participant: None,
+            started_at_ms: None,
         },
     ];
     msgs.extend(refusals().into_iter().map(ServerMsg::Refused));

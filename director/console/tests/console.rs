@@ -797,3 +797,39 @@ fn a_headset_gets_an_immersion_from_the_list_then_starts_and_stops() {
         ]
     );
 }
+
+#[test]
+fn headsets_ready_together_start_with_one_command() {
+    let mut view = session();
+    let now = view.now;
+    let headsets = [DeviceId::from("casque-1"), DeviceId::from("casque-2")];
+    for (n, headset) in headsets.iter().enumerate() {
+        let _ = view.engine.handle(
+            Input::Command(Command::RegisterDevice {
+                device: headset.clone(),
+                role: boussole_content::cue::DeviceRole::Headset,
+                station: None,
+            }),
+            now,
+        );
+        let _ = view.engine.handle(
+            Input::Command(Command::AssignImmersion {
+                device: headset.clone(),
+                immersion: "cariste_port".into(),
+                participant: p(u32::try_from(n).unwrap_or(0) + 1),
+            }),
+            now,
+        );
+    }
+    let mut h = harness(view, Screen::Prepare);
+    h.run();
+    h.get_by_label("Démarrer ensemble les 2 casques prêts")
+        .click();
+    h.run();
+    assert_eq!(
+        commands(&h),
+        vec![Command::StartImmersions {
+            devices: headsets.to_vec()
+        }]
+    );
+}

@@ -231,6 +231,13 @@ pub enum Command {
         /// Whether they agree.
         given: bool,
     },
+    /// Start the immersions assigned to several headsets at the same instant (one log record,
+    /// one start time), so that a 360° video plays in step on every one of them. All or
+    /// nothing: refused, naming the headset, when one has no immersion or has already started.
+    StartImmersions {
+        /// The headsets, each once.
+        devices: Vec<DeviceId>,
+    },
 }
 
 /// What the shell must do after an input.

@@ -309,6 +309,38 @@ impl Engine {
                 ))),
                 None => out.push(Effect::Refused(format!("aucune immersion pour {device}"))),
             },
+            Command::StartImmersions { devices } => {
+                let mut seen = std::collections::BTreeSet::new();
+                let problem = if devices.is_empty() {
+                    Some("aucun casque à démarrer".to_owned())
+                } else {
+                    devices.iter().find_map(|d| {
+                        if !seen.insert(d) {
+                            return Some(format!("{d} est nommé deux fois"));
+                        }
+                        match self.immersions.get(d) {
+                            None => Some(format!("aucune immersion pour {d}")),
+                            Some(run) if run.started.is_some() => {
+                                Some(format!("l'immersion de {d} a déjà commencé"))
+                            }
+                            Some(_) => None,
+                        }
+                    })
+                };
+                if let Some(why) = problem {
+                    out.push(Effect::Refused(format!("démarrage groupé refusé : {why}")));
+                    return;
+                }
+                for device in devices {
+                    if let Some(run) = self.immersions.get_mut(&device) {
+                        run.started = Some(at);
+                        out.push(Effect::StartImmersion {
+                            device,
+                            immersion: run.immersion.clone(),
+                        });
+                    }
+                }
+            }
             Command::StopImmersion { device } => match self.immersions.get_mut(&device) {
                 Some(run) if run.started.is_some() && run.stopped.is_none() => {
                     run.stopped = Some(at);

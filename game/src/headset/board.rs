@@ -8,6 +8,8 @@
 use super::state::{HeadsetState, PANEL_DISTANCE_M, Panel, button_layout, panel_frame};
 use super::view::{OverlayModel, overlay_of};
 use crate::GameSystems;
+use crate::content::GameContent;
+use crate::pictogram::Pictograms;
 use crate::third_party::xr::in_headset;
 use crate::ui;
 use bevy::camera::{ImageRenderTarget, RenderTarget};
@@ -124,12 +126,19 @@ fn spawn_board(
     ));
 }
 
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the board shows the state's words and the content's pictograms"
+)]
 fn draw_board(
     mut commands: Commands,
     state: Res<HeadsetState>,
     cameras: Query<Entity, With<BoardCamera>>,
     roots: Query<Entity, With<BoardRoot>>,
     mut shown: Local<Option<BoardModel>>,
+    content: Res<GameContent>,
+    mut pictograms: ResMut<Pictograms>,
+    mut images: ResMut<Assets<Image>>,
 ) {
     let mut overlay = overlay_of(&state);
     // The flat window's keys mean nothing in the headset.
@@ -151,13 +160,29 @@ fn draw_board(
     for e in &roots {
         commands.entity(e).despawn();
     }
-    spawn_board_ui(&mut commands, camera, &next);
+    let icons = next.panel.as_ref().map_or_else(Vec::new, |p| {
+        p.buttons
+            .iter()
+            .map(|b| {
+                b.pictogram
+                    .as_ref()
+                    .and_then(|path| pictograms.get(&content.assets, path, &mut images))
+            })
+            .collect()
+    });
+    spawn_board_ui(&mut commands, camera, &next, &icons);
     *shown = Some(next);
 }
 
 /// The board's UI: the overlay's cards (top: the panel's words or the calm room's; bottom: the
-/// caption and the help line), and each button's label over its button.
-fn spawn_board_ui(commands: &mut Commands, camera: Entity, m: &BoardModel) {
+/// caption and the help line), and each button's label over its button, with its pictogram
+/// (`icons`, in the buttons' order) on the left as in the flat view.
+fn spawn_board_ui(
+    commands: &mut Commands,
+    camera: Entity,
+    m: &BoardModel,
+    icons: &[Option<Handle<Image>>],
+) {
     let card = |c: &mut ChildSpawnerCommands, title: &str, text: &str, accent: Color| {
         c.spawn((
             Node {
@@ -234,7 +259,12 @@ fn spawn_board_ui(commands: &mut Commands, camera: Entity, m: &BoardModel) {
             });
             // Over everything: a button's words never hide behind a caption.
             let Some(panel) = &m.panel else { return };
-            for (b, (centre, size)) in panel.buttons.iter().zip(button_layout(&panel.buttons)) {
+            for (i, (b, (centre, size))) in panel
+                .buttons
+                .iter()
+                .zip(button_layout(&panel.buttons))
+                .enumerate()
+            {
                 let top_left = to_board_px(centre + Vec2::new(-size.x, size.y) / 2.0);
                 let bottom_right = to_board_px(centre + Vec2::new(size.x, -size.y) / 2.0);
                 let extent = bottom_right - top_left;
@@ -247,11 +277,23 @@ fn spawn_board_ui(commands: &mut Commands, camera: Entity, m: &BoardModel) {
                         height: px(extent.y),
                         justify_content: JustifyContent::Center,
                         align_items: AlignItems::Center,
+                        column_gap: px(12.0),
                         ..default()
                     },
                     GlobalZIndex(4),
                 ))
                 .with_children(|label| {
+                    if let Some(Some(icon)) = icons.get(i) {
+                        label.spawn((
+                            ImageNode::new(icon.clone()),
+                            Node {
+                                width: px(44.0),
+                                height: px(44.0),
+                                flex_shrink: 0.0,
+                                ..default()
+                            },
+                        ));
+                    }
                     label.spawn((
                         ui::text(b.label.clone(), 22.0, ui::INK),
                         TextLayout {
@@ -324,6 +366,8 @@ mod tests {
                 action: ButtonAction::Rate(i),
                 label: format!("{i}"),
                 chosen: false,
+                voice: None,
+                pictogram: None,
             })
             .collect();
         let xs: Vec<_> = button_layout(&buttons)

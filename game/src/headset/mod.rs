@@ -1,9 +1,10 @@
 //! The headset: job immersions built from the content's `SceneSpec`s, in XR or, without an
 //! OpenXR runtime or with `--flat`, in a flat window with mouse and keyboard. [`pointer`] is
 //! the one ray/select layer every interaction goes through; [`state`] is the logic (runs
-//! headless); [`scene`] the generic builder; [`view`] draws it all in a window; in a headset,
-//! [`board`] puts the panel's words in the world, [`beam`] shows the controller's ray and
-//! [`shade`] darkens the view around turns and after a stop.
+//! headless); [`scene`] the generic builder; [`video360`] the films of 360° immersions;
+//! [`view`] draws it all in a window; in a headset, [`board`] puts the panel's words in the
+//! world, [`beam`] shows the controller's ray and [`shade`] darkens the view around turns and
+//! after a stop.
 
 pub mod beam;
 pub mod board;
@@ -11,13 +12,14 @@ pub mod pointer;
 pub mod scene;
 pub mod shade;
 pub mod state;
+pub mod video360;
 pub mod view;
 
 use bevy::prelude::*;
 
 /// The headset's logic and pointer layer (headless too).
 pub fn plugin(app: &mut App) {
-    app.add_plugins((pointer::plugin, state::plugin));
+    app.add_plugins((pointer::plugin, state::plugin, video360::plugin));
 }
 
 /// The headset's drawing, the mouse and keyboard of flat mode and, in the headset, the panel's
@@ -25,6 +27,7 @@ pub fn plugin(app: &mut App) {
 pub fn view_plugin(app: &mut App) {
     app.add_plugins((
         view::plugin,
+        video360::view_plugin,
         pointer::mouse_feeder,
         board::plugin,
         beam::plugin,

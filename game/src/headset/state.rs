@@ -25,6 +25,8 @@ use std::sync::Arc;
 /// Eye height in seated mode, metres (DESIGN: first-time users sit; the content's
 /// `Spawn` doc gives about 1.2 m seated).
 pub const SEATED_EYE_M: f32 = 1.2;
+/// Eye height standing in a 360° film, metres (a scene gives its own in its `Spawn`).
+pub const STANDING_EYE_M: f32 = 1.65;
 /// One snap turn, degrees (no smooth rotation: it makes people sick).
 pub const SNAP_TURN_DEG: f32 = 30.0;
 /// How long the vignette darkens the view around a turn or a teleport, seconds.
@@ -48,6 +50,8 @@ pub enum HeadsetAction {
         immersion: ImmersionId,
         /// Who wears the headset, when known.
         participant: Option<ParticipantId>,
+        /// When the director started it, on its session clock (ms); `None` without a director.
+        started_at_ms: Option<u64>,
     },
     /// Stop now and fade to the calm room (facilitator or participant).
     Stop,
@@ -106,6 +110,10 @@ pub struct PanelButton {
     pub label: String,
     /// Shown as chosen (a picked option, a step already placed).
     pub chosen: bool,
+    /// Its words read aloud when the ray rests on it, under `assets/`.
+    pub voice: Option<AssetPath>,
+    /// A pictogram beside its words, under `assets/`.
+    pub pictogram: Option<AssetPath>,
 }
 
 /// The panel in front of the participant: a title, a text, and big buttons.
@@ -117,6 +125,10 @@ pub struct Panel {
     pub text: String,
     /// The buttons, in order.
     pub buttons: Vec<PanelButton>,
+    /// The question or instruction read aloud when the panel comes, under `assets/`.
+    pub voice: Option<AssetPath>,
+    /// A pictogram beside the question, under `assets/`.
+    pub pictogram: Option<AssetPath>,
 }
 
 /// A caption at the bottom of the view: a hotspot's narration, a stimulus, a task's feedback.
@@ -128,13 +140,47 @@ pub struct Caption {
     pub text: String,
 }
 
+/// The film of a 360° video immersion, as this headset plays it ([`super::video360`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct VideoRun {
+    /// The immersion, for messages.
+    pub immersion: ImmersionId,
+    /// The equirectangular video, under `assets/`.
+    pub file: AssetPath,
+    /// Top-bottom stereo: this client shows the top (left-eye) half to both eyes.
+    pub stereo: bool,
+    /// When the director started the run, session ms: the film stands at
+    /// `director now - started_at_ms`. `None` without a director (the local start counts).
+    pub started_at_ms: Option<u64>,
+    /// Local clock when the run started here, seconds.
+    pub started_s: f64,
+}
+
+/// Distance from the eyes to a 360° video's hotspot markers, metres: inside the video sphere
+/// ([`super::video360::SPHERE_RADIUS_M`]), so they show in front of the film.
+pub const VIDEO_MARKER_DISTANCE_M: f32 = 3.0;
+
+/// The direction from the viewer of a 360° video's anchor: `yaw_deg` clockwise from the
+/// film's centre seen from above (0 looks towards -Z, 90 towards +X), `pitch_deg` above the
+/// horizon. Unit length.
+pub fn video_direction(yaw_deg: f32, pitch_deg: f32) -> Vec3 {
+    let (yaw, pitch) = (yaw_deg.to_radians(), pitch_deg.to_radians());
+    Vec3::new(
+        yaw.sin() * pitch.cos(),
+        pitch.sin(),
+        -yaw.cos() * pitch.cos(),
+    )
+}
+
 /// One immersion being run.
 #[derive(Debug, Clone)]
 pub struct Run {
     /// The immersion.
     pub immersion: Arc<Immersion>,
-    /// Its scene (`None` for a 360° video, which this client does not play yet).
+    /// Its scene (`None` for a 360° video).
     pub scene: Option<Arc<SceneSpec>>,
+    /// Its film, for a 360° video immersion.
+    pub video: Option<VideoRun>,
     /// Who wears the headset.
     pub participant: Option<ParticipantId>,
     /// Clock when it started, seconds.
@@ -169,8 +215,8 @@ pub struct HeadsetState {
     pub phase: Phase,
     /// The immersion running (kept in `Thanks` and `Stopped` until the next starts).
     pub run: Option<Run>,
-    /// Immersions to run next (after the tutorial).
-    pub queue: Vec<(ImmersionId, Option<ParticipantId>)>,
+    /// Immersions to run next (after the tutorial), with the director's start time.
+    pub queue: Vec<(ImmersionId, Option<ParticipantId>, Option<u64>)>,
     /// Participants who did the tutorial (`""` for an unknown participant).
     pub tutorial_done: BTreeSet<String>,
     /// The caption shown, with the clock it leaves at (seconds; `None`: until replaced).
@@ -193,8 +239,11 @@ pub struct HeadsetState {
     pub health: Option<Health>,
     /// Whether the XR fallback was told to the director.
     pub told_xr: bool,
-    /// The scene the world shows now (`None`: the calm room); the view rebuilds on change.
+    /// The scene the world shows now (`None`: the calm room, or the film); the view rebuilds
+    /// on change.
     pub shown_scene: Option<Arc<SceneSpec>>,
+    /// The 360° film the world shows now, instead of a scene.
+    pub shown_video: Option<VideoRun>,
     /// The panel shown now.
     pub panel: Option<Panel>,
 }
@@ -257,6 +306,7 @@ pub(crate) fn plugin(app: &mut App) {
                 take_selects,
                 play_stimuli,
                 keep_panel,
+                read_aloud,
                 place_rig,
                 report_health,
             )
@@ -298,6 +348,7 @@ fn tick(
         actions.write(HeadsetAction::Start {
             immersion: ImmersionId::from(id.as_str()),
             participant: options.participant.clone(),
+            started_at_ms: None,
         });
     }
     let limit = state.run.as_ref().and_then(|r| {
@@ -328,11 +379,12 @@ fn take_orders(
                     r.immersion.id == *immersion
                         && !matches!(state.phase, Phase::Stopped | Phase::Thanks)
                 });
-                let queued = state.queue.iter().any(|(i, _)| i == immersion);
+                let queued = state.queue.iter().any(|(i, _, _)| i == immersion);
                 if !running && !queued {
                     actions.write(HeadsetAction::Start {
                         immersion: immersion.clone(),
                         participant: order.participant.clone(),
+                        started_at_ms: order.started_at_ms,
                     });
                 }
             }
@@ -366,6 +418,7 @@ fn take_actions(
             HeadsetAction::Start {
                 immersion,
                 participant,
+                started_at_ms,
             } => {
                 let Some(wanted) = content.immersion(immersion.as_str()) else {
                     let what = format!("immersion {immersion} absente du contenu de ce casque");
@@ -373,18 +426,28 @@ fn take_actions(
                     reports.write(Report(DeviceEvent::Problem { what }));
                     continue;
                 };
+                let wanted_id = wanted.id.clone();
                 let first = match content.tutorial() {
                     Some(t) if !wanted.tutorial && state.needs_tutorial(participant.as_ref()) => {
-                        state.queue.push((immersion, participant.clone()));
+                        state
+                            .queue
+                            .push((immersion, participant.clone(), started_at_ms));
                         t
                     }
                     _ => wanted,
+                };
+                // The director's start time is the wanted immersion's, not the tutorial's.
+                let started_at_ms = if first.id == wanted_id {
+                    started_at_ms
+                } else {
+                    None
                 };
                 start_run(
                     &mut state,
                     &content,
                     first,
                     participant,
+                    started_at_ms,
                     &mut commands,
                     &scene_entities,
                     &mut reports,
@@ -402,6 +465,14 @@ fn take_actions(
                         volume_db: -6.0,
                         looped: true,
                     });
+                }
+                // A film has no introduction panel (it plays on the director's clock, in step
+                // with the other headsets): the introduction is read over it.
+                if state.phase == Phase::Exploring
+                    && let Some(run) = &state.run
+                {
+                    let intro = run.immersion.introduction.audio.clone();
+                    play(&state, intro.as_ref(), audio.as_deref(), &mut sounds);
                 }
             }
             HeadsetAction::Stop => {
@@ -443,6 +514,7 @@ fn clear_scene(
         commands.entity(e).despawn();
     }
     state.shown_scene = None;
+    state.shown_video = None;
     state.eye = Vec3::new(0.0, SEATED_EYE_M, 0.0);
     state.yaw_deg = 0.0;
 }
@@ -459,16 +531,22 @@ pub fn sounds_of(immersion: &Immersion, scene: Option<&SceneSpec>) -> BTreeSet<A
     out
 }
 
+#[expect(
+    clippy::too_many_arguments,
+    reason = "a run's start needs the content, who and when, the scene entities and the reports"
+)]
 fn start_run(
     state: &mut HeadsetState,
     content: &GameContent,
     immersion: Arc<Immersion>,
     participant: Option<ParticipantId>,
+    started_at_ms: Option<u64>,
     commands: &mut Commands,
     scene_entities: &Query<Entity, With<SceneEntity>>,
     reports: &mut MessageWriter<Report>,
 ) {
     clear_scene(state, commands, scene_entities);
+    let mut video = None;
     let scene = match &immersion.source {
         boussole_content::immersion::ImmersionSource::Scene { scene } => {
             let found = content.scene(scene.as_str());
@@ -482,14 +560,42 @@ fn start_run(
             }
             found
         }
-        boussole_content::immersion::ImmersionSource::Video360 { file, .. } => {
-            reports.write(Report(DeviceEvent::Problem {
-                what: format!(
-                    "immersion {} : vidéo 360° {file} non jouée, ce casque ne lit pas encore \
-                     les vidéos",
-                    immersion.id
-                ),
-            }));
+        boussole_content::immersion::ImmersionSource::Video360 {
+            file,
+            stereo,
+            anchors,
+        } => {
+            video = Some(VideoRun {
+                immersion: immersion.id.clone(),
+                file: file.clone(),
+                stereo: *stereo,
+                started_at_ms,
+                started_s: state.now_s,
+            });
+            // The viewer stays at the centre of the film: the eyes' height only.
+            let eye_y = match immersion.comfort.posture {
+                Posture::Seated => SEATED_EYE_M,
+                Posture::Standing => STANDING_EYE_M,
+            };
+            state.eye = Vec3::new(0.0, eye_y, 0.0);
+            state.yaw_deg = 0.0;
+            for hotspot in &immersion.hotspots {
+                let Some(anchor) = anchors.iter().find(|a| a.id == hotspot.anchor) else {
+                    continue;
+                };
+                let at = state.eye
+                    + video_direction(anchor.yaw_deg, anchor.pitch_deg) * VIDEO_MARKER_DISTANCE_M;
+                commands.spawn((
+                    SceneEntity,
+                    HotspotMarker {
+                        hotspot: hotspot.id.clone(),
+                        title: hotspot.title.fr.clone(),
+                    },
+                    Transform::from_translation(at),
+                    Interactable::Sphere { radius: 0.22 },
+                    Name::new(format!("hotspot {}", hotspot.id)),
+                ));
+            }
             None
         }
     };
@@ -553,16 +659,33 @@ fn start_run(
         }
     }
     state.shown_scene = scene;
-    state.phase = Phase::Intro;
+    state.shown_video = video.clone();
     state.caption = None;
     state.break_prompt = false;
     state.stopped_at = None;
+    // A film plays on the director's clock: its visit starts at once, the introduction read
+    // over it rather than on a panel that would hold the participant back.
+    let visit_started_s = if video.is_some() {
+        state.phase = Phase::Exploring;
+        state.caption = Some((
+            Caption {
+                title: immersion.title.fr.clone(),
+                text: immersion.introduction.fr.clone(),
+            },
+            Some(state.now_s + STIMULUS_READ_S * 2.0),
+        ));
+        Some(state.now_s)
+    } else {
+        state.phase = Phase::Intro;
+        None
+    };
     state.run = Some(Run {
         immersion,
         scene: state.shown_scene.clone(),
+        video,
         participant,
         started_s: state.now_s,
-        visit_started_s: None,
+        visit_started_s,
         seen: BTreeSet::new(),
         tasks_done: Vec::new(),
         picks: Vec::new(),
@@ -797,7 +920,7 @@ fn press(
         }
         ButtonAction::Next => {
             if !state.queue.is_empty() {
-                let (immersion, participant) = state.queue.remove(0);
+                let (immersion, participant, started_at_ms) = state.queue.remove(0);
                 // A queued immersion comes after a tutorial: it never leads to another one.
                 state.tutorial_done.insert(
                     participant
@@ -807,6 +930,7 @@ fn press(
                 actions.write(HeadsetAction::Start {
                     immersion,
                     participant,
+                    started_at_ms,
                 });
             }
         }
@@ -863,6 +987,23 @@ pub fn panel_of(state: &HeadsetState) -> Option<Panel> {
         action,
         label: label.to_owned(),
         chosen,
+        voice: None,
+        pictogram: None,
+    };
+    // An answer from the content: its words, voice and pictogram.
+    let said = |action, text: &Text, label: String, chosen| PanelButton {
+        action,
+        label,
+        chosen,
+        voice: text.audio.clone(),
+        pictogram: text.pictogram.clone(),
+    };
+    let asked = |title: String, text: &Text, buttons| Panel {
+        title,
+        text: text.fr.clone(),
+        buttons,
+        voice: text.audio.clone(),
+        pictogram: text.pictogram.clone(),
     };
     if state.break_prompt {
         let minutes = state
@@ -876,6 +1017,7 @@ pub fn panel_of(state: &HeadsetState) -> Option<Panel> {
                 button(ButtonAction::TakeBreak, "Faire une pause", false),
                 button(ButtonAction::KeepGoing, "Continuer", false),
             ],
+            ..Panel::default()
         });
     }
     let run = state.run.as_ref();
@@ -883,11 +1025,11 @@ pub fn panel_of(state: &HeadsetState) -> Option<Panel> {
         Phase::Waiting | Phase::Stopped => None,
         Phase::Intro => {
             let run = run?;
-            Some(Panel {
-                title: run.immersion.title.fr.clone(),
-                text: run.immersion.introduction.fr.clone(),
-                buttons: vec![button(ButtonAction::Begin, "Commencer", false)],
-            })
+            Some(asked(
+                run.immersion.title.fr.clone(),
+                &run.immersion.introduction,
+                vec![button(ButtonAction::Begin, "Commencer", false)],
+            ))
         }
         Phase::Exploring => {
             let run = run?;
@@ -899,9 +1041,10 @@ pub fn panel_of(state: &HeadsetState) -> Option<Panel> {
                     match &task.kind {
                         TaskKind::Choose { options, .. } => {
                             for o in options {
-                                buttons.push(button(
+                                buttons.push(said(
                                     ButtonAction::Pick(o.id.clone()),
-                                    &o.text.fr,
+                                    &o.text,
+                                    o.text.fr.clone(),
                                     run.picks.contains(&o.id),
                                 ));
                             }
@@ -913,9 +1056,10 @@ pub fn panel_of(state: &HeadsetState) -> Option<Panel> {
                                     Some(i) => format!("{}. {}", i + 1, s.text.fr),
                                     None => s.text.fr.clone(),
                                 };
-                                buttons.push(button(
+                                buttons.push(said(
                                     ButtonAction::Pick(s.id.clone()),
-                                    &label,
+                                    &s.text,
+                                    label,
                                     place.is_some(),
                                 ));
                             }
@@ -936,11 +1080,11 @@ pub fn panel_of(state: &HeadsetState) -> Option<Panel> {
                             !run.picks.is_empty(),
                         ));
                     }
-                    Some(Panel {
-                        title: format!("Tâche {n} sur {total}"),
-                        text: task.instruction.fr.clone(),
+                    Some(asked(
+                        format!("Tâche {n} sur {total}"),
+                        &task.instruction,
                         buttons,
-                    })
+                    ))
                 }
                 None => {
                     let seen = run.seen.len();
@@ -959,6 +1103,7 @@ pub fn panel_of(state: &HeadsetState) -> Option<Panel> {
                             "Terminer la visite",
                             false,
                         )],
+                        ..Panel::default()
                     })
                 }
             }
@@ -968,31 +1113,31 @@ pub fn panel_of(state: &HeadsetState) -> Option<Panel> {
             let q = &run.immersion.questionnaire;
             let count = q.stress.len() + 2;
             let title = format!("Question {} sur {count}", i + 1);
-            let rating = |text: &str| {
+            // Each answer with its pictogram, read aloud when the ray rests on it.
+            let rating = |text: &Text| {
                 let buttons = q
                     .scale
                     .iter()
                     .enumerate()
                     .map(|(k, t)| {
                         let value = u8::try_from(k + 1).unwrap_or(u8::MAX);
-                        button(ButtonAction::Rate(value), &t.fr, false)
+                        said(ButtonAction::Rate(value), t, t.fr.clone(), false)
                     })
                     .collect();
-                Some(Panel {
-                    title: title.clone(),
-                    text: text.to_owned(),
-                    buttons,
-                })
+                Some(asked(title.clone(), text, buttons))
             };
             if i == 0 {
-                rating(&q.appeal.fr)
+                rating(&q.appeal)
             } else if let Some(s) = q.stress.get(i - 1) {
-                rating(&s.text.fr)
+                rating(&s.text)
             } else {
                 Some(Panel {
-                    title,
                     text: format!("{} Dis-le à l'animateur.", q.comment.fr),
-                    buttons: vec![button(ButtonAction::EndQuestionnaire, "J'ai fini", false)],
+                    ..asked(
+                        title,
+                        &q.comment,
+                        vec![button(ButtonAction::EndQuestionnaire, "J'ai fini", false)],
+                    )
                 })
             }
         }
@@ -1008,6 +1153,7 @@ pub fn panel_of(state: &HeadsetState) -> Option<Panel> {
             } else {
                 vec![button(ButtonAction::Next, "Continuer", false)]
             },
+            ..Panel::default()
         }),
     }
 }
@@ -1060,10 +1206,19 @@ fn keep_panel(
     mut state: ResMut<HeadsetState>,
     mut commands: Commands,
     buttons: Query<Entity, With<PanelButtonEntity>>,
+    audio: Option<Res<AudioOutput>>,
+    mut sounds: Option<MessageWriter<PlaySound>>,
 ) {
     let next = panel_of(&state);
     if state.panel == next {
         return;
+    }
+    // A new question or instruction is read aloud (not a pick that only recolours a button).
+    let asks = |p: &Option<Panel>| p.as_ref().map(|p| (p.title.clone(), p.text.clone()));
+    if asks(&next) != asks(&state.panel)
+        && let Some(voice) = next.as_ref().and_then(|p| p.voice.clone())
+    {
+        play(&state, Some(&voice), audio.as_deref(), &mut sounds);
     }
     for e in &buttons {
         commands.entity(e).despawn();
@@ -1083,6 +1238,31 @@ fn keep_panel(
         }
     }
     state.panel = next;
+}
+
+/// Reads an answer aloud when the ray comes to rest on its button (once per arrival), so that
+/// a participant who reads poorly hears each choice before choosing.
+fn read_aloud(
+    state: Res<HeadsetState>,
+    pointer: Res<super::pointer::Pointer>,
+    buttons: Query<&PanelButtonEntity>,
+    audio: Option<Res<AudioOutput>>,
+    mut sounds: Option<MessageWriter<PlaySound>>,
+    mut last: Local<Option<Entity>>,
+) {
+    let now = pointer.hovered.map(|(e, _)| e);
+    if now == *last {
+        return;
+    }
+    *last = now;
+    if let Some(button) = now.and_then(|e| buttons.get(e).ok()) {
+        play(
+            &state,
+            button.0.voice.as_ref(),
+            audio.as_deref(),
+            &mut sounds,
+        );
+    }
 }
 
 fn place_rig(state: Res<HeadsetState>, mut rigs: Query<&mut Transform, With<Rig>>) {

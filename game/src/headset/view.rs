@@ -1,4 +1,5 @@
-//! Draws the headset in a flat window: the scene from the generic builder (or the calm room),
+//! Draws the headset in a flat window: the scene from the generic builder (or the calm room;
+//! nothing for a 360° film, which `video360` draws),
 //! yellow markers on hotspots, the answer panel's big buttons in the world with their labels,
 //! the panel's text at the top and the caption at the bottom, a vignette around turns and
 //! teleports, and the fade from black after a stop. The keyboard gives snap turns (Q/E or the
@@ -11,14 +12,17 @@ use super::state::{
     Phase, Rig, VIGNETTE_S,
 };
 use crate::GameSystems;
+use crate::content::GameContent;
+use crate::pictogram::Pictograms;
 use crate::ui;
 use bevy::prelude::*;
 use boussole_content::immersion::SceneSpec;
 use std::sync::Arc;
 
-/// The scene the world shows (`None`: the calm room), to rebuild on change.
+/// The scene the world shows (`None`: the calm room), and whether a film replaces it, to
+/// rebuild on change.
 #[derive(Resource, Default)]
-struct BuiltScene(Option<Option<Arc<SceneSpec>>>);
+struct BuiltScene(Option<(Option<Arc<SceneSpec>>, bool)>);
 
 /// Materials of markers and buttons.
 #[derive(Resource)]
@@ -66,6 +70,7 @@ pub struct OverlayModel {
 pub(crate) fn plugin(app: &mut App) {
     app.init_resource::<BuiltScene>()
         .init_resource::<OverlayModel>()
+        .init_resource::<Pictograms>()
         .insert_resource(GlobalAmbientLight {
             color: Color::WHITE,
             brightness: 300.0,
@@ -186,9 +191,10 @@ fn rebuild_scene(
     old: Query<Entity, With<Built>>,
 ) {
     let want = state.shown_scene.clone();
+    let film = state.shown_video.is_some();
     let same = match (&built.0, &want) {
-        (Some(Some(a)), Some(b)) => Arc::ptr_eq(a, b),
-        (Some(None), None) => true,
+        (Some((Some(a), f)), Some(b)) => Arc::ptr_eq(a, b) && *f == film,
+        (Some((None, f)), None) => *f == film,
         _ => false,
     };
     if same {
@@ -197,9 +203,12 @@ fn rebuild_scene(
     for e in &old {
         commands.entity(e).despawn();
     }
-    let spec = want.clone().unwrap_or_else(|| Arc::new(scene::calm_room()));
-    scene::build(&mut commands, &mut meshes, &mut materials, &spec);
-    built.0 = Some(want);
+    // A 360° film is the whole world (`video360` draws it): no room around it.
+    if !film {
+        let spec = want.clone().unwrap_or_else(|| Arc::new(scene::calm_room()));
+        scene::build(&mut commands, &mut meshes, &mut materials, &spec);
+    }
+    built.0 = Some((want, film));
 }
 
 fn decorate_markers(
@@ -282,6 +291,10 @@ fn decorate_buttons(
     }
 }
 
+#[expect(
+    clippy::too_many_arguments,
+    reason = "labels follow buttons and markers, and draw pictograms from the content's media"
+)]
 fn spawn_labels(
     mut commands: Commands,
     buttons: Query<
@@ -291,6 +304,9 @@ fn spawn_labels(
     markers: Query<(Entity, &HotspotMarker), Added<HotspotMarker>>,
     labels: Query<(Entity, &LabelOf)>,
     alive: Query<()>,
+    content: Res<GameContent>,
+    mut pictograms: ResMut<Pictograms>,
+    mut images: ResMut<Assets<Image>>,
 ) {
     for (label, of) in &labels {
         if alive.get(of.0).is_err() {
@@ -302,21 +318,58 @@ fn spawn_labels(
             super::pointer::Interactable::Box { half_extents } => half_extents.x,
             super::pointer::Interactable::Sphere { radius } => *radius,
         };
-        commands.spawn((
-            LabelOf(e, Some(half_width)),
-            Node {
-                position_type: PositionType::Absolute,
-                ..default()
-            },
-            Visibility::Hidden,
-            // Above the overlay's cards: a button's words must never hide behind a caption.
-            GlobalZIndex(4),
+        let words = (
             ui::text(b.0.label.clone(), 22.0, ui::INK),
             TextLayout {
                 justify: Justify::Center,
                 ..default()
             },
-        ));
+        );
+        let pictogram =
+            b.0.pictogram
+                .as_ref()
+                .and_then(|p| pictograms.get(&content.assets, p, &mut images));
+        let Some(pictogram) = pictogram else {
+            commands.spawn((
+                LabelOf(e, Some(half_width)),
+                Node {
+                    position_type: PositionType::Absolute,
+                    ..default()
+                },
+                Visibility::Hidden,
+                // Above the overlay's cards: a button's words must never hide behind a caption.
+                GlobalZIndex(4),
+                words,
+            ));
+            continue;
+        };
+        // The pictogram on the left, the words beside it.
+        commands
+            .spawn((
+                LabelOf(e, Some(half_width)),
+                Node {
+                    position_type: PositionType::Absolute,
+                    flex_direction: FlexDirection::Row,
+                    align_items: AlignItems::Center,
+                    justify_content: JustifyContent::Center,
+                    column_gap: px(12.0),
+                    ..default()
+                },
+                Visibility::Hidden,
+                GlobalZIndex(4),
+            ))
+            .with_children(|label| {
+                label.spawn((
+                    ImageNode::new(pictogram),
+                    Node {
+                        width: px(44.0),
+                        height: px(44.0),
+                        flex_shrink: 0.0,
+                        ..default()
+                    },
+                ));
+                label.spawn(words);
+            });
     }
     for (e, m) in &markers {
         commands.spawn((

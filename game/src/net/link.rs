@@ -167,6 +167,8 @@ pub enum NetEvent {
         immersion: Option<boussole_content::ids::ImmersionId>,
         /// Who wears the headset.
         participant: Option<boussole_protocol::ParticipantId>,
+        /// When the director started it, session ms.
+        started_at_ms: Option<u64>,
     },
     /// The director's content was downloaded, verified and unpacked under `dir`.
     ContentSynced {
@@ -763,9 +765,11 @@ impl Task {
             ServerMsg::Immersion {
                 immersion,
                 participant,
+                started_at_ms,
             } => self.emit(NetEvent::Immersion {
                 immersion,
                 participant,
+                started_at_ms,
             }),
             ServerMsg::Welcome { .. }
             | ServerMsg::Pairing(_)

@@ -106,6 +106,8 @@ pub struct ImmersionOrder {
     pub immersion: Option<boussole_content::ids::ImmersionId>,
     /// Who wears the headset.
     pub participant: Option<boussole_protocol::ParticipantId>,
+    /// When the director started it, on its session clock (ms): where a 360° video stands.
+    pub started_at_ms: Option<u64>,
 }
 
 /// Stop every running cue now (the facilitator's panic button).
@@ -196,10 +198,12 @@ fn poll_link(
             NetEvent::Immersion {
                 immersion,
                 participant,
+                started_at_ms,
             } => {
                 orders.write(ImmersionOrder {
                     immersion,
                     participant,
+                    started_at_ms,
                 });
             }
             NetEvent::ContentSynced { dir, .. } => {

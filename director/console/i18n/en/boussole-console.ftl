@@ -167,6 +167,7 @@ prepare-immersion-current = running: { $immersion } for { $participant }
 prepare-immersion-id = Immersion
 prepare-immersion-assign = Assign
 prepare-immersion-start = Start the immersion
+prepare-immersion-start-together = Start the { $count } ready headsets together
 prepare-immersion-stop = Stop the immersion (fades to the calm room)
 
 ## Close

@@ -167,6 +167,7 @@ prepare-immersion-current = en cours : { $immersion } pour { $participant }
 prepare-immersion-id = Immersion
 prepare-immersion-assign = Attribuer
 prepare-immersion-start = Démarrer l'immersion
+prepare-immersion-start-together = Démarrer ensemble les { $count } casques prêts
 prepare-immersion-stop = Arrêter l'immersion (fondu vers la salle calme)
 
 ## Clôturer

@@ -275,6 +275,33 @@ fn register(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState, out: &mut
 fn headsets(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState, out: &mut Vec<Output>) {
     let l = state.locale;
     ui.heading(tr!(l, "prepare-immersions"));
+    // Headsets with an immersion assigned and not started: one GO starts them at the same
+    // instant (a 360° video then plays in step on all of them).
+    let ready: Vec<DeviceId> = view
+        .engine
+        .immersions()
+        .iter()
+        .filter(|(id, run)| {
+            run.started.is_none()
+                && view
+                    .engine
+                    .devices()
+                    .get(*id)
+                    .is_some_and(|d| d.role == DeviceRole::Headset)
+        })
+        .map(|(id, _)| id.clone())
+        .collect();
+    if ready.len() >= 2
+        && ui
+            .button(tr!(
+                l,
+                "prepare-immersion-start-together",
+                count = ready.len()
+            ))
+            .clicked()
+    {
+        out.push(cmd(Command::StartImmersions { devices: ready }));
+    }
     for (id, dev) in view.engine.devices() {
         if dev.role != DeviceRole::Headset {
             continue;

@@ -1,13 +1,15 @@
 //! The headset's XR seam headless (`MinimalPlugins`, no runtime): in XR mode the tracking root
 //! stands where the logic puts the participant (eyes, snap turns), the mouse feeder is not
 //! needed, and a session the runtime refuses turns the headset into a flat fallback that the
-//! director hears about once.
+//! director hears about once, without stopping the app.
 
 use bevy::prelude::*;
 use bevy::time::TimeUpdateStrategy;
-use bevy_mod_xr::session::{XrSessionCreatedMessage, XrTrackingRoot};
+use bevy_mod_openxr::session::OxrSession;
+use bevy_mod_xr::session::{XrSessionCreated, XrSessionCreatedMessage, XrTrackingRoot};
 use boussole_content::cue::DeviceRole;
 use boussole_game::content::GameContent;
+use boussole_game::headset::pointer::PointerInput;
 use boussole_game::headset::state::{HeadsetAction, HeadsetState, Rig};
 use boussole_game::net::plugin::Reported;
 use boussole_game::third_party::audio::AudioOutput;
@@ -141,6 +143,35 @@ fn a_refused_session_falls_back_to_flat_and_says_so_once() -> TestResult {
             .iter()
             .any(|e| matches!(e, DeviceEvent::Health(h) if h.xr_flat_fallback)),
         "{after:?}"
+    );
+    Ok(())
+}
+
+/// Stands for bevy_mod_openxr's own session-created systems that need the session.
+fn needs_the_session(_: Res<OxrSession>) {}
+
+#[test]
+fn a_refused_session_does_not_stop_the_app() -> TestResult {
+    // Only the XR seam, built as when OpenXR started.
+    let mut app = App::new();
+    app.add_plugins(MinimalPlugins)
+        .init_resource::<PointerInput>()
+        .add_message::<HeadsetAction>()
+        .insert_resource(XrMode::Headset)
+        .add_plugins(boussole_game::third_party::xr::plugin)
+        .add_systems(XrSessionCreated, needs_the_session);
+    app.update();
+    // What bevy_mod_openxr does when the runtime refuses the session: no `OxrSession`, the
+    // session-created schedule and message all the same.
+    app.world_mut().run_schedule(XrSessionCreated);
+    app.world_mut().write_message(XrSessionCreatedMessage);
+    app.update();
+    assert_eq!(
+        *app.world().resource::<XrMode>(),
+        XrMode::Flat {
+            fallback: true,
+            reason: Some(XR_SESSION_LOST.into())
+        }
     );
     Ok(())
 }

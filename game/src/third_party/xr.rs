@@ -194,7 +194,8 @@ pub fn in_headset(mode: Option<Res<XrMode>>) -> bool {
 /// The headset role's XR systems (needs [`XrMode`] inserted first). Always: the tracking root
 /// follows the [`Rig`], and a session the runtime refuses or ends for good turns the mode into
 /// a flat fallback. When OpenXR started: the controllers' actions, the pointer feed, snap
-/// turns on the thumbstick, and a window that never slows the headset down.
+/// turns on the thumbstick, a window that never slows the headset down, and Bevy's fallback
+/// error handler set to `warn` (a refused session must not stop the app).
 pub fn plugin(app: &mut App) {
     app.add_message::<XrSessionCreatedMessage>()
         .add_message::<XrStateChanged>()
@@ -209,6 +210,10 @@ pub fn plugin(app: &mut App) {
     if app.world().get_resource::<XrMode>() != Some(&XrMode::Headset) {
         return;
     }
+    // When the runtime refuses the session, bevy_mod_openxr still runs its session-created
+    // systems, and those that need the session would stop the app (Bevy's default handler
+    // panics on a missing resource): warn instead, and `watch_session` falls back to flat.
+    app.set_error_handler(bevy::ecs::error::warn);
     app.init_resource::<Pointing>()
         .add_systems(
             Startup,
@@ -430,10 +435,12 @@ fn sync_actions(controllers: Option<Res<Controllers>>, mut sync: MessageWriter<O
 
 fn spawn_aim_spaces(
     controllers: Option<Res<Controllers>>,
-    session: Res<OxrSession>,
+    session: Option<Res<OxrSession>>,
     mut commands: Commands,
 ) {
-    let Some(c) = controllers else { return };
+    let (Some(c), Some(session)) = (controllers, session) else {
+        return;
+    };
     for hand in [Hand::Left, Hand::Right] {
         match session.create_action_space(
             &c.aim[hand.index()],

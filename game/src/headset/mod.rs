@@ -3,8 +3,8 @@
 //! the one ray/select layer every interaction goes through; [`state`] is the logic (runs
 //! headless); [`scene`] the generic builder; [`video360`] the films of 360° immersions;
 //! [`view`] draws it all in a window; in a headset, [`board`] puts the panel's words in the
-//! world, [`beam`] shows the controller's ray and [`shade`] darkens the view around turns and
-//! after a stop.
+//! world, [`tags`] the hotspot balls' names, [`beam`] shows the controller's ray and
+//! [`shade`] darkens the view around turns and after a stop.
 
 pub mod beam;
 pub mod board;
@@ -12,6 +12,7 @@ pub mod pointer;
 pub mod scene;
 pub mod shade;
 pub mod state;
+pub mod tags;
 pub mod video360;
 pub mod view;
 
@@ -23,7 +24,8 @@ pub fn plugin(app: &mut App) {
 }
 
 /// The headset's drawing, the mouse and keyboard of flat mode and, in the headset, the panel's
-/// words in the world, the visible ray and the comfort shade (needs a window).
+/// words and the balls' names in the world, the visible ray and the comfort shade (needs a
+/// window).
 pub fn view_plugin(app: &mut App) {
     app.add_plugins((
         view::plugin,
@@ -32,5 +34,6 @@ pub fn view_plugin(app: &mut App) {
         board::plugin,
         beam::plugin,
         shade::plugin,
+        tags::plugin,
     ));
 }

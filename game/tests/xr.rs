@@ -6,7 +6,9 @@
 use bevy::prelude::*;
 use bevy::time::TimeUpdateStrategy;
 use bevy_mod_openxr::session::OxrSession;
-use bevy_mod_xr::session::{XrSessionCreated, XrSessionCreatedMessage, XrTrackingRoot};
+use bevy_mod_xr::session::{
+    XrSessionCreated, XrSessionCreatedMessage, XrState, XrStateChanged, XrTrackingRoot,
+};
 use boussole_content::cue::DeviceRole;
 use boussole_game::content::GameContent;
 use boussole_game::headset::pointer::PointerInput;
@@ -173,5 +175,24 @@ fn a_refused_session_does_not_stop_the_app() -> TestResult {
             reason: Some(XR_SESSION_LOST.into())
         }
     );
+    Ok(())
+}
+
+#[test]
+fn the_runtime_closing_the_session_falls_back_but_quitting_does_not() -> TestResult {
+    let closing = XrStateChanged(XrState::Exiting {
+        should_restart: false,
+    });
+    // This app quits: the runtime's closing is expected.
+    let mut app = xr_app()?;
+    app.world_mut().write_message(AppExit::Success);
+    app.world_mut().write_message(closing);
+    app.update();
+    assert_eq!(*app.world().resource::<XrMode>(), XrMode::Headset);
+    // The runtime closes it on its own (SteamVR quit, headset lost).
+    let mut app = xr_app()?;
+    app.world_mut().write_message(closing);
+    app.update();
+    assert!(app.world().resource::<XrMode>().is_fallback());
     Ok(())
 }

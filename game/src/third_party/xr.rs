@@ -255,22 +255,27 @@ fn follow_rig(
 }
 
 /// A session that could not be created, or that the runtime closed without a restart, leaves
-/// the headset dark: fall back to the flat window and say so.
+/// the headset dark: fall back to the flat window and say so. The session this app closes
+/// itself when it quits is no problem.
 fn watch_session(
     mut created: MessageReader<XrSessionCreatedMessage>,
     mut changed: MessageReader<XrStateChanged>,
+    mut exits: MessageReader<AppExit>,
+    mut quitting: Local<bool>,
     session: Option<Res<OxrSession>>,
     mut mode: ResMut<XrMode>,
 ) {
+    *quitting |= exits.read().count() > 0;
     let failed = created.read().count() > 0 && session.is_none();
-    let closed = changed.read().any(|s| {
-        matches!(
-            s.0,
-            XrState::Exiting {
-                should_restart: false
-            }
-        )
-    });
+    let closed = !*quitting
+        && changed.read().any(|s| {
+            matches!(
+                s.0,
+                XrState::Exiting {
+                    should_restart: false
+                }
+            )
+        });
     if failed || closed {
         error!("the OpenXR session failed or was closed by the runtime: flat window instead");
         *mode = XrMode::Flat {

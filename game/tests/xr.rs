@@ -3,9 +3,11 @@
 //! needed, and a session the runtime refuses turns the headset into a flat fallback that the
 //! director hears about once, without stopping the app.
 
+use bevy::camera::visibility::RenderLayers;
 use bevy::prelude::*;
 use bevy::time::TimeUpdateStrategy;
 use bevy_mod_openxr::session::OxrSession;
+use bevy_mod_xr::camera::XrCamera;
 use bevy_mod_xr::session::{
     XrSessionCreated, XrSessionCreatedMessage, XrState, XrStateChanged, XrTrackingRoot,
 };
@@ -15,7 +17,7 @@ use boussole_game::headset::pointer::PointerInput;
 use boussole_game::headset::state::{HeadsetAction, HeadsetState, Rig};
 use boussole_game::net::plugin::Reported;
 use boussole_game::third_party::audio::AudioOutput;
-use boussole_game::third_party::xr::{XR_SESSION_LOST, XrMode};
+use boussole_game::third_party::xr::{HEADSET_ONLY, XR_SESSION_LOST, XrMode};
 use boussole_game::{LaunchOptions, plugin};
 use boussole_protocol::DeviceEvent;
 use std::path::Path;
@@ -152,9 +154,8 @@ fn a_refused_session_falls_back_to_flat_and_says_so_once() -> TestResult {
 /// Stands for bevy_mod_openxr's own session-created systems that need the session.
 fn needs_the_session(_: Res<OxrSession>) {}
 
-#[test]
-fn a_refused_session_does_not_stop_the_app() -> TestResult {
-    // Only the XR seam, built as when OpenXR started.
+/// Only the XR seam, built as when OpenXR started.
+fn seam_app() -> App {
     let mut app = App::new();
     app.add_plugins(MinimalPlugins)
         .init_resource::<PointerInput>()
@@ -162,6 +163,28 @@ fn a_refused_session_does_not_stop_the_app() -> TestResult {
         .insert_resource(XrMode::Headset)
         .add_plugins(boussole_game::third_party::xr::plugin)
         .add_systems(XrSessionCreated, needs_the_session);
+    app
+}
+
+#[test]
+fn the_eyes_see_the_headset_layer_and_the_mirror_does_not() -> TestResult {
+    let mut app = seam_app();
+    let eye = app.world_mut().spawn(XrCamera(0)).id();
+    let mirror = app.world_mut().spawn(Camera3d::default()).id();
+    app.update();
+    let layers = app
+        .world()
+        .get::<RenderLayers>(eye)
+        .ok_or("the eye has no layers")?;
+    assert!(layers.intersects(&RenderLayers::layer(HEADSET_ONLY)));
+    assert!(layers.intersects(&RenderLayers::layer(0)), "the scene too");
+    assert!(app.world().get::<RenderLayers>(mirror).is_none());
+    Ok(())
+}
+
+#[test]
+fn a_refused_session_does_not_stop_the_app() -> TestResult {
+    let mut app = seam_app();
     app.update();
     // What bevy_mod_openxr does when the runtime refuses the session: no `OxrSession`, the
     // session-created schedule and message all the same.

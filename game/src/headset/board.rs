@@ -3,15 +3,17 @@
 //! panel's buttons are laid out by bevy_ui into an image (a UI camera renders into it) shown on
 //! a transparent quad at the panel's frame, just in front of the 3D buttons. The quad covers
 //! exactly what the flat camera sees at the panel's distance, so the words sit where the flat
-//! overlay puts them. In flat mode nothing here runs and the window's overlay is unchanged.
+//! overlay puts them. Only the headset's eyes see it (render layer [`HEADSET_ONLY`]): the PC's
+//! mirror window keeps its screen overlay. In flat mode nothing here runs and the window's overlay is unchanged.
 
 use super::state::{HeadsetState, PANEL_DISTANCE_M, Panel, button_layout, panel_frame};
 use super::view::{OverlayModel, overlay_of};
 use crate::GameSystems;
 use crate::content::GameContent;
 use crate::pictogram::Pictograms;
-use crate::third_party::xr::in_headset;
+use crate::third_party::xr::{HEADSET_ONLY, in_headset};
 use crate::ui;
+use bevy::camera::visibility::RenderLayers;
 use bevy::camera::{ImageRenderTarget, RenderTarget};
 use bevy::light::NotShadowCaster;
 use bevy::prelude::*;
@@ -120,6 +122,7 @@ fn spawn_board(
             ..default()
         })),
         NotShadowCaster,
+        RenderLayers::layer(HEADSET_ONLY),
         Transform::default(),
         Visibility::Hidden,
         Name::new("panneau"),

@@ -2,11 +2,13 @@
 //! and fades from black after a stop with screen overlays, which a headset does not show. Here
 //! a black sphere around the eyes ([`SHADE_RADIUS_M`]) darkens the whole view instead: briefly
 //! around a turn or a teleport (a "blink", as comfortable as a vignette) and from black after a
-//! stop. Only in the headset.
+//! stop. Only in the headset, and only its eyes see it (render layer [`HEADSET_ONLY`]): the PC's
+//! mirror window keeps its own vignette and fade.
 
 use super::state::{FADE_S, HeadsetState, VIGNETTE_S};
 use crate::GameSystems;
-use crate::third_party::xr::in_headset;
+use crate::third_party::xr::{HEADSET_ONLY, in_headset};
+use bevy::camera::visibility::RenderLayers;
 use bevy::light::NotShadowCaster;
 use bevy::prelude::*;
 
@@ -71,6 +73,7 @@ fn spawn_shade(
             ..default()
         })),
         NotShadowCaster,
+        RenderLayers::layer(HEADSET_ONLY),
         Transform::default(),
         Visibility::Hidden,
         Name::new("ombre de confort"),

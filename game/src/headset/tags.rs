@@ -1,13 +1,15 @@
 //! The hotspot balls' names in the world, in the headset only (the flat window floats them as
 //! screen labels). One UI camera lays every name out, one per row, into an atlas image; each
 //! ball gets a transparent quad above it that shows its row, turned towards the participant
-//! and scaled with distance so that a name reads as large as the flat label does.
+//! and scaled with distance so that a name reads as large as the flat label does. Only the
+//! headset's eyes see them (render layer [`HEADSET_ONLY`]): the PC's mirror keeps its labels.
 
 use super::board::{BOARD_PX, board_size_m};
 use super::state::{HeadsetState, HotspotMarker, PANEL_DISTANCE_M};
 use crate::GameSystems;
-use crate::third_party::xr::in_headset;
+use crate::third_party::xr::{HEADSET_ONLY, in_headset};
 use crate::ui;
+use bevy::camera::visibility::RenderLayers;
 use bevy::camera::{ImageRenderTarget, RenderTarget};
 use bevy::light::NotShadowCaster;
 use bevy::mesh::VertexAttributeValues;
@@ -196,6 +198,7 @@ fn rebuild_tags(
             Mesh3d(meshes.add(mesh)),
             MeshMaterial3d(atlas.0.clone()),
             NotShadowCaster,
+            RenderLayers::layer(HEADSET_ONLY),
             Transform::default(),
             Visibility::Hidden,
             Name::new("nom d'un point"),

@@ -1,7 +1,7 @@
 //! OpenXR through `bevy_mod_openxr` 0.6: the headset role's XR plugins, whether XR really
 //! started (and why not, in French, for the facilitator), the XR tracking root that follows the
 //! logic's rig, and the controllers that feed
-//! [`PointerInput`](crate::headset::pointer::PointerInput). Nothing outside this file knows
+//! [`PointerInput`]. Nothing outside this file knows
 //! about OpenXR: the rest of the headset reads [`XrMode`] (or the [`in_headset`] condition) and
 //! the pointer layer.
 //!
@@ -17,6 +17,7 @@ use crate::GameSystems;
 use crate::headset::pointer::{PointerInput, PointerSystems};
 use crate::headset::state::{HeadsetAction, HeadsetLogic, Rig};
 use bevy::app::PluginGroupBuilder;
+use bevy::camera::visibility::RenderLayers;
 use bevy::math::Isometry3d;
 use bevy::prelude::*;
 use bevy::window::{PresentMode, PrimaryWindow};
@@ -30,6 +31,7 @@ use bevy_mod_openxr::resources::OxrInstance;
 use bevy_mod_openxr::session::OxrSession;
 use bevy_mod_openxr::types::AppInfo;
 use bevy_mod_openxr::{openxr_session_available, openxr_session_running};
+use bevy_mod_xr::camera::XrCamera;
 use bevy_mod_xr::session::{
     XrPreDestroySession, XrSessionCreated, XrSessionCreatedMessage, XrState, XrStateChanged,
     XrTrackingRoot,
@@ -186,6 +188,10 @@ pub fn xr_plugins(plugins: impl PluginGroup) -> PluginGroupBuilder {
         })
 }
 
+/// The render layer of what only the headset's eyes see (the board, the names, the comfort
+/// shade): the PC's mirror window has its screen overlay instead. Bevy's layer 0 is the rest.
+pub const HEADSET_ONLY: usize = 1;
+
 /// Run condition: scenes show in the headset now.
 pub fn in_headset(mode: Option<Res<XrMode>>) -> bool {
     mode.is_some_and(|m| *m == XrMode::Headset)
@@ -224,6 +230,7 @@ pub fn plugin(app: &mut App) {
         )
         .add_systems(OxrSendActionBindings, suggest_bindings)
         .add_systems(XrSessionCreated, (attach_actions, spawn_aim_spaces))
+        .add_systems(PostUpdate, eyes_see_headset_layer)
         .add_systems(XrPreDestroySession, despawn_aim_spaces)
         .add_systems(
             PreUpdate,
@@ -237,6 +244,16 @@ pub fn plugin(app: &mut App) {
                 .in_set(PointerSystems::Feed)
                 .run_if(openxr_session_running.and_then(in_headset)),
         );
+}
+
+/// The eyes' cameras (spawned by bevy_mod_openxr with its session) see the scene and
+/// [`HEADSET_ONLY`].
+fn eyes_see_headset_layer(eyes: Query<Entity, Added<XrCamera>>, mut commands: Commands) {
+    for e in &eyes {
+        commands
+            .entity(e)
+            .insert(RenderLayers::from_layers(&[0, HEADSET_ONLY]));
+    }
 }
 
 /// Places the XR tracking root where the logic puts the participant: the rig's position

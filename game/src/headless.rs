@@ -4,12 +4,24 @@
 //!
 //! - `answer PUZZLE ANSWER` — ANSWER in RON: `Text("1217")`, `Items(["a", "b"])`
 //! - `hint PUZZLE`, `rate QUESTION VALUE PARTICIPANT`, `code 314159`, `quit` (or end of input)
+//! - headsets: `hotspot HOTSPOT` (select its marker), `press begin|validate|finish|end|next|
+//!   keep|break|rate:N|pick:ITEM` (select that button of the panel), `stop` (the participant's
+//!   stop). They select through the same `Select` messages the pointer layer sends; the ray's
+//!   hit test itself is tested in `tests/headset.rs`.
 //!
 //! Output: `@state …`, `@snapshot open=… solved=… ended=…`, `@stats events=… acked=…
-//! pending=… applied=…`. On quit the link says goodbye and its counters are written to the
-//! `--stats` file (RON [`LinkStats`](crate::net::LinkStats)).
+//! pending=… applied=…`; headsets add `@headset phase=… immersion=… panel=…` on change and,
+//! while a 360° film plays, `@film position_ms=… director_ms=…` twice a second (the director's
+//! clock as this headset estimates it, so a test sees whether headsets play in step). On quit
+//! the link says goodbye and its counters are written to the `--stats` file (RON
+//! [`LinkStats`](crate::net::LinkStats)).
 
 use crate::GameSystems;
+use crate::headset::pointer::Select;
+use crate::headset::state::{
+    ButtonAction, HeadsetAction, HeadsetState, HotspotMarker, PanelButtonEntity,
+};
+use crate::headset::video360::Film;
 use crate::net::plugin::{Connection, NetLink, Report, Room};
 use crate::terminal::state::{Terminal, TerminalAction};
 use bevy::prelude::*;
@@ -49,6 +61,12 @@ pub enum Command {
     Rate(QuestionId, u8, ParticipantId),
     /// Pair with this code.
     Code(PairingCode),
+    /// Headsets: select this hotspot's marker.
+    Hotspot(String),
+    /// Headsets: select the panel's button that does this.
+    Press(ButtonAction),
+    /// Headsets: the participant stops.
+    Stop,
     /// Stop.
     Quit,
 }
@@ -63,6 +81,25 @@ pub fn parse(line: &str) -> Result<Command, String> {
     let rest = rest.trim();
     match word {
         "quit" => Ok(Command::Quit),
+        "stop" => Ok(Command::Stop),
+        "hotspot" if !rest.is_empty() => Ok(Command::Hotspot(rest.to_owned())),
+        "press" => {
+            let action = match rest.split_once(':') {
+                Some(("rate", v)) => ButtonAction::Rate(v.parse().map_err(|e| format!("{e}"))?),
+                Some(("pick", item)) => ButtonAction::Pick(item.into()),
+                _ => match rest {
+                    "begin" => ButtonAction::Begin,
+                    "validate" => ButtonAction::Validate,
+                    "finish" => ButtonAction::FinishVisit,
+                    "end" => ButtonAction::EndQuestionnaire,
+                    "next" => ButtonAction::Next,
+                    "keep" => ButtonAction::KeepGoing,
+                    "break" => ButtonAction::TakeBreak,
+                    _ => return Err(format!("press: unknown button {rest:?}")),
+                },
+            };
+            Ok(Command::Press(action))
+        }
         "hint" if !rest.is_empty() => Ok(Command::Hint(PuzzleId::from(rest))),
         "code" => PairingCode::parse(rest)
             .map(Command::Code)
@@ -105,8 +142,58 @@ pub fn plugin(app: &mut App) {
     app.insert_resource(Stdin(Mutex::new(rx)))
         .init_resource::<Printed>()
         .init_resource::<StatsFile>()
-        .add_systems(Update, commands.in_set(GameSystems::Input))
-        .add_systems(Update, (print, quit).after(GameSystems::View));
+        .add_message::<HeadsetCommand>()
+        .add_systems(
+            Update,
+            (commands, headset_commands)
+                .chain()
+                .in_set(GameSystems::Input),
+        )
+        .add_systems(
+            Update,
+            (print, print_headset, quit).after(GameSystems::View),
+        );
+}
+
+/// A headset command read from standard input, for [`headset_commands`].
+#[derive(Message, Debug, Clone)]
+struct HeadsetCommand(Command);
+
+/// Turns headset commands into selects and actions (nothing on other roles).
+fn headset_commands(
+    mut read: MessageReader<HeadsetCommand>,
+    buttons: Query<(Entity, &PanelButtonEntity, &GlobalTransform)>,
+    markers: Query<(Entity, &HotspotMarker, &GlobalTransform)>,
+    mut selects: Option<MessageWriter<Select>>,
+    mut actions: Option<MessageWriter<HeadsetAction>>,
+) {
+    for HeadsetCommand(command) in read.read() {
+        let (Some(selects), Some(actions)) = (selects.as_mut(), actions.as_mut()) else {
+            eprintln!("{command:?}: this role is no headset");
+            continue;
+        };
+        let target = match command {
+            Command::Stop => {
+                actions.write(HeadsetAction::Stop);
+                continue;
+            }
+            Command::Hotspot(id) => markers
+                .iter()
+                .find(|(_, m, _)| m.hotspot.as_str() == id)
+                .map(|(e, _, t)| (e, t.translation())),
+            Command::Press(action) => buttons
+                .iter()
+                .find(|(_, b, _)| b.0.action == *action)
+                .map(|(e, _, t)| (e, t.translation())),
+            _ => continue,
+        };
+        match target {
+            Some((entity, point)) => {
+                selects.write(Select { entity, point });
+            }
+            None => eprintln!("{command:?}: nothing to select"),
+        }
+    }
 }
 
 fn commands(
@@ -115,6 +202,7 @@ fn commands(
     mut actions: Option<MessageWriter<TerminalAction>>,
     terminal: Option<Res<Terminal>>,
     link: Option<Res<NetLink>>,
+    mut headset: MessageWriter<HeadsetCommand>,
     mut commands: Commands,
 ) {
     let lines: Vec<Option<String>> = match stdin.0.lock() {
@@ -158,6 +246,9 @@ fn commands(
                 {
                     eprintln!("{e}");
                 }
+            }
+            Ok(c @ (Command::Hotspot(_) | Command::Press(_) | Command::Stop)) => {
+                headset.write(HeadsetCommand(c));
             }
             Err(e) => eprintln!("{e}"),
         }
@@ -253,6 +344,50 @@ fn print(
     let _ = out.flush();
 }
 
+/// What the headset printed last, and when the film was last printed (local clock, s).
+#[derive(Default)]
+struct HeadsetPrinted {
+    line: String,
+    film_at: f64,
+}
+
+fn print_headset(
+    state: Option<Res<HeadsetState>>,
+    film: Option<Res<Film>>,
+    room: Res<Room>,
+    mut printed: Local<HeadsetPrinted>,
+) {
+    let Some(state) = state else { return };
+    let mut out = std::io::stdout().lock();
+    let line = format!(
+        "@headset phase={:?} immersion={} panel={}",
+        state.phase,
+        state.run.as_ref().map_or("", |r| r.immersion.id.as_str()),
+        state.panel.as_ref().map_or("", |p| p.title.as_str())
+    );
+    if line != printed.line {
+        let _ = writeln!(out, "{line}");
+        printed.line = line;
+    }
+    if let Some(position) = film
+        .as_ref()
+        .filter(|f| !f.ended())
+        .and_then(|f| f.position())
+        && state.now_s - printed.film_at >= 0.5
+    {
+        printed.film_at = state.now_s;
+        let director = room
+            .director_now_ms
+            .map_or_else(|| "?".to_owned(), |d| d.to_string());
+        let _ = writeln!(
+            out,
+            "@film position_ms={} director_ms={director}",
+            position.as_millis()
+        );
+    }
+    let _ = out.flush();
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -282,6 +417,19 @@ mod tests {
                 ParticipantId::from("P1")
             ))
         );
+        assert_eq!(
+            parse("press rate:4"),
+            Ok(Command::Press(ButtonAction::Rate(4)))
+        );
+        assert_eq!(
+            parse("press pick:gilet"),
+            Ok(Command::Press(ButtonAction::Pick("gilet".into())))
+        );
+        assert_eq!(
+            parse("hotspot h_chariot"),
+            Ok(Command::Hotspot("h_chariot".into()))
+        );
+        assert!(parse("press dance").is_err());
         assert!(parse("code 12").is_err());
         assert!(parse("dance").is_err());
     }

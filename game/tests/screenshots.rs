@@ -187,56 +187,37 @@ fn the_flat_headset_view_of_every_immersion_is_drawn() -> Result<(), String> {
     )
 }
 
-/// The shipped content and media plus a 360° immersion (the port's hotspots and tasks over the
-/// shipped equirectangular test film, which no shipped immersion uses: it is colour bars).
+/// The shipped content plus the 360° test immersion (`tests/fixtures/visite_360.ron`), its
+/// film being the shipped equirectangular test video (colour bars, which no shipped immersion
+/// uses); the media are the shipped ones, linked.
 fn content_with_a_360_film() -> Result<tempfile::TempDir, String> {
-    fn copy(from: &Path, to: &Path) -> std::io::Result<()> {
-        std::fs::create_dir_all(to)?;
-        for entry in std::fs::read_dir(from)? {
-            let entry = entry?;
-            let target = to.join(entry.file_name());
-            if entry.file_type()?.is_dir() {
-                copy(&entry.path(), &target)?;
-            } else {
-                std::fs::copy(entry.path(), target)?;
-            }
-        }
-        Ok(())
-    }
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
     let repo = repo_root();
-    copy(&repo.join("content"), &dir.path().join("content")).map_err(|e| e.to_string())?;
-    std::os::unix::fs::symlink(repo.join("assets"), dir.path().join("assets"))
+    let status = Command::new("cp")
+        .arg("-r")
+        .arg(repo.join("content"))
+        .arg(dir.path().join("content"))
+        .status()
         .map_err(|e| e.to_string())?;
-    let port = std::fs::read_to_string(repo.join("content/immersions/cariste_port.ron"))
-        .map_err(|e| e.to_string())?;
-    let anchors = [
-        ("a_chariot", -40.0),
-        ("a_charge", -20.0),
-        ("a_gyrophare", 0.0),
-        ("a_conteneurs", 20.0),
-        ("a_navire", 40.0),
-        ("a_portique", 60.0),
-        ("a_bord_quai", 90.0),
-        ("a_pietons", 150.0),
-        ("a_entrepot", -120.0),
-    ]
-    .iter()
-    .map(|(id, yaw)| format!("(id: \"{id}\", yaw_deg: {yaw:.1}, pitch_deg: -8.0)"))
-    .collect::<Vec<_>>()
-    .join(", ");
-    let film = port
-        .replace("id: \"cariste_port\"", "id: \"visite_360\"")
-        .replace(
-            "source: Scene(scene: \"quai_port\")",
-            &format!(
-                "source: Video360(file: \"videos/tests/sphere_360_512x256.webm\", anchors: [{anchors}])"
-            ),
-        );
-    if film == port {
-        return Err("cariste_port.ron changed: the 360° fixture no longer applies".into());
+    if !status.success() {
+        return Err(format!("copying content/: {status}"));
     }
-    std::fs::write(dir.path().join("content/immersions/visite_360.ron"), film)
-        .map_err(|e| e.to_string())?;
+    std::fs::copy(
+        repo.join("tests/fixtures/visite_360.ron"),
+        dir.path().join("content/immersions/visite_360.ron"),
+    )
+    .map_err(|e| e.to_string())?;
+    let assets = dir.path().join("assets");
+    std::fs::create_dir_all(assets.join("films")).map_err(|e| e.to_string())?;
+    for entry in std::fs::read_dir(repo.join("assets")).map_err(|e| e.to_string())? {
+        let entry = entry.map_err(|e| e.to_string())?;
+        std::os::unix::fs::symlink(entry.path(), assets.join(entry.file_name()))
+            .map_err(|e| e.to_string())?;
+    }
+    std::os::unix::fs::symlink(
+        repo.join("assets/videos/tests/sphere_360_512x256.webm"),
+        assets.join("films/visite_360.webm"),
+    )
+    .map_err(|e| e.to_string())?;
     Ok(dir)
 }

@@ -109,6 +109,42 @@ pub fn assets_dir() -> PathBuf {
     repo_root().join("assets")
 }
 
+/// The 360° test immersion (`tests/fixtures/visite_360.ron`, id `visite_360`): the port's
+/// hotspots, tasks and questionnaire over the film `films/visite_360.webm`.
+pub const FILM_IMMERSION: &str = "visite_360";
+
+/// Copies the shipped content and media under `dir` (`dir/content`, `dir/assets`), adds the 360°
+/// test immersion ([`FILM_IMMERSION`]) and `film` as its video; returns both folders.
+///
+/// # Errors
+/// A file cannot be read or written.
+pub fn content_with_a_360_film(dir: &Path, film: &Path) -> Result<(PathBuf, PathBuf)> {
+    fn copy(from: &Path, to: &Path) -> std::io::Result<()> {
+        std::fs::create_dir_all(to)?;
+        for entry in std::fs::read_dir(from)? {
+            let entry = entry?;
+            let target = to.join(entry.file_name());
+            if entry.file_type()?.is_dir() {
+                copy(&entry.path(), &target)?;
+            } else {
+                std::fs::copy(entry.path(), target)?;
+            }
+        }
+        Ok(())
+    }
+    let (content, assets) = (dir.join("content"), dir.join("assets"));
+    copy(&content_dir(), &content).context("copying content/")?;
+    copy(&assets_dir(), &assets).context("copying assets/")?;
+    std::fs::copy(
+        repo_root().join("tests/fixtures/visite_360.ron"),
+        content.join("immersions/visite_360.ron"),
+    )
+    .context("the 360° fixture")?;
+    std::fs::create_dir_all(assets.join("films"))?;
+    std::fs::copy(film, assets.join("films/visite_360.webm")).context("the film")?;
+    Ok((content, assets))
+}
+
 /// The shipped content, which must load without a problem.
 ///
 /// # Errors

@@ -11,6 +11,7 @@ use crate::GameSystems;
 use crate::net::Verdict;
 use crate::net::plugin::{Connection, Room};
 use crate::ui::{self, ViewRoot};
+use bevy::input::keyboard::Key;
 use bevy::prelude::*;
 use boussole_content::ids::PuzzleId;
 use boussole_content::puzzle::{Puzzle, PuzzleKind};
@@ -43,7 +44,7 @@ pub struct TerminalModel {
 pub(crate) fn plugin(app: &mut App) {
     app.init_resource::<TerminalModel>()
         .add_systems(Startup, ui::camera)
-        .add_systems(Update, press.in_set(GameSystems::Input))
+        .add_systems(Update, (press, physical_keys).in_set(GameSystems::Input))
         .add_systems(Update, (model, draw).chain().in_set(GameSystems::View));
 }
 
@@ -54,6 +55,66 @@ fn press(
     for (interaction, Press(action)) in &buttons {
         if *interaction == Interaction::Pressed {
             actions.write(action.clone());
+        }
+    }
+}
+
+/// What a key of a physical keyboard (a USB one at the station) does to a typed answer, as the
+/// on-screen keys would: a character goes in, upper-cased like the on-screen AZERTY keys (the
+/// director's `NormalisedText` check ignores case anyway), only digits for a numeric code, and
+/// only what the on-screen keyboard has otherwise (letters, digits, space, comma, hyphen);
+/// Backspace erases, Delete clears, Enter sends (when the answer is ready, as the on-screen
+/// button). `None`: the key does nothing here.
+pub fn typed_action(key: &Key, text: Option<&str>, digits: bool) -> Option<TerminalAction> {
+    match key {
+        Key::Backspace => return Some(TerminalAction::Backspace),
+        Key::Delete => return Some(TerminalAction::Clear),
+        Key::Enter => return Some(TerminalAction::Submit),
+        Key::Space if !digits => return Some(TerminalAction::Key(' ')),
+        _ => {}
+    }
+    let mut chars = text?.chars();
+    let c = chars.next()?;
+    if chars.next().is_some() {
+        return None;
+    }
+    let allowed = if digits {
+        c.is_ascii_digit()
+    } else {
+        c.is_alphanumeric() || matches!(c, ' ' | ',' | '-')
+    };
+    allowed.then(|| TerminalAction::Key(c.to_uppercase().next().unwrap_or(c)))
+}
+
+/// A physical keyboard types into the answer being composed (the typed kinds only: code entry,
+/// a multi-station part, a headset-guided answer).
+fn physical_keys(
+    mut keys: MessageReader<bevy::input::keyboard::KeyboardInput>,
+    model: Res<TerminalModel>,
+    room: Res<Room>,
+    mut actions: MessageWriter<TerminalAction>,
+) {
+    let typing = match (&model.page, &room.scenario) {
+        (Some(Page::Answer(id)), Some(scenario)) => puzzle_of(scenario, id)
+            .filter(|p| {
+                matches!(
+                    p.kind,
+                    PuzzleKind::CodeEntry { .. }
+                        | PuzzleKind::MultiStation { .. }
+                        | PuzzleKind::HeadsetGuided { .. }
+                )
+            })
+            .map(digits_only),
+        _ => None,
+    };
+    for key in keys.read() {
+        if key.state != bevy::input::ButtonState::Pressed {
+            continue;
+        }
+        if let Some(digits) = typing
+            && let Some(action) = typed_action(&key.logical_key, key.text.as_deref(), digits)
+        {
+            actions.write(action);
         }
     }
 }
@@ -660,4 +721,49 @@ fn typed(body: &mut ChildSpawnerCommands, p: &Puzzle, draft: &Draft, note: Optio
             );
         });
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn typed(key: Key, text: Option<&str>, digits: bool) -> Option<TerminalAction> {
+        typed_action(&key, text, digits)
+    }
+
+    #[test]
+    fn a_physical_keyboard_types_what_the_on_screen_keys_would() {
+        let ch = |c: &str| Key::Character(c.into());
+        // A numeric code: digits only (a letter or a space does nothing).
+        assert_eq!(
+            typed(ch("7"), Some("7"), true),
+            Some(TerminalAction::Key('7'))
+        );
+        assert_eq!(typed(ch("a"), Some("a"), true), None);
+        assert_eq!(typed(Key::Space, Some(" "), true), None);
+        // Text: letters upper-cased like the AZERTY keys, accents kept, space, comma, hyphen.
+        assert_eq!(
+            typed(ch("é"), Some("é"), false),
+            Some(TerminalAction::Key('É'))
+        );
+        assert_eq!(
+            typed(Key::Space, Some(" "), false),
+            Some(TerminalAction::Key(' '))
+        );
+        assert_eq!(
+            typed(ch("-"), Some("-"), false),
+            Some(TerminalAction::Key('-'))
+        );
+        assert_eq!(typed(ch("$"), Some("$"), false), None);
+        // A dead key's leftover plus a letter is two characters: ignored, not half-typed.
+        assert_eq!(typed(ch("^a"), Some("^a"), false), None);
+        // Editing and sending, whatever the kind.
+        assert_eq!(
+            typed(Key::Backspace, None, true),
+            Some(TerminalAction::Backspace)
+        );
+        assert_eq!(typed(Key::Delete, None, false), Some(TerminalAction::Clear));
+        assert_eq!(typed(Key::Enter, None, true), Some(TerminalAction::Submit));
+        assert_eq!(typed(Key::Tab, None, false), None);
+    }
 }

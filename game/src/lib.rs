@@ -75,9 +75,10 @@ pub fn plugin(role: DeviceRole, options: LaunchOptions) -> impl Fn(&mut App) {
             .add_plugins(net::plugin::plugin);
         match role {
             DeviceRole::Headset => {
-                let runtime = third_party::xr::find_runtime(|k| std::env::var(k).ok());
-                app.insert_resource(third_party::xr::choose_mode(options.flat, runtime))
-                    .add_plugins(headset::plugin);
+                // The XR plugins (if any) are built by now: their real outcome decides.
+                let start = third_party::xr::start_of(app.world());
+                app.insert_resource(third_party::xr::choose_mode(options.flat, start))
+                    .add_plugins((headset::plugin, third_party::xr::plugin));
                 if !options.headless {
                     app.add_plugins((headset::view_plugin, third_party::audio::plugin));
                 }

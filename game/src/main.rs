@@ -12,6 +12,7 @@ use boussole_game::headless::StatsFile;
 use boussole_game::net::plugin::NetLink;
 use boussole_game::net::{DeviceLink, LinkConfig};
 use boussole_game::third_party::audio::{AudioOutput, probe_output};
+use boussole_game::third_party::xr::xr_plugins;
 use boussole_game::{LaunchOptions, plugin, window_title};
 use boussole_protocol::bundle::Bundle;
 use boussole_protocol::discovery::parse_director_addr;
@@ -192,22 +193,29 @@ fn main() -> Result<()> {
     run(app)
 }
 
-/// A windowed app for `role`: 1280×800 (a common tablet and room PC), scale 1.
+/// A windowed app for `role`: 1280×800 (a common tablet and room PC), scale 1. A headset
+/// without `--flat` adds OpenXR's plugins, which fall back to this same window when OpenXR
+/// does not start (the headset plugin reads the outcome).
 fn windowed(role: DeviceRole, options: LaunchOptions, content: GameContent) -> App {
     let mut app = App::new();
-    app.add_plugins(DefaultPlugins.set(WindowPlugin {
+    let plugins = DefaultPlugins.set(WindowPlugin {
         primary_window: Some(Window {
             title: window_title(role),
             resolution: WindowResolution::new(1280, 800).with_scale_factor_override(1.0),
             ..default()
         }),
         ..default()
-    }))
-    .add_plugins(plugin(role, options))
-    .insert_resource(content)
-    .insert_resource(AudioOutput {
-        available: probe_output(),
     });
+    if role == DeviceRole::Headset && !options.flat {
+        app.add_plugins(xr_plugins(plugins));
+    } else {
+        app.add_plugins(plugins);
+    }
+    app.add_plugins(plugin(role, options))
+        .insert_resource(content)
+        .insert_resource(AudioOutput {
+            available: probe_output(),
+        });
     app
 }
 

@@ -14,7 +14,7 @@ use boussole_game::headset::state::{
 };
 use boussole_game::net::plugin::{ImmersionOrder, Reported};
 use boussole_game::third_party::audio::AudioOutput;
-use boussole_game::third_party::xr::{NO_XR_RUNTIME, choose_mode};
+use boussole_game::third_party::xr::NO_XR_RUNTIME;
 use boussole_game::{LaunchOptions, plugin};
 use boussole_protocol::{DeviceEvent, ParticipantId};
 use std::path::Path;
@@ -39,8 +39,6 @@ fn app(flat: bool) -> Result<App, Box<dyn std::error::Error>> {
         ))
         .insert_resource(content)
         .insert_resource(AudioOutput { available: false })
-        // This machine may or may not have a runtime: the test decides there is none.
-        .insert_resource(choose_mode(flat, None))
         .insert_resource(TimeUpdateStrategy::ManualDuration(STEP));
     app.update();
     Ok(app)

@@ -2,11 +2,17 @@
 //! OpenXR runtime or with `--flat`, in a flat window with mouse and keyboard. [`pointer`] is
 //! the one ray/select layer every interaction goes through; [`state`] is the logic (runs
 //! headless); [`scene`] the generic builder; [`video360`] the films of 360° immersions;
-//! [`view`] draws it all in a window.
+//! [`view`] draws it all in a window; in a headset, [`board`] puts the panel's words in the
+//! world, [`tags`] the hotspot balls' names, [`beam`] shows the controller's ray and
+//! [`shade`] darkens the view around turns and after a stop.
 
+pub mod beam;
+pub mod board;
 pub mod pointer;
 pub mod scene;
+pub mod shade;
 pub mod state;
+pub mod tags;
 pub mod video360;
 pub mod view;
 
@@ -17,7 +23,17 @@ pub fn plugin(app: &mut App) {
     app.add_plugins((pointer::plugin, state::plugin, video360::plugin));
 }
 
-/// The headset's drawing and the mouse and keyboard of flat mode (needs a window).
+/// The headset's drawing, the mouse and keyboard of flat mode and, in the headset, the panel's
+/// words and the balls' names in the world, the visible ray and the comfort shade (needs a
+/// window).
 pub fn view_plugin(app: &mut App) {
-    app.add_plugins((view::plugin, video360::view_plugin, pointer::mouse_feeder));
+    app.add_plugins((
+        view::plugin,
+        video360::view_plugin,
+        pointer::mouse_feeder,
+        board::plugin,
+        beam::plugin,
+        shade::plugin,
+        tags::plugin,
+    ));
 }

@@ -168,9 +168,15 @@ fn resolve(
 pub struct PointerCamera;
 
 /// Feeds the layer from the mouse: the cursor's ray through the [`PointerCamera`], and the
-/// left button as select (flat mode; needs a window).
+/// left button as select (flat mode; needs a window). In the headset the controllers feed it
+/// instead (`third_party/xr.rs`), and the mouse on the PC's mirror window does nothing.
 pub fn mouse_feeder(app: &mut App) {
-    app.add_systems(Update, feed_from_mouse.in_set(PointerSystems::Feed));
+    app.add_systems(
+        Update,
+        feed_from_mouse
+            .in_set(PointerSystems::Feed)
+            .run_if(not(crate::third_party::xr::in_headset)),
+    );
 }
 
 fn feed_from_mouse(

@@ -288,6 +288,12 @@ pub struct HeadsetLogic;
 
 /// Adds the headset's logic.
 pub(crate) fn plugin(app: &mut App) {
+    // Seated eyes from the first frame, the calm room before any run too (in a headset the XR
+    // tracking root follows the rig); `init_resource` below keeps it.
+    app.insert_resource(HeadsetState {
+        eye: Vec3::new(0.0, SEATED_EYE_M, 0.0),
+        ..default()
+    });
     app.init_resource::<HeadsetState>()
         .add_message::<HeadsetAction>()
         .add_systems(Startup, spawn_rig)

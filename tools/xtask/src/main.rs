@@ -48,6 +48,14 @@ const BUILD_PACKAGES: &[(&str, &str)] = &[
         "gstreamer1.0-libav",
         "H.264/H.265 decoders for videos made with ordinary cameras and editors",
     ),
+    (
+        "libopenxr-loader1",
+        "the OpenXR loader (libopenxr_loader.so.1) the headset opens at run time, not at link time",
+    ),
+    (
+        "libopenxr-dev",
+        "the unversioned libopenxr_loader.so name that the openxr crate dlopens (Entry::load)",
+    ),
 ];
 
 /// Packages the benchmarks need besides the build's.

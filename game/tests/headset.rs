@@ -217,7 +217,12 @@ fn a_new_participant_plays_the_tutorial_with_the_pointer_then_the_immersion() ->
                 question,
                 value,
                 participant,
-            } => Some((immersion.to_string(), question.to_string(), value, participant)),
+            } => Some((
+                immersion.to_string(),
+                question.to_string(),
+                value,
+                participant,
+            )),
             _ => None,
         })
         .collect();

@@ -1208,6 +1208,13 @@ impl Client {
         self.conn.remote_address()
     }
 
+    /// UDP datagrams received from the director on this connection so far (acknowledgements
+    /// and retransmissions included): a count that grows while the director is alive, even
+    /// when a large message is still on its way and no whole message has arrived for a while.
+    pub fn datagrams_received(&self) -> u64 {
+        self.conn.stats().udp_rx.datagrams
+    }
+
     /// The current round-trip time estimate.
     pub fn rtt(&self) -> Duration {
         self.conn.rtt()

@@ -615,6 +615,12 @@ impl Task {
         }
         let mut ping = tokio::time::interval(self.config.ping_interval);
         ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // While the content downloads, datagrams from the director count as news: on a lossy
+        // link a chunk can take longer than the silence timeout to arrive whole, and the pongs
+        // wait behind it (otherwise the link would drop and start the chunk over, for ever).
+        // Outside a download only whole messages count, so a director whose session is stuck
+        // behind a live QUIC connection is still noticed.
+        let mut datagrams = client.datagrams_received();
         loop {
             tokio::select! {
                 msg = client.recv() => match msg {
@@ -640,6 +646,15 @@ impl Task {
                     }
                 },
                 _ = ping.tick() => {
+                    let now = client.datagrams_received();
+                    let downloading = {
+                        let shared = lock(&self.shared);
+                        shared.stats.content_in_sync == Some(false) && shared.stats.bundle.is_none()
+                    };
+                    if now > datagrams && downloading && self.config.sync_content {
+                        self.last_heard = Instant::now();
+                    }
+                    datagrams = now;
                     if self.last_heard.elapsed() > self.config.silence_timeout {
                         return Ended::Lost("plus de nouvelles de la régie".into());
                     }

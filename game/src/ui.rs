@@ -2,7 +2,9 @@
 //! contrast, big touch targets (at least 64 px, above the 48 px of touch guidelines, for
 //! hands that are not used to tablets), and the rebuild-on-change pattern every view uses.
 
+use bevy::asset::RenderAssetUsages;
 use bevy::prelude::*;
+use bevy::render::render_resource::{Extent3d, TextureDimension, TextureFormat};
 
 /// Page background.
 pub const BACKGROUND: Color = Color::srgb(0.07, 0.09, 0.13);
@@ -126,4 +128,35 @@ pub fn font_plugin(app: &mut App) {
 /// Spawns the 2D camera the views draw with.
 pub fn camera(mut commands: Commands) {
     commands.spawn(Camera2d);
+}
+
+/// A black RGBA image of `size`: a video surface before its first frame.
+pub fn black_image(size: Extent3d) -> Image {
+    Image::new_fill(
+        size,
+        TextureDimension::D2,
+        &[0, 0, 0, 255],
+        TextureFormat::Rgba8UnormSrgb,
+        RenderAssetUsages::default(),
+    )
+}
+
+/// Puts a decoded video frame into `image` (`Rgba8UnormSrgb`), made anew only when the
+/// frame's size changes; otherwise the image's buffer is reused from frame to frame.
+pub fn put_frame(image: &mut Image, frame: &boussole_video::Frame) {
+    let size = Extent3d {
+        width: frame.width,
+        height: frame.height,
+        depth_or_array_layers: 1,
+    };
+    if image.texture_descriptor.size != size {
+        *image = black_image(size);
+    }
+    match image.data.as_mut() {
+        Some(data) => {
+            data.clear();
+            data.extend_from_slice(&frame.rgba);
+        }
+        None => image.data = Some(frame.rgba.to_vec()),
+    }
 }

@@ -7,7 +7,7 @@
 //! mirror window keeps its screen overlay. In flat mode nothing here runs and the window's overlay is unchanged.
 
 use super::state::{HeadsetState, PANEL_DISTANCE_M, Panel, button_layout, panel_frame};
-use super::view::{OverlayModel, overlay_of};
+use super::view::{OverlayModel, overlay_cards, overlay_of};
 use crate::GameSystems;
 use crate::content::GameContent;
 use crate::pictogram::Pictograms;
@@ -95,17 +95,7 @@ fn spawn_board(
     ));
     commands.spawn((
         BoardCamera,
-        Camera2d,
-        Camera {
-            // Drawn before the eyes' cameras sample it.
-            order: -1,
-            clear_color: ClearColorConfig::Custom(Color::NONE),
-            ..default()
-        },
-        RenderTarget::Image(ImageRenderTarget {
-            handle: image.clone(),
-            scale_factor: PIXELS_PER_PX,
-        }),
+        offscreen_ui_camera(image.clone(), PIXELS_PER_PX),
         Name::new("caméra du panneau"),
     ));
     let size = board_size_m();
@@ -177,6 +167,23 @@ fn draw_board(
     *shown = Some(next);
 }
 
+/// A 2D camera that draws UI into `image` (transparent where nothing is drawn) before the
+/// eyes' cameras sample it; `scale_factor`: image pixels per UI pixel.
+pub(super) fn offscreen_ui_camera(image: Handle<Image>, scale_factor: f32) -> impl Bundle {
+    (
+        Camera2d,
+        Camera {
+            order: -1,
+            clear_color: ClearColorConfig::Custom(Color::NONE),
+            ..default()
+        },
+        RenderTarget::Image(ImageRenderTarget {
+            handle: image,
+            scale_factor,
+        }),
+    )
+}
+
 /// The board's UI: the overlay's cards (top: the panel's words or the calm room's; bottom: the
 /// caption and the help line), and each button's label over its button, with its pictogram
 /// (`icons`, in the buttons' order) on the left as in the flat view.
@@ -186,27 +193,6 @@ fn spawn_board_ui(
     m: &BoardModel,
     icons: &[Option<Handle<Image>>],
 ) {
-    let card = |c: &mut ChildSpawnerCommands, title: &str, text: &str, accent: Color| {
-        c.spawn((
-            Node {
-                max_width: px(1040.0),
-                flex_direction: FlexDirection::Column,
-                padding: UiRect::axes(px(26.0), px(16.0)),
-                row_gap: px(8.0),
-                border: UiRect::left(px(8.0)),
-                border_radius: BorderRadius::all(px(14.0)),
-                ..default()
-            },
-            BackgroundColor(ui::BACKGROUND),
-            BorderColor::all(accent),
-        ))
-        .with_children(|c| {
-            if !title.is_empty() {
-                c.spawn(ui::text(title.to_owned(), 24.0, accent));
-            }
-            c.spawn(ui::text(text.to_owned(), 30.0, ui::INK));
-        });
-    };
     let o = &m.overlay;
     commands
         .spawn((
@@ -223,43 +209,7 @@ fn spawn_board_ui(
             },
         ))
         .with_children(|page| {
-            page.spawn(Node {
-                flex_direction: FlexDirection::Column,
-                align_items: AlignItems::Center,
-                ..default()
-            })
-            .with_children(|top| {
-                if let Some(calm) = &o.calm {
-                    card(top, "", calm, ui::GOOD);
-                } else if let Some((title, text)) = &o.panel {
-                    card(top, title, text, ui::ACCENT);
-                }
-            });
-            page.spawn(Node {
-                flex_direction: FlexDirection::Column,
-                align_items: AlignItems::Center,
-                row_gap: px(10.0),
-                ..default()
-            })
-            .with_children(|bottom| {
-                if let Some((title, text)) = &o.caption {
-                    card(bottom, title, text, ui::SELECTED);
-                }
-                if !o.help.is_empty() {
-                    bottom
-                        .spawn((
-                            Node {
-                                padding: UiRect::axes(px(14.0), px(4.0)),
-                                border_radius: BorderRadius::all(px(8.0)),
-                                ..default()
-                            },
-                            BackgroundColor(Color::BLACK.with_alpha(0.55)),
-                        ))
-                        .with_children(|h| {
-                            h.spawn(ui::text(o.help.clone(), 20.0, ui::INK));
-                        });
-                }
-            });
+            overlay_cards(page, o, 1.0);
             // Over everything: a button's words never hide behind a caption.
             let Some(panel) = &m.panel else { return };
             for (i, (b, (centre, size))) in panel

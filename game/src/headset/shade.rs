@@ -5,7 +5,7 @@
 //! stop. Only in the headset, and only its eyes see it (render layer [`HEADSET_ONLY`]): the PC's
 //! mirror window keeps its own vignette and fade.
 
-use super::state::{FADE_S, HeadsetState, VIGNETTE_S};
+use super::state::{HeadsetState, fade_level, vignette_level};
 use crate::GameSystems;
 use crate::third_party::xr::{HEADSET_ONLY, in_headset};
 use bevy::camera::visibility::RenderLayers;
@@ -32,24 +32,11 @@ pub(crate) fn plugin(app: &mut App) {
 }
 
 /// How dark the view is now, 0 (clear) to 1 (black): the larger of the stop's fade (1 at the
-/// stop, 0 after [`FADE_S`]) and the turn's blink (0.85 at the turn, 0 after [`VIGNETTE_S`],
+/// stop, 0 after [`FADE_S`](super::state::FADE_S)) and the turn's blink (0.85 at the turn, 0
+/// after [`VIGNETTE_S`](super::state::VIGNETTE_S),
 /// unless the immersion turns its vignette off).
 pub fn darkness(state: &HeadsetState) -> f32 {
-    let now = state.now_s;
-    let blink_on = state.vignette_until > now
-        && state
-            .run
-            .as_ref()
-            .is_none_or(|r| r.immersion.comfort.vignette);
-    let blink = if blink_on {
-        0.85 * ((state.vignette_until - now) / VIGNETTE_S).clamp(0.0, 1.0)
-    } else {
-        0.0
-    };
-    let fade = state
-        .stopped_at
-        .map_or(0.0, |at| (1.0 - (now - at) / FADE_S).clamp(0.0, 1.0));
-    blink.max(fade) as f32
+    vignette_level(state).max(fade_level(state))
 }
 
 fn spawn_shade(
@@ -117,6 +104,7 @@ fn darken(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::headset::state::{FADE_S, VIGNETTE_S};
 
     #[test]
     fn a_stop_starts_black_and_clears_a_turn_blinks() {

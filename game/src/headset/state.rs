@@ -987,6 +987,29 @@ fn play_stimuli(
     }
 }
 
+/// How dark the edges are now, 0 to 0.85: 0.85 at a turn or a teleport, fading to 0 over
+/// [`VIGNETTE_S`]; always 0 when the immersion turns its vignette off.
+pub fn vignette_level(state: &HeadsetState) -> f32 {
+    let now = state.now_s;
+    let on = state.vignette_until > now
+        && state
+            .run
+            .as_ref()
+            .is_none_or(|r| r.immersion.comfort.vignette);
+    if on {
+        (0.85 * ((state.vignette_until - now) / VIGNETTE_S).clamp(0.0, 1.0)) as f32
+    } else {
+        0.0
+    }
+}
+
+/// How black the view is after a stop, 1 at the stop to 0 after [`FADE_S`]; 0 without one.
+pub fn fade_level(state: &HeadsetState) -> f32 {
+    state.stopped_at.map_or(0.0, |at| {
+        (1.0 - (state.now_s - at) / FADE_S).clamp(0.0, 1.0) as f32
+    })
+}
+
 /// The panel `state` asks for now.
 pub fn panel_of(state: &HeadsetState) -> Option<Panel> {
     let button = |action, label: &str, chosen| PanelButton {

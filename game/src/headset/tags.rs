@@ -10,7 +10,6 @@ use crate::GameSystems;
 use crate::third_party::xr::{HEADSET_ONLY, in_headset};
 use crate::ui;
 use bevy::camera::visibility::RenderLayers;
-use bevy::camera::{ImageRenderTarget, RenderTarget};
 use bevy::light::NotShadowCaster;
 use bevy::mesh::VertexAttributeValues;
 use bevy::prelude::*;
@@ -101,16 +100,7 @@ fn spawn_atlas(
     ));
     commands.spawn((
         TagCamera,
-        Camera2d,
-        Camera {
-            order: -1,
-            clear_color: ClearColorConfig::Custom(Color::NONE),
-            ..default()
-        },
-        RenderTarget::Image(ImageRenderTarget {
-            handle: image.clone(),
-            scale_factor: PIXELS_PER_PX,
-        }),
+        super::board::offscreen_ui_camera(image.clone(), PIXELS_PER_PX),
         Name::new("caméra des noms"),
     ));
     commands.insert_resource(TagAtlas(materials.add(StandardMaterial {

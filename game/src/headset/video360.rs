@@ -17,11 +17,12 @@ use crate::GameSystems;
 use crate::content::GameContent;
 use crate::net::plugin::{Report, Room};
 use crate::third_party::audio::AudioOutput;
+use crate::ui::{black_image, put_frame};
 use bevy::asset::RenderAssetUsages;
 use bevy::math::Affine2;
 use bevy::mesh::{Indices, PrimitiveTopology};
 use bevy::prelude::*;
-use bevy::render::render_resource::{Extent3d, TextureDimension, TextureFormat};
+use bevy::render::render_resource::Extent3d;
 use boussole_protocol::DeviceEvent;
 use boussole_video::{PlayerOptions, VideoEvent, VideoPlayer};
 use std::time::Duration;
@@ -250,16 +251,6 @@ struct FilmSphere {
     image: Handle<Image>,
 }
 
-fn black(size: Extent3d) -> Image {
-    Image::new_fill(
-        size,
-        TextureDimension::D2,
-        &[0, 0, 0, 255],
-        TextureFormat::Rgba8UnormSrgb,
-        RenderAssetUsages::default(),
-    )
-}
-
 fn show_film(
     film: Res<Film>,
     state: Res<HeadsetState>,
@@ -282,7 +273,7 @@ fn show_film(
     let image = match current {
         Some(image) => image,
         None => {
-            let image = images.add(black(Extent3d {
+            let image = images.add(black_image(Extent3d {
                 width: 2,
                 height: 2,
                 depth_or_array_layers: 1,
@@ -317,23 +308,8 @@ fn show_film(
     let Some(frame) = playing.player.take_frame() else {
         return;
     };
-    let size = Extent3d {
-        width: frame.width,
-        height: frame.height,
-        depth_or_array_layers: 1,
-    };
     if let Some(mut image) = images.get_mut(&image) {
-        if image.texture_descriptor.size != size {
-            *image = black(size);
-        }
-        // The frame's bytes go into the image's own buffer, reused from frame to frame.
-        match image.data.as_mut() {
-            Some(data) => {
-                data.clear();
-                data.extend_from_slice(&frame.rgba);
-            }
-            None => image.data = Some(frame.rgba.to_vec()),
-        }
+        put_frame(&mut image, &frame);
     }
 }
 

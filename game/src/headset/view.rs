@@ -8,8 +8,7 @@
 use super::pointer::{Pointer, PointerCamera};
 use super::scene::{self, Built};
 use super::state::{
-    ButtonAction, FADE_S, HeadsetAction, HeadsetState, HotspotMarker, Panel, PanelButtonEntity,
-    Phase, Rig, VIGNETTE_S,
+    ButtonAction, HeadsetAction, HeadsetState, HotspotMarker, Panel, PanelButtonEntity, Phase, Rig,
 };
 use crate::GameSystems;
 use crate::content::GameContent;
@@ -520,67 +519,72 @@ fn draw_overlay(
             },
             GlobalZIndex(3),
         ))
-        .with_children(|page| {
-            let card = |c: &mut ChildSpawnerCommands, title: &str, text: &str, accent: Color| {
-                c.spawn((
+        .with_children(|page| overlay_cards(page, &m, 0.9));
+}
+
+/// The overlay's cards on `page`: at the top the panel's question or instruction (or the calm
+/// room's words), at the bottom the caption and the help line. `card_alpha`: the cards'
+/// opacity (0.9 over the flat view; 1 on the headset's board, where nothing shows through).
+pub(super) fn overlay_cards(page: &mut ChildSpawnerCommands, m: &OverlayModel, card_alpha: f32) {
+    let card = |c: &mut ChildSpawnerCommands, title: &str, text: &str, accent: Color| {
+        c.spawn((
+            Node {
+                max_width: px(1040.0),
+                flex_direction: FlexDirection::Column,
+                padding: UiRect::axes(px(26.0), px(16.0)),
+                row_gap: px(8.0),
+                border: UiRect::left(px(8.0)),
+                border_radius: BorderRadius::all(px(14.0)),
+                ..default()
+            },
+            BackgroundColor(ui::BACKGROUND.with_alpha(card_alpha)),
+            BorderColor::all(accent),
+        ))
+        .with_children(|c| {
+            if !title.is_empty() {
+                c.spawn(ui::text(title.to_owned(), 24.0, accent));
+            }
+            c.spawn(ui::text(text.to_owned(), 30.0, ui::INK));
+        });
+    };
+    // Top: the panel's question or instruction, or the calm room's words.
+    page.spawn(Node {
+        flex_direction: FlexDirection::Column,
+        align_items: AlignItems::Center,
+        ..default()
+    })
+    .with_children(|top| {
+        if let Some(calm) = &m.calm {
+            card(top, "", calm, ui::GOOD);
+        } else if let Some((title, text)) = &m.panel {
+            card(top, title, text, ui::ACCENT);
+        }
+    });
+    page.spawn(Node {
+        flex_direction: FlexDirection::Column,
+        align_items: AlignItems::Center,
+        row_gap: px(10.0),
+        ..default()
+    })
+    .with_children(|bottom| {
+        if let Some((title, text)) = &m.caption {
+            card(bottom, title, text, ui::SELECTED);
+        }
+        if !m.help.is_empty() {
+            bottom
+                .spawn((
                     Node {
-                        max_width: px(1040.0),
-                        flex_direction: FlexDirection::Column,
-                        padding: UiRect::axes(px(26.0), px(16.0)),
-                        row_gap: px(8.0),
-                        border: UiRect::left(px(8.0)),
-                        border_radius: BorderRadius::all(px(14.0)),
+                        padding: UiRect::axes(px(14.0), px(4.0)),
+                        border_radius: BorderRadius::all(px(8.0)),
                         ..default()
                     },
-                    BackgroundColor(ui::BACKGROUND.with_alpha(0.9)),
-                    BorderColor::all(accent),
+                    BackgroundColor(Color::BLACK.with_alpha(0.55)),
                 ))
-                .with_children(|c| {
-                    if !title.is_empty() {
-                        c.spawn(ui::text(title.to_owned(), 24.0, accent));
-                    }
-                    c.spawn(ui::text(text.to_owned(), 30.0, ui::INK));
+                .with_children(|h| {
+                    h.spawn(ui::text(m.help.clone(), 20.0, ui::INK));
                 });
-            };
-            // Top: the panel's question or instruction, or the calm room's words.
-            page.spawn(Node {
-                flex_direction: FlexDirection::Column,
-                align_items: AlignItems::Center,
-                ..default()
-            })
-            .with_children(|top| {
-                if let Some(calm) = &m.calm {
-                    card(top, "", calm, ui::GOOD);
-                } else if let Some((title, text)) = &m.panel {
-                    card(top, title, text, ui::ACCENT);
-                }
-            });
-            page.spawn(Node {
-                flex_direction: FlexDirection::Column,
-                align_items: AlignItems::Center,
-                row_gap: px(10.0),
-                ..default()
-            })
-            .with_children(|bottom| {
-                if let Some((title, text)) = &m.caption {
-                    card(bottom, title, text, ui::SELECTED);
-                }
-                if !m.help.is_empty() {
-                    bottom
-                        .spawn((
-                            Node {
-                                padding: UiRect::axes(px(14.0), px(4.0)),
-                                border_radius: BorderRadius::all(px(8.0)),
-                                ..default()
-                            },
-                            BackgroundColor(Color::BLACK.with_alpha(0.55)),
-                        ))
-                        .with_children(|h| {
-                            h.spawn(ui::text(m.help.clone(), 20.0, ui::INK));
-                        });
-                }
-            });
-        });
+        }
+    });
 }
 
 fn vignette_and_fade(
@@ -588,26 +592,14 @@ fn vignette_and_fade(
     mut vignettes: Query<&mut BorderColor, With<Vignette>>,
     mut fades: Query<&mut BackgroundColor, With<Fade>>,
 ) {
-    let now = state.now_s;
-    let vignette_on = state.vignette_until > now
-        && state
-            .run
-            .as_ref()
-            .is_none_or(|r| r.immersion.comfort.vignette);
-    let v = if vignette_on {
-        (0.85 * ((state.vignette_until - now) / VIGNETTE_S).clamp(0.0, 1.0)) as f32
-    } else {
-        0.0
-    };
+    let v = super::state::vignette_level(&state);
     for mut b in &mut vignettes {
         let want = BorderColor::all(Color::BLACK.with_alpha(v));
         if *b != want {
             *b = want;
         }
     }
-    let f = state
-        .stopped_at
-        .map_or(0.0, |at| (1.0 - (now - at) / FADE_S).clamp(0.0, 1.0) as f32);
+    let f = super::state::fade_level(&state);
     for mut bg in &mut fades {
         let want = BackgroundColor(Color::BLACK.with_alpha(f));
         if *bg != want {

@@ -8,9 +8,8 @@
 use super::state::ScreenState;
 use crate::GameSystems;
 use crate::net::plugin::Report;
-use bevy::asset::RenderAssetUsages;
 use bevy::prelude::*;
-use bevy::render::render_resource::{Extent3d, TextureDimension, TextureFormat};
+use bevy::render::render_resource::Extent3d;
 use boussole_protocol::DeviceEvent;
 use boussole_video::{PlayerOptions, VideoEvent, VideoPlayer};
 use std::path::Path;
@@ -130,17 +129,11 @@ fn spawn_surface(mut commands: Commands, images: Option<ResMut<Assets<Image>>>) 
     let Some(mut images) = images else {
         return;
     };
-    let handle = images.add(Image::new_fill(
-        Extent3d {
-            width: 2,
-            height: 2,
-            depth_or_array_layers: 1,
-        },
-        TextureDimension::D2,
-        &[0, 0, 0, 255],
-        TextureFormat::Rgba8UnormSrgb,
-        RenderAssetUsages::default(),
-    ));
+    let handle = images.add(crate::ui::black_image(Extent3d {
+        width: 2,
+        height: 2,
+        depth_or_array_layers: 1,
+    }));
     commands.spawn((
         VideoSurface(handle.clone()),
         ImageNode::new(handle),
@@ -174,22 +167,8 @@ fn show_frame(
     let Some(frame) = playing.player.take_frame() else {
         return;
     };
-    let size = Extent3d {
-        width: frame.width,
-        height: frame.height,
-        depth_or_array_layers: 1,
-    };
     if let Some(mut image) = images.get_mut(&surface.0) {
-        if image.texture_descriptor.size != size {
-            *image = Image::new_fill(
-                size,
-                TextureDimension::D2,
-                &[0, 0, 0, 255],
-                TextureFormat::Rgba8UnormSrgb,
-                RenderAssetUsages::default(),
-            );
-        }
-        image.data = Some(frame.rgba.to_vec());
+        crate::ui::put_frame(&mut image, &frame);
     }
     *visibility = Visibility::Visible;
 }

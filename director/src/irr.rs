@@ -402,7 +402,7 @@ pub struct BehaviourAgreement {
 /// modifiers) and per behaviour, on slices of `slice_s` seconds (rules in the module docs).
 ///
 /// # Errors
-/// As [`slice`].
+/// As [`slice()`].
 pub fn agreement(
     engine: &Engine,
     a: &RaterId,

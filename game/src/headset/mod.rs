@@ -1,5 +1,5 @@
 //! The headset: job immersions built from the content's `SceneSpec`s, in XR or, without an
-//! OpenXR runtime or with `--flat`, in a flat window with mouse and keyboard. [`pointer`] is
+//! OpenXR runtime or with `--flat`, in a flat window with mouse and keyboard. [`pointer`](mod@pointer) is
 //! the one ray/select layer every interaction goes through; [`state`] is the logic (runs
 //! headless); [`scene`] the generic builder; [`video360`] the films of 360° immersions;
 //! [`view`] draws it all in a window; in a headset, [`board`] puts the panel's words in the

@@ -5,7 +5,7 @@
 //! director hears (`HotspotSeen`, `TaskDone`, `Rating`, health, problems).
 //!
 //! The interactive things are entities with a [`Transform`] and an
-//! [`Interactable`](super::pointer::Interactable) spawned here, so the pointer layer works
+//! [`super::pointer::Interactable`] spawned here, so the pointer layer works
 //! without a window; the view only gives them meshes and labels.
 
 use super::pointer::{Interactable, Select};

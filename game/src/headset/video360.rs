@@ -9,8 +9,8 @@
 //! participant ends it. A missing or corrupt file is a `DeviceEvent::Problem` in French naming
 //! the file, never a panic: the hotspots and the questionnaire still work over a black sphere.
 //!
-//! [`plugin`] is the logic (runs headless, so tests open real films without a window);
-//! [`view_plugin`] puts the frames on the sphere.
+//! Its logic runs headless (tests open real films without a window: [`Film`] tells where the
+//! film stands); its view puts the frames on the sphere ([`inside_sphere`]).
 
 use super::state::{HeadsetLogic, HeadsetState, VideoRun};
 use crate::GameSystems;

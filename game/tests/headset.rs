@@ -637,15 +637,22 @@ fn each_question_is_read_aloud_and_each_answer_when_the_ray_rests_on_it() -> Tes
     let intro = voice(&app, &immersion.introduction.audio).ok_or("no intro voice")?;
     assert!(played(&mut app).contains(&intro), "introduction not read");
     press(&mut app, |a| *a == ButtonAction::Begin)?;
-    // Straight to the questionnaire: past the tasks.
-    while app
+    // Straight to the questionnaire: past the tasks, each task's feedback read aloud.
+    while let Some(task) = app
         .world()
         .resource::<HeadsetState>()
         .run
         .as_ref()
-        .is_some_and(|r| r.current_task().is_some())
+        .and_then(|r| r.current_task().cloned())
     {
+        played(&mut app);
         press(&mut app, |a| *a == ButtonAction::Validate)?;
+        let feedback = voice(&app, &task.feedback.audio).ok_or("no feedback voice")?;
+        assert!(
+            played(&mut app).contains(&feedback),
+            "{}: feedback not read",
+            task.id
+        );
     }
     played(&mut app);
     press(&mut app, |a| *a == ButtonAction::FinishVisit)?;

@@ -741,13 +741,14 @@ fn take_selects(
 ) {
     for select in selects.read() {
         if let Ok(button) = buttons.get(select.entity) {
-            press(
+            let voice = press(
                 &mut state,
                 &button.0.action,
                 &options,
                 &mut reports,
                 &mut actions,
             );
+            play(&state, voice.as_ref(), audio.as_deref(), &mut sounds);
             continue;
         }
         // The world waits while a panel asks something else first.
@@ -826,13 +827,14 @@ pub fn task_correct(kind: &TaskKind, picks: &[ItemId]) -> bool {
     }
 }
 
+/// Does what a panel button says; returns the voice to read, if any (a task's feedback).
 fn press(
     state: &mut HeadsetState,
     action: &ButtonAction,
     options: &LaunchOptions,
     reports: &mut MessageWriter<Report>,
     actions: &mut MessageWriter<HeadsetAction>,
-) {
+) -> Option<AssetPath> {
     let now = state.now_s;
     match action {
         ButtonAction::KeepGoing => state.break_prompt = false,
@@ -849,7 +851,7 @@ fn press(
         }
         ButtonAction::Pick(item) => {
             let Some(run) = state.run.as_mut() else {
-                return;
+                return None;
             };
             if let Some(pos) = run.picks.iter().position(|p| p == item) {
                 run.picks.remove(pos);
@@ -859,10 +861,10 @@ fn press(
         }
         ButtonAction::Validate => {
             let Some(run) = state.run.as_mut() else {
-                return;
+                return None;
             };
             let Some(task) = run.current_task().cloned() else {
-                return;
+                return None;
             };
             let correct = task_correct(&task.kind, &run.picks);
             run.tasks_done.push((task.id.clone(), correct));
@@ -883,6 +885,7 @@ fn press(
                 },
                 Some(now + STIMULUS_READ_S * 2.0),
             ));
+            return task.feedback.audio.clone();
         }
         ButtonAction::FinishVisit => {
             state.phase = Phase::Questionnaire(0);
@@ -890,10 +893,10 @@ fn press(
         }
         ButtonAction::Rate(value) => {
             let Phase::Questionnaire(i) = state.phase else {
-                return;
+                return None;
             };
             let Some(run) = state.run.as_mut() else {
-                return;
+                return None;
             };
             let q = &run.immersion.questionnaire;
             let question = if i == 0 {
@@ -901,7 +904,7 @@ fn press(
             } else if let Some(s) = q.stress.get(i - 1) {
                 s.id.clone()
             } else {
-                return;
+                return None;
             };
             run.ratings.push((question.clone(), *value));
             reports.write(Report(DeviceEvent::ImmersionRating {
@@ -941,6 +944,7 @@ fn press(
             }
         }
     }
+    None
 }
 
 fn play_stimuli(

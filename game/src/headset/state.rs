@@ -850,9 +850,7 @@ fn press(
             }
         }
         ButtonAction::Pick(item) => {
-            let Some(run) = state.run.as_mut() else {
-                return None;
-            };
+            let run = state.run.as_mut()?;
             if let Some(pos) = run.picks.iter().position(|p| p == item) {
                 run.picks.remove(pos);
             } else {
@@ -860,12 +858,8 @@ fn press(
             }
         }
         ButtonAction::Validate => {
-            let Some(run) = state.run.as_mut() else {
-                return None;
-            };
-            let Some(task) = run.current_task().cloned() else {
-                return None;
-            };
+            let run = state.run.as_mut()?;
+            let task = run.current_task().cloned()?;
             let correct = task_correct(&task.kind, &run.picks);
             run.tasks_done.push((task.id.clone(), correct));
             run.picks.clear();
@@ -895,9 +889,7 @@ fn press(
             let Phase::Questionnaire(i) = state.phase else {
                 return None;
             };
-            let Some(run) = state.run.as_mut() else {
-                return None;
-            };
+            let run = state.run.as_mut()?;
             let q = &run.immersion.questionnaire;
             let question = if i == 0 {
                 QuestionId::from(APPEAL)

@@ -81,6 +81,7 @@ pub(crate) fn plugin(app: &mut App) {
             Update,
             (
                 camera_on_rig,
+                preload_pictograms,
                 rebuild_scene,
                 decorate_markers,
                 decorate_buttons,
@@ -178,6 +179,30 @@ fn camera_on_rig(mut commands: Commands, rigs: Query<Entity, (With<Rig>, Without
         commands
             .entity(rig)
             .insert((Camera3d::default(), PointerCamera));
+    }
+}
+
+/// Draws every pictogram of the immersion that starts, before its panels need them (drawing
+/// an SVG mid-visit would drop frames in a headset).
+fn preload_pictograms(
+    state: Res<HeadsetState>,
+    content: Res<GameContent>,
+    mut pictograms: ResMut<Pictograms>,
+    mut images: ResMut<Assets<Image>>,
+    mut done: Local<Option<boussole_content::ids::ImmersionId>>,
+) {
+    let Some(run) = &state.run else { return };
+    if done.as_ref() == Some(&run.immersion.id) {
+        return;
+    }
+    *done = Some(run.immersion.id.clone());
+    for path in run
+        .immersion
+        .texts()
+        .iter()
+        .filter_map(|t| t.pictogram.as_ref())
+    {
+        pictograms.get(&content.assets, path, &mut images);
     }
 }
 

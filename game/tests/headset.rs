@@ -568,6 +568,14 @@ fn a_missing_or_corrupt_360_film_is_one_problem_naming_it_and_the_visit_goes_on(
             participant: None,
             started_at_ms: None,
         });
+        // The film opens on its own thread: wait for its verdict, then a few frames more (a
+        // second report would show there).
+        let told = until(&mut app, Duration::from_secs(20), |app| {
+            events(app)
+                .iter()
+                .any(|e| matches!(e, DeviceEvent::Problem { what } if what.contains("vidéo 360°")))
+        });
+        assert!(told, "{file}: no problem told");
         for _ in 0..5 {
             app.update();
         }

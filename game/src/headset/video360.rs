@@ -25,6 +25,8 @@ use bevy::prelude::*;
 use bevy::render::render_resource::Extent3d;
 use boussole_protocol::DeviceEvent;
 use boussole_video::{PlayerOptions, VideoEvent, VideoPlayer};
+use std::sync::Mutex;
+use std::sync::mpsc::{Receiver, TryRecvError, channel};
 use std::time::Duration;
 
 /// Radius of the film's sphere, metres: beyond the hotspot markers
@@ -54,10 +56,16 @@ pub fn film_position(film: &VideoRun, director_now_ms: Option<u64>, now_s: f64) 
     }
 }
 
+/// A player opening on its own thread: what it gives back once prerolled.
+type Opening = Mutex<Receiver<Result<VideoPlayer, String>>>;
+
 /// The film this headset plays, if any.
 #[derive(Resource, Default)]
 pub struct Film {
     current: Option<Playing>,
+    /// The film being opened on its own thread (GStreamer's preroll can take a few hundred
+    /// milliseconds: a frozen frame in a headset is what makes people sick).
+    opening: Option<(VideoRun, Opening)>,
     /// The film that failed to open (not tried again until another run).
     failed: Option<VideoRun>,
 }
@@ -126,12 +134,16 @@ fn pump(
         // Another run, or a stop: the old film stops at once.
         film.current = None;
     }
+    if film.opening.as_ref().map(|(r, _)| r) != want {
+        film.opening = None;
+    }
     if film.failed.as_ref() != want {
         film.failed = None;
     }
     let director_now = room.as_ref().and_then(|r| r.director_now_ms);
     let now_s = state.now_s;
     if film.current.is_none()
+        && film.opening.is_none()
         && film.failed.is_none()
         && let Some(run) = want
     {
@@ -142,15 +154,34 @@ fn pump(
             realtime: true,
         };
         let path = content.assets.join(run.file.as_str());
-        let at = film_position(run, director_now, now_s);
-        let opened = VideoPlayer::open(&path, &options).and_then(|mut player| {
+        let (tx, rx) = channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(VideoPlayer::open(&path, &options).map_err(|e| e.to_string()));
+        });
+        film.opening = Some((run.clone(), Mutex::new(rx)));
+    }
+    // Opened: it starts where the director's clock says now.
+    let received = film.opening.as_ref().map(|(_, rx)| {
+        rx.lock()
+            .map_or(Err(TryRecvError::Disconnected), |r| r.try_recv())
+    });
+    let opened = match received {
+        Some(Ok(result)) => Some(result),
+        Some(Err(TryRecvError::Disconnected)) => Some(Err("ouverture interrompue".to_owned())),
+        Some(Err(TryRecvError::Empty)) | None => None,
+    };
+    if let Some(result) = opened
+        && let Some((run, _)) = film.opening.take()
+    {
+        let at = film_position(&run, director_now, now_s);
+        let started = result.and_then(|mut player| {
             if at > SEEK_FROM {
-                player.seek(at)?;
+                player.seek(at).map_err(|e| e.to_string())?;
             }
-            player.play()?;
+            player.play().map_err(|e| e.to_string())?;
             Ok(player)
         });
-        match opened {
+        match started {
             Ok(player) => {
                 info!(
                     "film {} ouvert à {:.1} s ({}×{})",
@@ -160,15 +191,15 @@ fn pump(
                     player.info().height
                 );
                 film.current = Some(Playing {
-                    run: run.clone(),
+                    run,
                     player,
                     ended: false,
                     next_check_s: now_s + RESYNC_EVERY_S,
                 });
             }
             Err(e) => {
-                problem(&mut reports, run, &e.to_string());
-                film.failed = Some(run.clone());
+                problem(&mut reports, &run, &e);
+                film.failed = Some(run);
             }
         }
     }

@@ -833,3 +833,53 @@ fn headsets_ready_together_start_with_one_command() {
         }]
     );
 }
+
+#[test]
+fn a_headset_in_its_tutorial_says_so_beside_the_assigned_immersion() {
+    let mut view = session();
+    let headset = DeviceId::from("casque-1");
+    let now = view.now;
+    for c in [
+        Command::RegisterDevice {
+            device: headset.clone(),
+            role: boussole_content::cue::DeviceRole::Headset,
+            station: None,
+        },
+        Command::AssignImmersion {
+            device: headset.clone(),
+            immersion: "cariste_port".into(),
+            participant: p(2),
+        },
+        Command::StartImmersion {
+            device: headset.clone(),
+        },
+    ] {
+        let _ = view.engine.handle(Input::Command(c), now);
+    }
+    view.immersions = vec![
+        ("cariste_port".into(), "Cariste au port".into()),
+        ("tutoriel".into(), "Découvrir le casque".into()),
+    ];
+    let seen = |immersion: &str, seq| Input::Device {
+        device: headset.clone(),
+        seq,
+        event: boussole_protocol::DeviceEvent::HotspotSeen {
+            immersion: immersion.into(),
+            hotspot: "h_viser".into(),
+        },
+    };
+    // Started, nothing heard yet: nothing to say.
+    let h = harness(view.clone(), Screen::Prepare);
+    assert!(h.query_by_label("d'abord : Découvrir le casque").is_none());
+    let _ = view
+        .engine
+        .handle(seen("tutoriel", 1), Millis(now.0 + 1_000));
+    let h = harness(view.clone(), Screen::Prepare);
+    assert!(h.query_by_label("d'abord : Découvrir le casque").is_some());
+    // On to the port: the note goes.
+    let _ = view
+        .engine
+        .handle(seen("cariste_port", 2), Millis(now.0 + 90_000));
+    let h = harness(view, Screen::Prepare);
+    assert!(h.query_by_label("d'abord : Découvrir le casque").is_none());
+}

@@ -164,6 +164,7 @@ prepare-device-station = Station:
 prepare-device-register = Declare the device
 prepare-immersions = Headsets' immersions
 prepare-immersion-current = running: { $immersion } for { $participant }
+prepare-immersion-first = first: { $immersion }
 prepare-immersion-id = Immersion
 prepare-immersion-assign = Assign
 prepare-immersion-start = Start the immersion

@@ -164,6 +164,7 @@ prepare-device-station = Poste :
 prepare-device-register = Déclarer l'appareil
 prepare-immersions = Immersions des casques
 prepare-immersion-current = en cours : { $immersion } pour { $participant }
+prepare-immersion-first = d'abord : { $immersion }
 prepare-immersion-id = Immersion
 prepare-immersion-assign = Attribuer
 prepare-immersion-start = Démarrer l'immersion

@@ -6,7 +6,7 @@ use crate::i18n::{Locale, tr};
 use crate::view::SessionView;
 use boussole_content::cue::DeviceRole;
 use boussole_content::ids::ImmersionId;
-use boussole_director::engine::{Command, DeviceId, ParticipantId};
+use boussole_director::engine::{Command, DeviceId, GameEventKind, ImmersionRun, ParticipantId};
 use boussole_protocol::wire::Role;
 use egui::{RichText, Ui};
 
@@ -272,6 +272,31 @@ fn register(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState, out: &mut
     }
 }
 
+/// The immersion a started run's headset shows before the assigned one (the tutorial, for a
+/// new participant): the one its wearer's latest hotspot, task or answer since the start names,
+/// when that is not the assigned immersion.
+pub fn running_first(view: &SessionView, run: &ImmersionRun) -> Option<ImmersionId> {
+    let started = run.started?;
+    if run.stopped.is_some() {
+        return None;
+    }
+    view.engine
+        .game_events()
+        .iter()
+        .rev()
+        .take_while(|g| g.at >= started)
+        .filter(|g| g.participant.as_ref() == Some(&run.participant))
+        .find_map(|g| match &g.kind {
+            GameEventKind::HotspotSeen(i, _)
+            | GameEventKind::TaskDone(i, _, _)
+            | GameEventKind::Rating {
+                immersion: Some(i), ..
+            } => Some(i.clone()),
+            _ => None,
+        })
+        .filter(|i| *i != run.immersion)
+}
+
 fn headsets(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState, out: &mut Vec<Output>) {
     let l = state.locale;
     ui.heading(tr!(l, "prepare-immersions"));
@@ -317,6 +342,18 @@ fn headsets(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState, out: &mut
                     immersion = run.immersion.as_str(),
                     participant = run.participant.as_str()
                 ));
+                // A headset runs the tutorial first for a new participant: its events say so.
+                if let Some(first) = running_first(view, run) {
+                    let title = view
+                        .immersions
+                        .iter()
+                        .find(|(i, _)| *i == first)
+                        .map_or_else(|| first.to_string(), |(_, t)| t.clone());
+                    ui.label(
+                        RichText::new(tr!(l, "prepare-immersion-first", immersion = title))
+                            .italics(),
+                    );
+                }
             }
             if let Some(run) = current {
                 if run.started.is_none() && ui.button(tr!(l, "prepare-immersion-start")).clicked() {

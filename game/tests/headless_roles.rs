@@ -81,12 +81,7 @@ fn fire(app: &mut App, instance: u64, cue: &str) {
 }
 
 fn reported(app: &App) -> Vec<DeviceEvent> {
-    app.world()
-        .resource::<Reported>()
-        .events
-        .iter()
-        .map(|(_, e)| e.clone())
-        .collect()
+    app.world().resource::<Reported>().in_order()
 }
 
 fn shown_page(app: &App) -> Page {

@@ -45,12 +45,7 @@ fn app(flat: bool) -> Result<App, Box<dyn std::error::Error>> {
 }
 
 fn events(app: &App) -> Vec<DeviceEvent> {
-    app.world()
-        .resource::<Reported>()
-        .events
-        .iter()
-        .map(|(_, e)| e.clone())
-        .collect()
+    app.world().resource::<Reported>().in_order()
 }
 
 /// Aims from the eyes at `target` and clicks (select down, then up).

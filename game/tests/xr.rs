@@ -51,12 +51,7 @@ fn xr_app() -> Result<App, Box<dyn std::error::Error>> {
 }
 
 fn events(app: &App) -> Vec<DeviceEvent> {
-    app.world()
-        .resource::<Reported>()
-        .events
-        .iter()
-        .map(|(_, e)| e.clone())
-        .collect()
+    app.world().resource::<Reported>().in_order()
 }
 
 fn root(app: &mut App) -> Result<Transform, Box<dyn std::error::Error>> {

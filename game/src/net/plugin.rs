@@ -128,6 +128,13 @@ pub struct Reported {
     next_local_seq: u64,
 }
 
+impl Reported {
+    /// The events alone, in the order they were reported.
+    pub fn in_order(&self) -> Vec<DeviceEvent> {
+        self.events.iter().map(|(_, e)| e.clone()).collect()
+    }
+}
+
 /// Adds the resources, the messages and, when a [`NetLink`] is present, its polling.
 pub(crate) fn plugin(app: &mut App) {
     app.init_resource::<Connection>()

@@ -4,6 +4,7 @@
 
 pub mod bundle;
 pub mod clock;
+pub mod cues;
 pub mod discovery;
 pub mod event;
 pub mod outbox;

@@ -11,6 +11,7 @@
 use boussole_content::ids::{CueId, EndingId, PuzzleId};
 use boussole_protocol::bundle::{Chunk, Download};
 use boussole_protocol::clock::{ClockSync, SAMPLE_INTERVAL_MS, Sample};
+use boussole_protocol::cues::{Arrival, CueLedger};
 use boussole_protocol::discovery;
 use boussole_protocol::outbox::{Outbox, OutboxError};
 use boussole_protocol::pairing::{Pairing, PairingCode};
@@ -304,7 +305,7 @@ impl DeviceLink {
             config,
             shared: shared.clone(),
             events: events_tx,
-            applied_seq: BTreeMap::new(),
+            cues: CueLedger::default(),
             download: None,
             last_heard: Instant::now(),
         };
@@ -402,8 +403,8 @@ struct Task {
     hello_hash: [u8; 32],
     shared: Arc<Mutex<Shared>>,
     events: std_mpsc::Sender<NetEvent>,
-    /// Cue instance → `seq` of the first `CueApplied` sent for it.
-    applied_seq: BTreeMap<u64, u64>,
+    /// The cue firings applied.
+    cues: CueLedger,
     download: Option<Download>,
     last_heard: Instant,
 }
@@ -431,14 +432,7 @@ impl Task {
 
     async fn run(mut self, mut control: mpsc::UnboundedReceiver<Control>) {
         // Cues acknowledged but not yet confirmed before a restart count as applied.
-        {
-            let shared = lock(&self.shared);
-            for (seq, event) in shared.outbox.pending() {
-                if let DeviceEvent::CueApplied { instance, .. } = event {
-                    self.applied_seq.entry(instance).or_insert(seq);
-                }
-            }
-        }
+        self.cues = CueLedger::from_pending(&lock(&self.shared).outbox.pending());
         let Some((mut addr, mut pairing)) = self.join(&mut control).await else {
             return;
         };
@@ -808,27 +802,31 @@ impl Task {
         start_at_ms: u64,
         client: &mut Client,
     ) -> Result<(), ClientError> {
-        let (seq, start_local_ms, event) = {
+        let (seq, received) = {
             let mut shared = lock(&self.shared);
             shared.stats.cues_received += 1;
             let now = shared.local_ms();
-            let start_local_ms = shared.clock.to_local(start_at_ms, now);
-            let device_ms = start_local_ms.map_or(now, |s| s.max(now));
-            let event = DeviceEvent::CueApplied {
+            let received = self.cues.receive(
                 instance,
-                device_ms,
-            };
-            if let Some(first) = self.applied_seq.get(&instance).copied() {
-                shared.stats.duplicate_cues += 1;
-                if shared.stats.acked_seqs.contains(&first) {
-                    tracing::error!(instance, "an acknowledged cue was sent again");
-                    shared.stats.acked_cues_resent += 1;
+                start_at_ms,
+                &shared.clock,
+                now,
+                &shared.stats.acked_seqs,
+            );
+            match received.arrival {
+                Arrival::Again { after_ack } => {
+                    shared.stats.duplicate_cues += 1;
+                    if after_ack {
+                        tracing::error!(instance, "an acknowledged cue was sent again");
+                        shared.stats.acked_cues_resent += 1;
+                    }
                 }
-            } else {
-                shared.stats.applied.insert(instance, cue.clone());
+                Arrival::First => {
+                    shared.stats.applied.insert(instance, cue.clone());
+                }
             }
-            match shared.push(event.clone()) {
-                Ok(seq) => (seq, start_local_ms, event),
+            match shared.push(received.ack()) {
+                Ok(seq) => (seq, received),
                 Err(e) => {
                     // Not stored, so not sent: the director will send the cue again.
                     shared.stats.last_error = Some(e.to_string());
@@ -836,16 +834,15 @@ impl Task {
                 }
             }
         };
-        let first = !self.applied_seq.contains_key(&instance);
-        if first {
-            self.applied_seq.insert(instance, seq);
+        if received.arrival == Arrival::First {
+            self.cues.applied(instance, seq);
             self.emit(NetEvent::Cue {
                 instance,
                 cue,
-                start_local_ms,
+                start_local_ms: received.start_local_ms,
             });
         }
-        self.send_event(client, seq, event).await
+        self.send_event(client, seq, received.ack()).await
     }
 
     async fn on_chunk(&mut self, chunk: Chunk, client: &mut Client) -> Result<(), ClientError> {

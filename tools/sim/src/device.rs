@@ -13,6 +13,7 @@ use boussole_content::puzzle::Puzzle;
 use boussole_content::scenario::Scenario;
 use boussole_protocol::bundle::{Chunk, Download};
 use boussole_protocol::clock::{ClockSync, Sample};
+use boussole_protocol::cues::{Arrival, CueLedger};
 use boussole_protocol::outbox::{Outbox, OutboxError};
 use boussole_protocol::pairing::{Pairing, PairingCode};
 use boussole_protocol::transport::{self, Backoff, Client, ClientError};
@@ -362,7 +363,7 @@ impl SimDevice {
             epoch,
             stats: SimStats::default(),
             stats_tx,
-            applied_seq: BTreeMap::new(),
+            cues: CueLedger::default(),
             acked: BTreeSet::new(),
             planned: BTreeSet::new(),
             timers: BTreeMap::new(),
@@ -580,8 +581,8 @@ struct Sim {
     rng: StdRng,
     stats: SimStats,
     stats_tx: watch::Sender<SimStats>,
-    /// Cue instance → `seq` of the first `CueApplied` sent for it.
-    applied_seq: BTreeMap<u64, u64>,
+    /// The cue firings applied.
+    cues: CueLedger,
     /// Event `seq`s acknowledged.
     acked: BTreeSet<u64>,
     /// Puzzles already planned (each is played once).
@@ -915,34 +916,21 @@ impl Sim {
         self.stats.cues_received += 1;
         let applied_at = Instant::now();
         let now = self.local_ms();
-        let start_local_ms = self.clock.to_local(start_at_ms, now);
-        let device_ms = start_local_ms.map_or(now, |start| start.max(now));
-        if let Some(first) = self.applied_seq.get(&instance).copied() {
+        let received = self
+            .cues
+            .receive(instance, start_at_ms, &self.clock, now, &self.acked);
+        if let Arrival::Again { after_ack } = received.arrival {
             self.stats.duplicate_cues += 1;
-            if self.acked.contains(&first) {
+            if after_ack {
                 tracing::error!(device = %self.device(), instance, "an acknowledged cue was sent again");
                 self.stats.acked_cues_resent += 1;
             }
-            self.emit(
-                DeviceEvent::CueApplied {
-                    instance,
-                    device_ms,
-                },
-                link,
-            )
-            .await?;
+            self.emit(received.ack(), link).await?;
             return Ok(());
         }
-        let seq = self
-            .emit(
-                DeviceEvent::CueApplied {
-                    instance,
-                    device_ms,
-                },
-                link,
-            )
-            .await?;
-        self.applied_seq.insert(instance, seq);
+        let seq = self.emit(received.ack(), link).await?;
+        self.cues.applied(instance, seq);
+        let (start_local_ms, device_ms) = (received.start_local_ms, received.device_ms);
         self.stats.cue_timings.insert(
             instance,
             CueTiming {

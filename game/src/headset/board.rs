@@ -7,7 +7,7 @@
 //! mirror window keeps its screen overlay. In flat mode nothing here runs and the window's overlay is unchanged.
 
 use super::state::{HeadsetState, PANEL_DISTANCE_M, Panel, button_layout, panel_frame};
-use super::view::{OverlayModel, overlay_cards, overlay_of};
+use super::view::{OverlayModel, overlay_cards, overlay_of, overlay_page};
 use crate::GameSystems;
 use crate::content::GameContent;
 use crate::pictogram::Pictograms;
@@ -195,19 +195,7 @@ fn spawn_board_ui(
 ) {
     let o = &m.overlay;
     commands
-        .spawn((
-            BoardRoot,
-            UiTargetCamera(camera),
-            Node {
-                width: percent(100.0),
-                height: percent(100.0),
-                flex_direction: FlexDirection::Column,
-                justify_content: JustifyContent::SpaceBetween,
-                align_items: AlignItems::Center,
-                padding: UiRect::all(px(20.0)),
-                ..default()
-            },
-        ))
+        .spawn((BoardRoot, UiTargetCamera(camera), overlay_page()))
         .with_children(|page| {
             overlay_cards(page, o, 1.0);
             // Over everything: a button's words never hide behind a caption.

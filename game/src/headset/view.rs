@@ -531,20 +531,21 @@ fn draw_overlay(
     }
     let m = model.clone();
     commands
-        .spawn((
-            Overlay,
-            Node {
-                width: percent(100.0),
-                height: percent(100.0),
-                flex_direction: FlexDirection::Column,
-                justify_content: JustifyContent::SpaceBetween,
-                align_items: AlignItems::Center,
-                padding: UiRect::all(px(20.0)),
-                ..default()
-            },
-            GlobalZIndex(3),
-        ))
+        .spawn((Overlay, overlay_page(), GlobalZIndex(3)))
         .with_children(|page| overlay_cards(page, &m, 0.9));
+}
+
+/// The page the overlay's cards sit on: the whole view, top and bottom apart.
+pub(super) fn overlay_page() -> Node {
+    Node {
+        width: percent(100.0),
+        height: percent(100.0),
+        flex_direction: FlexDirection::Column,
+        justify_content: JustifyContent::SpaceBetween,
+        align_items: AlignItems::Center,
+        padding: UiRect::all(px(20.0)),
+        ..default()
+    }
 }
 
 /// The overlay's cards on `page`: at the top the panel's question or instruction (or the calm

@@ -3,25 +3,25 @@
 //! debrief meeting and the participant's consent; then writes each participant's synthesis PDF
 //! (a draft until the debrief, final only with consent).
 
+use crate::person_cli::Who;
 use anyhow::{Context, Result, bail};
 use boussole_content::ContentSet;
-use boussole_director::engine::{Command, Effect, Engine, Input, ParticipantId, RaterId};
+use boussole_director::engine::{Command, Effect, Engine, Input, ParticipantId, PersonId, RaterId};
 use boussole_director::record::{SessionRecord, SynthesisOptions, build};
+use boussole_director::register::{appearances, resolve_slot, slot_holders};
 use boussole_director::session::{Session, replay};
 use boussole_director::store::{SessionId, SessionInfo, Store};
 use boussole_synthesis::{Audience, Renderer};
 use clap::{Args, Subcommand};
 use std::path::{Path, PathBuf};
 
-/// What the facilitator records after the game, for one participant of one session.
+/// What the facilitator records after the game, for one person, in one of their sessions.
 #[derive(Args, Debug)]
 pub struct DebriefArgs {
-    /// The session.
-    #[arg(long)]
-    pub session: i64,
-    /// The participant's id (as enrolled: "P3").
-    #[arg(long)]
-    pub participant: String,
+    /// The person (`--person`), or a slot with `--session`; the entry goes to the session given,
+    /// else to the person's latest session.
+    #[command(flatten)]
+    pub who: Who,
     #[command(subcommand)]
     what: DebriefCmd,
 }
@@ -72,11 +72,14 @@ enum DebriefCmd {
 /// Which syntheses to write, and how.
 #[derive(Args, Debug)]
 pub struct SynthesisArgs {
-    /// Sessions to read (repeat); default: every session of the participants asked for.
+    /// Sessions to read (repeat); default: every session of the persons asked for.
     #[arg(long = "session")]
     sessions: Vec<i64>,
-    /// Participants (repeat); default: everyone in the sessions given.
-    #[arg(long = "participant")]
+    /// Persons (repeat), by register id; default: everyone in the sessions given.
+    #[arg(long = "person")]
+    persons: Vec<String>,
+    /// Slot labels (repeat), read in the sessions given (--session required).
+    #[arg(long = "participant", requires = "sessions")]
     participants: Vec<String>,
     /// Where to write the PDFs.
     #[arg(long, default_value = ".")]
@@ -105,21 +108,26 @@ pub struct SynthesisArgs {
     facilitator: String,
 }
 
-/// Records one debrief entry in the session's log.
+/// Records one debrief entry in the log of one of the person's sessions (the one given, else
+/// their latest); returns the session and the slot it was recorded for.
 pub fn debrief(
     store: Store,
     content: &ContentSet,
     args: DebriefArgs,
     now_unix_ms: i64,
-) -> Result<()> {
-    let mut session = Session::open(store, content, SessionId(args.session))?;
-    let participant = ParticipantId::from(args.participant.as_str());
-    if !session.engine().participants().contains_key(&participant) {
-        bail!(
-            "séance {} : pas de participant·e {participant}",
-            args.session
-        );
-    }
+) -> Result<(SessionId, ParticipantId)> {
+    let person = args.who.resolve(&store)?;
+    let mine = appearances(&store, person.as_str())?;
+    let given = args.who.sessions();
+    let Some(a) = mine
+        .iter()
+        .rev()
+        .find(|a| given.is_empty() || given.contains(&a.session.id))
+    else {
+        bail!("{person} n'a participé à aucune des séances données");
+    };
+    let (sid, participant) = (a.session.id, a.slot.clone());
+    let mut session = Session::open(store, content, sid)?;
     let command = match args.what {
         DebriefCmd::Decide {
             competency,
@@ -155,8 +163,8 @@ pub fn debrief(
             bail!("refusé : {why}");
         }
     }
-    println!("enregistré dans le journal de la séance {}", args.session);
-    Ok(())
+    println!("enregistré dans le journal de la séance {sid} (place {participant})");
+    Ok((sid, participant))
 }
 
 /// An ASCII file-name part: accents dropped (NFD, combining marks removed), other signs as `-`.
@@ -173,49 +181,40 @@ fn slug(s: &str) -> String {
     out.trim_matches('-').to_owned()
 }
 
-/// Writes the syntheses asked for and prints their paths; returns them, with their participants.
+/// Writes the syntheses asked for, one per person, and prints their paths; returns them, with
+/// their persons. Each person's synthesis reads exactly that person's sessions (through the
+/// register, merges included), never another person's slot with the same label.
 pub fn synthesis(
     store: &Store,
     content: &ContentSet,
     args: &SynthesisArgs,
     now_unix_ms: i64,
-) -> Result<Vec<(ParticipantId, PathBuf)>> {
-    let ids: Vec<SessionId> = if args.sessions.is_empty() {
-        if args.participants.is_empty() {
-            bail!("give --session or --participant");
-        }
-        store.sessions()?.into_iter().map(|s| s.id).collect()
-    } else {
-        args.sessions.iter().copied().map(SessionId).collect()
-    };
-    let mut sessions: Vec<(SessionInfo, Engine)> = Vec::new();
-    for id in ids {
-        let (info, engine) =
-            replay(store, content, id).with_context(|| format!("reading session {}", id.0))?;
-        sessions.push((info, engine));
+) -> Result<Vec<(PersonId, PathBuf)>> {
+    let given: Vec<SessionId> = args.sessions.iter().copied().map(SessionId).collect();
+    let mut persons: Vec<PersonId> = Vec::new();
+    for p in &args.persons {
+        let who = Who {
+            person: Some(p.clone()),
+            participant: None,
+            session: Vec::new(),
+        };
+        persons.push(who.resolve(store)?);
     }
-    let participants: Vec<ParticipantId> = if args.participants.is_empty() {
-        let mut all: Vec<ParticipantId> = sessions
-            .iter()
-            .flat_map(|(_, e)| e.participants().keys().cloned())
-            .collect();
-        all.sort();
-        all.dedup();
-        all
-    } else {
-        args.participants
-            .iter()
-            .map(|p| ParticipantId::from(p.as_str()))
-            .collect()
-    };
-    let records: Vec<SessionRecord<'_>> = sessions
-        .iter()
-        .map(|(info, engine)| SessionRecord {
-            id: info.id,
-            created_at_unix_ms: info.created_at_unix_ms,
-            engine,
-        })
-        .collect();
+    for slot in &args.participants {
+        persons.push(resolve_slot(store, &given, slot)?);
+    }
+    if args.persons.is_empty() && args.participants.is_empty() {
+        if given.is_empty() {
+            bail!("dites pour qui : --person, ou --session (toutes les personnes de la séance)");
+        }
+        for sid in &given {
+            let (_, engine) = replay(store, content, *sid)
+                .with_context(|| format!("lecture de la séance {sid}"))?;
+            persons.extend(slot_holders(store, *sid, &engine)?.into_values());
+        }
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    persons.retain(|p| seen.insert(p.clone()));
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
     let renderer = Renderer::new();
@@ -225,9 +224,28 @@ pub fn synthesis(
         Audience::Counsellor
     };
     let mut written = Vec::new();
-    for p in &participants {
+    for person in &persons {
+        let mut sessions: Vec<(SessionInfo, Engine, ParticipantId)> = Vec::new();
+        for a in appearances(store, person.as_str())? {
+            if !given.is_empty() && !given.contains(&a.session.id) {
+                continue;
+            }
+            let (info, engine) = replay(store, content, a.session.id)
+                .with_context(|| format!("lecture de la séance {}", a.session.id))?;
+            sessions.push((info, engine, a.slot));
+        }
+        let records: Vec<SessionRecord<'_>> = sessions
+            .iter()
+            .map(|(info, engine, slot)| SessionRecord {
+                id: info.id,
+                participant: slot.clone(),
+                created_at_unix_ms: info.created_at_unix_ms,
+                engine,
+            })
+            .collect();
+        let register = store.person(person.as_str())?;
         let shown_name = if args.with_name {
-            name_of(store, &sessions, p)?
+            name_of(store, person, &sessions)?
         } else {
             None
         };
@@ -235,18 +253,22 @@ pub fn synthesis(
             audience,
             final_version: args.r#final,
             shown_name,
+            pseudonym: register.map(|r| r.pseudonym),
             rater: args.rater.as_deref().map(RaterId::from),
             programme: args.programme.clone(),
             organisation: args.organisation.clone(),
             facilitator: args.facilitator.clone(),
             today_unix_ms: now_unix_ms,
         };
-        let doc = build(p, &records, content, &opts)?;
+        let doc =
+            build(&records, content, &opts).with_context(|| format!("synthèse de {person}"))?;
         let pdf = renderer.pdf(&doc)?;
-        // File names carry the pseudonym only: a name is personal data, a path is not protected.
+        // File names carry the pseudonym and the person's id only: a name is personal data, a
+        // path is not protected; the id keeps two people with one pseudonym apart.
         let file = args.out.join(format!(
-            "synthese_{}_{}{}.pdf",
+            "synthese_{}_{}_{}{}.pdf",
             slug(&doc.participant.pseudonym),
+            slug(person.as_str()),
             if args.r#final { "finale" } else { "brouillon" },
             if args.participant_view {
                 "_restitution"
@@ -256,21 +278,24 @@ pub fn synthesis(
         ));
         write_atomically(&file, &pdf)?;
         println!("{}", file.display());
-        written.push((p.clone(), file));
+        written.push((person.clone(), file));
     }
     Ok(written)
 }
 
-/// The participant's name from the protected table, newest session first.
+/// The person's name: the register's protected table, else the sessions' (newest first).
 fn name_of(
     store: &Store,
-    sessions: &[(SessionInfo, Engine)],
-    p: &ParticipantId,
+    person: &PersonId,
+    sessions: &[(SessionInfo, Engine, ParticipantId)],
 ) -> Result<Option<String>> {
-    let mut ordered: Vec<&SessionInfo> = sessions.iter().map(|(i, _)| i).collect();
-    ordered.sort_by_key(|i| std::cmp::Reverse(i.created_at_unix_ms));
-    for info in ordered {
-        if let Some(name) = store.participant_name(info.id, p.as_str())? {
+    if let Some(name) = store.person_name(person.as_str())? {
+        return Ok(Some(name));
+    }
+    let mut ordered: Vec<&(SessionInfo, Engine, ParticipantId)> = sessions.iter().collect();
+    ordered.sort_by_key(|(i, _, _)| std::cmp::Reverse(i.created_at_unix_ms));
+    for (info, _, slot) in ordered {
+        if let Some(name) = store.participant_name(info.id, slot.as_str())? {
             return Ok(Some(name));
         }
     }

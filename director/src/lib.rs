@@ -8,6 +8,7 @@ pub mod export;
 pub mod irr;
 pub mod privacy;
 pub mod record;
+pub mod register;
 pub mod retention;
 pub mod runtime;
 pub mod script;

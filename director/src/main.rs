@@ -9,6 +9,7 @@ use boussole_content::ContentSet;
 use boussole_director::script;
 
 mod debrief;
+mod person_cli;
 mod privacy_cli;
 mod serve;
 use boussole_director::session::Session;
@@ -81,6 +82,10 @@ enum Cmd {
     /// A participant's rights: erase their data, or export it (right of access).
     #[command(subcommand)]
     Participant(privacy_cli::ParticipantCmd),
+    /// The person register: the people across sessions, their prescriber, merges, and which
+    /// person holds a session's slot.
+    #[command(subcommand)]
+    Person(person_cli::PersonCmd),
     /// Play a facilitator script as a new session and print what happened.
     Run {
         /// The script (RON).
@@ -295,6 +300,7 @@ fn run() -> Result<()> {
     {
         // Before any store is opened: the passphrase of `--db` may be the one lost.
         return privacy_cli::restore(
+            &db,
             file,
             recovery_key_file,
             to,
@@ -305,6 +311,9 @@ fn run() -> Result<()> {
     }
     let mut store = Store::open(&db, &passphrase(cli.passphrase_file.as_deref())?)
         .with_context(|| format!("opening the session log {}", db.display()))?;
+    // Sessions logged before the register: each slot gets its own person, once.
+    boussole_director::register::adopt_legacy(&mut store, now)
+        .context("giving the sessions logged before the register their persons")?;
     let log_access = |store: &mut Store,
                       action,
                       session: Option<i64>,
@@ -327,7 +336,14 @@ fn run() -> Result<()> {
         }
         Cmd::Participant(cmd) => {
             let content_dir = cli.content.clone();
-            privacy_cli::participant(store, || load_content(&content_dir), cmd, &actor, now)?;
+            privacy_cli::participant(
+                Some(&db),
+                store,
+                || load_content(&content_dir),
+                cmd,
+                &actor,
+                now,
+            )?;
         }
         Cmd::Session(SessionCmd::New { scenario, label }) => {
             let content = load_content(&cli.content)?;
@@ -339,13 +355,18 @@ fn run() -> Result<()> {
             );
         }
         Cmd::Pair(_) => {}
+        Cmd::Person(cmd) => {
+            let content_dir = cli.content.clone();
+            person_cli::person(store, || load_content(&content_dir), cmd, now)?;
+        }
         Cmd::Debrief(args) => {
             let content = load_content(&cli.content)?;
+            let person = args.who.resolve(&store)?;
             log_access(
                 &mut store,
                 AccessAction::DebriefWritten,
-                Some(args.session),
-                Some(&args.participant),
+                args.who.session.first().copied(),
+                Some(person.as_str()),
                 "",
             )?;
             debrief::debrief(store, &content, args, now)?;

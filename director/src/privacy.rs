@@ -46,14 +46,12 @@ pub fn erased_pseudonym(participant: &ParticipantId) -> String {
 /// Why an erasure or an access export failed.
 #[derive(Debug, thiserror::Error)]
 pub enum PrivacyError {
-    /// The participant is in none of the sessions looked at.
-    #[error("participant {participant} is in no session{}", session.map_or_else(String::new, |s| format!(" (session {s})")))]
-    UnknownParticipant {
-        /// The participant.
-        participant: ParticipantId,
-        /// The one session looked at, if one.
-        session: Option<SessionId>,
-    },
+    /// No person of the register has this id.
+    #[error("personne inconnue : {0}")]
+    UnknownPerson(String),
+    /// The register failed.
+    #[error(transparent)]
+    Register(#[from] crate::store::RegisterError),
     /// Reading the store failed.
     #[error(transparent)]
     Read(#[from] ReadError),
@@ -181,98 +179,149 @@ fn pseudonyms_in(records: &[LogRecord], who: &ParticipantId) -> BTreeSet<String>
 pub struct SessionErasure {
     /// The session.
     pub session: SessionId,
+    /// The person's slot there.
+    pub slot: ParticipantId,
     /// What changed there.
     pub erased: Erased,
 }
 
-/// Erases `who` from `session`, or from every session they are in: name row, pseudonym, their
-/// free text and mentions of them (see the [module documentation](self)). Each session is one
-/// transaction. Sessions they are not in are left alone.
+/// Erases one person (DESIGN principle 8: exactly one person, whatever their slot labels):
+/// in every session they took part in (merged duplicates included), their name row, their
+/// pseudonym, their free text and mentions of them (see the [module documentation](self)),
+/// each session in one transaction; then their register entry becomes a tombstone (name,
+/// journal, prescriber and date gone) and the erasure is recorded, so that a backup restored
+/// later is erased again ([`reapply_erasures`]). Other people's slots, even with the same
+/// label in another session, are left alone.
 ///
 /// # Errors
 ///
-/// [`PrivacyError::UnknownParticipant`] when they are in none of the sessions (nothing
-/// changed), [`PrivacyError::Read`], [`PrivacyError::Erase`] (a record that does not decode:
-/// that session is unchanged, earlier ones are erased).
-pub fn erase_participant(
+/// [`PrivacyError::UnknownPerson`] (nothing changed), [`PrivacyError::Read`],
+/// [`PrivacyError::Erase`] (a record that does not decode: that session is unchanged, earlier
+/// ones are erased; erasing again finishes the job), [`PrivacyError::Register`].
+pub fn erase_person(
     store: &mut Store,
-    who: &ParticipantId,
-    session: Option<SessionId>,
-) -> Result<Vec<SessionErasure>, PrivacyError> {
-    let sessions: Vec<SessionId> = match session {
-        Some(s) => {
-            store
-                .session(s)?
-                .ok_or(ReadError::UnknownSession { session: s })?;
-            vec![s]
-        }
-        None => store.sessions()?.into_iter().map(|i| i.id).collect(),
+    person: &str,
+    now_unix_ms: i64,
+) -> Result<PersonErasure, PrivacyError> {
+    let Some(info) = store.person(person)? else {
+        return Err(PrivacyError::UnknownPerson(person.to_owned()));
     };
-    // Every name and pseudonym of theirs, from the sessions looked at, before anything goes.
-    let mut targets = Vec::new();
+    let targets: Vec<(SessionId, ParticipantId)> = store
+        .appearances(person)?
+        .into_iter()
+        .map(|(s, slot)| (s, ParticipantId(slot)))
+        .collect();
+    // Every name and pseudonym of theirs, before anything goes.
     let mut mentions: BTreeSet<String> = BTreeSet::new();
-    for s in sessions {
-        let records = store.log(s)?;
-        let mut known = false;
-        for p in store.participants(s)? {
+    let root = store.canonical_person(person)?;
+    for p in store.persons()? {
+        if store.canonical_person(&p.id)? == root {
+            if p.erased_at_unix_ms.is_none() {
+                mentions.insert(p.pseudonym.clone());
+            }
+            if let Some(name) = store.person_name(&p.id)? {
+                mentions.insert(name);
+            }
+        }
+    }
+    for (s, who) in &targets {
+        let records = store.log(*s)?;
+        for p in store.participants(*s)? {
             if p.id == who.0 {
-                known = true;
                 mentions.insert(p.pseudonym);
             }
         }
-        let enrolled = pseudonyms_in(&records, who);
-        known |= !enrolled.is_empty();
-        mentions.extend(enrolled);
-        if let Some(name) = store.participant_name(s, &who.0)? {
-            known = true;
+        mentions.extend(pseudonyms_in(&records, who));
+        if let Some(name) = store.participant_name(*s, &who.0)? {
             mentions.insert(name);
         }
-        if known {
-            targets.push(s);
-        }
     }
-    if targets.is_empty() {
-        return Err(PrivacyError::UnknownParticipant {
-            participant: who.clone(),
-            session,
-        });
-    }
+    mentions.remove(crate::store::ERASED_PSEUDONYM);
     // Longest first, so a name is replaced whole before a part of it that is a pseudonym.
     let mut mentions: Vec<String> = mentions.into_iter().collect();
     mentions.sort_by_key(|m| std::cmp::Reverse(m.chars().count()));
-    let pseudonym = erased_pseudonym(who);
-    let mut out = Vec::new();
-    for s in targets {
+    let mut sessions = Vec::new();
+    for (s, who) in targets {
+        let pseudonym = erased_pseudonym(&who);
         let erased = store.erase_participant(s, &who.0, &pseudonym, |r| {
             let mut input: Input = postcard::from_bytes(&r.payload)?;
-            if redact_input(&mut input, who, &mentions) {
+            if redact_input(&mut input, &who, &mentions) {
                 postcard::to_allocvec(&input).map(Some)
             } else {
                 Ok(None)
             }
         })?;
-        out.push(SessionErasure { session: s, erased });
+        sessions.push(SessionErasure {
+            session: s,
+            slot: who,
+            erased,
+        });
     }
-    Ok(out)
+    let persons = store.erase_person(person, now_unix_ms)?;
+    Ok(PersonErasure {
+        person: info.id,
+        persons,
+        sessions,
+    })
+}
+
+/// Erases again, in a store restored from a backup, the persons that `erasures` (the
+/// `(person, Unix ms)` list of the store the backup replaces, [`Store::erasures`]) says were
+/// erased after the backup was made. Persons the restored store does not know, or already
+/// erased there, are skipped. Returns the persons erased.
+///
+/// # Errors
+///
+/// As [`erase_person`].
+pub fn reapply_erasures(
+    store: &mut Store,
+    erasures: &[(String, i64)],
+) -> Result<Vec<String>, PrivacyError> {
+    let mut done = Vec::new();
+    for (person, at) in erasures {
+        match store.person(person)? {
+            Some(p) if p.erased_at_unix_ms.is_none() => {
+                erase_person(store, person, *at)?;
+                done.push(person.clone());
+            }
+            _ => {}
+        }
+    }
+    Ok(done)
+}
+
+/// What [`erase_person`] did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PersonErasure {
+    /// The person asked for.
+    pub person: String,
+    /// Every register entry erased (the person and those merged with them).
+    pub persons: Vec<String>,
+    /// Each session they were in, with their slot.
+    pub sessions: Vec<SessionErasure>,
 }
 
 /// The French account of an erasure.
-pub fn erasure_fr(who: &ParticipantId, done: &[SessionErasure]) -> String {
+pub fn erasure_fr(done: &PersonErasure) -> String {
     use std::fmt::Write;
     let mut o = String::new();
-    let _ = writeln!(o, "Effacement de {who} :");
-    for d in done {
+    let _ = writeln!(o, "Effacement de la personne {} :", done.person);
+    if done.sessions.is_empty() {
+        let _ = writeln!(o, "- elle n'avait participé à aucune séance");
+    }
+    for d in &done.sessions {
         let _ = writeln!(
             o,
-            "- séance {} : {}, {}, {} entrée(s) du journal réécrite(s) (texte libre remplacé par « {REDACTED} »)",
+            "- séance {}, place {} : {}, {}, {} entrée(s) du journal réécrite(s) (texte libre remplacé par « {REDACTED} »)",
             d.session,
+            d.slot,
             if d.erased.name {
                 "nom supprimé"
             } else {
                 "aucun nom enregistré"
             },
             if d.erased.pseudonym {
-                format!("pseudonyme remplacé par « {} »", erased_pseudonym(who))
+                format!("pseudonyme remplacé par « {} »", erased_pseudonym(&d.slot))
             } else {
                 "pseudonyme remplacé dans le journal".to_owned()
             },
@@ -281,7 +330,12 @@ pub fn erasure_fr(who: &ParticipantId, done: &[SessionErasure]) -> String {
     }
     let _ = writeln!(
         o,
-        "Restent, sous l'identifiant {who} seul : les observations codées et les événements du jeu. Pour tout supprimer, purgez la séance."
+        "Registre : nom, prescripteur, date d'entrée et historique supprimés ({} fiche(s)) ; l'effacement est noté pour être réappliqué si une sauvegarde plus ancienne est restaurée.",
+        done.persons.len()
+    );
+    let _ = writeln!(
+        o,
+        "Restent, sous un identifiant qui ne mène plus à personne : les observations codées et les événements du jeu. Pour tout supprimer, purgez les séances."
     );
     o
 }
@@ -290,8 +344,10 @@ pub fn erasure_fr(who: &ParticipantId, done: &[SessionErasure]) -> String {
 /// writes as JSON.
 #[derive(Clone, Debug, Serialize)]
 pub struct AccessExport {
-    /// The participant's id.
-    pub participant: ParticipantId,
+    /// The person's id in the register.
+    pub person: String,
+    /// What the register holds about them.
+    pub register: RegisterData,
     /// When the export was made, in French words.
     pub exported_on: String,
     /// A French sentence on what this file is.
@@ -300,11 +356,34 @@ pub struct AccessExport {
     pub sessions: Vec<SessionData>,
 }
 
+/// What the register holds about a person.
+#[derive(Clone, Debug, Serialize)]
+pub struct RegisterData {
+    /// Their pseudonym.
+    pub pseudonym: String,
+    /// Their civil name, if recorded.
+    pub name: Option<String>,
+    /// When they entered the orientation phase (`YYYY-MM-DD`).
+    pub entered_on: Option<String>,
+    /// Their prescriber.
+    pub prescriber_name: String,
+    /// The prescriber's structure or antenne.
+    pub prescriber_structure: String,
+    /// Archived.
+    pub archived: bool,
+    /// Duplicates merged with them (ids).
+    pub merged: Vec<String>,
+    /// Every change to their entry: date in French, what, detail.
+    pub journal: Vec<(String, String, String)>,
+}
+
 /// What one session holds about the participant.
 #[derive(Clone, Debug, Serialize)]
 pub struct SessionData {
     /// The session number.
     pub session: i64,
+    /// Their slot in it (`P3`).
+    pub slot: String,
     /// The scenario's id.
     pub scenario: String,
     /// The scenario's French title.
@@ -415,6 +494,7 @@ fn session_data(
     let debrief = engine.debriefs().get(who).cloned().unwrap_or_default();
     SessionData {
         session: info.id.0,
+        slot: who.0.clone(),
         scenario: info.scenario.clone(),
         scenario_title: engine.scenario().title.fr.clone(),
         date: date_fr(info.created_at_unix_ms),
@@ -445,37 +525,61 @@ fn session_data(
     }
 }
 
-/// Everything held about `who` across the store's sessions.
+/// Everything held about one person: their register entry and journal, and each session they
+/// took part in (merged duplicates included), under their slot there.
 ///
 /// # Errors
 ///
-/// [`PrivacyError::UnknownParticipant`] when they are in no session, [`PrivacyError::Read`],
-/// [`PrivacyError::Session`] when a session they may be in cannot be replayed.
+/// [`PrivacyError::UnknownPerson`], [`PrivacyError::Read`], [`PrivacyError::Register`],
+/// [`PrivacyError::Session`] when one of their sessions cannot be replayed.
 pub fn access_export(
     store: &Store,
     content: &ContentSet,
-    who: &ParticipantId,
+    person: &str,
     now_unix_ms: i64,
 ) -> Result<AccessExport, PrivacyError> {
-    let mut sessions = Vec::new();
-    for info in store.sessions()? {
-        let (info, engine) = replay(store, content, info.id)?;
-        if !engine.participants().contains_key(who) {
+    let Some(info) = store.person(person)? else {
+        return Err(PrivacyError::UnknownPerson(person.to_owned()));
+    };
+    let root = store.canonical_person(person)?;
+    let mut merged = Vec::new();
+    let mut journal = Vec::new();
+    for p in store.persons()? {
+        if store.canonical_person(&p.id)? != root {
             continue;
         }
-        let name = store.participant_name(info.id, &who.0)?;
-        sessions.push(session_data(&info, name, &engine, who, content));
+        if p.id != info.id {
+            merged.push(p.id.clone());
+        }
+        for j in store.person_journal(&p.id)? {
+            journal.push((j.at_unix_ms, p.id.clone(), j.change, j.detail));
+        }
     }
-    if sessions.is_empty() {
-        return Err(PrivacyError::UnknownParticipant {
-            participant: who.clone(),
-            session: None,
-        });
+    journal.sort();
+    let mut sessions = Vec::new();
+    for (sid, slot) in store.appearances(person)? {
+        let (sinfo, engine) = replay(store, content, sid)?;
+        let who = ParticipantId(slot);
+        let name = store.participant_name(sid, &who.0)?;
+        sessions.push(session_data(&sinfo, name, &engine, &who, content));
     }
     Ok(AccessExport {
-        participant: who.clone(),
+        person: info.id.clone(),
+        register: RegisterData {
+            pseudonym: info.pseudonym.clone(),
+            name: store.person_name(&info.id)?,
+            entered_on: info.entered_on.clone(),
+            prescriber_name: info.prescriber_name.clone(),
+            prescriber_structure: info.prescriber_structure.clone(),
+            archived: info.archived,
+            merged,
+            journal: journal
+                .into_iter()
+                .map(|(at, _, change, detail)| (date_fr(at), change, detail))
+                .collect(),
+        },
         exported_on: date_fr(now_unix_ms),
-        about: "Toutes les données que la Boussole de l'orientation conserve sur vous dans le journal des séances (droit d'accès, RGPD article 15).".into(),
+        about: "Toutes les données que la Boussole de l'orientation conserve sur vous : votre fiche du registre et le journal des séances (droit d'accès, RGPD article 15).".into(),
         sessions,
     })
 }

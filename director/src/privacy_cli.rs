@@ -5,8 +5,7 @@
 
 use anyhow::{Context, Result, bail};
 use boussole_content::ContentSet;
-use boussole_director::engine::ParticipantId;
-use boussole_director::privacy::{access_export, erase_participant, erasure_fr};
+use boussole_director::privacy::{access_export, erase_person, erasure_fr, reapply_erasures};
 use boussole_director::record::date_fr;
 use boussole_director::retention::{
     DEFAULT_RETENTION_MONTHS, cutoff_unix_ms, figures_fr, live_figures, plan_purge, purge_fr,
@@ -69,20 +68,18 @@ pub enum DbCmd {
 /// A participant's rights: erasure and access.
 #[derive(Subcommand, Debug)]
 pub enum ParticipantCmd {
-    /// Erase a participant's name, pseudonym and free text (all sessions, or one).
+    /// Erase a person: their register entry, and their name, pseudonym and free text in every
+    /// session they took part in.
     Erase {
-        /// The participant's id ("P3").
-        #[arg(long)]
-        id: String,
-        /// Only this session.
-        #[arg(long)]
-        session: Option<i64>,
+        /// Who: --person, or --id (a slot) with --session.
+        #[command(flatten)]
+        who: crate::person_cli::Who,
     },
-    /// Export everything held about a participant, as JSON (right of access).
+    /// Export everything held about a person, as JSON (right of access).
     Export {
-        /// The participant's id ("P3").
-        #[arg(long)]
-        id: String,
+        /// Who: --person, or --id (a slot) with --session.
+        #[command(flatten)]
+        who: crate::person_cli::Who,
         /// The JSON file to write.
         #[arg(long)]
         out: PathBuf,
@@ -139,6 +136,7 @@ pub fn new_passphrase(file: Option<&Path>) -> Result<String> {
 
 /// `db restore`: runs before any store is opened (the passphrase may be lost).
 pub fn restore(
+    db: &Path,
     file: &Path,
     recovery_key_file: &Path,
     to: &Path,
@@ -157,6 +155,17 @@ pub fn restore(
     let passphrase = new_passphrase(new_passphrase_file)?;
     let mut store = Store::restore(file, &key, to, &passphrase)
         .with_context(|| format!("restauration de {}", file.display()))?;
+    // Erasures made after the backup: from the file beside the database being replaced, and
+    // beside the restored one.
+    let mut erasures = read_erasures(&erasures_file(db))?;
+    erasures.extend(read_erasures(&erasures_file(to))?);
+    let again = reapply_erasures(&mut store, &erasures).context("effacements à réappliquer")?;
+    if !again.is_empty() {
+        println!(
+            "{} personne(s) effacée(s) depuis cette sauvegarde l'ont été à nouveau.",
+            again.len()
+        );
+    }
     let sessions = store.sessions()?.len();
     log_access(
         &mut store,
@@ -298,6 +307,30 @@ pub fn db(
                 )?;
             }
             print!("{}", purge_fr(&items, older_than_months, cutoff, dry_run));
+            if !dry_run {
+                // Persons with no session left and inactive for the whole period go too.
+                let gone = store
+                    .purge_inactive_persons(cutoff)
+                    .context("purge du registre")?;
+                if !gone.is_empty() {
+                    log_access(
+                        &mut store,
+                        actor,
+                        now_unix_ms,
+                        AccessAction::SessionsPurged,
+                        None,
+                        None,
+                        format!(
+                            "registre : {} personne(s) inactive(s) supprimée(s)",
+                            gone.len()
+                        ),
+                    )?;
+                }
+                println!(
+                    "Registre : {} personne(s) sans séance et inactive(s) depuis plus de {older_than_months} mois supprimée(s), avec leur historique.",
+                    gone.len()
+                );
+            }
         }
         DbCmd::Figures => {
             let content = content()?;
@@ -345,8 +378,52 @@ fn time_of_day(unix_ms: i64) -> String {
     format!("{:02}:{:02}:{:02} UTC", s / 3600, s / 60 % 60, s % 60)
 }
 
-/// The `participant` commands.
+/// The file beside the database that lists the persons erased on request (ids and times only:
+/// pseudonymous), so that restoring a backup made before an erasure erases them again even when
+/// the database itself is lost.
+pub fn erasures_file(db: &Path) -> PathBuf {
+    db.parent()
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+        .join("erasures.tsv")
+}
+
+/// Appends erased persons to [`erasures_file`].
+fn record_erasure(db: &Path, persons: &[String], now_unix_ms: i64) -> Result<()> {
+    use std::io::Write;
+    let path = erasures_file(db);
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .with_context(|| format!("writing {}", path.display()))?;
+    for p in persons {
+        writeln!(f, "{p}\t{now_unix_ms}").with_context(|| format!("writing {}", path.display()))?;
+    }
+    f.sync_all()
+        .with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}
+
+/// The erasures listed in [`erasures_file`] (a missing file is an empty list; a bad line is
+/// skipped).
+fn read_erasures(path: &Path) -> Result<Vec<(String, i64)>> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+    };
+    Ok(text
+        .lines()
+        .filter_map(|l| {
+            let (p, at) = l.split_once('\t')?;
+            Some((p.to_owned(), at.trim().parse().ok()?))
+        })
+        .collect())
+}
+
+/// The `participant` commands. `db` is the database's path, for the erasures file.
 pub fn participant(
+    db: Option<&Path>,
     mut store: Store,
     content: impl FnOnce() -> Result<ContentSet>,
     cmd: ParticipantCmd,
@@ -354,40 +431,45 @@ pub fn participant(
     now_unix_ms: i64,
 ) -> Result<()> {
     match cmd {
-        ParticipantCmd::Erase { id, session } => {
-            let who = ParticipantId::from(id.as_str());
-            let session = session.map(SessionId);
+        ParticipantCmd::Erase { who } => {
+            let person = who.resolve(&store)?;
+            let id = person.as_str();
             log_access(
                 &mut store,
                 actor,
                 now_unix_ms,
                 AccessAction::ParticipantErased,
-                session,
-                Some(&id),
+                None,
+                Some(id),
                 "demande d'effacement",
             )?;
-            let done = erase_participant(&mut store, &who, session)
+            let done = erase_person(&mut store, id, now_unix_ms)
                 .with_context(|| format!("effacement de {id}"))?;
-            print!("{}", erasure_fr(&who, &done));
+            if let Some(db) = db {
+                record_erasure(db, &done.persons, now_unix_ms)?;
+            }
+            print!("{}", erasure_fr(&done));
         }
-        ParticipantCmd::Export { id, out } => {
+        ParticipantCmd::Export { who, out } => {
             let content = content()?;
-            let who = ParticipantId::from(id.as_str());
+            let person = who.resolve(&store)?;
+            let id = person.as_str();
             log_access(
                 &mut store,
                 actor,
                 now_unix_ms,
                 AccessAction::ParticipantExported,
                 None,
-                Some(&id),
+                Some(id),
                 out.display().to_string(),
             )?;
-            let export = access_export(&store, &content, &who, now_unix_ms)
+            let export = access_export(&store, &content, id, now_unix_ms)
                 .with_context(|| format!("export des données de {id}"))?;
             let json = serde_json::to_string_pretty(&export)?;
             std::fs::write(&out, json).with_context(|| format!("writing {}", out.display()))?;
             println!(
-                "Données de {id} ({} séance(s)) écrites dans {} : ce fichier contient des données personnelles, remettez-le à la personne et ne le gardez pas.",
+                "Données de {} ({id}, {} séance(s)) écrites dans {} : ce fichier contient des données personnelles, remettez-le à la personne et ne le gardez pas.",
+                export.register.pseudonym,
                 export.sessions.len(),
                 out.display()
             );

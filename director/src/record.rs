@@ -28,11 +28,14 @@ pub const EVIDENCE_SHOWN: usize = 4;
 /// two steps of the five-step scale the immersion questionnaire uses.
 pub const STRESS_THRESHOLD: u8 = 4;
 
-/// One session of the record: its number, when it was created, and its engine.
-#[derive(Clone, Copy, Debug)]
+/// One session of a person's record: its number, when it was created, its engine, and the
+/// person's slot in it (a slot label means something only inside its session).
+#[derive(Clone, Debug)]
 pub struct SessionRecord<'a> {
     /// The session.
     pub id: SessionId,
+    /// The person's slot in this session (`P3`).
+    pub participant: ParticipantId,
     /// When it was created (Unix milliseconds): session time counts from here.
     pub created_at_unix_ms: i64,
     /// The session replayed.
@@ -49,6 +52,8 @@ pub struct SynthesisOptions {
     /// The name to show instead of the pseudonym, when the facilitator chooses to (read from the
     /// protected names table by the caller).
     pub shown_name: Option<String>,
+    /// The person's pseudonym in the register; `None`: the one of their latest session.
+    pub pseudonym: Option<String>,
     /// Whose observations count; `None`: in each session, the rater who coded the most (the lead
     /// facilitator; a second rater's coding is for agreement, not added on top).
     pub rater: Option<RaterId>,
@@ -65,9 +70,9 @@ pub struct SynthesisOptions {
 /// Why a synthesis cannot be written (yet).
 #[derive(Debug, thiserror::Error)]
 pub enum SynthesisError {
-    /// The participant is in none of the sessions given.
-    #[error("participant {0} is in none of the sessions given")]
-    UnknownParticipant(ParticipantId),
+    /// None of the sessions given holds the person's slot.
+    #[error("the person is in none of the sessions given")]
+    NoSession,
     /// A session's rubric is not in the content.
     #[error("session {session}: rubric {rubric} is not in the content")]
     UnknownRubric {
@@ -234,7 +239,9 @@ const GAME_LIMITS: &str = "ni les compétences techniques d'un métier, ni le co
 const IMMERSION_SHOWS: &str = "l'attrait déclaré pour un métier, ce qui a semblé difficile dans ses conditions de travail (bruit, rythme, froid…) et la curiosité pour le poste.";
 const IMMERSION_LIMITS: &str = "ni la capacité à exercer le métier, ni ses conditions réelles sur une journée entière ; l'avis dépend aussi de l'aisance avec la réalité virtuelle.";
 
-/// Builds `participant`'s synthesis from `sessions` (any order; they are read oldest first).
+/// Builds one person's synthesis from `sessions`, each naming the person's slot in it (any
+/// order; they are read oldest first). The caller gives only that person's sessions (see
+/// [`crate::register::appearances`]): nothing here joins sessions by slot label.
 ///
 /// - Activities: each escape game the participant played (date, minutes of play) and each of
 ///   their immersion runs, except the tutorial.
@@ -252,18 +259,17 @@ const IMMERSION_LIMITS: &str = "ni la capacité à exercer le métier, ni ses co
 /// reason, and for a final version a missing debrief or consent (the latest consent answer
 /// counts, so a withdrawal blocks it).
 pub fn build(
-    participant: &ParticipantId,
     sessions: &[SessionRecord<'_>],
     content: &ContentSet,
     opts: &SynthesisOptions,
 ) -> Result<Synthesis, SynthesisError> {
     let mut mine: Vec<&SessionRecord<'_>> = sessions
         .iter()
-        .filter(|s| s.engine.participants().contains_key(participant))
+        .filter(|s| s.engine.participants().contains_key(&s.participant))
         .collect();
     mine.sort_by_key(|s| (s.created_at_unix_ms, s.id.0));
     let Some(latest) = mine.last() else {
-        return Err(SynthesisError::UnknownParticipant(participant.clone()));
+        return Err(SynthesisError::NoSession);
     };
     let rubric_session = mine
         .iter()
@@ -293,14 +299,14 @@ pub fn build(
         if let Some(p) = eval
             .participants
             .into_iter()
-            .find(|p| p.participant == *participant)
+            .find(|p| p.participant == s.participant)
         {
             for c in &p.competencies {
                 let changed = c.decision.as_ref().is_some_and(|d| d.needs_reason);
                 if changed {
                     return Err(SynthesisError::UnjustifiedChange {
                         session: s.id,
-                        participant: participant.clone(),
+                        participant: s.participant.clone(),
                         competency: c.competency.clone(),
                     });
                 }
@@ -319,7 +325,7 @@ pub fn build(
             }
         }
         for run in immersion_results(engine, &immersions) {
-            if run.participant != *participant || run.tutorial {
+            if run.participant != s.participant || run.tutorial {
                 continue;
             }
             let kinds: Vec<&str> = immersions
@@ -457,7 +463,7 @@ pub fn build(
     let debriefs = || {
         mine.iter()
             .rev()
-            .filter_map(|s| s.engine.debriefs().get(participant).map(|d| (*s, d)))
+            .filter_map(|s| s.engine.debriefs().get(&s.participant).map(|d| (*s, d)))
     };
     let (comment, recommendations) = debriefs()
         .find(|(_, d)| !d.comment.trim().is_empty() || !d.recommendations.is_empty())
@@ -466,11 +472,11 @@ pub fn build(
     let status = if opts.final_version {
         let restitution = debriefs()
             .find_map(|(s, d)| d.restitution.map(|at| wall(s.created_at_unix_ms, at)))
-            .ok_or_else(|| SynthesisError::NoRestitution(participant.clone()))?;
+            .ok_or_else(|| SynthesisError::NoRestitution(latest.participant.clone()))?;
         let consent = debriefs()
             .find_map(|(s, d)| d.consent.map(|(g, at)| (g, wall(s.created_at_unix_ms, at))))
             .filter(|(given, _)| *given)
-            .ok_or_else(|| SynthesisError::NoConsent(participant.clone()))?;
+            .ok_or_else(|| SynthesisError::NoConsent(latest.participant.clone()))?;
         Status::Final {
             restitution: date_fr(restitution),
             consent: date_fr(consent.1),
@@ -479,11 +485,13 @@ pub fn build(
         Status::Draft
     };
 
-    let pseudonym = latest
-        .engine
-        .participants()
-        .get(participant)
-        .map_or_else(|| participant.to_string(), |p| p.pseudonym.clone());
+    let pseudonym = opts.pseudonym.clone().unwrap_or_else(|| {
+        latest
+            .engine
+            .participants()
+            .get(&latest.participant)
+            .map_or_else(|| latest.participant.to_string(), |p| p.pseudonym.clone())
+    });
     Ok(Synthesis {
         audience: opts.audience,
         status,

@@ -7,9 +7,9 @@
 //! months in UTC: a session created on 15 March 2024 at 10:00 UTC is older than 12 months from
 //! 15 March 2025 at 10:00 UTC on.
 
-use crate::engine::{Engine, Millis};
+use crate::engine::{Engine, Millis, ParticipantId, PersonId};
 use crate::session::replay;
-use crate::store::{ActivityFigures, PurgedSession, ReadError, SessionInfo, Store};
+use crate::store::{ActivityFigures, PurgedSession, ReadError, SessionId, SessionInfo, Store};
 use boussole_content::ContentSet;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
@@ -32,6 +32,9 @@ pub enum RetentionError {
     /// Reading the store failed.
     #[error(transparent)]
     Store(#[from] ReadError),
+    /// Reading the person register failed.
+    #[error("register: {0}")]
+    Register(String),
 }
 
 /// `unix_ms` minus `months` calendar months, in UTC (the day is clamped to the month's last:
@@ -82,10 +85,25 @@ pub struct Activity {
     pub participant_ms: u64,
 }
 
-/// The activity of a session, from its engine.
-pub fn activity(engine: &Engine) -> Activity {
-    let participants: BTreeSet<String> =
-        engine.participants().keys().map(|p| p.0.clone()).collect();
+/// The activity of a session, from its engine and who holds each of its slots
+/// ([`crate::register::slot_holders`]): participants are counted as persons, so one person in
+/// two sessions counts once and two people with the same slot label in two sessions count
+/// twice. A slot without a person counts as its own person, keyed `session/slot` (a label no
+/// person id can take).
+pub fn activity(
+    session: SessionId,
+    engine: &Engine,
+    holders: &BTreeMap<ParticipantId, PersonId>,
+) -> Activity {
+    let participants: BTreeSet<String> = engine
+        .participants()
+        .keys()
+        .map(|slot| {
+            holders
+                .get(slot)
+                .map_or_else(|| format!("{session}/{slot}"), |p| p.0.clone())
+        })
+        .collect();
     let times = engine.times();
     let last = times.closed.unwrap_or_else(|| engine.now());
     if let Some(start) = times.started {
@@ -149,14 +167,28 @@ pub fn plan_purge(
             continue;
         }
         let (act, unmeasured) = match replay(store, content, info.id) {
-            Ok((_, engine)) => (activity(&engine), None),
+            Ok((_, engine)) => {
+                let holders = crate::register::slot_holders(store, info.id, &engine)
+                    .map_err(|e| RetentionError::Register(e.to_string()))?;
+                (activity(info.id, &engine, &holders), None)
+            }
             Err(e) => (
                 Activity {
-                    participants: store
-                        .participants(info.id)?
-                        .into_iter()
-                        .map(|p| p.id)
-                        .collect(),
+                    participants: {
+                        let recorded = store
+                            .slot_persons(info.id)
+                            .map_err(|e| RetentionError::Register(e.to_string()))?;
+                        let mut people = BTreeSet::new();
+                        for p in store.participants(info.id)? {
+                            people.insert(match recorded.get(&p.id) {
+                                Some(person) => store
+                                    .canonical_person(person)
+                                    .map_err(|e| RetentionError::Register(e.to_string()))?,
+                                None => format!("{}/{}", info.id, p.id),
+                            });
+                        }
+                        people
+                    },
                     ..Activity::default()
                 },
                 Some(e.to_string()),

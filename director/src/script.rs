@@ -17,7 +17,7 @@
 
 use crate::engine::{
     Command, DeviceEvent, DeviceId, Effect, Engine, GameEventKind, Input, Millis, ParticipantId,
-    PuzzleStatus,
+    PersonId, PuzzleStatus,
 };
 use crate::session::{Session, SessionError};
 use boussole_content::ids::StationId;
@@ -55,6 +55,11 @@ pub struct ScriptParticipant {
     /// Real name, stored in the protected table only.
     #[serde(default)]
     pub name: Option<String>,
+    /// The person of the register, by pseudonym: the one active person with this pseudonym,
+    /// created when there is none (so two scripts played one after the other share their
+    /// people). Without it, the participant is a new person of the register.
+    #[serde(default)]
+    pub person: Option<String>,
 }
 
 /// One timed step.
@@ -154,8 +159,10 @@ pub fn run(session: &mut Session, script: &Script) -> Result<Vec<(Millis, String
             }
         }
     };
+    let mut persons: BTreeMap<ParticipantId, PersonId> = BTreeMap::new();
     for p in &script.participants {
         let sid = session.id();
+        let now = session.created_at_unix_ms();
         let store = session.store_mut();
         store
             .set_participant(sid, &p.id.0, &p.pseudonym)
@@ -165,11 +172,32 @@ pub fn run(session: &mut Session, script: &Script) -> Result<Vec<(Millis, String
                 .set_participant_name(sid, &p.id.0, Some(name))
                 .map_err(|e| SessionError::Store(e.to_string()))?;
         }
+        persons.insert(p.id.clone(), register_person(store, p, now)?);
     }
     let mut last = Millis(0);
     for (at, input) in timeline(script) {
         last = at;
-        note(at, session.submit(input, at)?);
+        // An enrolment goes with its person, in one batch.
+        let person = match &input {
+            Input::Command(Command::AddParticipant { id, .. }) => {
+                persons.get(id).map(|person| (id.clone(), person.clone()))
+            }
+            _ => None,
+        };
+        let mut batch = vec![(input, at)];
+        if let Some((participant, person)) = person {
+            batch.push((
+                Input::Command(Command::AssignPerson {
+                    participant,
+                    person,
+                    reason: String::new(),
+                }),
+                at,
+            ));
+        }
+        for effects in session.submit_batch(batch)? {
+            note(at, effects);
+        }
     }
     if !session.engine().is_closed() {
         let end = last.plus_secs(1.0);
@@ -179,6 +207,50 @@ pub fn run(session: &mut Session, script: &Script) -> Result<Vec<(Millis, String
         );
     }
     Ok(refusals)
+}
+
+/// The register person a script participant is: found by `person` (its pseudonym), else
+/// created, with the participant's name.
+fn register_person(
+    store: &mut crate::store::Store,
+    p: &ScriptParticipant,
+    now_unix_ms: i64,
+) -> Result<PersonId, SessionError> {
+    let err = |e: crate::store::RegisterError| SessionError::Store(e.to_string());
+    if let Some(pseudonym) = &p.person {
+        let found: Vec<_> = store
+            .persons()
+            .map_err(err)?
+            .into_iter()
+            .filter(|q| {
+                q.pseudonym == *pseudonym
+                    && !q.archived
+                    && q.merged_into.is_none()
+                    && q.erased_at_unix_ms.is_none()
+            })
+            .collect();
+        match found.as_slice() {
+            [one] => return Ok(PersonId(one.id.clone())),
+            [] => {}
+            many => {
+                return Err(SessionError::Store(format!(
+                    "{} personnes du registre s'appellent « {pseudonym} » : le script ne peut pas choisir",
+                    many.len()
+                )));
+            }
+        }
+    }
+    let id = store
+        .create_person(
+            &crate::store::NewPerson {
+                pseudonym: p.person.clone().unwrap_or_else(|| p.pseudonym.clone()),
+                name: p.name.clone(),
+                ..Default::default()
+            },
+            now_unix_ms,
+        )
+        .map_err(err)?;
+    Ok(PersonId(id))
 }
 
 fn mmss(t: Millis) -> String {

@@ -6,7 +6,7 @@
 //! Blocking: every call writes to SQLite. Run a `Session` on its own thread, never on the async
 //! runtime that keeps QUIC connections alive.
 
-use crate::engine::{Effect, Engine, Input, Millis};
+use crate::engine::{Command, Effect, Engine, Input, Millis, PersonId};
 use crate::store::{Appended, LogRecord, Record, SessionId, SessionInfo, Store};
 use boussole_content::ContentSet;
 use boussole_content::grid::ObservationGrid;
@@ -145,12 +145,14 @@ impl Session {
     /// An unknown session, scenario or grid, an undecodable record, or a store failure.
     pub fn open(store: Store, content: &ContentSet, id: SessionId) -> Result<Self, SessionError> {
         let (info, engine) = replay(&store, content, id)?;
-        Ok(Self {
+        let mut session = Self {
             store,
             id,
             engine,
             created_at_unix_ms: info.created_at_unix_ms,
-        })
+        };
+        session.mirror_slots()?;
+        Ok(session)
     }
 
     /// Appends `input` at session time `at`, then handles it. A device event already logged is
@@ -172,6 +174,135 @@ impl Session {
     /// # Errors
     /// Encoding or store failures; then nothing of the batch was logged nor handled.
     pub fn submit_batch(
+        &mut self,
+        batch: Vec<(Input, Millis)>,
+    ) -> Result<Vec<Vec<Effect>>, SessionError> {
+        // Register checks first: an assignment to a person the register does not have (or
+        // who is already in the session under another id merged with theirs) is refused
+        // without being logged; an enrolment that names no person gets a new one.
+        let n = batch.len();
+        let mut refused: Vec<Option<String>> = Vec::with_capacity(n);
+        let mut kept: Vec<(Input, Millis)> = Vec::with_capacity(n);
+        // For each kept input: its index in `batch`.
+        let mut origin: Vec<usize> = Vec::with_capacity(n);
+        let later_assigns: Vec<Option<String>> = batch
+            .iter()
+            .map(|(i, _)| match i {
+                Input::Command(Command::AssignPerson { participant, .. }) => {
+                    Some(participant.0.clone())
+                }
+                _ => None,
+            })
+            .collect();
+        for (index, (input, at)) in batch.into_iter().enumerate() {
+            if let Input::Command(Command::AssignPerson {
+                participant,
+                person,
+                ..
+            }) = &input
+                && let Some(why) = self.person_refusal(participant, person)?
+            {
+                refused.push(Some(why));
+                continue;
+            }
+            refused.push(None);
+            let auto = match &input {
+                Input::Command(Command::AddParticipant {
+                    id,
+                    pseudonym,
+                    colour,
+                }) if self.engine.enrol_refusal(id, colour).is_none()
+                    && !later_assigns[index + 1..]
+                        .iter()
+                        .any(|s| s.as_deref() == Some(id.as_str())) =>
+                {
+                    let person = self
+                        .store
+                        .create_person(
+                            &crate::store::NewPerson {
+                                pseudonym: pseudonym.clone(),
+                                ..Default::default()
+                            },
+                            self.wall(at),
+                        )
+                        .map_err(store_err)?;
+                    Some((
+                        Input::Command(Command::AssignPerson {
+                            participant: id.clone(),
+                            person: PersonId(person),
+                            reason: String::new(),
+                        }),
+                        at,
+                    ))
+                }
+                _ => None,
+            };
+            kept.push((input, at));
+            origin.push(index);
+            if let Some(a) = auto {
+                kept.push(a);
+                origin.push(index);
+            }
+        }
+        let handled = self.log_and_handle(kept)?;
+        let mut out: Vec<Vec<Effect>> = refused
+            .into_iter()
+            .map(|r| r.map(|why| vec![Effect::Refused(why)]).unwrap_or_default())
+            .collect();
+        for (index, effects) in origin.into_iter().zip(handled) {
+            if let Some(o) = out.get_mut(index) {
+                o.extend(effects);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Session time `at` as Unix ms.
+    fn wall(&self, at: Millis) -> i64 {
+        self.created_at_unix_ms
+            .saturating_add(i64::try_from(at.0).unwrap_or(i64::MAX))
+    }
+
+    /// Why the register refuses giving `slot` to `person`, if it does: an unknown or erased
+    /// person, or one already in this session (under their id or one merged with it).
+    fn person_refusal(
+        &self,
+        slot: &crate::engine::ParticipantId,
+        person: &PersonId,
+    ) -> Result<Option<String>, SessionError> {
+        let Some(info) = self.store.person(person.as_str()).map_err(store_err)? else {
+            return Ok(Some(format!("personne inconnue du registre : {person}")));
+        };
+        if info.erased_at_unix_ms.is_some() {
+            return Ok(Some(format!("{person} a été effacée à sa demande")));
+        }
+        let root = self
+            .store
+            .canonical_person(person.as_str())
+            .map_err(store_err)?;
+        for (other, p) in self.engine.participants() {
+            if other == slot {
+                continue;
+            }
+            if let Some(held) = &p.person
+                && self
+                    .store
+                    .canonical_person(held.as_str())
+                    .map_err(store_err)?
+                    == root
+            {
+                return Ok(Some(format!(
+                    "« {} » est déjà inscrite à la place {other} de cette séance : une personne n'a qu'une place",
+                    info.pseudonym
+                )));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Appends `batch` in one transaction, handles each input, and mirrors the slots given to
+    /// persons into the register.
+    fn log_and_handle(
         &mut self,
         batch: Vec<(Input, Millis)>,
     ) -> Result<Vec<Vec<Effect>>, SessionError> {
@@ -210,10 +341,48 @@ impl Session {
                         seq: *seq,
                     }]);
                 }
-                _ => out.push(self.engine.handle(input, at)),
+                _ => {
+                    let assigned = match &input {
+                        Input::Command(Command::AssignPerson {
+                            participant,
+                            person,
+                            ..
+                        }) => Some((participant.clone(), person.clone())),
+                        _ => None,
+                    };
+                    let effects = self.engine.handle(input, at);
+                    if let Some((slot, person)) = assigned
+                        && !effects.iter().any(|e| matches!(e, Effect::Refused(_)))
+                    {
+                        self.store
+                            .set_slot_person(self.id, slot.as_str(), person.as_str(), self.wall(at))
+                            .map_err(store_err)?;
+                    }
+                    out.push(effects);
+                }
             }
         }
         Ok(out)
+    }
+
+    /// Brings the register's record of who holds each slot in line with the log (after a
+    /// crash between a commit and its mirror).
+    fn mirror_slots(&mut self) -> Result<(), SessionError> {
+        let recorded = self.store.slot_persons(self.id).map_err(store_err)?;
+        let now = self.wall(self.engine.now());
+        let held: Vec<(String, String)> = self
+            .engine
+            .participants()
+            .iter()
+            .filter_map(|(slot, p)| p.person.as_ref().map(|q| (slot.0.clone(), q.0.clone())))
+            .filter(|(slot, person)| recorded.get(slot) != Some(person))
+            .collect();
+        for (slot, person) in held {
+            self.store
+                .set_slot_person(self.id, &slot, &person, now)
+                .map_err(store_err)?;
+        }
+        Ok(())
     }
 
     /// Fires deadlines up to `at` (nothing is logged: deadlines are derived from logged times).
@@ -276,7 +445,25 @@ impl Session {
             .map_err(|e| SessionError::Store(e.to_string()))?;
         self.store
             .set_participant_name(self.id, participant, name)
-            .map_err(|e| SessionError::Store(e.to_string()))
+            .map_err(|e| SessionError::Store(e.to_string()))?;
+        // The person holding the slot keeps the name in the register's protected table too.
+        let person = self
+            .engine
+            .participants()
+            .iter()
+            .find(|(id, _)| id.as_str() == participant)
+            .and_then(|(_, p)| p.person.clone());
+        if let Some(person) = person {
+            let now = self.wall(self.engine.now());
+            self.store
+                .change_person(
+                    person.as_str(),
+                    &crate::store::PersonChange::Name(name.map(str::to_owned)),
+                    now,
+                )
+                .map_err(store_err)?;
+        }
+        Ok(())
     }
 }
 

@@ -17,6 +17,7 @@
 
 mod error;
 mod privacy;
+mod register;
 mod schema;
 
 pub use error::{
@@ -26,6 +27,10 @@ pub use error::{
 pub use privacy::{
     AccessAction, AccessEntry, ActivityFigures, BackupInfo, Erased, PurgeCounts, PurgedSession,
     RECOVERY_KEY_CHARS, RecoveryKey,
+};
+pub use register::{
+    ERASED_PSEUDONYM, JournalEntry, NewPerson, PERSON_ID_CHARS, PersonChange, PersonInfo,
+    RegisterError, new_person_id,
 };
 pub use schema::{MIGRATIONS, SCHEMA_VERSION};
 

@@ -56,6 +56,11 @@ boussole_content::id_type!(
     RaterId,
 );
 
+boussole_content::id_type!(
+    #[doc = "A person of the register (DESIGN principle 8): stable across sessions, random and pseudonymous (`pers-` then 10 base32 characters, never derived from a name). A session's slot ([`ParticipantId`], `P1`) is only the label the facilitator codes with; which person holds it is logged by [`Command::AssignPerson`]."]
+    PersonId,
+);
+
 /// Everything the engine accepts. Each is appended to the log, with its time, before it is
 /// handled.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -238,6 +243,20 @@ pub enum Command {
         /// The headsets, each once.
         devices: Vec<DeviceId>,
     },
+    /// Say which person of the register holds a slot (appended last, so every older log still
+    /// decodes). The first assignment of a slot is its enrolment; a later one moves the slot to
+    /// another person (a slot given to the wrong person) and needs a reason. Refused: an unknown
+    /// slot, a person already holding another slot of the session, a move without a reason, and
+    /// a move once the participant agreed to send their final synthesis on (it may already be
+    /// with the prescriber).
+    AssignPerson {
+        /// The slot (`P1`).
+        participant: ParticipantId,
+        /// The person of the register.
+        person: PersonId,
+        /// Why the slot moves; may be empty for the first assignment.
+        reason: String,
+    },
 }
 
 /// What the shell must do after an input.
@@ -326,6 +345,8 @@ pub struct Participant {
     pub colour: String,
     /// Station, if placed.
     pub station: Option<StationId>,
+    /// The person of the register holding this slot, once assigned ([`Command::AssignPerson`]).
+    pub person: Option<PersonId>,
 }
 
 /// A device as the engine knows it.

@@ -3,7 +3,7 @@
 
 use super::{
     Command, Device, DeviceEvent, DeviceId, Effect, Engine, GameEvent, GameEventKind, ImmersionRun,
-    Millis, Participant, ParticipantId, PuzzleStatus,
+    Millis, Participant, ParticipantId, PersonId, PuzzleStatus,
 };
 use boussole_content::cue::{DeviceRole, Target, Trigger};
 use boussole_content::ids::{PuzzleId, StationId};
@@ -106,6 +106,7 @@ impl Engine {
                     | Command::WriteComment { .. }
                     | Command::RecordRestitution { .. }
                     | Command::RecordConsent { .. }
+                    | Command::AssignPerson { .. }
             )
         {
             out.push(Effect::Refused("séance close".into()));
@@ -116,16 +117,32 @@ impl Engine {
                 id,
                 pseudonym,
                 colour,
-            } => {
-                self.participants.insert(
-                    id,
-                    Participant {
-                        pseudonym,
-                        colour,
-                        station: None,
-                    },
-                );
-            }
+            } => match self.enrol_refusal(&id, &colour) {
+                Some(why) => out.push(Effect::Refused(why)),
+                None => {
+                    self.participants.insert(
+                        id,
+                        Participant {
+                            pseudonym,
+                            colour,
+                            station: None,
+                            person: None,
+                        },
+                    );
+                }
+            },
+            Command::AssignPerson {
+                participant,
+                person,
+                reason,
+            } => match self.assign_refusal(&participant, &person, &reason) {
+                Some(why) => out.push(Effect::Refused(why)),
+                None => {
+                    if let Some(p) = self.participants.get_mut(&participant) {
+                        p.person = Some(person);
+                    }
+                }
+            },
             Command::AssignStation {
                 participant,
                 station,
@@ -385,6 +402,66 @@ impl Engine {
                 self.closed = true;
                 self.times.closed = Some(at);
             }
+        }
+    }
+
+    /// Why enrolling slot `id` with `colour` is refused, if it is: the slot is taken, or
+    /// another slot has the colour (colours tell slots apart on the console).
+    pub fn enrol_refusal(&self, id: &ParticipantId, colour: &str) -> Option<String> {
+        if let Some(p) = self.participants.get(id) {
+            return Some(format!(
+                "la place {id} est déjà prise (« {} ») : choisissez une autre place",
+                p.pseudonym
+            ));
+        }
+        let colour = colour.trim();
+        self.participants
+            .iter()
+            .find(|(_, p)| p.colour.trim().eq_ignore_ascii_case(colour))
+            .map(|(other, _)| {
+                format!("la couleur {colour} est déjà celle de la place {other} : choisissez-en une autre")
+            })
+    }
+
+    /// Why giving slot `slot` to `person` is refused, if it is (see [`Command::AssignPerson`]).
+    pub fn assign_refusal(
+        &self,
+        slot: &ParticipantId,
+        person: &PersonId,
+        reason: &str,
+    ) -> Option<String> {
+        let Some(p) = self.participants.get(slot) else {
+            return Some(format!("place inconnue : {slot}"));
+        };
+        if let Some((other, _)) = self
+            .participants
+            .iter()
+            .find(|(id, q)| *id != slot && q.person.as_ref() == Some(person))
+        {
+            return Some(format!(
+                "cette personne est déjà inscrite à la place {other} de la séance : une personne n'a qu'une place"
+            ));
+        }
+        match &p.person {
+            None => None,
+            Some(current) if current == person => {
+                Some(format!("la place {slot} est déjà à cette personne"))
+            }
+            Some(_) if reason.trim().is_empty() => Some(format!(
+                "changer la personne de la place {slot} demande une raison"
+            )),
+            Some(_)
+                if self
+                    .debriefs
+                    .get(slot)
+                    .and_then(|d| d.consent)
+                    .is_some_and(|(given, _)| given) =>
+            {
+                Some(format!(
+                    "la place {slot} ne peut plus changer de personne : son accord pour la synthèse finale est enregistré"
+                ))
+            }
+            Some(_) => None,
         }
     }
 

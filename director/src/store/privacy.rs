@@ -642,6 +642,8 @@ impl Store {
                 count(tx.execute("DELETE FROM device_events WHERE session = ?1", [s.id.0])?);
             counts.names +=
                 count(tx.execute("DELETE FROM participant_names WHERE session = ?1", [s.id.0])?);
+            tx.execute("DELETE FROM slot_persons WHERE session = ?1", [s.id.0])?;
+            tx.execute("DELETE FROM legacy_sessions WHERE session = ?1", [s.id.0])?;
             counts.participants +=
                 count(tx.execute("DELETE FROM participants WHERE session = ?1", [s.id.0])?);
             counts.log_records +=
@@ -743,7 +745,7 @@ impl Store {
 
     /// Copies the write-ahead log into the database and truncates it to zero bytes, so pages
     /// that held deleted data are only in the database file (where `secure_delete` zeroed them).
-    fn checkpoint(&self) -> rusqlite::Result<()> {
+    pub(super) fn checkpoint(&self) -> rusqlite::Result<()> {
         // Returns (busy, log frames, checkpointed frames); busy only if another connection
         // reads at the time.
         self.conn

@@ -28,6 +28,28 @@
 /// - `activity_figures (month, scenario, sessions, participants, play_ms, participant_ms)`, key
 ///   `(month, scenario)`: the anonymous activity figures (FSE+) of purged sessions; `month` is
 ///   `YYYY-MM` (UTC), times in ms.
+///
+/// Version 3 (the person register, DESIGN principle 8: a person is one person):
+/// - `persons (id, pseudonym, entered_on, prescriber_name, prescriber_structure, archived,
+///   merged_into → persons, erased_at_unix_ms, created_at_unix_ms, last_active_unix_ms)`: one
+///   row per person, `id` random (`pers-…`), `entered_on` the date they entered the
+///   orientation phase (`YYYY-MM-DD`), the prescriber (job counsellor and structure or
+///   antenne), no contact details. `merged_into` points at the person a duplicate was merged
+///   into (reversible); an erased person keeps a tombstone row (pseudonym `effacé`, nothing
+///   else) so old logs still resolve.
+/// - `person_names (person → persons, name)`: the person's civil name, the register's only
+///   personal name.
+/// - `person_journal (id, at_unix_ms, person, change, detail)`: every change to the register
+///   (created, renamed, prescriber, archived, merged...). Rows are never updated (a trigger
+///   refuses it); only an erasure or a purge of the person deletes theirs.
+/// - `slot_persons (session → sessions, slot, person → persons)`: which person holds each slot
+///   of each session. For sessions logged from this version on it mirrors the log's
+///   `AssignPerson` records (the log stays the truth); for older sessions it is the only source.
+/// - `legacy_sessions (session)`: the sessions that existed when this migration ran; the
+///   director gives each of their slots its own new person (never merging across sessions),
+///   then empties it. The migration cannot do it in SQL: the slots are in the log's payloads.
+/// - `erasures (person, at_unix_ms)`: persons erased on request, so that a backup restored
+///   later has them erased again.
 pub const MIGRATIONS: &[&str] = &[
     // Version 1.
     "CREATE TABLE sessions (
@@ -93,6 +115,50 @@ pub const MIGRATIONS: &[&str] = &[
         play_ms INTEGER NOT NULL CHECK (play_ms >= 0),
         participant_ms INTEGER NOT NULL CHECK (participant_ms >= 0),
         PRIMARY KEY (month, scenario)
+    ) STRICT;",
+    // Version 3.
+    "CREATE TABLE persons (
+        id TEXT PRIMARY KEY,
+        pseudonym TEXT NOT NULL,
+        entered_on TEXT CHECK (entered_on IS NULL
+            OR entered_on GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'),
+        prescriber_name TEXT NOT NULL DEFAULT '',
+        prescriber_structure TEXT NOT NULL DEFAULT '',
+        archived INTEGER NOT NULL DEFAULT 0 CHECK (archived IN (0, 1)),
+        merged_into TEXT REFERENCES persons(id),
+        erased_at_unix_ms INTEGER,
+        created_at_unix_ms INTEGER NOT NULL,
+        last_active_unix_ms INTEGER NOT NULL,
+        CHECK (merged_into IS NULL OR merged_into <> id)
+    ) STRICT;
+    CREATE TABLE person_names (
+        person TEXT PRIMARY KEY REFERENCES persons(id),
+        name TEXT NOT NULL
+    ) STRICT;
+    CREATE TABLE person_journal (
+        id INTEGER PRIMARY KEY,
+        at_unix_ms INTEGER NOT NULL,
+        person TEXT NOT NULL,
+        change TEXT NOT NULL,
+        detail TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX person_journal_person ON person_journal (person);
+    CREATE TRIGGER person_journal_no_update BEFORE UPDATE ON person_journal
+    BEGIN SELECT RAISE(ABORT, 'person_journal is append-only'); END;
+    CREATE TABLE slot_persons (
+        session INTEGER NOT NULL REFERENCES sessions(id),
+        slot TEXT NOT NULL,
+        person TEXT NOT NULL REFERENCES persons(id),
+        PRIMARY KEY (session, slot)
+    ) STRICT;
+    CREATE INDEX slot_persons_person ON slot_persons (person);
+    CREATE TABLE legacy_sessions (
+        session INTEGER PRIMARY KEY REFERENCES sessions(id)
+    ) STRICT;
+    INSERT INTO legacy_sessions (session) SELECT id FROM sessions;
+    CREATE TABLE erasures (
+        person TEXT PRIMARY KEY,
+        at_unix_ms INTEGER NOT NULL
     ) STRICT;",
 ];
 

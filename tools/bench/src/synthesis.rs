@@ -56,6 +56,7 @@ fn syntheses(root: &Path) -> Result<()> {
     let dir = tempfile::tempdir()?;
     let db = dir.path().join("bench.db");
     let mut engines: Vec<(i64, Engine)> = Vec::new();
+    let mut ids = Vec::new();
     for (i, name) in ["demo_immersions.ron", "demo_scape_attitudes.ron"]
         .iter()
         .enumerate()
@@ -68,27 +69,39 @@ fn syntheses(root: &Path) -> Result<()> {
         let created = 1_796_032_800_000 + i as i64 * 3_600_000;
         let mut session = Session::create(store, &set, &sc.scenario, &sc.label, created)?;
         script::run(&mut session, &sc)?;
+        ids.push(session.id());
         engines.push((created, session.engine().clone()));
     }
-    let records: Vec<SessionRecord<'_>> = engines
-        .iter()
-        .enumerate()
-        .map(|(i, (created, engine))| SessionRecord {
-            id: boussole_director::store::SessionId(i as i64 + 1),
-            created_at_unix_ms: *created,
-            engine,
-        })
-        .collect();
-    let mut people: Vec<ParticipantId> = engines
-        .iter()
-        .flat_map(|(_, e)| e.participants().keys().cloned())
-        .collect();
-    people.sort();
-    people.dedup();
+    // Each person's sessions, through the register (the scripts share their people by
+    // pseudonym): (person, [(index in engines, slot)]).
+    let store = Store::open(&db, "bench")?;
+    let mut people: Vec<(String, Vec<(usize, ParticipantId)>)> = Vec::new();
+    for person in store.persons()? {
+        let mut mine = Vec::new();
+        for (sid, slot) in store.appearances(&person.id)? {
+            if let Some(i) = ids.iter().position(|s| *s == sid) {
+                mine.push((i, ParticipantId(slot)));
+            }
+        }
+        if !mine.is_empty() {
+            people.push((person.id, mine));
+        }
+    }
+    let records_of = |mine: &[(usize, ParticipantId)]| -> Vec<SessionRecord<'_>> {
+        mine.iter()
+            .map(|(i, slot)| SessionRecord {
+                id: ids[*i],
+                participant: slot.clone(),
+                created_at_unix_ms: engines[*i].0,
+                engine: &engines[*i].1,
+            })
+            .collect()
+    };
     let opts = SynthesisOptions {
         audience: Audience::Counsellor,
         final_version: false,
         shown_name: None,
+        pseudonym: None,
         rater: None,
         programme: "La Boussole de l'orientation".into(),
         organisation: "PLIE".into(),
@@ -104,8 +117,8 @@ fn syntheses(root: &Path) -> Result<()> {
     for _ in 0..rounds {
         let started = Instant::now();
         bytes = 0;
-        for p in &people {
-            let doc = build(p, &records, &set, &opts)?;
+        for (_, mine) in &people {
+            let doc = build(&records_of(mine), &set, &opts)?;
             bytes += renderer.pdf(&doc)?.len();
         }
         ms.push(started.elapsed().as_secs_f64() * 1000.0);

@@ -244,11 +244,39 @@ fn demo(gui: bool) -> Result<()> {
             for suffix in ["", "-wal", "-shm"] {
                 let _ = std::fs::remove_file(dir.join(format!("director.db{suffix}")));
             }
-            // The morning's immersions (session 1), then the game (session 2).
+            // The group is enrolled in the register first (a person is one person across
+            // sessions); the scripts name them by pseudonym.
+            for (pseudonym, name, entered) in [
+                ("Renard", "Awa Diallo", "2026-11-02"),
+                ("Mouette", "", "2026-11-02"),
+                ("Goéland", "Kevin Martin", "2026-11-09"),
+                ("Phoque", "", "2026-11-09"),
+                ("Dauphin", "", "2026-11-16"),
+                ("Sterne", "", "2026-11-16"),
+            ] {
+                let mut args = vec![
+                    "person",
+                    "new",
+                    "--pseudonym",
+                    pseudonym,
+                    "--entered",
+                    entered,
+                    "--prescriber",
+                    "Mme Durand",
+                    "--structure",
+                    "PLIE — antenne de Grande-Synthe",
+                ];
+                if !name.is_empty() {
+                    args.extend(["--name", name]);
+                }
+                director(&args)?;
+            }
+            // The morning's immersions (session 1), then the game (session 2), with the same
+            // people.
             for script in ["demo_immersions.ron", "demo_scape_attitudes.ron"] {
                 director(&["run", "--script", &format!("director/scripts/{script}")])?;
             }
-            Ok(())
+            director(&["person", "list"])
         },
     )?;
     step(

@@ -1,0 +1,286 @@
+//! Persons across sessions (DESIGN principle 8: a person is one person). The store keeps the
+//! register ([`crate::store::PersonInfo`]) and which person holds each slot; this module joins
+//! the two with the sessions' logs: who holds each slot of a session (merges resolved), where a
+//! person appears, which person a slot label names (refusing an ambiguous one), and the
+//! adoption of sessions logged before the register existed.
+//!
+//! Nothing here joins sessions by slot label: a slot (`P1`) means something only inside its
+//! session.
+
+use crate::engine::{Command, Engine, Input, ParticipantId, PersonId};
+use crate::record::date_fr;
+use crate::store::{LogRecord, PersonInfo, RegisterError, SessionId, SessionInfo, Store};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+/// Why a person or a slot could not be resolved.
+#[derive(Debug, thiserror::Error)]
+pub enum ResolveError {
+    /// No person has this id.
+    #[error("personne inconnue : {0}")]
+    UnknownPerson(String),
+    /// The slot label is in none of the sessions given.
+    #[error("aucune place {slot} dans {}", sessions_fr(.sessions))]
+    UnknownSlot {
+        /// The label.
+        slot: String,
+        /// The sessions looked at.
+        sessions: Vec<SessionId>,
+    },
+    /// The slot label names different people in the sessions given.
+    #[error(
+        "la place {slot} désigne plusieurs personnes ; précisez la personne ou une seule séance :\n{choices}"
+    )]
+    Ambiguous {
+        /// The label.
+        slot: String,
+        /// One line per matching person: pseudonym, id, session, date.
+        choices: String,
+    },
+    /// The slot has no person (a slot enrolled and then refused its person, in a damaged log).
+    #[error("la place {slot} de la séance {session} n'est attribuée à aucune personne")]
+    NoPerson {
+        /// The label.
+        slot: String,
+        /// The session.
+        session: SessionId,
+    },
+    /// The register failed.
+    #[error(transparent)]
+    Register(#[from] RegisterError),
+    /// The store failed.
+    #[error("{0}")]
+    Store(String),
+}
+
+fn sessions_fr(s: &[SessionId]) -> String {
+    match s {
+        [] => "aucune séance".into(),
+        [one] => format!("la séance {one}"),
+        many => format!(
+            "les séances {}",
+            many.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+/// Who holds each slot of a session: the log's `AssignPerson` (the engine's state) where there
+/// is one, else the register's record (sessions logged before the register), each resolved
+/// through merges to the person it counts as. Slots without a person are left out.
+///
+/// # Errors
+/// [`ResolveError::Register`] when the store fails.
+pub fn slot_holders(
+    store: &Store,
+    session: SessionId,
+    engine: &Engine,
+) -> Result<BTreeMap<ParticipantId, PersonId>, ResolveError> {
+    let recorded = store.slot_persons(session)?;
+    let mut out = BTreeMap::new();
+    for (slot, p) in engine.participants() {
+        let person = p
+            .person
+            .as_ref()
+            .map(|q| q.0.clone())
+            .or_else(|| recorded.get(slot.as_str()).cloned());
+        if let Some(person) = person {
+            out.insert(slot.clone(), PersonId(store.canonical_person(&person)?));
+        }
+    }
+    Ok(out)
+}
+
+/// One session a person took part in, and their slot there.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Appearance {
+    /// The session's row.
+    pub session: SessionInfo,
+    /// Their slot in it.
+    pub slot: ParticipantId,
+}
+
+/// Every session `person` (or a person merged with them) took part in, oldest first.
+///
+/// # Errors
+/// [`ResolveError::UnknownPerson`], [`ResolveError::Register`], [`ResolveError::Store`].
+pub fn appearances(store: &Store, person: &str) -> Result<Vec<Appearance>, ResolveError> {
+    if store.person(person)?.is_none() {
+        return Err(ResolveError::UnknownPerson(person.to_owned()));
+    }
+    let mut out = Vec::new();
+    for (session, slot) in store.appearances(person)? {
+        let info = store
+            .session(session)
+            .map_err(|e| ResolveError::Store(e.to_string()))?;
+        if let Some(info) = info {
+            out.push(Appearance {
+                session: info,
+                slot: ParticipantId(slot),
+            });
+        }
+    }
+    out.sort_by_key(|a| (a.session.created_at_unix_ms, a.session.id));
+    Ok(out)
+}
+
+/// The person that slot label `slot` names in `sessions` (the person it counts as, merges
+/// resolved). One person in several of the sessions is fine; different people are refused
+/// with a French list of who matches (pseudonym, id, session, date), so the facilitator picks.
+///
+/// # Errors
+/// [`ResolveError::UnknownSlot`], [`ResolveError::Ambiguous`], [`ResolveError::NoPerson`],
+/// [`ResolveError::Register`], [`ResolveError::Store`].
+pub fn resolve_slot(
+    store: &Store,
+    sessions: &[SessionId],
+    slot: &str,
+) -> Result<PersonId, ResolveError> {
+    let mut found: Vec<(SessionInfo, String)> = Vec::new();
+    for s in sessions {
+        let Some(info) = store
+            .session(*s)
+            .map_err(|e| ResolveError::Store(e.to_string()))?
+        else {
+            continue;
+        };
+        let holders = store.slot_persons(*s)?;
+        match holders.get(slot) {
+            Some(p) => found.push((info, store.canonical_person(p)?)),
+            None => {
+                let enrolled = store
+                    .log(*s)
+                    .map_err(|e| ResolveError::Store(e.to_string()))?
+                    .iter()
+                    .any(|r| enrolled_slots(r).iter().any(|(id, _)| id == slot));
+                if enrolled {
+                    return Err(ResolveError::NoPerson {
+                        slot: slot.to_owned(),
+                        session: *s,
+                    });
+                }
+            }
+        }
+    }
+    let Some((_, first)) = found.first() else {
+        return Err(ResolveError::UnknownSlot {
+            slot: slot.to_owned(),
+            sessions: sessions.to_vec(),
+        });
+    };
+    if found.iter().all(|(_, p)| p == first) {
+        return Ok(PersonId(first.clone()));
+    }
+    let mut choices = String::new();
+    for (info, p) in &found {
+        let pseudonym = store
+            .person(p)?
+            .map_or_else(|| p.clone(), |i: PersonInfo| i.pseudonym);
+        let _ = writeln!(
+            choices,
+            "- {pseudonym} ({p}) : séance {} du {}{}",
+            info.id,
+            date_fr(info.created_at_unix_ms),
+            if info.label.is_empty() {
+                String::new()
+            } else {
+                format!(", « {} »", info.label)
+            }
+        );
+    }
+    Err(ResolveError::Ambiguous {
+        slot: slot.to_owned(),
+        choices: choices.trim_end().to_owned(),
+    })
+}
+
+/// The slots a log record enrols (`AddParticipant`), with their pseudonyms; empty for any
+/// other record or one that does not decode.
+fn enrolled_slots(r: &LogRecord) -> Vec<(String, String)> {
+    match postcard::from_bytes::<Input>(&r.payload) {
+        Ok(Input::Command(Command::AddParticipant { id, pseudonym, .. })) => {
+            vec![(id.0, pseudonym)]
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// Gives each slot of every session logged before the register existed its own new person
+/// (never one person across sessions: a facilitator merges by hand the persons who came twice).
+/// Idempotent and cheap once done: the store lists the sessions still to adopt. Returns how
+/// many persons were created. Run after opening the store.
+///
+/// # Errors
+/// [`ResolveError::Register`] and [`ResolveError::Store`]; sessions adopted before the error
+/// stay adopted.
+pub fn adopt_legacy(store: &mut Store, now_unix_ms: i64) -> Result<usize, ResolveError> {
+    let mut created = 0;
+    for session in store.legacy_sessions()? {
+        let records = store
+            .log(session)
+            .map_err(|e| ResolveError::Store(e.to_string()))?;
+        let mut slots: Vec<(String, String)> = Vec::new();
+        for r in &records {
+            for (id, pseudonym) in enrolled_slots(r) {
+                if !slots.iter().any(|(s, _)| *s == id) {
+                    slots.push((id, pseudonym));
+                }
+            }
+        }
+        // Slots known only from the participants table (a name typed before the log).
+        for p in store
+            .participants(session)
+            .map_err(|e| ResolveError::Store(e.to_string()))?
+        {
+            if !slots.iter().any(|(s, _)| *s == p.id) {
+                slots.push((p.id, p.pseudonym));
+            }
+        }
+        created += store.adopt_legacy_session(session, &slots, now_unix_ms)?;
+    }
+    Ok(created)
+}
+
+/// The French list of the register: one line per person (pseudonym, id, entry date,
+/// prescriber, sessions), archived and merged ones only with `all`. Never a civil name.
+///
+/// # Errors
+/// [`ResolveError::Register`].
+pub fn persons_fr(store: &Store, all: bool) -> Result<String, ResolveError> {
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "pseudonyme\tidentifiant\tentrée en orientation\tprescripteur\tséances\tétat"
+    );
+    for p in store.persons()? {
+        if p.erased_at_unix_ms.is_some() && !all {
+            continue;
+        }
+        if !all && (p.archived || p.merged_into.is_some()) {
+            continue;
+        }
+        let n = store.appearances(&p.id)?.len();
+        let state = match (&p.merged_into, p.archived, p.erased_at_unix_ms) {
+            (_, _, Some(_)) => "effacée".to_owned(),
+            (Some(into), _, _) => format!("fusionnée avec {into}"),
+            (None, true, _) => "archivée".into(),
+            (None, false, _) => "active".into(),
+        };
+        let prescriber = match (p.prescriber_name.as_str(), p.prescriber_structure.as_str()) {
+            ("", "") => "—".to_owned(),
+            (n, "") => n.to_owned(),
+            ("", s) => s.to_owned(),
+            (n, s) => format!("{n} ({s})"),
+        };
+        let _ = writeln!(
+            o,
+            "{}\t{}\t{}\t{prescriber}\t{n}\t{state}",
+            p.pseudonym,
+            p.id,
+            p.entered_on.as_deref().unwrap_or("—"),
+        );
+    }
+    Ok(o)
+}

@@ -1,0 +1,496 @@
+//! A person is one person (DESIGN principle 8): two groups play S'cape attitudes on one day with
+//! the same slot labels and different people, and one person also came to the morning's
+//! immersions. Each synthesis, erasure and access export reaches exactly one person, and the
+//! figures count people, not labels. Then the register's own rules: enrolment by person, a
+//! moved slot, a merge and its undo, and every bad input refused in French with nothing written.
+
+#![expect(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::panic,
+    reason = "test helpers stop the test with what failed"
+)]
+
+use boussole_content::ContentSet;
+use boussole_director::engine::{Command, Effect, Input, Millis, ParticipantId, PersonId};
+use boussole_director::privacy::{access_export, erase_person};
+use boussole_director::record::{SessionRecord, SynthesisOptions, build};
+use boussole_director::register::{
+    ResolveError, adopt_legacy, appearances, resolve_slot, slot_holders,
+};
+use boussole_director::retention::live_figures;
+use boussole_director::script;
+use boussole_director::session::{Session, replay};
+use boussole_director::store::{NewPerson, RegisterError, SessionId, Store};
+use boussole_synthesis::{ActivityKind, Audience};
+use std::path::{Path, PathBuf};
+
+const PASS: &str = "test";
+/// 2026-12-01T08:00:00Z: the morning.
+const MORNING: i64 = 1_796_112_000_000;
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn content() -> ContentSet {
+    let (set, problems) = ContentSet::load_dir(&repo().join("content"));
+    assert!(problems.is_empty(), "{problems:?}");
+    set
+}
+
+fn demo_script(name: &str) -> script::Script {
+    let text = std::fs::read_to_string(repo().join("director/scripts").join(name)).unwrap();
+    script::parse(&text).unwrap()
+}
+
+/// Plays `sc` as a new session created at `created`; returns its id.
+fn play(db: &Path, set: &ContentSet, sc: &script::Script, created: i64) -> SessionId {
+    let store = Store::open(db, PASS).unwrap();
+    let mut session = Session::create(store, set, &sc.scenario, &sc.label, created).unwrap();
+    script::run(&mut session, sc).unwrap();
+    session.id()
+}
+
+fn opts() -> SynthesisOptions {
+    SynthesisOptions {
+        audience: Audience::Counsellor,
+        final_version: false,
+        shown_name: None,
+        pseudonym: None,
+        rater: None,
+        programme: "La Boussole de l'orientation".into(),
+        organisation: "PLIE".into(),
+        facilitator: "Animatrice".into(),
+        today_unix_ms: MORNING,
+    }
+}
+
+/// The person's synthesis from their appearances in the register, as the CLI builds it.
+fn synthesis_of(store: &Store, set: &ContentSet, person: &str) -> boussole_synthesis::Synthesis {
+    let engines: Vec<_> = appearances(store, person)
+        .unwrap()
+        .into_iter()
+        .map(|a| {
+            let (info, engine) = replay(store, set, a.session.id).unwrap();
+            (info, engine, a.slot)
+        })
+        .collect();
+    let records: Vec<SessionRecord<'_>> = engines
+        .iter()
+        .map(|(info, engine, slot)| SessionRecord {
+            id: info.id,
+            participant: slot.clone(),
+            created_at_unix_ms: info.created_at_unix_ms,
+            engine,
+        })
+        .collect();
+    build(&records, set, &opts()).unwrap()
+}
+
+struct Day {
+    _dir: tempfile::TempDir,
+    db: PathBuf,
+    set: ContentSet,
+    morning: SessionId,
+    game_a: SessionId,
+    game_b: SessionId,
+}
+
+/// The morning: Awa alone does the immersions. Game A: Awa and five others. Game B: five other
+/// people, with the labels P1–P5 again. Eleven people in all.
+fn day() -> Day {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("director.db");
+    let set = content();
+    let mut morning = demo_script("demo_immersions.ron");
+    morning.participants.truncate(1);
+    morning.participants[0].person = Some("Awa".into());
+    let mut a = demo_script("demo_scape_attitudes.ron");
+    a.participants[0].person = Some("Awa".into());
+    for (i, p) in a.participants.iter_mut().enumerate().skip(1) {
+        p.person = Some(format!("Groupe A {i}"));
+    }
+    let mut b = demo_script("demo_scape_attitudes.ron");
+    b.participants.truncate(5);
+    for (i, p) in b.participants.iter_mut().enumerate() {
+        p.person = Some(format!("Groupe B {i}"));
+        p.name = Some(format!("Personne B{i}"));
+    }
+    let morning = play(&db, &set, &morning, MORNING);
+    let game_a = play(&db, &set, &a, MORNING + 3 * 3_600_000);
+    let game_b = play(&db, &set, &b, MORNING + 6 * 3_600_000);
+    Day {
+        _dir: dir,
+        db,
+        set,
+        morning,
+        game_a,
+        game_b,
+    }
+}
+
+fn person_named(store: &Store, pseudonym: &str) -> String {
+    let found: Vec<_> = store
+        .persons()
+        .unwrap()
+        .into_iter()
+        .filter(|p| p.pseudonym == pseudonym)
+        .collect();
+    assert_eq!(found.len(), 1, "{pseudonym}: {found:?}");
+    found[0].id.clone()
+}
+
+#[test]
+fn two_groups_with_the_same_labels_are_eleven_people() {
+    let day = day();
+    let store = Store::open(&day.db, PASS).unwrap();
+    let awa = person_named(&store, "Awa");
+    let b0 = person_named(&store, "Groupe B 0");
+    assert_ne!(awa, b0);
+
+    // P1 is Awa in the morning and in game A, someone else in game B.
+    let slots = |sid| {
+        let (_, engine) = replay(&store, &day.set, sid).unwrap();
+        slot_holders(&store, sid, &engine).unwrap()
+    };
+    let p1 = ParticipantId::from("P1");
+    assert_eq!(slots(day.morning)[&p1].as_str(), awa);
+    assert_eq!(slots(day.game_a)[&p1].as_str(), awa);
+    assert_eq!(slots(day.game_b)[&p1].as_str(), b0);
+    let where_awa: Vec<SessionId> = appearances(&store, &awa)
+        .unwrap()
+        .iter()
+        .map(|a| a.session.id)
+        .collect();
+    assert_eq!(where_awa, [day.morning, day.game_a]);
+
+    // Each synthesis holds exactly that person's sessions and evidence: the same document as
+    // one built from their own slots by hand, and nothing of the other P1.
+    let doc_awa = synthesis_of(&store, &day.set, &awa);
+    let doc_b0 = synthesis_of(&store, &day.set, &b0);
+    let games = |d: &boussole_synthesis::Synthesis| {
+        d.activities
+            .iter()
+            .filter(|a| a.kind == ActivityKind::EscapeGame)
+            .count()
+    };
+    assert_eq!(games(&doc_awa), 1, "{:?}", doc_awa.activities);
+    assert_eq!(games(&doc_b0), 1, "{:?}", doc_b0.activities);
+    assert!(
+        doc_awa
+            .activities
+            .iter()
+            .any(|a| a.kind == ActivityKind::Immersion)
+    );
+    assert!(
+        doc_b0
+            .activities
+            .iter()
+            .all(|a| a.kind != ActivityKind::Immersion)
+    );
+    let (ia, ea) = replay(&store, &day.set, day.game_a).unwrap();
+    let (ib, eb) = replay(&store, &day.set, day.game_b).unwrap();
+    let only_b = build(
+        &[SessionRecord {
+            id: ib.id,
+            participant: p1.clone(),
+            created_at_unix_ms: ib.created_at_unix_ms,
+            engine: &eb,
+        }],
+        &day.set,
+        &opts(),
+    )
+    .unwrap();
+    assert_eq!(doc_b0.competencies, only_b.competencies);
+    let mixed = build(
+        &[
+            SessionRecord {
+                id: ia.id,
+                participant: p1.clone(),
+                created_at_unix_ms: ia.created_at_unix_ms,
+                engine: &ea,
+            },
+            SessionRecord {
+                id: ib.id,
+                participant: p1.clone(),
+                created_at_unix_ms: ib.created_at_unix_ms,
+                engine: &eb,
+            },
+        ],
+        &day.set,
+        &opts(),
+    )
+    .unwrap();
+    assert_eq!(games(&mixed), 2, "the old slot-label join mixed two people");
+    assert_eq!(doc_awa.participant.pseudonym, "Awa");
+    assert_eq!(doc_b0.participant.pseudonym, "Groupe B 0");
+
+    // A slot label alone names one person per session; across both games it is ambiguous,
+    // and the refusal lists who matches.
+    assert_eq!(
+        resolve_slot(&store, &[day.game_b], "P1").unwrap().as_str(),
+        b0
+    );
+    assert_eq!(
+        resolve_slot(&store, &[day.morning, day.game_a], "P1")
+            .unwrap()
+            .as_str(),
+        awa
+    );
+    match resolve_slot(&store, &[day.game_a, day.game_b], "P1") {
+        Err(ResolveError::Ambiguous { choices, .. }) => {
+            assert!(choices.contains("Awa") && choices.contains("Groupe B 0"), "{choices}");
+            assert!(choices.contains(&format!("séance {}", day.game_b)), "{choices}");
+        }
+        other => panic!("expected an ambiguity, got {other:?}"),
+    }
+
+    // The funders' figures count eleven people, not six labels.
+    let (live, _) = live_figures(&store, &day.set).unwrap();
+    let people: u64 = live.iter().map(|f| f.participants).sum();
+    assert_eq!(people, 11, "{live:?}");
+    assert_eq!(live.iter().map(|f| f.sessions).sum::<u64>(), 3);
+
+    // The access export of Awa reaches her two sessions only.
+    let export = access_export(&store, &day.set, &awa, MORNING).unwrap();
+    assert_eq!(export.register.pseudonym, "Awa");
+    let sessions: Vec<i64> = export.sessions.iter().map(|s| s.session).collect();
+    assert_eq!(sessions, [day.morning.0, day.game_a.0]);
+    drop(store);
+
+    // Erasing game B's P1 leaves Awa's P1 untouched.
+    let mut store = Store::open(&day.db, PASS).unwrap();
+    let done = erase_person(&mut store, &b0, MORNING).unwrap();
+    assert_eq!(done.sessions.len(), 1);
+    assert_eq!(done.sessions[0].session, day.game_b);
+    assert_eq!(store.participant_name(day.game_b, "P1").unwrap(), None);
+    assert_eq!(
+        store.participant_name(day.game_a, "P1").unwrap().as_deref(),
+        Some("Awa Diallo")
+    );
+    let (_, ea) = replay(&store, &day.set, day.game_a).unwrap();
+    assert_eq!(ea.participants()[&p1].pseudonym, "Renard");
+    let (_, eb) = replay(&store, &day.set, day.game_b).unwrap();
+    assert_eq!(eb.participants()[&p1].pseudonym, "effacé-P1");
+    let erased = store.person(&b0).unwrap().unwrap();
+    assert!(erased.erased_at_unix_ms.is_some());
+    assert_eq!(store.person_name(&b0).unwrap(), None);
+    assert!(store.person_journal(&b0).unwrap().is_empty());
+    assert_eq!(store.erasures().unwrap(), [(b0.clone(), MORNING)]);
+    // Still eleven people in the figures: the erased one is anonymous, not gone.
+    let (live, _) = live_figures(&store, &day.set).unwrap();
+    assert_eq!(live.iter().map(|f| f.participants).sum::<u64>(), 11);
+}
+
+fn submit(session: &mut Session, c: Command, at: u64) -> Vec<Effect> {
+    session.submit(Input::Command(c), Millis(at)).unwrap()
+}
+
+fn refusal(effects: &[Effect]) -> Option<&str> {
+    effects.iter().find_map(|e| match e {
+        Effect::Refused(why) => Some(why.as_str()),
+        _ => None,
+    })
+}
+
+fn add(id: &str, colour: &str) -> Command {
+    Command::AddParticipant {
+        id: id.into(),
+        pseudonym: format!("Pseudo {id}"),
+        colour: colour.into(),
+    }
+}
+
+fn assign(slot: &str, person: &str, reason: &str) -> Command {
+    Command::AssignPerson {
+        participant: slot.into(),
+        person: PersonId(person.into()),
+        reason: reason.into(),
+    }
+}
+
+fn new_person(store: &mut Store, pseudonym: &str) -> String {
+    store
+        .create_person(
+            &NewPerson {
+                pseudonym: pseudonym.into(),
+                ..Default::default()
+            },
+            MORNING,
+        )
+        .unwrap()
+}
+
+#[test]
+fn enrolment_moves_and_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("director.db");
+    let set = content();
+    let mut store = Store::open(&db, PASS).unwrap();
+    let awa = new_person(&mut store, "Awa");
+    let kevin = new_person(&mut store, "Kevin");
+    let mut s = Session::create(store, &set, "scape_attitudes", "", MORNING).unwrap();
+
+    // An enrolment that names its person in the same batch takes that person.
+    let out = s
+        .submit_batch(vec![
+            (Input::Command(add("P1", "#e07000")), Millis(0)),
+            (Input::Command(assign("P1", &awa, "")), Millis(0)),
+        ])
+        .unwrap();
+    assert!(out.iter().all(|e| refusal(e).is_none()), "{out:?}");
+    // One without a person gets a new one of its own.
+    assert_eq!(refusal(&submit(&mut s, add("P2", "#0070e0"), 10)), None);
+    let p2 = s.engine().participants()[&ParticipantId::from("P2")]
+        .person
+        .clone()
+        .expect("a new person");
+    assert_ne!(p2.as_str(), awa);
+    assert_eq!(
+        s.store().person(p2.as_str()).unwrap().unwrap().pseudonym,
+        "Pseudo P2"
+    );
+
+    // Bad input, each refused in French.
+    let why = refusal(&submit(&mut s, add("P1", "#123456"), 20)).unwrap().to_owned();
+    assert!(why.contains("P1") && why.contains("déjà prise"), "{why}");
+    let why = refusal(&submit(&mut s, add("P3", "#E07000"), 30)).unwrap().to_owned();
+    assert!(why.contains("couleur") && why.contains("P1"), "{why}");
+    assert!(!s.engine().participants().contains_key(&ParticipantId::from("P3")));
+    let why = refusal(&submit(&mut s, assign("P2", &awa, "erreur"), 40))
+        .unwrap()
+        .to_owned();
+    assert!(why.contains("déjà inscrite") && why.contains("P1"), "{why}");
+    let why = refusal(&submit(&mut s, assign("P2", &kevin, ""), 50))
+        .unwrap()
+        .to_owned();
+    assert!(why.contains("raison"), "{why}");
+    let why = refusal(&submit(&mut s, assign("P2", "pers-inconnue", "x"), 60))
+        .unwrap()
+        .to_owned();
+    assert!(why.contains("inconnue"), "{why}");
+    let records = s.store().log(s.id()).unwrap().len();
+
+    // A slot given to the wrong person moves, with a reason, logged.
+    assert_eq!(
+        refusal(&submit(&mut s, assign("P2", &kevin, "erreur de saisie"), 70)),
+        None
+    );
+    assert_eq!(s.store().log(s.id()).unwrap().len(), records + 1);
+    assert_eq!(
+        s.store().slot_persons(s.id()).unwrap()["P2"],
+        kevin,
+        "the register mirrors the log"
+    );
+    assert!(appearances(s.store(), p2.as_str()).unwrap().is_empty());
+
+    // Once the participant agreed to send the final synthesis, the slot stays theirs.
+    submit(&mut s, Command::EndSession, 80);
+    submit(
+        &mut s,
+        Command::RecordRestitution {
+            participant: "P2".into(),
+        },
+        90,
+    );
+    submit(
+        &mut s,
+        Command::RecordConsent {
+            participant: "P2".into(),
+            given: true,
+        },
+        100,
+    );
+    let why = refusal(&submit(&mut s, assign("P2", p2.as_str(), "retour"), 110))
+        .unwrap()
+        .to_owned();
+    assert!(why.contains("synthèse finale"), "{why}");
+    let sid = s.id();
+    drop(s);
+
+    // Reopened, the log rebuilds the same holders.
+    let store = Store::open(&db, PASS).unwrap();
+    let s = Session::open(store, &set, sid).unwrap();
+    let holders = slot_holders(s.store(), sid, s.engine()).unwrap();
+    assert_eq!(holders[&ParticipantId::from("P1")].as_str(), awa);
+    assert_eq!(holders[&ParticipantId::from("P2")].as_str(), kevin);
+}
+
+#[test]
+fn merge_and_its_undo() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("director.db");
+    let set = content();
+    // Before the register, Awa was enrolled twice: once in the morning, once in the game.
+    let mut morning = demo_script("demo_immersions.ron");
+    morning.participants.truncate(1);
+    let mut game = demo_script("demo_scape_attitudes.ron");
+    game.participants.truncate(2);
+    let s1 = play(&db, &set, &morning, MORNING);
+    let s2 = play(&db, &set, &game, MORNING + 3_600_000);
+    let mut store = Store::open(&db, PASS).unwrap();
+    let first = store.slot_persons(s1).unwrap()["P1"].clone();
+    let second = store.slot_persons(s2).unwrap()["P1"].clone();
+    let other = store.slot_persons(s2).unwrap()["P2"].clone();
+    assert_ne!(first, second, "two enrolments, two persons until merged");
+
+    // Bad merges, refused in French, nothing written.
+    let journal = store.person_journal(&first).unwrap().len();
+    assert!(matches!(
+        store.merge_persons(&first, &first, "x", MORNING),
+        Err(RegisterError::MergeIntoSelf(_))
+    ));
+    let e = store.merge_persons(&second, &other, "x", MORNING).unwrap_err();
+    assert!(matches!(e, RegisterError::SameSession { .. }), "{e}");
+    assert!(e.to_string().contains("deux personnes"), "{e}");
+    assert!(matches!(
+        store.unmerge_person(&first, "x", MORNING),
+        Err(RegisterError::NotMerged(_))
+    ));
+    assert_eq!(store.person_journal(&first).unwrap().len(), journal);
+
+    // The merge joins the morning and the game; its undo splits them again.
+    store
+        .merge_persons(&second, &first, "même personne, inscrite deux fois", MORNING)
+        .unwrap();
+    let both: Vec<SessionId> = appearances(&store, &first)
+        .unwrap()
+        .iter()
+        .map(|a| a.session.id)
+        .collect();
+    assert_eq!(both, [s1, s2]);
+    assert_eq!(appearances(&store, &second).unwrap().len(), 2);
+    assert_eq!(
+        resolve_slot(&store, &[s1, s2], "P1").unwrap().as_str(),
+        first
+    );
+    let doc = synthesis_of(&store, &set, &first);
+    assert!(doc.activities.iter().any(|a| a.kind == ActivityKind::EscapeGame));
+    assert!(doc.activities.iter().any(|a| a.kind == ActivityKind::Immersion));
+    let (live, _) = live_figures(&store, &set).unwrap();
+    assert_eq!(live.iter().map(|f| f.participants).sum::<u64>(), 2);
+    assert!(matches!(
+        store.merge_persons(&second, &other, "x", MORNING),
+        Err(RegisterError::AlreadyMerged { .. })
+    ));
+    assert!(
+        store
+            .person_journal(&second)
+            .unwrap()
+            .iter()
+            .any(|j| j.change == "merged" && j.detail.contains("inscrite deux fois"))
+    );
+
+    store.unmerge_person(&second, "finalement deux personnes", MORNING).unwrap();
+    assert_eq!(appearances(&store, &first).unwrap().len(), 1);
+    assert_eq!(appearances(&store, &second).unwrap().len(), 1);
+    assert!(matches!(
+        resolve_slot(&store, &[s1, s2], "P1"),
+        Err(ResolveError::Ambiguous { .. })
+    ));
+    let (live, _) = live_figures(&store, &set).unwrap();
+    assert_eq!(live.iter().map(|f| f.participants).sum::<u64>(), 3);
+    // Legacy adoption has nothing left to do on a store made by this version.
+    assert_eq!(adopt_legacy(&mut store, MORNING).unwrap(), 0);
+}

@@ -290,7 +290,14 @@ fn the_demo_raters_agree_closely() {
         irr::raters(engine),
         vec!["console".into(), "observateur".into()]
     );
-    let a = irr::agreement(engine, &"console".into(), &"observateur".into(), 1.0).unwrap();
+    let a = irr::agreement(
+        engine,
+        &"console".into(),
+        &"observateur".into(),
+        1.0,
+        irr::KappaMethod::default(),
+    )
+    .unwrap();
     let k = a.without_modifiers.kappa.unwrap();
     assert!((0.8..1.0).contains(&k), "{k}");
     assert!(a.with_modifiers.kappa.unwrap() < k, "two modifiers differ");
@@ -382,16 +389,23 @@ fn boris_opens_our_export_and_agrees() {
         }
     }
 
-    let a = irr::agreement(engine, &"console".into(), &"observateur".into(), 1.0).unwrap();
+    let a = irr::agreement(
+        engine,
+        &"console".into(),
+        &"observateur".into(),
+        1.0,
+        irr::KappaMethod::Boris,
+    )
+    .unwrap();
     for (key, ours) in [
         ("without_modifiers", a.without_modifiers),
         ("with_modifiers", a.with_modifiers),
     ] {
         let boris = report["kappa"][key].as_f64().unwrap();
-        // BORIS rounds to 3 decimals and says 1 where kappa is undefined.
-        let ours = ours.kappa.unwrap_or(1.0);
+        // Both rounded to 3 decimals, BORIS's way.
+        let ours = ours.kappa.unwrap();
         assert!(
-            (boris - ours).abs() <= 0.0005 + 1e-12,
+            (boris - ours).abs() < 1e-9,
             "{key}: BORIS {boris}, ours {ours}"
         );
     }

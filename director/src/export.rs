@@ -69,7 +69,7 @@ pub enum ExportError {
 }
 
 /// The time origin of the exports: the start of the game, else the session's creation.
-fn origin(engine: &Engine) -> Millis {
+pub(crate) fn origin(engine: &Engine) -> Millis {
     engine.times().started.unwrap_or_default()
 }
 

@@ -145,6 +145,9 @@ enum SessionCmd {
         /// Slice length, seconds (BORIS's "time unit").
         #[arg(long, default_value_t = boussole_director::irr::DEFAULT_SLICE_S)]
         slice: f64,
+        /// How units are labelled and kappa reported.
+        #[arg(long, value_enum, default_value_t = Method::Boris)]
+        method: Method,
         /// The two raters, `A,B`; needed when the session has more or fewer than two.
         #[arg(long, value_delimiter = ',')]
         raters: Option<Vec<String>>,
@@ -160,6 +163,24 @@ enum ExportFormat {
     Tsv,
     /// One row per observation, with phase and puzzles, for spreadsheets.
     Csv,
+}
+
+/// `session agreement --method`: the names of [`boussole_director::irr::KappaMethod`].
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum Method {
+    /// BORIS 8.27.4's own computation, rule for rule (the default).
+    Boris,
+    /// Our earlier variant: sets of behaviours without the subject, no rounding; not BORIS's.
+    Sets,
+}
+
+impl From<Method> for boussole_director::irr::KappaMethod {
+    fn from(m: Method) -> Self {
+        match m {
+            Method::Boris => Self::Boris,
+            Method::Sets => Self::Sets,
+        }
+    }
 }
 
 fn main() -> std::process::ExitCode {
@@ -246,7 +267,13 @@ fn print_evaluation(content: &ContentSet, engine: &boussole_director::engine::En
     // Two raters coded: their agreement, right after the session.
     use boussole_director::irr;
     if let [a, b] = irr::raters(engine).as_slice() {
-        match irr::agreement(engine, a, b, irr::DEFAULT_SLICE_S) {
+        match irr::agreement(
+            engine,
+            a,
+            b,
+            irr::DEFAULT_SLICE_S,
+            irr::KappaMethod::default(),
+        ) {
             Ok(k) => print!("\n{}", irr::agreement_fr(&k)),
             Err(e) => println!("\naccord entre {a} et {b} non calculé : {e}"),
         }
@@ -449,7 +476,12 @@ fn run() -> Result<()> {
                 None => print!("{text}"),
             }
         }
-        Cmd::Session(SessionCmd::Agreement { id, slice, raters }) => {
+        Cmd::Session(SessionCmd::Agreement {
+            id,
+            slice,
+            method,
+            raters,
+        }) => {
             use boussole_director::irr;
             let content = load_content(&cli.content)?;
             log_access(
@@ -477,7 +509,7 @@ fn run() -> Result<()> {
                     ),
                 },
             };
-            let agreement = irr::agreement(engine, &a, &b, slice)?;
+            let agreement = irr::agreement(engine, &a, &b, slice, method.into())?;
             print!("{}", irr::agreement_fr(&agreement));
         }
         Cmd::Serve {

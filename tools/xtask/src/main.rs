@@ -567,7 +567,8 @@ fn aioquic_python() -> Result<PathBuf> {
     Ok(python)
 }
 
-/// The Python that `director/tests/boris.rs` opens our BORIS export with: a venv at
+/// The Python that `director/tests/boris.rs` opens our BORIS export and computes BORIS's own
+/// kappa on random codings with (`tools/fixtures/boris_check.py`, `boris_kappa.py`): a venv at
 /// `$BOUSSOLE_CI_CACHE/venv-boris` (else `~/.cache/boussole/venv-boris`) holding
 /// boris-behav-obs 8.27.4 (the BORIS the export targets) and scikit-learn, and the Debian
 /// libraries BORIS loads when its modules are imported. Idempotent: pip runs only when the

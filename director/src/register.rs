@@ -284,3 +284,187 @@ pub fn persons_fr(store: &Store, all: bool) -> Result<String, ResolveError> {
     }
     Ok(o)
 }
+
+/// A request on the register from a console ([`boussole_protocol::wire::ClientMsg::Register`],
+/// postcard-encoded). Each is applied by [`apply`] in one transaction, or refused whole.
+#[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum RegisterRequest {
+    /// Add a person.
+    Create {
+        /// Pseudonym (not blank).
+        pseudonym: String,
+        /// Civil name for the protected table; empty for none.
+        name: String,
+        /// Entry into the orientation phase, `YYYY-MM-DD`; empty for unknown.
+        entered_on: String,
+        /// Prescriber's name.
+        prescriber_name: String,
+        /// Prescriber's structure or antenne.
+        prescriber_structure: String,
+    },
+    /// Change one thing about a person.
+    Change {
+        /// The person.
+        person: String,
+        /// The change.
+        change: crate::store::PersonChange,
+    },
+    /// Merge a duplicate into a person, with a reason.
+    Merge {
+        /// The duplicate.
+        from: String,
+        /// The person it is.
+        into: String,
+        /// Why (required).
+        reason: String,
+    },
+    /// Undo a merge, with a reason.
+    Unmerge {
+        /// The person merged earlier.
+        person: String,
+        /// Why (required).
+        reason: String,
+    },
+}
+
+impl std::fmt::Debug for RegisterRequest {
+    /// Never prints a civil name: requests may be logged by mistake (DESIGN principle 6).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Create { pseudonym, .. } => write!(f, "Create({pseudonym:?}, <nom masqué>)"),
+            Self::Change {
+                person,
+                change: crate::store::PersonChange::Name(_),
+            } => write!(f, "Change({person}, Name(<masqué>))"),
+            Self::Change { person, change } => write!(f, "Change({person}, {change:?})"),
+            Self::Merge { from, into, .. } => write!(f, "Merge({from} → {into})"),
+            Self::Unmerge { person, .. } => write!(f, "Unmerge({person})"),
+        }
+    }
+}
+
+/// One person as a console shows them: never the civil name.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RegisterEntry {
+    /// The person's id.
+    pub id: String,
+    /// Pseudonym.
+    pub pseudonym: String,
+    /// Entry into the orientation phase, `YYYY-MM-DD`.
+    pub entered_on: Option<String>,
+    /// Prescriber's name.
+    pub prescriber_name: String,
+    /// Prescriber's structure or antenne.
+    pub prescriber_structure: String,
+    /// Archived.
+    pub archived: bool,
+    /// Merged into this person, if merged.
+    pub merged_into: Option<String>,
+    /// Whether a civil name is recorded (the name itself stays in the director).
+    pub has_name: bool,
+    /// Their sessions, oldest first: session number, date in French, scenario, slot.
+    pub sessions: Vec<(i64, String, String, String)>,
+}
+
+/// The register as consoles get it ([`boussole_protocol::wire::ServerMsg::Register`]): every
+/// person not erased, by pseudonym.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RegisterView {
+    /// The persons.
+    pub persons: Vec<RegisterEntry>,
+}
+
+/// The register's view for consoles.
+///
+/// # Errors
+/// [`ResolveError`] when the store fails.
+pub fn view(store: &Store) -> Result<RegisterView, ResolveError> {
+    let mut persons = Vec::new();
+    for p in store.persons()? {
+        if p.erased_at_unix_ms.is_some() {
+            continue;
+        }
+        let sessions = if p.merged_into.is_some() {
+            Vec::new()
+        } else {
+            appearances(store, &p.id)?
+                .into_iter()
+                .map(|a| {
+                    (
+                        a.session.id.0,
+                        date_fr(a.session.created_at_unix_ms),
+                        a.session.scenario,
+                        a.slot.0,
+                    )
+                })
+                .collect()
+        };
+        persons.push(RegisterEntry {
+            has_name: store.person_name(&p.id)?.is_some(),
+            id: p.id,
+            pseudonym: p.pseudonym,
+            entered_on: p.entered_on,
+            prescriber_name: p.prescriber_name,
+            prescriber_structure: p.prescriber_structure,
+            archived: p.archived,
+            merged_into: p.merged_into,
+            sessions,
+        });
+    }
+    Ok(RegisterView { persons })
+}
+
+/// Applies a console's request; returns the French line that confirms it.
+///
+/// # Errors
+/// [`RegisterError`] (in French): a blank pseudonym, a bad date, an unknown person, a merge
+/// refused, a merge or undo without a reason ([`RegisterError::NoReason`]). Nothing is written
+/// on error.
+pub fn apply(
+    store: &mut Store,
+    request: RegisterRequest,
+    now_unix_ms: i64,
+) -> Result<String, RegisterError> {
+    match request {
+        RegisterRequest::Create {
+            pseudonym,
+            name,
+            entered_on,
+            prescriber_name,
+            prescriber_structure,
+        } => {
+            let id = store.create_person(
+                &crate::store::NewPerson {
+                    pseudonym: pseudonym.clone(),
+                    name: Some(name).filter(|n| !n.trim().is_empty()),
+                    entered_on: Some(entered_on).filter(|d| !d.trim().is_empty()),
+                    prescriber_name,
+                    prescriber_structure,
+                },
+                now_unix_ms,
+            )?;
+            Ok(format!(
+                "« {} » ajoutée au registre ({id})",
+                pseudonym.trim()
+            ))
+        }
+        RegisterRequest::Change { person, change } => {
+            store.change_person(&person, &change, now_unix_ms)?;
+            Ok(format!("{person} : modification enregistrée"))
+        }
+        RegisterRequest::Merge { from, into, reason } => {
+            if reason.trim().is_empty() {
+                return Err(RegisterError::NoReason);
+            }
+            store.merge_persons(&from, &into, &reason, now_unix_ms)?;
+            Ok(format!("{from} fusionnée avec {into}"))
+        }
+        RegisterRequest::Unmerge { person, reason } => {
+            if reason.trim().is_empty() {
+                return Err(RegisterError::NoReason);
+            }
+            store.unmerge_person(&person, &reason, now_unix_ms)?;
+            Ok(format!("fusion de {person} annulée"))
+        }
+    }
+}

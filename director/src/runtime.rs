@@ -30,6 +30,7 @@ pub struct Output {
 
 enum Request {
     Submit(Input, Sender<Result<Output, String>>),
+    Together(Vec<Input>, Sender<Result<Vec<Output>, String>>),
     With(Box<dyn FnOnce(&Session) + Send>),
     WithMut(Box<dyn FnOnce(&mut Session) + Send>),
     Stop,
@@ -110,6 +111,21 @@ impl DirectorHandle {
             .into_iter()
             .map(|rx| rx.recv().map_err(|_| "le directeur est arrêté".to_owned()))
             .collect()
+    }
+
+    /// Logs and handles `inputs` as **one** batch (one transaction, nothing else between them,
+    /// in order): what must go together, such as an enrolment and the person who takes the
+    /// slot. Returns each input's output.
+    ///
+    /// # Errors
+    /// The session thread is gone, or the store failed (nothing of the batch was logged).
+    pub fn submit_together(&self, inputs: Vec<Input>) -> Result<Vec<Output>, String> {
+        let (tx, rx) = mpsc::channel();
+        self.tx
+            .send(Request::Together(inputs, tx))
+            .map_err(|_| "le directeur est arrêté".to_owned())?;
+        rx.recv()
+            .map_err(|_| "le directeur est arrêté".to_owned())?
     }
 
     /// Runs `f` on the session thread with read access to the session, and returns its result.
@@ -216,6 +232,23 @@ fn run(session: &mut Session, rx: &Receiver<Request>, outputs: &Sender<Output>) 
                         }
                     }
                 }
+            }
+            Request::Together(inputs, reply) => {
+                let at = session.time_at(unix_ms());
+                let batch = inputs.into_iter().map(|i| (i, at)).collect();
+                let result = session
+                    .submit_batch(batch)
+                    .map(|all| {
+                        all.into_iter()
+                            .map(|effects| {
+                                let out = Output { at, effects };
+                                let _ = outputs.send(out.clone());
+                                out
+                            })
+                            .collect()
+                    })
+                    .map_err(|e| e.to_string());
+                let _ = reply.send(result);
             }
             Request::With(f) => f(session),
             Request::WithMut(f) => f(session),

@@ -366,6 +366,9 @@ async fn on_event(
                 }
                 forward_log(server, director, peers).await;
                 send_room(server, peers);
+                if matches!(hello.role, Role::Console { observer: false }) {
+                    send_register(server, director, peers, Some(conn)).await;
+                }
             }
             if let Some(role) = device_role(hello.role) {
                 let d = director.clone();
@@ -480,11 +483,15 @@ async fn on_event(
                                         | Command::Retract { .. }
                                 );
                             if allowed {
+                                let touches_register = changes_register(&command);
                                 submit(
                                     director,
                                     Input::Command(stamp_rater(command, &peer.device)),
                                 )
                                 .await;
+                                if touches_register {
+                                    send_register(server, director, peers, None).await;
+                                }
                             } else {
                                 let _ = server.send(
                                     conn,
@@ -560,6 +567,76 @@ async fn on_event(
                         "seule la console principale enregistre des noms".to_owned()
                     };
                     let _ = server.send(conn, ServerMsg::Notice(reply));
+                }
+                ClientMsg::Commands(list) => {
+                    if !matches!(peer.role, Role::Console { observer: false }) {
+                        let _ = server.send(
+                            conn,
+                            ServerMsg::Notice("seule la console principale inscrit".into()),
+                        );
+                        return;
+                    }
+                    let decoded: Result<Vec<Command>, _> = list
+                        .iter()
+                        .map(|b| postcard::from_bytes::<Command>(b))
+                        .collect();
+                    match decoded {
+                        Ok(commands) => {
+                            let touches_register = commands.iter().any(changes_register);
+                            let inputs = commands
+                                .into_iter()
+                                .map(|c| Input::Command(stamp_rater(c, &peer.device)))
+                                .collect();
+                            let d = director.clone();
+                            match blocking(move || d.submit_together(inputs)).await {
+                                Some(Ok(_)) => {}
+                                Some(Err(e)) => tracing::error!("session: {e}"),
+                                None => {}
+                            }
+                            if touches_register {
+                                send_register(server, director, peers, None).await;
+                            }
+                        }
+                        Err(e) => {
+                            let _ = server.send(
+                                conn,
+                                ServerMsg::Notice(format!("commandes illisibles : {e}")),
+                            );
+                        }
+                    }
+                }
+                ClientMsg::Register(bytes) => {
+                    if !matches!(peer.role, Role::Console { observer: false }) {
+                        let _ = server.send(
+                            conn,
+                            ServerMsg::Notice(
+                                "seule la console principale tient le registre".into(),
+                            ),
+                        );
+                        return;
+                    }
+                    let reply =
+                        match postcard::from_bytes::<crate::register::RegisterRequest>(&bytes) {
+                            Ok(request) => {
+                                tracing::info!("registre : {request:?}");
+                                let d = director.clone();
+                                let done = blocking(move || {
+                                    d.with_mut(move |s| {
+                                        crate::register::apply(s.store_mut(), request, unix_ms())
+                                    })
+                                })
+                                .await;
+                                match done {
+                                    Some(Ok(Ok(line))) => line,
+                                    Some(Ok(Err(e))) => format!("registre : {e}"),
+                                    Some(Err(e)) => format!("registre : {e}"),
+                                    None => "registre : le directeur ne répond pas".into(),
+                                }
+                            }
+                            Err(e) => format!("demande au registre illisible : {e}"),
+                        };
+                    let _ = server.send(conn, ServerMsg::Notice(reply));
+                    send_register(server, director, peers, None).await;
                 }
                 ClientMsg::Hello(_)
                 | ClientMsg::ClockPing { .. }
@@ -653,6 +730,46 @@ async fn forward_log(
         if !batch.is_empty() {
             let _ = server.send(*conn, ServerMsg::Log(batch));
         }
+    }
+}
+
+/// Whether `command` may change what the register view shows (a new person, a slot moved).
+fn changes_register(command: &Command) -> bool {
+    matches!(
+        command,
+        Command::AddParticipant { .. } | Command::AssignPerson { .. }
+    )
+}
+
+/// Sends the person register to the read-write consoles (or only to `only`): pseudonyms and
+/// sessions, never civil names.
+async fn send_register(
+    server: &Server,
+    director: &DirectorHandle,
+    peers: &HashMap<ConnId, Peer>,
+    only: Option<ConnId>,
+) {
+    let d = director.clone();
+    let view = blocking(move || {
+        d.with(|s| {
+            crate::register::view(s.store())
+                .map_err(|e| e.to_string())
+                .and_then(|v| postcard::to_allocvec(&v).map_err(|e| e.to_string()))
+        })
+    })
+    .await;
+    let bytes = match view {
+        Some(Ok(Ok(bytes))) => bytes,
+        Some(Ok(Err(e)) | Err(e)) => {
+            tracing::error!("registre pour les consoles : {e}");
+            return;
+        }
+        None => return,
+    };
+    for (conn, _) in peers.iter().filter(|(c, p)| {
+        matches!(p.role, Role::Console { observer: false }) && only.is_none_or(|o| o == **c)
+    }) {
+        let _ = server.send(*conn, ServerMsg::Register(bytes.clone()));
     }
 }
 

@@ -194,6 +194,8 @@ impl Session {
                 _ => None,
             })
             .collect();
+        // Slots enrolled earlier in this batch: the engine has not seen them yet.
+        let mut enrolled: Vec<String> = Vec::new();
         for (index, (input, at)) in batch.into_iter().enumerate() {
             if let Input::Command(Command::AssignPerson {
                 participant,
@@ -212,15 +214,23 @@ impl Session {
                     pseudonym,
                     colour,
                 }) if self.engine.enrol_refusal(id, colour).is_none()
+                    && !enrolled.contains(&id.0)
                     && !later_assigns[index + 1..]
                         .iter()
                         .any(|s| s.as_deref() == Some(id.as_str())) =>
                 {
+                    enrolled.push(id.0.clone());
+                    // A blank pseudonym (the engine accepts it) names the person by the slot.
+                    let pseudonym = if pseudonym.trim().is_empty() {
+                        id.0.clone()
+                    } else {
+                        pseudonym.clone()
+                    };
                     let person = self
                         .store
                         .create_person(
                             &crate::store::NewPerson {
-                                pseudonym: pseudonym.clone(),
+                                pseudonym,
                                 ..Default::default()
                             },
                             self.wall(at),

@@ -458,7 +458,7 @@ fn observations_follow_boris_point_and_state_rules() {
             cmd(Command::AddParticipant {
                 id: p.into(),
                 pseudonym: p.into(),
-                colour: "#000000".into(),
+                colour: format!("#0000{:0>2}", &p[1..]),
             }),
             s(0),
         );
@@ -847,7 +847,7 @@ fn headsets_started_together_share_one_start_time_and_a_bad_group_starts_none() 
             cmd(Command::AddParticipant {
                 id: p.into(),
                 pseudonym: p.into(),
-                colour: "#000000".into(),
+                colour: format!("#0000{:0>2}", &p[1..]),
             }),
             s(0),
         );

@@ -47,7 +47,7 @@ impl Fixture {
                 Input::Command(Command::AddParticipant {
                     id: p.into(),
                     pseudonym: format!("Pseudo {p}"),
-                    colour: "#000000".into(),
+                    colour: format!("#0000{:0>2}", &p[1..]),
                 }),
                 s(0),
             );

@@ -105,7 +105,7 @@ fn engine_with(participants: &[&str]) -> Engine {
             Input::Command(Command::AddParticipant {
                 id: (*p).into(),
                 pseudonym: format!("Pseudo {p}"),
-                colour: "#000000".into(),
+                colour: format!("#0000{:0>2}", &p[1..]),
             }),
             s(0),
         );

@@ -85,7 +85,9 @@ fn synthesis_of(store: &Store, set: &ContentSet, person: &str) -> boussole_synth
             engine,
         })
         .collect();
-    build(&records, set, &opts()).unwrap()
+    let mut o = opts();
+    o.pseudonym = store.person(person).unwrap().map(|p| p.pseudonym);
+    build(&records, set, &o).unwrap()
 }
 
 struct Day {
@@ -240,8 +242,14 @@ fn two_groups_with_the_same_labels_are_eleven_people() {
     );
     match resolve_slot(&store, &[day.game_a, day.game_b], "P1") {
         Err(ResolveError::Ambiguous { choices, .. }) => {
-            assert!(choices.contains("Awa") && choices.contains("Groupe B 0"), "{choices}");
-            assert!(choices.contains(&format!("séance {}", day.game_b)), "{choices}");
+            assert!(
+                choices.contains("Awa") && choices.contains("Groupe B 0"),
+                "{choices}"
+            );
+            assert!(
+                choices.contains(&format!("séance {}", day.game_b)),
+                "{choices}"
+            );
         }
         other => panic!("expected an ambiguity, got {other:?}"),
     }
@@ -353,11 +361,19 @@ fn enrolment_moves_and_bad_input() {
     );
 
     // Bad input, each refused in French.
-    let why = refusal(&submit(&mut s, add("P1", "#123456"), 20)).unwrap().to_owned();
+    let why = refusal(&submit(&mut s, add("P1", "#123456"), 20))
+        .unwrap()
+        .to_owned();
     assert!(why.contains("P1") && why.contains("déjà prise"), "{why}");
-    let why = refusal(&submit(&mut s, add("P3", "#E07000"), 30)).unwrap().to_owned();
+    let why = refusal(&submit(&mut s, add("P3", "#E07000"), 30))
+        .unwrap()
+        .to_owned();
     assert!(why.contains("couleur") && why.contains("P1"), "{why}");
-    assert!(!s.engine().participants().contains_key(&ParticipantId::from("P3")));
+    assert!(
+        !s.engine()
+            .participants()
+            .contains_key(&ParticipantId::from("P3"))
+    );
     let why = refusal(&submit(&mut s, assign("P2", &awa, "erreur"), 40))
         .unwrap()
         .to_owned();
@@ -374,7 +390,11 @@ fn enrolment_moves_and_bad_input() {
 
     // A slot given to the wrong person moves, with a reason, logged.
     assert_eq!(
-        refusal(&submit(&mut s, assign("P2", &kevin, "erreur de saisie"), 70)),
+        refusal(&submit(
+            &mut s,
+            assign("P2", &kevin, "erreur de saisie"),
+            70
+        )),
         None
     );
     assert_eq!(s.store().log(s.id()).unwrap().len(), records + 1);
@@ -425,8 +445,12 @@ fn merge_and_its_undo() {
     // Before the register, Awa was enrolled twice: once in the morning, once in the game.
     let mut morning = demo_script("demo_immersions.ron");
     morning.participants.truncate(1);
+    morning.participants[0].person = None;
     let mut game = demo_script("demo_scape_attitudes.ron");
     game.participants.truncate(2);
+    for p in &mut game.participants {
+        p.person = None;
+    }
     let s1 = play(&db, &set, &morning, MORNING);
     let s2 = play(&db, &set, &game, MORNING + 3_600_000);
     let mut store = Store::open(&db, PASS).unwrap();
@@ -441,7 +465,9 @@ fn merge_and_its_undo() {
         store.merge_persons(&first, &first, "x", MORNING),
         Err(RegisterError::MergeIntoSelf(_))
     ));
-    let e = store.merge_persons(&second, &other, "x", MORNING).unwrap_err();
+    let e = store
+        .merge_persons(&second, &other, "x", MORNING)
+        .unwrap_err();
     assert!(matches!(e, RegisterError::SameSession { .. }), "{e}");
     assert!(e.to_string().contains("deux personnes"), "{e}");
     assert!(matches!(
@@ -452,7 +478,12 @@ fn merge_and_its_undo() {
 
     // The merge joins the morning and the game; its undo splits them again.
     store
-        .merge_persons(&second, &first, "même personne, inscrite deux fois", MORNING)
+        .merge_persons(
+            &second,
+            &first,
+            "même personne, inscrite deux fois",
+            MORNING,
+        )
         .unwrap();
     let both: Vec<SessionId> = appearances(&store, &first)
         .unwrap()
@@ -466,8 +497,16 @@ fn merge_and_its_undo() {
         first
     );
     let doc = synthesis_of(&store, &set, &first);
-    assert!(doc.activities.iter().any(|a| a.kind == ActivityKind::EscapeGame));
-    assert!(doc.activities.iter().any(|a| a.kind == ActivityKind::Immersion));
+    assert!(
+        doc.activities
+            .iter()
+            .any(|a| a.kind == ActivityKind::EscapeGame)
+    );
+    assert!(
+        doc.activities
+            .iter()
+            .any(|a| a.kind == ActivityKind::Immersion)
+    );
     let (live, _) = live_figures(&store, &set).unwrap();
     assert_eq!(live.iter().map(|f| f.participants).sum::<u64>(), 2);
     assert!(matches!(
@@ -482,7 +521,9 @@ fn merge_and_its_undo() {
             .any(|j| j.change == "merged" && j.detail.contains("inscrite deux fois"))
     );
 
-    store.unmerge_person(&second, "finalement deux personnes", MORNING).unwrap();
+    store
+        .unmerge_person(&second, "finalement deux personnes", MORNING)
+        .unwrap();
     assert_eq!(appearances(&store, &first).unwrap().len(), 1);
     assert_eq!(appearances(&store, &second).unwrap().len(), 1);
     assert!(matches!(

@@ -12,12 +12,13 @@ use boussole_director::engine::{
 };
 use boussole_director::evaluation::{Proposed, evaluate};
 use boussole_director::privacy::{
-    PrivacyError, REDACTED, access_export, erase_participant, erased_pseudonym,
+    PrivacyError, REDACTED, access_export, erase_person, erased_pseudonym, erasure_fr,
 };
+use boussole_director::register::{ResolveError, resolve_slot, slot_holders};
 use boussole_director::retention::{activity, cutoff_unix_ms, month_of, plan_purge, purge_fr};
-use boussole_director::script::{self, Act, Step};
-use boussole_director::session::Session;
-use boussole_director::store::{SessionId, Store};
+use boussole_director::script::{self, Act, Script, Step};
+use boussole_director::session::{Session, replay};
+use boussole_director::store::{ERASED_PSEUDONYM, SessionId, Store};
 use std::path::{Path, PathBuf};
 
 const PASS: &str = "phrase de passe de test";
@@ -55,11 +56,23 @@ fn rating(participant: &str, comment: &str) -> Step {
 }
 
 /// The demo session of S'cape attitudes, created at `created_unix_ms`, with notes and comments
-/// that name P1 (« Awa Diallo », pseudonym « Renard ») and a debrief for P1 and P3.
+/// that name P1 (« Awa Diallo », pseudonym « Renard ») and a debrief for P1 and P3. The script
+/// finds its people in the register by pseudonym: demos played into one store share them.
 fn demo(path: &Path, content: &ContentSet, created_unix_ms: i64) -> Session {
+    demo_with(path, content, created_unix_ms, |_| {})
+}
+
+/// [`demo`], with the script changed by `edit` first.
+fn demo_with(
+    path: &Path,
+    content: &ContentSet,
+    created_unix_ms: i64,
+    edit: impl FnOnce(&mut Script),
+) -> Session {
     let text = std::fs::read_to_string(root().join("scripts/demo_scape_attitudes.ron"))
         .expect("demo script");
     let mut sc = script::parse(&text).expect("demo script parses");
+    edit(&mut sc);
     sc.steps.extend([
         command(
             500.0,
@@ -155,6 +168,16 @@ fn proposals(engine: &Engine, content: &ContentSet) -> Vec<(String, String, Opti
         .collect()
 }
 
+/// The person of the register holding `slot` in `session`.
+fn holder(store: &Store, session: SessionId, slot: &str) -> String {
+    store
+        .slot_persons(session)
+        .expect("the register")
+        .get(slot)
+        .cloned()
+        .expect("the slot has a person")
+}
+
 /// How many log records of `path`'s store hold `needle` in their payload, read through SQL.
 fn records_holding(path: &Path, needle: &str) -> i64 {
     boussole_director::store::sqlcipher_ready();
@@ -182,16 +205,35 @@ fn erasure_redacts_their_free_text_and_the_log_still_replays() {
     assert!(records_holding(&path, "Awa") > 0);
 
     let mut store = Store::open(&path, PASS).unwrap();
-    let nobody = erase_participant(&mut store, &ParticipantId::from("P9"), None).unwrap_err();
+    let nobody = erase_person(&mut store, "pers-inconnue", 1_700_000_500_000).unwrap_err();
     assert!(
-        matches!(nobody, PrivacyError::UnknownParticipant { .. }),
+        matches!(nobody, PrivacyError::UnknownPerson(ref p) if p == "pers-inconnue"),
         "{nobody:?}"
     );
     let p1 = ParticipantId::from("P1");
-    let done = erase_participant(&mut store, &p1, None).unwrap();
-    assert_eq!(done.len(), 1);
-    assert_eq!(done[0].session, id);
-    assert!(done[0].erased.name && done[0].erased.pseudonym);
+    let person = holder(&store, id, "P1");
+    let p3_person = holder(&store, id, "P3");
+    assert_eq!(
+        store.person_name(&person).unwrap().as_deref(),
+        Some("Awa Diallo")
+    );
+    let done = erase_person(&mut store, &person, 1_700_000_500_000).unwrap();
+    assert_eq!(done.person, person);
+    assert_eq!(done.persons, [person.clone()]);
+    assert_eq!(done.sessions.len(), 1);
+    assert_eq!(done.sessions[0].session, id);
+    assert_eq!(done.sessions[0].slot, p1);
+    assert!(done.sessions[0].erased.name && done.sessions[0].erased.pseudonym);
+    let said = erasure_fr(&done);
+    assert!(
+        said.contains(&format!("Effacement de la personne {person}")),
+        "{said}"
+    );
+    assert!(
+        said.contains("séance 1, place P1 : nom supprimé, pseudonyme remplacé par « effacé-P1 »"),
+        "{said}"
+    );
+    assert!(!said.contains("Awa") && !said.contains("Renard"), "{said}");
     let changed: Vec<String> = store
         .log(id)
         .unwrap()
@@ -202,12 +244,32 @@ fn erasure_redacts_their_free_text_and_the_log_still_replays() {
         .collect();
     // AddParticipant, two notes, two ratings, the decision, the demo's comment for P1 and the
     // two comments added here.
-    assert_eq!(done[0].erased.records, 9, "{changed:#?}");
+    assert_eq!(done.sessions[0].erased.records, 9, "{changed:#?}");
     assert_eq!(store.participant_name(id, "P1").unwrap(), None);
     assert_eq!(
         store.participant_name(id, "P3").unwrap().as_deref(),
         Some("Kevin Martin"),
         "other participants keep their names"
+    );
+    // The register keeps a tombstone under the same id (the log's slot still resolves to it),
+    // and the erasure is recorded to be applied again to an older backup.
+    let tomb = store.person(&person).unwrap().expect("a tombstone");
+    assert_eq!(tomb.pseudonym, ERASED_PSEUDONYM);
+    assert!(tomb.erased_at_unix_ms.is_some());
+    assert_eq!(
+        (tomb.prescriber_name.as_str(), tomb.entered_on.as_deref()),
+        ("", None)
+    );
+    assert_eq!(store.person_name(&person).unwrap(), None);
+    assert!(store.person_journal(&person).unwrap().is_empty());
+    assert_eq!(
+        store.erasures().unwrap(),
+        [(person.clone(), 1_700_000_500_000)]
+    );
+    assert_eq!(
+        store.person_name(&p3_person).unwrap().as_deref(),
+        Some("Kevin Martin"),
+        "other persons keep their names"
     );
 
     // Same positions, times and kinds; only payloads changed.
@@ -268,25 +330,127 @@ fn erasure_redacts_their_free_text_and_the_log_still_replays() {
     assert_eq!(proposals(after, &content), proposals(&before, &content));
 }
 
+/// A person is one person (DESIGN principle 8): erasing them reaches every session they took
+/// part in, and only theirs; someone else who held the same slot label elsewhere, even under
+/// the same pseudonym and name, is left alone.
 #[test]
-fn erasure_of_one_session_leaves_the_others() {
+fn erasure_follows_the_person_not_the_slot_label() {
+    let content = content();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("director.db");
+    // Sessions 1 and 2: the script finds « Renard » in the register, the same person twice.
+    drop(demo(&path, &content, 1_700_000_000_000));
+    drop(demo(&path, &content, 1_700_000_100_000));
+    // Session 3: P1 is a new person of the register (another human, same pseudonym and name).
+    drop(demo_with(&path, &content, 1_700_000_200_000, |sc| {
+        sc.participants[0].person = None;
+    }));
+    let mut store = Store::open(&path, PASS).unwrap();
+    let renard = holder(&store, SessionId(1), "P1");
+    assert_eq!(holder(&store, SessionId(2), "P1"), renard);
+    let other = holder(&store, SessionId(3), "P1");
+    assert_ne!(other, renard);
+
+    // A slot label names a person only with its sessions, and is refused when it names two.
+    let (s1, s2, s3) = (SessionId(1), SessionId(2), SessionId(3));
+    assert_eq!(resolve_slot(&store, &[s1, s2], "P1").unwrap().0, renard);
+    assert_eq!(resolve_slot(&store, &[s3], "P1").unwrap().0, other);
+    let ambiguous = resolve_slot(&store, &[s1, s2, s3], "P1").unwrap_err();
+    assert!(
+        matches!(ambiguous, ResolveError::Ambiguous { .. }),
+        "{ambiguous:?}"
+    );
+    assert!(ambiguous.to_string().contains(&renard), "{ambiguous}");
+    assert!(ambiguous.to_string().contains(&other), "{ambiguous}");
+    assert!(matches!(
+        resolve_slot(&store, &[SessionId(7)], "P1"),
+        Err(ResolveError::UnknownSlot { .. })
+    ));
+
+    let done = erase_person(&mut store, &renard, 1_700_000_500_000).unwrap();
+    let erased: Vec<(SessionId, &str)> = done
+        .sessions
+        .iter()
+        .map(|d| (d.session, d.slot.as_str()))
+        .collect();
+    assert_eq!(erased, [(s1, "P1"), (s2, "P1")]);
+    for s in [s1, s2] {
+        assert_eq!(store.participant_name(s, "P1").unwrap(), None);
+        let (_, engine) = replay(&store, &content, s).unwrap();
+        assert_eq!(engine.participants()[&"P1".into()].pseudonym, "effacé-P1");
+    }
+    assert_eq!(
+        store.participant_name(s3, "P1").unwrap().as_deref(),
+        Some("Awa Diallo")
+    );
+    let (_, engine) = replay(&store, &content, s3).unwrap();
+    assert_eq!(engine.participants()[&"P1".into()].pseudonym, "Renard");
+    let d = &engine.debriefs()[&"P1".into()];
+    assert_eq!(d.comment, "Awa Diallo progresse.");
+    let kept = store.person(&other).unwrap().expect("the other person");
+    assert_eq!(kept.pseudonym, "Renard");
+    assert_eq!(kept.erased_at_unix_ms, None);
+    assert_eq!(
+        store.person_name(&other).unwrap().as_deref(),
+        Some("Awa Diallo")
+    );
+    assert_eq!(
+        store.erasures().unwrap(),
+        [(renard.clone(), 1_700_000_500_000)]
+    );
+}
+
+/// A duplicate merged into a person is the same person: erasing either erases both, in
+/// every session of each.
+#[test]
+fn erasure_reaches_the_duplicates_merged_with_them() {
     let content = content();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("director.db");
     drop(demo(&path, &content, 1_700_000_000_000));
-    drop(demo(&path, &content, 1_700_000_100_000));
+    drop(demo_with(&path, &content, 1_700_000_100_000, |sc| {
+        sc.participants[0].person = None;
+    }));
     let mut store = Store::open(&path, PASS).unwrap();
-    let done = erase_participant(&mut store, &"P1".into(), Some(SessionId(2))).unwrap();
-    assert_eq!(done.len(), 1);
-    assert_eq!(store.participant_name(SessionId(2), "P1").unwrap(), None);
+    let (first, second) = (
+        holder(&store, SessionId(1), "P1"),
+        holder(&store, SessionId(2), "P1"),
+    );
+    assert_ne!(first, second);
+    store
+        .merge_persons(
+            &second,
+            &first,
+            "la même personne, inscrite deux fois",
+            1_700_000_300_000,
+        )
+        .unwrap();
+    assert_eq!(
+        resolve_slot(&store, &[SessionId(1), SessionId(2)], "P1")
+            .unwrap()
+            .0,
+        first
+    );
+    let done = erase_person(&mut store, &second, 1_700_000_500_000).unwrap();
+    let mut persons = done.persons.clone();
+    persons.sort();
+    let mut expected = vec![first.clone(), second.clone()];
+    expected.sort();
+    assert_eq!(persons, expected);
+    assert_eq!(done.sessions.len(), 2);
+    for (s, p) in [(SessionId(1), &first), (SessionId(2), &second)] {
+        assert_eq!(store.participant_name(s, "P1").unwrap(), None);
+        assert_eq!(store.person_name(p).unwrap(), None);
+        let info = store.person(p).unwrap().expect("a tombstone");
+        assert_eq!(info.pseudonym, ERASED_PSEUDONYM);
+    }
     assert_eq!(
         store
-            .participant_name(SessionId(1), "P1")
+            .participant_name(SessionId(2), "P3")
             .unwrap()
             .as_deref(),
-        Some("Awa Diallo")
+        Some("Kevin Martin")
     );
-    assert!(erase_participant(&mut store, &"P1".into(), Some(SessionId(7))).is_err());
 }
 
 #[test]
@@ -294,12 +458,26 @@ fn the_access_export_holds_what_is_known_of_them() {
     let content = content();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("director.db");
-    let session = demo(&path, &content, 1_700_000_000_000);
+    drop(demo(&path, &content, 1_700_000_000_000));
     let store = Store::open(&path, PASS).unwrap();
-    drop(session);
-    let export = access_export(&store, &content, &"P1".into(), 1_700_000_000_000).unwrap();
+    let person = holder(&store, SessionId(1), "P1");
+    let export = access_export(&store, &content, &person, 1_700_000_000_000).unwrap();
+    assert_eq!(export.person, person);
+    assert_eq!(export.register.pseudonym, "Renard");
+    assert_eq!(export.register.name.as_deref(), Some("Awa Diallo"));
+    assert!(export.register.merged.is_empty());
+    assert!(
+        export
+            .register
+            .journal
+            .iter()
+            .any(|(_, change, _)| change == "created"),
+        "{:?}",
+        export.register.journal
+    );
     assert_eq!(export.sessions.len(), 1);
     let s = &export.sessions[0];
+    assert_eq!((s.session, s.slot.as_str()), (1, "P1"));
     assert_eq!(s.name.as_deref(), Some("Awa Diallo"));
     assert_eq!(s.pseudonym, "Renard");
     assert_eq!(s.comment, "Awa Diallo progresse.");
@@ -332,9 +510,33 @@ fn the_access_export_holds_what_is_known_of_them() {
     assert!(json.contains("\"name\": \"Awa Diallo\""));
     assert!(!json.contains("Kevin Martin"), "nobody else's name");
     assert!(matches!(
-        access_export(&store, &content, &"P9".into(), 0),
-        Err(PrivacyError::UnknownParticipant { .. })
+        access_export(&store, &content, "pers-inconnue", 0),
+        Err(PrivacyError::UnknownPerson(_))
     ));
+    drop(store);
+
+    // The export is the person's, across their sessions: the next demo finds « Renard » in the
+    // register; a third one seats someone else at P1, who is not in it.
+    drop(demo(&path, &content, 1_700_000_100_000));
+    drop(demo_with(&path, &content, 1_700_000_200_000, |sc| {
+        sc.participants[0].person = None;
+    }));
+    let store = Store::open(&path, PASS).unwrap();
+    let export = access_export(&store, &content, &person, 1_700_000_300_000).unwrap();
+    let sessions: Vec<(i64, &str)> = export
+        .sessions
+        .iter()
+        .map(|s| (s.session, s.slot.as_str()))
+        .collect();
+    assert_eq!(sessions, [(1, "P1"), (2, "P1")]);
+    let someone_else = holder(&store, SessionId(3), "P1");
+    let export = access_export(&store, &content, &someone_else, 1_700_000_300_000).unwrap();
+    let sessions: Vec<(i64, &str)> = export
+        .sessions
+        .iter()
+        .map(|s| (s.session, s.slot.as_str()))
+        .collect();
+    assert_eq!(sessions, [(3, "P1")]);
 }
 
 /// Unix ms of a UTC date and time.
@@ -376,7 +578,9 @@ fn a_purge_removes_old_sessions_and_keeps_their_figures() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("director.db");
     let old = demo(&path, &content, utc(2024, 3, 5, 9));
-    let act = activity(old.engine());
+    let holders = slot_holders(old.store(), old.id(), old.engine()).unwrap();
+    assert_eq!(holders.len(), 6, "every slot has its person");
+    let act = activity(old.id(), old.engine(), &holders);
     let times = old.engine().times();
     let started = times.started.unwrap();
     let ended = times.ended.unwrap();

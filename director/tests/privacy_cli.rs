@@ -9,6 +9,7 @@
 
 use boussole_director::script;
 use boussole_director::session::Session;
+use boussole_director::store::{SessionId, Store};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -76,6 +77,17 @@ fn assert_no_name(what: &str, bytes: &[u8]) {
     }
 }
 
+/// The person of the register holding `slot` in `session`, read from the store.
+fn holder(db: &Path, passphrase: &str, session: i64, slot: &str) -> String {
+    let store = Store::open(db, passphrase).expect("the store opens");
+    store
+        .slot_persons(SessionId(session))
+        .expect("the register")
+        .get(slot)
+        .cloned()
+        .expect("the slot has a person")
+}
+
 /// The database and the files SQLite keeps beside it.
 fn db_files(db: &Path) -> Vec<(String, Vec<u8>)> {
     ["", "-wal", "-shm"]
@@ -91,12 +103,19 @@ fn db_files(db: &Path) -> Vec<(String, Vec<u8>)> {
         .collect()
 }
 
+/// The names in the sessions' protected table.
 fn names_in_store(db: &Path, passphrase: &str) -> Vec<String> {
+    names_in(db, passphrase, "participant_names")
+}
+
+/// The names in a protected table: `participant_names` (per session) or `person_names` (the
+/// register).
+fn names_in(db: &Path, passphrase: &str, table: &str) -> Vec<String> {
     boussole_director::store::sqlcipher_ready();
     let conn = rusqlite::Connection::open(db).expect("raw connection");
     conn.pragma_update(None, "key", passphrase).expect("key");
     let mut stmt = conn
-        .prepare("SELECT name FROM participant_names ORDER BY name")
+        .prepare(&format!("SELECT name FROM {table} ORDER BY name"))
         .expect("query");
     stmt.query_map([], |r| r.get(0))
         .expect("names")
@@ -123,6 +142,13 @@ fn no_plain_personal_data_leaks_from_the_cli() {
         names_in_store(&db, PASS),
         ["Awa Diallo", "Awa Diallo", "Kevin Martin", "Kevin Martin"]
     );
+    // ...and in the register, once per person: the second script finds its people there.
+    assert_eq!(
+        names_in(&db, PASS, "person_names"),
+        ["Awa Diallo", "Kevin Martin"]
+    );
+    let (renard, goeland) = (holder(&db, PASS, 1, "P1"), holder(&db, PASS, 1, "P3"));
+    assert_eq!(holder(&db, PASS, 2, "P1"), renard);
     // ...while the files on disk hold them, even with the store closed mid-way.
     let mut files = db_files(&db);
 
@@ -170,21 +196,66 @@ fn no_plain_personal_data_leaks_from_the_cli() {
         ],
         true,
     );
+    // One file per person, named by pseudonym and person id, never by name.
+    let mut written: Vec<String> = Vec::new();
     for entry in fs::read_dir(&pdfs).unwrap() {
         let path = entry.unwrap().path();
         assert!(!path.to_string_lossy().contains("Awa"));
+        written.push(path.file_name().unwrap().to_string_lossy().into_owned());
         files.push((path.display().to_string(), fs::read(&path).unwrap()));
     }
+    written.sort();
+    let mut expected = vec![
+        format!("synthese_renard_{renard}_brouillon.pdf"),
+        format!("synthese_goeland_{goeland}_brouillon.pdf"),
+    ];
+    expected.sort();
+    assert_eq!(written, expected);
+    // A slot label alone names nobody: it needs its session.
+    let refused = printed.run(
+        &db,
+        PASS,
+        &[
+            "synthesis",
+            "--participant",
+            "P1",
+            "--out",
+            pdfs.to_str().unwrap(),
+        ],
+        false,
+    );
+    assert!(refused.contains("--session"), "{refused}");
+    // By person: one synthesis from both of their sessions (the game and the immersions).
+    let by_person = dir.path().join("par_personne");
+    let said = printed.run(
+        &db,
+        PASS,
+        &[
+            "synthesis",
+            "--person",
+            &renard,
+            "--participant-view",
+            "--out",
+            by_person.to_str().unwrap(),
+        ],
+        true,
+    );
+    let file = by_person.join(format!(
+        "synthese_renard_{renard}_brouillon_restitution.pdf"
+    ));
+    assert!(said.contains(&file.display().to_string()), "{said}");
+    assert_eq!(fs::read_dir(&by_person).unwrap().count(), 1);
+    files.push((file.display().to_string(), fs::read(&file).unwrap()));
     printed.run(&db, PASS, &["db", "figures"], true);
     printed.run(&db, PASS, &["db", "purge", "--dry-run"], true);
     let log = printed.run(&db, PASS, &["db", "access-log"], true);
     for line in [
-        "animatrice\ta consulté une séance\tséance 1",
-        "animatrice\ta exporté une séance\tséance 1",
-        "animatrice\ta rédigé une synthèse\tP1",
-        "animatrice\ta rédigé une synthèse\tP3",
+        "animatrice\ta consulté une séance\tséance 1".to_owned(),
+        "animatrice\ta exporté une séance\tséance 1".to_owned(),
+        format!("animatrice\ta rédigé une synthèse\t{renard}"),
+        format!("animatrice\ta rédigé une synthèse\t{goeland}"),
     ] {
-        assert!(log.contains(line), "{line:?} missing from\n{log}");
+        assert!(log.contains(&line), "{line:?} missing from\n{log}");
     }
 
     // Failures: a wrong passphrase, a corrupt log record.
@@ -203,7 +274,12 @@ fn no_plain_personal_data_leaks_from_the_cli() {
     }
     let corrupt = printed.run(&db, PASS, &["session", "show", "1"], false);
     assert!(corrupt.contains("cannot be decoded"), "{corrupt}");
-    let corrupt = printed.run(&db, PASS, &["participant", "erase", "--id", "P1"], false);
+    let corrupt = printed.run(
+        &db,
+        PASS,
+        &["participant", "erase", "--id", "P1", "--session", "1"],
+        false,
+    );
     assert!(corrupt.contains("cannot be rewritten"), "{corrupt}");
 
     files.extend(db_files(&db));
@@ -242,18 +318,19 @@ fn tracing_output_holds_no_name() {
         let (content, _) = boussole_content::ContentSet::load_dir(&root().join("../content"));
         let text = fs::read_to_string(root().join("scripts/demo_scape_attitudes.ron")).unwrap();
         let sc = script::parse(&text).unwrap();
-        let store = boussole_director::store::Store::open(&db, PASS).unwrap();
+        let store = Store::open(&db, PASS).unwrap();
         let mut session =
             Session::create(store, &content, &sc.scenario, &sc.label, 1_700_000_000_000).unwrap();
         script::run(&mut session, &sc).unwrap();
         let id = session.id();
         drop(session);
-        let store = boussole_director::store::Store::open(&db, PASS).unwrap();
+        let store = Store::open(&db, PASS).unwrap();
         let session = Session::open(store, &content, id).unwrap();
         drop(session);
-        let mut store = boussole_director::store::Store::open(&db, PASS).unwrap();
-        boussole_director::privacy::access_export(&store, &content, &"P1".into(), 0).unwrap();
-        boussole_director::privacy::erase_participant(&mut store, &"P1".into(), None).unwrap();
+        let person = holder(&db, PASS, id.0, "P1");
+        let mut store = Store::open(&db, PASS).unwrap();
+        boussole_director::privacy::access_export(&store, &content, &person, 0).unwrap();
+        boussole_director::privacy::erase_person(&mut store, &person, 0).unwrap();
     });
     let captured = sink.0.lock().unwrap().clone();
     assert!(contains(&captured, b"capture starts"), "the capture works");
@@ -425,7 +502,8 @@ fn erasure_from_the_cli_says_what_went_and_is_logged() {
         true,
     );
     let json = dir.path().join("p1.json");
-    printed.run(
+    // A slot label alone names nobody: clap asks for its session.
+    let refused = printed.run(
         &db,
         PASS,
         &[
@@ -436,20 +514,91 @@ fn erasure_from_the_cli_says_what_went_and_is_logged() {
             "--out",
             json.to_str().unwrap(),
         ],
+        false,
+    );
+    assert!(refused.contains("--session"), "{refused}");
+    let refused = printed.run(&db, PASS, &["participant", "erase", "--id", "P1"], false);
+    assert!(refused.contains("--session"), "{refused}");
+    assert!(!json.exists());
+
+    printed.run(
+        &db,
+        PASS,
+        &[
+            "participant",
+            "export",
+            "--id",
+            "P1",
+            "--session",
+            "1",
+            "--out",
+            json.to_str().unwrap(),
+        ],
         true,
     );
     let export: serde_json::Value = serde_json::from_slice(&fs::read(&json).unwrap()).unwrap();
+    let person = export["person"]
+        .as_str()
+        .expect("the person's id")
+        .to_owned();
+    assert_eq!(person, holder(&db, PASS, 1, "P1"));
+    assert_eq!(export["register"]["pseudonym"], "Renard");
+    assert_eq!(export["register"]["name"], "Awa Diallo");
+    assert_eq!(export["sessions"][0]["slot"], "P1");
     assert_eq!(export["sessions"][0]["name"], "Awa Diallo");
     assert_eq!(export["sessions"][0]["pseudonym"], "Renard");
+    // The same person by their register id.
+    let by_id = dir.path().join("par_id.json");
+    printed.run(
+        &db,
+        PASS,
+        &[
+            "participant",
+            "export",
+            "--person",
+            &person,
+            "--out",
+            by_id.to_str().unwrap(),
+        ],
+        true,
+    );
+    let again: serde_json::Value = serde_json::from_slice(&fs::read(&by_id).unwrap()).unwrap();
+    assert_eq!(again["person"], export["person"]);
+    assert_eq!(again["sessions"], export["sessions"]);
 
-    let said = printed.run(&db, PASS, &["participant", "erase", "--id", "P1"], true);
+    let said = printed.run(
+        &db,
+        PASS,
+        &["participant", "erase", "--id", "P1", "--session", "1"],
+        true,
+    );
     assert!(
-        said.contains("séance 1 : nom supprimé, pseudonyme remplacé par « effacé-P1 »"),
+        said.contains(&format!("Effacement de la personne {person}")),
         "{said}"
     );
-    let unknown = printed.run(&db, PASS, &["participant", "erase", "--id", "P42"], false);
+    assert!(
+        said.contains("séance 1, place P1 : nom supprimé, pseudonyme remplacé par « effacé-P1 »"),
+        "{said}"
+    );
+    // The erasure is noted beside the database, to be applied again to an older backup.
+    let noted = fs::read_to_string(dir.path().join("erasures.tsv")).unwrap();
+    assert!(noted.starts_with(&format!("{person}\t")), "{noted}");
+    let unknown = printed.run(
+        &db,
+        PASS,
+        &["participant", "erase", "--id", "P42", "--session", "1"],
+        false,
+    );
     assert!(unknown.contains("P42"), "{unknown}");
+    let unknown = printed.run(
+        &db,
+        PASS,
+        &["participant", "erase", "--person", "pers-inconnue"],
+        false,
+    );
+    assert!(unknown.contains("pers-inconnue"), "{unknown}");
     assert_eq!(names_in_store(&db, PASS), ["Kevin Martin"]);
+    assert_eq!(names_in(&db, PASS, "person_names"), ["Kevin Martin"]);
     let shown = printed.run(&db, PASS, &["session", "show", "1"], true);
     assert!(
         shown.contains("effacé-P1") && !shown.contains("Renard"),
@@ -461,24 +610,30 @@ fn erasure_from_the_cli_says_what_went_and_is_logged() {
         &[
             "participant",
             "export",
-            "--id",
-            "P1",
+            "--person",
+            &person,
             "--out",
             json.to_str().unwrap(),
         ],
         true,
     );
     let export: serde_json::Value = serde_json::from_slice(&fs::read(&json).unwrap()).unwrap();
+    assert_eq!(export["register"]["pseudonym"], "effacé");
+    assert_eq!(export["register"]["name"], serde_json::Value::Null);
     assert_eq!(export["sessions"][0]["name"], serde_json::Value::Null);
     assert_eq!(export["sessions"][0]["pseudonym"], "effacé-P1");
 
     let log = printed.run(&db, PASS, &["db", "access-log"], true);
     assert!(
-        log.contains("animatrice\ta exporté les données d'un·e participant·e\tP1"),
+        log.contains(&format!(
+            "animatrice\ta exporté les données d'un·e participant·e\t{person}"
+        )),
         "{log}"
     );
     assert!(
-        log.contains("animatrice\ta effacé un·e participant·e\tP1"),
+        log.contains(&format!(
+            "animatrice\ta effacé un·e participant·e\t{person}"
+        )),
         "{log}"
     );
     let purge = printed.run(
@@ -488,4 +643,7 @@ fn erasure_from_the_cli_says_what_went_and_is_logged() {
         false,
     );
     assert!(purge.contains("retention period of 0 months"), "{purge}");
+    for (what, bytes) in &printed.0 {
+        assert_no_name(what, bytes);
+    }
 }

@@ -9,10 +9,11 @@
 
 use boussole_content::ContentSet;
 use boussole_director::engine::{
-    Command, DeviceEvent, Effect, Engine, Input, Millis, ObservationAction,
+    Command, DeviceEvent, Effect, Engine, Input, Millis, ObservationAction, PersonId,
 };
 use boussole_director::evaluation::immersion_results;
 use boussole_director::record::{SessionRecord, SynthesisError, SynthesisOptions, build};
+use boussole_director::register::appearances;
 use boussole_director::session::{Session, replay};
 use boussole_director::store::{SessionId, Store};
 use boussole_synthesis::{Audience, Renderer, Sign, Status};
@@ -43,13 +44,14 @@ fn engine(set: &ContentSet) -> Engine {
         .find(|g| g.id == scenario.observation_grid)
         .expect("its grid");
     let mut e = Engine::new(scenario, grid);
-    for p in ["P1", "P2"] {
-        cmd(
+    // Each slot its own colour: the engine refuses a colour already taken.
+    for (p, colour) in [("P1", "#e07000"), ("P2", "#0070e0")] {
+        ok(
             &mut e,
             Command::AddParticipant {
                 id: p.into(),
                 pseudonym: format!("Pseudo {p}"),
-                colour: "#000000".into(),
+                colour: colour.into(),
             },
             0,
         );
@@ -208,6 +210,7 @@ fn opts() -> SynthesisOptions {
         audience: Audience::Counsellor,
         final_version: false,
         shown_name: None,
+        pseudonym: None,
         rater: None,
         programme: "La Boussole de l'orientation".into(),
         organisation: "PLIE".into(),
@@ -226,16 +229,18 @@ fn one_record_from_an_immersion_session_and_a_game() {
     let sessions = [
         SessionRecord {
             id: SessionId(2),
+            participant: "P1".into(),
             created_at_unix_ms: DAY1 + 3_600_000,
             engine: &g,
         },
         SessionRecord {
             id: SessionId(1),
+            participant: "P1".into(),
             created_at_unix_ms: DAY1,
             engine: &im,
         },
     ];
-    let doc = build(&"P1".into(), &sessions, &set, &opts()).expect("synthesis");
+    let doc = build(&sessions, &set, &opts()).expect("synthesis");
     assert_eq!(doc.participant.shown, "Pseudo P1");
     assert_eq!(doc.date, "3 décembre 2026");
     assert_eq!(doc.status, Status::Draft);
@@ -300,10 +305,11 @@ fn a_changed_level_needs_its_reason_and_shows_it() {
     ok(&mut g, decide(""), 1300);
     let rec = [SessionRecord {
         id: SessionId(1),
+        participant: "P1".into(),
         created_at_unix_ms: DAY1,
         engine: &g,
     }];
-    let e = build(&"P1".into(), &rec, &set, &opts()).expect_err("a change without a reason");
+    let e = build(&rec, &set, &opts()).expect_err("a change without a reason");
     assert!(matches!(e, SynthesisError::UnjustifiedChange { .. }), "{e}");
     assert!(e.to_string().contains("communication"), "{e}");
 
@@ -314,10 +320,11 @@ fn a_changed_level_needs_its_reason_and_shows_it() {
     );
     let rec = [SessionRecord {
         id: SessionId(1),
+        participant: "P1".into(),
         created_at_unix_ms: DAY1,
         engine: &g,
     }];
-    let doc = build(&"P1".into(), &rec, &set, &opts()).expect("justified");
+    let doc = build(&rec, &set, &opts()).expect("justified");
     let com = doc
         .competencies
         .iter()
@@ -340,9 +347,9 @@ fn final_only_after_the_debrief_and_with_consent() {
     o.final_version = true;
     let rec = |g: &Engine| {
         build(
-            &"P1".into(),
             &[SessionRecord {
                 id: SessionId(1),
+                participant: "P1".into(),
                 created_at_unix_ms: DAY1,
                 engine: g,
             }],
@@ -391,19 +398,95 @@ fn final_only_after_the_debrief_and_with_consent() {
 }
 
 #[test]
-fn unknown_participant_is_a_clear_error() {
+fn a_slot_not_in_its_session_is_a_clear_error() {
     let set = content();
     let g = game(&set);
     let rec = [SessionRecord {
         id: SessionId(1),
+        participant: "P9".into(),
         created_at_unix_ms: DAY1,
         engine: &g,
     }];
-    let e = build(&"P9".into(), &rec, &set, &opts()).expect_err("not enrolled");
+    let e = build(&rec, &set, &opts()).expect_err("not enrolled");
+    assert!(matches!(e, SynthesisError::NoSession), "{e}");
+    assert_eq!(e.to_string(), "the person is in none of the sessions given");
+}
+
+/// A person is one person (DESIGN principle 8): their record is the sessions the caller gives,
+/// each under the slot they held there, never a join of slot labels across sessions.
+#[test]
+fn one_person_under_different_slots_is_read_slot_by_slot() {
+    let set = content();
+    let (im, g) = (immersions(&set), game(&set));
+    // P1 in the immersion session, P2 in the game: the game's P1 is someone else.
+    let sessions = [
+        SessionRecord {
+            id: SessionId(1),
+            participant: "P1".into(),
+            created_at_unix_ms: DAY1,
+            engine: &im,
+        },
+        SessionRecord {
+            id: SessionId(2),
+            participant: "P2".into(),
+            created_at_unix_ms: DAY1 + 3_600_000,
+            engine: &g,
+        },
+    ];
+    let doc = build(&sessions, &set, &opts()).expect("synthesis");
+    // Without a register pseudonym: the one of their latest session.
+    assert_eq!(doc.participant.pseudonym, "Pseudo P2");
+    assert_eq!(doc.activities.len(), 2);
+    assert_eq!(doc.appetences.len(), 1, "the immersion done as P1 counts");
+    let com = doc
+        .competencies
+        .iter()
+        .find(|c| c.label == "Sens de la communication")
+        .expect("in the rubric");
+    // P2 was coded once in the game; the game's P1 (five codes, a self-rating) is not theirs.
+    assert_eq!(com.evidence_total, 1);
+    assert_eq!(com.self_level, None);
+
+    // The register's pseudonym wins over the sessions'; a chosen name over both.
+    let mut o = opts();
+    o.pseudonym = Some("Renard".into());
+    let doc = build(&sessions, &set, &o).expect("synthesis");
     assert_eq!(
-        e.to_string(),
-        "participant P9 is in none of the sessions given"
+        (
+            doc.participant.pseudonym.as_str(),
+            doc.participant.shown.as_str()
+        ),
+        ("Renard", "Renard")
     );
+    o.shown_name = Some("Awa".into());
+    let doc = build(&sessions, &set, &o).expect("synthesis");
+    assert_eq!(
+        (
+            doc.participant.pseudonym.as_str(),
+            doc.participant.shown.as_str()
+        ),
+        ("Renard", "Awa")
+    );
+
+    // A record whose slot is not in its session is left out; the others still count.
+    let sessions = [
+        SessionRecord {
+            id: SessionId(1),
+            participant: "P1".into(),
+            created_at_unix_ms: DAY1,
+            engine: &im,
+        },
+        SessionRecord {
+            id: SessionId(2),
+            participant: "P9".into(),
+            created_at_unix_ms: DAY1 + 3_600_000,
+            engine: &g,
+        },
+    ];
+    let doc = build(&sessions, &set, &opts()).expect("synthesis");
+    assert_eq!(doc.participant.pseudonym, "Pseudo P1");
+    let titles: Vec<&str> = doc.activities.iter().map(|a| a.title.as_str()).collect();
+    assert_eq!(titles, ["Cariste au port"]);
 }
 
 #[test]
@@ -470,4 +553,27 @@ fn debrief_entries_survive_the_log() {
     assert_eq!(d.recommendations, ["PMSMP en entrepôt"]);
     assert_eq!(d.restitution, Some(s(30)));
     assert_eq!(d.consent, None);
+
+    // The enrolment got its own person in the register; their synthesis reads their slot.
+    let person = store.slot_persons(id).expect("slots")["P1"].clone();
+    assert_eq!(
+        engine.participants()[&"P1".into()].person,
+        Some(PersonId(person.clone()))
+    );
+    let info = store.person(&person).expect("register").expect("a person");
+    assert_eq!(info.pseudonym, "Renard");
+    let mine = appearances(&store, &person).expect("their sessions");
+    assert_eq!(mine.len(), 1);
+    assert_eq!((mine[0].session.id, mine[0].slot.as_str()), (id, "P1"));
+    let records = [SessionRecord {
+        id,
+        participant: mine[0].slot.clone(),
+        created_at_unix_ms: mine[0].session.created_at_unix_ms,
+        engine: &engine,
+    }];
+    let mut o = opts();
+    o.pseudonym = Some(info.pseudonym);
+    let doc = build(&records, &set, &o).expect("synthesis");
+    assert_eq!(doc.participant.pseudonym, "Renard");
+    assert_eq!(doc.comment, "Très investi·e.");
 }

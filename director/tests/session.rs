@@ -49,7 +49,8 @@ fn a_scripted_game_is_logged_and_replays_to_the_same_state() {
         live.engine().ending().map(ToString::to_string).as_deref(),
         Some("fin_reussite")
     );
-    let expected_records = sc.participants.len()
+    // Each participant: the enrolment and the register person who takes the slot.
+    let expected_records = 2 * sc.participants.len()
         + sc.participants
             .iter()
             .filter(|p| p.station.is_some())

@@ -843,6 +843,8 @@ fn msg_kind(msg: &ClientMsg) -> &'static str {
         ClientMsg::Command(_) => "Command",
         ClientMsg::Bye => "Bye",
         ClientMsg::ParticipantName { .. } => "ParticipantName",
+        ClientMsg::Commands(_) => "Commands",
+        ClientMsg::Register(_) => "Register",
         ClientMsg::Pairing(PairingClientStep::Start { .. }) => "pairing Start",
         ClientMsg::Pairing(PairingClientStep::Confirm { .. }) => "pairing Confirm",
     }

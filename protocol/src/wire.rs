@@ -146,6 +146,14 @@ pub enum ClientMsg {
         /// The name as typed, or `None` to erase it.
         name: Option<PersonalName>,
     },
+    /// A read-write console: several facilitator commands, each postcard-encoded like
+    /// [`ClientMsg::Command`], committed together in one transaction and handled in order (an
+    /// enrolment and the person who takes the slot). Observers' are refused.
+    Commands(Vec<Vec<u8>>),
+    /// A read-write console: a request on the person register (create, change, merge...),
+    /// postcard-encoded by the director's crate. The director answers with a
+    /// [`ServerMsg::Notice`] and a fresh [`ServerMsg::Register`]. Observers' are refused.
+    Register(Vec<u8>),
 }
 
 /// A participant's civil name on its way to the protected table. `Debug` never prints it, so a
@@ -272,6 +280,10 @@ pub enum ServerMsg {
         /// it again. Added in protocol version 2.
         tutorial_done: bool,
     },
+    /// Read-write consoles only: the person register as the console shows it (pseudonyms,
+    /// never civil names), postcard-encoded by the director's crate; sent on connection and
+    /// after every change.
+    Register(Vec<u8>),
 }
 
 /// One record of the session log, as the director committed it.

@@ -119,7 +119,7 @@ async fn two_headsets_play_a_360_film_in_step_and_a_late_one_catches_up() -> Res
             Command::AddParticipant {
                 id: participant.into(),
                 pseudonym: format!("Pseudo {participant}"),
-                colour: "#56b4e9".into(),
+                colour: format!("#0000{:0>2}", &participant[1..]),
             },
             Command::RegisterDevice {
                 device: device.into(),

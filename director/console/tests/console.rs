@@ -54,7 +54,7 @@ fn session() -> SessionView {
             Input::Command(Command::AddParticipant {
                 id: p(n),
                 pseudonym: format!("Pseudo {n}"),
-                colour: "#56b4e9".into(),
+                colour: format!("#0000{n:02}"),
             }),
             Millis(500),
         );
@@ -727,7 +727,7 @@ fn the_tenth_participant_comes_after_the_ninth() {
             Input::Command(Command::AddParticipant {
                 id: p(n),
                 pseudonym: format!("Pseudo {n}"),
-                colour: "#56b4e9".into(),
+                colour: format!("#0000{n:02}"),
             }),
             Millis(1500),
         );

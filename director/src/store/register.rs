@@ -74,7 +74,7 @@ pub struct NewPerson {
 }
 
 /// One change to a person, for [`Store::change_person`].
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum PersonChange {
     /// A new pseudonym (not blank).
     Pseudonym(String),
@@ -142,6 +142,9 @@ pub enum RegisterError {
         /// The session they share.
         session: SessionId,
     },
+    /// A merge or its undo without a reason.
+    #[error("une fusion, ou son annulation, demande une raison")]
+    NoReason,
     /// An undo of a merge that was never made.
     #[error("{0} n'est fusionnée avec personne")]
     NotMerged(String),

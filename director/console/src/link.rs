@@ -64,6 +64,8 @@ pub enum LinkEvent {
     Snapshot(Snapshot),
     /// A message from the director for the facilitator (a refused command…).
     Notice(String),
+    /// The person register (read-write consoles only).
+    Register(boussole_director::register::RegisterView),
 }
 
 /// Why a command could not be handed to the link.
@@ -153,6 +155,36 @@ impl Link {
                 participant: participant.to_owned(),
                 name: name.map(PersonalName),
             })
+            .map_err(|_| SendError::Stopped)
+    }
+
+    /// Sends `commands` to be committed together, in order, in one transaction (an enrolment
+    /// and the person who takes the slot).
+    ///
+    /// # Errors
+    /// [`SendError`]: one does not encode, or the link's thread has stopped.
+    pub fn send_together(&self, commands: &[Command]) -> Result<(), SendError> {
+        let list = commands
+            .iter()
+            .map(postcard::to_stdvec)
+            .collect::<Result<Vec<_>, _>>()?;
+        self.commands
+            .send(ClientMsg::Commands(list))
+            .map_err(|_| SendError::Stopped)
+    }
+
+    /// Sends a request on the person register; the director answers with a notice and the
+    /// register as it now stands.
+    ///
+    /// # Errors
+    /// [`SendError`]: it does not encode, or the link's thread has stopped.
+    pub fn send_register(
+        &self,
+        request: &boussole_director::register::RegisterRequest,
+    ) -> Result<(), SendError> {
+        let bytes = postcard::to_stdvec(request)?;
+        self.commands
+            .send(ClientMsg::Register(bytes))
             .map_err(|_| SendError::Stopped)
     }
 
@@ -284,6 +316,10 @@ async fn session(
                     ServerMsg::Room(room) => Some(LinkEvent::Room(room)),
                     ServerMsg::Snapshot(s) => Some(LinkEvent::Snapshot(s)),
                     ServerMsg::Notice(n) => Some(LinkEvent::Notice(n)),
+                    ServerMsg::Register(bytes) => match postcard::from_bytes(&bytes) {
+                        Ok(view) => Some(LinkEvent::Register(view)),
+                        Err(e) => Some(LinkEvent::Notice(format!("registre illisible : {e}"))),
+                    },
                     ServerMsg::Refused(r) => Some(LinkEvent::Notice(r.to_string())),
                     ServerMsg::ClockPong { t0_ms, t1_ms, t2_ms } => {
                         if let Ok(mut c) = clock.lock() {

@@ -248,6 +248,8 @@ enum Source {
 /// facilitator gives, handled at the time they are given.
 struct Offline {
     engine: Engine,
+    /// A register for training: the script's people, each in this one session.
+    register: boussole_director::register::RegisterView,
     immersions: Vec<(boussole_content::ids::ImmersionId, String)>,
     started: Instant,
     start: Millis,
@@ -277,8 +279,31 @@ impl Offline {
             .filter(|(at, _)| *at <= start);
         let mut engine = Engine::replay(scenario.clone(), grid.clone(), inputs);
         let _ = engine.advance(start);
+        let register = boussole_director::register::RegisterView {
+            persons: script
+                .participants
+                .iter()
+                .map(|p| boussole_director::register::RegisterEntry {
+                    id: format!("entrainement-{}", p.id),
+                    pseudonym: p.person.clone().unwrap_or_else(|| p.pseudonym.clone()),
+                    entered_on: None,
+                    prescriber_name: String::new(),
+                    prescriber_structure: String::new(),
+                    archived: false,
+                    merged_into: None,
+                    has_name: p.name.is_some(),
+                    sessions: vec![(
+                        0,
+                        "entraînement".into(),
+                        script.scenario.clone(),
+                        p.id.to_string(),
+                    )],
+                })
+                .collect(),
+        };
         Ok(Self {
             engine,
+            register,
             immersions: boussole_console::model::immersions(content),
             started: Instant::now(),
             start,
@@ -313,6 +338,7 @@ impl Shell {
                 let mut view = SessionView::of(offline.engine.clone(), now, me.clone());
                 view.link = LinkState::Training;
                 view.immersions = offline.immersions.clone();
+                view.register = offline.register.clone();
                 Some(view)
             }
         }
@@ -332,6 +358,34 @@ impl Shell {
                         warn!("refusé : {why}");
                     }
                 }
+            }
+        }
+    }
+
+    fn send_together(&mut self, commands: Vec<Command>) {
+        match &mut self.source {
+            Source::Live { link, .. } => {
+                if let Err(e) = link.send_together(&commands) {
+                    warn!("commandes non envoyées : {e}");
+                }
+            }
+            Source::Offline(_) => {
+                for c in commands {
+                    self.send(c);
+                }
+            }
+        }
+    }
+
+    fn send_register(&mut self, request: &boussole_director::register::RegisterRequest) {
+        match &self.source {
+            Source::Live { link, .. } => {
+                if let Err(e) = link.send_register(request) {
+                    warn!("registre : demande non envoyée : {e}");
+                }
+            }
+            Source::Offline(_) => {
+                warn!("entraînement : le registre des personnes n'est pas ouvert")
             }
         }
     }
@@ -402,6 +456,8 @@ fn draw(
     for output in outputs {
         match output {
             Output::Command(command) => shell.send(command),
+            Output::Commands(commands) => shell.send_together(commands),
+            Output::Action(ConsoleAction::Register(request)) => shell.send_register(&request),
             Output::Action(ConsoleAction::Quit) => {
                 exit.write(AppExit::Success);
             }
@@ -537,5 +593,6 @@ fn screen_file(screen: Screen) -> &'static str {
         Screen::Devices => "appareils",
         Screen::Coding => "coder",
         Screen::End => "cloturer",
+        Screen::People => "personnes",
     }
 }

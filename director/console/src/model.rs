@@ -52,6 +52,7 @@ pub struct ConsoleModel {
     room: RoomStatus,
     link: LinkState,
     notices: Vec<String>,
+    register: boussole_director::register::RegisterView,
     content_in_sync: bool,
     error: Option<ModelError>,
 }
@@ -68,6 +69,7 @@ impl ConsoleModel {
             room: RoomStatus::default(),
             link: LinkState::Connecting,
             notices: Vec::new(),
+            register: Default::default(),
             content_in_sync: true,
             error: None,
         }
@@ -103,6 +105,7 @@ impl ConsoleModel {
                 None => self.pending.extend(entries),
             },
             LinkEvent::Room(room) => self.room = room,
+            LinkEvent::Register(view) => self.register = view,
             LinkEvent::Notice(text) => {
                 self.notices.push(text);
                 let extra = self.notices.len().saturating_sub(NOTICES_KEPT);
@@ -163,6 +166,7 @@ impl ConsoleModel {
             link: self.link.clone(),
             notices,
             immersions: immersions(&self.content),
+            register: self.register.clone(),
         })
     }
 

@@ -137,6 +137,9 @@ pub struct SessionView {
     pub notices: Vec<String>,
     /// The job immersions the console's content holds, `(id, French title)`, to give a headset.
     pub immersions: Vec<(ImmersionId, String)>,
+    /// The person register, as the director last sent it (empty on observer consoles and in
+    /// training).
+    pub register: boussole_director::register::RegisterView,
 }
 
 impl SessionView {
@@ -152,6 +155,7 @@ impl SessionView {
             link: LinkState::Online,
             notices: Vec::new(),
             immersions: Vec::new(),
+            register: Default::default(),
         }
     }
 

@@ -13,8 +13,11 @@ use boussole_content::ContentSet;
 use boussole_content::grid::{EventKind, PhysicalKey};
 use boussole_content::ids::{BehaviourId, ModifierId, PuzzleId};
 use boussole_director::engine::{
-    Command, DeviceId, Engine, Health, Input, Millis, ObservationAction, ParticipantId, RaterId,
+    Command, DeviceId, Engine, Health, Input, Millis, ObservationAction, ParticipantId, PersonId,
+    RaterId,
 };
+use boussole_director::register::{RegisterEntry, RegisterRequest};
+use boussole_director::store::PersonChange;
 use boussole_protocol::wire::{LinkStatus, Role};
 use egui::{Event, Key, Modifiers};
 use egui_kittest::Harness;
@@ -90,9 +93,14 @@ fn harness(view: SessionView, screen: Screen) -> Harness<'static, App> {
                 let out = console(ui, &app.view, &mut app.console);
                 if app.fold {
                     for o in &out {
-                        if let Output::Command(c) = o {
+                        let batch = match o {
+                            Output::Command(c) => vec![c.clone()],
+                            Output::Commands(cs) => cs.clone(),
+                            Output::Action(_) => Vec::new(),
+                        };
+                        for c in batch {
                             let now = app.view.now;
-                            let _ = app.view.engine.handle(Input::Command(c.clone()), now);
+                            let _ = app.view.engine.handle(Input::Command(c), now);
                         }
                     }
                 }
@@ -106,11 +114,74 @@ fn commands(h: &Harness<'_, App>) -> Vec<Command> {
     h.state()
         .out
         .iter()
-        .filter_map(|o| match o {
-            Output::Command(c) => Some(c.clone()),
-            Output::Action(_) => None,
+        .flat_map(|o| match o {
+            Output::Command(c) => vec![c.clone()],
+            Output::Commands(cs) => cs.clone(),
+            Output::Action(_) => Vec::new(),
         })
         .collect()
+}
+
+/// The register requests the panels gave.
+fn register_requests(h: &Harness<'_, App>) -> Vec<RegisterRequest> {
+    h.state()
+        .out
+        .iter()
+        .filter_map(|o| match o {
+            Output::Action(ConsoleAction::Register(r)) => Some(r.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn entry(id: &str, pseudonym: &str, sessions: usize) -> RegisterEntry {
+    RegisterEntry {
+        id: id.into(),
+        pseudonym: pseudonym.into(),
+        entered_on: Some("2026-11-02".into()),
+        prescriber_name: "Mme Durand".into(),
+        prescriber_structure: "PLIE".into(),
+        archived: false,
+        merged_into: None,
+        has_name: false,
+        sessions: (0..sessions)
+            .map(|i| {
+                (
+                    i as i64 + 1,
+                    "1 décembre 2026".into(),
+                    "scape_attitudes".into(),
+                    "P1".into(),
+                )
+            })
+            .collect(),
+    }
+}
+
+/// The three enrolled participants held by persons of a register that also has Awa and Kevin.
+fn session_with_register() -> SessionView {
+    let mut view = session();
+    for n in 1..=3 {
+        let _ = view.engine.handle(
+            Input::Command(Command::AssignPerson {
+                participant: p(n),
+                person: PersonId(format!("pers-{n}")),
+                reason: String::new(),
+            }),
+            Millis(600),
+        );
+    }
+    view.register.persons = (1..=3)
+        .map(|n| entry(&format!("pers-{n}"), &format!("Pseudo {n}"), 1))
+        .chain([entry("pers-awa", "Awa", 2), entry("pers-kevin", "Kevin", 0)])
+        .collect();
+    view
+}
+
+fn type_into(h: &mut Harness<'_, App>, label: &str, text: &str) {
+    let field = h.get_by_role_and_label(egui::accesskit::Role::TextInput, label);
+    field.focus();
+    field.type_text(text);
+    h.run();
 }
 
 /// A key event at physical position `physical`, typing `logical` on the user's layout.
@@ -882,4 +953,161 @@ fn a_headset_in_its_tutorial_says_so_beside_the_assigned_immersion() {
         .handle(seen("cariste_port", 2), Millis(now.0 + 90_000));
     let h = harness(view, Screen::Prepare);
     assert!(h.query_by_label("d'abord : Découvrir le casque").is_none());
+}
+
+#[test]
+fn enrolling_takes_a_person_from_the_register_with_the_slot() {
+    let mut h = harness(session_with_register(), Screen::Prepare);
+    h.run();
+    h.get_by_role_and_label(egui::accesskit::Role::ComboBox, "Personne")
+        .click();
+    h.run();
+    // Only people not already in the session are offered.
+    assert!(h.query_by_label_contains("Pseudo 2 · ").is_none());
+    h.get_by_label_contains("Awa · 2026-11-02").click();
+    h.run();
+    assert_eq!(
+        h.state().console.drafts.pseudonym,
+        "Awa",
+        "the pseudonym follows"
+    );
+    h.get_by_label("Ajouter le ou la participant·e").click();
+    h.run();
+    let out = &h.state().out;
+    assert_eq!(
+        out.as_slice(),
+        [Output::Commands(vec![
+            Command::AddParticipant {
+                id: p(4),
+                pseudonym: "Awa".into(),
+                colour: "#e69f00".into(),
+            },
+            Command::AssignPerson {
+                participant: p(4),
+                person: PersonId("pers-awa".into()),
+                reason: String::new(),
+            },
+        ])],
+        "the slot and its person go together; the first free colour of the palette"
+    );
+}
+
+#[test]
+fn a_slot_moves_to_another_person_only_with_a_reason() {
+    let mut h = harness(session_with_register(), Screen::Prepare);
+    h.run();
+    h.get_all_by_label("Changer de personne")
+        .next()
+        .expect("a button per participant")
+        .click();
+    h.run();
+    assert!(h.query_by_label_contains("Place P1 : Pseudo 1").is_some());
+    h.get_by_role_and_label(egui::accesskit::Role::ComboBox, "Donner la place à")
+        .click();
+    h.run();
+    h.get_by_label_contains("Kevin · ").click();
+    h.run();
+    // No reason yet: the confirmation does nothing.
+    h.get_by_label("Changer la personne de cette place").click();
+    h.run();
+    assert!(commands(&h).is_empty());
+    type_into(&mut h, "Raison", "erreur de saisie à l'accueil");
+    h.get_by_label("Changer la personne de cette place").click();
+    h.run();
+    assert_eq!(
+        commands(&h),
+        vec![Command::AssignPerson {
+            participant: p(1),
+            person: PersonId("pers-kevin".into()),
+            reason: "erreur de saisie à l'accueil".into(),
+        }]
+    );
+    assert!(h.state().console.drafts.moving.is_none(), "the form closes");
+}
+
+#[test]
+fn the_register_screen_adds_changes_and_merges_people() {
+    let mut view = session_with_register();
+    // Awa's structure is not known yet.
+    if let Some(awa) = view
+        .register
+        .persons
+        .iter_mut()
+        .find(|p| p.id == "pers-awa")
+    {
+        awa.prescriber_structure.clear();
+    }
+    let mut h = harness(view, Screen::Run);
+    h.run();
+    tap(&mut h, Key::F11, Key::F11);
+    h.run();
+    assert_eq!(h.state().console.screen, Screen::People);
+    assert!(h.query_by_label("Registre des personnes").is_some());
+    // A new person, typed into the form.
+    type_into(&mut h, "Pseudonyme", "Lila");
+    type_into(&mut h, "Nom (facultatif)", "Lila Benali");
+    type_into(&mut h, "Entrée en orientation (AAAA-MM-JJ)", "2026-12-01");
+    type_into(&mut h, "Prescripteur (CIP)", "M. Petit");
+    h.get_by_label("Ajouter au registre").click();
+    h.run();
+    // Find Awa, change her prescriber.
+    type_into(&mut h, "Rechercher", "awa");
+    assert!(
+        h.query_by_label_contains("Kevin · ").is_none(),
+        "filtered out"
+    );
+    h.get_by_label_contains("Awa · 2026-11-02").click();
+    h.run();
+    assert!(
+        h.query_by_label("séance 2, 1 décembre 2026 (scape_attitudes) : place P1")
+            .is_some()
+    );
+    // The second "Structure ou antenne" is the selected person's (the first is the new one's).
+    let structure = h
+        .get_all_by_role_and_label(egui::accesskit::Role::TextInput, "Structure ou antenne")
+        .nth(1)
+        .expect("the selected person's form");
+    structure.focus();
+    structure.type_text("PLIE, antenne de Gravelines");
+    h.run();
+    h.get_by_label("Enregistrer les modifications").click();
+    h.run();
+    // Merge Kevin into Awa: refused without a reason, sent with one.
+    h.get_by_role_and_label(egui::accesskit::Role::ComboBox, "Même personne que")
+        .click();
+    h.run();
+    h.get_by_label_contains("Kevin · ").click();
+    h.run();
+    h.get_by_label("Fusionner avec cette personne").click();
+    h.run();
+    assert!(h.query_by_label("Une raison est demandée.").is_some());
+    type_into(&mut h, "Raison", "inscrite deux fois");
+    h.get_by_label("Fusionner avec cette personne").click();
+    h.run();
+    assert_eq!(
+        register_requests(&h),
+        vec![
+            RegisterRequest::Create {
+                pseudonym: "Lila".into(),
+                name: "Lila Benali".into(),
+                entered_on: "2026-12-01".into(),
+                prescriber_name: "M. Petit".into(),
+                prescriber_structure: String::new(),
+            },
+            RegisterRequest::Change {
+                person: "pers-awa".into(),
+                change: PersonChange::Prescriber {
+                    name: "Mme Durand".into(),
+                    structure: "PLIE, antenne de Gravelines".into(),
+                },
+            },
+            RegisterRequest::Merge {
+                from: "pers-kevin".into(),
+                into: "pers-awa".into(),
+                reason: "inscrite deux fois".into(),
+            },
+        ]
+    );
+    // Nothing of this is a session command.
+    assert!(commands(&h).is_empty());
 }

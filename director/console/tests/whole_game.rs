@@ -17,7 +17,7 @@ use boussole_console::ui::{ConsoleAction, ConsoleState, Output, Screen, console,
 use boussole_console::view::SessionView;
 use boussole_content::ContentSet;
 use boussole_content::grid::PhysicalKey;
-use boussole_director::engine::{Command, Input, Millis, RaterId};
+use boussole_director::engine::{Command, Input, Millis, PersonId, RaterId};
 use boussole_director::script::{self, Script};
 use boussole_director::session::Session;
 use boussole_director::store::Store;
@@ -56,13 +56,39 @@ fn scripted_log(dir: &Path, set: &ContentSet, s: &Script) -> Vec<(u64, String, V
     records(&session)
 }
 
+/// The log, record by record. A person of the register is random by design, so each
+/// `AssignPerson` names its person by the register's pseudonym instead of its id: the console
+/// and the script must give each slot the person of the same name.
 fn records(session: &Session) -> Vec<(u64, String, Vec<u8>)> {
     session
         .store()
         .log(session.id())
         .expect("the log")
         .into_iter()
-        .map(|r| (r.at_ms, r.kind, r.payload))
+        .map(|r| {
+            let payload = match postcard::from_bytes::<Input>(&r.payload) {
+                Ok(Input::Command(Command::AssignPerson {
+                    participant,
+                    person,
+                    reason,
+                })) => {
+                    let pseudonym = session
+                        .store()
+                        .person(person.as_str())
+                        .expect("the register")
+                        .expect("a person of the register")
+                        .pseudonym;
+                    postcard::to_allocvec(&Input::Command(Command::AssignPerson {
+                        participant,
+                        person: PersonId(pseudonym),
+                        reason,
+                    }))
+                    .expect("encodes")
+                }
+                _ => r.payload,
+            };
+            (r.at_ms, r.kind, payload)
+        })
         .collect()
 }
 
@@ -146,7 +172,7 @@ fn commands(h: &Harness<'_, Panels>) -> Vec<Command> {
         .iter()
         .filter_map(|o| match o {
             Output::Command(c) => Some(c.clone()),
-            Output::Action(_) => None,
+            Output::Commands(_) | Output::Action(_) => None,
         })
         .collect()
 }
@@ -345,7 +371,7 @@ fn drive(
         .iter()
         .filter_map(|o| match o {
             Output::Action(a) => Some(a.clone()),
-            Output::Command(_) => None,
+            Output::Command(_) | Output::Commands(_) => None,
         })
         .collect();
     (commands(&h), actions)

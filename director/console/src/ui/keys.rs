@@ -274,7 +274,7 @@ pub fn consume(ui: &Ui, used: &[PhysicalKey]) {
 pub enum Shortcut {
     /// Show or hide the help overlay (F1 or `?`).
     Help,
-    /// Go to a screen (F2–F6).
+    /// Go to a screen (F2–F6, F11 for the register).
     Screen(Screen),
     /// GO: fire the cue in standby (Space, as in QLab).
     Go,
@@ -312,6 +312,7 @@ impl Shortcut {
         Self::Screen(Screen::Devices),
         Self::Screen(Screen::Coding),
         Self::Screen(Screen::End),
+        Self::Screen(Screen::People),
         Self::Go,
         Self::StopAll,
         Self::StartGame,

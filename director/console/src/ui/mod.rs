@@ -11,6 +11,7 @@ pub mod devices;
 pub mod end;
 pub mod help;
 pub mod keys;
+pub mod people;
 pub mod prepare;
 pub mod run;
 
@@ -18,6 +19,7 @@ pub use coding::{Coverage, CoverageLevel, CoverageThresholds, coding, coverage};
 pub use devices::devices;
 pub use end::end;
 pub use help::help;
+pub use people::people;
 pub use prepare::prepare;
 pub use run::run;
 
@@ -34,6 +36,9 @@ use std::collections::BTreeMap;
 pub enum Output {
     /// A command for the director's engine.
     Command(Command),
+    /// Commands committed together, in order, in one transaction (an enrolment and the person
+    /// who takes the slot).
+    Commands(Vec<Command>),
     /// Something the console shell does itself.
     Action(ConsoleAction),
 }
@@ -48,6 +53,8 @@ pub enum ConsoleAction {
         /// Their name, as typed.
         name: String,
     },
+    /// A request on the person register (kept by the director, never in the session log).
+    Register(boussole_director::register::RegisterRequest),
     /// Open the evaluation of the session (after the end).
     OpenEvaluation,
     /// Close the console window (the session goes on in the director).
@@ -68,16 +75,19 @@ pub enum Screen {
     Coding,
     /// Open states, comments, evaluation (F6).
     End,
+    /// The person register: who the people are across sessions (F11).
+    People,
 }
 
 impl Screen {
     /// Every screen, in tab order.
-    pub const ALL: [Screen; 5] = [
+    pub const ALL: [Screen; 6] = [
         Self::Prepare,
         Self::Run,
         Self::Devices,
         Self::Coding,
         Self::End,
+        Self::People,
     ];
 
     /// Its function key.
@@ -88,6 +98,7 @@ impl Screen {
             Self::Devices => PhysicalKey::F4,
             Self::Coding => PhysicalKey::F5,
             Self::End => PhysicalKey::F6,
+            Self::People => PhysicalKey::F11,
         }
     }
 
@@ -99,6 +110,7 @@ impl Screen {
             Self::Devices => tr!(locale, "screen-devices"),
             Self::Coding => tr!(locale, "screen-coding"),
             Self::End => tr!(locale, "screen-end"),
+            Self::People => tr!(locale, "screen-people"),
         }
     }
 }
@@ -142,6 +154,12 @@ pub struct Drafts {
     pub colour: String,
     /// New participant: civil name (protected table, optional).
     pub name: String,
+    /// New participant: the register person who takes the slot (`None`: a new person).
+    pub enrol_person: Option<String>,
+    /// A slot being moved to another person: slot, the person chosen, the reason typed.
+    pub moving: Option<(ParticipantId, Option<String>, String)>,
+    /// The register screen's forms.
+    pub register: RegisterDrafts,
     /// New device: its id.
     pub device: String,
     /// New device: role.
@@ -164,6 +182,33 @@ pub struct Drafts {
     pub hint_station: Option<boussole_content::ids::StationId>,
     /// Who the next hint is for (the participant who asked), or the group when `None`.
     pub hint_participant: Option<ParticipantId>,
+}
+
+/// The register screen's texts being typed.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RegisterDrafts {
+    /// The person shown on the right (their id).
+    pub selected: Option<String>,
+    /// Only persons whose pseudonym or prescriber contains this (case and accents ignored).
+    pub filter: String,
+    /// Show archived and merged persons too.
+    pub show_all: bool,
+    /// New person: pseudonym.
+    pub pseudonym: String,
+    /// New person: civil name (protected table).
+    pub name: String,
+    /// New person: entry into the orientation phase (`AAAA-MM-JJ`).
+    pub entered_on: String,
+    /// New person: prescriber.
+    pub prescriber_name: String,
+    /// New person: prescriber's structure.
+    pub prescriber_structure: String,
+    /// The selected person's form: pseudonym, entry date, prescriber, structure, as loaded.
+    pub edit: Option<(String, String, String, String, String)>,
+    /// Merge: the duplicate chosen to merge into the selected person, and the reason.
+    pub merge_from: Option<String>,
+    /// Merge or undo: the reason typed.
+    pub reason: String,
 }
 
 /// UI-local state: nothing here is a rule of the session.
@@ -228,6 +273,7 @@ pub fn console(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState) -> Vec
         Screen::Devices => devices(ui, view, state),
         Screen::Coding => coding(ui, view, state),
         Screen::End => end(ui, view, state),
+        Screen::People => people(ui, view, state),
     };
     out.extend(screen);
     out

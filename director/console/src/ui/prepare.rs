@@ -6,7 +6,10 @@ use crate::i18n::{Locale, tr};
 use crate::view::SessionView;
 use boussole_content::cue::DeviceRole;
 use boussole_content::ids::ImmersionId;
-use boussole_director::engine::{Command, DeviceId, GameEventKind, ImmersionRun, ParticipantId};
+use boussole_director::engine::{
+    Command, DeviceId, GameEventKind, ImmersionRun, ParticipantId, PersonId,
+};
+use boussole_director::register::RegisterEntry;
 use boussole_protocol::wire::Role;
 use egui::{RichText, Ui};
 
@@ -114,14 +117,63 @@ fn people(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState, out: &mut V
                     given,
                 }));
             }
+            let moving = state
+                .drafts
+                .moving
+                .as_ref()
+                .is_some_and(|(m, _, _)| m == id);
+            if !moving && ui.button(tr!(l, "prepare-move")).clicked() {
+                state.drafts.moving = Some((id.clone(), None, String::new()));
+            }
         });
+        if state
+            .drafts
+            .moving
+            .as_ref()
+            .is_some_and(|(m, _, _)| m == id)
+        {
+            move_slot(ui, view, state, id, p.person.as_ref(), out);
+        }
     }
     let d = &mut state.drafts;
     if d.colour.is_empty() {
-        let n = view.engine.participants().len();
-        d.colour = PALETTE[n % PALETTE.len()].to_owned();
+        d.colour = free_colour(view).to_owned();
     }
+    let free = free_persons(view);
+    ui.label(RichText::new(tr!(l, "prepare-enrol")).strong());
     egui::Grid::new("new-participant").show(ui, |ui| {
+        let label = ui.label(tr!(l, "prepare-person"));
+        let chosen = d
+            .enrol_person
+            .as_deref()
+            .and_then(|id| free.iter().find(|p| p.id == id))
+            .map_or_else(
+                || tr!(l, "prepare-new-person"),
+                |p| super::people::label(p, l),
+            );
+        egui::ComboBox::from_id_salt("enrol-person")
+            .selected_text(chosen)
+            .show_ui(ui, |ui| {
+                if ui
+                    .selectable_label(d.enrol_person.is_none(), tr!(l, "prepare-new-person"))
+                    .clicked()
+                {
+                    d.enrol_person = None;
+                }
+                for p in &free {
+                    let on = d.enrol_person.as_deref() == Some(p.id.as_str());
+                    if ui
+                        .selectable_label(on, super::people::label(p, l))
+                        .clicked()
+                    {
+                        d.enrol_person = Some(p.id.clone());
+                        d.pseudonym = p.pseudonym.clone();
+                    }
+                }
+            })
+            .response
+            .labelled_by(label.id);
+        ui.end_row();
         let label = ui.label(tr!(l, "prepare-pseudonym"));
         ui.text_edit_singleline(&mut d.pseudonym)
             .labelled_by(label.id);
@@ -138,32 +190,161 @@ fn people(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState, out: &mut V
             ui.text_edit_singleline(&mut d.colour).labelled_by(label.id);
         });
         ui.end_row();
-        let label = ui.label(tr!(l, "prepare-name"));
-        ui.text_edit_singleline(&mut d.name).labelled_by(label.id);
-        ui.end_row();
+        if d.enrol_person.is_none() {
+            let label = ui.label(tr!(l, "prepare-name"));
+            ui.text_edit_singleline(&mut d.name).labelled_by(label.id);
+            ui.end_row();
+        }
     });
-    ui.label(RichText::new(tr!(l, "prepare-name-note")).small());
+    if d.enrol_person.is_none() {
+        ui.label(RichText::new(tr!(l, "prepare-name-note")).small());
+    }
     let ready = !d.pseudonym.trim().is_empty();
     if ui
         .add_enabled(ready, egui::Button::new(tr!(l, "prepare-add")))
         .clicked()
     {
         let id = new_participant_id(view);
-        out.push(cmd(Command::AddParticipant {
+        let add = Command::AddParticipant {
             id: id.clone(),
             pseudonym: d.pseudonym.trim().to_owned(),
             colour: d.colour.trim().to_owned(),
-        }));
-        let name = d.name.trim();
-        if !name.is_empty() {
-            out.push(Output::Action(ConsoleAction::SetName {
-                participant: id,
-                name: name.to_owned(),
-            }));
+        };
+        match d.enrol_person.take() {
+            // The slot and its person in one transaction.
+            Some(person) => out.push(Output::Commands(vec![
+                add,
+                Command::AssignPerson {
+                    participant: id,
+                    person: PersonId(person),
+                    reason: String::new(),
+                },
+            ])),
+            // A new person of the register, named by the director after the pseudonym.
+            None => {
+                out.push(cmd(add));
+                let name = d.name.trim();
+                if !name.is_empty() {
+                    out.push(Output::Action(ConsoleAction::SetName {
+                        participant: id,
+                        name: name.to_owned(),
+                    }));
+                }
+            }
         }
         d.pseudonym.clear();
         d.name.clear();
         d.colour.clear();
+    }
+}
+
+/// The first palette colour no slot has yet (the engine refuses two slots with one colour).
+fn free_colour(view: &SessionView) -> &'static str {
+    let taken = |c: &str| {
+        view.engine
+            .participants()
+            .values()
+            .any(|p| p.colour.eq_ignore_ascii_case(c))
+    };
+    PALETTE
+        .iter()
+        .copied()
+        .find(|c| !taken(c))
+        .unwrap_or(PALETTE[view.engine.participants().len() % PALETTE.len()])
+}
+
+/// The register's persons who may take a slot here: active, not merged, not in this session.
+fn free_persons(view: &SessionView) -> Vec<&RegisterEntry> {
+    view.register
+        .persons
+        .iter()
+        .filter(|p| !p.archived && p.merged_into.is_none())
+        .filter(|p| {
+            !view
+                .engine
+                .participants()
+                .values()
+                .any(|q| q.person.as_ref().is_some_and(|h| h.as_str() == p.id))
+        })
+        .collect()
+}
+
+/// The form that gives a slot to another person (a slot given to the wrong person): the person
+/// and a reason, both required; the director logs it and refuses it once the final synthesis
+/// was agreed.
+fn move_slot(
+    ui: &mut Ui,
+    view: &SessionView,
+    state: &mut ConsoleState,
+    slot: &ParticipantId,
+    current: Option<&PersonId>,
+    out: &mut Vec<Output>,
+) {
+    let l = state.locale;
+    let free = free_persons(view);
+    let Some((_, person, reason)) = state.drafts.moving.as_mut() else {
+        return;
+    };
+    let mut done = false;
+    ui.indent(("move", slot.as_str()), |ui| {
+        let now = current
+            .and_then(|c| view.register.persons.iter().find(|p| p.id == c.as_str()))
+            .map_or_else(|| "—".to_owned(), |p| p.pseudonym.clone());
+        ui.label(tr!(
+            l,
+            "prepare-move-now",
+            slot = slot.as_str(),
+            person = now.as_str()
+        ));
+        let chosen = person
+            .as_deref()
+            .and_then(|id| free.iter().find(|p| p.id == id))
+            .map_or_else(
+                || tr!(l, "people-merge-choose"),
+                |p| super::people::label(p, l),
+            );
+        ui.horizontal(|ui| {
+            let label = ui.label(tr!(l, "prepare-move-to"));
+            egui::ComboBox::from_id_salt(("move-to", slot.as_str()))
+                .selected_text(chosen)
+                .show_ui(ui, |ui| {
+                    for p in &free {
+                        let on = person.as_deref() == Some(p.id.as_str());
+                        if ui
+                            .selectable_label(on, super::people::label(p, l))
+                            .clicked()
+                        {
+                            *person = Some(p.id.clone());
+                        }
+                    }
+                })
+                .response
+                .labelled_by(label.id);
+        });
+        let label = ui.label(tr!(l, "people-reason"));
+        ui.add(egui::TextEdit::singleline(reason).id_salt(("move-reason", slot.as_str())))
+            .labelled_by(label.id);
+        let ready = person.is_some() && !reason.trim().is_empty();
+        ui.horizontal(|ui| {
+            if ui
+                .add_enabled(ready, egui::Button::new(tr!(l, "prepare-move-confirm")))
+                .clicked()
+                && let Some(p) = person.clone()
+            {
+                out.push(cmd(Command::AssignPerson {
+                    participant: slot.clone(),
+                    person: PersonId(p),
+                    reason: reason.trim().to_owned(),
+                }));
+                done = true;
+            }
+            if ui.button(tr!(l, "prepare-move-cancel")).clicked() {
+                done = true;
+            }
+        });
+    });
+    if done {
+        state.drafts.moving = None;
     }
 }
 

@@ -535,3 +535,130 @@ fn merge_and_its_undo() {
     // Legacy adoption has nothing left to do on a store made by this version.
     assert_eq!(adopt_legacy(&mut store, MORNING).unwrap(), 0);
 }
+
+/// A store written by the director before the register (schema version 2: the commit before
+/// this change played `demo_immersions.ron` then `demo_scape_attitudes.ron` into it, with the
+/// passphrase "fixture"): it opens, each (session, slot) becomes its own person, never one
+/// across sessions, and a merge rejoins the morning and the afternoon.
+#[test]
+fn a_store_from_before_the_register_gets_one_person_per_slot() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("director.db");
+    std::fs::copy(repo().join("director/tests/fixtures/v2_director.db"), &db).unwrap();
+    let set = content();
+    let mut store = Store::open(&db, "fixture").unwrap();
+    let sessions: Vec<SessionId> = store.sessions().unwrap().iter().map(|s| s.id).collect();
+    assert_eq!(sessions, [SessionId(1), SessionId(2)]);
+    assert_eq!(store.legacy_sessions().unwrap(), sessions);
+    assert_eq!(adopt_legacy(&mut store, MORNING).unwrap(), 12);
+    assert!(store.legacy_sessions().unwrap().is_empty());
+    assert_eq!(adopt_legacy(&mut store, MORNING).unwrap(), 0, "once only");
+
+    let morning = store.slot_persons(SessionId(1)).unwrap();
+    let game = store.slot_persons(SessionId(2)).unwrap();
+    assert_eq!(morning.len(), 6);
+    assert_eq!(game.len(), 6);
+    for (slot, person) in &morning {
+        assert_ne!(&game[slot], person, "{slot}: never joined by label");
+    }
+    let renard_am = morning["P1"].clone();
+    let renard_pm = game["P1"].clone();
+    assert_eq!(
+        store.person(&renard_am).unwrap().unwrap().pseudonym,
+        "Renard"
+    );
+    assert_eq!(
+        store.person_name(&renard_pm).unwrap().as_deref(),
+        Some("Awa Diallo"),
+        "the protected name follows the slot into the register"
+    );
+    // The old logs still replay, and each slot resolves to its own person.
+    for sid in &sessions {
+        let (_, engine) = replay(&store, &set, *sid).unwrap();
+        let holders = slot_holders(&store, *sid, &engine).unwrap();
+        assert_eq!(holders.len(), 6);
+    }
+    let (live, _) = live_figures(&store, &set).unwrap();
+    assert_eq!(live.iter().map(|f| f.participants).sum::<u64>(), 12);
+    let doc = synthesis_of(&store, &set, &renard_pm);
+    assert!(
+        doc.activities
+            .iter()
+            .all(|a| a.kind == ActivityKind::EscapeGame)
+    );
+
+    // The facilitator rejoins Awa's morning and afternoon; undone, they split again.
+    store
+        .merge_persons(&renard_am, &renard_pm, "Awa, matin et après-midi", MORNING)
+        .unwrap();
+    let doc = synthesis_of(&store, &set, &renard_pm);
+    assert!(
+        doc.activities
+            .iter()
+            .any(|a| a.kind == ActivityKind::Immersion)
+    );
+    assert!(
+        doc.activities
+            .iter()
+            .any(|a| a.kind == ActivityKind::EscapeGame)
+    );
+    let (live, _) = live_figures(&store, &set).unwrap();
+    assert_eq!(live.iter().map(|f| f.participants).sum::<u64>(), 11);
+    store.unmerge_person(&renard_am, "erreur", MORNING).unwrap();
+    assert_eq!(appearances(&store, &renard_pm).unwrap().len(), 1);
+
+    // A new session on the old store enrols by person as usual.
+    let mut s = Session::create(store, &set, "scape_attitudes", "", MORNING).unwrap();
+    let out = s
+        .submit_batch(vec![
+            (Input::Command(add("P1", "#e07000")), Millis(0)),
+            (Input::Command(assign("P1", &renard_pm, "")), Millis(0)),
+        ])
+        .unwrap();
+    assert!(out.iter().all(|e| refusal(e).is_none()), "{out:?}");
+    assert_eq!(appearances(s.store(), &renard_pm).unwrap().len(), 2);
+}
+
+/// An erasure made after a backup is made again when that backup is restored.
+#[test]
+fn restoring_an_older_backup_erases_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("director.db");
+    let set = content();
+    let mut sc = demo_script("demo_scape_attitudes.ron");
+    sc.participants.truncate(2);
+    play(&db, &set, &sc, MORNING);
+    let mut store = Store::open(&db, PASS).unwrap();
+    let key = boussole_director::store::RecoveryKey::generate();
+    store.set_recovery_key(&key, MORNING).unwrap();
+    let backup = dir.path().join("avant.bak");
+    store.backup(&backup).unwrap();
+    let renard = person_named(&store, "Renard");
+    erase_person(&mut store, &renard, MORNING + 1).unwrap();
+    let erasures = store.erasures().unwrap();
+    drop(store);
+
+    let restored = dir.path().join("restored.db");
+    let mut old = Store::restore(&backup, &key, &restored, "nouvelle").unwrap();
+    assert!(
+        old.person(&renard)
+            .unwrap()
+            .unwrap()
+            .erased_at_unix_ms
+            .is_none(),
+        "the backup predates the erasure"
+    );
+    let again = boussole_director::privacy::reapply_erasures(&mut old, &erasures).unwrap();
+    assert_eq!(again, [renard.clone()]);
+    assert_eq!(old.person(&renard).unwrap().unwrap().pseudonym, "effacé");
+    assert_eq!(old.participant_name(SessionId(1), "P1").unwrap(), None);
+    let (_, engine) = replay(&old, &set, SessionId(1)).unwrap();
+    assert_eq!(
+        engine.participants()[&ParticipantId::from("P1")].pseudonym,
+        "effacé-P1"
+    );
+    assert_eq!(
+        engine.participants()[&ParticipantId::from("P2")].pseudonym,
+        "Mouette"
+    );
+}

@@ -332,3 +332,135 @@ async fn a_console_without_pairing_says_what_to_do_and_a_wrong_code_is_refused()
     let _ = room_.serving.stop().await;
     Ok(())
 }
+
+/// The person register through a real director: the console gets it on connection, adds a
+/// person, enrols them with their slot in one transaction, and a refused merge comes back as
+/// a French notice; an observer console never gets the register.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_keeps_the_register_and_enrols_by_person() -> Result<()> {
+    use boussole_director::engine::PersonId;
+    use boussole_director::register::RegisterRequest;
+    let dir = tempfile::tempdir()?;
+    let room_ = start_room(dir.path())?;
+    let enrolled = room_.script.participants.len();
+    let mut console = Console::start(&room_, dir.path(), "console_registre", false, true)?;
+    console
+        .until("the register with the enrolled people", GAME_GUARD, |m| {
+            m.view(None)
+                .is_some_and(|v| v.register.persons.len() == enrolled)
+        })
+        .await?;
+    console.link.send_register(&RegisterRequest::Create {
+        pseudonym: "Lila".into(),
+        name: "Lila Benali".into(),
+        entered_on: "2026-12-01".into(),
+        prescriber_name: "M. Petit".into(),
+        prescriber_structure: "PLIE".into(),
+    })?;
+    console
+        .until("Lila in the register", GAME_GUARD, |m| {
+            m.view(None)
+                .is_some_and(|v| v.register.persons.iter().any(|p| p.pseudonym == "Lila"))
+        })
+        .await?;
+    let view = console.model.view(None).context("a view")?;
+    let lila = view
+        .register
+        .persons
+        .iter()
+        .find(|p| p.pseudonym == "Lila")
+        .context("Lila")?
+        .clone();
+    ensure!(lila.has_name && lila.sessions.is_empty(), "{lila:?}");
+    let slot = boussole_director::engine::ParticipantId::from("P9");
+    console.link.send_together(&[
+        Command::AddParticipant {
+            id: slot.clone(),
+            pseudonym: "Lila".into(),
+            colour: "#123456".into(),
+        },
+        Command::AssignPerson {
+            participant: slot.clone(),
+            person: PersonId(lila.id.clone()),
+            reason: String::new(),
+        },
+    ])?;
+    console
+        .until(
+            "Lila in the session, in the register too",
+            GAME_GUARD,
+            |m| {
+                m.view(None).is_some_and(|v| {
+                    v.engine
+                        .participants()
+                        .get(&slot)
+                        .is_some_and(|p| p.person.as_ref().is_some_and(|q| q.0 == lila.id))
+                        && v.register
+                            .persons
+                            .iter()
+                            .any(|p| p.id == lila.id && p.sessions.len() == 1)
+                })
+            },
+        )
+        .await?;
+    // Two people of one session are never merged: refused, in French.
+    let p1 = console
+        .model
+        .view(None)
+        .and_then(|v| {
+            v.engine
+                .participants()
+                .get(&boussole_director::engine::ParticipantId::from("P1"))
+                .and_then(|p| p.person.clone())
+        })
+        .context("P1's person")?;
+    console.link.send_register(&RegisterRequest::Merge {
+        from: p1.0.clone(),
+        into: lila.id.clone(),
+        reason: "essai".into(),
+    })?;
+    console
+        .until("the refusal", GAME_GUARD, |m| {
+            m.view(None).is_some_and(|v| {
+                v.notices
+                    .iter()
+                    .any(|n| n.contains("fusion impossible") && n.contains("deux personnes"))
+            })
+        })
+        .await?;
+    // An observer follows the session but gets no register.
+    let mut observer = Console::start(&room_, dir.path(), "observateur_registre", true, true)?;
+    observer
+        .until("the session", GAME_GUARD, |m| {
+            m.view(None)
+                .is_some_and(|v| v.engine.participants().len() == enrolled + 1)
+        })
+        .await?;
+    ensure!(
+        observer
+            .model
+            .view(None)
+            .is_some_and(|v| v.register.persons.is_empty()),
+        "an observer gets no register"
+    );
+    drop(observer);
+    drop(console);
+    let session = room_
+        .serving
+        .stop()
+        .await
+        .ok_or_else(|| anyhow!("the session thread gave nothing back"))?;
+    ensure!(
+        session.store().person_name(&lila.id)?.as_deref() == Some("Lila Benali"),
+        "the name went to the protected table"
+    );
+    ensure!(
+        !session
+            .store()
+            .log(session.id())?
+            .iter()
+            .any(|r| r.payload.windows(6).any(|w| w == b"Benali")),
+        "no name in the log"
+    );
+    Ok(())
+}

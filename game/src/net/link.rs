@@ -787,7 +787,8 @@ impl Task {
             ServerMsg::Welcome { .. }
             | ServerMsg::Pairing(_)
             | ServerMsg::Log(_)
-            | ServerMsg::Room(_) => {}
+            | ServerMsg::Room(_)
+            | ServerMsg::Register(_) => {}
         }
         Ok(())
     }

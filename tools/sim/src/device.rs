@@ -901,6 +901,7 @@ impl Sim {
             | ServerMsg::Pairing(_)
             | ServerMsg::Log(_)
             | ServerMsg::Room(_)
+            | ServerMsg::Register(_)
             | ServerMsg::Immersion { .. } => {}
         }
         Ok(())

@@ -6,11 +6,13 @@
 use crate::person_cli::Who;
 use anyhow::{Context, Result, bail};
 use boussole_content::ContentSet;
-use boussole_director::engine::{Command, Effect, Engine, Input, ParticipantId, PersonId, RaterId};
+use boussole_director::engine::{Command, Effect, Input, ParticipantId, PersonId, RaterId};
 use boussole_director::record::{SessionRecord, SynthesisOptions, build};
-use boussole_director::register::{appearances, resolve_slot, slot_holders};
+use boussole_director::register::{
+    PersonSession, appearances, person_sessions, resolve_slot, slot_holders,
+};
 use boussole_director::session::{Session, replay};
-use boussole_director::store::{SessionId, SessionInfo, Store};
+use boussole_director::store::{SessionId, Store};
 use boussole_synthesis::{Audience, Renderer};
 use clap::{Args, Subcommand};
 use std::path::{Path, PathBuf};
@@ -225,24 +227,8 @@ pub fn synthesis(
     };
     let mut written = Vec::new();
     for person in &persons {
-        let mut sessions: Vec<(SessionInfo, Engine, ParticipantId)> = Vec::new();
-        for a in appearances(store, person.as_str())? {
-            if !given.is_empty() && !given.contains(&a.session.id) {
-                continue;
-            }
-            let (info, engine) = replay(store, content, a.session.id)
-                .with_context(|| format!("lecture de la séance {}", a.session.id))?;
-            sessions.push((info, engine, a.slot));
-        }
-        let records: Vec<SessionRecord<'_>> = sessions
-            .iter()
-            .map(|(info, engine, slot)| SessionRecord {
-                id: info.id,
-                participant: slot.clone(),
-                created_at_unix_ms: info.created_at_unix_ms,
-                engine,
-            })
-            .collect();
+        let sessions = person_sessions(store, content, person.as_str(), &given)?;
+        let records: Vec<SessionRecord<'_>> = sessions.iter().map(PersonSession::record).collect();
         let register = store.person(person.as_str())?;
         let shown_name = if args.with_name {
             name_of(store, person, &sessions)?
@@ -284,18 +270,14 @@ pub fn synthesis(
 }
 
 /// The person's name: the register's protected table, else the sessions' (newest first).
-fn name_of(
-    store: &Store,
-    person: &PersonId,
-    sessions: &[(SessionInfo, Engine, ParticipantId)],
-) -> Result<Option<String>> {
+fn name_of(store: &Store, person: &PersonId, sessions: &[PersonSession]) -> Result<Option<String>> {
     if let Some(name) = store.person_name(person.as_str())? {
         return Ok(Some(name));
     }
-    let mut ordered: Vec<&(SessionInfo, Engine, ParticipantId)> = sessions.iter().collect();
-    ordered.sort_by_key(|(i, _, _)| std::cmp::Reverse(i.created_at_unix_ms));
-    for (info, _, slot) in ordered {
-        if let Some(name) = store.participant_name(info.id, slot.as_str())? {
+    let mut ordered: Vec<&PersonSession> = sessions.iter().collect();
+    ordered.sort_by_key(|s| std::cmp::Reverse(s.info.created_at_unix_ms));
+    for s in ordered {
+        if let Some(name) = store.participant_name(s.info.id, s.slot.as_str())? {
             return Ok(Some(name));
         }
     }

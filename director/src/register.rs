@@ -93,6 +93,57 @@ pub fn slot_holders(
     Ok(out)
 }
 
+/// One of a person's sessions, replayed: its row, its engine and the person's slot in it.
+#[derive(Clone, Debug)]
+pub struct PersonSession {
+    /// The session's row.
+    pub info: SessionInfo,
+    /// The session replayed from its log.
+    pub engine: Engine,
+    /// The person's slot in it.
+    pub slot: ParticipantId,
+}
+
+impl PersonSession {
+    /// The session as a synthesis reads it.
+    pub fn record(&self) -> crate::record::SessionRecord<'_> {
+        crate::record::SessionRecord {
+            id: self.info.id,
+            participant: self.slot.clone(),
+            created_at_unix_ms: self.info.created_at_unix_ms,
+            engine: &self.engine,
+        }
+    }
+}
+
+/// Replays every session `person` took part in (merges included), oldest first; with `only`
+/// not empty, only those sessions.
+///
+/// # Errors
+/// [`ResolveError::UnknownPerson`], [`ResolveError::Register`], and [`ResolveError::Store`] when
+/// a session cannot be replayed (naming it).
+pub fn person_sessions(
+    store: &Store,
+    content: &boussole_content::ContentSet,
+    person: &str,
+    only: &[SessionId],
+) -> Result<Vec<PersonSession>, ResolveError> {
+    let mut out = Vec::new();
+    for a in appearances(store, person)? {
+        if !only.is_empty() && !only.contains(&a.session.id) {
+            continue;
+        }
+        let (info, engine) = crate::session::replay(store, content, a.session.id)
+            .map_err(|e| ResolveError::Store(format!("séance {} : {e}", a.session.id)))?;
+        out.push(PersonSession {
+            info,
+            engine,
+            slot: a.slot,
+        });
+    }
+    Ok(out)
+}
+
 /// One session a person took part in, and their slot there.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Appearance {

@@ -5,9 +5,7 @@
 //! moved slot, a merge and its undo, and every bad input refused in French with nothing written.
 
 #![expect(
-    clippy::expect_used,
     clippy::unwrap_used,
-    clippy::panic,
     reason = "test helpers stop the test with what failed"
 )]
 
@@ -16,7 +14,7 @@ use boussole_director::engine::{Command, Effect, Input, Millis, ParticipantId, P
 use boussole_director::privacy::{access_export, erase_person};
 use boussole_director::record::{SessionRecord, SynthesisOptions, build};
 use boussole_director::register::{
-    ResolveError, adopt_legacy, appearances, resolve_slot, slot_holders,
+    ResolveError, adopt_legacy, appearances, person_sessions, resolve_slot, slot_holders,
 };
 use boussole_director::retention::live_figures;
 use boussole_director::script;
@@ -68,23 +66,8 @@ fn opts() -> SynthesisOptions {
 
 /// The person's synthesis from their appearances in the register, as the CLI builds it.
 fn synthesis_of(store: &Store, set: &ContentSet, person: &str) -> boussole_synthesis::Synthesis {
-    let engines: Vec<_> = appearances(store, person)
-        .unwrap()
-        .into_iter()
-        .map(|a| {
-            let (info, engine) = replay(store, set, a.session.id).unwrap();
-            (info, engine, a.slot)
-        })
-        .collect();
-    let records: Vec<SessionRecord<'_>> = engines
-        .iter()
-        .map(|(info, engine, slot)| SessionRecord {
-            id: info.id,
-            participant: slot.clone(),
-            created_at_unix_ms: info.created_at_unix_ms,
-            engine,
-        })
-        .collect();
+    let sessions = person_sessions(store, set, person, &[]).unwrap();
+    let records: Vec<SessionRecord<'_>> = sessions.iter().map(|s| s.record()).collect();
     let mut o = opts();
     o.pseudonym = store.person(person).unwrap().map(|p| p.pseudonym);
     build(&records, set, &o).unwrap()
@@ -649,7 +632,7 @@ fn restoring_an_older_backup_erases_again() {
         "the backup predates the erasure"
     );
     let again = boussole_director::privacy::reapply_erasures(&mut old, &erasures).unwrap();
-    assert_eq!(again, [renard.clone()]);
+    assert_eq!(again, std::slice::from_ref(&renard));
     assert_eq!(old.person(&renard).unwrap().unwrap().pseudonym, "effacé");
     assert_eq!(old.participant_name(SessionId(1), "P1").unwrap(), None);
     let (_, engine) = replay(&old, &set, SessionId(1)).unwrap();

@@ -219,7 +219,7 @@ fn erasure_redacts_their_free_text_and_the_log_still_replays() {
     );
     let done = erase_person(&mut store, &person, 1_700_000_500_000).unwrap();
     assert_eq!(done.person, person);
-    assert_eq!(done.persons, [person.clone()]);
+    assert_eq!(done.persons, std::slice::from_ref(&person));
     assert_eq!(done.sessions.len(), 1);
     assert_eq!(done.sessions[0].session, id);
     assert_eq!(done.sessions[0].slot, p1);

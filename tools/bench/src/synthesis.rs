@@ -5,8 +5,8 @@
 
 use crate::common::{percentile, repo_root};
 use anyhow::{Context, Result};
-use boussole_director::engine::{Engine, ParticipantId};
 use boussole_director::record::{SessionRecord, SynthesisOptions, build};
+use boussole_director::register::{PersonSession, person_sessions};
 use boussole_director::script;
 use boussole_director::session::Session;
 use boussole_director::store::Store;
@@ -55,8 +55,6 @@ fn syntheses(root: &Path) -> Result<()> {
     anyhow::ensure!(report.errors() == 0, "the shipped content has errors");
     let dir = tempfile::tempdir()?;
     let db = dir.path().join("bench.db");
-    let mut engines: Vec<(i64, Engine)> = Vec::new();
-    let mut ids = Vec::new();
     for (i, name) in ["demo_immersions.ron", "demo_scape_attitudes.ron"]
         .iter()
         .enumerate()
@@ -69,34 +67,17 @@ fn syntheses(root: &Path) -> Result<()> {
         let created = 1_796_032_800_000 + i as i64 * 3_600_000;
         let mut session = Session::create(store, &set, &sc.scenario, &sc.label, created)?;
         script::run(&mut session, &sc)?;
-        ids.push(session.id());
-        engines.push((created, session.engine().clone()));
     }
     // Each person's sessions, through the register (the scripts share their people by
-    // pseudonym): (person, [(index in engines, slot)]).
+    // pseudonym), replayed once before the timing.
     let store = Store::open(&db, "bench")?;
-    let mut people: Vec<(String, Vec<(usize, ParticipantId)>)> = Vec::new();
+    let mut people: Vec<Vec<PersonSession>> = Vec::new();
     for person in store.persons()? {
-        let mut mine = Vec::new();
-        for (sid, slot) in store.appearances(&person.id)? {
-            if let Some(i) = ids.iter().position(|s| *s == sid) {
-                mine.push((i, ParticipantId(slot)));
-            }
-        }
+        let mine = person_sessions(&store, &set, &person.id, &[])?;
         if !mine.is_empty() {
-            people.push((person.id, mine));
+            people.push(mine);
         }
     }
-    let records_of = |mine: &[(usize, ParticipantId)]| -> Vec<SessionRecord<'_>> {
-        mine.iter()
-            .map(|(i, slot)| SessionRecord {
-                id: ids[*i],
-                participant: slot.clone(),
-                created_at_unix_ms: engines[*i].0,
-                engine: &engines[*i].1,
-            })
-            .collect()
-    };
     let opts = SynthesisOptions {
         audience: Audience::Counsellor,
         final_version: false,
@@ -117,8 +98,9 @@ fn syntheses(root: &Path) -> Result<()> {
     for _ in 0..rounds {
         let started = Instant::now();
         bytes = 0;
-        for (_, mine) in &people {
-            let doc = build(&records_of(mine), &set, &opts)?;
+        for mine in &people {
+            let records: Vec<SessionRecord<'_>> = mine.iter().map(PersonSession::record).collect();
+            let doc = build(&records, &set, &opts)?;
             bytes += renderer.pdf(&doc)?.len();
         }
         ms.push(started.elapsed().as_secs_f64() * 1000.0);

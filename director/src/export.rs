@@ -750,6 +750,7 @@ pub const CSV_COLUMNS: &[&str] = &[
     "n°",
     "codeur",
     "participant",
+    "personne",
     "code",
     "comportement",
     "catégorie",
@@ -765,7 +766,9 @@ pub const CSV_COLUMNS: &[&str] = &[
 ];
 
 /// One row per standing observation (withdrawn ones left out), in log order, with the columns
-/// of [`CSV_COLUMNS`]: session, observation number, rater, participant's pseudonym, behaviour
+/// of [`CSV_COLUMNS`]: session, observation number, rater, participant's pseudonym, the person
+/// of the register who held the slot (`persons`, from [`crate::register::slot_holders`]: a
+/// spreadsheet joins sessions by this id, never by the slot label), behaviour
 /// code and French label, category, type (`ponctuel`, `état`, `note`), modifier (its French
 /// label), start, end and duration in seconds since the start of the game (three decimals,
 /// decimal point; end and duration empty for a point event), phase, open puzzles (separated by
@@ -779,6 +782,7 @@ pub fn observations_csv(
     engine: &Engine,
     session: &SessionInfo,
     notes: bool,
+    persons: &std::collections::BTreeMap<ParticipantId, crate::engine::PersonId>,
 ) -> Result<String, ExportError> {
     let names = subjects(engine)?;
     let grid = engine.grid();
@@ -827,6 +831,10 @@ pub fn observations_csv(
             o.id.0.to_string(),
             o.rater.0.clone(),
             pseudonym,
+            o.participant
+                .as_ref()
+                .and_then(|p| persons.get(p))
+                .map_or_else(String::new, |p| p.0.clone()),
             o.behaviour
                 .as_ref()
                 .map_or_else(String::new, |b| b.0.clone()),

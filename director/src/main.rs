@@ -465,7 +465,14 @@ fn run() -> Result<()> {
             let text = match format {
                 ExportFormat::Boris => export::boris_project_json(engine, &info)?,
                 ExportFormat::Tsv => export::tabular_events_tsv(engine, &info)?,
-                ExportFormat::Csv => export::observations_csv(engine, &info, notes)?,
+                ExportFormat::Csv => {
+                    let persons = boussole_director::register::slot_holders(
+                        session.store(),
+                        session.id(),
+                        engine,
+                    )?;
+                    export::observations_csv(engine, &info, notes, &persons)?
+                }
             };
             match output {
                 Some(path) => {

@@ -244,7 +244,10 @@ fn tabular_and_csv_exports() {
         .unwrap();
     assert!(closed.contains("fermé par la clôture"), "{closed}");
 
-    let csv = observations_csv(engine, &info, false).unwrap();
+    let persons =
+        boussole_director::register::slot_holders(session.store(), session.id(), engine).unwrap();
+    let renard = persons[&boussole_director::engine::ParticipantId::from("P1")].clone();
+    let csv = observations_csv(engine, &info, false, &persons).unwrap();
     let rows: Vec<&str> = csv.trim_end_matches("\r\n").split("\r\n").collect();
     assert_eq!(rows[0], CSV_COLUMNS.join(","));
     assert_eq!(
@@ -253,20 +256,20 @@ fn tabular_and_csv_exports() {
         "one row per standing code, no notes"
     );
     assert!(
-        !rows
-            .iter()
-            .any(|r| r.contains(",observateur,Renard,com_coupe,") && r.contains(",490.000,")),
+        !rows.iter().any(|r| r.contains(",observateur,Renard,")
+            && r.contains(",com_coupe,")
+            && r.contains(",490.000,")),
         "the withdrawn code is left out"
     );
     let explore = rows
         .iter()
-        .find(|r| r.contains(",console,Renard,explore,"))
+        .find(|r| r.contains(&format!(",console,Renard,{renard},explore,")))
         .unwrap();
     assert!(
         explore.contains(",état,,90.000,150.000,60.000,ph_"),
         "{explore}"
     );
-    let with_notes = observations_csv(engine, &info, true).unwrap();
+    let with_notes = observations_csv(engine, &info, true, &persons).unwrap();
     let notes = engine
         .observations()
         .iter()
@@ -657,7 +660,7 @@ fn random_case(seed: u64, scenario: &Scenario, grid: &ObservationGrid) -> Option
             Input::Command(Command::AddParticipant {
                 id: format!("P{}", p + 1).as_str().into(),
                 pseudonym: format!("Sujet {}", p + 1),
-                colour: "#000000".into(),
+                colour: format!("#0000{:02}", p + 1),
             }),
             Millis(0),
         );

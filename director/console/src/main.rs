@@ -557,6 +557,15 @@ fn take_screenshots(
     };
     if shell.state.screen != screen {
         shell.state.screen = screen;
+        // The register's screen is shown with its first person open, so the picture has the
+        // person's sessions, form and merge section too.
+        if screen == Screen::People
+            && let Some(first) = shell
+                .view(&RaterId("console".into()))
+                .and_then(|v| v.register.persons.first().map(|p| p.id.clone()))
+        {
+            shell.state.drafts.register.selected = Some(first);
+        }
         shots.settled = 0;
         return;
     }

@@ -52,7 +52,14 @@ fn every_console_screen_is_drawn_at_1366_by_768() -> Result<(), String> {
         return Err(format!("the console's screenshot run failed: {status}"));
     }
     let mut sizes = BTreeSet::new();
-    for screen in ["preparer", "jouer", "appareils", "coder", "cloturer"] {
+    for screen in [
+        "preparer",
+        "jouer",
+        "appareils",
+        "coder",
+        "cloturer",
+        "personnes",
+    ] {
         let path = out.join(format!("{screen}.png"));
         let (w, h, n) = colours(&path)?;
         if (w, h) != (1366, 768) {
@@ -70,7 +77,7 @@ fn every_console_screen_is_drawn_at_1366_by_768() -> Result<(), String> {
                 .len(),
         );
     }
-    if sizes.len() != 5 {
+    if sizes.len() != 6 {
         return Err("two screens gave the same image: the screen did not change".into());
     }
     Ok(())

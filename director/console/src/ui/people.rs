@@ -34,6 +34,12 @@ pub fn label(entry: &RegisterEntry, l: Locale) -> String {
     )
 }
 
+/// Width of the register's text fields, points: a pseudonym, a date or a structure's name fits.
+const FIELD_WIDTH: f32 = 260.0;
+
+/// Height of the register's text fields, points (one line of the console's 20-point text).
+const FIELD_HEIGHT: f32 = 28.0;
+
 fn register(request: RegisterRequest) -> Output {
     Output::Action(ConsoleAction::Register(request))
 }
@@ -64,9 +70,10 @@ fn list(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState, _out: &mut [O
     let d = &mut state.drafts.register;
     ui.horizontal(|ui| {
         let label = ui.label(tr!(l, "people-filter"));
-        ui.text_edit_singleline(&mut d.filter).labelled_by(label.id);
-        ui.checkbox(&mut d.show_all, tr!(l, "people-show-all"));
+        ui.add(egui::TextEdit::singleline(&mut d.filter).desired_width(FIELD_WIDTH))
+            .labelled_by(label.id);
     });
+    ui.checkbox(&mut d.show_all, tr!(l, "people-show-all"));
     let shown: Vec<&RegisterEntry> = view
         .register
         .persons
@@ -123,8 +130,12 @@ fn new_person(ui: &mut Ui, state: &mut ConsoleState, out: &mut Vec<Output>) {
             ),
         ] {
             let label = ui.label(text);
-            ui.add(egui::TextEdit::singleline(field).id_salt(("new", key)))
-                .labelled_by(label.id);
+            // Sized, not just a desired width: a grid cell would shrink it to its text.
+            ui.add_sized(
+                [FIELD_WIDTH, FIELD_HEIGHT],
+                egui::TextEdit::singleline(field).id_salt(("new", key)),
+            )
+            .labelled_by(label.id);
             ui.end_row();
         }
     });
@@ -190,8 +201,12 @@ fn person(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState, out: &mut V
             .map_or_else(|| into.clone(), |q| q.pseudonym.clone());
         ui.label(tr!(l, "people-merged-into", person = name.as_str()));
         let label = ui.label(tr!(l, "people-reason"));
-        ui.add(egui::TextEdit::singleline(&mut d.reason).id_salt("unmerge-reason"))
-            .labelled_by(label.id);
+        ui.add(
+            egui::TextEdit::singleline(&mut d.reason)
+                .id_salt("unmerge-reason")
+                .desired_width(FIELD_WIDTH),
+        )
+        .labelled_by(label.id);
         let ready = !d.reason.trim().is_empty();
         if ui
             .add_enabled(ready, egui::Button::new(tr!(l, "people-unmerge")))
@@ -223,8 +238,12 @@ fn person(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState, out: &mut V
             ("structure", tr!(l, "people-structure"), &mut *structure),
         ] {
             let label = ui.label(text);
-            ui.add(egui::TextEdit::singleline(field).id_salt(("edit", key)))
-                .labelled_by(label.id);
+            // Sized, not just a desired width: a grid cell would shrink it to its text.
+            ui.add_sized(
+                [FIELD_WIDTH, FIELD_HEIGHT],
+                egui::TextEdit::singleline(field).id_salt(("edit", key)),
+            )
+            .labelled_by(label.id);
             ui.end_row();
         }
     });
@@ -301,8 +320,12 @@ fn person(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState, out: &mut V
             .labelled_by(same.id);
     });
     let label = ui.label(tr!(l, "people-reason"));
-    ui.add(egui::TextEdit::singleline(&mut d.reason).id_salt("merge-reason"))
-        .labelled_by(label.id);
+    ui.add(
+        egui::TextEdit::singleline(&mut d.reason)
+            .id_salt("merge-reason")
+            .desired_width(FIELD_WIDTH),
+    )
+    .labelled_by(label.id);
     let ready = d.merge_from.is_some() && !d.reason.trim().is_empty();
     if ui
         .add_enabled(ready, egui::Button::new(tr!(l, "people-merge")))

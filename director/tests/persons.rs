@@ -645,3 +645,64 @@ fn restoring_an_older_backup_erases_again() {
         "Mouette"
     );
 }
+
+/// The purge takes the old sessions, then the persons left without a session and inactive for
+/// the whole period (a merged pair only together), with their names and journal; the
+/// figures keep counting people, not labels.
+#[test]
+fn the_purge_removes_inactive_persons_with_their_journal() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("director.db");
+    let set = content();
+    const YEAR: i64 = 366 * 24 * 3_600_000;
+    // An old session of two people; a recent one with a third.
+    let mut old = demo_script("demo_scape_attitudes.ron");
+    old.participants.truncate(2);
+    for p in &mut old.participants {
+        p.person = None;
+    }
+    let old_id = play(&db, &set, &old, MORNING - 2 * YEAR);
+    let mut recent = demo_script("demo_scape_attitudes.ron");
+    recent.participants.truncate(1);
+    recent.participants[0].person = Some("Lila".into());
+    play(&db, &set, &recent, MORNING);
+    let mut store = Store::open(&db, PASS).unwrap();
+    let slots = store.slot_persons(old_id).unwrap();
+    let (renard, mouette) = (slots["P1"].clone(), slots["P2"].clone());
+    let lila = person_named(&store, "Lila");
+    // Mouette came back recently under a duplicate entry, merged into her old one.
+    let duplicate = new_person(&mut store, "Mouette bis");
+    store
+        .merge_persons(&duplicate, &mouette, "la même personne", MORNING)
+        .unwrap();
+
+    let cutoff = boussole_director::retention::cutoff_unix_ms(MORNING, 12).unwrap();
+    let plan = boussole_director::retention::plan_purge(&store, &set, cutoff).unwrap();
+    assert_eq!(plan.len(), 1);
+    assert_eq!(plan[0].purged.participants.len(), 2, "two people");
+    let purged: Vec<_> = plan.iter().map(|i| i.purged.clone()).collect();
+    store.purge(&purged).unwrap();
+    let gone = store.purge_inactive_persons(cutoff).unwrap();
+    assert_eq!(
+        gone,
+        std::slice::from_ref(&renard),
+        "Mouette's group is active through its duplicate"
+    );
+    assert!(store.person(&renard).unwrap().is_none());
+    assert!(store.person_journal(&renard).unwrap().is_empty());
+    assert!(store.person(&mouette).unwrap().is_some());
+    assert!(store.person(&lila).unwrap().is_some());
+    let figures = store.activity_figures().unwrap();
+    assert_eq!(figures.iter().map(|f| f.participants).sum::<u64>(), 2);
+    // A year later, with no new activity, the rest of the old group goes too; Lila stays while
+    // her session is kept.
+    let later = boussole_director::retention::cutoff_unix_ms(MORNING + 2 * YEAR, 12).unwrap();
+    let gone = store.purge_inactive_persons(later).unwrap();
+    assert_eq!(gone.len(), 2, "{gone:?}");
+    assert!(store.person(&mouette).unwrap().is_none());
+    assert!(store.person(&duplicate).unwrap().is_none());
+    assert!(
+        store.person(&lila).unwrap().is_some(),
+        "she still has a session"
+    );
+}

@@ -248,6 +248,8 @@ enum Source {
 /// facilitator gives, handled at the time they are given.
 struct Offline {
     engine: Engine,
+    /// The scenario's rubric, for the evaluation screen.
+    rubric: Option<boussole_content::rubric::Rubric>,
     /// A register for training: the script's people, each in this one session.
     register: boussole_director::register::RegisterView,
     immersions: Vec<(boussole_content::ids::ImmersionId, String)>,
@@ -302,6 +304,7 @@ impl Offline {
                 .collect(),
         };
         Ok(Self {
+            rubric: boussole_console::model::rubric_of(content, &engine.scenario().rubric),
             engine,
             register,
             immersions: boussole_console::model::immersions(content),
@@ -339,6 +342,7 @@ impl Shell {
                 view.link = LinkState::Training;
                 view.immersions = offline.immersions.clone();
                 view.register = offline.register.clone();
+                view.rubric = offline.rubric.clone();
                 Some(view)
             }
         }
@@ -460,11 +464,6 @@ fn draw(
             Output::Action(ConsoleAction::Register(request)) => shell.send_register(&request),
             Output::Action(ConsoleAction::Quit) => {
                 exit.write(AppExit::Success);
-            }
-            Output::Action(ConsoleAction::OpenEvaluation) => {
-                info!(
-                    "évaluation : boussole-director debrief / synthesis sur la base du directeur"
-                );
             }
             Output::Action(ConsoleAction::SetName { participant, name }) => {
                 shell.send_name(participant.as_str(), name);
@@ -603,5 +602,6 @@ fn screen_file(screen: Screen) -> &'static str {
         Screen::Coding => "coder",
         Screen::End => "cloturer",
         Screen::People => "personnes",
+        Screen::Evaluation => "evaluation",
     }
 }

@@ -39,6 +39,19 @@ pub fn immersions(content: &ContentSet) -> Vec<(boussole_content::ids::Immersion
         .collect()
 }
 
+/// The rubric `id` of `content`, if there.
+pub fn rubric_of(
+    content: &ContentSet,
+    id: &boussole_content::ids::RubricId,
+) -> Option<boussole_content::rubric::Rubric> {
+    content
+        .rubrics
+        .iter()
+        .map(|r| &r.value)
+        .find(|r| r.id == *id)
+        .cloned()
+}
+
 /// Everything the console knows, folded from the link's events.
 #[derive(Debug)]
 pub struct ConsoleModel {
@@ -167,6 +180,7 @@ impl ConsoleModel {
             notices,
             immersions: immersions(&self.content),
             register: self.register.clone(),
+            rubric: rubric_of(&self.content, &replica.engine().scenario().rubric),
         })
     }
 

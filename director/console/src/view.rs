@@ -140,6 +140,8 @@ pub struct SessionView {
     /// The person register, as the director last sent it (empty on observer consoles and in
     /// training).
     pub register: boussole_director::register::RegisterView,
+    /// The scenario's rubric, from the console's content (`None` when it has none).
+    pub rubric: Option<boussole_content::rubric::Rubric>,
 }
 
 impl SessionView {
@@ -156,6 +158,7 @@ impl SessionView {
             notices: Vec::new(),
             immersions: Vec::new(),
             register: Default::default(),
+            rubric: None,
         }
     }
 

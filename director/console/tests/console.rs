@@ -538,6 +538,7 @@ fn the_end_screen_lists_open_states_closes_and_comments() {
     h.get_by_label("Clôturer la séance (ferme les événements en cours)")
         .click();
     h.run();
+    assert!(h.query_by_label("Aucun événement en cours.").is_some());
     h.get_by_label("Aller à l'évaluation").click();
     h.run();
     assert_eq!(
@@ -551,12 +552,109 @@ fn the_end_screen_lists_open_states_closes_and_comments() {
             Command::EndSession,
         ]
     );
-    assert!(
-        h.state()
-            .out
-            .contains(&Output::Action(ConsoleAction::OpenEvaluation))
+    assert_eq!(
+        h.state().console.screen,
+        Screen::Evaluation,
+        "the evaluation opens"
     );
-    assert!(h.query_by_label("Aucun événement en cours.").is_some());
+}
+
+/// The session of [`session`] with the shipped rubric, some codes for Pseudo 1, closed.
+fn closed_with_codes() -> SessionView {
+    let mut view = session();
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../content");
+    let (set, _) = ContentSet::load_dir(&root);
+    view.rubric = set
+        .rubrics
+        .iter()
+        .map(|r| r.value.clone())
+        .find(|r| r.id == view.engine.scenario().rubric);
+    let point = view
+        .engine
+        .grid()
+        .behaviours
+        .iter()
+        .find(|b| b.kind == EventKind::Point)
+        .map(|b| b.id.clone())
+        .unwrap_or_else(|| unreachable!("the shipped grid has point events"));
+    for t in 0..6u64 {
+        let _ = view.engine.handle(
+            Input::Command(observe(1, point.as_str(), ObservationAction::Point, None)),
+            Millis(60_000 + t * 30_000),
+        );
+    }
+    let _ = view
+        .engine
+        .handle(Input::Command(Command::EndSession), Millis(600_000));
+    view.now = Millis(600_000);
+    view
+}
+
+#[test]
+fn the_evaluation_screen_retains_levels_with_reasons_and_records_the_debrief() {
+    let view = closed_with_codes();
+    let rubric = view
+        .rubric
+        .clone()
+        .unwrap_or_else(|| unreachable!("shipped"));
+    let first = rubric.competencies[0].clone();
+    let mut h = harness(view, Screen::Evaluation);
+    h.run();
+    assert!(
+        h.query_by_label_contains("Évaluation : niveaux proposés")
+            .is_some()
+    );
+    assert!(h.query_all_by_label_contains("Proposé :").count() >= 14);
+    // A level other than the proposal: refused without a reason, retained with one.
+    h.get_all_by_role_and_label(egui::accesskit::Role::ComboBox, "Niveau retenu")
+        .next()
+        .unwrap_or_else(|| unreachable!("one per competency"))
+        .click();
+    h.run();
+    let top = format!("4 — {}", rubric.levels[3]);
+    h.get_by_label(&top).click();
+    h.run();
+    let confirm = format!("Retenir pour « {} »", first.label);
+    h.get_by_label(&confirm).click();
+    h.run();
+    assert!(commands(&h).is_empty(), "no reason, nothing sent");
+    assert!(
+        h.query_by_label("Un niveau différent de la proposition demande une raison.")
+            .is_some()
+    );
+    let reason = h
+        .get_all_by_role_and_label(egui::accesskit::Role::TextInput, "Raison")
+        .next()
+        .unwrap_or_else(|| unreachable!("one per competency"));
+    reason.focus();
+    reason.type_text("mène le groupe sans qu'on le lui demande");
+    h.run();
+    h.get_by_label(&confirm).click();
+    h.run();
+    // The debrief, then the consent (enabled once the debrief is recorded).
+    h.get_by_label("La restitution avec la personne a eu lieu")
+        .click();
+    h.run();
+    h.get_by_label("accord pour transmettre la synthèse")
+        .click();
+    h.run();
+    assert_eq!(
+        commands(&h),
+        vec![
+            Command::DecideLevel {
+                participant: p(1),
+                competency: first.id.clone(),
+                level: Some(4),
+                reason: "mène le groupe sans qu'on le lui demande".into(),
+            },
+            Command::RecordRestitution { participant: p(1) },
+            Command::RecordConsent {
+                participant: p(1),
+                given: true,
+            },
+        ]
+    );
+    assert_eq!(h.query_all_by_label_contains("Retenu : 4").count(), 1);
 }
 
 #[test]

@@ -230,3 +230,34 @@ people-merged-into = Merged into { $person }.
 people-unmerge = Undo the merge
 prepare-move-to = Give the slot to
 people-merge-from = Same person as
+screen-evaluation = Evaluation
+eval-title = Evaluation: proposed levels, evidence, levels retained
+eval-no-rubric = This scenario has no rubric in this console's content.
+eval-not-closed = The session is not closed: the proposed levels may still change.
+eval-nobody = Nobody is enrolled in this session.
+eval-rater = Coding used
+eval-no-rater = no coding
+eval-minutes = { $minutes } min of play observed
+eval-not-observed = not observed
+eval-proposed = Proposed: { $level } ({ $score } per minute)
+eval-proposed-none = Proposed: not observed ({ $observations } observation(s), at least { $needed })
+eval-self = Self-assessment: { $level }
+eval-decided = Retained: { $level }
+eval-decided-because = Retained: { $level } — { $reason }
+eval-needs-reason = Level changed without a reason: write one before the synthesis.
+eval-evidence = { $count ->
+    [0] no evidence
+    [one] 1 piece of evidence
+   *[other] { $count } pieces of evidence
+}
+eval-no-evidence = Nothing observed for this competency.
+eval-source-observation = observation
+eval-source-game = game
+eval-retain = Level retained
+eval-reason = Reason
+eval-confirm = Retain for “{ $competency }”
+eval-change-needs-reason = A level other than the proposal needs a reason.
+eval-debrief = Debrief and consent
+eval-restitution = The debrief with the person took place
+eval-restitution-done = Debrief recorded (session { $at }).
+eval-consent-after = Consent is asked during the debrief.

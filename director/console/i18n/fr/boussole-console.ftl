@@ -230,3 +230,34 @@ people-merged-into = Fusionnée avec { $person }.
 people-unmerge = Annuler la fusion
 prepare-move-to = Donner la place à
 people-merge-from = Même personne que
+screen-evaluation = Évaluation
+eval-title = Évaluation : niveaux proposés, preuves, niveaux retenus
+eval-no-rubric = Ce scénario n'a pas de grille d'évaluation dans le contenu de cette console.
+eval-not-closed = La séance n'est pas close : les niveaux proposés peuvent encore changer.
+eval-nobody = Personne n'est inscrit à cette séance.
+eval-rater = Codage retenu
+eval-no-rater = aucun codage
+eval-minutes = { $minutes } min de jeu observées
+eval-not-observed = non observé
+eval-proposed = Proposé : { $level } ({ $score } par minute)
+eval-proposed-none = Proposé : non observé ({ $observations } observation(s), { $needed } au moins)
+eval-self = Auto-évaluation : { $level }
+eval-decided = Retenu : { $level }
+eval-decided-because = Retenu : { $level } — { $reason }
+eval-needs-reason = Niveau changé sans raison : écrivez-en une avant la synthèse.
+eval-evidence = { $count ->
+    [0] aucune preuve
+    [one] 1 preuve
+   *[other] { $count } preuves
+}
+eval-no-evidence = Rien d'observé pour cette compétence.
+eval-source-observation = observation
+eval-source-game = jeu
+eval-retain = Niveau retenu
+eval-reason = Raison
+eval-confirm = Retenir pour « { $competency } »
+eval-change-needs-reason = Un niveau différent de la proposition demande une raison.
+eval-debrief = Restitution et accord
+eval-restitution = La restitution avec la personne a eu lieu
+eval-restitution-done = Restitution enregistrée (séance { $at }).
+eval-consent-after = L'accord se recueille pendant la restitution.

@@ -1,7 +1,7 @@
 //! The end screen: the state events still open (closed and flagged by the session's end), the
 //! facilitator's comment and recommendations per participant, and the way to the evaluation.
 
-use super::{ConsoleAction, ConsoleState, Output, cmd, colour, mmss, participants};
+use super::{ConsoleState, Output, cmd, colour, mmss, participants};
 use crate::i18n::tr;
 use crate::view::SessionView;
 use boussole_director::engine::{Command, Observation};
@@ -104,7 +104,7 @@ pub fn end(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState) -> Vec<Out
             .button(RichText::new(tr!(l, "end-evaluation")).strong())
             .clicked()
         {
-            out.push(Output::Action(ConsoleAction::OpenEvaluation));
+            state.screen = super::Screen::Evaluation;
         }
     });
     out

@@ -332,7 +332,7 @@ impl Shortcut {
         use PhysicalKey as P;
         Some(match self {
             Self::Help => (P::F1, false),
-            Self::Screen(s) => (s.key(), false),
+            Self::Screen(s) => (s.key()?, false),
             Self::Go => (P::Space, false),
             Self::StopAll => (P::Escape, false),
             Self::StartGame => (P::F10, false),

@@ -9,6 +9,7 @@
 pub mod coding;
 pub mod devices;
 pub mod end;
+pub mod evaluation;
 pub mod help;
 pub mod keys;
 pub mod people;
@@ -18,6 +19,7 @@ pub mod run;
 pub use coding::{Coverage, CoverageLevel, CoverageThresholds, coding, coverage};
 pub use devices::devices;
 pub use end::end;
+pub use evaluation::evaluation;
 pub use help::help;
 pub use people::people;
 pub use prepare::prepare;
@@ -55,8 +57,6 @@ pub enum ConsoleAction {
     },
     /// A request on the person register (kept by the director, never in the session log).
     Register(boussole_director::register::RegisterRequest),
-    /// Open the evaluation of the session (after the end).
-    OpenEvaluation,
     /// Close the console window (the session goes on in the director).
     Quit,
 }
@@ -77,28 +77,33 @@ pub enum Screen {
     End,
     /// The person register: who the people are across sessions (F11).
     People,
+    /// After the game: proposed levels, their evidence, the levels retained, the debrief and
+    /// the consent (from the end screen; no function key left).
+    Evaluation,
 }
 
 impl Screen {
     /// Every screen, in tab order.
-    pub const ALL: [Screen; 6] = [
+    pub const ALL: [Screen; 7] = [
         Self::Prepare,
         Self::Run,
         Self::Devices,
         Self::Coding,
         Self::End,
+        Self::Evaluation,
         Self::People,
     ];
 
-    /// Its function key.
-    pub fn key(self) -> PhysicalKey {
+    /// Its function key, if it has one.
+    pub fn key(self) -> Option<PhysicalKey> {
         match self {
-            Self::Prepare => PhysicalKey::F2,
-            Self::Run => PhysicalKey::F3,
-            Self::Devices => PhysicalKey::F4,
-            Self::Coding => PhysicalKey::F5,
-            Self::End => PhysicalKey::F6,
-            Self::People => PhysicalKey::F11,
+            Self::Prepare => Some(PhysicalKey::F2),
+            Self::Run => Some(PhysicalKey::F3),
+            Self::Devices => Some(PhysicalKey::F4),
+            Self::Coding => Some(PhysicalKey::F5),
+            Self::End => Some(PhysicalKey::F6),
+            Self::People => Some(PhysicalKey::F11),
+            Self::Evaluation => None,
         }
     }
 
@@ -111,6 +116,7 @@ impl Screen {
             Self::Coding => tr!(locale, "screen-coding"),
             Self::End => tr!(locale, "screen-end"),
             Self::People => tr!(locale, "screen-people"),
+            Self::Evaluation => tr!(locale, "screen-evaluation"),
         }
     }
 }
@@ -160,6 +166,13 @@ pub struct Drafts {
     pub moving: Option<(ParticipantId, Option<String>, String)>,
     /// The register screen's forms.
     pub register: RegisterDrafts,
+    /// The evaluation screen: the participant shown.
+    pub eval_participant: Option<ParticipantId>,
+    /// The evaluation screen: the rater whose coding counts (`None`: who coded most).
+    pub eval_rater: Option<boussole_director::engine::RaterId>,
+    /// The evaluation screen: the level chosen and the reason typed, per participant and
+    /// competency.
+    pub levels: evaluation::LevelDrafts,
     /// New device: its id.
     pub device: String,
     /// New device: role.
@@ -274,6 +287,7 @@ pub fn console(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState) -> Vec
         Screen::Coding => coding(ui, view, state),
         Screen::End => end(ui, view, state),
         Screen::People => people(ui, view, state),
+        Screen::Evaluation => evaluation(ui, view, state),
     };
     out.extend(screen);
     out
@@ -325,7 +339,10 @@ fn top_bar(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState, out: &mut 
     });
     ui.horizontal_wrapped(|ui| {
         for s in Screen::ALL {
-            let label = format!("{} ({})", s.title(l), s.key().qwerty_label());
+            let label = match s.key() {
+                Some(k) => format!("{} ({})", s.title(l), k.qwerty_label()),
+                None => s.title(l),
+            };
             if ui.selectable_label(state.screen == s, label).clicked() {
                 state.screen = s;
             }

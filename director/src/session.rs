@@ -7,7 +7,7 @@
 //! runtime that keeps QUIC connections alive.
 
 use crate::engine::{Command, Effect, Engine, Input, Millis, PersonId};
-use crate::store::{Appended, LogRecord, Record, SessionId, SessionInfo, Store};
+use crate::store::{Appended, LogRecord, NewSlotPerson, Record, SessionId, SessionInfo, Store};
 use boussole_content::ContentSet;
 use boussole_content::grid::ObservationGrid;
 use boussole_content::scenario::Scenario;
@@ -196,6 +196,7 @@ impl Session {
             .collect();
         // Slots enrolled earlier in this batch: the engine has not seen them yet.
         let mut enrolled: Vec<String> = Vec::new();
+        let mut new_persons: Vec<NewSlotPerson> = Vec::new();
         for (index, (input, at)) in batch.into_iter().enumerate() {
             if let Input::Command(Command::AssignPerson {
                 participant,
@@ -226,16 +227,20 @@ impl Session {
                     } else {
                         pseudonym.clone()
                     };
-                    let person = self
-                        .store
-                        .create_person(
-                            &crate::store::NewPerson {
-                                pseudonym,
-                                ..Default::default()
-                            },
-                            self.wall(at),
-                        )
-                        .map_err(store_err)?;
+                    // Drawn now, created with the log record that seats them (one transaction).
+                    let person = loop {
+                        let id = crate::store::new_person_id();
+                        let taken = self.store.person(&id).map_err(store_err)?.is_some()
+                            || new_persons.iter().any(|p: &NewSlotPerson| p.id == id);
+                        if !taken {
+                            break id;
+                        }
+                    };
+                    new_persons.push(NewSlotPerson {
+                        id: person.clone(),
+                        pseudonym,
+                        at_unix_ms: self.wall(at),
+                    });
                     Some((
                         Input::Command(Command::AssignPerson {
                             participant: id.clone(),
@@ -254,7 +259,7 @@ impl Session {
                 origin.push(index);
             }
         }
-        let handled = self.log_and_handle(kept)?;
+        let handled = self.log_and_handle(kept, &new_persons)?;
         let mut out: Vec<Vec<Effect>> = refused
             .into_iter()
             .map(|r| r.map(|why| vec![Effect::Refused(why)]).unwrap_or_default())
@@ -315,6 +320,7 @@ impl Session {
     fn log_and_handle(
         &mut self,
         batch: Vec<(Input, Millis)>,
+        new_persons: &[NewSlotPerson],
     ) -> Result<Vec<Vec<Effect>>, SessionError> {
         let payloads = batch
             .iter()
@@ -339,7 +345,7 @@ impl Session {
             .collect();
         let appended = self
             .store
-            .append_batch(self.id, &records)
+            .append_batch_enrolling(self.id, &records, new_persons)
             .map_err(store_err)?;
         drop(records);
         let mut out = Vec::with_capacity(batch.len());

@@ -29,8 +29,8 @@ pub use privacy::{
     RECOVERY_KEY_CHARS, RecoveryKey,
 };
 pub use register::{
-    ERASED_PSEUDONYM, JournalEntry, NewPerson, PERSON_ID_CHARS, PersonChange, PersonInfo,
-    RegisterError, new_person_id,
+    ERASED_PSEUDONYM, JournalEntry, NewPerson, NewSlotPerson, PERSON_ID_CHARS, PersonChange,
+    PersonInfo, RegisterError, new_person_id,
 };
 pub use schema::{MIGRATIONS, SCHEMA_VERSION};
 
@@ -371,9 +371,30 @@ impl Store {
         session: SessionId,
         records: &[Record<'_>],
     ) -> Result<Vec<Appended>, AppendError> {
+        self.append_batch_enrolling(session, records, &[])
+    }
+
+    /// [`Self::append_batch`], with the register persons the batch's enrolments give their
+    /// slots created **in the same transaction** (each with its `created` journal entry): a
+    /// person never exists without the log record that seats them, nor the record without the
+    /// person.
+    ///
+    /// # Errors
+    ///
+    /// As [`Self::append_batch`]; an id already taken is an [`AppendError::Sqlite`] (ids are
+    /// drawn at random: check with [`Self::person`] before). Nothing is stored on error.
+    pub fn append_batch_enrolling(
+        &mut self,
+        session: SessionId,
+        records: &[Record<'_>],
+        persons: &[NewSlotPerson],
+    ) -> Result<Vec<Appended>, AppendError> {
         let tx = self.conn.transaction()?;
         if !session_exists(&tx, session)? {
             return Err(AppendError::UnknownSession { session });
+        }
+        for p in persons {
+            register::insert_new_person(&tx, p)?;
         }
         let mut out = Vec::with_capacity(records.len());
         for r in records {

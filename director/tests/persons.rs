@@ -343,6 +343,29 @@ fn enrolment_moves_and_bad_input() {
         "Pseudo P2"
     );
 
+    // The same slot twice in one batch: one enrolment, one new person, nothing orphaned.
+    let persons = s.store().persons().unwrap().len();
+    let out = s
+        .submit_batch(vec![
+            (Input::Command(add("P5", "#555555")), Millis(15)),
+            (Input::Command(add("P5", "#666666")), Millis(15)),
+        ])
+        .unwrap();
+    assert!(
+        refusal(&out[0]).is_none() && refusal(&out[1]).is_some(),
+        "{out:?}"
+    );
+    assert_eq!(s.store().persons().unwrap().len(), persons + 1);
+    assert!(
+        s.store()
+            .persons()
+            .unwrap()
+            .iter()
+            .all(|p| !appearances(s.store(), &p.id).unwrap().is_empty()
+                || [awa.as_str(), kevin.as_str()].contains(&p.id.as_str())),
+        "every new person holds a slot"
+    );
+
     // Bad input, each refused in French.
     let why = refusal(&submit(&mut s, add("P1", "#123456"), 20))
         .unwrap()

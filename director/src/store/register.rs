@@ -73,6 +73,36 @@ pub struct NewPerson {
     pub prescriber_structure: String,
 }
 
+/// A person created with an enrolment's log record ([`Store::append_batch_enrolling`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewSlotPerson {
+    /// The id, drawn by [`new_person_id`].
+    pub id: String,
+    /// Pseudonym (the slot's).
+    pub pseudonym: String,
+    /// When (Unix ms).
+    pub at_unix_ms: i64,
+}
+
+/// Inserts `p` and its `created` journal entry; run inside a write transaction.
+pub(super) fn insert_new_person(conn: &Connection, p: &NewSlotPerson) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT INTO persons (id, pseudonym, created_at_unix_ms, last_active_unix_ms)
+         VALUES (?1, ?2, ?3, ?3)",
+        params![p.id, p.pseudonym, p.at_unix_ms],
+    )?;
+    journal(
+        conn,
+        p.at_unix_ms,
+        &p.id,
+        "created",
+        &format!(
+            "créée à l'inscription sous le pseudonyme « {} »",
+            p.pseudonym
+        ),
+    )
+}
+
 /// One change to a person, for [`Store::change_person`].
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum PersonChange {

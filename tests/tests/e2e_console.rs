@@ -293,11 +293,9 @@ async fn a_console_without_pairing_says_what_to_do_and_a_wrong_code_is_refused()
     let room_ = start_room(dir.path())?;
     let mut unpaired = Console::start(&room_, dir.path(), "console_neuve", false, false)?;
     unpaired
-        .until(
-            "an offline state",
-            GAME_GUARD,
-            |m| matches!(m.link(), LinkState::Offline { reason } if reason.contains("--code")),
-        )
+        .until("the window asking for the code", GAME_GUARD, |m| {
+            matches!(m.link(), LinkState::NeedsCode { refused: None })
+        })
         .await?;
     let wrong = Link::start(LinkConfig {
         director: room_.serving.local_addr(),
@@ -318,8 +316,13 @@ async fn a_console_without_pairing_says_what_to_do_and_a_wrong_code_is_refused()
         for e in wrong.poll() {
             model.apply(e);
         }
-        if let LinkState::Offline { reason } = model.link() {
-            ensure!(reason.contains("appairage refusé"), "{reason}");
+        if let LinkState::NeedsCode { refused } = model.link() {
+            ensure!(
+                refused
+                    .as_deref()
+                    .is_some_and(|r| r.contains("appairage refusé")),
+                "{refused:?}"
+            );
             break;
         }
         ensure!(start.elapsed() < GAME_GUARD, "no refusal");

@@ -204,8 +204,8 @@ async fn run(
     let emit = |e: LinkEvent| events.send(e).is_ok();
     let pairing = match pairing(&config).await {
         Ok(p) => p,
-        Err(reason) => {
-            let _ = emit(LinkEvent::State(LinkState::Offline { reason }));
+        Err(state) => {
+            let _ = emit(LinkEvent::State(state));
             return;
         }
     };
@@ -245,29 +245,34 @@ async fn run(
     }
 }
 
-/// The saved pairing, or a new one made with the configured code (then saved).
-async fn pairing(config: &LinkConfig) -> Result<Pairing, String> {
+/// The saved pairing, or a new one made with the configured code (then saved). Without a
+/// saved pairing nor a code, or when the code is refused, the window asks for a code
+/// ([`LinkState::NeedsCode`]).
+async fn pairing(config: &LinkConfig) -> Result<Pairing, LinkState> {
     match Pairing::load(&config.pairing_file) {
         Ok(Some(p)) => return Ok(p),
         Ok(None) => {}
-        Err(e) => return Err(format!("appairage illisible : {e}")),
+        Err(e) => {
+            return Err(LinkState::Offline {
+                reason: format!("appairage illisible : {e}"),
+            });
+        }
     }
     let Some(code) = config.pairing_code else {
-        return Err(format!(
-            "console non appairée : relancez avec le code affiché par le directeur (--code) \
-             (aucun fichier {})",
-            config.pairing_file.display()
-        ));
+        return Err(LinkState::NeedsCode { refused: None });
     };
     let p = transport::pair(config.director, code, &config.device)
         .await
-        .map_err(|e| format!("appairage refusé : {e}"))?;
-    p.save(&config.pairing_file).map_err(|e| {
-        format!(
-            "appairage réussi mais impossible à enregistrer dans {} : {e}",
-            config.pairing_file.display()
-        )
-    })?;
+        .map_err(|e| LinkState::NeedsCode {
+            refused: Some(format!("appairage refusé : {e}")),
+        })?;
+    p.save(&config.pairing_file)
+        .map_err(|e| LinkState::Offline {
+            reason: format!(
+                "appairage réussi mais impossible à enregistrer dans {} : {e}",
+                config.pairing_file.display()
+            ),
+        })?;
     Ok(p)
 }
 

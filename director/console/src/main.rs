@@ -118,7 +118,7 @@ fn main() -> Result<()> {
             let bundle = boussole_protocol::bundle::Bundle::from_dirs(&args.content, &assets)
                 .map(|b| b.hash())
                 .unwrap_or([0; 32]);
-            let link = Link::start(LinkConfig {
+            let config = LinkConfig {
                 director: addr,
                 device: DeviceId::from(args.name.as_str()),
                 observer: args.observer,
@@ -126,10 +126,11 @@ fn main() -> Result<()> {
                 pairing_code,
                 content_hash: bundle,
                 backoff: Backoff::default(),
-            })
-            .context("starting the link to the director")?;
+            };
+            let link = Link::start(config.clone()).context("starting the link to the director")?;
             Source::Live {
                 link,
+                config: Box::new(config),
                 model: Box::new(ConsoleModel::new(content, me.clone(), args.observer)),
             }
         }
@@ -207,14 +208,15 @@ fn discover() -> Result<std::net::SocketAddr> {
             .next()
             .with_context(|| format!("director {} announced no address", one.name)),
         [] => bail!(
-            "no director found on the local network: start `boussole-director serve`, or give \
-             --director HOST:PORT (or --script FILE to train offline)"
+            "aucune régie trouvée sur le réseau local : ouvrez la régie sur l'ordinateur de \
+             l'animateur·rice, branché sur le même réseau que cette console"
         ),
         several => bail!(
-            "several directors on the local network ({}): choose one with --director HOST:PORT",
+            "plusieurs régies sur le réseau local ({}) : la console ne sait pas laquelle \
+             rejoindre ; n'en laissez qu'une ouverte",
             several
                 .iter()
-                .map(|f| format!("{} on port {}", f.name, f.port))
+                .map(|f| format!("{} (port {})", f.name, f.port))
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
@@ -238,6 +240,8 @@ enum Source {
     /// A director over the network.
     Live {
         link: Link,
+        /// How the link was started, to start it again with a typed pairing code.
+        config: Box<LinkConfig>,
         model: Box<ConsoleModel>,
     },
     /// A local engine fed from a script: training and screenshots.
@@ -329,7 +333,7 @@ impl Shell {
     /// The view to draw now, after folding what the link brought.
     fn view(&mut self, me: &RaterId) -> Option<SessionView> {
         match &mut self.source {
-            Source::Live { link, model } => {
+            Source::Live { link, model, .. } => {
                 for event in link.poll() {
                     model.apply(event);
                 }
@@ -414,6 +418,22 @@ impl Shell {
         }
     }
 
+    /// Starts the link again with the code the facilitator typed (the pairing is saved once
+    /// the director accepts it).
+    fn pair_with(&mut self, code: PairingCode) {
+        if let Source::Live { link, config, .. } = &mut self.source {
+            let config = LinkConfig {
+                pairing_code: Some(code),
+                ..(**config).clone()
+            };
+            match Link::start(config) {
+                Ok(new) => *link = new,
+                Err(e) => warn!("liaison avec le directeur non relancée : {e}"),
+            }
+            self.state.drafts.pairing_code.clear();
+        }
+    }
+
     fn link_state(&self) -> LinkState {
         match &self.source {
             Source::Live { model, .. } => model.link().clone(),
@@ -444,7 +464,20 @@ fn draw(
         Source::Offline(_) => RaterId("console".into()),
     };
     let Some(view) = shell.view(&me) else {
-        waiting(&mut root, &shell.link_state(), shell.state.locale);
+        if let LinkState::NeedsCode { refused } = shell.link_state() {
+            let locale = shell.state.locale;
+            let code = ui::pairing::code_entry(
+                &mut root,
+                &mut shell.state.drafts.pairing_code,
+                refused.as_deref(),
+                locale,
+            );
+            if let Some(code) = code {
+                shell.pair_with(code);
+            }
+        } else {
+            waiting(&mut root, &shell.link_state(), shell.state.locale);
+        }
         return Ok(());
     };
     for notice in view.notices.iter().skip(shell.notices_seen) {
@@ -492,6 +525,8 @@ fn waiting(ui: &mut egui::Ui, link: &LinkState, locale: Locale) {
         (LinkState::Offline { reason }, Locale::En) => {
             format!("Director unreachable: {reason}")
         }
+        // Drawn by the code form instead.
+        (LinkState::NeedsCode { .. }, _) => String::new(),
     };
     ui.centered_and_justified(|ui| ui.heading(text));
 }

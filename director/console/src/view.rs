@@ -116,6 +116,12 @@ pub enum LinkState {
     },
     /// No director: a session played locally from a script, for training (nothing is sent).
     Training,
+    /// Not paired with this director yet: the facilitator types the code the director shows
+    /// (the link waits; nothing is retried until a code is given).
+    NeedsCode {
+        /// Why the last code was refused, in French; `None` before any code.
+        refused: Option<String>,
+    },
 }
 
 /// Everything a panel draws from: the session as the director holds it, at `now`.

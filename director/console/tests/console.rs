@@ -1209,3 +1209,44 @@ fn the_register_screen_adds_changes_and_merges_people() {
     // Nothing of this is a session command.
     assert!(commands(&h).is_empty());
 }
+
+#[test]
+fn a_first_connection_asks_for_the_pairing_code_in_the_window() {
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1366.0, 768.0))
+        .build_ui_state(
+            |ui, state: &mut (String, Vec<String>)| {
+                if let Some(code) = boussole_console::ui::pairing::code_entry(
+                    ui,
+                    &mut state.0,
+                    Some("appairage refusé : code erroné"),
+                    Locale::Fr,
+                ) {
+                    state.1.push(code.to_string());
+                }
+            },
+            (String::new(), Vec::new()),
+        );
+    h.run();
+    assert!(
+        h.query_by_label("Première connexion de cette console")
+            .is_some()
+    );
+    assert!(h.query_by_label("appairage refusé : code erroné").is_some());
+    // No flag, no command named: the code is typed here.
+    assert!(h.query_by_label_contains("--").is_none());
+    let field = h.get_by_role_and_label(egui::accesskit::Role::TextInput, "Code d'appairage");
+    field.focus();
+    field.type_text("31415");
+    h.run();
+    h.get_by_label("Appairer cette console").click();
+    h.run();
+    assert!(h.state().1.is_empty(), "five digits are not sent");
+    let field = h.get_by_role_and_label(egui::accesskit::Role::TextInput, "Code d'appairage");
+    field.focus();
+    field.type_text("9");
+    h.run();
+    h.get_by_label("Appairer cette console").click();
+    h.run();
+    assert_eq!(h.state().1, ["314159"]);
+}

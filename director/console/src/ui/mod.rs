@@ -12,6 +12,7 @@ pub mod end;
 pub mod evaluation;
 pub mod help;
 pub mod keys;
+pub mod pairing;
 pub mod people;
 pub mod prepare;
 pub mod run;
@@ -166,6 +167,8 @@ pub struct Drafts {
     pub moving: Option<(ParticipantId, Option<String>, String)>,
     /// The register screen's forms.
     pub register: RegisterDrafts,
+    /// The pairing code being typed, at a console's first connection.
+    pub pairing_code: String,
     /// The evaluation screen: the participant shown.
     pub eval_participant: Option<ParticipantId>,
     /// The evaluation screen: the rater whose coding counts (`None`: who coded most).
@@ -294,7 +297,7 @@ pub fn console(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState) -> Vec
 }
 
 /// Big, readable text: the console is read from a standing position, under stress.
-fn readable(ui: &mut Ui) {
+pub(crate) fn readable(ui: &mut Ui) {
     let style = ui.style_mut();
     for (text_style, size) in [
         (TextStyle::Heading, 28.0),
@@ -320,6 +323,9 @@ fn top_bar(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState, out: &mut 
                 tr!(l, "link-offline", reason = reason.as_str()),
                 Color32::from_rgb(200, 40, 40),
             ),
+            LinkState::NeedsCode { .. } => {
+                (tr!(l, "pairing-title"), Color32::from_rgb(220, 150, 0))
+            }
         };
         ui.label(RichText::new(text).color(colour).strong());
         ui.separator();

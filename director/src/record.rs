@@ -133,7 +133,8 @@ pub fn date_fr(unix_ms: i64) -> String {
     }
 }
 
-fn wall(created: i64, at: Millis) -> i64 {
+/// Session time `at` of a session created at `created` (Unix ms), as Unix ms.
+pub(crate) fn wall(created: i64, at: Millis) -> i64 {
     created.saturating_add(i64::try_from(at.0).unwrap_or(i64::MAX))
 }
 

@@ -274,8 +274,7 @@ impl Session {
 
     /// Session time `at` as Unix ms.
     fn wall(&self, at: Millis) -> i64 {
-        self.created_at_unix_ms
-            .saturating_add(i64::try_from(at.0).unwrap_or(i64::MAX))
+        crate::record::wall(self.created_at_unix_ms, at)
     }
 
     /// Why the register refuses giving `slot` to `person`, if it does: an unknown or erased

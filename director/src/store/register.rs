@@ -84,13 +84,15 @@ pub struct NewSlotPerson {
     pub at_unix_ms: i64,
 }
 
-/// Inserts `p` and its `created` journal entry; run inside a write transaction.
+/// Inserts `p` and its `created` journal entry; run inside a write transaction. An id already
+/// taken is an error.
 pub(super) fn insert_new_person(conn: &Connection, p: &NewSlotPerson) -> rusqlite::Result<()> {
-    conn.execute(
-        "INSERT INTO persons (id, pseudonym, created_at_unix_ms, last_active_unix_ms)
-         VALUES (?1, ?2, ?3, ?3)",
-        params![p.id, p.pseudonym, p.at_unix_ms],
-    )?;
+    if !insert_row(conn, &p.id, &p.pseudonym, None, ("", ""), p.at_unix_ms)? {
+        return Err(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY),
+            Some(format!("person id {} already taken", p.id)),
+        ));
+    }
     journal(
         conn,
         p.at_unix_ms,
@@ -276,16 +278,28 @@ fn insert_person(
 ) -> rusqlite::Result<String> {
     loop {
         let id = new_person_id();
-        let n = conn.execute(
-            "INSERT INTO persons (id, pseudonym, entered_on, prescriber_name, prescriber_structure,
-                                  created_at_unix_ms, last_active_unix_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6) ON CONFLICT (id) DO NOTHING",
-            params![id, pseudonym, entered_on, prescriber.0, prescriber.1, now],
-        )?;
-        if n == 1 {
+        if insert_row(conn, &id, pseudonym, entered_on, prescriber, now)? {
             return Ok(id);
         }
     }
+}
+
+/// The one `INSERT` of a person row; `false` when the id is taken (nothing written).
+fn insert_row(
+    conn: &Connection,
+    id: &str,
+    pseudonym: &str,
+    entered_on: Option<&str>,
+    prescriber: (&str, &str),
+    now: i64,
+) -> rusqlite::Result<bool> {
+    let n = conn.execute(
+        "INSERT INTO persons (id, pseudonym, entered_on, prescriber_name, prescriber_structure,
+                              created_at_unix_ms, last_active_unix_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6) ON CONFLICT (id) DO NOTHING",
+        params![id, pseudonym, entered_on, prescriber.0, prescriber.1, now],
+    )?;
+    Ok(n == 1)
 }
 
 /// The person at the end of `id`'s merges (itself when not merged).

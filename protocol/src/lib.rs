@@ -5,6 +5,8 @@
 pub mod bundle;
 pub mod clock;
 pub mod cues;
+pub mod device_driver;
+pub mod device_session;
 pub mod discovery;
 pub mod event;
 pub mod outbox;

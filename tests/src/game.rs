@@ -4,11 +4,10 @@
 //! from the `--stats` file when it quits.
 
 use anyhow::{Context, Result, anyhow, bail, ensure};
-use boussole_content::ids::CueId;
-use boussole_protocol::{DeviceEvent, DeviceId};
+use boussole_protocol::DeviceId;
+use boussole_protocol::device_session::SessionStats;
 use boussole_sim::SimStats;
-use serde::Deserialize;
-use std::collections::{BTreeMap, BTreeSet};
+
 use std::io::{BufRead, BufReader, Write};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -23,22 +22,6 @@ use std::time::{Duration, Instant};
 /// No target folder above the test binary, or the build failed.
 pub fn game_binary() -> Result<PathBuf> {
     crate::process::binary("boussole-game", "boussole-game")
-}
-
-/// The counters a game client writes on quit (the fields of its `LinkStats` the tests read;
-/// the others are ignored).
-#[derive(Debug, Clone, Deserialize)]
-struct LinkStats {
-    connections: u32,
-    events: Vec<(u64, DeviceEvent)>,
-    acked_seqs: BTreeSet<u64>,
-    pending: usize,
-    applied: BTreeMap<u64, CueId>,
-    duplicate_cues: u64,
-    acked_cues_resent: u64,
-    snapshots: u64,
-    ended: Option<boussole_content::ids::EndingId>,
-    content_in_sync: Option<bool>,
 }
 
 /// How a game client is started.
@@ -206,20 +189,10 @@ impl GameProcess {
         ensure!(status.success(), "{}: {status}{}", self.device, self.tail());
         let text = std::fs::read_to_string(&self.stats_file)
             .with_context(|| format!("{}", self.stats_file.display()))?;
-        let s: LinkStats = ron::from_str(&text).with_context(|| text.clone())?;
+        // The game writes its session's counters, the type the simulated devices share.
+        let link: SessionStats = ron::from_str(&text).with_context(|| text.clone())?;
         let stats = SimStats {
-            connections: s.connections,
-            content_in_sync: s.content_in_sync,
-            events_created: s.events.len() as u64,
-            acked: s.acked_seqs.len() as u64,
-            acked_seqs: s.acked_seqs,
-            events: s.events,
-            pending: s.pending,
-            applied: s.applied,
-            duplicate_cues: s.duplicate_cues,
-            acked_cues_resent: s.acked_cues_resent,
-            snapshots: s.snapshots,
-            ended: s.ended,
+            link,
             ..SimStats::default()
         };
         Ok((self.device.clone(), stats))

@@ -259,7 +259,7 @@ async fn foreign_peers_are_refused_and_the_room_plays_on() -> Result<()> {
     client.close().await;
     let mid_game = devices
         .iter()
-        .all(|d| d.stats().last_snapshot.is_some_and(|s| s.ended.is_none()));
+        .all(|d| d.stats().last_snapshot.as_ref().is_some_and(|s| s.ended.is_none()));
 
     let ended = wait_settled(&devices).await?;
     ensure!(

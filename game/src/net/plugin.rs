@@ -188,6 +188,7 @@ fn poll_link(
                 instance,
                 cue,
                 start_local_ms,
+                ..
             } => {
                 cues.write(CueFired {
                     instance,
@@ -217,7 +218,9 @@ fn poll_link(
                     tutorial_done,
                 });
             }
-            NetEvent::ContentSynced { dir, .. } => {
+            // Installed by the link before it says so.
+            NetEvent::ContentDownloaded { .. } | NetEvent::ContentSynced { dir: None, .. } => {}
+            NetEvent::ContentSynced { dir: Some(dir), .. } => {
                 match GameContent::load(&dir.join("content"), &dir.join("assets")) {
                     Ok(loaded) => {
                         *content = loaded;

@@ -8,28 +8,29 @@
 use crate::answer::{answer_station, right_answer, wrong_answer};
 use crate::lineup::Seat;
 use boussole_content::cue::CueKind;
-use boussole_content::ids::{CueId, EndingId, HotspotId, ImmersionId, PuzzleId, QuestionId};
+use boussole_content::ids::{HotspotId, ImmersionId, PuzzleId, QuestionId};
 use boussole_content::puzzle::Puzzle;
 use boussole_content::scenario::Scenario;
-use boussole_protocol::bundle::{Chunk, Download};
-use boussole_protocol::clock::{ClockSync, Sample};
-use boussole_protocol::cues::{Arrival, CueLedger};
+use boussole_protocol::device_driver::{self, Command, DeviceApp, DriverConfig, lock};
+use boussole_protocol::device_session::{
+    DeviceClock, DeviceSession, SessionConfig, SessionEvent, SessionStats,
+};
 use boussole_protocol::outbox::{Outbox, OutboxError};
 use boussole_protocol::pairing::{Pairing, PairingCode};
-use boussole_protocol::transport::{self, Backoff, Client, ClientError};
-use boussole_protocol::wire::{ClientMsg, Hello, PROTOCOL_VERSION, Refusal, ServerMsg, Snapshot};
+use boussole_protocol::transport::{self, Backoff, ClientError};
+use boussole_protocol::wire::{Refusal, Snapshot};
 use boussole_protocol::{DeviceEvent, DeviceId};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::collections::{BTreeMap, BTreeSet};
-use std::future::Future;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, watch};
-use tokio::time::{MissedTickBehavior, sleep_until, timeout};
+use tokio::time::timeout;
+
+pub use boussole_protocol::device_session::ClockReport;
 
 /// The local clock starts here, ms, so that a negative [`SimConfig::clock_offset_ms`] of up
 /// to 100 s still gives a positive clock.
@@ -96,19 +97,6 @@ impl SimConfig {
     }
 }
 
-/// The clock sync's view, for reports.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct ClockReport {
-    /// Director clock minus device clock, ms (the estimate at its latest sample).
-    pub offset_ms: f64,
-    /// Half-width of the band the true offset lies in, ms.
-    pub uncertainty_ms: f64,
-    /// Smallest round trip seen, ms.
-    pub min_rtt_ms: f64,
-    /// Samples in the window.
-    pub samples: usize,
-}
-
 /// A content bundle downloaded and verified.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BundleReport {
@@ -135,80 +123,44 @@ pub struct CueTiming {
     pub device_ms: u64,
 }
 
-/// What a simulated device has done so far.
+/// What a simulated device has done so far: its session's counters (read through `Deref`:
+/// `stats.acked_seqs`, `stats.ended`…) and what its player did.
 #[derive(Clone, Debug, Default)]
 pub struct SimStats {
-    /// Successful connections (the first one and every reconnection).
-    pub connections: u32,
-    /// Connected now.
-    pub online: bool,
-    /// What the last welcome said of the content.
-    pub content_in_sync: Option<bool>,
-    /// Events created (each with its own `seq`).
-    pub events_created: u64,
-    /// Every event created, with its `seq`, in order: what the director's log must hold
-    /// exactly once each.
-    pub events: Vec<(u64, DeviceEvent)>,
-    /// Event frames sent, resends included.
-    pub events_sent: u64,
-    /// Of those, sent from the outbox on a reconnection (unacknowledged before, or created
-    /// while the director was away).
-    pub events_resent: u64,
-    /// Events acknowledged (distinct `seq`s).
-    pub acked: u64,
-    /// The `seq`s acknowledged: each must be in the director's log, whatever happens to the
-    /// director afterwards (DESIGN principle 2).
-    pub acked_seqs: BTreeSet<u64>,
-    /// Events waiting for an acknowledgement.
-    pub pending: usize,
-    /// Cue messages received, resends included.
-    pub cues_received: u64,
-    /// Cue firings applied, by instance (each at most once).
-    pub applied: BTreeMap<u64, CueId>,
+    /// The session's counters (connections, events, acknowledgements, cues, clock…).
+    pub link: SessionStats,
     /// When and how each firing was first applied, by instance.
     pub cue_timings: BTreeMap<u64, CueTiming>,
-    /// Resent cues already applied (acknowledged again, not applied).
-    pub duplicate_cues: u64,
-    /// Of those, cues resent after the director had acknowledged this device's `CueApplied`
-    /// for them: the director promised never to (DESIGN principle 1).
-    pub acked_cues_resent: u64,
     /// `CueFinished` events sent.
     pub cues_finished: u64,
     /// Hints shown.
     pub hints_shown: u64,
     /// Stop-alls received.
     pub stop_alls: u64,
-    /// Snapshots received.
-    pub snapshots: u64,
-    /// The last snapshot.
-    pub last_snapshot: Option<Snapshot>,
-    /// The ending, once a snapshot reports it.
-    pub ended: Option<EndingId>,
     /// Right answers sent.
     pub right_answers: u64,
     /// Wrong answers sent.
     pub wrong_answers: u64,
     /// Hint requests sent.
     pub hint_requests: u64,
-    /// The clock sync's estimate.
-    pub clock: Option<ClockReport>,
-    /// Notices from the director.
-    pub notices: Vec<String>,
     /// The bundle downloaded, once verified.
     pub bundle: Option<BundleReport>,
-    /// The last error met (a lost connection, a refused download…).
-    pub last_error: Option<String>,
-    /// Events are held in the outbox, not sent, until the next connection
-    /// ([`SimHandle::mute`]).
-    pub muted: bool,
     /// The device has stopped.
     pub stopped: bool,
+}
+
+impl std::ops::Deref for SimStats {
+    type Target = SessionStats;
+
+    fn deref(&self) -> &SessionStats {
+        &self.link
+    }
 }
 
 impl SimStats {
     /// Cue firings applied.
     pub fn cues_applied(&self) -> usize {
-        self.applied.len()
+        self.link.applied.len()
     }
 }
 
@@ -301,24 +253,16 @@ pub fn load_pairing(path: &Path) -> std::io::Result<Option<Pairing>> {
     Pairing::load(path)
 }
 
-/// What a test or the binary asks of a running device.
-enum Control {
-    Event(DeviceEvent),
-    Mute,
-    Reconnect(Option<SocketAddr>),
-    Stop,
-}
-
-/// A running simulated device (a Tokio task); see [`SimDevice::start`].
+/// A running simulated device (a Tokio task driving a [`DeviceSession`]); see
+/// [`SimDevice::start`].
 #[derive(Debug)]
 pub struct SimHandle {
     device: DeviceId,
     participant: Option<boussole_protocol::ParticipantId>,
-    epoch: Instant,
-    clock_offset_ms: i64,
-    clock_drift_ppm: f64,
+    clock: DeviceClock,
+    session: Arc<Mutex<DeviceSession>>,
     stats: watch::Receiver<SimStats>,
-    control: mpsc::UnboundedSender<Control>,
+    control: mpsc::UnboundedSender<Command>,
     task: tokio::task::JoinHandle<Result<SimStats, SimError>>,
 }
 
@@ -328,7 +272,8 @@ pub struct SimDevice;
 
 impl SimDevice {
     /// Starts the device on the current Tokio runtime: it connects to `addr` with `pairing`
-    /// (pinned, with backoff) and plays `scenario` from then on.
+    /// (pinned, with backoff) and plays `scenario` from then on. A round of connection
+    /// attempts that fails stops it (with [`SimError::Client`]).
     ///
     /// # Errors
     /// [`SimError::Outbox`] if the outbox file cannot be opened; [`SimError::NoRuntime`].
@@ -346,39 +291,69 @@ impl SimDevice {
             device: device.clone(),
             source,
         })?;
+        let clock = DeviceClock::skewed(
+            Instant::now(),
+            LOCAL_CLOCK_BASE_MS.saturating_add(config.clock_offset_ms),
+            config.clock_drift_ppm,
+        );
+        let session_config = SessionConfig {
+            director: Some(addr),
+            content_hash: config.content_hash,
+            sync_content: config.sync_content,
+            ping_interval: config.ping_interval,
+            silence_timeout: config.silence_timeout,
+            retry_pause: config.backoff.first,
+            ..SessionConfig::new(device.clone(), config.seat.role)
+        };
+        let session = Arc::new(Mutex::new(DeviceSession::new(
+            session_config,
+            clock,
+            outbox,
+            Some(pairing),
+        )));
+        let driver = DriverConfig {
+            backoff: config.backoff.clone(),
+            ..DriverConfig::new()
+        };
         let (stats_tx, stats) = watch::channel(SimStats::default());
-        let (control, control_rx) = mpsc::unbounded_channel();
-        let epoch = Instant::now();
-        let handle_participant = config.seat.participant.clone();
-        let clock_offset_ms = config.clock_offset_ms;
-        let clock_drift_ppm = config.clock_drift_ppm;
-        let sim = Sim {
+        let (control, commands) = mpsc::unbounded_channel();
+        let participant = config.seat.participant.clone();
+        let mut player = Player {
             rng: StdRng::seed_from_u64(config.seed),
             config,
             scenario,
-            addr,
-            pairing,
-            outbox,
-            clock: ClockSync::new(),
-            epoch,
-            stats: SimStats::default(),
-            stats_tx,
-            cues: CueLedger::default(),
-            acked: BTreeSet::new(),
             planned: BTreeSet::new(),
             timers: BTreeMap::new(),
             next_timer: 0,
-            last_heard: Instant::now(),
-            download: None,
-            chunks: 0,
+            stats: SimStats::default(),
+            stats_tx,
         };
-        let task = tokio::spawn(sim.run(control_rx));
+        let task_session = session.clone();
+        let task_device = device.clone();
+        let task = tokio::spawn(async move {
+            let result = device_driver::drive(task_session.clone(), driver, commands, &mut player).await;
+            let mut stats = player.stats.clone();
+            stats.link = lock(&task_session).stats().clone();
+            stats.link.online = false;
+            stats.stopped = true;
+            let result = match result {
+                Ok(()) => Ok(()),
+                Err(source) => {
+                    stats.link.last_error = Some(source.to_string());
+                    Err(SimError::Client {
+                        device: task_device,
+                        source,
+                    })
+                }
+            };
+            player.stats_tx.send_replace(stats.clone());
+            result.map(|()| stats)
+        });
         Ok(SimHandle {
             device,
-            participant: handle_participant,
-            epoch,
-            clock_offset_ms,
-            clock_drift_ppm,
+            participant,
+            clock,
+            session,
             stats,
             control,
             task,
@@ -406,21 +381,14 @@ impl SimHandle {
     /// configured offset, running fast or slow by its drift (the clock its `ClockPing`s and
     /// `CueApplied`s use).
     pub fn local_clock_ms(&self) -> u64 {
-        local_ms(self.epoch, self.clock_offset_ms, self.clock_drift_ppm)
+        self.clock.local_ms(Instant::now())
     }
 
     /// The machine instant at which the device's clock shows `local_ms` (the inverse of
     /// [`local_clock_ms`](Self::local_clock_ms), without its rounding): where a start the
     /// device scheduled on its own clock falls in true time.
     pub fn instant_of_local(&self, local_ms: f64) -> Instant {
-        let base = LOCAL_CLOCK_BASE_MS as f64 + self.clock_offset_ms as f64;
-        let since_epoch_ms = (local_ms - base) / (1.0 + self.clock_drift_ppm * 1e-6);
-        let d = Duration::from_secs_f64(since_epoch_ms.abs() / 1000.0);
-        if since_epoch_ms >= 0.0 {
-            self.epoch + d
-        } else {
-            self.epoch.checked_sub(d).unwrap_or(self.epoch)
-        }
+        self.clock.instant_of(local_ms)
     }
 
     /// Waits until `done` holds for the counters, at most `limit`.
@@ -446,7 +414,11 @@ impl SimHandle {
             Ok(Ok(s)) if !s.stopped || done(&s) => Ok(s),
             Ok(Ok(s) | Err(s)) => Err(SimError::Stopped {
                 device: self.device.clone(),
-                why: s.last_error.unwrap_or_else(|| "stopped".into()),
+                why: s
+                    .link
+                    .last_error
+                    .clone()
+                    .unwrap_or_else(|| "stopped".into()),
             }),
             Err(_) => Err(SimError::Timeout {
                 device: self.device.clone(),
@@ -459,10 +431,20 @@ impl SimHandle {
     /// Reports `event` (through the outbox, like every event).
     ///
     /// # Errors
-    /// [`SimError::Stopped`] if the device has stopped.
+    /// [`SimError::Outbox`] if it could not be stored; [`SimError::Stopped`] if the device
+    /// has stopped.
     pub fn send_event(&self, event: DeviceEvent) -> Result<(), SimError> {
+        if self.task.is_finished() {
+            return Err(self.stopped());
+        }
+        lock(&self.session)
+            .push_event(event)
+            .map_err(|source| SimError::Outbox {
+                device: self.device.clone(),
+                source,
+            })?;
         self.control
-            .send(Control::Event(event))
+            .send(Command::Wake)
             .map_err(|_| self.stopped())
     }
 
@@ -499,12 +481,18 @@ impl SimHandle {
     /// Simulates a one-way loss: from now until the next connection, events are kept in the
     /// outbox but not sent (the director hears nothing of this device: no answers, no cue
     /// acknowledgements), while the device still receives. Wait for
-    /// [`SimStats::muted`] before relying on it.
+    /// [`SessionStats::muted`] before relying on it.
     ///
     /// # Errors
     /// [`SimError::Stopped`] if the device has stopped.
     pub fn mute(&self) -> Result<(), SimError> {
-        self.control.send(Control::Mute).map_err(|_| self.stopped())
+        if self.task.is_finished() {
+            return Err(self.stopped());
+        }
+        lock(&self.session).mute();
+        self.control
+            .send(Command::Wake)
+            .map_err(|_| self.stopped())
     }
 
     /// Drops the connection and connects again with backoff (to `addr` if given: a director
@@ -514,7 +502,7 @@ impl SimHandle {
     /// [`SimError::Stopped`] if the device has stopped.
     pub fn reconnect(&self, addr: Option<SocketAddr>) -> Result<(), SimError> {
         self.control
-            .send(Control::Reconnect(addr))
+            .send(Command::Reconnect(addr))
             .map_err(|_| self.stopped())
     }
 
@@ -523,7 +511,7 @@ impl SimHandle {
     /// # Errors
     /// What made the device stop earlier, if it failed.
     pub async fn stop(self) -> Result<SimStats, SimError> {
-        let _ = self.control.send(Control::Stop);
+        let _ = self.control.send(Command::Stop);
         match self.task.await {
             Ok(result) => result,
             Err(e) => Err(SimError::Stopped {
@@ -539,23 +527,12 @@ impl SimHandle {
             why: self
                 .stats
                 .borrow()
+                .link
                 .last_error
                 .clone()
                 .unwrap_or_else(|| "stopped".into()),
         }
     }
-}
-
-fn local_ms(epoch: Instant, offset_ms: i64, drift_ppm: f64) -> u64 {
-    let elapsed = epoch.elapsed().as_secs_f64() * 1000.0 * (1.0 + drift_ppm * 1e-6);
-    // Whole milliseconds, truncated, as a device's millisecond clock reads.
-    let elapsed = elapsed as i64;
-    u64::try_from(
-        LOCAL_CLOCK_BASE_MS
-            .saturating_add(elapsed)
-            .saturating_add(offset_ms),
-    )
-    .unwrap_or(0)
 }
 
 /// A move planned on a timer.
@@ -567,259 +544,100 @@ enum Action {
     CueFinished(u64),
 }
 
-type Connecting = Pin<Box<dyn Future<Output = Result<Client, ClientError>> + Send>>;
-
-/// The device's state, owned by its task.
-struct Sim {
+/// The simulated player on top of the session: plays its station's puzzles from the
+/// snapshots, reports sound and video cues finished, counts what it sees.
+struct Player {
     config: SimConfig,
     scenario: Arc<Scenario>,
-    addr: SocketAddr,
-    pairing: Pairing,
-    outbox: Outbox,
-    clock: ClockSync,
-    epoch: Instant,
     rng: StdRng,
-    stats: SimStats,
-    stats_tx: watch::Sender<SimStats>,
-    /// The cue firings applied.
-    cues: CueLedger,
-    /// Event `seq`s acknowledged.
-    acked: BTreeSet<u64>,
     /// Puzzles already planned (each is played once).
     planned: BTreeSet<PuzzleId>,
     timers: BTreeMap<(Instant, u64), Action>,
     next_timer: u64,
-    last_heard: Instant,
-    download: Option<Download>,
-    chunks: u32,
+    /// The player's counters (`link` is filled on publishing).
+    stats: SimStats,
+    stats_tx: watch::Sender<SimStats>,
 }
 
-/// Polls the connection attempt, if one is under way.
-async fn connected(connecting: &mut Option<Connecting>) -> Result<Client, ClientError> {
-    match connecting {
-        Some(attempt) => attempt.as_mut().await,
-        None => std::future::pending().await,
+impl DeviceApp for Player {
+    fn on_event(&mut self, session: &mut DeviceSession, event: SessionEvent, now: Instant) {
+        match event {
+            SessionEvent::Cue {
+                instance,
+                cue,
+                start_local_ms,
+                device_ms,
+            } => {
+                self.stats.cue_timings.insert(
+                    instance,
+                    CueTiming {
+                        applied_at: now,
+                        start_local_ms,
+                        device_ms,
+                    },
+                );
+                let media = self.scenario.cues.iter().find(|c| c.id == cue).is_some_and(|c| {
+                    matches!(c.kind, CueKind::Sound { .. } | CueKind::Video { .. })
+                });
+                if media {
+                    self.schedule(now + self.config.cue_duration, Action::CueFinished(instance));
+                }
+            }
+            SessionEvent::StopAll => {
+                self.stats.stop_alls += 1;
+                self.timers
+                    .retain(|_, a| !matches!(a, Action::CueFinished(_)));
+            }
+            SessionEvent::Hint { .. } => self.stats.hints_shown += 1,
+            SessionEvent::Snapshot(snapshot) => self.on_snapshot(&snapshot, now),
+            SessionEvent::ContentDownloaded { bundle } => {
+                self.stats.bundle = Some(BundleReport {
+                    hash: bundle.hash(),
+                    bytes: bundle.encoded_len(),
+                    files: bundle.file_count(),
+                    chunks: session.stats().chunks,
+                });
+            }
+            SessionEvent::State(_)
+            | SessionEvent::Welcome { .. }
+            | SessionEvent::Acked { .. }
+            | SessionEvent::Notice(_)
+            | SessionEvent::Immersion { .. }
+            | SessionEvent::ContentSynced { .. } => {}
+        }
     }
-}
 
-/// The next message, if connected.
-async fn received(link: &mut Option<Client>) -> Result<Option<ServerMsg>, ClientError> {
-    match link {
-        Some(client) => client.recv().await,
-        None => std::future::pending().await,
-    }
-}
-
-impl Sim {
-    fn local_ms(&self) -> u64 {
-        local_ms(
-            self.epoch,
-            self.config.clock_offset_ms,
-            self.config.clock_drift_ppm,
-        )
+    fn deadline(&self) -> Option<Instant> {
+        self.timers.keys().next().map(|(at, _)| *at)
     }
 
-    fn device(&self) -> &DeviceId {
-        &self.config.seat.device
+    fn on_deadline(&mut self, session: &mut DeviceSession, now: Instant) {
+        let due: Vec<_> = self
+            .timers
+            .range(..=(now, u64::MAX))
+            .map(|(k, _)| *k)
+            .collect();
+        for key in due {
+            if let Some(action) = self.timers.remove(&key) {
+                self.act(action, session);
+            }
+        }
     }
 
-    fn publish(&mut self) {
-        self.stats.pending = self.outbox.len();
+    fn keep_trying(&mut self, error: &ClientError) -> bool {
+        if let Some(refusal) = error.refusal().filter(|r| **r != Refusal::ContentMismatch) {
+            tracing::warn!(device = %self.config.seat.device, "refused: {refusal}");
+        }
+        false
+    }
+
+    fn after_step(&mut self, session: &DeviceSession) {
+        self.stats.link = session.stats().clone();
         self.stats_tx.send_replace(self.stats.clone());
     }
+}
 
-    fn connect(&self) -> Connecting {
-        let addr = self.addr;
-        let ca = self.pairing.ca_der.clone();
-        let hello = Hello {
-            protocol_version: PROTOCOL_VERSION,
-            device: self.config.seat.device.clone(),
-            role: self.config.seat.role,
-            content_hash: self.config.content_hash,
-            token: Some(self.pairing.token.clone()),
-        };
-        let backoff = self.config.backoff.clone();
-        Box::pin(async move { transport::connect_with_backoff(addr, &ca, &hello, &backoff).await })
-    }
-
-    async fn run(
-        mut self,
-        mut control: mpsc::UnboundedReceiver<Control>,
-    ) -> Result<SimStats, SimError> {
-        let mut link: Option<Client> = None;
-        let mut connecting = Some(self.connect());
-        let mut ping = tokio::time::interval(self.config.ping_interval);
-        ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
-        let result = loop {
-            let next_timer = self
-                .timers
-                .keys()
-                .next()
-                .map(|(at, _)| *at)
-                .unwrap_or_else(|| Instant::now() + Duration::from_secs(3600));
-            tokio::select! {
-                attempt = connected(&mut connecting) => {
-                    connecting = None;
-                    match attempt {
-                        Ok(client) => {
-                            link = Some(client);
-                            if let Err(e) = self.on_connected(&mut link).await {
-                                self.lose(&mut link, &mut connecting, &e);
-                            }
-                        }
-                        Err(source) => {
-                            break Err(SimError::Client { device: self.device().clone(), source });
-                        }
-                    }
-                }
-                msg = received(&mut link) => match msg {
-                    Ok(Some(msg)) => {
-                        self.last_heard = Instant::now();
-                        if let Err(e) = self.on_message(msg, &mut link).await {
-                            self.lose(&mut link, &mut connecting, &e);
-                        }
-                    }
-                    Ok(None) => self.lose(&mut link, &mut connecting, &ClientError::Closed),
-                    Err(e) => {
-                        if let Some(refusal) = e.refusal().filter(|r| **r != Refusal::ContentMismatch) {
-                            tracing::warn!(device = %self.device(), "refused: {refusal}");
-                        }
-                        self.lose(&mut link, &mut connecting, &e);
-                    }
-                },
-                () = sleep_until(next_timer.into()) => {
-                    let due: Vec<_> = self
-                        .timers
-                        .range(..=(Instant::now(), u64::MAX))
-                        .map(|(k, _)| *k)
-                        .collect();
-                    for key in due {
-                        if let Some(action) = self.timers.remove(&key)
-                            && let Err(e) = self.act(action, &mut link).await
-                        {
-                            self.lose(&mut link, &mut connecting, &e);
-                        }
-                    }
-                }
-                _ = ping.tick() => {
-                    if link.is_some() {
-                        if self.last_heard.elapsed() > self.config.silence_timeout {
-                            let why = ClientError::Timeout("hearing from the director");
-                            self.lose(&mut link, &mut connecting, &why);
-                        } else {
-                            let t0_ms = self.local_ms();
-                            if let Err(e) = send(&mut link, ClientMsg::ClockPing { t0_ms }).await {
-                                self.lose(&mut link, &mut connecting, &e);
-                            }
-                        }
-                    }
-                }
-                control = control.recv() => match control {
-                    Some(Control::Event(event)) => {
-                        if let Err(e) = self.emit(event, &mut link).await {
-                            self.lose(&mut link, &mut connecting, &e);
-                        }
-                    }
-                    Some(Control::Mute) => self.stats.muted = true,
-                    Some(Control::Reconnect(addr)) => {
-                        if let Some(addr) = addr {
-                            self.addr = addr;
-                        }
-                        link = None;
-                        self.stats.online = false;
-                        connecting = Some(self.connect());
-                    }
-                    Some(Control::Stop) | None => {
-                        if let Some(client) = link.take() {
-                            client.close().await;
-                        }
-                        break Ok(());
-                    }
-                },
-            }
-            self.publish();
-        };
-        self.stats.online = false;
-        self.stats.stopped = true;
-        match result {
-            Ok(()) => {
-                self.publish();
-                Ok(self.stats)
-            }
-            Err(e) => {
-                self.stats.last_error = Some(e.to_string());
-                self.publish();
-                Err(e)
-            }
-        }
-    }
-
-    /// The connection is gone: connect again with backoff (events wait in the outbox).
-    fn lose(
-        &mut self,
-        link: &mut Option<Client>,
-        connecting: &mut Option<Connecting>,
-        why: &ClientError,
-    ) {
-        tracing::debug!(device = %self.device(), "connection lost: {why}");
-        self.stats.last_error = Some(why.to_string());
-        self.stats.online = false;
-        *link = None;
-        if connecting.is_none() {
-            *connecting = Some(self.connect());
-        }
-    }
-
-    async fn on_connected(&mut self, link: &mut Option<Client>) -> Result<(), ClientError> {
-        let in_sync = link.as_ref().is_some_and(|c| c.welcome().content_in_sync);
-        self.stats.connections += 1;
-        self.stats.online = true;
-        self.stats.muted = false;
-        self.stats.content_in_sync = Some(in_sync);
-        self.last_heard = Instant::now();
-        // What the director never acknowledged, in order, before anything new.
-        let again = self.stats.connections > 1;
-        for (seq, event) in self.outbox.pending() {
-            send(link, ClientMsg::Event { seq, event }).await?;
-            self.stats.events_sent += 1;
-            if again {
-                self.stats.events_resent += 1;
-            }
-        }
-        if !in_sync && self.config.sync_content && self.stats.bundle.is_none() {
-            let (hash, offset) = self
-                .download
-                .as_ref()
-                .map_or(([0; 32], 0), |d| (d.hash(), d.next_offset()));
-            send(link, ClientMsg::ContentRequest { hash, offset }).await?;
-        }
-        let t0_ms = self.local_ms();
-        send(link, ClientMsg::ClockPing { t0_ms }).await
-    }
-
-    /// Stores `event` in the outbox, then sends it if connected.
-    async fn emit(
-        &mut self,
-        event: DeviceEvent,
-        link: &mut Option<Client>,
-    ) -> Result<u64, ClientError> {
-        let seq = match self.outbox.push(event.clone()) {
-            Ok(seq) => seq,
-            Err(e) => {
-                // Not stored, so not sent either: the device would break its promise.
-                self.stats.last_error = Some(e.to_string());
-                return Ok(0);
-            }
-        };
-        self.stats.events_created += 1;
-        self.stats.events.push((seq, event.clone()));
-        if link.is_some() && !self.stats.muted {
-            send(link, ClientMsg::Event { seq, event }).await?;
-            self.stats.events_sent += 1;
-        }
-        Ok(seq)
-    }
-
+impl Player {
     fn schedule(&mut self, at: Instant, action: Action) {
         self.next_timer += 1;
         self.timers.insert((at, self.next_timer), action);
@@ -827,131 +645,6 @@ impl Sim {
 
     fn think(&mut self) -> Duration {
         self.config.think.mul_f64(self.rng.random_range(0.5..1.5))
-    }
-
-    async fn on_message(
-        &mut self,
-        msg: ServerMsg,
-        link: &mut Option<Client>,
-    ) -> Result<(), ClientError> {
-        match msg {
-            ServerMsg::Ack { seq } => {
-                if let Err(e) = self.outbox.ack(seq) {
-                    self.stats.last_error = Some(e.to_string());
-                }
-                self.acked.insert(seq);
-                self.stats.acked = self.acked.len() as u64;
-                self.stats.acked_seqs.insert(seq);
-            }
-            ServerMsg::Cue {
-                instance,
-                cue,
-                start_at_ms,
-            } => self.on_cue(instance, cue, start_at_ms, link).await?,
-            ServerMsg::StopAll => {
-                self.stats.stop_alls += 1;
-                self.timers
-                    .retain(|_, a| !matches!(a, Action::CueFinished(_)));
-            }
-            ServerMsg::Hint { .. } => self.stats.hints_shown += 1,
-            ServerMsg::Snapshot(snapshot) => self.on_snapshot(snapshot),
-            ServerMsg::ClockPong {
-                t0_ms,
-                t1_ms,
-                t2_ms,
-            } => {
-                let sample = Sample {
-                    t0: t0_ms,
-                    t1: t1_ms,
-                    t2: t2_ms,
-                    t3: self.local_ms(),
-                };
-                match self.clock.add(sample) {
-                    Ok(e) => {
-                        self.stats.clock = Some(ClockReport {
-                            offset_ms: e.offset_ms,
-                            uncertainty_ms: e.uncertainty_ms,
-                            min_rtt_ms: e.min_rtt_ms,
-                            samples: e.samples,
-                        });
-                    }
-                    Err(e) => self.stats.last_error = Some(e.to_string()),
-                }
-            }
-            ServerMsg::ContentChunk {
-                hash,
-                offset,
-                total,
-                bytes,
-            } => {
-                self.on_chunk(
-                    Chunk {
-                        hash,
-                        offset,
-                        total_len: total,
-                        bytes,
-                    },
-                    link,
-                )
-                .await?;
-            }
-            ServerMsg::Notice(text) => self.stats.notices.push(text),
-            ServerMsg::Welcome { .. }
-            | ServerMsg::Refused(_)
-            | ServerMsg::Pairing(_)
-            | ServerMsg::Log(_)
-            | ServerMsg::Room(_)
-            | ServerMsg::Register(_)
-            | ServerMsg::Immersion { .. } => {}
-        }
-        Ok(())
-    }
-
-    async fn on_cue(
-        &mut self,
-        instance: u64,
-        cue: CueId,
-        start_at_ms: u64,
-        link: &mut Option<Client>,
-    ) -> Result<(), ClientError> {
-        self.stats.cues_received += 1;
-        let applied_at = Instant::now();
-        let now = self.local_ms();
-        let received = self
-            .cues
-            .receive(instance, start_at_ms, &self.clock, now, &self.acked);
-        if let Arrival::Again { after_ack } = received.arrival {
-            self.stats.duplicate_cues += 1;
-            if after_ack {
-                tracing::error!(device = %self.device(), instance, "an acknowledged cue was sent again");
-                self.stats.acked_cues_resent += 1;
-            }
-            self.emit(received.ack(), link).await?;
-            return Ok(());
-        }
-        let seq = self.emit(received.ack(), link).await?;
-        self.cues.applied(instance, seq);
-        let (start_local_ms, device_ms) = (received.start_local_ms, received.device_ms);
-        self.stats.cue_timings.insert(
-            instance,
-            CueTiming {
-                applied_at,
-                start_local_ms,
-                device_ms,
-            },
-        );
-        let media = self
-            .scenario
-            .cues
-            .iter()
-            .find(|c| c.id == cue)
-            .is_some_and(|c| matches!(c.kind, CueKind::Sound { .. } | CueKind::Video { .. }));
-        self.stats.applied.insert(instance, cue);
-        if media {
-            let at = Instant::now() + self.config.cue_duration;
-            self.schedule(at, Action::CueFinished(instance));
-        }
-        Ok(())
     }
 
     fn answers(&self, puzzle: &Puzzle) -> bool {
@@ -964,13 +657,8 @@ impl Sim {
                 .is_none_or(|only| only.contains(&puzzle.id))
     }
 
-    fn on_snapshot(&mut self, snapshot: Snapshot) {
-        self.stats.snapshots += 1;
-        if snapshot.ended.is_some() {
-            self.stats.ended.clone_from(&snapshot.ended);
-        }
+    fn on_snapshot(&mut self, snapshot: &Snapshot, now: Instant) {
         let scenario = self.scenario.clone();
-        let now = Instant::now();
         for id in &snapshot.open {
             let Some(puzzle) = scenario.puzzles.iter().find(|p| p.id == *id) else {
                 continue;
@@ -994,18 +682,18 @@ impl Sim {
             at += self.think();
             self.schedule(at, Action::RightAnswer(id.clone()));
         }
-        self.stats.last_snapshot = Some(snapshot);
     }
 
     /// Whether `puzzle` is still open by the last snapshot (not solved, the game not over).
-    fn still_open(&self, puzzle: &PuzzleId) -> bool {
-        self.stats
+    fn still_open(session: &DeviceSession, puzzle: &PuzzleId) -> bool {
+        session
+            .stats()
             .last_snapshot
             .as_ref()
             .is_some_and(|s| s.ended.is_none() && s.open.contains(puzzle))
     }
 
-    async fn act(&mut self, action: Action, link: &mut Option<Client>) -> Result<(), ClientError> {
+    fn act(&mut self, action: Action, session: &mut DeviceSession) {
         let event = match action {
             Action::CueFinished(instance) => {
                 self.stats.cues_finished += 1;
@@ -1014,13 +702,13 @@ impl Sim {
             Action::HintRequest(puzzle)
             | Action::WrongAnswer(puzzle)
             | Action::RightAnswer(puzzle)
-                if !self.still_open(&puzzle) =>
+                if !Self::still_open(session, &puzzle) =>
             {
-                return Ok(());
+                return;
             }
             play => {
                 let Some(station) = self.config.seat.station.clone() else {
-                    return Ok(());
+                    return;
                 };
                 let participant = self.config.seat.participant.clone();
                 match play {
@@ -1035,7 +723,7 @@ impl Sim {
                     Action::WrongAnswer(puzzle) => {
                         let Some(answer) = self.solution_of(&puzzle).and_then(|c| wrong_answer(&c))
                         else {
-                            return Ok(());
+                            return;
                         };
                         self.stats.wrong_answers += 1;
                         DeviceEvent::Answer {
@@ -1048,7 +736,7 @@ impl Sim {
                     Action::RightAnswer(puzzle) => {
                         let Some(answer) = self.solution_of(&puzzle).map(|c| right_answer(&c))
                         else {
-                            return Ok(());
+                            return;
                         };
                         self.stats.right_answers += 1;
                         DeviceEvent::Answer {
@@ -1058,11 +746,13 @@ impl Sim {
                             answer,
                         }
                     }
-                    Action::CueFinished(_) => return Ok(()),
+                    Action::CueFinished(_) => return,
                 }
             }
         };
-        self.emit(event, link).await.map(|_| ())
+        // Not stored: the error is in the session's counters; the device would break its
+        // promise by sending it anyway.
+        let _ = session.push_event(event);
     }
 
     fn solution_of(&self, puzzle: &PuzzleId) -> Option<boussole_content::puzzle::SolutionCheck> {
@@ -1071,59 +761,5 @@ impl Sim {
             .iter()
             .find(|p| p.id == *puzzle)
             .map(|p| p.solution.clone())
-    }
-
-    async fn on_chunk(
-        &mut self,
-        chunk: Chunk,
-        link: &mut Option<Client>,
-    ) -> Result<(), ClientError> {
-        if self.stats.bundle.is_some() {
-            return Ok(());
-        }
-        let download = match self.download.take() {
-            Some(d) => Ok(d),
-            None => Download::new(chunk.hash, chunk.total_len),
-        };
-        let mut download = match download {
-            Ok(d) => d,
-            Err(e) => {
-                self.stats.last_error = Some(e.to_string());
-                return Ok(());
-            }
-        };
-        if let Err(e) = download.accept(&chunk) {
-            // A resent or early chunk: ask again from where the download stands.
-            self.stats.last_error = Some(e.to_string());
-        } else {
-            self.chunks += 1;
-        }
-        if download.is_complete() {
-            let bytes = download.total_len();
-            match download.finish() {
-                Ok(bundle) => {
-                    self.stats.bundle = Some(BundleReport {
-                        hash: bundle.hash(),
-                        bytes,
-                        files: bundle.file_count(),
-                        chunks: self.chunks,
-                    });
-                }
-                Err(e) => self.stats.last_error = Some(e.to_string()),
-            }
-            return Ok(());
-        }
-        let (hash, offset) = (download.hash(), download.next_offset());
-        self.download = Some(download);
-        send(link, ClientMsg::ContentRequest { hash, offset }).await
-    }
-}
-
-/// Sends on the link if there is one (a message for a lost link is dropped: events are in
-/// the outbox).
-async fn send(link: &mut Option<Client>, msg: ClientMsg) -> Result<(), ClientError> {
-    match link {
-        Some(client) => client.send(msg).await,
-        None => Ok(()),
     }
 }

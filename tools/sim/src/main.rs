@@ -191,7 +191,7 @@ async fn play(
             .wait_until("the end of the game", limit, |s| s.ended.is_some())
             .await
         {
-            Ok(s) => ended = ended.or(s.ended),
+            Ok(s) => ended = ended.or(s.ended.clone()),
             Err(e) => eprintln!("{e}"),
         }
     }

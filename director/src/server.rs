@@ -790,6 +790,7 @@ fn send_room(server: &Server, peers: &HashMap<ConnId, Peer>) {
     let room = RoomStatus {
         pairing_code: server.pairing_code().map(|c| c.to_string()),
         links,
+        outdated: server.outdated_devices(),
     };
     for (conn, _) in peers
         .iter()

@@ -16,12 +16,13 @@ use crate::pairing::{
 };
 use crate::tls::{self, DirectorIdentity, SERVER_NAME, TlsError};
 use crate::wire::{
-    ClientMsg, DeviceToken, FrameError, FrameReader, Hello, PROTOCOL_VERSION, Pose, Refusal,
+    ClientMsg, DeviceToken, FrameError, FrameReader, Hello, OutdatedDevice, PROTOCOL_VERSION, Pose,
+    Refusal, announced_version, decode_body,
     ServerMsg, write_frame,
 };
 use quinn::crypto::rustls::{NoInitialCipherSuite, QuicClientConfig, QuicServerConfig};
 use quinn::{Connection, ConnectionError, Endpoint, RecvStream, SendStream, VarInt};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -344,11 +345,24 @@ struct Shared {
     clock_base: Instant,
     conns: Mutex<HashMap<ConnId, ConnHandle>>,
     next_conn: AtomicU64,
+    /// Devices refused for their protocol version, until they come back with ours.
+    outdated: Mutex<BTreeMap<DeviceId, OutdatedDevice>>,
 }
 
 impl Shared {
     fn clock_ms(&self) -> u64 {
         millis_since(self.clock_base)
+    }
+
+    fn note_outdated(&self, device: &DeviceId, version: u16, addr: SocketAddr) {
+        lock(&self.outdated).insert(
+            device.clone(),
+            OutdatedDevice {
+                device: device.clone(),
+                version,
+                addr: addr.to_string(),
+            },
+        );
     }
 }
 
@@ -425,6 +439,7 @@ impl Server {
             clock_base,
             conns: Mutex::new(HashMap::new()),
             next_conn: AtomicU64::new(1),
+            outdated: Mutex::new(BTreeMap::new()),
         });
         let (events_tx, events) = mpsc::channel(EVENT_QUEUE);
         runtime.spawn(accept_loop(endpoint.clone(), shared.clone(), events_tx));
@@ -499,6 +514,12 @@ impl Server {
     /// QUIC's smoothed round-trip estimate for `conn`, or `None` when it is gone.
     pub fn rtt(&self, conn: ConnId) -> Option<Duration> {
         lock(&self.shared.conns).get(&conn).map(|h| h.conn.rtt())
+    }
+
+    /// Devices refused since the start for speaking another protocol version, that have not
+    /// come back with this one (for the consoles' room status), by device name.
+    pub fn outdated_devices(&self) -> Vec<OutdatedDevice> {
+        lock(&self.shared.outdated).values().cloned().collect()
     }
 
     /// The pairing code devices type in now, or `None` while pairing is locked after too many
@@ -578,17 +599,43 @@ async fn serve_connection(
         return;
     };
     let mut reader = FrameReader::default();
-    let refusal = match timeout(STEP_TIMEOUT, reader.read::<_, ClientMsg>(&mut recv)).await {
-        Err(_) => Refusal::Malformed(format!(
+    let first = match timeout(STEP_TIMEOUT, reader.read_body(&mut recv)).await {
+        Err(_) => Err(Refusal::Malformed(format!(
             "no first frame within {} s",
             STEP_TIMEOUT.as_secs()
-        )),
+        ))),
         Ok(Ok(None)) => return,
         Ok(Err(e)) => match e.refusal() {
-            Some(refusal) => refusal,
+            Some(refusal) => Err(refusal),
             None => return,
         },
-        Ok(Ok(Some(ClientMsg::Hello(hello)))) => {
+        Ok(Ok(Some(body))) => match decode_body::<ClientMsg>(&body) {
+            Ok(msg) => Ok(msg),
+            // A device of another version whose first frame this build cannot decode: refused
+            // by name, so the console can say which device to update.
+            Err(e) => match announced_version(&body) {
+                Some((theirs, device)) if theirs != PROTOCOL_VERSION => {
+                    let link = Link {
+                        conn,
+                        send,
+                        recv,
+                        reader,
+                        addr,
+                    };
+                    shared.note_outdated(&device, theirs, addr);
+                    let refusal = Refusal::VersionMismatch {
+                        ours: PROTOCOL_VERSION,
+                        theirs,
+                    };
+                    return link.refuse(Some(device), refusal, &events).await;
+                }
+                _ => Err(e.refusal().unwrap_or_else(|| Refusal::Malformed(e.to_string()))),
+            },
+        },
+    };
+    let refusal = match first {
+        Err(refusal) => refusal,
+        Ok(ClientMsg::Hello(hello)) => {
             let link = Link {
                 conn,
                 send,
@@ -598,11 +645,11 @@ async fn serve_connection(
             };
             return serve_session(link, hello, shared, events).await;
         }
-        Ok(Ok(Some(ClientMsg::Pairing(PairingClientStep::Start {
+        Ok(ClientMsg::Pairing(PairingClientStep::Start {
             protocol_version,
             device,
             spake,
-        })))) => {
+        })) => {
             let link = Link {
                 conn,
                 send,
@@ -612,7 +659,7 @@ async fn serve_connection(
             };
             return serve_pairing(link, protocol_version, device, spake, shared, events).await;
         }
-        Ok(Ok(Some(msg))) => Refusal::Malformed(format!(
+        Ok(msg) => Refusal::Malformed(format!(
             "the first frame must be a Hello or a pairing request, not {}",
             msg_kind(&msg)
         )),
@@ -668,12 +715,14 @@ async fn serve_session(
 ) {
     let device = hello.device.clone();
     if hello.protocol_version != PROTOCOL_VERSION {
+        shared.note_outdated(&device, hello.protocol_version, link.addr);
         let refusal = Refusal::VersionMismatch {
             ours: PROTOCOL_VERSION,
             theirs: hello.protocol_version,
         };
         return link.refuse(Some(device), refusal, &events).await;
     }
+    lock(&shared.outdated).remove(&device);
     let verdict = {
         let registry = shared.registry.clone();
         let device = device.clone();

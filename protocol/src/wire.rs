@@ -13,8 +13,14 @@ use std::fmt;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 /// The protocol version a [`Hello`] or a pairing request announces; the director refuses any
-/// other with [`Refusal::VersionMismatch`].
-pub const PROTOCOL_VERSION: u16 = 2;
+/// other with [`Refusal::VersionMismatch`] and lists the device on its consoles
+/// ([`RoomStatus::outdated`]), so the facilitator knows which device to update.
+///
+/// One step per round of work: version 3 is the round of the one device session (per-file
+/// content, the pairing window, the room's outdated devices). Whatever else changes in a
+/// later message, a `Hello` and a pairing `Start` keep their first two fields (version, then
+/// device), so [`announced_version`] can always name an outdated device.
+pub const PROTOCOL_VERSION: u16 = 3;
 
 /// The TLS application protocol (ALPN) both ends offer.
 pub const ALPN: &[u8] = b"boussole/1";
@@ -305,6 +311,45 @@ pub struct RoomStatus {
     pub pairing_code: Option<String>,
     /// Each connected device's link.
     pub links: Vec<LinkStatus>,
+    /// Devices refused since the director started because they speak another protocol
+    /// version, until they connect with the right one.
+    pub outdated: Vec<OutdatedDevice>,
+}
+
+/// A device the director refused for its protocol version: a build to update.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutdatedDevice {
+    /// The device, as it named itself.
+    pub device: DeviceId,
+    /// The version it announced ([`PROTOCOL_VERSION`] is the director's).
+    pub version: u16,
+    /// Where it connected from.
+    pub addr: String,
+}
+
+/// The version and the device a first frame announces — a [`ClientMsg::Hello`] or a pairing
+/// `Start` — read from its first fields only, so that it works on a frame of any protocol
+/// version, even one whose later fields this build cannot decode. `None` for anything else.
+pub fn announced_version(body: &[u8]) -> Option<(u16, DeviceId)> {
+    /// The leading fields both first frames share, after their variant indices.
+    #[derive(Deserialize)]
+    struct Lead {
+        version: u16,
+        device: DeviceId,
+    }
+    let (variant, rest) = postcard::take_from_bytes::<u32>(body).ok()?;
+    let rest = match variant {
+        // ClientMsg::Hello(Hello { protocol_version, device, .. })
+        0 => rest,
+        // ClientMsg::Pairing(PairingClientStep::Start { protocol_version, device, .. })
+        6 => {
+            let (step, rest) = postcard::take_from_bytes::<u32>(rest).ok()?;
+            (step == 0).then_some(rest)?
+        }
+        _ => return None,
+    };
+    let (lead, _) = postcard::take_from_bytes::<Lead>(rest).ok()?;
+    Some((lead.version, lead.device))
 }
 
 /// One connected device's link, as the director measures it.
@@ -581,6 +626,40 @@ impl FrameReader {
             }
             let needed = self.needed()?;
             // Grow only towards what the prefix announced (already checked against `max`).
+            self.buf.reserve(needed.min(64 * 1024));
+            let n = r.read_buf(&mut self.buf).await?;
+            if n == 0 {
+                return if self.buf.is_empty() {
+                    Ok(None)
+                } else {
+                    Err(FrameError::Truncated {
+                        got: self.buf.len(),
+                        expected: self.buf.len() + needed,
+                    })
+                };
+            }
+        }
+    }
+
+    /// Reads the next frame's body, undecoded (to look at a first frame of any version with
+    /// [`announced_version`] before decoding it). `Ok(None)` when the stream ends cleanly.
+    ///
+    /// # Errors
+    /// As [`read_frame`], but never [`FrameError::Malformed`].
+    pub async fn read_body<R>(&mut self, r: &mut R) -> Result<Option<Vec<u8>>, FrameError>
+    where
+        R: AsyncRead + Unpin,
+    {
+        loop {
+            if let Some(prefix) = self.prefix() {
+                let size = body_len(prefix, self.max)?;
+                if self.buf.len() >= PREFIX + size {
+                    let body = self.buf[PREFIX..PREFIX + size].to_vec();
+                    self.buf.drain(..PREFIX + size);
+                    return Ok(Some(body));
+                }
+            }
+            let needed = self.needed()?;
             self.buf.reserve(needed.min(64 * 1024));
             let n = r.read_buf(&mut self.buf).await?;
             if n == 0 {

@@ -353,6 +353,52 @@ async fn another_protocol_version_is_refused_with_both_versions() -> TestResult 
     Ok(())
 }
 
+/// A device of a build whose `Hello` this director cannot decode any more (an older layout:
+/// version 2, its name, then fields that changed) is still refused by name with both
+/// versions, and the room status lists it until it comes back with this version.
+#[tokio::test]
+async fn an_outdated_device_is_named_even_when_its_hello_does_not_decode() -> TestResult {
+    let mut director = Director::start()?;
+    let token = director.enrol("casque-4")?;
+    let config =
+        transport::quic_client_config(tls::client_config_pinned(director.identity.ca_der())?)?;
+    let endpoint = quinn::Endpoint::client("127.0.0.1:0".parse()?)?;
+    let conn = guard(
+        "connecting",
+        endpoint.connect_with(config, director.addr(), SERVER_NAME)?,
+    )
+    .await??;
+    let (mut send, mut recv) = conn.open_bi().await?;
+    // Variant 0 (Hello), version 2, "casque-4", then a tail no build of ours ever sent.
+    let mut body = postcard::to_stdvec(&(0u32, 2u16, "casque-4"))?;
+    body.extend_from_slice(&[0xFF; 7]);
+    let mut frame = u32::try_from(body.len())?.to_be_bytes().to_vec();
+    frame.extend_from_slice(&body);
+    send.write_all(&frame).await?;
+    let answer = guard("the refusal", read_frame::<_, ServerMsg>(&mut recv)).await??;
+    let expected = Refusal::VersionMismatch {
+        ours: PROTOCOL_VERSION,
+        theirs: 2,
+    };
+    assert_eq!(answer, Some(ServerMsg::Refused(expected.clone())));
+    let (device, refusal) = director.refused().await?;
+    assert_eq!(device, Some(DeviceId::from("casque-4")));
+    assert_eq!(refusal, expected);
+    let outdated = director.server.outdated_devices();
+    assert_eq!(outdated.len(), 1);
+    assert_eq!((outdated[0].device.as_str(), outdated[0].version), ("casque-4", 2));
+    // Updated, it connects and leaves the list.
+    let client = guard(
+        "connecting",
+        Client::connect(director.addr(), director.identity.ca_der(), hello("casque-4", Some(token))),
+    )
+    .await??;
+    director.connected("casque-4").await?;
+    assert!(director.server.outdated_devices().is_empty());
+    guard("closing", client.close()).await?;
+    Ok(())
+}
+
 #[tokio::test]
 async fn a_content_mismatch_is_welcomed_and_told_to_sync() -> TestResult {
     let mut director = Director::start()?;

@@ -8,7 +8,7 @@ use boussole_content::ids::{
 use boussole_protocol::pairing::{PairingClientStep, PairingServerStep};
 use boussole_protocol::wire::{
     ClientMsg, DeviceToken, FrameError, FrameReader, Hello, LinkStatus, LogEntry, MAX_FRAME,
-    PROTOCOL_VERSION, PersonalName, Refusal, Role, RoomStatus, ServerMsg, Snapshot, decode_body,
+    OutdatedDevice, PROTOCOL_VERSION, PersonalName, Refusal, Role, RoomStatus, ServerMsg, Snapshot, announced_version, decode_body,
     encode_frame, read_frame, read_frame_limited, write_frame,
 };
 use boussole_protocol::{DeviceEvent, DeviceId, Health, ParticipantId};
@@ -245,6 +245,11 @@ fn server_msgs() -> Vec<ServerMsg> {
                 role: Role::Console { observer: true },
                 rtt_ms: Some(3),
                 addr: "192.168.1.20:50123".into(),
+            }],
+            outdated: vec![OutdatedDevice {
+                device: DeviceId("casque_2".into()),
+                version: 2,
+                addr: "192.168.1.31:40211".into(),
             }],
         }),
         ServerMsg::Room(RoomStatus::default()),
@@ -564,4 +569,36 @@ fn refusals_read_in_french_then_english() {
         "version de protocole incompatible (régie 1, appareil 99) / protocol version mismatch \
          (director 1, device 99)"
     );
+}
+
+/// The version and device of a first frame are read from its leading fields, whatever
+/// follows: a `Hello`, a pairing `Start`, an older layout; nothing else.
+#[test]
+fn a_first_frame_announces_its_version_and_device() {
+    let hello = ClientMsg::Hello(Hello {
+        protocol_version: PROTOCOL_VERSION,
+        device: DeviceId("tablette_quai".into()),
+        role: Role::Terminal,
+        content_hash: [3; 32],
+        token: None,
+    });
+    let body = postcard::to_stdvec(&hello).expect("encodes");
+    assert_eq!(
+        announced_version(&body),
+        Some((PROTOCOL_VERSION, DeviceId("tablette_quai".into())))
+    );
+    let start = ClientMsg::Pairing(PairingClientStep::Start {
+        protocol_version: 2,
+        device: DeviceId("casque_1".into()),
+        spake: vec![1; 33],
+    });
+    let body = postcard::to_stdvec(&start).expect("encodes");
+    assert_eq!(announced_version(&body), Some((2, DeviceId("casque_1".into()))));
+    let mut old = postcard::to_stdvec(&(0u32, 1u16, "ecran")).expect("encodes");
+    old.extend_from_slice(&[0xFF; 5]);
+    assert_eq!(announced_version(&old), Some((1, DeviceId("ecran".into()))));
+    let ping = postcard::to_stdvec(&ClientMsg::ClockPing { t0_ms: 5 }).expect("encodes");
+    assert_eq!(announced_version(&ping), None);
+    assert_eq!(announced_version(&[]), None);
+    assert_eq!(announced_version(&[0, 0xFF]), None);
 }

@@ -10,7 +10,7 @@ use boussole_director::engine::{
     Command, DeviceId, GameEventKind, ImmersionRun, ParticipantId, PersonId,
 };
 use boussole_director::register::RegisterEntry;
-use boussole_protocol::wire::Role;
+use boussole_protocol::wire::{PROTOCOL_VERSION, Role};
 use egui::{RichText, Ui};
 
 /// Colours offered to new participants, in order (distinct for colour-blind viewers first).
@@ -31,6 +31,7 @@ pub fn prepare(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState) -> Vec
                 people(ui, view, state, &mut out);
                 ui.separator();
                 pairing(ui, view, state);
+                outdated(ui, view, state.locale);
                 ui.separator();
                 register(ui, view, state, &mut out);
                 ui.separator();
@@ -396,6 +397,19 @@ fn pairing(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState) {
                 state.drafts.device_role = Some(role);
             }
         });
+    }
+}
+
+/// Devices the director refused for their software version, each with what to update.
+fn outdated(ui: &mut Ui, view: &SessionView, l: Locale) {
+    for d in &view.room.outdated {
+        let device = d.device.as_str();
+        let text = if d.version < PROTOCOL_VERSION {
+            tr!(l, "prepare-device-outdated-old", device = device)
+        } else {
+            tr!(l, "prepare-device-outdated-new", device = device)
+        };
+        ui.colored_label(ui.visuals().warn_fg_color, text);
     }
 }
 

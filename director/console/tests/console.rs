@@ -18,7 +18,7 @@ use boussole_director::engine::{
 };
 use boussole_director::register::{RegisterEntry, RegisterRequest};
 use boussole_director::store::PersonChange;
-use boussole_protocol::wire::{LinkStatus, Role};
+use boussole_protocol::wire::{LinkStatus, OutdatedDevice, PROTOCOL_VERSION, Role};
 use egui::{Event, Key, Modifiers};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
@@ -744,6 +744,37 @@ fn preparing_adds_participants_names_apart_and_devices() {
     ));
     // The name never goes into a command.
     assert!(!format!("{:?}", commands(&h)).contains("Camille"));
+}
+
+#[test]
+fn a_device_refused_for_its_version_is_named_with_what_to_update() {
+    let mut view = session();
+    view.room.outdated.push(OutdatedDevice {
+        device: DeviceId::from("casque-2"),
+        version: PROTOCOL_VERSION - 1,
+        addr: "192.168.1.31:40211".into(),
+    });
+    view.room.outdated.push(OutdatedDevice {
+        device: DeviceId::from("ecran-9"),
+        version: PROTOCOL_VERSION + 1,
+        addr: "192.168.1.32:40212".into(),
+    });
+    let mut h = harness(view, Screen::Prepare);
+    h.run();
+    assert!(
+        h.query_by_label(
+            "L'appareil « casque-2 » a un logiciel trop ancien et a été refusé : mettez-le à \
+             jour, puis redémarrez-le."
+        )
+        .is_some()
+    );
+    assert!(
+        h.query_by_label(
+            "L'appareil « ecran-9 » a un logiciel plus récent que la régie et a été refusé : \
+             mettez à jour la régie de cet ordinateur."
+        )
+        .is_some()
+    );
 }
 
 #[test]

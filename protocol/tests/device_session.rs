@@ -562,3 +562,32 @@ fn a_forgotten_device_says_so_asks_for_the_code_and_keeps_its_outbox() {
     let logged: Vec<&DeviceEvent> = pair.director.log.iter().map(|(_, e)| e).collect();
     assert_eq!(logged, vec![&event(1), &event(2)]);
 }
+
+/// The director's clock jumps (a restarted director starts a new session clock): the
+/// estimate starts over and follows it, and no cue is acknowledged at a time before the
+/// one acknowledged just before.
+#[test]
+fn a_clock_that_jumps_is_resynchronised() {
+    let mut pair = Pair::paired(Instant::now());
+    pair.run_for(Duration::from_secs(20));
+    pair.fire();
+    pair.run_for(Duration::from_secs(1));
+    pair.director.offset_ms += 60_000;
+    pair.run_for(Duration::from_secs(10));
+    pair.fire();
+    pair.run_for(Duration::from_secs(1));
+    let estimate = pair.device.director_ms(pair.now).expect("an estimate");
+    let truth = pair.director.clock_ms(pair.now);
+    assert!(estimate.abs_diff(truth) <= 2, "estimate {estimate} against {truth}");
+    let times: Vec<u64> = pair
+        .director
+        .log
+        .iter()
+        .filter_map(|(_, e)| match e {
+            DeviceEvent::CueApplied { device_ms, .. } => Some(*device_ms),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(times.len(), 2);
+    assert!(times[0] <= times[1], "{times:?}");
+}

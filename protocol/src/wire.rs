@@ -620,24 +620,9 @@ impl FrameReader {
         R: AsyncRead + Unpin,
         T: DeserializeOwned,
     {
-        loop {
-            if let Some(msg) = self.take()? {
-                return Ok(Some(msg));
-            }
-            let needed = self.needed()?;
-            // Grow only towards what the prefix announced (already checked against `max`).
-            self.buf.reserve(needed.min(64 * 1024));
-            let n = r.read_buf(&mut self.buf).await?;
-            if n == 0 {
-                return if self.buf.is_empty() {
-                    Ok(None)
-                } else {
-                    Err(FrameError::Truncated {
-                        got: self.buf.len(),
-                        expected: self.buf.len() + needed,
-                    })
-                };
-            }
+        match self.read_body(r).await? {
+            Some(body) => decode_body(&body).map(Some),
+            None => Ok(None),
         }
     }
 
@@ -688,20 +673,6 @@ impl FrameReader {
 
     fn prefix(&self) -> Option<[u8; PREFIX]> {
         self.buf.get(..PREFIX)?.try_into().ok()
-    }
-
-    /// Decodes and removes a complete frame at the front of the buffer, if there is one.
-    fn take<T: DeserializeOwned>(&mut self) -> Result<Option<T>, FrameError> {
-        let Some(prefix) = self.prefix() else {
-            return Ok(None);
-        };
-        let size = body_len(prefix, self.max)?;
-        let Some(body) = self.buf.get(PREFIX..PREFIX + size) else {
-            return Ok(None);
-        };
-        let msg = decode_body(body)?;
-        self.buf.drain(..PREFIX + size);
-        Ok(Some(msg))
     }
 }
 

@@ -334,7 +334,11 @@ fn print(
             s.pending,
             s.applied.len(),
             s.online,
-            if s.synced_content.is_some() { "yes" } else { "no" }
+            if s.synced_content.is_some() {
+                "yes"
+            } else {
+                "no"
+            }
         );
         if line != printed.stats {
             let _ = writeln!(out, "{line}");

@@ -867,9 +867,13 @@ impl DeviceSession {
     fn on_cue(&mut self, instance: u64, cue: CueId, start_at_ms: u64, now: Instant) {
         self.stats.cues_received += 1;
         let local = self.clock.local_ms(now);
-        let received = self
-            .cues
-            .receive(instance, start_at_ms, &self.sync, local, &self.stats.acked_seqs);
+        let received = self.cues.receive(
+            instance,
+            start_at_ms,
+            &self.sync,
+            local,
+            &self.stats.acked_seqs,
+        );
         let first = match received.arrival {
             Arrival::Again { after_ack } => {
                 self.stats.duplicate_cues += 1;

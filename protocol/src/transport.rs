@@ -17,8 +17,7 @@ use crate::pairing::{
 use crate::tls::{self, DirectorIdentity, SERVER_NAME, TlsError};
 use crate::wire::{
     ClientMsg, DeviceToken, FrameError, FrameReader, Hello, OutdatedDevice, PROTOCOL_VERSION, Pose,
-    Refusal, announced_version, decode_body,
-    ServerMsg, write_frame,
+    Refusal, ServerMsg, announced_version, decode_body, write_frame,
 };
 use quinn::crypto::rustls::{NoInitialCipherSuite, QuicClientConfig, QuicServerConfig};
 use quinn::{Connection, ConnectionError, Endpoint, RecvStream, SendStream, VarInt};
@@ -629,7 +628,9 @@ async fn serve_connection(
                     };
                     return link.refuse(Some(device), refusal, &events).await;
                 }
-                _ => Err(e.refusal().unwrap_or_else(|| Refusal::Malformed(e.to_string()))),
+                _ => Err(e
+                    .refusal()
+                    .unwrap_or_else(|| Refusal::Malformed(e.to_string()))),
             },
         },
     };

@@ -17,9 +17,7 @@ use boussole_protocol::device_session::{
 };
 use boussole_protocol::outbox::Outbox;
 use boussole_protocol::pairing::{Pairing, PairingCode};
-use boussole_protocol::wire::{
-    ClientMsg, DeviceToken, Hello, Refusal, Role, ServerMsg, Snapshot,
-};
+use boussole_protocol::wire::{ClientMsg, DeviceToken, Hello, Refusal, Role, ServerMsg, Snapshot};
 use boussole_protocol::{DeviceEvent, DeviceId};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -234,7 +232,11 @@ impl Pair {
             director: Some(addr()),
             ..SessionConfig::new(DeviceId::from("tablette"), Role::Terminal)
         };
-        let mut pair = Self::new(config, DeviceClock::skewed(epoch, 100_000, 0.0), Some(director.pairing()));
+        let mut pair = Self::new(
+            config,
+            DeviceClock::skewed(epoch, 100_000, 0.0),
+            Some(director.pairing()),
+        );
         pair.director = director;
         pair.device.start(pair.now);
         pair.pump();
@@ -248,7 +250,9 @@ impl Pair {
             while let Some(event) = self.device.poll_event() {
                 busy = true;
                 match event {
-                    SessionEvent::Cue { instance, .. } => *self.applied.entry(instance).or_insert(0) += 1,
+                    SessionEvent::Cue { instance, .. } => {
+                        *self.applied.entry(instance).or_insert(0) += 1
+                    }
                     SessionEvent::State(state) => self.states.push(state),
                     SessionEvent::ContentDownloaded { bundle } => {
                         let hash = bundle.hash();
@@ -349,7 +353,12 @@ impl Pair {
         let memory = Outbox::open(None).expect("an outbox in memory");
         self.device = DeviceSession::new(self.config.clone(), self.clock, memory, None);
         let outbox = Outbox::open(Some(&self.outbox_path)).expect("the outbox reopens");
-        self.device = DeviceSession::new(self.config.clone(), self.clock, outbox, self.saved_pairing.clone());
+        self.device = DeviceSession::new(
+            self.config.clone(),
+            self.clock,
+            outbox,
+            self.saved_pairing.clone(),
+        );
         self.device.start(self.now);
         self.pump();
     }
@@ -442,19 +451,43 @@ fn events_and_firings_survive_cuts_and_restarts_exactly_once() {
         assert!(pair.device.is_online(), "seed {seed}: online again");
         let logged: Vec<u64> = pair.director.log.iter().map(|(s, _)| *s).collect();
         let distinct: BTreeSet<u64> = logged.iter().copied().collect();
-        assert_eq!(logged.len(), distinct.len(), "seed {seed}: an event logged twice");
+        assert_eq!(
+            logged.len(),
+            distinct.len(),
+            "seed {seed}: an event logged twice"
+        );
         for (seq, event) in &pair.created {
             let found = pair.director.log.iter().find(|(s, _)| s == seq);
-            assert_eq!(found.map(|(_, e)| e), Some(event), "seed {seed}: event {seq} lost");
+            assert_eq!(
+                found.map(|(_, e)| e),
+                Some(event),
+                "seed {seed}: event {seq} lost"
+            );
         }
         for seq in &pair.device.stats().acked_seqs {
-            assert!(distinct.contains(seq), "seed {seed}: acked {seq} not logged");
+            assert!(
+                distinct.contains(seq),
+                "seed {seed}: acked {seq} not logged"
+            );
         }
-        assert!(pair.director.pending.is_empty(), "seed {seed}: firings never acknowledged: {:?}", pair.director.pending);
+        assert!(
+            pair.director.pending.is_empty(),
+            "seed {seed}: firings never acknowledged: {:?}",
+            pair.director.pending
+        );
         for instance in 1..=pair.director.next_instance {
-            assert_eq!(pair.applied.get(&instance), Some(&1), "seed {seed}: firing {instance} applied {:?} times", pair.applied.get(&instance));
+            assert_eq!(
+                pair.applied.get(&instance),
+                Some(&1),
+                "seed {seed}: firing {instance} applied {:?} times",
+                pair.applied.get(&instance)
+            );
         }
-        assert_eq!(pair.device.stats().pending, 0, "seed {seed}: outbox drained");
+        assert_eq!(
+            pair.device.stats().pending,
+            0,
+            "seed {seed}: outbox drained"
+        );
     }
 }
 
@@ -466,7 +499,9 @@ fn a_silent_director_is_dropped_and_joined_again() {
     pair.director.silent = true;
     pair.run_for(Duration::from_secs(4));
     assert!(
-        pair.states.iter().any(|s| matches!(s, LinkState::Offline { reason } if reason.contains("plus de nouvelles"))),
+        pair.states.iter().any(
+            |s| matches!(s, LinkState::Offline { reason } if reason.contains("plus de nouvelles"))
+        ),
         "{:?}",
         pair.states
     );
@@ -578,7 +613,10 @@ fn a_clock_that_jumps_is_resynchronised() {
     pair.run_for(Duration::from_secs(1));
     let estimate = pair.device.director_ms(pair.now).expect("an estimate");
     let truth = pair.director.clock_ms(pair.now);
-    assert!(estimate.abs_diff(truth) <= 2, "estimate {estimate} against {truth}");
+    assert!(
+        estimate.abs_diff(truth) <= 2,
+        "estimate {estimate} against {truth}"
+    );
     let times: Vec<u64> = pair
         .director
         .log

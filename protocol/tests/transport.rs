@@ -386,11 +386,18 @@ async fn an_outdated_device_is_named_even_when_its_hello_does_not_decode() -> Te
     assert_eq!(refusal, expected);
     let outdated = director.server.outdated_devices();
     assert_eq!(outdated.len(), 1);
-    assert_eq!((outdated[0].device.as_str(), outdated[0].version), ("casque-4", 2));
+    assert_eq!(
+        (outdated[0].device.as_str(), outdated[0].version),
+        ("casque-4", 2)
+    );
     // Updated, it connects and leaves the list.
     let client = guard(
         "connecting",
-        Client::connect(director.addr(), director.identity.ca_der(), hello("casque-4", Some(token))),
+        Client::connect(
+            director.addr(),
+            director.identity.ca_der(),
+            hello("casque-4", Some(token)),
+        ),
     )
     .await??;
     director.connected("casque-4").await?;

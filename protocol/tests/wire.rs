@@ -8,8 +8,8 @@ use boussole_content::ids::{
 use boussole_protocol::pairing::{PairingClientStep, PairingServerStep};
 use boussole_protocol::wire::{
     ClientMsg, DeviceToken, FrameError, FrameReader, Hello, LinkStatus, LogEntry, MAX_FRAME,
-    OutdatedDevice, PROTOCOL_VERSION, PersonalName, Refusal, Role, RoomStatus, ServerMsg, Snapshot, announced_version, decode_body,
-    encode_frame, read_frame, read_frame_limited, write_frame,
+    OutdatedDevice, PROTOCOL_VERSION, PersonalName, Refusal, Role, RoomStatus, ServerMsg, Snapshot,
+    announced_version, decode_body, encode_frame, read_frame, read_frame_limited, write_frame,
 };
 use boussole_protocol::{DeviceEvent, DeviceId, Health, ParticipantId};
 use rand::rngs::StdRng;
@@ -593,7 +593,10 @@ fn a_first_frame_announces_its_version_and_device() {
         spake: vec![1; 33],
     });
     let body = postcard::to_stdvec(&start).expect("encodes");
-    assert_eq!(announced_version(&body), Some((2, DeviceId("casque_1".into()))));
+    assert_eq!(
+        announced_version(&body),
+        Some((2, DeviceId("casque_1".into())))
+    );
     let mut old = postcard::to_stdvec(&(0u32, 1u16, "ecran")).expect("encodes");
     old.extend_from_slice(&[0xFF; 5]);
     assert_eq!(announced_version(&old), Some((1, DeviceId("ecran".into()))));

@@ -103,9 +103,12 @@ async fn round(seed: u64) -> Result<Round> {
     wait_solved(&devices, 3, GAME_GUARD).await?;
     let before = connections(&devices);
     let snapshots_before: Vec<u64> = devices.iter().map(|d| d.stats().snapshots).collect();
-    let game_on = devices
-        .iter()
-        .all(|d| d.stats().last_snapshot.as_ref().is_some_and(|s| s.ended.is_none()));
+    let game_on = devices.iter().all(|d| {
+        d.stats()
+            .last_snapshot
+            .as_ref()
+            .is_some_and(|s| s.ended.is_none())
+    });
     eprintln!(
         "e2e_faults: seed {seed}: long cut after 3 puzzles solved (game still on: {game_on}); \
          connections before {before:?}"

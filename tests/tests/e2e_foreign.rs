@@ -257,9 +257,12 @@ async fn foreign_peers_are_refused_and_the_room_plays_on() -> Result<()> {
     // The pairing's own token still works after all that.
     let client = timeout(STEP, Client::connect(addr, &ca_der, hello_ok)).await??;
     client.close().await;
-    let mid_game = devices
-        .iter()
-        .all(|d| d.stats().last_snapshot.as_ref().is_some_and(|s| s.ended.is_none()));
+    let mid_game = devices.iter().all(|d| {
+        d.stats()
+            .last_snapshot
+            .as_ref()
+            .is_some_and(|s| s.ended.is_none())
+    });
 
     let ended = wait_settled(&devices).await?;
     ensure!(

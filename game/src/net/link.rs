@@ -10,8 +10,8 @@
 //! resyncs from the snapshot the director sends on every welcome (DESIGN principle 3).
 
 use boussole_protocol::DeviceEvent;
-use boussole_protocol::clock::SAMPLE_INTERVAL_MS;
 use boussole_protocol::DeviceId;
+use boussole_protocol::clock::SAMPLE_INTERVAL_MS;
 use boussole_protocol::device_driver::{self, Command, DeviceApp, DriverConfig, lock};
 use boussole_protocol::device_session::{DeviceClock, DeviceSession, SessionConfig};
 use boussole_protocol::outbox::{Outbox, OutboxError};
@@ -181,7 +181,12 @@ impl DeviceLink {
             .spawn(move || {
                 let mut app = Forward(events_tx);
                 // A driver only stops with an error when the app says so; this one never does.
-                let _ = runtime.block_on(device_driver::drive(task_session, driver, commands, &mut app));
+                let _ = runtime.block_on(device_driver::drive(
+                    task_session,
+                    driver,
+                    commands,
+                    &mut app,
+                ));
             })?;
         Ok(Self {
             events: Mutex::new(events),

@@ -331,7 +331,8 @@ impl SimDevice {
         let task_session = session.clone();
         let task_device = device.clone();
         let task = tokio::spawn(async move {
-            let result = device_driver::drive(task_session.clone(), driver, commands, &mut player).await;
+            let result =
+                device_driver::drive(task_session.clone(), driver, commands, &mut player).await;
             let mut stats = player.stats.clone();
             stats.link = lock(&task_session).stats().clone();
             stats.link.online = false;
@@ -443,9 +444,7 @@ impl SimHandle {
                 device: self.device.clone(),
                 source,
             })?;
-        self.control
-            .send(Command::Wake)
-            .map_err(|_| self.stopped())
+        self.control.send(Command::Wake).map_err(|_| self.stopped())
     }
 
     /// A headset reports that the wearer selected `hotspot` of `immersion`.
@@ -490,9 +489,7 @@ impl SimHandle {
             return Err(self.stopped());
         }
         lock(&self.session).mute();
-        self.control
-            .send(Command::Wake)
-            .map_err(|_| self.stopped())
+        self.control.send(Command::Wake).map_err(|_| self.stopped())
     }
 
     /// Drops the connection and connects again with backoff (to `addr` if given: a director
@@ -576,11 +573,19 @@ impl DeviceApp for Player {
                         device_ms,
                     },
                 );
-                let media = self.scenario.cues.iter().find(|c| c.id == cue).is_some_and(|c| {
-                    matches!(c.kind, CueKind::Sound { .. } | CueKind::Video { .. })
-                });
+                let media = self
+                    .scenario
+                    .cues
+                    .iter()
+                    .find(|c| c.id == cue)
+                    .is_some_and(|c| {
+                        matches!(c.kind, CueKind::Sound { .. } | CueKind::Video { .. })
+                    });
                 if media {
-                    self.schedule(now + self.config.cue_duration, Action::CueFinished(instance));
+                    self.schedule(
+                        now + self.config.cue_duration,
+                        Action::CueFinished(instance),
+                    );
                 }
             }
             SessionEvent::StopAll => {

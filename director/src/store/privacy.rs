@@ -122,11 +122,17 @@ pub enum AccessAction {
     PassphraseChanged,
     /// A recovery key was created (or replaced).
     RecoveryKeyCreated,
+    /// A result from another tool was recorded (with or without its PDF).
+    ResultRecorded,
+    /// A person's roadmap or results were shown.
+    RoadmapOpened,
+    /// A result's attached PDF was written out of the store.
+    AttachmentExported,
 }
 
 impl AccessAction {
     /// Every action, in declaration order.
-    pub const ALL: [Self; 11] = [
+    pub const ALL: [Self; 14] = [
         Self::SessionOpened,
         Self::SessionExported,
         Self::SynthesisWritten,
@@ -138,6 +144,9 @@ impl AccessAction {
         Self::BackupRestored,
         Self::PassphraseChanged,
         Self::RecoveryKeyCreated,
+        Self::ResultRecorded,
+        Self::RoadmapOpened,
+        Self::AttachmentExported,
     ];
 
     /// The stable code stored in `access_log.action` (`"session_opened"`...).
@@ -154,6 +163,9 @@ impl AccessAction {
             Self::BackupRestored => "backup_restored",
             Self::PassphraseChanged => "passphrase_changed",
             Self::RecoveryKeyCreated => "recovery_key_created",
+            Self::ResultRecorded => "result_recorded",
+            Self::RoadmapOpened => "roadmap_opened",
+            Self::AttachmentExported => "attachment_exported",
         }
     }
 
@@ -176,6 +188,9 @@ impl AccessAction {
             Self::BackupRestored => "a restauré une sauvegarde",
             Self::PassphraseChanged => "a changé la phrase de passe",
             Self::RecoveryKeyCreated => "a créé une clé de secours",
+            Self::ResultRecorded => "a enregistré un résultat d'un autre outil",
+            Self::RoadmapOpened => "a consulté une feuille de route ou des résultats",
+            Self::AttachmentExported => "a exporté le PDF joint à un résultat",
         }
     }
 }

@@ -104,7 +104,10 @@ pub enum PlanError {
 pub fn parse_local(text: &str) -> Result<(NaiveDateTime, i64), PlanError> {
     let bad = || PlanError::BadTime(text.to_owned());
     let naive = NaiveDateTime::parse_from_str(text.trim(), "%Y-%m-%dT%H:%M").map_err(|_| bad())?;
-    let local = paris().from_local_datetime(&naive).single().ok_or_else(bad)?;
+    let local = paris()
+        .from_local_datetime(&naive)
+        .single()
+        .ok_or_else(bad)?;
     Ok((naive, local.timestamp_millis()))
 }
 
@@ -124,8 +127,18 @@ pub fn local_fr(unix_ms: i64) -> String {
         "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche",
     ];
     const MONTHS: [&str; 12] = [
-        "janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
-        "octobre", "novembre", "décembre",
+        "janvier",
+        "février",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "août",
+        "septembre",
+        "octobre",
+        "novembre",
+        "décembre",
     ];
     let Some(t) = local(unix_ms) else {
         return "date impossible".into();
@@ -259,7 +272,11 @@ pub fn occurrences(first: &NaiveDateTime, rule: &str) -> Result<Vec<i64>, PlanEr
         .parse()
         .map_err(|e: rrule::RRuleError| PlanError::Rule(e.to_string()))?;
     let all = set.all(u16::try_from(MAX_SERIES_COUNT).unwrap_or(u16::MAX));
-    Ok(all.dates.iter().map(chrono::DateTime::timestamp_millis).collect())
+    Ok(all
+        .dates
+        .iter()
+        .map(chrono::DateTime::timestamp_millis)
+        .collect())
 }
 
 /// The French plan from `from_unix_ms`: each session with its activity, time, place and who is
@@ -296,7 +313,12 @@ pub fn plan_fr(
             let pseudonym = store
                 .person(&e.person)?
                 .map_or_else(|| e.person.clone(), |q| q.pseudonym);
-            let _ = writeln!(o, "    {pseudonym} ({}) — {}", e.person, e.status.label_fr());
+            let _ = writeln!(
+                o,
+                "    {pseudonym} ({}) — {}",
+                e.person,
+                e.status.label_fr()
+            );
         }
     }
     let ids: Vec<String> = content
@@ -452,8 +474,9 @@ pub fn ics(
     Ok(cal.done().to_string())
 }
 
-/// Creates the director session of planned session `planned` and enrols its invited people in
-/// one log transaction (slots `P1`, `P2`… with their register pseudonyms, each slot given to
+/// Creates the director session of planned session `planned` and enrols its invited people
+/// (except those in `absent`, person ids: the facilitator starts the session when people have
+/// arrived) in one log transaction (slots `P1`, `P2`… with their register pseudonyms, each slot given to
 /// its person), then links the two: when this session closes, their roadmap entries are done,
 /// or absent for those who did not come ([`Store::settle_session`]).
 ///
@@ -464,6 +487,7 @@ pub fn start(
     store: Store,
     content: &ContentSet,
     planned: i64,
+    absent: &[String],
     now_unix_ms: i64,
 ) -> Result<Session, PlanError> {
     let p = store.planned_session(planned)?;
@@ -475,8 +499,17 @@ pub fn start(
         return Err(PlanError::NotDirector(a.title.clone()));
     };
     let mut people = Vec::new();
+    let mut missing = Vec::new();
+    for a in absent {
+        missing.push(store.canonical_person(a).map_err(RoadmapError::from)?);
+    }
     for e in &p.invited {
-        let person = store.canonical_person(&e.person).map_err(RoadmapError::from)?;
+        let person = store
+            .canonical_person(&e.person)
+            .map_err(RoadmapError::from)?;
+        if missing.contains(&person) {
+            continue;
+        }
         let pseudonym = store
             .person(&person)
             .map_err(RoadmapError::from)?

@@ -149,13 +149,7 @@ pub fn prescribe(
             known: known_activities(content),
         });
     }
-    Ok(store.prescribe(
-        person,
-        activity,
-        prescribed_by,
-        prescribed_on,
-        now_unix_ms,
-    )?)
+    Ok(store.prescribe(person, activity, prescribed_by, prescribed_on, now_unix_ms)?)
 }
 
 /// A result to record, as typed by the facilitator.
@@ -215,9 +209,10 @@ pub fn read_attachment(
             let _ = write!(s, "{b:02x}");
             s
         });
-    let name = path
-        .file_name()
-        .map_or_else(|| "resultat.pdf".into(), |n| n.to_string_lossy().into_owned());
+    let name = path.file_name().map_or_else(
+        || "resultat.pdf".into(),
+        |n| n.to_string_lossy().into_owned(),
+    );
     Ok((name, sha, bytes))
 }
 
@@ -398,9 +393,11 @@ pub fn results_fr(results: &[ExternalResult]) -> String {
             r.tool,
             day_fr(&r.taken_on),
             r.administered_by,
-            r.attachment.as_ref().map_or_else(String::new, |(n, b)| format!(
-                " ; PDF joint : {n} ({b} octets)"
-            ))
+            r.attachment
+                .as_ref()
+                .map_or_else(String::new, |(n, b)| format!(
+                    " ; PDF joint : {n} ({b} octets)"
+                ))
         );
         for (_, label, value) in &r.fields {
             let _ = writeln!(o, "    {label} : {value}");

@@ -312,6 +312,10 @@ pub enum PlanCmd {
     Start {
         /// The planned session's number.
         planned: i64,
+        /// An invited person who did not come (repeat): not enrolled; absent when the session
+        /// closes, back on the waiting list.
+        #[arg(long)]
+        absent: Vec<String>,
     },
     /// Write the plan as an iCalendar file (no names, no pseudonyms: activity, place, times,
     /// number invited).
@@ -375,8 +379,8 @@ pub fn plan_cmd(
             )?;
             print!("{}", plan::plan_fr(&store, content, now)?);
         }
-        PlanCmd::Start { planned } => {
-            let session = plan::start(store, content, planned, now)?;
+        PlanCmd::Start { planned, absent } => {
+            let session = plan::start(store, content, planned, &absent, now)?;
             println!(
                 "séance {} créée depuis la séance n° {planned} du planning, {} personne(s) inscrite(s)",
                 session.id(),
@@ -386,7 +390,10 @@ pub fn plan_cmd(
         PlanCmd::Ics { out } => {
             let text = plan::ics(&store, content, now, now)?;
             std::fs::write(&out, text).with_context(|| format!("écriture de {}", out.display()))?;
-            println!("planning écrit dans {} (sans nom ni pseudonyme)", out.display());
+            println!(
+                "planning écrit dans {} (sans nom ni pseudonyme)",
+                out.display()
+            );
         }
     }
     Ok(())

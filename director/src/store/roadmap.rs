@@ -1044,17 +1044,7 @@ impl Store {
     /// [`RoadmapError::Sqlite`].
     pub fn purge_results(&mut self, before: &str) -> Result<usize, RoadmapError> {
         let tx = self.conn.transaction()?;
-        tx.execute(
-            "UPDATE roadmap_entries SET result = NULL WHERE result IN
-                 (SELECT id FROM external_results WHERE taken_on < ?1)",
-            [before],
-        )?;
-        tx.execute(
-            "DELETE FROM result_attachments WHERE result IN
-                 (SELECT id FROM external_results WHERE taken_on < ?1)",
-            [before],
-        )?;
-        let n = tx.execute("DELETE FROM external_results WHERE taken_on < ?1", [before])?;
+        let n = purge_results_in(&tx, before)?;
         tx.commit()?;
         self.checkpoint()?;
         Ok(n)
@@ -1074,31 +1064,7 @@ impl Store {
         now_unix_ms: i64,
     ) -> Result<(), RoadmapError> {
         let tx = self.conn.transaction()?;
-        let int = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
-        for t in totals {
-            tx.execute(
-                "INSERT INTO figures_totals (month, kind, sessions, hours_ms, person_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5)
-                 ON CONFLICT (month, kind) DO UPDATE SET
-                   sessions = sessions + excluded.sessions,
-                   hours_ms = hours_ms + excluded.hours_ms,
-                   person_ms = person_ms + excluded.person_ms",
-                params![
-                    t.month,
-                    t.kind,
-                    int(t.sessions),
-                    int(t.hours_ms),
-                    int(t.person_ms)
-                ],
-            )?;
-        }
-        for p in people {
-            tx.execute(
-                "INSERT INTO figures_people (period, kind, persons, complete, frozen_at_unix_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (period, kind) DO NOTHING",
-                params![p.period, p.kind, int(p.persons), p.complete, now_unix_ms],
-            )?;
-        }
+        freeze_in(&tx, totals, people, now_unix_ms)?;
         tx.commit()?;
         Ok(())
     }
@@ -1139,4 +1105,54 @@ impl Store {
             .collect::<Result<_, _>>()?;
         Ok((totals, people))
     }
+}
+
+/// [`Store::purge_results`] inside the caller's transaction.
+pub(super) fn purge_results_in(conn: &Connection, before: &str) -> rusqlite::Result<usize> {
+    conn.execute(
+        "UPDATE roadmap_entries SET result = NULL WHERE result IN
+             (SELECT id FROM external_results WHERE taken_on < ?1)",
+        [before],
+    )?;
+    conn.execute(
+        "DELETE FROM result_attachments WHERE result IN
+             (SELECT id FROM external_results WHERE taken_on < ?1)",
+        [before],
+    )?;
+    conn.execute("DELETE FROM external_results WHERE taken_on < ?1", [before])
+}
+
+/// [`Store::freeze_figures`] inside the caller's transaction.
+pub(super) fn freeze_in(
+    conn: &Connection,
+    totals: &[FrozenTotals],
+    people: &[FrozenPeople],
+    now_unix_ms: i64,
+) -> rusqlite::Result<()> {
+    let int = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+    for t in totals {
+        conn.execute(
+            "INSERT INTO figures_totals (month, kind, sessions, hours_ms, person_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (month, kind) DO UPDATE SET
+               sessions = sessions + excluded.sessions,
+               hours_ms = hours_ms + excluded.hours_ms,
+               person_ms = person_ms + excluded.person_ms",
+            params![
+                t.month,
+                t.kind,
+                int(t.sessions),
+                int(t.hours_ms),
+                int(t.person_ms)
+            ],
+        )?;
+    }
+    for p in people {
+        conn.execute(
+            "INSERT INTO figures_people (period, kind, persons, complete, frozen_at_unix_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (period, kind) DO NOTHING",
+            params![p.period, p.kind, int(p.persons), p.complete, now_unix_ms],
+        )?;
+    }
+    Ok(())
 }

@@ -5,6 +5,7 @@
 pub mod engine;
 pub mod evaluation;
 pub mod export;
+pub mod figures;
 pub mod irr;
 pub mod plan;
 pub mod privacy;

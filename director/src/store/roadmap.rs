@@ -743,6 +743,22 @@ impl Store {
             .optional()?)
     }
 
+    /// The catalogue activity of the planned session director session `session` was created
+    /// from, if it was.
+    ///
+    /// # Errors
+    /// [`RoadmapError::Sqlite`].
+    pub fn planned_activity_of(&self, session: SessionId) -> Result<Option<String>, RoadmapError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT activity FROM planned_sessions WHERE session = ?1",
+                [session.0],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
     /// Records that director session `session` was created from planned session `planned`.
     ///
     /// # Errors

@@ -6,8 +6,6 @@
 
 #![expect(
     clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
     reason = "test helpers stop the test with what failed"
 )]
 
@@ -127,7 +125,14 @@ fn a_roadmap_goes_planned_then_done_by_a_real_session_and_an_absent_person_waits
     assert!(err.to_string().contains("posé par la séance"), "{err}");
 
     // The day comes: Mouette did not come; the session from the plan enrols the two others.
-    let mut session = plan::start(store, &set, ids[0], &[b.clone()], MORNING + 7 * DAY).unwrap();
+    let mut session = plan::start(
+        store,
+        &set,
+        ids[0],
+        std::slice::from_ref(&b),
+        MORNING + 7 * DAY,
+    )
+    .unwrap();
     let sid = session.id();
     assert_eq!(session.engine().participants().len(), 2);
     let seated: Vec<String> = session
@@ -161,7 +166,7 @@ fn a_roadmap_goes_planned_then_done_by_a_real_session_and_an_absent_person_waits
         .into_iter()
         .map(|e| e.person)
         .collect();
-    assert_eq!(waiting, [b.clone()]);
+    assert_eq!(waiting, std::slice::from_ref(&b));
     let history_a = store.roadmap_history(entry_a).unwrap();
     assert_eq!(
         history_a.iter().map(|h| h.status).collect::<Vec<_>>(),
@@ -515,12 +520,12 @@ fn figures_survive_a_purge_with_distinct_counts_frozen_and_small_cells_hidden() 
         drop(s);
         store = Store::open(&db, PASS).unwrap();
     }
-    for i in 0..3 {
+    for who in &people[..3] {
         roadmap::record_result(
             &mut store,
             &set,
             &ResultInput {
-                person: &people[i],
+                person: who,
                 activity: "disc",
                 taken_on: "2026-02-10",
                 administered_by: "Psychologue",

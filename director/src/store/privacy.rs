@@ -684,7 +684,7 @@ fn purge_in(tx: &Connection, sessions: &[PurgedSession]) -> Result<PurgeCounts, 
         let mut counts = PurgeCounts::default();
         let count = |n: usize| n as u64;
         for s in sessions {
-            if !session_exists(&tx, s.id)? {
+            if !session_exists(tx, s.id)? {
                 return Err(WriteError::UnknownSession { session: s.id });
             }
             counts.device_events +=

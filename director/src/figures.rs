@@ -305,7 +305,7 @@ fn hours(ms: u64) -> String {
     format!("{},{}", tenths / 10, tenths % 10)
 }
 
-/// The French table (tab-separated), years after their months.
+/// The French table (tab-separated), by period (a year before its months) then kind.
 pub fn figures_fr(rows: &[Row]) -> String {
     let mut o = String::new();
     let _ = writeln!(

@@ -593,7 +593,7 @@ fn boris_python() -> Result<PathBuf> {
     let cache = venv_cache()?;
     let venv = cache.join("venv-boris");
     let python = venv.join("bin/python");
-    step("BORIS venv (boris-behav-obs 8.27.4, scikit-learn, icalendar 6.3.1)", || {
+    step("BORIS venv (BORIS 8.27.4, scikit-learn, icalendar)", || {
         let ready = Command::new(&python)
             .args([
                 "-c",

@@ -78,4 +78,8 @@ id_type!(
     EndingId,
     /// A question of a questionnaire.
     QuestionId,
+    /// An activity of the catalogue (`content/catalogue/`), unique across the content folder.
+    ActivityId,
+    /// A result field of an activity recorded from another tool (a DISC dimension, a score).
+    ResultFieldId,
 );

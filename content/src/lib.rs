@@ -1,7 +1,7 @@
 //! Typed model of everything Boussole plays, and its validator.
 //!
 //! Content lives in RON files under a content root, one folder per kind of document
-//! (`scenarios/`, `immersions/`, `scenes/`, `grids/`, `rubrics/`), and refers to media under
+//! (`scenarios/`, `immersions/`, `scenes/`, `grids/`, `rubrics/`, `catalogue/`), and refers to media under
 //! `assets/`. Loading is two passes: a typed parse ([`ContentSet::load_dir`]) that locates
 //! syntax errors, then [`validate`], which returns every semantic problem at once.
 //!
@@ -15,6 +15,7 @@
 //! }
 //! ```
 
+pub mod catalogue;
 pub mod cue;
 pub mod grid;
 mod guide;

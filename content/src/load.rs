@@ -1,6 +1,7 @@
 //! Reading content files: which folder holds which kind of document, and the typed parse that
 //! turns RON into the model with every syntax error located.
 
+use crate::catalogue::Activity;
 use crate::grid::ObservationGrid;
 use crate::immersion::{Immersion, SceneSpec};
 use crate::locate::{At, Pos, SourceIndex};
@@ -23,16 +24,19 @@ pub enum DocumentKind {
     Grid,
     /// `rubrics/*.ron`: rubrics.
     Rubric,
+    /// `catalogue/*.ron`: the activities the programme offers.
+    Activity,
 }
 
 impl DocumentKind {
     /// Every kind, in load order.
-    pub const ALL: [Self; 5] = [
+    pub const ALL: [Self; 6] = [
         Self::Rubric,
         Self::Grid,
         Self::Scene,
         Self::Immersion,
         Self::Scenario,
+        Self::Activity,
     ];
 
     /// The folder under the content root that holds this kind.
@@ -43,6 +47,7 @@ impl DocumentKind {
             Self::Scene => "scenes",
             Self::Grid => "grids",
             Self::Rubric => "rubrics",
+            Self::Activity => "catalogue",
         }
     }
 }
@@ -70,6 +75,8 @@ pub struct ContentSet {
     pub grids: Vec<Loaded<ObservationGrid>>,
     /// Rubrics.
     pub rubrics: Vec<Loaded<Rubric>>,
+    /// The catalogue's activities.
+    pub activities: Vec<Loaded<Activity>>,
     /// The kind of each file that could not be read or parsed (left out of the set).
     pub failed: Vec<DocumentKind>,
     pub(crate) sources: Vec<(PathBuf, SourceIndex)>,
@@ -160,6 +167,13 @@ impl ContentSet {
                     value,
                 });
             }
+            DocumentKind::Activity => {
+                let value = parse(&file, text)?;
+                self.activities.push(Loaded {
+                    file: file.clone(),
+                    value,
+                });
+            }
         }
         self.sources.push((file, SourceIndex::new(text)));
         Ok(())
@@ -172,6 +186,15 @@ impl ContentSet {
             + self.scenes.len()
             + self.grids.len()
             + self.rubrics.len()
+            + self.activities.len()
+    }
+
+    /// The catalogue's activity with this id.
+    pub fn activity(&self, id: &str) -> Option<&Activity> {
+        self.activities
+            .iter()
+            .map(|a| &a.value)
+            .find(|a| a.id.as_str() == id)
     }
 
     /// Whether there is no document at all.

@@ -64,6 +64,9 @@ pub enum Code {
     RubricMismatch,
     /// A ROME code that is not a letter followed by four digits.
     BadRomeCode,
+    /// A catalogue activity whose parts do not fit together (an evaluation run by the
+    /// director, an escape game recorded from another tool, a recurring individual activity).
+    ActivityMismatch,
 }
 
 /// One problem found in the content.

@@ -1,6 +1,7 @@
 //! Semantic validation: every problem of a parsed content set at once, each with file, line,
 //! column and the id at fault. The typed parse (see `load`) has already checked shapes.
 
+use crate::catalogue::{Activity, ActivityKind, FieldValue, Format, Opening, RunBy};
 use crate::cue::{CueKind, Target, Trigger};
 use crate::grid::{ObservationGrid, PhysicalKey, reserved_use};
 use crate::immersion::{Immersion, ImmersionSource, Light, SceneSpec, Shape, TaskKind};
@@ -44,6 +45,9 @@ pub fn validate(set: &ContentSet, assets: &Path) -> Report {
     }
     for s in &set.scenarios {
         v.scenario(s);
+    }
+    for a in &set.activities {
+        v.activity(a);
     }
     let mut problems = v.problems;
     problems.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
@@ -213,6 +217,154 @@ impl<'a> Validator<'a> {
         check(self, "scene", &set.scenes, |s| s.id.as_str());
         check(self, "grid", &set.grids, |s| s.id.as_str());
         check(self, "rubric", &set.rubrics, |s| s.id.as_str());
+        check(self, "activity", &set.activities, |s| s.id.as_str());
+    }
+
+    /// A catalogue activity: its scenario exists, its length, group size and rhythm are in
+    /// range, its result fields are well formed, and who runs it fits what it is.
+    fn activity(&mut self, doc: &Loaded<Activity>) {
+        let (f, a) = (doc.file.as_path(), &doc.value);
+        let aid = a.id.as_str();
+        if a.title.trim().is_empty() {
+            self.err(
+                Code::WrongCount,
+                f,
+                At::Field("title"),
+                aid,
+                format!("activity {aid}: the title is empty"),
+            );
+        }
+        if !(5..=480).contains(&a.usual_minutes) {
+            let msg = format!(
+                "activity {aid}: usual_minutes is {}, expected 5 to 480",
+                a.usual_minutes
+            );
+            self.err(Code::OutOfRange, f, At::Field("usual_minutes"), aid, msg);
+        }
+        match &a.run_by {
+            RunBy::Director { scenario } => {
+                if !self.set.scenarios.iter().any(|s| s.value.id == *scenario) {
+                    let msg = format!("activity {aid}: unknown scenario {:?}", scenario.as_str());
+                    self.err(
+                        Code::UnknownReference,
+                        f,
+                        At::str("scenario", scenario.as_str()),
+                        scenario.as_str(),
+                        msg,
+                    );
+                }
+            }
+            RunBy::Facilitator => {}
+            RunBy::OtherTool { tool, fields } => {
+                if tool.trim().is_empty() {
+                    self.err(
+                        Code::WrongCount,
+                        f,
+                        At::Field("tool"),
+                        aid,
+                        format!("activity {aid}: the tool's name is empty"),
+                    );
+                }
+                self.nonempty(f, At::Field("fields"), aid, "result fields", fields.len());
+                self.unique(
+                    f,
+                    "id",
+                    "result field",
+                    fields.iter().map(|x| x.id.as_str()),
+                );
+                for field in fields {
+                    let fid = field.id.as_str();
+                    if field.label.trim().is_empty() {
+                        let at = At::FieldAfter {
+                            key: "id",
+                            value: fid,
+                            then: "label",
+                        };
+                        self.err(
+                            Code::WrongCount,
+                            f,
+                            at,
+                            fid,
+                            format!("activity {aid}: result field {fid} has an empty label"),
+                        );
+                    }
+                    if let FieldValue::Score { min, max, .. } = field.value
+                        && min >= max
+                    {
+                        let at = At::FieldAfter {
+                            key: "id",
+                            value: fid,
+                            then: "min",
+                        };
+                        let msg = format!(
+                            "activity {aid}: result field {fid} goes from {min} to {max}; min must be below max"
+                        );
+                        self.err(Code::OutOfRange, f, at, fid, msg);
+                    }
+                }
+            }
+        }
+        let fits = matches!(
+            (a.kind, &a.run_by),
+            (
+                ActivityKind::EscapeGame | ActivityKind::ImmersionSession,
+                RunBy::Director { .. }
+            ) | (
+                ActivityKind::Workshop,
+                RunBy::Director { .. } | RunBy::Facilitator
+            ) | (
+                ActivityKind::Evaluation,
+                RunBy::OtherTool { .. } | RunBy::Facilitator
+            )
+        );
+        if !fits {
+            let msg = format!(
+                "activity {aid}: kind {:?} cannot be run by {}",
+                a.kind,
+                match a.run_by {
+                    RunBy::Director { .. } => "the director",
+                    RunBy::Facilitator => "the facilitator alone",
+                    RunBy::OtherTool { .. } => "another tool",
+                }
+            );
+            self.err(Code::ActivityMismatch, f, At::Field("run_by"), aid, msg);
+        }
+        if let Format::Collective {
+            min_people,
+            max_people,
+        } = a.format
+            && !(2 <= min_people && min_people <= max_people && max_people <= 20)
+        {
+            let msg = format!(
+                "activity {aid}: a group of {min_people} to {max_people}, expected 2 ≤ min ≤ max ≤ 20"
+            );
+            self.err(Code::OutOfRange, f, At::Field("min_people"), aid, msg);
+        }
+        match a.opening {
+            Opening::Recurring { weeks } => {
+                if !(1..=8).contains(&weeks) {
+                    let msg =
+                        format!("activity {aid}: recurs every {weeks} weeks, expected 1 to 8");
+                    self.err(Code::OutOfRange, f, At::Field("weeks"), aid, msg);
+                }
+                if a.format == Format::Individual {
+                    let msg = format!(
+                        "activity {aid}: an individual activity cannot recur as a group session"
+                    );
+                    self.err(Code::ActivityMismatch, f, At::Field("opening"), aid, msg);
+                }
+            }
+            Opening::WhenWaiting { people } => {
+                let most = a.format.capacity();
+                if !(2..=20).contains(&people) || people > most {
+                    let msg = format!(
+                        "activity {aid}: opens when {people} people wait, expected 2 to 20 and at most the group's {most}"
+                    );
+                    self.err(Code::OutOfRange, f, At::Field("people"), aid, msg);
+                }
+            }
+            Opening::OnDemand => {}
+        }
     }
 
     fn rubric_by_id(&self, id: &str) -> Option<&'a Rubric> {

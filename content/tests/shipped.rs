@@ -61,6 +61,7 @@ fn every_shipped_file_parses_naming_the_file_on_failure() {
             DocumentKind::Scene => set.scenes.len(),
             DocumentKind::Grid => set.grids.len(),
             DocumentKind::Rubric => set.rubrics.len(),
+            DocumentKind::Activity => set.activities.len(),
         };
         assert!(n >= 1, "no shipped example of {kind:?}");
     }

@@ -246,8 +246,11 @@ pub fn synthesis(
             facilitator: args.facilitator.clone(),
             today_unix_ms: now_unix_ms,
         };
-        let doc =
+        let mut doc =
             build(&records, content, &opts).with_context(|| format!("synthèse de {person}"))?;
+        // Evaluations run with other tools, under « Autres évaluations » (never in the levels).
+        doc.other_evaluations =
+            boussole_director::record::other_evaluations(&store.results(person.as_str())?, content);
         let pdf = renderer.pdf(&doc)?;
         // File names carry the pseudonym and the person's id only: a name is personal data, a
         // path is not protected; the id keeps two people with one pseudonym apart.

@@ -5,11 +5,14 @@
 pub mod engine;
 pub mod evaluation;
 pub mod export;
+pub mod figures;
 pub mod irr;
+pub mod plan;
 pub mod privacy;
 pub mod record;
 pub mod register;
 pub mod retention;
+pub mod roadmap;
 pub mod runtime;
 pub mod script;
 pub mod server;

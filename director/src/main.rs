@@ -11,6 +11,7 @@ use boussole_director::script;
 mod debrief;
 mod person_cli;
 mod privacy_cli;
+mod roadmap_cli;
 mod serve;
 use boussole_director::session::Session;
 use boussole_director::store::{AccessAction, SessionId, Store};
@@ -86,6 +87,17 @@ enum Cmd {
     /// person holds a session's slot.
     #[command(subcommand)]
     Person(person_cli::PersonCmd),
+    /// Roadmaps ("feuille de route évaluations"): prescribe activities of the catalogue, see a
+    /// person's roadmap, mark an entry interrupted or cancelled, the waiting lists.
+    #[command(subcommand)]
+    Roadmap(roadmap_cli::RoadmapCmd),
+    /// Results of evaluations run with other tools (DISC, Diagnoform…), with their PDF.
+    #[command(subcommand)]
+    Result(roadmap_cli::ResultCmd),
+    /// The plan: sessions to come (one, or a series every two weeks), who is invited, a
+    /// director session from the plan, the iCalendar export.
+    #[command(subcommand)]
+    Plan(roadmap_cli::PlanCmd),
     /// Play a facilitator script as a new session and print what happened.
     Run {
         /// The script (RON).
@@ -382,6 +394,18 @@ fn run() -> Result<()> {
             );
         }
         Cmd::Pair(_) => {}
+        Cmd::Roadmap(cmd) => {
+            let content = load_content(&cli.content)?;
+            roadmap_cli::roadmap_cmd(store, &content, cmd, &actor, now)?;
+        }
+        Cmd::Result(cmd) => {
+            let content = load_content(&cli.content)?;
+            roadmap_cli::result_cmd(store, &content, cmd, &actor, now)?;
+        }
+        Cmd::Plan(cmd) => {
+            let content = load_content(&cli.content)?;
+            roadmap_cli::plan_cmd(store, &content, cmd, &actor, now)?;
+        }
         Cmd::Person(cmd) => {
             let content_dir = cli.content.clone();
             person_cli::person(store, || load_content(&content_dir), cmd, now)?;

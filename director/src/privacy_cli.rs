@@ -5,10 +5,11 @@
 
 use anyhow::{Context, Result, bail};
 use boussole_content::ContentSet;
+use boussole_director::figures;
 use boussole_director::privacy::{access_export, erase_person, erasure_fr, reapply_erasures};
 use boussole_director::record::date_fr;
 use boussole_director::retention::{
-    DEFAULT_RETENTION_MONTHS, cutoff_unix_ms, figures_fr, live_figures, plan_purge, purge_fr,
+    DEFAULT_RETENTION_MONTHS, cutoff_unix_ms, plan_purge, purge_fr,
 };
 use boussole_director::store::{AccessAction, AccessEntry, RecoveryKey, SessionId, Store};
 use clap::Subcommand;
@@ -58,9 +59,13 @@ pub enum DbCmd {
         #[arg(long)]
         dry_run: bool,
     },
-    /// The activity figures for FSE+ reporting (sessions, participants, hours), kept after
-    /// purges.
-    Figures,
+    /// The activity figures for FSE+ reporting: distinct persons, sessions and hours per month
+    /// and year and per activity kind, kept after purges; small counts shown as "< 3".
+    Figures {
+        /// Write them as CSV to this file instead.
+        #[arg(long)]
+        csv: Option<PathBuf>,
+    },
     /// Who opened, exported, erased... what, and when.
     AccessLog,
 }
@@ -284,27 +289,49 @@ pub fn db(
             let content = content()?;
             let cutoff = cutoff_unix_ms(now_unix_ms, older_than_months)?;
             let items = plan_purge(&store, &content, cutoff)?;
-            if !dry_run && !items.is_empty() {
+            // Results from other tools follow the same period (their date taken).
+            let results_before = boussole_director::plan::local_date(cutoff);
+            if !dry_run {
                 let purged: Vec<_> = items.iter().map(|i| i.purged.clone()).collect();
-                let counts = store.purge(&purged).context("purge des séances")?;
-                log_access(
-                    &mut store,
-                    actor,
-                    now_unix_ms,
-                    AccessAction::SessionsPurged,
-                    None,
-                    None,
-                    format!(
-                        "plus de {older_than_months} mois : séances {} ; {} entrées du journal, {} nom(s)",
-                        items
-                            .iter()
-                            .map(|i| i.info.id.to_string())
-                            .collect::<Vec<_>>()
-                            .join(", "),
-                        counts.log_records,
-                        counts.names
-                    ),
-                )?;
+                let facts = figures::facts(&store, &content)?;
+                let going: Vec<_> = purged.iter().map(|p| p.id).collect();
+                let (totals, people) = figures::freeze_for_purge(
+                    &facts,
+                    &|f| match f.session {
+                        Some(s) => going.contains(&s),
+                        None => f.date < results_before,
+                    },
+                    &boussole_director::retention::month_of(now_unix_ms),
+                );
+                let (counts, results) = store
+                    .purge_with_figures(&purged, (&totals, &people), &results_before, now_unix_ms)
+                    .context("purge des séances")?;
+                if results > 0 {
+                    println!(
+                        "{results} résultat(s) d'autres outils daté(s) d'avant le {} supprimé(s), avec leur PDF.",
+                        boussole_director::roadmap::day_fr(&results_before)
+                    );
+                }
+                if !items.is_empty() || results > 0 {
+                    log_access(
+                        &mut store,
+                        actor,
+                        now_unix_ms,
+                        AccessAction::SessionsPurged,
+                        None,
+                        None,
+                        format!(
+                            "plus de {older_than_months} mois : séances {} ; {} entrées du journal, {} nom(s), {results} résultat(s) d'autres outils",
+                            items
+                                .iter()
+                                .map(|i| i.info.id.to_string())
+                                .collect::<Vec<_>>()
+                                .join(", "),
+                            counts.log_records,
+                            counts.names
+                        ),
+                    )?;
+                }
             }
             print!("{}", purge_fr(&items, older_than_months, cutoff, dry_run));
             if !dry_run {
@@ -332,15 +359,19 @@ pub fn db(
                 );
             }
         }
-        DbCmd::Figures => {
+        DbCmd::Figures { csv } => {
             let content = content()?;
-            let archived = store.activity_figures()?;
-            let (live, unmeasured) = live_figures(&store, &content)?;
-            print!("{}", figures_fr(&archived, &live));
-            if unmeasured > 0 {
-                println!(
-                    "{unmeasured} séance(s) conservée(s) dont le journal ne se rejoue pas : comptées sans durée."
-                );
+            let rows = figures::table(&store.frozen_figures()?, &figures::facts(&store, &content)?);
+            match csv {
+                Some(path) => {
+                    std::fs::write(&path, figures::figures_csv(&rows))
+                        .with_context(|| format!("écriture de {}", path.display()))?;
+                    println!(
+                        "chiffres écrits dans {} (sans donnée personnelle)",
+                        path.display()
+                    );
+                }
+                None => print!("{}", figures::figures_fr(&rows)),
             }
         }
         DbCmd::AccessLog => {

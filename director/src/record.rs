@@ -515,10 +515,36 @@ pub fn build(
         to_develop,
         appetences,
         stress_sources,
+        other_evaluations: Vec::new(),
         comment,
         recommendations,
         facilitator: opts.facilitator.clone(),
     })
+}
+
+/// A person's results from other tools as the synthesis prints them under « Autres
+/// évaluations » (each with its tool, date and who administered it), oldest first. They are
+/// set beside the findings ([`build`] leaves them empty; the caller reads them from the
+/// register: `Store::results`) and never enter the savoir-être levels.
+pub fn other_evaluations(
+    results: &[crate::store::ExternalResult],
+    content: &ContentSet,
+) -> Vec<boussole_synthesis::OtherEvaluation> {
+    results
+        .iter()
+        .map(|r| boussole_synthesis::OtherEvaluation {
+            title: crate::roadmap::title_of(content, &r.activity),
+            tool: r.tool.clone(),
+            date: crate::roadmap::day_fr(&r.taken_on),
+            administered_by: r.administered_by.clone(),
+            results: r
+                .fields
+                .iter()
+                .map(|(_, label, value)| (label.clone(), value.clone()))
+                .collect(),
+            report_kept: r.attachment.is_some(),
+        })
+        .collect()
 }
 
 fn count(n: usize) -> u32 {

@@ -152,6 +152,10 @@ impl Session {
             created_at_unix_ms: info.created_at_unix_ms,
         };
         session.mirror_slots()?;
+        if session.engine.is_closed() {
+            // A crash between the close's commit and its roadmaps: settled again (idempotent).
+            session.settle_roadmaps()?;
+        }
         Ok(session)
     }
 
@@ -347,6 +351,7 @@ impl Session {
             .append_batch_enrolling(self.id, &records, new_persons)
             .map_err(store_err)?;
         drop(records);
+        let was_closed = self.engine.is_closed();
         let mut out = Vec::with_capacity(batch.len());
         for ((input, at), appended) in batch.into_iter().zip(appended) {
             match (appended, &input) {
@@ -377,7 +382,28 @@ impl Session {
                 }
             }
         }
+        if !was_closed && self.engine.is_closed() {
+            self.settle_roadmaps()?;
+        }
         Ok(out)
+    }
+
+    /// After the session closed: the roadmap entries of the people invited to it from the plan
+    /// are done when they hold a slot, absent (back on the waiting list) when they do not
+    /// ([`Store::settle_session`]). Set by the session, never by hand; a session not created
+    /// from the plan changes nothing.
+    fn settle_roadmaps(&mut self) -> Result<(), SessionError> {
+        let holders: std::collections::BTreeSet<String> =
+            crate::register::slot_holders(&self.store, self.id, &self.engine)
+                .map_err(store_err)?
+                .into_values()
+                .map(|p| p.0)
+                .collect();
+        let now = self.wall(self.engine.now());
+        self.store
+            .settle_session(self.id, &holders, now)
+            .map_err(store_err)?;
+        Ok(())
     }
 
     /// Brings the register's record of who holds each slot in line with the log (after a

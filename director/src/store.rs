@@ -18,6 +18,7 @@
 mod error;
 mod privacy;
 mod register;
+mod roadmap;
 mod schema;
 
 pub use error::{
@@ -31,6 +32,10 @@ pub use privacy::{
 pub use register::{
     ERASED_PSEUDONYM, JournalEntry, NewPerson, NewSlotPerson, PERSON_ID_CHARS, PersonChange,
     PersonInfo, RegisterError, new_person_id,
+};
+pub use roadmap::{
+    EntryStatus, ExternalResult, FrozenPeople, FrozenTotals, HistoryLine, NewPlanned, NewResult,
+    NewSeries, PlannedSession, PlannedState, RoadmapEntry, RoadmapError, SeriesInfo, Settled,
 };
 pub use schema::{MIGRATIONS, SCHEMA_VERSION};
 

@@ -122,11 +122,17 @@ pub enum AccessAction {
     PassphraseChanged,
     /// A recovery key was created (or replaced).
     RecoveryKeyCreated,
+    /// A result from another tool was recorded (with or without its PDF).
+    ResultRecorded,
+    /// A person's roadmap or results were shown.
+    RoadmapOpened,
+    /// A result's attached PDF was written out of the store.
+    AttachmentExported,
 }
 
 impl AccessAction {
     /// Every action, in declaration order.
-    pub const ALL: [Self; 11] = [
+    pub const ALL: [Self; 14] = [
         Self::SessionOpened,
         Self::SessionExported,
         Self::SynthesisWritten,
@@ -138,6 +144,9 @@ impl AccessAction {
         Self::BackupRestored,
         Self::PassphraseChanged,
         Self::RecoveryKeyCreated,
+        Self::ResultRecorded,
+        Self::RoadmapOpened,
+        Self::AttachmentExported,
     ];
 
     /// The stable code stored in `access_log.action` (`"session_opened"`...).
@@ -154,6 +163,9 @@ impl AccessAction {
             Self::BackupRestored => "backup_restored",
             Self::PassphraseChanged => "passphrase_changed",
             Self::RecoveryKeyCreated => "recovery_key_created",
+            Self::ResultRecorded => "result_recorded",
+            Self::RoadmapOpened => "roadmap_opened",
+            Self::AttachmentExported => "attachment_exported",
         }
     }
 
@@ -176,6 +188,9 @@ impl AccessAction {
             Self::BackupRestored => "a restauré une sauvegarde",
             Self::PassphraseChanged => "a changé la phrase de passe",
             Self::RecoveryKeyCreated => "a créé une clé de secours",
+            Self::ResultRecorded => "a enregistré un résultat d'un autre outil",
+            Self::RoadmapOpened => "a consulté une feuille de route ou des résultats",
+            Self::AttachmentExported => "a exporté le PDF joint à un résultat",
         }
     }
 }
@@ -600,6 +615,41 @@ impl Store {
     /// [`WriteError::UnknownSession`] (nothing deleted), [`WriteError::OutOfRange`],
     /// [`WriteError::Sqlite`].
     pub fn purge(&mut self, sessions: &[PurgedSession]) -> Result<PurgeCounts, WriteError> {
+        let tx = self.conn.transaction()?;
+        let counts = purge_in(&tx, sessions)?;
+        tx.commit()?;
+        self.checkpoint()?;
+        Ok(counts)
+    }
+
+    /// [`Self::purge`] and, in the **same transaction**, the funders' figures of what goes
+    /// (`freeze`: added totals and distinct counts frozen, see
+    /// [`Store::freeze_figures`](super::Store::freeze_figures)) and the results from other
+    /// tools dated before `results_before` (`YYYY-MM-DD`) with their PDFs: nothing half done.
+    ///
+    /// # Errors
+    ///
+    /// As [`Self::purge`].
+    pub fn purge_with_figures(
+        &mut self,
+        sessions: &[PurgedSession],
+        freeze: (&[super::FrozenTotals], &[super::FrozenPeople]),
+        results_before: &str,
+        now_unix_ms: i64,
+    ) -> Result<(PurgeCounts, usize), WriteError> {
+        let tx = self.conn.transaction()?;
+        let counts = purge_in(&tx, sessions)?;
+        super::roadmap::freeze_in(&tx, freeze.0, freeze.1, now_unix_ms)?;
+        let results = super::roadmap::purge_results_in(&tx, results_before)?;
+        tx.commit()?;
+        self.checkpoint()?;
+        Ok((counts, results))
+    }
+}
+
+/// The body of [`Store::purge`], inside the caller's transaction.
+fn purge_in(tx: &Connection, sessions: &[PurgedSession]) -> Result<PurgeCounts, WriteError> {
+    {
         type Key = (String, String);
         let mut figures: BTreeMap<Key, (u64, BTreeSet<&str>, u64, u64)> = BTreeMap::new();
         for s in sessions {
@@ -611,7 +661,6 @@ impl Store {
             f.2 = f.2.saturating_add(s.play_ms);
             f.3 = f.3.saturating_add(s.participant_ms);
         }
-        let tx = self.conn.transaction()?;
         for ((month, scenario), (n, people, play, part)) in &figures {
             tx.execute(
                 "INSERT INTO activity_figures
@@ -635,7 +684,7 @@ impl Store {
         let mut counts = PurgeCounts::default();
         let count = |n: usize| n as u64;
         for s in sessions {
-            if !session_exists(&tx, s.id)? {
+            if !session_exists(tx, s.id)? {
                 return Err(WriteError::UnknownSession { session: s.id });
             }
             counts.device_events +=
@@ -650,11 +699,11 @@ impl Store {
                 count(tx.execute("DELETE FROM log WHERE session = ?1", [s.id.0])?);
             counts.sessions += count(tx.execute("DELETE FROM sessions WHERE id = ?1", [s.id.0])?);
         }
-        tx.commit()?;
-        self.checkpoint()?;
         Ok(counts)
     }
+}
 
+impl Store {
     /// The anonymous activity figures of purged sessions, by month then scenario.
     ///
     /// # Errors

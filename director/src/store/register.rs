@@ -824,6 +824,8 @@ impl Store {
         for p in &group {
             tx.execute("DELETE FROM person_names WHERE person = ?1", [p])?;
             tx.execute("DELETE FROM person_journal WHERE person = ?1", [p])?;
+            // Their roadmap and results from other tools (attachments included) go too.
+            super::roadmap::delete_person_data(&tx, p)?;
             tx.execute(
                 "UPDATE persons SET pseudonym = ?1, entered_on = NULL, prescriber_name = '',
                         prescriber_structure = '', archived = 1, erased_at_unix_ms = ?2
@@ -891,6 +893,7 @@ impl Store {
             for p in group.iter().rev() {
                 tx.execute("DELETE FROM person_names WHERE person = ?1", [p])?;
                 tx.execute("DELETE FROM person_journal WHERE person = ?1", [p])?;
+                super::roadmap::delete_person_data(&tx, p)?;
                 tx.execute("DELETE FROM persons WHERE id = ?1", [p])?;
                 gone.push(p.clone());
             }
@@ -899,6 +902,26 @@ impl Store {
         self.checkpoint()?;
         Ok(gone)
     }
+}
+
+/// [`canonical`], for the other store modules.
+pub(super) fn canonical_of(conn: &Connection, id: &str) -> rusqlite::Result<String> {
+    canonical(conn, id)
+}
+
+/// [`merge_group`], for the other store modules.
+pub(super) fn merge_group_of(conn: &Connection, root: &str) -> rusqlite::Result<Vec<String>> {
+    merge_group(conn, root)
+}
+
+/// [`load_person`], for the other store modules.
+pub(super) fn load_person_of(conn: &Connection, id: &str) -> rusqlite::Result<Option<PersonInfo>> {
+    load_person(conn, id)
+}
+
+/// [`check_date`], for the other store modules.
+pub(super) fn check_date_of(date: Option<&str>) -> Result<Option<String>, RegisterError> {
+    check_date(date)
 }
 
 #[cfg(test)]

@@ -50,6 +50,33 @@
 ///   then empties it. The migration cannot do it in SQL: the slots are in the log's payloads.
 /// - `erasures (person, at_unix_ms)`: persons erased on request, so that a backup restored
 ///   later has them erased again.
+///
+/// Version 4 (roadmaps, plan, results from other tools, funders' figures; issue 18):
+/// - `session_series (id, activity, rrule, first_local, minutes, place, created_at_unix_ms)`: a
+///   recurring collective session, its RFC 5545 rule (`FREQ=WEEKLY;INTERVAL=2;COUNT=6`) from its
+///   first start in Europe/Paris local time (`YYYY-MM-DDTHH:MM`).
+/// - `planned_sessions (id, activity → catalogue, starts_at_unix_ms, minutes, place, series →
+///   session_series, session, state)`: the plan; `session` is the director session created from
+///   it (a plain number, so a purge leaves it), `state` planned / held / cancelled.
+/// - `roadmap_entries (id, person → persons, activity, prescribed_by, prescribed_on, status,
+///   planned → planned_sessions, session, result, changed_at_unix_ms)`: one activity prescribed
+///   to one person; `status` waiting / planned / done / absent / interrupted / cancelled; done
+///   and absent are set by a session's close (or a result), never by hand.
+/// - `roadmap_history (id, entry → roadmap_entries, at_unix_ms, status, detail)`: every status
+///   change (append-only: a trigger refuses updates); deleted with the person.
+/// - `external_results (id, person → persons, activity, tool, taken_on, administered_by, fields,
+///   recorded_at_unix_ms)`: a result recorded from another tool; `fields` is JSON
+///   `[[field id, label, value], …]` as the tool gave it.
+/// - `result_attachments (result → external_results, file_name, sha256, bytes)`: the optional PDF,
+///   kept whole inside the encrypted store, never parsed.
+/// - `figures_totals (month, kind, sessions, hours_ms, person_ms)`: sessions and hours of purged
+///   activity per month and activity kind (they add up).
+/// - `figures_people (period, kind, persons, complete, frozen_at_unix_ms)`: distinct persons per
+///   month (`YYYY-MM`) or year (`YYYY`) and kind (or `all`), frozen at the first purge that
+///   touches the period, over everything the store then held for it (distinct counts do not add
+///   up); `complete` = the period had ended when frozen. Version 2's `activity_figures` rows are
+///   carried over per month with the kind `unclassified` (their person counts, summed over
+///   purges and scenarios, are an upper bound: `complete` 0); that table is no longer written.
 pub const MIGRATIONS: &[&str] = &[
     // Version 1.
     "CREATE TABLE sessions (
@@ -160,6 +187,94 @@ pub const MIGRATIONS: &[&str] = &[
         person TEXT PRIMARY KEY,
         at_unix_ms INTEGER NOT NULL
     ) STRICT;",
+    // Version 4.
+    "CREATE TABLE session_series (
+        id INTEGER PRIMARY KEY,
+        activity TEXT NOT NULL,
+        rrule TEXT NOT NULL,
+        first_local TEXT NOT NULL
+            CHECK (first_local GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]'),
+        minutes INTEGER NOT NULL CHECK (minutes > 0),
+        place TEXT NOT NULL,
+        created_at_unix_ms INTEGER NOT NULL
+    ) STRICT;
+    CREATE TABLE planned_sessions (
+        id INTEGER PRIMARY KEY,
+        activity TEXT NOT NULL,
+        starts_at_unix_ms INTEGER NOT NULL,
+        minutes INTEGER NOT NULL CHECK (minutes > 0),
+        place TEXT NOT NULL,
+        series INTEGER REFERENCES session_series(id),
+        session INTEGER UNIQUE,
+        state TEXT NOT NULL DEFAULT 'planned' CHECK (state IN ('planned', 'held', 'cancelled')),
+        created_at_unix_ms INTEGER NOT NULL
+    ) STRICT;
+    CREATE INDEX planned_sessions_start ON planned_sessions (starts_at_unix_ms);
+    CREATE TABLE roadmap_entries (
+        id INTEGER PRIMARY KEY,
+        person TEXT NOT NULL REFERENCES persons(id),
+        activity TEXT NOT NULL,
+        prescribed_by TEXT NOT NULL,
+        prescribed_on TEXT NOT NULL
+            CHECK (prescribed_on GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'),
+        status TEXT NOT NULL CHECK (status IN
+            ('waiting', 'planned', 'done', 'absent', 'interrupted', 'cancelled')),
+        planned INTEGER REFERENCES planned_sessions(id),
+        session INTEGER,
+        result INTEGER,
+        changed_at_unix_ms INTEGER NOT NULL
+    ) STRICT;
+    CREATE INDEX roadmap_entries_person ON roadmap_entries (person);
+    CREATE INDEX roadmap_entries_activity ON roadmap_entries (activity, status);
+    CREATE TABLE roadmap_history (
+        id INTEGER PRIMARY KEY,
+        entry INTEGER NOT NULL REFERENCES roadmap_entries(id),
+        at_unix_ms INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        detail TEXT NOT NULL
+    ) STRICT;
+    CREATE TRIGGER roadmap_history_no_update BEFORE UPDATE ON roadmap_history
+    BEGIN SELECT RAISE(ABORT, 'roadmap_history is append-only'); END;
+    CREATE TABLE external_results (
+        id INTEGER PRIMARY KEY,
+        person TEXT NOT NULL REFERENCES persons(id),
+        activity TEXT NOT NULL,
+        tool TEXT NOT NULL,
+        taken_on TEXT NOT NULL
+            CHECK (taken_on GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'),
+        administered_by TEXT NOT NULL,
+        fields TEXT NOT NULL,
+        recorded_at_unix_ms INTEGER NOT NULL
+    ) STRICT;
+    CREATE INDEX external_results_person ON external_results (person);
+    CREATE TABLE result_attachments (
+        result INTEGER PRIMARY KEY REFERENCES external_results(id),
+        file_name TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        bytes BLOB NOT NULL
+    ) STRICT;
+    CREATE TABLE figures_totals (
+        month TEXT NOT NULL CHECK (month GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]'),
+        kind TEXT NOT NULL,
+        sessions INTEGER NOT NULL CHECK (sessions >= 0),
+        hours_ms INTEGER NOT NULL CHECK (hours_ms >= 0),
+        person_ms INTEGER NOT NULL CHECK (person_ms >= 0),
+        PRIMARY KEY (month, kind)
+    ) STRICT;
+    CREATE TABLE figures_people (
+        period TEXT NOT NULL CHECK (period GLOB '[0-9][0-9][0-9][0-9]'
+            OR period GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]'),
+        kind TEXT NOT NULL,
+        persons INTEGER NOT NULL CHECK (persons >= 0),
+        complete INTEGER NOT NULL CHECK (complete IN (0, 1)),
+        frozen_at_unix_ms INTEGER NOT NULL,
+        PRIMARY KEY (period, kind)
+    ) STRICT;
+    INSERT INTO figures_totals (month, kind, sessions, hours_ms, person_ms)
+        SELECT month, 'unclassified', sum(sessions), sum(play_ms), sum(participant_ms)
+        FROM activity_figures GROUP BY month;
+    INSERT INTO figures_people (period, kind, persons, complete, frozen_at_unix_ms)
+        SELECT month, 'unclassified', sum(participants), 0, 0 FROM activity_figures GROUP BY month;",
 ];
 
 /// The schema version this build writes: the number of [`MIGRATIONS`].

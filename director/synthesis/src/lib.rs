@@ -9,8 +9,8 @@
 mod model;
 
 pub use model::{
-    Activity, ActivityKind, Appetence, Audience, Competency, EvidenceLine, Person, Sign, Status,
-    StressSource, Synthesis,
+    Activity, ActivityKind, Appetence, Audience, Competency, EvidenceLine, OtherEvaluation, Person,
+    Sign, Status, StressSource, Synthesis,
 };
 
 use typst::foundations::{Dict, IntoValue};

@@ -60,6 +60,10 @@ pub struct Synthesis {
     pub appetences: Vec<Appetence>,
     /// The stress stimuli the participant rated high.
     pub stress_sources: Vec<StressSource>,
+    /// Evaluations run with other tools ("Autres évaluations"), oldest first: printed as the
+    /// tool gave them, beside our findings and never mixed into the savoir-être levels.
+    #[serde(default)]
+    pub other_evaluations: Vec<OtherEvaluation>,
     /// The facilitator's comment (several paragraphs separated by blank lines).
     pub comment: String,
     /// Pistes d'orientation: one line each.
@@ -178,4 +182,21 @@ pub struct StressSource {
     pub immersion: String,
     /// The rating, 1 to 5.
     pub rating: u8,
+}
+
+/// An evaluation run with another tool, as recorded (the product never administers it).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OtherEvaluation {
+    /// The catalogue's title ("Profil comportemental DISC").
+    pub title: String,
+    /// The tool's name, as its publisher writes it ("DISC").
+    pub tool: String,
+    /// When it was taken, in words ("20 novembre 2026").
+    pub date: String,
+    /// Who administered it.
+    pub administered_by: String,
+    /// `(label, value)` as the tool gave them ("Dominance", "72 / 100").
+    pub results: Vec<(String, String)>,
+    /// Whether the tool's own PDF report is kept with the record (never merged into this one).
+    pub report_kept: bool,
 }

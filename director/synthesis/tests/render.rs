@@ -125,6 +125,7 @@ fn sample() -> Synthesis {
             rating: 4,
         }],
         comment: "Renard s'est beaucoup investi.\n\nÀ revoir : la gestion du temps.".into(),
+        other_evaluations: vec![],
         recommendations: vec!["Stage d'observation (PMSMP) en entrepôt".into()],
         facilitator: "Animatrice du PLIE".into(),
     }

@@ -570,7 +570,8 @@ fn aioquic_python() -> Result<PathBuf> {
 /// The Python that `director/tests/boris.rs` opens our BORIS export and computes BORIS's own
 /// kappa on random codings with (`tools/fixtures/boris_check.py`, `boris_kappa.py`): a venv at
 /// `$BOUSSOLE_CI_CACHE/venv-boris` (else `~/.cache/boussole/venv-boris`) holding
-/// boris-behav-obs 8.27.4 (the BORIS the export targets) and scikit-learn, and the Debian
+/// boris-behav-obs 8.27.4 (the BORIS the export targets), scikit-learn, icalendar 6.3.1 (that
+/// reads back the plan's .ics in `director/tests/roadmap.rs`), and the Debian
 /// libraries BORIS loads when its modules are imported. Idempotent: pip runs only when the
 /// venv lacks either package at that version.
 fn boris_python() -> Result<PathBuf> {
@@ -592,12 +593,13 @@ fn boris_python() -> Result<PathBuf> {
     let cache = venv_cache()?;
     let venv = cache.join("venv-boris");
     let python = venv.join("bin/python");
-    step("BORIS venv (boris-behav-obs 8.27.4, scikit-learn)", || {
+    step("BORIS venv (BORIS 8.27.4, scikit-learn, icalendar)", || {
         let ready = Command::new(&python)
             .args([
                 "-c",
-                "import importlib.metadata as m, sklearn; \
-                 assert m.version('boris-behav-obs') == '8.27.4'",
+                "import importlib.metadata as m, sklearn, icalendar; \
+                 assert m.version('boris-behav-obs') == '8.27.4'; \
+                 assert m.version('icalendar') == '6.3.1'",
             ])
             .output()
             .is_ok_and(|o| o.status.success());
@@ -616,6 +618,7 @@ fn boris_python() -> Result<PathBuf> {
                 "--quiet",
                 "boris-behav-obs==8.27.4",
                 "scikit-learn",
+                "icalendar==6.3.1",
             ],
         )
     })?;

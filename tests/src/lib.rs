@@ -343,7 +343,7 @@ pub fn serve_config(data_dir: &Path, bind: SocketAddr) -> Result<ServeConfig> {
         assets_dir: assets_dir(),
         data_dir: data_dir.to_path_buf(),
         name: "Régie de test".into(),
-        pairing_code: code()?,
+        pairing_code: Some(code()?),
     })
 }
 

@@ -224,6 +224,19 @@ pub enum SimError {
         /// Why.
         source: ClientError,
     },
+    /// The director no longer knows this device or its token ([`Refusal::UnknownDevice`],
+    /// [`Refusal::BadToken`]: it was unpaired, or the director's data was reset): it must pair
+    /// again with the code the director shows. Said in French, for the facilitator.
+    #[error(
+        "{device} : appairage perdu, la régie ne reconnaît plus cet appareil ({refusal}) ; \
+         saisissez le code d'appairage affiché sur la régie pour l'appairer de nouveau"
+    )]
+    PairingLost {
+        /// The device.
+        device: DeviceId,
+        /// The director's refusal.
+        refusal: Refusal,
+    },
     /// The outbox could not be opened or written.
     #[error("{device}: {source}")]
     Outbox {
@@ -263,6 +276,7 @@ impl SimError {
     pub fn refusal(&self) -> Option<&Refusal> {
         match self {
             Self::Client { source, .. } => source.refusal(),
+            Self::PairingLost { refusal, .. } => Some(refusal),
             _ => None,
         }
     }
@@ -668,7 +682,15 @@ impl Sim {
                             }
                         }
                         Err(source) => {
-                            break Err(SimError::Client { device: self.device().clone(), source });
+                            let device = self.device().clone();
+                            break Err(match source.refusal() {
+                                Some(r @ (Refusal::UnknownDevice | Refusal::BadToken)) => {
+                                    let refusal = r.clone();
+                                    tracing::warn!(%device, "appairage perdu : {refusal}");
+                                    SimError::PairingLost { device, refusal }
+                                }
+                                _ => SimError::Client { device, source },
+                            });
                         }
                     }
                 }

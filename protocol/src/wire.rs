@@ -348,11 +348,19 @@ pub enum Refusal {
         /// The device's.
         theirs: u16,
     },
-    /// The director has never paired this device: pair it again.
-    #[error("appareil inconnu, à appairer / unknown device, pair it first")]
+    /// The director has never paired this device (or forgot it): pair it again with the code
+    /// the director shows.
+    #[error(
+        "appareil inconnu de la régie : saisissez le code d'appairage affiché sur la régie / \
+         unknown device: type the pairing code the director shows"
+    )]
     UnknownDevice,
-    /// The device is known but its token is missing or wrong: pair it again.
-    #[error("jeton d'appareil absent ou invalide / missing or invalid device token")]
+    /// The device is known but its token is missing or wrong: pair it again with the code the
+    /// director shows.
+    #[error(
+        "jeton d'appareil absent ou invalide : saisissez le code d'appairage affiché sur la \
+         régie / missing or invalid device token: type the pairing code the director shows"
+    )]
     BadToken,
     /// The pairing code typed on the device was wrong (or someone interfered with the
     /// connection).

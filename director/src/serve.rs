@@ -68,7 +68,7 @@ pub fn run(opts: Options, session: Session) -> Result<()> {
             None => {
                 let _ = writeln!(
                     out,
-                    "Appairage fermé : ouvrez-le depuis la console (écran Préparer)"
+                    "Appairage fermé : ouvrez-le depuis la console (écran Appareils ou Préparer)"
                 );
             }
         }

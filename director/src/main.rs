@@ -64,7 +64,9 @@ enum Cmd {
         /// Facilitator commands to play at their times (seconds after start).
         #[arg(long)]
         script: Option<PathBuf>,
-        /// The pairing code devices type (6 digits); random if left out.
+        /// Open pairing at start for ten minutes with this code (6 digits), for scripts and
+        /// tests. Left out, pairing opens at start with a random code only while no console is
+        /// paired; the facilitator opens it from the console (fresh code, ten minutes).
         #[arg(long)]
         pairing_code: Option<String>,
         /// The director's name, as devices show it.

@@ -1,4 +1,4 @@
-//! The `serve` command: the pairing code, [`Serving`] (content bundle, identity, the session
+//! The `serve` command: the pairing window at start, [`Serving`] (content bundle, identity, the session
 //! thread, the QUIC server and the routing between them) on its own Tokio runtime, and the
 //! facilitator script's commands played at their times.
 
@@ -28,10 +28,12 @@ pub fn run(opts: Options, session: Session) -> Result<()> {
         .content_dir
         .parent()
         .map_or_else(|| PathBuf::from("assets"), |p| p.join("assets"));
-    let pairing_code = match &opts.pairing_code {
-        Some(c) => PairingCode::parse(c).map_err(|e| anyhow::anyhow!("pairing code: {e}"))?,
-        None => PairingCode::random(),
-    };
+    let pairing_code = opts
+        .pairing_code
+        .as_deref()
+        .map(PairingCode::parse)
+        .transpose()
+        .map_err(|e| anyhow::anyhow!("pairing code: {e}"))?;
     let config = ServeConfig {
         bind: opts.bind,
         content_dir: opts.content_dir.clone(),
@@ -54,7 +56,22 @@ pub fn run(opts: Options, session: Session) -> Result<()> {
             serving.session_id(),
             serving.local_addr()
         );
-        let _ = writeln!(out, "Code d'appairage : {pairing_code}");
+        match serving.pairing().window() {
+            Some(window) => {
+                let _ = writeln!(out, "Code d'appairage : {}", window.code);
+                let _ = writeln!(
+                    out,
+                    "Appairage ouvert {} min ; la console le rouvre ensuite avec un nouveau code.",
+                    window.left.as_secs().div_ceil(60)
+                );
+            }
+            None => {
+                let _ = writeln!(
+                    out,
+                    "Appairage fermé : ouvrez-le depuis la console (écran Appareils ou Préparer)"
+                );
+            }
+        }
         let _ = out.flush();
         // Devices and consoles started without an address find the director on the local
         // network; a loopback bind is for this machine only, so it is not announced.

@@ -39,31 +39,55 @@ const CHUNK: usize = 256 * 1024;
 /// frame limit, which a single record never approaches).
 const LOG_BATCH: usize = 256 * 1024;
 
-/// How often consoles get the room status (pairing code, each device's round trip).
+/// How often consoles get the room status (pairing window, each device's round trip).
 const ROOM_EVERY: Duration = Duration::from_secs(1);
 
-/// Paired devices, kept in a file next to the session log: one line `device<TAB>sha256(token)`.
-/// Only hashes are stored; the file is rewritten atomically on each pairing.
+/// Paired devices, kept in a file next to the session log: one line per device,
+/// `device<TAB>sha256(token)`, then `<TAB>console` once it has connected as a read-write
+/// console (the director opens pairing by itself at start while no console is paired:
+/// [`FileRegistry::has_console`]). Only hashes are stored; the file is rewritten atomically
+/// on each change.
+///
+/// Every read and write of the file happens under the one lock: a device connecting (which
+/// re-reads the file, so that `pair forget` run beside a live `serve` takes effect) while
+/// another pairs can never put back an older file and lose a pairing.
 #[derive(Debug)]
 pub struct FileRegistry {
     path: PathBuf,
-    hashes: Mutex<BTreeMap<String, String>>,
+    entries: Mutex<BTreeMap<String, Entry>>,
 }
 
-fn read_registry(path: &Path) -> std::io::Result<BTreeMap<String, String>> {
-    let mut hashes = BTreeMap::new();
+/// One paired device in [`FileRegistry`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Entry {
+    /// SHA-256 of its token, hex.
+    hash: String,
+    /// It connected as a read-write console.
+    console: bool,
+}
+
+fn read_registry(path: &Path) -> std::io::Result<BTreeMap<String, Entry>> {
+    let mut entries = BTreeMap::new();
     match std::fs::read_to_string(path) {
         Ok(text) => {
             for line in text.lines() {
-                if let Some((device, hash)) = line.split_once('\t') {
-                    hashes.insert(device.to_owned(), hash.to_owned());
+                let mut fields = line.split('\t');
+                if let (Some(device), Some(hash)) = (fields.next(), fields.next()) {
+                    let console = fields.any(|f| f == "console");
+                    entries.insert(
+                        device.to_owned(),
+                        Entry {
+                            hash: hash.to_owned(),
+                            console,
+                        },
+                    );
                 }
             }
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => return Err(e),
     }
-    Ok(hashes)
+    Ok(entries)
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -76,19 +100,22 @@ impl FileRegistry {
     /// # Errors
     /// The file exists but cannot be read.
     pub fn open(path: &Path) -> std::io::Result<Self> {
-        let hashes = read_registry(path)?;
+        let entries = read_registry(path)?;
         Ok(Self {
             path: path.to_path_buf(),
-            hashes: Mutex::new(hashes),
+            entries: Mutex::new(entries),
         })
     }
 
-    /// Re-reads the file, so that `pair forget` run beside a live `serve` takes effect at the
-    /// device's next connection; keeps what it had if the file cannot be read.
-    fn refresh(&self) {
+    /// The entries, re-read from the file under the lock (so that `pair forget` run beside a
+    /// live `serve` takes effect at the device's next connection); what it had if the file
+    /// cannot be read.
+    fn fresh(&self) -> MutexGuard<'_, BTreeMap<String, Entry>> {
+        let mut entries = self.lock();
         if let Ok(fresh) = read_registry(&self.path) {
-            *self.lock() = fresh;
+            *entries = fresh;
         }
+        entries
     }
 
     /// The paired devices, by id.
@@ -96,32 +123,60 @@ impl FileRegistry {
         self.lock().keys().cloned().collect()
     }
 
+    /// Whether a device paired here has connected as a read-write console.
+    pub fn has_console(&self) -> bool {
+        self.fresh().values().any(|e| e.console)
+    }
+
+    /// Notes that `device` connected as a read-write console (kept across restarts); returns
+    /// whether it was new. Nothing happens for a device that is not paired.
+    ///
+    /// # Errors
+    /// The file cannot be written; then nothing changed.
+    pub fn mark_console(&self, device: &str) -> std::io::Result<bool> {
+        let mut entries = self.fresh();
+        let mut next = entries.clone();
+        match next.get_mut(device) {
+            Some(entry) if !entry.console => entry.console = true,
+            _ => return Ok(false),
+        }
+        self.save(&next)?;
+        *entries = next;
+        Ok(true)
+    }
+
     /// Unpairs `device`: its token no longer opens a session (it must pair again).
     ///
     /// # Errors
     /// The file cannot be written; then nothing changed.
     pub fn forget(&self, device: &str) -> std::io::Result<bool> {
-        let mut map = self.lock();
-        let mut next = map.clone();
+        let mut entries = self.fresh();
+        let mut next = entries.clone();
         let known = next.remove(device).is_some();
         if known {
             self.save(&next)?;
-            *map = next;
+            *entries = next;
         }
         Ok(known)
     }
 
-    fn lock(&self) -> MutexGuard<'_, BTreeMap<String, String>> {
-        self.hashes
+    fn lock(&self) -> MutexGuard<'_, BTreeMap<String, Entry>> {
+        self.entries
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    fn save(&self, map: &BTreeMap<String, String>) -> std::io::Result<()> {
+    /// Writes `entries` to a temporary file beside the registry, then renames it over it.
+    /// Called with the lock held.
+    fn save(&self, entries: &BTreeMap<String, Entry>) -> std::io::Result<()> {
         let tmp = self.path.with_extension("tmp");
         let mut f = std::fs::File::create(&tmp)?;
-        for (d, h) in map {
-            writeln!(f, "{d}\t{h}")?;
+        for (d, e) in entries {
+            if e.console {
+                writeln!(f, "{d}\t{}\tconsole", e.hash)?;
+            } else {
+                writeln!(f, "{d}\t{}", e.hash)?;
+            }
         }
         f.sync_all()?;
         std::fs::rename(&tmp, &self.path)
@@ -130,18 +185,28 @@ impl FileRegistry {
 
 impl DeviceRegistry for FileRegistry {
     fn register(&self, device: &DeviceId, token: &DeviceToken) -> Result<(), RegistryError> {
-        let mut map = self.lock();
-        map.insert(device.0.clone(), hex(&token_hash(token)));
-        self.save(&map)
-            .map_err(|e| RegistryError(format!("saving {}: {e}", self.path.display())))
+        let mut entries = self.fresh();
+        let mut next = entries.clone();
+        let console = next.get(&device.0).is_some_and(|e| e.console);
+        next.insert(
+            device.0.clone(),
+            Entry {
+                hash: hex(&token_hash(token)),
+                console,
+            },
+        );
+        self.save(&next)
+            .map_err(|e| RegistryError(format!("saving {}: {e}", self.path.display())))?;
+        *entries = next;
+        Ok(())
     }
 
     fn check(&self, device: &DeviceId, token: &DeviceToken) -> bool {
-        self.refresh();
         let want = hex(&token_hash(token));
-        self.lock().get(&device.0).is_some_and(|h| {
-            h.len() == want.len()
-                && h.bytes()
+        self.fresh().get(&device.0).is_some_and(|e| {
+            e.hash.len() == want.len()
+                && e.hash
+                    .bytes()
                     .zip(want.bytes())
                     .fold(0, |acc, (a, b)| acc | (a ^ b))
                     == 0
@@ -149,8 +214,7 @@ impl DeviceRegistry for FileRegistry {
     }
 
     fn knows(&self, device: &DeviceId) -> bool {
-        self.refresh();
-        self.lock().contains_key(&device.0)
+        self.fresh().contains_key(&device.0)
     }
 }
 
@@ -230,6 +294,7 @@ pub async fn serve(
     mut outputs: tokio::sync::mpsc::UnboundedReceiver<Output>,
     bundle: Option<Arc<Bundle>>,
     tutorials: Arc<BTreeSet<ImmersionId>>,
+    registry: Arc<FileRegistry>,
 ) {
     let mut peers: HashMap<ConnId, Peer> = HashMap::new();
     let mut room_tick = tokio::time::interval(ROOM_EVERY);
@@ -253,8 +318,14 @@ pub async fn serve(
                     .then_some(event);
                 submit_many(&director, batch).await;
                 if let Some(event) = rest {
-                    on_event(&server, &director, &mut peers, bundle.as_deref(), &tutorials, event)
-                        .await;
+                    let context = Context {
+                        server: &server,
+                        director: &director,
+                        bundle: bundle.as_deref(),
+                        tutorials: &tutorials,
+                        registry: &registry,
+                    };
+                    on_event(&context, &mut peers, event).await;
                 }
             }
             out = outputs.recv() => {
@@ -335,18 +406,35 @@ async fn submit_many(director: &DirectorHandle, inputs: Vec<Input>) {
     }
 }
 
-async fn on_event(
-    server: &Server,
-    director: &DirectorHandle,
-    peers: &mut HashMap<ConnId, Peer>,
-    bundle: Option<&Bundle>,
-    tutorials: &Arc<BTreeSet<ImmersionId>>,
-    event: ServerEvent,
-) {
+/// What [`on_event`] works with besides the peers.
+struct Context<'a> {
+    server: &'a Server,
+    director: &'a DirectorHandle,
+    bundle: Option<&'a Bundle>,
+    tutorials: &'a Arc<BTreeSet<ImmersionId>>,
+    registry: &'a Arc<FileRegistry>,
+}
+
+async fn on_event(cx: &Context<'_>, peers: &mut HashMap<ConnId, Peer>, event: ServerEvent) {
+    let Context {
+        server,
+        director,
+        bundle,
+        tutorials,
+        registry,
+    } = *cx;
     match event {
         ServerEvent::Connected { conn, hello, addr } => {
             tracing::info!("{} ({:?}) connecté depuis {addr}", hello.device, hello.role);
             let device = hello.device.clone();
+            if matches!(hello.role, Role::Console { observer: false }) {
+                // Remembered, so that the next start does not open pairing by itself.
+                let registry = registry.clone();
+                let name = device.0.clone();
+                if let Some(Err(e)) = blocking(move || registry.mark_console(&name)).await {
+                    tracing::warn!("console {device} non notée comme appairée : {e}");
+                }
+            }
             peers.insert(
                 conn,
                 Peer {
@@ -638,6 +726,25 @@ async fn on_event(
                     let _ = server.send(conn, ServerMsg::Notice(reply));
                     send_register(server, director, peers, None).await;
                 }
+                ClientMsg::PairingWindow { open } => {
+                    if !matches!(peer.role, Role::Console { observer: false }) {
+                        let _ = server.send(
+                            conn,
+                            ServerMsg::Notice(
+                                "seule la console principale ouvre l'appairage".into(),
+                            ),
+                        );
+                        return;
+                    }
+                    if open {
+                        server.pairing().open(PairingCode::random());
+                        tracing::info!("appairage ouvert par {} (10 min)", peer.device);
+                    } else {
+                        server.pairing().close();
+                        tracing::info!("appairage fermé par {}", peer.device);
+                    }
+                    send_room(server, peers);
+                }
                 ClientMsg::Hello(_)
                 | ClientMsg::ClockPing { .. }
                 | ClientMsg::Bye
@@ -773,7 +880,8 @@ async fn send_register(
     }
 }
 
-/// Sends every console the room as it is now: the pairing code and each connection's link.
+/// Sends every console the room as it is now: the pairing window (code, time left, lock) and
+/// each connection's link.
 fn send_room(server: &Server, peers: &HashMap<ConnId, Peer>) {
     let mut links: Vec<LinkStatus> = peers
         .iter()
@@ -787,9 +895,12 @@ fn send_room(server: &Server, peers: &HashMap<ConnId, Peer>) {
         })
         .collect();
     links.sort_by(|a, b| a.device.0.cmp(&b.device.0));
+    let window = server.pairing().window();
     let room = RoomStatus {
-        pairing_code: server.pairing_code().map(|c| c.to_string()),
+        pairing_code: window.map(|w| w.code.to_string()),
         links,
+        pairing_open_s: window.map(|w| whole_seconds(w.left)),
+        pairing_locked_s: server.pairing().locked_for().map(whole_seconds),
         outdated: server.outdated_devices(),
     };
     for (conn, _) in peers
@@ -798,6 +909,11 @@ fn send_room(server: &Server, peers: &HashMap<ConnId, Peer>) {
     {
         let _ = server.send(*conn, ServerMsg::Room(room.clone()));
     }
+}
+
+/// Seconds, rounded up (a window with 0.2 s left is still open: "1 s").
+fn whole_seconds(d: Duration) -> u64 {
+    d.as_secs() + u64::from(d.subsec_nanos() > 0)
 }
 
 /// A console's observations are coded under its own device id, so two raters stay apart.
@@ -926,8 +1042,11 @@ pub struct ServeConfig {
     pub data_dir: PathBuf,
     /// The director's name, as devices show it.
     pub name: String,
-    /// The code devices type to pair.
-    pub pairing_code: PairingCode,
+    /// `Some`: pairing opens at start with this code, for ten minutes (scripts and tests).
+    /// `None`: pairing opens at start with a fresh random code only while no read-write console
+    /// is paired (so the very first console can pair); otherwise it stays closed until the
+    /// facilitator opens it from the console ([`ClientMsg::PairingWindow`]).
+    pub pairing_code: Option<PairingCode>,
 }
 
 /// Why [`Serving::start`] failed; the session was not started.
@@ -957,6 +1076,7 @@ pub enum ServeError {
 /// connection close) and leaves the session thread to end with its last handle.
 pub struct Serving {
     addr: SocketAddr,
+    pairing: PairingState,
     session: SessionId,
     content_hash: [u8; 32],
     director: Option<Director>,
@@ -1016,16 +1136,25 @@ impl Serving {
             u64::try_from(unix_ms() - session.created_at_unix_ms()).unwrap_or(0),
         );
         let clock_base = Instant::now().checked_sub(age).unwrap_or_else(Instant::now);
+        let pairing = PairingState::new();
+        let at_start = match config.pairing_code {
+            Some(code) => Some(code),
+            None => (!registry.has_console()).then(PairingCode::random),
+        };
+        if let Some(code) = at_start {
+            pairing.open(code);
+        }
         let server = Server::bind_with_clock(
             config.bind,
             &identity,
-            registry,
-            PairingState::new(config.pairing_code),
+            registry.clone(),
+            pairing,
             bundle.hash(),
             config.name.clone(),
             clock_base,
         )?;
         let session_id = session.id();
+        let pairing = server.pairing().clone();
         server.set_session(Some(session_id.to_string()));
         let addr = server.local_addr();
         let (tx, rx) = std::sync::mpsc::channel::<Output>();
@@ -1045,12 +1174,13 @@ impl Serving {
         let content_hash = bundle.hash();
         let task = tokio::spawn(async move {
             tokio::select! {
-                () = serve(server, routing, out_rx, Some(bundle), tutorials) => {}
+                () = serve(server, routing, out_rx, Some(bundle), tutorials, registry) => {}
                 _ = stopped => {}
             }
         });
         Ok(Self {
             addr,
+            pairing,
             session: session_id,
             content_hash,
             director: Some(director),
@@ -1063,6 +1193,12 @@ impl Serving {
     /// The address devices connect to.
     pub fn local_addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The pairing window: the facilitator opens and closes it from the console; scripts and
+    /// tests may too ([`PairingState::open`], [`PairingState::close`]).
+    pub fn pairing(&self) -> &PairingState {
+        &self.pairing
     }
 
     /// The session served.

@@ -13,13 +13,35 @@
 //!
 //! Message flow, over the control stream of one connection:
 //! 1. device → `Start { device, spake }`
-//! 2. director → `Reply { spake, confirm }` (or `Refused(PairingLocked | VersionMismatch)`)
+//! 2. director → `Reply { spake, confirm }` (or `Refused(PairingClosed | PairingLocked |
+//!    PairingBusy | VersionMismatch)`)
 //! 3. device → `Confirm { confirm }`
 //! 4. director → `Grant { ca_der, token, mac }` (or `Refused(WrongPairingCode)`)
 //!
-//! The director allows [`MAX_FAILURES`] failed attempts, then locks pairing for
-//! [`LOCK_DURATION`]. An attempt counts as failed from the moment it starts until it succeeds, so
-//! parallel or abandoned attempts cannot exceed the budget.
+//! **The window.** Pairing is open only while the facilitator has opened it
+//! ([`PairingState::open`]): for [`OPEN_FOR`] with a code chosen for that opening; closed, a
+//! `Start` is refused with [`Refusal::PairingClosed`].
+//!
+//! **Guesses.** The director's `Reply` carries its key confirmation, so a device that receives
+//! it can check its guess of the code offline: every `Reply` sent is one guess spent. The rule
+//! is therefore on replies, not on connections (the limiter, [`Limiter`], is sans I/O and
+//! tested on its own):
+//! - at most [`MAX_WRONG_CODES`] wrong codes in any [`WRONG_CODE_WINDOW`] (a sliding window:
+//!   successes in between change nothing); with that many, a `Start` is refused with
+//!   [`Refusal::PairingLocked`] until the oldest wrong code falls out of the window;
+//! - a code is wrong when the device's confirmation does not check out, or when the device
+//!   received the director's `Reply` and never confirmed (it could have tested its guess and
+//!   left); an attempt that ends before the `Reply` (the device vanished, a malformed message)
+//!   is no guess and counts for nothing;
+//! - replies unresolved count against the budget while they wait for their confirmation (one
+//!   round trip for an honest device): a `Start` beyond the budget waits for a reply slot
+//!   instead of being refused, so twenty devices typing the code within the same second all
+//!   pair, one round trip after another, and no more than [`MAX_WRONG_CODES`] guesses are
+//!   ever checked per window;
+//! - at most [`MAX_IN_FLIGHT`] attempts at once (waiting ones included); beyond, and for a
+//!   wait longer than [`crate::transport::STEP_TIMEOUT`], [`Refusal::PairingBusy`]. Every
+//!   attempt holds its slot through a guard ([`PairingAttempt`]) that gives it back however
+//!   the attempt ends.
 
 use crate::event::DeviceId;
 use crate::tls::{self, TlsError};
@@ -32,16 +54,25 @@ use rustls::{DigitallySignedStruct, SignatureScheme};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use spake2::{Ed25519Group, Identity, Password, Spake2};
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-/// Failed attempts allowed before pairing locks.
-pub const MAX_FAILURES: u32 = 5;
+/// Wrong codes allowed in any [`WRONG_CODE_WINDOW`]; the next `Start` is refused with
+/// [`Refusal::PairingLocked`] until the oldest of them is older than the window. Five a minute
+/// gives a guesser of a six-digit code one chance in 200 000 per minute (issue 14).
+pub const MAX_WRONG_CODES: usize = 5;
 
-/// How long pairing stays locked after [`MAX_FAILURES`] failures.
-pub const LOCK_DURATION: Duration = Duration::from_secs(60);
+/// The sliding window wrong codes are counted over (the last 60 s).
+pub const WRONG_CODE_WINDOW: Duration = Duration::from_secs(60);
+
+/// Pairing attempts the director runs at once, those waiting for a reply slot included; one
+/// more is refused with [`Refusal::PairingBusy`]. A room has a few dozen devices at most.
+pub const MAX_IN_FLIGHT: usize = 64;
+
+/// How long pairing stays open once the facilitator opens it (10 minutes, issue 14).
+pub const OPEN_FOR: Duration = Duration::from_secs(10 * 60);
 
 /// TLS exporter label that binds the PAKE to the connection (RFC 5705 labels start with
 /// `EXPORTER`).
@@ -298,15 +329,19 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// The monotonic clock pairing's lock is measured with; injectable so tests need no sleep.
+/// The monotonic clock pairing's window and wrong codes are measured with; injectable so tests
+/// need no sleep.
 pub type PairingClock = Arc<dyn Fn() -> Instant + Send + Sync>;
 
 /// The director's pairing state, shared between the transport and the director (cheap to
-/// clone): the code shown now and the failure counter with its lock.
+/// clone): the window (open or closed, its code), the wrong codes of the last minute and the
+/// attempts in flight. See the module's documentation for the rules.
 #[derive(Clone)]
 pub struct PairingState {
     limiter: Arc<Mutex<Limiter>>,
     clock: PairingClock,
+    /// Woken whenever an attempt ends, so attempts waiting for a reply slot look again.
+    ended: Arc<tokio::sync::Notify>,
 }
 
 impl fmt::Debug for PairingState {
@@ -317,51 +352,88 @@ impl fmt::Debug for PairingState {
     }
 }
 
+impl Default for PairingState {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The pairing window while it is open: what the facilitator's console shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OpenWindow {
+    /// The code devices type now.
+    pub code: PairingCode,
+    /// How long it stays open (at most [`OPEN_FOR`]).
+    pub left: Duration,
+}
+
 impl PairingState {
-    /// Pairing with `code`, timed by the system's monotonic clock.
-    pub fn new(code: PairingCode) -> Self {
-        Self::with_clock(code, Arc::new(Instant::now))
+    /// Pairing closed, timed by the system's monotonic clock.
+    pub fn new() -> Self {
+        Self::with_clock(Arc::new(Instant::now))
     }
 
-    /// Pairing with `code`, timed by `clock`.
-    pub fn with_clock(code: PairingCode, clock: PairingClock) -> Self {
+    /// Pairing closed, timed by `clock`.
+    pub fn with_clock(clock: PairingClock) -> Self {
         Self {
-            limiter: Arc::new(Mutex::new(Limiter::new(code))),
+            limiter: Arc::new(Mutex::new(Limiter::default())),
             clock,
+            ended: Arc::new(tokio::sync::Notify::new()),
         }
     }
 
-    /// The code to show.
-    pub fn code(&self) -> PairingCode {
-        lock(&self.limiter).code
+    /// Opens pairing for [`OPEN_FOR`] from now with `code` (the director draws a fresh
+    /// [`PairingCode::random`] at each opening; scripts and tests may give theirs). Opening
+    /// again replaces the code and restarts the ten minutes; attempts in flight keep the code
+    /// they started with. Wrong codes of the last minute still count.
+    pub fn open(&self, code: PairingCode) -> OpenWindow {
+        let now = (self.clock)();
+        lock(&self.limiter).open(code, now + OPEN_FOR);
+        OpenWindow {
+            code,
+            left: OPEN_FOR,
+        }
     }
 
-    /// Shows a new code from now on (attempts in flight keep the old one). The failure count
-    /// and any lock stay.
-    pub fn set_code(&self, code: PairingCode) {
-        lock(&self.limiter).code = code;
+    /// Closes pairing now: later `Start`s are refused with [`Refusal::PairingClosed`]
+    /// (attempts in flight finish with their code).
+    pub fn close(&self) {
+        lock(&self.limiter).window = None;
     }
 
-    /// How long pairing stays locked, if it is.
+    /// The window, while it is open.
+    pub fn window(&self) -> Option<OpenWindow> {
+        let now = (self.clock)();
+        lock(&self.limiter)
+            .window(now)
+            .map(|(code, left)| OpenWindow { code, left })
+    }
+
+    /// How long pairing stays locked after too many wrong codes, if it is.
     pub fn locked_for(&self) -> Option<Duration> {
         lock(&self.limiter).locked_for((self.clock)())
     }
 
-    /// Starts an attempt, charged as a failure until [`PairingAttempt::succeed`].
+    /// Starts an attempt: refused while closed, locked or busy.
     pub(crate) fn begin(&self) -> Result<PairingAttempt, Refusal> {
         let code = lock(&self.limiter).begin((self.clock)())?;
         Ok(PairingAttempt {
             state: self.clone(),
             code,
+            replied: false,
             done: false,
         })
     }
 }
 
-/// One attempt in flight. Dropped without [`PairingAttempt::succeed`], it counts as a failure.
+/// One attempt in flight; it holds an in-flight slot (and a reply slot once
+/// [`PairingAttempt::reply_slot`] gave one) until it ends. Dropped without
+/// [`PairingAttempt::succeed`] or [`PairingAttempt::wrong_code`], it counts as a wrong code if
+/// the director had sent its reply, and for nothing otherwise.
 pub(crate) struct PairingAttempt {
     state: PairingState,
     code: PairingCode,
+    replied: bool,
     done: bool,
 }
 
@@ -371,75 +443,154 @@ impl PairingAttempt {
         self.code
     }
 
+    /// Waits until the director may send its reply (a guess is spent from then on): at once
+    /// while fewer than [`MAX_WRONG_CODES`] wrong codes and unresolved replies are counted,
+    /// otherwise when an attempt ends, for at most `wait`.
+    ///
+    /// # Errors
+    /// [`Refusal::PairingLocked`] when the wrong codes reach the limit meanwhile,
+    /// [`Refusal::PairingBusy`] after `wait`.
+    pub(crate) async fn reply_slot(&mut self, wait: Duration) -> Result<(), Refusal> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            // Registered before looking, so an attempt that ends in between still wakes us.
+            let ended = self.state.ended.notified();
+            tokio::pin!(ended);
+            ended.as_mut().enable();
+            let now = (self.state.clock)();
+            if lock(&self.state.limiter).reply(now)? {
+                self.replied = true;
+                return Ok(());
+            }
+            if tokio::time::timeout_at(deadline, ended).await.is_err() {
+                return Err(Refusal::PairingBusy);
+            }
+        }
+    }
+
     /// The device proved it knows the code.
     pub(crate) fn succeed(mut self) {
+        self.finish(Outcome::Right);
+    }
+
+    /// The device's confirmation did not check out: a wrong code.
+    pub(crate) fn wrong_code(mut self) {
+        self.finish(Outcome::Wrong);
+    }
+
+    fn finish(&mut self, outcome: Outcome) {
+        if self.done {
+            return;
+        }
         self.done = true;
         let now = (self.state.clock)();
-        lock(&self.state.limiter).finish(now, true);
+        lock(&self.state.limiter).finish(now, self.replied, outcome);
+        self.state.ended.notify_waiters();
     }
 }
 
 impl Drop for PairingAttempt {
     fn drop(&mut self) {
-        if !self.done {
-            let now = (self.state.clock)();
-            lock(&self.state.limiter).finish(now, false);
-        }
+        self.finish(Outcome::Abandoned);
     }
 }
 
-/// The counting behind [`PairingState`], sans clock: each method takes `now`.
-#[derive(Debug)]
+/// How a pairing attempt ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Outcome {
+    /// The device's confirmation checked out.
+    Right,
+    /// The device's confirmation did not check out.
+    Wrong,
+    /// It ended otherwise (the device left, a malformed or late message, the director failed).
+    Abandoned,
+}
+
+/// The counting behind [`PairingState`], sans clock and sans I/O: each method takes `now`.
+#[derive(Debug, Default)]
 struct Limiter {
-    code: PairingCode,
-    failures: u32,
-    in_flight: u32,
-    locked_until: Option<Instant>,
+    /// The code and the end of the window, while open.
+    window: Option<(PairingCode, Instant)>,
+    /// When each wrong code of the last [`WRONG_CODE_WINDOW`] happened, oldest first (at most
+    /// [`MAX_WRONG_CODES`]: a wrong code needs a reply slot, which needs room under the limit).
+    wrong: VecDeque<Instant>,
+    /// Attempts started and not ended.
+    in_flight: usize,
+    /// Attempts the director replied to, not ended yet (each is a guess in the balance).
+    replying: usize,
 }
 
 impl Limiter {
-    fn new(code: PairingCode) -> Self {
-        Self {
-            code,
-            failures: 0,
-            in_flight: 0,
-            locked_until: None,
+    fn open(&mut self, code: PairingCode, until: Instant) {
+        self.window = Some((code, until));
+    }
+
+    fn window(&self, now: Instant) -> Option<(PairingCode, Duration)> {
+        let (code, until) = self.window?;
+        let left = until.checked_duration_since(now).filter(|d| !d.is_zero())?;
+        Some((code, left))
+    }
+
+    /// Forgets wrong codes older than the window.
+    fn prune(&mut self, now: Instant) {
+        while let Some(&oldest) = self.wrong.front() {
+            if now.saturating_duration_since(oldest) >= WRONG_CODE_WINDOW {
+                self.wrong.pop_front();
+            } else {
+                break;
+            }
         }
     }
 
-    fn locked_for(&self, now: Instant) -> Option<Duration> {
-        self.locked_until
-            .and_then(|until| until.checked_duration_since(now))
-            .filter(|left| !left.is_zero())
+    fn locked_for(&mut self, now: Instant) -> Option<Duration> {
+        self.prune(now);
+        if self.wrong.len() < MAX_WRONG_CODES {
+            return None;
+        }
+        let oldest = *self.wrong.front()?;
+        (oldest + WRONG_CODE_WINDOW)
+            .checked_duration_since(now)
+            .filter(|d| !d.is_zero())
+    }
+
+    fn locked(&mut self, now: Instant) -> Result<(), Refusal> {
+        match self.locked_for(now) {
+            Some(left) => Err(Refusal::PairingLocked {
+                retry_after_s: left.as_secs() + u64::from(left.subsec_nanos() > 0),
+            }),
+            None => Ok(()),
+        }
     }
 
     fn begin(&mut self, now: Instant) -> Result<PairingCode, Refusal> {
-        if let Some(left) = self.locked_for(now) {
-            return Err(Refusal::PairingLocked {
-                retry_after_s: left.as_secs() + u64::from(left.subsec_nanos() > 0),
-            });
-        }
-        if self.locked_until.take().is_some() {
-            self.failures = 0;
-        }
-        if self.failures + self.in_flight >= MAX_FAILURES {
-            // Only reachable with MAX_FAILURES attempts in flight at once.
-            return Err(Refusal::PairingLocked {
-                retry_after_s: LOCK_DURATION.as_secs(),
-            });
+        let Some((code, _)) = self.window(now) else {
+            return Err(Refusal::PairingClosed);
+        };
+        self.locked(now)?;
+        if self.in_flight >= MAX_IN_FLIGHT {
+            return Err(Refusal::PairingBusy);
         }
         self.in_flight += 1;
-        Ok(self.code)
+        Ok(code)
     }
 
-    fn finish(&mut self, now: Instant, ok: bool) {
+    /// Takes a reply slot (`Ok(true)`), or says to wait for one (`Ok(false)`).
+    fn reply(&mut self, now: Instant) -> Result<bool, Refusal> {
+        self.locked(now)?;
+        if self.wrong.len() + self.replying >= MAX_WRONG_CODES {
+            return Ok(false);
+        }
+        self.replying += 1;
+        Ok(true)
+    }
+
+    fn finish(&mut self, now: Instant, replied: bool, outcome: Outcome) {
         self.in_flight = self.in_flight.saturating_sub(1);
-        if ok {
-            self.failures = 0;
-        } else {
-            self.failures += 1;
-            if self.failures >= MAX_FAILURES {
-                self.locked_until = Some(now + LOCK_DURATION);
+        if replied {
+            self.replying = self.replying.saturating_sub(1);
+            if outcome != Outcome::Right {
+                self.prune(now);
+                self.wrong.push_back(now);
             }
         }
     }
@@ -692,53 +843,377 @@ mod tests {
         Ok(())
     }
 
+    const CODE: PairingCode = PairingCode(271_828);
+
+    fn secs(s: u64) -> Duration {
+        Duration::from_secs(s)
+    }
+
+    /// A limiter open from `t0` for [`OPEN_FOR`].
+    fn open_at(t0: Instant) -> Limiter {
+        let mut limiter = Limiter::default();
+        limiter.open(CODE, t0 + OPEN_FOR);
+        limiter
+    }
+
+    /// One whole attempt at `at`: started, replied to, ended with `outcome`.
+    fn attempt(limiter: &mut Limiter, at: Instant, outcome: Outcome) -> Result<(), Refusal> {
+        limiter.begin(at)?;
+        assert_eq!(limiter.reply(at), Ok(true), "a reply slot is free");
+        limiter.finish(at, true, outcome);
+        Ok(())
+    }
+
     #[test]
-    fn five_failures_lock_for_a_minute() -> Result<(), Refusal> {
+    fn closed_until_opened_then_for_ten_minutes_with_its_code() -> Result<(), Refusal> {
         let t0 = Instant::now();
-        let mut limiter = Limiter::new(PairingCode(1));
-        for _ in 0..MAX_FAILURES {
-            limiter.begin(t0)?;
-            limiter.finish(t0, false);
+        let mut limiter = Limiter::default();
+        assert_eq!(limiter.begin(t0), Err(Refusal::PairingClosed));
+        assert_eq!(limiter.window(t0), None);
+        limiter.open(CODE, t0 + OPEN_FOR);
+        assert_eq!(
+            limiter.window(t0 + secs(60)),
+            Some((CODE, OPEN_FOR - secs(60)))
+        );
+        assert_eq!(limiter.begin(t0 + OPEN_FOR - secs(1))?, CODE);
+        limiter.finish(t0 + OPEN_FOR - secs(1), false, Outcome::Abandoned);
+        assert_eq!(limiter.begin(t0 + OPEN_FOR), Err(Refusal::PairingClosed));
+        assert_eq!(limiter.window(t0 + OPEN_FOR), None);
+        // Opened again: a new code, ten minutes more.
+        let other = PairingCode(42);
+        limiter.open(other, t0 + OPEN_FOR + OPEN_FOR);
+        assert_eq!(limiter.begin(t0 + OPEN_FOR)?, other);
+        Ok(())
+    }
+
+    #[test]
+    fn the_sixth_wrong_code_in_a_minute_waits_for_the_oldest_to_leave() -> Result<(), Refusal> {
+        let t0 = Instant::now();
+        let mut limiter = open_at(t0);
+        // Wrong codes at 0, 10, 20, 30, 40 s, a right one between each.
+        for k in 0..5 {
+            if k > 0 {
+                attempt(&mut limiter, t0 + secs(10 * k - 5), Outcome::Right)?;
+            }
+            attempt(&mut limiter, t0 + secs(10 * k), Outcome::Wrong)?;
         }
         assert_eq!(
-            limiter.begin(t0 + Duration::from_millis(500)),
+            limiter.begin(t0 + secs(45)),
+            Err(Refusal::PairingLocked { retry_after_s: 15 })
+        );
+        // Rounded up: 14.5 s left is "15 s".
+        assert_eq!(
+            limiter.begin(t0 + Duration::from_millis(45_500)),
+            Err(Refusal::PairingLocked { retry_after_s: 15 })
+        );
+        assert_eq!(
+            limiter.locked_for(t0 + secs(59)),
+            Some(secs(1)),
+            "locked until the wrong code of 0 s is a minute old"
+        );
+        // At 60 s the oldest leaves: one more guess, and the next waits for the one of 10 s.
+        attempt(&mut limiter, t0 + secs(60), Outcome::Wrong)?;
+        assert_eq!(
+            limiter.begin(t0 + secs(61)),
+            Err(Refusal::PairingLocked { retry_after_s: 9 })
+        );
+        attempt(&mut limiter, t0 + secs(70), Outcome::Right)?;
+        Ok(())
+    }
+
+    #[test]
+    fn successes_do_not_reset_the_wrong_codes() -> Result<(), Refusal> {
+        let t0 = Instant::now();
+        let mut limiter = open_at(t0);
+        for k in 0..4 {
+            attempt(&mut limiter, t0 + secs(k), Outcome::Wrong)?;
+        }
+        for k in 4..20 {
+            attempt(&mut limiter, t0 + secs(k), Outcome::Right)?;
+        }
+        attempt(&mut limiter, t0 + secs(20), Outcome::Wrong)?;
+        assert_eq!(
+            limiter.begin(t0 + secs(21)),
+            Err(Refusal::PairingLocked { retry_after_s: 39 })
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn attempts_in_flight_are_not_wrong_codes_and_are_bounded() -> Result<(), Refusal> {
+        let t0 = Instant::now();
+        let mut limiter = open_at(t0);
+        for _ in 0..MAX_IN_FLIGHT {
+            assert_eq!(limiter.begin(t0)?, CODE);
+        }
+        assert_eq!(limiter.begin(t0), Err(Refusal::PairingBusy));
+        // Five replies at once; the others wait for a slot, they are not refused.
+        for _ in 0..MAX_WRONG_CODES {
+            assert_eq!(limiter.reply(t0), Ok(true));
+        }
+        assert_eq!(limiter.reply(t0), Ok(false));
+        // Each right code frees its slot for the next.
+        for _ in 0..MAX_IN_FLIGHT - MAX_WRONG_CODES {
+            limiter.finish(t0, true, Outcome::Right);
+            assert_eq!(limiter.reply(t0), Ok(true));
+        }
+        for _ in 0..MAX_WRONG_CODES {
+            limiter.finish(t0, true, Outcome::Right);
+        }
+        assert_eq!((limiter.in_flight, limiter.replying), (0, 0));
+        assert_eq!(limiter.locked_for(t0), None);
+        assert_eq!(limiter.begin(t0)?, CODE);
+        Ok(())
+    }
+
+    #[test]
+    fn an_attempt_left_before_the_reply_is_no_guess_after_it_is_one() -> Result<(), Refusal> {
+        let t0 = Instant::now();
+        let mut limiter = open_at(t0);
+        for _ in 0..100 {
+            limiter.begin(t0)?;
+            limiter.finish(t0, false, Outcome::Abandoned);
+        }
+        assert_eq!(limiter.locked_for(t0), None);
+        assert_eq!(limiter.in_flight, 0, "no slot leaks");
+        for _ in 0..MAX_WRONG_CODES {
+            attempt(&mut limiter, t0, Outcome::Abandoned)?;
+        }
+        assert_eq!(
+            limiter.begin(t0),
             Err(Refusal::PairingLocked { retry_after_s: 60 })
         );
-        assert_eq!(
-            limiter.begin(t0 + Duration::from_secs(59)),
-            Err(Refusal::PairingLocked { retry_after_s: 1 })
-        );
-        // Open again after the lock, with a fresh budget.
-        limiter.begin(t0 + LOCK_DURATION)?;
-        limiter.finish(t0 + LOCK_DURATION, true);
-        assert_eq!(limiter.failures, 0);
         Ok(())
     }
 
     #[test]
-    fn attempts_in_flight_count_against_the_budget() -> Result<(), Refusal> {
+    fn wrong_codes_meanwhile_lock_an_attempt_waiting_for_its_reply() -> Result<(), Refusal> {
         let t0 = Instant::now();
-        let mut limiter = Limiter::new(PairingCode(1));
-        for _ in 0..MAX_FAILURES {
+        let mut limiter = open_at(t0);
+        for _ in 0..=MAX_WRONG_CODES {
             limiter.begin(t0)?;
         }
-        assert!(matches!(
-            limiter.begin(t0),
-            Err(Refusal::PairingLocked { .. })
-        ));
-        limiter.finish(t0, true);
-        assert_eq!(limiter.failures, 0);
-        limiter.begin(t0)?;
+        for _ in 0..MAX_WRONG_CODES {
+            assert_eq!(limiter.reply(t0), Ok(true));
+        }
+        assert_eq!(limiter.reply(t0), Ok(false));
+        for _ in 0..MAX_WRONG_CODES {
+            limiter.finish(t0 + secs(1), true, Outcome::Wrong);
+        }
+        assert_eq!(
+            limiter.reply(t0 + secs(1)),
+            Err(Refusal::PairingLocked { retry_after_s: 60 })
+        );
         Ok(())
     }
 
-    #[test]
-    fn dropped_attempt_counts_as_failure() -> Result<(), Refusal> {
-        let state = PairingState::new(PairingCode(1));
-        for _ in 0..MAX_FAILURES {
-            drop(state.begin()?);
+    /// A step of the interleavings test.
+    #[derive(Clone, Debug)]
+    enum Step {
+        /// A device starts an attempt.
+        Begin,
+        /// The director asks for a reply slot for the `n`th attempt started and not replied.
+        Reply(usize),
+        /// The `n`th attempt in flight ends so.
+        End(usize, Outcome),
+        /// Time passes, ms.
+        Wait(u64),
+        /// The facilitator opens (`true`) or closes the window.
+        Window(bool),
+    }
+
+    fn step() -> impl proptest::strategy::Strategy<Value = Step> {
+        use proptest::prelude::*;
+        let outcome = prop_oneof![
+            Just(Outcome::Right),
+            Just(Outcome::Wrong),
+            Just(Outcome::Abandoned)
+        ];
+        prop_oneof![
+            4 => Just(Step::Begin),
+            4 => (0usize..8).prop_map(Step::Reply),
+            6 => (0usize..8, outcome).prop_map(|(n, o)| Step::End(n, o)),
+            3 => (0u64..30_000).prop_map(Step::Wait),
+            1 => any::<bool>().prop_map(Step::Window),
+        ]
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config {
+            cases: 512,
+            failure_persistence: None,
+            ..proptest::test_runner::Config::default()
+        })]
+
+        /// Any interleaving of starts, replies, ends, waits and openings, against a plain model
+        /// that keeps every wrong code: never more than five wrong codes in 60 s, a refusal
+        /// exactly when the model says so and with the model's delay, and no slot leaked.
+        #[test]
+        fn interleavings_keep_to_five_wrong_codes_a_minute(
+            steps in proptest::collection::vec(step(), 1..200)
+        ) {
+            let t0 = Instant::now();
+            let mut now = t0;
+            let mut limiter = Limiter::default();
+            let mut open_until: Option<Instant> = None;
+            let mut all_wrong: Vec<Instant> = Vec::new();
+            // Attempts in flight: whether each was replied to.
+            let mut flying: Vec<bool> = Vec::new();
+            let counted = |wrong: &[Instant], now: Instant| -> Vec<Instant> {
+                wrong
+                    .iter()
+                    .copied()
+                    .filter(|w| now.saturating_duration_since(*w) < WRONG_CODE_WINDOW)
+                    .collect()
+            };
+            for step in steps {
+                match step {
+                    Step::Begin => {
+                        let recent = counted(&all_wrong, now);
+                        let expected = if open_until.is_none_or(|u| u <= now) {
+                            Err(Refusal::PairingClosed)
+                        } else if recent.len() >= MAX_WRONG_CODES {
+                            let left = recent[0] + WRONG_CODE_WINDOW - now;
+                            Err(Refusal::PairingLocked {
+                                retry_after_s: left.as_secs()
+                                    + u64::from(left.subsec_nanos() > 0),
+                            })
+                        } else if flying.len() >= MAX_IN_FLIGHT {
+                            Err(Refusal::PairingBusy)
+                        } else {
+                            Ok(CODE)
+                        };
+                        let got = limiter.begin(now);
+                        proptest::prop_assert_eq!(&got, &expected);
+                        if got.is_ok() {
+                            flying.push(false);
+                        }
+                    }
+                    Step::Reply(n) => {
+                        let waiting: Vec<usize> =
+                            (0..flying.len()).filter(|i| !flying[*i]).collect();
+                        let Some(&i) = waiting.get(n % waiting.len().max(1)) else {
+                            continue;
+                        };
+                        let recent = counted(&all_wrong, now).len();
+                        let replying = flying.iter().filter(|r| **r).count();
+                        let got = limiter.reply(now);
+                        if recent >= MAX_WRONG_CODES {
+                            proptest::prop_assert!(
+                                matches!(got, Err(Refusal::PairingLocked { .. })),
+                                "{:?}", got
+                            );
+                        } else {
+                            proptest::prop_assert_eq!(
+                                got,
+                                Ok(recent + replying < MAX_WRONG_CODES)
+                            );
+                            if recent + replying < MAX_WRONG_CODES {
+                                flying[i] = true;
+                            }
+                        }
+                    }
+                    Step::End(n, outcome) => {
+                        if flying.is_empty() {
+                            continue;
+                        }
+                        let replied = flying.remove(n % flying.len());
+                        // The director judges a code only after its reply.
+                        let outcome = if replied { outcome } else { Outcome::Abandoned };
+                        limiter.finish(now, replied, outcome);
+                        if replied && outcome != Outcome::Right {
+                            all_wrong.push(now);
+                        }
+                    }
+                    Step::Wait(ms) => now += Duration::from_millis(ms),
+                    Step::Window(true) => {
+                        limiter.open(CODE, now + OPEN_FOR);
+                        open_until = Some(now + OPEN_FOR);
+                    }
+                    Step::Window(false) => {
+                        limiter.window = None;
+                        open_until = None;
+                    }
+                }
+                proptest::prop_assert!(
+                    counted(&all_wrong, now).len() <= MAX_WRONG_CODES,
+                    "more than five wrong codes within a minute"
+                );
+                proptest::prop_assert_eq!(limiter.in_flight, flying.len());
+                proptest::prop_assert_eq!(
+                    limiter.replying,
+                    flying.iter().filter(|r| **r).count()
+                );
+            }
         }
-        assert!(state.locked_for().is_some());
+    }
+
+    #[tokio::test]
+    async fn a_waiting_reply_goes_on_when_an_attempt_ends() -> Result<(), Refusal> {
+        let t0 = Instant::now();
+        let state = PairingState::with_clock(Arc::new(move || t0));
+        assert!(matches!(state.begin(), Err(Refusal::PairingClosed)));
+        state.open(CODE);
+        let mut first = Vec::new();
+        for _ in 0..MAX_WRONG_CODES {
+            let mut attempt = state.begin()?;
+            attempt.reply_slot(Duration::ZERO).await?;
+            first.push(attempt);
+        }
+        let mut sixth = state.begin()?;
+        {
+            let waiting = sixth.reply_slot(Duration::from_secs(3600));
+            tokio::pin!(waiting);
+            // Polled once: it has no slot yet and waits.
+            assert!(poll_once(waiting.as_mut()).await.is_none());
+            if let Some(done) = first.pop() {
+                done.succeed();
+            }
+            // Now it has one (the guard only catches a lost wake-up).
+            assert_eq!(
+                tokio::time::timeout(Duration::from_secs(20), waiting).await,
+                Ok(Ok(()))
+            );
+        }
+        sixth.wrong_code();
+        drop(first);
+        // Four abandoned after their reply and one wrong: five guesses, locked.
+        assert_eq!(state.locked_for(), Some(WRONG_CODE_WINDOW));
+        Ok(())
+    }
+
+    /// Polls `fut` once: its output if it is ready, `None` if it waits.
+    async fn poll_once<F: Future + Unpin>(fut: F) -> Option<F::Output> {
+        let mut fut = fut;
+        std::future::poll_fn(|cx| {
+            std::task::Poll::Ready(match std::pin::Pin::new(&mut fut).poll(cx) {
+                std::task::Poll::Ready(out) => Some(out),
+                std::task::Poll::Pending => None,
+            })
+        })
+        .await
+    }
+
+    #[tokio::test]
+    async fn a_full_budget_refuses_a_waiting_reply_as_busy_after_its_wait() -> Result<(), Refusal> {
+        let t0 = Instant::now();
+        let state = PairingState::with_clock(Arc::new(move || t0));
+        state.open(CODE);
+        let mut held = Vec::new();
+        for _ in 0..MAX_WRONG_CODES {
+            let mut attempt = state.begin()?;
+            attempt.reply_slot(Duration::ZERO).await?;
+            held.push(attempt);
+        }
+        let mut late = state.begin()?;
+        assert_eq!(
+            late.reply_slot(Duration::ZERO).await,
+            Err(Refusal::PairingBusy)
+        );
+        drop(late);
+        state.close();
+        assert!(matches!(state.begin(), Err(Refusal::PairingClosed)));
+        assert_eq!(state.window(), None);
         Ok(())
     }
 

@@ -515,20 +515,16 @@ impl Server {
         lock(&self.shared.conns).get(&conn).map(|h| h.conn.rtt())
     }
 
+    /// The director's pairing state: open or close the window, read its code and how long it
+    /// stays open or locked.
+    pub fn pairing(&self) -> &PairingState {
+        &self.shared.pairing
+    }
+
     /// Devices refused since the start for speaking another protocol version, that have not
     /// come back with this one (for the consoles' room status), by device name.
     pub fn outdated_devices(&self) -> Vec<OutdatedDevice> {
         lock(&self.shared.outdated).values().cloned().collect()
-    }
-
-    /// The pairing code devices type in now, or `None` while pairing is locked after too many
-    /// wrong codes.
-    pub fn pairing_code(&self) -> Option<PairingCode> {
-        self.shared
-            .pairing
-            .locked_for()
-            .is_none()
-            .then(|| self.shared.pairing.code())
     }
 
     /// The session clock, milliseconds since the clock base.
@@ -895,6 +891,7 @@ fn msg_kind(msg: &ClientMsg) -> &'static str {
         ClientMsg::ParticipantName { .. } => "ParticipantName",
         ClientMsg::Commands(_) => "Commands",
         ClientMsg::Register(_) => "Register",
+        ClientMsg::PairingWindow { .. } => "PairingWindow",
         ClientMsg::Pairing(PairingClientStep::Start { .. }) => "pairing Start",
         ClientMsg::Pairing(PairingClientStep::Confirm { .. }) => "pairing Confirm",
     }
@@ -922,7 +919,7 @@ async fn serve_pairing(
         };
         return link.refuse(Some(device), refusal, &events).await;
     }
-    let attempt = match shared.pairing.begin() {
+    let mut attempt = match shared.pairing.begin() {
         Ok(attempt) => attempt,
         Err(refusal) => return link.refuse(Some(device), refusal, &events).await,
     };
@@ -946,6 +943,12 @@ async fn serve_pairing(
                 .await;
         }
     };
+    // The reply lets the device check its guess: it goes out only within the budget of
+    // guesses (a short wait while other devices confirm theirs).
+    if let Err(refusal) = attempt.reply_slot(STEP_TIMEOUT).await {
+        drop(attempt);
+        return link.refuse(Some(device), refusal, &events).await;
+    }
     if write_frame(&mut link.send, &ServerMsg::Pairing(reply))
         .await
         .is_err()
@@ -959,10 +962,11 @@ async fn serve_pairing(
     .await
     {
         Ok(Ok(Some(ClientMsg::Pairing(PairingClientStep::Confirm { confirm })))) => confirm,
-        // The device left after seeing our confirmation: the attempt counts as failed.
+        // The device left after seeing our confirmation: it may have checked its guess, so the
+        // attempt counts as a wrong code (dropped after a reply).
         Ok(Ok(None)) | Ok(Err(FrameError::Io(_) | FrameError::Truncated { .. })) => return,
         other => {
-            drop(attempt);
+            attempt.wrong_code();
             let refusal = match other {
                 Ok(Err(e)) => e.refusal(),
                 Ok(Ok(Some(msg))) => Some(Refusal::Malformed(format!(
@@ -979,8 +983,8 @@ async fn serve_pairing(
         .client_confirm()
         .is_ok_and(|expected| pairing::mac_ok(&expected, &confirm));
     if !confirmed {
-        // Record the failure before the device hears of it, so its next attempt sees the count.
-        drop(attempt);
+        // Record the wrong code before the device hears of it, so its next attempt sees it.
+        attempt.wrong_code();
         return link
             .refuse(Some(device), Refusal::WrongPairingCode, &events)
             .await;
@@ -1088,7 +1092,8 @@ async fn next_server_msg(
 ///
 /// # Errors
 /// [`ClientError::Refused`] with [`Refusal::WrongPairingCode`] (on both sides),
-/// [`Refusal::PairingLocked`] or [`Refusal::VersionMismatch`]; [`ClientError::Pairing`] if the
+/// [`Refusal::PairingClosed`], [`Refusal::PairingLocked`], [`Refusal::PairingBusy`] or
+/// [`Refusal::VersionMismatch`]; [`ClientError::Pairing`] if the
 /// director's certificate does not chain to the CA it sent; network errors and timeouts.
 pub async fn pair(
     addr: SocketAddr,

@@ -160,6 +160,14 @@ pub enum ClientMsg {
     /// postcard-encoded by the director's crate. The director answers with a
     /// [`ServerMsg::Notice`] and a fresh [`ServerMsg::Register`]. Observers' are refused.
     Register(Vec<u8>),
+    /// A read-write console: opens pairing for ten minutes with a fresh random code
+    /// (`open: true`, [`crate::pairing::PairingState::open`]) or closes it now. The director
+    /// answers with a [`ServerMsg::Room`] that shows the window. Observers' are refused.
+    /// Appended after protocol version 2.
+    PairingWindow {
+        /// Open (`true`) or close (`false`).
+        open: bool,
+    },
 }
 
 /// A participant's civil name on its way to the protected table. `Debug` never prints it, so a
@@ -311,6 +319,12 @@ pub struct RoomStatus {
     pub pairing_code: Option<String>,
     /// Each connected device's link.
     pub links: Vec<LinkStatus>,
+    /// While pairing is open, how long it stays open, seconds (at most 600, rounded up).
+    /// Appended after protocol version 2.
+    pub pairing_open_s: Option<u64>,
+    /// While pairing is locked after too many wrong codes, how long it stays locked, seconds
+    /// (rounded up). Appended after protocol version 2.
+    pub pairing_locked_s: Option<u64>,
     /// Devices refused since the director started because they speak another protocol
     /// version, until they connect with the right one.
     pub outdated: Vec<OutdatedDevice>,
@@ -379,11 +393,19 @@ pub enum Refusal {
         /// The device's.
         theirs: u16,
     },
-    /// The director has never paired this device: pair it again.
-    #[error("appareil inconnu, à appairer / unknown device, pair it first")]
+    /// The director has never paired this device (or forgot it): pair it again with the code
+    /// the director shows.
+    #[error(
+        "appareil inconnu de la régie : saisissez le code d'appairage affiché sur la régie / \
+         unknown device: type the pairing code the director shows"
+    )]
     UnknownDevice,
-    /// The device is known but its token is missing or wrong: pair it again.
-    #[error("jeton d'appareil absent ou invalide / missing or invalid device token")]
+    /// The device is known but its token is missing or wrong: pair it again with the code the
+    /// director shows.
+    #[error(
+        "jeton d'appareil absent ou invalide : saisissez le code d'appairage affiché sur la \
+         régie / missing or invalid device token: type the pairing code the director shows"
+    )]
     BadToken,
     /// The pairing code typed on the device was wrong (or someone interfered with the
     /// connection).
@@ -419,6 +441,20 @@ pub enum Refusal {
         /// The limit, bytes ([`MAX_FRAME`]).
         max: u64,
     },
+    /// Pairing is closed: the facilitator opens it from the console, for ten minutes
+    /// ([`crate::pairing::PairingState::open`]). Appended after protocol version 2.
+    #[error(
+        "l'appairage est fermé : demandez à l'animateur de l'ouvrir sur la régie / pairing is \
+         closed: ask the facilitator to open it at the director"
+    )]
+    PairingClosed,
+    /// Too many pairing attempts at once ([`crate::pairing::MAX_IN_FLIGHT`]), or no reply
+    /// slot freed in time: try again in a moment. Appended after protocol version 2.
+    #[error(
+        "trop d'appairages en cours, réessayez dans un instant / too many pairings under way, \
+         try again in a moment"
+    )]
+    PairingBusy,
 }
 
 /// Why a frame could not be written or read.

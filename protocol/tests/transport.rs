@@ -4,7 +4,8 @@
 
 use boussole_protocol::DeviceId;
 use boussole_protocol::pairing::{
-    DeviceRegistry, LOCK_DURATION, MAX_FAILURES, MemoryRegistry, PairingCode, PairingState,
+    DeviceRegistry, MAX_WRONG_CODES, MemoryRegistry, OPEN_FOR, PairingCode, PairingState,
+    WRONG_CODE_WINDOW,
 };
 use boussole_protocol::tls::{self, DirectorIdentity, SERVER_NAME};
 use boussole_protocol::transport::{
@@ -53,10 +54,10 @@ impl Director {
         let registry = Arc::new(MemoryRegistry::new());
         let now = Arc::new(Mutex::new(Instant::now()));
         let clock = now.clone();
-        let pairing = PairingState::with_clock(
-            PairingCode::parse("314159")?,
-            Arc::new(move || *clock.lock().unwrap_or_else(|e| e.into_inner())),
-        );
+        let pairing = PairingState::with_clock(Arc::new(move || {
+            *clock.lock().unwrap_or_else(|e| e.into_inner())
+        }));
+        pairing.open(PairingCode::parse("314159")?);
         let session_start = Instant::now()
             .checked_sub(Duration::from_secs(10))
             .ok_or("clock too young")?;
@@ -81,6 +82,11 @@ impl Director {
 
     fn addr(&self) -> SocketAddr {
         self.server.local_addr()
+    }
+
+    /// The code shown now (the window is open from the start).
+    fn code(&self) -> Result<PairingCode, Error> {
+        Ok(self.pairing.window().ok_or("pairing is closed")?.code)
     }
 
     fn advance(&self, by: Duration) {
@@ -171,7 +177,7 @@ fn refusal(result: Result<impl std::fmt::Debug, ClientError>) -> Option<Refusal>
 async fn pairing_gives_ca_and_token_then_a_pinned_session_works() -> TestResult {
     let mut director = Director::start()?;
     let device = DeviceId::from("terminal-1");
-    let code = director.pairing.code();
+    let code = director.code()?;
     let pairing = guard("pairing", pair(director.addr(), code, &device)).await??;
     assert_eq!(pairing.ca_der, director.identity.ca_der());
     let paired = director
@@ -238,11 +244,17 @@ async fn a_wrong_code_fails_on_both_sides() -> TestResult {
 }
 
 #[tokio::test]
-async fn five_wrong_codes_lock_pairing_for_a_minute() -> TestResult {
+async fn six_wrong_codes_in_a_minute_lock_and_a_success_between_does_not_reset() -> TestResult {
     let mut director = Director::start()?;
     let device = DeviceId::from("casque-2");
     let wrong = PairingCode::parse("000000")?;
-    for attempt in 0..MAX_FAILURES {
+    let right = director.code()?;
+    for attempt in 0..MAX_WRONG_CODES {
+        if attempt == 2 {
+            // A success in between changes nothing to the count of wrong codes.
+            let ok = guard("pairing", pair(director.addr(), right, &device)).await??;
+            assert!(director.registry.check(&device, &ok.token));
+        }
         let result = guard("pairing", pair(director.addr(), wrong, &device)).await?;
         assert_eq!(
             refusal(result),
@@ -250,29 +262,89 @@ async fn five_wrong_codes_lock_pairing_for_a_minute() -> TestResult {
             "attempt {attempt}"
         );
         assert_eq!(director.refused().await?.1, Refusal::WrongPairingCode);
+        director.advance(Duration::from_secs(1));
     }
-    // Locked now, even for the right code.
-    let right = director.pairing.code();
+    // Five wrong codes at 0..4 s: locked now, even for the right code, until the first is a
+    // minute old.
     let result = guard("pairing", pair(director.addr(), right, &device)).await?;
     assert_eq!(
         refusal(result),
-        Some(Refusal::PairingLocked { retry_after_s: 60 })
+        Some(Refusal::PairingLocked { retry_after_s: 55 })
     );
     assert_eq!(
         director.refused().await?.1,
-        Refusal::PairingLocked { retry_after_s: 60 }
+        Refusal::PairingLocked { retry_after_s: 55 }
     );
-    director.advance(LOCK_DURATION - Duration::from_secs(1));
+    director.advance(WRONG_CODE_WINDOW - Duration::from_secs(6));
     let result = guard("pairing", pair(director.addr(), right, &device)).await?;
     assert_eq!(
         refusal(result),
         Some(Refusal::PairingLocked { retry_after_s: 1 })
     );
 
-    // A minute later (on the injected clock) it opens again.
+    // When the first wrong code is a minute old (on the injected clock), one more try.
     director.advance(Duration::from_secs(1));
     let pairing = guard("pairing", pair(director.addr(), right, &device)).await??;
     assert!(director.registry.check(&device, &pairing.token));
+    Ok(())
+}
+
+#[tokio::test]
+async fn closed_pairing_is_refused_and_opening_draws_the_code_given() -> TestResult {
+    let mut director = Director::start()?;
+    let device = DeviceId::from("tablette-1");
+    let code = director.code()?;
+    director.pairing.close();
+    let result = guard("pairing", pair(director.addr(), code, &device)).await?;
+    let refused = refusal(result);
+    assert_eq!(refused, Some(Refusal::PairingClosed));
+    assert!(
+        refused
+            .map(|r| r.to_string())
+            .is_some_and(|r| r.starts_with("l'appairage est fermé : demandez")),
+        "said in French first"
+    );
+    assert_eq!(director.refused().await?.1, Refusal::PairingClosed);
+
+    // Opened again with another code: the old one is wrong now, the new one pairs.
+    let fresh = PairingCode::parse("271828")?;
+    director.pairing.open(fresh);
+    let old = guard("pairing", pair(director.addr(), code, &device)).await?;
+    assert_eq!(refusal(old), Some(Refusal::WrongPairingCode));
+    guard("pairing", pair(director.addr(), fresh, &device)).await??;
+
+    // Ten minutes later (injected clock) it has closed by itself.
+    director.advance(OPEN_FOR);
+    assert_eq!(director.pairing.window(), None);
+    let late = guard("pairing", pair(director.addr(), fresh, &device)).await?;
+    assert_eq!(refusal(late), Some(Refusal::PairingClosed));
+    Ok(())
+}
+
+#[tokio::test]
+async fn twenty_devices_typing_the_code_at_once_all_pair() -> TestResult {
+    let director = Director::start()?;
+    let code = director.code()?;
+    let addr = director.addr();
+    let attempts: Vec<_> = (0..20)
+        .map(|i| {
+            let device = DeviceId::from(format!("ecran-{i:02}").as_str());
+            tokio::spawn(async move {
+                let result = pair(addr, code, &device).await;
+                (device, result)
+            })
+        })
+        .collect();
+    for attempt in attempts {
+        let (device, result) = guard("a pairing", attempt).await??;
+        let pairing = result.map_err(|e| format!("{device}: {e}"))?;
+        assert!(director.registry.check(&device, &pairing.token), "{device}");
+    }
+    assert_eq!(
+        director.pairing.locked_for(),
+        None,
+        "no attempt counted as wrong"
+    );
     Ok(())
 }
 
@@ -659,11 +731,7 @@ async fn backoff_returns_a_refusal_at_once_and_gives_up_on_silence() -> TestResu
 async fn poses_travel_on_datagrams_and_bad_ones_are_dropped() -> TestResult {
     let mut director = Director::start()?;
     let device = DeviceId::from("casque-1");
-    let pairing = guard(
-        "pairing",
-        pair(director.addr(), director.pairing.code(), &device),
-    )
-    .await??;
+    let pairing = guard("pairing", pair(director.addr(), director.code()?, &device)).await??;
     let client = guard(
         "connecting",
         Client::connect(

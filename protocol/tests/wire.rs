@@ -119,6 +119,8 @@ fn client_msgs() -> Vec<ClientMsg> {
             participant: "P3".into(),
             name: None,
         },
+        ClientMsg::PairingWindow { open: true },
+        ClientMsg::PairingWindow { open: false },
     ];
     msgs.extend(
         events()
@@ -159,6 +161,8 @@ fn refusals() -> Vec<Refusal> {
             size: u64::from(u32::MAX),
             max: MAX_FRAME as u64,
         },
+        Refusal::PairingClosed,
+        Refusal::PairingBusy,
     ]
 }
 
@@ -246,6 +250,8 @@ fn server_msgs() -> Vec<ServerMsg> {
                 rtt_ms: Some(3),
                 addr: "192.168.1.20:50123".into(),
             }],
+            pairing_open_s: Some(600),
+            pairing_locked_s: Some(42),
             outdated: vec![OutdatedDevice {
                 device: DeviceId("casque_2".into()),
                 version: 2,

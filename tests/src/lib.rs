@@ -332,7 +332,7 @@ pub fn port_outside_ephemeral_range() -> Result<u16> {
 }
 
 /// A director's configuration for tests: content and media of the repository, identity
-/// and paired devices in `data_dir`, pairing code [`CODE`].
+/// and paired devices in `data_dir`, pairing open at start for ten minutes with [`CODE`].
 ///
 /// # Errors
 /// Never in practice ([`CODE`] is valid).
@@ -343,7 +343,7 @@ pub fn serve_config(data_dir: &Path, bind: SocketAddr) -> Result<ServeConfig> {
         assets_dir: assets_dir(),
         data_dir: data_dir.to_path_buf(),
         name: "Régie de test".into(),
-        pairing_code: code()?,
+        pairing_code: Some(code()?),
     })
 }
 
@@ -383,8 +383,8 @@ pub struct Play {
     pub outbox_dir: Option<PathBuf>,
 }
 
-/// Pairs each seat with the director at `addr` (one at a time: the director counts pairings
-/// in flight against its failure budget), then starts it. Clock offsets are spread from
+/// Pairs each seat with the director at `addr` with [`CODE`] (pairing is open from the start:
+/// [`serve_config`]), then starts it. Clock offsets are spread from
 /// −3 s to +4.5 s so clock sync has something to find.
 ///
 /// # Errors

@@ -14,8 +14,8 @@ use boussole_protocol::clock::{ClockSync, SAMPLE_INTERVAL_MS, Sample};
 use boussole_protocol::pairing::{Pairing, PairingCode};
 use boussole_protocol::transport::{self, Backoff, Client, ClientError};
 use boussole_protocol::wire::{
-    ClientMsg, Hello, LogEntry, PROTOCOL_VERSION, PersonalName, Role, RoomStatus, ServerMsg,
-    Snapshot,
+    ClientMsg, Hello, LogEntry, PROTOCOL_VERSION, PersonalName, Refusal, Role, RoomStatus,
+    ServerMsg, Snapshot,
 };
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -188,6 +188,17 @@ impl Link {
             .map_err(|_| SendError::Stopped)
     }
 
+    /// Asks the director to open pairing for ten minutes with a fresh code (`true`) or to close
+    /// it; the next room status shows the window. Like commands, dropped while offline.
+    ///
+    /// # Errors
+    /// [`SendError::Stopped`].
+    pub fn send_pairing_window(&self, open: bool) -> Result<(), SendError> {
+        self.commands
+            .send(ClientMsg::PairingWindow { open })
+            .map_err(|_| SendError::Stopped)
+    }
+
     /// The director's session clock now, ms, once a clock sample arrived.
     pub fn director_ms(&self) -> Option<u64> {
         let clock = self.clock.lock().ok()?;
@@ -234,7 +245,21 @@ async fn run(
                 Ended::WindowGone => return,
                 Ended::Lost(reason) => reason,
             },
-            Err(e) => lost_reason(&e),
+            Err(e) => {
+                if matches!(
+                    e.refusal(),
+                    Some(Refusal::UnknownDevice | Refusal::BadToken)
+                ) {
+                    // The director forgot this console: its pairing is worth nothing now, and
+                    // the window asks for the code again.
+                    let _ = std::fs::remove_file(&config.pairing_file);
+                    let _ = emit(LinkEvent::State(LinkState::NeedsCode {
+                        refused: Some(lost_reason(&e)),
+                    }));
+                    return;
+                }
+                lost_reason(&e)
+            }
         };
         if !emit(LinkEvent::State(LinkState::Offline { reason })) {
             return;

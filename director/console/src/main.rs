@@ -259,6 +259,9 @@ struct Offline {
     immersions: Vec<(boussole_content::ids::ImmersionId, String)>,
     started: Instant,
     start: Millis,
+    /// Training: the pairing window the facilitator opened, as a director would show it
+    /// (a random code no device can use here, and when it closes).
+    pairing: Option<(PairingCode, Instant)>,
 }
 
 impl Offline {
@@ -314,6 +317,7 @@ impl Offline {
             immersions: boussole_console::model::immersions(content),
             started: Instant::now(),
             start,
+            pairing: None,
         })
     }
 
@@ -347,6 +351,14 @@ impl Shell {
                 view.immersions = offline.immersions.clone();
                 view.register = offline.register.clone();
                 view.rubric = offline.rubric.clone();
+                if let Some((code, until)) = offline.pairing {
+                    let left = until.saturating_duration_since(Instant::now());
+                    if !left.is_zero() {
+                        view.room.pairing_code = Some(code.to_string());
+                        view.room.pairing_open_s =
+                            Some(left.as_secs() + u64::from(left.subsec_nanos() > 0));
+                    }
+                }
                 Some(view)
             }
         }
@@ -394,6 +406,26 @@ impl Shell {
             }
             Source::Offline(_) => {
                 warn!("entraînement : le registre des personnes n'est pas ouvert")
+            }
+        }
+    }
+
+    /// Opens (`true`) or closes the room's pairing window: the director does it and draws the
+    /// code; in training the console plays it locally so the facilitator can practise.
+    fn pairing_window(&mut self, open: bool) {
+        match &mut self.source {
+            Source::Live { link, .. } => {
+                if let Err(e) = link.send_pairing_window(open) {
+                    warn!("appairage : demande non envoyée : {e}");
+                }
+            }
+            Source::Offline(offline) => {
+                offline.pairing = open.then(|| {
+                    (
+                        PairingCode::random(),
+                        Instant::now() + boussole_protocol::pairing::OPEN_FOR,
+                    )
+                });
             }
         }
     }
@@ -463,21 +495,24 @@ fn draw(
         Source::Live { model, .. } => model_rater(model),
         Source::Offline(_) => RaterId("console".into()),
     };
-    let Some(view) = shell.view(&me) else {
-        if let LinkState::NeedsCode { refused } = shell.link_state() {
-            let locale = shell.state.locale;
-            let code = ui::pairing::code_entry(
-                &mut root,
-                &mut shell.state.drafts.pairing_code,
-                refused.as_deref(),
-                locale,
-            );
-            if let Some(code) = code {
-                shell.pair_with(code);
-            }
-        } else {
-            waiting(&mut root, &shell.link_state(), shell.state.locale);
+    let view = shell.view(&me);
+    // Asked at the first connection, and again when the director forgot this console (then a
+    // session is already shown, but nothing reaches the director until the code is typed).
+    if let LinkState::NeedsCode { refused } = shell.link_state() {
+        let locale = shell.state.locale;
+        let code = ui::pairing::code_entry(
+            &mut root,
+            &mut shell.state.drafts.pairing_code,
+            refused.as_deref(),
+            locale,
+        );
+        if let Some(code) = code {
+            shell.pair_with(code);
         }
+        return Ok(());
+    }
+    let Some(view) = view else {
+        waiting(&mut root, &shell.link_state(), shell.state.locale);
         return Ok(());
     };
     for notice in view.notices.iter().skip(shell.notices_seen) {
@@ -495,6 +530,7 @@ fn draw(
             Output::Command(command) => shell.send(command),
             Output::Commands(commands) => shell.send_together(commands),
             Output::Action(ConsoleAction::Register(request)) => shell.send_register(&request),
+            Output::Action(ConsoleAction::PairingWindow { open }) => shell.pairing_window(open),
             Output::Action(ConsoleAction::Quit) => {
                 exit.write(AppExit::Success);
             }
@@ -541,12 +577,15 @@ fn count_pending(pending: Arc<AtomicUsize>) -> impl FnMut(Res<PipelineCache>) {
     }
 }
 
-/// The screenshot run: each screen in turn, captured once the pipeline cache is idle and
-/// egui has laid it out.
+/// The screenshot run: each screen in turn, then the devices screen with pairing open
+/// ([`shot`]), captured once the pipeline cache is idle and egui has laid it out.
 #[derive(Resource)]
 struct Shots {
     dir: PathBuf,
+    /// The picture to take next ([`shot`]).
     next: usize,
+    /// The picture whose screen is set up (shown, pairing opened).
+    prepared: Option<usize>,
     /// Frames drawn on the current screen with nothing pending.
     settled: u32,
     /// Captures requested and written.
@@ -563,6 +602,7 @@ impl Shots {
         Self {
             dir,
             next: 0,
+            prepared: None,
             settled: 0,
             requested: 0,
             written: Arc::new(AtomicUsize::new(0)),
@@ -585,12 +625,17 @@ fn take_screenshots(
     if shots.written.load(Ordering::Relaxed) < shots.requested {
         return;
     }
-    let Some(&screen) = Screen::ALL.get(shots.next) else {
+    let Some((screen, file)) = shot(shots.next) else {
         exit.write(AppExit::Success);
         return;
     };
-    if shell.state.screen != screen {
+    if shots.prepared != Some(shots.next) {
+        shots.prepared = Some(shots.next);
         shell.state.screen = screen;
+        // The last picture: the devices screen once the facilitator opened pairing.
+        if file == PAIRING_SHOT {
+            shell.pairing_window(true);
+        }
         // The register's screen is shown with its first person open, so the picture has the
         // person's sessions, form and merge section too.
         if screen == Screen::People
@@ -616,7 +661,7 @@ fn take_screenshots(
         exit.write(AppExit::error());
         return;
     }
-    let path = shots.dir.join(format!("{}.png", screen_file(screen)));
+    let path = shots.dir.join(format!("{file}.png"));
     let written = shots.written.clone();
     commands
         .spawn(Screenshot::primary_window())
@@ -626,6 +671,18 @@ fn take_screenshots(
         });
     shots.requested += 1;
     shots.next += 1;
+}
+
+/// The picture of the devices screen with pairing open.
+const PAIRING_SHOT: &str = "appairage";
+
+/// The `n`th picture taken: each screen in tab order, then the devices screen with pairing
+/// open; its screen and file name.
+fn shot(n: usize) -> Option<(Screen, &'static str)> {
+    match Screen::ALL.get(n) {
+        Some(&screen) => Some((screen, screen_file(screen))),
+        None => (n == Screen::ALL.len()).then_some((Screen::Devices, PAIRING_SHOT)),
+    }
 }
 
 /// The file name of a screen's screenshot.

@@ -704,6 +704,7 @@ fn function_keys_switch_screens_and_locale() {
 fn preparing_adds_participants_names_apart_and_devices() {
     let mut view = session();
     view.room.pairing_code = Some("482913".into());
+    view.room.pairing_open_s = Some(600);
     view.room.links.push(LinkStatus {
         device: DeviceId::from("casque-1"),
         role: Role::Headset,
@@ -712,7 +713,7 @@ fn preparing_adds_participants_names_apart_and_devices() {
     });
     let mut h = harness(view, Screen::Prepare);
     h.run();
-    assert!(h.query_by_label("Code d'appairage : 482913").is_some());
+    assert!(h.query_by_label("482 913").is_some());
     {
         let d = &mut h.state_mut().console.drafts;
         d.pseudonym = "Pseudo 4".into();
@@ -744,6 +745,97 @@ fn preparing_adds_participants_names_apart_and_devices() {
     ));
     // The name never goes into a command.
     assert!(!format!("{:?}", commands(&h)).contains("Camille"));
+}
+
+/// The pairing requests the panels gave, in order (`true`: open).
+fn pairing_requests(h: &Harness<'_, App>) -> Vec<bool> {
+    h.state()
+        .out
+        .iter()
+        .filter_map(|o| match o {
+            Output::Action(ConsoleAction::PairingWindow { open }) => Some(*open),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn the_facilitator_opens_pairing_sees_the_code_large_with_its_time_and_closes_it() {
+    let mut h = harness(session(), Screen::Devices);
+    h.run();
+    assert!(
+        h.query_by_label("Appairage fermé : aucun appareil ne peut s'appairer.")
+            .is_some()
+    );
+    assert!(h.query_by_label("Fermer l'appairage").is_none());
+    h.get_by_label("Ouvrir l'appairage (10 min)").click();
+    h.run();
+    assert_eq!(pairing_requests(&h), [true], "asks the director to open it");
+
+    // The director's next room status: open, its code, ten minutes left.
+    {
+        let room = &mut h.state_mut().view.room;
+        room.pairing_code = Some("042137".into());
+        room.pairing_open_s = Some(600);
+    }
+    h.run();
+    assert!(h.query_by_label("Code à saisir sur l'appareil :").is_some());
+    let code = h.get_by_label("042 137");
+    assert!(
+        code.rect().height() >= 60.0,
+        "the code is large: {:?}",
+        code.rect()
+    );
+    assert!(h.query_by_label("Ouvert encore 10 min").is_some());
+    assert!(h.query_by_label("Ouvrir l'appairage (10 min)").is_none());
+    // Rounded up to the minute, then seconds in the last minute.
+    h.state_mut().view.room.pairing_open_s = Some(61);
+    h.run();
+    assert!(h.query_by_label("Ouvert encore 2 min").is_some());
+    h.state_mut().view.room.pairing_open_s = Some(59);
+    h.run();
+    assert!(h.query_by_label("Ouvert encore 59 s").is_some());
+    // Too many wrong codes: said, in red, with the wait.
+    h.state_mut().view.room.pairing_locked_s = Some(42);
+    h.run();
+    assert!(
+        h.query_by_label("Trop de codes erronés : appairage bloqué encore 42 s")
+            .is_some()
+    );
+    h.get_by_label("Fermer l'appairage").click();
+    h.run();
+    assert_eq!(pairing_requests(&h), [true, false]);
+    assert!(commands(&h).is_empty(), "nothing for the session log");
+
+    // The same block on the preparation screen, in English too.
+    h.state_mut().console.screen = Screen::Prepare;
+    h.state_mut().console.locale = Locale::En;
+    h.run();
+    assert!(h.query_by_label("Open for 59 more s").is_some());
+    h.get_by_label("Close pairing").click();
+    h.run();
+    assert_eq!(pairing_requests(&h), [true, false, false]);
+}
+
+#[test]
+fn an_observer_console_sees_pairing_but_cannot_open_it() {
+    let mut view = session();
+    view.observer = true;
+    let mut h = harness(view, Screen::Devices);
+    h.run();
+    h.get_by_label("Ouvrir l'appairage (10 min)").click();
+    h.run();
+    assert!(pairing_requests(&h).is_empty());
+    {
+        let room = &mut h.state_mut().view.room;
+        room.pairing_code = Some("042137".into());
+        room.pairing_open_s = Some(300);
+    }
+    h.run();
+    assert!(h.query_by_label("042 137").is_some());
+    h.get_by_label("Fermer l'appairage").click();
+    h.run();
+    assert!(pairing_requests(&h).is_empty());
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! The console's real window, drawn by Bevy under Xvfb with software Vulkan at 1366×768 (a
 //! common facilitator laptop): one process plays the demo script offline to mid-game and
-//! captures every screen once the pipeline cache is idle. The images must have the window's
+//! captures every screen once the pipeline cache is idle, then the devices screen with pairing
+//! opened (`appairage.png`: the code in large digits). The images must have the window's
 //! size, not be blank, and differ from screen to screen. They are kept under
 //! `target/screenshots/console/` to be looked at.
 
@@ -60,6 +61,7 @@ fn every_console_screen_is_drawn_at_1366_by_768() -> Result<(), String> {
         "cloturer",
         "evaluation",
         "personnes",
+        "appairage",
     ] {
         let path = out.join(format!("{screen}.png"));
         let (w, h, n) = colours(&path)?;
@@ -78,7 +80,7 @@ fn every_console_screen_is_drawn_at_1366_by_768() -> Result<(), String> {
                 .len(),
         );
     }
-    if sizes.len() != 7 {
+    if sizes.len() != 8 {
         return Err("two screens gave the same image: the screen did not change".into());
     }
     Ok(())

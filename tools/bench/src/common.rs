@@ -195,7 +195,7 @@ impl BenchDirector {
             assets_dir: repo_root().join("assets"),
             data_dir: dir.path().to_path_buf(),
             name: "Banc d'essai".into(),
-            pairing_code: code()?,
+            pairing_code: Some(code()?),
         };
         let serving = Serving::start(&config, session)?;
         Ok(Self {

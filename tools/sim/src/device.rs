@@ -176,6 +176,19 @@ pub enum SimError {
         /// Why.
         source: ClientError,
     },
+    /// The director no longer knows this device or its token ([`Refusal::UnknownDevice`],
+    /// [`Refusal::BadToken`]: it was unpaired, or the director's data was reset): it must pair
+    /// again with the code the director shows. Said in French, for the facilitator.
+    #[error(
+        "{device} : appairage perdu, la régie ne reconnaît plus cet appareil ({refusal}) ; \
+         saisissez le code d'appairage affiché sur la régie pour l'appairer de nouveau"
+    )]
+    PairingLost {
+        /// The device.
+        device: DeviceId,
+        /// The director's refusal.
+        refusal: Refusal,
+    },
     /// The outbox could not be opened or written.
     #[error("{device}: {source}")]
     Outbox {
@@ -215,6 +228,7 @@ impl SimError {
     pub fn refusal(&self) -> Option<&Refusal> {
         match self {
             Self::Client { source, .. } => source.refusal(),
+            Self::PairingLost { refusal, .. } => Some(refusal),
             _ => None,
         }
     }
@@ -340,11 +354,22 @@ impl SimDevice {
             let result = match result {
                 Ok(()) => Ok(()),
                 Err(source) => {
-                    stats.link.last_error = Some(source.to_string());
-                    Err(SimError::Client {
-                        device: task_device,
-                        source,
-                    })
+                    let error = match source.refusal() {
+                        Some(r @ (Refusal::UnknownDevice | Refusal::BadToken)) => {
+                            let refusal = r.clone();
+                            tracing::warn!(device = %task_device, "appairage perdu : {refusal}");
+                            SimError::PairingLost {
+                                device: task_device,
+                                refusal,
+                            }
+                        }
+                        _ => SimError::Client {
+                            device: task_device,
+                            source,
+                        },
+                    };
+                    stats.link.last_error = Some(error.to_string());
+                    Err(error)
                 }
             };
             player.stats_tx.send_replace(stats.clone());

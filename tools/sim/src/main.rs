@@ -150,7 +150,6 @@ async fn play(
                 .with_context(|| format!("reading the pairing of {}", seat.device))?,
             None => None,
         };
-        // One at a time: the director counts pairings in flight against its failure budget.
         let pairing = match (saved, code) {
             (Some(p), _) => p,
             (None, Some(code)) => {

@@ -1,5 +1,6 @@
-//! The devices screen: every device the session knows, with its role and station, its link
-//! (online or not, since when, round trip), the last cue it acknowledged, and its health.
+//! The devices screen: the room's pairing window, then every device the session knows, with its
+//! role and station, its link (online or not, since when, round trip), the last cue it
+//! acknowledged, and its health.
 
 use super::{ConsoleState, Output, mmss};
 use crate::i18n::{Locale, tr};
@@ -11,9 +12,13 @@ const GOOD: Color32 = Color32::from_rgb(40, 160, 70);
 const BAD: Color32 = Color32::from_rgb(210, 40, 40);
 const WARN: Color32 = Color32::from_rgb(230, 150, 0);
 
-/// The devices screen; it only shows (devices are declared on the preparation screen).
+/// The devices screen: the pairing window first (open it, its code, close it:
+/// [`super::pairing::window`]), then every device; devices are declared on the preparation
+/// screen.
 pub fn devices(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState) -> Vec<Output> {
     let l = state.locale;
+    let out: Vec<Output> = super::pairing::window(ui, view, l).into_iter().collect();
+    ui.separator();
     ui.heading(tr!(l, "devices"));
     if view.engine.devices().is_empty() {
         ui.label(tr!(l, "devices-none"));
@@ -65,7 +70,7 @@ pub fn devices(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState) -> Vec
             });
             problems(ui, view, l);
         });
-    Vec::new()
+    out
 }
 
 fn health(ui: &mut Ui, d: &Device, l: Locale) {

@@ -58,6 +58,11 @@ pub enum ConsoleAction {
     },
     /// A request on the person register (kept by the director, never in the session log).
     Register(boussole_director::register::RegisterRequest),
+    /// Open pairing for ten minutes with a fresh code (`true`), or close it (`false`).
+    PairingWindow {
+        /// Open or close.
+        open: bool,
+    },
     /// Close the console window (the session goes on in the director).
     Quit,
 }
@@ -70,7 +75,7 @@ pub enum Screen {
     Prepare,
     /// Cue list, timer, puzzles and hints (F3).
     Run,
-    /// Every device's link and health (F4).
+    /// The pairing window, then every device's link and health (F4).
     Devices,
     /// Observation coding with the grid's keys (F5).
     Coding,

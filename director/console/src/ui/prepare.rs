@@ -30,7 +30,7 @@ pub fn prepare(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState) -> Vec
                 ui.separator();
                 people(ui, view, state, &mut out);
                 ui.separator();
-                pairing(ui, view, state);
+                pairing(ui, view, state, &mut out);
                 outdated(ui, view, state.locale);
                 ui.separator();
                 register(ui, view, state, &mut out);
@@ -366,18 +366,9 @@ fn role_of(role: &Role) -> Option<DeviceRole> {
     }
 }
 
-fn pairing(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState) {
+fn pairing(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState, out: &mut Vec<Output>) {
     let l = state.locale;
-    ui.heading(tr!(l, "prepare-pairing"));
-    match &view.room.pairing_code {
-        Some(code) => ui.label(
-            RichText::new(tr!(l, "prepare-pairing-code", code = code.as_str()))
-                .size(36.0)
-                .strong()
-                .monospace(),
-        ),
-        None => ui.label(tr!(l, "prepare-pairing-closed")),
-    };
+    out.extend(super::pairing::window(ui, view, l));
     for link in &view.room.links {
         let Some(role) = role_of(&link.role) else {
             continue;

@@ -4,9 +4,11 @@
 
 pub mod bundle;
 pub mod clock;
+pub mod content_sync;
 pub mod cues;
 pub mod discovery;
 pub mod event;
+pub mod manifest;
 pub mod outbox;
 pub mod pairing;
 pub mod tls;

@@ -10,6 +10,7 @@
 //! lost. A content mismatch is not refused: the device is welcomed and told to sync.
 
 use crate::event::DeviceId;
+use crate::manifest::RoleHashes;
 use crate::pairing::{
     self, DeviceHandshake, DeviceRegistry, EXPORTER_LABEL, Pairing, PairingClientStep, PairingCode,
     PairingError, PairingServerStep, PairingState,
@@ -339,7 +340,7 @@ struct Shared {
     pairing: PairingState,
     ca_der: Vec<u8>,
     director_name: String,
-    content_hash: Mutex<[u8; 32]>,
+    content_hash: Mutex<RoleHashes>,
     session: Mutex<Option<String>>,
     clock_base: Instant,
     conns: Mutex<HashMap<ConnId, ConnHandle>>,
@@ -420,7 +421,7 @@ impl Server {
             pairing,
             ca_der: identity.ca_der().to_vec(),
             director_name: director_name.into(),
-            content_hash: Mutex::new(content_hash),
+            content_hash: Mutex::new(RoleHashes::uniform(content_hash)),
             session: Mutex::new(None),
             clock_base,
             conns: Mutex::new(HashMap::new()),
@@ -521,9 +522,24 @@ impl Server {
         *lock(&self.shared.session) = session;
     }
 
-    /// The content hash later `Hello`s are compared with.
+    /// The content hash later `Hello`s are compared with, the same for every role.
     pub fn set_content_hash(&self, hash: [u8; 32]) {
-        *lock(&self.shared.content_hash) = hash;
+        *lock(&self.shared.content_hash) = RoleHashes::uniform(hash);
+    }
+
+    /// The manifest hash later `Hello`s are compared with, per role
+    /// ([`crate::manifest::Catalog::hashes`]).
+    pub fn set_content_hashes(&self, hashes: RoleHashes) {
+        *lock(&self.shared.content_hash) = hashes;
+    }
+
+    /// Messages queued for `conn` and not yet written to its stream (at most [`SEND_QUEUE`];
+    /// `None` once it is closed). The director bounds what it reads from disk for one
+    /// connection with it.
+    pub fn queued(&self, conn: ConnId) -> Option<usize> {
+        let conns = lock(&self.shared.conns);
+        let handle = conns.get(&conn)?;
+        Some(handle.tx.max_capacity() - handle.tx.capacity())
     }
 
     /// Closes every connection and stops listening; [`Server::next`] then drains and ends.
@@ -701,7 +717,7 @@ async fn serve_session(
     let (tx, rx) = mpsc::channel(SEND_QUEUE);
     let reason = Arc::new(OnceLock::new());
     // The queue is empty: these two cannot fail.
-    if hello.content_hash != *lock(&shared.content_hash) {
+    if hello.content_hash != lock(&shared.content_hash).for_role(hello.role) {
         let _ = tx.try_send(Outbound::Msg(ServerMsg::Refused(Refusal::ContentMismatch)));
     }
     let _ = tx.try_send(Outbound::Msg(ServerMsg::Welcome {
@@ -845,6 +861,8 @@ fn msg_kind(msg: &ClientMsg) -> &'static str {
         ClientMsg::ParticipantName { .. } => "ParticipantName",
         ClientMsg::Commands(_) => "Commands",
         ClientMsg::Register(_) => "Register",
+        ClientMsg::ManifestRequest => "ManifestRequest",
+        ClientMsg::FileRequest { .. } => "FileRequest",
         ClientMsg::Pairing(PairingClientStep::Start { .. }) => "pairing Start",
         ClientMsg::Pairing(PairingClientStep::Confirm { .. }) => "pairing Confirm",
     }

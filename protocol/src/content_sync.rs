@@ -753,6 +753,14 @@ fn part_path(root: &Path, hash: &[u8; 32]) -> PathBuf {
     root.join("files").join(format!("{}.part", hex(hash)))
 }
 
+/// The tree a sync under `root` completed last and its manifest's hash, if any, without
+/// opening a [`ContentSync`] (a device's start-up: which content to load, which hash to
+/// present).
+pub fn current_tree(root: &Path) -> Option<(PathBuf, [u8; 32])> {
+    let hash = read_current(root)?.hash();
+    Some((root.join("trees").join(hex(&hash)), hash))
+}
+
 /// The manifest `current` names, if its tree is there.
 fn read_current(root: &Path) -> Option<Manifest> {
     let bytes = fs::read(root.join("current")).ok()?;

@@ -114,7 +114,7 @@ async fn play(faults: Option<u64>) -> Result<()> {
 
     let facilitator = play_facilitator(director.clone(), facilitator_steps(&script));
     let play = Play {
-        content_hash: serving.content_hash(),
+        content: serving.content_hashes(),
         think: Duration::from_millis(120),
         wrong_rate: 0.3,
         hint_rate: 0.3,

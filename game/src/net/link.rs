@@ -9,7 +9,7 @@
 //! resyncs from the snapshot the director sends on every welcome (DESIGN principle 3).
 
 use boussole_content::ids::{CueId, EndingId, PuzzleId};
-use boussole_protocol::bundle::{Chunk, Download};
+use boussole_protocol::content_sync::{ContentSync, SyncConfig, SyncEvent};
 use boussole_protocol::clock::{ClockSync, SAMPLE_INTERVAL_MS, Sample};
 use boussole_protocol::cues::{Arrival, CueLedger};
 use boussole_protocol::discovery;
@@ -43,9 +43,9 @@ pub struct LinkConfig {
     /// The pairing code, when there is no saved pairing (`--code`); without it the link waits
     /// for [`DeviceLink::pair_with`] (the keypad).
     pub pairing_code: Option<PairingCode>,
-    /// SHA-256 of the content bundle the device holds (all zeros: none).
+    /// The manifest hash of the content the device holds (all zeros: none).
     pub content_hash: [u8; 32],
-    /// Download the director's bundle when told the content differs.
+    /// Fetch the role's files when told the content differs.
     pub sync_content: bool,
     /// Reconnection schedule of one round of attempts; after a round the link waits
     /// `backoff.max` and starts another (a device never gives up).
@@ -89,9 +89,11 @@ impl LinkConfig {
         self.data_dir.join("outbox.bin")
     }
 
-    /// `data_dir/bundle`: the director's content, once downloaded (`content/`, `assets/`).
-    pub fn bundle_dir(&self) -> PathBuf {
-        self.data_dir.join("bundle")
+    /// `data_dir/content`: the director's content, fetched by file
+    /// (`boussole_protocol::content_sync`: `files/`, `trees/<manifest>/{content,assets}`,
+    /// `current`).
+    pub fn content_dir(&self) -> PathBuf {
+        self.data_dir.join("content")
     }
 }
 
@@ -173,11 +175,11 @@ pub enum NetEvent {
         /// The wearer already finished a tutorial in this session.
         tutorial_done: bool,
     },
-    /// The director's content was downloaded, verified and unpacked under `dir`.
+    /// The role's content was fetched, every file verified, and its tree is `dir`.
     ContentSynced {
         /// Holds `content/` and `assets/`.
         dir: PathBuf,
-        /// Its SHA-256.
+        /// Its manifest's hash.
         hash: [u8; 32],
     },
 }
@@ -213,7 +215,7 @@ pub struct LinkStats {
     pub ended: Option<EndingId>,
     /// Director clock minus device clock, ms, once estimated.
     pub clock_offset_ms: Option<f64>,
-    /// SHA-256 of the content bundle downloaded, once verified.
+    /// The manifest hash of the content fetched, once every file is verified.
     pub bundle: Option<[u8; 32]>,
     /// The last error met.
     pub last_error: Option<String>,
@@ -295,6 +297,14 @@ impl DeviceLink {
             stats: LinkStats::default(),
             epoch: Instant::now(),
         }));
+        let sync = if config.sync_content {
+            Some(
+                ContentSync::open(&config.content_dir(), SyncConfig::default())
+                    .map_err(|e| LinkError::Start(std::io::Error::other(e.to_string())))?,
+            )
+        } else {
+            None
+        };
         let (events_tx, events) = std_mpsc::channel();
         let (control, control_rx) = mpsc::unbounded_channel();
         let runtime = tokio::runtime::Builder::new_current_thread()
@@ -306,7 +316,7 @@ impl DeviceLink {
             shared: shared.clone(),
             events: events_tx,
             cues: CueLedger::default(),
-            download: None,
+            sync,
             last_heard: Instant::now(),
         };
         let thread = std::thread::Builder::new()
@@ -405,7 +415,8 @@ struct Task {
     events: std_mpsc::Sender<NetEvent>,
     /// The cue firings applied.
     cues: CueLedger,
-    download: Option<Download>,
+    /// The content fetched by file, when `sync_content`.
+    sync: Option<ContentSync>,
     last_heard: Instant,
 }
 
@@ -616,7 +627,13 @@ impl Task {
         // behind a live QUIC connection is still noticed.
         let mut datagrams = client.datagrams_received();
         loop {
+            let resend_at = self.sync.as_ref().and_then(ContentSync::poll_timeout);
             tokio::select! {
+                () = sleep_until_or_never(resend_at) => {
+                    if let Err(e) = self.flush_sync(&mut client).await {
+                        return Ended::Lost(lost_reason(&e));
+                    }
+                }
                 msg = client.recv() => match msg {
                     Ok(Some(msg)) => {
                         self.last_heard = Instant::now();
@@ -641,11 +658,8 @@ impl Task {
                 },
                 _ = ping.tick() => {
                     let now = client.datagrams_received();
-                    let downloading = {
-                        let shared = lock(&self.shared);
-                        shared.stats.content_in_sync == Some(false) && shared.stats.bundle.is_none()
-                    };
-                    if now > datagrams && downloading && self.config.sync_content {
+                    let downloading = self.sync.as_ref().is_some_and(ContentSync::is_syncing);
+                    if now > datagrams && downloading {
                         self.last_heard = Instant::now();
                     }
                     datagrams = now;
@@ -693,15 +707,10 @@ impl Task {
         for (seq, event) in pending {
             self.send_event(client, seq, event).await?;
         }
-        if !welcome.content_in_sync && self.config.sync_content {
-            let (hash, offset) = self
-                .download
-                .as_ref()
-                .map_or(([0; 32], 0), |d| (d.hash(), d.next_offset()));
-            client
-                .send(ClientMsg::ContentRequest { hash, offset })
-                .await?;
+        if let Some(sync) = self.sync.as_mut() {
+            sync.on_connected(welcome.content_in_sync, Instant::now());
         }
+        self.flush_sync(client).await?;
         let t0_ms = lock(&self.shared).local_ms();
         client.send(ClientMsg::ClockPing { t0_ms }).await
     }
@@ -757,19 +766,27 @@ impl Task {
                     Err(e) => shared.stats.last_error = Some(e.to_string()),
                 }
             }
-            ServerMsg::ContentChunk {
+            ServerMsg::Manifest(manifest) => {
+                if let Some(sync) = self.sync.as_mut() {
+                    sync.on_manifest(manifest, Instant::now());
+                }
+                self.flush_sync(client).await?;
+            }
+            ServerMsg::FileChunk {
                 hash,
                 offset,
-                total,
                 bytes,
             } => {
-                let chunk = Chunk {
-                    hash,
-                    offset,
-                    total_len: total,
-                    bytes,
-                };
-                self.on_chunk(chunk, client).await?;
+                if let Some(sync) = self.sync.as_mut() {
+                    sync.on_chunk(hash, offset, bytes, Instant::now());
+                }
+                self.flush_sync(client).await?;
+            }
+            ServerMsg::FileUnavailable { hash } => {
+                if let Some(sync) = self.sync.as_mut() {
+                    sync.on_unavailable(hash);
+                }
+                self.flush_sync(client).await?;
             }
             ServerMsg::Notice(text) => self.emit(NetEvent::Notice(text)),
             ServerMsg::Refused(refusal) => self.emit(NetEvent::Notice(refusal.to_string())),
@@ -788,7 +805,8 @@ impl Task {
             | ServerMsg::Pairing(_)
             | ServerMsg::Log(_)
             | ServerMsg::Room(_)
-            | ServerMsg::Register(_) => {}
+            | ServerMsg::Register(_)
+            | ServerMsg::ContentChunk { .. } => {}
         }
         Ok(())
     }
@@ -846,53 +864,69 @@ impl Task {
         self.send_event(client, seq, received.ack()).await
     }
 
-    async fn on_chunk(&mut self, chunk: Chunk, client: &mut Client) -> Result<(), ClientError> {
-        if lock(&self.shared).stats.bundle.is_some() {
+    /// Sends what the content sync asks for and hands on what it tells: a tree ready is
+    /// `NetEvent::ContentSynced` (and the hash of the next `Hello`); a sync that stops (a full
+    /// disk, a file that never matches) is a `Problem` for the director, in French.
+    async fn flush_sync(&mut self, client: &mut Client) -> Result<(), ClientError> {
+        let Some(sync) = self.sync.as_mut() else {
             return Ok(());
-        }
-        let download = match self.download.take() {
-            Some(d) => Ok(d),
-            None => Download::new(chunk.hash, chunk.total_len),
         };
-        let mut download = match download {
-            Ok(d) => d,
-            Err(e) => {
-                self.error(format!("téléchargement du contenu refusé : {e}"));
-                return Ok(());
-            }
-        };
-        if let Err(e) = download.accept(&chunk) {
-            // A resent or early chunk: ask again from where the download stands.
-            self.error(e.to_string());
+        let now = Instant::now();
+        sync.handle_timeout(now);
+        let mut out = Vec::new();
+        while let Some(msg) = sync.poll_transmit(now) {
+            out.push(msg);
         }
-        if !download.is_complete() {
-            let (hash, offset) = (download.hash(), download.next_offset());
-            self.download = Some(download);
-            return client
-                .send(ClientMsg::ContentRequest { hash, offset })
-                .await;
+        let mut events = Vec::new();
+        while let Some(event) = sync.poll_event() {
+            events.push(event);
         }
-        let bundle = match download.finish() {
-            Ok(b) => b,
-            Err(e) => {
-                self.error(format!("contenu téléchargé invalide : {e}"));
-                return Ok(());
+        for msg in out {
+            client.send(msg).await?;
+        }
+        for event in events {
+            match event {
+                SyncEvent::Complete { dir, manifest } => {
+                    lock(&self.shared).stats.bundle = Some(manifest);
+                    self.hello_hash = manifest;
+                    self.emit(NetEvent::ContentSynced {
+                        dir,
+                        hash: manifest,
+                    });
+                }
+                SyncEvent::Progress { .. } => {}
+                SyncEvent::Error(e) => {
+                    let stops = e.is_disk_full()
+                        || matches!(
+                            e,
+                            boussole_protocol::content_sync::SyncError::GaveUp { .. }
+                                | boussole_protocol::content_sync::SyncError::Io { .. }
+                        );
+                    let what = if e.is_disk_full() {
+                        format!("contenu : disque plein, l'ancien contenu reste en service ({e})")
+                    } else {
+                        format!("contenu : {e}")
+                    };
+                    self.error(what.clone());
+                    if stops {
+                        let problem = DeviceEvent::Problem { what };
+                        let seq = lock(&self.shared).push(problem.clone());
+                        if let Ok(seq) = seq {
+                            self.send_event(client, seq, problem).await?;
+                        }
+                    }
+                }
             }
-        };
-        let dir = self.config.bundle_dir();
-        let hash = bundle.hash();
-        let target = dir.clone();
-        let unpacked = tokio::task::spawn_blocking(move || bundle.unpack_into(&target)).await;
-        match unpacked {
-            Ok(Ok(())) => {
-                lock(&self.shared).stats.bundle = Some(hash);
-                self.hello_hash = hash;
-                self.emit(NetEvent::ContentSynced { dir, hash });
-            }
-            Ok(Err(e)) => self.error(format!("contenu impossible à écrire : {e}")),
-            Err(e) => self.error(format!("contenu impossible à écrire : {e}")),
         }
         Ok(())
+    }
+}
+
+/// Sleeps until `at`, or for ever when there is nothing to wait for.
+async fn sleep_until_or_never(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at.into()).await,
+        None => std::future::pending().await,
     }
 }
 

@@ -11,7 +11,7 @@ use boussole_content::cue::CueKind;
 use boussole_content::ids::{CueId, EndingId, HotspotId, ImmersionId, PuzzleId, QuestionId};
 use boussole_content::puzzle::Puzzle;
 use boussole_content::scenario::Scenario;
-use boussole_protocol::bundle::{Chunk, Download};
+use boussole_protocol::content_sync::{ContentSync, SyncConfig, SyncError, SyncEvent};
 use boussole_protocol::clock::{ClockSync, Sample};
 use boussole_protocol::cues::{Arrival, CueLedger};
 use boussole_protocol::outbox::{Outbox, OutboxError};
@@ -40,7 +40,7 @@ const LOCAL_CLOCK_BASE_MS: i64 = 100_000;
 pub struct SimConfig {
     /// Where it sits: device id, role, station, participant, puzzles it answers.
     pub seat: Seat,
-    /// SHA-256 of the content bundle it says it holds (all zeros: none).
+    /// The manifest hash it says it holds (all zeros: none); after a sync, the new one.
     pub content_hash: [u8; 32],
     /// Mean time between two moves on a puzzle (a hint request, a wrong answer, the right
     /// answer); each wait is drawn in `[think/2, 3·think/2]`.
@@ -68,8 +68,13 @@ pub struct SimConfig {
     /// made again (a director killed without closing is otherwise noticed only at QUIC's
     /// 12 s idle timeout).
     pub silence_timeout: Duration,
-    /// Download and verify the director's bundle when told the content differs.
+    /// Fetch the role's files (`ContentSync`) when told the content differs.
     pub sync_content: bool,
+    /// Where the synced content lives (`files/`, `trees/`, `current`); `None`: a folder of
+    /// its own under the system's temporary folder.
+    pub content_dir: Option<PathBuf>,
+    /// How the sync asks for chunks.
+    pub sync: SyncConfig,
 }
 
 impl SimConfig {
@@ -92,6 +97,8 @@ impl SimConfig {
             ping_interval: Duration::from_millis(500),
             silence_timeout: Duration::from_secs(3),
             sync_content: false,
+            content_dir: None,
+            sync: SyncConfig::default(),
         }
     }
 }
@@ -109,17 +116,21 @@ pub struct ClockReport {
     pub samples: usize,
 }
 
-/// A content bundle downloaded and verified.
+/// The role's content fetched by file, every file verified.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct BundleReport {
-    /// Its SHA-256, checked by [`Download::finish`].
-    pub hash: [u8; 32],
-    /// Size of its encoding, bytes.
-    pub bytes: u64,
+pub struct ContentReport {
+    /// Its manifest's hash (what the next `Hello` presents).
+    pub manifest: [u8; 32],
+    /// The tree (`content/`, `assets/`).
+    pub dir: PathBuf,
     /// Files in it.
     pub files: usize,
-    /// Chunks it came in.
+    /// Bytes of file chunks received for it (duplicates and refetches included).
+    pub bytes_received: u64,
+    /// Chunks received.
     pub chunks: u32,
+    /// When the first manifest request went out and when the tree was ready.
+    pub took: Duration,
 }
 
 /// When and how a device applied a cue firing, for benchmarks.
@@ -194,8 +205,10 @@ pub struct SimStats {
     pub clock: Option<ClockReport>,
     /// Notices from the director.
     pub notices: Vec<String>,
-    /// The bundle downloaded, once verified.
-    pub bundle: Option<BundleReport>,
+    /// The content fetched, once complete (the latest sync).
+    pub content: Option<ContentReport>,
+    /// Content sync problems (hash mismatches, a full disk), in English.
+    pub sync_errors: Vec<String>,
     /// The last error met (a lost connection, a refused download…).
     pub last_error: Option<String>,
     /// Events are held in the outbox, not sent, until the next connection
@@ -255,6 +268,14 @@ pub enum SimError {
         device: DeviceId,
         /// Why.
         why: String,
+    },
+    /// The content folder could not be opened.
+    #[error("{device}: {source}")]
+    Content {
+        /// The device.
+        device: DeviceId,
+        /// Why.
+        source: SyncError,
     },
 }
 
@@ -346,6 +367,23 @@ impl SimDevice {
             device: device.clone(),
             source,
         })?;
+        let sync = if config.sync_content {
+            let dir = config.content_dir.clone().unwrap_or_else(|| {
+                std::env::temp_dir().join(format!(
+                    "boussole-sim-{}-{}",
+                    std::process::id(),
+                    device
+                ))
+            });
+            Some(
+                ContentSync::open(&dir, config.sync).map_err(|source| SimError::Content {
+                    device: device.clone(),
+                    source,
+                })?,
+            )
+        } else {
+            None
+        };
         let (stats_tx, stats) = watch::channel(SimStats::default());
         let (control, control_rx) = mpsc::unbounded_channel();
         let epoch = Instant::now();
@@ -369,8 +407,10 @@ impl SimDevice {
             timers: BTreeMap::new(),
             next_timer: 0,
             last_heard: Instant::now(),
-            download: None,
+            sync,
             chunks: 0,
+            bytes_received: 0,
+            sync_started: None,
         };
         let task = tokio::spawn(sim.run(control_rx));
         Ok(SimHandle {
@@ -590,8 +630,10 @@ struct Sim {
     timers: BTreeMap<(Instant, u64), Action>,
     next_timer: u64,
     last_heard: Instant,
-    download: Option<Download>,
+    sync: Option<ContentSync>,
     chunks: u32,
+    bytes_received: u64,
+    sync_started: Option<Instant>,
 }
 
 /// Polls the connection attempt, if one is under way.
@@ -656,6 +698,9 @@ impl Sim {
                 .keys()
                 .next()
                 .map(|(at, _)| *at)
+                .into_iter()
+                .chain(self.sync_deadline())
+                .min()
                 .unwrap_or_else(|| Instant::now() + Duration::from_secs(3600));
             tokio::select! {
                 attempt = connected(&mut connecting) => {
@@ -699,6 +744,9 @@ impl Sim {
                         {
                             self.lose(&mut link, &mut connecting, &e);
                         }
+                    }
+                    if let Err(e) = self.flush_sync(&mut link).await {
+                        self.lose(&mut link, &mut connecting, &e);
                     }
                 }
                 _ = ping.tick() => {
@@ -765,6 +813,9 @@ impl Sim {
         self.stats.last_error = Some(why.to_string());
         self.stats.online = false;
         *link = None;
+        if let Some(sync) = self.sync.as_mut() {
+            sync.on_disconnected();
+        }
         if connecting.is_none() {
             *connecting = Some(self.connect());
         }
@@ -786,13 +837,14 @@ impl Sim {
                 self.stats.events_resent += 1;
             }
         }
-        if !in_sync && self.config.sync_content && self.stats.bundle.is_none() {
-            let (hash, offset) = self
-                .download
-                .as_ref()
-                .map_or(([0; 32], 0), |d| (d.hash(), d.next_offset()));
-            send(link, ClientMsg::ContentRequest { hash, offset }).await?;
+        if let Some(sync) = self.sync.as_mut() {
+            let now = Instant::now();
+            if !in_sync && self.sync_started.is_none() {
+                self.sync_started = Some(now);
+            }
+            sync.on_connected(in_sync, now);
         }
+        self.flush_sync(link).await?;
         let t0_ms = self.local_ms();
         send(link, ClientMsg::ClockPing { t0_ms }).await
     }
@@ -878,22 +930,29 @@ impl Sim {
                     Err(e) => self.stats.last_error = Some(e.to_string()),
                 }
             }
-            ServerMsg::ContentChunk {
+            ServerMsg::Manifest(manifest) => {
+                if let Some(sync) = self.sync.as_mut() {
+                    sync.on_manifest(manifest, Instant::now());
+                }
+                self.flush_sync(link).await?;
+            }
+            ServerMsg::FileChunk {
                 hash,
                 offset,
-                total,
                 bytes,
             } => {
-                self.on_chunk(
-                    Chunk {
-                        hash,
-                        offset,
-                        total_len: total,
-                        bytes,
-                    },
-                    link,
-                )
-                .await?;
+                self.chunks += 1;
+                self.bytes_received += bytes.len() as u64;
+                if let Some(sync) = self.sync.as_mut() {
+                    sync.on_chunk(hash, offset, bytes, Instant::now());
+                }
+                self.flush_sync(link).await?;
+            }
+            ServerMsg::FileUnavailable { hash } => {
+                if let Some(sync) = self.sync.as_mut() {
+                    sync.on_unavailable(hash);
+                }
+                self.flush_sync(link).await?;
             }
             ServerMsg::Notice(text) => self.stats.notices.push(text),
             ServerMsg::Welcome { .. }
@@ -902,6 +961,7 @@ impl Sim {
             | ServerMsg::Log(_)
             | ServerMsg::Room(_)
             | ServerMsg::Register(_)
+            | ServerMsg::ContentChunk { .. }
             | ServerMsg::Immersion { .. } => {}
         }
         Ok(())
@@ -1073,49 +1133,46 @@ impl Sim {
             .map(|p| p.solution.clone())
     }
 
-    async fn on_chunk(
-        &mut self,
-        chunk: Chunk,
-        link: &mut Option<Client>,
-    ) -> Result<(), ClientError> {
-        if self.stats.bundle.is_some() {
+    /// Sends what the content sync asks for and takes in what it tells.
+    async fn flush_sync(&mut self, link: &mut Option<Client>) -> Result<(), ClientError> {
+        let Some(sync) = self.sync.as_mut() else {
             return Ok(());
-        }
-        let download = match self.download.take() {
-            Some(d) => Ok(d),
-            None => Download::new(chunk.hash, chunk.total_len),
         };
-        let mut download = match download {
-            Ok(d) => d,
-            Err(e) => {
-                self.stats.last_error = Some(e.to_string());
-                return Ok(());
+        let now = Instant::now();
+        sync.handle_timeout(now);
+        let mut out = Vec::new();
+        if link.is_some() {
+            while let Some(msg) = sync.poll_transmit(now) {
+                out.push(msg);
             }
-        };
-        if let Err(e) = download.accept(&chunk) {
-            // A resent or early chunk: ask again from where the download stands.
-            self.stats.last_error = Some(e.to_string());
-        } else {
-            self.chunks += 1;
         }
-        if download.is_complete() {
-            let bytes = download.total_len();
-            match download.finish() {
-                Ok(bundle) => {
-                    self.stats.bundle = Some(BundleReport {
-                        hash: bundle.hash(),
-                        bytes,
-                        files: bundle.file_count(),
+        while let Some(event) = sync.poll_event() {
+            match event {
+                SyncEvent::Complete { dir, manifest } => {
+                    self.config.content_hash = manifest;
+                    let files = sync.current_manifest().map_or(0, |m| m.files().len());
+                    self.stats.content = Some(ContentReport {
+                        manifest,
+                        dir,
+                        files,
+                        bytes_received: self.bytes_received,
                         chunks: self.chunks,
+                        took: self.sync_started.map_or(Duration::ZERO, |t| t.elapsed()),
                     });
                 }
-                Err(e) => self.stats.last_error = Some(e.to_string()),
+                SyncEvent::Error(e) => self.stats.sync_errors.push(e.to_string()),
+                SyncEvent::Progress { .. } => {}
             }
-            return Ok(());
         }
-        let (hash, offset) = (download.hash(), download.next_offset());
-        self.download = Some(download);
-        send(link, ClientMsg::ContentRequest { hash, offset }).await
+        for msg in out {
+            send(link, msg).await?;
+        }
+        Ok(())
+    }
+
+    /// When the content sync next wants [`Self::flush_sync`] (a request to send again).
+    fn sync_deadline(&self) -> Option<Instant> {
+        self.sync.as_ref().and_then(ContentSync::poll_timeout)
     }
 }
 

@@ -23,8 +23,8 @@ use boussole_protocol::pairing::{
 use boussole_protocol::tls::{DirectorIdentity, TlsError};
 use boussole_protocol::transport::{ConnId, Server, ServerEvent, TransportError};
 use boussole_protocol::wire::{
-    ClientMsg, DeviceToken, LinkStatus, LogEntry, MAX_FILE_CHUNK, Pose, Role, RoomStatus, ServerMsg,
-    Snapshot,
+    ClientMsg, DeviceToken, LinkStatus, LogEntry, MAX_FILE_CHUNK, Pose, Role, RoomStatus,
+    ServerMsg, Snapshot,
 };
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Write;
@@ -284,8 +284,14 @@ fn send_file_chunk(
     offset: u64,
     len: u32,
 ) {
-    if server.queued(conn).is_none_or(|q| q >= MAX_QUEUED_FOR_FILES) {
-        tracing::debug!(?conn, "file request dropped: the connection's queue is full");
+    if server
+        .queued(conn)
+        .is_none_or(|q| q >= MAX_QUEUED_FOR_FILES)
+    {
+        tracing::debug!(
+            ?conn,
+            "file request dropped: the connection's queue is full"
+        );
         return;
     }
     let read = catalog.map(|c| c.read(&hash, offset, len.min(MAX_FILE_CHUNK)));
@@ -296,7 +302,10 @@ fn send_file_chunk(
             bytes,
         },
         Some(Err(e)) => {
-            tracing::warn!("contenu : lecture de {} impossible : {e}", manifest::hex(&hash));
+            tracing::warn!(
+                "contenu : lecture de {} impossible : {e}",
+                manifest::hex(&hash)
+            );
             ServerMsg::FileUnavailable { hash }
         }
         Some(Ok(None)) | None => ServerMsg::FileUnavailable { hash },

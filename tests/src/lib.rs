@@ -418,7 +418,7 @@ pub async fn start_devices_via(
         let headset = seat.role == Role::Headset;
         let device = seat.device.clone();
         let mut config = SimConfig::new(seat);
-        config.content_hash = play.content.for_role(seat.role);
+        config.content_hash = play.content.for_role(config.seat.role);
         config.think = play.think;
         config.wrong_rate = play.wrong_rate;
         config.hint_rate = play.hint_rate;

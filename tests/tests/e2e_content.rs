@@ -19,8 +19,9 @@ use boussole_director::store::Store;
 use boussole_protocol::DeviceId;
 use boussole_protocol::manifest::{Catalog, Manifest, hash_file};
 use boussole_protocol::wire::Role;
+use boussole_sim::lineup::Seat;
 use boussole_sim::proxy::{FaultProxy, LinkFaults, ProxyConfig};
-use boussole_sim::{Seat, SimConfig, SimDevice, SimHandle, SimStats};
+use boussole_sim::{SimConfig, SimDevice, SimHandle, SimStats};
 use boussole_tests::{
     GAME_GUARD, PASSPHRASE, SCENARIO, code, content_with_a_360_film, demo_script,
     port_outside_ephemeral_range, repo_root, scenario, serve_config, test_backoff,
@@ -39,12 +40,7 @@ const SHAKY: LinkFaults = LinkFaults {
 const SEED: u64 = 20_261_207;
 
 /// Starts a director on `bind` serving `content` and `assets`, with a new session.
-fn start_director(
-    data: &Path,
-    bind: SocketAddr,
-    content: &Path,
-    assets: &Path,
-) -> Result<Serving> {
+fn start_director(data: &Path, bind: SocketAddr, content: &Path, assets: &Path) -> Result<Serving> {
     let (set, problems) = ContentSet::load_dir(content);
     ensure!(problems.is_empty(), "content problems: {problems:?}");
     let script = demo_script()?;
@@ -64,8 +60,7 @@ fn start_director(
 /// Every file of `manifest` is in `dir` and hashes to its entry, and `dir` holds nothing else.
 fn check_tree(dir: &Path, manifest: &Manifest) -> Result<()> {
     for f in manifest.files() {
-        let (hash, size) =
-            hash_file(&dir.join(&f.path)).with_context(|| format!("{}", f.path))?;
+        let (hash, size) = hash_file(&dir.join(&f.path)).with_context(|| format!("{}", f.path))?;
         ensure!(hash == f.hash && size == f.size, "{} differs", f.path);
     }
     let mut count = 0;
@@ -98,8 +93,8 @@ async fn synced(device: &SimHandle, manifest: [u8; 32]) -> Result<SimStats> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn devices_fetch_their_roles_files_through_a_faulty_link_then_only_what_changed()
--> Result<()> {
+async fn devices_fetch_their_roles_files_through_a_faulty_link_then_only_what_changed() -> Result<()>
+{
     let dir = tempfile::tempdir()?;
     let film = repo_root().join("assets/videos/tests/sphere_360_512x256.webm");
     let (content, assets) = content_with_a_360_film(&dir.path().join("room"), &film)?;
@@ -146,7 +141,10 @@ async fn devices_fetch_their_roles_files_through_a_faulty_link_then_only_what_ch
         let manifest = catalog.manifest(*role);
         let stats = synced(device, manifest.hash()).await?;
         let report = stats.content.clone().ok_or_else(|| anyhow!("no content"))?;
-        ensure!(stats.content_in_sync == Some(false), "{name} was told to sync");
+        ensure!(
+            stats.content_in_sync == Some(false),
+            "{name} was told to sync"
+        );
         check_tree(&report.dir, manifest)?;
         eprintln!(
             "e2e_content: {name}: {} files, {} B in {} chunks ({} B received) in {:?}; errors {:?}",

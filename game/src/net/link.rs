@@ -9,8 +9,8 @@
 //! resyncs from the snapshot the director sends on every welcome (DESIGN principle 3).
 
 use boussole_content::ids::{CueId, EndingId, PuzzleId};
-use boussole_protocol::content_sync::{ContentSync, SyncConfig, SyncEvent};
 use boussole_protocol::clock::{ClockSync, SAMPLE_INTERVAL_MS, Sample};
+use boussole_protocol::content_sync::{ContentSync, SyncConfig, SyncEvent};
 use boussole_protocol::cues::{Arrival, CueLedger};
 use boussole_protocol::discovery;
 use boussole_protocol::outbox::{Outbox, OutboxError};

@@ -11,8 +11,8 @@ use boussole_content::cue::CueKind;
 use boussole_content::ids::{CueId, EndingId, HotspotId, ImmersionId, PuzzleId, QuestionId};
 use boussole_content::puzzle::Puzzle;
 use boussole_content::scenario::Scenario;
-use boussole_protocol::content_sync::{ContentSync, SyncConfig, SyncError, SyncEvent};
 use boussole_protocol::clock::{ClockSync, Sample};
+use boussole_protocol::content_sync::{ContentSync, SyncConfig, SyncError, SyncEvent};
 use boussole_protocol::cues::{Arrival, CueLedger};
 use boussole_protocol::outbox::{Outbox, OutboxError};
 use boussole_protocol::pairing::{Pairing, PairingCode};
@@ -369,11 +369,7 @@ impl SimDevice {
         })?;
         let sync = if config.sync_content {
             let dir = config.content_dir.clone().unwrap_or_else(|| {
-                std::env::temp_dir().join(format!(
-                    "boussole-sim-{}-{}",
-                    std::process::id(),
-                    device
-                ))
+                std::env::temp_dir().join(format!("boussole-sim-{}-{}", std::process::id(), device))
             });
             Some(
                 ContentSync::open(&dir, config.sync).map_err(|source| SimError::Content {

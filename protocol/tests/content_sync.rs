@@ -36,6 +36,7 @@ fn files(version: u8) -> Vec<(String, Vec<u8>)> {
     ]
 }
 
+#[expect(clippy::expect_used, reason = "test helper: its failure is the test's")]
 fn manifest_of(files: &[(String, Vec<u8>)]) -> Manifest {
     Manifest::new(
         files
@@ -105,6 +106,7 @@ impl Director {
         }
     }
 
+    #[expect(clippy::panic, reason = "test helper: its failure is the test's")]
     fn answer(&mut self, msg: ClientMsg) -> Option<ServerMsg> {
         match msg {
             ClientMsg::ManifestRequest => Some(ServerMsg::Manifest(
@@ -153,6 +155,7 @@ struct Seen {
 /// Plays `sync` against `director` through `faults` until a `Complete`, an error that stops
 /// the sync, or `stop_after_bytes` bytes answered (a "crash"), within 10 minutes of virtual
 /// time.
+#[expect(clippy::expect_used, reason = "test helper: its failure is the test's")]
 fn run<D: Disk>(
     sync: &mut ContentSync<D>,
     director: &mut Director,
@@ -309,6 +312,7 @@ enum Msg {
 }
 
 /// Every file of `files` is in `dir` with its bytes, and nothing else.
+#[expect(clippy::expect_used, clippy::panic, reason = "test helper: its failure is the test's")]
 fn assert_tree(dir: &Path, files: &[(String, Vec<u8>)]) {
     for (path, bytes) in files {
         let got = std::fs::read(dir.join(path)).unwrap_or_else(|e| panic!("{path}: {e}"));
@@ -334,6 +338,7 @@ fn assert_tree(dir: &Path, files: &[(String, Vec<u8>)]) {
     );
 }
 
+#[expect(clippy::expect_used, reason = "test helper: its failure is the test's")]
 fn open(dir: &Path) -> ContentSync {
     ContentSync::open(dir, SyncConfig::default()).expect("opens")
 }

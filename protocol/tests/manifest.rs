@@ -10,6 +10,7 @@ fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
+#[expect(clippy::expect_used, reason = "test helper: its failure is the test's")]
 fn catalog() -> Catalog {
     Catalog::build(&root().join("content"), &root().join("assets")).expect("the shipped content")
 }

@@ -123,7 +123,7 @@ async fn a_console_follows_a_whole_game_codes_and_reopens_on_the_same_session() 
     let facilitator = play_facilitator(director.clone(), facilitator_steps(&room_.script));
     let seats = room(&room_.script, &room_.scenario);
     let play = Play {
-        content_hash: room_.serving.content_hashes().console,
+        content: room_.serving.content_hashes(),
         think: Duration::from_millis(120),
         wrong_rate: 0.3,
         hint_rate: 0.3,

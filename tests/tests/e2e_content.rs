@@ -60,7 +60,7 @@ fn start_director(data: &Path, bind: SocketAddr, content: &Path, assets: &Path) 
 /// Every file of `manifest` is in `dir` and hashes to its entry, and `dir` holds nothing else.
 fn check_tree(dir: &Path, manifest: &Manifest) -> Result<()> {
     for f in manifest.files() {
-        let (hash, size) = hash_file(&dir.join(&f.path)).with_context(|| format!("{}", f.path))?;
+        let (hash, size) = hash_file(&dir.join(&f.path)).with_context(|| f.path.clone())?;
         ensure!(hash == f.hash && size == f.size, "{} differs", f.path);
     }
     let mut count = 0;

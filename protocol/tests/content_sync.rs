@@ -312,7 +312,11 @@ enum Msg {
 }
 
 /// Every file of `files` is in `dir` with its bytes, and nothing else.
-#[expect(clippy::expect_used, clippy::panic, reason = "test helper: its failure is the test's")]
+#[expect(
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test helper: its failure is the test's"
+)]
 fn assert_tree(dir: &Path, files: &[(String, Vec<u8>)]) {
     for (path, bytes) in files {
         let got = std::fs::read(dir.join(path)).unwrap_or_else(|e| panic!("{path}: {e}"));

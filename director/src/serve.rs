@@ -1,4 +1,4 @@
-//! The `serve` command: the pairing window at start, [`Serving`] (content bundle, identity, the session
+//! The `serve` command: the pairing window at start, [`Serving`] (content catalog, identity, the session
 //! thread, the QUIC server and the routing between them) on its own Tokio runtime, and the
 //! facilitator script's commands played at their times.
 

@@ -4,7 +4,7 @@
 //! that missed something converges; on (re)connection it also gets the cue firings it never
 //! acknowledged (never one it did).
 //!
-//! [`Serving`] wires the whole director together (content bundle, identity, paired devices,
+//! [`Serving`] wires the whole director together (content catalog, identity, paired devices,
 //! the session thread, the QUIC server and the routing task) on the caller's Tokio runtime: the
 //! `serve` command and the end-to-end tests start it the same way.
 
@@ -16,14 +16,15 @@ use boussole_content::ContentSet;
 use boussole_content::cue::{DeviceRole, Target};
 use boussole_content::ids::ImmersionId;
 use boussole_protocol::DeviceId;
-use boussole_protocol::bundle::{Bundle, BundleError};
+use boussole_protocol::manifest::{self, Catalog, ManifestError, RoleHashes};
 use boussole_protocol::pairing::{
     DeviceRegistry, PairingCode, PairingState, RegistryError, token_hash,
 };
 use boussole_protocol::tls::{DirectorIdentity, TlsError};
 use boussole_protocol::transport::{ConnId, Server, ServerEvent, TransportError};
 use boussole_protocol::wire::{
-    ClientMsg, DeviceToken, LinkStatus, LogEntry, Pose, Role, RoomStatus, ServerMsg, Snapshot,
+    ClientMsg, DeviceToken, LinkStatus, LogEntry, MAX_FILE_CHUNK, Pose, Role, RoomStatus,
+    ServerMsg, Snapshot,
 };
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Write;
@@ -32,8 +33,11 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-/// Largest content chunk sent at once, bytes (well under the frame limit).
-const CHUNK: usize = 256 * 1024;
+/// File chunks are read from disk for a connection only while fewer messages than this wait
+/// in its send queue (at most 16 × 256 KiB = 4 MiB held per connection); a request beyond is
+/// dropped and the device asks again (`ContentSync`'s retry delay). A device keeps 8 requests
+/// in flight, so it never meets the bound unless other messages pile up in front.
+const MAX_QUEUED_FOR_FILES: usize = 16;
 
 /// Largest batch of log records sent to a console at once, bytes of input (well under the
 /// frame limit, which a single record never approaches).
@@ -292,7 +296,7 @@ pub async fn serve(
     mut server: Server,
     director: DirectorHandle,
     mut outputs: tokio::sync::mpsc::UnboundedReceiver<Output>,
-    bundle: Option<Arc<Bundle>>,
+    catalog: Option<Arc<Catalog>>,
     tutorials: Arc<BTreeSet<ImmersionId>>,
     registry: Arc<FileRegistry>,
 ) {
@@ -321,7 +325,7 @@ pub async fn serve(
                     let context = Context {
                         server: &server,
                         director: &director,
-                        bundle: bundle.as_deref(),
+                        catalog: catalog.as_deref(),
                         tutorials: &tutorials,
                         registry: &registry,
                     };
@@ -336,6 +340,48 @@ pub async fn serve(
             _ = room_tick.tick() => send_room(&server, &peers),
         }
     }
+}
+
+/// Answers a device's [`ClientMsg::FileRequest`] from the file on disk: a
+/// [`ServerMsg::FileChunk`] of at most [`MAX_FILE_CHUNK`] bytes, or
+/// [`ServerMsg::FileUnavailable`] when the catalog has no such file (or it cannot be read any
+/// more). Nothing is read while the connection's queue holds [`MAX_QUEUED_FOR_FILES`]
+/// messages: the request is dropped and the device asks again.
+fn send_file_chunk(
+    server: &Server,
+    conn: ConnId,
+    catalog: Option<&Catalog>,
+    hash: [u8; 32],
+    offset: u64,
+    len: u32,
+) {
+    if server
+        .queued(conn)
+        .is_none_or(|q| q >= MAX_QUEUED_FOR_FILES)
+    {
+        tracing::debug!(
+            ?conn,
+            "file request dropped: the connection's queue is full"
+        );
+        return;
+    }
+    let read = catalog.map(|c| c.read(&hash, offset, len.min(MAX_FILE_CHUNK)));
+    let msg = match read {
+        Some(Ok(Some(bytes))) => ServerMsg::FileChunk {
+            hash,
+            offset,
+            bytes,
+        },
+        Some(Err(e)) => {
+            tracing::warn!(
+                "contenu : lecture de {} impossible : {e}",
+                manifest::hex(&hash)
+            );
+            ServerMsg::FileUnavailable { hash }
+        }
+        Some(Ok(None)) | None => ServerMsg::FileUnavailable { hash },
+    };
+    let _ = server.send(conn, msg);
 }
 
 /// Participants who finished a tutorial in this session, on any headset: the director has their
@@ -410,7 +456,7 @@ async fn submit_many(director: &DirectorHandle, inputs: Vec<Input>) {
 struct Context<'a> {
     server: &'a Server,
     director: &'a DirectorHandle,
-    bundle: Option<&'a Bundle>,
+    catalog: Option<&'a Catalog>,
     tutorials: &'a Arc<BTreeSet<ImmersionId>>,
     registry: &'a Arc<FileRegistry>,
 }
@@ -419,7 +465,7 @@ async fn on_event(cx: &Context<'_>, peers: &mut HashMap<ConnId, Peer>, event: Se
     let Context {
         server,
         director,
-        bundle,
+        catalog,
         tutorials,
         registry,
     } = *cx;
@@ -599,37 +645,29 @@ async fn on_event(cx: &Context<'_>, peers: &mut HashMap<ConnId, Peer>, event: Se
                         }
                     }
                 }
-                ClientMsg::ContentRequest { hash, offset } => match bundle {
-                    // All zeros: "whatever the director holds" (a device out of sync does not
-                    // know the director's hash; the first chunk tells it).
-                    Some(b) if b.hash() == hash || hash == [0; 32] => {
-                        match b.chunk(offset, CHUNK) {
-                            Some(c) => {
-                                let _ = server.send(
-                                    conn,
-                                    ServerMsg::ContentChunk {
-                                        hash: c.hash,
-                                        offset: c.offset,
-                                        total: c.total_len,
-                                        bytes: c.bytes,
-                                    },
-                                );
-                            }
-                            None => {
-                                let _ = server.send(
-                                    conn,
-                                    ServerMsg::Notice(format!("décalage {offset} hors du contenu")),
-                                );
-                            }
-                        }
-                    }
-                    _ => {
-                        let _ = server.send(
-                            conn,
-                            ServerMsg::Notice("ce contenu n'est pas celui du directeur".into()),
-                        );
-                    }
-                },
+                ClientMsg::ContentRequest { .. } => {
+                    // The whole-bundle download is gone: content comes by file.
+                    let _ = server.send(
+                        conn,
+                        ServerMsg::Notice(
+                            "cet appareil demande le contenu à l'ancienne : mettez-le à jour"
+                                .into(),
+                        ),
+                    );
+                }
+                ClientMsg::ManifestRequest => {
+                    let msg = match (catalog, manifest::device_role(peer.role)) {
+                        (Some(c), Some(role)) => ServerMsg::Manifest(c.manifest(role).clone()),
+                        (None, Some(_)) => ServerMsg::Manifest(manifest::Manifest::default()),
+                        (_, None) => ServerMsg::Notice(
+                            "une console lit le contenu sur place, sans le télécharger".into(),
+                        ),
+                    };
+                    let _ = server.send(conn, msg);
+                }
+                ClientMsg::FileRequest { hash, offset, len } => {
+                    send_file_chunk(server, conn, catalog, hash, offset, len);
+                }
                 ClientMsg::ParticipantName { participant, name } => {
                     let reply = if matches!(peer.role, Role::Console { observer: false }) {
                         let d = director.clone();
@@ -1052,9 +1090,9 @@ pub struct ServeConfig {
 /// Why [`Serving::start`] failed; the session was not started.
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
-    /// The content or media could not be packed into a bundle.
-    #[error("packing the content for devices: {0}")]
-    Bundle(#[from] BundleError),
+    /// The content or media could not be listed and hashed for devices.
+    #[error("listing the content for devices: {0}")]
+    Content(#[from] ManifestError),
     /// The director's certificate could not be loaded or created.
     #[error("loading the director's certificate: {0}")]
     Identity(#[from] TlsError),
@@ -1078,7 +1116,7 @@ pub struct Serving {
     addr: SocketAddr,
     pairing: PairingState,
     session: SessionId,
-    content_hash: [u8; 32],
+    content_hashes: RoleHashes,
     director: Option<Director>,
     handle: DirectorHandle,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
@@ -1103,7 +1141,7 @@ fn host_name() -> String {
 }
 
 impl Serving {
-    /// Packs the content, loads (or creates) the identity, opens the paired devices' file, binds
+    /// Lists and hashes the content (one manifest per role), loads (or creates) the identity, opens the paired devices' file, binds
     /// the QUIC server, starts the session thread and the routing task on the current Tokio
     /// runtime. The transport's clock counts session milliseconds (from the session's
     /// creation), so cue times, snapshots and clock pongs share the log's clock, across
@@ -1112,7 +1150,8 @@ impl Serving {
     /// # Errors
     /// [`ServeError`]; nothing is left running.
     pub fn start(config: &ServeConfig, session: Session) -> Result<Self, ServeError> {
-        let bundle = Arc::new(Bundle::from_dirs(&config.content_dir, &config.assets_dir)?);
+        let catalog = Arc::new(Catalog::build(&config.content_dir, &config.assets_dir)?);
+        let content_hashes = catalog.hashes();
         // Which immersions are tutorials (a headset runs one first for a new participant).
         let tutorials: Arc<BTreeSet<ImmersionId>> = Arc::new(
             ContentSet::load_dir(&config.content_dir)
@@ -1149,10 +1188,11 @@ impl Serving {
             &identity,
             registry.clone(),
             pairing,
-            bundle.hash(),
+            content_hashes.console,
             config.name.clone(),
             clock_base,
         )?;
+        server.set_content_hashes(content_hashes);
         let session_id = session.id();
         let pairing = server.pairing().clone();
         server.set_session(Some(session_id.to_string()));
@@ -1171,10 +1211,9 @@ impl Serving {
         });
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let routing = handle.clone();
-        let content_hash = bundle.hash();
         let task = tokio::spawn(async move {
             tokio::select! {
-                () = serve(server, routing, out_rx, Some(bundle), tutorials, registry) => {}
+                () = serve(server, routing, out_rx, Some(catalog), tutorials, registry) => {}
                 _ = stopped => {}
             }
         });
@@ -1182,7 +1221,7 @@ impl Serving {
             addr,
             pairing,
             session: session_id,
-            content_hash,
+            content_hashes,
             director: Some(director),
             handle,
             stop: Some(stop),
@@ -1206,9 +1245,9 @@ impl Serving {
         self.session
     }
 
-    /// SHA-256 of the content bundle devices must hold ([`Bundle::hash`]).
-    pub fn content_hash(&self) -> [u8; 32] {
-        self.content_hash
+    /// The manifest hash each role must present to be in sync ([`Catalog::hashes`]).
+    pub fn content_hashes(&self) -> RoleHashes {
+        self.content_hashes
     }
 
     /// A handle to the session thread, for facilitator commands and reads.

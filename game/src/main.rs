@@ -14,8 +14,9 @@ use boussole_game::net::{DeviceLink, LinkConfig};
 use boussole_game::third_party::audio::{AudioOutput, probe_output};
 use boussole_game::third_party::xr::xr_plugins;
 use boussole_game::{LaunchOptions, plugin, window_title};
-use boussole_protocol::bundle::Bundle;
+use boussole_protocol::content_sync::current_tree;
 use boussole_protocol::discovery::parse_director_addr;
+use boussole_protocol::manifest::Catalog;
 use boussole_protocol::pairing::PairingCode;
 use boussole_protocol::wire::Role as WireRole;
 use boussole_protocol::{DeviceId, ParticipantId};
@@ -98,9 +99,10 @@ fn main() -> Result<()> {
         .data_dir
         .clone()
         .unwrap_or_else(|| boussole_game::net::link::default_data_dir(&device));
-    let bundle = data_dir.join("bundle");
-    let (content_dir, assets_dir) = if bundle.join("content").is_dir() {
-        (bundle.join("content"), bundle.join("assets"))
+    // The content fetched from the director last, else the folder given (or the default).
+    let synced = current_tree(&data_dir.join("content"));
+    let (content_dir, assets_dir) = if let Some((tree, _)) = &synced {
+        (tree.join("content"), tree.join("assets"))
     } else {
         let assets = args
             .content
@@ -166,7 +168,10 @@ fn main() -> Result<()> {
         Some(code) => Some(PairingCode::parse(code).map_err(|e| anyhow!("--code: {e}"))?),
         None => None,
     };
-    config.content_hash = content_hash(&content_dir, &assets_dir);
+    config.content_hash = match synced {
+        Some((_, hash)) => hash,
+        None => content_hash(&content_dir, &assets_dir, role),
+    };
     let link = DeviceLink::start(config).context("starting the link to the director")?;
     if args.headless {
         let mut app = App::new();
@@ -226,13 +231,13 @@ fn run(mut app: App) -> Result<()> {
     }
 }
 
-/// SHA-256 of the content bundle these folders make (all zeros when they do not: the
-/// director then sends its own).
-fn content_hash(content: &Path, assets: &Path) -> [u8; 32] {
-    match Bundle::from_dirs(content, assets) {
-        Ok(b) => b.hash(),
+/// The manifest hash of what these folders hold for `role` (all zeros when they cannot be
+/// read: the director's content is then fetched).
+fn content_hash(content: &Path, assets: &Path, role: DeviceRole) -> [u8; 32] {
+    match Catalog::build(content, assets) {
+        Ok(c) => c.manifest(role).hash(),
         Err(e) => {
-            warn!("local content unusable, the director's will be downloaded: {e}");
+            warn!("local content unusable, the director's will be fetched: {e}");
             [0; 32]
         }
     }

@@ -8,7 +8,6 @@
 //! an `await`. After changing the session from outside, send [`Command::Wake`] so what it
 //! queued is sent.
 
-use crate::bundle::Bundle;
 use crate::device_session::{Action, DeviceSession, LinkFailure, SessionEvent};
 use crate::discovery;
 use crate::pairing::{Pairing, PairingCode};
@@ -31,8 +30,6 @@ pub struct DriverConfig {
     pub discovery_timeout: Duration,
     /// Where a new pairing is saved and a forgotten one deleted (`None`: kept in memory).
     pub pairing_file: Option<PathBuf>,
-    /// Where downloaded content is unpacked (`content/`, `assets/`); `None`: kept in memory.
-    pub content_dir: Option<PathBuf>,
 }
 
 impl DriverConfig {
@@ -42,7 +39,6 @@ impl DriverConfig {
             backoff: Backoff::default(),
             discovery_timeout: Duration::from_secs(3),
             pairing_file: None,
-            content_dir: None,
         }
     }
 }
@@ -130,7 +126,6 @@ pub async fn drive<A: DeviceApp>(
         discovering: None,
         pairing: None,
         connecting: None,
-        installing: None,
     };
     lock(&driver.session).start(Instant::now());
     loop {
@@ -180,14 +175,6 @@ pub async fn drive<A: DeviceApp>(
                         }
                         lock(&driver.session).on_connect_failed(&LinkFailure::from(&e), Instant::now());
                     }
-                }
-            }
-            installed = pending(&mut driver.installing) => {
-                driver.installing = None;
-                let mut session = lock(&driver.session);
-                match installed {
-                    Ok(hash) => session.content_installed(driver.config.content_dir.clone(), hash),
-                    Err(e) => session.content_failed(e),
                 }
             }
             msg = received(&mut driver.link) => {
@@ -240,7 +227,6 @@ struct Driver {
     discovering: Pending<Result<Option<SocketAddr>, String>>,
     pairing: Pending<Result<Pairing, ClientError>>,
     connecting: Pending<Result<Client, ClientError>>,
-    installing: Pending<Result<[u8; 32], String>>,
 }
 
 impl Driver {
@@ -248,14 +234,10 @@ impl Driver {
     /// actions, until it is quiet. `true` once the session has stopped and said goodbye.
     async fn step<A: DeviceApp>(&mut self, app: &mut A) -> bool {
         loop {
-            let session_arc = self.session.clone();
             let (transmits, actions) = {
-                let mut session = lock(&session_arc);
+                let mut session = lock(&self.session);
                 let now = Instant::now();
                 while let Some(event) = session.poll_event() {
-                    if let SessionEvent::ContentDownloaded { bundle } = &event {
-                        self.install(bundle.clone());
-                    }
                     app.on_event(&mut session, event, now);
                 }
                 let transmits: Vec<_> = std::iter::from_fn(|| session.poll_transmit()).collect();
@@ -344,21 +326,5 @@ impl Driver {
                 }
             }
         }
-    }
-
-    /// Unpacks `bundle` off the runtime's thread (into the content folder, or nowhere).
-    fn install(&mut self, bundle: Bundle) {
-        let dir = self.config.content_dir.clone();
-        self.installing = Some(Box::pin(async move {
-            let hash = bundle.hash();
-            let Some(dir) = dir else {
-                return Ok(hash);
-            };
-            match tokio::task::spawn_blocking(move || bundle.unpack_into(&dir)).await {
-                Ok(Ok(())) => Ok(hash),
-                Ok(Err(e)) => Err(e.to_string()),
-                Err(e) => Err(e.to_string()),
-            }
-        }));
     }
 }

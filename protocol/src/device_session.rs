@@ -16,8 +16,8 @@
 //! `ClockPing` and `CueApplied`) is derived from it by [`DeviceClock`], so a test can run a
 //! session in virtual time, with a skewed and drifting clock.
 
-use crate::bundle::{Bundle, Chunk, Download};
 use crate::clock::{ClockSync, Sample};
+use crate::content_sync::{ContentSync, SyncError, SyncEvent};
 use crate::cues::{Arrival, CueLedger};
 use crate::event::{DeviceEvent, DeviceId, ParticipantId};
 use crate::outbox::{Outbox, OutboxError};
@@ -275,17 +275,24 @@ pub enum SessionEvent {
         /// The wearer already finished a tutorial in this session.
         tutorial_done: bool,
     },
-    /// The director's content arrived whole and verified: the driver installs it, then calls
-    /// [`DeviceSession::content_installed`].
-    ContentDownloaded {
-        /// The content.
-        bundle: Bundle,
+    /// Content by file is under way: what is stored so far (distinct files by hash, and their
+    /// bytes, of what was missing when the manifest came).
+    ContentProgress {
+        /// Files stored so far.
+        files_done: usize,
+        /// Files to fetch.
+        files: usize,
+        /// Bytes written so far.
+        bytes_done: u64,
+        /// Bytes to fetch.
+        bytes: u64,
     },
-    /// The content was installed under `dir` and is presented from now on.
+    /// The role's content was fetched, every file verified, and its tree is `dir` (`content/`,
+    /// `assets/`); the next `Hello` presents `hash`.
     ContentSynced {
-        /// Holds `content/` and `assets/` (`None`: kept in memory, as simulated devices do).
-        dir: Option<PathBuf>,
-        /// Its SHA-256.
+        /// The tree.
+        dir: PathBuf,
+        /// Its manifest's hash.
         hash: [u8; 32],
     },
 }
@@ -348,9 +355,13 @@ pub struct SessionStats {
     pub clock: Option<ClockReport>,
     /// Notices from the director.
     pub notices: Vec<String>,
-    /// Content chunks accepted.
+    /// Content chunks received (duplicates and refetches included).
     pub chunks: u32,
-    /// SHA-256 of the content downloaded, once verified.
+    /// Bytes of content chunks received.
+    pub content_bytes: u64,
+    /// Content sync problems (a hash that never matches, a full disk), in French.
+    pub content_errors: Vec<String>,
+    /// The manifest hash of the content fetched, once every file is verified.
     pub synced_content: Option<[u8; 32]>,
     /// The last error met (a lost connection, a refused download…).
     pub last_error: Option<String>,
@@ -395,7 +406,7 @@ pub struct DeviceSession {
     pairing: Option<Pairing>,
     addr: Option<SocketAddr>,
     hello_hash: [u8; 32],
-    download: Option<Download>,
+    content: Option<ContentSync>,
     phase: Phase,
     stats: SessionStats,
     actions: VecDeque<Action>,
@@ -428,13 +439,23 @@ impl DeviceSession {
             outbox,
             sync: ClockSync::new(),
             pairing,
-            download: None,
+            content: None,
             phase: Phase::Idle,
             stats,
             actions: VecDeque::new(),
             transmit: VecDeque::new(),
             events: VecDeque::new(),
         }
+    }
+
+    /// Fetches the role's content by file with `sync` when the director says it differs; the
+    /// tree `sync` already holds is presented in the `Hello`.
+    pub fn with_content(mut self, sync: ContentSync) -> Self {
+        if let Some((_, hash)) = sync.current() {
+            self.hello_hash = hash;
+        }
+        self.content = Some(sync);
+        self
     }
 
     /// Starts: discovers the director, or pairs, or connects, as the session's knowledge
@@ -459,6 +480,11 @@ impl DeviceSession {
     /// running on the last estimate while the director is away).
     pub fn director_ms(&self, now: Instant) -> Option<u64> {
         self.sync.to_server(self.local_ms(now))
+    }
+
+    /// The content sync, when the session fetches content.
+    pub fn content_sync(&self) -> Option<&ContentSync> {
+        self.content.as_ref()
     }
 
     /// The clock sync.
@@ -509,7 +535,12 @@ impl DeviceSession {
     /// When [`handle_timeout`](Self::handle_timeout) is due next.
     pub fn poll_timeout(&self) -> Option<Instant> {
         match &self.phase {
-            Phase::Online { next_ping, .. } => Some(*next_ping),
+            Phase::Online { next_ping, .. } => Some(
+                self.content
+                    .as_ref()
+                    .and_then(ContentSync::poll_timeout)
+                    .map_or(*next_ping, |at| at.min(*next_ping)),
+            ),
             Phase::Waiting { until } => Some(*until),
             _ => None,
         }
@@ -518,6 +549,12 @@ impl DeviceSession {
     /// Runs what is due at `now`: a clock ping (and the silence check), or the next round of
     /// connection attempts.
     pub fn handle_timeout(&mut self, now: Instant) {
+        if self.is_online()
+            && let Some(sync) = &mut self.content
+        {
+            sync.handle_timeout(now);
+            self.flush_content(now);
+        }
         match &mut self.phase {
             Phase::Online {
                 last_heard,
@@ -631,13 +668,11 @@ impl DeviceSession {
                 self.stats.events_resent += 1;
             }
         }
-        if !content_in_sync && self.config.sync_content && self.stats.synced_content.is_none() {
-            let (hash, offset) = self
-                .download
-                .as_ref()
-                .map_or(([0; 32], 0), |d| (d.hash(), d.next_offset()));
-            self.transmit
-                .push_back(ClientMsg::ContentRequest { hash, offset });
+        if self.config.sync_content
+            && let Some(sync) = &mut self.content
+        {
+            sync.on_connected(content_in_sync, now);
+            self.flush_content(now);
         }
         let t0_ms = self.clock.local_ms(now);
         self.transmit.push_back(ClientMsg::ClockPing { t0_ms });
@@ -679,9 +714,7 @@ impl DeviceSession {
     /// count as news from the director — on a lossy link a chunk can take longer than the
     /// silence timeout to arrive whole, and the pongs wait behind it.
     pub fn on_datagrams(&mut self, total: u64, now: Instant) {
-        let downloading = self.config.sync_content
-            && self.stats.content_in_sync == Some(false)
-            && self.stats.synced_content.is_none();
+        let downloading = self.content.as_ref().is_some_and(ContentSync::is_syncing);
         if let Phase::Online {
             last_heard,
             datagrams,
@@ -708,6 +741,9 @@ impl DeviceSession {
         }
         if matches!(self.phase, Phase::Online { .. }) {
             self.actions.push_back(Action::Disconnect);
+            if let Some(sync) = &mut self.content {
+                sync.on_disconnected();
+            }
         }
         self.transmit.clear();
         self.stats.online = false;
@@ -739,20 +775,6 @@ impl DeviceSession {
             self.stats.events_sent += 1;
         }
         Ok(seq)
-    }
-
-    /// The downloaded content was installed (under `dir`, or kept in memory): from now on
-    /// the `Hello` presents `hash`.
-    pub fn content_installed(&mut self, dir: Option<PathBuf>, hash: [u8; 32]) {
-        self.stats.synced_content = Some(hash);
-        self.hello_hash = hash;
-        self.events
-            .push_back(SessionEvent::ContentSynced { dir, hash });
-    }
-
-    /// The downloaded content could not be installed: the old content stays.
-    pub fn content_failed(&mut self, why: String) {
-        self.error(format!("contenu impossible à écrire : {why}"));
     }
 
     /// A message from the director.
@@ -812,17 +834,30 @@ impl DeviceSession {
                     Err(e) => self.stats.last_error = Some(e.to_string()),
                 }
             }
-            ServerMsg::ContentChunk {
+            ServerMsg::Manifest(manifest) => {
+                if let Some(sync) = &mut self.content {
+                    sync.on_manifest(manifest, now);
+                }
+                self.flush_content(now);
+            }
+            ServerMsg::FileChunk {
                 hash,
                 offset,
-                total,
                 bytes,
-            } => self.on_chunk(&Chunk {
-                hash,
-                offset,
-                total_len: total,
-                bytes,
-            }),
+            } => {
+                self.stats.chunks += 1;
+                self.stats.content_bytes += bytes.len() as u64;
+                if let Some(sync) = &mut self.content {
+                    sync.on_chunk(hash, offset, bytes, now);
+                }
+                self.flush_content(now);
+            }
+            ServerMsg::FileUnavailable { hash } => {
+                if let Some(sync) = &mut self.content {
+                    sync.on_unavailable(hash);
+                }
+                self.flush_content(now);
+            }
             ServerMsg::Notice(text) => {
                 self.stats.notices.push(text.clone());
                 self.events.push_back(SessionEvent::Notice(text));
@@ -842,7 +877,9 @@ impl DeviceSession {
                 started_at_ms,
                 tutorial_done,
             }),
-            ServerMsg::Welcome { .. }
+            // The whole-bundle download of protocol version 2: never sent to this version.
+            ServerMsg::ContentChunk { .. }
+            | ServerMsg::Welcome { .. }
             | ServerMsg::Pairing(_)
             | ServerMsg::Log(_)
             | ServerMsg::Room(_)
@@ -905,38 +942,60 @@ impl DeviceSession {
         }
     }
 
-    fn on_chunk(&mut self, chunk: &Chunk) {
-        if self.stats.synced_content.is_some() || !self.config.sync_content {
+    /// Sends what the content sync asks for and hands on what it tells: a tree ready is
+    /// [`SessionEvent::ContentSynced`] (and the hash of the next `Hello`); a sync that stops
+    /// (a full disk: the old content stays; a file that never matches) is a `Problem` for the
+    /// director, in French.
+    fn flush_content(&mut self, now: Instant) {
+        let Some(sync) = &mut self.content else {
             return;
-        }
-        let download = match self.download.take() {
-            Some(d) => Ok(d),
-            None => Download::new(chunk.hash, chunk.total_len),
         };
-        let mut download = match download {
-            Ok(d) => d,
-            Err(e) => {
-                self.error(format!("téléchargement du contenu refusé : {e}"));
-                return;
+        let online = matches!(self.phase, Phase::Online { .. });
+        while let Some(msg) = sync.poll_transmit(now) {
+            if online {
+                self.transmit.push_back(msg);
             }
-        };
-        match download.accept(chunk) {
-            Ok(()) => self.stats.chunks += 1,
-            // A resent or early chunk: ask again from where the download stands.
-            Err(e) => self.error(e.to_string()),
         }
-        if !download.is_complete() {
-            let (hash, offset) = (download.hash(), download.next_offset());
-            self.download = Some(download);
-            self.transmit
-                .push_back(ClientMsg::ContentRequest { hash, offset });
-            return;
+        let mut events = Vec::new();
+        while let Some(event) = sync.poll_event() {
+            events.push(event);
         }
-        match download.finish() {
-            Ok(bundle) => self
-                .events
-                .push_back(SessionEvent::ContentDownloaded { bundle }),
-            Err(e) => self.error(format!("contenu téléchargé invalide : {e}")),
+        for event in events {
+            match event {
+                SyncEvent::Progress {
+                    files_done,
+                    files,
+                    bytes_done,
+                    bytes,
+                } => self.events.push_back(SessionEvent::ContentProgress {
+                    files_done,
+                    files,
+                    bytes_done,
+                    bytes,
+                }),
+                SyncEvent::Complete { dir, manifest } => {
+                    self.stats.synced_content = Some(manifest);
+                    self.hello_hash = manifest;
+                    self.events.push_back(SessionEvent::ContentSynced {
+                        dir,
+                        hash: manifest,
+                    });
+                }
+                SyncEvent::Error(e) => {
+                    let stops = e.is_disk_full()
+                        || matches!(e, SyncError::GaveUp { .. } | SyncError::Io { .. });
+                    let what = if e.is_disk_full() {
+                        format!("contenu : disque plein, l'ancien contenu reste en service ({e})")
+                    } else {
+                        format!("contenu : {e}")
+                    };
+                    self.error(what.clone());
+                    self.stats.content_errors.push(what.clone());
+                    if stops && let Err(e) = self.push_event(DeviceEvent::Problem { what }) {
+                        self.stats.last_error = Some(e.to_string());
+                    }
+                }
+            }
         }
     }
 
@@ -977,6 +1036,9 @@ impl DeviceSession {
     }
 
     fn lose(&mut self, reason: String, now: Instant) {
+        if let Some(sync) = &mut self.content {
+            sync.on_disconnected();
+        }
         self.error(reason.clone());
         self.actions.push_back(Action::Disconnect);
         self.transmit.clear();

@@ -4,11 +4,13 @@
 
 pub mod bundle;
 pub mod clock;
+pub mod content_sync;
 pub mod cues;
 pub mod device_driver;
 pub mod device_session;
 pub mod discovery;
 pub mod event;
+pub mod manifest;
 pub mod outbox;
 pub mod pairing;
 pub mod tls;

@@ -29,6 +29,10 @@ pub const ALPN: &[u8] = b"boussole/1";
 /// allocated ([`FrameError::TooLarge`]); content is sent in [`ServerMsg::ContentChunk`]s below it.
 pub const MAX_FRAME: usize = 1024 * 1024;
 
+/// Largest [`ClientMsg::FileRequest`] the director answers whole, bytes (256 KiB); a longer
+/// one is answered with this many.
+pub const MAX_FILE_CHUNK: u32 = 256 * 1024;
+
 /// Size of the length prefix in front of every frame body, in bytes.
 const PREFIX: usize = 4;
 
@@ -168,6 +172,20 @@ pub enum ClientMsg {
         /// Open (`true`) or close (`false`).
         open: bool,
     },
+    /// Content by file: asks for the manifest of the device's role; the director answers
+    /// [`ServerMsg::Manifest`] (appended last: older frames keep their encoding).
+    ManifestRequest,
+    /// Content by file: asks for `len` bytes (at most [`MAX_FILE_CHUNK`]) of the file whose
+    /// SHA-256 is `hash`, from byte `offset`; the director answers [`ServerMsg::FileChunk`],
+    /// or [`ServerMsg::FileUnavailable`] when it holds no such file.
+    FileRequest {
+        /// SHA-256 of the file's bytes (a manifest's `FileEntry::hash`).
+        hash: [u8; 32],
+        /// First byte wanted.
+        offset: u64,
+        /// Bytes wanted.
+        len: u32,
+    },
 }
 
 /// A participant's civil name on its way to the protected table. `Debug` never prints it, so a
@@ -298,6 +316,24 @@ pub enum ServerMsg {
     /// never civil names), postcard-encoded by the director's crate; sent on connection and
     /// after every change.
     Register(Vec<u8>),
+    /// Content by file: the manifest of the device's role, in answer to
+    /// [`ClientMsg::ManifestRequest`]; its hash is the one the device then presents.
+    Manifest(crate::manifest::Manifest),
+    /// Content by file: bytes of one file, in answer to [`ClientMsg::FileRequest`].
+    FileChunk {
+        /// SHA-256 of the whole file.
+        hash: [u8; 32],
+        /// Position of `bytes` in the file.
+        offset: u64,
+        /// The bytes (as many as asked, fewer only at the end of the file).
+        bytes: Vec<u8>,
+    },
+    /// Content by file: the director holds no file with this hash (its content changed since
+    /// the device got its manifest): ask for the manifest again.
+    FileUnavailable {
+        /// The hash asked for.
+        hash: [u8; 32],
+    },
 }
 
 /// One record of the session log, as the director committed it.

@@ -11,10 +11,11 @@
 )]
 
 use boussole_content::ids::CueId;
-use boussole_protocol::bundle::Bundle;
+use boussole_protocol::content_sync::{ContentSync, SyncConfig};
 use boussole_protocol::device_session::{
     Action, DeviceClock, DeviceSession, LinkFailure, LinkState, SessionConfig, SessionEvent,
 };
+use boussole_protocol::manifest::{FileEntry, Manifest, hash_bytes};
 use boussole_protocol::outbox::Outbox;
 use boussole_protocol::pairing::{Pairing, PairingCode};
 use boussole_protocol::wire::{ClientMsg, DeviceToken, Hello, Refusal, Role, ServerMsg, Snapshot};
@@ -49,8 +50,8 @@ struct Director {
     next_instance: u64,
     /// Firings sent until their `CueApplied` is committed.
     pending: BTreeMap<u64, CueId>,
-    bundle: Option<Bundle>,
-    chunk: usize,
+    /// The content served by file: path → bytes.
+    files: BTreeMap<String, Vec<u8>>,
     /// Answers nothing (a director stuck behind a live connection).
     silent: bool,
 }
@@ -66,8 +67,7 @@ impl Director {
             committed: BTreeSet::new(),
             next_instance: 0,
             pending: BTreeMap::new(),
-            bundle: None,
-            chunk: 1000,
+            files: BTreeMap::new(),
             silent: false,
         }
     }
@@ -83,8 +83,26 @@ impl Director {
         }
     }
 
+    fn manifest(&self) -> Manifest {
+        Manifest::new(
+            self.files
+                .iter()
+                .map(|(path, bytes)| FileEntry {
+                    path: path.clone(),
+                    size: bytes.len() as u64,
+                    hash: hash_bytes(bytes),
+                })
+                .collect(),
+        )
+        .expect("a valid manifest")
+    }
+
     fn content_hash(&self) -> [u8; 32] {
-        self.bundle.as_ref().map_or([0; 32], Bundle::hash)
+        if self.files.is_empty() {
+            [0; 32]
+        } else {
+            self.manifest().hash()
+        }
     }
 
     /// A connection presenting `hello`: refused, or welcomed with what follows a welcome.
@@ -154,18 +172,24 @@ impl Director {
                     t2_ms: t,
                 }]
             }
-            ClientMsg::ContentRequest { offset, .. } => self
-                .bundle
-                .as_ref()
-                .and_then(|b| b.chunk(offset, self.chunk))
-                .map(|c| ServerMsg::ContentChunk {
-                    hash: c.hash,
-                    offset: c.offset,
-                    total: c.total_len,
-                    bytes: c.bytes,
-                })
-                .into_iter()
-                .collect(),
+            ClientMsg::ManifestRequest => vec![ServerMsg::Manifest(self.manifest())],
+            ClientMsg::FileRequest { hash, offset, len } => {
+                let found = self.files.values().find(|b| hash_bytes(b) == hash);
+                match found {
+                    Some(bytes) => {
+                        let start = usize::try_from(offset)
+                            .unwrap_or(usize::MAX)
+                            .min(bytes.len());
+                        let end = start.saturating_add(len as usize).min(bytes.len());
+                        vec![ServerMsg::FileChunk {
+                            hash,
+                            offset,
+                            bytes: bytes[start..end].to_vec(),
+                        }]
+                    }
+                    None => vec![ServerMsg::FileUnavailable { hash }],
+                }
+            }
             _ => Vec::new(),
         }
     }
@@ -192,7 +216,7 @@ struct Pair {
     /// Every event created, across restarts.
     created: BTreeMap<u64, DeviceEvent>,
     states: Vec<LinkState>,
-    downloaded: Option<Bundle>,
+    synced: Option<(PathBuf, [u8; 32])>,
     forgot_pairing: bool,
     _dir: tempfile::TempDir,
 }
@@ -220,7 +244,7 @@ impl Pair {
             applied: BTreeMap::new(),
             created: BTreeMap::new(),
             states: Vec::new(),
-            downloaded: None,
+            synced: None,
             forgot_pairing: false,
             _dir: dir,
         }
@@ -254,11 +278,7 @@ impl Pair {
                         *self.applied.entry(instance).or_insert(0) += 1
                     }
                     SessionEvent::State(state) => self.states.push(state),
-                    SessionEvent::ContentDownloaded { bundle } => {
-                        let hash = bundle.hash();
-                        self.downloaded = Some(bundle);
-                        self.device.content_installed(None, hash);
-                    }
+                    SessionEvent::ContentSynced { dir, hash } => self.synced = Some((dir, hash)),
                     _ => {}
                 }
             }
@@ -528,19 +548,40 @@ fn the_clock_finds_the_directors_offset_and_drift() {
 #[test]
 fn content_arrives_whole_across_cuts_and_is_presented_afterwards() {
     let mut pair = Pair::paired(Instant::now());
-    let files: Vec<(String, Vec<u8>)> = (0..5u8)
-        .map(|i| (format!("content/scenarios/f{i}.ron"), vec![i; 3_000]))
-        .collect();
-    let bundle = Bundle::from_files(files).expect("a bundle");
-    let hash = bundle.hash();
-    pair.director.bundle = Some(bundle);
-    pair.run_for(Duration::from_millis(150));
+    for i in 0..5u8 {
+        let bytes: Vec<u8> = (0..150_000u32).map(|n| (n % 251) as u8 ^ i).collect();
+        pair.director
+            .files
+            .insert(format!("content/scenarios/f{i}.ron"), bytes);
+    }
+    let hash = pair.director.manifest().hash();
+    let sync = ContentSync::open(&pair._dir.path().join("content"), SyncConfig::default())
+        .expect("a content folder");
+    let memory = Outbox::open(None).expect("an outbox in memory");
+    let placeholder = DeviceSession::new(pair.config.clone(), pair.clock, memory, None);
+    drop(std::mem::replace(&mut pair.device, placeholder));
+    let outbox = Outbox::open(Some(&pair.outbox_path)).expect("the outbox reopens");
+    pair.device = DeviceSession::new(
+        pair.config.clone(),
+        pair.clock,
+        outbox,
+        pair.saved_pairing.clone(),
+    )
+    .with_content(sync);
+    pair.cut_link();
+    pair.device.start(pair.now);
+    pair.pump();
+    pair.run_for(Duration::from_millis(70));
     pair.cut();
-    pair.run_for(Duration::from_millis(150));
+    pair.run_for(Duration::from_millis(120));
     pair.cut();
-    pair.run_for(Duration::from_secs(3));
-    let downloaded = pair.downloaded.as_ref().expect("downloaded");
-    assert_eq!(downloaded.hash(), hash);
+    pair.run_for(Duration::from_secs(5));
+    let (dir, synced) = pair.synced.clone().expect("the content arrived");
+    assert_eq!(synced, hash);
+    for (path, bytes) in &pair.director.files {
+        let got = std::fs::read(dir.join(path)).expect("the file is in the tree");
+        assert!(got == *bytes, "{path} differs");
+    }
     assert_eq!(pair.device.stats().synced_content, Some(hash));
     assert_eq!(pair.device.hello().map(|h| h.content_hash), Some(hash));
     // The next welcome finds it in sync and nothing is asked again.

@@ -369,8 +369,8 @@ pub fn test_backoff() -> Backoff {
 /// How the simulated devices of a test play.
 #[derive(Clone, Debug)]
 pub struct Play {
-    /// Content hash they present.
-    pub content_hash: [u8; 32],
+    /// The manifest hashes they present (each its role's).
+    pub content: boussole_protocol::manifest::RoleHashes,
     /// Mean think time.
     pub think: Duration,
     /// Chance of a wrong answer first.
@@ -418,7 +418,7 @@ pub async fn start_devices_via(
         let headset = seat.role == Role::Headset;
         let device = seat.device.clone();
         let mut config = SimConfig::new(seat);
-        config.content_hash = play.content_hash;
+        config.content_hash = play.content.for_role(config.seat.role);
         config.think = play.think;
         config.wrong_rate = play.wrong_rate;
         config.hint_rate = play.hint_rate;

@@ -33,7 +33,7 @@ impl Console {
             observer,
             pairing_file: dir.join(format!("{name}.pairing")),
             pairing_code: if pair { Some(code()?) } else { None },
-            content_hash: room.serving.content_hash(),
+            content_hash: room.serving.content_hashes().console,
             backoff: test_backoff(),
         })?;
         let model = ConsoleModel::new(boussole_tests::content()?, RaterId(name.into()), observer);
@@ -123,7 +123,7 @@ async fn a_console_follows_a_whole_game_codes_and_reopens_on_the_same_session() 
     let facilitator = play_facilitator(director.clone(), facilitator_steps(&room_.script));
     let seats = room(&room_.script, &room_.scenario);
     let play = Play {
-        content_hash: room_.serving.content_hash(),
+        content: room_.serving.content_hashes(),
         think: Duration::from_millis(120),
         wrong_rate: 0.3,
         hint_rate: 0.3,
@@ -303,7 +303,7 @@ async fn a_console_without_pairing_says_what_to_do_and_a_wrong_code_is_refused()
         observer: false,
         pairing_file: dir.path().join("intruse.pairing"),
         pairing_code: Some(boussole_protocol::pairing::PairingCode::parse("000000")?),
-        content_hash: room_.serving.content_hash(),
+        content_hash: room_.serving.content_hashes().console,
         backoff: test_backoff(),
     })?;
     let mut model = ConsoleModel::new(

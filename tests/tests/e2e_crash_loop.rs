@@ -14,7 +14,7 @@
 use anyhow::{Context, Result, ensure};
 use boussole_director::session::Session;
 use boussole_director::store::{LogRecord, SessionId, Store};
-use boussole_protocol::bundle::Bundle;
+use boussole_protocol::manifest::Catalog;
 use boussole_sim::SimHandle;
 use boussole_tests::process::{DirectorProcess, director_binary, sped_up_script};
 use boussole_tests::{
@@ -134,7 +134,7 @@ async fn game(binary: &Path, seed: u64, kills: u32) -> Result<(u32, usize, Durat
     let process_started = Instant::now();
     let (addr, session) = (director.addr, director.session);
     let play = Play {
-        content_hash: Bundle::from_dirs(&content_dir(), &assets_dir())?.hash(),
+        content: Catalog::build(&content_dir(), &assets_dir())?.hashes(),
         // Slow enough that the kills fall during the game.
         think: Duration::from_millis(400),
         wrong_rate: 0.3,

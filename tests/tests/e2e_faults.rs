@@ -70,7 +70,7 @@ async fn round(seed: u64) -> Result<Round> {
     );
     let facilitator = play_facilitator(director.clone(), facilitator_steps(&script));
     let play = Play {
-        content_hash: serving.content_hash(),
+        content: serving.content_hashes(),
         // Slow enough that both cuts fall in the middle of the game.
         think: Duration::from_millis(300),
         wrong_rate: 0.3,

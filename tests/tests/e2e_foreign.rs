@@ -159,7 +159,7 @@ async fn foreign_peers_are_refused_and_the_room_plays_on() -> Result<()> {
     let director = serving.handle();
     let facilitator = play_facilitator(director.clone(), facilitator_steps(&script));
     let play = Play {
-        content_hash: serving.content_hash(),
+        content: serving.content_hashes(),
         // Slower players, so every knock happens mid-game.
         think: Duration::from_millis(300),
         wrong_rate: 0.3,

@@ -31,7 +31,7 @@ async fn six_devices_play_scape_attitudes_to_its_success_ending() -> Result<()> 
     let seats = room(&script, &scenario);
     ensure!(seats.len() == 6, "six devices, got {seats:?}");
     let play = Play {
-        content_hash: serving.content_hash(),
+        content: serving.content_hashes(),
         think: Duration::from_millis(120),
         wrong_rate: 0.5,
         hint_rate: 0.5,

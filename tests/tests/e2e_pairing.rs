@@ -45,7 +45,7 @@ impl Console {
             observer,
             pairing_file: dir.join(format!("{name}.pairing")),
             pairing_code: Some(code),
-            content_hash: serving.content_hash(),
+            content_hash: serving.content_hashes().console,
             backoff: test_backoff(),
         })?;
         let model = ConsoleModel::new(content()?, RaterId(name.into()), observer);
@@ -122,7 +122,7 @@ fn screen(device: &DeviceId, serving: &Serving) -> SimConfig {
         participant: None,
         puzzles: None,
     });
-    config.content_hash = serving.content_hash();
+    config.content_hash = serving.content_hashes().screen;
     config.backoff = test_backoff();
     config
 }

@@ -60,7 +60,7 @@ async fn refusals_and_a_content_download_leave_the_game_running() -> Result<()> 
     let director = serving.handle();
     let facilitator = play_facilitator(director.clone(), facilitator_steps(&script));
     let play = Play {
-        content_hash: serving.content_hash(),
+        content: serving.content_hashes(),
         // Slower players, so the refusals and the download happen mid-game.
         think: Duration::from_millis(250),
         wrong_rate: 0.3,
@@ -94,23 +94,29 @@ async fn refusals_and_a_content_download_leave_the_game_running() -> Result<()> 
     let bad = refused_with(addr, "tablette_perimee", forged, &scenario).await?;
     ensure!(bad == Some(Refusal::BadToken), "{bad:?}");
 
-    // Other content: welcomed, told it is out of sync, downloads and verifies the bundle.
+    // Other content: welcomed, told it is out of sync, fetches its role's files and verifies
+    // each.
     let mut config = SimConfig::new(bystander("tablette_perimee"));
     config.content_hash = [7; 32];
     config.sync_content = true;
+    config.content_dir = Some(dir.path().join("tablette_perimee"));
     config.backoff = test_backoff();
+    let role = config.seat.role;
     let stale = SimDevice::start(config, addr, real, scenario.clone())?;
     let synced = stale
-        .wait_until("the bundle", GAME_GUARD, |s| s.bundle.is_some())
+        .wait_until("the content", GAME_GUARD, |s| s.content.is_some())
         .await?;
     ensure!(
         synced.content_in_sync == Some(false),
         "told it is out of sync"
     );
-    let bundle = synced.bundle.ok_or_else(|| anyhow!("no bundle"))?;
+    let content = synced.content.ok_or_else(|| anyhow!("no content"))?;
     ensure!(
-        bundle.hash == serving.content_hash() && bundle.chunks > 1 && bundle.files > 0,
-        "the director's bundle, in several chunks: {bundle:?}"
+        content.manifest == serving.content_hashes().for_role(role)
+            && content.chunks > 1
+            && content.files > 0
+            && content.dir.join("content/scenarios").is_dir(),
+        "the director's content for its role, in several chunks: {content:?}"
     );
 
     let ended = wait_settled(&devices).await?;

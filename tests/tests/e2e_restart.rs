@@ -11,7 +11,7 @@ use boussole_director::runtime::unix_ms;
 use boussole_director::server::{ServeError, Serving};
 use boussole_director::session::Session;
 use boussole_director::store::{SessionId, Store};
-use boussole_protocol::bundle::Bundle;
+use boussole_protocol::manifest::Catalog;
 use boussole_protocol::transport::TransportError;
 use boussole_tests::process::{DirectorProcess, director_binary, sped_up_script};
 use boussole_tests::{
@@ -75,7 +75,7 @@ async fn a_director_stopped_mid_game_reopens_its_session_and_the_game_ends_well(
     }
     let facilitator = play_facilitator(director.clone(), facilitator_steps(&script));
     let play = Play {
-        content_hash: serving.content_hash(),
+        content: serving.content_hashes(),
         think: Duration::from_millis(150),
         wrong_rate: 0.3,
         hint_rate: 0.3,
@@ -193,7 +193,7 @@ async fn a_director_killed_with_sigkill_restarts_its_session_and_the_game_ends_w
     let session = first.session;
 
     let play = Play {
-        content_hash: Bundle::from_dirs(&content_dir(), &assets_dir())?.hash(),
+        content: Catalog::build(&content_dir(), &assets_dir())?.hashes(),
         think: Duration::from_millis(150),
         wrong_rate: 0.3,
         hint_rate: 0.3,

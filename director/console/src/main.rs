@@ -115,8 +115,9 @@ fn main() -> Result<()> {
                 .transpose()
                 .map_err(|e| anyhow::anyhow!("--code: {e}"))?;
             let data = args.data.clone().unwrap_or_else(default_data_dir);
-            let bundle = boussole_protocol::bundle::Bundle::from_dirs(&args.content, &assets)
-                .map(|b| b.hash())
+            // Consoles read the content folder itself: every file counts.
+            let bundle = boussole_protocol::manifest::Manifest::scan(&args.content, &assets)
+                .map(|m| m.hash())
                 .unwrap_or([0; 32]);
             let config = LinkConfig {
                 director: addr,

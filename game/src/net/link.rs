@@ -12,6 +12,7 @@
 use boussole_protocol::DeviceEvent;
 use boussole_protocol::DeviceId;
 use boussole_protocol::clock::SAMPLE_INTERVAL_MS;
+use boussole_protocol::content_sync::{ContentSync, SyncConfig};
 use boussole_protocol::device_driver::{self, Command, DeviceApp, DriverConfig, lock};
 use boussole_protocol::device_session::{DeviceClock, DeviceSession, SessionConfig};
 use boussole_protocol::outbox::{Outbox, OutboxError};
@@ -43,9 +44,9 @@ pub struct LinkConfig {
     /// The pairing code, when there is no saved pairing (`--code`); without it the link waits
     /// for [`DeviceLink::pair_with`] (the keypad).
     pub pairing_code: Option<PairingCode>,
-    /// SHA-256 of the content bundle the device holds (all zeros: none).
+    /// The manifest hash of the content the device holds (all zeros: none).
     pub content_hash: [u8; 32],
-    /// Download the director's bundle when told the content differs.
+    /// Fetch the role's files when told the content differs.
     pub sync_content: bool,
     /// Reconnection schedule of one round of attempts; after a round the link waits
     /// `backoff.max` and starts another (a device never gives up).
@@ -89,9 +90,11 @@ impl LinkConfig {
         self.data_dir.join("outbox.bin")
     }
 
-    /// `data_dir/bundle`: the director's content, once downloaded (`content/`, `assets/`).
-    pub fn bundle_dir(&self) -> PathBuf {
-        self.data_dir.join("bundle")
+    /// `data_dir/content`: the director's content, fetched by file
+    /// (`boussole_protocol::content_sync`: `files/`, `trees/<manifest>/{content,assets}`,
+    /// `current`).
+    pub fn content_dir(&self) -> PathBuf {
+        self.data_dir.join("content")
     }
 }
 
@@ -158,17 +161,22 @@ impl DeviceLink {
             retry_pause: config.backoff.first,
             ..SessionConfig::new(config.device.clone(), config.role)
         };
-        let session = Arc::new(Mutex::new(DeviceSession::new(
+        let mut session = DeviceSession::new(
             session_config,
             DeviceClock::new(Instant::now()),
             outbox,
             pairing,
-        )));
+        );
+        if config.sync_content {
+            let sync = ContentSync::open(&config.content_dir(), SyncConfig::default())
+                .map_err(|e| LinkError::Start(std::io::Error::other(e.to_string())))?;
+            session = session.with_content(sync);
+        }
+        let session = Arc::new(Mutex::new(session));
         let driver = DriverConfig {
             backoff: config.backoff.clone(),
             discovery_timeout: config.discovery_timeout,
             pairing_file: Some(config.pairing_file()),
-            content_dir: Some(config.bundle_dir()),
         };
         let (events_tx, events) = std_mpsc::channel();
         let (control, commands) = mpsc::unbounded_channel();

@@ -218,9 +218,8 @@ fn poll_link(
                     tutorial_done,
                 });
             }
-            // Installed by the link before it says so.
-            NetEvent::ContentDownloaded { .. } | NetEvent::ContentSynced { dir: None, .. } => {}
-            NetEvent::ContentSynced { dir: Some(dir), .. } => {
+            NetEvent::ContentProgress { .. } => {}
+            NetEvent::ContentSynced { dir, .. } => {
                 match GameContent::load(&dir.join("content"), &dir.join("assets")) {
                     Ok(loaded) => {
                         *content = loaded;

@@ -229,7 +229,7 @@ impl BenchDirector {
                 participant: None,
                 puzzles: None,
             });
-            config.content_hash = self.serving.content_hash();
+            config.content_hash = self.serving.content_hashes().screen;
             config.backoff = Backoff {
                 first: Duration::from_millis(100),
                 max: Duration::from_millis(800),

@@ -6,6 +6,7 @@
 //! | name | what | module |
 //! | --- | --- | --- |
 //! | `content` | content check, p50/p99/max | [`synthesis`] |
+//! | `content-sync` | a headset's ~9 MB content by file: loopback, Wi-Fi-like, 5 % loss, beside a raw TCP copy | [`content_sync`] |
 //! | `synthesis` | six syntheses (evaluation + PDF) | [`synthesis`] |
 //! | `cue` | cue latency GO → applied, 1/6/20/50 clients, beside MQTT QoS 1 and raw UDP | [`cue`] |
 //! | `skew` | start skew across 20 clients, loopback and shaped link | [`skew`] |
@@ -14,6 +15,7 @@
 //! | `memory` | peak RSS of the director and of a client | [`memory`] |
 
 mod common;
+mod content_sync;
 mod cue;
 mod ingest;
 mod memory;
@@ -25,8 +27,9 @@ mod synthesis;
 use anyhow::{Context, Result, bail};
 
 /// Every benchmark, by name, in the order `cargo xtask bench` runs them.
-const NAMES: [&str; 7] = [
+const NAMES: [&str; 8] = [
     "content",
+    "content-sync",
     "synthesis",
     "cue",
     "skew",
@@ -60,6 +63,7 @@ fn main() -> Result<()> {
     for name in &chosen {
         match name.as_str() {
             "content" => synthesis::content(),
+            "content-sync" => content_sync::run()?,
             "synthesis" => synthesis::run()?,
             "cue" => cue::run()?,
             "skew" => skew::run()?,

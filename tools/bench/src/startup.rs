@@ -121,7 +121,7 @@ async fn device_first_snapshot() -> Result<(Vec<f64>, Vec<f64>)> {
             participant: None,
             puzzles: None,
         });
-        config.content_hash = bench.serving.content_hash();
+        config.content_hash = bench.serving.content_hashes().screen;
         let t0 = Instant::now();
         let handle = SimDevice::start(config, addr, pairing, bench.scenario.clone())?;
         let mut rx = handle.watch();

@@ -11,6 +11,7 @@ use boussole_content::cue::CueKind;
 use boussole_content::ids::{HotspotId, ImmersionId, PuzzleId, QuestionId};
 use boussole_content::puzzle::Puzzle;
 use boussole_content::scenario::Scenario;
+use boussole_protocol::content_sync::{ContentSync, SyncConfig, SyncError};
 use boussole_protocol::device_driver::{self, Command, DeviceApp, DriverConfig, lock};
 use boussole_protocol::device_session::{
     DeviceClock, DeviceSession, SessionConfig, SessionEvent, SessionStats,
@@ -41,7 +42,7 @@ const LOCAL_CLOCK_BASE_MS: i64 = 100_000;
 pub struct SimConfig {
     /// Where it sits: device id, role, station, participant, puzzles it answers.
     pub seat: Seat,
-    /// SHA-256 of the content bundle it says it holds (all zeros: none).
+    /// The manifest hash it says it holds (all zeros: none); after a sync, the new one.
     pub content_hash: [u8; 32],
     /// Mean time between two moves on a puzzle (a hint request, a wrong answer, the right
     /// answer); each wait is drawn in `[think/2, 3·think/2]`.
@@ -69,8 +70,13 @@ pub struct SimConfig {
     /// made again (a director killed without closing is otherwise noticed only at QUIC's
     /// 12 s idle timeout).
     pub silence_timeout: Duration,
-    /// Download and verify the director's bundle when told the content differs.
+    /// Fetch the role's files (`ContentSync`) when told the content differs.
     pub sync_content: bool,
+    /// Where the synced content lives (`files/`, `trees/`, `current`); `None`: a folder of
+    /// its own under the system's temporary folder.
+    pub content_dir: Option<PathBuf>,
+    /// How the sync asks for chunks.
+    pub sync: SyncConfig,
 }
 
 impl SimConfig {
@@ -93,21 +99,27 @@ impl SimConfig {
             ping_interval: Duration::from_millis(500),
             silence_timeout: Duration::from_secs(3),
             sync_content: false,
+            content_dir: None,
+            sync: SyncConfig::default(),
         }
     }
 }
 
-/// A content bundle downloaded and verified.
+/// The role's content fetched by file, every file verified.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct BundleReport {
-    /// Its SHA-256, checked by [`Download::finish`].
-    pub hash: [u8; 32],
-    /// Size of its encoding, bytes.
-    pub bytes: u64,
+pub struct ContentReport {
+    /// Its manifest's hash (what the next `Hello` presents).
+    pub manifest: [u8; 32],
+    /// The tree (`content/`, `assets/`).
+    pub dir: PathBuf,
     /// Files in it.
     pub files: usize,
-    /// Chunks it came in.
+    /// Bytes of file chunks received for it (duplicates and refetches included).
+    pub bytes_received: u64,
+    /// Chunks received.
     pub chunks: u32,
+    /// From the first welcome that found the content out of sync to the tree ready.
+    pub took: Duration,
 }
 
 /// When and how a device applied a cue firing, for benchmarks.
@@ -143,8 +155,8 @@ pub struct SimStats {
     pub wrong_answers: u64,
     /// Hint requests sent.
     pub hint_requests: u64,
-    /// The bundle downloaded, once verified.
-    pub bundle: Option<BundleReport>,
+    /// The content fetched, once complete (the latest sync).
+    pub content: Option<ContentReport>,
     /// The device has stopped.
     pub stopped: bool,
 }
@@ -196,6 +208,14 @@ pub enum SimError {
         device: DeviceId,
         /// Why.
         source: OutboxError,
+    },
+    /// The content folder could not be opened.
+    #[error("{device}: {source}")]
+    Content {
+        /// The device.
+        device: DeviceId,
+        /// Why.
+        source: SyncError,
     },
     /// A rating was asked of a seat without a participant.
     #[error("{0}: no participant sits at this device to answer")]
@@ -319,12 +339,19 @@ impl SimDevice {
             retry_pause: config.backoff.first,
             ..SessionConfig::new(device.clone(), config.seat.role)
         };
-        let session = Arc::new(Mutex::new(DeviceSession::new(
-            session_config,
-            clock,
-            outbox,
-            Some(pairing),
-        )));
+        let mut session = DeviceSession::new(session_config, clock, outbox, Some(pairing));
+        if config.sync_content {
+            let dir = config.content_dir.clone().unwrap_or_else(|| {
+                std::env::temp_dir().join(format!("boussole-sim-{}-{}", std::process::id(), device))
+            });
+            let sync =
+                ContentSync::open(&dir, config.sync).map_err(|source| SimError::Content {
+                    device: device.clone(),
+                    source,
+                })?;
+            session = session.with_content(sync);
+        }
+        let session = Arc::new(Mutex::new(session));
         let driver = DriverConfig {
             backoff: config.backoff.clone(),
             ..DriverConfig::new()
@@ -339,6 +366,7 @@ impl SimDevice {
             planned: BTreeSet::new(),
             timers: BTreeMap::new(),
             next_timer: 0,
+            sync_started: None,
             stats: SimStats::default(),
             stats_tx,
         };
@@ -576,6 +604,8 @@ struct Player {
     planned: BTreeSet<PuzzleId>,
     timers: BTreeMap<(Instant, u64), Action>,
     next_timer: u64,
+    /// When the first welcome found the content out of sync.
+    sync_started: Option<Instant>,
     /// The player's counters (`link` is filled on publishing).
     stats: SimStats,
     stats_tx: watch::Sender<SimStats>,
@@ -620,12 +650,25 @@ impl DeviceApp for Player {
             }
             SessionEvent::Hint { .. } => self.stats.hints_shown += 1,
             SessionEvent::Snapshot(snapshot) => self.on_snapshot(&snapshot, now),
-            SessionEvent::ContentDownloaded { bundle } => {
-                self.stats.bundle = Some(BundleReport {
-                    hash: bundle.hash(),
-                    bytes: bundle.encoded_len(),
-                    files: bundle.file_count(),
-                    chunks: session.stats().chunks,
+            SessionEvent::Welcome {
+                content_in_sync: false,
+                ..
+            } if self.sync_started.is_none() => self.sync_started = Some(now),
+            SessionEvent::ContentSynced { dir, hash } => {
+                let files = session
+                    .content_sync()
+                    .and_then(ContentSync::current_manifest)
+                    .map_or(0, |m| m.files().len());
+                let stats = session.stats();
+                self.stats.content = Some(ContentReport {
+                    manifest: hash,
+                    dir,
+                    files,
+                    bytes_received: stats.content_bytes,
+                    chunks: stats.chunks,
+                    took: self
+                        .sync_started
+                        .map_or(Duration::ZERO, |t| now.saturating_duration_since(t)),
                 });
             }
             SessionEvent::State(_)
@@ -633,7 +676,7 @@ impl DeviceApp for Player {
             | SessionEvent::Acked { .. }
             | SessionEvent::Notice(_)
             | SessionEvent::Immersion { .. }
-            | SessionEvent::ContentSynced { .. } => {}
+            | SessionEvent::ContentProgress { .. } => {}
         }
     }
 

@@ -28,6 +28,6 @@ pub mod lineup;
 pub mod proxy;
 
 pub use device::{
-    BundleReport, ClockReport, CueTiming, SimConfig, SimDevice, SimError, SimHandle, SimStats,
+    ClockReport, ContentReport, CueTiming, SimConfig, SimDevice, SimError, SimHandle, SimStats,
     load_pairing, pair, save_pairing,
 };

@@ -10,7 +10,7 @@
 
 use anyhow::{Context, Result, anyhow, bail};
 use boussole_content::ContentSet;
-use boussole_protocol::bundle::Bundle;
+use boussole_protocol::manifest::Catalog;
 use boussole_protocol::pairing::PairingCode;
 use boussole_protocol::transport::Backoff;
 use boussole_protocol::wire::Role;
@@ -110,9 +110,9 @@ fn run() -> Result<bool> {
         .content
         .parent()
         .map_or_else(|| PathBuf::from("assets"), |p| p.join("assets"));
-    let hash = Bundle::from_dirs(&cli.content, &assets)
-        .context("packing the content to compute its hash")?
-        .hash();
+    let hashes = Catalog::build(&cli.content, &assets)
+        .context("listing the content to compute its manifests' hashes")?
+        .hashes();
     let code = cli
         .code
         .as_deref()
@@ -123,14 +123,14 @@ fn run() -> Result<bool> {
         .enable_all()
         .build()
         .context("starting the runtime")?;
-    runtime.block_on(play(&cli, addr, code, hash, scenario))
+    runtime.block_on(play(&cli, addr, code, hashes, scenario))
 }
 
 async fn play(
     cli: &Cli,
     addr: SocketAddr,
     code: Option<PairingCode>,
-    content_hash: [u8; 32],
+    hashes: boussole_protocol::manifest::RoleHashes,
     scenario: Arc<boussole_content::scenario::Scenario>,
 ) -> Result<bool> {
     let seats = lineup::seats(&scenario, cli.devices, &cli.prefix);
@@ -165,7 +165,7 @@ async fn play(
         let headset = seat.role == Role::Headset;
         let index = u64::try_from(i).unwrap_or(0);
         let mut config = SimConfig::new(seat);
-        config.content_hash = content_hash;
+        config.content_hash = hashes.for_role(config.seat.role);
         config.think = Duration::from_millis(cli.think_ms);
         config.wrong_rate = cli.wrong_rate;
         config.hint_rate = cli.hint_rate;

@@ -5,8 +5,8 @@
 //! ```text
 //! cargo xtask demo [--gui]   the main job, headless (a windowed console with --gui)
 //! cargo xtask test           fmt check, clippy -D warnings, every test (debug builds)
-//! cargo xtask bench [NAME…]  benchmarks, release builds (never in CI); NAME: content, synthesis,
-//!                            cue, skew, ingest, startup, memory (all when left out)
+//! cargo xtask bench [NAME…]  benchmarks, release builds (never in CI); NAME: content, content-sync,
+//!                            synthesis, cue, skew, ingest, startup, memory (all when left out)
 //! cargo xtask voices         give every participant text a voice (espeak-ng, oggenc)
 //! cargo xtask deps           only install the system packages
 //! ```

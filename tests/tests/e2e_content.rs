@@ -57,6 +57,31 @@ fn start_director(data: &Path, bind: SocketAddr, content: &Path, assets: &Path) 
     Ok(Serving::start(&config, session)?)
 }
 
+/// [`start_director`] again on the same `bind`, retrying while the port is still held by the
+/// director just stopped (its endpoint drains its connections), for at most 10 s.
+async fn restart_director(
+    data: &Path,
+    bind: SocketAddr,
+    content: &Path,
+    assets: &Path,
+) -> Result<Serving> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        match start_director(data, bind, content, assets) {
+            Err(e)
+                if std::time::Instant::now() < deadline
+                    && e.chain().any(|c| {
+                        c.downcast_ref::<std::io::Error>()
+                            .is_some_and(|io| io.kind() == std::io::ErrorKind::AddrInUse)
+                    }) =>
+            {
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
 /// Every file of `manifest` is in `dir` and hashes to its entry, and `dir` holds nothing else.
 fn check_tree(dir: &Path, manifest: &Manifest) -> Result<()> {
     for f in manifest.files() {
@@ -191,7 +216,7 @@ async fn devices_fetch_their_roles_files_through_a_faulty_link_then_only_what_ch
     let mut text = std::fs::read_to_string(&fixed)?;
     text.push_str("\n// Correction : une coquille de moins.\n");
     std::fs::write(&fixed, text)?;
-    let serving = start_director(dir.path(), bind, &content, &assets)?;
+    let serving = restart_director(dir.path(), bind, &content, &assets).await?;
     let updated = Catalog::build(&content, &assets)?;
     let changed = updated
         .all()

@@ -920,6 +920,13 @@ impl Sim {
         let received = self
             .cues
             .receive(instance, start_at_ms, &self.clock, now, &self.acked);
+        tracing::debug!(
+            device = %self.device(),
+            instance,
+            %cue,
+            arrival = ?received.arrival,
+            "cue received"
+        );
         if let Arrival::Again { after_ack } = received.arrival {
             self.stats.duplicate_cues += 1;
             if after_ack {

@@ -178,6 +178,7 @@ fn run(session: &mut Session, rx: &Receiver<Request>, outputs: &Sender<Output>) 
         let now = session.time_at(unix_ms());
         let due = session.advance(now);
         if !due.is_empty() {
+            tracing::debug!(now = now.0, effects = ?due, "deadlines fired");
             let _ = outputs.send(Output {
                 at: now,
                 effects: due,

@@ -566,6 +566,14 @@ async fn on_event(cx: &Context<'_>, peers: &mut HashMap<ConnId, Peer>, event: Se
                             },
                         );
                     }
+                    let instances: Vec<u64> = cues
+                        .iter()
+                        .filter_map(|c| match c {
+                            Effect::FireCue { instance, .. } => Some(*instance),
+                            _ => None,
+                        })
+                        .collect();
+                    tracing::debug!(%device, ?instances, "connected: firings it never acknowledged");
                     for cue in cues {
                         if let Effect::FireCue {
                             instance,
@@ -1057,6 +1065,9 @@ async fn deliver(
                 _ => None,
             };
             if let Some(msg) = msg {
+                if let ServerMsg::Cue { instance, cue, .. } = &msg {
+                    tracing::debug!(device = %peer.device, instance, %cue, "cue sent");
+                }
                 let _ = server.send(*conn, msg);
             }
         }

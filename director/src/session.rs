@@ -145,6 +145,13 @@ impl Session {
     /// An unknown session, scenario or grid, an undecodable record, or a store failure.
     pub fn open(store: Store, content: &ContentSet, id: SessionId) -> Result<Self, SessionError> {
         let (info, engine) = replay(&store, content, id)?;
+        tracing::debug!(
+            session = %id,
+            now = engine.now().0,
+            unacknowledged = ?engine.unacknowledged_cues(),
+            next_deadline = ?engine.next_deadline(),
+            "replayed"
+        );
         let mut session = Self {
             store,
             id,

@@ -7,7 +7,7 @@
 )]
 
 use boussole_content::ContentSet;
-use boussole_director::engine::{DeviceEvent, Effect, Input, Millis};
+use boussole_director::engine::{Command, DeviceEvent, Effect, Input, Millis};
 use boussole_director::script::{self, Act, Script};
 use boussole_director::session::Session;
 use boussole_director::store::{SessionId, Store};
@@ -107,13 +107,13 @@ fn a_director_dropped_mid_session_resumes_to_the_same_end() {
     // Play the first half without closing the session.
     let mut seqs = std::collections::BTreeMap::new();
     for p in &first.participants {
-        let add = boussole_director::engine::Command::AddParticipant {
+        let add = Command::AddParticipant {
             id: p.id.clone(),
             pseudonym: p.pseudonym.clone(),
             colour: p.colour.clone(),
         };
         s1.submit(Input::Command(add), Millis(0)).expect("submit");
-        let assign = boussole_director::engine::Command::AssignStation {
+        let assign = Command::AssignStation {
             participant: p.id.clone(),
             station: p.station.clone(),
         };
@@ -151,6 +151,132 @@ fn a_director_dropped_mid_session_resumes_to_the_same_end() {
     assert_eq!(
         s2.engine().unacknowledged_cues(),
         straight.engine().unacknowledged_cues()
+    );
+}
+
+/// The firings in `effects`, as `(instance, cue, start)`.
+fn firings(effects: &[Effect]) -> Vec<(u64, String, Millis)> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::FireCue {
+                instance,
+                cue,
+                start_at,
+                ..
+            } => Some((*instance, cue.to_string(), *start_at)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The crash loop's case (RELIABILITY.md, "Crash loop"): the director is killed after the
+/// ending while a post-wait still runs, so the log ends before the firing that wait leads to.
+/// Reopened, the director re-derives the wait from the log, fires the same instance at the same
+/// time as one never killed, and keeps it for the screen (sent at its reconnection) until the
+/// screen acknowledges it; the acknowledgement replays onto it.
+#[test]
+fn a_firing_due_after_a_kill_past_the_ending_is_kept_for_the_screen_after_the_restart() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("d.db");
+    let set = content();
+    let screen = boussole_director::engine::DeviceId::from("ecran");
+    let mut live = Session::create(store(&db), &set, "scape_attitudes", "", 0).expect("session");
+    let id = live.id();
+    let mut at = 0;
+    let mut seq = 0;
+    let mut step = |s: &mut Session, input: Input| {
+        at += 1;
+        let effects = s.submit(input, Millis(at)).expect("submit");
+        // The screen applies every firing it gets at once.
+        for (instance, ..) in firings(&effects) {
+            seq += 1;
+            let ack = Input::Device {
+                device: screen.clone(),
+                seq,
+                event: DeviceEvent::CueApplied {
+                    instance,
+                    device_ms: 0,
+                },
+            };
+            s.submit(ack, Millis(at)).expect("ack");
+        }
+    };
+    step(
+        &mut live,
+        Input::Command(Command::RegisterDevice {
+            device: screen.clone(),
+            role: boussole_content::cue::DeviceRole::Screen,
+            station: Some("ecran".into()),
+        }),
+    );
+    step(&mut live, Input::Command(Command::StartGame));
+    // The first cue (a memo), then every puzzle solved within milliseconds: the ending's cue
+    // auto-continues to the title (a text with a 3 s post-wait), and the phases' post-waits run
+    // on past the ending too.
+    step(&mut live, Input::Command(Command::Go));
+    let puzzles: Vec<_> = live.engine().puzzles().keys().cloned().collect();
+    for puzzle in puzzles {
+        step(
+            &mut live,
+            Input::Command(Command::ForceSolve {
+                puzzle,
+                reason: "test".into(),
+            }),
+        );
+    }
+    assert!(live.engine().ending().is_some(), "the game has ended");
+    assert!(
+        live.engine().unacknowledged_cues_for(&screen).is_empty(),
+        "the screen applied every firing so far"
+    );
+    let waits = live.engine().waits();
+    assert!(!waits.is_empty(), "a post-wait runs past the ending");
+    let ended_at = live.engine().now();
+    let later = Millis(ended_at.0 + 60_000);
+    // What a director never killed fires once that wait ends.
+    let mut uninterrupted = live.engine().clone();
+    let expected = firings(&uninterrupted.advance(later));
+    assert!(
+        !expected.is_empty(),
+        "the waits {waits:?} fire a cue for the screen after the ending"
+    );
+
+    // Killed: the log ends at the ending.
+    drop(live);
+    let mut restarted = Session::open(store(&db), &set, id).expect("reopen");
+    assert_eq!(restarted.engine().now(), ended_at);
+    assert_eq!(restarted.engine().waits(), waits, "the wait re-derived");
+    assert!(
+        restarted
+            .engine()
+            .unacknowledged_cues_for(&screen)
+            .is_empty()
+    );
+    // The restarted director's first deadline pass.
+    assert_eq!(firings(&restarted.advance(later)), expected);
+    let pending: Vec<_> = firings(&restarted.engine().unacknowledged_cues_for(&screen));
+    assert_eq!(pending, expected, "kept for the screen's reconnection");
+
+    // The screen reconnects and applies them.
+    for (instance, ..) in &expected {
+        seq += 1;
+        let ack = Input::Device {
+            device: screen.clone(),
+            seq,
+            event: DeviceEvent::CueApplied {
+                instance: *instance,
+                device_ms: 0,
+            },
+        };
+        restarted.submit(ack, later).expect("ack");
+    }
+    assert!(restarted.engine().unacknowledged_cues().is_empty());
+    drop(restarted);
+    let reopened = Session::open(store(&db), &set, id).expect("reopen again");
+    assert!(
+        reopened.engine().unacknowledged_cues().is_empty(),
+        "the acknowledgements replay onto the firings"
     );
 }
 

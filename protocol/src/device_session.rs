@@ -911,6 +911,12 @@ impl DeviceSession {
             local,
             &self.stats.acked_seqs,
         );
+        tracing::debug!(
+            device = %self.config.device,
+            instance,
+            first = received.arrival == Arrival::First,
+            "cue received"
+        );
         let first = match received.arrival {
             Arrival::Again { after_ack } => {
                 self.stats.duplicate_cues += 1;

@@ -7,7 +7,7 @@ use anyhow::{Context, Result, anyhow, bail, ensure};
 use boussole_content::ContentSet;
 use boussole_content::ids::{EndingId, StationId};
 use boussole_content::scenario::{EndingKind, Scenario};
-use boussole_director::engine::{Command, Engine, Input, PuzzleStatus};
+use boussole_director::engine::{Command, Engine, Input, Millis, PuzzleStatus};
 use boussole_director::runtime::DirectorHandle;
 use boussole_director::runtime::unix_ms;
 use boussole_director::script::{Act, Script};
@@ -486,6 +486,68 @@ pub async fn wait_settled(devices: &[SimHandle]) -> Result<Vec<SimStats>> {
 /// Devices done: every event acknowledged, nothing pending, the ending seen.
 pub fn settled(s: &SimStats) -> bool {
     s.ended.is_some() && s.pending == 0 && s.acked == s.events_created
+}
+
+/// What the director still owes the devices by its log, replayed and advanced to now: each
+/// cue firing no device has acknowledged (those due since the last record included) and each
+/// cue wait still running (it may fire another). Empty once nothing more will reach a device.
+///
+/// Devices alone cannot tell: a device that saw the ending and has nothing pending looks
+/// [`settled`] while a firing for it is still on its way (sent after its reconnection is
+/// logged) or not fired yet (a post-wait running past the ending). RELIABILITY.md, "Crash
+/// loop".
+///
+/// # Errors
+/// The log cannot be read or replayed.
+pub fn director_owes(store: &Store, set: &ContentSet, session: SessionId) -> Result<Vec<String>> {
+    let (info, mut engine) = boussole_director::session::replay(store, set, session)?;
+    let now = u64::try_from(unix_ms() - info.created_at_unix_ms).unwrap_or(0);
+    let _ = engine.advance(Millis(now));
+    let mut owed: Vec<String> = engine
+        .unacknowledged_cues()
+        .iter()
+        .map(|e| format!("unacknowledged {e:?}"))
+        .collect();
+    owed.extend(
+        engine
+            .waits()
+            .iter()
+            .map(|w| format!("{:?} of {} until {}", w.kind, w.cue, w.ends)),
+    );
+    Ok(owed)
+}
+
+/// How often [`wait_done`] reads the director's log again while it still owes something.
+const OWED_POLL: Duration = Duration::from_millis(50);
+
+/// Waits, at most [`GAME_GUARD`], until the devices are [`settled`] **and** the director's log
+/// (in `db`, read beside the running director) says it owes them nothing
+/// ([`director_owes`]); returns the devices' stats then. Only then may the devices be stopped
+/// and the log checked.
+///
+/// # Errors
+/// A device did not settle, the log cannot be read, or the director still owed something
+/// after the guard (named).
+pub async fn wait_done(
+    devices: &[SimHandle],
+    db: &Path,
+    set: &ContentSet,
+    session: SessionId,
+) -> Result<Vec<SimStats>> {
+    let store = Store::open(db, PASSPHRASE)?;
+    let give_up = Instant::now() + GAME_GUARD;
+    loop {
+        let stats = wait_settled(devices).await?;
+        let owed = director_owes(&store, set, session)?;
+        if owed.is_empty() {
+            return Ok(stats);
+        }
+        ensure!(
+            Instant::now() < give_up,
+            "after {GAME_GUARD:?} the director still owes the devices: {owed:?}"
+        );
+        tokio::time::sleep(OWED_POLL).await;
+    }
 }
 
 /// One device event as the log holds it.

@@ -65,7 +65,7 @@ async fn restart_director(
     content: &Path,
     assets: &Path,
 ) -> Result<Serving> {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
     loop {
         match start_director(data, bind, content, assets) {
             Err(e)
@@ -75,7 +75,7 @@ async fn restart_director(
                             .is_some_and(|io| io.kind() == std::io::ErrorKind::AddrInUse)
                     }) =>
             {
-                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                tokio::time::sleep(Duration::from_millis(50)).await;
             }
             other => return other,
         }

@@ -17,7 +17,7 @@
 //! keeping the content in use; the next connection resumes it. Time comes in with each call
 //! (`now`), so tests run in virtual time.
 
-use crate::bundle::check_path;
+use crate::content_path::check_path;
 use crate::manifest::{FileEntry, Manifest, hex};
 use crate::wire::{ClientMsg, MAX_FILE_CHUNK};
 use sha2::{Digest, Sha256};

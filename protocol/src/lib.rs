@@ -2,8 +2,8 @@
 //! length-prefixed frames, the versioned handshake, PAKE pairing bound to the TLS connection,
 //! discovery, content sync and clock sync, over QUIC (quinn + rustls). No Bevy.
 
-pub mod bundle;
 pub mod clock;
+pub mod content_path;
 pub mod content_sync;
 pub mod cues;
 pub mod device_driver;

@@ -1,13 +1,13 @@
 //! Content by file: a [`Manifest`] lists the files one device role plays (path, size, SHA-256
 //! of the bytes), and the director's [`Catalog`] holds one manifest per role, built from the
 //! content folder and the media folder, with where each file lies on disk so that chunks are
-//! read from the file, never from one bundle held in memory.
+//! read from the file, never from one archive held in memory.
 //!
 //! Which media a role gets follows the content model ([`role_media`]): a terminal never gets a
 //! film, a room screen never gets an immersion's voices. Every role gets every played RON file
 //! (`content/<kind>/…`, a few KiB each): the game loads and validates the whole set.
 
-use crate::bundle::{CONTENT_KINDS, check_path};
+use crate::content_path::{CONTENT_KINDS, check_path};
 use boussole_content::ContentSet;
 use boussole_content::cue::{CueKind, DeviceRole, Target};
 use boussole_content::immersion::ImmersionSource;
@@ -92,7 +92,7 @@ pub enum ManifestError {
         /// The folder.
         path: PathBuf,
     },
-    /// A path the bundle rules refuse ([`check_path`]).
+    /// A path the content path rules refuse ([`check_path`]).
     #[error("manifest: unsafe path {path:?}: {reason}")]
     UnsafePath {
         /// The path.
@@ -168,8 +168,7 @@ impl Manifest {
     }
 
     /// Every file under `content/{scenarios,immersions,scenes,grids,rubrics}` and `assets`,
-    /// hashed (what [`crate::bundle::Bundle::from_dirs`] packed). A missing folder counts as
-    /// empty.
+    /// hashed. A missing folder counts as empty.
     ///
     /// # Errors
     /// [`ManifestError`] while walking or reading; the limits.

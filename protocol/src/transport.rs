@@ -404,7 +404,8 @@ impl Server {
     /// Listens on `addr` (`0.0.0.0:0` picks a port: see [`Server::local_addr`]). The session
     /// clock of `Welcome` and `ClockPong` counts from now.
     ///
-    /// `content_hash` is SHA-256 of the director's content bundle; `director_name` is shown on
+    /// `content_hash` is the manifest hash consoles are told of (devices' per role come with
+    /// [`Server::set_content_hashes`]); `director_name` is shown on
     /// devices.
     ///
     /// # Errors

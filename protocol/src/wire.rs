@@ -106,8 +106,9 @@ pub struct Hello {
     pub device: DeviceId,
     /// What the device is.
     pub role: Role,
-    /// SHA-256 of the content bundle the device holds (all zeros when it has none). A mismatch
-    /// is not refused: the director welcomes the device and tells it to sync.
+    /// The manifest hash of the content the device holds for its role
+    /// ([`crate::manifest::Manifest::hash`]; all zeros when it has none). A mismatch is not
+    /// refused: the director welcomes the device and tells it to sync.
     pub content_hash: [u8; 32],
     /// The token received at pairing; `None` is refused with [`Refusal::BadToken`].
     pub token: Option<DeviceToken>,
@@ -132,9 +133,11 @@ pub enum ClientMsg {
         /// The device's clock when it sent the ping, milliseconds.
         t0_ms: u64,
     },
-    /// Asks for the content bundle whose SHA-256 is `hash`, from byte `offset` on.
+    /// Retired in protocol version 3 (content comes by file: [`ClientMsg::FileRequest`]); kept
+    /// so that the variants after it keep their indices. The director answers it with a
+    /// notice. It asked for a whole content archive from byte `offset` on.
     ContentRequest {
-        /// SHA-256 of the bundle.
+        /// SHA-256 of the archive.
         hash: [u8; 32],
         /// First byte wanted (resumes an interrupted download).
         offset: u64,
@@ -273,13 +276,15 @@ pub enum ServerMsg {
         /// The director's session clock when the pong was written, milliseconds.
         t2_ms: u64,
     },
-    /// A piece of a content bundle, in answer to [`ClientMsg::ContentRequest`].
+    /// Retired in protocol version 3 (content comes by file: [`ServerMsg::FileChunk`]); kept
+    /// so that the variants after it keep their indices, never sent. It carried a piece of a
+    /// whole content archive.
     ContentChunk {
-        /// SHA-256 of the whole bundle.
+        /// SHA-256 of the whole archive.
         hash: [u8; 32],
-        /// Position of `bytes` in the bundle.
+        /// Position of `bytes` in the archive.
         offset: u64,
-        /// Size of the whole bundle, bytes.
+        /// Size of the whole archive, bytes.
         total: u64,
         /// The bytes (keep each chunk well below [`MAX_FRAME`]).
         bytes: Vec<u8>,

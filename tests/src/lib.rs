@@ -145,6 +145,30 @@ pub fn content_with_a_360_film(dir: &Path, film: &Path) -> Result<(PathBuf, Path
     Ok((content, assets))
 }
 
+/// Runs `start` (a director starting on a given port) until it no longer fails because the
+/// port is still held by the director just stopped on it, whose endpoint drains its
+/// connections; for at most 10 s, trying every 50 ms.
+///
+/// # Errors
+/// `start`'s error: at once when it is anything but "address in use", else after 10 s.
+pub async fn on_freed_port<T>(mut start: impl FnMut() -> Result<T>) -> Result<T> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match start() {
+            Err(e)
+                if Instant::now() < deadline
+                    && e.chain().any(|c| {
+                        c.downcast_ref::<std::io::Error>()
+                            .is_some_and(|io| io.kind() == std::io::ErrorKind::AddrInUse)
+                    }) =>
+            {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
 /// The shipped content, which must load without a problem.
 ///
 /// # Errors

@@ -23,7 +23,7 @@ use boussole_sim::lineup::Seat;
 use boussole_sim::proxy::{FaultProxy, LinkFaults, ProxyConfig};
 use boussole_sim::{SimConfig, SimDevice, SimHandle, SimStats};
 use boussole_tests::{
-    GAME_GUARD, PASSPHRASE, SCENARIO, code, content_with_a_360_film, demo_script,
+    GAME_GUARD, PASSPHRASE, SCENARIO, code, content_with_a_360_film, demo_script, on_freed_port,
     port_outside_ephemeral_range, repo_root, scenario, serve_config, test_backoff,
 };
 use std::net::SocketAddr;
@@ -55,31 +55,6 @@ fn start_director(data: &Path, bind: SocketAddr, content: &Path, assets: &Path) 
     config.content_dir = content.to_path_buf();
     config.assets_dir = assets.to_path_buf();
     Ok(Serving::start(&config, session)?)
-}
-
-/// [`start_director`] again on the same `bind`, retrying while the port is still held by the
-/// director just stopped (its endpoint drains its connections), for at most 10 s.
-async fn restart_director(
-    data: &Path,
-    bind: SocketAddr,
-    content: &Path,
-    assets: &Path,
-) -> Result<Serving> {
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        match start_director(data, bind, content, assets) {
-            Err(e)
-                if std::time::Instant::now() < deadline
-                    && e.chain().any(|c| {
-                        c.downcast_ref::<std::io::Error>()
-                            .is_some_and(|io| io.kind() == std::io::ErrorKind::AddrInUse)
-                    }) =>
-            {
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-            other => return other,
-        }
-    }
 }
 
 /// Every file of `manifest` is in `dir` and hashes to its entry, and `dir` holds nothing else.
@@ -216,7 +191,7 @@ async fn devices_fetch_their_roles_files_through_a_faulty_link_then_only_what_ch
     let mut text = std::fs::read_to_string(&fixed)?;
     text.push_str("\n// Correction : une coquille de moins.\n");
     std::fs::write(&fixed, text)?;
-    let serving = restart_director(dir.path(), bind, &content, &assets).await?;
+    let serving = on_freed_port(|| start_director(dir.path(), bind, &content, &assets)).await?;
     let updated = Catalog::build(&content, &assets)?;
     let changed = updated
         .all()

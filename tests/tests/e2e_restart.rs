@@ -8,27 +8,26 @@ use anyhow::{Result, anyhow, ensure};
 use boussole_content::ids::CueId;
 use boussole_director::engine::Command;
 use boussole_director::runtime::unix_ms;
-use boussole_director::server::{ServeError, Serving};
+use boussole_director::server::Serving;
 use boussole_director::session::Session;
 use boussole_director::store::{SessionId, Store};
 use boussole_protocol::manifest::Catalog;
-use boussole_protocol::transport::TransportError;
 use boussole_tests::process::{DirectorProcess, director_binary, sped_up_script};
 use boussole_tests::{
     GAME_GUARD, PASSPHRASE, Play, SCENARIO, assets_dir, check_exactly_once, check_success, content,
-    content_dir, demo_script, device_events, enrolment, facilitator_steps, play_facilitator,
-    port_outside_ephemeral_range, room, scenario, serve_config, start_devices, stop_all, submit,
-    wait_all, wait_settled, wait_solved,
+    content_dir, demo_script, device_events, enrolment, facilitator_steps, on_freed_port,
+    play_facilitator, port_outside_ephemeral_range, room, scenario, serve_config, start_devices,
+    stop_all, submit, wait_all, wait_settled, wait_solved,
 };
 use std::net::SocketAddr;
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Puzzles solved before the director falls (of seven): phase 2 has started.
 const SOLVED_BEFORE_FALL: usize = 2;
 
 /// Starts a director on `bind` from session `id` of the store at `db`, retrying while the
-/// port is still held by the director just stopped (its endpoint drains its connections).
+/// port is still held by the director just stopped ([`on_freed_port`]).
 async fn reopen(
     data: &Path,
     db: &Path,
@@ -36,19 +35,11 @@ async fn reopen(
     id: SessionId,
     bind: SocketAddr,
 ) -> Result<Serving> {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
+    on_freed_port(|| {
         let session = Session::open(Store::open(db, PASSPHRASE)?, set, id)?;
-        match Serving::start(&serve_config(data, bind)?, session) {
-            Ok(serving) => return Ok(serving),
-            Err(ServeError::Transport(TransportError::Io(e)))
-                if e.kind() == std::io::ErrorKind::AddrInUse && Instant::now() < deadline =>
-            {
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
+        Ok(Serving::start(&serve_config(data, bind)?, session)?)
+    })
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -10,7 +10,7 @@
 //!
 //! Targets (issue 14): under 120 s at 5 % loss, under 15 s on the Wi-Fi-like link.
 
-use crate::common::{PASSPHRASE, SCENARIO, bench_content, code, repo_root};
+use crate::common::{PASSPHRASE, SCENARIO, bench_content, code};
 use anyhow::{Context, Result, anyhow};
 use boussole_content::cue::DeviceRole;
 use boussole_director::runtime::unix_ms;
@@ -181,31 +181,9 @@ async fn raw_tcp(bytes: u64) -> Result<Duration> {
     Ok(took)
 }
 
-/// Copies the shipped content and media under `dir`, adds the 360° test immersion and a
-/// pseudo-random film of [`FILM_BYTES`] as its video.
+/// The shipped content and media copied under `dir` with the 360° test immersion, whose film
+/// is [`FILM_BYTES`] of pseudo-random bytes ([`boussole_tests::content_with_a_360_film`]).
 fn content_with_film(dir: &Path) -> Result<(std::path::PathBuf, std::path::PathBuf)> {
-    fn copy(from: &Path, to: &Path) -> std::io::Result<()> {
-        std::fs::create_dir_all(to)?;
-        for entry in std::fs::read_dir(from)? {
-            let entry = entry?;
-            let target = to.join(entry.file_name());
-            if entry.file_type()?.is_dir() {
-                copy(&entry.path(), &target)?;
-            } else {
-                std::fs::copy(entry.path(), target)?;
-            }
-        }
-        Ok(())
-    }
-    let (content, assets) = (dir.join("content"), dir.join("assets"));
-    copy(&repo_root().join("content"), &content).context("copying content/")?;
-    copy(&repo_root().join("assets"), &assets).context("copying assets/")?;
-    std::fs::copy(
-        repo_root().join("tests/fixtures/visite_360.ron"),
-        content.join("immersions/visite_360.ron"),
-    )
-    .context("the 360° fixture")?;
-    std::fs::create_dir_all(assets.join("films"))?;
     let mut x = 0x9e37_79b9_7f4a_7c15u64;
     let film: Vec<u8> = (0..FILM_BYTES)
         .map(|_| {
@@ -215,6 +193,7 @@ fn content_with_film(dir: &Path) -> Result<(std::path::PathBuf, std::path::PathB
             x.to_le_bytes()[0]
         })
         .collect();
-    std::fs::write(assets.join("films/visite_360.webm"), film).context("the film")?;
-    Ok((content, assets))
+    let film_file = dir.join("visite_360.webm");
+    std::fs::write(&film_file, film).context("the film")?;
+    boussole_tests::content_with_a_360_film(&dir.join("room"), &film_file)
 }

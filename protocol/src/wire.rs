@@ -697,10 +697,12 @@ impl FrameReader {
         R: AsyncRead + Unpin,
         T: DeserializeOwned,
     {
-        match self.read_body(r).await? {
-            Some(body) => decode_body(&body).map(Some),
-            None => Ok(None),
-        }
+        let Some(size) = self.fill(r).await? else {
+            return Ok(None);
+        };
+        let msg = decode_body(&self.buf[PREFIX..PREFIX + size])?;
+        self.buf.drain(..PREFIX + size);
+        Ok(Some(msg))
     }
 
     /// Reads the next frame's body, undecoded (to look at a first frame of any version with
@@ -712,13 +714,26 @@ impl FrameReader {
     where
         R: AsyncRead + Unpin,
     {
+        let Some(size) = self.fill(r).await? else {
+            return Ok(None);
+        };
+        let body = self.buf[PREFIX..PREFIX + size].to_vec();
+        self.buf.drain(..PREFIX + size);
+        Ok(Some(body))
+    }
+
+    /// Reads until a whole frame is at the front of the buffer; its body's size, or `None`
+    /// when the stream ends cleanly between frames. Bytes read stay in the buffer, so a
+    /// cancelled call loses nothing.
+    async fn fill<R>(&mut self, r: &mut R) -> Result<Option<usize>, FrameError>
+    where
+        R: AsyncRead + Unpin,
+    {
         loop {
             if let Some(prefix) = self.prefix() {
                 let size = body_len(prefix, self.max)?;
                 if self.buf.len() >= PREFIX + size {
-                    let body = self.buf[PREFIX..PREFIX + size].to_vec();
-                    self.buf.drain(..PREFIX + size);
-                    return Ok(Some(body));
+                    return Ok(Some(size));
                 }
             }
             let needed = self.needed()?;

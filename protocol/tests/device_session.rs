@@ -368,17 +368,26 @@ impl Pair {
 
     /// The device restarts from its disk: outbox and saved pairing.
     fn restart_device(&mut self) {
+        self.restart_device_with(None);
+    }
+
+    /// The device restarts from its disk, fetching content with `content` if given.
+    fn restart_device_with(&mut self, content: Option<ContentSync>) {
         self.cut_link();
         // The old session lets go of its outbox first, as a process that ended would.
         let memory = Outbox::open(None).expect("an outbox in memory");
         self.device = DeviceSession::new(self.config.clone(), self.clock, memory, None);
         let outbox = Outbox::open(Some(&self.outbox_path)).expect("the outbox reopens");
-        self.device = DeviceSession::new(
+        let mut device = DeviceSession::new(
             self.config.clone(),
             self.clock,
             outbox,
             self.saved_pairing.clone(),
         );
+        if let Some(sync) = content {
+            device = device.with_content(sync);
+        }
+        self.device = device;
         self.device.start(self.now);
         self.pump();
     }
@@ -557,20 +566,7 @@ fn content_arrives_whole_across_cuts_and_is_presented_afterwards() {
     let hash = pair.director.manifest().hash();
     let sync = ContentSync::open(&pair._dir.path().join("content"), SyncConfig::default())
         .expect("a content folder");
-    let memory = Outbox::open(None).expect("an outbox in memory");
-    let placeholder = DeviceSession::new(pair.config.clone(), pair.clock, memory, None);
-    drop(std::mem::replace(&mut pair.device, placeholder));
-    let outbox = Outbox::open(Some(&pair.outbox_path)).expect("the outbox reopens");
-    pair.device = DeviceSession::new(
-        pair.config.clone(),
-        pair.clock,
-        outbox,
-        pair.saved_pairing.clone(),
-    )
-    .with_content(sync);
-    pair.cut_link();
-    pair.device.start(pair.now);
-    pair.pump();
+    pair.restart_device_with(Some(sync));
     pair.run_for(Duration::from_millis(70));
     pair.cut();
     pair.run_for(Duration::from_millis(120));

@@ -2,6 +2,7 @@
 //! the observation log in an encrypted SQLite store, the QUIC server, the evaluation (a pure
 //! function of the log) and the CLI. No Bevy. It reads content through `boussole_content`.
 
+pub mod desk;
 pub mod engine;
 pub mod evaluation;
 pub mod export;

@@ -490,6 +490,41 @@ pub fn start(
     absent: &[String],
     now_unix_ms: i64,
 ) -> Result<Session, PlanError> {
+    try_start(store, content, planned, absent, now_unix_ms).map_err(|(_, e)| e)
+}
+
+/// [`start`] that gives the store back when it fails (the director of the day keeps its store
+/// open between sessions).
+///
+/// # Errors
+/// As [`start`], with the store.
+pub fn try_start(
+    store: Store,
+    content: &ContentSet,
+    planned: i64,
+    absent: &[String],
+    now_unix_ms: i64,
+) -> Result<Session, (Store, PlanError)> {
+    let (scenario, label, people) = match prepare_start(&store, content, planned, absent) {
+        Ok(prepared) => prepared,
+        Err(e) => return Err((store, e)),
+    };
+    let mut session = Session::try_create(store, content, &scenario, &label, now_unix_ms)
+        .map_err(|(store, e)| (store, PlanError::from(e)))?;
+    match enrol_invited(&mut session, people, planned) {
+        Ok(()) => Ok(session),
+        Err(e) => Err((session.into_store(), e)),
+    }
+}
+
+/// The scenario, the label and the people (person id, pseudonym) of planned session
+/// `planned`'s director session, checked before anything is written.
+fn prepare_start(
+    store: &Store,
+    content: &ContentSet,
+    planned: i64,
+    absent: &[String],
+) -> Result<(String, String, Vec<(String, String)>), PlanError> {
     let p = store.planned_session(planned)?;
     if p.state != crate::store::PlannedState::Planned || p.session.is_some() {
         return Err(PlanError::NotPlanned(planned));
@@ -517,7 +552,16 @@ pub fn start(
         people.push((person, pseudonym));
     }
     let label = format!("{} — {}", a.title, local_fr(p.starts_at_unix_ms));
-    let mut session = Session::create(store, content, scenario.as_str(), &label, now_unix_ms)?;
+    Ok((scenario.to_string(), label, people))
+}
+
+/// Enrols `people` in one log batch (slots `P1`, `P2`…, each given to its person) and links
+/// the session to planned session `planned`.
+fn enrol_invited(
+    session: &mut Session,
+    people: Vec<(String, String)>,
+    planned: i64,
+) -> Result<(), PlanError> {
     let mut batch = Vec::new();
     for (i, (person, pseudonym)) in people.into_iter().enumerate() {
         let slot = ParticipantId(format!("P{}", i + 1));
@@ -549,5 +593,5 @@ pub fn start(
     }
     let id: SessionId = session.id();
     session.store_mut().link_planned(planned, id)?;
-    Ok(session)
+    Ok(())
 }

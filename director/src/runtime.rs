@@ -5,9 +5,19 @@
 //! than the next deadline. Inputs that queue up while it is busy go into one transaction (group
 //! commit: one fsync for all of them, [`Session::submit_batch`]), each still acknowledged only
 //! once committed.
+//!
+//! The thread is the director of a whole day: it owns the store, and hosts one session after
+//! another in it ([`DirectorHandle::host`]: create one, one from the plan, reopen an interrupted
+//! or past one, leave it), without a restart. Between sessions it is idle: a device event is
+//! acknowledged without being logged (no session to belong to), a command is refused with
+//! [`NO_SESSION`], and [`DirectorHandle::with_store`] still reaches the store (the register,
+//! the plan, the sessions' list).
 
 use crate::engine::{Effect, Input, Millis};
 use crate::session::Session;
+use crate::store::{SessionId, Store};
+use boussole_content::ContentSet;
+use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -28,11 +38,64 @@ pub struct Output {
     pub effects: Vec<Effect>,
 }
 
+/// Why a request that needs a session was refused while the director hosts none (in French:
+/// consoles show it).
+pub const NO_SESSION: &str = "aucune séance ouverte : créez ou reprenez une séance depuis l'accueil";
+
+/// What the director is asked to host next ([`DirectorHandle::host`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HostRequest {
+    /// A new session of `scenario`, labelled `label`.
+    Create {
+        /// The scenario's content id.
+        scenario: String,
+        /// The facilitator's label (never a participant's name).
+        label: String,
+    },
+    /// The director session of planned session `planned`, its invited people enrolled but
+    /// `absent` (person ids) ([`crate::plan::start`]).
+    FromPlan {
+        /// The planned session.
+        planned: i64,
+        /// Invited people who did not come.
+        absent: Vec<String>,
+    },
+    /// An existing session, replayed from its log (an interrupted session to resume, a past one
+    /// to review).
+    Open(SessionId),
+    /// None: the live session is left as it is (its log is complete) and the director waits.
+    Leave,
+}
+
+/// The session the director hosts after a [`HostRequest`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Hosted {
+    /// Its id.
+    pub id: SessionId,
+    /// Its scenario's content id.
+    pub scenario: String,
+    /// When it was created, Unix ms: session time 0, the devices' clock.
+    pub created_at_unix_ms: i64,
+}
+
+/// What the session thread holds: the store alone, or the store inside the hosted session.
+enum Live {
+    Idle(Store),
+    Hosting(Session),
+    /// Only inside [`host`], while the store moves from one session to the next.
+    Moving,
+}
+
+type HostReply = Sender<Result<Option<Hosted>, String>>;
+
 enum Request {
     Submit(Input, Sender<Result<Output, String>>),
     Together(Vec<Input>, Sender<Result<Vec<Output>, String>>),
-    With(Box<dyn FnOnce(&Session) + Send>),
-    WithMut(Box<dyn FnOnce(&mut Session) + Send>),
+    With(Box<dyn FnOnce(Option<&Session>) + Send>),
+    WithMut(Box<dyn FnOnce(Option<&mut Session>) + Send>),
+    WithStore(Box<dyn FnOnce(&mut Store) + Send>),
+    WithView(Box<dyn FnOnce(&Store, Option<&Session>) + Send>),
+    Host(HostRequest, HostReply),
     Stop,
 }
 
@@ -45,19 +108,34 @@ pub struct DirectorHandle {
 /// The running session thread.
 pub struct Director {
     handle: DirectorHandle,
-    thread: Option<JoinHandle<Session>>,
+    thread: Option<JoinHandle<Option<Session>>>,
 }
 
 impl Director {
     /// Starts the thread that owns `session`. Every output (effects of inputs and of deadlines)
-    /// is also sent to `outputs`, for the network to route to devices.
-    pub fn start(mut session: Session, outputs: Sender<Output>) -> Self {
+    /// is also sent to `outputs`, for the network to route to devices. Without content it
+    /// hosts no other session ([`HostRequest`] is refused but [`HostRequest::Leave`]).
+    pub fn start(session: Session, outputs: Sender<Output>) -> Self {
+        Self::spawn(Live::Hosting(session), None, outputs)
+    }
+
+    /// Starts the thread of a director for the day: it owns `store`, hosts no session yet, and
+    /// creates or opens sessions of `content` when asked ([`DirectorHandle::host`]).
+    pub fn start_day(store: Store, content: Arc<ContentSet>, outputs: Sender<Output>) -> Self {
+        Self::spawn(Live::Idle(store), Some(content), outputs)
+    }
+
+    fn spawn(live: Live, content: Option<Arc<ContentSet>>, outputs: Sender<Output>) -> Self {
         let (tx, rx) = mpsc::channel::<Request>();
         let thread = std::thread::Builder::new()
             .name("boussole-session".into())
             .spawn(move || {
-                run(&mut session, &rx, &outputs);
-                session
+                let mut live = live;
+                run(&mut live, content.as_deref(), &rx, &outputs);
+                match live {
+                    Live::Hosting(session) => Some(session),
+                    Live::Idle(_) | Live::Moving => None,
+                }
             })
             .ok();
         Self {
@@ -71,10 +149,11 @@ impl Director {
         self.handle.clone()
     }
 
-    /// Stops the thread and gives the session back (for a clean shutdown or tests).
+    /// Stops the thread and gives the hosted session back (for a clean shutdown or tests);
+    /// `None` when it hosted none (the store closes).
     pub fn stop(mut self) -> Option<Session> {
         let _ = self.handle.tx.send(Request::Stop);
-        self.thread.take().and_then(|t| t.join().ok())
+        self.thread.take().and_then(|t| t.join().ok()).flatten()
     }
 }
 
@@ -137,13 +216,68 @@ impl DirectorHandle {
         f: impl FnOnce(&Session) -> R + Send + 'static,
     ) -> Result<R, String> {
         let (tx, rx) = mpsc::channel();
-        let job = move |s: &Session| {
-            let _ = tx.send(f(s));
+        let job = move |s: Option<&Session>| {
+            let _ = tx.send(s.map(f).ok_or_else(|| NO_SESSION.to_owned()));
         };
         self.tx
             .send(Request::With(Box::new(job)))
             .map_err(|_| "le directeur est arrêté".to_owned())?;
+        rx.recv()
+            .map_err(|_| "le directeur est arrêté".to_owned())?
+    }
+
+    /// Runs `f` on the session thread with the store, whether a session is hosted or not (the
+    /// register, the plan, the list of sessions), and returns its result.
+    ///
+    /// # Errors
+    /// The session thread is gone.
+    pub fn with_store<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Store) -> R + Send + 'static,
+    ) -> Result<R, String> {
+        let (tx, rx) = mpsc::channel();
+        let job = move |s: &mut Store| {
+            let _ = tx.send(f(s));
+        };
+        self.tx
+            .send(Request::WithStore(Box::new(job)))
+            .map_err(|_| "le directeur est arrêté".to_owned())?;
         rx.recv().map_err(|_| "le directeur est arrêté".to_owned())
+    }
+
+    /// Runs `f` on the session thread with the store and the hosted session, if any (what the
+    /// desk shows), and returns its result.
+    ///
+    /// # Errors
+    /// The session thread is gone.
+    pub fn with_view<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Store, Option<&Session>) -> R + Send + 'static,
+    ) -> Result<R, String> {
+        let (tx, rx) = mpsc::channel();
+        let job = move |store: &Store, s: Option<&Session>| {
+            let _ = tx.send(f(store, s));
+        };
+        self.tx
+            .send(Request::WithView(Box::new(job)))
+            .map_err(|_| "le directeur est arrêté".to_owned())?;
+        rx.recv().map_err(|_| "le directeur est arrêté".to_owned())
+    }
+
+    /// Hosts another session (or none): the live one, if any, is left as its log has it; the
+    /// next one is created or replayed. Devices stay connected: the caller re-registers them in
+    /// the new session. Returns what is hosted now.
+    ///
+    /// # Errors
+    /// An unknown scenario, session or planned session, a store failure, or a director started
+    /// without content (French, for the console); the store stays open and nothing is hosted.
+    pub fn host(&self, request: HostRequest) -> Result<Option<Hosted>, String> {
+        let (tx, rx) = mpsc::channel();
+        self.tx
+            .send(Request::Host(request, tx))
+            .map_err(|_| "le directeur est arrêté".to_owned())?;
+        rx.recv()
+            .map_err(|_| "le directeur est arrêté".to_owned())?
     }
 
     /// Runs `f` on the session thread with write access to the session (what is not an engine
@@ -157,13 +291,14 @@ impl DirectorHandle {
         f: impl FnOnce(&mut Session) -> R + Send + 'static,
     ) -> Result<R, String> {
         let (tx, rx) = mpsc::channel();
-        let job = move |s: &mut Session| {
-            let _ = tx.send(f(s));
+        let job = move |s: Option<&mut Session>| {
+            let _ = tx.send(s.map(f).ok_or_else(|| NO_SESSION.to_owned()));
         };
         self.tx
             .send(Request::WithMut(Box::new(job)))
             .map_err(|_| "le directeur est arrêté".to_owned())?;
-        rx.recv().map_err(|_| "le directeur est arrêté".to_owned())
+        rx.recv()
+            .map_err(|_| "le directeur est arrêté".to_owned())?
     }
 }
 
@@ -171,36 +306,39 @@ impl DirectorHandle {
 /// the rest wait for the next transaction (a bound on one commit's latency).
 pub const MAX_BATCH: usize = 256;
 
-fn run(session: &mut Session, rx: &Receiver<Request>, outputs: &Sender<Output>) {
+fn run(
+    live: &mut Live,
+    content: Option<&ContentSet>,
+    rx: &Receiver<Request>,
+    outputs: &Sender<Output>,
+) {
     // A request taken from the channel while gathering a batch, handled next.
     let mut next: Option<Request> = None;
     loop {
-        let now = session.time_at(unix_ms());
-        let due = session.advance(now);
-        if !due.is_empty() {
-            tracing::debug!(now = now.0, effects = ?due, "deadlines fired");
-            let _ = outputs.send(Output {
-                at: now,
-                effects: due,
-            });
-        }
-        let request = match next.take() {
-            Some(r) => r,
-            None => {
-                let wait = session
-                    .engine()
-                    .next_deadline()
-                    .map(|t| Duration::from_millis(t.0.saturating_sub(now.0)))
-                    .unwrap_or(Duration::from_secs(3600));
-                match rx.recv_timeout(wait) {
-                    Ok(r) => r,
-                    Err(RecvTimeoutError::Timeout) => continue,
-                    Err(RecvTimeoutError::Disconnected) => return,
+        let request = match live {
+            Live::Hosting(session) => {
+                match next.take() {
+                    Some(r) => r,
+                    None => match wait_hosting(session, rx, outputs) {
+                        Some(r) => r,
+                        None => return,
+                    },
                 }
             }
+            Live::Idle(_) | Live::Moving => match next.take() {
+                Some(r) => r,
+                None => match rx.recv() {
+                    Ok(r) => r,
+                    Err(_) => return,
+                },
+            },
         };
         match request {
             Request::Submit(input, reply) => {
+                let Live::Hosting(session) = live else {
+                    let _ = reply.send(idle_submit(input, outputs));
+                    continue;
+                };
                 // Group commit: what else is already waiting goes into the same transaction.
                 let mut batch = vec![(input, reply)];
                 while batch.len() < MAX_BATCH {
@@ -235,6 +373,10 @@ fn run(session: &mut Session, rx: &Receiver<Request>, outputs: &Sender<Output>) 
                 }
             }
             Request::Together(inputs, reply) => {
+                let Live::Hosting(session) = live else {
+                    let _ = reply.send(Err(NO_SESSION.to_owned()));
+                    continue;
+                };
                 let at = session.time_at(unix_ms());
                 let batch = inputs.into_iter().map(|i| (i, at)).collect();
                 let result = session
@@ -251,9 +393,139 @@ fn run(session: &mut Session, rx: &Receiver<Request>, outputs: &Sender<Output>) 
                     .map_err(|e| e.to_string());
                 let _ = reply.send(result);
             }
-            Request::With(f) => f(session),
-            Request::WithMut(f) => f(session),
+            Request::With(f) => match live {
+                Live::Hosting(session) => f(Some(session)),
+                Live::Idle(_) | Live::Moving => f(None),
+            },
+            Request::WithMut(f) => match live {
+                Live::Hosting(session) => f(Some(session)),
+                Live::Idle(_) | Live::Moving => f(None),
+            },
+            Request::WithStore(f) => match live {
+                Live::Hosting(session) => f(session.store_mut()),
+                Live::Idle(store) => f(store),
+                Live::Moving => {}
+            },
+            Request::WithView(f) => match live {
+                Live::Hosting(session) => f(session.store(), Some(session)),
+                Live::Idle(store) => f(store, None),
+                Live::Moving => {}
+            },
+            Request::Host(request, reply) => {
+                let _ = reply.send(host(live, content, request));
+            }
             Request::Stop => return,
+        }
+    }
+}
+
+/// While a session is hosted: fires its due deadlines, then waits for the next request no
+/// longer than the next deadline. `None`: every handle is gone.
+fn wait_hosting(
+    session: &mut Session,
+    rx: &Receiver<Request>,
+    outputs: &Sender<Output>,
+) -> Option<Request> {
+    loop {
+        let now = session.time_at(unix_ms());
+        let due = session.advance(now);
+        if !due.is_empty() {
+            tracing::debug!(now = now.0, effects = ?due, "deadlines fired");
+            let _ = outputs.send(Output {
+                at: now,
+                effects: due,
+            });
+        }
+        let wait = session
+            .engine()
+            .next_deadline()
+            .map(|t| Duration::from_millis(t.0.saturating_sub(now.0)))
+            .unwrap_or(Duration::from_secs(3600));
+        match rx.recv_timeout(wait) {
+            Ok(r) => return Some(r),
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => return None,
+        }
+    }
+}
+
+/// An input while no session is hosted: a device event is acknowledged (it belongs to no
+/// session, and the device must not keep it forever), a lost or found link is nothing to log,
+/// a command is refused.
+fn idle_submit(input: Input, outputs: &Sender<Output>) -> Result<Output, String> {
+    match input {
+        Input::Device { device, seq, .. } => {
+            tracing::info!(%device, seq, "événement d'appareil hors séance : acquitté sans être noté");
+            let out = Output {
+                at: Millis(0),
+                effects: vec![Effect::Ack { device, seq }],
+            };
+            let _ = outputs.send(out.clone());
+            Ok(out)
+        }
+        Input::Link { .. } => Ok(Output {
+            at: Millis(0),
+            effects: Vec::new(),
+        }),
+        Input::Command(_) => Err(NO_SESSION.to_owned()),
+    }
+}
+
+/// Leaves the hosted session (if any) and hosts what `request` asks; on failure nothing is
+/// hosted and the store stays open.
+fn host(
+    live: &mut Live,
+    content: Option<&ContentSet>,
+    request: HostRequest,
+) -> Result<Option<Hosted>, String> {
+    // The store, out of the live session; `live` holds a placeholder only inside this call.
+    let store = match std::mem::replace(live, Live::Moving) {
+        Live::Idle(store) => store,
+        Live::Hosting(session) => {
+            tracing::info!(session = %session.id(), "séance quittée");
+            session.into_store()
+        }
+        Live::Moving => return Err("le directeur change de séance".to_owned()),
+    };
+    let Some(content) = content else {
+        let hosted = None;
+        *live = Live::Idle(store);
+        return match request {
+            HostRequest::Leave => Ok(hosted),
+            _ => Err("ce directeur ne sert qu'une séance".to_owned()),
+        };
+    };
+    let opened = match request {
+        HostRequest::Leave => {
+            *live = Live::Idle(store);
+            return Ok(None);
+        }
+        HostRequest::Create { scenario, label } => {
+            Session::try_create(store, content, &scenario, &label, unix_ms())
+                .map_err(|(store, e)| (store, e.to_string()))
+        }
+        HostRequest::FromPlan { planned, absent } => {
+            crate::plan::try_start(store, content, planned, &absent, unix_ms())
+                .map_err(|(store, e)| (store, e.to_string()))
+        }
+        HostRequest::Open(id) => {
+            Session::try_open(store, content, id).map_err(|(store, e)| (store, e.to_string()))
+        }
+    };
+    match opened {
+        Ok(session) => {
+            let hosted = Hosted {
+                id: session.id(),
+                scenario: session.engine().scenario().id.to_string(),
+                created_at_unix_ms: session.created_at_unix_ms(),
+            };
+            tracing::info!(session = %hosted.id, scenario = %hosted.scenario, "séance ouverte");
+            *live = Live::Hosting(session);
+            Ok(Some(hosted))
+        }
+        Err((store, why)) => {
+            *live = Live::Idle(store);
+            Err(why)
         }
     }
 }

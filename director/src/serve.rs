@@ -46,6 +46,7 @@ pub fn run(opts: Options, session: Session) -> Result<()> {
         .enable_all()
         .build()
         .context("starting the network runtime")?;
+    let session_id = session.id();
     runtime.block_on(async {
         let mut serving = Serving::start(&config, session)?;
         // A closed stdout (the launcher stopped reading) must not stop the director.
@@ -53,7 +54,7 @@ pub fn run(opts: Options, session: Session) -> Result<()> {
         let _ = writeln!(
             out,
             "Séance {} — écoute sur {}",
-            serving.session_id(),
+            session_id,
             serving.local_addr()
         );
         match serving.pairing().window() {

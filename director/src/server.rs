@@ -222,6 +222,25 @@ impl DeviceRegistry for FileRegistry {
     }
 }
 
+/// Registers a console paired over the local socket ([`Serving::provision_console`]).
+struct Provisioner {
+    registry: Arc<FileRegistry>,
+    ca_der: Vec<u8>,
+}
+
+impl Provisioner {
+    fn console(&self, device: &DeviceId) -> Result<(Vec<u8>, DeviceToken), String> {
+        let token = DeviceToken::random();
+        self.registry
+            .register(device, &token)
+            .map_err(|e| e.to_string())?;
+        self.registry
+            .mark_console(&device.0)
+            .map_err(|e| e.to_string())?;
+        Ok((self.ca_der.clone(), token))
+    }
+}
+
 /// A connected device.
 #[derive(Clone, Debug)]
 struct Peer {
@@ -299,6 +318,7 @@ pub async fn serve(
     catalog: Option<Arc<Catalog>>,
     tutorials: Arc<BTreeSet<ImmersionId>>,
     registry: Arc<FileRegistry>,
+    day: Option<Arc<Day>>,
 ) {
     let mut peers: HashMap<ConnId, Peer> = HashMap::new();
     let mut room_tick = tokio::time::interval(ROOM_EVERY);
@@ -328,6 +348,7 @@ pub async fn serve(
                         catalog: catalog.as_deref(),
                         tutorials: &tutorials,
                         registry: &registry,
+                        day: day.as_deref(),
                     };
                     on_event(&context, &mut peers, event).await;
                 }
@@ -409,6 +430,7 @@ async fn submit(director: &DirectorHandle, input: Input) -> Option<Output> {
     let d = director.clone();
     match blocking(move || d.submit(input)).await {
         Some(Ok(out)) => Some(out),
+        Some(Err(e)) if e == crate::runtime::NO_SESSION => None,
         Some(Err(e)) => {
             tracing::error!("session: {e}");
             None
@@ -459,6 +481,169 @@ struct Context<'a> {
     catalog: Option<&'a Catalog>,
     tutorials: &'a Arc<BTreeSet<ImmersionId>>,
     registry: &'a Arc<FileRegistry>,
+    day: Option<&'a Day>,
+}
+
+/// What the director of the day holds besides the session thread: the content sessions are
+/// created from, and who unlocked it.
+#[derive(Debug)]
+pub struct Day {
+    /// The content (scenarios, the catalogue).
+    pub content: Arc<ContentSet>,
+    /// The facilitator who unlocked the director (the access log's actor).
+    pub facilitator: String,
+}
+
+/// Sends the desk ([`crate::desk::DeskView`]) to the read-write consoles (or only to `only`).
+async fn send_desk(
+    server: &Server,
+    director: &DirectorHandle,
+    peers: &HashMap<ConnId, Peer>,
+    day: &Day,
+    only: Option<ConnId>,
+) {
+    let content = day.content.clone();
+    let facilitator = day.facilitator.clone();
+    let d = director.clone();
+    let view = blocking(move || {
+        d.with_view(move |store, live| {
+            crate::desk::view(
+                store,
+                &content,
+                live.map(|s| (s.id(), s.engine())),
+                &facilitator,
+                unix_ms(),
+            )
+            .and_then(|v| postcard::to_allocvec(&v).map_err(|e| e.to_string()))
+        })
+    })
+    .await;
+    let bytes = match view {
+        Some(Ok(Ok(bytes))) => bytes,
+        Some(Ok(Err(e)) | Err(e)) => {
+            tracing::error!("accueil pour les consoles : {e}");
+            return;
+        }
+        None => return,
+    };
+    for (conn, _) in peers.iter().filter(|(c, p)| {
+        matches!(p.role, Role::Console { observer: false }) && only.is_none_or(|o| o == **c)
+    }) {
+        let _ = server.send(*conn, ServerMsg::Desk(bytes.clone()));
+    }
+}
+
+/// A console's [`crate::desk::DeskRequest`]: hosts what it asks, then tells everyone. Devices
+/// stay connected: each is registered in the new session (its role; its station from the
+/// room), marked online, told to stop what played, and sent the new state; consoles get the
+/// desk, then the new session's snapshot and whole log.
+async fn on_desk(
+    cx: &Context<'_>,
+    peers: &mut HashMap<ConnId, Peer>,
+    conn: ConnId,
+    request: crate::desk::DeskRequest,
+) {
+    let Some(day) = cx.day else {
+        let _ = cx.server.send(
+            conn,
+            ServerMsg::Notice("ce directeur ne sert qu'une séance".into()),
+        );
+        return;
+    };
+    let host = match request.to_host(&day.content, unix_ms()) {
+        Ok(h) => h,
+        Err(why) => {
+            let _ = cx.server.send(conn, ServerMsg::Notice(why));
+            return;
+        }
+    };
+    tracing::info!("accueil : {request:?}");
+    let d = cx.director.clone();
+    let hosted = match blocking(move || d.host(host)).await {
+        Some(Ok(hosted)) => hosted,
+        Some(Err(why)) => {
+            let _ = cx
+                .server
+                .send(conn, ServerMsg::Notice(format!("séance non ouverte : {why}")));
+            // The director hosts nothing now: everyone is told.
+            None
+        }
+        None => return,
+    };
+    switch_session(cx, peers, hosted.as_ref()).await;
+    send_desk(cx.server, cx.director, peers, day, None).await;
+    send_register(cx.server, cx.director, peers, None).await;
+    if hosted.is_some() {
+        let d = cx.director.clone();
+        if let Some(Ok(snap)) = blocking(move || d.with(|s| snapshot(s.engine()))).await {
+            for (c, _) in peers.iter() {
+                let _ = cx.server.send(*c, ServerMsg::Snapshot(snap.clone()));
+            }
+        }
+        forward_log(cx.server, cx.director, peers).await;
+    }
+}
+
+/// After the session thread changed what it hosts: the transport's clock counts from the new
+/// session's creation, devices stop what they played and join the new session (registered
+/// with their role, marked online), consoles will get its log from the start.
+async fn switch_session(
+    cx: &Context<'_>,
+    peers: &mut HashMap<ConnId, Peer>,
+    hosted: Option<&crate::runtime::Hosted>,
+) {
+    match hosted {
+        Some(h) => {
+            let age = Duration::from_millis(
+                u64::try_from(unix_ms() - h.created_at_unix_ms).unwrap_or(0),
+            );
+            cx.server
+                .set_clock_base(Instant::now().checked_sub(age).unwrap_or_else(Instant::now));
+            cx.server.set_session(Some(h.id.to_string()));
+        }
+        None => cx.server.set_session(None),
+    }
+    for (conn, peer) in peers.iter_mut() {
+        if matches!(peer.role, Role::Console { .. }) {
+            peer.log_sent = 0;
+        } else {
+            let _ = cx.server.send(*conn, ServerMsg::StopAll);
+        }
+    }
+    if hosted.is_none() {
+        return;
+    }
+    let devices: BTreeMap<DeviceId, DeviceRole> = peers
+        .values()
+        .filter_map(|p| device_role(p.role).map(|r| (p.device.clone(), r)))
+        .collect();
+    let d = cx.director.clone();
+    let known = blocking(move || {
+        d.with(|s| s.engine().devices().keys().cloned().collect::<BTreeSet<_>>())
+            .unwrap_or_default()
+    })
+    .await
+    .unwrap_or_default();
+    let mut inputs = Vec::new();
+    for (device, role) in devices {
+        if !known.contains(&device) {
+            inputs.push(Input::Command(Command::RegisterDevice {
+                device: device.clone(),
+                role,
+                station: None,
+            }));
+        }
+        inputs.push(Input::Link {
+            device,
+            online: true,
+        });
+    }
+    if !inputs.is_empty() {
+        let d = cx.director.clone();
+        if let Some(Err(e)) = blocking(move || d.submit_together(inputs)).await {
+            tracing::error!("appareils dans la nouvelle séance : {e}");
+        }
+    }
 }
 
 async fn on_event(cx: &Context<'_>, peers: &mut HashMap<ConnId, Peer>, event: ServerEvent) {
@@ -468,6 +653,7 @@ async fn on_event(cx: &Context<'_>, peers: &mut HashMap<ConnId, Peer>, event: Se
         catalog,
         tutorials,
         registry,
+        day: _,
     } = *cx;
     match event {
         ServerEvent::Connected { conn, hello, addr } => {
@@ -492,8 +678,13 @@ async fn on_event(cx: &Context<'_>, peers: &mut HashMap<ConnId, Peer>, event: Se
                 },
             );
             if matches!(hello.role, Role::Console { .. }) {
-                // The scenario (in the snapshot), the whole log, then the room: the console
-                // folds what the director holds.
+                // The desk (which session is hosted), the scenario (in the snapshot), the
+                // whole log, then the room: the console folds what the director holds.
+                if let Some(day) = cx.day
+                    && matches!(hello.role, Role::Console { observer: false })
+                {
+                    send_desk(server, director, peers, day, Some(conn)).await;
+                }
                 let d = director.clone();
                 if let Some(Ok(snap)) = blocking(move || d.with(|s| snapshot(s.engine()))).await {
                     let _ = server.send(conn, ServerMsg::Snapshot(snap));
@@ -626,13 +817,23 @@ async fn on_event(cx: &Context<'_>, peers: &mut HashMap<ConnId, Peer>, event: Se
                                 );
                             if allowed {
                                 let touches_register = changes_register(&command);
-                                submit(
+                                let closes = matches!(command, Command::EndSession);
+                                let out = submit(
                                     director,
                                     Input::Command(stamp_rater(command, &peer.device)),
                                 )
                                 .await;
+                                if out.is_none() {
+                                    let _ = server.send(
+                                        conn,
+                                        ServerMsg::Notice(crate::runtime::NO_SESSION.into()),
+                                    );
+                                }
                                 if touches_register {
                                     send_register(server, director, peers, None).await;
+                                }
+                                if closes && let Some(day) = cx.day {
+                                    send_desk(server, director, peers, day, None).await;
                                 }
                             } else {
                                 let _ = server.send(
@@ -791,6 +992,26 @@ async fn on_event(cx: &Context<'_>, peers: &mut HashMap<ConnId, Peer>, event: Se
                     }
                     send_room(server, peers);
                 }
+                ClientMsg::Desk(bytes) => {
+                    if !matches!(peer.role, Role::Console { observer: false }) {
+                        let _ = server.send(
+                            conn,
+                            ServerMsg::Notice(
+                                "seule la console principale ouvre les séances".into(),
+                            ),
+                        );
+                        return;
+                    }
+                    match postcard::from_bytes::<crate::desk::DeskRequest>(&bytes) {
+                        Ok(request) => on_desk(cx, peers, conn, request).await,
+                        Err(e) => {
+                            let _ = server.send(
+                                conn,
+                                ServerMsg::Notice(format!("demande illisible : {e}")),
+                            );
+                        }
+                    }
+                }
                 ClientMsg::Hello(_)
                 | ClientMsg::ClockPing { .. }
                 | ClientMsg::Bye
@@ -854,6 +1075,7 @@ async fn forward_log(
     .await;
     let records = match records {
         Some(Ok(records)) => records,
+        Some(Err(e)) if e == crate::runtime::NO_SESSION => return,
         Some(Err(e)) => {
             tracing::error!("journal pour les consoles : {e}");
             return;
@@ -1001,11 +1223,12 @@ async fn deliver(
 ) {
     let d = director.clone();
     let tutorials = tutorials.clone();
-    let Some(Some((routes, snap, runs, tutored))) = blocking(move || {
+    // No session hosted: only acknowledgements go out (of device events between sessions).
+    let (routes, snap, runs, tutored) = blocking(move || {
         d.with(move |s| {
             (
                 routes(s.engine()),
-                snapshot(s.engine()),
+                Some(snapshot(s.engine())),
                 s.engine().immersions().clone(),
                 tutored(s.engine(), &tutorials),
             )
@@ -1013,9 +1236,8 @@ async fn deliver(
         .ok()
     })
     .await
-    else {
-        return;
-    };
+    .flatten()
+    .unwrap_or_default();
     for effect in &out.effects {
         for (conn, peer) in peers {
             let msg = match effect {
@@ -1072,8 +1294,10 @@ async fn deliver(
             }
         }
     }
-    for conn in peers.keys() {
-        let _ = server.send(*conn, ServerMsg::Snapshot(snap.clone()));
+    if let Some(snap) = snap {
+        for conn in peers.keys() {
+            let _ = server.send(*conn, ServerMsg::Snapshot(snap.clone()));
+        }
     }
 }
 
@@ -1126,7 +1350,8 @@ pub enum ServeError {
 pub struct Serving {
     addr: SocketAddr,
     pairing: PairingState,
-    session: SessionId,
+    session: Option<SessionId>,
+    provision: Provisioner,
     content_hashes: RoleHashes,
     director: Option<Director>,
     handle: DirectorHandle,
@@ -1161,6 +1386,43 @@ impl Serving {
     /// # Errors
     /// [`ServeError`]; nothing is left running.
     pub fn start(config: &ServeConfig, session: Session) -> Result<Self, ServeError> {
+        let age = Duration::from_millis(
+            u64::try_from(unix_ms() - session.created_at_unix_ms()).unwrap_or(0),
+        );
+        let session_id = session.id();
+        Self::launch(config, Some(session_id), age, None, |tx| {
+            Director::start(session, tx)
+        })
+    }
+
+    /// The director of the day: [`Serving::start`] with the store and no session hosted yet.
+    /// Consoles create, resume and leave sessions ([`ClientMsg::Desk`]); devices stay connected
+    /// from one session to the next. `facilitator` is who unlocked it.
+    ///
+    /// # Errors
+    /// As [`Serving::start`].
+    pub fn start_day(
+        config: &ServeConfig,
+        store: crate::store::Store,
+        content: Arc<ContentSet>,
+        facilitator: &str,
+    ) -> Result<Self, ServeError> {
+        let day = Arc::new(Day {
+            content: content.clone(),
+            facilitator: facilitator.to_owned(),
+        });
+        Self::launch(config, None, Duration::ZERO, Some(day), move |tx| {
+            Director::start_day(store, content, tx)
+        })
+    }
+
+    fn launch(
+        config: &ServeConfig,
+        session_id: Option<SessionId>,
+        age: Duration,
+        day: Option<Arc<Day>>,
+        director: impl FnOnce(std::sync::mpsc::Sender<Output>) -> Director,
+    ) -> Result<Self, ServeError> {
         let catalog = Arc::new(Catalog::build(&config.content_dir, &config.assets_dir)?);
         let content_hashes = catalog.hashes();
         // Which immersions are tutorials (a headset runs one first for a new participant).
@@ -1182,13 +1444,12 @@ impl Serving {
                 source,
             }
         })?);
-        let age = Duration::from_millis(
-            u64::try_from(unix_ms() - session.created_at_unix_ms()).unwrap_or(0),
-        );
         let clock_base = Instant::now().checked_sub(age).unwrap_or_else(Instant::now);
         let pairing = PairingState::new();
         let at_start = match config.pairing_code {
             Some(code) => Some(code),
+            // The director of the day gives its console a pairing over the local socket.
+            None if day.is_some() => None,
             None => (!registry.has_console()).then(PairingCode::random),
         };
         if let Some(code) = at_start {
@@ -1204,12 +1465,11 @@ impl Serving {
             clock_base,
         )?;
         server.set_content_hashes(content_hashes);
-        let session_id = session.id();
         let pairing = server.pairing().clone();
-        server.set_session(Some(session_id.to_string()));
+        server.set_session(session_id.map(|s| s.to_string()));
         let addr = server.local_addr();
         let (tx, rx) = std::sync::mpsc::channel::<Output>();
-        let director = Director::start(session, tx);
+        let director = director(tx);
         let handle = director.handle();
         // The session thread's effects, into the async world; ends with the session thread.
         let (out_tx, out_rx) = tokio::sync::mpsc::unbounded_channel();
@@ -1222,9 +1482,13 @@ impl Serving {
         });
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let routing = handle.clone();
+        let provision = Provisioner {
+            registry: registry.clone(),
+            ca_der: identity.ca_der().to_vec(),
+        };
         let task = tokio::spawn(async move {
             tokio::select! {
-                () = serve(server, routing, out_rx, Some(catalog), tutorials, registry) => {}
+                () = serve(server, routing, out_rx, Some(catalog), tutorials, registry, day) => {}
                 _ = stopped => {}
             }
         });
@@ -1237,6 +1501,7 @@ impl Serving {
             handle,
             stop: Some(stop),
             task,
+            provision,
         })
     }
 
@@ -1251,9 +1516,21 @@ impl Serving {
         &self.pairing
     }
 
-    /// The session served.
-    pub fn session_id(&self) -> SessionId {
+    /// The session served at start (`None` for the director of the day, which hosts sessions
+    /// as the consoles ask).
+    pub fn session_id(&self) -> Option<SessionId> {
         self.session
+    }
+
+    /// Pairs this laptop's own console without a code: the director of the day hands it a
+    /// token over its local socket (the peer's uid checked there), so the facilitator never
+    /// copies a code from one window to another. Returns the director's CA (DER) and the
+    /// token for `device`, registered as a read-write console.
+    ///
+    /// # Errors
+    /// The paired devices' file cannot be written.
+    pub fn provision_console(&self, device: &DeviceId) -> Result<(Vec<u8>, DeviceToken), String> {
+        self.provision.console(device)
     }
 
     /// The manifest hash each role must present to be in sync ([`Catalog::hashes`]).

@@ -121,16 +121,35 @@ impl Session {
     /// # Errors
     /// An unknown scenario or grid, or a store failure.
     pub fn create(
-        mut store: Store,
+        store: Store,
         content: &ContentSet,
         scenario: &str,
         label: &str,
         now_unix_ms: i64,
     ) -> Result<Self, SessionError> {
-        let (s, grid) = scenario_and_grid(content, scenario)?;
-        let id = store
-            .create_session(scenario, label, now_unix_ms)
-            .map_err(store_err)?;
+        Self::try_create(store, content, scenario, label, now_unix_ms).map_err(|(_, e)| e)
+    }
+
+    /// [`Session::create`] that gives the store back when it fails, so that a director that
+    /// hosts one session after another keeps its store open.
+    ///
+    /// # Errors
+    /// As [`Session::create`], with the store.
+    pub fn try_create(
+        mut store: Store,
+        content: &ContentSet,
+        scenario: &str,
+        label: &str,
+        now_unix_ms: i64,
+    ) -> Result<Self, (Store, SessionError)> {
+        let (s, grid) = match scenario_and_grid(content, scenario) {
+            Ok(found) => found,
+            Err(e) => return Err((store, e)),
+        };
+        let id = match store.create_session(scenario, label, now_unix_ms) {
+            Ok(id) => id,
+            Err(e) => return Err((store, store_err(e))),
+        };
         Ok(Self {
             store,
             id,
@@ -139,12 +158,33 @@ impl Session {
         })
     }
 
+    /// Closes the session for writing and gives its store back (the director then hosts
+    /// another session in it).
+    pub fn into_store(self) -> Store {
+        self.store
+    }
+
     /// Opens session `id` and rebuilds its state by replaying its log.
     ///
     /// # Errors
     /// An unknown session, scenario or grid, an undecodable record, or a store failure.
     pub fn open(store: Store, content: &ContentSet, id: SessionId) -> Result<Self, SessionError> {
-        let (info, engine) = replay(&store, content, id)?;
+        Self::try_open(store, content, id).map_err(|(_, e)| e)
+    }
+
+    /// [`Session::open`] that gives the store back when it fails.
+    ///
+    /// # Errors
+    /// As [`Session::open`], with the store.
+    pub fn try_open(
+        store: Store,
+        content: &ContentSet,
+        id: SessionId,
+    ) -> Result<Self, (Store, SessionError)> {
+        let (info, engine) = match replay(&store, content, id) {
+            Ok(replayed) => replayed,
+            Err(e) => return Err((store, e)),
+        };
         tracing::debug!(
             session = %id,
             now = engine.now().0,
@@ -158,10 +198,14 @@ impl Session {
             engine,
             created_at_unix_ms: info.created_at_unix_ms,
         };
-        session.mirror_slots()?;
+        if let Err(e) = session.mirror_slots() {
+            return Err((session.store, e));
+        }
         if session.engine.is_closed() {
             // A crash between the close's commit and its roadmaps: settled again (idempotent).
-            session.settle_roadmaps()?;
+            if let Err(e) = session.settle_roadmaps() {
+                return Err((session.store, e));
+            }
         }
         Ok(session)
     }

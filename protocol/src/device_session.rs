@@ -883,7 +883,8 @@ impl DeviceSession {
             | ServerMsg::Pairing(_)
             | ServerMsg::Log(_)
             | ServerMsg::Room(_)
-            | ServerMsg::Register(_) => {}
+            | ServerMsg::Register(_)
+            | ServerMsg::Desk(_) => {}
         }
     }
 

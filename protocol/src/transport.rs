@@ -360,7 +360,7 @@ struct Shared {
     director_name: String,
     content_hash: Mutex<RoleHashes>,
     session: Mutex<Option<String>>,
-    clock_base: Instant,
+    clock_base: Mutex<Instant>,
     conns: Mutex<HashMap<ConnId, ConnHandle>>,
     next_conn: AtomicU64,
     /// Devices refused for their protocol version, until they come back with ours.
@@ -369,7 +369,7 @@ struct Shared {
 
 impl Shared {
     fn clock_ms(&self) -> u64 {
-        millis_since(self.clock_base)
+        millis_since(*lock(&self.clock_base))
     }
 
     fn note_outdated(&self, device: &DeviceId, version: u16, addr: SocketAddr) {
@@ -455,7 +455,7 @@ impl Server {
             director_name: director_name.into(),
             content_hash: Mutex::new(RoleHashes::uniform(content_hash)),
             session: Mutex::new(None),
-            clock_base,
+            clock_base: Mutex::new(clock_base),
             conns: Mutex::new(HashMap::new()),
             next_conn: AtomicU64::new(1),
             outdated: Mutex::new(BTreeMap::new()),
@@ -552,7 +552,13 @@ impl Server {
         self.shared.clock_ms()
     }
 
-    /// The session named in later `Welcome`s.
+    /// Moves session time 0 to `clock_base` (the director of the day hosts another session):
+    /// later clock pongs count from it; devices see a jump and resynchronise.
+    pub fn set_clock_base(&self, clock_base: Instant) {
+        *lock(&self.shared.clock_base) = clock_base;
+    }
+
+    /// The session a `Welcome` names (the director of the day changes it with each session).
     pub fn set_session(&self, session: Option<String>) {
         *lock(&self.shared.session) = session;
     }
@@ -929,6 +935,7 @@ fn msg_kind(msg: &ClientMsg) -> &'static str {
         ClientMsg::PairingWindow { .. } => "PairingWindow",
         ClientMsg::ManifestRequest => "ManifestRequest",
         ClientMsg::FileRequest { .. } => "FileRequest",
+        ClientMsg::Desk(_) => "Desk",
         ClientMsg::Pairing(PairingClientStep::Start { .. }) => "pairing Start",
         ClientMsg::Pairing(PairingClientStep::Confirm { .. }) => "pairing Confirm",
     }

@@ -17,10 +17,11 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 /// ([`RoomStatus::outdated`]), so the facilitator knows which device to update.
 ///
 /// One step per round of work: version 3 is the round of the one device session (per-file
-/// content, the pairing window, the room's outdated devices). Whatever else changes in a
-/// later message, a `Hello` and a pairing `Start` keep their first two fields (version, then
+/// content, the pairing window, the room's outdated devices); version 4 the director of the
+/// day (sessions hosted one after another: [`ClientMsg::Desk`], [`ServerMsg::Desk`]).
+/// Whatever else changes in a later message, a `Hello` and a pairing `Start` keep their first two fields (version, then
 /// device), so [`announced_version`] can always name an outdated device.
-pub const PROTOCOL_VERSION: u16 = 3;
+pub const PROTOCOL_VERSION: u16 = 4;
 
 /// The TLS application protocol (ALPN) both ends offer.
 pub const ALPN: &[u8] = b"boussole/1";
@@ -189,6 +190,12 @@ pub enum ClientMsg {
         /// Bytes wanted.
         len: u32,
     },
+    /// A read-write console: a request to the director of the day (host a session, name a
+    /// device, give it a station…), postcard-encoded by the director's crate
+    /// (`boussole_director::desk::DeskRequest`). The director answers with a
+    /// [`ServerMsg::Notice`] when it refuses, and a fresh [`ServerMsg::Desk`]. Observers' are
+    /// refused. Appended in protocol version 4.
+    Desk(Vec<u8>),
 }
 
 /// A participant's civil name on its way to the protected table. `Debug` never prints it, so a
@@ -339,6 +346,13 @@ pub enum ServerMsg {
         /// The hash asked for.
         hash: [u8; 32],
     },
+    /// Consoles: the director of the day's desk (the hosted session, today's planned sessions,
+    /// interrupted and past sessions, the activities it can host, the devices' names and
+    /// stations), postcard-encoded by the director's crate (`boussole_director::desk::DeskView`);
+    /// sent on connection and after every change, **before** the snapshot and log of a session
+    /// newly hosted (the console starts a fresh copy of the log when the session changes).
+    /// Appended in protocol version 4.
+    Desk(Vec<u8>),
 }
 
 /// One record of the session log, as the director committed it.

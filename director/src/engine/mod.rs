@@ -687,6 +687,11 @@ impl Engine {
         self.timer.remaining(at)
     }
 
+    /// Whether the game was started (`StartGame`), even if it is paused or over now.
+    pub fn game_started(&self) -> bool {
+        self.timer.started()
+    }
+
     /// Whether the timer runs.
     pub fn timer_running(&self) -> bool {
         self.timer.running()

@@ -1,0 +1,292 @@
+//! The director of the day's desk: what the facilitator's console shows on its home screen
+//! (the hosted session, today's planned sessions, interrupted sessions to resume, past sessions
+//! to review, the activities a session can be created for) and what it asks of the director
+//! ([`DeskRequest`]). Both travel postcard-encoded in `ClientMsg::Desk` / `ServerMsg::Desk`, so
+//! the protocol crate does not depend on this one. Pure functions of the store and the content:
+//! the session thread builds the view ([`view`]), the server sends it.
+
+use crate::engine::Engine;
+use crate::runtime::HostRequest;
+use crate::store::{SessionId, Store};
+use boussole_content::ContentSet;
+use boussole_content::catalogue::{ActivityKind, RunBy};
+use serde::{Deserialize, Serialize};
+
+/// How many past sessions the home screen lists (most recent first); older ones stay in the
+/// store, reachable from the CLI and the exports.
+pub const PAST_SHOWN: usize = 30;
+
+/// What a read-write console asks the director of the day.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DeskRequest {
+    /// Host a new session of a catalogue activity run by the director (`activity` its id),
+    /// labelled `label`.
+    Create {
+        /// The catalogue activity.
+        activity: String,
+        /// The facilitator's label (never a participant's name); empty: the activity's title
+        /// and the date.
+        label: String,
+    },
+    /// Host the director session of a planned session, its invited people enrolled but
+    /// `absent` (person ids).
+    FromPlan {
+        /// The planned session.
+        planned: i64,
+        /// Invited people who did not come.
+        absent: Vec<String>,
+    },
+    /// Host an existing session again (resume an interrupted one, review a past one).
+    Open {
+        /// The session.
+        session: i64,
+    },
+    /// Host nothing: back to the home screen (the session's log is complete as it is).
+    Leave,
+}
+
+impl DeskRequest {
+    /// The runtime's request for this one, the activity resolved against `content`.
+    ///
+    /// # Errors
+    /// An unknown activity, or one this director does not run (French, for the console).
+    pub fn to_host(&self, content: &ContentSet, now_unix_ms: i64) -> Result<HostRequest, String> {
+        Ok(match self {
+            Self::Create { activity, label } => {
+                let a = content
+                    .activities
+                    .iter()
+                    .map(|a| &a.value)
+                    .find(|a| a.id.as_str() == activity)
+                    .ok_or_else(|| format!("activité inconnue du catalogue : {activity}"))?;
+                let RunBy::Director { scenario } = &a.run_by else {
+                    return Err(format!(
+                        "« {} » ne se déroule pas avec le directeur : notez-la dans le plan",
+                        a.title
+                    ));
+                };
+                let label = if label.trim().is_empty() {
+                    format!("{} — {}", a.title, crate::plan::local_fr(now_unix_ms))
+                } else {
+                    label.trim().to_owned()
+                };
+                HostRequest::Create {
+                    scenario: scenario.to_string(),
+                    label,
+                }
+            }
+            Self::FromPlan { planned, absent } => HostRequest::FromPlan {
+                planned: *planned,
+                absent: absent.clone(),
+            },
+            Self::Open { session } => HostRequest::Open(SessionId(*session)),
+            Self::Leave => HostRequest::Leave,
+        })
+    }
+}
+
+/// The session the director hosts now.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveSession {
+    /// Its number.
+    pub id: i64,
+    /// Its scenario's content id.
+    pub scenario: String,
+    /// Its label.
+    pub label: String,
+    /// When it was created, Unix ms.
+    pub created_at_unix_ms: i64,
+    /// Whether it is closed (a past session opened for review, or the session just ended).
+    pub closed: bool,
+}
+
+/// A session of the store, as the home screen lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionLine {
+    /// Its number.
+    pub id: i64,
+    /// Its scenario's content id.
+    pub scenario: String,
+    /// Its label.
+    pub label: String,
+    /// When it was created, Unix ms.
+    pub created_at_unix_ms: i64,
+    /// People enrolled.
+    pub people: u32,
+    /// Whether the game was started (an interrupted session that never started is only a
+    /// preparation).
+    pub started: bool,
+}
+
+/// A session of the plan for today.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlannedLine {
+    /// Its number in the plan.
+    pub planned: i64,
+    /// The catalogue activity's id.
+    pub activity: String,
+    /// The activity's title.
+    pub title: String,
+    /// When it starts, Unix ms.
+    pub starts_at_unix_ms: i64,
+    /// How long, minutes.
+    pub minutes: u32,
+    /// Where.
+    pub place: String,
+    /// People invited.
+    pub invited: u32,
+    /// The director session already created from it.
+    pub session: Option<i64>,
+    /// Whether the director runs it (else the facilitator records it elsewhere).
+    pub director: bool,
+}
+
+/// An activity of the catalogue a session can be created for.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActivityLine {
+    /// Its id.
+    pub id: String,
+    /// Its title.
+    pub title: String,
+    /// Its kind.
+    pub kind: ActivityKind,
+    /// The scenario the director plays.
+    pub scenario: String,
+    /// Smallest group (1 for an individual activity).
+    pub min_people: u32,
+}
+
+/// Everything the home screen shows.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeskView {
+    /// The session hosted now.
+    pub live: Option<LiveSession>,
+    /// Today's planned sessions (Paris time), in order.
+    pub today: Vec<PlannedLine>,
+    /// Sessions not closed (but the live one), most recent first.
+    pub interrupted: Vec<SessionLine>,
+    /// Closed sessions, most recent first, at most [`PAST_SHOWN`].
+    pub past: Vec<SessionLine>,
+    /// Activities the director runs, in catalogue order.
+    pub activities: Vec<ActivityLine>,
+    /// Who unlocked the director (the access log's actor).
+    pub facilitator: String,
+}
+
+/// The activities of `content` that the director runs (escape games, immersion sessions).
+pub fn activities(content: &ContentSet) -> Vec<ActivityLine> {
+    content
+        .activities
+        .iter()
+        .map(|a| &a.value)
+        .filter_map(|a| match &a.run_by {
+            RunBy::Director { scenario } => Some(ActivityLine {
+                id: a.id.to_string(),
+                title: a.title.clone(),
+                kind: a.kind,
+                scenario: scenario.to_string(),
+                min_people: match a.format {
+                    boussole_content::catalogue::Format::Collective { min_people, .. } => {
+                        u32::from(min_people)
+                    }
+                    boussole_content::catalogue::Format::Individual => 1,
+                },
+            }),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Builds the desk from the store: `live` is the hosted session's id and engine, if any.
+///
+/// # Errors
+/// A store failure (French).
+pub fn view(
+    store: &Store,
+    content: &ContentSet,
+    live: Option<(SessionId, &Engine)>,
+    facilitator: &str,
+    now_unix_ms: i64,
+) -> Result<DeskView, String> {
+    let sessions = store.sessions().map_err(|e| format!("séances : {e}"))?;
+    let mut interrupted = Vec::new();
+    let mut past = Vec::new();
+    let mut live_line = None;
+    for info in sessions.iter().rev() {
+        if let Some((id, engine)) = live
+            && id == info.id
+        {
+            live_line = Some(LiveSession {
+                id: info.id.0,
+                scenario: info.scenario.clone(),
+                label: info.label.clone(),
+                created_at_unix_ms: info.created_at_unix_ms,
+                closed: engine.is_closed(),
+            });
+            continue;
+        }
+        if past.len() >= PAST_SHOWN && interrupted.len() >= PAST_SHOWN {
+            break;
+        }
+        // A session whose scenario left the content cannot be replayed: it is listed as past.
+        let replayed = crate::session::replay(store, content, info.id).ok();
+        let (closed, people, started) = replayed.as_ref().map_or((true, 0, false), |(_, e)| {
+            (
+                e.is_closed(),
+                u32::try_from(e.participants().len()).unwrap_or(u32::MAX),
+                e.game_started(),
+            )
+        });
+        let line = SessionLine {
+            id: info.id.0,
+            scenario: info.scenario.clone(),
+            label: info.label.clone(),
+            created_at_unix_ms: info.created_at_unix_ms,
+            people,
+            started,
+        };
+        if closed {
+            if past.len() < PAST_SHOWN {
+                past.push(line);
+            }
+        } else if interrupted.len() < PAST_SHOWN {
+            interrupted.push(line);
+        }
+    }
+    let today_date = crate::plan::local_date(now_unix_ms);
+    let today = store
+        .planned_sessions(now_unix_ms - 24 * 3600 * 1000)
+        .map_err(|e| format!("plan : {e}"))?
+        .into_iter()
+        .filter(|p| {
+            crate::plan::local_date(p.starts_at_unix_ms) == today_date
+                && p.state == crate::store::PlannedState::Planned
+        })
+        .map(|p| {
+            let activity = content
+                .activities
+                .iter()
+                .map(|a| &a.value)
+                .find(|a| a.id.as_str() == p.activity);
+            PlannedLine {
+                planned: p.id,
+                title: activity.map_or_else(|| p.activity.clone(), |a| a.title.clone()),
+                director: activity.is_some_and(|a| matches!(a.run_by, RunBy::Director { .. })),
+                activity: p.activity,
+                starts_at_unix_ms: p.starts_at_unix_ms,
+                minutes: p.minutes,
+                place: p.place,
+                invited: u32::try_from(p.invited.len()).unwrap_or(u32::MAX),
+                session: p.session.map(|s| s.0),
+            }
+        })
+        .collect();
+    Ok(DeskView {
+        live: live_line,
+        today,
+        interrupted,
+        past,
+        activities: activities(content),
+        facilitator: facilitator.to_owned(),
+    })
+}

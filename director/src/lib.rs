@@ -2,12 +2,14 @@
 //! the observation log in an encrypted SQLite store, the QUIC server, the evaluation (a pure
 //! function of the log) and the CLI. No Bevy. It reads content through `boussole_content`.
 
+pub mod day;
 pub mod desk;
 pub mod engine;
 pub mod evaluation;
 pub mod export;
 pub mod figures;
 pub mod irr;
+pub mod local;
 pub mod plan;
 pub mod privacy;
 pub mod record;

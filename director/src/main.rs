@@ -73,6 +73,32 @@ enum Cmd {
         #[arg(long, default_value = "Boussole")]
         name: String,
     },
+    /// The director of the day, as the console starts it: locked until the console unlocks it
+    /// over the local socket; then on the network, hosting one session after another as the
+    /// console asks. One per laptop.
+    Day {
+        /// Address to listen on (UDP, QUIC).
+        #[arg(long, default_value = "0.0.0.0:4433")]
+        bind: std::net::SocketAddr,
+        /// The director's name, as devices show it.
+        #[arg(long, default_value = "Boussole")]
+        name: String,
+        /// The local socket (default: `$XDG_RUNTIME_DIR/boussole/director.sock`).
+        #[arg(long)]
+        socket: Option<PathBuf>,
+        /// Lock after this many minutes without the console while no game runs.
+        #[arg(long, default_value_t = 30)]
+        idle_lock_min: u64,
+        /// Lock when Paris time passes this hour (`HH:MM`), unless a game runs; `none` never.
+        #[arg(long, default_value = "20:00")]
+        day_ends: String,
+        /// Open pairing at start for ten minutes with this code (scripts and tests).
+        #[arg(long)]
+        pairing_code: Option<String>,
+        /// Who unlocks at start with `--passphrase-file` (scripts and tests).
+        #[arg(long, default_value = "script")]
+        facilitator: String,
+    },
     /// After the game: confirm or change a level, write the comment and pistes d'orientation,
     /// record the debrief meeting and the participant's consent.
     Debrief(debrief::DebriefArgs),
@@ -235,6 +261,82 @@ fn passphrase(file: Option<&Path>) -> Result<String> {
     Ok(phrase)
 }
 
+struct DayArgs<'a> {
+    bind: std::net::SocketAddr,
+    name: &'a str,
+    socket: Option<&'a Path>,
+    idle_lock_min: u64,
+    day_ends: &'a str,
+    pairing_code: Option<&'a str>,
+    facilitator: &'a str,
+}
+
+/// `day`: the director of the day until SIGTERM (logout) or Ctrl-C.
+fn day(cli: &Cli, db: &Path, args: DayArgs<'_>) -> Result<()> {
+    use boussole_director::day::{DayConfig, run};
+    let data_dir = db
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    let assets_dir = cli
+        .content
+        .parent()
+        .map_or_else(|| PathBuf::from("assets"), |p| p.join("assets"));
+    let pairing_code = args
+        .pairing_code
+        .map(boussole_protocol::pairing::PairingCode::parse)
+        .transpose()
+        .map_err(|e| anyhow::anyhow!("pairing code: {e}"))?;
+    let day_ends = match args.day_ends {
+        "none" => None,
+        t => Some(
+            chrono::NaiveTime::parse_from_str(t, "%H:%M")
+                .with_context(|| format!("--day-ends {t}: HH:MM or none"))?,
+        ),
+    };
+    let passphrase = cli
+        .passphrase_file
+        .as_deref()
+        .map(|f| passphrase(Some(f)).map(boussole_director::local::Secret::new))
+        .transpose()?;
+    let config = DayConfig {
+        db: db.to_path_buf(),
+        serve: boussole_director::server::ServeConfig {
+            bind: args.bind,
+            content_dir: cli.content.clone(),
+            assets_dir,
+            data_dir,
+            name: args.name.to_owned(),
+            pairing_code,
+        },
+        socket: args
+            .socket
+            .map_or_else(boussole_director::local::default_socket, Path::to_path_buf),
+        idle_lock: std::time::Duration::from_secs(args.idle_lock_min.max(1) * 60),
+        day_ends,
+        passphrase,
+        facilitator: args.facilitator.to_owned(),
+        announce: true,
+    };
+    let stop = async {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(t) => t,
+                Err(e) => {
+                    tracing::warn!("SIGTERM non écouté : {e}");
+                    let _ = tokio::signal::ctrl_c().await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = tokio::signal::ctrl_c() => {}
+        }
+    };
+    run(config, stop)?;
+    Ok(())
+}
+
 fn default_db() -> PathBuf {
     let base = std::env::var_os("XDG_DATA_HOME")
         .map(PathBuf::from)
@@ -299,6 +401,30 @@ fn run() -> Result<()> {
     let db = cli.db.clone().unwrap_or_else(default_db);
     if let Some(dir) = db.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    if let Cmd::Day {
+        bind,
+        name,
+        socket,
+        idle_lock_min,
+        day_ends,
+        pairing_code,
+        facilitator,
+    } = &cli.command
+    {
+        return day(
+            &cli,
+            &db,
+            DayArgs {
+                bind: *bind,
+                name,
+                socket: socket.as_deref(),
+                idle_lock_min: *idle_lock_min,
+                day_ends,
+                pairing_code: pairing_code.as_deref(),
+                facilitator,
+            },
+        );
     }
     if let Cmd::Pair(cmd) = &cli.command {
         let path = db
@@ -395,7 +521,7 @@ fn run() -> Result<()> {
                 db.display()
             );
         }
-        Cmd::Pair(_) => {}
+        Cmd::Pair(_) | Cmd::Day { .. } => {}
         Cmd::Roadmap(cmd) => {
             let content = load_content(&cli.content)?;
             roadmap_cli::roadmap_cmd(store, &content, cmd, &actor, now)?;

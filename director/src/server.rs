@@ -492,6 +492,8 @@ pub struct Day {
     pub content: Arc<ContentSet>,
     /// The facilitator who unlocked the director (the access log's actor).
     pub facilitator: String,
+    /// When a read-write console last asked something, Unix ms (the idle lock).
+    pub last_console: std::sync::atomic::AtomicI64,
 }
 
 /// Sends the desk ([`crate::desk::DeskView`]) to the read-write consoles (or only to `only`).
@@ -792,6 +794,13 @@ async fn on_event(cx: &Context<'_>, peers: &mut HashMap<ConnId, Peer>, event: Se
             let Some(peer) = peers.get(&conn).cloned() else {
                 return;
             };
+            if let Some(day) = cx.day
+                && matches!(peer.role, Role::Console { observer: false })
+                && !matches!(msg, ClientMsg::ClockPing { .. })
+            {
+                day.last_console
+                    .store(unix_ms(), std::sync::atomic::Ordering::Relaxed);
+            }
             match msg {
                 ClientMsg::Event { seq, event } => {
                     submit(
@@ -1352,6 +1361,7 @@ pub struct Serving {
     pairing: PairingState,
     session: Option<SessionId>,
     provision: Provisioner,
+    day: Option<Arc<Day>>,
     content_hashes: RoleHashes,
     director: Option<Director>,
     handle: DirectorHandle,
@@ -1410,8 +1420,9 @@ impl Serving {
         let day = Arc::new(Day {
             content: content.clone(),
             facilitator: facilitator.to_owned(),
+            last_console: std::sync::atomic::AtomicI64::new(unix_ms()),
         });
-        Self::launch(config, None, Duration::ZERO, Some(day), move |tx| {
+        Self::launch(config, None, Duration::ZERO, Some(day.clone()), move |tx| {
             Director::start_day(store, content, tx)
         })
     }
@@ -1486,6 +1497,7 @@ impl Serving {
             registry: registry.clone(),
             ca_der: identity.ca_der().to_vec(),
         };
+        let watched = day.clone();
         let task = tokio::spawn(async move {
             tokio::select! {
                 () = serve(server, routing, out_rx, Some(catalog), tutorials, registry, day) => {}
@@ -1502,6 +1514,7 @@ impl Serving {
             stop: Some(stop),
             task,
             provision,
+            day: watched,
         })
     }
 
@@ -1520,6 +1533,19 @@ impl Serving {
     /// as the consoles ask).
     pub fn session_id(&self) -> Option<SessionId> {
         self.session
+    }
+
+    /// How long since a read-write console last asked anything (a clock ping is not asking);
+    /// `None` when this is not a director of the day.
+    pub fn idle_for(&self) -> Option<Duration> {
+        let last = self
+            .day
+            .as_ref()?
+            .last_console
+            .load(std::sync::atomic::Ordering::Relaxed);
+        Some(Duration::from_millis(
+            u64::try_from(unix_ms() - last).unwrap_or(0),
+        ))
     }
 
     /// Pairs this laptop's own console without a code: the director of the day hands it a

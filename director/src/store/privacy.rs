@@ -128,11 +128,13 @@ pub enum AccessAction {
     RoadmapOpened,
     /// A result's attached PDF was written out of the store.
     AttachmentExported,
+    /// The director of the day was unlocked from the console (the actor: who said they are).
+    DirectorUnlocked,
 }
 
 impl AccessAction {
     /// Every action, in declaration order.
-    pub const ALL: [Self; 14] = [
+    pub const ALL: [Self; 15] = [
         Self::SessionOpened,
         Self::SessionExported,
         Self::SynthesisWritten,
@@ -147,6 +149,7 @@ impl AccessAction {
         Self::ResultRecorded,
         Self::RoadmapOpened,
         Self::AttachmentExported,
+        Self::DirectorUnlocked,
     ];
 
     /// The stable code stored in `access_log.action` (`"session_opened"`...).
@@ -166,6 +169,7 @@ impl AccessAction {
             Self::ResultRecorded => "result_recorded",
             Self::RoadmapOpened => "roadmap_opened",
             Self::AttachmentExported => "attachment_exported",
+            Self::DirectorUnlocked => "director_unlocked",
         }
     }
 
@@ -191,6 +195,7 @@ impl AccessAction {
             Self::ResultRecorded => "a enregistré un résultat d'un autre outil",
             Self::RoadmapOpened => "a consulté une feuille de route ou des résultats",
             Self::AttachmentExported => "a exporté le PDF joint à un résultat",
+            Self::DirectorUnlocked => "a déverrouillé le directeur",
         }
     }
 }

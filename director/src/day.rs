@@ -1,0 +1,546 @@
+//! The director of the day (`boussole-director day`): one per laptop (a lock file beside the
+//! store), started by the console (a systemd user unit, or a background process), alive until
+//! the facilitator logs out. It starts **locked**: the store stays closed until the console
+//! sends the passphrase over the local socket ([`crate::local`]); then it opens the store and
+//! goes on the network ([`Serving::start_day`]), hosting one session after another as the
+//! console asks. It locks itself again (store closed, off the network; devices wait and
+//! reconnect) when idle for a set time, after the laptop slept, and at the end of the day.
+//!
+//! Three wrong passphrases in a row make the next try wait 30 s, doubling with each further
+//! wrong one up to 15 min; a right one resets the count.
+
+use crate::local::{self, LocalReply, LocalRequest, LockState, Secret};
+use crate::runtime::unix_ms;
+use crate::server::{ServeConfig, Serving};
+use crate::store::{AccessAction, AccessEntry, OpenError, RecoveryKey, Store};
+use boussole_content::ContentSet;
+use boussole_protocol::DeviceId;
+use std::fs::File;
+use std::os::unix::net::UnixListener;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant, SystemTime};
+
+/// Wrong passphrases allowed in a row before a wait.
+pub const FREE_TRIES: u32 = 3;
+
+/// The first wait after [`FREE_TRIES`] wrong passphrases; it doubles with each further one.
+pub const FIRST_WAIT: Duration = Duration::from_secs(30);
+
+/// The longest wait between two tries.
+pub const LONGEST_WAIT: Duration = Duration::from_secs(15 * 60);
+
+/// At most this many facilitators are remembered (most recent first).
+pub const MAX_FACILITATORS: usize = 20;
+
+/// How often the director checks whether to lock itself.
+const WATCH_EVERY: Duration = Duration::from_secs(5);
+
+/// Wall time running ahead of monotonic time by this much between two checks means the laptop
+/// slept (monotonic time stops during suspend on Linux; wall time does not).
+const SLEPT: Duration = Duration::from_secs(30);
+
+/// Everything the director of the day needs.
+#[derive(Clone, Debug)]
+pub struct DayConfig {
+    /// The encrypted store (created on the first run).
+    pub db: PathBuf,
+    /// The network side ([`ServeConfig`]; its `data_dir` holds the lock, the identity, the
+    /// paired devices and the facilitators' names).
+    pub serve: ServeConfig,
+    /// The local socket ([`local::default_socket`]).
+    pub socket: PathBuf,
+    /// Lock after this long without a console request while no game runs.
+    pub idle_lock: Duration,
+    /// Lock when the local time (Paris) passes this hour, once a day, unless a game runs.
+    pub day_ends: Option<chrono::NaiveTime>,
+    /// Scripts and tests: unlock at start with this passphrase (`--passphrase-file`).
+    pub passphrase: Option<Secret>,
+    /// Who unlocks at start with [`DayConfig::passphrase`].
+    pub facilitator: String,
+    /// Announce the director on the local network (mDNS) while unlocked.
+    pub announce: bool,
+}
+
+/// Why the director of the day could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum DayError {
+    /// Another director of the day runs on this laptop.
+    #[error("un directeur est déjà ouvert sur ce portable (verrou {0})")]
+    AlreadyRunning(PathBuf),
+    /// A file or folder could not be prepared.
+    #[error("{what} : {source}")]
+    Io {
+        /// What.
+        what: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The content has errors.
+    #[error("le contenu sous {0} a des erreurs : corrigez-les avec l'outil de vérification")]
+    Content(PathBuf),
+    /// The unlock at start failed.
+    #[error("déverrouillage au démarrage : {0}")]
+    Unlock(String),
+}
+
+fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> DayError {
+    let what = what.into();
+    move |source| DayError::Io { what, source }
+}
+
+/// The director of the day's state, shared by the socket's connections and the watch.
+struct State {
+    serving: Option<Serving>,
+    facilitator: Option<String>,
+    wrong: u32,
+    wait_until: Option<Instant>,
+    locked_because: Option<String>,
+    last_request: Instant,
+    /// The local date the end of the day last locked on.
+    day_ended_on: Option<chrono::NaiveDate>,
+    _announcement: Option<boussole_protocol::discovery::Announcement>,
+}
+
+struct Day {
+    config: DayConfig,
+    content: Arc<ContentSet>,
+    runtime: tokio::runtime::Handle,
+    state: Mutex<State>,
+}
+
+fn lock(m: &Mutex<State>) -> MutexGuard<'_, State> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Runs the director of the day until `stop` resolves (a signal, in the binary); locks
+/// (closes the store) before returning.
+///
+/// # Errors
+/// [`DayError`]: another director runs, the socket or the data folder cannot be prepared, the
+/// content has errors, or the unlock at start failed.
+pub fn run(
+    config: DayConfig,
+    stop: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), DayError> {
+    let data = config.serve.data_dir.clone();
+    std::fs::create_dir_all(&data).map_err(io(format!("dossier {}", data.display())))?;
+    // One per laptop: the lock is the kernel's, released when the process dies.
+    let lock_path = data.join("director.lock");
+    let lock_file = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(io(format!("verrou {}", lock_path.display())))?;
+    if lock_file.try_lock().is_err() {
+        return Err(DayError::AlreadyRunning(lock_path));
+    }
+    let assets = config.serve.assets_dir.clone();
+    let (content, report) = boussole_content::check(&config.serve.content_dir, &assets);
+    if report.errors() > 0 {
+        return Err(DayError::Content(config.serve.content_dir.clone()));
+    }
+    local::prepare_socket_dir(&config.socket).map_err(io("dossier de la prise locale"))?;
+    // We hold the lock: a socket file left there is a dead director's.
+    let _ = std::fs::remove_file(&config.socket);
+    let listener = UnixListener::bind(&config.socket).map_err(io(format!(
+        "prise locale {}",
+        config.socket.display()
+    )))?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(io("démarrage du réseau"))?;
+    let day = Arc::new(Day {
+        content: Arc::new(content),
+        runtime: runtime.handle().clone(),
+        state: Mutex::new(State {
+            serving: None,
+            facilitator: None,
+            wrong: 0,
+            wait_until: None,
+            locked_because: None,
+            last_request: Instant::now(),
+            day_ended_on: None,
+            _announcement: None,
+        }),
+        config,
+    });
+    if let Some(passphrase) = day.config.passphrase.clone() {
+        match day.unlock(&passphrase, &day.config.facilitator.clone()) {
+            LocalReply::Unlocked => {}
+            LocalReply::Wrong { .. } => {
+                return Err(DayError::Unlock("phrase de passe incorrecte".into()));
+            }
+            LocalReply::Refused(why) => return Err(DayError::Unlock(why)),
+            other => return Err(DayError::Unlock(format!("{other:?}"))),
+        }
+    }
+    let accepting = day.clone();
+    std::thread::Builder::new()
+        .name("boussole-local".into())
+        .spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { continue };
+                let day = accepting.clone();
+                let _ = std::thread::Builder::new()
+                    .name("boussole-local-conn".into())
+                    .spawn(move || day.answer(&stream));
+            }
+        })
+        .map_err(io("fil de la prise locale"))?;
+    let watching = day.clone();
+    std::thread::Builder::new()
+        .name("boussole-watch".into())
+        .spawn(move || watching.watch())
+        .map_err(io("fil de surveillance"))?;
+    runtime.block_on(stop);
+    day.lock_now("arrêt du directeur");
+    let _ = std::fs::remove_file(&day.config.socket);
+    drop(lock_file);
+    Ok(())
+}
+
+impl Day {
+    fn answer(&self, stream: &std::os::unix::net::UnixStream) {
+        if !local::peer_is_us(stream) {
+            tracing::warn!("prise locale : un autre utilisateur a été refusé");
+            let _ = local::write_reply(
+                stream,
+                &LocalReply::Refused("seul l'utilisateur du directeur peut s'y connecter".into()),
+            );
+            return;
+        }
+        let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+        let reply = match local::read_request(stream) {
+            Ok(request) => self.handle(request),
+            Err(e) => LocalReply::Refused(format!("demande illisible : {e}")),
+        };
+        let _ = local::write_reply(stream, &reply);
+    }
+
+    fn handle(&self, request: LocalRequest) -> LocalReply {
+        lock(&self.state).last_request = Instant::now();
+        match request {
+            LocalRequest::Status => self.status(),
+            LocalRequest::Create {
+                passphrase,
+                facilitator,
+            } => self.create(&passphrase, &facilitator),
+            LocalRequest::Unlock {
+                passphrase,
+                facilitator,
+            } => self.unlock(&passphrase, &facilitator),
+            LocalRequest::Lock => {
+                let who = lock(&self.state).facilitator.clone().unwrap_or_default();
+                self.lock_now(&format!("verrouillé depuis la console ({who})"));
+                LocalReply::Locked
+            }
+            LocalRequest::Console { device } => {
+                let state = lock(&self.state);
+                let Some(serving) = state.serving.as_ref() else {
+                    return LocalReply::Refused("le directeur est verrouillé".into());
+                };
+                match serving.provision_console(&DeviceId(device)) {
+                    Ok((ca_der, token)) => {
+                        let mut addr = serving.local_addr();
+                        if addr.ip().is_unspecified() {
+                            addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+                        }
+                        LocalReply::Console {
+                            addr,
+                            ca_der,
+                            token: *token.as_bytes(),
+                        }
+                    }
+                    Err(e) => LocalReply::Refused(format!("console non appairée : {e}")),
+                }
+            }
+        }
+    }
+
+    fn status(&self) -> LocalReply {
+        let state = lock(&self.state);
+        let lock_state = if state.serving.is_some() {
+            LockState::Unlocked
+        } else if self.config.db.exists() {
+            LockState::Locked
+        } else {
+            LockState::FirstRun
+        };
+        LocalReply::Status {
+            state: lock_state,
+            facilitators: self.facilitators(),
+            wait_s: wait_left(state.wait_until),
+            facilitator: state
+                .serving
+                .as_ref()
+                .and(state.facilitator.clone()),
+            locked_because: state.locked_because.clone(),
+        }
+    }
+
+    fn facilitators_file(&self) -> PathBuf {
+        self.config.serve.data_dir.join("facilitators.txt")
+    }
+
+    /// The facilitators who unlocked before, most recent first (a plain file: first names the
+    /// console lists before the store is open; no participant data).
+    fn facilitators(&self) -> Vec<String> {
+        std::fs::read_to_string(self.facilitators_file())
+            .unwrap_or_default()
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
+
+    fn remember(&self, facilitator: &str) {
+        let mut names = self.facilitators();
+        names.retain(|n| n != facilitator);
+        names.insert(0, facilitator.to_owned());
+        names.truncate(MAX_FACILITATORS);
+        let path = self.facilitators_file();
+        let tmp = path.with_extension("txt.tmp");
+        let written = std::fs::write(&tmp, names.join("\n") + "\n")
+            .and_then(|()| std::fs::rename(&tmp, &path));
+        if let Err(e) = written {
+            tracing::warn!("liste des animateurs non enregistrée : {e}");
+        }
+    }
+
+    fn create(&self, passphrase: &Secret, facilitator: &str) -> LocalReply {
+        let facilitator = match facilitator_name(facilitator) {
+            Ok(f) => f,
+            Err(why) => return LocalReply::Refused(why),
+        };
+        if self.config.db.exists() {
+            return LocalReply::Refused(
+                "le journal existe déjà : déverrouillez-le avec sa phrase de passe".into(),
+            );
+        }
+        if let Some(why) = local::passphrase_weakness(passphrase.expose()) {
+            return LocalReply::Refused(format!("phrase de passe trop faible : {why}"));
+        }
+        let mut store = match Store::open(&self.config.db, passphrase.expose()) {
+            Ok(s) => s,
+            Err(e) => return LocalReply::Refused(format!("le journal n'a pas pu être créé : {e}")),
+        };
+        let key = RecoveryKey::generate();
+        let now = unix_ms();
+        if let Err(e) = store.set_recovery_key(&key, now) {
+            return LocalReply::Refused(format!("clé de secours non enregistrée : {e}"));
+        }
+        let _ = store.log_access(&AccessEntry {
+            at_unix_ms: now,
+            actor: facilitator.clone(),
+            action: AccessAction::RecoveryKeyCreated,
+            session: None,
+            participant: None,
+            detail: "création du journal depuis la console".into(),
+        });
+        match self.go_online(store, &facilitator) {
+            Ok(()) => LocalReply::Created {
+                recovery_key: key.grouped(),
+            },
+            Err(why) => LocalReply::Refused(why),
+        }
+    }
+
+    fn unlock(&self, passphrase: &Secret, facilitator: &str) -> LocalReply {
+        let facilitator = match facilitator_name(facilitator) {
+            Ok(f) => f,
+            Err(why) => return LocalReply::Refused(why),
+        };
+        {
+            let state = lock(&self.state);
+            if state.serving.is_some() {
+                return LocalReply::Unlocked;
+            }
+            let wait_s = wait_left(state.wait_until);
+            if wait_s > 0 {
+                return LocalReply::Wrong {
+                    tries_left: 0,
+                    wait_s,
+                };
+            }
+        }
+        if !self.config.db.exists() {
+            return LocalReply::Refused(
+                "aucun journal encore : créez d'abord la phrase de passe".into(),
+            );
+        }
+        let mut store = match Store::open(&self.config.db, passphrase.expose()) {
+            Ok(s) => s,
+            Err(OpenError::WrongPassphrase { .. }) => {
+                let mut state = lock(&self.state);
+                state.wrong += 1;
+                tracing::warn!(tries = state.wrong, "phrase de passe incorrecte");
+                let over = state.wrong.saturating_sub(FREE_TRIES);
+                if state.wrong < FREE_TRIES {
+                    return LocalReply::Wrong {
+                        tries_left: FREE_TRIES - state.wrong,
+                        wait_s: 0,
+                    };
+                }
+                let wait = FIRST_WAIT
+                    .saturating_mul(1 << over.min(10))
+                    .min(LONGEST_WAIT);
+                state.wait_until = Some(Instant::now() + wait);
+                return LocalReply::Wrong {
+                    tries_left: 0,
+                    wait_s: wait.as_secs(),
+                };
+            }
+            Err(e) => return LocalReply::Refused(format!("le journal ne s'ouvre pas : {e}")),
+        };
+        let now = unix_ms();
+        if let Err(e) = crate::register::adopt_legacy(&mut store, now) {
+            return LocalReply::Refused(format!(
+                "séances d'avant le registre non reprises : {e}"
+            ));
+        }
+        let _ = store.log_access(&AccessEntry {
+            at_unix_ms: now,
+            actor: facilitator.clone(),
+            action: AccessAction::DirectorUnlocked,
+            session: None,
+            participant: None,
+            detail: String::new(),
+        });
+        match self.go_online(store, &facilitator) {
+            Ok(()) => LocalReply::Unlocked,
+            Err(why) => LocalReply::Refused(why),
+        }
+    }
+
+    fn go_online(&self, store: Store, facilitator: &str) -> Result<(), String> {
+        let serving = {
+            let _guard = self.runtime.enter();
+            Serving::start_day(&self.config.serve, store, self.content.clone(), facilitator)
+                .map_err(|e| format!("le directeur ne va pas sur le réseau : {e}"))?
+        };
+        let announcement = if self.config.announce && !self.config.serve.bind.ip().is_loopback() {
+            let info = boussole_protocol::discovery::DirectorInfo {
+                name: self.config.serve.name.clone(),
+                port: serving.local_addr().port(),
+                version: u32::from(boussole_protocol::wire::PROTOCOL_VERSION),
+            };
+            boussole_protocol::discovery::announce(&info)
+                .inspect_err(|e| tracing::warn!("annonce mDNS impossible : {e}"))
+                .ok()
+        } else {
+            None
+        };
+        self.remember(facilitator);
+        let mut state = lock(&self.state);
+        state.serving = Some(serving);
+        state.facilitator = Some(facilitator.to_owned());
+        state.wrong = 0;
+        state.wait_until = None;
+        state.locked_because = None;
+        state.last_request = Instant::now();
+        state._announcement = announcement;
+        tracing::info!("directeur déverrouillé");
+        Ok(())
+    }
+
+    /// Closes the store and leaves the network (the hosted session's log is complete).
+    fn lock_now(&self, because: &str) {
+        let serving = {
+            let mut state = lock(&self.state);
+            state._announcement = None;
+            if state.serving.is_some() {
+                state.locked_because = Some(because.to_owned());
+                state.facilitator = None;
+            }
+            state.serving.take()
+        };
+        if let Some(serving) = serving {
+            tracing::info!("directeur verrouillé : {because}");
+            drop(self.runtime.block_on(serving.stop()));
+        }
+    }
+
+    /// Locks on idle, after a sleep and at the end of the day; never while a game runs, but
+    /// after a sleep (the laptop may have left the room).
+    fn watch(&self) {
+        let mut wall = SystemTime::now();
+        let mut mono = Instant::now();
+        loop {
+            std::thread::sleep(WATCH_EVERY);
+            let (wall_now, mono_now) = (SystemTime::now(), Instant::now());
+            let wall_step = wall_now.duration_since(wall).unwrap_or_default();
+            let mono_step = mono_now.duration_since(mono);
+            (wall, mono) = (wall_now, mono_now);
+            let (unlocked, idle, running) = {
+                let state = lock(&self.state);
+                let Some(serving) = state.serving.as_ref() else {
+                    continue;
+                };
+                let idle = state
+                    .last_request
+                    .elapsed()
+                    .min(serving.idle_for().unwrap_or(Duration::MAX));
+                let running = self.runtime.block_on(async {
+                    let h = serving.handle();
+                    tokio::task::spawn_blocking(move || {
+                        h.with(|s| s.engine().timer_running()).unwrap_or(false)
+                    })
+                    .await
+                    .unwrap_or(false)
+                });
+                (true, idle, running)
+            };
+            if !unlocked {
+                continue;
+            }
+            if wall_step > mono_step + SLEPT {
+                self.lock_now("le portable s'est mis en veille");
+                continue;
+            }
+            if !running && idle >= self.config.idle_lock {
+                self.lock_now(&format!(
+                    "aucune activité depuis {} min",
+                    self.config.idle_lock.as_secs() / 60
+                ));
+                continue;
+            }
+            if let Some(end) = self.config.day_ends {
+                let now = chrono::Utc::now().with_timezone(&chrono_tz_paris());
+                let date = now.date_naive();
+                let already = lock(&self.state).day_ended_on == Some(date);
+                if !running && !already && now.time() >= end {
+                    lock(&self.state).day_ended_on = Some(date);
+                    self.lock_now("fin de journée");
+                }
+            }
+        }
+    }
+}
+
+fn chrono_tz_paris() -> rrule::Tz {
+    rrule::Tz::Europe__Paris
+}
+
+fn wait_left(until: Option<Instant>) -> u64 {
+    until.map_or(0, |t| {
+        let left = t.saturating_duration_since(Instant::now());
+        left.as_secs() + u64::from(left.subsec_nanos() > 0)
+    })
+}
+
+/// A facilitator's name as the access log records it: trimmed, 1 to 60 characters, no control
+/// characters.
+fn facilitator_name(name: &str) -> Result<String, String> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err("dites qui vous êtes : choisissez ou écrivez votre nom".into());
+    }
+    if name.chars().count() > 60 || name.chars().any(char::is_control) {
+        return Err("un nom d'au plus 60 caractères, sans retour à la ligne".into());
+    }
+    Ok(name.to_owned())
+}

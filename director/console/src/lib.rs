@@ -2,7 +2,9 @@
 //! closing or crashing it never stops a session. Panels are plain functions over the session
 //! view, tested without Bevy.
 
+pub mod day;
 pub mod i18n;
+pub mod launch;
 pub mod link;
 pub mod model;
 pub mod ui;

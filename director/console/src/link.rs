@@ -66,6 +66,10 @@ pub enum LinkEvent {
     Notice(String),
     /// The person register (read-write consoles only).
     Register(boussole_director::register::RegisterView),
+    /// The director of the day's desk: which session it hosts, today's plan, the sessions to
+    /// resume or review (read-write consoles of a director of the day only). It comes before
+    /// the snapshot and log of a session newly hosted.
+    Desk(boussole_director::desk::DeskView),
 }
 
 /// Why a command could not be handed to the link.
@@ -185,6 +189,17 @@ impl Link {
         let bytes = postcard::to_stdvec(request)?;
         self.commands
             .send(ClientMsg::Register(bytes))
+            .map_err(|_| SendError::Stopped)
+    }
+
+    /// A request to the director of the day (host a session, leave it…).
+    ///
+    /// # Errors
+    /// As [`Link::send`].
+    pub fn send_desk(&self, request: &boussole_director::desk::DeskRequest) -> Result<(), SendError> {
+        let bytes = postcard::to_stdvec(request)?;
+        self.commands
+            .send(ClientMsg::Desk(bytes))
             .map_err(|_| SendError::Stopped)
     }
 
@@ -331,6 +346,8 @@ async fn session(
     if let Ok(mut c) = clock.lock() {
         c.sync.reset();
     }
+    // The session the director of the day hosts, as its last desk said.
+    let mut hosted: Option<i64> = None;
     let mut ping = tokio::time::interval(Duration::from_millis(SAMPLE_INTERVAL_MS / 4));
     ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -349,6 +366,20 @@ async fn session(
                     ServerMsg::Register(bytes) => match postcard::from_bytes(&bytes) {
                         Ok(view) => Some(LinkEvent::Register(view)),
                         Err(e) => Some(LinkEvent::Notice(format!("registre illisible : {e}"))),
+                    },
+                    ServerMsg::Desk(bytes) => match postcard::from_bytes::<boussole_director::desk::DeskView>(&bytes) {
+                        Ok(view) => {
+                            // Another session: the director's clock starts again from it.
+                            let live = view.live.as_ref().map(|l| l.id);
+                            if live != hosted {
+                                hosted = live;
+                                if let Ok(mut c) = clock.lock() {
+                                    c.sync.reset();
+                                }
+                            }
+                            Some(LinkEvent::Desk(view))
+                        }
+                        Err(e) => Some(LinkEvent::Notice(format!("accueil illisible : {e}"))),
                     },
                     ServerMsg::Refused(r) => Some(LinkEvent::Notice(r.to_string())),
                     ServerMsg::ClockPong { t0_ms, t1_ms, t2_ms } => {

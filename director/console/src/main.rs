@@ -1,7 +1,9 @@
-//! `boussole-console`: the facilitator's console window. It attaches to a running
-//! `boussole-director serve` with the console role (`--director HOST:PORT`, `--code` the first
-//! time), or plays a script offline for training and screenshots (`--script`); closing or
-//! crashing it never stops a session.
+//! `boussole-console`: the facilitator's console window. Started with no address (the desktop
+//! entry), it finds or starts this laptop's director of the day, unlocks it with the passphrase
+//! typed in the window, and joins it without a code ([`boussole_console::day`]). With
+//! `--director HOST:PORT` (`--code` the first time) it attaches to a director elsewhere; an
+//! observer console finds one on the local network; `--script` plays a session offline for
+//! training and screenshots. Closing or crashing it never stops a session.
 
 use anyhow::{Context, Result, bail};
 use bevy::prelude::*;
@@ -49,6 +51,10 @@ struct Args {
     /// The content folder (the console reads the scenario and grid the director plays).
     #[arg(long, default_value = "content")]
     content: PathBuf,
+    /// The director of the day's store, given to the director this console starts (default:
+    /// `$XDG_DATA_HOME/boussole/director.db`).
+    #[arg(long)]
+    db: Option<PathBuf>,
     /// Offline: a session played from this facilitator script, for training (commands are
     /// handled by a local engine; nothing reaches a director).
     #[arg(long)]
@@ -96,6 +102,9 @@ fn main() -> Result<()> {
     let source = match (&args.director, &args.script) {
         (_, Some(script)) => {
             Source::Offline(Box::new(Offline::from_script(&content, script, args.at)?))
+        }
+        (None, None) if !args.observer => {
+            Source::Day(Box::new(day_console(&args, content, &assets, locale)?))
         }
         (director, None) => {
             let addr = match director {
@@ -198,6 +207,68 @@ fn main() -> Result<()> {
     }
 }
 
+/// The console of the day: the director of this laptop, found or started.
+fn day_console(
+    args: &Args,
+    content: ContentSet,
+    assets: &Path,
+    locale: Locale,
+) -> Result<boussole_console::day::DayConsole> {
+    use boussole_console::day::{DayConfig, DayConsole};
+    use boussole_console::launch::{Launcher, StartCommand};
+    let data = args.data.clone().unwrap_or_else(default_data_dir);
+    let db = args.db.clone().unwrap_or_else(|| {
+        data.parent()
+            .map_or_else(|| PathBuf::from("director.db"), |d| d.join("director.db"))
+    });
+    // The director installed beside this console, else the one on the PATH.
+    let program = std::env::current_exe()
+        .ok()
+        .and_then(|e| e.parent().map(|d| d.join("boussole-director")))
+        .filter(|p| p.exists())
+        .unwrap_or_else(|| PathBuf::from("boussole-director"));
+    let start = StartCommand {
+        program,
+        args: vec![
+            "--db".into(),
+            db.clone().into_os_string(),
+            "--content".into(),
+            std::path::absolute(&args.content)
+                .unwrap_or_else(|_| args.content.clone())
+                .into_os_string(),
+            "day".into(),
+        ],
+        log: db.with_file_name("director.log"),
+        // Given a store of its own (tests, a second trial store), the console starts its own
+        // director rather than the installed service.
+        systemd: args.db.is_none(),
+    };
+    let launcher = Launcher::start(
+        boussole_director::local::default_socket(),
+        start,
+        args.name.clone(),
+    );
+    let content_hash = boussole_protocol::manifest::Manifest::scan(&args.content, assets)
+        .map(|m| m.hash())
+        .unwrap_or([0; 32]);
+    let config = DayConfig {
+        device: args.name.clone(),
+        data_dir: data,
+        content_hash,
+        backoff: Backoff::default(),
+    };
+    let state = ConsoleState {
+        locale,
+        screen: Screen::Home,
+        thresholds: ui::CoverageThresholds {
+            amber_ms: u64::from(args.amber_min) * 60_000,
+            red_ms: u64::from(args.red_min) * 60_000,
+        },
+        ..ConsoleState::default()
+    };
+    Ok(DayConsole::new(config, launcher, content, state))
+}
+
 /// The one director announced on the local network (mDNS), when `--director` is not given.
 fn discover() -> Result<std::net::SocketAddr> {
     let found = boussole_protocol::discovery::browse(Duration::from_secs(3))
@@ -247,6 +318,8 @@ enum Source {
     },
     /// A local engine fed from a script: training and screenshots.
     Offline(Box<Offline>),
+    /// The director of the day on this laptop, started and unlocked from the window.
+    Day(Box<boussole_console::day::DayConsole>),
 }
 
 /// A session played locally: the script's inputs up to the start time, then the commands the
@@ -338,6 +411,7 @@ impl Shell {
     /// The view to draw now, after folding what the link brought.
     fn view(&mut self, me: &RaterId) -> Option<SessionView> {
         match &mut self.source {
+            Source::Day(_) => None,
             Source::Live { link, model, .. } => {
                 for event in link.poll() {
                     model.apply(event);
@@ -367,6 +441,7 @@ impl Shell {
 
     fn send(&mut self, command: Command) {
         match &mut self.source {
+            Source::Day(_) => {}
             Source::Live { link, .. } => {
                 if let Err(e) = link.send(&command) {
                     warn!("commande non envoyée : {e}");
@@ -385,6 +460,7 @@ impl Shell {
 
     fn send_together(&mut self, commands: Vec<Command>) {
         match &mut self.source {
+            Source::Day(_) => {}
             Source::Live { link, .. } => {
                 if let Err(e) = link.send_together(&commands) {
                     warn!("commandes non envoyées : {e}");
@@ -400,6 +476,7 @@ impl Shell {
 
     fn send_register(&mut self, request: &boussole_director::register::RegisterRequest) {
         match &self.source {
+            Source::Day(_) => {}
             Source::Live { link, .. } => {
                 if let Err(e) = link.send_register(request) {
                     warn!("registre : demande non envoyée : {e}");
@@ -415,6 +492,7 @@ impl Shell {
     /// code; in training the console plays it locally so the facilitator can practise.
     fn pairing_window(&mut self, open: bool) {
         match &mut self.source {
+            Source::Day(_) => {}
             Source::Live { link, .. } => {
                 if let Err(e) = link.send_pairing_window(open) {
                     warn!("appairage : demande non envoyée : {e}");
@@ -434,6 +512,7 @@ impl Shell {
     /// Whether there is a session to show (live: once the director sent its scenario and log).
     fn ready(&self) -> bool {
         match &self.source {
+            Source::Day(_) => true,
             Source::Live { model, .. } => model.view(None).is_some(),
             Source::Offline(_) => true,
         }
@@ -442,6 +521,7 @@ impl Shell {
     /// Sends a participant's name to the director's protected table (never into the log).
     fn send_name(&mut self, participant: &str, name: String) {
         match &self.source {
+            Source::Day(_) => {}
             Source::Live { link, .. } => {
                 if let Err(e) = link.send_name(participant, Some(name)) {
                     warn!("nom non envoyé : {e}");
@@ -469,6 +549,7 @@ impl Shell {
 
     fn link_state(&self) -> LinkState {
         match &self.source {
+            Source::Day(_) => LinkState::Online,
             Source::Live { model, .. } => model.link().clone(),
             Source::Offline(_) => LinkState::Training,
         }
@@ -492,9 +573,21 @@ fn draw(
             .layer_id(egui::LayerId::background())
             .max_rect(ctx.viewport_rect()),
     );
+    if let Source::Day(day) = &mut shell.source {
+        let quit = egui::Frame::central_panel(&ctx.global_style())
+            .show(&mut root, |ui| {
+                ui.set_min_size(ui.available_size());
+                day.frame(ui)
+            })
+            .inner;
+        if quit {
+            exit.write(AppExit::Success);
+        }
+        return Ok(());
+    }
     let me = match &shell.source {
         Source::Live { model, .. } => model_rater(model),
-        Source::Offline(_) => RaterId("console".into()),
+        Source::Offline(_) | Source::Day(_) => RaterId("console".into()),
     };
     let view = shell.view(&me);
     // Asked at the first connection, and again when the director forgot this console (then a
@@ -535,6 +628,8 @@ fn draw(
             Output::Action(ConsoleAction::Quit) => {
                 exit.write(AppExit::Success);
             }
+            // Only the console of the day has a desk and a director to lock.
+            Output::Action(ConsoleAction::Desk(_) | ConsoleAction::Lock) => {}
             Output::Action(ConsoleAction::SetName { participant, name }) => {
                 shell.send_name(participant.as_str(), name);
             }
@@ -696,5 +791,6 @@ fn screen_file(screen: Screen) -> &'static str {
         Screen::End => "cloturer",
         Screen::People => "personnes",
         Screen::Evaluation => "evaluation",
+        Screen::Home => "accueil",
     }
 }

@@ -68,6 +68,7 @@ pub struct ConsoleModel {
     register: boussole_director::register::RegisterView,
     content_in_sync: bool,
     error: Option<ModelError>,
+    desk: Option<boussole_director::desk::DeskView>,
 }
 
 impl ConsoleModel {
@@ -85,7 +86,21 @@ impl ConsoleModel {
             register: Default::default(),
             content_in_sync: true,
             error: None,
+            desk: None,
         }
+    }
+
+    /// Forgets everything the link said (the console left the director: it locked).
+    pub fn reset(&mut self) {
+        self.replica = None;
+        self.pending.clear();
+        self.room = RoomStatus::default();
+        self.link = LinkState::Connecting;
+        self.notices.clear();
+        self.register = Default::default();
+        self.content_in_sync = true;
+        self.error = None;
+        self.desk = None;
     }
 
     /// Folds one event from the link.
@@ -119,6 +134,17 @@ impl ConsoleModel {
             },
             LinkEvent::Room(room) => self.room = room,
             LinkEvent::Register(view) => self.register = view,
+            LinkEvent::Desk(desk) => {
+                let before = self.desk.as_ref().and_then(|d| d.live.as_ref()).map(|l| l.id);
+                let now = desk.live.as_ref().map(|l| l.id);
+                if before != now {
+                    // Another session (or none): its snapshot and whole log follow.
+                    self.replica = None;
+                    self.pending.clear();
+                    self.error = None;
+                }
+                self.desk = Some(desk);
+            }
             LinkEvent::Notice(text) => {
                 self.notices.push(text);
                 let extra = self.notices.len().saturating_sub(NOTICES_KEPT);
@@ -181,7 +207,18 @@ impl ConsoleModel {
             immersions: immersions(&self.content),
             register: self.register.clone(),
             rubric: rubric_of(&self.content, &replica.engine().scenario().rubric),
+            desk: self.desk.clone(),
         })
+    }
+
+    /// The director of the day's desk, once it sent one.
+    pub fn desk(&self) -> Option<&boussole_director::desk::DeskView> {
+        self.desk.as_ref()
+    }
+
+    /// The director's messages for the facilitator, oldest first.
+    pub fn notices(&self) -> &[String] {
+        &self.notices
     }
 
     /// The connection's state.

@@ -148,6 +148,9 @@ pub struct SessionView {
     pub register: boussole_director::register::RegisterView,
     /// The scenario's rubric, from the console's content (`None` when it has none).
     pub rubric: Option<boussole_content::rubric::Rubric>,
+    /// The director of the day's desk (`None` from a director of one session, and in
+    /// training): the home screen draws it.
+    pub desk: Option<boussole_director::desk::DeskView>,
 }
 
 impl SessionView {
@@ -165,6 +168,7 @@ impl SessionView {
             immersions: Vec::new(),
             register: Default::default(),
             rubric: None,
+            desk: None,
         }
     }
 

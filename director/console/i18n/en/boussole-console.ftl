@@ -273,3 +273,82 @@ pairing-window-type = Code to type on the device:
 pairing-window-left-min = Open for { $minutes } more min
 pairing-window-left-s = Open for { $seconds } more s
 pairing-window-locked = Too many wrong codes: pairing locked for { $seconds } more s
+
+## The day's home (director of the day)
+screen-home = Home
+home-title = Home
+home-none = Training: the home screen lists the control room's sessions; there are none here.
+home-hello = Hello { $name }
+home-lock = Lock the control room
+home-live = Session open:
+home-live-closed = Closed session open:
+home-session-number = session no. { $id }
+home-go-session = Go to the session
+home-leave = Back home without a session
+home-live-running-hint = Devices stay connected from one session to the next.
+home-no-live = No session open: open today's planned one, create one, or resume one.
+home-today = Today
+home-today-none = Nothing planned today.
+home-invited = { $count ->
+    [0] nobody invited
+    [one] 1 person invited
+   *[other] { $count } people invited
+}
+home-resume = Resume
+home-review = Review
+home-start-planned = Open this session
+home-not-director = runs outside the control room
+home-new = New session
+home-label = Session name:
+home-label-hint = e.g. Tuesday group (never a person's name)
+home-create = Create the session
+home-create-leaves = Creating a session leaves the current one: its log is kept, you can resume it.
+home-interrupted = Interrupted sessions
+home-interrupted-none = No interrupted session.
+home-past = Past sessions
+home-past-none = No past session.
+home-people = { $count ->
+    [0] nobody
+    [one] 1 person
+   *[other] { $count } people
+}
+home-not-started = game not started
+home-kind-escape = escape game
+home-kind-immersion = immersion session
+home-kind-workshop = workshop
+home-kind-evaluation = evaluation
+
+## Unlock the control room
+unlock-app = Boussole — control room
+unlock-starting = Starting the control room…
+unlock-retry = Try again
+unlock-joining = Control room open: connecting the console…
+unlock-first-title = First start: choose the passphrase
+unlock-first-explain = It encrypts everything the control room keeps about people. It is asked each time the console opens: remember it, do not write it on the computer.
+unlock-new = Passphrase:
+unlock-again = The same, again:
+unlock-rule = At least 12 characters mixing lower case, upper case, digits or signs, or a phrase of at least four words.
+unlock-weak = Too weak: { $why }.
+unlock-strong = Strong enough.
+unlock-differ = The two passphrases differ: type them again.
+unlock-create = Create and open the control room
+unlock-title = The control room is locked
+unlock-because = Locked: { $why }.
+unlock-passphrase = Passphrase:
+unlock-wait = Too many wrong tries: wait { $seconds } s before trying again.
+unlock-button = Unlock
+unlock-empty = Type the passphrase.
+unlock-who = Who are you?
+unlock-name = Your name:
+unlock-who-missing = Say who you are: choose your name or type it.
+unlock-busy = Opening…
+unlock-forgot = Forgot the passphrase?
+unlock-forgot-explain = Without it the encrypted log cannot be opened: nobody can recover it. The recovery key printed at the first start restores the latest backup under a new passphrase: give it to whoever administers the organisation's computers.
+recovery-title = The recovery key
+recovery-explain = It is shown once and kept nowhere else: print it or copy it, and lock it away from the computer. It opens the backups if the passphrase is lost.
+recovery-print = Print
+recovery-noted = I printed or copied it
+recovery-printed = Sent to the printer.
+recovery-no-printer = No printer available: copy the key by hand.
+recovery-sheet-title = Boussole — control room recovery key
+recovery-sheet-keep = Lock it away from the computer. It opens the encrypted backups.

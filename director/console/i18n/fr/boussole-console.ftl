@@ -273,3 +273,82 @@ pairing-window-type = Code à saisir sur l'appareil :
 pairing-window-left-min = Ouvert encore { $minutes } min
 pairing-window-left-s = Ouvert encore { $seconds } s
 pairing-window-locked = Trop de codes erronés : appairage bloqué encore { $seconds } s
+
+## Accueil de la journée (directeur de la journée)
+screen-home = Accueil
+home-title = Accueil
+home-none = Entraînement : l'accueil liste les séances de la régie ; il n'y en a pas ici.
+home-hello = Bonjour { $name }
+home-lock = Verrouiller la régie
+home-live = Séance en cours :
+home-live-closed = Séance close ouverte :
+home-session-number = séance n° { $id }
+home-go-session = Aller à la séance
+home-leave = Revenir à l'accueil sans séance
+home-live-running-hint = Les appareils restent connectés d'une séance à l'autre.
+home-no-live = Aucune séance ouverte : ouvrez celle du plan, créez-en une, ou reprenez-en une.
+home-today = Aujourd'hui
+home-today-none = Rien de prévu aujourd'hui dans le plan.
+home-invited = { $count ->
+    [0] personne d'invitée
+    [one] 1 personne invitée
+   *[other] { $count } personnes invitées
+}
+home-resume = Reprendre
+home-review = Revoir
+home-start-planned = Ouvrir cette séance
+home-not-director = se déroule hors de la régie
+home-new = Nouvelle séance
+home-label = Nom de la séance :
+home-label-hint = ex. Groupe du mardi (jamais le nom d'une personne)
+home-create = Créer la séance
+home-create-leaves = Créer une séance quitte la séance en cours : son journal est gardé, vous pourrez la reprendre.
+home-interrupted = Séances interrompues
+home-interrupted-none = Aucune séance interrompue.
+home-past = Séances passées
+home-past-none = Aucune séance passée.
+home-people = { $count ->
+    [0] personne
+    [one] 1 personne
+   *[other] { $count } personnes
+}
+home-not-started = jeu pas commencé
+home-kind-escape = escape game
+home-kind-immersion = séance d'immersion
+home-kind-workshop = atelier
+home-kind-evaluation = évaluation
+
+## Déverrouiller la régie
+unlock-app = Boussole — régie
+unlock-starting = Démarrage de la régie…
+unlock-retry = Réessayer
+unlock-joining = Régie ouverte : connexion de la console…
+unlock-first-title = Première ouverture : choisissez la phrase de passe
+unlock-first-explain = Elle chiffre tout ce que la régie garde sur les personnes. Elle sera demandée à chaque ouverture de la console : retenez-la, ne l'écrivez pas sur l'ordinateur.
+unlock-new = Phrase de passe :
+unlock-again = La même, encore :
+unlock-rule = Au moins 12 caractères mêlant minuscules, majuscules, chiffres ou signes, ou une phrase d'au moins quatre mots.
+unlock-weak = Trop faible : { $why }.
+unlock-strong = Phrase de passe assez forte.
+unlock-differ = Les deux phrases de passe ne sont pas identiques : saisissez-les à nouveau.
+unlock-create = Créer et ouvrir la régie
+unlock-title = La régie est verrouillée
+unlock-because = Verrouillée : { $why }.
+unlock-passphrase = Phrase de passe :
+unlock-wait = Trop d'essais manqués : patientez { $seconds } s avant de réessayer.
+unlock-button = Déverrouiller
+unlock-empty = Saisissez la phrase de passe.
+unlock-who = Qui êtes-vous ?
+unlock-name = Votre nom :
+unlock-who-missing = Dites qui vous êtes : choisissez votre nom ou écrivez-le.
+unlock-busy = Ouverture en cours…
+unlock-forgot = Phrase de passe oubliée ?
+unlock-forgot-explain = Sans elle, le journal chiffré ne s'ouvre pas : personne ne peut la retrouver. La clé de secours imprimée à la première ouverture permet de restaurer la dernière sauvegarde sous une nouvelle phrase de passe : confiez-la à la personne qui administre les postes de la structure.
+recovery-title = La clé de secours
+recovery-explain = Elle n'est montrée qu'une fois et n'est gardée nulle part ailleurs : imprimez-la ou recopiez-la, et rangez-la sous clé, loin de l'ordinateur. Elle ouvre les sauvegardes si la phrase de passe est perdue.
+recovery-print = Imprimer
+recovery-noted = Je l'ai imprimée ou recopiée
+recovery-printed = Envoyée à l'imprimante.
+recovery-no-printer = Aucune imprimante disponible : recopiez la clé à la main.
+recovery-sheet-title = Boussole — clé de secours de la régie
+recovery-sheet-keep = À ranger sous clé, loin de l'ordinateur. Elle ouvre les sauvegardes chiffrées.

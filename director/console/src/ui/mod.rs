@@ -11,17 +11,20 @@ pub mod devices;
 pub mod end;
 pub mod evaluation;
 pub mod help;
+pub mod home;
 pub mod keys;
 pub mod pairing;
 pub mod people;
 pub mod prepare;
 pub mod run;
+pub mod unlock;
 
 pub use coding::{Coverage, CoverageLevel, CoverageThresholds, coding, coverage};
 pub use devices::devices;
 pub use end::end;
 pub use evaluation::evaluation;
 pub use help::help;
+pub use home::home;
 pub use people::people;
 pub use prepare::prepare;
 pub use run::run;
@@ -63,6 +66,10 @@ pub enum ConsoleAction {
         /// Open or close.
         open: bool,
     },
+    /// A request to the director of the day: host a session, leave it.
+    Desk(boussole_director::desk::DeskRequest),
+    /// Lock the director of the day (the store closes; the unlock screen comes back).
+    Lock,
     /// Close the console window (the session goes on in the director).
     Quit,
 }
@@ -70,6 +77,9 @@ pub enum ConsoleAction {
 /// The console's screens, each with its function key.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Screen {
+    /// The director of the day's home: today's sessions, a new one, those to resume or review
+    /// (no function key: the tab, or the button of the preparation screen).
+    Home,
     /// Scenario, participants, consent, stations, devices and pairing (F2).
     #[default]
     Prepare,
@@ -90,7 +100,8 @@ pub enum Screen {
 
 impl Screen {
     /// Every screen, in tab order.
-    pub const ALL: [Screen; 7] = [
+    pub const ALL: [Screen; 8] = [
+        Self::Home,
         Self::Prepare,
         Self::Run,
         Self::Devices,
@@ -109,7 +120,7 @@ impl Screen {
             Self::Coding => Some(PhysicalKey::F5),
             Self::End => Some(PhysicalKey::F6),
             Self::People => Some(PhysicalKey::F11),
-            Self::Evaluation => None,
+            Self::Evaluation | Self::Home => None,
         }
     }
 
@@ -123,6 +134,7 @@ impl Screen {
             Self::End => tr!(locale, "screen-end"),
             Self::People => tr!(locale, "screen-people"),
             Self::Evaluation => tr!(locale, "screen-evaluation"),
+            Self::Home => tr!(locale, "screen-home"),
         }
     }
 }
@@ -199,6 +211,8 @@ pub struct Drafts {
     pub comments: BTreeMap<ParticipantId, (String, String)>,
     /// The puzzle whose hints the run screen shows.
     pub hint_puzzle: Option<PuzzleId>,
+    /// The home screen's new session.
+    pub home: home::HomeDrafts,
     /// Where the next hint goes: a station, or the room screens when `None`.
     pub hint_station: Option<boussole_content::ids::StationId>,
     /// Who the next hint is for (the participant who asked), or the group when `None`.
@@ -296,6 +310,7 @@ pub fn console(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState) -> Vec
         Screen::End => end(ui, view, state),
         Screen::People => people(ui, view, state),
         Screen::Evaluation => evaluation(ui, view, state),
+        Screen::Home => home(ui, view.desk.as_ref(), state),
     };
     out.extend(screen);
     out

@@ -1,0 +1,224 @@
+//! The console of the day, without Bevy: what the window does frame by frame when it runs on
+//! the facilitator's laptop with no address given. It finds or starts the director of the day
+//! ([`Launcher`]), shows the unlock screen until the director is open, joins it with the pairing
+//! the director hands over its local socket (no code to copy), then shows the home screen
+//! between sessions and the session's screens while one is hosted. The Bevy shell calls
+//! [`DayConsole::frame`] in its egui pass; the end-to-end test drives the same function with
+//! egui_kittest, by keys, clicks and typed text.
+
+use crate::launch::{Gate, GateAction, Launcher};
+use crate::link::{Link, LinkConfig};
+use crate::model::ConsoleModel;
+use crate::ui::unlock::UnlockDrafts;
+use crate::ui::{self, ConsoleAction, ConsoleState, Output, Screen};
+use crate::view::LinkState;
+use boussole_content::ContentSet;
+use boussole_director::desk::DeskRequest;
+use boussole_director::engine::RaterId;
+use boussole_protocol::DeviceId;
+use boussole_protocol::pairing::Pairing;
+use boussole_protocol::transport::Backoff;
+use boussole_protocol::wire::DeviceToken;
+use egui::{Color32, RichText};
+use std::path::PathBuf;
+
+/// What the console of the day needs besides the launcher.
+#[derive(Clone, Debug)]
+pub struct DayConfig {
+    /// This console's device id (its rater id in the session logs).
+    pub device: String,
+    /// Where its pairing is kept.
+    pub data_dir: PathBuf,
+    /// The manifest hash of the console's content (every file).
+    pub content_hash: [u8; 32],
+    /// Reconnection schedule.
+    pub backoff: Backoff,
+}
+
+/// The console of the day.
+pub struct DayConsole {
+    config: DayConfig,
+    launcher: Launcher,
+    link: Option<Link>,
+    model: ConsoleModel,
+    /// The session screens' state, kept across sessions (the language, the thresholds).
+    pub state: ConsoleState,
+    drafts: UnlockDrafts,
+    /// Why the link could not start, in French.
+    problem: Option<String>,
+}
+
+impl std::fmt::Debug for DayConsole {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DayConsole")
+            .field("device", &self.config.device)
+            .field("linked", &self.link.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl DayConsole {
+    /// A console of the day reading `content`, its director found or started by `launcher`.
+    pub fn new(config: DayConfig, launcher: Launcher, content: ContentSet, state: ConsoleState) -> Self {
+        let model = ConsoleModel::new(content, RaterId(config.device.clone()), false);
+        Self {
+            config,
+            launcher,
+            link: None,
+            model,
+            state,
+            drafts: UnlockDrafts::default(),
+            problem: None,
+        }
+    }
+
+    /// The model (tests read the session and the desk from it).
+    pub fn model(&self) -> &ConsoleModel {
+        &self.model
+    }
+
+    /// Where the director stands.
+    pub fn gate(&self) -> Gate {
+        self.launcher.gate()
+    }
+
+    /// The pairing file of this console.
+    fn pairing_file(&self) -> PathBuf {
+        self.config
+            .data_dir
+            .join(format!("{}.pairing", self.config.device))
+    }
+
+    /// Polls the launcher and the link; joins the director once it is unlocked, leaves it when
+    /// it locks.
+    fn poll(&mut self) {
+        let unlocked = matches!(self.launcher.gate(), Gate::Unlocked { .. });
+        if !unlocked && self.link.is_some() {
+            // Locked (by the facilitator, idle, a sleep): the session screens close.
+            self.link = None;
+            self.model.reset();
+        }
+        if let Some(p) = self.launcher.take_provision() {
+            let pairing = Pairing {
+                ca_der: p.ca_der,
+                token: DeviceToken::from_bytes(p.token),
+            };
+            let started = pairing
+                .save(&self.pairing_file())
+                .map_err(|e| format!("appairage non enregistré : {e}"))
+                .and_then(|()| {
+                    Link::start(LinkConfig {
+                        director: p.addr,
+                        device: DeviceId::from(self.config.device.as_str()),
+                        observer: false,
+                        pairing_file: self.pairing_file(),
+                        pairing_code: None,
+                        content_hash: self.config.content_hash,
+                        backoff: self.config.backoff.clone(),
+                    })
+                    .map_err(|e| format!("liaison avec la régie impossible : {e}"))
+                });
+            match started {
+                Ok(link) => {
+                    self.link = Some(link);
+                    self.problem = None;
+                    self.state.screen = Screen::Home;
+                }
+                Err(why) => self.problem = Some(why),
+            }
+        }
+        if let Some(link) = &self.link {
+            for event in link.poll() {
+                self.model.apply(event);
+            }
+        }
+    }
+
+    /// One frame: polls, draws in `ui`, and carries out what the facilitator asked. Returns
+    /// `true` when they asked to close the console (the director and its session go on).
+    pub fn frame(&mut self, ui: &mut egui::Ui) -> bool {
+        self.poll();
+        let l = self.state.locale;
+        let Some(link) = &self.link else {
+            let gate = self.launcher.gate();
+            let message = self.launcher.message().or_else(|| self.problem.clone());
+            if let Some(action) = ui::unlock::unlock(
+                ui,
+                &gate,
+                message.as_deref(),
+                self.launcher.busy(),
+                &mut self.drafts,
+                l,
+            ) {
+                self.launcher.ask(action);
+            }
+            return false;
+        };
+        let outputs = match self.model.view(link.director_ms()) {
+            Some(view) => ui::console(ui, &view, &mut self.state),
+            None => {
+                ui::readable(ui);
+                match self.model.desk() {
+                    Some(desk) => {
+                        let desk = desk.clone();
+                        if let Some(last) = self.model.notices().last() {
+                            ui.label(RichText::new(last).color(Color32::from_rgb(200, 40, 40)));
+                        }
+                        ui::home(ui, Some(&desk), &mut self.state)
+                    }
+                    None => {
+                        let text = match self.model.link() {
+                            LinkState::Offline { reason } => {
+                                crate::i18n::tr!(l, "link-offline", reason = reason.as_str())
+                            }
+                            _ => crate::i18n::tr!(l, "link-connecting"),
+                        };
+                        ui.centered_and_justified(|ui| ui.heading(text));
+                        Vec::new()
+                    }
+                }
+            }
+        };
+        self.carry_out(outputs)
+    }
+
+    fn carry_out(&mut self, outputs: Vec<Output>) -> bool {
+        let Some(link) = &self.link else {
+            return false;
+        };
+        let mut quit = false;
+        for output in outputs {
+            let sent = match output {
+                Output::Command(command) => link.send(&command),
+                Output::Commands(commands) => link.send_together(&commands),
+                Output::Action(ConsoleAction::Register(request)) => link.send_register(&request),
+                Output::Action(ConsoleAction::PairingWindow { open }) => {
+                    link.send_pairing_window(open)
+                }
+                Output::Action(ConsoleAction::SetName { participant, name }) => {
+                    link.send_name(participant.as_str(), Some(name))
+                }
+                Output::Action(ConsoleAction::Desk(request)) => {
+                    self.state.screen = match request {
+                        DeskRequest::Leave => Screen::Home,
+                        _ => Screen::Prepare,
+                    };
+                    link.send_desk(&request)
+                }
+                Output::Action(ConsoleAction::Lock) => {
+                    self.launcher.ask(GateAction::Lock);
+                    Ok(())
+                }
+                Output::Action(ConsoleAction::Quit) => {
+                    quit = true;
+                    Ok(())
+                }
+            };
+            if let Err(e) = sent {
+                self.problem = Some(e.to_string());
+                tracing::warn!("console : {e}");
+            }
+        }
+        quit
+    }
+}

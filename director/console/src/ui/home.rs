@@ -1,0 +1,221 @@
+//! The home screen of the director of the day ([`home`]): who is at the console, the session
+//! hosted now, today's planned sessions, a new session of a catalogue activity, interrupted
+//! sessions to resume and past sessions to review. Every button is a [`DeskRequest`] for the
+//! director, which hosts one session after another without a restart; devices stay connected.
+
+use super::{ConsoleAction, ConsoleState, Output};
+use crate::i18n::{Locale, tr};
+use boussole_content::catalogue::ActivityKind;
+use boussole_director::desk::{DeskRequest, DeskView, SessionLine};
+use egui::{Color32, RichText, Ui};
+
+const LIVE: Color32 = Color32::from_rgb(40, 160, 70);
+const MUTED: Color32 = Color32::from_rgb(110, 110, 110);
+
+/// What the home screen keeps between frames.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HomeDrafts {
+    /// The activity chosen for a new session.
+    pub activity: Option<String>,
+    /// The new session's label.
+    pub label: String,
+}
+
+/// The home screen from `desk`; `None` (training, or a director of one session) says so.
+/// Returns the facilitator's requests: [`ConsoleAction::Desk`] and [`ConsoleAction::Lock`].
+pub fn home(ui: &mut Ui, desk: Option<&DeskView>, state: &mut ConsoleState) -> Vec<Output> {
+    let l = state.locale;
+    let mut out = Vec::new();
+    let Some(desk) = desk else {
+        ui.heading(tr!(l, "home-title"));
+        ui.label(tr!(l, "home-none"));
+        return out;
+    };
+    let mut asked: Vec<DeskRequest> = Vec::new();
+    ui.horizontal(|ui| {
+        ui.heading(tr!(l, "home-hello", name = desk.facilitator.as_str()));
+        ui.add_space(24.0);
+        if ui.button(tr!(l, "home-lock")).clicked() {
+            out.push(Output::Action(ConsoleAction::Lock));
+        }
+    });
+    egui::ScrollArea::vertical().show(ui, |ui| {
+        // The session hosted now.
+        ui.separator();
+        match &desk.live {
+            Some(live) => {
+                ui.horizontal_wrapped(|ui| {
+                    let status = if live.closed {
+                        tr!(l, "home-live-closed")
+                    } else {
+                        tr!(l, "home-live")
+                    };
+                    ui.label(RichText::new(status).color(LIVE).strong());
+                    ui.label(RichText::new(&live.label).strong());
+                    ui.label(
+                        RichText::new(tr!(l, "home-session-number", id = live.id)).color(MUTED),
+                    );
+                    if ui
+                        .button(RichText::new(tr!(l, "home-go-session")).strong())
+                        .clicked()
+                    {
+                        state.screen = if live.closed {
+                            super::Screen::End
+                        } else {
+                            super::Screen::Prepare
+                        };
+                    }
+                    if ui.button(tr!(l, "home-leave")).clicked() {
+                        asked.push(DeskRequest::Leave);
+                    }
+                });
+                if !live.closed {
+                    ui.label(RichText::new(tr!(l, "home-live-running-hint")).color(MUTED));
+                }
+            }
+            None => {
+                ui.label(tr!(l, "home-no-live"));
+            }
+        }
+
+        // Today's plan.
+        ui.separator();
+        ui.heading(tr!(l, "home-today"));
+        if desk.today.is_empty() {
+            ui.label(RichText::new(tr!(l, "home-today-none")).color(MUTED));
+        }
+        for p in &desk.today {
+            ui.horizontal_wrapped(|ui| {
+                ui.label(RichText::new(hour(p.starts_at_unix_ms)).monospace().strong());
+                ui.label(RichText::new(&p.title).strong());
+                if !p.place.is_empty() {
+                    ui.label(&p.place);
+                }
+                ui.label(tr!(l, "home-invited", count = p.invited));
+                match (p.session, p.director) {
+                    (Some(session), _) => {
+                        if ui.button(tr!(l, "home-resume")).clicked() {
+                            asked.push(DeskRequest::Open { session });
+                        }
+                    }
+                    (None, true) => {
+                        if ui
+                            .button(RichText::new(tr!(l, "home-start-planned")).strong())
+                            .clicked()
+                        {
+                            asked.push(DeskRequest::FromPlan {
+                                planned: p.planned,
+                                absent: Vec::new(),
+                            });
+                        }
+                    }
+                    (None, false) => {
+                        ui.label(RichText::new(tr!(l, "home-not-director")).color(MUTED));
+                    }
+                }
+            });
+        }
+
+        // A new session.
+        ui.separator();
+        ui.heading(tr!(l, "home-new"));
+        ui.horizontal_wrapped(|ui| {
+            for a in &desk.activities {
+                let chosen = state.drafts.home.activity.as_deref() == Some(a.id.as_str());
+                let text = format!("{} — {}", a.title, kind_fr(a.kind, l));
+                if ui.selectable_label(chosen, text).clicked() {
+                    state.drafts.home.activity = Some(a.id.clone());
+                }
+            }
+        });
+        ui.horizontal(|ui| {
+            ui.label(tr!(l, "home-label"));
+            ui.add(
+                egui::TextEdit::singleline(&mut state.drafts.home.label)
+                    .hint_text(tr!(l, "home-label-hint"))
+                    .desired_width(420.0),
+            );
+            let ready = state.drafts.home.activity.is_some();
+            if ui
+                .add_enabled(
+                    ready,
+                    egui::Button::new(RichText::new(tr!(l, "home-create")).strong()),
+                )
+                .clicked()
+                && let Some(activity) = state.drafts.home.activity.take()
+            {
+                asked.push(DeskRequest::Create {
+                    activity,
+                    label: std::mem::take(&mut state.drafts.home.label),
+                });
+            }
+        });
+        if desk.live.as_ref().is_some_and(|s| !s.closed) {
+            ui.label(RichText::new(tr!(l, "home-create-leaves")).color(MUTED));
+        }
+
+        // Interrupted, then past sessions.
+        ui.separator();
+        ui.heading(tr!(l, "home-interrupted"));
+        if desk.interrupted.is_empty() {
+            ui.label(RichText::new(tr!(l, "home-interrupted-none")).color(MUTED));
+        }
+        for s in &desk.interrupted {
+            session_row(ui, s, l, &tr!(l, "home-resume"), &mut asked);
+        }
+        ui.separator();
+        ui.heading(tr!(l, "home-past"));
+        if desk.past.is_empty() {
+            ui.label(RichText::new(tr!(l, "home-past-none")).color(MUTED));
+        }
+        for s in &desk.past {
+            session_row(ui, s, l, &tr!(l, "home-review"), &mut asked);
+        }
+    });
+    out.extend(
+        asked
+            .into_iter()
+            .map(|r| Output::Action(ConsoleAction::Desk(r))),
+    );
+    out
+}
+
+fn session_row(
+    ui: &mut Ui,
+    s: &SessionLine,
+    l: Locale,
+    action: &str,
+    asked: &mut Vec<DeskRequest>,
+) {
+    ui.horizontal_wrapped(|ui| {
+        ui.label(RichText::new(date(s.created_at_unix_ms)).monospace());
+        ui.label(RichText::new(&s.label).strong());
+        ui.label(tr!(l, "home-people", count = s.people));
+        if !s.started {
+            ui.label(RichText::new(tr!(l, "home-not-started")).color(MUTED));
+        }
+        if ui.button(action).clicked() {
+            asked.push(DeskRequest::Open { session: s.id });
+        }
+    });
+}
+
+fn kind_fr(kind: ActivityKind, l: Locale) -> String {
+    match kind {
+        ActivityKind::EscapeGame => tr!(l, "home-kind-escape"),
+        ActivityKind::ImmersionSession => tr!(l, "home-kind-immersion"),
+        ActivityKind::Workshop => tr!(l, "home-kind-workshop"),
+        ActivityKind::Evaluation => tr!(l, "home-kind-evaluation"),
+    }
+}
+
+/// `14 h 00`, Paris time.
+fn hour(unix_ms: i64) -> String {
+    let text = boussole_director::plan::local_fr(unix_ms);
+    text.rsplit(" à ").next().unwrap_or(&text).to_owned()
+}
+
+/// `2026-12-07`, Paris time.
+fn date(unix_ms: i64) -> String {
+    boussole_director::plan::local_date(unix_ms)
+}

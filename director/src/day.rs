@@ -144,10 +144,8 @@ pub fn run(
     local::prepare_socket_dir(&config.socket).map_err(io("dossier de la prise locale"))?;
     // We hold the lock: a socket file left there is a dead director's.
     let _ = std::fs::remove_file(&config.socket);
-    let listener = UnixListener::bind(&config.socket).map_err(io(format!(
-        "prise locale {}",
-        config.socket.display()
-    )))?;
+    let listener = UnixListener::bind(&config.socket)
+        .map_err(io(format!("prise locale {}", config.socket.display())))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -273,10 +271,7 @@ impl Day {
             state: lock_state,
             facilitators: self.facilitators(),
             wait_s: wait_left(state.wait_until),
-            facilitator: state
-                .serving
-                .as_ref()
-                .and(state.facilitator.clone()),
+            facilitator: state.serving.as_ref().and(state.facilitator.clone()),
             locked_because: state.locked_because.clone(),
         }
     }
@@ -398,9 +393,7 @@ impl Day {
         };
         let now = unix_ms();
         if let Err(e) = crate::register::adopt_legacy(&mut store, now) {
-            return LocalReply::Refused(format!(
-                "séances d'avant le registre non reprises : {e}"
-            ));
+            return LocalReply::Refused(format!("séances d'avant le registre non reprises : {e}"));
         }
         let _ = store.log_access(&AccessEntry {
             at_unix_ms: now,

@@ -43,13 +43,27 @@ pub enum DeskRequest {
     },
     /// Host nothing: back to the home screen (the session's log is complete as it is).
     Leave,
+    /// Names a paired device (« Tablette 3 »); an empty name forgets it.
+    NameDevice {
+        /// The device id.
+        device: String,
+        /// Its name, 1 to 60 characters, or empty.
+        name: String,
+    },
+    /// Unpairs a device (lost, stolen): its token stops working at once and it is
+    /// disconnected; it must pair again with a new code.
+    Forget {
+        /// The device id.
+        device: String,
+    },
 }
 
 impl DeskRequest {
     /// The runtime's request for this one, the activity resolved against `content`.
     ///
     /// # Errors
-    /// An unknown activity, or one this director does not run (French, for the console).
+    /// An unknown activity, one this director does not run, or a request that hosts nothing
+    /// (French, for the console).
     pub fn to_host(&self, content: &ContentSet, now_unix_ms: i64) -> Result<HostRequest, String> {
         Ok(match self {
             Self::Create { activity, label } => {
@@ -81,6 +95,9 @@ impl DeskRequest {
             },
             Self::Open { session } => HostRequest::Open(SessionId(*session)),
             Self::Leave => HostRequest::Leave,
+            Self::NameDevice { .. } | Self::Forget { .. } => {
+                return Err("cette demande ne change pas de séance".into());
+            }
         })
     }
 }
@@ -171,10 +188,13 @@ pub struct DeskView {
     pub activities: Vec<ActivityLine>,
     /// Who unlocked the director (the access log's actor).
     pub facilitator: String,
+    /// The names given to paired devices: device id → name.
+    pub device_names: std::collections::BTreeMap<String, String>,
 }
 
 /// The activities of `content` that the director runs (escape games, immersion sessions).
 pub fn activities(content: &ContentSet) -> Vec<ActivityLine> {
+    // (the catalogue's order: the file order of `content/catalogue/`)
     content
         .activities
         .iter()
@@ -288,5 +308,8 @@ pub fn view(
         past,
         activities: activities(content),
         facilitator: facilitator.to_owned(),
+        device_names: store
+            .device_names()
+            .map_err(|e| format!("noms des appareils : {e}"))?,
     })
 }

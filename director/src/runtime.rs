@@ -40,7 +40,8 @@ pub struct Output {
 
 /// Why a request that needs a session was refused while the director hosts none (in French:
 /// consoles show it).
-pub const NO_SESSION: &str = "aucune séance ouverte : créez ou reprenez une séance depuis l'accueil";
+pub const NO_SESSION: &str =
+    "aucune séance ouverte : créez ou reprenez une séance depuis l'accueil";
 
 /// What the director is asked to host next ([`DirectorHandle::host`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -95,6 +96,7 @@ enum Request {
     WithMut(Box<dyn FnOnce(Option<&mut Session>) + Send>),
     WithStore(Box<dyn FnOnce(&mut Store) + Send>),
     WithView(Box<dyn FnOnce(&Store, Option<&Session>) + Send>),
+    WithBoth(Box<dyn FnOnce(&mut Store, Option<&crate::engine::Engine>) + Send>),
     Host(HostRequest, HostReply),
     Stop,
 }
@@ -264,6 +266,25 @@ impl DirectorHandle {
         rx.recv().map_err(|_| "le directeur est arrêté".to_owned())
     }
 
+    /// Runs `f` on the session thread with the store, writable, and the hosted session's engine
+    /// (what the log decides stays read-only): the room layout, the devices' names.
+    ///
+    /// # Errors
+    /// The session thread is gone.
+    pub fn with_store_and_engine<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Store, Option<&crate::engine::Engine>) -> R + Send + 'static,
+    ) -> Result<R, String> {
+        let (tx, rx) = mpsc::channel();
+        let job = move |store: &mut Store, e: Option<&crate::engine::Engine>| {
+            let _ = tx.send(f(store, e));
+        };
+        self.tx
+            .send(Request::WithBoth(Box::new(job)))
+            .map_err(|_| "le directeur est arrêté".to_owned())?;
+        rx.recv().map_err(|_| "le directeur est arrêté".to_owned())
+    }
+
     /// Hosts another session (or none): the live one, if any, is left as its log has it; the
     /// next one is created or replayed. Devices stay connected: the caller re-registers them in
     /// the new session. Returns what is hosted now.
@@ -316,15 +337,13 @@ fn run(
     let mut next: Option<Request> = None;
     loop {
         let request = match live {
-            Live::Hosting(session) => {
-                match next.take() {
+            Live::Hosting(session) => match next.take() {
+                Some(r) => r,
+                None => match wait_hosting(session, rx, outputs) {
                     Some(r) => r,
-                    None => match wait_hosting(session, rx, outputs) {
-                        Some(r) => r,
-                        None => return,
-                    },
-                }
-            }
+                    None => return,
+                },
+            },
             Live::Idle(_) | Live::Moving => match next.take() {
                 Some(r) => r,
                 None => match rx.recv() {
@@ -408,6 +427,14 @@ fn run(
             },
             Request::WithView(f) => match live {
                 Live::Hosting(session) => f(session.store(), Some(session)),
+                Live::Idle(store) => f(store, None),
+                Live::Moving => {}
+            },
+            Request::WithBoth(f) => match live {
+                Live::Hosting(session) => {
+                    let (store, engine) = session.store_and_engine();
+                    f(store, Some(engine));
+                }
                 Live::Idle(store) => f(store, None),
                 Live::Moving => {}
             },

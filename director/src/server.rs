@@ -14,7 +14,7 @@ use crate::session::Session;
 use crate::store::{LogSeq, SessionId};
 use boussole_content::ContentSet;
 use boussole_content::cue::{DeviceRole, Target};
-use boussole_content::ids::ImmersionId;
+use boussole_content::ids::{ImmersionId, StationId};
 use boussole_protocol::DeviceId;
 use boussole_protocol::manifest::{self, Catalog, ManifestError, RoleHashes};
 use boussole_protocol::pairing::{
@@ -23,7 +23,7 @@ use boussole_protocol::pairing::{
 use boussole_protocol::tls::{DirectorIdentity, TlsError};
 use boussole_protocol::transport::{ConnId, Server, ServerEvent, TransportError};
 use boussole_protocol::wire::{
-    ClientMsg, DeviceToken, LinkStatus, LogEntry, MAX_FILE_CHUNK, Pose, Role, RoomStatus,
+    ClientMsg, DeviceToken, LinkStatus, LogEntry, MAX_FILE_CHUNK, Pose, Refusal, Role, RoomStatus,
     ServerMsg, Snapshot,
 };
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -278,7 +278,7 @@ pub fn snapshot(engine: &Engine) -> Snapshot {
 }
 
 /// Who receives what a target names: role and station of every registered device.
-type Routes = BTreeMap<DeviceId, (DeviceRole, Option<boussole_content::ids::StationId>)>;
+type Routes = BTreeMap<DeviceId, (DeviceRole, Option<StationId>)>;
 
 fn routes(engine: &Engine) -> Routes {
     engine
@@ -552,6 +552,61 @@ async fn on_desk(
         );
         return;
     };
+    match &request {
+        crate::desk::DeskRequest::NameDevice { device, name } => {
+            let name = name.trim().to_owned();
+            if name.chars().count() > 60 || name.chars().any(char::is_control) {
+                let _ = cx.server.send(
+                    conn,
+                    ServerMsg::Notice("un nom d'appareil a au plus 60 caractères".into()),
+                );
+                return;
+            }
+            let device = device.clone();
+            let d = cx.director.clone();
+            let saved = blocking(move || {
+                d.with_store(move |store| {
+                    store.set_device_name(
+                        &device,
+                        (!name.is_empty()).then_some(name.as_str()),
+                        unix_ms(),
+                    )
+                })
+            })
+            .await;
+            if let Some(Ok(Err(e))) = saved {
+                let _ = cx
+                    .server
+                    .send(conn, ServerMsg::Notice(format!("nom non enregistré : {e}")));
+            }
+            send_desk(cx.server, cx.director, peers, day, None).await;
+            return;
+        }
+        crate::desk::DeskRequest::Forget { device } => {
+            let registry = cx.registry.clone();
+            let id = device.clone();
+            let forgotten = blocking(move || registry.forget(&id)).await;
+            let reply = match forgotten {
+                Some(Ok(true)) => {
+                    // Its connections end now: it must pair again with a new code.
+                    for (c, p) in peers.iter() {
+                        if p.device.0 == *device {
+                            let _ = cx.server.refuse(*c, Refusal::UnknownDevice);
+                        }
+                    }
+                    tracing::info!("{device} désappairé depuis la console");
+                    format!("« {device} » n'est plus appairé : il devra saisir un nouveau code")
+                }
+                Some(Ok(false)) => format!("« {device} » n'était pas appairé"),
+                Some(Err(e)) => format!("« {device} » non désappairé : {e}"),
+                None => return,
+            };
+            let _ = cx.server.send(conn, ServerMsg::Notice(reply));
+            send_desk(cx.server, cx.director, peers, day, None).await;
+            return;
+        }
+        _ => {}
+    }
     let host = match request.to_host(&day.content, unix_ms()) {
         Ok(h) => h,
         Err(why) => {
@@ -564,9 +619,10 @@ async fn on_desk(
     let hosted = match blocking(move || d.host(host)).await {
         Some(Ok(hosted)) => hosted,
         Some(Err(why)) => {
-            let _ = cx
-                .server
-                .send(conn, ServerMsg::Notice(format!("séance non ouverte : {why}")));
+            let _ = cx.server.send(
+                conn,
+                ServerMsg::Notice(format!("séance non ouverte : {why}")),
+            );
             // The director hosts nothing now: everyone is told.
             None
         }
@@ -586,6 +642,77 @@ async fn on_desk(
     }
 }
 
+/// The hosted session's room: each device's station in its scenario, as the facilitator set
+/// it up before (kept from one day to the next). Empty when no session is hosted.
+async fn room_layout(director: &DirectorHandle) -> BTreeMap<String, String> {
+    let d = director.clone();
+    blocking(move || {
+        d.with_view(|store, session| {
+            session
+                .and_then(|s| {
+                    store
+                        .room_layout(s.engine().scenario().id.as_str())
+                        .inspect_err(|e| tracing::warn!("plan de salle illisible : {e}"))
+                        .ok()
+                })
+                .unwrap_or_default()
+        })
+        .unwrap_or_default()
+    })
+    .await
+    .unwrap_or_default()
+}
+
+/// A console gave `device` a station: the room keeps it for this scenario (the next sessions
+/// and days register the device there). Another device of the same role at the same station is
+/// allowed (two tablets share a station's puzzles) but the facilitator is told.
+async fn remember_station(
+    server: &Server,
+    director: &DirectorHandle,
+    conn: ConnId,
+    device: &DeviceId,
+    role: DeviceRole,
+    station: Option<&StationId>,
+) {
+    let d = director.clone();
+    let dev = device.0.clone();
+    let st = station.map(ToString::to_string);
+    let others = blocking(move || {
+        d.with_store_and_engine(move |store, engine| {
+            let Some(engine) = engine else {
+                return Vec::new();
+            };
+            let scenario = engine.scenario().id.to_string();
+            if let Err(e) = store.set_room_station(&scenario, &dev, st.as_deref(), unix_ms()) {
+                tracing::warn!("plan de salle non enregistré : {e}");
+            }
+            engine
+                .devices()
+                .iter()
+                .filter(|(id, d)| {
+                    id.0 != dev
+                        && d.role == role
+                        && d.station.as_ref().map(|s| s.to_string()) == st
+                        && st.is_some()
+                })
+                .map(|(id, _)| id.to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+    })
+    .await
+    .unwrap_or_default();
+    if let (Some(station), false) = (station, others.is_empty()) {
+        let _ = server.send(
+            conn,
+            ServerMsg::Notice(format!(
+                "le poste {station} a déjà {} : ils montreront les mêmes énigmes ;                  changez le poste de l'un s'ils devaient être séparés",
+                others.join(", ")
+            )),
+        );
+    }
+}
+
 /// After the session thread changed what it hosts: the transport's clock counts from the new
 /// session's creation, devices stop what they played and join the new session (registered
 /// with their role, marked online), consoles will get its log from the start.
@@ -596,9 +723,8 @@ async fn switch_session(
 ) {
     match hosted {
         Some(h) => {
-            let age = Duration::from_millis(
-                u64::try_from(unix_ms() - h.created_at_unix_ms).unwrap_or(0),
-            );
+            let age =
+                Duration::from_millis(u64::try_from(unix_ms() - h.created_at_unix_ms).unwrap_or(0));
             cx.server
                 .set_clock_base(Instant::now().checked_sub(age).unwrap_or_else(Instant::now));
             cx.server.set_session(Some(h.id.to_string()));
@@ -621,18 +747,25 @@ async fn switch_session(
         .collect();
     let d = cx.director.clone();
     let known = blocking(move || {
-        d.with(|s| s.engine().devices().keys().cloned().collect::<BTreeSet<_>>())
-            .unwrap_or_default()
+        d.with(|s| {
+            s.engine()
+                .devices()
+                .keys()
+                .cloned()
+                .collect::<BTreeSet<_>>()
+        })
+        .unwrap_or_default()
     })
     .await
     .unwrap_or_default();
+    let layout = room_layout(cx.director).await;
     let mut inputs = Vec::new();
     for (device, role) in devices {
         if !known.contains(&device) {
             inputs.push(Input::Command(Command::RegisterDevice {
+                station: layout.get(&device.0).map(|s| StationId::from(s.as_str())),
                 device: device.clone(),
                 role,
-                station: None,
             }));
         }
         inputs.push(Input::Link {
@@ -706,12 +839,16 @@ async fn on_event(cx: &Context<'_>, peers: &mut HashMap<ConnId, Peer>, event: Se
                 })
                 .await;
                 if known != Some(true) {
+                    let station = room_layout(director)
+                        .await
+                        .get(&device.0)
+                        .map(|s| StationId::from(s.as_str()));
                     submit(
                         director,
                         Input::Command(Command::RegisterDevice {
                             device: device.clone(),
                             role,
-                            station: None,
+                            station,
                         }),
                     )
                     .await;
@@ -827,6 +964,23 @@ async fn on_event(cx: &Context<'_>, peers: &mut HashMap<ConnId, Peer>, event: Se
                             if allowed {
                                 let touches_register = changes_register(&command);
                                 let closes = matches!(command, Command::EndSession);
+                                if let Command::RegisterDevice {
+                                    device,
+                                    role,
+                                    station,
+                                } = &command
+                                    && cx.day.is_some()
+                                {
+                                    remember_station(
+                                        server,
+                                        director,
+                                        conn,
+                                        device,
+                                        *role,
+                                        station.as_ref(),
+                                    )
+                                    .await;
+                                }
                                 let out = submit(
                                     director,
                                     Input::Command(stamp_rater(command, &peer.device)),
@@ -1014,10 +1168,8 @@ async fn on_event(cx: &Context<'_>, peers: &mut HashMap<ConnId, Peer>, event: Se
                     match postcard::from_bytes::<crate::desk::DeskRequest>(&bytes) {
                         Ok(request) => on_desk(cx, peers, conn, request).await,
                         Err(e) => {
-                            let _ = server.send(
-                                conn,
-                                ServerMsg::Notice(format!("demande illisible : {e}")),
-                            );
+                            let _ = server
+                                .send(conn, ServerMsg::Notice(format!("demande illisible : {e}")));
                         }
                     }
                 }

@@ -507,6 +507,12 @@ impl Session {
         &self.store
     }
 
+    /// The store, writable, beside the engine, read-only (what is not an engine input: the
+    /// room layout, the devices' names).
+    pub fn store_and_engine(&mut self) -> (&mut Store, &Engine) {
+        (&mut self.store, &self.engine)
+    }
+
     /// The store, to write participants' names.
     pub fn store_mut(&mut self) -> &mut Store {
         &mut self.store

@@ -19,6 +19,7 @@ mod error;
 mod privacy;
 mod register;
 mod roadmap;
+mod room;
 mod schema;
 
 pub use error::{

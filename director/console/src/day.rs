@@ -59,7 +59,12 @@ impl std::fmt::Debug for DayConsole {
 
 impl DayConsole {
     /// A console of the day reading `content`, its director found or started by `launcher`.
-    pub fn new(config: DayConfig, launcher: Launcher, content: ContentSet, state: ConsoleState) -> Self {
+    pub fn new(
+        config: DayConfig,
+        launcher: Launcher,
+        content: ContentSet,
+        state: ConsoleState,
+    ) -> Self {
         let model = ConsoleModel::new(content, RaterId(config.device.clone()), false);
         Self {
             config,

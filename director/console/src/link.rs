@@ -196,7 +196,10 @@ impl Link {
     ///
     /// # Errors
     /// As [`Link::send`].
-    pub fn send_desk(&self, request: &boussole_director::desk::DeskRequest) -> Result<(), SendError> {
+    pub fn send_desk(
+        &self,
+        request: &boussole_director::desk::DeskRequest,
+    ) -> Result<(), SendError> {
         let bytes = postcard::to_stdvec(request)?;
         self.commands
             .send(ClientMsg::Desk(bytes))

@@ -135,7 +135,11 @@ impl ConsoleModel {
             LinkEvent::Room(room) => self.room = room,
             LinkEvent::Register(view) => self.register = view,
             LinkEvent::Desk(desk) => {
-                let before = self.desk.as_ref().and_then(|d| d.live.as_ref()).map(|l| l.id);
+                let before = self
+                    .desk
+                    .as_ref()
+                    .and_then(|d| d.live.as_ref())
+                    .map(|l| l.id);
                 let now = desk.live.as_ref().map(|l| l.id);
                 if before != now {
                     // Another session (or none): its snapshot and whole log follow.

@@ -77,6 +77,13 @@
 ///   up); `complete` = the period had ended when frozen. Version 2's `activity_figures` rows are
 ///   carried over per month with the kind `unclassified` (their person counts, summed over
 ///   purges and scenarios, are an upper bound: `complete` 0); that table is no longer written.
+///
+/// Version 5 (the facilitator's day in one window; issue 15):
+/// - `room_layout (scenario, device, station, updated_at_unix_ms)`, key `(scenario, device)`:
+///   which station each device holds when that scenario is played, kept from one day to the
+///   next; the director registers a device with it in every session of the scenario.
+/// - `device_names (device, name, updated_at_unix_ms)`: the name the facilitator gave a paired
+///   device (« Tablette 3 »), shown by the consoles.
 pub const MIGRATIONS: &[&str] = &[
     // Version 1.
     "CREATE TABLE sessions (
@@ -275,6 +282,19 @@ pub const MIGRATIONS: &[&str] = &[
         FROM activity_figures GROUP BY month;
     INSERT INTO figures_people (period, kind, persons, complete, frozen_at_unix_ms)
         SELECT month, 'unclassified', sum(participants), 0, 0 FROM activity_figures GROUP BY month;",
+    // 5: the room layout and the devices' names.
+    "CREATE TABLE room_layout (
+        scenario TEXT NOT NULL,
+        device TEXT NOT NULL,
+        station TEXT NOT NULL,
+        updated_at_unix_ms INTEGER NOT NULL,
+        PRIMARY KEY (scenario, device)
+    ) STRICT;
+    CREATE TABLE device_names (
+        device TEXT PRIMARY KEY,
+        name TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 60),
+        updated_at_unix_ms INTEGER NOT NULL
+    ) STRICT;",
 ];
 
 /// The schema version this build writes: the number of [`MIGRATIONS`].

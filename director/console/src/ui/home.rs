@@ -86,7 +86,11 @@ pub fn home(ui: &mut Ui, desk: Option<&DeskView>, state: &mut ConsoleState) -> V
         }
         for p in &desk.today {
             ui.horizontal_wrapped(|ui| {
-                ui.label(RichText::new(hour(p.starts_at_unix_ms)).monospace().strong());
+                ui.label(
+                    RichText::new(hour(p.starts_at_unix_ms))
+                        .monospace()
+                        .strong(),
+                );
                 ui.label(RichText::new(&p.title).strong());
                 if !p.place.is_empty() {
                     ui.label(&p.place);

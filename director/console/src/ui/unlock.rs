@@ -85,9 +85,10 @@ pub fn unlock(
                     .flatten();
                 match &weak {
                     Some(why) => ui.label(RichText::new(tr!(l, "unlock-weak", why = why.as_str()))),
-                    None if !drafts.passphrase.is_empty() => {
-                        ui.label(RichText::new(tr!(l, "unlock-strong")).color(Color32::from_rgb(40, 160, 70)))
-                    }
+                    None if !drafts.passphrase.is_empty() => ui.label(
+                        RichText::new(tr!(l, "unlock-strong"))
+                            .color(Color32::from_rgb(40, 160, 70)),
+                    ),
                     None => ui.label(RichText::new(tr!(l, "unlock-rule")).color(MUTED)),
                 };
                 let enter = (field.lost_focus() || again.lost_focus())
@@ -122,7 +123,10 @@ pub fn unlock(
             } => {
                 ui.heading(tr!(l, "unlock-title"));
                 if let Some(because) = because {
-                    ui.label(RichText::new(tr!(l, "unlock-because", why = because.as_str())).color(MUTED));
+                    ui.label(
+                        RichText::new(tr!(l, "unlock-because", why = because.as_str()))
+                            .color(MUTED),
+                    );
                 }
                 ui.add_space(12.0);
                 who(ui, facilitators, drafts, l);
@@ -222,7 +226,8 @@ fn recovery(ui: &mut Ui, key: &str, l: Locale) -> Option<GateAction> {
     ui.horizontal(|ui| {
         if ui.button(tr!(l, "recovery-print")).clicked() {
             let printed = print(key, l);
-            ui.ctx().data_mut(|d| d.insert_temp(egui::Id::new("recovery-printed"), printed));
+            ui.ctx()
+                .data_mut(|d| d.insert_temp(egui::Id::new("recovery-printed"), printed));
         }
         if ui
             .button(RichText::new(tr!(l, "recovery-noted")).strong())
@@ -231,8 +236,9 @@ fn recovery(ui: &mut Ui, key: &str, l: Locale) -> Option<GateAction> {
             asked = Some(GateAction::RecoveryNoted);
         }
     });
-    if let Some(printed) =
-        ui.ctx().data(|d| d.get_temp::<String>(egui::Id::new("recovery-printed")))
+    if let Some(printed) = ui
+        .ctx()
+        .data(|d| d.get_temp::<String>(egui::Id::new("recovery-printed")))
     {
         ui.label(printed);
     }
@@ -242,7 +248,11 @@ fn recovery(ui: &mut Ui, key: &str, l: Locale) -> Option<GateAction> {
 /// Sends the recovery key to the default printer (`lp`, from CUPS); says what happened.
 fn print(key: &str, l: Locale) -> String {
     use std::io::Write as _;
-    let text = format!("{}\n\n    {key}\n\n{}\n", tr!(l, "recovery-sheet-title"), tr!(l, "recovery-sheet-keep"));
+    let text = format!(
+        "{}\n\n    {key}\n\n{}\n",
+        tr!(l, "recovery-sheet-title"),
+        tr!(l, "recovery-sheet-keep")
+    );
     let child = std::process::Command::new("lp")
         .args(["-t", "Boussole"])
         .stdin(std::process::Stdio::piped())

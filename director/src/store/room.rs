@@ -1,0 +1,82 @@
+//! The room as the facilitator set it up (schema v5): which station each device holds per
+//! scenario, kept from one day to the next, and the names given to paired devices.
+
+use super::Store;
+use rusqlite::params;
+use std::collections::BTreeMap;
+
+impl Store {
+    /// The stations of `scenario`'s room: device id → station id.
+    ///
+    /// # Errors
+    /// SQLite failed.
+    pub fn room_layout(&self, scenario: &str) -> rusqlite::Result<BTreeMap<String, String>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT device, station FROM room_layout WHERE scenario = ?1")?;
+        let rows = stmt.query_map([scenario], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        rows.collect()
+    }
+
+    /// Gives `device` station `station` in `scenario`'s room (`None`: no station any more).
+    ///
+    /// # Errors
+    /// SQLite failed.
+    pub fn set_room_station(
+        &mut self,
+        scenario: &str,
+        device: &str,
+        station: Option<&str>,
+        now_unix_ms: i64,
+    ) -> rusqlite::Result<()> {
+        match station {
+            Some(station) => self.conn.execute(
+                "INSERT INTO room_layout (scenario, device, station, updated_at_unix_ms)
+                 VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (scenario, device) DO UPDATE
+                   SET station = excluded.station, updated_at_unix_ms = excluded.updated_at_unix_ms",
+                params![scenario, device, station, now_unix_ms],
+            )?,
+            None => self.conn.execute(
+                "DELETE FROM room_layout WHERE scenario = ?1 AND device = ?2",
+                params![scenario, device],
+            )?,
+        };
+        Ok(())
+    }
+
+    /// Every paired device's name: device id → name.
+    ///
+    /// # Errors
+    /// SQLite failed.
+    pub fn device_names(&self) -> rusqlite::Result<BTreeMap<String, String>> {
+        let mut stmt = self.conn.prepare("SELECT device, name FROM device_names")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        rows.collect()
+    }
+
+    /// Names `device` (`None` forgets its name). The name is 1 to 60 characters (the schema
+    /// checks it).
+    ///
+    /// # Errors
+    /// SQLite failed, or the name is empty or too long.
+    pub fn set_device_name(
+        &mut self,
+        device: &str,
+        name: Option<&str>,
+        now_unix_ms: i64,
+    ) -> rusqlite::Result<()> {
+        match name {
+            Some(name) => self.conn.execute(
+                "INSERT INTO device_names (device, name, updated_at_unix_ms) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (device) DO UPDATE
+                   SET name = excluded.name, updated_at_unix_ms = excluded.updated_at_unix_ms",
+                params![device, name, now_unix_ms],
+            )?,
+            None => self
+                .conn
+                .execute("DELETE FROM device_names WHERE device = ?1", [device])?,
+        };
+        Ok(())
+    }
+}

@@ -136,6 +136,12 @@ pub fn run(
     if lock_file.try_lock().is_err() {
         return Err(DayError::AlreadyRunning(lock_path));
     }
+    // Who holds it, for whoever must stop it (the process id, nothing else).
+    {
+        use std::io::Write as _;
+        let _ = lock_file.set_len(0);
+        let _ = (&lock_file).write_all(std::process::id().to_string().as_bytes());
+    }
     let assets = config.serve.assets_dir.clone();
     let (content, report) = boussole_content::check(&config.serve.content_dir, &assets);
     if report.errors() > 0 {
@@ -273,6 +279,7 @@ impl Day {
             wait_s: wait_left(state.wait_until),
             facilitator: state.serving.as_ref().and(state.facilitator.clone()),
             locked_because: state.locked_because.clone(),
+            addr: state.serving.as_ref().map(Serving::local_addr),
         }
     }
 
@@ -412,7 +419,16 @@ impl Day {
     fn go_online(&self, store: Store, facilitator: &str) -> Result<(), String> {
         let serving = {
             let _guard = self.runtime.enter();
-            Serving::start_day(&self.config.serve, store, self.content.clone(), facilitator)
+            // The usual port taken (another program): any free one; devices find the director
+            // on the local network by its announcement, which carries the port.
+            let bind = self.config.serve.bind;
+            let taken = std::net::UdpSocket::bind(bind).is_err() && bind.port() != 0;
+            let mut config = self.config.serve.clone();
+            if taken {
+                tracing::warn!("port {} pris : la régie prend un port libre", bind.port());
+                config.bind.set_port(0);
+            }
+            Serving::start_day(&config, store, self.content.clone(), facilitator)
                 .map_err(|e| format!("le directeur ne va pas sur le réseau : {e}"))?
         };
         let announcement = if self.config.announce && !self.config.serve.bind.ip().is_loopback() {

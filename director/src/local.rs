@@ -106,6 +106,8 @@ pub enum LocalReply {
         facilitator: Option<String>,
         /// Why it locked itself last (idle, suspend, end of the day), in French.
         locked_because: Option<String>,
+        /// Where devices reach it (QUIC), while unlocked.
+        addr: Option<SocketAddr>,
     },
     /// The store was created: the recovery key, to print or write down now (it is kept nowhere
     /// else but inside the store, for backups).

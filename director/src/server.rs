@@ -706,7 +706,8 @@ async fn remember_station(
         let _ = server.send(
             conn,
             ServerMsg::Notice(format!(
-                "le poste {station} a déjà {} : ils montreront les mêmes énigmes ;                  changez le poste de l'un s'ils devaient être séparés",
+                "le poste {station} a déjà {} : ils montreront les mêmes énigmes ; \
+                 changez le poste de l'un s'ils devaient être séparés",
                 others.join(", ")
             )),
         );
@@ -1119,8 +1120,8 @@ async fn on_event(cx: &Context<'_>, peers: &mut HashMap<ConnId, Peer>, event: Se
                                 tracing::info!("registre : {request:?}");
                                 let d = director.clone();
                                 let done = blocking(move || {
-                                    d.with_mut(move |s| {
-                                        crate::register::apply(s.store_mut(), request, unix_ms())
+                                    d.with_store(move |store| {
+                                        crate::register::apply(store, request, unix_ms())
                                     })
                                 })
                                 .await;
@@ -1287,8 +1288,8 @@ async fn send_register(
 ) {
     let d = director.clone();
     let view = blocking(move || {
-        d.with(|s| {
-            crate::register::view(s.store())
+        d.with_store(|store| {
+            crate::register::view(store)
                 .map_err(|e| e.to_string())
                 .and_then(|v| postcard::to_allocvec(&v).map_err(|e| e.to_string()))
         })

@@ -434,7 +434,21 @@ pub async fn start_devices_via(
     scenario: &Arc<Scenario>,
     play: &Play,
 ) -> Result<Vec<SimHandle>> {
-    let code = code()?;
+    start_devices_with(addr, via, code()?, seats, scenario, play).await
+}
+
+/// [`start_devices_via`] pairing with `code` (the one a console opened the window with).
+///
+/// # Errors
+/// A pairing or a start failed.
+pub async fn start_devices_with(
+    addr: SocketAddr,
+    via: SocketAddr,
+    code: PairingCode,
+    seats: Vec<Seat>,
+    scenario: &Arc<Scenario>,
+    play: &Play,
+) -> Result<Vec<SimHandle>> {
     let mut out = Vec::new();
     for (i, seat) in seats.into_iter().enumerate() {
         let pairing = boussole_sim::pair(addr, code, &seat.device).await?;

@@ -35,6 +35,27 @@ pub struct DayConfig {
     pub backoff: Backoff,
 }
 
+/// Where the console of the day finds things on this laptop.
+#[derive(Clone, Debug)]
+pub struct Laptop {
+    /// This console's device id.
+    pub name: String,
+    /// The console's own folder (its pairing).
+    pub data_dir: PathBuf,
+    /// The director's store.
+    pub db: PathBuf,
+    /// The content folder (its `assets/` beside it).
+    pub content: PathBuf,
+    /// The director's binary.
+    pub director: PathBuf,
+    /// The director's local socket.
+    pub socket: PathBuf,
+    /// More arguments for the director's `day` (tests: `--bind 127.0.0.1:0`).
+    pub director_args: Vec<std::ffi::OsString>,
+    /// Start the director through its systemd user unit when installed.
+    pub systemd: bool,
+}
+
 /// The console of the day.
 pub struct DayConsole {
     config: DayConfig,
@@ -77,6 +98,44 @@ impl DayConsole {
         }
     }
 
+    /// The console of the day on `laptop`: starts the launcher (which finds or starts the
+    /// director) and reads `content`.
+    pub fn open(laptop: &Laptop, content: ContentSet, state: ConsoleState) -> Self {
+        let content_dir =
+            std::path::absolute(&laptop.content).unwrap_or_else(|_| laptop.content.clone());
+        let assets = content_dir
+            .parent()
+            .map_or_else(|| PathBuf::from("assets"), |p| p.join("assets"));
+        let mut args: Vec<std::ffi::OsString> = vec![
+            "--db".into(),
+            laptop.db.clone().into_os_string(),
+            "--content".into(),
+            content_dir.clone().into_os_string(),
+            "day".into(),
+            "--socket".into(),
+            laptop.socket.clone().into_os_string(),
+        ];
+        args.extend(laptop.director_args.iter().cloned());
+        let start = crate::launch::StartCommand {
+            program: laptop.director.clone(),
+            args,
+            log: laptop.db.with_file_name("director.log"),
+            systemd: laptop.systemd,
+        };
+        let launcher = Launcher::start(laptop.socket.clone(), start, laptop.name.clone());
+        // Consoles read the content folder itself: every file counts.
+        let content_hash = boussole_protocol::manifest::Manifest::scan(&content_dir, &assets)
+            .map(|m| m.hash())
+            .unwrap_or([0; 32]);
+        let config = DayConfig {
+            device: laptop.name.clone(),
+            data_dir: laptop.data_dir.clone(),
+            content_hash,
+            backoff: Backoff::default(),
+        };
+        Self::new(config, launcher, content, state)
+    }
+
     /// The model (tests read the session and the desk from it).
     pub fn model(&self) -> &ConsoleModel {
         &self.model
@@ -97,7 +156,11 @@ impl DayConsole {
     /// Polls the launcher and the link; joins the director once it is unlocked, leaves it when
     /// it locks.
     fn poll(&mut self) {
-        let unlocked = matches!(self.launcher.gate(), Gate::Unlocked { .. });
+        // (the recovery key is shown only once the store exists: unlocked.)
+        let unlocked = matches!(
+            self.launcher.gate(),
+            Gate::Unlocked { .. } | Gate::RecoveryKey(_)
+        );
         if !unlocked && self.link.is_some() {
             // Locked (by the facilitator, idle, a sleep): the session screens close.
             self.link = None;
@@ -144,20 +207,25 @@ impl DayConsole {
     pub fn frame(&mut self, ui: &mut egui::Ui) -> bool {
         self.poll();
         let l = self.state.locale;
-        let Some(link) = &self.link else {
-            let gate = self.launcher.gate();
-            let message = self.launcher.message().or_else(|| self.problem.clone());
-            if let Some(action) = ui::unlock::unlock(
-                ui,
-                &gate,
-                message.as_deref(),
-                self.launcher.busy(),
-                &mut self.drafts,
-                l,
-            ) {
-                self.launcher.ask(action);
+        let gate = self.launcher.gate();
+        // The recovery key stays on screen until the facilitator says it is noted, even once
+        // the console has joined the director.
+        let link = match &self.link {
+            Some(link) if !matches!(gate, Gate::RecoveryKey(_)) => link,
+            _ => {
+                let message = self.launcher.message().or_else(|| self.problem.clone());
+                if let Some(action) = ui::unlock::unlock(
+                    ui,
+                    &gate,
+                    message.as_deref(),
+                    self.launcher.busy(),
+                    &mut self.drafts,
+                    l,
+                ) {
+                    self.launcher.ask(action);
+                }
+                return false;
             }
-            return false;
         };
         let outputs = match self.model.view(link.director_ms()) {
             Some(view) => ui::console(ui, &view, &mut self.state),
@@ -169,7 +237,8 @@ impl DayConsole {
                         if let Some(last) = self.model.notices().last() {
                             ui.label(RichText::new(last).color(Color32::from_rgb(200, 40, 40)));
                         }
-                        ui::home(ui, Some(&desk), &mut self.state)
+                        let room = self.model.room().clone();
+                        ui::home(ui, Some(&desk), Some(&room), &mut self.state)
                     }
                     None => {
                         let text = match self.model.link() {

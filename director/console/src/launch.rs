@@ -209,6 +209,7 @@ fn run(
                 wait_s,
                 facilitator,
                 locked_because,
+                addr: _,
             }) => {
                 let gate = match state {
                     LockState::FirstRun => Gate::FirstRun { facilitators },

@@ -104,7 +104,7 @@ fn main() -> Result<()> {
             Source::Offline(Box::new(Offline::from_script(&content, script, args.at)?))
         }
         (None, None) if !args.observer => {
-            Source::Day(Box::new(day_console(&args, content, &assets, locale)?))
+            Source::Day(Box::new(day_console(&args, content, locale)))
         }
         (director, None) => {
             let addr = match director {
@@ -211,51 +211,31 @@ fn main() -> Result<()> {
 fn day_console(
     args: &Args,
     content: ContentSet,
-    assets: &Path,
     locale: Locale,
-) -> Result<boussole_console::day::DayConsole> {
-    use boussole_console::day::{DayConfig, DayConsole};
-    use boussole_console::launch::{Launcher, StartCommand};
+) -> boussole_console::day::DayConsole {
+    use boussole_console::day::{DayConsole, Laptop};
     let data = args.data.clone().unwrap_or_else(default_data_dir);
     let db = args.db.clone().unwrap_or_else(|| {
         data.parent()
             .map_or_else(|| PathBuf::from("director.db"), |d| d.join("director.db"))
     });
     // The director installed beside this console, else the one on the PATH.
-    let program = std::env::current_exe()
+    let director = std::env::current_exe()
         .ok()
         .and_then(|e| e.parent().map(|d| d.join("boussole-director")))
         .filter(|p| p.exists())
         .unwrap_or_else(|| PathBuf::from("boussole-director"));
-    let start = StartCommand {
-        program,
-        args: vec![
-            "--db".into(),
-            db.clone().into_os_string(),
-            "--content".into(),
-            std::path::absolute(&args.content)
-                .unwrap_or_else(|_| args.content.clone())
-                .into_os_string(),
-            "day".into(),
-        ],
-        log: db.with_file_name("director.log"),
-        // Given a store of its own (tests, a second trial store), the console starts its own
-        // director rather than the installed service.
-        systemd: args.db.is_none(),
-    };
-    let launcher = Launcher::start(
-        boussole_director::local::default_socket(),
-        start,
-        args.name.clone(),
-    );
-    let content_hash = boussole_protocol::manifest::Manifest::scan(&args.content, assets)
-        .map(|m| m.hash())
-        .unwrap_or([0; 32]);
-    let config = DayConfig {
-        device: args.name.clone(),
+    let laptop = Laptop {
+        name: args.name.clone(),
         data_dir: data,
-        content_hash,
-        backoff: Backoff::default(),
+        // Given a store of its own (a trial store, tests), the console starts its own director
+        // rather than the installed service.
+        systemd: args.db.is_none(),
+        db,
+        content: args.content.clone(),
+        director,
+        socket: boussole_director::local::default_socket(),
+        director_args: Vec::new(),
     };
     let state = ConsoleState {
         locale,
@@ -266,7 +246,7 @@ fn day_console(
         },
         ..ConsoleState::default()
     };
-    Ok(DayConsole::new(config, launcher, content, state))
+    DayConsole::open(&laptop, content, state)
 }
 
 /// The one director announced on the local network (mDNS), when `--director` is not given.

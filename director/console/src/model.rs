@@ -215,6 +215,11 @@ impl ConsoleModel {
         })
     }
 
+    /// The room as the director last reported it (pairing window, links).
+    pub fn room(&self) -> &RoomStatus {
+        &self.room
+    }
+
     /// The director of the day's desk, once it sent one.
     pub fn desk(&self) -> Option<&boussole_director::desk::DeskView> {
         self.desk.as_ref()

@@ -689,7 +689,7 @@ impl Engine {
 
     /// Whether the game was started (`StartGame`), even if it is paused or over now.
     pub fn game_started(&self) -> bool {
-        self.timer.started()
+        self.times.started.is_some()
     }
 
     /// Whether the timer runs.

@@ -352,3 +352,16 @@ recovery-printed = Sent to the printer.
 recovery-no-printer = No printer available: copy the key by hand.
 recovery-sheet-title = Boussole — control room recovery key
 recovery-sheet-keep = Lock it away from the computer. It opens the encrypted backups.
+
+## The room (Devices screen)
+room-title = The room: names and stations
+room-explain = A device's station is kept for this scenario: it gets it again in the next sessions, on the next days too.
+room-name = Name:
+room-name-save = Name it
+room-forget = Unpair
+room-forget-confirm = Confirm: it will have to type a new code
+home-devices = { $count ->
+    [0] No device connected.
+    [one] 1 device connected.
+   *[other] { $count } devices connected.
+}

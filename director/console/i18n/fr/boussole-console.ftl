@@ -352,3 +352,16 @@ recovery-printed = Envoyée à l'imprimante.
 recovery-no-printer = Aucune imprimante disponible : recopiez la clé à la main.
 recovery-sheet-title = Boussole — clé de secours de la régie
 recovery-sheet-keep = À ranger sous clé, loin de l'ordinateur. Elle ouvre les sauvegardes chiffrées.
+
+## La salle (écran Appareils)
+room-title = La salle : noms et postes
+room-explain = Le poste donné à un appareil est gardé pour ce scénario : il le retrouve aux prochaines séances, les jours suivants aussi.
+room-name = Nom :
+room-name-save = Nommer
+room-forget = Désappairer
+room-forget-confirm = Confirmer : il devra saisir un nouveau code
+home-devices = { $count ->
+    [0] Aucun appareil connecté.
+    [one] 1 appareil connecté.
+   *[other] { $count } appareils connectés.
+}

@@ -1,8 +1,9 @@
 //! The devices screen: the room's pairing window, then every device the session knows, with its
-//! role and station, its link (online or not, since when, round trip), the last cue it
-//! acknowledged, and its health.
+//! name, role and station, its link (online or not, since when, round trip), the last cue it
+//! acknowledged, and its health. With the director of the day, a device is named, given its
+//! station (kept in the room's layout for this scenario, the next days too) and unpaired here.
 
-use super::{ConsoleState, Output, mmss};
+use super::{ConsoleAction, ConsoleState, Output, mmss};
 use crate::i18n::{Locale, tr};
 use crate::view::SessionView;
 use boussole_director::engine::Device;
@@ -17,7 +18,7 @@ const WARN: Color32 = Color32::from_rgb(230, 150, 0);
 /// screen.
 pub fn devices(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState) -> Vec<Output> {
     let l = state.locale;
-    let out: Vec<Output> = super::pairing::window(ui, view, l).into_iter().collect();
+    let mut out: Vec<Output> = super::pairing::window(ui, view, l).into_iter().collect();
     ui.separator();
     ui.heading(tr!(l, "devices"));
     if view.engine.devices().is_empty() {
@@ -39,7 +40,14 @@ pub fn devices(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState) -> Vec
                 }
                 ui.end_row();
                 for (id, d) in view.engine.devices() {
-                    ui.label(id.to_string());
+                    let name = view
+                        .desk
+                        .as_ref()
+                        .and_then(|desk| desk.device_names.get(id.as_str()));
+                    match name {
+                        Some(name) => ui.label(format!("{name} ({id})")),
+                        None => ui.label(id.to_string()),
+                    };
                     let station = d
                         .station
                         .as_ref()
@@ -68,9 +76,99 @@ pub fn devices(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState) -> Vec
                     ui.end_row();
                 }
             });
+            if view.desk.is_some() && !view.observer {
+                ui.separator();
+                room(ui, view, state, &mut out);
+            }
             problems(ui, view, l);
         });
     out
+}
+
+/// The room's set-up, per device: its name, its station in this scenario, and unpairing.
+fn room(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState, out: &mut Vec<Output>) {
+    use boussole_director::desk::DeskRequest;
+    let l = state.locale;
+    ui.heading(tr!(l, "room-title"));
+    ui.label(RichText::new(tr!(l, "room-explain")).small());
+    for (id, d) in view.engine.devices() {
+        ui.horizontal_wrapped(|ui| {
+            ui.label(RichText::new(id.to_string()).strong());
+            let draft = state
+                .drafts
+                .device_names
+                .entry(id.to_string())
+                .or_insert_with(|| {
+                    view.desk
+                        .as_ref()
+                        .and_then(|desk| desk.device_names.get(id.as_str()).cloned())
+                        .unwrap_or_default()
+                });
+            let label = ui.label(tr!(l, "room-name"));
+            ui.add(egui::TextEdit::singleline(draft).desired_width(160.0))
+                .labelled_by(label.id);
+            if ui.button(tr!(l, "room-name-save")).clicked() {
+                out.push(Output::Action(ConsoleAction::Desk(
+                    DeskRequest::NameDevice {
+                        device: id.to_string(),
+                        name: draft.clone(),
+                    },
+                )));
+            }
+            ui.label(tr!(l, "prepare-device-station"));
+            let stations: Vec<_> = view
+                .engine
+                .scenario()
+                .stations
+                .iter()
+                .filter(|s| s.role == d.role)
+                .collect();
+            if ui
+                .selectable_label(d.station.is_none(), tr!(l, "prepare-no-station"))
+                .clicked()
+                && d.station.is_some()
+            {
+                out.push(Output::Command(
+                    boussole_director::engine::Command::RegisterDevice {
+                        device: id.clone(),
+                        role: d.role,
+                        station: None,
+                    },
+                ));
+            }
+            for s in stations {
+                if ui
+                    .selectable_label(d.station.as_ref() == Some(&s.id), s.id.to_string())
+                    .clicked()
+                    && d.station.as_ref() != Some(&s.id)
+                {
+                    out.push(Output::Command(
+                        boussole_director::engine::Command::RegisterDevice {
+                            device: id.clone(),
+                            role: d.role,
+                            station: Some(s.id.clone()),
+                        },
+                    ));
+                }
+            }
+            if state.drafts.forgetting.as_deref() == Some(id.as_str()) {
+                if ui
+                    .button(RichText::new(tr!(l, "room-forget-confirm")).color(BAD))
+                    .clicked()
+                {
+                    state.drafts.forgetting = None;
+                    out.push(Output::Action(ConsoleAction::Desk(DeskRequest::Forget {
+                        device: id.to_string(),
+                    })));
+                }
+                if ui.button(tr!(l, "prepare-move-cancel")).clicked() {
+                    state.drafts.forgetting = None;
+                }
+            } else if ui.button(tr!(l, "room-forget")).clicked() {
+                state.drafts.forgetting = Some(id.to_string());
+            }
+        });
+    }
 }
 
 fn health(ui: &mut Ui, d: &Device, l: Locale) {

@@ -7,6 +7,7 @@ use super::{ConsoleAction, ConsoleState, Output};
 use crate::i18n::{Locale, tr};
 use boussole_content::catalogue::ActivityKind;
 use boussole_director::desk::{DeskRequest, DeskView, SessionLine};
+use boussole_protocol::wire::{Role, RoomStatus};
 use egui::{Color32, RichText, Ui};
 
 const LIVE: Color32 = Color32::from_rgb(40, 160, 70);
@@ -23,7 +24,12 @@ pub struct HomeDrafts {
 
 /// The home screen from `desk`; `None` (training, or a director of one session) says so.
 /// Returns the facilitator's requests: [`ConsoleAction::Desk`] and [`ConsoleAction::Lock`].
-pub fn home(ui: &mut Ui, desk: Option<&DeskView>, state: &mut ConsoleState) -> Vec<Output> {
+pub fn home(
+    ui: &mut Ui,
+    desk: Option<&DeskView>,
+    room: Option<&RoomStatus>,
+    state: &mut ConsoleState,
+) -> Vec<Output> {
     let l = state.locale;
     let mut out = Vec::new();
     let Some(desk) = desk else {
@@ -75,6 +81,20 @@ pub fn home(ui: &mut Ui, desk: Option<&DeskView>, state: &mut ConsoleState) -> V
             }
             None => {
                 ui.label(tr!(l, "home-no-live"));
+            }
+        }
+
+        // The room: devices connected now, and the pairing window for new ones.
+        if let Some(room) = room {
+            ui.separator();
+            let devices = room
+                .links
+                .iter()
+                .filter(|d| !matches!(d.role, Role::Console { .. }))
+                .count();
+            ui.label(RichText::new(tr!(l, "home-devices", count = devices)).strong());
+            if let Some(o) = super::pairing::room_window(ui, room, false, l) {
+                out.push(o);
             }
         }
 
@@ -133,12 +153,13 @@ pub fn home(ui: &mut Ui, desk: Option<&DeskView>, state: &mut ConsoleState) -> V
             }
         });
         ui.horizontal(|ui| {
-            ui.label(tr!(l, "home-label"));
+            let label = ui.label(tr!(l, "home-label"));
             ui.add(
                 egui::TextEdit::singleline(&mut state.drafts.home.label)
                     .hint_text(tr!(l, "home-label-hint"))
                     .desired_width(420.0),
-            );
+            )
+            .labelled_by(label.id);
             let ready = state.drafts.home.activity.is_some();
             if ui
                 .add_enabled(

@@ -213,6 +213,10 @@ pub struct Drafts {
     pub hint_puzzle: Option<PuzzleId>,
     /// The home screen's new session.
     pub home: home::HomeDrafts,
+    /// The devices screen: the name being typed per device.
+    pub device_names: BTreeMap<String, String>,
+    /// The devices screen: the device about to be unpaired (asks for a confirmation).
+    pub forgetting: Option<String>,
     /// Where the next hint goes: a station, or the room screens when `None`.
     pub hint_station: Option<boussole_content::ids::StationId>,
     /// Who the next hint is for (the participant who asked), or the group when `None`.
@@ -310,7 +314,7 @@ pub fn console(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState) -> Vec
         Screen::End => end(ui, view, state),
         Screen::People => people(ui, view, state),
         Screen::Evaluation => evaluation(ui, view, state),
-        Screen::Home => home(ui, view.desk.as_ref(), state),
+        Screen::Home => home(ui, view.desk.as_ref(), Some(&view.room), state),
     };
     out.extend(screen);
     out

@@ -23,8 +23,17 @@ const CODE_SIZE: f32 = 64.0;
 /// code and times the window (ten minutes, issue 14), the console only shows it. The buttons are
 /// greyed on an observer console (the director refuses an observer's request anyway).
 pub fn window(ui: &mut Ui, view: &SessionView, l: Locale) -> Option<Output> {
+    room_window(ui, &view.room, view.observer, l)
+}
+
+/// [`window`] from the room status alone: the home screen shows it before any session.
+pub fn room_window(
+    ui: &mut Ui,
+    room: &boussole_protocol::wire::RoomStatus,
+    observer: bool,
+    l: Locale,
+) -> Option<Output> {
     let mut asked = None;
-    let room = &view.room;
     ui.heading(tr!(l, "prepare-pairing"));
     match (&room.pairing_code, room.pairing_open_s) {
         (Some(code), left) => {
@@ -53,7 +62,7 @@ pub fn window(ui: &mut Ui, view: &SessionView, l: Locale) -> Option<Output> {
                 ui.add_space(16.0);
                 if ui
                     .add_enabled(
-                        !view.observer,
+                        !observer,
                         egui::Button::new(tr!(l, "pairing-window-close-button")),
                     )
                     .clicked()
@@ -73,7 +82,7 @@ pub fn window(ui: &mut Ui, view: &SessionView, l: Locale) -> Option<Output> {
             ui.label(tr!(l, "pairing-window-closed"));
             if ui
                 .add_enabled(
-                    !view.observer,
+                    !observer,
                     egui::Button::new(RichText::new(tr!(l, "pairing-window-open-button")).strong()),
                 )
                 .clicked()

@@ -137,7 +137,14 @@ fn people(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState, out: &mut V
         }
     }
     let d = &mut state.drafts;
-    if d.colour.is_empty() {
+    // Empty, or taken meanwhile (the slot enrolled a moment ago, echoed by the director after
+    // this draft was filled): the next free colour.
+    let taken = view
+        .engine
+        .participants()
+        .values()
+        .any(|p| p.colour.eq_ignore_ascii_case(&d.colour));
+    if d.colour.is_empty() || taken {
         d.colour = free_colour(view).to_owned();
     }
     let free = free_persons(view);

@@ -1,0 +1,537 @@
+//! The facilitator's day from the console alone. The console of the day (the same code the
+//! window runs, driven by egui_kittest: clicks, keys, typed text) starts the real director
+//! binary, which starts locked; the facilitator creates the passphrase, notes the recovery key,
+//! locks, types a wrong then the right passphrase, opens pairing, and twenty simulated devices
+//! that were given nothing but the code pair and stay connected all day. An immersion session
+//! of the catalogue is created, six people are added to the register and enrolled, three
+//! headsets get their immersions and start together, and the session is closed; then an
+//! S'cape attitudes session is created with the same people and devices, the room's stations
+//! are given from the console, and the room's clients play it to its success ending.
+//!
+//! The only paths the test gives are its database, content folder and socket. Every wait
+//! polls a condition; the guards only catch a hang.
+
+#![expect(
+    clippy::expect_used,
+    reason = "a test: a missing widget is the failure being reported"
+)]
+
+use anyhow::{Context, Result, anyhow, ensure};
+use boussole_console::day::{DayConsole, Laptop};
+use boussole_console::launch::Gate;
+use boussole_console::ui::{ConsoleState, Screen};
+use boussole_director::engine::Engine;
+use boussole_director::local::{self, LocalReply, LocalRequest};
+use boussole_director::store::{AccessAction, SessionId, Store};
+use boussole_protocol::DeviceId;
+use boussole_protocol::pairing::PairingCode;
+use boussole_protocol::wire::Role;
+use boussole_sim::lineup::Seat;
+use boussole_tests::{
+    GAME_GUARD, Play, check_exactly_once, check_success, content, content_dir, demo_script,
+    device_events, room, scenario, start_devices_with, stop_all,
+};
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// Guard of each wait on the console (a debug director opening its store and going online).
+const GUARD: Duration = Duration::from_secs(60);
+
+/// The passphrase chosen at the first start (strong enough by the rule).
+const PASSPHRASE: &str = "Boussole du port 2026 !";
+
+/// Who is at the console.
+const FACILITATOR: &str = "Camille";
+
+/// The six people of the day.
+const PEOPLE: [&str; 6] = ["Ardoise", "Balise", "Cabestan", "Dériveur", "Escale", "Foc"];
+
+/// How many devices pair with the code.
+const DEVICES: usize = 20;
+
+type Console = Harness<'static, DayConsole>;
+
+/// Runs frames until `done` holds of the console, or fails after `guard`.
+async fn until(
+    h: &mut Console,
+    what: &str,
+    guard: Duration,
+    done: impl Fn(&DayConsole) -> bool,
+) -> Result<()> {
+    let start = Instant::now();
+    loop {
+        h.step();
+        if done(h.state()) {
+            h.step();
+            return Ok(());
+        }
+        ensure!(
+            start.elapsed() < guard,
+            "console: {what} not reached in {guard:?} (gate {:?}, link {:?}, notices {:?})",
+            h.state().gate(),
+            h.state().model().link(),
+            h.state().model().notices()
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+fn click(h: &mut Console, label: &str) {
+    h.get_by_label(label).click();
+    h.step();
+    h.step();
+}
+
+fn click_containing(h: &mut Console, label: &str) {
+    h.get_by_label_contains(label).click();
+    h.step();
+    h.step();
+}
+
+/// Clicks the first (or, `last`, the lowest) widget labelled `label` from the row of the text
+/// field labelled `field` down.
+fn click_below(h: &mut Console, field: &str, label: &str, last: bool) {
+    let top = h
+        .get_by_role_and_label(egui::accesskit::Role::TextInput, field)
+        .rect()
+        .top();
+    let below = h.get_all_by_label(label).filter(|n| n.rect().top() >= top);
+    let pick = if last {
+        below.max_by(|a, b| a.rect().top().total_cmp(&b.rect().top()))
+    } else {
+        below.min_by(|a, b| a.rect().top().total_cmp(&b.rect().top()))
+    };
+    pick.expect("a widget below the field").click();
+    h.step();
+    h.step();
+}
+
+fn type_into(h: &mut Console, label: &str, text: &str) {
+    let field = h.get_by_role_and_label(egui::accesskit::Role::TextInput, label);
+    field.focus();
+    field.type_text(text);
+    h.step();
+    h.step();
+}
+
+/// Types into a password field (its label names it; accesskit gives it the password role).
+fn type_secret(h: &mut Console, label: &str, text: &str) {
+    let field = h.get_by_role_and_label(egui::accesskit::Role::PasswordInput, label);
+    field.focus();
+    field.type_text(text);
+    h.step();
+    h.step();
+}
+
+fn engine(d: &DayConsole) -> Option<Engine> {
+    d.model().view(None).map(|v| v.engine)
+}
+
+fn live(d: &DayConsole) -> Option<i64> {
+    d.model()
+        .desk()
+        .and_then(|desk| desk.live.as_ref())
+        .map(|l| l.id)
+}
+
+/// Twenty seats: the demo room (the room screen, four terminals, a headset) and more headsets.
+fn seats() -> Result<Vec<Seat>> {
+    let set = content()?;
+    let scenario = scenario(&set, "scape_attitudes")?;
+    let mut seats = room(&demo_script()?, &scenario);
+    let mut n = 2;
+    while seats.len() < DEVICES {
+        seats.push(Seat {
+            device: DeviceId::from(format!("casque_{n}").as_str()),
+            role: Role::Headset,
+            station: None,
+            participant: None,
+            puzzles: None,
+        });
+        n += 1;
+    }
+    Ok(seats)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_whole_day_from_the_console_alone() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let db = dir.path().join("regie/director.db");
+    let socket = dir.path().join("run/director.sock");
+    let laptop = Laptop {
+        name: "console_camille".into(),
+        data_dir: dir.path().join("console"),
+        db: db.clone(),
+        content: content_dir(),
+        director: boussole_tests::process::director_binary()?,
+        socket: socket.clone(),
+        // Loopback (no announcement on the test machine's network), any free port.
+        director_args: vec!["--bind".into(), "127.0.0.1:0".into()],
+        systemd: false,
+    };
+    let state = ConsoleState {
+        screen: Screen::Home,
+        ..ConsoleState::default()
+    };
+    let console = DayConsole::open(&laptop, content()?, state);
+    let mut h: Console = Harness::builder()
+        .with_size(egui::vec2(1600.0, 6000.0))
+        .build_ui_state(
+            |ui, app: &mut DayConsole| {
+                app.frame(ui);
+            },
+            console,
+        );
+    let result = day(&mut h, &db, &socket).await;
+    // The director was started in its own process group: stop it whatever happened.
+    stop_director(&db);
+    result.map_err(|e| {
+        let log = std::fs::read_to_string(db.with_file_name("director.log")).unwrap_or_default();
+        e.context(format!("the director's messages:\n{log}"))
+    })
+}
+
+/// Sends SIGTERM to the director whose process id its lock file holds.
+fn stop_director(db: &Path) {
+    let lock = db.with_file_name("director.lock");
+    if let Ok(pid) = std::fs::read_to_string(&lock) {
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", pid.trim()])
+            .status();
+    }
+}
+
+async fn day(h: &mut Console, db: &Path, socket: &Path) -> Result<()> {
+    // The console starts the director, which has no store yet.
+    until(h, "the first run screen", GUARD, |d| {
+        matches!(d.gate(), Gate::FirstRun { .. })
+    })
+    .await?;
+    h.get_by_label("Première ouverture : choisissez la phrase de passe");
+    type_into(h, "Votre nom :", FACILITATOR);
+    // A weak passphrase is refused before anything is sent.
+    type_secret(h, "Phrase de passe :", "court");
+    type_secret(h, "La même, encore :", "court");
+    click(h, "Créer et ouvrir la régie");
+    ensure!(
+        matches!(h.state().gate(), Gate::FirstRun { .. }),
+        "a weak passphrase created the store"
+    );
+    ensure!(
+        h.query_all_by_label_contains("Trop faible").count() > 0,
+        "the weak passphrase not explained"
+    );
+    ensure!(!db.exists(), "a weak passphrase created the store");
+    // The fields still hold the weak one: clear them (as a facilitator would select and type).
+    for label in ["Phrase de passe :", "La même, encore :"] {
+        let field = h.get_by_role_and_label(egui::accesskit::Role::PasswordInput, label);
+        field.focus();
+        for _ in 0.."court".len() {
+            h.key_press(egui::Key::Backspace);
+        }
+    }
+    type_secret(h, "Phrase de passe :", PASSPHRASE);
+    type_secret(h, "La même, encore :", PASSPHRASE);
+    click(h, "Créer et ouvrir la régie");
+    until(h, "the recovery key", GUARD, |d| {
+        matches!(d.gate(), Gate::RecoveryKey(_))
+    })
+    .await?;
+    let Gate::RecoveryKey(key) = h.state().gate() else {
+        return Err(anyhow!("no recovery key"));
+    };
+    ensure!(
+        key.chars().filter(char::is_ascii_alphanumeric).count() == 40,
+        "recovery key {key:?}"
+    );
+    h.get_by_label(&key);
+    click(h, "Je l'ai imprimée ou recopiée");
+    until(h, "the home screen", GUARD, |d| d.model().desk().is_some()).await?;
+    h.get_by_label(&format!("Bonjour {FACILITATOR}"));
+
+    // Lock, then a wrong and the right passphrase.
+    click(h, "Verrouiller la régie");
+    until(h, "the locked screen", GUARD, |d| {
+        matches!(d.gate(), Gate::Locked { .. })
+    })
+    .await?;
+    click(h, FACILITATOR);
+    type_secret(h, "Phrase de passe :", "Pas la bonne 2026 !");
+    click(h, "Déverrouiller");
+    until(h, "the wrong passphrase refused", GUARD, |d| {
+        d.model().desk().is_none() && !matches!(d.gate(), Gate::Unlocked { .. })
+    })
+    .await?;
+    until(h, "the refusal shown", GUARD, |_| true).await?;
+    let start = Instant::now();
+    while h
+        .query_by_label_contains("Phrase de passe incorrecte")
+        .is_none()
+    {
+        ensure!(start.elapsed() < GUARD, "no refusal shown");
+        h.step();
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    h.get_by_label_contains("Encore 2 essais");
+    type_secret(h, "Phrase de passe :", PASSPHRASE);
+    click(h, "Déverrouiller");
+    until(h, "the home screen again", GUARD, |d| {
+        d.model().desk().is_some()
+    })
+    .await?;
+
+    // Pairing opened from the home screen; twenty devices pair with the code alone.
+    click(h, "Ouvrir l'appairage (10 min)");
+    until(h, "the pairing code", GUARD, |d| {
+        d.model().room().pairing_code.is_some()
+    })
+    .await?;
+    let code = h
+        .state()
+        .model()
+        .room()
+        .pairing_code
+        .clone()
+        .context("a code")?;
+    let code = PairingCode::parse(&code).map_err(|e| anyhow!("{e}"))?;
+    let addr = match local::ask(socket, &LocalRequest::Status)? {
+        LocalReply::Status {
+            addr: Some(addr), ..
+        } => addr,
+        other => return Err(anyhow!("director status {other:?}")),
+    };
+    let set = content()?;
+    let game = scenario(&set, "scape_attitudes")?;
+    let hashes =
+        boussole_protocol::manifest::Catalog::build(&content_dir(), &boussole_tests::assets_dir())?
+            .hashes();
+    let play = Play {
+        content: hashes,
+        think: Duration::from_millis(150),
+        wrong_rate: 0.2,
+        hint_rate: 0.1,
+        seed: 2026_12_07,
+        outbox_dir: None,
+    };
+    let devices = start_devices_with(addr, addr, code, seats()?, &game, &play).await?;
+    until(h, "twenty devices connected", GUARD, |d| {
+        d.model()
+            .room()
+            .links
+            .iter()
+            .filter(|l| !matches!(l.role, Role::Console { .. }))
+            .count()
+            == DEVICES
+    })
+    .await?;
+    h.get_by_label(&format!("{DEVICES} appareils connectés."));
+
+    // An immersion session, from the catalogue.
+    click_containing(h, "séance d'immersion");
+    type_into(h, "Nom de la séance :", "Vidéothèque du matin");
+    click(h, "Créer la séance");
+    until(h, "the immersion session", GUARD, |d| {
+        engine(d).is_some_and(|e| e.devices().len() == DEVICES)
+    })
+    .await?;
+    let first = live(h.state()).context("a session hosted")?;
+    // Six people into the register, then enrolled from it.
+    click(h, "Personnes (F11)");
+    for p in PEOPLE {
+        type_into(h, "Pseudonyme", p);
+        click(h, "Ajouter au registre");
+        until(h, "the person in the register", GUARD, |d| {
+            d.model()
+                .view(None)
+                .is_some_and(|v| v.register.persons.iter().any(|e| e.pseudonym == p))
+        })
+        .await?;
+    }
+    click(h, "Préparer (F2)");
+    enrol_all(h).await?;
+    // Three headsets get an immersion each, and start together.
+    let immersions = [
+        "Cariste au port",
+        "La maintenance à l'usine",
+        "Aide à domicile",
+    ];
+    // One row per headset, in the order of their ids; a pseudonym is also in the list of
+    // participants above the rows, so row `i`'s is counted from the end.
+    let headsets = seats()?.iter().filter(|s| s.role == Role::Headset).count();
+    for (i, title) in immersions.iter().enumerate() {
+        h.get_all_by_label(title)
+            .nth(i)
+            .with_context(|| format!("immersion {title}"))?
+            .click();
+        h.step();
+        let names: Vec<_> = h.get_all_by_label(PEOPLE[i]).collect();
+        names
+            .get(names.len() - headsets + i)
+            .with_context(|| format!("participant {}", PEOPLE[i]))?
+            .click();
+        h.step();
+        h.get_all_by_label("Attribuer")
+            .nth(i)
+            .context("the assign button")?
+            .click();
+        h.step();
+        h.step();
+        until(h, "the immersion assigned", GUARD, |d| {
+            engine(d).is_some_and(|e| e.immersions().len() == i + 1)
+        })
+        .await?;
+    }
+    click(h, "Démarrer ensemble les 3 casques prêts");
+    until(h, "three immersions started", GUARD, |d| {
+        engine(d).is_some_and(|e| e.immersions().values().all(|r| r.started.is_some()))
+    })
+    .await?;
+    click(h, "Clôturer (F6)");
+    click(h, "Clôturer la séance (ferme les événements en cours)");
+    until(h, "the immersion session closed", GUARD, |d| {
+        engine(d).is_some_and(|e| e.is_closed())
+    })
+    .await?;
+
+    // The game, with the same people and devices: from the home screen.
+    click(h, "Accueil");
+    click(h, "S'cape attitudes — escape game");
+    click(h, "Créer la séance");
+    until(h, "the game session", GUARD, |d| {
+        live(d).is_some_and(|l| l != first)
+            && engine(d).is_some_and(|e| e.devices().len() == DEVICES)
+    })
+    .await?;
+    let second = live(h.state()).context("the game hosted")?;
+    enrol_all(h).await?;
+    // The room's stations, given from the console (kept for the next days).
+    let stations: Vec<(String, &'static str, String)> = seats()?
+        .iter()
+        .filter_map(|s| {
+            let role = match s.role {
+                Role::Screen => "écran de salle",
+                Role::Terminal => "terminal",
+                Role::Headset => "casque",
+                Role::Console { .. } => return None,
+            };
+            s.station
+                .as_ref()
+                .map(|st| (s.device.to_string(), role, st.to_string()))
+        })
+        .collect();
+    for (device, role, station) in &stations {
+        type_into(h, "Identifiant", device);
+        // The form's buttons, not the participants' station buttons above it of the same name.
+        click_below(h, "Identifiant", role, false);
+        click_below(h, "Identifiant", station, true);
+        click(h, "Déclarer l'appareil");
+        let (device, station) = (device.clone(), station.clone());
+        until(h, "the station given", GUARD, move |d| {
+            engine(d).is_some_and(|e| {
+                e.devices()
+                    .get(&DeviceId::from(device.as_str()))
+                    .and_then(|x| x.station.as_ref())
+                    .is_some_and(|s| s.as_str() == station)
+            })
+        })
+        .await?;
+    }
+    click(h, "Jouer (F3)");
+    click(h, "Démarrer le jeu (F10)");
+    until(h, "the game started", GUARD, |d| {
+        engine(d).is_some_and(|e| e.game_started())
+    })
+    .await?;
+    // GO through the cue list (Space), as the script's facilitator does.
+    for _ in 0..6 {
+        h.key_press(egui::Key::Space);
+        h.step();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    until(h, "the success ending", GAME_GUARD, |d| {
+        engine(d).is_some_and(|e| e.ending().is_some())
+    })
+    .await?;
+    click(h, "Clôturer (F6)");
+    click(h, "Clôturer la séance (ferme les événements en cours)");
+    until(h, "the game closed", GUARD, |d| {
+        engine(d).is_some_and(|e| e.is_closed())
+    })
+    .await?;
+    let stats = stop_all(devices).await?;
+
+    // What the director kept.
+    let store = Store::open(db, PASSPHRASE)?;
+    let set = content()?;
+    let (_, e1) = boussole_director::session::replay(&store, &set, SessionId(first))?;
+    let (_, e2) = boussole_director::session::replay(&store, &set, SessionId(second))?;
+    ensure!(
+        e1.immersions().len() == 3 && e1.immersions().values().all(|r| r.started.is_some()),
+        "the immersion session ran three headsets"
+    );
+    check_success(&e2)?;
+    // Every device event is in one of the day's two logs, exactly once.
+    let mut log = device_events(&store, SessionId(first))?;
+    for (key, mut entries) in device_events(&store, SessionId(second))? {
+        log.entry(key).or_default().append(&mut entries);
+    }
+    check_exactly_once(&log, &stats)?;
+    // The same six people held the slots of both sessions.
+    let holders = |s: i64| -> Result<Vec<String>> {
+        let mut v: Vec<String> = store.slot_persons(SessionId(s))?.into_values().collect();
+        v.sort();
+        Ok(v)
+    };
+    ensure!(holders(first)?.len() == 6, "six people in the morning");
+    ensure!(holders(first)? == holders(second)?, "the same people");
+    // Every device stayed connected from the first session to the last: one connection each.
+    for (device, s) in &stats {
+        ensure!(
+            s.connections == 1,
+            "{device} connected {} times",
+            s.connections
+        );
+    }
+    // The room layout is kept for the next days.
+    let layout = store.room_layout("scape_attitudes")?;
+    for (device, _, station) in &stations {
+        ensure!(
+            layout.get(device) == Some(station),
+            "{device} not kept at {station}"
+        );
+    }
+    // The access log names the facilitator, never the system user.
+    let unlocked: Vec<_> = store
+        .access_log()?
+        .into_iter()
+        .filter(|a| a.action == AccessAction::DirectorUnlocked)
+        .collect();
+    ensure!(
+        unlocked.len() == 1 && unlocked.iter().all(|a| a.actor == FACILITATOR),
+        "access log {unlocked:?}"
+    );
+    Ok(())
+}
+
+/// Enrols the six people from the register on the preparation screen.
+async fn enrol_all(h: &mut Console) -> Result<()> {
+    for (i, p) in PEOPLE.iter().enumerate() {
+        h.get_by_role_and_label(egui::accesskit::Role::ComboBox, "Personne")
+            .click();
+        h.step();
+        h.step();
+        h.get_all_by_label_contains(p)
+            .last()
+            .with_context(|| format!("{p} in the register's list"))?
+            .click();
+        h.step();
+        click(h, "Ajouter le ou la participant·e");
+        until(h, "the person enrolled", GUARD, |d| {
+            engine(d).is_some_and(|e| e.participants().len() == i + 1)
+        })
+        .await?;
+    }
+    Ok(())
+}

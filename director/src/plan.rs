@@ -490,7 +490,7 @@ pub fn start(
     absent: &[String],
     now_unix_ms: i64,
 ) -> Result<Session, PlanError> {
-    try_start(store, content, planned, absent, now_unix_ms).map_err(|(_, e)| e)
+    try_start(store, content, planned, absent, now_unix_ms).map_err(|kept| kept.1)
 }
 
 /// [`start`] that gives the store back when it fails (the director of the day keeps its store
@@ -504,17 +504,34 @@ pub fn try_start(
     planned: i64,
     absent: &[String],
     now_unix_ms: i64,
-) -> Result<Session, (Store, PlanError)> {
-    let (scenario, label, people) = match prepare_start(&store, content, planned, absent) {
+) -> Result<Session, crate::session::Kept<PlanError>> {
+    let prepared = match prepare_start(&store, content, planned, absent) {
         Ok(prepared) => prepared,
-        Err(e) => return Err((store, e)),
+        Err(e) => return Err(Box::new((store, e))),
     };
-    let mut session = Session::try_create(store, content, &scenario, &label, now_unix_ms)
-        .map_err(|(store, e)| (store, PlanError::from(e)))?;
-    match enrol_invited(&mut session, people, planned) {
+    let mut session = Session::try_create(
+        store,
+        content,
+        &prepared.scenario,
+        &prepared.label,
+        now_unix_ms,
+    )
+    .map_err(|kept| {
+        let (store, e) = *kept;
+        Box::new((store, PlanError::from(e)))
+    })?;
+    match enrol_invited(&mut session, prepared.people, planned) {
         Ok(()) => Ok(session),
-        Err(e) => Err((session.into_store(), e)),
+        Err(e) => Err(Box::new((session.into_store(), e))),
     }
+}
+
+/// What a planned session's director session starts with.
+struct Prepared {
+    scenario: String,
+    label: String,
+    /// (person id, pseudonym), in invitation order.
+    people: Vec<(String, String)>,
 }
 
 /// The scenario, the label and the people (person id, pseudonym) of planned session
@@ -524,7 +541,7 @@ fn prepare_start(
     content: &ContentSet,
     planned: i64,
     absent: &[String],
-) -> Result<(String, String, Vec<(String, String)>), PlanError> {
+) -> Result<Prepared, PlanError> {
     let p = store.planned_session(planned)?;
     if p.state != crate::store::PlannedState::Planned || p.session.is_some() {
         return Err(PlanError::NotPlanned(planned));
@@ -552,7 +569,11 @@ fn prepare_start(
         people.push((person, pseudonym));
     }
     let label = format!("{} — {}", a.title, local_fr(p.starts_at_unix_ms));
-    Ok((scenario.to_string(), label, people))
+    Ok(Prepared {
+        scenario: scenario.to_string(),
+        label,
+        people,
+    })
 }
 
 /// Enrols `people` in one log batch (slots `P1`, `P2`…, each given to its person) and links

@@ -82,21 +82,27 @@ pub struct Hosted {
 /// What the session thread holds: the store alone, or the store inside the hosted session.
 enum Live {
     Idle(Store),
-    Hosting(Session),
+    Hosting(Box<Session>),
     /// Only inside [`host`], while the store moves from one session to the next.
     Moving,
 }
 
 type HostReply = Sender<Result<Option<Hosted>, String>>;
 
+type ReadJob = Box<dyn FnOnce(Option<&Session>) + Send>;
+type WriteJob = Box<dyn FnOnce(Option<&mut Session>) + Send>;
+type StoreJob = Box<dyn FnOnce(&mut Store) + Send>;
+type ViewJob = Box<dyn FnOnce(&Store, Option<&Session>) + Send>;
+type BothJob = Box<dyn FnOnce(&mut Store, Option<&crate::engine::Engine>) + Send>;
+
 enum Request {
     Submit(Input, Sender<Result<Output, String>>),
     Together(Vec<Input>, Sender<Result<Vec<Output>, String>>),
-    With(Box<dyn FnOnce(Option<&Session>) + Send>),
-    WithMut(Box<dyn FnOnce(Option<&mut Session>) + Send>),
-    WithStore(Box<dyn FnOnce(&mut Store) + Send>),
-    WithView(Box<dyn FnOnce(&Store, Option<&Session>) + Send>),
-    WithBoth(Box<dyn FnOnce(&mut Store, Option<&crate::engine::Engine>) + Send>),
+    With(ReadJob),
+    WithMut(WriteJob),
+    WithStore(StoreJob),
+    WithView(ViewJob),
+    WithBoth(BothJob),
     Host(HostRequest, HostReply),
     Stop,
 }
@@ -118,7 +124,7 @@ impl Director {
     /// is also sent to `outputs`, for the network to route to devices. Without content it
     /// hosts no other session ([`HostRequest`] is refused but [`HostRequest::Leave`]).
     pub fn start(session: Session, outputs: Sender<Output>) -> Self {
-        Self::spawn(Live::Hosting(session), None, outputs)
+        Self::spawn(Live::Hosting(Box::new(session)), None, outputs)
     }
 
     /// Starts the thread of a director for the day: it owns `store`, hosts no session yet, and
@@ -135,7 +141,7 @@ impl Director {
                 let mut live = live;
                 run(&mut live, content.as_deref(), &rx, &outputs);
                 match live {
-                    Live::Hosting(session) => Some(session),
+                    Live::Hosting(session) => Some(*session),
                     Live::Idle(_) | Live::Moving => None,
                 }
             })
@@ -528,16 +534,21 @@ fn host(
             return Ok(None);
         }
         HostRequest::Create { scenario, label } => {
-            Session::try_create(store, content, &scenario, &label, unix_ms())
-                .map_err(|(store, e)| (store, e.to_string()))
+            Session::try_create(store, content, &scenario, &label, unix_ms()).map_err(|kept| {
+                let (store, e) = *kept;
+                (store, e.to_string())
+            })
         }
         HostRequest::FromPlan { planned, absent } => {
-            crate::plan::try_start(store, content, planned, &absent, unix_ms())
-                .map_err(|(store, e)| (store, e.to_string()))
+            crate::plan::try_start(store, content, planned, &absent, unix_ms()).map_err(|kept| {
+                let (store, e) = *kept;
+                (store, e.to_string())
+            })
         }
-        HostRequest::Open(id) => {
-            Session::try_open(store, content, id).map_err(|(store, e)| (store, e.to_string()))
-        }
+        HostRequest::Open(id) => Session::try_open(store, content, id).map_err(|kept| {
+            let (store, e) = *kept;
+            (store, e.to_string())
+        }),
     };
     match opened {
         Ok(session) => {
@@ -547,7 +558,7 @@ fn host(
                 created_at_unix_ms: session.created_at_unix_ms(),
             };
             tracing::info!(session = %hosted.id, scenario = %hosted.scenario, "séance ouverte");
-            *live = Live::Hosting(session);
+            *live = Live::Hosting(Box::new(session));
             Ok(Some(hosted))
         }
         Err((store, why)) => {

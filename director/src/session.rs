@@ -62,6 +62,10 @@ fn store_err(e: impl std::fmt::Display) -> SessionError {
     SessionError::Store(e.to_string())
 }
 
+/// A failure that gives the store back (boxed: a store and an error are large), so that the
+/// director of the day keeps its store open when a session cannot be hosted.
+pub type Kept<E> = Box<(Store, E)>;
+
 /// An open session: its id, its engine, and the store it writes to.
 pub struct Session {
     store: Store,
@@ -127,7 +131,7 @@ impl Session {
         label: &str,
         now_unix_ms: i64,
     ) -> Result<Self, SessionError> {
-        Self::try_create(store, content, scenario, label, now_unix_ms).map_err(|(_, e)| e)
+        Self::try_create(store, content, scenario, label, now_unix_ms).map_err(|kept| kept.1)
     }
 
     /// [`Session::create`] that gives the store back when it fails, so that a director that
@@ -141,14 +145,14 @@ impl Session {
         scenario: &str,
         label: &str,
         now_unix_ms: i64,
-    ) -> Result<Self, (Store, SessionError)> {
+    ) -> Result<Self, Kept<SessionError>> {
         let (s, grid) = match scenario_and_grid(content, scenario) {
             Ok(found) => found,
-            Err(e) => return Err((store, e)),
+            Err(e) => return Err(Box::new((store, e))),
         };
         let id = match store.create_session(scenario, label, now_unix_ms) {
             Ok(id) => id,
-            Err(e) => return Err((store, store_err(e))),
+            Err(e) => return Err(Box::new((store, store_err(e)))),
         };
         Ok(Self {
             store,
@@ -169,7 +173,7 @@ impl Session {
     /// # Errors
     /// An unknown session, scenario or grid, an undecodable record, or a store failure.
     pub fn open(store: Store, content: &ContentSet, id: SessionId) -> Result<Self, SessionError> {
-        Self::try_open(store, content, id).map_err(|(_, e)| e)
+        Self::try_open(store, content, id).map_err(|kept| kept.1)
     }
 
     /// [`Session::open`] that gives the store back when it fails.
@@ -180,10 +184,10 @@ impl Session {
         store: Store,
         content: &ContentSet,
         id: SessionId,
-    ) -> Result<Self, (Store, SessionError)> {
+    ) -> Result<Self, Kept<SessionError>> {
         let (info, engine) = match replay(&store, content, id) {
             Ok(replayed) => replayed,
-            Err(e) => return Err((store, e)),
+            Err(e) => return Err(Box::new((store, e))),
         };
         tracing::debug!(
             session = %id,
@@ -199,12 +203,12 @@ impl Session {
             created_at_unix_ms: info.created_at_unix_ms,
         };
         if let Err(e) = session.mirror_slots() {
-            return Err((session.store, e));
+            return Err(Box::new((session.store, e)));
         }
         if session.engine.is_closed() {
             // A crash between the close's commit and its roadmaps: settled again (idempotent).
             if let Err(e) = session.settle_roadmaps() {
-                return Err((session.store, e));
+                return Err(Box::new((session.store, e)));
             }
         }
         Ok(session)

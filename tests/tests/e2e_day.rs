@@ -312,7 +312,7 @@ async fn day(h: &mut Console, db: &Path, socket: &Path) -> Result<()> {
         think: Duration::from_millis(150),
         wrong_rate: 0.2,
         hint_rate: 0.1,
-        seed: 2026_12_07,
+        seed: 20_261_207,
         outbox_dir: None,
     };
     let devices = start_devices_with(addr, addr, code, seats()?, &game, &play).await?;

@@ -238,7 +238,7 @@ impl Day {
             } => self.unlock(&passphrase, &facilitator),
             LocalRequest::Lock => {
                 let who = lock(&self.state).facilitator.clone().unwrap_or_default();
-                self.lock_now(&format!("verrouillé depuis la console ({who})"));
+                self.lock_now(&format!("par {who}, depuis la console"));
                 LocalReply::Locked
             }
             LocalRequest::Console { device } => {

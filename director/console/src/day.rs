@@ -19,7 +19,7 @@ use boussole_protocol::DeviceId;
 use boussole_protocol::pairing::Pairing;
 use boussole_protocol::transport::Backoff;
 use boussole_protocol::wire::DeviceToken;
-use egui::{Color32, RichText};
+use egui::RichText;
 use std::path::PathBuf;
 
 /// What the console of the day needs besides the launcher.
@@ -235,7 +235,7 @@ impl DayConsole {
                     Some(desk) => {
                         let desk = desk.clone();
                         if let Some(last) = self.model.notices().last() {
-                            ui.label(RichText::new(last).color(Color32::from_rgb(200, 40, 40)));
+                            ui.label(RichText::new(last).color(ui::NOTICE));
                         }
                         let room = self.model.room().clone();
                         ui::home(ui, Some(&desk), Some(&room), &mut self.state)
@@ -253,10 +253,18 @@ impl DayConsole {
                 }
             }
         };
-        self.carry_out(outputs)
+        self.act(outputs)
     }
 
-    fn carry_out(&mut self, outputs: Vec<Output>) -> bool {
+    /// Asks the director of the day for something, as the unlock screen does (the screenshot
+    /// run scripts the first start with it).
+    pub fn ask(&self, action: GateAction) {
+        self.launcher.ask(action);
+    }
+
+    /// Carries out what the screens asked for, as after a frame (the screenshot run scripts a
+    /// session with it). Returns `true` when the facilitator asked to close the console.
+    pub fn act(&mut self, outputs: Vec<Output>) -> bool {
         let Some(link) = &self.link else {
             return false;
         };

@@ -189,7 +189,7 @@ fn main() -> Result<()> {
     .add_systems(EguiPrimaryContextPass, draw);
     if let Some(shots) = shots {
         app.insert_resource(shots)
-            .add_systems(Update, take_screenshots);
+            .add_systems(Update, (take_screenshots, take_day_screenshots));
     } else {
         // A facilitator's laptop runs all day on battery: redraw on input, and ten times a
         // second for the countdown and the waits (twice a second when the window is behind).
@@ -694,7 +694,7 @@ fn take_screenshots(
     window: Query<(), With<PrimaryWindow>>,
     mut exit: MessageWriter<AppExit>,
 ) {
-    if window.is_empty() || !shell.ready() {
+    if window.is_empty() || !shell.ready() || matches!(shell.source, Source::Day(_)) {
         return;
     }
     // Wait for the previous capture to be written before changing the screen.
@@ -773,4 +773,162 @@ fn screen_file(screen: Screen) -> &'static str {
         Screen::Evaluation => "evaluation",
         Screen::Home => "accueil",
     }
+}
+
+/// The people the screenshot run of the day enrols (the register's pseudonyms).
+const DAY_PEOPLE: [&str; 3] = ["Ardoise", "Balise", "Cabestan"];
+
+/// The screenshot run of the console of the day, on a fresh store: each picture is taken once
+/// its condition holds, after the run has driven the console there as a facilitator would
+/// (the first start, the recovery key, the home screen with pairing open, a session prepared
+/// with three people — fewer than the game's minimum, so the warning shows —, the devices
+/// screen, the locked screen).
+#[allow(clippy::too_many_lines)]
+fn take_day_screenshots(
+    mut commands: Commands,
+    mut shots: ResMut<Shots>,
+    mut shell: NonSendMut<Shell>,
+    pending: Res<PipelinesPending>,
+    window: Query<(), With<PrimaryWindow>>,
+    mut exit: MessageWriter<AppExit>,
+) {
+    use boussole_console::launch::{Gate, GateAction};
+    use boussole_director::desk::DeskRequest;
+    let Source::Day(day) = &mut shell.source else {
+        return;
+    };
+    if window.is_empty() || shots.written.load(Ordering::Relaxed) < shots.requested {
+        return;
+    }
+    let step = shots.next;
+    let first = shots.prepared != Some(step);
+    if first {
+        shots.prepared = Some(step);
+        shots.settled = 0;
+    }
+    let ready = match step {
+        0 => matches!(day.gate(), Gate::FirstRun { .. }),
+        1 => {
+            if first {
+                day.ask(GateAction::Create {
+                    passphrase: boussole_director::local::Secret::new(
+                        "Boussole du port 2026 !".into(),
+                    ),
+                    facilitator: "Camille".into(),
+                });
+            }
+            matches!(day.gate(), Gate::RecoveryKey(_))
+        }
+        2 => {
+            if matches!(day.gate(), Gate::RecoveryKey(_)) {
+                day.ask(GateAction::RecoveryNoted);
+            }
+            let desk = day.model().desk().is_some();
+            if desk && day.model().room().pairing_code.is_none() && shots.settled == 0 {
+                let mut outputs = vec![Output::Action(ConsoleAction::PairingWindow { open: true })];
+                for p in DAY_PEOPLE {
+                    outputs.push(Output::Action(ConsoleAction::Register(
+                        boussole_director::register::RegisterRequest::Create {
+                            pseudonym: p.into(),
+                            name: String::new(),
+                            entered_on: "2026-11-16".into(),
+                            prescriber_name: "Mme Durand".into(),
+                            prescriber_structure: "PLIE — antenne de Grande-Synthe".into(),
+                        },
+                    )));
+                }
+                day.act(outputs);
+                shots.settled = 1;
+            }
+            day.model().room().pairing_code.is_some()
+        }
+        3 => {
+            if first {
+                day.act(vec![Output::Action(ConsoleAction::Desk(DeskRequest::Create {
+                    activity: "scape_attitudes".into(),
+                    label: "Groupe du mardi".into(),
+                }))]);
+            }
+            let view = day.model().view(None);
+            let enrolled = view.as_ref().map_or(0, |v| v.engine.participants().len());
+            if let Some(v) = &view
+                && enrolled == 0
+                && v.register.persons.len() >= DAY_PEOPLE.len()
+                && shots.settled == 0
+            {
+                let mut batch = Vec::new();
+                for (i, person) in v.register.persons.iter().take(DAY_PEOPLE.len()).enumerate() {
+                    let slot = boussole_director::engine::ParticipantId(format!("P{}", i + 1));
+                    batch.push(Output::Commands(vec![
+                        Command::AddParticipant {
+                            id: slot.clone(),
+                            pseudonym: person.pseudonym.clone(),
+                            colour: boussole_director::plan::SLOT_COLOURS[i].into(),
+                        },
+                        Command::AssignPerson {
+                            participant: slot,
+                            person: boussole_director::engine::PersonId(person.id.clone()),
+                            reason: String::new(),
+                        },
+                    ]));
+                }
+                day.act(batch);
+                day.state.screen = Screen::Prepare;
+                shots.settled = 1;
+            }
+            enrolled == DAY_PEOPLE.len()
+        }
+        4 => {
+            day.state.screen = Screen::Devices;
+            true
+        }
+        5 => {
+            day.state.screen = Screen::People;
+            true
+        }
+        6 => {
+            if first {
+                day.act(vec![Output::Action(ConsoleAction::Lock)]);
+            }
+            matches!(day.gate(), Gate::Locked { .. })
+        }
+        _ => {
+            exit.write(AppExit::Success);
+            return;
+        }
+    };
+    if !ready || pending.0.load(Ordering::Relaxed) != 0 {
+        if !ready {
+            shots.settled = shots.settled.min(1);
+        }
+        return;
+    }
+    shots.settled += 1;
+    if shots.settled < SETTLE_FRAMES + 1 {
+        return;
+    }
+    if let Err(e) = std::fs::create_dir_all(&shots.dir) {
+        error!("{}: {e}", shots.dir.display());
+        exit.write(AppExit::error());
+        return;
+    }
+    let file = [
+        "jour-premiere-ouverture",
+        "jour-cle-de-secours",
+        "jour-accueil",
+        "jour-preparer",
+        "jour-appareils",
+        "jour-personnes",
+        "jour-verrouillee",
+    ][step];
+    let path = shots.dir.join(format!("{file}.png"));
+    let written = shots.written.clone();
+    commands
+        .spawn(Screenshot::primary_window())
+        .observe(save_to_disk(path))
+        .observe(move |_: On<ScreenshotCaptured>| {
+            written.fetch_add(1, Ordering::Relaxed);
+        });
+    shots.requested += 1;
+    shots.next += 1;
 }

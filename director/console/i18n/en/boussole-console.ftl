@@ -365,3 +365,7 @@ home-devices = { $count ->
     [one] 1 device connected.
    *[other] { $count } devices connected.
 }
+prepare-few = { $count ->
+    [one] 1 person enrolled
+   *[other] { $count } people enrolled
+} for a game made for { $min } or more: you may start anyway, sharing the puzzles will take longer.

@@ -365,3 +365,7 @@ home-devices = { $count ->
     [one] 1 appareil connecté.
    *[other] { $count } appareils connectés.
 }
+prepare-few = { $count ->
+    [one] 1 personne inscrite
+   *[other] { $count } personnes inscrites
+} pour un jeu prévu à partir de { $min } : vous pouvez commencer quand même, les énigmes seront plus longues à se partager.

@@ -320,6 +320,9 @@ pub fn console(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState) -> Vec
     out
 }
 
+/// The colour of the director's messages (refusals and confirmations alike).
+pub(crate) const NOTICE: Color32 = Color32::from_rgb(230, 160, 40);
+
 /// Big, readable text: the console is read from a standing position, under stress.
 pub(crate) fn readable(ui: &mut Ui) {
     let style = ui.style_mut();
@@ -398,8 +401,10 @@ fn top_bar(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState, out: &mut 
             out.push(Output::Action(ConsoleAction::Quit));
         }
     });
+    // The director's last word: a refusal or a confirmation, in one colour that reads as
+    // "note this", not as an error.
     if let Some(last) = view.notices.last() {
-        ui.label(RichText::new(last).color(Color32::from_rgb(200, 40, 40)));
+        ui.label(RichText::new(last).color(NOTICE));
     }
 }
 

@@ -64,6 +64,21 @@ fn scenario(ui: &mut Ui, view: &SessionView, l: Locale) {
 fn people(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState, out: &mut Vec<Output>) {
     let l = state.locale;
     ui.heading(tr!(l, "prepare-participants"));
+    // Fewer than the game is made for: said, never refused (a group may be short one day).
+    let team = view.engine.scenario().team;
+    let enrolled = view.engine.participants().len();
+    if enrolled > 0 && enrolled < usize::from(team.min) && view.engine.times().started.is_none() {
+        ui.label(
+            RichText::new(tr!(
+                l,
+                "prepare-few",
+                count = enrolled,
+                min = team.min
+            ))
+            .color(egui::Color32::from_rgb(200, 120, 0))
+            .strong(),
+        );
+    }
     let stations = &view.engine.scenario().stations;
     for (i, (id, p)) in participants(view).into_iter().enumerate() {
         ui.horizontal_wrapped(|ui| {

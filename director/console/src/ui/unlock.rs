@@ -77,44 +77,9 @@ pub fn unlock(
                 ui.heading(tr!(l, "unlock-first-title"));
                 ui.label(tr!(l, "unlock-first-explain"));
                 ui.add_space(12.0);
-                who(ui, facilitators, drafts, l);
-                let field = passphrase_field(ui, &mut drafts.passphrase, &tr!(l, "unlock-new"));
-                let again = passphrase_field(ui, &mut drafts.confirm, &tr!(l, "unlock-again"));
-                let weak = (!drafts.passphrase.is_empty())
-                    .then(|| passphrase_weakness(&drafts.passphrase))
-                    .flatten();
-                match &weak {
-                    Some(why) => ui.label(RichText::new(tr!(l, "unlock-weak", why = why.as_str()))),
-                    None if !drafts.passphrase.is_empty() => ui.label(
-                        RichText::new(tr!(l, "unlock-strong"))
-                            .color(Color32::from_rgb(40, 160, 70)),
-                    ),
-                    None => ui.label(RichText::new(tr!(l, "unlock-rule")).color(MUTED)),
-                };
-                let enter = (field.lost_focus() || again.lost_focus())
-                    && ui.input(|i| i.key_pressed(egui::Key::Enter));
-                let clicked = ui
-                    .add_enabled(
-                        !busy,
-                        egui::Button::new(RichText::new(tr!(l, "unlock-create")).strong()),
-                    )
-                    .clicked();
-                if (enter || clicked) && !busy {
-                    drafts.problem = None;
-                    if drafts.passphrase != drafts.confirm {
-                        drafts.problem = Some(tr!(l, "unlock-differ"));
-                    } else if let Some(why) = weak {
-                        drafts.problem = Some(tr!(l, "unlock-weak", why = why.as_str()));
-                    } else if drafts.facilitator.trim().is_empty() {
-                        drafts.problem = Some(tr!(l, "unlock-who-missing"));
-                    } else {
-                        drafts.confirm.clear();
-                        asked = Some(GateAction::Create {
-                            passphrase: Secret::new(std::mem::take(&mut drafts.passphrase)),
-                            facilitator: drafts.facilitator.trim().to_owned(),
-                        });
-                    }
-                }
+                asked = centred(ui, FORM_WIDTH, |ui| {
+                    first_run(ui, facilitators, busy, drafts, l)
+                });
             }
             Gate::Locked {
                 facilitators,
@@ -129,41 +94,8 @@ pub fn unlock(
                     );
                 }
                 ui.add_space(12.0);
-                who(ui, facilitators, drafts, l);
-                let field =
-                    passphrase_field(ui, &mut drafts.passphrase, &tr!(l, "unlock-passphrase"));
-                let seconds = *wait_s;
-                let waiting = seconds > 0;
-                if waiting {
-                    ui.label(
-                        RichText::new(tr!(l, "unlock-wait", seconds = seconds))
-                            .color(WARN)
-                            .strong(),
-                    );
-                }
-                let enter = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-                let clicked = ui
-                    .add_enabled(
-                        !busy && !waiting,
-                        egui::Button::new(RichText::new(tr!(l, "unlock-button")).strong()),
-                    )
-                    .clicked();
-                if (enter || clicked) && !busy && !waiting {
-                    drafts.problem = None;
-                    if drafts.facilitator.trim().is_empty() {
-                        drafts.problem = Some(tr!(l, "unlock-who-missing"));
-                    } else if drafts.passphrase.is_empty() {
-                        drafts.problem = Some(tr!(l, "unlock-empty"));
-                    } else {
-                        asked = Some(GateAction::Unlock {
-                            passphrase: Secret::new(std::mem::take(&mut drafts.passphrase)),
-                            facilitator: drafts.facilitator.trim().to_owned(),
-                        });
-                    }
-                }
-                ui.add_space(24.0);
-                ui.collapsing(tr!(l, "unlock-forgot"), |ui| {
-                    ui.label(tr!(l, "unlock-forgot-explain"));
+                asked = centred(ui, FORM_WIDTH, |ui| {
+                    locked(ui, facilitators, *wait_s, busy, drafts, l)
                 });
             }
         }
@@ -176,6 +108,118 @@ pub fn unlock(
         if let Some(message) = message {
             ui.label(RichText::new(message).color(WARN).strong());
         }
+    });
+    asked
+}
+
+/// The width of the unlock forms, points.
+const FORM_WIDTH: f32 = 640.0;
+
+/// Draws `add` in a column `width` wide, centred in `ui`.
+fn centred<R>(ui: &mut Ui, width: f32, add: impl FnOnce(&mut Ui) -> R) -> R {
+    ui.horizontal(|ui| {
+        ui.add_space(((ui.available_width() - width) / 2.0).max(0.0));
+        ui.vertical(|ui| {
+            ui.set_width(width);
+            add(ui)
+        })
+        .inner
+    })
+    .inner
+}
+
+/// The first run's form: who, the passphrase twice with the rule, create.
+fn first_run(
+    ui: &mut Ui,
+    facilitators: &[String],
+    busy: bool,
+    drafts: &mut UnlockDrafts,
+    l: Locale,
+) -> Option<GateAction> {
+    let mut asked = None;
+    who(ui, facilitators, drafts, l);
+    let field = passphrase_field(ui, &mut drafts.passphrase, &tr!(l, "unlock-new"));
+    let again = passphrase_field(ui, &mut drafts.confirm, &tr!(l, "unlock-again"));
+    let weak = (!drafts.passphrase.is_empty())
+        .then(|| passphrase_weakness(&drafts.passphrase))
+        .flatten();
+    match &weak {
+        Some(why) => ui.label(RichText::new(tr!(l, "unlock-weak", why = why.as_str()))),
+        None if !drafts.passphrase.is_empty() => ui.label(
+            RichText::new(tr!(l, "unlock-strong")).color(Color32::from_rgb(40, 160, 70)),
+        ),
+        None => ui.label(RichText::new(tr!(l, "unlock-rule")).color(MUTED)),
+    };
+    let enter =
+        (field.lost_focus() || again.lost_focus()) && ui.input(|i| i.key_pressed(egui::Key::Enter));
+    let clicked = ui
+        .add_enabled(
+            !busy,
+            egui::Button::new(RichText::new(tr!(l, "unlock-create")).strong()),
+        )
+        .clicked();
+    if (enter || clicked) && !busy {
+        drafts.problem = None;
+        if drafts.passphrase != drafts.confirm {
+            drafts.problem = Some(tr!(l, "unlock-differ"));
+        } else if let Some(why) = weak {
+            drafts.problem = Some(tr!(l, "unlock-weak", why = why.as_str()));
+        } else if drafts.facilitator.trim().is_empty() {
+            drafts.problem = Some(tr!(l, "unlock-who-missing"));
+        } else {
+            drafts.confirm.clear();
+            asked = Some(GateAction::Create {
+                passphrase: Secret::new(std::mem::take(&mut drafts.passphrase)),
+                facilitator: drafts.facilitator.trim().to_owned(),
+            });
+        }
+    }
+    asked
+}
+
+/// The locked screen's form: who, the passphrase, unlock, and what to do when it is lost.
+fn locked(
+    ui: &mut Ui,
+    facilitators: &[String],
+    wait_s: u64,
+    busy: bool,
+    drafts: &mut UnlockDrafts,
+    l: Locale,
+) -> Option<GateAction> {
+    let mut asked = None;
+    who(ui, facilitators, drafts, l);
+    let field = passphrase_field(ui, &mut drafts.passphrase, &tr!(l, "unlock-passphrase"));
+    let waiting = wait_s > 0;
+    if waiting {
+        ui.label(
+            RichText::new(tr!(l, "unlock-wait", seconds = wait_s))
+                .color(WARN)
+                .strong(),
+        );
+    }
+    let enter = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+    let clicked = ui
+        .add_enabled(
+            !busy && !waiting,
+            egui::Button::new(RichText::new(tr!(l, "unlock-button")).strong()),
+        )
+        .clicked();
+    if (enter || clicked) && !busy && !waiting {
+        drafts.problem = None;
+        if drafts.facilitator.trim().is_empty() {
+            drafts.problem = Some(tr!(l, "unlock-who-missing"));
+        } else if drafts.passphrase.is_empty() {
+            drafts.problem = Some(tr!(l, "unlock-empty"));
+        } else {
+            asked = Some(GateAction::Unlock {
+                passphrase: Secret::new(std::mem::take(&mut drafts.passphrase)),
+                facilitator: drafts.facilitator.trim().to_owned(),
+            });
+        }
+    }
+    ui.add_space(24.0);
+    ui.collapsing(tr!(l, "unlock-forgot"), |ui| {
+        ui.label(tr!(l, "unlock-forgot-explain"));
     });
     asked
 }
@@ -201,7 +245,7 @@ fn who(ui: &mut Ui, facilitators: &[String], drafts: &mut UnlockDrafts, l: Local
         ui.horizontal_wrapped(|ui| {
             for name in facilitators {
                 let chosen = drafts.facilitator.trim() == name;
-                if ui.selectable_label(chosen, name).clicked() {
+                if ui.add(egui::Button::new(name).selected(chosen)).clicked() {
                     drafts.facilitator.clone_from(name);
                 }
             }

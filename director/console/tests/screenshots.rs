@@ -85,3 +85,86 @@ fn every_console_screen_is_drawn_at_1366_by_768() -> Result<(), String> {
     }
     Ok(())
 }
+
+/// The console of the day's screenshot run on a fresh store: the console starts the director
+/// (built next to the console if it is not there yet), creates the passphrase, shows the
+/// recovery key, the home screen with pairing open, a prepared session, the devices and the
+/// register, and the locked screen. Kept under `target/screenshots/console-jour/`.
+#[test]
+fn the_console_of_the_day_is_drawn_at_1366_by_768() -> Result<(), String> {
+    let console = PathBuf::from(env!("CARGO_BIN_EXE_boussole-console"));
+    let bin = console
+        .parent()
+        .ok_or("the console binary has no folder")?
+        .to_path_buf();
+    if !bin.join("boussole-director").exists() {
+        let target = bin.parent().ok_or("no target folder")?;
+        let status = Command::new(option_env!("CARGO").unwrap_or("cargo"))
+            .args(["build", "-p", "boussole-director", "--bin", "boussole-director"])
+            .env("CARGO_TARGET_DIR", target)
+            .current_dir(repo_root())
+            .status()
+            .map_err(|e| format!("cargo build: {e}"))?;
+        if !status.success() {
+            return Err("building boussole-director failed".into());
+        }
+    }
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let run = dir.path().join("run");
+    std::fs::create_dir_all(&run).map_err(|e| e.to_string())?;
+    let db = dir.path().join("regie/director.db");
+    // Its own folder: the other screenshot test empties its own as it starts.
+    let out = repo_root().join("target/screenshots/console-jour");
+    let _ = std::fs::remove_dir_all(&out);
+    let status = Command::new("xvfb-run")
+        .args(["-a", "-s", "-screen 0 1366x768x24"])
+        .arg(&console)
+        .arg("--db")
+        .arg(&db)
+        .arg("--data")
+        .arg(dir.path().join("console"))
+        .arg("--screenshots")
+        .arg(&out)
+        .current_dir(repo_root())
+        .env("XDG_RUNTIME_DIR", &run)
+        .env("WGPU_BACKEND", "vulkan")
+        .status()
+        .map_err(|e| format!("xvfb-run (package xvfb, installed by `cargo xtask test`): {e}"));
+    // The director the console started outlives it (as on a laptop): stop it.
+    if let Ok(pid) = std::fs::read_to_string(db.with_file_name("director.lock")) {
+        let _ = Command::new("kill").args(["-TERM", pid.trim()]).status();
+    }
+    let status = status?;
+    if !status.success() {
+        return Err(format!("the console of the day's screenshot run failed: {status}"));
+    }
+    let mut sizes = BTreeSet::new();
+    for screen in [
+        "jour-premiere-ouverture",
+        "jour-cle-de-secours",
+        "jour-accueil",
+        "jour-preparer",
+        "jour-appareils",
+        "jour-personnes",
+        "jour-verrouillee",
+    ] {
+        let path = out.join(format!("{screen}.png"));
+        let (w, h, n) = colours(&path)?;
+        if (w, h) != (1366, 768) {
+            return Err(format!("{screen}: {w}×{h}, not 1366×768"));
+        }
+        // Text on a dark background: even the sparest screen has a few shades of grey.
+        if n < 4 {
+            return Err(format!("{screen}: only {n} colours, the screen looks blank"));
+        }
+        sizes.insert(
+            std::fs::metadata(&path)
+                .map_err(|e| format!("{}: {e}", path.display()))?
+                .len(),
+        );
+    }
+    if sizes.len() != 7 {
+        return Err("two screens of the day gave the same image".into());
+    }
+    Ok(())
+}

@@ -184,22 +184,27 @@ async fn a_whole_day_from_the_console_alone() -> Result<()> {
             },
             console,
         );
+    // The director was started in its own process group: stopped whatever happens, a panic of
+    // the harness included.
+    let _stop = StopDirector(db.clone());
     let result = day(&mut h, &db, &socket).await;
-    // The director was started in its own process group: stop it whatever happened.
-    stop_director(&db);
     result.map_err(|e| {
         let log = std::fs::read_to_string(db.with_file_name("director.log")).unwrap_or_default();
         e.context(format!("the director's messages:\n{log}"))
     })
 }
 
-/// Sends SIGTERM to the director whose process id its lock file holds.
-fn stop_director(db: &Path) {
-    let lock = db.with_file_name("director.lock");
-    if let Ok(pid) = std::fs::read_to_string(&lock) {
-        let _ = std::process::Command::new("kill")
-            .args(["-TERM", pid.trim()])
-            .status();
+/// Sends SIGTERM, when dropped, to the director whose process id its lock file holds.
+struct StopDirector(std::path::PathBuf);
+
+impl Drop for StopDirector {
+    fn drop(&mut self) {
+        let lock = self.0.with_file_name("director.lock");
+        if let Ok(pid) = std::fs::read_to_string(&lock) {
+            let _ = std::process::Command::new("kill")
+                .args(["-TERM", pid.trim()])
+                .status();
+        }
     }
 }
 

@@ -301,17 +301,18 @@ fn demo(gui: bool) -> Result<()> {
     )?;
     if gui {
         step(
-            "the facilitator's console on a live session (close the window to finish)",
+            "the facilitator's day from the console alone (close the window to finish)",
             gui_demo,
         )?;
     }
     Ok(())
 }
 
-/// Starts `serve` on loopback with six participants enrolled, six slow simulated devices that
-/// play the puzzles once the game runs, the room screen and a flat headset (real
-/// `boussole-game` windows) and the console window attached to it; when the console closes,
-/// stops the devices and the director.
+/// The facilitator's day from the console alone, on a fresh store of its own: the console
+/// starts the director of the day (first start: the passphrase and the recovery key, in the
+/// window), and the room screen and a flat headset start beside it as real windows that find
+/// the director on the local network and ask for the pairing code the console shows. When the
+/// console closes, the devices and the director stop.
 fn gui_demo() -> Result<()> {
     if std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none() {
         anyhow::bail!(
@@ -325,56 +326,43 @@ fn gui_demo() -> Result<()> {
         "--package",
         "boussole-director",
         "--package",
-        "boussole-sim",
-        "--package",
         "boussole-console",
         "--package",
         "boussole-game",
     ])?;
     let bin = target_dir().join("debug");
     let dir = fresh_demo_dir("gui")?;
-    let db = dir.join("director.db");
-    let (mut serve, addr) = start_serve(&bin, &db, "director/scripts/demo_console.ron")?;
-    let Some(addr) = addr else {
-        let _ = serve.kill();
-        let _ = serve.wait();
-        anyhow::bail!("serve printed no address");
-    };
-    let sims = Command::new(bin.join("boussole-sim"))
-        .args(["--director", &addr, "--code", "246810"])
-        .args(["--scenario", "scape_attitudes", "--think-ms", "8000"])
-        .current_dir(root())
-        .stdout(std::process::Stdio::null())
-        .spawn();
-    // The room screen, a real client in its own window beside the console.
+    let db = dir.join("regie/director.db");
+    // Devices: the room screen, and a headset in a flat window (no VR runtime here). Each finds
+    // the director on the local network once it is unlocked, then asks for the code.
     let screen = Command::new(bin.join("boussole-game"))
         .args(["--role", "screen", "--device", "ecran"])
-        .args(["--director", &addr, "--code", "246810"])
         .arg("--data-dir")
         .arg(dir.join("ecran"))
         .current_dir(root())
         .spawn();
-    // A headset in a flat window (no VR runtime here): the console gives it an immersion.
     let headset = Command::new(bin.join("boussole-game"))
         .args(["--role", "headset", "--flat", "--device", "casque_1"])
-        .args(["--director", &addr, "--code", "246810"])
         .arg("--data-dir")
         .arg(dir.join("casque_1"))
         .current_dir(root())
         .spawn();
     let console = Command::new(bin.join("boussole-console"))
-        .args(["--director", &addr, "--code", "246810"])
+        .arg("--db")
+        .arg(&db)
         .arg("--data")
         .arg(dir.join("console"))
         .current_dir(root())
         .status();
-    for child in [sims, screen, headset].into_iter().flatten() {
+    for child in [screen, headset].into_iter().flatten() {
         let mut child = child;
         let _ = child.kill();
         let _ = child.wait();
     }
-    let _ = serve.kill();
-    let _ = serve.wait();
+    // The director outlives its console (as on a laptop): the demo stops it.
+    if let Ok(pid) = std::fs::read_to_string(db.with_file_name("director.lock")) {
+        let _ = Command::new("kill").args(["-TERM", pid.trim()]).status();
+    }
     let status = console.context("starting boussole-console")?;
     anyhow::ensure!(status.success(), "the console ended with {status}");
     Ok(())

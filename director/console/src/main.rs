@@ -844,10 +844,12 @@ fn take_day_screenshots(
         }
         3 => {
             if first {
-                day.act(vec![Output::Action(ConsoleAction::Desk(DeskRequest::Create {
-                    activity: "scape_attitudes".into(),
-                    label: "Groupe du mardi".into(),
-                }))]);
+                day.act(vec![Output::Action(ConsoleAction::Desk(
+                    DeskRequest::Create {
+                        activity: "scape_attitudes".into(),
+                        label: "Groupe du mardi".into(),
+                    },
+                ))]);
             }
             let view = day.model().view(None);
             let enrolled = view.as_ref().map_or(0, |v| v.engine.participants().len());

@@ -100,7 +100,13 @@ fn the_console_of_the_day_is_drawn_at_1366_by_768() -> Result<(), String> {
     if !bin.join("boussole-director").exists() {
         let target = bin.parent().ok_or("no target folder")?;
         let status = Command::new(option_env!("CARGO").unwrap_or("cargo"))
-            .args(["build", "-p", "boussole-director", "--bin", "boussole-director"])
+            .args([
+                "build",
+                "-p",
+                "boussole-director",
+                "--bin",
+                "boussole-director",
+            ])
             .env("CARGO_TARGET_DIR", target)
             .current_dir(repo_root())
             .status()
@@ -136,7 +142,9 @@ fn the_console_of_the_day_is_drawn_at_1366_by_768() -> Result<(), String> {
     }
     let status = status?;
     if !status.success() {
-        return Err(format!("the console of the day's screenshot run failed: {status}"));
+        return Err(format!(
+            "the console of the day's screenshot run failed: {status}"
+        ));
     }
     let mut sizes = BTreeSet::new();
     for screen in [
@@ -155,7 +163,9 @@ fn the_console_of_the_day_is_drawn_at_1366_by_768() -> Result<(), String> {
         }
         // Text on a dark background: even the sparest screen has a few shades of grey.
         if n < 4 {
-            return Err(format!("{screen}: only {n} colours, the screen looks blank"));
+            return Err(format!(
+                "{screen}: only {n} colours, the screen looks blank"
+            ));
         }
         sizes.insert(
             std::fs::metadata(&path)

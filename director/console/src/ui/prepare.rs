@@ -69,14 +69,9 @@ fn people(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState, out: &mut V
     let enrolled = view.engine.participants().len();
     if enrolled > 0 && enrolled < usize::from(team.min) && view.engine.times().started.is_none() {
         ui.label(
-            RichText::new(tr!(
-                l,
-                "prepare-few",
-                count = enrolled,
-                min = team.min
-            ))
-            .color(egui::Color32::from_rgb(200, 120, 0))
-            .strong(),
+            RichText::new(tr!(l, "prepare-few", count = enrolled, min = team.min))
+                .color(egui::Color32::from_rgb(200, 120, 0))
+                .strong(),
         );
     }
     let stations = &view.engine.scenario().stations;

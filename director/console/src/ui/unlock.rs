@@ -145,9 +145,9 @@ fn first_run(
         .flatten();
     match &weak {
         Some(why) => ui.label(RichText::new(tr!(l, "unlock-weak", why = why.as_str()))),
-        None if !drafts.passphrase.is_empty() => ui.label(
-            RichText::new(tr!(l, "unlock-strong")).color(Color32::from_rgb(40, 160, 70)),
-        ),
+        None if !drafts.passphrase.is_empty() => {
+            ui.label(RichText::new(tr!(l, "unlock-strong")).color(Color32::from_rgb(40, 160, 70)))
+        }
         None => ui.label(RichText::new(tr!(l, "unlock-rule")).color(MUTED)),
     };
     let enter =

@@ -1,0 +1,342 @@
+//! The director of the day, in process: its local socket (first start, the strength rule, the
+//! recovery key, unlock, wrong passphrases and the wait, lock, the console's pairing), one per
+//! laptop, and the session thread hosting one session after another in one store (a device
+//! event between sessions acknowledged, never logged; a failed host keeps the store).
+
+#![expect(clippy::expect_used, reason = "test set-up")]
+
+use boussole_content::ContentSet;
+use boussole_director::day::{DayConfig, DayError, FIRST_WAIT, run};
+use boussole_director::engine::{Command, Effect, Input};
+use boussole_director::local::{self, LocalReply, LocalRequest, LockState, Secret};
+use boussole_director::runtime::{Director, HostRequest, NO_SESSION};
+use boussole_director::server::ServeConfig;
+use boussole_director::store::{SessionId, Store};
+use boussole_protocol::{DeviceEvent, DeviceId};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const STRONG: &str = "Une phrase de passe du port";
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn content() -> ContentSet {
+    let (set, problems) = ContentSet::load_dir(&repo().join("content"));
+    assert!(problems.is_empty(), "{problems:?}");
+    set
+}
+
+fn config(dir: &Path) -> DayConfig {
+    DayConfig {
+        db: dir.join("regie/director.db"),
+        serve: ServeConfig {
+            bind: "127.0.0.1:0".parse().expect("an address"),
+            content_dir: repo().join("content"),
+            assets_dir: repo().join("assets"),
+            data_dir: dir.join("regie"),
+            name: "Test".into(),
+            pairing_code: None,
+        },
+        socket: dir.join("run/director.sock"),
+        idle_lock: Duration::from_secs(3600),
+        day_ends: None,
+        passphrase: None,
+        facilitator: "script".into(),
+        announce: false,
+    }
+}
+
+/// Starts a director of the day on a thread; returns the sender that stops it and the thread.
+fn start(
+    config: DayConfig,
+) -> (
+    tokio::sync::oneshot::Sender<()>,
+    std::thread::JoinHandle<Result<(), DayError>>,
+) {
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let socket = config.socket.clone();
+    let thread = std::thread::spawn(move || {
+        run(config, async {
+            let _ = stopped.await;
+        })
+    });
+    let since = Instant::now();
+    while local::ask(&socket, &LocalRequest::Status).is_err() {
+        assert!(since.elapsed() < Duration::from_secs(30), "no socket");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    (stop, thread)
+}
+
+fn ask(socket: &Path, request: LocalRequest) -> LocalReply {
+    local::ask(socket, &request).expect("a reply")
+}
+
+fn state(socket: &Path) -> (LockState, u64) {
+    match ask(socket, LocalRequest::Status) {
+        LocalReply::Status { state, wait_s, .. } => (state, wait_s),
+        other => panic!("status: {other:?}"),
+    }
+}
+
+fn unlock(socket: &Path, passphrase: &str) -> LocalReply {
+    ask(
+        socket,
+        LocalRequest::Unlock {
+            passphrase: Secret::new(passphrase.into()),
+            facilitator: "Camille".into(),
+        },
+    )
+}
+
+#[test]
+fn first_start_unlock_wrong_passphrases_and_one_per_laptop() {
+    let dir = tempfile::tempdir().expect("a folder");
+    let config = config(dir.path());
+    let socket = config.socket.clone();
+    let (stop, thread) = start(config.clone());
+
+    // First start: nothing on disk; a weak passphrase creates nothing.
+    assert_eq!(state(&socket).0, LockState::FirstRun);
+    let weak = ask(
+        &socket,
+        LocalRequest::Create {
+            passphrase: Secret::new("motdepasse".into()),
+            facilitator: "Camille".into(),
+        },
+    );
+    assert!(
+        matches!(weak, LocalReply::Refused(ref why) if why.contains("trop faible")),
+        "{weak:?}"
+    );
+    assert!(!config.db.exists());
+    // Nobody said who they are: refused too.
+    let anonymous = ask(
+        &socket,
+        LocalRequest::Create {
+            passphrase: Secret::new(STRONG.into()),
+            facilitator: "  ".into(),
+        },
+    );
+    assert!(matches!(anonymous, LocalReply::Refused(_)), "{anonymous:?}");
+    let LocalReply::Created { recovery_key } = ask(
+        &socket,
+        LocalRequest::Create {
+            passphrase: Secret::new(STRONG.into()),
+            facilitator: "Camille".into(),
+        },
+    ) else {
+        panic!("not created");
+    };
+    assert_eq!(
+        recovery_key
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .count(),
+        40
+    );
+    assert_eq!(state(&socket).0, LockState::Unlocked);
+    // The console's pairing: an address on this machine, the CA and a token.
+    let LocalReply::Console { addr, ca_der, .. } = ask(
+        &socket,
+        LocalRequest::Console {
+            device: "console".into(),
+        },
+    ) else {
+        panic!("no pairing for the console");
+    };
+    assert!(addr.ip().is_loopback() && !ca_der.is_empty());
+    let devices = std::fs::read_to_string(dir.path().join("regie/devices.tsv")).expect("devices");
+    assert!(
+        devices
+            .lines()
+            .any(|l| l.starts_with("console\t") && l.ends_with("\tconsole"))
+    );
+
+    // A second director on the same laptop says so and does not start.
+    let mut second = config.clone();
+    second.socket = dir.path().join("run/second.sock");
+    let refused = run(second, async {});
+    assert!(
+        matches!(refused, Err(DayError::AlreadyRunning(_))),
+        "{refused:?}"
+    );
+
+    // Lock; the console's pairing is refused while locked.
+    assert!(matches!(
+        ask(&socket, LocalRequest::Lock),
+        LocalReply::Locked
+    ));
+    assert_eq!(state(&socket).0, LockState::Locked);
+    assert!(matches!(
+        ask(
+            &socket,
+            LocalRequest::Console {
+                device: "console".into()
+            }
+        ),
+        LocalReply::Refused(_)
+    ));
+    // Two wrong passphrases say how many tries are left; the third makes the next wait.
+    assert!(matches!(
+        unlock(&socket, "faux"),
+        LocalReply::Wrong {
+            tries_left: 2,
+            wait_s: 0
+        }
+    ));
+    assert!(matches!(
+        unlock(&socket, "faux"),
+        LocalReply::Wrong {
+            tries_left: 1,
+            wait_s: 0
+        }
+    ));
+    let third = unlock(&socket, "faux");
+    assert!(
+        matches!(third, LocalReply::Wrong { tries_left: 0, wait_s } if wait_s == FIRST_WAIT.as_secs()),
+        "{third:?}"
+    );
+    // Even the right one waits, and the status shows the wait.
+    assert!(
+        matches!(unlock(&socket, STRONG), LocalReply::Wrong { tries_left: 0, wait_s } if wait_s > 0)
+    );
+    let (locked, wait) = state(&socket);
+    assert_eq!(locked, LockState::Locked);
+    assert!(wait > 0 && wait <= FIRST_WAIT.as_secs());
+
+    let _ = stop.send(());
+    thread.join().expect("the thread").expect("a clean stop");
+    assert!(!socket.exists(), "the socket is removed at the end");
+    // The access log names the facilitator who created the store.
+    let store = Store::open(&config.db, STRONG).expect("the store");
+    let log = store.access_log().expect("the access log");
+    assert!(log.iter().all(|e| e.actor == "Camille"), "{log:?}");
+    let names = std::fs::read_to_string(dir.path().join("regie/facilitators.txt")).expect("names");
+    assert_eq!(names.trim(), "Camille");
+}
+
+#[test]
+fn a_right_passphrase_after_the_wait_unlocks() {
+    let dir = tempfile::tempdir().expect("a folder");
+    let mut config = config(dir.path());
+    // The store exists (made by a script); the director starts locked.
+    std::fs::create_dir_all(dir.path().join("regie")).expect("folder");
+    drop(Store::open(&config.db, STRONG).expect("a store"));
+    config.passphrase = None;
+    let socket = config.socket.clone();
+    let (stop, thread) = start(config);
+    assert_eq!(state(&socket).0, LockState::Locked);
+    assert!(matches!(
+        unlock(&socket, "faux"),
+        LocalReply::Wrong { tries_left: 2, .. }
+    ));
+    assert!(matches!(unlock(&socket, STRONG), LocalReply::Unlocked));
+    // A right one resets the count.
+    assert!(matches!(
+        ask(&socket, LocalRequest::Lock),
+        LocalReply::Locked
+    ));
+    assert!(matches!(
+        unlock(&socket, "faux"),
+        LocalReply::Wrong { tries_left: 2, .. }
+    ));
+    let _ = stop.send(());
+    thread.join().expect("the thread").expect("a clean stop");
+}
+
+#[test]
+fn one_session_after_another_in_one_store() {
+    let dir = tempfile::tempdir().expect("a folder");
+    let db = dir.path().join("director.db");
+    let store = Store::open(&db, STRONG).expect("a store");
+    let (tx, rx) = std::sync::mpsc::channel();
+    let director = Director::start_day(store, Arc::new(content()), tx);
+    let h = director.handle();
+
+    // Idle: a command is refused, a device event acknowledged without a session.
+    assert_eq!(
+        h.submit(Input::Command(Command::StartGame))
+            .expect_err("no session"),
+        NO_SESSION
+    );
+    let device = DeviceId::from("casque_1");
+    let out = h
+        .submit(Input::Device {
+            device: device.clone(),
+            seq: 1,
+            event: DeviceEvent::Problem {
+                what: "batterie faible".into(),
+            },
+        })
+        .expect("acknowledged");
+    assert_eq!(
+        out.effects,
+        vec![Effect::Ack {
+            device: device.clone(),
+            seq: 1
+        }]
+    );
+    assert!(
+        rx.try_iter().any(|o| o.effects == out.effects),
+        "the network hears of it"
+    );
+    // An unknown scenario hosts nothing and keeps the store.
+    assert!(
+        h.host(HostRequest::Create {
+            scenario: "inconnu".into(),
+            label: String::new()
+        })
+        .is_err()
+    );
+    let first = h
+        .host(HostRequest::Create {
+            scenario: "scape_attitudes".into(),
+            label: "matin".into(),
+        })
+        .expect("hosted")
+        .expect("a session");
+    h.submit(Input::Command(Command::AddParticipant {
+        id: "P1".into(),
+        pseudonym: "Renard".into(),
+        colour: "#e69f00".into(),
+    }))
+    .expect("enrolled");
+    // The next session: the first one's log is complete, the second starts empty.
+    let second = h
+        .host(HostRequest::Create {
+            scenario: "scape_pandemie".into(),
+            label: "après-midi".into(),
+        })
+        .expect("hosted")
+        .expect("a session");
+    assert_ne!(first.id, second.id);
+    assert_eq!(
+        h.with(|s| s.engine().participants().len())
+            .expect("a session"),
+        0
+    );
+    // Resume the first: replayed from its log.
+    let again = h
+        .host(HostRequest::Open(first.id))
+        .expect("hosted")
+        .expect("a session");
+    assert_eq!(again.id, first.id);
+    assert_eq!(
+        h.with(|s| s.engine().participants().len())
+            .expect("a session"),
+        1
+    );
+    // An unknown session: nothing hosted, the store still there.
+    assert!(h.host(HostRequest::Open(SessionId(99))).is_err());
+    assert!(h.with(|_| ()).is_err());
+    let sessions = h
+        .with_store(|s| s.sessions().expect("sessions").len())
+        .expect("the store");
+    assert_eq!(sessions, 2);
+    assert_eq!(h.host(HostRequest::Leave).expect("left"), None);
+    assert!(director.stop().is_none());
+}

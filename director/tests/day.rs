@@ -78,7 +78,7 @@ fn ask(socket: &Path, request: LocalRequest) -> LocalReply {
 fn state(socket: &Path) -> (LockState, u64) {
     match ask(socket, LocalRequest::Status) {
         LocalReply::Status { state, wait_s, .. } => (state, wait_s),
-        other => panic!("status: {other:?}"),
+        other => unreachable!("status: {other:?}"),
     }
 }
 
@@ -129,7 +129,7 @@ fn first_start_unlock_wrong_passphrases_and_one_per_laptop() {
             facilitator: "Camille".into(),
         },
     ) else {
-        panic!("not created");
+        unreachable!("not created");
     };
     assert_eq!(
         recovery_key
@@ -146,7 +146,7 @@ fn first_start_unlock_wrong_passphrases_and_one_per_laptop() {
             device: "console".into(),
         },
     ) else {
-        panic!("no pairing for the console");
+        unreachable!("no pairing for the console");
     };
     assert!(addr.ip().is_loopback() && !ca_der.is_empty());
     let devices = std::fs::read_to_string(dir.path().join("regie/devices.tsv")).expect("devices");

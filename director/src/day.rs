@@ -172,13 +172,14 @@ pub fn run(
         config,
     });
     if let Some(passphrase) = day.config.passphrase.clone() {
-        match day.unlock(&passphrase, &day.config.facilitator.clone()) {
-            LocalReply::Unlocked => {}
-            LocalReply::Wrong { .. } => {
+        // (the console pairs itself when it opens: the one made here is for nobody)
+        match day.open_store(&passphrase, &day.config.facilitator.clone()) {
+            Ok(()) => {}
+            Err(LocalReply::Wrong { .. }) => {
                 return Err(DayError::Unlock("phrase de passe incorrecte".into()));
             }
-            LocalReply::Refused(why) => return Err(DayError::Unlock(why)),
-            other => return Err(DayError::Unlock(format!("{other:?}"))),
+            Err(LocalReply::Refused(why)) => return Err(DayError::Unlock(why)),
+            Err(other) => return Err(DayError::Unlock(format!("{other:?}"))),
         }
     }
     let accepting = day.clone();
@@ -231,37 +232,39 @@ impl Day {
             LocalRequest::Create {
                 passphrase,
                 facilitator,
-            } => self.create(&passphrase, &facilitator),
+                device,
+            } => self.create(&passphrase, &facilitator, &device),
             LocalRequest::Unlock {
                 passphrase,
                 facilitator,
-            } => self.unlock(&passphrase, &facilitator),
+                device,
+            } => self.unlock(&passphrase, &facilitator, &device),
             LocalRequest::Lock => {
                 let who = lock(&self.state).facilitator.clone().unwrap_or_default();
                 self.lock_now(&format!("par {who}, depuis la console"));
                 LocalReply::Locked
             }
-            LocalRequest::Console { device } => {
-                let state = lock(&self.state);
-                let Some(serving) = state.serving.as_ref() else {
-                    return LocalReply::Refused("le directeur est verrouillé".into());
-                };
-                match serving.provision_console(&DeviceId(device)) {
-                    Ok((ca_der, token)) => {
-                        let mut addr = serving.local_addr();
-                        if addr.ip().is_unspecified() {
-                            addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
-                        }
-                        LocalReply::Console {
-                            addr,
-                            ca_der,
-                            token: *token.as_bytes(),
-                        }
-                    }
-                    Err(e) => LocalReply::Refused(format!("console non appairée : {e}")),
-                }
-            }
         }
+    }
+
+    /// A fresh pairing for the console `device` (its previous token stops working).
+    fn pair_console(&self, device: &str) -> Result<local::ConsolePairing, String> {
+        let state = lock(&self.state);
+        let Some(serving) = state.serving.as_ref() else {
+            return Err("le directeur est verrouillé".into());
+        };
+        let (ca_der, token) = serving
+            .provision_console(&DeviceId(device.to_owned()))
+            .map_err(|e| format!("console non appairée : {e}"))?;
+        let mut addr = serving.local_addr();
+        if addr.ip().is_unspecified() {
+            addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+        }
+        Ok(local::ConsolePairing {
+            addr,
+            ca_der,
+            token: *token.as_bytes(),
+        })
     }
 
     fn status(&self) -> LocalReply {
@@ -313,7 +316,7 @@ impl Day {
         }
     }
 
-    fn create(&self, passphrase: &Secret, facilitator: &str) -> LocalReply {
+    fn create(&self, passphrase: &Secret, facilitator: &str, device: &str) -> LocalReply {
         let facilitator = match facilitator_name(facilitator) {
             Ok(f) => f,
             Err(why) => return LocalReply::Refused(why),
@@ -343,76 +346,108 @@ impl Day {
             participant: None,
             detail: "création du journal depuis la console".into(),
         });
-        match self.go_online(store, &facilitator) {
-            Ok(()) => LocalReply::Created {
+        match self
+            .go_online(store, &facilitator)
+            .and_then(|()| self.pair_console(device))
+        {
+            Ok(pairing) => LocalReply::Created {
                 recovery_key: key.grouped(),
+                pairing,
             },
             Err(why) => LocalReply::Refused(why),
         }
     }
 
-    fn unlock(&self, passphrase: &Secret, facilitator: &str) -> LocalReply {
-        let facilitator = match facilitator_name(facilitator) {
-            Ok(f) => f,
-            Err(why) => return LocalReply::Refused(why),
-        };
-        {
+    fn unlock(&self, passphrase: &Secret, facilitator: &str, device: &str) -> LocalReply {
+        match self.open_store(passphrase, facilitator) {
+            Ok(()) => match self.pair_console(device) {
+                Ok(pairing) => LocalReply::Unlocked { pairing },
+                Err(why) => LocalReply::Refused(why),
+            },
+            Err(reply) => reply,
+        }
+    }
+
+    /// Opens the store and goes on the network; already open, checks the passphrase (by
+    /// opening the store a second time: that connection records who came, and closes).
+    /// `Err`: the reply that says why not.
+    fn open_store(&self, passphrase: &Secret, facilitator: &str) -> Result<(), LocalReply> {
+        let facilitator = facilitator_name(facilitator).map_err(LocalReply::Refused)?;
+        let open = {
             let state = lock(&self.state);
-            if state.serving.is_some() {
-                return LocalReply::Unlocked;
-            }
             let wait_s = wait_left(state.wait_until);
             if wait_s > 0 {
-                return LocalReply::Wrong {
+                return Err(LocalReply::Wrong {
                     tries_left: 0,
                     wait_s,
-                };
+                });
             }
-        }
+            state.serving.is_some()
+        };
         if !self.config.db.exists() {
-            return LocalReply::Refused(
+            return Err(LocalReply::Refused(
                 "aucun journal encore : créez d'abord la phrase de passe".into(),
-            );
+            ));
         }
         let mut store = match Store::open(&self.config.db, passphrase.expose()) {
             Ok(s) => s,
-            Err(OpenError::WrongPassphrase { .. }) => {
-                let mut state = lock(&self.state);
-                state.wrong += 1;
-                tracing::warn!(tries = state.wrong, "phrase de passe incorrecte");
-                let over = state.wrong.saturating_sub(FREE_TRIES);
-                if state.wrong < FREE_TRIES {
-                    return LocalReply::Wrong {
-                        tries_left: FREE_TRIES - state.wrong,
-                        wait_s: 0,
-                    };
-                }
-                let wait = FIRST_WAIT
-                    .saturating_mul(1 << over.min(10))
-                    .min(LONGEST_WAIT);
-                state.wait_until = Some(Instant::now() + wait);
-                return LocalReply::Wrong {
-                    tries_left: 0,
-                    wait_s: wait.as_secs(),
-                };
+            Err(OpenError::WrongPassphrase { .. }) => return Err(self.wrong_passphrase()),
+            Err(e) => {
+                return Err(LocalReply::Refused(format!(
+                    "le journal ne s'ouvre pas : {e}"
+                )));
             }
-            Err(e) => return LocalReply::Refused(format!("le journal ne s'ouvre pas : {e}")),
         };
         let now = unix_ms();
-        if let Err(e) = crate::register::adopt_legacy(&mut store, now) {
-            return LocalReply::Refused(format!("séances d'avant le registre non reprises : {e}"));
-        }
+        let detail = if open {
+            "console rouverte, régie déjà ouverte"
+        } else {
+            ""
+        };
         let _ = store.log_access(&AccessEntry {
             at_unix_ms: now,
             actor: facilitator.clone(),
             action: AccessAction::DirectorUnlocked,
             session: None,
             participant: None,
-            detail: String::new(),
+            detail: detail.into(),
         });
-        match self.go_online(store, &facilitator) {
-            Ok(()) => LocalReply::Unlocked,
-            Err(why) => LocalReply::Refused(why),
+        if open {
+            drop(store);
+            self.remember(&facilitator);
+            let mut state = lock(&self.state);
+            state.wrong = 0;
+            state.facilitator = Some(facilitator);
+            return Ok(());
+        }
+        if let Err(e) = crate::register::adopt_legacy(&mut store, now) {
+            return Err(LocalReply::Refused(format!(
+                "séances d'avant le registre non reprises : {e}"
+            )));
+        }
+        self.go_online(store, &facilitator)
+            .map_err(LocalReply::Refused)
+    }
+
+    /// Counts a wrong passphrase; after [`FREE_TRIES`], the next try waits.
+    fn wrong_passphrase(&self) -> LocalReply {
+        let mut state = lock(&self.state);
+        state.wrong += 1;
+        tracing::warn!(tries = state.wrong, "phrase de passe incorrecte");
+        if state.wrong < FREE_TRIES {
+            return LocalReply::Wrong {
+                tries_left: FREE_TRIES - state.wrong,
+                wait_s: 0,
+            };
+        }
+        let over = state.wrong - FREE_TRIES;
+        let wait = FIRST_WAIT
+            .saturating_mul(1 << over.min(10))
+            .min(LONGEST_WAIT);
+        state.wait_until = Some(Instant::now() + wait);
+        LocalReply::Wrong {
+            tries_left: 0,
+            wait_s: wait.as_secs(),
         }
     }
 

@@ -57,27 +57,41 @@ pub enum LocalRequest {
     /// Where the director stands ([`LocalReply::Status`]).
     Status,
     /// First run only: create the store with this passphrase (checked by
-    /// [`passphrase_weakness`]); the reply carries the recovery key, shown once.
+    /// [`passphrase_weakness`]); the reply carries the recovery key, shown once, and the
+    /// console's pairing.
     Create {
         /// The new passphrase.
         passphrase: Secret,
         /// Who creates it (the access log's actor).
         facilitator: String,
+        /// The console's device id, paired in the reply.
+        device: String,
     },
-    /// Open the store and go on the network.
+    /// Open the store and go on the network; or, already open, check the passphrase of a
+    /// console that opens (the passphrase is asked each time a console opens, whoever opened
+    /// the director). The reply carries the console's pairing.
     Unlock {
         /// The passphrase.
         passphrase: Secret,
         /// Who unlocks (the access log's actor; added to the list of facilitators).
         facilitator: String,
+        /// The console's device id, paired in the reply.
+        device: String,
     },
     /// Close the store and leave the network (devices wait and reconnect after the unlock).
     Lock,
-    /// Pair this laptop's console, device id `device`, without a code.
-    Console {
-        /// The console's device id.
-        device: String,
-    },
+}
+
+/// A console's pairing with the director, handed over the local socket once the passphrase is
+/// checked: no code to copy from one window to another.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ConsolePairing {
+    /// The director's QUIC address, on this laptop.
+    pub addr: SocketAddr,
+    /// The director's CA certificate, DER.
+    pub ca_der: Vec<u8>,
+    /// The console's token (a new one each time: the previous one stops working).
+    pub token: [u8; 32],
 }
 
 /// Where the director stands.
@@ -110,13 +124,18 @@ pub enum LocalReply {
         addr: Option<SocketAddr>,
     },
     /// The store was created: the recovery key, to print or write down now (it is kept nowhere
-    /// else but inside the store, for backups).
+    /// else but inside the store, for backups), and the console's pairing.
     Created {
         /// 40 base32 characters in 8 groups.
         recovery_key: String,
+        /// The console's pairing.
+        pairing: ConsolePairing,
     },
-    /// Unlocked (or was already).
-    Unlocked,
+    /// Unlocked (or was already, and the passphrase is right): the console's pairing.
+    Unlocked {
+        /// The console's pairing.
+        pairing: ConsolePairing,
+    },
     /// A wrong passphrase.
     Wrong {
         /// Tries left before a wait.
@@ -126,15 +145,6 @@ pub enum LocalReply {
     },
     /// Locked.
     Locked,
-    /// This console's pairing: connect to `addr` with the CA pinned and the token.
-    Console {
-        /// The director's QUIC address, on this laptop.
-        addr: SocketAddr,
-        /// The director's CA certificate, DER.
-        ca_der: Vec<u8>,
-        /// The console's token.
-        token: [u8; 32],
-    },
     /// Refused, in French, saying what to do.
     Refused(String),
 }
@@ -302,6 +312,7 @@ mod tests {
         let request = LocalRequest::Unlock {
             passphrase: s,
             facilitator: "Camille".into(),
+            device: "console".into(),
         };
         assert!(!format!("{request:?}").contains("Boussole"));
     }

@@ -88,6 +88,7 @@ fn unlock(socket: &Path, passphrase: &str) -> LocalReply {
         LocalRequest::Unlock {
             passphrase: Secret::new(passphrase.into()),
             facilitator: "Camille".into(),
+            device: "console".into(),
         },
     )
 }
@@ -106,6 +107,7 @@ fn first_start_unlock_wrong_passphrases_and_one_per_laptop() {
         LocalRequest::Create {
             passphrase: Secret::new("motdepasse".into()),
             facilitator: "Camille".into(),
+            device: "console".into(),
         },
     );
     assert!(
@@ -119,16 +121,22 @@ fn first_start_unlock_wrong_passphrases_and_one_per_laptop() {
         LocalRequest::Create {
             passphrase: Secret::new(STRONG.into()),
             facilitator: "  ".into(),
+            device: "console".into(),
         },
     );
     assert!(matches!(anonymous, LocalReply::Refused(_)), "{anonymous:?}");
-    let LocalReply::Created { recovery_key } = ask(
+    let LocalReply::Created {
+        recovery_key,
+        pairing,
+    } = ask(
         &socket,
         LocalRequest::Create {
             passphrase: Secret::new(STRONG.into()),
             facilitator: "Camille".into(),
+            device: "console".into(),
         },
-    ) else {
+    )
+    else {
         unreachable!("not created");
     };
     assert_eq!(
@@ -140,15 +148,17 @@ fn first_start_unlock_wrong_passphrases_and_one_per_laptop() {
     );
     assert_eq!(state(&socket).0, LockState::Unlocked);
     // The console's pairing: an address on this machine, the CA and a token.
-    let LocalReply::Console { addr, ca_der, .. } = ask(
-        &socket,
-        LocalRequest::Console {
-            device: "console".into(),
-        },
-    ) else {
-        unreachable!("no pairing for the console");
+    assert!(pairing.addr.ip().is_loopback() && !pairing.ca_der.is_empty());
+    // A console that opens while the director is open: its passphrase is checked all the same,
+    // and it gets a pairing of its own.
+    assert!(matches!(
+        unlock(&socket, "faux"),
+        LocalReply::Wrong { tries_left: 2, .. }
+    ));
+    let LocalReply::Unlocked { pairing: again } = unlock(&socket, STRONG) else {
+        unreachable!("the right passphrase refused");
     };
-    assert!(addr.ip().is_loopback() && !ca_der.is_empty());
+    assert_ne!(again.token, pairing.token, "a new token each time");
     let devices = std::fs::read_to_string(dir.path().join("regie/devices.tsv")).expect("devices");
     assert!(
         devices
@@ -165,21 +175,12 @@ fn first_start_unlock_wrong_passphrases_and_one_per_laptop() {
         "{refused:?}"
     );
 
-    // Lock; the console's pairing is refused while locked.
+    // Lock.
     assert!(matches!(
         ask(&socket, LocalRequest::Lock),
         LocalReply::Locked
     ));
     assert_eq!(state(&socket).0, LockState::Locked);
-    assert!(matches!(
-        ask(
-            &socket,
-            LocalRequest::Console {
-                device: "console".into()
-            }
-        ),
-        LocalReply::Refused(_)
-    ));
     // Two wrong passphrases say how many tries are left; the third makes the next wait.
     assert!(matches!(
         unlock(&socket, "faux"),
@@ -215,6 +216,11 @@ fn first_start_unlock_wrong_passphrases_and_one_per_laptop() {
     let store = Store::open(&config.db, STRONG).expect("the store");
     let log = store.access_log().expect("the access log");
     assert!(log.iter().all(|e| e.actor == "Camille"), "{log:?}");
+    assert!(
+        log.iter()
+            .any(|e| e.detail == "console rouverte, régie déjà ouverte"),
+        "the console that reopened is in the access log: {log:?}"
+    );
     let names = std::fs::read_to_string(dir.path().join("regie/facilitators.txt")).expect("names");
     assert_eq!(names.trim(), "Camille");
 }
@@ -234,7 +240,10 @@ fn a_right_passphrase_after_the_wait_unlocks() {
         unlock(&socket, "faux"),
         LocalReply::Wrong { tries_left: 2, .. }
     ));
-    assert!(matches!(unlock(&socket, STRONG), LocalReply::Unlocked));
+    assert!(matches!(
+        unlock(&socket, STRONG),
+        LocalReply::Unlocked { .. }
+    ));
     // A right one resets the count.
     assert!(matches!(
         ask(&socket, LocalRequest::Lock),

@@ -6,7 +6,8 @@
 //! of the catalogue is created, six people are added to the register and enrolled, three
 //! headsets get their immersions and start together, and the session is closed; then an
 //! S'cape attitudes session is created with the same people and devices, the room's stations
-//! are given from the console, and the room's clients play it to its success ending.
+//! are given from the console, and the room's clients play it to its success ending. Last, the
+//! console is opened again while the director runs: the passphrase is asked again.
 //!
 //! The only paths the test gives are its database, content folder and socket. Every wait
 //! polls a condition; the guards only catch a hang.
@@ -162,7 +163,6 @@ async fn a_whole_day_from_the_console_alone() -> Result<()> {
     let socket = dir.path().join("run/director.sock");
     let laptop = Laptop {
         name: "console_camille".into(),
-        data_dir: dir.path().join("console"),
         db: db.clone(),
         content: content_dir(),
         director: boussole_tests::process::director_binary()?,
@@ -187,7 +187,7 @@ async fn a_whole_day_from_the_console_alone() -> Result<()> {
     // The director was started in its own process group: stopped whatever happens, a panic of
     // the harness included.
     let _stop = StopDirector(db.clone());
-    let result = day(&mut h, &db, &socket).await;
+    let result = day(&mut h, &laptop, &db, &socket).await;
     result.map_err(|e| {
         let log = std::fs::read_to_string(db.with_file_name("director.log")).unwrap_or_default();
         e.context(format!("the director's messages:\n{log}"))
@@ -208,7 +208,7 @@ impl Drop for StopDirector {
     }
 }
 
-async fn day(h: &mut Console, db: &Path, socket: &Path) -> Result<()> {
+async fn day(h: &mut Console, laptop: &Laptop, db: &Path, socket: &Path) -> Result<()> {
     // The console starts the director, which has no store yet.
     until(h, "the first run screen", GUARD, |d| {
         matches!(d.gate(), Gate::FirstRun { .. })
@@ -467,6 +467,34 @@ async fn day(h: &mut Console, db: &Path, socket: &Path) -> Result<()> {
     .await?;
     let stats = stop_all(devices).await?;
 
+    // The console closed and opened again (the director goes on): the passphrase is asked all
+    // the same, and the console finds the day where it was.
+    let reopened = DayConsole::open(laptop, content()?, ConsoleState::default());
+    let mut h2: Console = Harness::builder()
+        .with_size(egui::vec2(1600.0, 6000.0))
+        .build_ui_state(
+            |ui, app: &mut DayConsole| {
+                app.frame(ui);
+            },
+            reopened,
+        );
+    until(&mut h2, "the reopened console's passphrase", GUARD, |d| {
+        matches!(d.gate(), Gate::Unlocked { .. })
+    })
+    .await?;
+    h2.get_by_label("La régie est ouverte");
+    ensure!(
+        h2.state().model().desk().is_none(),
+        "a reopened console shows the day before its passphrase"
+    );
+    type_into(&mut h2, "Votre nom :", FACILITATOR);
+    type_secret(&mut h2, "Phrase de passe :", PASSPHRASE);
+    click(&mut h2, "Déverrouiller");
+    until(&mut h2, "the day again", GUARD, move |d| {
+        live(d) == Some(second)
+    })
+    .await?;
+
     // What the director kept.
     let store = Store::open(db, PASSPHRASE)?;
     let set = content()?;
@@ -514,7 +542,7 @@ async fn day(h: &mut Console, db: &Path, socket: &Path) -> Result<()> {
         .filter(|a| a.action == AccessAction::DirectorUnlocked)
         .collect();
     ensure!(
-        unlocked.len() == 1 && unlocked.iter().all(|a| a.actor == FACILITATOR),
+        unlocked.len() == 2 && unlocked.iter().all(|a| a.actor == FACILITATOR),
         "access log {unlocked:?}"
     );
     Ok(())

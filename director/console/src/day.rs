@@ -27,8 +27,9 @@ use std::path::PathBuf;
 pub struct DayConfig {
     /// This console's device id (its rater id in the session logs).
     pub device: String,
-    /// Where its pairing is kept.
-    pub data_dir: PathBuf,
+    /// Where its pairing is kept while it runs: beside the director's socket, in the session's
+    /// runtime folder (cleared at logout; a new token each time the passphrase is checked).
+    pub pairing_file: PathBuf,
     /// The manifest hash of the console's content (every file).
     pub content_hash: [u8; 32],
     /// Reconnection schedule.
@@ -40,8 +41,6 @@ pub struct DayConfig {
 pub struct Laptop {
     /// This console's device id.
     pub name: String,
-    /// The console's own folder (its pairing).
-    pub data_dir: PathBuf,
     /// The director's store.
     pub db: PathBuf,
     /// The content folder (its `assets/` beside it).
@@ -129,7 +128,9 @@ impl DayConsole {
             .unwrap_or([0; 32]);
         let config = DayConfig {
             device: laptop.name.clone(),
-            data_dir: laptop.data_dir.clone(),
+            pairing_file: laptop
+                .socket
+                .with_file_name(format!("{}.pairing", laptop.name)),
             content_hash,
             backoff: Backoff::default(),
         };
@@ -148,9 +149,7 @@ impl DayConsole {
 
     /// The pairing file of this console.
     fn pairing_file(&self) -> PathBuf {
-        self.config
-            .data_dir
-            .join(format!("{}.pairing", self.config.device))
+        self.config.pairing_file.clone()
     }
 
     /// Polls the launcher and the link; joins the director once it is unlocked, leaves it when

@@ -1,8 +1,9 @@
 //! Finding or starting the director of the day on this laptop, and talking to it over its local
 //! socket ([`boussole_director::local`]), without ever blocking the window: a thread of its own
 //! watches the director's state ([`Gate`]) and carries out what the facilitator asks (create the
-//! passphrase, unlock, lock), and once the director is unlocked gets this console's pairing
-//! ([`Provision`]) so that the console joins without a code.
+//! passphrase, unlock, lock). The director checks the passphrase each time a console opens,
+//! even when it is already unlocked, and answers with this console's pairing ([`Provision`]),
+//! so that the console joins without a code.
 //!
 //! Starting: a systemd user unit `boussole-director.service` when one is installed (it stops at
 //! logout; closing the console never stops it), else the director binary as a background
@@ -63,7 +64,8 @@ pub enum Gate {
     /// The recovery key, shown once after the store was created, until the facilitator says it
     /// is written down.
     RecoveryKey(String),
-    /// Unlocked.
+    /// Unlocked. Until this console has its pairing (after its passphrase is checked: asked
+    /// each time a console opens), the window asks for the passphrase.
     Unlocked {
         /// Who unlocked it.
         facilitator: Option<String>,
@@ -220,14 +222,7 @@ fn run(
                     },
                     LockState::Unlocked => Gate::Unlocked { facilitator },
                 };
-                let needs_pairing = matches!(gate, Gate::Unlocked { .. }) && {
-                    let s = lock(shared);
-                    !matches!(s.gate, Gate::Unlocked { .. })
-                };
                 lock(shared).gate = gate;
-                if needs_pairing {
-                    provision(socket, device, shared);
-                }
             }
             Ok(other) => {
                 lock(shared).gate = Gate::Failed(format!("réponse inattendue : {other:?}"));
@@ -247,7 +242,7 @@ fn run(
             }
         }
         match actions.recv_timeout(POLL_EVERY) {
-            Ok(action) => carry_out(socket, action, shared, &mut started),
+            Ok(action) => carry_out(socket, device, action, shared, &mut started),
             Err(mpsc::RecvTimeoutError::Timeout) => {}
             Err(mpsc::RecvTimeoutError::Disconnected) => return,
         }
@@ -256,6 +251,7 @@ fn run(
 
 fn carry_out(
     socket: &std::path::Path,
+    device: &str,
     action: GateAction,
     shared: &Mutex<Shared>,
     started: &mut bool,
@@ -267,6 +263,7 @@ fn carry_out(
         } => LocalRequest::Create {
             passphrase,
             facilitator,
+            device: device.to_owned(),
         },
         GateAction::Unlock {
             passphrase,
@@ -274,6 +271,7 @@ fn carry_out(
         } => LocalRequest::Unlock {
             passphrase,
             facilitator,
+            device: device.to_owned(),
         },
         GateAction::Lock => LocalRequest::Lock,
         GateAction::Retry => {
@@ -287,11 +285,21 @@ fn carry_out(
     let mut s = lock(shared);
     s.busy = false;
     s.message = match reply {
-        Ok(LocalReply::Created { recovery_key }) => {
+        Ok(LocalReply::Created {
+            recovery_key,
+            pairing,
+        }) => {
             s.recovery = Some(recovery_key);
+            s.provision = Some(pairing.into());
+            s.gate = Gate::Unlocked { facilitator: None };
             None
         }
-        Ok(LocalReply::Unlocked | LocalReply::Locked) => None,
+        Ok(LocalReply::Unlocked { pairing }) => {
+            s.provision = Some(pairing.into());
+            s.gate = Gate::Unlocked { facilitator: None };
+            None
+        }
+        Ok(LocalReply::Locked) => None,
         Ok(LocalReply::Wrong { tries_left, wait_s }) => Some(if wait_s > 0 {
             format!(
                 "Phrase de passe incorrecte. Après trois essais manqués, attendez {wait_s} s \
@@ -316,27 +324,13 @@ fn capitalised(text: &str) -> String {
         .unwrap_or_default()
 }
 
-fn provision(socket: &std::path::Path, device: &str, shared: &Mutex<Shared>) {
-    match local::ask(
-        socket,
-        &LocalRequest::Console {
-            device: device.to_owned(),
-        },
-    ) {
-        Ok(LocalReply::Console {
-            addr,
-            ca_der,
-            token,
-        }) => {
-            lock(shared).provision = Some(Provision {
-                addr,
-                ca_der,
-                token,
-            });
+impl From<local::ConsolePairing> for Provision {
+    fn from(p: local::ConsolePairing) -> Self {
+        Self {
+            addr: p.addr,
+            ca_der: p.ca_der,
+            token: p.token,
         }
-        Ok(LocalReply::Refused(why)) => lock(shared).message = Some(capitalised(&why)),
-        Ok(other) => lock(shared).message = Some(format!("Réponse inattendue : {other:?}")),
-        Err(e) => lock(shared).message = Some(format!("La régie ne répond pas : {e}")),
     }
 }
 

@@ -227,7 +227,6 @@ fn day_console(
         .unwrap_or_else(|| PathBuf::from("boussole-director"));
     let laptop = Laptop {
         name: args.name.clone(),
-        data_dir: data,
         // Given a store of its own (a trial store, tests), the console starts its own director
         // rather than the installed service.
         systemd: args.db.is_none(),
@@ -783,7 +782,7 @@ const DAY_PEOPLE: [&str; 3] = ["Ardoise", "Balise", "Cabestan"];
 /// (the first start, the recovery key, the home screen with pairing open, a session prepared
 /// with three people — fewer than the game's minimum, so the warning shows —, the devices
 /// screen, the locked screen).
-#[allow(clippy::too_many_lines)]
+#[expect(clippy::too_many_lines, reason = "one step per picture, in order, reads best as one match")]
 fn take_day_screenshots(
     mut commands: Commands,
     mut shots: ResMut<Shots>,

@@ -322,7 +322,6 @@ home-kind-evaluation = evaluation
 unlock-app = Boussole — control room
 unlock-starting = Starting the control room…
 unlock-retry = Try again
-unlock-joining = Control room open: connecting the console…
 unlock-first-title = First start: choose the passphrase
 unlock-first-explain = It encrypts everything the control room keeps about people. It is asked each time the console opens: remember it, do not write it on the computer.
 unlock-new = Passphrase:
@@ -369,3 +368,5 @@ prepare-few = { $count ->
     [one] 1 person enrolled
    *[other] { $count } people enrolled
 } for a game made for { $min } or more: you may start anyway, sharing the puzzles will take longer.
+unlock-open-title = The control room is open
+unlock-open-by = Opened by { $who }. Type the passphrase to take the console back.

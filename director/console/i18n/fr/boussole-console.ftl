@@ -322,7 +322,6 @@ home-kind-evaluation = évaluation
 unlock-app = Boussole — régie
 unlock-starting = Démarrage de la régie…
 unlock-retry = Réessayer
-unlock-joining = Régie ouverte : connexion de la console…
 unlock-first-title = Première ouverture : choisissez la phrase de passe
 unlock-first-explain = Elle chiffre tout ce que la régie garde sur les personnes. Elle sera demandée à chaque ouverture de la console : retenez-la, ne l'écrivez pas sur l'ordinateur.
 unlock-new = Phrase de passe :
@@ -369,3 +368,5 @@ prepare-few = { $count ->
     [one] 1 personne inscrite
    *[other] { $count } personnes inscrites
 } pour un jeu prévu à partir de { $min } : vous pouvez commencer quand même, les énigmes seront plus longues à se partager.
+unlock-open-title = La régie est ouverte
+unlock-open-by = Ouverte par { $who }. Saisissez la phrase de passe pour reprendre la console.

@@ -68,9 +68,16 @@ pub fn unlock(
                     asked = Some(GateAction::Retry);
                 }
             }
-            Gate::Unlocked { .. } => {
-                ui.heading(tr!(l, "unlock-joining"));
-                ui.spinner();
+            // Open, but this console is not in yet: its passphrase is asked all the same.
+            Gate::Unlocked { facilitator } => {
+                ui.heading(tr!(l, "unlock-open-title"));
+                if let Some(who) = facilitator {
+                    ui.label(
+                        RichText::new(tr!(l, "unlock-open-by", who = who.as_str())).color(MUTED),
+                    );
+                }
+                ui.add_space(12.0);
+                asked = centred(ui, FORM_WIDTH, |ui| locked(ui, &[], 0, busy, drafts, l));
             }
             Gate::RecoveryKey(key) => asked = recovery(ui, key, l),
             Gate::FirstRun { facilitators } => {

@@ -1549,11 +1549,9 @@ impl Serving {
     /// # Errors
     /// [`ServeError`]; nothing is left running.
     pub fn start(config: &ServeConfig, session: Session) -> Result<Self, ServeError> {
-        let age = Duration::from_millis(
-            u64::try_from(unix_ms() - session.created_at_unix_ms()).unwrap_or(0),
-        );
         let session_id = session.id();
-        Self::launch(config, Some(session_id), age, None, |tx| {
+        let created = session.created_at_unix_ms();
+        Self::launch(config, Some(session_id), Some(created), None, |tx| {
             Director::start(session, tx)
         })
     }
@@ -1575,7 +1573,7 @@ impl Serving {
             facilitator: facilitator.to_owned(),
             last_console: std::sync::atomic::AtomicI64::new(unix_ms()),
         });
-        Self::launch(config, None, Duration::ZERO, Some(day.clone()), move |tx| {
+        Self::launch(config, None, None, Some(day.clone()), move |tx| {
             Director::start_day(store, content, tx)
         })
     }
@@ -1583,7 +1581,7 @@ impl Serving {
     fn launch(
         config: &ServeConfig,
         session_id: Option<SessionId>,
-        age: Duration,
+        created_at_unix_ms: Option<i64>,
         day: Option<Arc<Day>>,
         director: impl FnOnce(std::sync::mpsc::Sender<Output>) -> Director,
     ) -> Result<Self, ServeError> {
@@ -1608,6 +1606,10 @@ impl Serving {
                 source,
             }
         })?);
+        // Session time 0, measured now (not before the content was hashed: that takes a while).
+        let age = created_at_unix_ms.map_or(Duration::ZERO, |created| {
+            Duration::from_millis(u64::try_from(unix_ms() - created).unwrap_or(0))
+        });
         let clock_base = Instant::now().checked_sub(age).unwrap_or_else(Instant::now);
         let pairing = PairingState::new();
         let at_start = match config.pairing_code {

@@ -165,18 +165,23 @@ impl Director {
     }
 }
 
+/// What a handle says when the session thread is gone.
+const STOPPED: &str = "le directeur est arrêté";
+
 impl DirectorHandle {
+    /// Sends the request `make` builds around a reply channel, and waits for the reply.
+    fn ask<R>(&self, make: impl FnOnce(Sender<R>) -> Request) -> Result<R, String> {
+        let (tx, rx) = mpsc::channel();
+        self.tx.send(make(tx)).map_err(|_| STOPPED.to_owned())?;
+        rx.recv().map_err(|_| STOPPED.to_owned())
+    }
+
     /// Logs and handles `input` now; returns its effects once committed.
     ///
     /// # Errors
     /// The session thread is gone, or the store failed (the message says why).
     pub fn submit(&self, input: Input) -> Result<Output, String> {
-        let (tx, rx) = mpsc::channel();
-        self.tx
-            .send(Request::Submit(input, tx))
-            .map_err(|_| "le directeur est arrêté".to_owned())?;
-        rx.recv()
-            .map_err(|_| "le directeur est arrêté".to_owned())?
+        self.ask(|tx| Request::Submit(input, tx))?
     }
 
     /// Submits several inputs back to back, so that the session thread commits them in one
@@ -191,12 +196,12 @@ impl DirectorHandle {
             let (tx, rx) = mpsc::channel();
             self.tx
                 .send(Request::Submit(input, tx))
-                .map_err(|_| "le directeur est arrêté".to_owned())?;
+                .map_err(|_| STOPPED.to_owned())?;
             replies.push(rx);
         }
         replies
             .into_iter()
-            .map(|rx| rx.recv().map_err(|_| "le directeur est arrêté".to_owned()))
+            .map(|rx| rx.recv().map_err(|_| STOPPED.to_owned()))
             .collect()
     }
 
@@ -207,12 +212,7 @@ impl DirectorHandle {
     /// # Errors
     /// The session thread is gone, or the store failed (nothing of the batch was logged).
     pub fn submit_together(&self, inputs: Vec<Input>) -> Result<Vec<Output>, String> {
-        let (tx, rx) = mpsc::channel();
-        self.tx
-            .send(Request::Together(inputs, tx))
-            .map_err(|_| "le directeur est arrêté".to_owned())?;
-        rx.recv()
-            .map_err(|_| "le directeur est arrêté".to_owned())?
+        self.ask(|tx| Request::Together(inputs, tx))?
     }
 
     /// Runs `f` on the session thread with read access to the session, and returns its result.
@@ -223,15 +223,11 @@ impl DirectorHandle {
         &self,
         f: impl FnOnce(&Session) -> R + Send + 'static,
     ) -> Result<R, String> {
-        let (tx, rx) = mpsc::channel();
-        let job = move |s: Option<&Session>| {
-            let _ = tx.send(s.map(f).ok_or_else(|| NO_SESSION.to_owned()));
-        };
-        self.tx
-            .send(Request::With(Box::new(job)))
-            .map_err(|_| "le directeur est arrêté".to_owned())?;
-        rx.recv()
-            .map_err(|_| "le directeur est arrêté".to_owned())?
+        self.ask(|tx| {
+            Request::With(Box::new(move |s: Option<&Session>| {
+                let _ = tx.send(s.map(f).ok_or_else(|| NO_SESSION.to_owned()));
+            }))
+        })?
     }
 
     /// Runs `f` on the session thread with the store, whether a session is hosted or not (the
@@ -243,14 +239,11 @@ impl DirectorHandle {
         &self,
         f: impl FnOnce(&mut Store) -> R + Send + 'static,
     ) -> Result<R, String> {
-        let (tx, rx) = mpsc::channel();
-        let job = move |s: &mut Store| {
-            let _ = tx.send(f(s));
-        };
-        self.tx
-            .send(Request::WithStore(Box::new(job)))
-            .map_err(|_| "le directeur est arrêté".to_owned())?;
-        rx.recv().map_err(|_| "le directeur est arrêté".to_owned())
+        self.ask(|tx| {
+            Request::WithStore(Box::new(move |s: &mut Store| {
+                let _ = tx.send(f(s));
+            }))
+        })
     }
 
     /// Runs `f` on the session thread with the store and the hosted session, if any (what the
@@ -262,14 +255,11 @@ impl DirectorHandle {
         &self,
         f: impl FnOnce(&Store, Option<&Session>) -> R + Send + 'static,
     ) -> Result<R, String> {
-        let (tx, rx) = mpsc::channel();
-        let job = move |store: &Store, s: Option<&Session>| {
-            let _ = tx.send(f(store, s));
-        };
-        self.tx
-            .send(Request::WithView(Box::new(job)))
-            .map_err(|_| "le directeur est arrêté".to_owned())?;
-        rx.recv().map_err(|_| "le directeur est arrêté".to_owned())
+        self.ask(|tx| {
+            Request::WithView(Box::new(move |store: &Store, s: Option<&Session>| {
+                let _ = tx.send(f(store, s));
+            }))
+        })
     }
 
     /// Runs `f` on the session thread with the store, writable, and the hosted session's engine
@@ -281,14 +271,13 @@ impl DirectorHandle {
         &self,
         f: impl FnOnce(&mut Store, Option<&crate::engine::Engine>) -> R + Send + 'static,
     ) -> Result<R, String> {
-        let (tx, rx) = mpsc::channel();
-        let job = move |store: &mut Store, e: Option<&crate::engine::Engine>| {
-            let _ = tx.send(f(store, e));
-        };
-        self.tx
-            .send(Request::WithBoth(Box::new(job)))
-            .map_err(|_| "le directeur est arrêté".to_owned())?;
-        rx.recv().map_err(|_| "le directeur est arrêté".to_owned())
+        self.ask(|tx| {
+            Request::WithBoth(Box::new(
+                move |store: &mut Store, e: Option<&crate::engine::Engine>| {
+                    let _ = tx.send(f(store, e));
+                },
+            ))
+        })
     }
 
     /// Hosts another session (or none): the live one, if any, is left as its log has it; the
@@ -299,12 +288,7 @@ impl DirectorHandle {
     /// An unknown scenario, session or planned session, a store failure, or a director started
     /// without content (French, for the console); the store stays open and nothing is hosted.
     pub fn host(&self, request: HostRequest) -> Result<Option<Hosted>, String> {
-        let (tx, rx) = mpsc::channel();
-        self.tx
-            .send(Request::Host(request, tx))
-            .map_err(|_| "le directeur est arrêté".to_owned())?;
-        rx.recv()
-            .map_err(|_| "le directeur est arrêté".to_owned())?
+        self.ask(|tx| Request::Host(request, tx))?
     }
 
     /// Runs `f` on the session thread with write access to the session (what is not an engine
@@ -317,15 +301,11 @@ impl DirectorHandle {
         &self,
         f: impl FnOnce(&mut Session) -> R + Send + 'static,
     ) -> Result<R, String> {
-        let (tx, rx) = mpsc::channel();
-        let job = move |s: Option<&mut Session>| {
-            let _ = tx.send(s.map(f).ok_or_else(|| NO_SESSION.to_owned()));
-        };
-        self.tx
-            .send(Request::WithMut(Box::new(job)))
-            .map_err(|_| "le directeur est arrêté".to_owned())?;
-        rx.recv()
-            .map_err(|_| "le directeur est arrêté".to_owned())?
+        self.ask(|tx| {
+            Request::WithMut(Box::new(move |s: Option<&mut Session>| {
+                let _ = tx.send(s.map(f).ok_or_else(|| NO_SESSION.to_owned()));
+            }))
+        })?
     }
 }
 

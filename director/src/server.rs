@@ -520,10 +520,23 @@ async fn send_desk(
         })
     })
     .await;
+    to_consoles(server, peers, only, "accueil", view, ServerMsg::Desk);
+}
+
+/// A view the session thread encoded (or why it could not), sent to the read-write consoles
+/// (or only to `only`) as `msg`; a failure is logged under `what`.
+fn to_consoles(
+    server: &Server,
+    peers: &HashMap<ConnId, Peer>,
+    only: Option<ConnId>,
+    what: &str,
+    view: Option<Result<Result<Vec<u8>, String>, String>>,
+    msg: fn(Vec<u8>) -> ServerMsg,
+) {
     let bytes = match view {
         Some(Ok(Ok(bytes))) => bytes,
         Some(Ok(Err(e)) | Err(e)) => {
-            tracing::error!("accueil pour les consoles : {e}");
+            tracing::error!("{what} pour les consoles : {e}");
             return;
         }
         None => return,
@@ -531,7 +544,7 @@ async fn send_desk(
     for (conn, _) in peers.iter().filter(|(c, p)| {
         matches!(p.role, Role::Console { observer: false }) && only.is_none_or(|o| o == **c)
     }) {
-        let _ = server.send(*conn, ServerMsg::Desk(bytes.clone()));
+        let _ = server.send(*conn, msg(bytes.clone()));
     }
 }
 
@@ -1295,19 +1308,7 @@ async fn send_register(
         })
     })
     .await;
-    let bytes = match view {
-        Some(Ok(Ok(bytes))) => bytes,
-        Some(Ok(Err(e)) | Err(e)) => {
-            tracing::error!("registre pour les consoles : {e}");
-            return;
-        }
-        None => return,
-    };
-    for (conn, _) in peers.iter().filter(|(c, p)| {
-        matches!(p.role, Role::Console { observer: false }) && only.is_none_or(|o| o == **c)
-    }) {
-        let _ = server.send(*conn, ServerMsg::Register(bytes.clone()));
-    }
+    to_consoles(server, peers, only, "registre", view, ServerMsg::Register);
 }
 
 /// Sends every console the room as it is now: the pairing window (code, time left, lock) and

@@ -731,21 +731,29 @@ fn take_screenshots(
     if shots.settled < SETTLE_FRAMES {
         return;
     }
-    if let Err(e) = std::fs::create_dir_all(&shots.dir) {
-        error!("{}: {e}", shots.dir.display());
-        exit.write(AppExit::error());
-        return;
+    shots.capture(&mut commands, file, &mut exit);
+}
+
+impl Shots {
+    /// Captures the window into `file.png` and moves on to the next picture (a folder that
+    /// cannot be made ends the run with an error).
+    fn capture(&mut self, commands: &mut Commands, file: &str, exit: &mut MessageWriter<AppExit>) {
+        if let Err(e) = std::fs::create_dir_all(&self.dir) {
+            error!("{}: {e}", self.dir.display());
+            exit.write(AppExit::error());
+            return;
+        }
+        let path = self.dir.join(format!("{file}.png"));
+        let written = self.written.clone();
+        commands
+            .spawn(Screenshot::primary_window())
+            .observe(save_to_disk(path))
+            .observe(move |_: On<ScreenshotCaptured>| {
+                written.fetch_add(1, Ordering::Relaxed);
+            });
+        self.requested += 1;
+        self.next += 1;
     }
-    let path = shots.dir.join(format!("{file}.png"));
-    let written = shots.written.clone();
-    commands
-        .spawn(Screenshot::primary_window())
-        .observe(save_to_disk(path))
-        .observe(move |_: On<ScreenshotCaptured>| {
-            written.fetch_add(1, Ordering::Relaxed);
-        });
-    shots.requested += 1;
-    shots.next += 1;
 }
 
 /// The picture of the devices screen with pairing open.
@@ -782,7 +790,10 @@ const DAY_PEOPLE: [&str; 3] = ["Ardoise", "Balise", "Cabestan"];
 /// (the first start, the recovery key, the home screen with pairing open, a session prepared
 /// with three people — fewer than the game's minimum, so the warning shows —, the devices
 /// screen, the locked screen).
-#[expect(clippy::too_many_lines, reason = "one step per picture, in order, reads best as one match")]
+#[expect(
+    clippy::too_many_lines,
+    reason = "one step per picture, in order, reads best as one match"
+)]
 fn take_day_screenshots(
     mut commands: Commands,
     mut shots: ResMut<Shots>,
@@ -908,11 +919,6 @@ fn take_day_screenshots(
     if shots.settled < SETTLE_FRAMES + 1 {
         return;
     }
-    if let Err(e) = std::fs::create_dir_all(&shots.dir) {
-        error!("{}: {e}", shots.dir.display());
-        exit.write(AppExit::error());
-        return;
-    }
     let file = [
         "jour-premiere-ouverture",
         "jour-cle-de-secours",
@@ -922,14 +928,5 @@ fn take_day_screenshots(
         "jour-personnes",
         "jour-verrouillee",
     ][step];
-    let path = shots.dir.join(format!("{file}.png"));
-    let written = shots.written.clone();
-    commands
-        .spawn(Screenshot::primary_window())
-        .observe(save_to_disk(path))
-        .observe(move |_: On<ScreenshotCaptured>| {
-            written.fetch_add(1, Ordering::Relaxed);
-        });
-    shots.requested += 1;
-    shots.next += 1;
+    shots.capture(&mut commands, file, &mut exit);
 }

@@ -376,6 +376,13 @@ pub enum RegisterRequest {
         /// Why (required).
         reason: String,
     },
+    /// Find people by pseudonym or civil name (the director searches: names never reach a
+    /// console); the asking console gets a [`RegisterView`] whose [`RegisterView::found`]
+    /// answers. Writes nothing.
+    Search {
+        /// What was typed (case, accents and punctuation ignored).
+        text: String,
+    },
 }
 
 impl std::fmt::Debug for RegisterRequest {
@@ -390,6 +397,7 @@ impl std::fmt::Debug for RegisterRequest {
             Self::Change { person, change } => write!(f, "Change({person}, {change:?})"),
             Self::Merge { from, into, .. } => write!(f, "Merge({from} → {into})"),
             Self::Unmerge { person, .. } => write!(f, "Unmerge({person})"),
+            Self::Search { .. } => write!(f, "Search(<masqué>)"),
         }
     }
 }
@@ -423,6 +431,9 @@ pub struct RegisterEntry {
 pub struct RegisterView {
     /// The persons.
     pub persons: Vec<RegisterEntry>,
+    /// The answer to this console's last [`RegisterRequest::Search`]: what was typed and the
+    /// ids of the persons (not merged, not erased) whose pseudonym or civil name contains it.
+    pub found: Option<(String, Vec<String>)>,
 }
 
 /// The register's view for consoles.
@@ -462,7 +473,10 @@ pub fn view(store: &Store) -> Result<RegisterView, ResolveError> {
             sessions,
         });
     }
-    Ok(RegisterView { persons })
+    Ok(RegisterView {
+        persons,
+        found: None,
+    })
 }
 
 /// Applies a console's request; returns the French line that confirms it.
@@ -517,5 +531,33 @@ pub fn apply(
             store.unmerge_person(&person, &reason, now_unix_ms)?;
             Ok(format!("fusion de {person} annulée"))
         }
+        // Nothing to write: the server answers a search with the register view (`found`).
+        RegisterRequest::Search { .. } => Ok(String::new()),
     }
+}
+
+/// The persons (not merged, not erased) whose pseudonym or civil name contains `text`, case,
+/// accents and punctuation ignored ([`boussole_content::normalise`]); their ids, in
+/// register order. An empty `text` finds nobody.
+///
+/// # Errors
+/// [`ResolveError`] when the store fails.
+pub fn search(store: &Store, text: &str) -> Result<Vec<String>, ResolveError> {
+    let wanted = boussole_content::normalise(text);
+    if wanted.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut found = Vec::new();
+    for p in store.persons()? {
+        if p.erased_at_unix_ms.is_some() || p.merged_into.is_some() {
+            continue;
+        }
+        let name = store.person_name(&p.id)?.unwrap_or_default();
+        let hit = boussole_content::normalise(&p.pseudonym).contains(&wanted)
+            || boussole_content::normalise(&name).contains(&wanted);
+        if hit {
+            found.push(p.id);
+        }
+    }
+    Ok(found)
 }

@@ -1129,6 +1129,30 @@ async fn on_event(cx: &Context<'_>, peers: &mut HashMap<ConnId, Peer>, event: Se
                     }
                     let reply =
                         match postcard::from_bytes::<crate::register::RegisterRequest>(&bytes) {
+                            Ok(crate::register::RegisterRequest::Search { text }) => {
+                                // Answered to the asking console only, with the register.
+                                let d = director.clone();
+                                let view = blocking(move || {
+                                    d.with_store(move |store| {
+                                        let found = crate::register::search(store, &text)
+                                            .map_err(|e| e.to_string())?;
+                                        let mut v = crate::register::view(store)
+                                            .map_err(|e| e.to_string())?;
+                                        v.found = Some((text, found));
+                                        postcard::to_allocvec(&v).map_err(|e| e.to_string())
+                                    })
+                                })
+                                .await;
+                                to_consoles(
+                                    server,
+                                    peers,
+                                    Some(conn),
+                                    "recherche",
+                                    view,
+                                    ServerMsg::Register,
+                                );
+                                return;
+                            }
                             Ok(request) => {
                                 tracing::info!("registre : {request:?}");
                                 let d = director.clone();

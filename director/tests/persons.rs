@@ -729,3 +729,33 @@ fn the_purge_removes_inactive_persons_with_their_journal() {
         "she still has a session"
     );
 }
+
+#[test]
+fn the_register_is_searched_by_pseudonym_or_civil_name_at_the_director() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("director.db"), PASS).unwrap();
+    let renard = store
+        .create_person(
+            &NewPerson {
+                pseudonym: "Renard".into(),
+                name: Some("Awa Diallo".into()),
+                ..Default::default()
+            },
+            MORNING,
+        )
+        .unwrap();
+    let goeland = new_person(&mut store, "Goéland");
+    let twice = new_person(&mut store, "Goéland bis");
+    store
+        .merge_persons(&twice, &goeland, "inscrite deux fois", MORNING)
+        .unwrap();
+    let search = |text: &str| boussole_director::register::search(&store, text).unwrap();
+    // By civil name (never sent to a console), case and accents ignored.
+    assert_eq!(search("DIALLO"), vec![renard.clone()]);
+    assert_eq!(search("renard"), vec![renard]);
+    // Accents ignored; a merged duplicate is not offered.
+    assert_eq!(search("goeland"), vec![goeland]);
+    assert!(search("").is_empty());
+    assert!(search("  ").is_empty());
+    assert!(search("personne").is_empty());
+}

@@ -551,14 +551,20 @@ async fn day(h: &mut Console, laptop: &Laptop, db: &Path, socket: &Path) -> Resu
 /// Enrols the six people from the register on the preparation screen.
 async fn enrol_all(h: &mut Console) -> Result<()> {
     for (i, p) in PEOPLE.iter().enumerate() {
-        h.get_by_role_and_label(egui::accesskit::Role::ComboBox, "Personne")
-            .click();
+        // Typed as a facilitator would, without the accents: the director finds them.
+        let typed = boussole_content::normalise(p);
+        type_into(h, "Chercher (nom ou pseudonyme) :", &typed);
+        let answered = typed.clone();
+        until(h, "the director's answer to the search", GUARD, move |d| {
+            d.model()
+                .view(None)
+                .and_then(|v| v.register.found)
+                .is_some_and(|(asked, ids)| asked == answered && ids.len() == 1)
+        })
+        .await?;
+        // (no entry date nor prescriber in this register: the pseudonym alone)
+        h.get_by_label(p).click();
         h.step();
-        h.step();
-        h.get_all_by_label_contains(p)
-            .last()
-            .with_context(|| format!("{p} in the register's list"))?
-            .click();
         h.step();
         click(h, "Ajouter le ou la participant·e");
         until(h, "the person enrolled", GUARD, |d| {

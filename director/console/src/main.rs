@@ -362,6 +362,7 @@ impl Offline {
                     )],
                 })
                 .collect(),
+            found: None,
         };
         Ok(Self {
             rubric: boussole_console::model::rubric_of(content, &engine.scenario().rubric),

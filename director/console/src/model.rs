@@ -133,7 +133,13 @@ impl ConsoleModel {
                 None => self.pending.extend(entries),
             },
             LinkEvent::Room(room) => self.room = room,
-            LinkEvent::Register(view) => self.register = view,
+            LinkEvent::Register(mut view) => {
+                // A view sent to every console does not answer this one's search: keep it.
+                if view.found.is_none() {
+                    view.found = self.register.found.take();
+                }
+                self.register = view;
+            }
             LinkEvent::Desk(desk) => {
                 let before = self
                     .desk

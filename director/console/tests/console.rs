@@ -1180,12 +1180,21 @@ fn a_headset_in_its_tutorial_says_so_beside_the_assigned_immersion() {
 fn enrolling_takes_a_person_from_the_register_with_the_slot() {
     let mut h = harness(session_with_register(), Screen::Prepare);
     h.run();
-    h.get_by_role_and_label(egui::accesskit::Role::ComboBox, "Personne")
-        .click();
-    h.run();
-    // Only people not already in the session are offered.
+    // Before any search, the people not in the session yet are offered; never those in it.
     assert!(h.query_by_label_contains("Pseudo 2 · ").is_none());
-    h.get_by_label_contains("Awa · 2026-11-02").click();
+    assert!(h.query_by_label_contains("Kevin").is_some());
+    // Typing asks the director (names are searched there, never sent to a console) and, until
+    // it answers, narrows the list by pseudonym here.
+    type_into(&mut h, "Chercher (nom ou pseudonyme) :", "awa");
+    assert!(
+        register_requests(&h)
+            .iter()
+            .any(|r| matches!(r, RegisterRequest::Search { text } if text == "awa")),
+        "the search goes to the director"
+    );
+    assert!(h.query_by_label_contains("Kevin").is_none());
+    h.get_by_label_contains("Awa · entrée le 2026-11-02")
+        .click();
     h.run();
     assert_eq!(
         h.state().console.drafts.pseudonym,
@@ -1194,10 +1203,15 @@ fn enrolling_takes_a_person_from_the_register_with_the_slot() {
     );
     h.get_by_label("Ajouter le ou la participant·e").click();
     h.run();
-    let out = &h.state().out;
+    let out: Vec<&Output> = h
+        .state()
+        .out
+        .iter()
+        .filter(|o| !matches!(o, Output::Action(_)))
+        .collect();
     assert_eq!(
         out.as_slice(),
-        [Output::Commands(vec![
+        [&Output::Commands(vec![
             Command::AddParticipant {
                 id: p(4),
                 pseudonym: "Awa".into(),
@@ -1226,7 +1240,11 @@ fn a_slot_moves_to_another_person_only_with_a_reason() {
     h.get_by_role_and_label(egui::accesskit::Role::ComboBox, "Donner la place à")
         .click();
     h.run();
-    h.get_by_label_contains("Kevin · ").click();
+    // The list that opened (drawn last, over the enrolment's list below).
+    h.get_all_by_label_contains("Kevin · ")
+        .last()
+        .expect("Kevin in the list")
+        .click();
     h.run();
     // No reason yet: the confirmation does nothing.
     h.get_by_label("Changer la personne de cette place").click();

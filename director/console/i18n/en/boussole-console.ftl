@@ -370,3 +370,7 @@ prepare-few = { $count ->
 } for a game made for { $min } or more: you may start anyway, sharing the puzzles will take longer.
 unlock-open-title = The control room is open
 unlock-open-by = Opened by { $who }. Type the passphrase to take the console back.
+prepare-search = Search (name or pseudonym):
+prepare-search-more = and { $count } more: type more of the name
+prepare-search-none = Nobody matches: check the spelling, or enrol a new person.
+prepare-entered = entered on { $date }

@@ -370,3 +370,7 @@ prepare-few = { $count ->
 } pour un jeu prévu à partir de { $min } : vous pouvez commencer quand même, les énigmes seront plus longues à se partager.
 unlock-open-title = La régie est ouverte
 unlock-open-by = Ouverte par { $who }. Saisissez la phrase de passe pour reprendre la console.
+prepare-search = Chercher (nom ou pseudonyme) :
+prepare-search-more = et { $count } autres : précisez la recherche
+prepare-search-none = Personne ne correspond : vérifiez l'orthographe, ou inscrivez une nouvelle personne.
+prepare-entered = entrée le { $date }

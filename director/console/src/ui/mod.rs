@@ -180,6 +180,8 @@ pub struct Drafts {
     pub name: String,
     /// New participant: the register person who takes the slot (`None`: a new person).
     pub enrol_person: Option<String>,
+    /// New participant: the search typed (pseudonym or civil name).
+    pub enrol_search: String,
     /// A slot being moved to another person: slot, the person chosen, the reason typed.
     pub moving: Option<(ParticipantId, Option<String>, String)>,
     /// The register screen's forms.

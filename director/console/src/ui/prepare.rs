@@ -159,39 +159,60 @@ fn people(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState, out: &mut V
     }
     let free = free_persons(view);
     ui.label(RichText::new(tr!(l, "prepare-enrol")).strong());
-    egui::Grid::new("new-participant").show(ui, |ui| {
-        let label = ui.label(tr!(l, "prepare-person"));
-        let chosen = d
-            .enrol_person
-            .as_deref()
-            .and_then(|id| free.iter().find(|p| p.id == id))
-            .map_or_else(
-                || tr!(l, "prepare-new-person"),
-                |p| super::people::label(p, l),
-            );
-        egui::ComboBox::from_id_salt("enrol-person")
-            .selected_text(chosen)
-            .show_ui(ui, |ui| {
-                if ui
-                    .selectable_label(d.enrol_person.is_none(), tr!(l, "prepare-new-person"))
-                    .clicked()
-                {
-                    d.enrol_person = None;
-                }
-                for p in &free {
-                    let on = d.enrol_person.as_deref() == Some(p.id.as_str());
-                    if ui
-                        .selectable_label(on, super::people::label(p, l))
-                        .clicked()
-                    {
-                        d.enrol_person = Some(p.id.clone());
-                        d.pseudonym = p.pseudonym.clone();
-                    }
-                }
-            })
-            .response
+    // Search by pseudonym here, by civil name at the director (names never reach a console):
+    // each change of the text asks it; until it answers, the pseudonyms found here show.
+    ui.horizontal(|ui| {
+        let label = ui.label(tr!(l, "prepare-search"));
+        let field = ui
+            .add(egui::TextEdit::singleline(&mut d.enrol_search).desired_width(280.0))
             .labelled_by(label.id);
-        ui.end_row();
+        if field.changed() {
+            out.push(Output::Action(ConsoleAction::Register(
+                boussole_director::register::RegisterRequest::Search {
+                    text: d.enrol_search.clone(),
+                },
+            )));
+        }
+    });
+    let query = d.enrol_search.trim();
+    let candidates: Vec<&RegisterEntry> = match &view.register.found {
+        Some((asked, ids)) if asked.trim() == query && !query.is_empty() => free
+            .iter()
+            .copied()
+            .filter(|p| ids.contains(&p.id))
+            .collect(),
+        _ if query.is_empty() => free.clone(),
+        _ => {
+            let q = boussole_content::normalise(query);
+            free.iter()
+                .copied()
+                .filter(|p| boussole_content::normalise(&p.pseudonym).contains(&q))
+                .collect()
+        }
+    };
+    ui.horizontal_wrapped(|ui| {
+        if ui
+            .selectable_label(d.enrol_person.is_none(), tr!(l, "prepare-new-person"))
+            .clicked()
+        {
+            d.enrol_person = None;
+        }
+        for p in candidates.iter().take(ENROL_SHOWN) {
+            let on = d.enrol_person.as_deref() == Some(p.id.as_str());
+            if ui.selectable_label(on, candidate_label(p, l)).clicked() {
+                d.enrol_person = Some(p.id.clone());
+                d.pseudonym = p.pseudonym.clone();
+            }
+        }
+        if candidates.len() > ENROL_SHOWN {
+            let more = candidates.len() - ENROL_SHOWN;
+            ui.label(tr!(l, "prepare-search-more", count = more));
+        }
+        if !query.is_empty() && candidates.is_empty() {
+            ui.label(tr!(l, "prepare-search-none"));
+        }
+    });
+    egui::Grid::new("new-participant").show(ui, |ui| {
         let label = ui.label(tr!(l, "prepare-pseudonym"));
         ui.text_edit_singleline(&mut d.pseudonym)
             .labelled_by(label.id);
@@ -253,6 +274,7 @@ fn people(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState, out: &mut V
         d.pseudonym.clear();
         d.name.clear();
         d.colour.clear();
+        d.enrol_search.clear();
     }
 }
 
@@ -272,6 +294,26 @@ fn free_colour(view: &SessionView) -> &'static str {
 }
 
 /// The register's persons who may take a slot here: active, not merged, not in this session.
+/// At most this many people of the register are offered at once (type more of the name).
+const ENROL_SHOWN: usize = 12;
+
+/// A person as the enrolment offers them: pseudonym, entry date, prescriber.
+fn candidate_label(p: &RegisterEntry, l: Locale) -> String {
+    let mut parts = vec![p.pseudonym.clone()];
+    if let Some(d) = &p.entered_on {
+        parts.push(tr!(l, "prepare-entered", date = d.as_str()));
+    }
+    let prescriber = [p.prescriber_name.trim(), p.prescriber_structure.trim()]
+        .into_iter()
+        .filter(|x| !x.is_empty())
+        .collect::<Vec<_>>()
+        .join(", ");
+    if !prescriber.is_empty() {
+        parts.push(prescriber);
+    }
+    parts.join(" · ")
+}
+
 fn free_persons(view: &SessionView) -> Vec<&RegisterEntry> {
     view.register
         .persons

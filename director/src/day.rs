@@ -97,8 +97,9 @@ struct State {
     wait_until: Option<Instant>,
     locked_because: Option<String>,
     last_request: Instant,
-    /// The local date the end of the day last locked on.
-    day_ended_on: Option<chrono::NaiveDate>,
+    /// When it was last unlocked, Paris time (the end of the day locks a director unlocked
+    /// before it, or on an earlier day; one unlocked after it is someone working late).
+    unlocked_at: Option<chrono::NaiveDateTime>,
     _announcement: Option<boussole_protocol::discovery::Announcement>,
 }
 
@@ -166,7 +167,7 @@ pub fn run(
             wait_until: None,
             locked_because: None,
             last_request: Instant::now(),
-            day_ended_on: None,
+            unlocked_at: None,
             _announcement: None,
         }),
         config,
@@ -418,6 +419,8 @@ impl Day {
             let mut state = lock(&self.state);
             state.wrong = 0;
             state.facilitator = Some(facilitator);
+            // Someone came back: the day counts from now.
+            state.unlocked_at = Some(paris_now());
             return Ok(());
         }
         if let Err(e) = crate::register::adopt_legacy(&mut store, now) {
@@ -486,6 +489,7 @@ impl Day {
         state.wait_until = None;
         state.locked_because = None;
         state.last_request = Instant::now();
+        state.unlocked_at = Some(paris_now());
         state._announcement = announcement;
         tracing::info!("directeur déverrouillé");
         Ok(())
@@ -553,11 +557,9 @@ impl Day {
                 continue;
             }
             if let Some(end) = self.config.day_ends {
-                let now = chrono::Utc::now().with_timezone(&chrono_tz_paris());
-                let date = now.date_naive();
-                let already = lock(&self.state).day_ended_on == Some(date);
-                if !running && !already && now.time() >= end {
-                    lock(&self.state).day_ended_on = Some(date);
+                let now = paris_now();
+                let unlocked_at = lock(&self.state).unlocked_at;
+                if !running && unlocked_at.is_some_and(|at| day_over(at, now, end)) {
                     self.lock_now("fin de journée");
                 }
             }
@@ -565,8 +567,31 @@ impl Day {
     }
 }
 
-fn chrono_tz_paris() -> rrule::Tz {
-    rrule::Tz::Europe__Paris
+/// Now, Paris local time.
+fn paris_now() -> chrono::NaiveDateTime {
+    chrono::Utc::now()
+        .with_timezone(&rrule::Tz::Europe__Paris)
+        .naive_local()
+}
+
+/// Whether the day that the director was unlocked in (`unlocked_at`) is over at `now` (Paris
+/// local times), the day ending at `end`: unlocked before the end of that day and now past it,
+/// or unlocked on an earlier day (the laptop stayed on overnight). Unlocked after the end of
+/// the day, it waits for the next day's end.
+pub fn day_over(
+    unlocked_at: chrono::NaiveDateTime,
+    now: chrono::NaiveDateTime,
+    end: chrono::NaiveTime,
+) -> bool {
+    let first_end = if unlocked_at.time() < end {
+        unlocked_at.date().and_time(end)
+    } else {
+        unlocked_at
+            .date()
+            .succ_opt()
+            .map_or(chrono::NaiveDateTime::MAX, |d| d.and_time(end))
+    };
+    now >= first_end
 }
 
 fn wait_left(until: Option<Instant>) -> u64 {
@@ -587,4 +612,30 @@ fn facilitator_name(name: &str) -> Result<String, String> {
         return Err("un nom d'au plus 60 caractères, sans retour à la ligne".into());
     }
     Ok(name.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::day_over;
+    use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
+
+    fn at(d: u32, h: u32, m: u32) -> NaiveDateTime {
+        NaiveDate::from_ymd_opt(2026, 12, d)
+            .and_then(|d| d.and_hms_opt(h, m, 0))
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn the_day_ends_once_for_a_director_unlocked_before_its_end() {
+        let end = NaiveTime::from_hms_opt(20, 0, 0).unwrap_or_default();
+        // Unlocked in the morning: open until 20:00, locked from then.
+        assert!(!day_over(at(7, 8, 30), at(7, 19, 59), end));
+        assert!(day_over(at(7, 8, 30), at(7, 20, 0), end));
+        // Unlocked at 21:00 (working late): not locked at once, but at the next day's end.
+        assert!(!day_over(at(7, 21, 0), at(7, 23, 59), end));
+        assert!(!day_over(at(7, 21, 0), at(8, 19, 0), end));
+        assert!(day_over(at(7, 21, 0), at(8, 20, 0), end));
+        // Left on overnight after a morning unlock: locked.
+        assert!(day_over(at(7, 9, 0), at(8, 7, 0), end));
+    }
 }

@@ -167,8 +167,8 @@ async fn a_whole_day_from_the_console_alone() -> Result<()> {
         content: content_dir(),
         director: boussole_tests::process::director_binary()?,
         socket: socket.clone(),
-        // Loopback (no announcement on the test machine's network), any free port, and no end
-        // of the day (the test may run at 20:00).
+        // Loopback (no announcement on the test machine's network), any free port, and no end of
+        // the day (the test may run at 20:00).
         director_args: vec![
             "--bind".into(),
             "127.0.0.1:0".into(),

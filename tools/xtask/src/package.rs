@@ -128,7 +128,7 @@ mod tests {
     use std::path::{Component, Path, PathBuf};
     use std::process::Command;
 
-    type TestResult = Result<(), Box<dyn std::error::Error>>;
+    type TestResult<T = ()> = Result<T, Box<dyn std::error::Error>>;
 
     /// Where the shipped content and media land on the machine.
     const SHARE: &str = "usr/share/boussole";
@@ -153,6 +153,9 @@ mod tests {
         name: String,
         depends: String,
         assets: Vec<Asset>,
+        /// Other files the metadata names (`changelog`, `license-file`, `readme`), from the
+        /// root.
+        named: Vec<String>,
     }
 
     impl Deb {
@@ -224,7 +227,7 @@ mod tests {
 
     /// The two packages' metadata as cargo reads it (`cargo metadata --no-deps`), with the
     /// names of the workspace's binaries.
-    fn debs() -> Result<(BTreeMap<String, Deb>, Vec<String>), Box<dyn std::error::Error>> {
+    fn debs() -> TestResult<(BTreeMap<String, Deb>, Vec<String>)> {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
         let out = Command::new(cargo)
             .args([
@@ -288,12 +291,21 @@ mod tests {
                     dest: dest.to_owned(),
                 });
             }
+            let named = ["changelog", "license-file", "readme"]
+                .iter()
+                .filter_map(|key| match &deb[*key] {
+                    serde_json::Value::Array(a) => a.first().and_then(|v| v.as_str()),
+                    v => v.as_str(),
+                })
+                .map(|f| normalise(&dir.join(f)))
+                .collect();
             debs.insert(
                 name.to_owned(),
                 Deb {
                     name: name.to_owned(),
                     depends: deb["depends"].as_str().unwrap_or_default().to_owned(),
                     assets,
+                    named,
                 },
             );
         }
@@ -356,14 +368,14 @@ mod tests {
     }
 
     /// Width and height of a PNG file, from its IHDR chunk.
-    fn png_size(path: &Path) -> Result<(u32, u32), Box<dyn std::error::Error>> {
+    fn png_size(path: &Path) -> TestResult<(u32, u32)> {
         let bytes = std::fs::read(path)?;
         if bytes.get(..8) != Some(b"\x89PNG\r\n\x1a\n".as_slice())
             || bytes.get(12..16) != Some(b"IHDR")
         {
             return Err(format!("{}: not a PNG", path.display()).into());
         }
-        let word = |at: usize| -> Result<u32, Box<dyn std::error::Error>> {
+        let word = |at: usize| -> TestResult<u32> {
             let b: [u8; 4] = bytes.get(at..at + 4).ok_or("short PNG")?.try_into()?;
             Ok(u32::from_be_bytes(b))
         };
@@ -403,6 +415,16 @@ mod tests {
                 "{}: Depends from the libraries",
                 deb.name
             );
+            for file in &deb.named {
+                if !Path::new(file).is_file() {
+                    problems.push(format!("{}: {file} does not exist", deb.name));
+                } else if file.contains("changelog") {
+                    let text = std::fs::read_to_string(file)?;
+                    if text.split_whitespace().next() != Some(deb.name.as_str()) {
+                        problems.push(format!("{}: {file} is another package's", deb.name));
+                    }
+                }
+            }
             // Every source exists: a workspace binary, or files in the repository.
             for a in &deb.assets {
                 if let Some(bin) = a.source.strip_prefix("target/release/") {

@@ -1,11 +1,14 @@
 //! The Bevy game client: one binary whose role (headset, room screen, puzzle terminal) decides
 //! what it shows. Each role is a plugin of its own; the director's state drives them all
 //! through the device link ([`net`]). Logic plugins run headless (tests, `--headless`); view
-//! plugins draw with bevy_ui in a window.
+//! plugins draw with bevy_ui in a window. [`kiosk`] sets up the device's automatic start
+//! (a systemd user unit); [`autostart`] is its button.
 
+pub mod autostart;
 pub mod content;
 pub mod headless;
 pub mod headset;
+pub mod kiosk;
 pub mod net;
 pub mod pairing;
 pub mod pictogram;
@@ -104,7 +107,7 @@ pub fn plugin(role: DeviceRole, options: LaunchOptions) -> impl Fn(&mut App) {
             }
         }
         if !options.headless {
-            app.add_plugins((ui::font_plugin, pairing::plugin));
+            app.add_plugins((ui::font_plugin, pairing::plugin, autostart::plugin));
         }
     }
 }

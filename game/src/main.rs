@@ -7,8 +7,10 @@ use bevy::prelude::*;
 use bevy::window::WindowResolution;
 use boussole_content::cue::DeviceRole;
 use boussole_content::ids::StationId;
+use boussole_game::autostart::Autostart;
 use boussole_game::content::GameContent;
 use boussole_game::headless::StatsFile;
+use boussole_game::kiosk::{KioskLaunch, KioskUnit};
 use boussole_game::net::plugin::NetLink;
 use boussole_game::net::{DeviceLink, LinkConfig};
 use boussole_game::third_party::audio::{AudioOutput, probe_output};
@@ -195,7 +197,34 @@ fn main() -> Result<()> {
     }
     let mut app = windowed(role, options, content);
     app.insert_resource(NetLink(link));
+    match autostart(&args) {
+        Ok(autostart) => {
+            app.insert_resource(autostart);
+        }
+        Err(e) => warn!("{e}"),
+    }
     run(app)
+}
+
+/// The automatic start of this device as it runs now: this executable with the options that
+/// make it this device (never `--code`: the pairing is kept on disk).
+fn autostart(args: &Args) -> Result<Autostart> {
+    let launch = KioskLaunch {
+        role: format!("{:?}", args.role).to_lowercase(),
+        flat: args.flat,
+        director: args.director.clone(),
+        content: Some(args.content.clone()),
+        device: args.device.clone(),
+        station: args.station.clone(),
+        participant: args.participant.clone(),
+        data_dir: args.data_dir.clone(),
+    };
+    let exe = std::env::current_exe().context("finding this program's path")?;
+    let cwd = std::env::current_dir().context("finding the current folder")?;
+    Ok(Autostart {
+        unit: KioskUnit::for_user(launch.command_line(&exe, &cwd))?,
+        message: None,
+    })
 }
 
 /// A windowed app for `role`: 1280×800 (a common tablet and room PC), scale 1. A headset

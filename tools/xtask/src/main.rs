@@ -8,8 +8,12 @@
 //! cargo xtask bench [NAME…]  benchmarks, release builds (never in CI); NAME: content, content-sync,
 //!                            synthesis, cue, skew, ingest, startup, memory (all when left out)
 //! cargo xtask voices         give every participant text a voice (espeak-ng, oggenc)
+//! cargo xtask package        the two Debian packages (release builds, cargo-deb) into
+//!                            <target>/debian/: boussole-regie (laptop), boussole-poste (devices)
 //! cargo xtask deps           only install the system packages
 //! ```
+
+mod package;
 
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
@@ -95,18 +99,23 @@ fn main() -> ExitCode {
         Some("test") => test(),
         Some("bench") => bench(args.get(1..).unwrap_or_default()),
         Some("voices") => voices(),
+        Some("package") => package::package(),
         Some("deps") => ensure_packages(
             BUILD_PACKAGES
                 .iter()
                 .chain(GUI_PACKAGES)
                 .chain(VOICE_PACKAGES)
-                .chain(BENCH_PACKAGES),
+                .chain(BENCH_PACKAGES)
+                .chain(package::PACKAGE_PACKAGES)
+                .chain(package::DESKTOP_CHECK_PACKAGES),
         ),
         other => {
             if let Some(task) = other {
                 eprintln!("unknown task {task:?}");
             }
-            eprintln!("usage: cargo xtask <demo [--gui] | test | bench [NAME…] | voices | deps>");
+            eprintln!(
+                "usage: cargo xtask <demo [--gui] | test | bench [NAME…] | voices | package | deps>"
+            );
             return ExitCode::from(2);
         }
     };
@@ -485,8 +494,14 @@ fn networked_demo() -> Result<()> {
 }
 
 fn test() -> Result<()> {
-    // The console's screenshot test draws under Xvfb with software Vulkan.
-    ensure_packages(BUILD_PACKAGES.iter().chain(GUI_PACKAGES))?;
+    // The console's screenshot test draws under Xvfb with software Vulkan; the package
+    // metadata test validates the desktop entries with desktop-file-validate.
+    ensure_packages(
+        BUILD_PACKAGES
+            .iter()
+            .chain(GUI_PACKAGES)
+            .chain(package::DESKTOP_CHECK_PACKAGES),
+    )?;
     step("cargo fmt --check", || {
         cargo(&["fmt", "--all", "--", "--check"])
     })?;

@@ -49,8 +49,9 @@ struct Args {
     #[arg(long)]
     data: Option<PathBuf>,
     /// The content folder (the console reads the scenario and grid the director plays).
-    #[arg(long, default_value = "content")]
-    content: PathBuf,
+    /// Default: `content/` here (a checkout), else the installed `/usr/share/boussole/content`.
+    #[arg(long)]
+    content: Option<PathBuf>,
     /// The director of the day's store, given to the director this console starts (default:
     /// `$XDG_DATA_HOME/boussole/director.db`).
     #[arg(long)]
@@ -76,25 +77,38 @@ struct Args {
     red_min: u32,
 }
 
+/// Where the installed packages put the content (`cargo xtask package`).
+const INSTALLED_CONTENT: &str = "/usr/share/boussole/content";
+
 fn main() -> Result<()> {
-    let args = Args::parse();
+    let mut args = Args::parse();
+    // Started from the desktop entry, the console runs in the home folder: the installed
+    // content then.
+    let content_dir = args.content.clone().unwrap_or_else(|| {
+        let here = PathBuf::from("content");
+        if here.is_dir() {
+            here
+        } else {
+            PathBuf::from(INSTALLED_CONTENT)
+        }
+    });
+    args.content = Some(content_dir.clone());
     let locale = match args.lang.as_str() {
         "fr" => Locale::Fr,
         "en" => Locale::En,
         other => bail!("--lang {other}: fr or en"),
     };
-    let assets = args
-        .content
+    let assets = content_dir
         .parent()
         .map_or_else(|| PathBuf::from("assets"), |p| p.join("assets"));
-    let (content, report) = boussole_content::check(&args.content, &assets);
+    let (content, report) = boussole_content::check(&content_dir, &assets);
     if report.errors() > 0 {
         for p in &report.problems {
             eprintln!("{p}");
         }
         bail!(
             "the content under {} has {} errors",
-            args.content.display(),
+            content_dir.display(),
             report.errors()
         );
     }
@@ -125,7 +139,7 @@ fn main() -> Result<()> {
                 .map_err(|e| anyhow::anyhow!("--code: {e}"))?;
             let data = args.data.clone().unwrap_or_else(default_data_dir);
             // Consoles read the content folder itself: every file counts.
-            let bundle = boussole_protocol::manifest::Manifest::scan(&args.content, &assets)
+            let bundle = boussole_protocol::manifest::Manifest::scan(&content_dir, &assets)
                 .map(|m| m.hash())
                 .unwrap_or([0; 32]);
             let config = LinkConfig {
@@ -231,7 +245,10 @@ fn day_console(
         // rather than the installed service.
         systemd: args.db.is_none(),
         db,
-        content: args.content.clone(),
+        content: args
+            .content
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(INSTALLED_CONTENT)),
         director,
         socket: boussole_director::local::default_socket(),
         director_args: Vec::new(),

@@ -136,7 +136,9 @@ fn draw(
                 position_type: PositionType::Absolute,
                 right: px(16.0),
                 bottom: px(16.0),
-                max_width: px(520.0),
+                // A definite width: the error's text wraps inside it and is measured whole (with
+                // only a max width, its last line fell below the window).
+                width: px(520.0),
                 flex_direction: FlexDirection::Column,
                 align_items: AlignItems::End,
                 row_gap: px(6.0),
@@ -162,7 +164,10 @@ fn draw(
                 });
             if let Some((message, is_error)) = m.message {
                 let color = if is_error { ui::BAD } else { ui::MUTED };
-                corner.spawn(ui::text(message, 20.0, color));
+                corner.spawn((
+                    ui::text(message, 20.0, color),
+                    TextLayout::justify(Justify::Right),
+                ));
             }
         });
 }

@@ -60,7 +60,17 @@ pub(crate) fn package() -> Result<()> {
     let out = out.to_string_lossy();
     for (krate, name) in DEBS {
         step(&format!("{name}.deb (cargo deb -p {krate})"), || {
-            cargo(&["deb", "--no-build", "--package", krate, "--output", &out])
+            // --strip: the release profile keeps line tables for backtraces in development;
+            // packaged, they would make each binary several hundred MB.
+            cargo(&[
+                "deb",
+                "--no-build",
+                "--strip",
+                "--package",
+                krate,
+                "--output",
+                &out,
+            ])
         })?;
     }
     eprintln!("    packages in {out}:");

@@ -107,7 +107,8 @@ fn main() -> Result<()> {
             eprintln!("{p}");
         }
         bail!(
-            "the content under {} has {} errors",
+            "le contenu sous {} a {} erreur(s) (détail ci-dessus) : la console ne peut pas \
+             s'ouvrir ; corrigez-le, ou réinstallez Boussole si c'est le contenu installé",
             content_dir.display(),
             report.errors()
         );

@@ -579,7 +579,15 @@ fn headsets(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState, out: &mut
         let current = view.engine.immersions().get(id);
         let draft = state.drafts.immersion.entry(id.clone()).or_default();
         ui.horizontal_wrapped(|ui| {
-            ui.label(id.to_string());
+            // The name the facilitator gave it on the devices screen, if any.
+            match view
+                .desk
+                .as_ref()
+                .and_then(|d| d.device_names.get(id.as_str()))
+            {
+                Some(name) => ui.label(format!("{name} ({id})")),
+                None => ui.label(id.to_string()),
+            };
             if let Some(run) = current {
                 ui.label(tr!(
                     l,

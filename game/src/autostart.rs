@@ -91,7 +91,10 @@ fn click(
     autostart.message = Some(if unit.is_installed() {
         match unit.disable(&mut systemctl) {
             Ok(()) => ("Ce poste ne démarrera plus tout seul.".to_owned(), false),
-            Err(e) => (e.to_string(), true),
+            Err(e) => {
+                error!("démarrage automatique : {}", e.technical());
+                (e.to_string(), true)
+            }
         }
     } else {
         match unit.enable(&mut systemctl) {
@@ -106,7 +109,7 @@ fn click(
                 false,
             ),
             Err(e) => {
-                error!("{e}");
+                error!("démarrage automatique : {}", e.technical());
                 (e.to_string(), true)
             }
         }

@@ -29,7 +29,10 @@ const DISPLAY_ENV: &[&str] = &["DISPLAY", "WAYLAND_DISPLAY", "XAUTHORITY"];
 #[derive(Debug, thiserror::Error)]
 pub enum KioskError {
     /// Neither `XDG_CONFIG_HOME` nor `HOME` is set: nowhere to put the unit.
-    #[error("Démarrage automatique impossible : ni XDG_CONFIG_HOME ni HOME ne sont définis")]
+    #[error(
+        "Démarrage automatique impossible : ce compte n'a pas de dossier personnel où \
+         l'inscrire. Signalez-le à la personne qui installe les postes."
+    )]
     NoConfigHome,
     /// The unit file could not be written or removed.
     #[error("Démarrage automatique impossible : {path} : {source}")]
@@ -39,20 +42,40 @@ pub enum KioskError {
         /// The error from the file system.
         source: std::io::Error,
     },
-    /// `systemctl` is not installed (a system without systemd).
+    /// `systemctl` is not installed (a system without systemd). The message the device shows
+    /// names no command; [`KioskError::technical`] does, for the log.
     #[error(
-        "Démarrage automatique impossible : la commande systemctl est introuvable \
-         (ce système ne démarre pas avec systemd)"
+        "Démarrage automatique impossible : ce système ne sait pas lancer un programme à \
+         l'ouverture de session. Démarrez ce poste à la main, et signalez-le à la personne qui \
+         installe les postes."
     )]
     NoSystemctl,
-    /// `systemctl --user ARGS` did not succeed.
-    #[error("Démarrage automatique impossible : « systemctl --user {args} » a échoué : {detail}")]
+    /// `systemctl --user ARGS` did not succeed. The message the device shows names no
+    /// command; [`KioskError::technical`] gives the command and what it said, for the log.
+    #[error(
+        "Démarrage automatique impossible : le système a refusé d'inscrire ce poste au \
+         démarrage. Redémarrez l'appareil puis réessayez ; si cela recommence, signalez-le à la \
+         personne qui installe les postes."
+    )]
     Systemctl {
         /// The arguments after `--user`.
         args: String,
         /// What it wrote on its error output, or its exit status.
         detail: String,
     },
+}
+
+impl KioskError {
+    /// What went wrong in the system's words (the command and its error output), for the
+    /// device's log; the message shown on the device is the error's `Display`.
+    pub fn technical(&self) -> String {
+        match self {
+            Self::NoConfigHome => "neither XDG_CONFIG_HOME nor HOME is set".to_owned(),
+            Self::File { path, source } => format!("{}: {source}", path.display()),
+            Self::NoSystemctl => "systemctl not found on PATH".to_owned(),
+            Self::Systemctl { args, detail } => format!("systemctl --user {args}: {detail}"),
+        }
+    }
 }
 
 /// Runs `systemctl --user ARGS` (injectable: tests record the calls instead).
@@ -487,10 +510,18 @@ mod tests {
             return Err("enable should fail".into());
         };
         assert!(!unit.is_installed(), "no unit left behind");
+        // The device says what to do, in French, naming no command; the log keeps the
+        // command and the system's words.
         assert_eq!(
             e.to_string(),
-            "Démarrage automatique impossible : « systemctl --user enable --now \
-             boussole-poste.service » a échoué : Failed to connect to bus"
+            "Démarrage automatique impossible : le système a refusé d'inscrire ce poste au \
+             démarrage. Redémarrez l'appareil puis réessayez ; si cela recommence, signalez-le à \
+             la personne qui installe les postes."
+        );
+        assert!(!e.to_string().contains("systemctl") && !e.to_string().contains("--"));
+        assert_eq!(
+            e.technical(),
+            "systemctl --user enable --now boussole-poste.service: Failed to connect to bus"
         );
         let mut missing = Recorder {
             missing: true,
@@ -500,8 +531,10 @@ mod tests {
             return Err("enable should fail".into());
         };
         assert!(e.to_string().starts_with(
-            "Démarrage automatique impossible : la commande systemctl est introuvable"
+            "Démarrage automatique impossible : ce système ne sait pas lancer un programme"
         ));
+        assert!(!e.to_string().contains("systemctl"));
+        assert_eq!(e.technical(), "systemctl not found on PATH");
         assert!(!unit.is_installed());
         Ok(())
     }

@@ -1391,3 +1391,90 @@ fn a_first_connection_asks_for_the_pairing_code_in_the_window() {
     h.run();
     assert_eq!(h.state().1, ["314159"]);
 }
+
+/// The director of the day's desk requests the panels gave.
+fn desk_requests(h: &Harness<'_, App>) -> Vec<boussole_director::desk::DeskRequest> {
+    h.state()
+        .out
+        .iter()
+        .filter_map(|o| match o {
+            Output::Action(ConsoleAction::Desk(r)) => Some(r.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn the_devices_screen_names_places_and_unpairs_a_device() {
+    use boussole_content::cue::DeviceRole;
+    use boussole_content::ids::StationId;
+    use boussole_director::desk::{DeskRequest, DeskView};
+    let mut view = session();
+    for (device, role) in [
+        ("tablette-3", DeviceRole::Terminal),
+        ("tablette-4", DeviceRole::Terminal),
+    ] {
+        let now = view.now;
+        let _ = view.engine.handle(
+            Input::Command(Command::RegisterDevice {
+                device: DeviceId::from(device),
+                role,
+                station: None,
+            }),
+            now,
+        );
+    }
+    view.desk = Some(DeskView {
+        device_names: [("tablette-4".to_owned(), "Tablette du fond".to_owned())].into(),
+        ..DeskView::default()
+    });
+    let mut h = harness(view, Screen::Devices);
+    h.run();
+    // A name given earlier shows beside the id.
+    assert!(h.query_by_label("Tablette du fond (tablette-4)").is_some());
+    // Name the first tablet: typed, then « Nommer ».
+    let field = h
+        .get_all_by_role_and_label(egui::accesskit::Role::TextInput, "Nom :")
+        .next()
+        .expect("a name field per device");
+    field.focus();
+    field.type_text("Tablette du quai");
+    h.run();
+    h.get_all_by_label("Nommer").next().expect("a button").click();
+    h.run();
+    assert_eq!(
+        desk_requests(&h),
+        [DeskRequest::NameDevice {
+            device: "tablette-3".into(),
+            name: "Tablette du quai".into(),
+        }]
+    );
+    // Its station: the terminal stations of the scenario only, one click each.
+    assert!(h.query_by_label("ecran").is_none(), "not a terminal's station");
+    h.get_all_by_label("poste_quai")
+        .next()
+        .expect("a station button per device")
+        .click();
+    h.run();
+    assert!(commands(&h).contains(&Command::RegisterDevice {
+        device: DeviceId::from("tablette-3"),
+        role: DeviceRole::Terminal,
+        station: Some(StationId::from("poste_quai")),
+    }));
+    // Unpairing asks for a confirmation first; cancelling sends nothing.
+    h.get_all_by_label("Désappairer").next().expect("a button").click();
+    h.run();
+    h.get_by_label("Annuler").click();
+    h.run();
+    assert_eq!(desk_requests(&h).len(), 1, "cancelled: nothing more");
+    h.get_all_by_label("Désappairer").nth(1).expect("the second device").click();
+    h.run();
+    h.get_by_label("Confirmer : il devra saisir un nouveau code").click();
+    h.run();
+    assert_eq!(
+        desk_requests(&h).last(),
+        Some(&DeskRequest::Forget {
+            device: "tablette-4".into()
+        })
+    );
+}

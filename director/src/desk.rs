@@ -217,7 +217,25 @@ pub fn activities(content: &ContentSet) -> Vec<ActivityLine> {
         .collect()
 }
 
-/// Builds the desk from the store: `live` is the hosted session's id and engine, if any.
+/// What a session that is not hosted shows on the home screen, found by replaying its log:
+/// closed, people enrolled, game started. It cannot change while another session is hosted, so
+/// [`view`] keeps it in a [`Replayed`] until the director hosts another session.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Summary {
+    /// Closed (or its scenario left the content: listed as past).
+    pub closed: bool,
+    /// People enrolled.
+    pub people: u32,
+    /// The game was started.
+    pub started: bool,
+}
+
+/// The summaries of sessions replayed for the home screen, by session; emptied whenever the
+/// director hosts another session (only the hosted one changes).
+pub type Replayed = std::collections::BTreeMap<SessionId, Summary>;
+
+/// Builds the desk from the store: `live` is the hosted session's id and engine, if any;
+/// `replayed` keeps what earlier calls found by replaying the other sessions.
 ///
 /// # Errors
 /// A store failure (French).
@@ -227,6 +245,7 @@ pub fn view(
     live: Option<(SessionId, &Engine)>,
     facilitator: &str,
     now_unix_ms: i64,
+    replayed: &mut Replayed,
 ) -> Result<DeskView, String> {
     let sessions = store.sessions().map_err(|e| format!("séances : {e}"))?;
     let mut interrupted = Vec::new();
@@ -249,12 +268,22 @@ pub fn view(
             break;
         }
         // A session whose scenario left the content cannot be replayed: it is listed as past.
-        let replayed = crate::session::replay(store, content, info.id).ok();
-        let (closed, people, started) = replayed.as_ref().map_or((true, 0, false), |(_, e)| {
-            (
-                e.is_closed(),
-                u32::try_from(e.participants().len()).unwrap_or(u32::MAX),
-                e.game_started(),
+        let Summary {
+            closed,
+            people,
+            started,
+        } = *replayed.entry(info.id).or_insert_with(|| {
+            crate::session::replay(store, content, info.id).ok().map_or(
+                Summary {
+                    closed: true,
+                    people: 0,
+                    started: false,
+                },
+                |(_, e)| Summary {
+                    closed: e.is_closed(),
+                    people: u32::try_from(e.participants().len()).unwrap_or(u32::MAX),
+                    started: e.game_started(),
+                },
             )
         });
         let line = SessionLine {

@@ -30,7 +30,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 /// File chunks are read from disk for a connection only while fewer messages than this wait
@@ -165,9 +165,7 @@ impl FileRegistry {
     }
 
     fn lock(&self) -> MutexGuard<'_, BTreeMap<String, Entry>> {
-        self.entries
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.entries.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Writes `entries` to a temporary file beside the registry, then renames it over it.
@@ -494,6 +492,9 @@ pub struct Day {
     pub facilitator: String,
     /// When a read-write console last asked something, Unix ms (the idle lock).
     pub last_console: std::sync::atomic::AtomicI64,
+    /// The sessions not hosted, as replaying them found them for the home screen (emptied
+    /// when another session is hosted).
+    pub replayed: Arc<Mutex<crate::desk::Replayed>>,
 }
 
 /// Sends the desk ([`crate::desk::DeskView`]) to the read-write consoles (or only to `only`).
@@ -506,15 +507,18 @@ async fn send_desk(
 ) {
     let content = day.content.clone();
     let facilitator = day.facilitator.clone();
+    let replayed = day.replayed.clone();
     let d = director.clone();
     let view = blocking(move || {
         d.with_view(move |store, live| {
+            let mut replayed = replayed.lock().unwrap_or_else(PoisonError::into_inner);
             crate::desk::view(
                 store,
                 &content,
                 live.map(|s| (s.id(), s.engine())),
                 &facilitator,
                 unix_ms(),
+                &mut replayed,
             )
             .and_then(|v| postcard::to_allocvec(&v).map_err(|e| e.to_string()))
         })
@@ -628,6 +632,11 @@ async fn on_desk(
         }
     };
     tracing::info!("accueil : {request:?}");
+    // The session left and the one hosted next change: replay them again when listed.
+    day.replayed
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clear();
     let d = cx.director.clone();
     let hosted = match blocking(move || d.host(host)).await {
         Some(Ok(hosted)) => hosted,
@@ -1597,6 +1606,7 @@ impl Serving {
             content: content.clone(),
             facilitator: facilitator.to_owned(),
             last_console: std::sync::atomic::AtomicI64::new(unix_ms()),
+            replayed: Arc::default(),
         });
         Self::launch(config, None, None, Some(day.clone()), move |tx| {
             Director::start_day(store, content, tx)

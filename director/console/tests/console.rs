@@ -1440,7 +1440,10 @@ fn the_devices_screen_names_places_and_unpairs_a_device() {
     field.focus();
     field.type_text("Tablette du quai");
     h.run();
-    h.get_all_by_label("Nommer").next().expect("a button").click();
+    h.get_all_by_label("Nommer")
+        .next()
+        .expect("a button")
+        .click();
     h.run();
     assert_eq!(
         desk_requests(&h),
@@ -1450,7 +1453,10 @@ fn the_devices_screen_names_places_and_unpairs_a_device() {
         }]
     );
     // Its station: the terminal stations of the scenario only, one click each.
-    assert!(h.query_by_label("ecran").is_none(), "not a terminal's station");
+    assert!(
+        h.query_by_label("ecran").is_none(),
+        "not a terminal's station"
+    );
     h.get_all_by_label("poste_quai")
         .next()
         .expect("a station button per device")
@@ -1462,14 +1468,21 @@ fn the_devices_screen_names_places_and_unpairs_a_device() {
         station: Some(StationId::from("poste_quai")),
     }));
     // Unpairing asks for a confirmation first; cancelling sends nothing.
-    h.get_all_by_label("Désappairer").next().expect("a button").click();
+    h.get_all_by_label("Désappairer")
+        .next()
+        .expect("a button")
+        .click();
     h.run();
     h.get_by_label("Annuler").click();
     h.run();
     assert_eq!(desk_requests(&h).len(), 1, "cancelled: nothing more");
-    h.get_all_by_label("Désappairer").nth(1).expect("the second device").click();
+    h.get_all_by_label("Désappairer")
+        .nth(1)
+        .expect("the second device")
+        .click();
     h.run();
-    h.get_by_label("Confirmer : il devra saisir un nouveau code").click();
+    h.get_by_label("Confirmer : il devra saisir un nouveau code")
+        .click();
     h.run();
     assert_eq!(
         desk_requests(&h).last(),

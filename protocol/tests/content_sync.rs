@@ -3,11 +3,14 @@
 //! corrupt chunk, a file that never matches, a full disk, an update that fetches only what
 //! changed, a manifest with an unsafe path, a file the director no longer holds.
 
+mod common;
+
 use boussole_protocol::content_sync::{
     ContentSync, Disk, MAX_ATTEMPTS, RealDisk, SyncConfig, SyncError, SyncEvent,
 };
 use boussole_protocol::manifest::{FileEntry, Manifest, hash_bytes};
 use boussole_protocol::wire::{ClientMsg, ServerMsg};
+use common::manifest_of;
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
 use std::io;
@@ -34,21 +37,6 @@ fn files(version: u8) -> Vec<(String, Vec<u8>)> {
         ("assets/empty.txt".into(), Vec::new()),
         ("assets/videos/film.webm".into(), film),
     ]
-}
-
-#[expect(clippy::expect_used, reason = "test helper: its failure is the test's")]
-fn manifest_of(files: &[(String, Vec<u8>)]) -> Manifest {
-    Manifest::new(
-        files
-            .iter()
-            .map(|(path, bytes)| FileEntry {
-                path: path.clone(),
-                size: bytes.len() as u64,
-                hash: hash_bytes(bytes),
-            })
-            .collect(),
-    )
-    .expect("a valid manifest")
 }
 
 /// Seeded xorshift: the faults are the same on every run.
@@ -95,7 +83,7 @@ struct Director {
 impl Director {
     fn new(files: &[(String, Vec<u8>)]) -> Self {
         Self {
-            manifest: manifest_of(files),
+            manifest: manifest_of(files.iter().map(|(p, b)| (p, b))),
             by_hash: files
                 .iter()
                 .map(|(_, b)| (hash_bytes(b), b.clone()))
@@ -635,7 +623,7 @@ fn a_file_the_director_no_longer_holds_makes_the_device_ask_for_the_manifest_aga
     let v2 = files(2);
     // The director changed its content after sending the v1 manifest: it holds v2's files.
     let mut director = Director::new(&v2);
-    director.stale = Some(manifest_of(&v1));
+    director.stale = Some(manifest_of(v1.iter().map(|(p, b)| (p, b))));
     let mut sync = open(tmp.path());
     let seen = run(&mut sync, &mut director, Faults::default(), 16, None);
     assert!(seen.unavailable >= 1, "{seen:?}");

@@ -10,12 +10,14 @@
     reason = "test helpers fail loudly, naming what they could not do"
 )]
 
+mod common;
+
 use boussole_content::ids::CueId;
 use boussole_protocol::content_sync::{ContentSync, SyncConfig};
 use boussole_protocol::device_session::{
     Action, DeviceClock, DeviceSession, LinkFailure, LinkState, SessionConfig, SessionEvent,
 };
-use boussole_protocol::manifest::{FileEntry, Manifest, hash_bytes};
+use boussole_protocol::manifest::{Manifest, hash_bytes};
 use boussole_protocol::outbox::Outbox;
 use boussole_protocol::pairing::{Pairing, PairingCode};
 use boussole_protocol::wire::{ClientMsg, DeviceToken, Hello, Refusal, Role, ServerMsg, Snapshot};
@@ -84,17 +86,7 @@ impl Director {
     }
 
     fn manifest(&self) -> Manifest {
-        Manifest::new(
-            self.files
-                .iter()
-                .map(|(path, bytes)| FileEntry {
-                    path: path.clone(),
-                    size: bytes.len() as u64,
-                    hash: hash_bytes(bytes),
-                })
-                .collect(),
-        )
-        .expect("a valid manifest")
+        common::manifest_of(&self.files)
     }
 
     fn content_hash(&self) -> [u8; 32] {

@@ -90,17 +90,11 @@ impl ConsoleModel {
         }
     }
 
-    /// Forgets everything the link said (the console left the director: it locked).
+    /// Forgets everything the link said (the console left the director: it locked): the
+    /// model is as new, with the same content and rater.
     pub fn reset(&mut self) {
-        self.replica = None;
-        self.pending.clear();
-        self.room = RoomStatus::default();
-        self.link = LinkState::Connecting;
-        self.notices.clear();
-        self.register = Default::default();
-        self.content_in_sync = true;
-        self.error = None;
-        self.desk = None;
+        let content = std::mem::take(&mut self.content);
+        *self = Self::new(content, self.me.clone(), self.observer);
     }
 
     /// Folds one event from the link.

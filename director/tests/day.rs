@@ -349,3 +349,48 @@ fn one_session_after_another_in_one_store() {
     assert_eq!(h.host(HostRequest::Leave).expect("left"), None);
     assert!(director.stop().is_none());
 }
+
+#[test]
+fn an_idle_director_locks_itself_though_a_console_keeps_asking_where_it_stands() {
+    let dir = tempfile::tempdir().expect("a folder");
+    let mut config = config(dir.path());
+    config.idle_lock = Duration::from_secs(1);
+    let socket = config.socket.clone();
+    let (stop, thread) = start(config);
+    assert!(matches!(
+        ask(
+            &socket,
+            LocalRequest::Create {
+                passphrase: Secret::new(STRONG.into()),
+                facilitator: "Camille".into(),
+                device: "console".into(),
+            },
+        ),
+        LocalReply::Created { .. }
+    ));
+    // The console's launcher asks for the status twice a second: that is not activity.
+    let since = Instant::now();
+    let because = loop {
+        if let LocalReply::Status {
+            state: LockState::Locked,
+            locked_because,
+            ..
+        } = ask(&socket, LocalRequest::Status)
+        {
+            break locked_because;
+        }
+        assert!(
+            since.elapsed() < Duration::from_secs(30),
+            "never locked while idle"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    };
+    assert!(
+        because
+            .as_deref()
+            .is_some_and(|b| b.starts_with("aucune activité")),
+        "{because:?}"
+    );
+    let _ = stop.send(());
+    thread.join().expect("the thread").expect("a clean stop");
+}

@@ -10,6 +10,7 @@ use crate::runtime::HostRequest;
 use crate::store::{SessionId, Store};
 use boussole_content::ContentSet;
 use boussole_content::catalogue::{ActivityKind, RunBy};
+use boussole_content::cue::DeviceRole;
 use serde::{Deserialize, Serialize};
 
 /// How many past sessions the home screen lists (most recent first); older ones stay in the
@@ -56,6 +57,15 @@ pub enum DeskRequest {
         /// The device id.
         device: String,
     },
+    /// Gives a paired device its role (kept for the next days). A connected device is told
+    /// at once ([`boussole_protocol::ServerMsg::Placement`]) and takes it: the game restarts
+    /// in its new role and comes back.
+    SetRole {
+        /// The device id.
+        device: String,
+        /// Its role.
+        role: DeviceRole,
+    },
 }
 
 impl DeskRequest {
@@ -95,7 +105,7 @@ impl DeskRequest {
             },
             Self::Open { session } => HostRequest::Open(SessionId(*session)),
             Self::Leave => HostRequest::Leave,
-            Self::NameDevice { .. } | Self::Forget { .. } => {
+            Self::NameDevice { .. } | Self::Forget { .. } | Self::SetRole { .. } => {
                 return Err("cette demande ne change pas de séance".into());
             }
         })
@@ -190,6 +200,8 @@ pub struct DeskView {
     pub facilitator: String,
     /// The names given to paired devices: device id → name.
     pub device_names: std::collections::BTreeMap<String, String>,
+    /// The roles of paired devices: device id → role (a device absent here waits for one).
+    pub device_roles: std::collections::BTreeMap<String, DeviceRole>,
 }
 
 /// The activities of `content` that the director runs (escape games, immersion sessions).
@@ -340,5 +352,8 @@ pub fn view(
         device_names: store
             .device_names()
             .map_err(|e| format!("noms des appareils : {e}"))?,
+        device_roles: store
+            .device_roles()
+            .map_err(|e| format!("rôles des appareils : {e}"))?,
     })
 }

@@ -295,14 +295,6 @@ fn targeted(routes: &Routes, device: &DeviceId, targets: &[Target]) -> bool {
     })
 }
 
-fn device_role(role: Role) -> Option<DeviceRole> {
-    match role {
-        Role::Headset => Some(DeviceRole::Headset),
-        Role::Screen => Some(DeviceRole::Screen),
-        Role::Terminal => Some(DeviceRole::Terminal),
-        Role::Console { .. } => None,
-    }
-}
 
 /// Runs the director's network loop until the server closes. `outputs` carries the session
 /// thread's effects (of inputs and of deadlines).
@@ -599,6 +591,39 @@ async fn on_desk(
             send_desk(cx.server, cx.director, peers, day, None).await;
             return;
         }
+        crate::desk::DeskRequest::SetRole { device, role } => {
+            let role = *role;
+            let id = device.clone();
+            let d = cx.director.clone();
+            let saved = blocking(move || {
+                d.with_store(move |store| store.set_device_role(&id, Some(role), unix_ms()))
+            })
+            .await;
+            match saved {
+                Some(Ok(Ok(()))) => {
+                    tracing::info!("{device} : rôle {role:?} donné depuis la console");
+                    let device = DeviceId::from(device.as_str());
+                    let station = room_layout(cx.director)
+                        .await
+                        .get(&device.0)
+                        .map(|s| StationId::from(s.as_str()));
+                    place(cx.server, peers, &device, role, station);
+                }
+                Some(Ok(Err(e))) => {
+                    let _ = cx
+                        .server
+                        .send(conn, ServerMsg::Notice(format!("rôle non enregistré : {e}")));
+                }
+                Some(Err(e)) => {
+                    let _ = cx
+                        .server
+                        .send(conn, ServerMsg::Notice(format!("rôle non enregistré : {e}")));
+                }
+                None => return,
+            }
+            send_desk(cx.server, cx.director, peers, day, None).await;
+            return;
+        }
         crate::desk::DeskRequest::Forget { device } => {
             let registry = cx.registry.clone();
             let id = device.clone();
@@ -664,6 +689,61 @@ async fn on_desk(
     }
 }
 
+/// Tells `device`'s connections the role and station the facilitator gave it
+/// ([`ServerMsg::Placement`]): a device of another role restarts in this one, a terminal
+/// shows the station's puzzles.
+fn place(
+    server: &Server,
+    peers: &HashMap<ConnId, Peer>,
+    device: &DeviceId,
+    role: DeviceRole,
+    station: Option<StationId>,
+) {
+    for (c, p) in peers {
+        if p.device == *device && !matches!(p.role, Role::Console { .. }) {
+            let _ = server.send(
+                *c,
+                ServerMsg::Placement {
+                    role: manifest::wire_role(role),
+                    station: station.clone(),
+                },
+            );
+        }
+    }
+}
+
+/// The role kept for `device` (given from the console, or first announced by the device),
+/// after keeping `announced` when none was: `None` while the device waits for one.
+async fn kept_role(
+    director: &DirectorHandle,
+    device: &DeviceId,
+    announced: Option<DeviceRole>,
+) -> Option<DeviceRole> {
+    let d = director.clone();
+    let dev = device.0.clone();
+    blocking(move || {
+        d.with_store(move |store| {
+            let kept = store
+                .device_roles()
+                .inspect_err(|e| tracing::warn!("rôles des appareils illisibles : {e}"))
+                .ok()
+                .and_then(|r| r.get(&dev).copied());
+            if kept.is_none()
+                && let Some(role) = announced
+                && let Err(e) = store.set_device_role(&dev, Some(role), unix_ms())
+            {
+                tracing::warn!("rôle de {dev} non enregistré : {e}");
+            }
+            kept.or(announced)
+        })
+        .ok()
+        .flatten()
+    })
+    .await
+    .flatten()
+    .or(announced)
+}
+
 /// The hosted session's room: each device's station in its scenario, as the facilitator set
 /// it up before (kept from one day to the next). Empty when no session is hosted.
 async fn room_layout(director: &DirectorHandle) -> BTreeMap<String, String> {
@@ -691,6 +771,7 @@ async fn room_layout(director: &DirectorHandle) -> BTreeMap<String, String> {
 async fn remember_station(
     server: &Server,
     director: &DirectorHandle,
+    peers: &HashMap<ConnId, Peer>,
     conn: ConnId,
     device: &DeviceId,
     role: DeviceRole,
@@ -701,6 +782,9 @@ async fn remember_station(
     let st = station.map(ToString::to_string);
     let others = blocking(move || {
         d.with_store_and_engine(move |store, engine| {
+            if let Err(e) = store.set_device_role(&dev, Some(role), unix_ms()) {
+                tracing::warn!("rôle de l'appareil non enregistré : {e}");
+            }
             let Some(engine) = engine else {
                 return Vec::new();
             };
@@ -724,6 +808,7 @@ async fn remember_station(
     })
     .await
     .unwrap_or_default();
+    place(server, peers, device, role, station.cloned());
     if let (Some(station), false) = (station, others.is_empty()) {
         let _ = server.send(
             conn,
@@ -766,7 +851,7 @@ async fn switch_session(
     }
     let devices: BTreeMap<DeviceId, DeviceRole> = peers
         .values()
-        .filter_map(|p| device_role(p.role).map(|r| (p.device.clone(), r)))
+        .filter_map(|p| manifest::device_role(p.role).map(|r| (p.device.clone(), r)))
         .collect();
     let d = cx.director.clone();
     let known = blocking(move || {
@@ -784,6 +869,14 @@ async fn switch_session(
     let layout = room_layout(cx.director).await;
     let mut inputs = Vec::new();
     for (device, role) in devices {
+        // The station it holds in this session's room (a terminal shows its puzzles).
+        place(
+            cx.server,
+            peers,
+            &device,
+            role,
+            layout.get(&device.0).map(|s| StationId::from(s.as_str())),
+        );
         if !known.contains(&device) {
             inputs.push(Input::Command(Command::RegisterDevice {
                 station: layout.get(&device.0).map(|s| StationId::from(s.as_str())),
@@ -853,19 +946,39 @@ async fn on_event(cx: &Context<'_>, peers: &mut HashMap<ConnId, Peer>, event: Se
                     send_register(server, director, peers, Some(conn)).await;
                 }
             }
-            if let Some(role) = device_role(hello.role) {
+            let announced = manifest::device_role(hello.role);
+            let kept = if matches!(hello.role, Role::Console { .. }) {
+                None
+            } else {
+                kept_role(director, &device, announced).await
+            };
+            if let Some(day) = cx.day
+                && kept.is_some()
+                && !matches!(hello.role, Role::Console { .. })
+            {
+                // A role first announced is now the device's: the consoles show it.
+                send_desk(server, director, peers, day, None).await;
+            }
+            let station = room_layout(director)
+                .await
+                .get(&device.0)
+                .map(|s| StationId::from(s.as_str()));
+            if let Some(role) = kept {
+                // Its role and station; a device of another role (or none yet) takes this one
+                // and comes back in it, so it is not registered as what it said.
+                place(server, peers, &device, role, station.clone());
+            }
+            if let Some(role) = announced.filter(|r| Some(*r) == kept) {
                 let d = director.clone();
                 let dev = device.clone();
-                let known = blocking(move || {
-                    d.with(move |s| s.engine().devices().contains_key(&dev))
-                        .unwrap_or(false)
+                let registered = blocking(move || {
+                    d.with(move |s| s.engine().devices().get(&dev).map(|x| x.role))
+                        .ok()
+                        .flatten()
                 })
-                .await;
-                if known != Some(true) {
-                    let station = room_layout(director)
-                        .await
-                        .get(&device.0)
-                        .map(|s| StationId::from(s.as_str()));
+                .await
+                .flatten();
+                if registered != Some(role) {
                     submit(
                         director,
                         Input::Command(Command::RegisterDevice {
@@ -997,6 +1110,7 @@ async fn on_event(cx: &Context<'_>, peers: &mut HashMap<ConnId, Peer>, event: Se
                                     remember_station(
                                         server,
                                         director,
+                                        peers,
                                         conn,
                                         device,
                                         *role,
@@ -1231,7 +1345,7 @@ async fn on_event(cx: &Context<'_>, peers: &mut HashMap<ConnId, Peer>, event: Se
                 tracing::info!("{} déconnecté : {reason}", peer.device);
                 // Another connection of the same device may already be there (a reconnection).
                 let still = peers.values().any(|p| p.device == peer.device);
-                if device_role(peer.role).is_some() && !still {
+                if manifest::device_role(peer.role).is_some() && !still {
                     submit(
                         director,
                         Input::Link {

@@ -123,8 +123,9 @@ impl Systemctl for HostSystemctl {
 /// `--preview`, `--immersion`…) neither.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct KioskLaunch {
-    /// `headset`, `screen` or `terminal`.
-    pub role: String,
+    /// `headset`, `screen` or `terminal` when fixed at start; `None`: the role the console
+    /// gives (kept in the data folder).
+    pub role: Option<String>,
     /// `--flat` (headset without OpenXR).
     pub flat: bool,
     /// `--director HOST:PORT`, when given.
@@ -146,7 +147,9 @@ impl KioskLaunch {
     pub fn command_line(&self, exe: &Path, cwd: &Path) -> Vec<String> {
         let path = |p: &Path| cwd.join(p).to_string_lossy().into_owned();
         let mut line = vec![exe.to_string_lossy().into_owned()];
-        line.extend(["--role".to_owned(), self.role.clone()]);
+        if let Some(role) = &self.role {
+            line.extend(["--role".to_owned(), role.clone()]);
+        }
         if self.flat {
             line.push("--flat".to_owned());
         }
@@ -216,7 +219,7 @@ impl KioskUnit {
             .iter()
             .position(|a| a == "--role")
             .and_then(|i| self.command.get(i + 1))
-            .map_or("", String::as_str);
+            .map_or_else(String::new, |r| format!(" {r}"));
         let exec = self
             .command
             .iter()
@@ -231,7 +234,7 @@ impl KioskUnit {
             "# Written by boussole-game (« Démarrer ce poste automatiquement »); the button\n\
              # « Ne plus démarrer automatiquement » removes it.\n\
              [Unit]\n\
-             Description=Boussole — poste {role} démarré automatiquement\n\
+             Description=Boussole — poste{role} démarré automatiquement\n\
              After=graphical-session.target\n\
              PartOf=graphical-session.target\n\
              StartLimitIntervalSec=0\n\
@@ -378,7 +381,7 @@ mod tests {
 
     fn terminal_launch() -> KioskLaunch {
         KioskLaunch {
-            role: "terminal".into(),
+            role: Some("terminal".into()),
             director: Some("192.168.1.10:4433".into()),
             content: Some("content".into()),
             station: Some("accueil".into()),

@@ -12,6 +12,7 @@ pub mod kiosk;
 pub mod net;
 pub mod pairing;
 pub mod pictogram;
+pub mod placement;
 pub mod preview;
 pub mod screen;
 pub mod terminal;
@@ -75,7 +76,7 @@ pub fn plugin(role: DeviceRole, options: LaunchOptions) -> impl Fn(&mut App) {
                 )
                     .chain(),
             )
-            .add_plugins(net::plugin::plugin);
+            .add_plugins((net::plugin::plugin, placement::plugin));
         match role {
             DeviceRole::Headset => {
                 // The XR plugins (if any) are built by now: their real outcome decides.

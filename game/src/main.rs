@@ -1,5 +1,9 @@
-//! `boussole-game --role headset|screen|terminal [--flat] [--headless] [--director HOST:PORT]
+//! `boussole-game [--role headset|screen|terminal] [--flat] [--headless] [--director HOST:PORT]
 //! [--station ID] [--code CODE] [--preview SCENARIO --screenshots DIR]`.
+//!
+//! Without `--role` the device plays the role the facilitator gave it from the console, kept
+//! in its data folder; a device given none yet pairs, then waits for one. Given a new role,
+//! the process starts itself again in it.
 
 use anyhow::{Context, Result, anyhow, bail};
 use bevy::app::ScheduleRunnerPlugin;
@@ -13,12 +17,13 @@ use boussole_game::headless::StatsFile;
 use boussole_game::kiosk::{KioskLaunch, KioskUnit};
 use boussole_game::net::plugin::NetLink;
 use boussole_game::net::{DeviceLink, LinkConfig};
+use boussole_game::placement::{RoleFile, read_role, waiting_plugin};
 use boussole_game::third_party::audio::{AudioOutput, probe_output};
 use boussole_game::third_party::xr::xr_plugins;
 use boussole_game::{LaunchOptions, plugin, window_title};
 use boussole_protocol::content_sync::current_tree;
 use boussole_protocol::discovery::parse_director_addr;
-use boussole_protocol::manifest::Catalog;
+use boussole_protocol::manifest::{Catalog, wire_role};
 use boussole_protocol::pairing::PairingCode;
 use boussole_protocol::wire::Role as WireRole;
 use boussole_protocol::{DeviceId, ParticipantId};
@@ -37,9 +42,9 @@ enum RoleArg {
 #[derive(Parser, Debug)]
 #[command(version)]
 struct Args {
-    /// What this device is in the room.
+    /// What this device is in the room, fixed (scripts, tests); else the console gives it.
     #[arg(long, value_enum)]
-    role: RoleArg,
+    role: Option<RoleArg>,
     /// Skip OpenXR (headset role): a flat window with mouse and keyboard.
     #[arg(long)]
     flat: bool,
@@ -52,7 +57,8 @@ struct Args {
     /// Content folder used until the director's content is downloaded.
     #[arg(long, default_value = "content")]
     content: PathBuf,
-    /// This device's name, as registered at the director (default: ROLE-HOSTNAME).
+    /// This device's name, as registered at the director (default: ROLE-HOSTNAME with
+    /// `--role`, else poste-HOSTNAME).
     #[arg(long)]
     device: Option<String>,
     /// The station this device stands at (terminals).
@@ -86,21 +92,57 @@ struct Args {
 
 fn main() -> Result<()> {
     let args = Args::parse();
-    let role = match args.role {
+    let fixed = args.role.map(|r| match r {
         RoleArg::Headset => DeviceRole::Headset,
         RoleArg::Screen => DeviceRole::Screen,
         RoleArg::Terminal => DeviceRole::Terminal,
-    };
+    });
     let device = DeviceId::from(
         args.device
             .clone()
-            .unwrap_or_else(|| format!("{:?}-{}", args.role, hostname()).to_lowercase())
+            .unwrap_or_else(|| match args.role {
+                Some(role) => format!("{role:?}-{}", hostname()).to_lowercase(),
+                None => format!("poste-{}", hostname()),
+            })
             .as_str(),
     );
     let data_dir = args
         .data_dir
         .clone()
         .unwrap_or_else(|| boussole_game::net::link::default_data_dir(&device));
+    let role_file = data_dir.join("role");
+    let role = fixed.or_else(|| read_role(&role_file));
+    let played = play(&args, role, &device, data_dir, &role_file);
+    // Given another role from the console: start again in it (a role fixed at start stays).
+    if played.is_ok() && fixed.is_none() {
+        let kept = read_role(&role_file);
+        if kept.is_some() && kept != role {
+            let exe = std::env::current_exe().context("finding this program's path")?;
+            let err = std::os::unix::process::CommandExt::exec(
+                std::process::Command::new(exe).args(std::env::args_os().skip(1)),
+            );
+            return Err(anyhow!("restarting in the role the console gave: {err}"));
+        }
+    }
+    played
+}
+
+/// Runs this device as `role` (`None`: waiting for the console to give it one) until the app
+/// ends.
+fn play(
+    args: &Args,
+    role: Option<DeviceRole>,
+    device: &DeviceId,
+    data_dir: PathBuf,
+    role_file: &Path,
+) -> Result<()> {
+    let role_file = RoleFile(args.role.is_none().then(|| role_file.to_path_buf()));
+    let Some(role) = role else {
+        if args.preview.is_some() {
+            bail!("--preview needs --role");
+        }
+        return wait_for_role(args, device, data_dir, role_file);
+    };
     // The content fetched from the director last, else the folder given (or the default).
     let synced = current_tree(&data_dir.join("content"));
     let (content_dir, assets_dir) = if let Some((tree, _)) = &synced {
@@ -147,29 +189,7 @@ fn main() -> Result<()> {
         ));
         return run(app);
     }
-    let mut config = LinkConfig::new(
-        device,
-        match role {
-            DeviceRole::Headset => WireRole::Headset,
-            DeviceRole::Screen => WireRole::Screen,
-            DeviceRole::Terminal => WireRole::Terminal,
-        },
-        data_dir,
-    );
-    config.director = match &args.director {
-        Some(text) => Some(
-            parse_director_addr(text)?
-                .resolve()?
-                .into_iter()
-                .next()
-                .ok_or_else(|| anyhow!("{text} does not resolve"))?,
-        ),
-        None => None,
-    };
-    config.pairing_code = match &args.code {
-        Some(code) => Some(PairingCode::parse(code).map_err(|e| anyhow!("--code: {e}"))?),
-        None => None,
-    };
+    let mut config = link_config(args, device, wire_role(role), data_dir)?;
     config.content_hash = match synced {
         Some((_, hash)) => hash,
         None => content_hash(&content_dir, &assets_dir, role),
@@ -185,6 +205,7 @@ fn main() -> Result<()> {
         .insert_resource(content)
         .insert_resource(AudioOutput { available: false })
         .insert_resource(StatsFile(args.stats.clone()))
+        .insert_resource(role_file)
         .insert_resource(NetLink(link));
         if let Some(frames) = args.frames {
             for _ in 0..frames {
@@ -196,8 +217,8 @@ fn main() -> Result<()> {
         return run(app);
     }
     let mut app = windowed(role, options, content);
-    app.insert_resource(NetLink(link));
-    match autostart(&args) {
+    app.insert_resource(NetLink(link)).insert_resource(role_file);
+    match autostart(args) {
         Ok(autostart) => {
             app.insert_resource(autostart);
         }
@@ -210,7 +231,7 @@ fn main() -> Result<()> {
 /// make it this device (never `--code`: the pairing is kept on disk).
 fn autostart(args: &Args) -> Result<Autostart> {
     let launch = KioskLaunch {
-        role: format!("{:?}", args.role).to_lowercase(),
+        role: args.role.map(|r| format!("{r:?}").to_lowercase()),
         flat: args.flat,
         director: args.director.clone(),
         content: Some(args.content.clone()),
@@ -225,6 +246,78 @@ fn autostart(args: &Args) -> Result<Autostart> {
         unit: KioskUnit::for_user(launch.command_line(&exe, &cwd))?,
         message: None,
     })
+}
+
+/// The link's settings for `device` announcing `role`: the director given, else discovered;
+/// the code given, else typed on the device's keypad.
+fn link_config(
+    args: &Args,
+    device: &DeviceId,
+    role: WireRole,
+    data_dir: PathBuf,
+) -> Result<LinkConfig> {
+    let mut config = LinkConfig::new(device.clone(), role, data_dir);
+    config.director = match &args.director {
+        Some(text) => Some(
+            parse_director_addr(text)?
+                .resolve()?
+                .into_iter()
+                .next()
+                .ok_or_else(|| anyhow!("{text} does not resolve"))?,
+        ),
+        None => None,
+    };
+    config.pairing_code = match &args.code {
+        Some(code) => Some(PairingCode::parse(code).map_err(|e| anyhow!("--code: {e}"))?),
+        None => None,
+    };
+    Ok(config)
+}
+
+/// A device without a role: pairs (the code typed on its keypad, or given), says so to the
+/// director, and waits on a screen of its own until the console gives it one, which ends the
+/// app (`main` starts again in that role). It holds no content meanwhile.
+fn wait_for_role(
+    args: &Args,
+    device: &DeviceId,
+    data_dir: PathBuf,
+    role_file: RoleFile,
+) -> Result<()> {
+    let config = link_config(args, device, WireRole::Unassigned, data_dir)?;
+    let link = DeviceLink::start(config).context("starting the link to the director")?;
+    let options = LaunchOptions {
+        flat: true,
+        headless: args.headless,
+        director: args.director.clone(),
+        ..LaunchOptions::default()
+    };
+    let waiting = waiting_plugin(options, device.to_string());
+    let mut app = App::new();
+    if args.headless {
+        app.add_plugins(
+            MinimalPlugins.set(ScheduleRunnerPlugin::run_loop(Duration::from_millis(16))),
+        );
+        println!("{device}: waiting for a role from the console");
+    } else {
+        app.add_plugins(DefaultPlugins.set(WindowPlugin {
+            primary_window: Some(Window {
+                title: "Boussole — poste".into(),
+                resolution: WindowResolution::new(1280, 800).with_scale_factor_override(1.0),
+                ..default()
+            }),
+            ..default()
+        }));
+        match autostart(args) {
+            Ok(autostart) => {
+                app.insert_resource(autostart);
+            }
+            Err(e) => warn!("{e}"),
+        }
+    }
+    app.add_plugins(waiting)
+        .insert_resource(role_file)
+        .insert_resource(NetLink(link));
+    run(app)
 }
 
 /// A windowed app for `role`: 1280×800 (a common tablet and room PC), scale 1. A headset

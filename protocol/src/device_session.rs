@@ -23,7 +23,7 @@ use crate::event::{DeviceEvent, DeviceId, ParticipantId};
 use crate::outbox::{Outbox, OutboxError};
 use crate::pairing::{Pairing, PairingCode};
 use crate::wire::{ClientMsg, Hello, PROTOCOL_VERSION, Refusal, Role, ServerMsg, Snapshot};
-use boussole_content::ids::{CueId, EndingId, ImmersionId, PuzzleId};
+use boussole_content::ids::{CueId, EndingId, ImmersionId, PuzzleId, StationId};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::net::SocketAddr;
@@ -286,6 +286,15 @@ pub enum SessionEvent {
         bytes_done: u64,
         /// Bytes to fetch.
         bytes: u64,
+    },
+    /// The role and station the facilitator gave this device ([`ServerMsg::Placement`]). A
+    /// role other than the session's is the application's to take: the game restarts in
+    /// it, a simulated device calls [`DeviceSession::adopt_role`].
+    Placement {
+        /// The role to play.
+        role: Role,
+        /// The station, if any.
+        station: Option<StationId>,
     },
     /// The role's content was fetched, every file verified, and its tree is `dir` (`content/`,
     /// `assets/`); the next `Hello` presents `hash`.
@@ -733,6 +742,19 @@ impl DeviceSession {
         self.stats.muted = true;
     }
 
+    /// Plays `role` from now on: the next `Hello` says it and presents `content_hash` (the
+    /// manifest hash of what the device holds for it; all zeros for none, and the content
+    /// sync, if any, fetches it). Reconnects when the role changes; nothing happens when it
+    /// is the session's already.
+    pub fn adopt_role(&mut self, role: Role, content_hash: [u8; 32], now: Instant) {
+        if role == self.config.role {
+            return;
+        }
+        self.config.role = role;
+        self.hello_hash = content_hash;
+        self.reconnect(None, now);
+    }
+
     /// Drops the current connection (if any) and connects again, to `addr` if given.
     pub fn reconnect(&mut self, addr: Option<SocketAddr>, now: Instant) {
         if let Some(addr) = addr {
@@ -877,6 +899,9 @@ impl DeviceSession {
                 started_at_ms,
                 tutorial_done,
             }),
+            ServerMsg::Placement { role, station } => self
+                .events
+                .push_back(SessionEvent::Placement { role, station }),
             // The whole-bundle download of protocol version 2: never sent to this version.
             ServerMsg::ContentChunk { .. }
             | ServerMsg::Welcome { .. }

@@ -459,7 +459,8 @@ impl RoleHashes {
         }
     }
 
-    /// The hash a client of `role` must present.
+    /// The hash a client of `role` must present (all zeros for a device without a role,
+    /// which holds no content).
     pub fn for_role(&self, role: crate::wire::Role) -> [u8; 32] {
         use crate::wire::Role;
         match role {
@@ -467,18 +468,29 @@ impl RoleHashes {
             Role::Screen => self.screen,
             Role::Terminal => self.terminal,
             Role::Console { .. } => self.console,
+            Role::Unassigned => [0; 32],
         }
     }
 }
 
-/// The content role of a wire role (`None` for consoles).
+/// The content role of a wire role (`None` for consoles and devices without a role).
 pub fn device_role(role: crate::wire::Role) -> Option<DeviceRole> {
     use crate::wire::Role;
     match role {
         Role::Headset => Some(DeviceRole::Headset),
         Role::Screen => Some(DeviceRole::Screen),
         Role::Terminal => Some(DeviceRole::Terminal),
-        Role::Console { .. } => None,
+        Role::Console { .. } | Role::Unassigned => None,
+    }
+}
+
+/// The wire role of a content role.
+pub fn wire_role(role: DeviceRole) -> crate::wire::Role {
+    use crate::wire::Role;
+    match role {
+        DeviceRole::Headset => Role::Headset,
+        DeviceRole::Screen => Role::Screen,
+        DeviceRole::Terminal => Role::Terminal,
     }
 }
 

@@ -18,7 +18,7 @@ use crate::pairing::{
 use crate::tls::{self, DirectorIdentity, SERVER_NAME, TlsError};
 use crate::wire::{
     ClientMsg, DeviceToken, FrameError, FrameReader, Hello, OutdatedDevice, PROTOCOL_VERSION, Pose,
-    Refusal, ServerMsg, announced_version, decode_body, write_frame,
+    Refusal, Role, ServerMsg, announced_version, decode_body, write_frame,
 };
 use quinn::crypto::rustls::{NoInitialCipherSuite, QuicClientConfig, QuicServerConfig};
 use quinn::{Connection, ConnectionError, Endpoint, RecvStream, SendStream, VarInt};
@@ -788,7 +788,10 @@ async fn serve_session(
     let (tx, rx) = mpsc::channel(SEND_QUEUE);
     let reason = Arc::new(OnceLock::new());
     // The queue is empty: these two cannot fail.
-    if hello.content_hash != lock(&shared.content_hash).for_role(hello.role) {
+    // A device without a role holds no content: nothing to compare until it has one.
+    if hello.role != Role::Unassigned
+        && hello.content_hash != lock(&shared.content_hash).for_role(hello.role)
+    {
         let _ = tx.try_send(Outbound::Msg(ServerMsg::Refused(Refusal::ContentMismatch)));
     }
     let _ = tx.try_send(Outbound::Msg(ServerMsg::Welcome {

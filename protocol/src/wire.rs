@@ -6,7 +6,7 @@
 
 use crate::event::{DeviceEvent, DeviceId, ParticipantId};
 use crate::pairing::{PairingClientStep, PairingServerStep};
-use boussole_content::ids::{CueId, EndingId, ImmersionId, PhaseId, PuzzleId};
+use boussole_content::ids::{CueId, EndingId, ImmersionId, PhaseId, PuzzleId, StationId};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -52,6 +52,11 @@ pub enum Role {
         /// refused by the director.
         observer: bool,
     },
+    /// A paired device that waits for the facilitator to give it a role from the console
+    /// (a device started with nothing but the pairing code). It holds no content, plays
+    /// nothing, and takes its role from [`ServerMsg::Placement`]. Appended in protocol
+    /// version 4.
+    Unassigned,
 }
 
 /// The secret a device received at pairing and presents in every [`Hello`]; 32 random bytes.
@@ -353,6 +358,17 @@ pub enum ServerMsg {
     /// newly hosted (the console starts a fresh copy of the log when the session changes).
     /// Appended in protocol version 4.
     Desk(Vec<u8>),
+    /// Devices only: the role and the station the facilitator gave this device (kept by the
+    /// director from one day to the next), sent after every welcome and whenever the console
+    /// changes either. A device whose `Hello` said another role takes this one (the game
+    /// restarts in it); a terminal shows the puzzles of `station`. Appended in protocol
+    /// version 4.
+    Placement {
+        /// The role to play.
+        role: Role,
+        /// The station in the hosted session's room, if any.
+        station: Option<StationId>,
+    },
 }
 
 /// One record of the session log, as the director committed it.

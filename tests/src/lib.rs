@@ -457,6 +457,7 @@ pub async fn start_devices_with(
         let device = seat.device.clone();
         let mut config = SimConfig::new(seat);
         config.content_hash = play.content.for_role(config.seat.role);
+        config.hashes = Some(play.content);
         config.think = play.think;
         config.wrong_rate = play.wrong_rate;
         config.hint_rate = play.hint_rate;

@@ -326,15 +326,72 @@ async fn day(h: &mut Console, laptop: &Laptop, db: &Path, socket: &Path) -> Resu
         seed: 20_261_207,
         outbox_dir: None,
     };
-    let devices = start_devices_with(addr, addr, code, seats()?, &game, &play).await?;
-    until(h, "twenty devices connected", GUARD, |d| {
+    // Each device starts with nothing but the code: no role, no station.
+    let blank: Vec<Seat> = seats()?
+        .into_iter()
+        .map(|s| Seat {
+            role: Role::Unassigned,
+            station: None,
+            ..s
+        })
+        .collect();
+    let devices = start_devices_with(addr, addr, code, blank, &game, &play).await?;
+    until(h, "twenty devices waiting for a role", GUARD, |d| {
         d.model()
             .room()
             .links
             .iter()
-            .filter(|l| !matches!(l.role, Role::Console { .. }))
+            .filter(|l| l.role == Role::Unassigned)
             .count()
             == DEVICES
+    })
+    .await?;
+    h.get_by_label(&format!("{DEVICES} appareils connectés."));
+    h.get_by_label(&format!(
+        "{DEVICES} appareils attendent leur rôle : choisissez-le ci-dessous."
+    ));
+    // Their roles, given on the home screen: one row per device, in the order of their ids.
+    let mut wanted: Vec<(String, Role)> = seats()?
+        .into_iter()
+        .map(|s| (s.device.to_string(), s.role))
+        .collect();
+    wanted.sort_by(|a, b| a.0.cmp(&b.0));
+    for (row, (device, role)) in wanted.iter().enumerate() {
+        let label = match role {
+            Role::Headset => "Casque",
+            Role::Screen => "Écran de salle",
+            _ => "Terminal",
+        };
+        let buttons: Vec<_> = h.get_all_by_label(label).collect();
+        ensure!(
+            buttons.len() == DEVICES,
+            "{} « {label} » buttons, one per device expected",
+            buttons.len()
+        );
+        buttons[row].click();
+        h.step();
+        h.step();
+        let (device, role) = (device.clone(), *role);
+        until(h, "the role kept", GUARD, move |d| {
+            d.model()
+                .desk()
+                .and_then(|desk| desk.device_roles.get(&device).copied())
+                .map(boussole_protocol::manifest::wire_role)
+                == Some(role)
+        })
+        .await?;
+    }
+    // Each took its role and came back in it.
+    until(h, "twenty devices in their roles", GUARD, |d| {
+        let links = &d.model().room().links;
+        let mut roles: Vec<_> = links
+            .iter()
+            .filter(|l| !matches!(l.role, Role::Console { .. }))
+            .map(|l| (l.device.to_string(), l.role))
+            .collect();
+        roles.sort_by(|a, b| a.0.cmp(&b.0));
+        roles.dedup_by(|a, b| a.0 == b.0);
+        roles.len() == DEVICES && roles.iter().all(|(_, r)| *r != Role::Unassigned)
     })
     .await?;
     h.get_by_label(&format!("{DEVICES} appareils connectés."));
@@ -425,7 +482,7 @@ async fn day(h: &mut Console, laptop: &Laptop, db: &Path, socket: &Path) -> Resu
                 Role::Screen => "écran de salle",
                 Role::Terminal => "terminal",
                 Role::Headset => "casque",
-                Role::Console { .. } => return None,
+                Role::Console { .. } | Role::Unassigned => return None,
             };
             s.station
                 .as_ref()

@@ -1,7 +1,8 @@
 //! The room as the facilitator set it up (schema v5): which station each device holds per
-//! scenario, kept from one day to the next, and the names given to paired devices.
+//! scenario, kept from one day to the next, and the names and roles given to paired devices.
 
 use super::Store;
+use boussole_content::cue::DeviceRole;
 use rusqlite::params;
 use std::collections::BTreeMap;
 
@@ -78,5 +79,66 @@ impl Store {
                 .execute("DELETE FROM device_names WHERE device = ?1", [device])?,
         };
         Ok(())
+    }
+
+    /// Every paired device's role: device id → role. A row whose role this build does not
+    /// know is skipped (the schema allows only the three).
+    ///
+    /// # Errors
+    /// SQLite failed.
+    pub fn device_roles(&self) -> rusqlite::Result<BTreeMap<String, DeviceRole>> {
+        let mut stmt = self.conn.prepare("SELECT device, role FROM device_roles")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        let mut out = BTreeMap::new();
+        for row in rows {
+            let (device, role) = row?;
+            if let Some(role) = role_of_name(&role) {
+                out.insert(device, role);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Gives `device` the role `role` (`None` forgets it: the device waits for one again).
+    ///
+    /// # Errors
+    /// SQLite failed.
+    pub fn set_device_role(
+        &mut self,
+        device: &str,
+        role: Option<DeviceRole>,
+        now_unix_ms: i64,
+    ) -> rusqlite::Result<()> {
+        match role {
+            Some(role) => self.conn.execute(
+                "INSERT INTO device_roles (device, role, updated_at_unix_ms) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (device) DO UPDATE
+                   SET role = excluded.role, updated_at_unix_ms = excluded.updated_at_unix_ms",
+                params![device, role_name(role), now_unix_ms],
+            )?,
+            None => self
+                .conn
+                .execute("DELETE FROM device_roles WHERE device = ?1", [device])?,
+        };
+        Ok(())
+    }
+}
+
+/// A role as the `device_roles` table spells it.
+fn role_name(role: DeviceRole) -> &'static str {
+    match role {
+        DeviceRole::Headset => "headset",
+        DeviceRole::Screen => "screen",
+        DeviceRole::Terminal => "terminal",
+    }
+}
+
+/// The role a `device_roles` row names.
+fn role_of_name(name: &str) -> Option<DeviceRole> {
+    match name {
+        "headset" => Some(DeviceRole::Headset),
+        "screen" => Some(DeviceRole::Screen),
+        "terminal" => Some(DeviceRole::Terminal),
+        _ => None,
     }
 }

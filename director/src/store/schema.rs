@@ -84,6 +84,9 @@
 ///   next; the director registers a device with it in every session of the scenario.
 /// - `device_names (device, name, updated_at_unix_ms)`: the name the facilitator gave a paired
 ///   device (« Tablette 3 »), shown by the consoles.
+/// - `device_roles (device, role, updated_at_unix_ms)`: the role each paired device plays
+///   (`headset`, `screen`, `terminal`), given from the console or first announced by the
+///   device; a device that connects without one is told it.
 pub const MIGRATIONS: &[&str] = &[
     // Version 1.
     "CREATE TABLE sessions (
@@ -293,6 +296,11 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE TABLE device_names (
         device TEXT PRIMARY KEY,
         name TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 60),
+        updated_at_unix_ms INTEGER NOT NULL
+    ) STRICT;
+    CREATE TABLE device_roles (
+        device TEXT PRIMARY KEY,
+        role TEXT NOT NULL CHECK (role IN ('headset', 'screen', 'terminal')),
         updated_at_unix_ms INTEGER NOT NULL
     ) STRICT;",
 ];

@@ -169,6 +169,7 @@ fn poll_link(
     mut hints: MessageWriter<HintShown>,
     mut stops: MessageWriter<StopAllCues>,
     mut orders: MessageWriter<ImmersionOrder>,
+    mut placements: MessageWriter<crate::placement::PlacementOrder>,
     time: Res<Time>,
 ) {
     let Some(link) = link else {
@@ -217,6 +218,9 @@ fn poll_link(
                     started_at_ms,
                     tutorial_done,
                 });
+            }
+            NetEvent::Placement { role, station } => {
+                placements.write(crate::placement::PlacementOrder { role, station });
             }
             NetEvent::ContentProgress { .. } => {}
             NetEvent::ContentSynced { dir, .. } => {

@@ -108,7 +108,24 @@ pub enum TerminalAction {
 pub(crate) fn plugin(app: &mut App) {
     app.init_resource::<TerminalState>()
         .add_message::<TerminalAction>()
-        .add_systems(Update, act.in_set(GameSystems::Logic));
+        .add_systems(Update, (act, placed).in_set(GameSystems::Logic));
+}
+
+/// The station the console gave this terminal (in the hosted session's room) replaces the one
+/// it started with; a terminal left without one keeps its own.
+fn placed(
+    mut orders: MessageReader<crate::placement::PlacementOrder>,
+    mut terminal: ResMut<Terminal>,
+) {
+    for order in orders.read() {
+        if order.role == boussole_protocol::wire::Role::Terminal
+            && let Some(station) = &order.station
+            && terminal.station != *station
+        {
+            info!("la régie place ce terminal au poste {station}");
+            terminal.station = station.clone();
+        }
+    }
 }
 
 /// Whether `station` takes the answers of `puzzle`.

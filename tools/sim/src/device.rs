@@ -16,6 +16,7 @@ use boussole_protocol::device_driver::{self, Command, DeviceApp, DriverConfig, l
 use boussole_protocol::device_session::{
     DeviceClock, DeviceSession, SessionConfig, SessionEvent, SessionStats,
 };
+use boussole_protocol::manifest::RoleHashes;
 use boussole_protocol::outbox::{Outbox, OutboxError};
 use boussole_protocol::pairing::{Pairing, PairingCode};
 use boussole_protocol::transport::{self, Backoff, ClientError};
@@ -44,6 +45,10 @@ pub struct SimConfig {
     pub seat: Seat,
     /// The manifest hash it says it holds (all zeros: none); after a sync, the new one.
     pub content_hash: [u8; 32],
+    /// The manifest hash it holds for each role, for a device that takes the role the
+    /// director gives it ([`boussole_protocol::ServerMsg::Placement`]); `None`: it holds
+    /// nothing for another role (all zeros).
+    pub hashes: Option<RoleHashes>,
     /// Mean time between two moves on a puzzle (a hint request, a wrong answer, the right
     /// answer); each wait is drawn in `[think/2, 3·think/2]`.
     pub think: Duration,
@@ -87,6 +92,7 @@ impl SimConfig {
         Self {
             seat,
             content_hash: [0; 32],
+            hashes: None,
             think: Duration::from_millis(150),
             wrong_rate: 0.0,
             hint_rate: 0.0,
@@ -641,6 +647,21 @@ impl DeviceApp for Player {
                         now + self.config.cue_duration,
                         Action::CueFinished(instance),
                     );
+                }
+            }
+            SessionEvent::Placement { role, station } => {
+                // The facilitator's choice, from the console: the seat follows it (a terminal
+                // answers its new station's puzzles), and a new role means a new connection.
+                if boussole_protocol::manifest::device_role(role).is_some() {
+                    if station.is_some() || role != self.config.seat.role {
+                        self.config.seat.station = station;
+                    }
+                    if role != self.config.seat.role {
+                        tracing::info!(device = %self.config.seat.device, ?role, "rôle donné par la régie");
+                        self.config.seat.role = role;
+                        let hash = self.config.hashes.map_or([0; 32], |h| h.for_role(role));
+                        session.adopt_role(role, hash, now);
+                    }
                 }
             }
             SessionEvent::StopAll => {

@@ -26,14 +26,7 @@ pub struct Seat {
     pub puzzles: Option<BTreeSet<PuzzleId>>,
 }
 
-/// The wire role of a content role.
-pub fn wire_role(role: DeviceRole) -> Role {
-    match role {
-        DeviceRole::Headset => Role::Headset,
-        DeviceRole::Screen => Role::Screen,
-        DeviceRole::Terminal => Role::Terminal,
-    }
-}
+pub use boussole_protocol::manifest::wire_role;
 
 /// `devices` seats for `scenario`: the first ones one per station, in the scenario's order,
 /// named `<prefix><station>`; the next ones second (third…) terminals at the terminal

@@ -144,9 +144,27 @@ fn step(name: &str, f: impl FnOnce() -> Result<()>) -> Result<()> {
     let secs = started.elapsed().as_secs_f64();
     match &result {
         Ok(()) => eprintln!("<== {name}: ok in {secs:.1} s"),
-        Err(_) => eprintln!("<== {name}: FAILED after {secs:.1} s"),
+        Err(_) => {
+            eprintln!("<== {name}: FAILED after {secs:.1} s");
+            report_disk();
+        }
     }
     result.with_context(|| format!("step `{name}`"))
+}
+
+/// Prints the free space of the build folder's disk (`df -h`), so that a linker killed by a
+/// full disk (a "Bus error" from `ld`) is named as such in the log of a failed step.
+fn report_disk() {
+    let target = target_dir();
+    let _ = std::fs::create_dir_all(&target);
+    match Command::new("df").arg("-h").arg(&target).output() {
+        Ok(out) => eprintln!(
+            "    disk of {}:\n{}",
+            target.display(),
+            String::from_utf8_lossy(&out.stdout).trim_end()
+        ),
+        Err(e) => eprintln!("    disk of {}: df failed: {e}", target.display()),
+    }
 }
 
 fn run(program: &str, args: &[&str]) -> Result<()> {
@@ -520,6 +538,7 @@ fn test() -> Result<()> {
     let python = python.to_string_lossy();
     let aioquic = aioquic_python()?;
     let aioquic = aioquic.to_string_lossy();
+    report_disk();
     step("cargo test", || {
         cargo_with_env(
             &["test", "--workspace", "--locked"],

@@ -374,3 +374,14 @@ prepare-search = Search (name or pseudonym):
 prepare-search-more = and { $count } more: type more of the name
 prepare-search-none = Nobody matches: check the spelling, or enrol a new person.
 prepare-entered = entered on { $date }
+
+## Device roles (home)
+roles-title = Device roles ({ $count })
+roles-waiting = { $count ->
+    [one] 1 device waits for its role: choose it below.
+   *[other] { $count } devices wait for their role: choose it below.
+}
+roles-none = waiting for its role
+role-headset = Headset
+role-screen = Room screen
+role-terminal = Terminal

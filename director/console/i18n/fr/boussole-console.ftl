@@ -374,3 +374,14 @@ prepare-search = Chercher (nom ou pseudonyme) :
 prepare-search-more = et { $count } autres : précisez la recherche
 prepare-search-none = Personne ne correspond : vérifiez l'orthographe, ou inscrivez une nouvelle personne.
 prepare-entered = entrée le { $date }
+
+## Les rôles des appareils (accueil)
+roles-title = Rôles des appareils ({ $count })
+roles-waiting = { $count ->
+    [one] 1 appareil attend son rôle : choisissez-le ci-dessous.
+   *[other] { $count } appareils attendent leur rôle : choisissez-le ci-dessous.
+}
+roles-none = attend son rôle
+role-headset = Casque
+role-screen = Écran de salle
+role-terminal = Terminal

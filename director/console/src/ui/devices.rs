@@ -171,6 +171,75 @@ fn room(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState, out: &mut Vec
     }
 }
 
+/// The devices connected now, each with its role as the director keeps it and a button per
+/// role: a device started with nothing but the pairing code waits here for one (in amber),
+/// and takes the one clicked at once (the game restarts in it). Returns the console's request.
+pub fn roles(
+    ui: &mut Ui,
+    room: &boussole_protocol::wire::RoomStatus,
+    desk: &boussole_director::desk::DeskView,
+    l: Locale,
+) -> Option<boussole_director::desk::DeskRequest> {
+    use boussole_content::cue::DeviceRole;
+    use boussole_director::desk::DeskRequest;
+    use boussole_protocol::wire::Role;
+    let mut asked = None;
+    let mut devices: Vec<_> = room
+        .links
+        .iter()
+        .filter(|d| !matches!(d.role, Role::Console { .. }))
+        .map(|d| d.device.to_string())
+        .collect();
+    devices.sort();
+    devices.dedup();
+    let waiting = devices
+        .iter()
+        .filter(|d| !desk.device_roles.contains_key(d.as_str()))
+        .count();
+    if devices.is_empty() {
+        return None;
+    }
+    if waiting > 0 {
+        ui.label(RichText::new(tr!(l, "roles-waiting", count = waiting)).color(super::NOTICE));
+    }
+    egui::CollapsingHeader::new(tr!(l, "roles-title", count = devices.len()))
+        .id_salt("roles")
+        .default_open(waiting > 0)
+        .show(ui, |ui| {
+            egui::Grid::new("roles").striped(true).show(ui, |ui| {
+                for device in &devices {
+                    match desk.device_names.get(device) {
+                        Some(name) => ui.label(format!("{name} ({device})")),
+                        None => ui.label(device.as_str()),
+                    };
+                    let kept = desk.device_roles.get(device).copied();
+                    if kept.is_none() {
+                        ui.label(RichText::new(tr!(l, "roles-none")).color(super::NOTICE));
+                    } else {
+                        ui.label("");
+                    }
+                    ui.horizontal(|ui| {
+                        for (role, label) in [
+                            (DeviceRole::Headset, tr!(l, "role-headset")),
+                            (DeviceRole::Screen, tr!(l, "role-screen")),
+                            (DeviceRole::Terminal, tr!(l, "role-terminal")),
+                        ] {
+                            let button = ui.selectable_label(kept == Some(role), label);
+                            if button.clicked() && kept != Some(role) {
+                                asked = Some(DeskRequest::SetRole {
+                                    device: device.clone(),
+                                    role,
+                                });
+                            }
+                        }
+                    });
+                    ui.end_row();
+                }
+            });
+        });
+    asked
+}
+
 fn health(ui: &mut Ui, d: &Device, l: Locale) {
     // One line: a wrapping layout in the grid's last column squeezed it to a letter a line.
     ui.horizontal(|ui| {

@@ -96,6 +96,9 @@ pub fn home(
             if let Some(o) = super::pairing::room_window(ui, room, false, l) {
                 out.push(o);
             }
+            if let Some(r) = super::devices::roles(ui, room, desk, l) {
+                asked.push(r);
+            }
         }
 
         // Today's plan.

@@ -10,7 +10,7 @@ use boussole_director::engine::{
     Command, DeviceId, GameEventKind, ImmersionRun, ParticipantId, PersonId,
 };
 use boussole_director::register::RegisterEntry;
-use boussole_protocol::wire::{PROTOCOL_VERSION, Role};
+use boussole_protocol::wire::PROTOCOL_VERSION;
 use egui::{RichText, Ui};
 
 /// Colours offered to new participants, in order (distinct for colour-blind viewers first).
@@ -416,20 +416,11 @@ fn new_participant_id(view: &SessionView) -> ParticipantId {
         .unwrap_or_else(|| ParticipantId::from("P"))
 }
 
-fn role_of(role: &Role) -> Option<DeviceRole> {
-    match role {
-        Role::Headset => Some(DeviceRole::Headset),
-        Role::Screen => Some(DeviceRole::Screen),
-        Role::Terminal => Some(DeviceRole::Terminal),
-        Role::Console { .. } => None,
-    }
-}
-
 fn pairing(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState, out: &mut Vec<Output>) {
     let l = state.locale;
     out.extend(super::pairing::window(ui, view, l));
     for link in &view.room.links {
-        let Some(role) = role_of(&link.role) else {
+        let Some(role) = boussole_protocol::manifest::device_role(link.role) else {
             continue;
         };
         ui.horizontal_wrapped(|ui| {

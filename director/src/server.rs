@@ -295,7 +295,6 @@ fn targeted(routes: &Routes, device: &DeviceId, targets: &[Target]) -> bool {
     })
 }
 
-
 /// Runs the director's network loop until the server closes. `outputs` carries the session
 /// thread's effects (of inputs and of deadlines).
 ///
@@ -610,14 +609,16 @@ async fn on_desk(
                     place(cx.server, peers, &device, role, station);
                 }
                 Some(Ok(Err(e))) => {
-                    let _ = cx
-                        .server
-                        .send(conn, ServerMsg::Notice(format!("rôle non enregistré : {e}")));
+                    let _ = cx.server.send(
+                        conn,
+                        ServerMsg::Notice(format!("rôle non enregistré : {e}")),
+                    );
                 }
                 Some(Err(e)) => {
-                    let _ = cx
-                        .server
-                        .send(conn, ServerMsg::Notice(format!("rôle non enregistré : {e}")));
+                    let _ = cx.server.send(
+                        conn,
+                        ServerMsg::Notice(format!("rôle non enregistré : {e}")),
+                    );
                 }
                 None => return,
             }
@@ -712,13 +713,15 @@ fn place(
     }
 }
 
-/// The role kept for `device` (given from the console, or first announced by the device),
-/// after keeping `announced` when none was: `None` while the device waits for one.
-async fn kept_role(
+/// The role of `device` as it connects: the one it announces (started with it, or restarted
+/// in the one the console gave), kept as its role from now on; or, for a device that
+/// announces none, the one kept for it. `None`: it waits for the console to give it one.
+/// With it, whether the kept role changed (the consoles' desk shows roles).
+async fn recall_role(
     director: &DirectorHandle,
     device: &DeviceId,
     announced: Option<DeviceRole>,
-) -> Option<DeviceRole> {
+) -> (Option<DeviceRole>, bool) {
     let d = director.clone();
     let dev = device.0.clone();
     blocking(move || {
@@ -728,20 +731,22 @@ async fn kept_role(
                 .inspect_err(|e| tracing::warn!("rôles des appareils illisibles : {e}"))
                 .ok()
                 .and_then(|r| r.get(&dev).copied());
-            if kept.is_none()
-                && let Some(role) = announced
-                && let Err(e) = store.set_device_role(&dev, Some(role), unix_ms())
+            let mut changed = false;
+            if let Some(role) = announced
+                && kept != announced
             {
-                tracing::warn!("rôle de {dev} non enregistré : {e}");
+                match store.set_device_role(&dev, Some(role), unix_ms()) {
+                    Ok(()) => changed = true,
+                    Err(e) => tracing::warn!("rôle de {dev} non enregistré : {e}"),
+                }
             }
-            kept.or(announced)
+            (announced.or(kept), changed)
         })
         .ok()
-        .flatten()
     })
     .await
     .flatten()
-    .or(announced)
+    .unwrap_or((announced, false))
 }
 
 /// The hosted session's room: each device's station in its scenario, as the facilitator set
@@ -947,14 +952,13 @@ async fn on_event(cx: &Context<'_>, peers: &mut HashMap<ConnId, Peer>, event: Se
                 }
             }
             let announced = manifest::device_role(hello.role);
-            let kept = if matches!(hello.role, Role::Console { .. }) {
-                None
+            let (kept, changed) = if matches!(hello.role, Role::Console { .. }) {
+                (None, false)
             } else {
-                kept_role(director, &device, announced).await
+                recall_role(director, &device, announced).await
             };
             if let Some(day) = cx.day
-                && kept.is_some()
-                && !matches!(hello.role, Role::Console { .. })
+                && changed
             {
                 // A role first announced is now the device's: the consoles show it.
                 send_desk(server, director, peers, day, None).await;
@@ -964,11 +968,11 @@ async fn on_event(cx: &Context<'_>, peers: &mut HashMap<ConnId, Peer>, event: Se
                 .get(&device.0)
                 .map(|s| StationId::from(s.as_str()));
             if let Some(role) = kept {
-                // Its role and station; a device of another role (or none yet) takes this one
-                // and comes back in it, so it is not registered as what it said.
+                // Its role and station; a device that announced none takes this role and comes
+                // back in it.
                 place(server, peers, &device, role, station.clone());
             }
-            if let Some(role) = announced.filter(|r| Some(*r) == kept) {
+            if let Some(role) = announced {
                 let d = director.clone();
                 let dev = device.clone();
                 let registered = blocking(move || {

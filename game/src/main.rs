@@ -217,7 +217,8 @@ fn play(
         return run(app);
     }
     let mut app = windowed(role, options, content);
-    app.insert_resource(NetLink(link)).insert_resource(role_file);
+    app.insert_resource(NetLink(link))
+        .insert_resource(role_file);
     match autostart(args) {
         Ok(autostart) => {
             app.insert_resource(autostart);

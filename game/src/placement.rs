@@ -158,10 +158,10 @@ pub fn waiting_plugin(options: crate::LaunchOptions, device: String) -> impl Fn(
                 crate::pairing::plugin,
                 crate::autostart::plugin,
             ))
-                .add_systems(Startup, ui::camera)
-                .add_systems(Startup, move |commands: Commands| {
-                    draw(commands, &device);
-                });
+            .add_systems(Startup, ui::camera)
+            .add_systems(Startup, move |commands: Commands| {
+                draw(commands, &device);
+            });
         }
     }
 }
@@ -178,7 +178,11 @@ fn draw(mut commands: Commands, device: &str) {
                     26.0,
                     ui::INK,
                 ));
-                card.spawn(ui::text(format!("Nom de ce poste : {device}"), 26.0, ui::MUTED));
+                card.spawn(ui::text(
+                    format!("Nom de ce poste : {device}"),
+                    26.0,
+                    ui::MUTED,
+                ));
             });
         });
 }
@@ -197,7 +201,10 @@ mod tests {
     #[test]
     fn a_new_role_restarts_a_changeable_device_and_is_refused_by_a_fixed_one() {
         let screen = order(WireRole::Screen);
-        assert_eq!(decide(&screen, None, true), Take::Restart(DeviceRole::Screen));
+        assert_eq!(
+            decide(&screen, None, true),
+            Take::Restart(DeviceRole::Screen)
+        );
         assert_eq!(
             decide(&screen, Some(DeviceRole::Terminal), true),
             Take::Restart(DeviceRole::Screen)

@@ -27,8 +27,11 @@ pub fn game_binary() -> Result<PathBuf> {
 /// How a game client is started.
 #[derive(Clone, Debug)]
 pub struct GameSpec {
-    /// `screen` or `terminal`.
-    pub role: &'static str,
+    /// `headset`, `screen` or `terminal`; `None`: started without a role, it waits for the
+    /// console to give it one (and starts itself again in it).
+    pub role: Option<&'static str>,
+    /// The pairing code (`None`: [`crate::CODE`]).
+    pub code: Option<String>,
     /// Its device name.
     pub device: String,
     /// Its station, if any.
@@ -62,8 +65,12 @@ impl GameProcess {
         let stderr = data.join("stderr.log");
         let stats_file = data.join("stats.ron");
         let mut cmd = Process::new(binary);
-        cmd.args(["--role", spec.role, "--headless", "--device", &spec.device])
-            .args(["--director", &addr.to_string(), "--code", crate::CODE])
+        if let Some(role) = spec.role {
+            cmd.args(["--role", role]);
+        }
+        cmd.args(["--headless", "--device", &spec.device])
+            .args(["--director", &addr.to_string()])
+            .args(["--code", spec.code.as_deref().unwrap_or(crate::CODE)])
             .arg("--data-dir")
             .arg(&data)
             .arg("--content")

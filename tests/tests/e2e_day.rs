@@ -28,6 +28,7 @@ use boussole_protocol::DeviceId;
 use boussole_protocol::pairing::PairingCode;
 use boussole_protocol::wire::Role;
 use boussole_sim::lineup::Seat;
+use boussole_tests::game::{GameProcess, GameSpec, game_binary};
 use boussole_tests::{
     GAME_GUARD, Play, check_exactly_once, check_success, content, content_dir, demo_script,
     device_events, room, scenario, start_devices_with, stop_all,
@@ -51,6 +52,12 @@ const PEOPLE: [&str; 6] = ["Ardoise", "Balise", "Cabestan", "Dériveur", "Escale
 
 /// How many devices pair with the code.
 const DEVICES: usize = 20;
+
+/// The real game client's device name.
+const REAL: &str = "poste_reel";
+
+/// Time for a debug game client to start, pair and connect (Bevy's start-up included).
+const GAME_START: Duration = Duration::from_secs(60);
 
 type Console = Harness<'static, DayConsole>;
 
@@ -336,24 +343,42 @@ async fn day(h: &mut Console, laptop: &Laptop, db: &Path, socket: &Path) -> Resu
         })
         .collect();
     let devices = start_devices_with(addr, addr, code, blank, &game, &play).await?;
-    until(h, "twenty devices waiting for a role", GUARD, |d| {
-        d.model()
-            .room()
-            .links
-            .iter()
-            .filter(|l| l.role == Role::Unassigned)
-            .count()
-            == DEVICES
-    })
+    // And a real game client, started as a new device is: with the code alone.
+    let client_dir = tempfile::tempdir()?;
+    let spec = GameSpec {
+        role: None,
+        code: Some(code.to_string()),
+        device: REAL.into(),
+        station: None,
+        participant: None,
+        content: None,
+    };
+    let mut client = GameProcess::start(&game_binary()?, &spec, addr, client_dir.path())?;
+    until(
+        h,
+        "twenty-one devices waiting for a role",
+        GAME_START,
+        |d| {
+            d.model()
+                .room()
+                .links
+                .iter()
+                .filter(|l| l.role == Role::Unassigned)
+                .count()
+                == DEVICES + 1
+        },
+    )
     .await?;
-    h.get_by_label(&format!("{DEVICES} appareils connectés."));
+    h.get_by_label(&format!("{} appareils connectés.", DEVICES + 1));
     h.get_by_label(&format!(
-        "{DEVICES} appareils attendent leur rôle : choisissez-le ci-dessous."
+        "{} appareils attendent leur rôle : choisissez-le ci-dessous.",
+        DEVICES + 1
     ));
     // Their roles, given on the home screen: one row per device, in the order of their ids.
     let mut wanted: Vec<(String, Role)> = seats()?
         .into_iter()
         .map(|s| (s.device.to_string(), s.role))
+        .chain([(REAL.to_owned(), Role::Terminal)])
         .collect();
     wanted.sort_by(|a, b| a.0.cmp(&b.0));
     for (row, (device, role)) in wanted.iter().enumerate() {
@@ -364,7 +389,7 @@ async fn day(h: &mut Console, laptop: &Laptop, db: &Path, socket: &Path) -> Resu
         };
         let buttons: Vec<_> = h.get_all_by_label(label).collect();
         ensure!(
-            buttons.len() == DEVICES,
+            buttons.len() == DEVICES + 1,
             "{} « {label} » buttons, one per device expected",
             buttons.len()
         );
@@ -381,6 +406,24 @@ async fn day(h: &mut Console, laptop: &Laptop, db: &Path, socket: &Path) -> Resu
         })
         .await?;
     }
+    // The real client restarted itself as a terminal and came back; it leaves for the day.
+    client.wait_for("back as a terminal", GAME_START, |lines| {
+        lines.iter().any(|l| l.contains("waiting for a role"))
+            && lines.iter().any(|l| l.starts_with("@state Some(Online"))
+    })?;
+    until(h, "the real client back as a terminal", GAME_START, |d| {
+        d.model()
+            .room()
+            .links
+            .iter()
+            .any(|l| l.device.as_str() == REAL && l.role == Role::Terminal)
+    })
+    .await?;
+    ensure!(
+        client_dir.path().join(REAL).join("role").is_file(),
+        "the role kept on the device"
+    );
+    let _ = client.quit(GAME_START)?;
     // Each took its role and came back in it.
     until(h, "twenty devices in their roles", GUARD, |d| {
         let links = &d.model().room().links;
@@ -582,10 +625,11 @@ async fn day(h: &mut Console, laptop: &Laptop, db: &Path, socket: &Path) -> Resu
     };
     ensure!(holders(first)?.len() == 6, "six people in the morning");
     ensure!(holders(first)? == holders(second)?, "the same people");
-    // Every device stayed connected from the first session to the last: one connection each.
+    // Every device stayed connected from the first session to the last: one connection
+    // without a role, then one in the role the console gave, kept all day.
     for (device, s) in &stats {
         ensure!(
-            s.connections == 1,
+            s.connections == 2,
             "{device} connected {} times",
             s.connections
         );

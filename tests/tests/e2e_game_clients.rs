@@ -94,7 +94,8 @@ async fn play(faults: Option<u64>) -> Result<()> {
         // `cargo xtask bench content-sync` measures how long it takes).
         let downloads = screen;
         let spec = GameSpec {
-            role: if screen { "screen" } else { "terminal" },
+            role: Some(if screen { "screen" } else { "terminal" }),
+            code: None,
             content: downloads.then(|| dir.path().join("aucun_contenu")),
             device: seat.device.to_string(),
             station: seat.station.as_ref().map(ToString::to_string),

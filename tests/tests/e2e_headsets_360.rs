@@ -136,7 +136,8 @@ async fn two_headsets_play_a_360_film_in_step_and_a_late_one_catches_up() -> Res
         }
     }
     let spec = |device: &str, participant: &str| GameSpec {
-        role: "headset",
+        role: Some("headset"),
+        code: None,
         device: device.into(),
         station: None,
         participant: Some(participant.into()),

@@ -144,7 +144,7 @@ async fn play(faults: Option<u64>) -> Result<()> {
             let settled = field(&stats, "pending") == ["0"]
                 && field(&stats, "events") == field(&stats, "acked");
             all_done &= ended && settled;
-            if spec.role != "terminal" {
+            if spec.role != Some("terminal") {
                 continue;
             }
             for id in field(&snapshot, "open") {

@@ -138,9 +138,6 @@ fn play(
 ) -> Result<()> {
     let role_file = RoleFile(args.role.is_none().then(|| role_file.to_path_buf()));
     let Some(role) = role else {
-        if args.preview.is_some() {
-            bail!("--preview needs --role");
-        }
         return wait_for_role(args, device, data_dir, role_file);
     };
     // The content fetched from the director last, else the folder given (or the default).
@@ -148,11 +145,7 @@ fn play(
     let (content_dir, assets_dir) = if let Some((tree, _)) = &synced {
         (tree.join("content"), tree.join("assets"))
     } else {
-        let assets = args
-            .content
-            .parent()
-            .map_or_else(|| PathBuf::from("assets"), |p| p.join("assets"));
-        (args.content.clone(), assets)
+        (args.content.clone(), assets_of(&args.content))
     };
     // A device without content (or with content that does not load) still starts: the
     // director's is downloaded once connected.
@@ -182,7 +175,7 @@ fn play(
         let immersions = immersions.iter().map(|i| i.id.to_string()).collect();
         let mut app = windowed(role, options, content);
         app.add_plugins(boussole_game::preview::plugin(
-            role,
+            Some(role),
             scenario,
             immersions,
             args.screenshots.clone(),
@@ -284,8 +277,6 @@ fn wait_for_role(
     data_dir: PathBuf,
     role_file: RoleFile,
 ) -> Result<()> {
-    let config = link_config(args, device, WireRole::Unassigned, data_dir)?;
-    let link = DeviceLink::start(config).context("starting the link to the director")?;
     let options = LaunchOptions {
         flat: true,
         headless: args.headless,
@@ -315,10 +306,32 @@ fn wait_for_role(
             Err(e) => warn!("{e}"),
         }
     }
-    app.add_plugins(waiting)
-        .insert_resource(role_file)
-        .insert_resource(NetLink(link));
+    app.add_plugins(waiting).insert_resource(role_file);
+    if let Some(scenario) = &args.preview {
+        // Its screens without a director (the scenario only feeds the pairing step's state).
+        let content = GameContent::load(&args.content, &assets_of(&args.content))?;
+        let scenario = content
+            .scenario(scenario)
+            .ok_or_else(|| anyhow!("no scenario {scenario} under {}", args.content.display()))?;
+        app.add_plugins(boussole_game::preview::plugin(
+            None,
+            scenario,
+            Vec::new(),
+            args.screenshots.clone(),
+        ));
+        return run(app);
+    }
+    let config = link_config(args, device, WireRole::Unassigned, data_dir)?;
+    let link = DeviceLink::start(config).context("starting the link to the director")?;
+    app.insert_resource(NetLink(link));
     run(app)
+}
+
+/// The assets folder beside a content folder (`content/` → `assets/`).
+fn assets_of(content: &Path) -> PathBuf {
+    content
+        .parent()
+        .map_or_else(|| PathBuf::from("assets"), |p| p.join("assets"))
 }
 
 /// A windowed app for `role`: 1280×800 (a common tablet and room PC), scale 1. A headset

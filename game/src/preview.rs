@@ -67,6 +67,8 @@ pub enum Setup {
     HeadsetQuestionnaire,
     /// The headset's calm room after a stop.
     HeadsetCalm,
+    /// A device started without a role, paired, waiting for the console to give it one.
+    Waiting,
 }
 
 /// What a headset step changes once its immersion runs (the run starts in the frame after
@@ -75,11 +77,17 @@ pub enum Setup {
 struct HeadsetTweak(Setup);
 
 /// The steps of `role`'s preview of `scenario` (headsets: of `immersions`, the tutorial
-/// first).
-pub fn steps(role: DeviceRole, scenario: &Scenario, immersions: &[String]) -> Vec<Step> {
+/// first; no role: a device waiting for one, then its pairing keypad).
+pub fn steps(role: Option<DeviceRole>, scenario: &Scenario, immersions: &[String]) -> Vec<Step> {
     let step = |name: &str, setup| Step {
         name: name.to_owned(),
         setup,
+    };
+    let Some(role) = role else {
+        return vec![
+            step("poste_en_attente", Setup::Waiting),
+            step("poste_appairage", Setup::Pairing),
+        ];
     };
     match role {
         DeviceRole::Headset => {
@@ -198,9 +206,10 @@ struct PipelinesPending(Arc<AtomicUsize>);
 /// uploaded over the frames after a rebuild.
 const SETTLE_FRAMES: u32 = 4;
 
-/// Adds the preview of `role` for `scenario`, with screenshots into `shots` when given.
+/// Adds the preview of `role` (`None`: a device without one, [`crate::placement`]) for
+/// `scenario`, with screenshots into `shots` when given.
 pub fn plugin(
-    role: DeviceRole,
+    role: Option<DeviceRole>,
     scenario: Arc<Scenario>,
     immersions: Vec<String>,
     shots: Option<PathBuf>,
@@ -220,7 +229,7 @@ pub fn plugin(
         .insert_resource(PipelinesPending(pending.clone()))
         .add_systems(Update, drive.before(crate::GameSystems::Logic));
         // Only a headset has a `HeadsetState` to tweak.
-        if role == DeviceRole::Headset {
+        if role == Some(DeviceRole::Headset) {
             app.add_systems(
                 Update,
                 tweak_headset
@@ -331,6 +340,7 @@ fn apply(world: &mut World, scenario: &Arc<Scenario>, step: &Step) {
             world.write_message(HeadsetAction::Stop);
             world.insert_resource(HeadsetTweak(step.setup.clone()));
         }
+        Setup::Waiting => {}
         Setup::Question => {
             snapshot.ended = scenario.endings.first().map(|e| e.id.clone());
             world.insert_resource(TerminalState {

@@ -54,17 +54,24 @@ fn shoot(role: &str, out: &Path, guard: Duration) -> Result<(), String> {
     shoot_with(role, &[], out, guard)
 }
 
-/// [`shoot`] with more arguments; the client's log goes to `out/ROLE.log`.
+/// [`shoot`] with more arguments (`role` empty: a device started without one); the client's
+/// log goes to `out/ROLE.log`.
 fn shoot_with(role: &str, extra: &[&str], out: &Path, guard: Duration) -> Result<(), String> {
     let data = tempfile::tempdir().map_err(|e| e.to_string())?;
     std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
-    let log = std::fs::File::create(out.join(format!("{role}.log"))).map_err(|e| e.to_string())?;
+    let log_name = if role.is_empty() { "poste" } else { role };
+    let log =
+        std::fs::File::create(out.join(format!("{log_name}.log"))).map_err(|e| e.to_string())?;
+    let role_args: &[&str] = if role.is_empty() {
+        &[]
+    } else {
+        &["--role", role]
+    };
     let mut child = Command::new("xvfb-run")
         .args(["-a", "-s", "-screen 0 1280x800x24"])
         .arg(env!("CARGO_BIN_EXE_boussole-game"))
+        .args(role_args)
         .args([
-            "--role",
-            role,
             "--preview",
             "scape_attitudes",
             "--screenshots",
@@ -146,6 +153,14 @@ fn the_room_screen_and_every_terminal_screen_are_drawn() -> Result<(), String> {
             "terminal_autoevaluation",
         ],
     )
+}
+
+#[test]
+fn a_device_without_a_role_shows_that_it_waits_and_its_keypad() -> Result<(), String> {
+    let out = repo_root().join("target/screenshots/game-poste");
+    let _ = std::fs::remove_dir_all(&out);
+    shoot("", &out, Duration::from_secs(400))?;
+    check(&out, &["poste_en_attente", "poste_appairage"])
 }
 
 #[test]

@@ -83,14 +83,18 @@ impl ActivityKind {
 /// Who runs an activity.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum RunBy {
-    /// Played with this product's director: a session of `scenario` (an immersion session
-    /// runs its headsets inside a session of it). Closing that session marks the roadmap
-    /// entries of the people enrolled done, and those invited but absent back on the waiting
-    /// list.
+    /// Played with this product's director: a session of `scenario`. Closing that session
+    /// marks the roadmap entries of the people enrolled done, and those invited but absent
+    /// back on the waiting list.
     Director {
         /// The scenario the director session plays.
         scenario: ScenarioId,
     },
+    /// An immersion session hosted by the director: headsets only, each person in an
+    /// immersion of their own; no puzzles, no timer. Its sessions play the built-in
+    /// [`crate::scenario::IMMERSION_SESSION`]; closing one marks the roadmap entries as for
+    /// [`RunBy::Director`].
+    Immersions,
     /// Run by the facilitator without this product's devices; attendance is recorded when
     /// the planned session is held.
     Facilitator,
@@ -173,4 +177,16 @@ pub enum Opening {
     },
     /// Planned one by one, when someone needs it (individual evaluations).
     OnDemand,
+}
+
+impl RunBy {
+    /// The scenario a director session of this activity plays: the named one, or the built-in
+    /// one of immersion sessions; `None` when the director does not run it.
+    pub fn director_scenario(&self) -> Option<&str> {
+        match self {
+            Self::Director { scenario } => Some(scenario.as_str()),
+            Self::Immersions => Some(crate::scenario::IMMERSION_SESSION),
+            Self::Facilitator | Self::OtherTool { .. } => None,
+        }
+    }
 }

@@ -83,6 +83,23 @@ pub struct ContentSet {
 }
 
 impl ContentSet {
+    /// The scenario `id`: a content file's, or, for [`crate::scenario::IMMERSION_SESSION`],
+    /// the built-in one of immersion sessions coded with the first grid. `None` when there is
+    /// neither.
+    pub fn scenario(&self, id: &str) -> Option<Scenario> {
+        if id == crate::scenario::IMMERSION_SESSION {
+            return self
+                .grids
+                .first()
+                .map(|g| crate::scenario::immersion_session(&g.value));
+        }
+        self.scenarios
+            .iter()
+            .map(|s| &s.value)
+            .find(|s| s.id.as_str() == id)
+            .cloned()
+    }
+
     /// Reads every `.ron` file under the kind folders of `root` (recursively, in name order).
     /// Returns what parsed and a problem for each file that could not be read or parsed; a
     /// broken file never stops the others from loading. Files outside the kind folders are

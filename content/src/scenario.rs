@@ -98,6 +98,58 @@ pub struct Ending {
     pub cue: Option<CueId>,
 }
 
+/// The id of the scenario every immersion session plays ([`immersion_session`]), built in:
+/// no content file may take it.
+pub const IMMERSION_SESSION: &str = "seance_immersion";
+
+/// The scenario an immersion session plays ([`crate::catalogue::RunBy::Immersions`]): headsets
+/// only, each person in an immersion of their own; no phases, stations, puzzles, cues or
+/// endings, so no game to start and no countdown (`duration_minutes` 0). The facilitator still
+/// codes with `grid` (its rubric evaluates), and the debrief asks about the trades discovered.
+pub fn immersion_session(grid: &crate::grid::ObservationGrid) -> Scenario {
+    Scenario {
+        id: ScenarioId::from(IMMERSION_SESSION),
+        title: Text::fr("Séance d'immersion"),
+        summary: "Chaque personne découvre un métier dans un casque ; pas d'énigme, pas de \
+                  minuteur. Le tutoriel passe en premier."
+            .into(),
+        duration_minutes: 0,
+        team: TeamSize {
+            min: 1,
+            nominal: 6,
+            max: 12,
+        },
+        observation_grid: grid.id.clone(),
+        rubric: grid.rubric.clone(),
+        briefing: Vec::new(),
+        phases: Vec::new(),
+        stations: Vec::new(),
+        puzzles: Vec::new(),
+        cues: Vec::new(),
+        endings: Vec::new(),
+        setup_checklist: vec![
+            "Casques chargés, nettoyés, avec leurs lingettes".into(),
+            "Chaises pivotantes, espace dégagé autour de chaque casque".into(),
+            "Sacs pour vomir et eau à portée de main".into(),
+        ],
+        reset_checklist: vec![
+            "Casques nettoyés et mis en charge".into(),
+            "Lingettes et sacs remplacés".into(),
+        ],
+        debrief_questions: vec![
+            "Quel métier avez-vous découvert ?".into(),
+            "Qu'est-ce qui vous a plu, ou surpris ?".into(),
+            "Qu'est-ce qui vous a moins plu ?".into(),
+            "Aimeriez-vous en savoir plus : une visite, un stage, une rencontre ?".into(),
+        ],
+        self_assessment: SelfAssessment {
+            intro: Text::fr("Quelques questions sur ce que vous avez vu."),
+            scale: Vec::new(),
+            questions: Vec::new(),
+        },
+    }
+}
+
 /// When an ending happens.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum EndingKind {

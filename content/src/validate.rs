@@ -254,7 +254,7 @@ impl<'a> Validator<'a> {
                     );
                 }
             }
-            RunBy::Facilitator => {}
+            RunBy::Immersions | RunBy::Facilitator => {}
             RunBy::OtherTool { tool, fields } => {
                 if tool.trim().is_empty() {
                     self.err(
@@ -306,16 +306,16 @@ impl<'a> Validator<'a> {
         }
         let fits = matches!(
             (a.kind, &a.run_by),
-            (
-                ActivityKind::EscapeGame | ActivityKind::ImmersionSession,
-                RunBy::Director { .. }
-            ) | (
-                ActivityKind::Workshop,
-                RunBy::Director { .. } | RunBy::Facilitator
-            ) | (
-                ActivityKind::Evaluation,
-                RunBy::OtherTool { .. } | RunBy::Facilitator
-            )
+            (ActivityKind::EscapeGame, RunBy::Director { .. })
+                | (ActivityKind::ImmersionSession, RunBy::Immersions)
+                | (
+                    ActivityKind::Workshop,
+                    RunBy::Director { .. } | RunBy::Facilitator
+                )
+                | (
+                    ActivityKind::Evaluation,
+                    RunBy::OtherTool { .. } | RunBy::Facilitator
+                )
         );
         if !fits {
             let msg = format!(
@@ -323,6 +323,7 @@ impl<'a> Validator<'a> {
                 a.kind,
                 match a.run_by {
                     RunBy::Director { .. } => "the director",
+                    RunBy::Immersions => "the director's immersion session",
                     RunBy::Facilitator => "the facilitator alone",
                     RunBy::OtherTool { .. } => "another tool",
                 }
@@ -1000,6 +1001,17 @@ impl<'a> Validator<'a> {
     fn scenario(&mut self, doc: &Loaded<Scenario>) {
         let (f, s) = (doc.file.as_path(), &doc.value);
         let sid = s.id.as_str();
+        if sid == crate::scenario::IMMERSION_SESSION {
+            self.err(
+                Code::DuplicateId,
+                f,
+                At::str("id", sid),
+                sid,
+                format!(
+                    "scenario {sid}: this id is the built-in immersion session's; choose another"
+                ),
+            );
+        }
         self.texts(f, s.texts());
         let rubric = self.rubric_by_id(s.rubric.as_str());
         let grid = self.grid_by_id(s.observation_grid.as_str());

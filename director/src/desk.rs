@@ -83,7 +83,7 @@ impl DeskRequest {
                     .map(|a| &a.value)
                     .find(|a| a.id.as_str() == activity)
                     .ok_or_else(|| format!("activité inconnue du catalogue : {activity}"))?;
-                let RunBy::Director { scenario } = &a.run_by else {
+                let Some(scenario) = a.run_by.director_scenario() else {
                     return Err(format!(
                         "« {} » ne se déroule pas avec le directeur : notez-la dans le plan",
                         a.title
@@ -211,8 +211,8 @@ pub fn activities(content: &ContentSet) -> Vec<ActivityLine> {
         .activities
         .iter()
         .map(|a| &a.value)
-        .filter_map(|a| match &a.run_by {
-            RunBy::Director { scenario } => Some(ActivityLine {
+        .filter_map(|a| match a.run_by.director_scenario() {
+            Some(scenario) => Some(ActivityLine {
                 id: a.id.to_string(),
                 title: a.title.clone(),
                 kind: a.kind,
@@ -332,7 +332,7 @@ pub fn view(
             PlannedLine {
                 planned: p.id,
                 title: activity.map_or_else(|| p.activity.clone(), |a| a.title.clone()),
-                director: activity.is_some_and(|a| matches!(a.run_by, RunBy::Director { .. })),
+                director: activity.is_some_and(|a| a.run_by.director_scenario().is_some()),
                 activity: p.activity,
                 starts_at_unix_ms: p.starts_at_unix_ms,
                 minutes: p.minutes,

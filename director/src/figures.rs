@@ -77,8 +77,9 @@ fn store_err(e: impl std::fmt::Display) -> FiguresError {
     FiguresError::Store(e.to_string())
 }
 
-/// The kind of a held director session: its planned session's activity, else what its log
-/// shows (the game started: escape game; only headsets: immersion session).
+/// The kind of a held director session: its planned session's activity, else its scenario
+/// (the built-in immersion session's), else what its log shows (the game started: escape
+/// game; only headsets: immersion session).
 fn session_kind(
     store: &Store,
     content: &ContentSet,
@@ -89,6 +90,9 @@ fn session_kind(
         && let Some(a) = content.activity(&activity)
     {
         return Ok(a.kind);
+    }
+    if engine.scenario().id.as_str() == boussole_content::scenario::IMMERSION_SESSION {
+        return Ok(ActivityKind::ImmersionSession);
     }
     Ok(
         if engine.times().started.is_none() && engine.immersion_runs().next().is_some() {

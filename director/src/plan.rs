@@ -547,7 +547,7 @@ fn prepare_start(
         return Err(PlanError::NotPlanned(planned));
     }
     let a = activity(content, &p.activity)?;
-    let RunBy::Director { scenario } = &a.run_by else {
+    let Some(scenario) = a.run_by.director_scenario() else {
         return Err(PlanError::NotDirector(a.title.clone()));
     };
     let mut people = Vec::new();

@@ -79,10 +79,7 @@ fn scenario_and_grid(
     scenario: &str,
 ) -> Result<(Scenario, ObservationGrid), SessionError> {
     let s = content
-        .scenarios
-        .iter()
-        .map(|d| &d.value)
-        .find(|s| s.id.as_str() == scenario)
+        .scenario(scenario)
         .ok_or_else(|| SessionError::UnknownScenario(scenario.to_owned()))?;
     let grid = content
         .grids
@@ -93,7 +90,7 @@ fn scenario_and_grid(
             scenario: scenario.to_owned(),
             grid: s.observation_grid.to_string(),
         })?;
-    Ok((s.clone(), grid.clone()))
+    Ok((s, grid.clone()))
 }
 
 /// Rebuilds session `id`'s state from its log without opening it for writing (to read several

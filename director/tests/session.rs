@@ -316,3 +316,31 @@ fn an_unknown_session_or_scenario_is_a_clear_error() {
         .expect("refused");
     assert!(err.to_string().contains("pas_un_scenario"), "{err}");
 }
+
+#[test]
+fn an_immersion_session_has_no_game_to_start_and_replays() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("d.db");
+    let set = content();
+    let scenario = boussole_content::scenario::IMMERSION_SESSION;
+    let mut live =
+        Session::create(store(&db), &set, scenario, "Vidéothèque", 0).expect("session");
+    let effects = live
+        .submit(Input::Command(Command::StartGame), Millis(1_000))
+        .expect("logged");
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::Refused(why) if why.contains("séance d'immersion"))),
+        "{effects:?}"
+    );
+    assert!(!live.engine().game_started());
+    let id = live.id();
+    drop(live);
+    let again = Session::open(store(&db), &set, id).expect("reopened");
+    assert_eq!(
+        again.engine().scenario().id.as_str(),
+        scenario,
+        "the built-in scenario is found again on replay"
+    );
+}

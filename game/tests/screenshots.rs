@@ -71,11 +71,7 @@ fn shoot_with(role: &str, extra: &[&str], out: &Path, guard: Duration) -> Result
         .args(["-a", "-s", "-screen 0 1280x800x24"])
         .arg(env!("CARGO_BIN_EXE_boussole-game"))
         .args(role_args)
-        .args([
-            "--preview",
-            "scape_attitudes",
-            "--screenshots",
-        ])
+        .args(["--preview", "scape_attitudes", "--screenshots"])
         .arg(out)
         .arg("--data-dir")
         .arg(data.path())

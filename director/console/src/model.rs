@@ -160,10 +160,7 @@ impl ConsoleModel {
     fn start(&self, scenario: &str) -> Result<Replica, ModelError> {
         let s = self
             .content
-            .scenarios
-            .iter()
-            .map(|d| &d.value)
-            .find(|s| s.id.as_str() == scenario)
+            .scenario(scenario)
             .ok_or_else(|| ModelError::UnknownScenario(scenario.to_owned()))?;
         let grid = self
             .content
@@ -175,7 +172,7 @@ impl ConsoleModel {
                 scenario: scenario.to_owned(),
                 grid: s.observation_grid.to_string(),
             })?;
-        Ok(Replica::new(s.clone(), grid.clone()))
+        Ok(Replica::new(s, grid.clone()))
     }
 
     fn fold(&mut self, entries: &[boussole_protocol::wire::LogEntry]) {

@@ -171,7 +171,13 @@ impl Engine {
                 d.station = station;
             }
             Command::StartGame => {
-                if self.started {
+                if self.scenario.phases.is_empty() {
+                    out.push(Effect::Refused(
+                        "une séance d'immersion n'a pas de jeu à démarrer : \
+                         lancez les casques depuis Préparer"
+                            .into(),
+                    ));
+                } else if self.started {
                     out.push(Effect::Refused("le jeu a déjà commencé".into()));
                 } else {
                     self.started = true;

@@ -385,3 +385,5 @@ roles-none = waiting for its role
 role-headset = Headset
 role-screen = Room screen
 role-terminal = Terminal
+immersion-session = Immersion session: no game, no timer
+prepare-immersion-facts = One person per headset, each in a trade of their own; the tutorial comes first. Give each headset a trade below, then start them together.

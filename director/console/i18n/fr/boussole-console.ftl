@@ -385,3 +385,5 @@ roles-none = attend son rôle
 role-headset = Casque
 role-screen = Écran de salle
 role-terminal = Terminal
+immersion-session = Séance d'immersion : pas de jeu ni de minuteur
+prepare-immersion-facts = Une personne par casque, chacune dans son métier ; le tutoriel passe en premier. Donnez un métier à chaque casque plus bas, puis démarrez-les ensemble.

@@ -303,6 +303,10 @@ pub fn console(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState) -> Vec
         }
     }
     keys::consume(ui, &used);
+    // An immersion session has no game to run: its headsets are on the preparation screen.
+    if is_immersion_session(view) && state.screen == Screen::Run {
+        state.screen = Screen::Prepare;
+    }
     top_bar(ui, view, state, &mut out);
     ui.separator();
     if state.help_open {
@@ -358,15 +362,20 @@ fn top_bar(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState, out: &mut 
         };
         ui.label(RichText::new(text).color(colour).strong());
         ui.separator();
-        ui.label(phase_title(view, l));
-        ui.separator();
-        let remaining = mmss_signed(view.engine.remaining_ms(view.now));
-        let timer = if view.engine.timer_running() {
-            tr!(l, "timer-running", remaining = remaining)
+        if is_immersion_session(view) {
+            // No phases and no countdown: the session's own clock only.
+            ui.label(RichText::new(tr!(l, "immersion-session")).strong());
         } else {
-            tr!(l, "timer-paused", remaining = remaining)
-        };
-        ui.label(RichText::new(timer).heading().monospace());
+            ui.label(phase_title(view, l));
+            ui.separator();
+            let remaining = mmss_signed(view.engine.remaining_ms(view.now));
+            let timer = if view.engine.timer_running() {
+                tr!(l, "timer-running", remaining = remaining)
+            } else {
+                tr!(l, "timer-paused", remaining = remaining)
+            };
+            ui.label(RichText::new(timer).heading().monospace());
+        }
         ui.label(tr!(l, "session-time", time = mmss(view.now)));
         if view.observer {
             ui.label(RichText::new(tr!(l, "observer-badge")).strong());
@@ -374,6 +383,9 @@ fn top_bar(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState, out: &mut 
     });
     ui.horizontal_wrapped(|ui| {
         for s in Screen::ALL {
+            if s == Screen::Run && is_immersion_session(view) {
+                continue;
+            }
             let label = match s.key() {
                 Some(k) => format!("{} ({})", s.title(l), k.qwerty_label()),
                 None => s.title(l),
@@ -408,6 +420,11 @@ fn top_bar(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState, out: &mut 
     if let Some(last) = view.notices.last() {
         ui.label(RichText::new(last).color(NOTICE));
     }
+}
+
+/// Whether the session is an immersion session (headsets only: no game, no timer).
+pub(crate) fn is_immersion_session(view: &SessionView) -> bool {
+    view.engine.scenario().id.as_str() == boussole_content::scenario::IMMERSION_SESSION
 }
 
 /// The current phase's title, or "not started" / "closed".

@@ -45,13 +45,17 @@ fn scenario(ui: &mut Ui, view: &SessionView, l: Locale) {
     let s = view.engine.scenario();
     ui.heading(tr!(l, "prepare-scenario", title = s.title.fr.as_str()));
     ui.label(&s.summary);
-    ui.label(tr!(
-        l,
-        "prepare-scenario-facts",
-        minutes = s.duration_minutes,
-        min = s.team.min,
-        max = s.team.max
-    ));
+    if super::is_immersion_session(view) {
+        ui.label(tr!(l, "prepare-immersion-facts"));
+    } else {
+        ui.label(tr!(
+            l,
+            "prepare-scenario-facts",
+            minutes = s.duration_minutes,
+            min = s.team.min,
+            max = s.team.max
+        ));
+    }
     egui::CollapsingHeader::new(tr!(l, "prepare-checklist"))
         .id_salt("checklist")
         .show(ui, |ui| {
@@ -86,35 +90,38 @@ fn people(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState, out: &mut V
                     .color(egui::Color32::BLACK)
                     .strong(),
             );
-            egui::ComboBox::from_id_salt(("station", id.as_str()))
-                .selected_text(
-                    p.station
-                        .as_ref()
-                        .map_or_else(|| tr!(l, "prepare-no-station"), ToString::to_string),
-                )
-                .show_ui(ui, |ui| {
-                    if ui
-                        .selectable_label(p.station.is_none(), tr!(l, "prepare-no-station"))
-                        .clicked()
-                    {
-                        out.push(cmd(Command::AssignStation {
-                            participant: id.clone(),
-                            station: None,
-                        }));
-                    }
-                    for s in stations {
-                        let on = p.station.as_ref() == Some(&s.id);
+            // An immersion session has no stations: its people are in headsets.
+            if !stations.is_empty() {
+                egui::ComboBox::from_id_salt(("station", id.as_str()))
+                    .selected_text(
+                        p.station
+                            .as_ref()
+                            .map_or_else(|| tr!(l, "prepare-no-station"), ToString::to_string),
+                    )
+                    .show_ui(ui, |ui| {
                         if ui
-                            .selectable_label(on, format!("{} ({})", s.id, s.label))
+                            .selectable_label(p.station.is_none(), tr!(l, "prepare-no-station"))
                             .clicked()
                         {
                             out.push(cmd(Command::AssignStation {
                                 participant: id.clone(),
-                                station: Some(s.id.clone()),
+                                station: None,
                             }));
                         }
-                    }
-                });
+                        for s in stations {
+                            let on = p.station.as_ref() == Some(&s.id);
+                            if ui
+                                .selectable_label(on, format!("{} ({})", s.id, s.label))
+                                .clicked()
+                            {
+                                out.push(cmd(Command::AssignStation {
+                                    participant: id.clone(),
+                                    station: Some(s.id.clone()),
+                                }));
+                            }
+                        }
+                    });
+            }
             let consent = view
                 .engine
                 .debriefs()

@@ -41,7 +41,11 @@ fn the_built_in_scenario_has_no_game_and_codes_with_the_first_grid() {
 #[test]
 fn the_videotheque_is_an_immersion_session_of_the_director() {
     let set = shipped();
-    let Some(a) = set.activities.iter().find(|a| a.value.id.as_str() == "videotheque") else {
+    let Some(a) = set
+        .activities
+        .iter()
+        .find(|a| a.value.id.as_str() == "videotheque")
+    else {
         unreachable!("the vidéothèque is in the catalogue")
     };
     assert_eq!(a.value.run_by, RunBy::Immersions);

@@ -9,7 +9,7 @@ use crate::engine::Engine;
 use crate::runtime::HostRequest;
 use crate::store::{SessionId, Store};
 use boussole_content::ContentSet;
-use boussole_content::catalogue::{ActivityKind, RunBy};
+use boussole_content::catalogue::ActivityKind;
 use boussole_content::cue::DeviceRole;
 use serde::{Deserialize, Serialize};
 
@@ -211,8 +211,8 @@ pub fn activities(content: &ContentSet) -> Vec<ActivityLine> {
         .activities
         .iter()
         .map(|a| &a.value)
-        .filter_map(|a| match a.run_by.director_scenario() {
-            Some(scenario) => Some(ActivityLine {
+        .filter_map(|a| {
+            a.run_by.director_scenario().map(|scenario| ActivityLine {
                 id: a.id.to_string(),
                 title: a.title.clone(),
                 kind: a.kind,
@@ -223,8 +223,7 @@ pub fn activities(content: &ContentSet) -> Vec<ActivityLine> {
                     }
                     boussole_content::catalogue::Format::Individual => 1,
                 },
-            }),
-            _ => None,
+            })
         })
         .collect()
 }

@@ -12,7 +12,7 @@ use crate::roadmap::title_of;
 use crate::session::{Session, SessionError};
 use crate::store::{NewPlanned, NewSeries, PlannedSession, RoadmapError, SessionId, Store};
 use boussole_content::ContentSet;
-use boussole_content::catalogue::{Activity, Opening, RunBy};
+use boussole_content::catalogue::{Activity, Opening};
 use chrono::{NaiveDateTime, TimeZone as _};
 use std::fmt::Write as _;
 

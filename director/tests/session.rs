@@ -323,8 +323,7 @@ fn an_immersion_session_has_no_game_to_start_and_replays() {
     let db = dir.path().join("d.db");
     let set = content();
     let scenario = boussole_content::scenario::IMMERSION_SESSION;
-    let mut live =
-        Session::create(store(&db), &set, scenario, "Vidéothèque", 0).expect("session");
+    let mut live = Session::create(store(&db), &set, scenario, "Vidéothèque", 0).expect("session");
     let effects = live
         .submit(Input::Command(Command::StartGame), Millis(1_000))
         .expect("logged");

@@ -387,13 +387,17 @@ async fn day(h: &mut Console, laptop: &Laptop, db: &Path, socket: &Path) -> Resu
             Role::Screen => "Écran de salle",
             _ => "Terminal",
         };
-        let buttons: Vec<_> = h.get_all_by_label(label).collect();
-        ensure!(
-            buttons.len() == DEVICES + 1,
-            "{} « {label} » buttons, one per device expected",
-            buttons.len()
-        );
-        buttons[row].click();
+        // The button of the device's row (a device restarting in its new role leaves the
+        // list for a moment, so rows are found by their device, not counted).
+        let (top, bottom) = {
+            let name = h.get_by_label(device);
+            (name.rect().top(), name.rect().bottom())
+        };
+        let button = h
+            .get_all_by_label(label)
+            .find(|b| b.rect().center().y > top && b.rect().center().y < bottom)
+            .with_context(|| format!("the « {label} » button of {device} (row {row})"))?;
+        button.click();
         h.step();
         h.step();
         let (device, role) = (device.clone(), *role);
@@ -448,6 +452,18 @@ async fn day(h: &mut Console, laptop: &Laptop, db: &Path, socket: &Path) -> Resu
     })
     .await?;
     let first = live(h.state()).context("a session hosted")?;
+    // Its own kind: no game screen, no countdown.
+    ensure!(
+        engine(h.state()).is_some_and(
+            |e| e.scenario().id.as_str() == boussole_content::scenario::IMMERSION_SESSION
+        ),
+        "the immersion session plays the built-in scenario"
+    );
+    ensure!(
+        h.query_by_label("Jouer (F3)").is_none(),
+        "no game screen in an immersion session"
+    );
+    h.get_by_label_contains("Séance d'immersion : pas de jeu ni de minuteur");
     // Six people into the register, then enrolled from it.
     click(h, "Personnes (F11)");
     for p in PEOPLE {

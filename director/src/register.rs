@@ -376,6 +376,14 @@ pub enum RegisterRequest {
         /// Why (required).
         reason: String,
     },
+    /// Record that a person was given the participants' information notice (read with them,
+    /// on a device or on paper), by the facilitator `by`. The first date is kept.
+    NoticeGiven {
+        /// The person.
+        person: String,
+        /// The facilitator who gave it.
+        by: String,
+    },
     /// Find people by pseudonym or civil name (the director searches: names never reach a
     /// console); the asking console gets a [`RegisterView`] whose [`RegisterView::found`]
     /// answers. Writes nothing.
@@ -397,6 +405,7 @@ impl std::fmt::Debug for RegisterRequest {
             Self::Change { person, change } => write!(f, "Change({person}, {change:?})"),
             Self::Merge { from, into, .. } => write!(f, "Merge({from} → {into})"),
             Self::Unmerge { person, .. } => write!(f, "Unmerge({person})"),
+            Self::NoticeGiven { person, .. } => write!(f, "NoticeGiven({person})"),
             Self::Search { .. } => write!(f, "Search(<masqué>)"),
         }
     }
@@ -423,6 +432,9 @@ pub struct RegisterEntry {
     pub has_name: bool,
     /// Their sessions, oldest first: session number, date in French, scenario, slot.
     pub sessions: Vec<(i64, String, String, String)>,
+    /// When they were given the participants' information notice, in French (`None`: not
+    /// yet: give it at their first session).
+    pub notice_given_on: Option<String>,
 }
 
 /// The register as consoles get it ([`boussole_protocol::wire::ServerMsg::Register`]): every
@@ -442,6 +454,7 @@ pub struct RegisterView {
 /// [`ResolveError`] when the store fails.
 pub fn view(store: &Store) -> Result<RegisterView, ResolveError> {
     let mut persons = Vec::new();
+    let notices = store.notices_given().map_err(RegisterError::from)?;
     for p in store.persons()? {
         if p.erased_at_unix_ms.is_some() {
             continue;
@@ -462,6 +475,7 @@ pub fn view(store: &Store) -> Result<RegisterView, ResolveError> {
                 .collect()
         };
         persons.push(RegisterEntry {
+            notice_given_on: notices.get(&p.id).map(|(at, _)| date_fr(*at)),
             has_name: store.person_name(&p.id)?.is_some(),
             id: p.id,
             pseudonym: p.pseudonym,
@@ -530,6 +544,17 @@ pub fn apply(
             }
             store.unmerge_person(&person, &reason, now_unix_ms)?;
             Ok(format!("fusion de {person} annulée"))
+        }
+        RegisterRequest::NoticeGiven { person, by } => {
+            let person = store.canonical_person(&person)?;
+            let pseudonym = store
+                .person(&person)?
+                .ok_or_else(|| RegisterError::UnknownPerson(person.clone()))?
+                .pseudonym;
+            store
+                .record_notice(&person, by.trim(), now_unix_ms)
+                .map_err(RegisterError::from)?;
+            Ok(format!("notice d'information donnée à « {pseudonym} »"))
         }
         // Nothing to write: the server answers a search with the register view (`found`).
         RegisterRequest::Search { .. } => Ok(String::new()),

@@ -673,6 +673,67 @@ fn restoring_an_older_backup_erases_again() {
 /// the whole period (a merged pair only together), with their names and journal; the
 /// figures keep counting people, not labels.
 #[test]
+fn the_information_notice_is_recorded_once_per_person_and_erased_with_them() {
+    use boussole_director::register::{self, RegisterRequest};
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("director.db"), PASS).unwrap();
+    let awa = new_person(&mut store, "Awa");
+    let bis = new_person(&mut store, "Awa bis");
+    let kevin = new_person(&mut store, "Kevin");
+    let given = |store: &Store, id: &str| {
+        register::view(store)
+            .unwrap()
+            .persons
+            .into_iter()
+            .find(|e| e.id == id)
+            .and_then(|e| e.notice_given_on)
+    };
+    assert_eq!(given(&store, &awa), None, "not given yet");
+    // Given under a duplicate merged into her: recorded on the person she is.
+    store.merge_persons(&bis, &awa, "la même", MORNING).unwrap();
+    let said = register::apply(
+        &mut store,
+        RegisterRequest::NoticeGiven {
+            person: bis.clone(),
+            by: "Camille".into(),
+        },
+        MORNING,
+    )
+    .unwrap();
+    assert_eq!(said, "notice d'information donnée à « Awa »");
+    assert!(given(&store, &awa).is_some());
+    assert_eq!(given(&store, &kevin), None, "only her");
+    // A second time keeps the first date and giver.
+    register::apply(
+        &mut store,
+        RegisterRequest::NoticeGiven {
+            person: awa.clone(),
+            by: "Dominique".into(),
+        },
+        MORNING + 86_400_000,
+    )
+    .unwrap();
+    let kept = store.notices_given().unwrap();
+    assert_eq!(kept[&awa], (MORNING, "Camille".into()));
+    // An unknown person is refused, nothing written.
+    assert!(
+        register::apply(
+            &mut store,
+            RegisterRequest::NoticeGiven {
+                person: "pers-inconnue".into(),
+                by: "Camille".into(),
+            },
+            MORNING,
+        )
+        .is_err()
+    );
+    assert_eq!(store.notices_given().unwrap().len(), 1);
+    // Erased on request: the record goes with the rest.
+    store.erase_person(&awa, MORNING).unwrap();
+    assert!(store.notices_given().unwrap().is_empty());
+}
+
+#[test]
 fn the_purge_removes_inactive_persons_with_their_journal() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("director.db");

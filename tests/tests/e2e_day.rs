@@ -478,6 +478,21 @@ async fn day(h: &mut Console, laptop: &Laptop, db: &Path, socket: &Path) -> Resu
     }
     click(h, "Préparer (F2)");
     enrol_all(h).await?;
+    // Their first session: the information notice is read with each, and recorded.
+    h.get_by_label_contains("Notice d'information à donner (première venue)");
+    for p in PEOPLE {
+        click(h, &format!("Notice donnée à {p}"));
+        until(h, "the notice recorded", GUARD, |d| {
+            d.model().view(None).is_some_and(|v| {
+                v.register
+                    .persons
+                    .iter()
+                    .any(|e| e.pseudonym == p && e.notice_given_on.is_some())
+            })
+        })
+        .await?;
+    }
+    h.get_by_label("Notice d'information : donnée à chaque personne inscrite.");
     // Three headsets get an immersion each, and start together.
     let immersions = [
         "Cariste au port",
@@ -533,6 +548,8 @@ async fn day(h: &mut Console, laptop: &Laptop, db: &Path, socket: &Path) -> Resu
     .await?;
     let second = live(h.state()).context("the game hosted")?;
     enrol_all(h).await?;
+    // The same people: the notice was given this morning.
+    h.get_by_label("Notice d'information : donnée à chaque personne inscrite.");
     // The room's stations, given from the console (kept for the next days).
     let stations: Vec<(String, &'static str, String)> = seats()?
         .iter()
@@ -641,6 +658,16 @@ async fn day(h: &mut Console, laptop: &Laptop, db: &Path, socket: &Path) -> Resu
     };
     ensure!(holders(first)?.len() == 6, "six people in the morning");
     ensure!(holders(first)? == holders(second)?, "the same people");
+    // The notice, recorded once for each of them, by the facilitator who unlocked.
+    let notices = store.notices_given()?;
+    for person in holders(first)? {
+        ensure!(
+            notices
+                .get(&person)
+                .is_some_and(|(_, by)| by == FACILITATOR),
+            "{person}: notice recorded by {FACILITATOR}: {notices:?}"
+        );
+    }
     // Every device stayed connected from the first session to the last: one connection
     // without a role, then one in the role the console gave, kept all day.
     for (device, s) in &stats {

@@ -372,6 +372,8 @@ impl Offline {
                     archived: false,
                     merged_into: None,
                     has_name: p.name.is_some(),
+                    // Training: the notice counts as given, its reminder would only distract.
+                    notice_given_on: Some("entraînement".into()),
                     sessions: vec![(
                         0,
                         "entraînement".into(),

@@ -144,6 +144,7 @@ fn entry(id: &str, pseudonym: &str, sessions: usize) -> RegisterEntry {
         archived: false,
         merged_into: None,
         has_name: false,
+        notice_given_on: None,
         sessions: (0..sessions)
             .map(|i| {
                 (
@@ -1225,6 +1226,37 @@ fn enrolling_takes_a_person_from_the_register_with_the_slot() {
         ])],
         "the slot and its person go together; the first free colour of the palette"
     );
+}
+
+#[test]
+fn the_information_notice_is_shown_for_first_comers_and_its_giving_recorded() {
+    let mut view = session_with_register();
+    // Pseudo 1 had it at an earlier session; Pseudo 2 and 3 come for the first time.
+    view.register.persons[0].notice_given_on = Some("1 décembre 2026".into());
+    let mut h = harness(view, Screen::Prepare);
+    h.run();
+    h.get_by_label("Notice d'information à donner (première venue) : Pseudo 2, Pseudo 3");
+    h.get_by_label_contains("vous avez un pseudonyme");
+    assert!(h.query_by_label("Notice donnée à Pseudo 1").is_none());
+    h.get_by_label("Notice donnée à Pseudo 3").click();
+    h.run();
+    assert_eq!(
+        register_requests(&h),
+        [RegisterRequest::NoticeGiven {
+            person: "pers-3".into(),
+            by: String::new(),
+        }],
+        "the register records it, for that person only"
+    );
+    // Once everyone had it, a line says so and no button is left.
+    let mut view = session_with_register();
+    for e in &mut view.register.persons {
+        e.notice_given_on = Some("7 décembre 2026".into());
+    }
+    let mut h = harness(view, Screen::Prepare);
+    h.run();
+    h.get_by_label("Notice d'information : donnée à chaque personne inscrite.");
+    assert!(h.query_by_label_contains("Notice donnée à").is_none());
 }
 
 #[test]

@@ -1,5 +1,6 @@
 //! The room as the facilitator set it up (schema v5): which station each device holds per
-//! scenario, kept from one day to the next, and the names and roles given to paired devices.
+//! scenario, kept from one day to the next, and the names and roles given to paired devices;
+//! and when each person was given the participants' information notice.
 
 use super::Store;
 use boussole_content::cue::DeviceRole;
@@ -121,6 +122,37 @@ impl Store {
                 .execute("DELETE FROM device_roles WHERE device = ?1", [device])?,
         };
         Ok(())
+    }
+
+    /// Records that `person` was given the participants' information notice by `given_by` (a
+    /// facilitator's name) now; a second time keeps the first date.
+    ///
+    /// # Errors
+    /// SQLite failed.
+    pub fn record_notice(
+        &mut self,
+        person: &str,
+        given_by: &str,
+        now_unix_ms: i64,
+    ) -> rusqlite::Result<()> {
+        self.conn.execute(
+            "INSERT INTO information_notices (person, given_at_unix_ms, given_by)
+             VALUES (?1, ?2, ?3) ON CONFLICT (person) DO NOTHING",
+            params![person, now_unix_ms, given_by],
+        )?;
+        Ok(())
+    }
+
+    /// Who was given the information notice: person id → (when, Unix ms; by whom).
+    ///
+    /// # Errors
+    /// SQLite failed.
+    pub fn notices_given(&self) -> rusqlite::Result<BTreeMap<String, (i64, String)>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT person, given_at_unix_ms, given_by FROM information_notices")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))))?;
+        rows.collect()
     }
 }
 

@@ -84,6 +84,9 @@
 ///   next; the director registers a device with it in every session of the scenario.
 /// - `device_names (device, name, updated_at_unix_ms)`: the name the facilitator gave a paired
 ///   device (« Tablette 3 »), shown by the consoles.
+/// - `information_notices (person, given_at_unix_ms, given_by)`: when the participants'
+///   information notice (what is recorded about them, why, for how long, their rights) was
+///   given to a person of the register, and by which facilitator; deleted with the person.
 /// - `device_roles (device, role, updated_at_unix_ms)`: the role each paired device plays
 ///   (`headset`, `screen`, `terminal`), given from the console or first announced by the
 ///   device; a device that connects without one is told it.
@@ -297,6 +300,11 @@ pub const MIGRATIONS: &[&str] = &[
         device TEXT PRIMARY KEY,
         name TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 60),
         updated_at_unix_ms INTEGER NOT NULL
+    ) STRICT;
+    CREATE TABLE information_notices (
+        person TEXT PRIMARY KEY,
+        given_at_unix_ms INTEGER NOT NULL,
+        given_by TEXT NOT NULL
     ) STRICT;
     CREATE TABLE device_roles (
         device TEXT PRIMARY KEY,

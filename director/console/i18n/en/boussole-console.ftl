@@ -387,3 +387,15 @@ role-screen = Room screen
 role-terminal = Terminal
 immersion-session = Immersion session: no game, no timer
 prepare-immersion-facts = One person per headset, each in a trade of their own; the tutorial comes first. Give each headset a trade below, then start them together.
+
+## The information notice (Prepare)
+notice-to-give = Information notice to give (first session): { $names }
+notice-all-given = Information notice: given to every person enrolled.
+notice-title = The information notice, in simple words (read it with the person)
+notice-1 = During the activities, the facilitator notes what you do and say. It is to help you choose a trade.
+notice-2 = With these notes we write a summary for your job counsellor. They are used for nothing else.
+notice-3 = Your name is not in the notes: you have a pseudonym.
+notice-4 = The notes are kept locked, in the facilitator's computer. They are erased at the end of your programme.
+notice-5 = You may ask to see your notes, have them corrected or erased. You may refuse that the summary is sent.
+notice-6 = For this, talk to the facilitator. You may also write to the CNIL.
+notice-given = Notice given to { $name }

@@ -387,3 +387,15 @@ role-screen = Écran de salle
 role-terminal = Terminal
 immersion-session = Séance d'immersion : pas de jeu ni de minuteur
 prepare-immersion-facts = Une personne par casque, chacune dans son métier ; le tutoriel passe en premier. Donnez un métier à chaque casque plus bas, puis démarrez-les ensemble.
+
+## La notice d'information (Préparer)
+notice-to-give = Notice d'information à donner (première venue) : { $names }
+notice-all-given = Notice d'information : donnée à chaque personne inscrite.
+notice-title = La notice d'information, en mots simples (à lire avec la personne)
+notice-1 = Pendant les activités, l'animateur·rice note ce que vous faites et dites. C'est pour vous aider à choisir un métier.
+notice-2 = Avec ces notes, nous écrivons un bilan pour votre conseiller·ère emploi. Elles ne servent à rien d'autre.
+notice-3 = Dans les notes, votre nom n'apparaît pas : vous avez un pseudonyme.
+notice-4 = Les notes sont gardées sous clé, dans l'ordinateur de l'animateur·rice. Elles sont effacées à la fin de votre parcours.
+notice-5 = Vous pouvez demander à voir vos notes, les faire corriger ou effacer. Vous pouvez refuser que le bilan soit envoyé.
+notice-6 = Pour cela, parlez à l'animateur·rice. Vous pouvez aussi écrire à la CNIL.
+notice-given = Notice donnée à { $name }

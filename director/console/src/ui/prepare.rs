@@ -29,6 +29,7 @@ pub fn prepare(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState) -> Vec
                 scenario(ui, view, state.locale);
                 ui.separator();
                 people(ui, view, state, &mut out);
+                notice(ui, view, state, &mut out);
                 ui.separator();
                 pairing(ui, view, state, &mut out);
                 outdated(ui, view, state.locale);
@@ -39,6 +40,73 @@ pub fn prepare(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState) -> Vec
             });
     });
     out
+}
+
+/// The participants' information notice: each person enrolled who was never given it (their
+/// first session) is named, with the notice in simple words to read with them, and a button
+/// per person that records it in the register (who gave it, when).
+fn notice(ui: &mut Ui, view: &SessionView, state: &ConsoleState, out: &mut Vec<Output>) {
+    let l = state.locale;
+    let missing: Vec<(String, String)> = view
+        .engine
+        .participants()
+        .values()
+        .filter_map(|p| {
+            let person = p.person.as_ref()?;
+            let entry = view.register.persons.iter().find(|e| e.id == person.0)?;
+            entry
+                .notice_given_on
+                .is_none()
+                .then(|| (entry.id.clone(), entry.pseudonym.clone()))
+        })
+        .collect();
+    if missing.is_empty() {
+        if !view.engine.participants().is_empty() && !view.register.persons.is_empty() {
+            ui.label(RichText::new(tr!(l, "notice-all-given")).small());
+        }
+        return;
+    }
+    let names: Vec<&str> = missing.iter().map(|(_, p)| p.as_str()).collect();
+    ui.label(
+        RichText::new(tr!(l, "notice-to-give", names = names.join(", ")))
+            .color(super::NOTICE)
+            .strong(),
+    );
+    egui::CollapsingHeader::new(tr!(l, "notice-title"))
+        .id_salt("notice")
+        .default_open(true)
+        .show(ui, |ui| {
+            for line in [
+                tr!(l, "notice-1"),
+                tr!(l, "notice-2"),
+                tr!(l, "notice-3"),
+                tr!(l, "notice-4"),
+                tr!(l, "notice-5"),
+                tr!(l, "notice-6"),
+            ] {
+                ui.label(format!("• {line}"));
+            }
+        });
+    let by = view
+        .desk
+        .as_ref()
+        .map(|d| d.facilitator.clone())
+        .unwrap_or_default();
+    ui.horizontal_wrapped(|ui| {
+        for (person, pseudonym) in &missing {
+            if ui
+                .button(tr!(l, "notice-given", name = pseudonym.as_str()))
+                .clicked()
+            {
+                out.push(Output::Action(ConsoleAction::Register(
+                    boussole_director::register::RegisterRequest::NoticeGiven {
+                        person: person.clone(),
+                        by: by.clone(),
+                    },
+                )));
+            }
+        }
+    });
 }
 
 fn scenario(ui: &mut Ui, view: &SessionView, l: Locale) {

@@ -86,6 +86,7 @@ fn notice(ui: &mut Ui, view: &SessionView, state: &ConsoleState, out: &mut Vec<O
             ] {
                 ui.label(format!("• {line}"));
             }
+            ui.label(RichText::new(tr!(l, "notice-paper")).small());
         });
     let by = view
         .desk

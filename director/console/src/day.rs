@@ -66,6 +66,8 @@ pub struct DayConsole {
     drafts: UnlockDrafts,
     /// Why the link could not start, in French.
     problem: Option<String>,
+    /// Where the director listens for devices, once this console was provisioned.
+    director_addr: Option<std::net::SocketAddr>,
 }
 
 impl std::fmt::Debug for DayConsole {
@@ -94,6 +96,7 @@ impl DayConsole {
             state,
             drafts: UnlockDrafts::default(),
             problem: None,
+            director_addr: None,
         }
     }
 
@@ -142,6 +145,11 @@ impl DayConsole {
         &self.model
     }
 
+    /// Where the director listens for devices (`None` until it was unlocked from here).
+    pub fn director_addr(&self) -> Option<std::net::SocketAddr> {
+        self.director_addr
+    }
+
     /// Where the director stands.
     pub fn gate(&self) -> Gate {
         self.launcher.gate()
@@ -166,6 +174,7 @@ impl DayConsole {
             self.model.reset();
         }
         if let Some(p) = self.launcher.take_provision() {
+            self.director_addr = Some(p.addr);
             let pairing = Pairing {
                 ca_der: p.ca_der,
                 token: DeviceToken::from_bytes(p.token),

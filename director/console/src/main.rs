@@ -687,6 +687,58 @@ struct Shots {
     /// Captures requested and written.
     requested: usize,
     written: Arc<AtomicUsize>,
+    /// Whether the devices waiting for a role were started ([`waiting_devices`]).
+    devices_started: bool,
+}
+
+/// The devices the day's screenshot run pairs with the code alone: they wait for their role.
+const WAITING_DEVICES: [&str; 2] = ["tablette-accueil", "casque-2"];
+
+/// Pairs [`WAITING_DEVICES`] with `code` at `addr` and keeps them connected without a role,
+/// on a thread of their own, until the process ends (a failure is only logged: the picture
+/// then waits, and the run's guard reports it).
+fn waiting_devices(addr: std::net::SocketAddr, code: &str) {
+    use boussole_protocol::transport::{Client, pair};
+    use boussole_protocol::wire::{Hello, PROTOCOL_VERSION, Role};
+    let Ok(code) = PairingCode::parse(code) else {
+        return;
+    };
+    std::thread::spawn(move || {
+        let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        else {
+            return;
+        };
+        runtime.block_on(async move {
+            let mut clients = Vec::new();
+            for name in WAITING_DEVICES {
+                let device = DeviceId::from(name);
+                let connected = async {
+                    let pairing = pair(addr, code, &device).await?;
+                    Client::connect(
+                        addr,
+                        &pairing.ca_der,
+                        Hello {
+                            protocol_version: PROTOCOL_VERSION,
+                            device: device.clone(),
+                            role: Role::Unassigned,
+                            content_hash: [0; 32],
+                            token: Some(pairing.token),
+                        },
+                    )
+                    .await
+                };
+                match connected.await {
+                    Ok(client) => clients.push(client),
+                    Err(e) => error!("{name} : {e}"),
+                }
+            }
+            // Held open until the process ends.
+            std::future::pending::<()>().await;
+            drop(clients);
+        });
+    });
 }
 
 /// Frames with an idle pipeline cache before a capture: egui lays out over two frames, and
@@ -702,6 +754,7 @@ impl Shots {
             settled: 0,
             requested: 0,
             written: Arc::new(AtomicUsize::new(0)),
+            devices_started: false,
         }
     }
 }
@@ -871,7 +924,23 @@ fn take_day_screenshots(
                 day.act(outputs);
                 shots.settled = 1;
             }
-            day.model().room().pairing_code.is_some()
+            // Two devices that were given the code alone wait for their role on the home
+            // screen, as on a morning of installation.
+            if let (Some(code), Some(addr), false) = (
+                day.model().room().pairing_code.clone(),
+                day.director_addr(),
+                shots.devices_started,
+            ) {
+                shots.devices_started = true;
+                waiting_devices(addr, &code);
+            }
+            day.model()
+                .room()
+                .links
+                .iter()
+                .filter(|l| l.role == boussole_protocol::wire::Role::Unassigned)
+                .count()
+                == WAITING_DEVICES.len()
         }
         3 => {
             if first {

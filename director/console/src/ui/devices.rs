@@ -224,7 +224,10 @@ pub fn roles(
                             (DeviceRole::Screen, tr!(l, "role-screen")),
                             (DeviceRole::Terminal, tr!(l, "role-terminal")),
                         ] {
-                            let button = ui.selectable_label(kept == Some(role), label);
+                            // Framed buttons: a device waiting for its role shows three
+                            // things to click, not three words.
+                            let button =
+                                ui.add(egui::Button::new(label).selected(kept == Some(role)));
                             if button.clicked() && kept != Some(role) {
                                 asked = Some(DeskRequest::SetRole {
                                     device: device.clone(),

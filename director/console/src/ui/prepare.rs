@@ -29,7 +29,6 @@ pub fn prepare(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState) -> Vec
                 scenario(ui, view, state.locale);
                 ui.separator();
                 people(ui, view, state, &mut out);
-                notice(ui, view, state, &mut out);
                 ui.separator();
                 pairing(ui, view, state, &mut out);
                 outdated(ui, view, state.locale);
@@ -147,6 +146,8 @@ fn people(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState, out: &mut V
                 .strong(),
         );
     }
+    // First comers: the information notice comes before the game.
+    notice(ui, view, state, out);
     let stations = &view.engine.scenario().stations;
     for (i, (id, p)) in participants(view).into_iter().enumerate() {
         ui.horizontal_wrapped(|ui| {

@@ -963,10 +963,23 @@ async fn on_event(cx: &Context<'_>, peers: &mut HashMap<ConnId, Peer>, event: Se
                 // A role first announced is now the device's: the consoles show it.
                 send_desk(server, director, peers, day, None).await;
             }
-            let station = room_layout(director)
-                .await
-                .get(&device.0)
-                .map(|s| StationId::from(s.as_str()));
+            // Its station: where the hosted session has it, else the room's layout.
+            let d = director.clone();
+            let dev = device.clone();
+            let registered = blocking(move || {
+                d.with(move |s| s.engine().devices().get(&dev).map(|x| x.station.clone()))
+                    .ok()
+                    .flatten()
+            })
+            .await
+            .flatten();
+            let station = match registered {
+                Some(station) => station,
+                None => room_layout(director)
+                    .await
+                    .get(&device.0)
+                    .map(|s| StationId::from(s.as_str())),
+            };
             if let Some(role) = kept {
                 // Its role and station; a device that announced none takes this role and comes
                 // back in it.
@@ -1121,6 +1134,15 @@ async fn on_event(cx: &Context<'_>, peers: &mut HashMap<ConnId, Peer>, event: Se
                                         station.as_ref(),
                                     )
                                     .await;
+                                } else if let Command::RegisterDevice {
+                                    device,
+                                    role,
+                                    station,
+                                } = &command
+                                {
+                                    // One session only: the device learns its station all the
+                                    // same (a terminal shows that station's puzzles).
+                                    place(server, peers, device, *role, station.clone());
                                 }
                                 let out = submit(
                                     director,

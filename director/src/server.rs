@@ -598,8 +598,8 @@ async fn on_desk(
                 d.with_store(move |store| store.set_device_role(&id, Some(role), unix_ms()))
             })
             .await;
-            match saved {
-                Some(Ok(Ok(()))) => {
+            match saved.map(|r| r.and_then(|r| r.map_err(|e| e.to_string()))) {
+                Some(Ok(())) => {
                     tracing::info!("{device} : rôle {role:?} donné depuis la console");
                     let device = DeviceId::from(device.as_str());
                     let station = room_layout(cx.director)
@@ -607,12 +607,6 @@ async fn on_desk(
                         .get(&device.0)
                         .map(|s| StationId::from(s.as_str()));
                     place(cx.server, peers, &device, role, station);
-                }
-                Some(Ok(Err(e))) => {
-                    let _ = cx.server.send(
-                        conn,
-                        ServerMsg::Notice(format!("rôle non enregistré : {e}")),
-                    );
                 }
                 Some(Err(e)) => {
                     let _ = cx.server.send(
@@ -963,18 +957,24 @@ async fn on_event(cx: &Context<'_>, peers: &mut HashMap<ConnId, Peer>, event: Se
                 // A role first announced is now the device's: the consoles show it.
                 send_desk(server, director, peers, day, None).await;
             }
-            // Its station: where the hosted session has it, else the room's layout.
+            // How the hosted session has it registered (role, station), in one visit; its
+            // station is that one, else the room's layout.
             let d = director.clone();
             let dev = device.clone();
             let registered = blocking(move || {
-                d.with(move |s| s.engine().devices().get(&dev).map(|x| x.station.clone()))
-                    .ok()
-                    .flatten()
+                d.with(move |s| {
+                    s.engine()
+                        .devices()
+                        .get(&dev)
+                        .map(|x| (x.role, x.station.clone()))
+                })
+                .ok()
+                .flatten()
             })
             .await
             .flatten();
-            let station = match registered {
-                Some(station) => station,
+            let station = match &registered {
+                Some((_, station)) => station.clone(),
                 None => room_layout(director)
                     .await
                     .get(&device.0)
@@ -986,15 +986,7 @@ async fn on_event(cx: &Context<'_>, peers: &mut HashMap<ConnId, Peer>, event: Se
                 place(server, peers, &device, role, station.clone());
             }
             if let Some(role) = announced {
-                let d = director.clone();
-                let dev = device.clone();
-                let registered = blocking(move || {
-                    d.with(move |s| s.engine().devices().get(&dev).map(|x| x.role))
-                        .ok()
-                        .flatten()
-                })
-                .await
-                .flatten();
+                let registered = registered.map(|(r, _)| r);
                 if registered != Some(role) {
                     submit(
                         director,

@@ -63,20 +63,8 @@ pub enum GameSystems {
 /// headless, its views, the pairing screen and sound.
 pub fn plugin(role: DeviceRole, options: LaunchOptions) -> impl Fn(&mut App) {
     move |app: &mut App| {
-        app.insert_resource(Role(role))
-            .insert_resource(options.clone())
-            .init_resource::<content::GameContent>()
-            .configure_sets(
-                Update,
-                (
-                    GameSystems::Net,
-                    GameSystems::Input,
-                    GameSystems::Logic,
-                    GameSystems::View,
-                )
-                    .chain(),
-            )
-            .add_plugins((net::plugin::plugin, placement::plugin));
+        app.insert_resource(Role(role));
+        base(app, &options);
         match role {
             DeviceRole::Headset => {
                 // The XR plugins (if any) are built by now: their real outcome decides.
@@ -111,6 +99,24 @@ pub fn plugin(role: DeviceRole, options: LaunchOptions) -> impl Fn(&mut App) {
             app.add_plugins((ui::font_plugin, pairing::plugin, autostart::plugin));
         }
     }
+}
+
+/// What every app of the client has, with a role or waiting for one: the options, the
+/// content, the frame's phases in order, the link and the console's placements.
+pub(crate) fn base(app: &mut App, options: &LaunchOptions) {
+    app.insert_resource(options.clone())
+        .init_resource::<content::GameContent>()
+        .configure_sets(
+            Update,
+            (
+                GameSystems::Net,
+                GameSystems::Input,
+                GameSystems::Logic,
+                GameSystems::View,
+            )
+                .chain(),
+        )
+        .add_plugins((net::plugin::plugin, placement::plugin));
 }
 
 /// The French window title for `role`.

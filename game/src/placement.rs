@@ -138,19 +138,7 @@ struct WaitingRoot;
 /// Headless: the same without drawing.
 pub fn waiting_plugin(options: crate::LaunchOptions, device: String) -> impl Fn(&mut App) {
     move |app: &mut App| {
-        app.insert_resource(options.clone())
-            .init_resource::<crate::content::GameContent>()
-            .configure_sets(
-                Update,
-                (
-                    GameSystems::Net,
-                    GameSystems::Input,
-                    GameSystems::Logic,
-                    GameSystems::View,
-                )
-                    .chain(),
-            )
-            .add_plugins((crate::net::plugin::plugin, plugin));
+        crate::base(app, &options);
         if !options.headless {
             let device = device.clone();
             app.add_plugins((

@@ -300,11 +300,17 @@ fn puzzle_section(
             headset_station,
             headset_view,
             answer_station,
+            scene,
         } => {
             let _ = writeln!(
                 o,
-                "Question, sur `{answer_station}` : « {} »\n\nDans le casque (`{headset_station}`) : « {} »\n",
-                prompt.fr, headset_view.fr
+                "Question, sur `{answer_station}` : « {} »\n\nDans le casque (`{headset_station}`{}) : « {} »\n",
+                prompt.fr,
+                scene
+                    .as_ref()
+                    .map(|s| format!(", scène `{s}`"))
+                    .unwrap_or_default(),
+                headset_view.fr
             );
         }
     }

@@ -271,6 +271,29 @@ pub struct SceneSpec {
     /// Ambient sound loop, under `assets/`.
     #[serde(default)]
     pub ambience: Option<AssetPath>,
+    /// Words printed in the scene (an aisle's number, a box's label, a line of a board),
+    /// drawn facing the viewer at their place; at most [`SceneSpec::MAX_LABELS`].
+    #[serde(default)]
+    pub labels: Vec<SceneLabel>,
+}
+
+impl SceneSpec {
+    /// The most labels a scene may print: the headset draws every label's words into one
+    /// atlas of this many rows beside the hotspots' names (`game/src/headset/tags.rs`).
+    pub const MAX_LABELS: usize = 16;
+    /// The longest label, characters: one row of that atlas at the labels' type size.
+    pub const MAX_LABEL_CHARS: usize = 40;
+}
+
+/// Words printed in a scene: what a worker would read there. Not read aloud: a text the
+/// participant must hear belongs to the immersion or the puzzle, with its voice.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SceneLabel {
+    /// The words, one line (« Allée 5 », « BAT-0412 », « Chambre 4 »).
+    pub text: String,
+    /// Where their centre stands, metres.
+    pub position: (f32, f32, f32),
 }
 
 /// An axis-aligned box, metres.

@@ -1,7 +1,7 @@
 //! Puzzles (énigmes) of an escape game: what is shown where, how an answer is checked, what
 //! unlocks what, the hint ladder, and what the facilitator watches for.
 
-use crate::ids::{BehaviourId, CompetencyId, ItemId, PhaseId, PuzzleId, StationId};
+use crate::ids::{BehaviourId, CompetencyId, ItemId, PhaseId, PuzzleId, SceneId, StationId};
 use crate::text::Text;
 use serde::{Deserialize, Serialize};
 
@@ -98,10 +98,16 @@ pub enum PuzzleKind {
         prompt: Text,
         /// The headset station.
         headset_station: StationId,
-        /// What the headset player sees and must describe.
+        /// What the headset player sees and must describe: shown on the headset's panel in
+        /// the scene and read aloud there.
         headset_view: Text,
         /// The station where the answer is entered.
         answer_station: StationId,
+        /// The scene the headset player stands in while the puzzle is open (a `SceneSpec`
+        /// under `content/scenes/`, as an immersion's). Optional in the format so that older
+        /// content loads; the validator refuses a headset-guided puzzle without one.
+        #[serde(default)]
+        scene: Option<SceneId>,
     },
 }
 

@@ -743,6 +743,52 @@ impl<'a> Validator<'a> {
                 ),
             );
         }
+        if s.labels.len() > SceneSpec::MAX_LABELS {
+            self.err(
+                Code::WrongCount,
+                f,
+                At::Field("labels"),
+                sid,
+                format!(
+                    "scene {sid}: {} labels, at most {} can be drawn",
+                    s.labels.len(),
+                    SceneSpec::MAX_LABELS
+                ),
+            );
+        }
+        for l in &s.labels {
+            let at = At::Str {
+                key: "text",
+                value: &l.text,
+                nth: 0,
+            };
+            let chars = l.text.trim().chars().count();
+            if chars == 0 || chars > SceneSpec::MAX_LABEL_CHARS || l.text.contains('\n') {
+                self.err(
+                    Code::OutOfRange,
+                    f,
+                    at,
+                    sid,
+                    format!(
+                        "scene {sid}: label {:?} must be one line of 1 to {} characters",
+                        l.text,
+                        SceneSpec::MAX_LABEL_CHARS
+                    ),
+                );
+            }
+            if !b.contains(l.position) {
+                self.err(
+                    Code::OutsideScene,
+                    f,
+                    at,
+                    sid,
+                    format!(
+                        "scene {sid}: label {:?} at {:?} is outside the bounds",
+                        l.text, l.position
+                    ),
+                );
+            }
+        }
         for a in &s.anchors {
             let aid = a.id.as_str();
             if !b.contains(a.position) {
@@ -1266,10 +1312,31 @@ impl<'a> Validator<'a> {
                 PuzzleKind::HeadsetGuided {
                     headset_station,
                     answer_station,
+                    scene,
                     ..
                 } => {
                     station_ref(self, "headset_station", headset_station.as_str(), &owner);
                     station_ref(self, "answer_station", answer_station.as_str(), &owner);
+                    match scene {
+                        None => self.err(
+                            Code::MissingField,
+                            f,
+                            At::str("id", pid),
+                            pid,
+                            format!(
+                                "{owner}: a headset-guided puzzle needs a scene: the headset \
+                                 shows its view in it (scene: \"…\", under content/scenes/)"
+                            ),
+                        ),
+                        Some(scene) if self.scene_by_id(scene.as_str()).is_none() => self.err(
+                            Code::UnknownReference,
+                            f,
+                            At::str("scene", scene.as_str()),
+                            scene.as_str(),
+                            format!("{owner}: unknown scene {scene}"),
+                        ),
+                        Some(_) => {}
+                    }
                     if let Some(role) = role_of.get(headset_station.as_str())
                         && *role != crate::cue::DeviceRole::Headset
                     {

@@ -188,8 +188,11 @@ pub fn evaluate(engine: &Engine, rubric: &Rubric, rater: Option<&RaterId>) -> Ev
                     GameEventKind::TaskDone(_, t, true) => {
                         (RubricEvent::TaskCompleted, format!("a réussi la tâche {t}"))
                     }
+                    // Being shown the headset's view is where guiding starts, not an
+                    // attitude: the observers code how the wearer guides.
                     GameEventKind::TaskDone(..)
                     | GameEventKind::HintReceived(..)
+                    | GameEventKind::HeadsetViewSeen(_)
                     | GameEventKind::Rating { .. } => continue,
                 };
                 for w in rule

@@ -98,6 +98,16 @@ pub enum DeviceEvent {
         /// The rating, 1 to 5.
         value: u8,
     },
+    /// A headset showed its wearer a headset-guided puzzle's view, in the puzzle's scene and
+    /// read aloud: from then on the wearer has what they must describe to the others. Sent
+    /// once per puzzle and headset, when the view first shows (appended last: older logs keep
+    /// their encoding).
+    HeadsetViewSeen {
+        /// The puzzle.
+        puzzle: PuzzleId,
+        /// The headset's station (the puzzle's `headset_station`).
+        station: StationId,
+    },
 }
 
 /// What a device says of itself.

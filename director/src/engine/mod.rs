@@ -465,6 +465,8 @@ pub enum GameEventKind {
         /// The immersion running on the device that sent it, if any.
         immersion: Option<ImmersionId>,
     },
+    /// Was shown a headset-guided puzzle's view in the headset (the wearer at its station).
+    HeadsetViewSeen(PuzzleId),
 }
 
 /// What the debrief of one participant left in the log: the facilitator's comment and

@@ -583,6 +583,18 @@ impl Engine {
                     },
                 });
             }
+            DeviceEvent::HeadsetViewSeen { puzzle, station } => {
+                if !self.scenario.puzzles.iter().any(|p| p.id == puzzle) {
+                    out.push(Effect::Refused(format!("énigme inconnue : {puzzle}")));
+                    return;
+                }
+                let who = self.participant_at(&station);
+                self.events.push(GameEvent {
+                    at,
+                    participant: who,
+                    kind: GameEventKind::HeadsetViewSeen(puzzle),
+                });
+            }
             DeviceEvent::Rating {
                 question,
                 participant,

@@ -9,6 +9,7 @@ use crate::view::SessionView;
 use boussole_content::cue::{ContinueMode, Cue};
 use boussole_content::grid::PhysicalKey;
 use boussole_content::ids::PuzzleId;
+use boussole_content::puzzle::PuzzleKind;
 use boussole_director::engine::{Command, GameEventKind, PuzzleStatus, WaitKind};
 use egui::{Color32, RichText, Ui};
 
@@ -278,6 +279,20 @@ fn puzzles(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState, out: &mut 
             ui.label(RichText::new(&p.title.fr).strong());
             ui.label(text);
             ui.label(tr!(l, "puzzle-hints", given = given, total = p.hints.len()));
+            // A headset-guided puzzle: whether the headset has shown its view yet.
+            if matches!(p.kind, PuzzleKind::HeadsetGuided { .. })
+                && matches!(status, Some(PuzzleStatus::Open(_)))
+            {
+                let shown = view.engine.game_events().iter().find_map(|e| {
+                    (e.kind == GameEventKind::HeadsetViewSeen(p.id.clone())).then_some(e.at)
+                });
+                match shown {
+                    Some(at) => ui.label(tr!(l, "puzzle-headset-shown", at = mmss(at))),
+                    None => ui.label(
+                        RichText::new(tr!(l, "puzzle-headset-not-shown")).color(Color32::from_rgb(230, 150, 0)),
+                    ),
+                };
+            }
         });
         if matches!(status, Some(PuzzleStatus::Solved { .. })) {
             continue;

@@ -67,6 +67,13 @@ pub enum Setup {
     HeadsetQuestionnaire,
     /// The headset's calm room after a stop.
     HeadsetCalm,
+    /// The headset at a headset-guided puzzle of `scenario`, open in the room.
+    HeadsetGuided {
+        /// The scenario (any of the content's: the wearer's view of each is previewed).
+        scenario: Arc<Scenario>,
+        /// The puzzle.
+        puzzle: PuzzleId,
+    },
     /// A device started without a role, paired, waiting for the console to give it one.
     Waiting,
 }
@@ -77,8 +84,14 @@ pub enum Setup {
 struct HeadsetTweak(Setup);
 
 /// The steps of `role`'s preview of `scenario` (headsets: of `immersions`, the tutorial
-/// first; no role: a device waiting for one, then its pairing keypad).
-pub fn steps(role: Option<DeviceRole>, scenario: &Scenario, immersions: &[String]) -> Vec<Step> {
+/// first, then the wearer's view of each of `guided`, headset-guided puzzles of any
+/// scenario; no role: a device waiting for one, then its pairing keypad).
+pub fn steps(
+    role: Option<DeviceRole>,
+    scenario: &Scenario,
+    immersions: &[String],
+    guided: &[(Arc<Scenario>, PuzzleId)],
+) -> Vec<Step> {
     let step = |name: &str, setup| Step {
         name: name.to_owned(),
         setup,
@@ -102,6 +115,15 @@ pub fn steps(role: Option<DeviceRole>, scenario: &Scenario, immersions: &[String
                 .collect();
             out.push(step("casque_questionnaire", Setup::HeadsetQuestionnaire));
             out.push(step("casque_salle_calme", Setup::HeadsetCalm));
+            for (scenario, puzzle) in guided {
+                out.push(step(
+                    &format!("casque_enigme_{}_{puzzle}", scenario.id),
+                    Setup::HeadsetGuided {
+                        scenario: scenario.clone(),
+                        puzzle: puzzle.clone(),
+                    },
+                ));
+            }
             out
         }
         DeviceRole::Screen => vec![
@@ -216,8 +238,24 @@ pub fn plugin(
 ) -> impl Fn(&mut App) {
     move |app: &mut App| {
         let pending = Arc::new(AtomicUsize::new(usize::MAX));
+        // Every headset-guided puzzle of the content, for the headset's steps.
+        let guided: Vec<(Arc<Scenario>, PuzzleId)> = app
+            .world()
+            .get_resource::<crate::content::GameContent>()
+            .map(|c| {
+                c.scenarios
+                    .iter()
+                    .flat_map(|s| {
+                        s.puzzles
+                            .iter()
+                            .filter(|p| matches!(p.kind, PuzzleKind::HeadsetGuided { .. }))
+                            .map(|p| (s.clone(), p.id.clone()))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
         app.insert_resource(Preview {
-            steps: steps(role, &scenario, &immersions),
+            steps: steps(role, &scenario, &immersions, &guided),
             scenario: scenario.clone(),
             next: 0,
             applied: false,
@@ -251,6 +289,10 @@ fn count_pending(pending: Arc<AtomicUsize>) -> impl FnMut(Res<PipelineCache>) {
 
 /// Sets the world up for `step`.
 fn apply(world: &mut World, scenario: &Arc<Scenario>, step: &Step) {
+    let scenario = match &step.setup {
+        Setup::HeadsetGuided { scenario, .. } => scenario,
+        _ => scenario,
+    };
     let mut snapshot = Snapshot {
         scenario: scenario.id.to_string(),
         phase: scenario.phases.get(1).map(|p| p.id.clone()),
@@ -339,6 +381,13 @@ fn apply(world: &mut World, scenario: &Arc<Scenario>, step: &Step) {
         Setup::HeadsetCalm => {
             world.write_message(HeadsetAction::Stop);
             world.insert_resource(HeadsetTweak(step.setup.clone()));
+        }
+        Setup::HeadsetGuided { puzzle, .. } => {
+            // Out of the calm room: the open puzzle's scene comes in the next frame.
+            snapshot.open = vec![puzzle.clone()];
+            let mut state = world.resource_mut::<HeadsetState>();
+            state.phase = Phase::Waiting;
+            state.stopped_at = None;
         }
         Setup::Waiting => {}
         Setup::Question => {

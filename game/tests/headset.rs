@@ -704,3 +704,165 @@ fn each_question_is_read_aloud_and_each_answer_when_the_ray_rests_on_it() -> Tes
     );
     Ok(())
 }
+
+/// Opens (or closes, `open` empty) puzzles of `scenario` in the room the headset hears of.
+fn room_with(app: &mut App, scenario: &str, open: &[&str]) -> TestResult {
+    use boussole_game::net::plugin::Room;
+    let scenario = app
+        .world()
+        .resource::<GameContent>()
+        .scenario(scenario)
+        .ok_or("no such scenario")?;
+    let snapshot = boussole_protocol::wire::Snapshot {
+        scenario: scenario.id.to_string(),
+        phase: scenario.phases.last().map(|p| p.id.clone()),
+        timer_running: true,
+        remaining_ms: 20 * 60_000,
+        at_ms: 0,
+        open: open
+            .iter()
+            .map(|p| boussole_content::ids::PuzzleId::from(*p))
+            .collect(),
+        solved: Vec::new(),
+        ended: None,
+    };
+    let mut room = app.world_mut().resource_mut::<Room>();
+    room.scenario = Some(scenario);
+    room.snapshot = Some(snapshot);
+    Ok(())
+}
+
+#[test]
+fn a_headset_guided_puzzle_shows_its_scene_reads_its_view_and_closes_when_solved() -> TestResult {
+    use boussole_game::third_party::audio::PlaySound;
+    let mut app = app(true)?;
+    app.insert_resource(AudioOutput { available: true })
+        .add_message::<PlaySound>();
+    let played = move |app: &mut App| -> Vec<std::sync::Arc<[u8]>> {
+        app.world_mut()
+            .resource_mut::<Messages<PlaySound>>()
+            .drain()
+            .map(|p| p.sound.bytes)
+            .collect()
+    };
+    let seen = |app: &App| {
+        events(app)
+            .into_iter()
+            .filter(|e| matches!(e, DeviceEvent::HeadsetViewSeen { .. }))
+            .collect::<Vec<_>>()
+    };
+    // Waiting in the calm room: the puzzle opens for the scenario's only headset seat.
+    room_with(&mut app, "scape_attitudes", &["p_casque"])?;
+    app.update();
+    app.update();
+    assert_eq!(phase(&app), Phase::Guided);
+    let state = app.world().resource::<HeadsetState>();
+    let scene = state.shown_scene.as_ref().ok_or("no scene")?;
+    assert_eq!(scene.id.as_str(), "entrepot_allees");
+    assert!(scene.labels.iter().any(|l| l.text.contains("BAT-0412")));
+    let (caption, _) = state.caption.clone().ok_or("the view is not written")?;
+    assert_eq!(caption.title, "Les cartons manquants");
+    assert!(caption.text.contains("BAT-0421"), "{}", caption.text);
+    let guided = state.guided.clone().ok_or("no guided puzzle")?;
+    let voice = guided
+        .view
+        .audio
+        .as_ref()
+        .and_then(|p| state.sounds.get(p))
+        .map(|s| s.bytes.clone())
+        .ok_or("the view's voice was not loaded")?;
+    assert!(played(&mut app).contains(&voice), "the view was not read");
+    assert_eq!(
+        seen(&app),
+        vec![DeviceEvent::HeadsetViewSeen {
+            puzzle: "p_casque".into(),
+            station: "casque".into(),
+        }]
+    );
+    // « Réécouter » reads it again, and so does R (the action the key writes).
+    press(&mut app, |a| *a == ButtonAction::Replay)?;
+    assert!(
+        played(&mut app).contains(&voice),
+        "« Réécouter » read nothing"
+    );
+    app.world_mut().write_message(HeadsetAction::Replay);
+    app.update();
+    assert!(played(&mut app).contains(&voice), "R read nothing");
+    // The written view leaves the scene clear once read; R writes it again.
+    for _ in 0..400 {
+        app.update();
+    }
+    assert!(app.world().resource::<HeadsetState>().caption.is_none());
+    app.world_mut().write_message(HeadsetAction::Replay);
+    app.update();
+    assert!(app.world().resource::<HeadsetState>().caption.is_some());
+    // The wearer stops: the calm room, then back to the puzzle when ready; told once only.
+    app.world_mut().write_message(HeadsetAction::Stop);
+    app.update();
+    assert_eq!(phase(&app), Phase::Stopped);
+    assert!(app.world().resource::<HeadsetState>().shown_scene.is_none());
+    press(&mut app, |a| *a == ButtonAction::BackToPuzzle)?;
+    app.update();
+    assert_eq!(phase(&app), Phase::Guided);
+    assert_eq!(seen(&app).len(), 1, "the view was told seen twice");
+    // Solved: the scene closes to the calm room.
+    room_with(&mut app, "scape_attitudes", &[])?;
+    app.update();
+    assert_eq!(phase(&app), Phase::Waiting);
+    let state = app.world().resource::<HeadsetState>();
+    assert!(state.shown_scene.is_none() && state.caption.is_none());
+    Ok(())
+}
+
+#[test]
+fn a_headset_guided_puzzle_waits_for_the_running_immersion_and_the_facilitator_is_told_once()
+-> TestResult {
+    let mut app = app(true)?;
+    app.world_mut()
+        .resource_mut::<HeadsetState>()
+        .tutorial_done
+        .insert(String::new());
+    app.world_mut().write_message(HeadsetAction::Start {
+        immersion: ImmersionId::from("cariste_port"),
+        participant: None,
+        started_at_ms: None,
+    });
+    app.update();
+    assert_eq!(phase(&app), Phase::Intro);
+    room_with(&mut app, "scape_pandemie", &["p_isolement"])?;
+    for _ in 0..3 {
+        app.update();
+    }
+    assert_eq!(phase(&app), Phase::Intro, "the immersion goes first");
+    let told: Vec<_> = events(&app)
+        .into_iter()
+        .filter_map(|e| match e {
+            DeviceEvent::Problem { what } if what.contains("La tournée de l'après-midi") => {
+                Some(what)
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert!(told[0].contains("Revenir à l'énigme"), "{}", told[0]);
+    // Stopped by the facilitator: the wearer chooses to come back to the puzzle.
+    app.world_mut().write_message(ImmersionOrder {
+        immersion: None,
+        participant: None,
+        started_at_ms: None,
+        tutorial_done: false,
+    });
+    app.update();
+    assert_eq!(phase(&app), Phase::Stopped);
+    press(&mut app, |a| *a == ButtonAction::BackToPuzzle)?;
+    app.update();
+    assert_eq!(phase(&app), Phase::Guided);
+    let scene = app
+        .world()
+        .resource::<HeadsetState>()
+        .shown_scene
+        .clone()
+        .ok_or("no scene")?;
+    assert_eq!(scene.id.as_str(), "infirmerie");
+    Ok(())
+}

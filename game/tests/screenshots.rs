@@ -160,7 +160,8 @@ fn a_device_without_a_role_shows_that_it_waits_and_its_keypad() -> Result<(), St
 }
 
 #[test]
-fn the_flat_headset_view_of_every_immersion_is_drawn() -> Result<(), String> {
+fn the_flat_headset_view_of_every_immersion_and_headset_guided_puzzle_is_drawn()
+-> Result<(), String> {
     let out = repo_root().join("target/screenshots/game-headset");
     let _ = std::fs::remove_dir_all(&out);
     let content = content_with_a_360_film()?;
@@ -194,6 +195,9 @@ fn the_flat_headset_view_of_every_immersion_is_drawn() -> Result<(), String> {
             "casque_visite_360",
             "casque_questionnaire",
             "casque_salle_calme",
+            "casque_enigme_exemple_p_casque",
+            "casque_enigme_scape_attitudes_p_casque",
+            "casque_enigme_scape_pandemie_p_isolement",
         ],
     )
 }

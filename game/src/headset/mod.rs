@@ -2,12 +2,14 @@
 //! OpenXR runtime or with `--flat`, in a flat window with mouse and keyboard. [`pointer`](mod@pointer) is
 //! the one ray/select layer every interaction goes through; [`state`] is the logic (runs
 //! headless); [`scene`] the generic builder; [`video360`] the films of 360° immersions;
+//! [`guided`] shows a headset-guided puzzle's scene and view during an escape game;
 //! [`view`] draws it all in a window; in a headset, [`board`] puts the panel's words in the
 //! world, [`tags`] the hotspot balls' names, [`beam`] shows the controller's ray and
 //! [`shade`] darkens the view around turns and after a stop.
 
 pub mod beam;
 pub mod board;
+pub mod guided;
 pub mod pointer;
 pub mod scene;
 pub mod shade;

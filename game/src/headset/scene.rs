@@ -12,6 +12,14 @@ use std::collections::BTreeMap;
 #[derive(Component, Debug)]
 pub struct Built;
 
+/// Words printed in the scene at this entity's place (a `SceneLabel`); the views draw them
+/// facing the viewer.
+#[derive(Component, Debug, Clone, PartialEq, Eq)]
+pub struct WorldLabel(pub String);
+
+/// The background of a scene's printed words: a sign's dark green.
+pub const SIGN_BACKGROUND: Color = Color::srgba(0.05, 0.22, 0.14, 0.85);
+
 /// What a primitive becomes: its mesh shape and where it stands.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Piece {
@@ -115,6 +123,14 @@ pub fn build(
             Mesh3d(meshes.add(piece.mesh.mesh())),
             MeshMaterial3d(material),
             piece.transform,
+        ));
+    }
+    for label in &spec.labels {
+        let (x, y, z) = label.position;
+        commands.spawn((
+            Built,
+            WorldLabel(label.text.clone()),
+            Transform::from_xyz(x, y, z),
         ));
     }
     for light in &spec.lights {
@@ -248,6 +264,7 @@ pub fn calm_room() -> SceneSpec {
         },
         anchors: Vec::new(),
         ambience: None,
+        labels: Vec::new(),
     }
 }
 

@@ -15,7 +15,9 @@ use crate::third_party::audio::{AudioOutput, CheckedSound, PlaySound, check_soun
 use crate::third_party::xr::XrMode;
 use crate::{GameSystems, LaunchOptions};
 use bevy::prelude::*;
-use boussole_content::ids::{HotspotId, ImmersionId, ItemId, QuestionId, StimulusId, TaskId};
+use boussole_content::ids::{
+    HotspotId, ImmersionId, ItemId, PuzzleId, QuestionId, StimulusId, TaskId,
+};
 use boussole_content::immersion::{Immersion, Locomotion, Posture, SceneSpec, TaskKind};
 use boussole_content::text::{AssetPath, Text};
 use boussole_protocol::{DeviceEvent, Health, ParticipantId};
@@ -57,6 +59,8 @@ pub enum HeadsetAction {
     Stop,
     /// Snap turn: -1 left, +1 right.
     Turn(i8),
+    /// Read the panel's question or the puzzle's view aloud again (R, or « Réécouter »).
+    Replay,
 }
 
 /// Where the headset is in a run.
@@ -76,6 +80,8 @@ pub enum Phase {
     Thanks,
     /// Stopped at once: the calm room.
     Stopped,
+    /// A headset-guided puzzle's scene and view ([`super::guided`]), between immersions.
+    Guided,
 }
 
 /// What a button on the answer panel does.
@@ -99,6 +105,10 @@ pub enum ButtonAction {
     TakeBreak,
     /// Go to the next queued immersion.
     Next,
+    /// Read the headset-guided puzzle's view aloud again.
+    Replay,
+    /// Back from the calm room to the headset-guided puzzle still open.
+    BackToPuzzle,
 }
 
 /// One button on the answer panel.
@@ -246,6 +256,14 @@ pub struct HeadsetState {
     pub shown_video: Option<VideoRun>,
     /// The panel shown now.
     pub panel: Option<Panel>,
+    /// The headset-guided puzzle shown now (in [`Phase::Guided`]).
+    pub guided: Option<super::guided::GuidedPuzzle>,
+    /// The headset-guided puzzle open for this headset's station now, shown or not.
+    pub guided_open: Option<super::guided::GuidedPuzzle>,
+    /// Headset-guided puzzles whose view the director was told was shown.
+    pub guided_seen: BTreeSet<PuzzleId>,
+    /// Headset-guided puzzles the facilitator was told wait for an immersion to end.
+    pub guided_told: BTreeSet<PuzzleId>,
 }
 
 impl HeadsetState {
@@ -296,6 +314,7 @@ pub(crate) fn plugin(app: &mut App) {
     });
     app.init_resource::<HeadsetState>()
         .add_message::<HeadsetAction>()
+        .add_plugins(super::guided::plugin)
         .add_systems(Startup, spawn_rig)
         .add_systems(
             Update,
@@ -303,6 +322,8 @@ pub(crate) fn plugin(app: &mut App) {
                 tick,
                 take_orders,
                 take_actions,
+                super::guided::placed,
+                super::guided::follow,
                 take_selects,
                 play_stimuli,
                 keep_panel,
@@ -485,8 +506,9 @@ fn take_actions(
                 if matches!(state.phase, Phase::Stopped | Phase::Waiting) {
                     continue;
                 }
-                info!("immersion arrêtée : salle calme");
+                info!("arrêt : salle calme");
                 state.phase = Phase::Stopped;
+                state.guided = None;
                 state.stopped_at = Some(state.now_s);
                 state.caption = None;
                 state.break_prompt = false;
@@ -494,6 +516,13 @@ fn take_actions(
                 clear_scene(&mut state, &mut commands, &scene_entities);
                 // Silence at once: narration, stimuli and ambience.
                 stops.write(StopAllCues);
+            }
+            HeadsetAction::Replay => {
+                if state.phase == Phase::Guided {
+                    super::guided::show_view(&mut state);
+                }
+                let voice = state.panel.as_ref().and_then(|p| p.voice.clone());
+                play(&state, voice.as_ref(), audio.as_deref(), &mut sounds);
             }
             HeadsetAction::Turn(direction) => {
                 let allowed = flat
@@ -511,7 +540,8 @@ fn take_actions(
     }
 }
 
-fn clear_scene(
+/// Despawns the running scene's entities and puts the eyes back at the calm room's seat.
+pub(super) fn clear_scene(
     state: &mut HeadsetState,
     commands: &mut Commands,
     scene_entities: &Query<Entity, With<SceneEntity>>,
@@ -607,16 +637,7 @@ fn start_run(
     };
     // Preload: every sound is read and decoded before the scene shows (a hitch in a headset
     // makes people sick); the ones that fail are told to the director once, together.
-    state.sounds.clear();
-    let mut failed = Vec::new();
-    for path in sounds_of(&immersion, scene.as_deref()) {
-        match check_sound(&content.assets.join(path.as_str())) {
-            Ok(sound) => {
-                state.sounds.insert(path, sound);
-            }
-            Err(e) => failed.push(e.to_string()),
-        }
-    }
+    let failed = preload(state, content, sounds_of(&immersion, scene.as_deref()));
     if !failed.is_empty() {
         error!("{}", failed.join("\n"));
         reports.write(Report(DeviceEvent::Problem {
@@ -701,8 +722,28 @@ fn start_run(
     });
 }
 
+/// Reads and decodes `paths` (under `assets/`) into [`HeadsetState::sounds`], in place of
+/// what was there; returns why each that failed did (French, naming the file).
+pub(super) fn preload(
+    state: &mut HeadsetState,
+    content: &GameContent,
+    paths: impl IntoIterator<Item = AssetPath>,
+) -> Vec<String> {
+    state.sounds.clear();
+    let mut failed = Vec::new();
+    for path in paths {
+        match check_sound(&content.assets.join(path.as_str())) {
+            Ok(sound) => {
+                state.sounds.insert(path, sound);
+            }
+            Err(e) => failed.push(e.to_string()),
+        }
+    }
+    failed
+}
+
 /// Plays a preloaded sound, when there is an output.
-fn play(
+pub(super) fn play(
     state: &HeadsetState,
     text: Option<&AssetPath>,
     audio: Option<&AudioOutput>,
@@ -837,6 +878,16 @@ fn press(
 ) -> Option<AssetPath> {
     let now = state.now_s;
     match action {
+        ButtonAction::Replay => {
+            super::guided::show_view(state);
+            return state.guided.as_ref().and_then(|g| g.view.audio.clone());
+        }
+        ButtonAction::BackToPuzzle => {
+            if state.phase == Phase::Stopped && state.guided_open.is_some() {
+                state.phase = Phase::Waiting;
+                state.stopped_at = None;
+            }
+        }
         ButtonAction::KeepGoing => state.break_prompt = false,
         ButtonAction::TakeBreak => {
             actions.write(HeadsetAction::Stop);
@@ -1047,6 +1098,26 @@ pub fn panel_of(state: &HeadsetState) -> Option<Panel> {
     }
     let run = state.run.as_ref();
     match state.phase {
+        // The view is the caption (the scene stays clear); the panel is its voice and the
+        // button that reads it again.
+        Phase::Guided => {
+            let guided = state.guided.as_ref()?;
+            Some(Panel {
+                title: guided.title.fr.clone(),
+                voice: guided.view.audio.clone(),
+                buttons: vec![button(ButtonAction::Replay, "Réécouter", false)],
+                ..Panel::default()
+            })
+        }
+        // A wearer who stopped during a headset-guided puzzle comes back when ready.
+        Phase::Stopped if state.guided_open.is_some() => Some(Panel {
+            buttons: vec![button(
+                ButtonAction::BackToPuzzle,
+                "Revenir à l'énigme",
+                false,
+            )],
+            ..Panel::default()
+        }),
         Phase::Waiting | Phase::Stopped => None,
         Phase::Intro => {
             let run = run?;
@@ -1189,6 +1260,12 @@ pub fn panel_of(state: &HeadsetState) -> Option<Panel> {
 /// that the text at the top and the caption at the bottom of a flat view leave them clear.
 pub fn button_layout(buttons: &[PanelButton]) -> Vec<(Vec2, Vec2)> {
     let n = buttons.len();
+    // « Réécouter » alone stands in the top right corner: the puzzle's scene stays clear.
+    if let [only] = buttons
+        && only.action == ButtonAction::Replay
+    {
+        return vec![(Vec2::new(0.68, 0.42), Vec2::new(0.36, 0.12))];
+    }
     let long = buttons.iter().any(|b| b.label.chars().count() > 16);
     let gap = 0.03;
     if long {

@@ -1,10 +1,12 @@
-//! The hotspot balls' names in the world, in the headset only (the flat window floats them as
-//! screen labels). One UI camera lays every name out, one per row, into an atlas image; each
-//! ball gets a transparent quad above it that shows its row, turned towards the participant
-//! and scaled with distance so that a name reads as large as the flat label does. Only the
+//! The hotspot balls' names and the scene's printed words in the world, in the headset only
+//! (the flat window floats them as screen labels). One UI camera lays every name out, one per
+//! row, into an atlas image; each ball gets a transparent quad above it that shows its row (a
+//! scene's words, a quad centred on their place), turned towards the participant and scaled
+//! with distance so that a name reads as large as the flat label does. Only the
 //! headset's eyes see them (render layer [`HEADSET_ONLY`]): the PC's mirror keeps its labels.
 
 use super::board::{BOARD_PX, board_size_m};
+use super::scene::{SIGN_BACKGROUND, WorldLabel};
 use super::state::{HeadsetState, HotspotMarker, PANEL_DISTANCE_M};
 use crate::GameSystems;
 use crate::third_party::xr::{HEADSET_ONLY, in_headset};
@@ -17,8 +19,9 @@ use bevy::render::render_resource::TextureFormat;
 
 /// One name's cell in the atlas, logical px (the flat label's size with room to spare).
 const CELL_PX: Vec2 = Vec2::new(512.0, 56.0);
-/// Names the atlas holds; a scene has fewer hotspots.
-pub const MAX_TAGS: usize = 16;
+/// Names the atlas holds: an immersion's hotspots and its scene's words
+/// (`SceneSpec::MAX_LABELS`, 16) fit.
+pub const MAX_TAGS: usize = 32;
 /// Image pixels per logical px.
 const PIXELS_PER_PX: f32 = 1.5;
 /// Height of a name's bottom above its ball's centre, metres (the ball's radius is 0.12 m).
@@ -66,13 +69,22 @@ pub fn row_uvs(row: usize) -> [[f32; 2]; 4] {
     [[1.0, v0], [0.0, v0], [0.0, v1], [1.0, v1]]
 }
 
-/// Where a ball's name stands seen from `eye`: above `ball`, turned about the vertical
-/// towards the eye, scaled by distance / [`PANEL_DISTANCE_M`] (a constant apparent size).
-pub fn tag_transform(ball: Vec3, eye: Vec3) -> Transform {
+/// Where a ball's name stands seen from `eye`: above `ball` (centred on it for a scene's
+/// words, `above: false`), turned about the vertical towards the eye, scaled by distance /
+/// [`PANEL_DISTANCE_M`] (a constant apparent size).
+pub fn tag_transform(ball: Vec3, eye: Vec3, above: bool) -> Transform {
     let half_height = cell_size_m().y / 2.0;
-    let base = ball + Vec3::Y * ABOVE_M;
+    let base = if above {
+        ball + Vec3::Y * ABOVE_M
+    } else {
+        ball
+    };
     let scale = (base.distance(eye) / PANEL_DISTANCE_M).max(0.2);
-    let centre = base + Vec3::Y * half_height * scale;
+    let centre = if above {
+        base + Vec3::Y * half_height * scale
+    } else {
+        base
+    };
     let away = Vec3::new(centre.x - eye.x, 0.0, centre.z - eye.z);
     let mut t = Transform::from_translation(centre).with_scale(Vec3::splat(scale));
     if away.length_squared() > 1e-6 {
@@ -120,14 +132,19 @@ fn spawn_atlas(
 fn rebuild_tags(
     mut commands: Commands,
     markers: Query<(Entity, &HotspotMarker)>,
+    words: Query<(Entity, &WorldLabel)>,
     tags: Query<Entity, With<Tag>>,
     roots: Query<Entity, With<TagRoot>>,
     cameras: Query<Entity, With<TagCamera>>,
     atlas: Option<Res<TagAtlas>>,
     mut meshes: ResMut<Assets<Mesh>>,
-    mut shown: Local<Vec<(Entity, String)>>,
+    mut shown: Local<Vec<(Entity, String, bool)>>,
 ) {
-    let mut now: Vec<_> = markers.iter().map(|(e, m)| (e, m.title.clone())).collect();
+    let mut now: Vec<_> = markers
+        .iter()
+        .map(|(e, m)| (e, m.title.clone(), false))
+        .chain(words.iter().map(|(e, w)| (e, w.0.clone(), true)))
+        .collect();
     now.sort();
     now.truncate(MAX_TAGS);
     if *shown == now {
@@ -150,7 +167,12 @@ fn rebuild_tags(
             },
         ))
         .with_children(|page| {
-            for (row, (_, title)) in now.iter().enumerate() {
+            for (row, (_, title, sign)) in now.iter().enumerate() {
+                let (ink, background) = if *sign {
+                    (Color::WHITE, SIGN_BACKGROUND)
+                } else {
+                    (Color::srgb(1.0, 0.88, 0.35), Color::BLACK.with_alpha(0.6))
+                };
                 page.spawn(Node {
                     position_type: PositionType::Absolute,
                     top: px(row as f32 * CELL_PX.y),
@@ -158,7 +180,13 @@ fn rebuild_tags(
                     width: px(CELL_PX.x),
                     height: px(CELL_PX.y),
                     justify_content: JustifyContent::Center,
-                    align_items: AlignItems::End,
+                    // A ball's name stands on its cell's bottom edge (above the ball); a
+                    // scene's words in the cell's middle (on their place).
+                    align_items: if *sign {
+                        AlignItems::Center
+                    } else {
+                        AlignItems::End
+                    },
                     ..default()
                 })
                 .with_children(|cell| {
@@ -168,16 +196,16 @@ fn rebuild_tags(
                             border_radius: BorderRadius::all(px(6.0)),
                             ..default()
                         },
-                        BackgroundColor(Color::BLACK.with_alpha(0.6)),
+                        BackgroundColor(background),
                     ))
                     .with_children(|tag| {
-                        tag.spawn(ui::text(title.clone(), 20.0, Color::srgb(1.0, 0.88, 0.35)));
+                        tag.spawn(ui::text(title.clone(), 20.0, ink));
                     });
                 });
             }
         });
     let size = cell_size_m();
-    for (row, (marker, _)) in now.iter().enumerate() {
+    for (row, (marker, _, _)) in now.iter().enumerate() {
         let mut mesh = Mesh::from(Rectangle::new(size.x, size.y));
         mesh.insert_attribute(
             Mesh::ATTRIBUTE_UV_0,
@@ -197,16 +225,23 @@ fn rebuild_tags(
     *shown = now;
 }
 
+/// What a tag follows: where it is, whether it is a ball (else a scene's words), shown or not.
+type Tagged = (
+    &'static GlobalTransform,
+    Has<HotspotMarker>,
+    Option<&'static Visibility>,
+);
+
 fn place_tags(
     state: Res<HeadsetState>,
-    markers: Query<(&GlobalTransform, Option<&Visibility>), With<HotspotMarker>>,
-    mut tags: Query<(&Tag, &mut Transform, &mut Visibility), Without<HotspotMarker>>,
+    targets: Query<Tagged, (Or<(With<HotspotMarker>, With<WorldLabel>)>, Without<Tag>)>,
+    mut tags: Query<(&Tag, &mut Transform, &mut Visibility)>,
 ) {
     for (tag, mut t, mut v) in &mut tags {
-        let Ok((ball, ball_visibility)) = markers.get(tag.0) else {
+        let Ok((ball, is_ball, ball_visibility)) = targets.get(tag.0) else {
             continue;
         };
-        let want = tag_transform(ball.translation(), state.eye);
+        let want = tag_transform(ball.translation(), state.eye, is_ball);
         if *t != want {
             *t = want;
         }
@@ -228,16 +263,23 @@ mod tests {
     #[test]
     fn a_name_faces_the_eye_above_its_ball_at_a_constant_apparent_size() {
         let eye = Vec3::new(0.0, 1.2, 0.0);
-        let near = tag_transform(Vec3::new(0.0, 1.0, -1.5), eye);
-        let far = tag_transform(Vec3::new(0.0, 1.0, -4.5), eye);
+        let near = tag_transform(Vec3::new(0.0, 1.0, -1.5), eye, true);
+        let far = tag_transform(Vec3::new(0.0, 1.0, -4.5), eye, true);
         // The face (+Z) looks back at the eye; the far name is three times as large or so.
         assert!((near.rotation * Vec3::Z).abs_diff_eq(Vec3::Z, 1e-4));
         assert!(near.translation.y > 1.0 + ABOVE_M && far.translation.y > near.translation.y);
         let ratio = far.scale.x / near.scale.x;
         assert!((2.7..3.1).contains(&ratio), "{ratio}");
         // A ball to the right: the name turns to face the eye (its +Z points back left).
-        let side = tag_transform(Vec3::new(3.0, 1.0, 0.0), eye);
+        let side = tag_transform(Vec3::new(3.0, 1.0, 0.0), eye, true);
         assert!((side.rotation * Vec3::Z).abs_diff_eq(Vec3::NEG_X, 1e-4));
+        // A scene's words stand centred on their place.
+        let words = tag_transform(Vec3::new(0.0, 1.0, -3.0), eye, false);
+        assert!(
+            words
+                .translation
+                .abs_diff_eq(Vec3::new(0.0, 1.0, -3.0), 1e-5)
+        );
         // Rows of the atlas do not overlap and cover it from top to bottom.
         assert_eq!(row_uvs(0)[0][1], 0.0);
         assert_eq!(row_uvs(MAX_TAGS - 1)[2][1], 1.0);

@@ -172,6 +172,9 @@ fn keys(keys: Res<ButtonInput<KeyCode>>, mut actions: MessageWriter<HeadsetActio
     if keys.just_pressed(KeyCode::Escape) {
         actions.write(HeadsetAction::Stop);
     }
+    if keys.just_pressed(KeyCode::KeyR) {
+        actions.write(HeadsetAction::Replay);
+    }
 }
 
 fn camera_on_rig(mut commands: Commands, rigs: Query<Entity, (With<Rig>, Without<Camera>)>) {
@@ -326,6 +329,7 @@ fn spawn_labels(
         Added<PanelButtonEntity>,
     >,
     markers: Query<(Entity, &HotspotMarker), Added<HotspotMarker>>,
+    words: Query<(Entity, &scene::WorldLabel), Added<scene::WorldLabel>>,
     labels: Query<(Entity, &LabelOf)>,
     alive: Query<()>,
     content: Res<GameContent>,
@@ -410,6 +414,22 @@ fn spawn_labels(
             ui::text(m.title.clone(), 20.0, Color::srgb(1.0, 0.88, 0.35)),
         ));
     }
+    // Words printed in the scene: white on a sign's dark green, below the markers' names.
+    for (e, w) in &words {
+        commands.spawn((
+            LabelOf(e, None),
+            Node {
+                position_type: PositionType::Absolute,
+                padding: UiRect::axes(px(6.0), px(1.0)),
+                border_radius: BorderRadius::all(px(3.0)),
+                ..default()
+            },
+            BackgroundColor(scene::SIGN_BACKGROUND),
+            Visibility::Hidden,
+            GlobalZIndex(0),
+            ui::text(w.0.clone(), 18.0, Color::WHITE),
+        ));
+    }
 }
 
 /// What a label needs of the entity it follows: where it is, whether it is a marker, and
@@ -417,6 +437,7 @@ fn spawn_labels(
 type LabelTarget = (
     &'static GlobalTransform,
     Has<HotspotMarker>,
+    Has<scene::WorldLabel>,
     Option<&'static Visibility>,
 );
 
@@ -432,7 +453,7 @@ fn place_labels(
         return;
     };
     for (of, mut node, mut visibility, computed) in &mut labels {
-        let Ok((target, is_marker, target_visibility)) = targets.get(of.0) else {
+        let Ok((target, is_marker, is_words, target_visibility)) = targets.get(of.0) else {
             continue;
         };
         let point = target.translation()
@@ -442,7 +463,9 @@ fn place_labels(
                 Vec3::ZERO
             };
         let mut in_front = (point - at.translation()).dot(*at.forward()) > 0.1;
-        if is_marker && let Ok(dir) = Dir3::new(point - at.translation()) {
+        if (is_marker || is_words)
+            && let Ok(dir) = Dir3::new(point - at.translation())
+        {
             let ray = Ray3d::new(at.translation(), dir);
             let distance = point.distance(at.translation());
             let hidden = panel.iter().any(|(shape, t)| {
@@ -491,7 +514,10 @@ fn place_labels(
 pub fn overlay_of(state: &HeadsetState) -> OverlayModel {
     let panel: Option<Panel> = state.panel.clone();
     OverlayModel {
-        panel: panel.map(|p| (p.title, p.text)),
+        // A headset-guided puzzle's view is the caption; a panel of buttons only has no card.
+        panel: panel
+            .filter(|p| state.phase != Phase::Guided && !(p.title.is_empty() && p.text.is_empty()))
+            .map(|p| (p.title, p.text)),
         caption: state
             .caption
             .as_ref()
@@ -506,6 +532,10 @@ pub fn overlay_of(state: &HeadsetState) -> OverlayModel {
         },
         help: match state.phase {
             Phase::Waiting | Phase::Stopped => String::new(),
+            Phase::Guided => {
+                "R ou « Réécouter » : écouter encore   ·   Q / E : tourner   ·   Échap : arrêter"
+                    .into()
+            }
             _ => "Clic : choisir   ·   Q / E : tourner   ·   Échap : arrêter".into(),
         },
     }

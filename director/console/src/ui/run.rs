@@ -289,7 +289,8 @@ fn puzzles(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState, out: &mut 
                 match shown {
                     Some(at) => ui.label(tr!(l, "puzzle-headset-shown", at = mmss(at))),
                     None => ui.label(
-                        RichText::new(tr!(l, "puzzle-headset-not-shown")).color(Color32::from_rgb(230, 150, 0)),
+                        RichText::new(tr!(l, "puzzle-headset-not-shown"))
+                            .color(Color32::from_rgb(230, 150, 0)),
                     ),
                 };
             }

@@ -18,6 +18,7 @@ pub mod screen;
 pub mod terminal;
 pub mod third_party;
 pub mod ui;
+pub mod voice;
 
 use bevy::prelude::*;
 use boussole_content::cue::DeviceRole;
@@ -65,6 +66,12 @@ pub fn plugin(role: DeviceRole, options: LaunchOptions) -> impl Fn(&mut App) {
     move |app: &mut App| {
         app.insert_resource(Role(role));
         base(app, &options);
+        app.insert_resource(net::plugin::DeviceSound(
+            boussole_protocol::wire::SoundSettings::default_for(
+                boussole_protocol::manifest::wire_role(role),
+            ),
+        ))
+        .add_plugins(voice::plugin);
         match role {
             DeviceRole::Headset => {
                 // The XR plugins (if any) are built by now: their real outcome decides.

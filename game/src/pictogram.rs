@@ -118,6 +118,36 @@ pub fn rasterize(path: &Path, size: u32) -> Result<Raster, PictogramError> {
     })
 }
 
+/// The client's own speaker pictogram beside each « Écouter » (drawn here, part of the
+/// client, not of the content).
+pub const SPEAKER_SVG: &[u8] = include_bytes!("../icons/ecouter.svg");
+
+/// `r` as a Bevy image.
+fn image_of(r: Raster) -> Image {
+    Image::new(
+        Extent3d {
+            width: r.width,
+            height: r.height,
+            depth_or_array_layers: 1,
+        },
+        TextureDimension::D2,
+        r.rgba,
+        TextureFormat::Rgba8UnormSrgb,
+        RenderAssetUsages::default(),
+    )
+}
+
+/// The speaker pictogram, drawn ([`SPEAKER_SVG`]); `None` (logged) if it cannot be.
+pub fn speaker(images: &mut Assets<Image>) -> Option<Handle<Image>> {
+    match rasterize_svg(SPEAKER_SVG, PICTOGRAM_PX, Path::new("icons/ecouter.svg")) {
+        Ok(r) => Some(images.add(image_of(r))),
+        Err(e) => {
+            warn!("{e}");
+            None
+        }
+    }
+}
+
 /// The pictograms drawn so far, by asset path (`None`: it failed, and was logged once).
 #[derive(Resource, Debug, Default)]
 pub struct Pictograms(BTreeMap<AssetPath, Option<Handle<Image>>>);
@@ -137,17 +167,7 @@ impl Pictograms {
             .entry(path.clone())
             .or_insert_with(
                 || match rasterize(&assets.join(path.as_str()), PICTOGRAM_PX) {
-                    Ok(r) => Some(images.add(Image::new(
-                        Extent3d {
-                            width: r.width,
-                            height: r.height,
-                            depth_or_array_layers: 1,
-                        },
-                        TextureDimension::D2,
-                        r.rgba,
-                        TextureFormat::Rgba8UnormSrgb,
-                        RenderAssetUsages::default(),
-                    ))),
+                    Ok(r) => Some(images.add(image_of(r))),
                     Err(e) => {
                         warn!("{e}");
                         None
@@ -185,6 +205,21 @@ mod tests {
             .filter(|&(x, y)| at(x, y)[0] < 80)
             .count();
         assert!(dark > 20, "no digit drawn ({dark} dark pixels)");
+        Ok(())
+    }
+
+    #[test]
+    fn the_speaker_is_drawn_white_on_transparent() -> Result<(), PictogramError> {
+        let r = rasterize_svg(SPEAKER_SVG, 64, Path::new("ecouter.svg"))?;
+        let alpha = |x: usize, y: usize| r.rgba[(y * 64 + x) * 4 + 3];
+        assert_eq!(alpha(2, 2), 0, "the corner is transparent");
+        // The speaker's body, left of centre, is opaque and light.
+        let i = (32 * 64 + 16) * 4;
+        assert!(
+            r.rgba[i] > 200 && r.rgba[i + 3] == 255,
+            "{:?}",
+            &r.rgba[i..i + 4]
+        );
         Ok(())
     }
 

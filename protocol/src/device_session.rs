@@ -296,6 +296,13 @@ pub enum SessionEvent {
         /// The station, if any.
         station: Option<StationId>,
     },
+    /// How this device plays sound ([`ServerMsg::Sound`]).
+    Sound(crate::wire::SoundSettings),
+    /// The facilitator paused or resumed this headset ([`ServerMsg::Pause`]).
+    Pause {
+        /// Paused now.
+        paused: bool,
+    },
     /// The role's content was fetched, every file verified, and its tree is `dir` (`content/`,
     /// `assets/`); the next `Hello` presents `hash`.
     ContentSynced {
@@ -902,6 +909,8 @@ impl DeviceSession {
             ServerMsg::Placement { role, station } => self
                 .events
                 .push_back(SessionEvent::Placement { role, station }),
+            ServerMsg::Sound(settings) => self.events.push_back(SessionEvent::Sound(settings)),
+            ServerMsg::Pause { paused } => self.events.push_back(SessionEvent::Pause { paused }),
             // The whole-bundle download of protocol version 2: never sent to this version.
             ServerMsg::ContentChunk { .. }
             | ServerMsg::Welcome { .. }

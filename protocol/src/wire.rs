@@ -18,10 +18,12 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 ///
 /// One step per round of work: version 3 is the round of the one device session (per-file
 /// content, the pairing window, the room's outdated devices); version 4 the director of the
-/// day (sessions hosted one after another: [`ClientMsg::Desk`], [`ServerMsg::Desk`]).
+/// day (sessions hosted one after another: [`ClientMsg::Desk`], [`ServerMsg::Desk`]); version
+/// 5 every station of the games (a headset-guided puzzle's view seen, each device's sound
+/// settings: [`ServerMsg::Sound`], and headsets paused: [`ServerMsg::Pause`]).
 /// Whatever else changes in a later message, a `Hello` and a pairing `Start` keep their first two fields (version, then
 /// device), so [`announced_version`] can always name an outdated device.
-pub const PROTOCOL_VERSION: u16 = 4;
+pub const PROTOCOL_VERSION: u16 = 5;
 
 /// The TLS application protocol (ALPN) both ends offer.
 pub const ALPN: &[u8] = b"boussole/1";
@@ -369,6 +371,59 @@ pub enum ServerMsg {
         /// The station in the hosted session's room, if any.
         station: Option<StationId>,
     },
+    /// Devices only: how this device plays sound, as the facilitator set it in the console
+    /// (kept by the director from one day to the next), sent after every welcome and whenever
+    /// it changes. Appended in protocol version 5.
+    Sound(SoundSettings),
+    /// Headsets only: the facilitator paused (`true`) or resumed (`false`) this headset. A
+    /// paused headset fades to a resting view and holds its immersion where it is: its own
+    /// clock, its stimuli, its film. On resume the director sends [`ServerMsg::Immersion`]
+    /// again with `started_at_ms` moved on by the pause, so that a 360° film resumes where it
+    /// paused and headsets resumed together stay in step. Sent again on each connection while
+    /// paused. Appended in protocol version 5.
+    Pause {
+        /// Paused now.
+        paused: bool,
+    },
+}
+
+/// How a device plays sound: the facilitator's settings for it, from the console's devices
+/// screen ([`ServerMsg::Sound`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SoundSettings {
+    /// The volume of everything the device plays, percent of the authored level (0 to 100;
+    /// more is read as 100).
+    pub volume_percent: u8,
+    /// Nothing plays: the facilitator's mute for this device.
+    pub muted: bool,
+    /// Texts are read aloud when they appear: a room screen's text and hint cues, a
+    /// terminal's prompts and questions. A participant's « Écouter » reads a text whatever
+    /// this says. The director sends `false` to every device while the room's voices are cut
+    /// in the console.
+    pub read_aloud: bool,
+}
+
+impl SoundSettings {
+    /// A device's settings until the facilitator changes them: full volume, not muted; a
+    /// room screen reads its texts aloud, a terminal does not (six terminals must not talk
+    /// over each other, DESIGN: voices), a headset always reads its own panels.
+    pub fn default_for(role: Role) -> Self {
+        Self {
+            volume_percent: 100,
+            muted: false,
+            read_aloud: matches!(role, Role::Screen | Role::Headset),
+        }
+    }
+
+    /// The gain these settings add to a sound, dB: `None` when nothing must be heard (muted,
+    /// or no volume).
+    pub fn gain_db(&self) -> Option<f32> {
+        let percent = self.volume_percent.min(100);
+        if self.muted || percent == 0 {
+            return None;
+        }
+        Some(20.0 * (f32::from(percent) / 100.0).log10())
+    }
 }
 
 /// One record of the session log, as the director committed it.

@@ -10,7 +10,7 @@ use bevy::prelude::*;
 use boussole_content::ids::{CueId, PuzzleId};
 use boussole_content::scenario::Scenario;
 use boussole_protocol::DeviceEvent;
-use boussole_protocol::wire::Snapshot;
+use boussole_protocol::wire::{Snapshot, SoundSettings};
 use std::sync::Arc;
 
 /// The link to the director, when there is one.
@@ -112,6 +112,23 @@ pub struct ImmersionOrder {
     pub tutorial_done: bool,
 }
 
+/// How this device plays sound, as the facilitator set it ([`SoundSettings`]); the role's
+/// defaults until the director says otherwise.
+#[derive(Resource, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DeviceSound(pub SoundSettings);
+
+impl Default for DeviceSound {
+    fn default() -> Self {
+        Self(SoundSettings::default_for(
+            boussole_protocol::wire::Role::Terminal,
+        ))
+    }
+}
+
+/// The facilitator paused (`true`) or resumed (`false`) this headset.
+#[derive(Message, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PauseOrder(pub bool);
+
 /// Stop every running cue now (the facilitator's panic button).
 #[derive(Message, Clone, Copy, Debug, PartialEq, Eq)]
 pub struct StopAllCues;
@@ -140,6 +157,8 @@ pub(crate) fn plugin(app: &mut App) {
     app.init_resource::<Connection>()
         .init_resource::<Room>()
         .init_resource::<Reported>()
+        .init_resource::<DeviceSound>()
+        .add_message::<PauseOrder>()
         .add_message::<CueFired>()
         .add_message::<HintShown>()
         .add_message::<StopAllCues>()
@@ -170,6 +189,7 @@ fn poll_link(
     mut stops: MessageWriter<StopAllCues>,
     mut orders: MessageWriter<ImmersionOrder>,
     mut placements: MessageWriter<crate::placement::PlacementOrder>,
+    (mut sound, mut pauses): (ResMut<DeviceSound>, MessageWriter<PauseOrder>),
     time: Res<Time>,
 ) {
     let Some(link) = link else {
@@ -221,6 +241,14 @@ fn poll_link(
             }
             NetEvent::Placement { role, station } => {
                 placements.write(crate::placement::PlacementOrder { role, station });
+            }
+            NetEvent::Sound(settings) => {
+                if sound.0 != settings {
+                    sound.0 = settings;
+                }
+            }
+            NetEvent::Pause { paused } => {
+                pauses.write(PauseOrder(paused));
             }
             NetEvent::ContentProgress { .. } => {}
             NetEvent::ContentSynced { dir, .. } => {

@@ -7,6 +7,7 @@ use crate::GameSystems;
 use crate::content::GameContent;
 use crate::net::plugin::{Connection, CueFired, HintShown, Report, Room, StopAllCues};
 use crate::third_party::audio::{AudioOutput, PlaySound, check_sound};
+use crate::voice::Speak;
 use bevy::prelude::*;
 use boussole_content::cue::CueKind;
 use boussole_content::ids::PuzzleId;
@@ -47,6 +48,8 @@ pub struct ShownHint {
     pub level: u8,
     /// The hint.
     pub text: String,
+    /// Its voice, under `assets/`.
+    pub voice: Option<boussole_content::text::AssetPath>,
 }
 
 /// Adds the room screen's logic.
@@ -68,7 +71,19 @@ pub fn hint_of(scenario: &Scenario, puzzle: &PuzzleId, level: u8) -> Option<Show
         title: p.title.fr.clone(),
         level,
         text: h.text.fr.clone(),
+        voice: h.text.audio.clone(),
     })
+}
+
+/// A text or hint that appears on the room screen is read aloud, where the facilitator lets
+/// this screen read (on by default; « couper les voix » in the console turns it off).
+fn read_aloud(speak: &mut MessageWriter<Speak>, voice: Option<boussole_content::text::AssetPath>) {
+    if let Some(voice) = voice {
+        speak.write(Speak {
+            voice,
+            asked: false,
+        });
+    }
 }
 
 fn take_cues(
@@ -77,6 +92,7 @@ fn take_cues(
     mut stops: MessageReader<StopAllCues>,
     mut state: ResMut<ScreenState>,
     room: Res<Room>,
+    mut speak: MessageWriter<Speak>,
 ) {
     if stops.read().count() > 0 {
         state.pending.clear();
@@ -88,6 +104,10 @@ fn take_cues(
     for h in hints.read() {
         if let Some(scenario) = &room.scenario {
             state.hint = hint_of(scenario, &h.puzzle, h.level);
+            read_aloud(
+                &mut speak,
+                state.hint.as_ref().and_then(|h| h.voice.clone()),
+            );
         }
     }
     if let Some((_, Some(until))) = state.text
@@ -110,6 +130,7 @@ fn apply_due(
     mut reports: MessageWriter<Report>,
     mut connection: ResMut<Connection>,
     mut video: ResMut<super::video::ScreenVideo>,
+    mut speak: MessageWriter<Speak>,
 ) {
     let now = room.local_now_ms;
     let (due, later): (Vec<_>, Vec<_>) = std::mem::take(&mut state.pending)
@@ -132,9 +153,14 @@ fn apply_due(
             CueKind::Text { text, duration_s } => {
                 let until = duration_s.map(|d| now + (f64::from(d.max(0.0)) * 1000.0) as u64);
                 state.text = Some((text.fr.clone(), until));
+                read_aloud(&mut speak, text.audio.clone());
             }
             CueKind::HintDisplay { puzzle, level } => {
                 state.hint = hint_of(&scenario, puzzle, *level);
+                read_aloud(
+                    &mut speak,
+                    state.hint.as_ref().and_then(|h| h.voice.clone()),
+                );
             }
             CueKind::Video { file, looped } => {
                 // A video cue replaces the one playing; it finishes when played out (see

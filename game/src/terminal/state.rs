@@ -102,13 +102,81 @@ pub enum TerminalAction {
     Rate(u8),
     /// Send this exact answer to `puzzle` (standard input in headless mode).
     Direct(PuzzleId, Answer),
+    /// Read this text's voice (« Écouter »), under `assets/`.
+    Listen(boussole_content::text::AssetPath),
 }
 
 /// Adds the terminal's logic.
 pub(crate) fn plugin(app: &mut App) {
     app.init_resource::<TerminalState>()
         .add_message::<TerminalAction>()
-        .add_systems(Update, (act, placed).in_set(GameSystems::Logic));
+        .add_systems(
+            Update,
+            (act, placed, read_new_page).in_set(GameSystems::Logic),
+        );
+}
+
+/// The voice of what `page` asks or tells: a puzzle's prompt, a multi-station part, a
+/// question of the self-assessment.
+pub fn page_voice(
+    page: &Page,
+    scenario: &Scenario,
+    station: &StationId,
+) -> Option<boussole_content::text::AssetPath> {
+    let puzzle = |id: &PuzzleId| scenario.puzzles.iter().find(|p| p.id == *id);
+    match page {
+        Page::Answer(id) => puzzle(id).and_then(|p| prompt_of(p).audio.clone()),
+        Page::Part { puzzle: id, .. } => puzzle(id).and_then(|p| match &p.kind {
+            PuzzleKind::MultiStation { parts, .. } => parts
+                .iter()
+                .find(|part| part.station == *station)
+                .and_then(|part| part.text.audio.clone()),
+            _ => None,
+        }),
+        Page::Question(i) => scenario
+            .self_assessment
+            .questions
+            .get(*i)
+            .and_then(|q| q.text.audio.clone()),
+        Page::Waiting(_) | Page::WhoAnswers | Page::Thanks => None,
+    }
+}
+
+/// A puzzle's question, whatever its kind.
+pub fn prompt_of(p: &Puzzle) -> &boussole_content::text::Text {
+    match &p.kind {
+        PuzzleKind::CodeEntry { prompt }
+        | PuzzleKind::DocumentComparison { prompt, .. }
+        | PuzzleKind::Matching { prompt, .. }
+        | PuzzleKind::Ordering { prompt, .. }
+        | PuzzleKind::MultiStation { prompt, .. }
+        | PuzzleKind::HeadsetGuided { prompt, .. } => prompt,
+    }
+}
+
+/// A page that comes is read aloud where the facilitator lets this terminal read (off by
+/// default: [`crate::voice`]).
+fn read_new_page(
+    room: Res<Room>,
+    terminal: Res<Terminal>,
+    state: Res<TerminalState>,
+    mut speak: MessageWriter<crate::voice::Speak>,
+    mut last: Local<Option<Page>>,
+) {
+    let Some(scenario) = room.scenario.clone() else {
+        return;
+    };
+    let now = page(&room, &terminal, &state);
+    if last.as_ref() == Some(&now) {
+        return;
+    }
+    if let Some(voice) = page_voice(&now, &scenario, &terminal.station) {
+        speak.write(crate::voice::Speak {
+            voice,
+            asked: false,
+        });
+    }
+    *last = Some(now);
 }
 
 /// The station the console gave this terminal (in the hosted session's room) replaces the one
@@ -256,6 +324,7 @@ fn act(
     mut room: ResMut<Room>,
     terminal: Res<Terminal>,
     mut reports: MessageWriter<Report>,
+    mut speak: MessageWriter<crate::voice::Speak>,
 ) {
     for action in actions.read() {
         let Some(scenario) = room.scenario.clone() else {
@@ -272,7 +341,10 @@ fn act(
         // A new touch after a wrong answer starts a new attempt.
         if let Some(p) = puzzle
             && room.verdicts.get(&p.id) == Some(Verdict::Wrong)
-            && !matches!(action, TerminalAction::Hint | TerminalAction::Choose(_))
+            && !matches!(
+                action,
+                TerminalAction::Hint | TerminalAction::Choose(_) | TerminalAction::Listen(_)
+            )
         {
             room.verdicts.clear(&p.id);
         }
@@ -283,6 +355,12 @@ fn act(
             )
         });
         match action {
+            TerminalAction::Listen(voice) => {
+                speak.write(crate::voice::Speak {
+                    voice: voice.clone(),
+                    asked: true,
+                });
+            }
             TerminalAction::Choose(id) => state.chosen = Some(id.clone()),
             TerminalAction::Direct(id, answer) => {
                 reports.write(Report(DeviceEvent::Answer {

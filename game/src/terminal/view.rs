@@ -2,21 +2,27 @@
 //! selectable lines for document comparison, a choice per row for matching, tap-in-order for
 //! ordering), the part a station holds in a multi-station puzzle, the answer's fate ("réponse
 //! envoyée", then right or wrong as the director decides) and the self-assessment
-//! questionnaire. Rebuilt only when what it shows changes.
+//! questionnaire. Every text that has a voice has « Écouter » beside it (the speaker
+//! pictogram and the word), and answers show their pictograms, for participants who read
+//! French poorly. Rebuilt only when what it shows changes.
 
 use super::state::{
     Draft, Page, Terminal, TerminalAction, TerminalState, digits_only, open_here, page, ready,
 };
 use crate::GameSystems;
+use crate::content::GameContent;
 use crate::net::Verdict;
 use crate::net::plugin::{Connection, Room};
+use crate::pictogram::Pictograms;
 use crate::ui::{self, ViewRoot};
 use bevy::input::keyboard::Key;
 use bevy::prelude::*;
 use boussole_content::ids::PuzzleId;
 use boussole_content::puzzle::{Puzzle, PuzzleKind};
 use boussole_content::scenario::Scenario;
+use boussole_content::text::{AssetPath, Text};
 use boussole_protocol::ParticipantId;
+use std::collections::BTreeMap;
 
 /// A button that sends an action when pressed.
 #[derive(Component, Debug, Clone)]
@@ -41,9 +47,19 @@ pub struct TerminalModel {
     pub offline: bool,
 }
 
+/// The speaker pictogram of « Écouter », drawn once.
+#[derive(Resource, Debug, Default)]
+struct SpeakerIcon(Option<Handle<Image>>);
+
+fn draw_speaker(mut commands: Commands, mut images: ResMut<Assets<Image>>) {
+    commands.insert_resource(SpeakerIcon(crate::pictogram::speaker(&mut images)));
+}
+
 pub(crate) fn plugin(app: &mut App) {
     app.init_resource::<TerminalModel>()
-        .add_systems(Startup, ui::camera)
+        .init_resource::<SpeakerIcon>()
+        .init_resource::<Pictograms>()
+        .add_systems(Startup, (ui::camera, draw_speaker))
         .add_systems(Update, (press, physical_keys).in_set(GameSystems::Input))
         .add_systems(Update, (model, draw).chain().in_set(GameSystems::View));
 }
@@ -197,16 +213,121 @@ fn sized_button(
         });
 }
 
+/// What drawing a page needs beyond the model: the speaker and the answers' pictograms.
+struct Looks {
+    speaker: Option<Handle<Image>>,
+    pictograms: BTreeMap<AssetPath, Handle<Image>>,
+}
+
+impl Looks {
+    fn pictogram(&self, text: &Text) -> Option<Handle<Image>> {
+        text.pictogram
+            .as_ref()
+            .and_then(|p| self.pictograms.get(p).cloned())
+    }
+}
+
+/// « Écouter » for a text with a voice: the speaker pictogram and the word; nothing for a
+/// text without one.
+fn listen(parent: &mut ChildSpawnerCommands, text: &Text, looks: &Looks, size: f32) {
+    let Some(voice) = &text.audio else { return };
+    parent
+        .spawn((
+            Button,
+            Press(TerminalAction::Listen(voice.clone())),
+            Node {
+                flex_direction: FlexDirection::Row,
+                align_items: AlignItems::Center,
+                column_gap: px(8.0),
+                padding: UiRect::axes(px(14.0), px(6.0)),
+                min_height: px(56.0),
+                flex_shrink: 0.0,
+                border_radius: BorderRadius::all(px(12.0)),
+                ..default()
+            },
+            BackgroundColor(ui::BUTTON),
+        ))
+        .with_children(|b| {
+            if let Some(icon) = &looks.speaker {
+                b.spawn((
+                    ImageNode::new(icon.clone()),
+                    Node {
+                        width: px(size * 1.4),
+                        height: px(size * 1.4),
+                        ..default()
+                    },
+                ));
+            }
+            b.spawn(ui::text("Écouter", size, ui::INK));
+        });
+}
+
+/// A text with « Écouter » after it, on one line that wraps the text.
+fn said(parent: &mut ChildSpawnerCommands, text: &Text, size: f32, color: Color, looks: &Looks) {
+    parent
+        .spawn(Node {
+            flex_direction: FlexDirection::Row,
+            align_items: AlignItems::Center,
+            column_gap: px(16.0),
+            ..default()
+        })
+        .with_children(|row| {
+            row.spawn((
+                ui::text(text.fr.clone(), size, color),
+                Node {
+                    flex_shrink: 1.0,
+                    ..default()
+                },
+            ));
+            listen(row, text, looks, 22.0);
+        });
+}
+
+/// Every participant text of `scenario` with a pictogram (the answers of each kind, the
+/// self-assessment's scale).
+fn pictogram_texts(scenario: &Scenario) -> Vec<&Text> {
+    let mut out: Vec<&Text> = scenario.self_assessment.scale.iter().collect();
+    for p in &scenario.puzzles {
+        out.extend(p.kind.texts());
+    }
+    out.retain(|t| t.pictogram.is_some());
+    out
+}
+
+#[expect(
+    clippy::too_many_arguments,
+    reason = "drawing reads the model, the room, the station, the content's pictograms and the speaker"
+)]
 fn draw(
     mut commands: Commands,
     model: Res<TerminalModel>,
     room: Res<Room>,
     terminal: Res<Terminal>,
     roots: Query<Entity, With<ViewRoot>>,
+    content: Res<GameContent>,
+    speaker: Res<SpeakerIcon>,
+    (mut pictograms, mut images): (ResMut<Pictograms>, ResMut<Assets<Image>>),
 ) {
     if !model.is_changed() {
         return;
     }
+    let looks = Looks {
+        speaker: speaker.0.clone(),
+        pictograms: room
+            .scenario
+            .as_deref()
+            .map(|s| {
+                pictogram_texts(s)
+                    .into_iter()
+                    .filter_map(|t| {
+                        let path = t.pictogram.clone()?;
+                        let handle = pictograms.get(&content.assets, &path, &mut images)?;
+                        Some((path, handle))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+    };
     for e in &roots {
         commands.entity(e).despawn();
     }
@@ -239,9 +360,17 @@ fn draw(
                     .map(|p| p.title.fr.clone())
                     .unwrap_or_default();
                 page.spawn(ui::text(title, 40.0, ui::MUTED));
+                let part = puzzle_of(scenario, &puzzle).and_then(|p| match &p.kind {
+                    PuzzleKind::MultiStation { parts, .. } => parts
+                        .iter()
+                        .find(|part| part.station == station)
+                        .map(|part| part.text.clone()),
+                    _ => None,
+                });
+                let part = part.unwrap_or_else(|| Text::fr(&text));
                 page.spawn(ui::card()).with_children(|c| {
                     c.spawn(ui::text("Votre information", 30.0, ui::SELECTED));
-                    c.spawn(ui::text(text, 44.0, ui::INK));
+                    said(c, &part, 44.0, ui::INK, &looks);
                 });
                 let label = scenario
                     .stations
@@ -257,7 +386,7 @@ fn draw(
             }
             Some(Page::Answer(id)) => {
                 if let Some(p) = puzzle_of(scenario, &id) {
-                    answer_page(page, scenario, p, &m, &station);
+                    answer_page(page, scenario, p, &m, &looks);
                 }
             }
             Some(Page::WhoAnswers) => {
@@ -297,7 +426,7 @@ fn draw(
                 ));
                 if let Some(q) = sa.questions.get(i) {
                     page.spawn(ui::card()).with_children(|c| {
-                        c.spawn(ui::text(q.text.fr.clone(), 48.0, ui::INK));
+                        said(c, &q.text, 48.0, ui::INK, &looks);
                     });
                 }
                 page.spawn(ui::text("Touchez votre réponse :", 30.0, ui::MUTED));
@@ -309,26 +438,50 @@ fn draw(
                 .with_children(|r| {
                     for (n, label) in sa.scale.iter().enumerate() {
                         let value = u8::try_from(n + 1).unwrap_or(u8::MAX);
-                        r.spawn((
-                            Button,
-                            Press(TerminalAction::Rate(value)),
-                            Node {
-                                flex_grow: 1.0,
-                                flex_basis: px(0.0),
-                                min_height: px(150.0),
-                                flex_direction: FlexDirection::Column,
-                                justify_content: JustifyContent::Center,
-                                align_items: AlignItems::Center,
-                                row_gap: px(8.0),
-                                padding: UiRect::all(px(10.0)),
-                                border_radius: BorderRadius::all(px(14.0)),
-                                ..default()
-                            },
-                            BackgroundColor(ui::ACCENT),
-                        ))
-                        .with_children(|b| {
-                            b.spawn(ui::text(value.to_string(), 56.0, ui::INK));
-                            b.spawn(ui::text(label.fr.clone(), 26.0, ui::INK));
+                        // The answer, then « Écouter » under it.
+                        r.spawn(Node {
+                            flex_grow: 1.0,
+                            flex_basis: px(0.0),
+                            flex_direction: FlexDirection::Column,
+                            align_items: AlignItems::Stretch,
+                            row_gap: px(8.0),
+                            ..default()
+                        })
+                        .with_children(|col| {
+                            col.spawn((
+                                Button,
+                                Press(TerminalAction::Rate(value)),
+                                Node {
+                                    min_height: px(150.0),
+                                    flex_direction: FlexDirection::Column,
+                                    justify_content: JustifyContent::Center,
+                                    align_items: AlignItems::Center,
+                                    row_gap: px(8.0),
+                                    padding: UiRect::all(px(10.0)),
+                                    border_radius: BorderRadius::all(px(14.0)),
+                                    ..default()
+                                },
+                                BackgroundColor(ui::ACCENT),
+                            ))
+                            .with_children(|b| {
+                                match looks.pictogram(label) {
+                                    Some(picture) => {
+                                        b.spawn((
+                                            ImageNode::new(picture),
+                                            Node {
+                                                width: px(64.0),
+                                                height: px(64.0),
+                                                ..default()
+                                            },
+                                        ));
+                                    }
+                                    None => {
+                                        b.spawn(ui::text(value.to_string(), 56.0, ui::INK));
+                                    }
+                                }
+                                b.spawn(ui::text(label.fr.clone(), 26.0, ui::INK));
+                            });
+                            listen(col, label, &looks, 22.0);
                         });
                     }
                 });
@@ -361,7 +514,7 @@ fn answer_page(
     scenario: &Scenario,
     p: &Puzzle,
     m: &TerminalModel,
-    station: &boussole_content::ids::StationId,
+    looks: &Looks,
 ) {
     if m.open.len() > 1 {
         page.spawn(ui::row(12.0)).with_children(|tabs| {
@@ -383,15 +536,7 @@ fn answer_page(
         });
     }
     page.spawn(ui::text(p.title.fr.clone(), 40.0, ui::INK));
-    let prompt = match &p.kind {
-        PuzzleKind::CodeEntry { prompt }
-        | PuzzleKind::DocumentComparison { prompt, .. }
-        | PuzzleKind::Matching { prompt, .. }
-        | PuzzleKind::Ordering { prompt, .. }
-        | PuzzleKind::MultiStation { prompt, .. }
-        | PuzzleKind::HeadsetGuided { prompt, .. } => prompt.fr.clone(),
-    };
-    page.spawn(ui::text(prompt, 28.0, ui::MUTED));
+    said(page, super::state::prompt_of(p), 28.0, ui::MUTED, looks);
     let locked = matches!(
         m.verdict,
         Some(Verdict::Sent { .. } | Verdict::Committed | Verdict::Right)
@@ -486,6 +631,7 @@ fn answer_page(
                             ..default()
                         },
                     ));
+                    listen(row, &l.text, looks, 18.0);
                     for r in right {
                         let on = m.draft.pairs.get(&l.id) == Some(&r.id);
                         button(
@@ -526,14 +672,30 @@ fn answer_page(
                             ui::MUTED,
                         ));
                         for item in items.iter().filter(|i| !m.draft.order.contains(&i.id)) {
-                            sized_button(
-                                c,
-                                item.text.fr.clone(),
-                                TerminalAction::Tap(item.id.clone()),
-                                (ui::BUTTON, ui::BUTTON),
-                                (0.0, 56.0),
-                                21.0,
-                            );
+                            c.spawn(Node {
+                                flex_direction: FlexDirection::Row,
+                                align_items: AlignItems::Center,
+                                column_gap: px(8.0),
+                                ..default()
+                            })
+                            .with_children(|row| {
+                                row.spawn(Node {
+                                    flex_grow: 1.0,
+                                    flex_direction: FlexDirection::Column,
+                                    ..default()
+                                })
+                                .with_children(|cell| {
+                                    sized_button(
+                                        cell,
+                                        item.text.fr.clone(),
+                                        TerminalAction::Tap(item.id.clone()),
+                                        (ui::BUTTON, ui::BUTTON),
+                                        (0.0, 56.0),
+                                        21.0,
+                                    );
+                                });
+                                listen(row, &item.text, looks, 18.0);
+                            });
                         }
                     });
                 cols.spawn((column(), BackgroundColor(ui::CARD)))
@@ -613,7 +775,6 @@ fn answer_page(
             });
         }
     });
-    let _ = station;
 }
 
 /// The typed answer and its keypad: digits only for numeric codes, else digits and letters.

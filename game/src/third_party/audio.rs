@@ -103,18 +103,46 @@ pub struct PlaySound {
 #[derive(Component, Debug)]
 pub struct SoundOf(pub u64);
 
+/// The [`PlaySound::instance`] of a text's voice ([`crate::voice`]): a voice replaces the
+/// voice playing.
+pub const VOICE: u64 = u64::MAX;
+
+/// A playing sound's own gain, dB (its cue's), before the device's volume.
+#[derive(Component, Debug, Clone, Copy)]
+struct OwnGain(f32);
+
+/// The gain a sound of `own_db` plays at on a device set to `sound`: a volume for Bevy's sink
+/// (silent when muted or at no volume).
+pub fn device_volume(own_db: f32, sound: &crate::net::plugin::DeviceSound) -> Volume {
+    match sound.0.gain_db() {
+        Some(device_db) => Volume::Decibels(own_db + device_db),
+        None => Volume::SILENT,
+    }
+}
+
 /// Plays [`PlaySound`]s and stops them all on a stop-all. Needs bevy's `AudioPlugin`.
 pub fn plugin(app: &mut App) {
-    app.add_message::<PlaySound>()
-        .add_systems(Update, (play, stop_all).in_set(crate::GameSystems::View));
+    app.add_message::<PlaySound>().add_systems(
+        Update,
+        (play, stop_all, follow_volume).in_set(crate::GameSystems::View),
+    );
 }
 
 fn play(
     mut commands: Commands,
     mut requests: MessageReader<PlaySound>,
     mut sources: ResMut<Assets<AudioSource>>,
+    sound: Res<crate::net::plugin::DeviceSound>,
+    playing: Query<(Entity, &SoundOf)>,
 ) {
     for r in requests.read() {
+        if r.instance == VOICE {
+            for (e, of) in &playing {
+                if of.0 == VOICE {
+                    commands.entity(e).despawn();
+                }
+            }
+        }
         let handle = sources.add(AudioSource {
             bytes: r.sound.bytes.clone(),
         });
@@ -125,9 +153,23 @@ fn play(
         };
         commands.spawn((
             AudioPlayer(handle),
-            settings.with_volume(Volume::Decibels(r.volume_db)),
+            settings.with_volume(device_volume(r.volume_db, &sound)),
             SoundOf(r.instance),
+            OwnGain(r.volume_db),
         ));
+    }
+}
+
+/// The facilitator's volume and mute apply to what plays already.
+fn follow_volume(
+    sound: Res<crate::net::plugin::DeviceSound>,
+    mut sinks: Query<(&mut AudioSink, &OwnGain)>,
+) {
+    if !sound.is_changed() {
+        return;
+    }
+    for (mut sink, gain) in &mut sinks {
+        sink.set_volume(device_volume(gain.0, &sound));
     }
 }
 

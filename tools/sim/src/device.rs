@@ -165,6 +165,12 @@ pub struct SimStats {
     pub content: Option<ContentReport>,
     /// The device has stopped.
     pub stopped: bool,
+    /// The sound settings the director last sent ([`boussole_protocol::ServerMsg::Sound`]).
+    pub sound: Option<boussole_protocol::wire::SoundSettings>,
+    /// Whether the facilitator holds this headset paused now, and how many pauses came.
+    pub paused: bool,
+    /// Pauses received (a pause sent again on reconnection counts again).
+    pub pauses: u64,
 }
 
 impl std::ops::Deref for SimStats {
@@ -662,6 +668,13 @@ impl DeviceApp for Player {
                         let hash = self.config.hashes.map_or([0; 32], |h| h.for_role(role));
                         session.adopt_role(role, hash, now);
                     }
+                }
+            }
+            SessionEvent::Sound(settings) => self.stats.sound = Some(settings),
+            SessionEvent::Pause { paused } => {
+                self.stats.paused = paused;
+                if paused {
+                    self.stats.pauses += 1;
                 }
             }
             SessionEvent::StopAll => {

@@ -11,6 +11,7 @@ use crate::store::{SessionId, Store};
 use boussole_content::ContentSet;
 use boussole_content::catalogue::ActivityKind;
 use boussole_content::cue::DeviceRole;
+use boussole_protocol::wire::SoundSettings;
 use serde::{Deserialize, Serialize};
 
 /// How many past sessions the home screen lists (most recent first); older ones stay in the
@@ -66,6 +67,20 @@ pub enum DeskRequest {
         /// Its role.
         role: DeviceRole,
     },
+    /// Sets a device's sound (volume, mute, reading aloud), kept for the next days; a
+    /// connected device is told at once ([`boussole_protocol::ServerMsg::Sound`]).
+    SetSound {
+        /// The device id.
+        device: String,
+        /// Its settings.
+        settings: SoundSettings,
+    },
+    /// Cuts the room's voices (« couper les voix »: no device reads a text aloud on its own;
+    /// a participant's « Écouter » still plays) or brings them back.
+    CutVoices {
+        /// Cut now.
+        cut: bool,
+    },
 }
 
 impl DeskRequest {
@@ -105,7 +120,11 @@ impl DeskRequest {
             },
             Self::Open { session } => HostRequest::Open(SessionId(*session)),
             Self::Leave => HostRequest::Leave,
-            Self::NameDevice { .. } | Self::Forget { .. } | Self::SetRole { .. } => {
+            Self::NameDevice { .. }
+            | Self::Forget { .. }
+            | Self::SetRole { .. }
+            | Self::SetSound { .. }
+            | Self::CutVoices { .. } => {
                 return Err("cette demande ne change pas de séance".into());
             }
         })
@@ -202,6 +221,11 @@ pub struct DeskView {
     pub device_names: std::collections::BTreeMap<String, String>,
     /// The roles of paired devices: device id → role (a device absent here waits for one).
     pub device_roles: std::collections::BTreeMap<String, DeviceRole>,
+    /// The sound the facilitator set for devices: device id → settings (a device absent here
+    /// plays with its role's defaults).
+    pub device_sound: std::collections::BTreeMap<String, SoundSettings>,
+    /// The room's voices are cut.
+    pub voices_cut: bool,
 }
 
 /// The activities of `content` that the director runs (escape games, immersion sessions).
@@ -354,5 +378,11 @@ pub fn view(
         device_roles: store
             .device_roles()
             .map_err(|e| format!("rôles des appareils : {e}"))?,
+        device_sound: store
+            .device_sound()
+            .map_err(|e| format!("son des appareils : {e}"))?,
+        voices_cut: store
+            .voices_cut()
+            .map_err(|e| format!("voix de la salle : {e}"))?,
     })
 }

@@ -24,7 +24,7 @@ use boussole_protocol::tls::{DirectorIdentity, TlsError};
 use boussole_protocol::transport::{ConnId, Server, ServerEvent, TransportError};
 use boussole_protocol::wire::{
     ClientMsg, DeviceToken, LinkStatus, LogEntry, MAX_FILE_CHUNK, Pose, Refusal, Role, RoomStatus,
-    ServerMsg, Snapshot,
+    ServerMsg, Snapshot, SoundSettings,
 };
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Write;
@@ -619,6 +619,54 @@ async fn on_desk(
             send_desk(cx.server, cx.director, peers, day, None).await;
             return;
         }
+        crate::desk::DeskRequest::SetSound { device, settings } => {
+            let settings = *settings;
+            let id = device.clone();
+            let d = cx.director.clone();
+            let saved = blocking(move || {
+                d.with_store(move |store| store.set_device_sound(&id, settings, unix_ms()))
+            })
+            .await;
+            match saved.map(|r| r.and_then(|r| r.map_err(|e| e.to_string()))) {
+                Some(Ok(())) => {
+                    tracing::info!("{device} : son {settings:?} réglé depuis la console");
+                    send_sound(cx.server, cx.director, peers, Some(device)).await;
+                }
+                Some(Err(e)) => {
+                    let _ = cx
+                        .server
+                        .send(conn, ServerMsg::Notice(format!("son non enregistré : {e}")));
+                }
+                None => return,
+            }
+            send_desk(cx.server, cx.director, peers, day, None).await;
+            return;
+        }
+        crate::desk::DeskRequest::CutVoices { cut } => {
+            let cut = *cut;
+            let d = cx.director.clone();
+            let saved =
+                blocking(move || d.with_store(move |store| store.set_voices_cut(cut, unix_ms())))
+                    .await;
+            match saved.map(|r| r.and_then(|r| r.map_err(|e| e.to_string()))) {
+                Some(Ok(())) => {
+                    tracing::info!(
+                        "voix de la salle {}",
+                        if cut { "coupées" } else { "rendues" }
+                    );
+                    send_sound(cx.server, cx.director, peers, None).await;
+                }
+                Some(Err(e)) => {
+                    let _ = cx.server.send(
+                        conn,
+                        ServerMsg::Notice(format!("voix de la salle non enregistrées : {e}")),
+                    );
+                }
+                None => return,
+            }
+            send_desk(cx.server, cx.director, peers, day, None).await;
+            return;
+        }
         crate::desk::DeskRequest::Forget { device } => {
             let registry = cx.registry.clone();
             let id = device.clone();
@@ -704,6 +752,51 @@ fn place(
                 },
             );
         }
+    }
+}
+
+/// What a device of `role` plays with: the settings kept for it (`kept`), else its role's
+/// defaults; never reading aloud on its own while the room's voices are cut.
+pub fn sound_settings(kept: Option<SoundSettings>, role: Role, voices_cut: bool) -> SoundSettings {
+    let mut settings = kept.unwrap_or_else(|| SoundSettings::default_for(role));
+    settings.read_aloud &= !voices_cut;
+    settings
+}
+
+/// Tells each connected device (`only` that one) how to play sound ([`ServerMsg::Sound`]),
+/// from the settings the store keeps.
+async fn send_sound(
+    server: &Server,
+    director: &DirectorHandle,
+    peers: &HashMap<ConnId, Peer>,
+    only: Option<&str>,
+) {
+    let d = director.clone();
+    let Some((kept, cut)) = blocking(move || {
+        d.with_store(|store| {
+            (
+                store
+                    .device_sound()
+                    .inspect_err(|e| tracing::warn!("son des appareils illisible : {e}"))
+                    .unwrap_or_default(),
+                store.voices_cut().unwrap_or(false),
+            )
+        })
+        .ok()
+    })
+    .await
+    .flatten() else {
+        return;
+    };
+    for (c, p) in peers {
+        let device = p.device.0.as_str();
+        if matches!(p.role, Role::Console { .. } | Role::Unassigned)
+            || only.is_some_and(|o| o != device)
+        {
+            continue;
+        }
+        let settings = sound_settings(kept.get(device).copied(), p.role, cut);
+        let _ = server.send(*c, ServerMsg::Sound(settings));
     }
 }
 
@@ -985,6 +1078,8 @@ async fn on_event(cx: &Context<'_>, peers: &mut HashMap<ConnId, Peer>, event: Se
                 // back in it.
                 place(server, peers, &device, role, station.clone());
             }
+            // How it plays sound (a device waiting for its role learns it in its role).
+            send_sound(server, director, peers, Some(device.0.as_str())).await;
             if let Some(role) = announced {
                 let registered = registered.map(|(r, _)| r);
                 if registered != Some(role) {

@@ -27,6 +27,7 @@ use boussole_director::store::{AccessAction, SessionId, Store};
 use boussole_protocol::DeviceId;
 use boussole_protocol::pairing::PairingCode;
 use boussole_protocol::wire::Role;
+use boussole_sim::SimHandle;
 use boussole_sim::lineup::Seat;
 use boussole_tests::game::{GameProcess, GameSpec, game_binary};
 use boussole_tests::{
@@ -581,6 +582,42 @@ async fn day(h: &mut Console, laptop: &Laptop, db: &Path, socket: &Path) -> Resu
             })
         })
         .await?;
+    }
+    // The room's voices, cut then brought back from the devices screen: every device is
+    // told at once, and the room screens read aloud again (terminals stay quiet by default).
+    click(h, "Appareils (F4)");
+    click(h, "Couper les voix de la salle");
+    let roles: std::collections::BTreeMap<String, Role> = seats()?
+        .into_iter()
+        .map(|s| (s.device.to_string(), s.role))
+        .collect();
+    let told = |devices: &[SimHandle], back: bool| {
+        devices.iter().all(|d| {
+            let screen = roles.get(d.device().as_str()) == Some(&Role::Screen);
+            d.stats()
+                .sound
+                .is_some_and(|sound| sound.read_aloud == (back && screen))
+        })
+    };
+    let start = Instant::now();
+    while !told(&devices, false) {
+        ensure!(
+            start.elapsed() < GUARD,
+            "the voices' cut never reached every device"
+        );
+        h.step();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    h.get_by_label("Rendre les voix");
+    click(h, "Rendre les voix");
+    let start = Instant::now();
+    while !told(&devices, true) {
+        ensure!(
+            start.elapsed() < GUARD,
+            "the voices never came back to the room screens"
+        );
+        h.step();
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
     click(h, "Jouer (F3)");
     click(h, "Démarrer le jeu (F10)");

@@ -1523,3 +1523,66 @@ fn the_devices_screen_names_places_and_unpairs_a_device() {
         })
     );
 }
+
+#[test]
+fn the_devices_screen_sets_each_devices_sound_and_cuts_the_rooms_voices() {
+    use boussole_content::cue::DeviceRole;
+    use boussole_director::desk::{DeskRequest, DeskView};
+    use boussole_protocol::wire::{Role, SoundSettings};
+    let mut view = session();
+    for (device, role) in [
+        ("ecran-1", DeviceRole::Screen),
+        ("tablette-3", DeviceRole::Terminal),
+    ] {
+        let now = view.now;
+        let _ = view.engine.handle(
+            Input::Command(Command::RegisterDevice {
+                device: DeviceId::from(device),
+                role,
+                station: None,
+            }),
+            now,
+        );
+    }
+    view.desk = Some(DeskView::default());
+    let mut h = harness(view, Screen::Devices);
+    h.run();
+    // The screen reads aloud by default, the tablet does not: tick it.
+    let boxes: Vec<_> = h
+        .get_all_by_label("Lit les textes à voix haute quand ils arrivent")
+        .collect();
+    assert_eq!(boxes.len(), 2, "one per screen and terminal");
+    boxes[1].click();
+    h.run();
+    let terminal = SoundSettings::default_for(Role::Terminal);
+    assert_eq!(
+        desk_requests(&h),
+        [DeskRequest::SetSound {
+            device: "tablette-3".into(),
+            settings: SoundSettings {
+                read_aloud: true,
+                ..terminal
+            },
+        }]
+    );
+    // Mute the room screen.
+    h.get_all_by_label("Muet").next().expect("a box").click();
+    h.run();
+    assert_eq!(
+        desk_requests(&h).last(),
+        Some(&DeskRequest::SetSound {
+            device: "ecran-1".into(),
+            settings: SoundSettings {
+                muted: true,
+                ..SoundSettings::default_for(Role::Screen)
+            },
+        })
+    );
+    // « Couper les voix de la salle ».
+    h.get_by_label("Couper les voix de la salle").click();
+    h.run();
+    assert_eq!(
+        desk_requests(&h).last(),
+        Some(&DeskRequest::CutVoices { cut: true })
+    );
+}

@@ -1,10 +1,12 @@
 //! The room as the facilitator set it up (schema v5): which station each device holds per
 //! scenario, kept from one day to the next, and the names and roles given to paired devices;
-//! and when each person was given the participants' information notice.
+//! and when each person was given the participants' information notice. Schema v6 adds each
+//! device's sound (volume, mute, reading aloud) and the room's voices cut.
 
 use super::Store;
 use boussole_content::cue::DeviceRole;
-use rusqlite::params;
+use boussole_protocol::wire::SoundSettings;
+use rusqlite::{OptionalExtension, params};
 use std::collections::BTreeMap;
 
 impl Store {
@@ -153,6 +155,88 @@ impl Store {
             .prepare("SELECT person, given_at_unix_ms, given_by FROM information_notices")?;
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))))?;
         rows.collect()
+    }
+}
+
+impl Store {
+    /// Each device's sound as the facilitator set it: device id → settings (a device absent
+    /// here plays with its role's defaults, `SoundSettings::default_for`).
+    ///
+    /// # Errors
+    /// SQLite failed.
+    pub fn device_sound(&self) -> rusqlite::Result<BTreeMap<String, SoundSettings>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT device, volume_percent, muted, read_aloud FROM device_sound")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                SoundSettings {
+                    volume_percent: r.get(1)?,
+                    muted: r.get(2)?,
+                    read_aloud: r.get(3)?,
+                },
+            ))
+        })?;
+        rows.collect()
+    }
+
+    /// Keeps `settings` as `device`'s sound (a volume above 100 is kept as 100).
+    ///
+    /// # Errors
+    /// SQLite failed.
+    pub fn set_device_sound(
+        &mut self,
+        device: &str,
+        settings: SoundSettings,
+        now_unix_ms: i64,
+    ) -> rusqlite::Result<()> {
+        self.conn.execute(
+            "INSERT INTO device_sound (device, volume_percent, muted, read_aloud, updated_at_unix_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (device) DO UPDATE SET volume_percent = excluded.volume_percent,
+               muted = excluded.muted, read_aloud = excluded.read_aloud,
+               updated_at_unix_ms = excluded.updated_at_unix_ms",
+            params![
+                device,
+                settings.volume_percent.min(100),
+                settings.muted,
+                settings.read_aloud,
+                now_unix_ms
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Whether the facilitator cut the room's voices (« couper les voix »): no device reads
+    /// a text aloud on its own until they are back.
+    ///
+    /// # Errors
+    /// SQLite failed.
+    pub fn voices_cut(&self) -> rusqlite::Result<bool> {
+        let value: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT value FROM room_settings WHERE key = 'voices_cut'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(value.as_deref() == Some("1"))
+    }
+
+    /// Cuts the room's voices (`true`) or brings them back.
+    ///
+    /// # Errors
+    /// SQLite failed.
+    pub fn set_voices_cut(&mut self, cut: bool, now_unix_ms: i64) -> rusqlite::Result<()> {
+        self.conn.execute(
+            "INSERT INTO room_settings (key, value, updated_at_unix_ms) VALUES ('voices_cut', ?1, ?2)
+             ON CONFLICT (key) DO UPDATE
+               SET value = excluded.value, updated_at_unix_ms = excluded.updated_at_unix_ms",
+            params![if cut { "1" } else { "0" }, now_unix_ms],
+        )?;
+        Ok(())
     }
 }
 

@@ -311,6 +311,19 @@ pub const MIGRATIONS: &[&str] = &[
         role TEXT NOT NULL CHECK (role IN ('headset', 'screen', 'terminal')),
         updated_at_unix_ms INTEGER NOT NULL
     ) STRICT;",
+    // 6: each device's sound, and the room's settings (its voices cut).
+    "CREATE TABLE device_sound (
+        device TEXT PRIMARY KEY,
+        volume_percent INTEGER NOT NULL CHECK (volume_percent BETWEEN 0 AND 100),
+        muted INTEGER NOT NULL CHECK (muted IN (0, 1)),
+        read_aloud INTEGER NOT NULL CHECK (read_aloud IN (0, 1)),
+        updated_at_unix_ms INTEGER NOT NULL
+    ) STRICT;
+    CREATE TABLE room_settings (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL,
+        updated_at_unix_ms INTEGER NOT NULL
+    ) STRICT;",
 ];
 
 /// The schema version this build writes: the number of [`MIGRATIONS`].

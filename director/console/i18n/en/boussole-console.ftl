@@ -361,6 +361,15 @@ room-name = Name:
 room-name-save = Name it
 room-forget = Unpair
 room-forget-confirm = Confirm: it will have to type a new code
+## Devices' sound (Devices screen)
+sound-title = Devices' sound
+sound-explain = Settings kept for the next days. « Écouter » on a station always reads its text.
+sound-voices-cut = Cut the room's voices
+sound-voices-back = Bring the voices back
+sound-voices-are-cut = Voices cut: no device reads a text on its own. « Écouter » still works.
+sound-volume = Volume
+sound-muted = Muted
+sound-read-aloud = Reads texts aloud when they appear
 home-devices = { $count ->
     [0] No device connected.
     [one] 1 device connected.

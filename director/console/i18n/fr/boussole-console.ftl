@@ -361,6 +361,15 @@ room-name = Nom :
 room-name-save = Nommer
 room-forget = Désappairer
 room-forget-confirm = Confirmer : il devra saisir un nouveau code
+## Le son des appareils (écran Appareils)
+sound-title = Le son des appareils
+sound-explain = Réglages gardés pour les prochains jours. « Écouter » sur un poste lit toujours son texte.
+sound-voices-cut = Couper les voix de la salle
+sound-voices-back = Rendre les voix
+sound-voices-are-cut = Voix coupées : aucun appareil ne lit de texte tout seul. « Écouter » marche encore.
+sound-volume = Volume
+sound-muted = Muet
+sound-read-aloud = Lit les textes à voix haute quand ils arrivent
 home-devices = { $count ->
     [0] Aucun appareil connecté.
     [one] 1 appareil connecté.

@@ -79,6 +79,8 @@ pub fn devices(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState) -> Vec
             if view.desk.is_some() && !view.observer {
                 ui.separator();
                 room(ui, view, state, &mut out);
+                ui.separator();
+                sound(ui, view, state, &mut out);
             }
             problems(ui, view, l);
         });
@@ -169,6 +171,89 @@ fn room(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState, out: &mut Vec
             }
         });
     }
+}
+
+/// Each device's sound (volume, mute, reading texts aloud when they appear), kept by the
+/// director for the next days, and the room's voices cut or back.
+fn sound(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState, out: &mut Vec<Output>) {
+    use boussole_director::desk::DeskRequest;
+    use boussole_protocol::wire::SoundSettings;
+    let Some(desk) = &view.desk else { return };
+    let l = state.locale;
+    let ask = |r: DeskRequest| Output::Action(ConsoleAction::Desk(r));
+    ui.heading(tr!(l, "sound-title"));
+    ui.horizontal_wrapped(|ui| {
+        let (label, cut) = if desk.voices_cut {
+            (tr!(l, "sound-voices-back"), false)
+        } else {
+            (tr!(l, "sound-voices-cut"), true)
+        };
+        if ui.button(label).clicked() {
+            out.push(ask(DeskRequest::CutVoices { cut }));
+        }
+        if desk.voices_cut {
+            ui.label(RichText::new(tr!(l, "sound-voices-are-cut")).color(WARN));
+        } else {
+            ui.label(RichText::new(tr!(l, "sound-explain")).small());
+        }
+    });
+    egui::Grid::new("sound").striped(true).show(ui, |ui| {
+        for (id, d) in view.engine.devices() {
+            let device = id.to_string();
+            ui.label(desk.device_names.get(&device).unwrap_or(&device).as_str());
+            let kept = desk.device_sound.get(&device).copied().unwrap_or_else(|| {
+                SoundSettings::default_for(boussole_protocol::manifest::wire_role(d.role))
+            });
+            let (was, value) = state
+                .drafts
+                .volumes
+                .entry(device.clone())
+                .or_insert((kept.volume_percent, kept.volume_percent));
+            if *was != kept.volume_percent {
+                (*was, *value) = (kept.volume_percent, kept.volume_percent);
+            }
+            let slider = ui.add(
+                egui::Slider::new(value, 0..=100)
+                    .step_by(10.0)
+                    .suffix(" %")
+                    .text(tr!(l, "sound-volume")),
+            );
+            // Told once the hand lets go (or a key moved it), not at every step of a drag.
+            let settled = slider.drag_stopped() || (slider.changed() && !slider.dragged());
+            if settled && *value != kept.volume_percent {
+                out.push(ask(DeskRequest::SetSound {
+                    device: device.clone(),
+                    settings: SoundSettings {
+                        volume_percent: *value,
+                        ..kept
+                    },
+                }));
+            }
+            let mut muted = kept.muted;
+            if ui.checkbox(&mut muted, tr!(l, "sound-muted")).changed() {
+                out.push(ask(DeskRequest::SetSound {
+                    device: device.clone(),
+                    settings: SoundSettings { muted, ..kept },
+                }));
+            }
+            // A headset always reads its own panels: no choice to make there.
+            if d.role == boussole_content::cue::DeviceRole::Headset {
+                ui.label("");
+            } else {
+                let mut read_aloud = kept.read_aloud;
+                if ui
+                    .checkbox(&mut read_aloud, tr!(l, "sound-read-aloud"))
+                    .changed()
+                {
+                    out.push(ask(DeskRequest::SetSound {
+                        device,
+                        settings: SoundSettings { read_aloud, ..kept },
+                    }));
+                }
+            }
+            ui.end_row();
+        }
+    });
 }
 
 /// The devices connected now, each with its role as the director keeps it and a button per

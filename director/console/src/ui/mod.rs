@@ -219,6 +219,9 @@ pub struct Drafts {
     pub device_names: BTreeMap<String, String>,
     /// The devices screen: the device about to be unpaired (asks for a confirmation).
     pub forgetting: Option<String>,
+    /// The devices screen: each device's volume slider, with the volume kept when it was
+    /// last drawn (the slider starts again from the director's when that changes).
+    pub volumes: BTreeMap<String, (u8, u8)>,
     /// Where the next hint goes: a station, or the room screens when `None`.
     pub hint_station: Option<boussole_content::ids::StationId>,
     /// Who the next hint is for (the participant who asked), or the group when `None`.

@@ -585,6 +585,7 @@ async fn day(h: &mut Console, laptop: &Laptop, db: &Path, socket: &Path) -> Resu
     }
     // The room's voices, cut then brought back from the devices screen: every device is
     // told at once, and the room screens read aloud again (terminals stay quiet by default).
+    // Cutting them keeps the devices screen up (a device's setting is not a new session).
     click(h, "Appareils (F4)");
     click(h, "Couper les voix de la salle");
     let roles: std::collections::BTreeMap<String, Role> = seats()?
@@ -593,10 +594,14 @@ async fn day(h: &mut Console, laptop: &Laptop, db: &Path, socket: &Path) -> Resu
         .collect();
     let told = |devices: &[SimHandle], back: bool| {
         devices.iter().all(|d| {
-            let screen = roles.get(d.device().as_str()) == Some(&Role::Screen);
+            // Screens read aloud by default (and headsets their own panels); terminals not.
+            let reads = matches!(
+                roles.get(d.device().as_str()),
+                Some(Role::Screen | Role::Headset)
+            );
             d.stats()
                 .sound
-                .is_some_and(|sound| sound.read_aloud == (back && screen))
+                .is_some_and(|sound| sound.read_aloud == (back && reads))
         })
     };
     let start = Instant::now();
@@ -608,7 +613,10 @@ async fn day(h: &mut Console, laptop: &Laptop, db: &Path, socket: &Path) -> Resu
         h.step();
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    h.get_by_label("Rendre les voix");
+    until(h, "the voices shown cut", GUARD, |d| {
+        d.model().desk().is_some_and(|desk| desk.voices_cut)
+    })
+    .await?;
     click(h, "Rendre les voix");
     let start = Instant::now();
     while !told(&devices, true) {

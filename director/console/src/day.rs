@@ -289,10 +289,19 @@ impl DayConsole {
                     link.send_name(participant.as_str(), Some(name))
                 }
                 Output::Action(ConsoleAction::Desk(request)) => {
-                    self.state.screen = match request {
-                        DeskRequest::Leave => Screen::Home,
-                        _ => Screen::Prepare,
-                    };
+                    // A session hosted opens on its preparation, leaving one goes home; a
+                    // device's name, role or sound keeps the screen where it was asked.
+                    match request {
+                        DeskRequest::Leave => self.state.screen = Screen::Home,
+                        DeskRequest::Create { .. }
+                        | DeskRequest::FromPlan { .. }
+                        | DeskRequest::Open { .. } => self.state.screen = Screen::Prepare,
+                        DeskRequest::NameDevice { .. }
+                        | DeskRequest::Forget { .. }
+                        | DeskRequest::SetRole { .. }
+                        | DeskRequest::SetSound { .. }
+                        | DeskRequest::CutVoices { .. } => {}
+                    }
                     link.send_desk(&request)
                 }
                 Output::Action(ConsoleAction::Lock) => {

@@ -8,7 +8,9 @@
 //! the session thread, the QUIC server and the routing task) on the caller's Tokio runtime: the
 //! `serve` command and the end-to-end tests start it the same way.
 
-use crate::engine::{Command, Effect, Engine, GameEventKind, Input, ParticipantId, RaterId};
+use crate::engine::{
+    Command, Effect, Engine, GameEventKind, ImmersionRun, Input, ParticipantId, RaterId,
+};
 use crate::runtime::{Director, DirectorHandle, Output, unix_ms};
 use crate::session::Session;
 use crate::store::{LogSeq, SessionId};
@@ -1117,24 +1119,29 @@ async fn on_event(cx: &Context<'_>, peers: &mut HashMap<ConnId, Peer>, event: Se
                                 .filter(|r| r.started.is_some() && r.stopped.is_none())
                                 .cloned(),
                             tutored(s.engine(), &tutorials),
+                            s.engine().paused_headsets().contains_key(&dev2),
                         )
                     })
                     .ok()
                 })
                 .await
                 .flatten();
-                if let Some((cues, routes, snap, running, tutored)) = pending {
-                    // A headset that reconnects mid-immersion carries on with it.
+                if let Some((cues, routes, snap, running, tutored, paused)) = pending {
+                    // A headset that reconnects mid-immersion carries on with it (paused, if
+                    // the facilitator paused it).
                     if let Some(run) = running {
                         let _ = server.send(
                             conn,
                             ServerMsg::Immersion {
                                 tutorial_done: tutored.contains(&run.participant),
+                                started_at_ms: run.film_start_ms(),
                                 immersion: Some(run.immersion),
                                 participant: Some(run.participant),
-                                started_at_ms: run.started.map(|t| t.0),
                             },
                         );
+                    }
+                    if paused {
+                        let _ = server.send(conn, ServerMsg::Pause { paused: true });
                     }
                     let instances: Vec<u64> = cues
                         .iter()
@@ -1687,7 +1694,7 @@ async fn deliver(
                     Some(ServerMsg::Immersion {
                         immersion: Some(immersion.clone()),
                         participant: runs.get(device).map(|r| r.participant.clone()),
-                        started_at_ms: runs.get(device).and_then(|r| r.started).map(|t| t.0),
+                        started_at_ms: runs.get(device).and_then(ImmersionRun::film_start_ms),
                         tutorial_done: runs
                             .get(device)
                             .is_some_and(|r| tutored.contains(&r.participant)),
@@ -1700,6 +1707,9 @@ async fn deliver(
                         started_at_ms: None,
                         tutorial_done: false,
                     })
+                }
+                Effect::Pause { device, paused } if *device == peer.device => {
+                    Some(ServerMsg::Pause { paused: *paused })
                 }
                 Effect::Ack { device, seq } if *device == peer.device => {
                     Some(ServerMsg::Ack { seq: *seq })

@@ -921,6 +921,116 @@ fn headsets_started_together_share_one_start_time_and_a_bad_group_starts_none() 
 }
 
 #[test]
+fn headsets_paused_apart_and_resumed_together_show_the_same_frame_again() {
+    let set = content();
+    let mut e = Engine::new(example(&set), grid(&set));
+    for p in ["P1", "P2"] {
+        e.handle(
+            cmd(Command::AddParticipant {
+                id: p.into(),
+                pseudonym: p.into(),
+                colour: format!("#0000{:0>2}", &p[1..]),
+            }),
+            s(0),
+        );
+    }
+    for (device, participant) in [("casque_1", "P1"), ("casque_2", "P2")] {
+        e.handle(
+            cmd(Command::RegisterDevice {
+                device: device.into(),
+                role: DeviceRole::Headset,
+                station: None,
+            }),
+            s(0),
+        );
+        e.handle(
+            cmd(Command::AssignImmersion {
+                device: device.into(),
+                immersion: "cariste_port".into(),
+                participant: participant.into(),
+            }),
+            s(1),
+        );
+    }
+    let ids = |devices: &[&str]| devices.iter().map(|d| DeviceId::from(*d)).collect();
+    e.handle(
+        cmd(Command::StartImmersions {
+            devices: ids(&["casque_1", "casque_2"]),
+        }),
+        s(10),
+    );
+    let pause = |devices: &[&str], paused| {
+        cmd(Command::PauseHeadsets {
+            devices: ids(devices),
+            paused,
+        })
+    };
+    // Not a headset: refused, named, nothing paused.
+    let out = e.handle(pause(&["ecran_1", "casque_1"], true), s(15));
+    assert!(
+        matches!(out.as_slice(), [Effect::Refused(why)] if why.contains("ecran_1")),
+        "{out:?}"
+    );
+    assert!(e.paused_headsets().is_empty());
+    // casque_1 paused at 20 s, casque_2 at 30 s (its film 10 s further on).
+    assert_eq!(
+        e.handle(pause(&["casque_1"], true), s(20)),
+        [Effect::Pause {
+            device: "casque_1".into(),
+            paused: true
+        }]
+    );
+    e.handle(pause(&["casque_1", "casque_2"], true), s(30));
+    assert_eq!(e.paused_headsets().len(), 2);
+    // Paused again: nothing more happens.
+    assert!(e.handle(pause(&["casque_2"], true), s(31)).is_empty());
+    // « Tout reprendre » at 50 s: each gets its film's new start, then the resume; both films
+    // start 30 s later than they did (casque_1's pause, the longest), so both stand at 10 s of
+    // film, where casque_1 stopped: nobody misses any of it.
+    let out = e.handle(pause(&["casque_1", "casque_2"], false), s(50));
+    assert_eq!(
+        out,
+        [
+            Effect::StartImmersion {
+                device: "casque_1".into(),
+                immersion: "cariste_port".into()
+            },
+            Effect::Pause {
+                device: "casque_1".into(),
+                paused: false
+            },
+            Effect::StartImmersion {
+                device: "casque_2".into(),
+                immersion: "cariste_port".into()
+            },
+            Effect::Pause {
+                device: "casque_2".into(),
+                paused: false
+            },
+        ]
+    );
+    let film_starts: Vec<_> = e.immersions().values().map(|r| r.film_start_ms()).collect();
+    assert_eq!(film_starts, [Some(40_000), Some(40_000)]);
+    assert!(e.paused_headsets().is_empty());
+    // One alone paused 5 s and resumed: only its own film moves on, by its own pause.
+    e.handle(pause(&["casque_2"], true), s(60));
+    e.handle(pause(&["casque_2"], false), s(65));
+    assert_eq!(
+        e.immersions()[&DeviceId::from("casque_2")].film_start_ms(),
+        Some(45_000)
+    );
+    assert_eq!(
+        e.immersions()[&DeviceId::from("casque_1")].film_start_ms(),
+        Some(40_000)
+    );
+    // The start itself is what the session's figures keep.
+    assert_eq!(
+        e.immersions()[&DeviceId::from("casque_2")].started,
+        Some(s(10))
+    );
+}
+
+#[test]
 fn a_headset_rating_is_about_the_immersion_it_names_not_the_one_assigned() {
     use boussole_director::engine::GameEventKind;
     let set = content();

@@ -1128,6 +1128,61 @@ fn headsets_ready_together_start_with_one_command() {
 }
 
 #[test]
+fn a_headset_is_paused_alone_and_every_paused_one_resumes_together() {
+    let mut view = session();
+    let now = view.now;
+    let headsets = [DeviceId::from("casque-1"), DeviceId::from("casque-2")];
+    for headset in &headsets {
+        let _ = view.engine.handle(
+            Input::Command(Command::RegisterDevice {
+                device: headset.clone(),
+                role: boussole_content::cue::DeviceRole::Headset,
+                station: None,
+            }),
+            now,
+        );
+    }
+    // casque-2 was paused already.
+    let _ = view.engine.handle(
+        Input::Command(Command::PauseHeadsets {
+            devices: vec![headsets[1].clone()],
+            paused: true,
+        }),
+        now,
+    );
+    let mut h = harness(view, Screen::Prepare);
+    h.run();
+    assert!(h.query_by_label("1 casque en pause").is_some());
+    // « Pause » on casque-1 (casque-2 shows « Reprendre » instead).
+    assert!(h.query_by_label("Reprendre").is_some());
+    h.get_by_label("Pause").click();
+    h.run();
+    assert!(h.query_by_label("2 casques en pause").is_some());
+    // Every paused one resumes with one command, then every one pauses with one.
+    h.get_by_label("Tout reprendre (ensemble)").click();
+    h.run();
+    h.get_by_label("Mettre tous les casques en pause").click();
+    h.run();
+    assert_eq!(
+        commands(&h),
+        vec![
+            Command::PauseHeadsets {
+                devices: vec![headsets[0].clone()],
+                paused: true,
+            },
+            Command::PauseHeadsets {
+                devices: headsets.to_vec(),
+                paused: false,
+            },
+            Command::PauseHeadsets {
+                devices: headsets.to_vec(),
+                paused: true,
+            },
+        ]
+    );
+}
+
+#[test]
 fn a_headset_in_its_tutorial_says_so_beside_the_assigned_immersion() {
     let mut view = session();
     let headset = DeviceId::from("casque-1");

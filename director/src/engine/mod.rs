@@ -257,6 +257,19 @@ pub enum Command {
         /// Why the slot moves; may be empty for the first assignment.
         reason: String,
     },
+    /// Pause (`paused`) or resume headsets, one or all (appended last, so every older log
+    /// still decodes). A paused headset fades to a resting view and holds its immersion where
+    /// it is (its clock, its stimuli, its film). On resume, a running immersion's film moves
+    /// on by the pause; headsets whose immersions started together and are resumed together
+    /// move on by the same amount, the longest of their pauses, so that they show the same
+    /// frame again (« tout reprendre »). A headset already in the state asked is left as it
+    /// is; a device that is not a known headset is refused, naming it.
+    PauseHeadsets {
+        /// The headsets.
+        devices: Vec<DeviceId>,
+        /// Pause (`true`) or resume.
+        paused: bool,
+    },
 }
 
 /// What the shell must do after an input.
@@ -334,6 +347,13 @@ pub enum Effect {
     },
     /// The input was refused; the log keeps it, with this reason for the facilitator.
     Refused(String),
+    /// Pause or resume a headset (appended last).
+    Pause {
+        /// The headset.
+        device: DeviceId,
+        /// Paused now.
+        paused: bool,
+    },
 }
 
 /// A participant.
@@ -425,6 +445,17 @@ pub struct ImmersionRun {
     pub started: Option<Millis>,
     /// When it stopped, if it did.
     pub stopped: Option<Millis>,
+    /// How far its film was held back by pauses, ms ([`Command::PauseHeadsets`]).
+    #[serde(default)]
+    pub paused_ms: u64,
+}
+
+impl ImmersionRun {
+    /// Where its film starts on the session clock, ms: its start moved on by its pauses (a
+    /// 360° film stands at `now - film_start_ms`); `None` before it started.
+    pub fn film_start_ms(&self) -> Option<u64> {
+        self.started.map(|t| t.0 + self.paused_ms)
+    }
 }
 
 /// A game event attributed to a participant, for the evaluation.
@@ -506,6 +537,8 @@ pub struct Engine {
     participants: BTreeMap<ParticipantId, Participant>,
     devices: BTreeMap<DeviceId, Device>,
     immersions: BTreeMap<DeviceId, ImmersionRun>,
+    /// Headsets paused now, and since when.
+    paused: BTreeMap<DeviceId, Millis>,
     observations: observe::Observations,
     events: Vec<GameEvent>,
     seen: BTreeSet<(DeviceId, u64)>,
@@ -540,6 +573,7 @@ impl Engine {
             participants: BTreeMap::new(),
             devices: BTreeMap::new(),
             immersions: BTreeMap::new(),
+            paused: BTreeMap::new(),
             observations: observe::Observations::default(),
             events: Vec::new(),
             seen: BTreeSet::new(),
@@ -748,7 +782,12 @@ impl Engine {
         self.past_immersions.iter().chain(self.immersions.values())
     }
 
-    /// The current immersion of each headset.
+    /// The headsets paused now ([`Command::PauseHeadsets`]), and since when.
+    pub fn paused_headsets(&self) -> &BTreeMap<DeviceId, Millis> {
+        &self.paused
+    }
+
+    /// The immersion given to each headset now (started or not), by headset.
     pub fn immersions(&self) -> &BTreeMap<DeviceId, ImmersionRun> {
         &self.immersions
     }

@@ -305,6 +305,7 @@ impl Engine {
                             participant,
                             started: None,
                             stopped: None,
+                            paused_ms: 0,
                         };
                         if let Some(old) = self.immersions.insert(device, run) {
                             self.past_immersions.push(old);
@@ -363,6 +364,9 @@ impl Engine {
                         });
                     }
                 }
+            }
+            Command::PauseHeadsets { devices, paused } => {
+                self.pause_headsets(devices, paused, at, out);
             }
             Command::StopImmersion { device } => match self.immersions.get_mut(&device) {
                 Some(run) if run.started.is_some() && run.stopped.is_none() => {
@@ -613,6 +617,73 @@ impl Engine {
                     },
                 });
             }
+        }
+    }
+
+    /// [`Command::PauseHeadsets`].
+    fn pause_headsets(
+        &mut self,
+        devices: Vec<DeviceId>,
+        paused: bool,
+        at: Millis,
+        out: &mut Vec<Effect>,
+    ) {
+        if let Some(d) = devices.iter().find(|d| {
+            self.devices
+                .get(*d)
+                .is_none_or(|x| x.role != DeviceRole::Headset)
+        }) {
+            out.push(Effect::Refused(format!("{d} n'est pas un casque connu")));
+            return;
+        }
+        if paused {
+            for device in devices {
+                if let std::collections::btree_map::Entry::Vacant(e) =
+                    self.paused.entry(device.clone())
+                {
+                    e.insert(at);
+                    out.push(Effect::Pause {
+                        device,
+                        paused: true,
+                    });
+                }
+            }
+            return;
+        }
+        let resumed: Vec<(DeviceId, Millis)> = devices
+            .into_iter()
+            .filter_map(|d| self.paused.remove(&d).map(|since| (d, since)))
+            .collect();
+        // Immersions that started together and resume together are held back by the same
+        // amount (each one's pauses so far plus this one, the most of them), so their films
+        // show the same frame again.
+        let mut held: std::collections::BTreeMap<Millis, u64> = Default::default();
+        for (device, since) in &resumed {
+            if let Some(run) = self.immersions.get(device)
+                && let Some(started) = run.started
+                && run.stopped.is_none()
+            {
+                let total = run.paused_ms + at.0.saturating_sub(since.0);
+                let most = held.entry(started).or_default();
+                *most = (*most).max(total);
+            }
+        }
+        for (device, _) in resumed {
+            if let Some(run) = self.immersions.get_mut(&device)
+                && let Some(started) = run.started
+                && run.stopped.is_none()
+            {
+                run.paused_ms = held.get(&started).copied().unwrap_or(run.paused_ms);
+                // Its film's new start first, then the resume.
+                out.push(Effect::StartImmersion {
+                    device: device.clone(),
+                    immersion: run.immersion.clone(),
+                });
+            }
+            out.push(Effect::Pause {
+                device,
+                paused: false,
+            });
         }
     }
 

@@ -172,6 +172,15 @@ prepare-immersion-assign = Assign
 prepare-immersion-start = Start the immersion
 prepare-immersion-start-together = Start the { $count } ready headsets together
 prepare-immersion-stop = Stop the immersion (fades to the calm room)
+headsets-paused = { $count ->
+    [one] 1 headset paused
+   *[other] { $count } headsets paused
+}
+headsets-pause-all = Pause every headset
+headsets-resume-all = Resume all (together)
+headset-pause = Pause
+headset-resume = Resume
+headset-paused-since = paused since { $since }
 
 ## Close
 end-open-states = Open events

@@ -172,6 +172,15 @@ prepare-immersion-assign = Attribuer
 prepare-immersion-start = Démarrer l'immersion
 prepare-immersion-start-together = Démarrer ensemble les { $count } casques prêts
 prepare-immersion-stop = Arrêter l'immersion (fondu vers la salle calme)
+headsets-paused = { $count ->
+    [one] 1 casque en pause
+   *[other] { $count } casques en pause
+}
+headsets-pause-all = Mettre tous les casques en pause
+headsets-resume-all = Tout reprendre (ensemble)
+headset-pause = Pause
+headset-resume = Reprendre
+headset-paused-since = en pause depuis { $since }
 
 ## Clôturer
 end-open-states = Événements en cours

@@ -610,9 +610,50 @@ pub fn running_first(view: &SessionView, run: &ImmersionRun) -> Option<Immersion
         .filter(|i| *i != run.immersion)
 }
 
+/// « Tout mettre en pause » or « Tout reprendre » for the session's headsets (the run screen
+/// shows it too): pausing the ones running, resuming every paused one together.
+pub fn pause_all(ui: &mut Ui, view: &SessionView, l: Locale, out: &mut Vec<Output>) {
+    let headsets: Vec<DeviceId> = view
+        .engine
+        .devices()
+        .iter()
+        .filter(|(_, d)| d.role == DeviceRole::Headset)
+        .map(|(id, _)| id.clone())
+        .collect();
+    if headsets.is_empty() {
+        return;
+    }
+    let paused: Vec<DeviceId> = view.engine.paused_headsets().keys().cloned().collect();
+    ui.horizontal_wrapped(|ui| {
+        if !paused.is_empty() {
+            ui.label(
+                RichText::new(tr!(l, "headsets-paused", count = paused.len()))
+                    .color(egui::Color32::from_rgb(230, 150, 0)),
+            );
+            if ui.button(tr!(l, "headsets-resume-all")).clicked() {
+                out.push(cmd(Command::PauseHeadsets {
+                    devices: paused.clone(),
+                    paused: false,
+                }));
+            }
+        }
+        let running: Vec<DeviceId> = headsets
+            .into_iter()
+            .filter(|h| !paused.contains(h))
+            .collect();
+        if !running.is_empty() && ui.button(tr!(l, "headsets-pause-all")).clicked() {
+            out.push(cmd(Command::PauseHeadsets {
+                devices: running,
+                paused: true,
+            }));
+        }
+    });
+}
+
 fn headsets(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState, out: &mut Vec<Output>) {
     let l = state.locale;
     ui.heading(tr!(l, "prepare-immersions"));
+    pause_all(ui, view, l, out);
     // Headsets with an immersion assigned and not started: one GO starts them at the same
     // instant (a 360° video then plays in step on all of them).
     let ready: Vec<DeviceId> = view
@@ -674,6 +715,29 @@ fn headsets(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState, out: &mut
                         RichText::new(tr!(l, "prepare-immersion-first", immersion = title))
                             .italics(),
                     );
+                }
+            }
+            // Pause one headset (a wearer unwell, a question to answer), resume it where it was.
+            match view.engine.paused_headsets().get(id) {
+                Some(since) => {
+                    ui.label(
+                        RichText::new(tr!(l, "headset-paused-since", since = super::mmss(*since)))
+                            .color(egui::Color32::from_rgb(230, 150, 0)),
+                    );
+                    if ui.button(tr!(l, "headset-resume")).clicked() {
+                        out.push(cmd(Command::PauseHeadsets {
+                            devices: vec![id.clone()],
+                            paused: false,
+                        }));
+                    }
+                }
+                None => {
+                    if ui.button(tr!(l, "headset-pause")).clicked() {
+                        out.push(cmd(Command::PauseHeadsets {
+                            devices: vec![id.clone()],
+                            paused: true,
+                        }));
+                    }
                 }
             }
             if let Some(run) = current {

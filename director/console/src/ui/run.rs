@@ -139,6 +139,7 @@ fn controls(ui: &mut Ui, view: &SessionView, l: Locale, out: &mut Vec<Output>) {
             out.push(cmd(Command::AdjustTimer(60)));
         }
     });
+    super::prepare::pause_all(ui, view, l, out);
     for w in view
         .engine
         .waits()

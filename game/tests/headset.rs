@@ -866,3 +866,175 @@ fn a_headset_guided_puzzle_waits_for_the_running_immersion_and_the_facilitator_i
     assert_eq!(scene.id.as_str(), "infirmerie");
     Ok(())
 }
+
+#[test]
+fn a_pause_holds_the_immersion_and_the_resume_carries_on_where_it_was() -> TestResult {
+    use boussole_game::headset::state::fade_level;
+    use boussole_game::net::plugin::PauseOrder;
+    let mut app = app(true)?;
+    app.world_mut()
+        .resource_mut::<HeadsetState>()
+        .tutorial_done
+        .insert(String::new());
+    app.world_mut().write_message(HeadsetAction::Start {
+        immersion: ImmersionId::from("tutoriel"),
+        participant: None,
+        started_at_ms: None,
+    });
+    app.update();
+    app.update();
+    press(&mut app, |a| *a == ButtonAction::Begin)?;
+    let visit = |app: &App| {
+        let s = app.world().resource::<HeadsetState>();
+        s.run
+            .as_ref()
+            .and_then(|r| r.visit_started_s)
+            .map(|v| s.now_s - v)
+    };
+    // 30 s into the visit (the tutorial's chime comes at 90 s), the facilitator pauses.
+    while visit(&app).is_some_and(|t| t < 30.0) {
+        app.update();
+    }
+    app.world_mut().write_message(PauseOrder(true));
+    app.update();
+    let state = app.world().resource::<HeadsetState>();
+    assert!(state.paused_at.is_some());
+    let panel = state.panel.clone().ok_or("no panel")?;
+    assert_eq!(panel.title, "Pause");
+    assert!(panel.buttons.is_empty(), "nothing to choose while paused");
+    // The view dims over the fade, and nothing comes while paused: two minutes pass, no
+    // chime, no break prompt (its limit is 3 minutes).
+    for _ in 0..1200 {
+        app.update();
+    }
+    let state = app.world().resource::<HeadsetState>();
+    assert!(
+        (fade_level(state) - 0.8).abs() < 1e-4,
+        "{}",
+        fade_level(state)
+    );
+    assert!(
+        state
+            .run
+            .as_ref()
+            .is_some_and(|r| r.stimuli_played.is_empty())
+    );
+    assert!(!state.break_prompt);
+    // A click on the panel's place does nothing while paused.
+    let eye = state.eye;
+    click_at(&mut app, eye + Vec3::NEG_Z * 1.5)?;
+    assert_eq!(phase(&app), Phase::Exploring);
+    // Resumed: the visit stands where it was (30 s in), the view fades back in, and the chime
+    // comes 60 s later, at 90 s of visit.
+    app.world_mut().write_message(PauseOrder(false));
+    app.update();
+    let at = visit(&app).ok_or("no visit")?;
+    assert!((30.0..30.5).contains(&at), "{at}");
+    for _ in 0..20 {
+        app.update();
+    }
+    assert!(fade_level(app.world().resource::<HeadsetState>()) == 0.0);
+    let mut guard = 0;
+    while app
+        .world()
+        .resource::<HeadsetState>()
+        .run
+        .as_ref()
+        .is_some_and(|r| r.stimuli_played.is_empty())
+    {
+        app.update();
+        guard += 1;
+        assert!(guard < 2_000, "the stimulus never came");
+    }
+    let at = visit(&app).ok_or("no visit")?;
+    assert!(
+        (90.0..91.0).contains(&at),
+        "the chime came at {at} s of visit"
+    );
+    Ok(())
+}
+
+#[test]
+fn a_paused_360_film_holds_its_frame_and_resumes_where_the_director_moved_its_start() -> TestResult
+{
+    use boussole_game::headset::video360::Film;
+    use boussole_game::net::plugin::{PauseOrder, Room};
+    let mut app = app(true)?;
+    with_a_360_film(&mut app, "videos/tests/sphere_360_512x256.webm")?;
+    let local = app.world().resource::<Room>().local_now_ms;
+    let mut room = app.world_mut().resource_mut::<Room>();
+    room.snapshot = Some(boussole_protocol::wire::Snapshot {
+        scenario: "exemple".into(),
+        phase: None,
+        timer_running: false,
+        remaining_ms: 0,
+        at_ms: 100_000,
+        open: Vec::new(),
+        solved: Vec::new(),
+        ended: None,
+    });
+    room.snapshot_local_ms = local;
+    app.world_mut()
+        .resource_mut::<HeadsetState>()
+        .tutorial_done
+        .insert("P4".into());
+    let order = |started_at_ms| ImmersionOrder {
+        immersion: Some(ImmersionId::from("visite_360")),
+        participant: Some(ParticipantId::from("P4")),
+        started_at_ms: Some(started_at_ms),
+        tutorial_done: false,
+    };
+    app.world_mut().write_message(order(99_000));
+    app.update();
+    let position = |app: &App| app.world().resource::<Film>().position();
+    assert!(
+        until(&mut app, Duration::from_secs(20), |app| {
+            position(app).is_some_and(|p| p >= Duration::from_millis(1_000))
+        }),
+        "the film did not play"
+    );
+    // Paused: its frame holds while time goes on.
+    app.world_mut().write_message(PauseOrder(true));
+    app.update();
+    std::thread::sleep(Duration::from_millis(300));
+    app.update();
+    let held = position(&app).ok_or("no position")?;
+    let frames = app.world().resource::<Film>().frames_decoded();
+    until(&mut app, Duration::from_millis(1_500), |_| false);
+    let later = position(&app).ok_or("no position")?;
+    assert!(
+        later.abs_diff(held) < Duration::from_millis(150),
+        "a paused film moved from {held:?} to {later:?}"
+    );
+    // Resumed: the director moved the film's start on by the pause (here so that it stands
+    // where it was held); the same film plays on, sought, not opened again.
+    let now = app
+        .world()
+        .resource::<Room>()
+        .director_now_ms
+        .ok_or("no director clock")?;
+    let start = now - u64::try_from(held.as_millis())?;
+    app.world_mut().write_message(order(start));
+    app.world_mut().write_message(PauseOrder(false));
+    app.update();
+    assert_eq!(
+        app.world()
+            .resource::<Film>()
+            .playing()
+            .and_then(|r| r.started_at_ms),
+        Some(start)
+    );
+    assert!(
+        until(&mut app, Duration::from_secs(5), |app| {
+            position(app).is_some_and(|p| p > held + Duration::from_millis(300))
+        }),
+        "the film did not play on after the resume"
+    );
+    assert!(
+        app.world().resource::<Film>().frames_decoded() >= frames,
+        "the film was opened again"
+    );
+    let p = position(&app).ok_or("no position")?;
+    assert!(p < held + Duration::from_secs(4), "it jumped to {p:?}");
+    Ok(())
+}

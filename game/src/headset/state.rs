@@ -10,7 +10,7 @@
 
 use super::pointer::{Interactable, Select};
 use crate::content::GameContent;
-use crate::net::plugin::{Connection, ImmersionOrder, Report, StopAllCues};
+use crate::net::plugin::{Connection, ImmersionOrder, PauseOrder, Report, StopAllCues};
 use crate::third_party::audio::{AudioOutput, CheckedSound, PlaySound, check_sound};
 use crate::third_party::xr::XrMode;
 use crate::{GameSystems, LaunchOptions};
@@ -35,6 +35,9 @@ pub const SNAP_TURN_DEG: f32 = 30.0;
 pub const VIGNETTE_S: f64 = 0.35;
 /// How long the view fades in from black to the calm room after a stop, seconds.
 pub const FADE_S: f64 = 1.5;
+/// How dark a paused headset's view gets, 0 to 1: dim enough to rest, light enough to see the
+/// panel that says it is a pause.
+pub const PAUSE_DIM: f32 = 0.8;
 /// The shortest time a stimulus's description stays on screen, seconds (time to read it).
 pub const STIMULUS_READ_S: f64 = 8.0;
 /// The question id of an immersion's appeal question (see `DeviceEvent::ImmersionRating`).
@@ -264,6 +267,11 @@ pub struct HeadsetState {
     pub guided_seen: BTreeSet<PuzzleId>,
     /// Headset-guided puzzles the facilitator was told wait for an immersion to end.
     pub guided_told: BTreeSet<PuzzleId>,
+    /// The facilitator paused this headset at this clock, seconds: the view rests, the
+    /// immersion holds (its clock, stimuli and film).
+    pub paused_at: Option<f64>,
+    /// The last resume, at this clock, seconds (the view fades back in).
+    pub resumed_at: Option<f64>,
 }
 
 impl HeadsetState {
@@ -320,6 +328,7 @@ pub(crate) fn plugin(app: &mut App) {
             Update,
             (
                 tick,
+                take_pauses,
                 take_orders,
                 take_actions,
                 super::guided::placed,
@@ -373,8 +382,10 @@ fn tick(
         });
     }
     let limit = state.run.as_ref().and_then(|r| {
-        (!r.break_prompted && matches!(state.phase, Phase::Intro | Phase::Exploring))
-            .then(|| r.started_s + f64::from(r.immersion.comfort.max_minutes.max(0.0)) * 60.0)
+        (!r.break_prompted
+            && state.paused_at.is_none()
+            && matches!(state.phase, Phase::Intro | Phase::Exploring))
+        .then(|| r.started_s + f64::from(r.immersion.comfort.max_minutes.max(0.0)) * 60.0)
     });
     if let Some(limit) = limit
         && now >= limit
@@ -386,8 +397,64 @@ fn tick(
     }
 }
 
+/// The facilitator's pause and resume. A pause cuts the sounds and holds the run; a resume
+/// moves the run's clocks on by the pause (its stimuli and time limit carry on where they
+/// were; a film without a director's clock too) and starts the ambience again.
+fn take_pauses(
+    mut orders: MessageReader<PauseOrder>,
+    mut state: ResMut<HeadsetState>,
+    mut stops: MessageWriter<StopAllCues>,
+    audio: Option<Res<AudioOutput>>,
+    mut sounds: Option<MessageWriter<PlaySound>>,
+) {
+    for PauseOrder(paused) in orders.read().copied() {
+        let now = state.now_s;
+        match (paused, state.paused_at) {
+            (true, None) => {
+                info!("pause demandée par l'animateur");
+                state.paused_at = Some(now);
+                stops.write(StopAllCues);
+            }
+            (false, Some(since)) => {
+                info!("reprise demandée par l'animateur");
+                let held = now - since;
+                state.paused_at = None;
+                state.resumed_at = Some(now);
+                if let Some(run) = state.run.as_mut() {
+                    run.started_s += held;
+                    if let Some(v) = run.visit_started_s.as_mut() {
+                        *v += held;
+                    }
+                    if let Some(video) = run.video.as_mut() {
+                        video.started_s += held;
+                    }
+                }
+                if let Some(video) = state.shown_video.as_mut() {
+                    video.started_s += held;
+                }
+                if let Some((_, Some(until))) = state.caption.as_mut() {
+                    *until += held;
+                }
+                let ambience = state.shown_scene.as_ref().and_then(|s| s.ambience.clone());
+                if let Some(sound) = ambience.and_then(|a| state.sounds.get(&a).cloned())
+                    && audio.as_ref().is_some_and(|a| a.available)
+                    && let Some(sounds) = sounds.as_mut()
+                {
+                    sounds.write(PlaySound {
+                        instance: 0,
+                        sound,
+                        volume_db: -6.0,
+                        looped: true,
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
 /// Turns the director's orders into actions: a start of the immersion already running (sent
-/// again on reconnection) changes nothing.
+/// again on reconnection) changes nothing but where its film starts (moved on after a pause).
 fn take_orders(
     mut orders: MessageReader<ImmersionOrder>,
     mut state: ResMut<HeadsetState>,
@@ -406,6 +473,14 @@ fn take_orders(
                     r.immersion.id == *immersion
                         && !matches!(state.phase, Phase::Stopped | Phase::Thanks)
                 });
+                if running && let Some(start) = order.started_at_ms {
+                    if let Some(video) = state.run.as_mut().and_then(|r| r.video.as_mut()) {
+                        video.started_at_ms = Some(start);
+                    }
+                    if let Some(video) = state.shown_video.as_mut() {
+                        video.started_at_ms = Some(start);
+                    }
+                }
                 let queued = state.queue.iter().any(|(i, _, _)| i == immersion);
                 if !running && !queued {
                     actions.write(HeadsetAction::Start {
@@ -781,6 +856,10 @@ fn take_selects(
     mut actions: MessageWriter<HeadsetAction>,
 ) {
     for select in selects.read() {
+        // Paused: nothing to choose until the facilitator resumes.
+        if state.paused_at.is_some() {
+            continue;
+        }
         if let Ok(button) = buttons.get(select.entity) {
             let voice = press(
                 &mut state,
@@ -995,7 +1074,7 @@ fn play_stimuli(
     audio: Option<Res<AudioOutput>>,
     mut sounds: Option<MessageWriter<PlaySound>>,
 ) {
-    if state.phase != Phase::Exploring {
+    if state.phase != Phase::Exploring || state.paused_at.is_some() {
         return;
     }
     let now = state.now_s;
@@ -1050,11 +1129,18 @@ pub fn vignette_level(state: &HeadsetState) -> f32 {
     }
 }
 
-/// How black the view is after a stop, 1 at the stop to 0 after [`FADE_S`]; 0 without one.
+/// How black the view is: after a stop, 1 at the stop to 0 after [`FADE_S`]; while paused,
+/// rising to [`PAUSE_DIM`] over [`FADE_S`], and back to 0 over [`FADE_S`] after the resume;
+/// 0 otherwise.
 pub fn fade_level(state: &HeadsetState) -> f32 {
-    state.stopped_at.map_or(0.0, |at| {
-        (1.0 - (state.now_s - at) / FADE_S).clamp(0.0, 1.0) as f32
-    })
+    let ramp = |since: f64| ((state.now_s - since) / FADE_S).clamp(0.0, 1.0) as f32;
+    let stop = state.stopped_at.map_or(0.0, |at| 1.0 - ramp(at));
+    let pause = match (state.paused_at, state.resumed_at) {
+        (Some(at), _) => PAUSE_DIM * ramp(at),
+        (None, Some(at)) => PAUSE_DIM * (1.0 - ramp(at)),
+        (None, None) => 0.0,
+    };
+    stop.max(pause)
 }
 
 /// The panel `state` asks for now.
@@ -1081,6 +1167,15 @@ pub fn panel_of(state: &HeadsetState) -> Option<Panel> {
         voice: text.audio.clone(),
         pictogram: text.pictogram.clone(),
     };
+    if state.paused_at.is_some() {
+        return Some(Panel {
+            title: "Pause".into(),
+            text: "On fait une pause. Tu peux te reposer, les yeux fermés si tu veux. \
+                   L'animateur reprend quand tout le monde est prêt."
+                .into(),
+            ..Panel::default()
+        });
+    }
     if state.break_prompt {
         let minutes = state
             .run

@@ -75,6 +75,14 @@ struct Playing {
     player: VideoPlayer,
     ended: bool,
     next_check_s: f64,
+    /// Held by the facilitator's pause.
+    paused: bool,
+}
+
+/// Whether `a` and `b` are the same film of the same run (its start on the director's clock
+/// may have moved on after a pause: the film seeks, it does not open again).
+fn same_film(a: &VideoRun, b: &VideoRun) -> bool {
+    a.immersion == b.immersion && a.file == b.file && a.stereo == b.stereo
 }
 
 impl Film {
@@ -130,18 +138,30 @@ fn pump(
     mut reports: MessageWriter<Report>,
 ) {
     let want = state.shown_video.as_ref();
-    if film.current.as_ref().map(|p| &p.run) != want {
+    let now_s = state.now_s;
+    let same = |run: Option<&VideoRun>| match (run, want) {
+        (Some(a), Some(b)) => same_film(a, b),
+        (None, None) => true,
+        _ => false,
+    };
+    if !same(film.current.as_ref().map(|p| &p.run)) {
         // Another run, or a stop: the old film stops at once.
         film.current = None;
     }
-    if film.opening.as_ref().map(|(r, _)| r) != want {
+    if let (Some(playing), Some(want)) = (film.current.as_mut(), want)
+        && playing.run != *want
+    {
+        // Its start moved on (a resume): it seeks to where the director's clock says.
+        playing.run = want.clone();
+        playing.next_check_s = now_s;
+    }
+    if !same(film.opening.as_ref().map(|(r, _)| r)) {
         film.opening = None;
     }
-    if film.failed.as_ref() != want {
+    if !same(film.failed.as_ref()) {
         film.failed = None;
     }
     let director_now = room.as_ref().and_then(|r| r.director_now_ms);
-    let now_s = state.now_s;
     if film.current.is_none()
         && film.opening.is_none()
         && film.failed.is_none()
@@ -195,6 +215,7 @@ fn pump(
                     player,
                     ended: false,
                     next_check_s: now_s + RESYNC_EVERY_S,
+                    paused: false,
                 });
             }
             Err(e) => {
@@ -206,6 +227,23 @@ fn pump(
     let Some(playing) = film.current.as_mut() else {
         return;
     };
+    // The facilitator's pause holds the film; the resume plays it and seeks at once.
+    let paused = state.paused_at.is_some();
+    if paused != playing.paused {
+        playing.paused = paused;
+        let done = if paused {
+            playing.player.pause()
+        } else {
+            playing.next_check_s = now_s;
+            playing.player.play()
+        };
+        if let Err(e) = done {
+            problem(&mut reports, &playing.run, &e.to_string());
+        }
+    }
+    if paused {
+        return;
+    }
     for event in playing.player.poll_events() {
         match event {
             VideoEvent::Ended => playing.ended = true,

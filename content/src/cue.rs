@@ -190,6 +190,21 @@ impl CueKind {
         !matches!(self, Self::Wait { .. } | Self::Group { .. } | Self::Memo)
     }
 
+    /// Whether a device of `role` plays this kind of cue: a terminal plays no video (a text,
+    /// a hint and a sound it shows or plays, as the room screen and a headset do); a cue that
+    /// acts on the game itself, or on nothing, is "played" everywhere.
+    pub fn played_by(&self, role: DeviceRole) -> bool {
+        !matches!(self, Self::Video { .. }) || role != DeviceRole::Terminal
+    }
+
+    /// The devices that play this kind of cue, for the validator's messages.
+    pub fn players(&self) -> &'static str {
+        match self {
+            Self::Video { .. } => "the room screen or a headset",
+            _ => "any device",
+        }
+    }
+
     /// The French name of the kind, for the console and summaries.
     pub fn label_fr(&self) -> &'static str {
         match self {

@@ -1373,6 +1373,33 @@ impl<'a> Validator<'a> {
                     ),
                 );
             }
+            // Each target must be a device that plays this kind of cue.
+            for target in &c.targets {
+                let role = match target {
+                    Target::Role(r) => Some(*r),
+                    Target::Station(st) => role_of.get(st.as_str()).copied(),
+                };
+                if let Some(role) = role
+                    && !c.kind.played_by(role)
+                {
+                    self.err(
+                        Code::CueWithoutTarget,
+                        f,
+                        At::FieldAfter {
+                            key: "id",
+                            value: cid,
+                            then: "targets",
+                        },
+                        cid,
+                        format!(
+                            "{owner}: a {} cannot play a {} cue; aim it at {}",
+                            role.label_fr(),
+                            c.kind.label_fr(),
+                            c.kind.players()
+                        ),
+                    );
+                }
+            }
             for target in &c.targets {
                 match target {
                     Target::Station(st) => station_ref(self, "targets", st.as_str(), &owner),

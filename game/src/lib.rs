@@ -9,6 +9,7 @@ pub mod content;
 pub mod headless;
 pub mod headset;
 pub mod kiosk;
+pub mod media;
 pub mod net;
 pub mod pairing;
 pub mod pictogram;
@@ -77,7 +78,7 @@ pub fn plugin(role: DeviceRole, options: LaunchOptions) -> impl Fn(&mut App) {
                 // The XR plugins (if any) are built by now: their real outcome decides.
                 let start = third_party::xr::start_of(app.world());
                 app.insert_resource(third_party::xr::choose_mode(options.flat, start))
-                    .add_plugins((headset::plugin, third_party::xr::plugin));
+                    .add_plugins((headset::plugin, third_party::xr::plugin, media::plugin));
                 if !options.headless {
                     app.add_plugins((headset::view_plugin, third_party::audio::plugin));
                 }
@@ -96,7 +97,7 @@ pub fn plugin(role: DeviceRole, options: LaunchOptions) -> impl Fn(&mut App) {
                         .unwrap_or_else(|| StationId::from("poste")),
                     participant: options.participant.clone(),
                 })
-                .add_plugins(terminal::plugin);
+                .add_plugins((terminal::plugin, media::plugin));
                 if !options.headless {
                     app.add_plugins(terminal::view_plugin);
                 }

@@ -102,6 +102,7 @@ fn speak(
             sound: decoded,
             volume_db: 0.0,
             looped: false,
+            from: std::time::Duration::ZERO,
         });
     }
 }

@@ -237,6 +237,7 @@ fn enter(
             sound,
             volume_db: -12.0,
             looped: true,
+            from: std::time::Duration::ZERO,
         });
     }
     state.shown_scene = scene;

@@ -3,12 +3,14 @@
 //! the one ray/select layer every interaction goes through; [`state`] is the logic (runs
 //! headless); [`scene`] the generic builder; [`video360`] the films of 360° immersions;
 //! [`guided`] shows a headset-guided puzzle's scene and view during an escape game;
-//! [`view`] draws it all in a window; in a headset, [`board`] puts the panel's words in the
+//! [`cue_video`] plays video cues on a screen in front of the wearer; [`view`] draws it all
+//! in a window; in a headset, [`board`] puts the panel's words in the
 //! world, [`tags`] the hotspot balls' names, [`beam`] shows the controller's ray and
 //! [`shade`] darkens the view around turns and after a stop.
 
 pub mod beam;
 pub mod board;
+pub mod cue_video;
 pub mod guided;
 pub mod pointer;
 pub mod scene;
@@ -22,7 +24,12 @@ use bevy::prelude::*;
 
 /// The headset's logic and pointer layer (headless too).
 pub fn plugin(app: &mut App) {
-    app.add_plugins((pointer::plugin, state::plugin, video360::plugin));
+    app.add_plugins((
+        pointer::plugin,
+        state::plugin,
+        video360::plugin,
+        cue_video::plugin,
+    ));
 }
 
 /// The headset's drawing, the mouse and keyboard of flat mode and, in the headset, the panel's
@@ -32,6 +39,7 @@ pub fn view_plugin(app: &mut App) {
     app.add_plugins((
         view::plugin,
         video360::view_plugin,
+        cue_video::view_plugin,
         pointer::mouse_feeder,
         board::plugin,
         beam::plugin,

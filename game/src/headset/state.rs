@@ -445,6 +445,7 @@ fn take_pauses(
                         sound,
                         volume_db: -6.0,
                         looped: true,
+                        from: std::time::Duration::ZERO,
                     });
                 }
             }
@@ -566,6 +567,7 @@ fn take_actions(
                         sound,
                         volume_db: -6.0,
                         looped: true,
+                        from: std::time::Duration::ZERO,
                     });
                 }
                 // A film has no introduction panel (it plays on the director's clock, in step
@@ -835,6 +837,7 @@ pub(super) fn play(
             sound: sound.clone(),
             volume_db: 0.0,
             looped: false,
+            from: std::time::Duration::ZERO,
         });
     }
 }

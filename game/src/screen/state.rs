@@ -6,7 +6,7 @@
 use crate::GameSystems;
 use crate::content::GameContent;
 use crate::net::plugin::{Connection, CueFired, HintShown, Report, Room, StopAllCues};
-use crate::third_party::audio::{AudioOutput, PlaySound, check_sound};
+use crate::third_party::audio::{AudioOutput, PlaySound};
 use crate::voice::Speak;
 use bevy::prelude::*;
 use boussole_content::cue::CueKind;
@@ -194,25 +194,34 @@ fn apply_due(
                 volume_db,
                 looped,
             } => {
-                let path = content.assets.join(file.as_str());
-                match check_sound(&path) {
-                    Ok(sound) => {
-                        let ends = (!looped).then(|| {
-                            now + sound
-                                .duration
-                                .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-                        });
+                let late = Duration::from_millis(
+                    fired.start_local_ms.map_or(0, |s| now.saturating_sub(s)),
+                );
+                match crate::media::start_sound_cue(
+                    &content.assets,
+                    file,
+                    *volume_db,
+                    *looped,
+                    fired.instance,
+                    now,
+                    late,
+                    audio.as_deref(),
+                    &mut sounds,
+                ) {
+                    Ok(crate::media::SoundStart::Playing(ends)) => {
                         state.playing.push((fired.instance, ends));
-                        if audio.as_ref().is_some_and(|a| a.available)
-                            && let Some(sounds) = sounds.as_mut()
-                        {
-                            sounds.write(PlaySound {
-                                instance: fired.instance,
-                                sound,
-                                volume_db: *volume_db,
-                                looped: *looped,
-                            });
-                        }
+                    }
+                    Ok(crate::media::SoundStart::Missed) => {
+                        let what = format!(
+                            "top « {} » manqué sur cet écran : il est arrivé après sa fin \
+                             (appareil hors ligne)",
+                            cue.name
+                        );
+                        connection.notices.push(what.clone());
+                        reports.write(Report(DeviceEvent::Problem { what }));
+                        reports.write(Report(DeviceEvent::CueFinished {
+                            instance: fired.instance,
+                        }));
                     }
                     Err(e) => {
                         error!("{e}");

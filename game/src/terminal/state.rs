@@ -49,6 +49,9 @@ pub struct TerminalState {
     pub ratings: BTreeMap<QuestionId, u8>,
     /// Hint requests sent, by puzzle (the button says "indice demandé").
     pub hints_requested: BTreeSet<PuzzleId>,
+    /// A text or hint cue shown at the top of the page, with the device time it leaves (ms;
+    /// `None`: until the next).
+    pub banner: Option<(crate::media::Shown, Option<u64>)>,
 }
 
 /// What the terminal shows.
@@ -112,8 +115,17 @@ pub(crate) fn plugin(app: &mut App) {
         .add_message::<TerminalAction>()
         .add_systems(
             Update,
-            (act, placed, read_new_page).in_set(GameSystems::Logic),
+            (act, placed, read_new_page, banner_expires).in_set(GameSystems::Logic),
         );
+}
+
+/// A text cue's banner leaves at its time.
+fn banner_expires(room: Res<Room>, mut state: ResMut<TerminalState>) {
+    if let Some((_, Some(until))) = &state.banner
+        && *until <= room.local_now_ms
+    {
+        state.banner = None;
+    }
 }
 
 /// The voice of what `page` asks or tells: a puzzle's prompt, a multi-station part, a

@@ -45,6 +45,8 @@ pub struct TerminalModel {
     pub answered: usize,
     /// A line about the link, when it is not online.
     pub offline: bool,
+    /// A text or hint cue shown at the top.
+    pub banner: Option<crate::media::Shown>,
 }
 
 /// The speaker pictogram of « Écouter », drawn once.
@@ -162,6 +164,7 @@ fn model(
             .map(|s| open_here(&room, s, &terminal.station))
             .unwrap_or_default(),
         answered: state.ratings.len(),
+        banner: state.banner.as_ref().map(|(b, _)| b.clone()),
         offline: matches!(
             connection.state,
             Some(crate::net::LinkState::Offline { .. })
@@ -335,6 +338,25 @@ fn draw(
     let scenario = room.scenario.clone();
     let station = terminal.station.clone();
     commands.spawn(ui::root()).with_children(|page| {
+        // A text or hint cue: at the top, above whatever the page shows.
+        if let Some(banner) = &m.banner {
+            page.spawn((
+                Node {
+                    flex_direction: FlexDirection::Column,
+                    row_gap: px(4.0),
+                    padding: UiRect::axes(px(16.0), px(10.0)),
+                    border: UiRect::all(px(3.0)),
+                    border_radius: BorderRadius::all(px(12.0)),
+                    ..default()
+                },
+                BackgroundColor(ui::CARD),
+                BorderColor::all(ui::SELECTED),
+            ))
+            .with_children(|card| {
+                card.spawn(ui::text(banner.title.clone(), 22.0, ui::SELECTED));
+                said(card, &banner.text, 30.0, ui::INK, &looks);
+            });
+        }
         let Some(scenario) = scenario.as_deref() else {
             if let Some(Page::Waiting(why)) = &m.page {
                 page.spawn(ui::text(why.to_string(), 40.0, ui::INK));

@@ -97,6 +97,8 @@ pub struct PlaySound {
     pub volume_db: f32,
     /// Loop until stopped.
     pub looped: bool,
+    /// Where to start in the sound (a cue that arrives late starts where it should be now).
+    pub from: Duration,
 }
 
 /// A sound playing for a cue firing.
@@ -146,11 +148,14 @@ fn play(
         let handle = sources.add(AudioSource {
             bytes: r.sound.bytes.clone(),
         });
-        let settings = if r.looped {
+        let mut settings = if r.looped {
             PlaybackSettings::LOOP
         } else {
             PlaybackSettings::DESPAWN
         };
+        if r.from > Duration::ZERO {
+            settings.start_position = Some(r.from);
+        }
         commands.spawn((
             AudioPlayer(handle),
             settings.with_volume(device_volume(r.volume_db, &sound)),

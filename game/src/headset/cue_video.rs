@@ -1,0 +1,250 @@
+//! Video cues in the headset: a cue aimed at a headset plays on a screen in front of the
+//! wearer, 2.2 m away at eye height in the direction the seat faces (it follows the seat's
+//! turns), decoded by `boussole-video` (its player opened on a thread of its own: a frozen
+//! frame in a headset makes people sick). It starts where it should be now (a headset that
+//! joins late is not behind), finishes with `CueFinished` at its real end, is held by the
+//! facilitator's pause, and stops with a stop-all. A file that cannot play is a problem for
+//! the facilitator, and the cue finishes so the cue list goes on.
+
+use super::state::{HeadsetState, Rig};
+use crate::GameSystems;
+use crate::content::GameContent;
+use crate::media::PlayCueVideo;
+use crate::net::plugin::{Report, StopAllCues};
+use crate::third_party::audio::AudioOutput;
+use bevy::prelude::*;
+use bevy::render::render_resource::Extent3d;
+use boussole_protocol::DeviceEvent;
+use boussole_video::{PlayerOptions, VideoEvent, VideoPlayer};
+use std::sync::Mutex;
+use std::sync::mpsc::{Receiver, TryRecvError, channel};
+use std::time::Duration;
+
+/// The largest frame asked for: a screen of 2 m in a headset needs no more than full HD.
+const MAX_SIZE: (u32, u32) = (1920, 1080);
+/// Distance from the eyes to the cue's screen, metres.
+pub const SCREEN_DISTANCE_M: f32 = 2.2;
+/// Width of the cue's screen, metres (its height follows the video's shape).
+pub const SCREEN_WIDTH_M: f32 = 2.0;
+
+/// A player opening on its own thread.
+type Opening = Mutex<Receiver<Result<VideoPlayer, String>>>;
+
+/// The video cue this headset plays, if any.
+#[derive(Resource, Default)]
+pub struct CueVideo {
+    opening: Option<(PlayCueVideo, Opening)>,
+    current: Option<Playing>,
+}
+
+struct Playing {
+    cue: PlayCueVideo,
+    player: VideoPlayer,
+    paused: bool,
+}
+
+impl CueVideo {
+    /// The firing whose video plays (or opens) now.
+    pub fn instance(&self) -> Option<u64> {
+        self.current
+            .as_ref()
+            .map(|p| p.cue.instance)
+            .or_else(|| self.opening.as_ref().map(|(c, _)| c.instance))
+    }
+
+    /// Where the playing video stands, once the decoder knows.
+    pub fn position(&self) -> Option<Duration> {
+        self.current.as_ref().and_then(|p| p.player.position())
+    }
+}
+
+/// The logic (headless too).
+pub(crate) fn plugin(app: &mut App) {
+    app.init_resource::<CueVideo>().add_systems(
+        Update,
+        pump.after(crate::media::MediaSystems)
+            .in_set(GameSystems::Logic),
+    );
+}
+
+/// The screen in front of the wearer (needs a renderer).
+pub(crate) fn view_plugin(app: &mut App) {
+    app.add_systems(Update, show.in_set(GameSystems::View));
+}
+
+fn problem(reports: &mut MessageWriter<Report>, cue: &PlayCueVideo, what: &str) {
+    let what = format!("top « {} » : vidéo {} : {what}", cue.name, cue.file);
+    error!("{what}");
+    reports.write(Report(DeviceEvent::Problem { what }));
+}
+
+fn finished(reports: &mut MessageWriter<Report>, instance: u64) {
+    reports.write(Report(DeviceEvent::CueFinished { instance }));
+}
+
+#[expect(
+    clippy::too_many_arguments,
+    reason = "a video cue reads the cues, the stops, the content, the output and the pause"
+)]
+fn pump(
+    mut video: ResMut<CueVideo>,
+    mut asks: MessageReader<PlayCueVideo>,
+    mut stops: MessageReader<StopAllCues>,
+    content: Res<GameContent>,
+    audio: Option<Res<AudioOutput>>,
+    state: Res<HeadsetState>,
+    mut reports: MessageWriter<Report>,
+) {
+    if stops.read().count() > 0 {
+        video.opening = None;
+        video.current = None;
+    }
+    // A new video cue replaces the one playing (finished: the cue list goes on).
+    if let Some(cue) = asks.read().last().cloned() {
+        if let Some(old) = video.current.take() {
+            finished(&mut reports, old.cue.instance);
+        }
+        if let Some((old, _)) = video.opening.take() {
+            finished(&mut reports, old.instance);
+        }
+        let options = PlayerOptions {
+            max_size: Some(MAX_SIZE),
+            audio: audio.as_ref().is_some_and(|a| a.available),
+            looped: cue.looped,
+            realtime: true,
+        };
+        let path = content.assets.join(cue.file.as_str());
+        let (tx, rx) = channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(VideoPlayer::open(&path, &options).map_err(|e| e.to_string()));
+        });
+        video.opening = Some((cue, Mutex::new(rx)));
+    }
+    let received = video.opening.as_ref().map(|(_, rx)| {
+        rx.lock()
+            .map_or(Err(TryRecvError::Disconnected), |r| r.try_recv())
+    });
+    let opened = match received {
+        Some(Ok(result)) => Some(result),
+        Some(Err(TryRecvError::Disconnected)) => Some(Err("ouverture interrompue".to_owned())),
+        Some(Err(TryRecvError::Empty)) | None => None,
+    };
+    if let Some(result) = opened
+        && let Some((cue, _)) = video.opening.take()
+    {
+        let started = result.and_then(|mut player| {
+            if cue.late > Duration::from_millis(200) {
+                player.seek(cue.late).map_err(|e| e.to_string())?;
+            }
+            player.play().map_err(|e| e.to_string())?;
+            Ok(player)
+        });
+        match started {
+            Ok(player) => {
+                video.current = Some(Playing {
+                    cue,
+                    player,
+                    paused: false,
+                });
+            }
+            Err(e) => {
+                problem(&mut reports, &cue, &e);
+                finished(&mut reports, cue.instance);
+            }
+        }
+    }
+    let Some(playing) = video.current.as_mut() else {
+        return;
+    };
+    let paused = state.paused_at.is_some();
+    if paused != playing.paused {
+        playing.paused = paused;
+        let done = if paused {
+            playing.player.pause()
+        } else {
+            playing.player.play()
+        };
+        if let Err(e) = done {
+            problem(&mut reports, &playing.cue, &e.to_string());
+        }
+    }
+    let mut ended = false;
+    for event in playing.player.poll_events() {
+        match event {
+            VideoEvent::Ended => ended = true,
+            VideoEvent::Error(e) => problem(&mut reports, &playing.cue, &e.to_string()),
+            VideoEvent::Looped | VideoEvent::Seeked { .. } => {}
+        }
+    }
+    if ended {
+        finished(&mut reports, playing.cue.instance);
+        video.current = None;
+    }
+}
+
+/// The cue's screen in the world and the image it shows.
+#[derive(Component)]
+struct CueScreen(Handle<Image>);
+
+fn show(
+    video: Res<CueVideo>,
+    state: Res<HeadsetState>,
+    rigs: Query<&Transform, (With<Rig>, Without<CueScreen>)>,
+    mut screens: Query<(Entity, &CueScreen, &mut Transform)>,
+    mut commands: Commands,
+    mut images: ResMut<Assets<Image>>,
+    mut meshes: ResMut<Assets<Mesh>>,
+    mut materials: ResMut<Assets<StandardMaterial>>,
+) {
+    let Some(playing) = &video.current else {
+        for (e, _, _) in &screens {
+            commands.entity(e).despawn();
+        }
+        return;
+    };
+    let info = playing.player.info();
+    let aspect = if info.width > 0 {
+        info.height as f32 / info.width as f32
+    } else {
+        9.0 / 16.0
+    };
+    let facing = rigs
+        .iter()
+        .next()
+        .map_or(Transform::from_translation(state.eye), |rig| *rig);
+    let forward = facing.rotation * Vec3::NEG_Z;
+    let place = Transform::from_translation(state.eye + forward * SCREEN_DISTANCE_M)
+        .with_rotation(facing.rotation);
+    let image = match screens.iter_mut().next() {
+        Some((_, screen, mut t)) => {
+            if *t != place {
+                *t = place;
+            }
+            screen.0.clone()
+        }
+        None => {
+            let image = images.add(crate::ui::black_image(Extent3d {
+                width: 2,
+                height: 2,
+                depth_or_array_layers: 1,
+            }));
+            commands.spawn((
+                CueScreen(image.clone()),
+                Mesh3d(meshes.add(Rectangle::new(SCREEN_WIDTH_M, SCREEN_WIDTH_M * aspect))),
+                MeshMaterial3d(materials.add(StandardMaterial {
+                    base_color_texture: Some(image.clone()),
+                    unlit: true,
+                    ..default()
+                })),
+                place,
+                Name::new("vidéo du top"),
+            ));
+            image
+        }
+    };
+    if let Some(frame) = playing.player.take_frame()
+        && let Some(mut target) = images.get_mut(&image)
+    {
+        crate::ui::put_frame(&mut target, &frame);
+    }
+}

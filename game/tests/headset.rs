@@ -815,7 +815,7 @@ fn a_headset_guided_puzzle_shows_its_scene_reads_its_view_and_closes_when_solved
 }
 
 #[test]
-fn a_headset_guided_puzzle_waits_for_the_running_immersion_and_the_facilitator_is_told_once()
+fn a_headset_guided_puzzle_waits_for_the_running_immersion_unless_the_facilitator_stops_it()
 -> TestResult {
     let mut app = app(true)?;
     app.world_mut()
@@ -844,8 +844,8 @@ fn a_headset_guided_puzzle_waits_for_the_running_immersion_and_the_facilitator_i
         })
         .collect();
     assert_eq!(told.len(), 1, "{told:?}");
-    assert!(told[0].contains("Revenir à l'énigme"), "{}", told[0]);
-    // Stopped by the facilitator: the wearer chooses to come back to the puzzle.
+    assert!(told[0].contains("arrêtez l'immersion"), "{}", told[0]);
+    // The facilitator chose the puzzle: stopping the immersion shows it at once.
     app.world_mut().write_message(ImmersionOrder {
         immersion: None,
         participant: None,
@@ -853,8 +853,6 @@ fn a_headset_guided_puzzle_waits_for_the_running_immersion_and_the_facilitator_i
         tutorial_done: false,
     });
     app.update();
-    assert_eq!(phase(&app), Phase::Stopped);
-    press(&mut app, |a| *a == ButtonAction::BackToPuzzle)?;
     app.update();
     assert_eq!(phase(&app), Phase::Guided);
     let scene = app

@@ -1641,3 +1641,81 @@ fn the_devices_screen_sets_each_devices_sound_and_cuts_the_rooms_voices() {
         Some(&DeskRequest::CutVoices { cut: true })
     );
 }
+
+#[test]
+fn the_run_screen_asks_whether_a_headset_guided_puzzle_comes_before_the_running_immersion() {
+    use boussole_director::engine::PuzzleStatus;
+    let mut view = session();
+    let casque = DeviceId::from("casque_1");
+    let at = |view: &SessionView| view.now;
+    // Every puzzle before « Les cartons manquants » solved (forced), until it opens.
+    for _ in 0..40 {
+        let open = |view: &SessionView, id: &str| {
+            matches!(
+                view.engine
+                    .puzzles()
+                    .get(&boussole_content::ids::PuzzleId::from(id)),
+                Some(PuzzleStatus::Open(_))
+            )
+        };
+        if open(&view, "p_casque") {
+            break;
+        }
+        let now = at(&view);
+        let _ = view.engine.handle(Input::Command(Command::Go), now);
+        let ready: Vec<_> = view
+            .engine
+            .puzzles()
+            .iter()
+            .filter(|(_, s)| matches!(s, PuzzleStatus::Open(_)))
+            .map(|(id, _)| id.clone())
+            .collect();
+        for puzzle in ready {
+            let _ = view.engine.handle(
+                Input::Command(Command::ForceSolve {
+                    puzzle,
+                    reason: "test".into(),
+                }),
+                now,
+            );
+        }
+    }
+    // The headset of its seat runs an immersion.
+    let now = at(&view);
+    for c in [
+        Command::RegisterDevice {
+            device: casque.clone(),
+            role: boussole_content::cue::DeviceRole::Headset,
+            station: Some("casque".into()),
+        },
+        Command::AssignImmersion {
+            device: casque.clone(),
+            immersion: "cariste_port".into(),
+            participant: p(1),
+        },
+        Command::StartImmersion {
+            device: casque.clone(),
+        },
+    ] {
+        let _ = view.engine.handle(Input::Command(c), now);
+    }
+    let mut h = harness(view, Screen::Run);
+    h.run();
+    assert!(
+        h.query_by_label("casque : vue pas encore montrée")
+            .is_some()
+    );
+    h.get_by_label("le casque joue une immersion : l'énigme s'affichera à sa fin.");
+    h.get_by_label("Arrêter l'immersion et montrer l'énigme")
+        .click();
+    h.run();
+    assert_eq!(
+        commands(&h),
+        vec![Command::StopImmersion { device: casque }]
+    );
+    // Stopped: the question is gone.
+    assert!(
+        h.query_by_label("Arrêter l'immersion et montrer l'énigme")
+            .is_none()
+    );
+}

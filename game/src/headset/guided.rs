@@ -6,8 +6,9 @@
 //! ends, the scene closes to the calm room.
 //!
 //! An immersion running on the headset goes first: the facilitator is told once that the
-//! puzzle waits, and it shows when the immersion ends. A wearer who stops (Échap, or the
-//! facilitator's stop) rests in the calm room and comes back with « Revenir à l'énigme ».
+//! puzzle waits (the console's run screen asks which comes first), and it shows when the
+//! immersion ends, or at once when the facilitator stops the immersion. A wearer who stops
+//! (Échap) rests in the calm room and comes back with « Revenir à l'énigme ».
 
 use super::state::{Caption, HeadsetState, Phase, SEATED_EYE_M, SceneEntity, clear_scene, preload};
 use crate::LaunchOptions;
@@ -137,9 +138,13 @@ pub(super) fn follow(
         state.guided = None;
         stops.write(StopAllCues);
     }
-    let Some(open) = open else { return };
+    let Some(open) = open else {
+        state.stopped_for_puzzle = false;
+        return;
+    };
     match state.phase {
         Phase::Waiting => {}
+        Phase::Stopped if state.stopped_for_puzzle => state.stopped_for_puzzle = false,
         Phase::Thanks if state.queue.is_empty() => {}
         Phase::Intro | Phase::Exploring | Phase::Questionnaire(_) => {
             if state.guided_told.insert(open.puzzle.clone()) {
@@ -150,8 +155,8 @@ pub(super) fn follow(
                     .unwrap_or_default();
                 let what = format!(
                     "énigme « {} » ouverte pour ce casque pendant l'immersion « {immersion} » : \
-                     elle s'affichera à la fin de l'immersion ; pour l'afficher avant, arrêtez \
-                     l'immersion, puis la personne au casque choisit « Revenir à l'énigme »",
+                     elle s'affichera à la fin de l'immersion, ou tout de suite si vous arrêtez \
+                     l'immersion",
                     open.title.fr
                 );
                 reports.write(Report(DeviceEvent::Problem { what }));

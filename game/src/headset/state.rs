@@ -272,6 +272,9 @@ pub struct HeadsetState {
     pub paused_at: Option<f64>,
     /// The last resume, at this clock, seconds (the view fades back in).
     pub resumed_at: Option<f64>,
+    /// The facilitator stopped the immersion while a headset-guided puzzle waited for it:
+    /// the puzzle's scene comes at once, without the wearer's « Revenir à l'énigme ».
+    pub stopped_for_puzzle: bool,
 }
 
 impl HeadsetState {
@@ -492,6 +495,15 @@ fn take_orders(
                 }
             }
             None => {
+                // The facilitator chose the puzzle that waited over the immersion.
+                if state.guided_open.is_some()
+                    && matches!(
+                        state.phase,
+                        Phase::Intro | Phase::Exploring | Phase::Questionnaire(_)
+                    )
+                {
+                    state.stopped_for_puzzle = true;
+                }
                 actions.write(HeadsetAction::Stop);
             }
         }

@@ -294,6 +294,30 @@ fn puzzles(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState, out: &mut 
                             .color(Color32::from_rgb(230, 150, 0)),
                     ),
                 };
+                // The headset of its seat runs an immersion: which comes first? Left alone,
+                // the puzzle shows when the immersion ends.
+                if shown.is_none()
+                    && let PuzzleKind::HeadsetGuided {
+                        headset_station, ..
+                    } = &p.kind
+                {
+                    let busy = view.engine.devices().iter().find(|(id, d)| {
+                        d.station.as_ref() == Some(headset_station)
+                            && view
+                                .engine
+                                .immersions()
+                                .get(*id)
+                                .is_some_and(|r| r.started.is_some() && r.stopped.is_none())
+                    });
+                    if let Some((device, _)) = busy {
+                        ui.label(tr!(l, "puzzle-headset-busy"));
+                        if ui.button(tr!(l, "puzzle-headset-stop-immersion")).clicked() {
+                            out.push(cmd(Command::StopImmersion {
+                                device: device.clone(),
+                            }));
+                        }
+                    }
+                }
             }
         });
         if matches!(status, Some(PuzzleStatus::Solved { .. })) {

@@ -1652,9 +1652,7 @@ fn the_run_screen_asks_whether_a_headset_guided_puzzle_comes_before_the_running_
     for _ in 0..40 {
         let open = |view: &SessionView, id: &str| {
             matches!(
-                view.engine
-                    .puzzles()
-                    .get(&boussole_content::ids::PuzzleId::from(id)),
+                view.engine.puzzles().get(&PuzzleId::from(id)),
                 Some(PuzzleStatus::Open(_))
             )
         };

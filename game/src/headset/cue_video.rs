@@ -82,10 +82,6 @@ fn finished(reports: &mut MessageWriter<Report>, instance: u64) {
     reports.write(Report(DeviceEvent::CueFinished { instance }));
 }
 
-#[expect(
-    clippy::too_many_arguments,
-    reason = "a video cue reads the cues, the stops, the content, the output and the pause"
-)]
 fn pump(
     mut video: ResMut<CueVideo>,
     mut asks: MessageReader<PlayCueVideo>,
@@ -186,6 +182,10 @@ fn pump(
 #[derive(Component)]
 struct CueScreen(Handle<Image>);
 
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the screen follows the seat and draws the frame into its image and material"
+)]
 fn show(
     video: Res<CueVideo>,
     state: Res<HeadsetState>,

@@ -232,9 +232,12 @@ type Tagged = (
     Option<&'static Visibility>,
 );
 
+/// A ball or a scene's words, not a tag itself.
+type TaggedFilter = (Or<(With<HotspotMarker>, With<WorldLabel>)>, Without<Tag>);
+
 fn place_tags(
     state: Res<HeadsetState>,
-    targets: Query<Tagged, (Or<(With<HotspotMarker>, With<WorldLabel>)>, Without<Tag>)>,
+    targets: Query<Tagged, TaggedFilter>,
     mut tags: Query<(&Tag, &mut Transform, &mut Visibility)>,
 ) {
     for (tag, mut t, mut v) in &mut tags {

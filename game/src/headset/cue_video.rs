@@ -15,9 +15,7 @@ use crate::third_party::audio::AudioOutput;
 use bevy::prelude::*;
 use bevy::render::render_resource::Extent3d;
 use boussole_protocol::DeviceEvent;
-use boussole_video::{PlayerOptions, VideoEvent, VideoPlayer};
-use std::sync::Mutex;
-use std::sync::mpsc::{Receiver, TryRecvError, channel};
+use boussole_video::{Opening, PlayerOptions, VideoEvent, VideoPlayer};
 use std::time::Duration;
 
 /// The largest frame asked for: a screen of 2 m in a headset needs no more than full HD.
@@ -26,9 +24,6 @@ const MAX_SIZE: (u32, u32) = (1920, 1080);
 pub const SCREEN_DISTANCE_M: f32 = 2.2;
 /// Width of the cue's screen, metres (its height follows the video's shape).
 pub const SCREEN_WIDTH_M: f32 = 2.0;
-
-/// A player opening on its own thread.
-type Opening = Mutex<Receiver<Result<VideoPlayer, String>>>;
 
 /// The video cue this headset plays, if any.
 #[derive(Resource, Default)]
@@ -110,21 +105,9 @@ fn pump(
             realtime: true,
         };
         let path = content.assets.join(cue.file.as_str());
-        let (tx, rx) = channel();
-        std::thread::spawn(move || {
-            let _ = tx.send(VideoPlayer::open(&path, &options).map_err(|e| e.to_string()));
-        });
-        video.opening = Some((cue, Mutex::new(rx)));
+        video.opening = Some((cue, Opening::start(path, options)));
     }
-    let received = video.opening.as_ref().map(|(_, rx)| {
-        rx.lock()
-            .map_or(Err(TryRecvError::Disconnected), |r| r.try_recv())
-    });
-    let opened = match received {
-        Some(Ok(result)) => Some(result),
-        Some(Err(TryRecvError::Disconnected)) => Some(Err("ouverture interrompue".to_owned())),
-        Some(Err(TryRecvError::Empty)) | None => None,
-    };
+    let opened = video.opening.as_ref().and_then(|(_, o)| o.poll());
     if let Some(result) = opened
         && let Some((cue, _)) = video.opening.take()
     {

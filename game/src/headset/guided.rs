@@ -10,7 +10,9 @@
 //! immersion ends, or at once when the facilitator stops the immersion. A wearer who stops
 //! (Échap) rests in the calm room and comes back with « Revenir à l'énigme ».
 
-use super::state::{Caption, HeadsetState, Phase, SEATED_EYE_M, SceneEntity, clear_scene, preload};
+use super::state::{
+    Caption, HeadsetState, Phase, SEATED_EYE_M, SceneEntity, clear_scene, preload, start_ambience,
+};
 use crate::LaunchOptions;
 use crate::content::GameContent;
 use crate::net::plugin::{Report, Room, StopAllCues};
@@ -231,22 +233,10 @@ fn enter(
         state.eye = Vec3::new(spec.spawn.position.0, SEATED_EYE_M, spec.spawn.position.2);
         state.yaw_deg = spec.spawn.yaw_deg;
     }
-    stops.write(StopAllCues);
-    let ambience = scene.as_ref().and_then(|s| s.ambience.clone());
-    if let Some(sound) = ambience.and_then(|a| state.sounds.get(&a).cloned())
-        && audio.is_some_and(|a| a.available)
-        && let Some(sounds) = sounds.as_mut()
-    {
-        sounds.write(PlaySound {
-            instance: 0,
-            sound,
-            volume_db: -12.0,
-            looped: true,
-            from: std::time::Duration::ZERO,
-        });
-    }
     state.shown_scene = scene;
     state.phase = Phase::Guided;
+    stops.write(StopAllCues);
+    start_ambience(state, audio, sounds);
     state.stopped_at = None;
     state.break_prompt = false;
     if state.guided_seen.insert(open.puzzle.clone()) {

@@ -438,19 +438,7 @@ fn take_pauses(
                 if let Some((_, Some(until))) = state.caption.as_mut() {
                     *until += held;
                 }
-                let ambience = state.shown_scene.as_ref().and_then(|s| s.ambience.clone());
-                if let Some(sound) = ambience.and_then(|a| state.sounds.get(&a).cloned())
-                    && audio.as_ref().is_some_and(|a| a.available)
-                    && let Some(sounds) = sounds.as_mut()
-                {
-                    sounds.write(PlaySound {
-                        instance: 0,
-                        sound,
-                        volume_db: -6.0,
-                        looped: true,
-                        from: std::time::Duration::ZERO,
-                    });
-                }
+                start_ambience(&state, audio.as_deref(), &mut sounds);
             }
             _ => {}
         }
@@ -569,19 +557,7 @@ fn take_actions(
                 );
                 // The workplace's ambient sound, looped, when it decoded.
                 stops.write(StopAllCues);
-                let ambience = state.shown_scene.as_ref().and_then(|s| s.ambience.clone());
-                if let Some(sound) = ambience.and_then(|a| state.sounds.get(&a).cloned())
-                    && audio.as_ref().is_some_and(|a| a.available)
-                    && let Some(sounds) = sounds.as_mut()
-                {
-                    sounds.write(PlaySound {
-                        instance: 0,
-                        sound,
-                        volume_db: -6.0,
-                        looped: true,
-                        from: std::time::Duration::ZERO,
-                    });
-                }
+                start_ambience(&state, audio.as_deref(), &mut sounds);
                 // A film has no introduction panel (it plays on the director's clock, in step
                 // with the other headsets): the introduction is read over it.
                 if state.phase == Phase::Exploring
@@ -809,6 +785,37 @@ fn start_run(
         ratings: Vec::new(),
         break_prompted: false,
     });
+}
+
+/// The gain of a scene's ambience in an immersion, dB: present, under the narration.
+pub const AMBIENCE_DB: f32 = -6.0;
+/// The gain of a headset-guided puzzle's ambience, dB: lower, the wearer must hear the team.
+pub const GUIDED_AMBIENCE_DB: f32 = -12.0;
+
+/// Starts the shown scene's ambient sound, looped, when it decoded and there is an output
+/// (quieter in a headset-guided puzzle).
+pub(super) fn start_ambience(
+    state: &HeadsetState,
+    audio: Option<&AudioOutput>,
+    sounds: &mut Option<MessageWriter<PlaySound>>,
+) {
+    let ambience = state.shown_scene.as_ref().and_then(|s| s.ambience.as_ref());
+    if let Some(sound) = ambience.and_then(|a| state.sounds.get(a).cloned())
+        && audio.is_some_and(|a| a.available)
+        && let Some(sounds) = sounds.as_mut()
+    {
+        sounds.write(PlaySound {
+            instance: 0,
+            sound,
+            volume_db: if state.phase == Phase::Guided {
+                GUIDED_AMBIENCE_DB
+            } else {
+                AMBIENCE_DB
+            },
+            looped: true,
+            from: std::time::Duration::ZERO,
+        });
+    }
 }
 
 /// Reads and decodes `paths` (under `assets/`) into [`HeadsetState::sounds`], in place of

@@ -24,9 +24,7 @@ use bevy::mesh::{Indices, PrimitiveTopology};
 use bevy::prelude::*;
 use bevy::render::render_resource::Extent3d;
 use boussole_protocol::DeviceEvent;
-use boussole_video::{PlayerOptions, VideoEvent, VideoPlayer};
-use std::sync::Mutex;
-use std::sync::mpsc::{Receiver, TryRecvError, channel};
+use boussole_video::{Opening, PlayerOptions, VideoEvent, VideoPlayer};
 use std::time::Duration;
 
 /// Radius of the film's sphere, metres: beyond the hotspot markers
@@ -55,9 +53,6 @@ pub fn film_position(film: &VideoRun, director_now_ms: Option<u64>, now_s: f64) 
         _ => Duration::from_secs_f64((now_s - film.started_s).max(0.0)),
     }
 }
-
-/// A player opening on its own thread: what it gives back once prerolled.
-type Opening = Mutex<Receiver<Result<VideoPlayer, String>>>;
 
 /// The film this headset plays, if any.
 #[derive(Resource, Default)]
@@ -174,22 +169,10 @@ fn pump(
             realtime: true,
         };
         let path = content.assets.join(run.file.as_str());
-        let (tx, rx) = channel();
-        std::thread::spawn(move || {
-            let _ = tx.send(VideoPlayer::open(&path, &options).map_err(|e| e.to_string()));
-        });
-        film.opening = Some((run.clone(), Mutex::new(rx)));
+        film.opening = Some((run.clone(), Opening::start(path, options)));
     }
     // Opened: it starts where the director's clock says now.
-    let received = film.opening.as_ref().map(|(_, rx)| {
-        rx.lock()
-            .map_or(Err(TryRecvError::Disconnected), |r| r.try_recv())
-    });
-    let opened = match received {
-        Some(Ok(result)) => Some(result),
-        Some(Err(TryRecvError::Disconnected)) => Some(Err("ouverture interrompue".to_owned())),
-        Some(Err(TryRecvError::Empty)) | None => None,
-    };
+    let opened = film.opening.as_ref().and_then(|(_, o)| o.poll());
     if let Some(result) = opened
         && let Some((run, _)) = film.opening.take()
     {

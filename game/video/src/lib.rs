@@ -29,7 +29,9 @@ mod player;
 pub mod testvideo;
 
 pub use error::{VideoError, package_for_codec, package_for_element};
-pub use player::{Frame, PlayerOptions, PlayerState, VideoEvent, VideoInfo, VideoPlayer, probe};
+pub use player::{
+    Frame, Opening, PlayerOptions, PlayerState, VideoEvent, VideoInfo, VideoPlayer, probe,
+};
 
 use gstreamer as gst;
 use std::time::Duration;

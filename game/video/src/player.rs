@@ -847,6 +847,37 @@ fn link_audio(
     Ok(())
 }
 
+/// A player opening on a thread of its own: GStreamer's preroll can take a few hundred
+/// milliseconds, and a frozen frame in a headset is what makes people sick. Poll it each
+/// frame.
+pub struct Opening(Mutex<std::sync::mpsc::Receiver<Result<VideoPlayer, VideoError>>>);
+
+impl Opening {
+    /// Starts opening `path` with `options` ([`VideoPlayer::open`]) on a new thread.
+    pub fn start(path: std::path::PathBuf, options: PlayerOptions) -> Self {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(VideoPlayer::open(&path, &options));
+        });
+        Self(Mutex::new(rx))
+    }
+
+    /// `None` while it opens; then the player, or why it did not open (French, naming the
+    /// file), once.
+    pub fn poll(&self) -> Option<Result<VideoPlayer, String>> {
+        use std::sync::mpsc::TryRecvError;
+        let received = self
+            .0
+            .lock()
+            .map_or(Err(TryRecvError::Disconnected), |rx| rx.try_recv());
+        match received {
+            Ok(result) => Some(result.map_err(|e| e.to_string())),
+            Err(TryRecvError::Empty) => None,
+            Err(TryRecvError::Disconnected) => Some(Err("ouverture interrompue".to_owned())),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::fit;

@@ -981,8 +981,26 @@ fn take_day_screenshots(
             enrolled == DAY_PEOPLE.len()
         }
         4 => {
+            // The two devices declared in the session (as « Déclarer l'appareil » does), so
+            // the devices screen shows their names, stations and sound.
+            if first {
+                day.act(vec![Output::Commands(vec![
+                    Command::RegisterDevice {
+                        device: DeviceId::from(WAITING_DEVICES[0]),
+                        role: boussole_content::cue::DeviceRole::Terminal,
+                        station: Some("poste_quai".into()),
+                    },
+                    Command::RegisterDevice {
+                        device: DeviceId::from(WAITING_DEVICES[1]),
+                        role: boussole_content::cue::DeviceRole::Headset,
+                        station: Some("casque".into()),
+                    },
+                ])]);
+            }
             day.state.screen = Screen::Devices;
-            true
+            day.model()
+                .view(None)
+                .is_some_and(|v| v.engine.devices().len() == WAITING_DEVICES.len())
         }
         5 => {
             day.state.screen = Screen::People;

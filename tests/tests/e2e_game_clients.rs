@@ -1,9 +1,12 @@
-//! S'cape attitudes played to its success ending with REAL game clients: the room screen and
-//! the office terminal (`poste_bureau`) are `boussole-game --headless` processes that pair with
-//! the code, connect, acknowledge their cues and resync from snapshots. The screen starts
-//! without content and downloads the director's; the terminal's participant answers through
-//! its standard input (the right answer of each puzzle opened at its station, as a player
-//! would type it). The four other devices are simulated. At the end
+//! S'cape attitudes played to its success ending with REAL game clients: the room screen, the
+//! office terminal (`poste_bureau`), the second stock tablet (which takes the answer of the
+//! headset-guided « Les cartons manquants ») and the headset are `boussole-game --headless`
+//! processes that pair with the code, connect, acknowledge their cues and resync from
+//! snapshots. The screen starts without content and downloads the director's; the terminals'
+//! participants answer through their standard input (the right answer of each puzzle opened
+//! at their station, as a player would type it; the headset-guided one once the headset shows
+//! its scene, as the team waits for the wearer's description). The two other devices are
+//! simulated. At the end
 //! every event of every device, real or simulated, is in the director's log exactly once.
 //! The same game is played a second time through a [`FaultProxy`] (loss, delay, reordering
 //! both ways) with a cut long enough for the real clients to drop their connection mid-game:
@@ -84,17 +87,29 @@ async fn play(faults: Option<u64>) -> Result<()> {
         .map_or_else(|| serving.local_addr(), FaultProxy::local_addr);
 
     let seats = room(&script, &scenario);
-    let real = ["ecran", "pc_bureau"];
+    let real = [
+        "ecran",
+        "pc_bureau",
+        boussole_tests::EXTRA_TERMINAL,
+        "casque_1",
+    ];
     let mut clients = Vec::new();
     // One at a time: the director counts pairings in flight against its failure budget.
     for seat in seats.iter().filter(|s| real.contains(&s.device.as_str())) {
         let screen = seat.station.as_ref().is_some_and(|s| s.as_str() == "ecran");
+        let headset = seat.role == boussole_protocol::wire::Role::Headset;
         // The screen starts with no content and fetches its role's files, in both games:
         // through the faulty proxy too (content by file keeps 8 chunks of 64 KiB in flight;
         // `cargo xtask bench content-sync` measures how long it takes).
         let downloads = screen;
         let spec = GameSpec {
-            role: Some(if screen { "screen" } else { "terminal" }),
+            role: Some(if screen {
+                "screen"
+            } else if headset {
+                "headset"
+            } else {
+                "terminal"
+            }),
             code: None,
             content: downloads.then(|| dir.path().join("aucun_contenu")),
             device: seat.device.to_string(),
@@ -112,9 +127,9 @@ async fn play(faults: Option<u64>) -> Result<()> {
                     .any(|l| l.starts_with("@stats") && l.contains("bundle=yes"))
             })?;
         }
-        clients.push((spec, client));
+        clients.push((spec, client, seat.puzzles.clone()));
     }
-    ensure!(clients.len() == 2, "two real clients");
+    ensure!(clients.len() == real.len(), "four real clients");
 
     let facilitator = play_facilitator(director.clone(), facilitator_steps(&script));
     let play = Play {
@@ -135,9 +150,16 @@ async fn play(faults: Option<u64>) -> Result<()> {
     // The office terminal's participant answers each puzzle that opens at their station.
     let start = Instant::now();
     let mut answered: BTreeSet<PuzzleId> = BTreeSet::new();
+    let mut headset_shows = false;
     loop {
+        headset_shows |= clients.iter().any(|(s, c, _)| {
+            s.role == Some("headset")
+                && c.lines()
+                    .iter()
+                    .any(|l| l.starts_with("@headset phase=Guided"))
+        });
         let mut all_done = true;
-        for (spec, client) in &mut clients {
+        for (spec, client, dealt) in &mut clients {
             let snapshot = client.last("@snapshot").unwrap_or_default();
             let stats = client.last("@stats").unwrap_or_default();
             let ended = !field(&snapshot, "ended").is_empty();
@@ -152,7 +174,13 @@ async fn play(faults: Option<u64>) -> Result<()> {
                 let Some(p) = scenario.puzzles.iter().find(|p| p.id == puzzle) else {
                     continue;
                 };
+                let guided = matches!(
+                    p.kind,
+                    boussole_content::puzzle::PuzzleKind::HeadsetGuided { .. }
+                );
                 if answer_station(p).map(ToString::to_string) == spec.station
+                    && dealt.as_ref().is_none_or(|d| d.contains(&puzzle))
+                    && (!guided || headset_shows)
                     && answered.insert(puzzle.clone())
                 {
                     let answer = ron::to_string(&right_answer(&p.solution))?;
@@ -172,7 +200,7 @@ async fn play(faults: Option<u64>) -> Result<()> {
             cut_done = true;
             let cut_at = Instant::now();
             proxy.set_cut(true);
-            while clients.iter().any(|(_, c)| online(&c.lines())) {
+            while clients.iter().any(|(_, c, _)| online(&c.lines())) {
                 ensure!(
                     cut_at.elapsed() < GAME_GUARD,
                     "the real clients never noticed the cut"
@@ -189,7 +217,7 @@ async fn play(faults: Option<u64>) -> Result<()> {
             "the real clients did not see the end of the game, all acknowledged: {:?}",
             clients
                 .iter()
-                .map(|(s, c)| (s.device.clone(), c.last("@snapshot"), c.last("@stats")))
+                .map(|(s, c, _)| (s.device.clone(), c.last("@snapshot"), c.last("@stats")))
                 .collect::<Vec<_>>()
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -203,7 +231,7 @@ async fn play(faults: Option<u64>) -> Result<()> {
     submit(&director, Command::EndSession)?;
 
     let mut stats = stop_all(devices).await?;
-    for (_, client) in clients {
+    for (_, client, _) in clients {
         stats.push(client.quit(Duration::from_secs(20))?);
     }
     let session = serving
@@ -238,6 +266,17 @@ async fn play(faults: Option<u64>) -> Result<()> {
                 .any(|(_, e)| matches!(e, DeviceEvent::Health(h) if h.content_in_sync)),
         "the real screen applied the title, the ambience, the rumour… with the downloaded \
          content: {screen:?}"
+    );
+    // The headset showed « Les cartons manquants » and said so once.
+    let seen = stats
+        .iter()
+        .filter(|(d, _)| d.as_str() == "casque_1")
+        .flat_map(|(_, s)| s.events.iter())
+        .filter(|(_, e)| matches!(e, DeviceEvent::HeadsetViewSeen { .. }))
+        .count();
+    ensure!(
+        headset_shows && seen == 1,
+        "the headset's view seen {seen} times"
     );
     ensure!(session.store().quick_check()?, "the store is sound");
     Ok(())

@@ -48,13 +48,16 @@ pub struct Cue {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub enum CueKind {
-    /// Play a video full screen (room screen) or on a sphere (headset, 360°).
+    /// Play a video: full screen on a room screen, on a screen in the world in a headset.
     Video {
         /// The file, under `assets/`.
         file: AssetPath,
         /// Loop until stopped.
         #[serde(default)]
         looped: bool,
+        /// Where it plays in a headset (in front of the wearer unless an anchor is named).
+        #[serde(default)]
+        headset: HeadsetScreen,
     },
     /// Play a sound.
     Sound {
@@ -104,6 +107,19 @@ pub enum CueKind {
     },
     /// A note in the cue list for the facilitator ("Vérifier que la porte est fermée").
     Memo,
+}
+
+/// Where a video cue plays in a headset.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub enum HeadsetScreen {
+    /// On a screen 2.2 m in front of the wearer, where the seat faces (it follows the seat's
+    /// turns).
+    #[default]
+    InFront,
+    /// On a screen at this anchor of the scene the headset shows (a wall, a machine's panel),
+    /// turned towards the wearer: one of the scenes of the scenario's headset-guided puzzles.
+    Anchor(crate::ids::AnchorId),
 }
 
 /// What a timer cue does.

@@ -1441,6 +1441,38 @@ impl<'a> Validator<'a> {
                     0.0..=3600.0,
                 );
             }
+            // A video placed at an anchor in a headset: one of the scenes a headset of this
+            // game shows (its headset-guided puzzles') has it.
+            if let CueKind::Video {
+                headset: crate::cue::HeadsetScreen::Anchor(anchor),
+                ..
+            } = &c.kind
+            {
+                let known = s.puzzles.iter().any(|p| match &p.kind {
+                    PuzzleKind::HeadsetGuided {
+                        scene: Some(scene), ..
+                    } => self
+                        .scene_by_id(scene.as_str())
+                        .is_some_and(|sc| sc.anchors.iter().any(|a| a.id == *anchor)),
+                    _ => false,
+                });
+                if !known {
+                    self.err(
+                        Code::UnknownReference,
+                        f,
+                        At::FieldAfter {
+                            key: "id",
+                            value: cid,
+                            then: "headset",
+                        },
+                        anchor.as_str(),
+                        format!(
+                            "{owner}: anchor {anchor} is in no scene of this scenario's \
+                             headset-guided puzzles"
+                        ),
+                    );
+                }
+            }
             match &c.kind {
                 CueKind::Video { file, .. } | CueKind::Sound { file, .. } => {
                     self.media(f, "file", file)

@@ -105,6 +105,8 @@ pub struct PlayCueVideo {
     pub looped: bool,
     /// How long after its start it arrived.
     pub late: Duration,
+    /// Where it plays in the headset.
+    pub placement: boussole_content::cue::HeadsetScreen,
 }
 
 /// The media cues' systems (the headset's video screen runs after them).
@@ -299,7 +301,11 @@ fn apply_due(
                     }
                 }
             }
-            CueKind::Video { file, looped } => {
+            CueKind::Video {
+                file,
+                looped,
+                headset,
+            } => {
                 if role.0 == DeviceRole::Headset {
                     videos.write(PlayCueVideo {
                         instance: fired.instance,
@@ -307,6 +313,7 @@ fn apply_due(
                         file: file.clone(),
                         looped: *looped,
                         late,
+                        placement: headset.clone(),
                     });
                 } else {
                     tell(

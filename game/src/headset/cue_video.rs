@@ -1,6 +1,7 @@
 //! Video cues in the headset: a cue aimed at a headset plays on a screen in front of the
 //! wearer, 2.2 m away at eye height in the direction the seat faces (it follows the seat's
-//! turns), decoded by `boussole-video` (its player opened on a thread of its own: a frozen
+//! turns), or, when the cue names an anchor of the scene shown, on a screen standing there
+//! and turned towards the wearer (a scene without that anchor: in front, told once), decoded by `boussole-video` (its player opened on a thread of its own: a frozen
 //! frame in a headset makes people sick). It starts where it should be now (a headset that
 //! joins late is not behind), finishes with `CueFinished` at its real end, is held by the
 //! facilitator's pause, and stops with a stop-all. A file that cannot play is a problem for
@@ -14,6 +15,7 @@ use crate::net::plugin::{Report, StopAllCues};
 use crate::third_party::audio::AudioOutput;
 use bevy::prelude::*;
 use bevy::render::render_resource::Extent3d;
+use boussole_content::cue::HeadsetScreen;
 use boussole_protocol::DeviceEvent;
 use boussole_video::{Opening, PlayerOptions, VideoEvent, VideoPlayer};
 use std::time::Duration;
@@ -51,6 +53,40 @@ impl CueVideo {
     pub fn position(&self) -> Option<Duration> {
         self.current.as_ref().and_then(|p| p.player.position())
     }
+}
+
+/// Where the cue's screen stands: at `placement`'s anchor of the scene `state` shows (its
+/// centre there, turned about the vertical towards the eyes), else [`SCREEN_DISTANCE_M`] in
+/// front of the eyes in the direction `seat` faces. With it, whether the anchor asked for was
+/// found (`false`: the scene shown has no such anchor, the screen stands in front).
+pub fn screen_transform(
+    placement: &HeadsetScreen,
+    state: &HeadsetState,
+    seat: Quat,
+) -> (Transform, bool) {
+    let in_front = || {
+        let forward = seat * Vec3::NEG_Z;
+        Transform::from_translation(state.eye + forward * SCREEN_DISTANCE_M).with_rotation(seat)
+    };
+    let HeadsetScreen::Anchor(id) = placement else {
+        return (in_front(), true);
+    };
+    let anchor = state
+        .shown_scene
+        .as_ref()
+        .and_then(|s| s.anchors.iter().find(|a| a.id == *id));
+    let Some(anchor) = anchor else {
+        return (in_front(), false);
+    };
+    let (x, y, z) = anchor.position;
+    let at = Vec3::new(x, y, z);
+    let away = Vec3::new(at.x - state.eye.x, 0.0, at.z - state.eye.z);
+    let mut t = Transform::from_translation(at);
+    if away.length_squared() > 1e-6 {
+        // `looking_at` points -Z at its target; the quad's face is +Z, so look away from the eyes.
+        t.look_at(at + away, Vec3::Y);
+    }
+    (t, true)
 }
 
 /// The logic (headless too).
@@ -120,6 +156,14 @@ fn pump(
         });
         match started {
             Ok(player) => {
+                if !screen_transform(&cue.placement, &state, Quat::IDENTITY).1 {
+                    problem(
+                        &mut reports,
+                        &cue,
+                        "l'ancre nommée n'est pas dans la scène montrée : vidéo devant la \
+                         personne",
+                    );
+                }
                 video.current = Some(Playing {
                     cue,
                     player,
@@ -191,13 +235,11 @@ fn show(
     } else {
         9.0 / 16.0
     };
-    let facing = rigs
+    let seat = rigs
         .iter()
         .next()
-        .map_or(Transform::from_translation(state.eye), |rig| *rig);
-    let forward = facing.rotation * Vec3::NEG_Z;
-    let place = Transform::from_translation(state.eye + forward * SCREEN_DISTANCE_M)
-        .with_rotation(facing.rotation);
+        .map_or(Quat::IDENTITY, |rig| rig.rotation);
+    let (place, _) = screen_transform(&playing.cue.placement, &state, seat);
     let image = match screens.iter_mut().next() {
         Some((_, screen, mut t)) => {
             if *t != place {
@@ -229,5 +271,63 @@ fn show(
         && let Some(mut target) = images.get_mut(&image)
     {
         crate::ui::put_frame(&mut target, &frame);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use boussole_content::ids::{AnchorId, SceneId};
+    use boussole_content::immersion::{Anchor, Bounds, SceneSpec, Spawn};
+    use std::sync::Arc;
+
+    #[test]
+    fn a_cue_screen_stands_in_front_or_at_its_anchor_facing_the_eyes() {
+        let mut state = HeadsetState {
+            eye: Vec3::new(0.0, 1.2, 0.0),
+            ..HeadsetState::default()
+        };
+        // In front: 2.2 m along where the seat faces (turned 90° left: towards -X).
+        let seat = Quat::from_rotation_y(90f32.to_radians());
+        let (t, found) = screen_transform(&HeadsetScreen::InFront, &state, seat);
+        assert!(found);
+        assert!(
+            t.translation
+                .abs_diff_eq(Vec3::new(-SCREEN_DISTANCE_M, 1.2, 0.0), 1e-4)
+        );
+        // At an anchor 3 m to the right: there, its face (+Z) turned back to the eyes.
+        state.shown_scene = Some(Arc::new(SceneSpec {
+            id: SceneId::from("salle"),
+            bounds: Bounds {
+                min: (-5.0, 0.0, -5.0),
+                max: (5.0, 3.0, 5.0),
+            },
+            materials: Vec::new(),
+            primitives: Vec::new(),
+            lights: Vec::new(),
+            spawn: Spawn {
+                position: (0.0, 1.2, 0.0),
+                yaw_deg: 0.0,
+            },
+            anchors: vec![Anchor {
+                id: AnchorId::from("a_mur"),
+                position: (3.0, 1.5, 0.0),
+            }],
+            ambience: None,
+            labels: Vec::new(),
+        }));
+        let wall = HeadsetScreen::Anchor(AnchorId::from("a_mur"));
+        let (t, found) = screen_transform(&wall, &state, seat);
+        assert!(found);
+        assert!(t.translation.abs_diff_eq(Vec3::new(3.0, 1.5, 0.0), 1e-4));
+        assert!((t.rotation * Vec3::Z).abs_diff_eq(Vec3::NEG_X, 1e-4));
+        // An anchor the scene does not have: in front, and said.
+        let missing = HeadsetScreen::Anchor(AnchorId::from("a_plafond"));
+        let (t, found) = screen_transform(&missing, &state, seat);
+        assert!(!found);
+        assert!(
+            t.translation
+                .abs_diff_eq(Vec3::new(-SCREEN_DISTANCE_M, 1.2, 0.0), 1e-4)
+        );
     }
 }

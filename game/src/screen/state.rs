@@ -162,7 +162,7 @@ fn apply_due(
                     state.hint.as_ref().and_then(|h| h.voice.clone()),
                 );
             }
-            CueKind::Video { file, looped } => {
+            CueKind::Video { file, looped, .. } => {
                 // A video cue replaces the one playing; it finishes when played out (see
                 // `video::pump`). One that cannot play is a problem for the facilitator, and
                 // ends at once so the director's auto-follow is not held up.

@@ -265,7 +265,8 @@ fn listen(parent: &mut ChildSpawnerCommands, text: &Text, looks: &Looks, size: f
         });
 }
 
-/// A text with « Écouter » after it, on one line that wraps the text.
+/// A text with its pictogram before it and « Écouter » after it, on one line that wraps the
+/// text.
 fn said(parent: &mut ChildSpawnerCommands, text: &Text, size: f32, color: Color, looks: &Looks) {
     parent
         .spawn(Node {
@@ -275,6 +276,17 @@ fn said(parent: &mut ChildSpawnerCommands, text: &Text, size: f32, color: Color,
             ..default()
         })
         .with_children(|row| {
+            if let Some(picture) = looks.pictogram(text) {
+                row.spawn((
+                    ImageNode::new(picture),
+                    Node {
+                        width: px(size * 1.8),
+                        height: px(size * 1.8),
+                        flex_shrink: 0.0,
+                        ..default()
+                    },
+                ));
+            }
             row.spawn((
                 ui::text(text.fr.clone(), size, color),
                 Node {
@@ -286,10 +298,11 @@ fn said(parent: &mut ChildSpawnerCommands, text: &Text, size: f32, color: Color,
         });
 }
 
-/// Every participant text of `scenario` with a pictogram (the answers of each kind, the
-/// self-assessment's scale).
+/// Every participant text of `scenario` with a pictogram (prompts, parts and answers of each
+/// kind, the self-assessment's questions and scale).
 fn pictogram_texts(scenario: &Scenario) -> Vec<&Text> {
     let mut out: Vec<&Text> = scenario.self_assessment.scale.iter().collect();
+    out.extend(scenario.self_assessment.questions.iter().map(|q| &q.text));
     for p in &scenario.puzzles {
         out.extend(p.kind.texts());
     }
@@ -845,9 +858,23 @@ fn typed(body: &mut ChildSpawnerCommands, p: &Puzzle, draft: &Draft, note: Optio
             "WXCVBN,-".chars().collect(),
         ]
     };
-    let size = if digits_only(p) { 100.0 } else { 74.0 };
+    let digits = digits_only(p);
+    let size = if digits { 100.0 } else { 74.0 };
+    // The editing keys end the rows that have room for them: the keypad stays four rows high,
+    // so a long question still leaves it whole above the action bar.
+    let extras = |row: usize| -> Vec<(&'static str, TerminalAction, f32)> {
+        let space = ("Espace", TerminalAction::Key(' '), 240.0);
+        let erase = ("⌫ Effacer", TerminalAction::Backspace, 200.0);
+        let clear = ("Tout effacer", TerminalAction::Clear, 200.0);
+        match (digits, row) {
+            (true, 3) => vec![erase, clear],
+            (false, 0) => vec![clear],
+            (false, 3) => vec![space, erase],
+            _ => Vec::new(),
+        }
+    };
     body.spawn(ui::column(8.0)).with_children(|pad| {
-        for keys in rows {
+        for (n, keys) in rows.into_iter().enumerate() {
             pad.spawn(Node {
                 flex_direction: FlexDirection::Row,
                 column_gap: px(8.0),
@@ -865,44 +892,11 @@ fn typed(body: &mut ChildSpawnerCommands, p: &Puzzle, draft: &Draft, note: Optio
                         34.0,
                     );
                 }
+                for (label, action, width) in extras(n) {
+                    button(r, label, action, ui::BUTTON, ui::BUTTON, width, 28.0);
+                }
             });
         }
-        pad.spawn(Node {
-            flex_direction: FlexDirection::Row,
-            column_gap: px(8.0),
-            ..default()
-        })
-        .with_children(|r| {
-            if !digits_only(p) {
-                button(
-                    r,
-                    "Espace",
-                    TerminalAction::Key(' '),
-                    ui::BUTTON,
-                    ui::BUTTON,
-                    240.0,
-                    28.0,
-                );
-            }
-            button(
-                r,
-                "⌫ Effacer",
-                TerminalAction::Backspace,
-                ui::BUTTON,
-                ui::BUTTON,
-                200.0,
-                28.0,
-            );
-            button(
-                r,
-                "Tout effacer",
-                TerminalAction::Clear,
-                ui::BUTTON,
-                ui::BUTTON,
-                200.0,
-                28.0,
-            );
-        });
     });
 }
 

@@ -1,6 +1,6 @@
 //! Video cues in the headset: a cue aimed at a headset plays on a screen in front of the
-//! wearer, 2.2 m away at eye height in the direction the seat faces (it follows the seat's
-//! turns), or, when the cue names an anchor of the scene shown, on a screen standing there
+//! wearer, 2.2 m away, head-locked (in a headset it follows the head, `xr::HeadPose`; in a
+//! flat window the camera, which the seat's turns move), or, when the cue names an anchor of the scene shown, on a screen standing there
 //! and turned towards the wearer (a scene without that anchor: in front, told once), decoded by `boussole-video` (its player opened on a thread of its own: a frozen
 //! frame in a headset makes people sick). It starts where it should be now (a headset that
 //! joins late is not behind), finishes with `CueFinished` at its real end, is held by the
@@ -16,6 +16,7 @@ use crate::third_party::audio::AudioOutput;
 use bevy::prelude::*;
 use bevy::render::render_resource::Extent3d;
 use boussole_content::cue::HeadsetScreen;
+use boussole_content::immersion::SceneSpec;
 use boussole_protocol::DeviceEvent;
 use boussole_video::{Opening, PlayerOptions, VideoEvent, VideoPlayer};
 use std::time::Duration;
@@ -55,32 +56,29 @@ impl CueVideo {
     }
 }
 
-/// Where the cue's screen stands: at `placement`'s anchor of the scene `state` shows (its
-/// centre there, turned about the vertical towards the eyes), else [`SCREEN_DISTANCE_M`] in
-/// front of the eyes in the direction `seat` faces. With it, whether the anchor asked for was
-/// found (`false`: the scene shown has no such anchor, the screen stands in front).
+/// Where the cue's screen stands: at `placement`'s anchor of `scene` (its centre there,
+/// turned about the vertical towards the eyes at `eye`), else [`SCREEN_DISTANCE_M`] in front
+/// of `eye` in the direction of `facing`. With it, whether the anchor asked for was found
+/// (`false`: the scene has no such anchor, the screen stands in front).
 pub fn screen_transform(
     placement: &HeadsetScreen,
-    state: &HeadsetState,
-    seat: Quat,
+    scene: Option<&SceneSpec>,
+    eye: Vec3,
+    facing: Quat,
 ) -> (Transform, bool) {
     let in_front = || {
-        let forward = seat * Vec3::NEG_Z;
-        Transform::from_translation(state.eye + forward * SCREEN_DISTANCE_M).with_rotation(seat)
+        let forward = facing * Vec3::NEG_Z;
+        Transform::from_translation(eye + forward * SCREEN_DISTANCE_M).with_rotation(facing)
     };
     let HeadsetScreen::Anchor(id) = placement else {
         return (in_front(), true);
     };
-    let anchor = state
-        .shown_scene
-        .as_ref()
-        .and_then(|s| s.anchors.iter().find(|a| a.id == *id));
-    let Some(anchor) = anchor else {
+    let Some(anchor) = scene.and_then(|s| s.anchors.iter().find(|a| a.id == *id)) else {
         return (in_front(), false);
     };
     let (x, y, z) = anchor.position;
     let at = Vec3::new(x, y, z);
-    let away = Vec3::new(at.x - state.eye.x, 0.0, at.z - state.eye.z);
+    let away = Vec3::new(at.x - eye.x, 0.0, at.z - eye.z);
     let mut t = Transform::from_translation(at);
     if away.length_squared() > 1e-6 {
         // `looking_at` points -Z at its target; the quad's face is +Z, so look away from the eyes.
@@ -156,7 +154,14 @@ fn pump(
         });
         match started {
             Ok(player) => {
-                if !screen_transform(&cue.placement, &state, Quat::IDENTITY).1 {
+                if !screen_transform(
+                    &cue.placement,
+                    state.shown_scene.as_deref(),
+                    state.eye,
+                    Quat::IDENTITY,
+                )
+                .1
+                {
                     problem(
                         &mut reports,
                         &cue,
@@ -217,6 +222,7 @@ fn show(
     video: Res<CueVideo>,
     state: Res<HeadsetState>,
     rigs: Query<&Transform, (With<Rig>, Without<CueScreen>)>,
+    head: Option<Res<crate::third_party::xr::HeadPose>>,
     mut screens: Query<(Entity, &CueScreen, &mut Transform)>,
     mut commands: Commands,
     mut images: ResMut<Assets<Image>>,
@@ -235,11 +241,22 @@ fn show(
     } else {
         9.0 / 16.0
     };
-    let seat = rigs
-        .iter()
-        .next()
-        .map_or(Quat::IDENTITY, |rig| rig.rotation);
-    let (place, _) = screen_transform(&playing.cue.placement, &state, seat);
+    // In a headset the screen follows the head; in a flat window, the camera on the rig.
+    let (eye, facing) = match head.and_then(|h| h.0) {
+        Some(head) => (head.translation, head.rotation),
+        None => (
+            state.eye,
+            rigs.iter()
+                .next()
+                .map_or(Quat::IDENTITY, |rig| rig.rotation),
+        ),
+    };
+    let (place, _) = screen_transform(
+        &playing.cue.placement,
+        state.shown_scene.as_deref(),
+        eye,
+        facing,
+    );
     let image = match screens.iter_mut().next() {
         Some((_, screen, mut t)) => {
             if *t != place {
@@ -278,7 +295,7 @@ fn show(
 mod tests {
     use super::*;
     use boussole_content::ids::{AnchorId, SceneId};
-    use boussole_content::immersion::{Anchor, Bounds, SceneSpec, Spawn};
+    use boussole_content::immersion::{Anchor, Bounds, Spawn};
     use std::sync::Arc;
 
     #[test]
@@ -289,7 +306,10 @@ mod tests {
         };
         // In front: 2.2 m along where the seat faces (turned 90° left: towards -X).
         let seat = Quat::from_rotation_y(90f32.to_radians());
-        let (t, found) = screen_transform(&HeadsetScreen::InFront, &state, seat);
+        let at = |p: &HeadsetScreen, state: &HeadsetState| {
+            screen_transform(p, state.shown_scene.as_deref(), state.eye, seat)
+        };
+        let (t, found) = at(&HeadsetScreen::InFront, &state);
         assert!(found);
         assert!(
             t.translation
@@ -317,13 +337,13 @@ mod tests {
             labels: Vec::new(),
         }));
         let wall = HeadsetScreen::Anchor(AnchorId::from("a_mur"));
-        let (t, found) = screen_transform(&wall, &state, seat);
+        let (t, found) = at(&wall, &state);
         assert!(found);
         assert!(t.translation.abs_diff_eq(Vec3::new(3.0, 1.5, 0.0), 1e-4));
         assert!((t.rotation * Vec3::Z).abs_diff_eq(Vec3::NEG_X, 1e-4));
         // An anchor the scene does not have: in front, and said.
         let missing = HeadsetScreen::Anchor(AnchorId::from("a_plafond"));
-        let (t, found) = screen_transform(&missing, &state, seat);
+        let (t, found) = at(&missing, &state);
         assert!(!found);
         assert!(
             t.translation

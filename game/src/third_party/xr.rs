@@ -203,7 +203,8 @@ pub fn in_headset(mode: Option<Res<XrMode>>) -> bool {
 /// turns on the thumbstick, a window that never slows the headset down, and Bevy's fallback
 /// error handler set to `warn` (a refused session must not stop the app).
 pub fn plugin(app: &mut App) {
-    app.add_message::<XrSessionCreatedMessage>()
+    app.init_resource::<HeadPose>()
+        .add_message::<XrSessionCreatedMessage>()
         .add_message::<XrStateChanged>()
         .add_systems(
             Update,
@@ -230,7 +231,13 @@ pub fn plugin(app: &mut App) {
         )
         .add_systems(OxrSendActionBindings, suggest_bindings)
         .add_systems(XrSessionCreated, (attach_actions, spawn_aim_spaces))
-        .add_systems(PostUpdate, eyes_see_headset_layer)
+        .add_systems(
+            PostUpdate,
+            (
+                eyes_see_headset_layer,
+                track_head.after(TransformSystems::Propagate),
+            ),
+        )
         .add_systems(XrPreDestroySession, despawn_aim_spaces)
         .add_systems(
             PreUpdate,
@@ -244,6 +251,23 @@ pub fn plugin(app: &mut App) {
                 .in_set(PointerSystems::Feed)
                 .run_if(openxr_session_running.and_then(in_headset)),
         );
+}
+
+/// Where the wearer's head is in the world, from the eyes' cameras: between them, turned as
+/// the first; `None` outside a headset (the flat camera is the rig).
+#[derive(Resource, Debug, Default, Clone, Copy, PartialEq)]
+pub struct HeadPose(pub Option<Transform>);
+
+/// Updates [`HeadPose`] from the eyes' cameras once the transforms are propagated.
+fn track_head(eyes: Query<&GlobalTransform, With<XrCamera>>, mut head: ResMut<HeadPose>) {
+    let poses: Vec<Transform> = eyes.iter().map(|g| g.compute_transform()).collect();
+    let next = poses.first().map(|first| {
+        let centre = poses.iter().map(|t| t.translation).sum::<Vec3>() / poses.len() as f32;
+        Transform::from_translation(centre).with_rotation(first.rotation)
+    });
+    if head.0 != next {
+        head.0 = next;
+    }
 }
 
 /// The eyes' cameras (spawned by bevy_mod_openxr with its session) see the scene and

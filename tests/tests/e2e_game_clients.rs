@@ -46,7 +46,7 @@ const SHAKY: LinkFaults = LinkFaults {
 const LONG_CUT: Duration = Duration::from_secs(4);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn real_screen_and_terminal_play_to_the_success_ending() -> Result<()> {
+async fn real_screen_terminals_and_headset_play_to_the_success_ending() -> Result<()> {
     play(None).await
 }
 

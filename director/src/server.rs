@@ -682,6 +682,15 @@ async fn on_desk(
                         }
                     }
                     tracing::info!("{device} désappairé depuis la console");
+                    // Its name, role, stations and sound go with it.
+                    let id = device.clone();
+                    let d = cx.director.clone();
+                    let forgot = blocking(move || d.with_store(move |s| s.forget_device(&id)))
+                        .await
+                        .and_then(Result::ok);
+                    if let Some(Err(e)) = forgot {
+                        tracing::warn!("{device} : réglages de la salle non oubliés : {e}");
+                    }
                     format!("« {device} » n'est plus appairé : il devra saisir un nouveau code")
                 }
                 Some(Ok(false)) => format!("« {device} » n'était pas appairé"),

@@ -597,3 +597,67 @@ fn a_batch_is_one_transaction_and_finds_resends_within_itself() {
         .expect("resend");
     assert_eq!(again, Appended::Duplicate(LogSeq(3)));
 }
+
+#[test]
+fn an_unpaired_device_leaves_nothing_of_itself_in_the_room() {
+    use boussole_content::cue::DeviceRole;
+    use boussole_protocol::wire::SoundSettings;
+    let (_dir, path) = db_path();
+    let mut store = open(&path);
+    for device in ["tablette-1", "tablette-2"] {
+        store
+            .set_room_station("scape_attitudes", device, Some("poste_quai"), 1)
+            .expect("station");
+        store
+            .set_device_name(device, Some("Tablette"), 1)
+            .expect("name");
+        store
+            .set_device_role(device, Some(DeviceRole::Terminal), 1)
+            .expect("role");
+        store
+            .set_device_sound(
+                device,
+                SoundSettings {
+                    volume_percent: 50,
+                    muted: true,
+                    read_aloud: true,
+                },
+                1,
+            )
+            .expect("sound");
+    }
+    store.forget_device("tablette-1").expect("forgotten");
+    let layout = store.room_layout("scape_attitudes").expect("layout");
+    assert_eq!(layout.keys().collect::<Vec<_>>(), ["tablette-2"]);
+    for kept in [
+        store
+            .device_names()
+            .expect("names")
+            .keys()
+            .cloned()
+            .collect::<Vec<_>>(),
+        store
+            .device_roles()
+            .expect("roles")
+            .keys()
+            .cloned()
+            .collect(),
+        store
+            .device_sound()
+            .expect("sound")
+            .keys()
+            .cloned()
+            .collect(),
+    ] {
+        assert_eq!(kept, ["tablette-2"]);
+    }
+    // Kept over a close and reopen.
+    drop(store);
+    let store = open(&path);
+    assert!(
+        !store
+            .device_sound()
+            .expect("sound")
+            .contains_key("tablette-1")
+    );
+}

@@ -208,6 +208,25 @@ impl Store {
         Ok(())
     }
 
+    /// Forgets all the room keeps of `device` (unpaired from the console): its stations in
+    /// every scenario's layout, its name, its role and its sound, in one transaction. A device
+    /// paired again under the same id starts afresh.
+    ///
+    /// # Errors
+    /// SQLite failed (nothing is forgotten).
+    pub fn forget_device(&mut self, device: &str) -> rusqlite::Result<()> {
+        let tx = self.conn.transaction()?;
+        for table in [
+            "room_layout",
+            "device_names",
+            "device_roles",
+            "device_sound",
+        ] {
+            tx.execute(&format!("DELETE FROM {table} WHERE device = ?1"), [device])?;
+        }
+        tx.commit()
+    }
+
     /// Whether the facilitator cut the room's voices (« couper les voix »): no device reads
     /// a text aloud on its own until they are back.
     ///

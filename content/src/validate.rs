@@ -1373,8 +1373,8 @@ impl<'a> Validator<'a> {
                     ),
                 );
             }
-            // Each target must be a device that plays this kind of cue.
             for target in &c.targets {
+                // Each target must be a device that plays this kind of cue.
                 let role = match target {
                     Target::Role(r) => Some(*r),
                     Target::Station(st) => role_of.get(st.as_str()).copied(),
@@ -1399,8 +1399,6 @@ impl<'a> Validator<'a> {
                         ),
                     );
                 }
-            }
-            for target in &c.targets {
                 match target {
                     Target::Station(st) => station_ref(self, "targets", st.as_str(), &owner),
                     Target::Role(role) => {

@@ -350,9 +350,18 @@ fn apply_due(
 
 /// A sound cue played out is finished.
 fn finish(mut media: ResMut<MediaCues>, room: Res<Room>, mut reports: MessageWriter<Report>) {
-    let now = room.local_now_ms;
-    media.playing.retain(|(instance, ends)| match ends {
-        Some(end) if *end <= now => {
+    finish_played(&mut media.playing, room.local_now_ms, &mut reports);
+}
+
+/// Reports `CueFinished` for each of `playing` (firing, end on the device clock in ms; `None`:
+/// looped) whose end has come by `now_ms`, and drops it.
+pub fn finish_played(
+    playing: &mut Vec<(u64, Option<u64>)>,
+    now_ms: u64,
+    reports: &mut MessageWriter<Report>,
+) {
+    playing.retain(|(instance, ends)| match ends {
+        Some(end) if *end <= now_ms => {
             reports.write(Report(DeviceEvent::CueFinished {
                 instance: *instance,
             }));

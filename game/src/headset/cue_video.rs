@@ -187,12 +187,7 @@ fn pump(
     let paused = state.paused_at.is_some();
     if paused != playing.paused {
         playing.paused = paused;
-        let done = if paused {
-            playing.player.pause()
-        } else {
-            playing.player.play()
-        };
-        if let Err(e) = done {
+        if let Err(e) = playing.player.set_paused(paused) {
             problem(&mut reports, &playing.cue, &e.to_string());
         }
     }

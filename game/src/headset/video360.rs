@@ -214,13 +214,10 @@ fn pump(
     let paused = state.paused_at.is_some();
     if paused != playing.paused {
         playing.paused = paused;
-        let done = if paused {
-            playing.player.pause()
-        } else {
+        if !paused {
             playing.next_check_s = now_s;
-            playing.player.play()
-        };
-        if let Err(e) = done {
+        }
+        if let Err(e) = playing.player.set_paused(paused) {
             problem(&mut reports, &playing.run, &e.to_string());
         }
     }

@@ -252,16 +252,7 @@ fn finish_media(
     room: Res<Room>,
     mut reports: MessageWriter<Report>,
 ) {
-    let now = room.local_now_ms;
-    state.playing.retain(|(instance, ends)| match ends {
-        Some(end) if *end <= now => {
-            reports.write(Report(DeviceEvent::CueFinished {
-                instance: *instance,
-            }));
-            false
-        }
-        _ => true,
-    });
+    crate::media::finish_played(&mut state.playing, room.local_now_ms, &mut reports);
 }
 
 /// Tells the director when the screen's health changes: whether sound can be heard (no

@@ -617,6 +617,14 @@ impl VideoPlayer {
         Ok(())
     }
 
+    /// Holds (`true`) or plays on: [`Self::pause`] or [`Self::play`].
+    ///
+    /// # Errors
+    /// As theirs.
+    pub fn set_paused(&mut self, paused: bool) -> Result<(), VideoError> {
+        if paused { self.pause() } else { self.play() }
+    }
+
     fn set_state(&self, state: gst::State) -> Result<(), VideoError> {
         self.pipeline
             .set_state(state)

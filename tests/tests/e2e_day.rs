@@ -225,7 +225,7 @@ impl Drop for StopDirector {
 async fn day(h: &mut Console, laptop: &Laptop, db: &Path, socket: &Path) -> Result<()> {
     // The real game client is built first (a no-op when fresh): a build must not eat into the
     // guards of the day's timed steps below.
-    let game = game_binary()?;
+    let client_binary = game_binary()?;
     // The console starts the director, which has no store yet.
     until(h, "the first run screen", GUARD, |d| {
         matches!(d.gate(), Gate::FirstRun { .. })
@@ -357,7 +357,7 @@ async fn day(h: &mut Console, laptop: &Laptop, db: &Path, socket: &Path) -> Resu
         participant: None,
         content: None,
     };
-    let mut client = GameProcess::start(&game, &spec, addr, client_dir.path())?;
+    let mut client = GameProcess::start(&client_binary, &spec, addr, client_dir.path())?;
     until(
         h,
         "twenty-one devices waiting for a role",

@@ -24,6 +24,11 @@ pub fn director_binary() -> Result<PathBuf> {
 /// Binary `bin` of `package`, next to this test's own binary, built first with the same
 /// target folder (a no-op when it is fresh).
 ///
+/// It is built as a member of the workspace (`--workspace --bin`), not with `-p`: features
+/// are then resolved as `cargo test --workspace` resolved them, so the binary that run built
+/// is reused. With `-p`, Bevy and everything above it were built a second time (four minutes
+/// of CI, gigabytes of target folder).
+///
 /// # Errors
 /// No target folder above the test binary, or the build failed.
 pub fn binary(package: &str, bin: &str) -> Result<PathBuf> {
@@ -38,7 +43,7 @@ pub fn binary(package: &str, bin: &str) -> Result<PathBuf> {
     let cargo = option_env!("CARGO").unwrap_or("cargo");
     let mut build = Process::new(cargo);
     build
-        .args(["build", "-p", package, "--bin", bin])
+        .args(["build", "--workspace", "--bin", bin])
         .env("CARGO_TARGET_DIR", target)
         .current_dir(crate::repo_root());
     // What `cargo test` sets for this test only: with it, build scripts that watch the
@@ -56,7 +61,7 @@ pub fn binary(package: &str, bin: &str) -> Result<PathBuf> {
         build.arg("--release");
     }
     let status = build.status().context("running cargo build")?;
-    ensure!(status.success(), "cargo build -p {package} failed");
+    ensure!(status.success(), "cargo build of {bin} ({package}) failed");
     let binary = profile_dir.join(bin);
     ensure!(binary.exists(), "{} was not built", binary.display());
     Ok(binary)

@@ -404,6 +404,7 @@ roles-waiting = { $count ->
    *[other] { $count } devices wait for their role: choose it below.
 }
 roles-none = waiting for its role
+roles-away = not connected right now
 role-headset = Headset
 role-screen = Room screen
 role-terminal = Terminal

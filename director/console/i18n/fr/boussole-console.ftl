@@ -404,6 +404,7 @@ roles-waiting = { $count ->
    *[other] { $count } appareils attendent leur rôle : choisissez-le ci-dessous.
 }
 roles-none = attend son rôle
+roles-away = pas connecté en ce moment
 role-headset = Casque
 role-screen = Écran de salle
 role-terminal = Terminal

@@ -269,14 +269,22 @@ pub fn roles(
     use boussole_director::desk::DeskRequest;
     use boussole_protocol::wire::Role;
     let mut asked = None;
-    let mut devices: Vec<_> = room
+    let connected: std::collections::BTreeSet<String> = room
         .links
         .iter()
         .filter(|d| !matches!(d.role, Role::Console { .. }))
         .map(|d| d.device.to_string())
         .collect();
-    devices.sort();
-    devices.dedup();
+    // A device keeps its row while it restarts in the role just given (it leaves the room for
+    // a moment): rows that moved under the pointer would give the next click to another
+    // device.
+    let devices: Vec<String> = connected
+        .iter()
+        .cloned()
+        .chain(desk.device_roles.keys().cloned())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
     let waiting = devices
         .iter()
         .filter(|d| !desk.device_roles.contains_key(d.as_str()))
@@ -300,6 +308,8 @@ pub fn roles(
                     let kept = desk.device_roles.get(device).copied();
                     if kept.is_none() {
                         ui.label(RichText::new(tr!(l, "roles-none")).color(super::NOTICE));
+                    } else if !connected.contains(device) {
+                        ui.label(RichText::new(tr!(l, "roles-away")).color(super::MUTED));
                     } else {
                         ui.label("");
                     }

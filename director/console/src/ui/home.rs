@@ -11,7 +11,7 @@ use boussole_protocol::wire::{Role, RoomStatus};
 use egui::{Color32, RichText, Ui};
 
 const LIVE: Color32 = Color32::from_rgb(40, 160, 70);
-const MUTED: Color32 = Color32::from_rgb(110, 110, 110);
+use super::MUTED;
 
 /// What the home screen keeps between frames.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -332,6 +332,9 @@ pub fn console(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState) -> Vec
 /// The colour of the director's messages (refusals and confirmations alike).
 pub(crate) const NOTICE: Color32 = Color32::from_rgb(230, 160, 40);
 
+/// The colour of secondary lines (hints, a device away for a moment).
+pub(crate) const MUTED: Color32 = Color32::from_rgb(110, 110, 110);
+
 /// Big, readable text: the console is read from a standing position, under stress.
 pub(crate) fn readable(ui: &mut Ui) {
     let style = ui.style_mut();

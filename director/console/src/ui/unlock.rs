@@ -10,7 +10,7 @@ use boussole_director::local::{Secret, passphrase_weakness};
 use egui::{Color32, RichText, Ui};
 
 const WARN: Color32 = Color32::from_rgb(200, 40, 40);
-const MUTED: Color32 = Color32::from_rgb(110, 110, 110);
+use super::MUTED;
 
 /// What the unlock screen keeps between frames.
 #[derive(Clone, Default, PartialEq, Eq)]

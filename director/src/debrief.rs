@@ -7,12 +7,10 @@ use crate::person_cli::Who;
 use anyhow::{Context, Result, bail};
 use boussole_content::ContentSet;
 use boussole_director::engine::{Command, Effect, Input, ParticipantId, PersonId, RaterId};
-use boussole_director::record::{SessionRecord, SynthesisOptions, build};
-use boussole_director::register::{
-    PersonSession, appearances, person_sessions, resolve_slot, slot_holders,
-};
+use boussole_director::register::{appearances, resolve_slot, slot_holders};
 use boussole_director::session::{Session, replay};
 use boussole_director::store::{SessionId, Store};
+use boussole_director::synthesis::{Signature, SynthesisRequest, document, file_name};
 use boussole_synthesis::{Audience, Renderer};
 use clap::{Args, Subcommand};
 use std::path::{Path, PathBuf};
@@ -169,20 +167,6 @@ pub fn debrief(
     Ok((sid, participant))
 }
 
-/// An ASCII file-name part: accents dropped (NFD, combining marks removed), other signs as `-`.
-fn slug(s: &str) -> String {
-    use unicode_normalization::UnicodeNormalization;
-    let mut out = String::new();
-    for c in s.nfd().filter(|c| c.is_ascii()) {
-        if c.is_ascii_alphanumeric() {
-            out.extend(c.to_lowercase());
-        } else if !out.ends_with('-') {
-            out.push('-');
-        }
-    }
-    out.trim_matches('-').to_owned()
-}
-
 /// Writes the syntheses asked for, one per person, and prints their paths; returns them, with
 /// their persons. Each person's synthesis reads exactly that person's sessions (through the
 /// register, merges included), never another person's slot with the same label.
@@ -225,66 +209,41 @@ pub fn synthesis(
     } else {
         Audience::Counsellor
     };
+    let signature = Signature {
+        programme: args.programme.clone(),
+        organisation: args.organisation.clone(),
+        facilitator: args.facilitator.clone(),
+    };
+    let rater = args.rater.as_deref().map(RaterId::from);
     let mut written = Vec::new();
     for person in &persons {
-        let sessions = person_sessions(store, content, person.as_str(), &given)?;
-        let records: Vec<SessionRecord<'_>> = sessions.iter().map(PersonSession::record).collect();
-        let register = store.person(person.as_str())?;
-        let shown_name = if args.with_name {
-            name_of(store, person, &sessions)?
-        } else {
-            None
-        };
-        let opts = SynthesisOptions {
+        let request = SynthesisRequest {
+            person: person.to_string(),
             audience,
             final_version: args.r#final,
-            shown_name,
-            pseudonym: register.map(|r| r.pseudonym),
-            rater: args.rater.as_deref().map(RaterId::from),
-            programme: args.programme.clone(),
-            organisation: args.organisation.clone(),
-            facilitator: args.facilitator.clone(),
-            today_unix_ms: now_unix_ms,
+            with_name: args.with_name,
+            ticket: 0,
         };
-        let mut doc =
-            build(&records, content, &opts).with_context(|| format!("synthèse de {person}"))?;
-        // Evaluations run with other tools, under « Autres évaluations » (never in the levels).
-        doc.other_evaluations =
-            boussole_director::record::other_evaluations(&store.results(person.as_str())?, content);
+        let doc = document(
+            store,
+            content,
+            &request,
+            &given,
+            rater.as_ref(),
+            &signature,
+            now_unix_ms,
+        )
+        .with_context(|| format!("synthèse de {person}"))?;
         let pdf = renderer.pdf(&doc)?;
-        // File names carry the pseudonym and the person's id only: a name is personal data, a
-        // path is not protected; the id keeps two people with one pseudonym apart.
-        let file = args.out.join(format!(
-            "synthese_{}_{}_{}{}.pdf",
-            slug(&doc.participant.pseudonym),
-            slug(person.as_str()),
-            if args.r#final { "finale" } else { "brouillon" },
-            if args.participant_view {
-                "_restitution"
-            } else {
-                ""
-            }
-        ));
+        let pseudonym = store
+            .person(person.as_str())?
+            .map_or_else(|| doc.participant.pseudonym.clone(), |p| p.pseudonym);
+        let file = args.out.join(file_name(&request, &pseudonym));
         write_atomically(&file, &pdf)?;
         println!("{}", file.display());
         written.push((person.clone(), file));
     }
     Ok(written)
-}
-
-/// The person's name: the register's protected table, else the sessions' (newest first).
-fn name_of(store: &Store, person: &PersonId, sessions: &[PersonSession]) -> Result<Option<String>> {
-    if let Some(name) = store.person_name(person.as_str())? {
-        return Ok(Some(name));
-    }
-    let mut ordered: Vec<&PersonSession> = sessions.iter().collect();
-    ordered.sort_by_key(|s| std::cmp::Reverse(s.info.created_at_unix_ms));
-    for s in ordered {
-        if let Some(name) = store.participant_name(s.info.id, s.slot.as_str())? {
-            return Ok(Some(name));
-        }
-    }
-    Ok(None)
 }
 
 /// Writes `bytes` to a temporary file beside `path`, then renames it: a reader never sees half

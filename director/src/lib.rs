@@ -21,3 +21,4 @@ pub mod script;
 pub mod server;
 pub mod session;
 pub mod store;
+pub mod synthesis;

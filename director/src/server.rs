@@ -1463,6 +1463,81 @@ async fn on_event(cx: &Context<'_>, peers: &mut HashMap<ConnId, Peer>, event: Se
                         }
                     }
                 }
+                ClientMsg::Synthesis(bytes) => {
+                    let refuse = |why: &str| {
+                        let _ = server.send(conn, ServerMsg::Notice(why.into()));
+                    };
+                    if !matches!(peer.role, Role::Console { observer: false }) {
+                        return refuse("seule la console principale montre les synthèses");
+                    }
+                    let Some(day) = cx.day else {
+                        return refuse("les synthèses se font depuis la régie du jour");
+                    };
+                    let request =
+                        match postcard::from_bytes::<crate::synthesis::SynthesisRequest>(&bytes) {
+                            Ok(r) => r,
+                            Err(e) => {
+                                return refuse(&format!("demande de synthèse illisible : {e}"));
+                            }
+                        };
+                    let (d, content, facilitator) = (
+                        director.clone(),
+                        day.content.clone(),
+                        day.facilitator.clone(),
+                    );
+                    let reply = blocking(move || {
+                        d.with_store(move |store| {
+                            let now = unix_ms();
+                            let signature = crate::synthesis::Signature {
+                                facilitator: facilitator.clone(),
+                                ..Default::default()
+                            };
+                            let reply = crate::synthesis::answer(
+                                store,
+                                &content,
+                                request.clone(),
+                                &signature,
+                                now,
+                            );
+                            if reply.outcome.is_ok() {
+                                let detail = format!(
+                                    "montrée dans la console ({}, {}{})",
+                                    if request.final_version {
+                                        "finale"
+                                    } else {
+                                        "brouillon"
+                                    },
+                                    match request.audience {
+                                        boussole_synthesis::Audience::Counsellor => "conseiller",
+                                        boussole_synthesis::Audience::Participant => "participant",
+                                    },
+                                    if request.with_name {
+                                        ", avec le nom"
+                                    } else {
+                                        ""
+                                    }
+                                );
+                                let _ = store.log_access(&crate::store::AccessEntry {
+                                    at_unix_ms: now,
+                                    actor: facilitator,
+                                    action: crate::store::AccessAction::SynthesisWritten,
+                                    session: None,
+                                    participant: Some(request.person.clone()),
+                                    detail,
+                                });
+                            }
+                            postcard::to_allocvec(&reply).map_err(|e| e.to_string())
+                        })
+                    })
+                    .await;
+                    match reply {
+                        Some(Ok(Ok(bytes))) => {
+                            let _ = server.send(conn, ServerMsg::Synthesis(bytes));
+                        }
+                        Some(Ok(Err(e)) | Err(e)) => refuse(&format!("synthèse : {e}")),
+                        None => refuse("synthèse : le directeur ne répond pas"),
+                    }
+                }
                 ClientMsg::Hello(_)
                 | ClientMsg::ClockPing { .. }
                 | ClientMsg::Bye

@@ -918,7 +918,8 @@ impl DeviceSession {
             | ServerMsg::Log(_)
             | ServerMsg::Room(_)
             | ServerMsg::Register(_)
-            | ServerMsg::Desk(_) => {}
+            | ServerMsg::Desk(_)
+            | ServerMsg::Synthesis(_) => {}
         }
     }
 

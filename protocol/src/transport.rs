@@ -939,6 +939,7 @@ fn msg_kind(msg: &ClientMsg) -> &'static str {
         ClientMsg::ManifestRequest => "ManifestRequest",
         ClientMsg::FileRequest { .. } => "FileRequest",
         ClientMsg::Desk(_) => "Desk",
+        ClientMsg::Synthesis(_) => "Synthesis",
         ClientMsg::Pairing(PairingClientStep::Start { .. }) => "pairing Start",
         ClientMsg::Pairing(PairingClientStep::Confirm { .. }) => "pairing Confirm",
     }

@@ -203,6 +203,12 @@ pub enum ClientMsg {
     /// [`ServerMsg::Notice`] when it refuses, and a fresh [`ServerMsg::Desk`]. Observers' are
     /// refused. Appended in protocol version 4.
     Desk(Vec<u8>),
+    /// A read-write console: asks for a person's synthesis (its document model),
+    /// postcard-encoded by the director's crate
+    /// (`boussole_director::synthesis::SynthesisRequest`). The director answers this console
+    /// only with a [`ServerMsg::Synthesis`], and logs the access. Observers' are refused.
+    /// Appended after protocol version 5 (consoles only: devices never send it).
+    Synthesis(Vec<u8>),
 }
 
 /// A participant's civil name on its way to the protected table. `Debug` never prints it, so a
@@ -385,6 +391,11 @@ pub enum ServerMsg {
         /// Paused now.
         paused: bool,
     },
+    /// Read-write consoles only: the answer to this console's [`ClientMsg::Synthesis`] (the
+    /// document model or why there is none), postcard-encoded by the director's crate
+    /// (`boussole_director::synthesis::SynthesisReply`); the console lays it out itself.
+    /// Appended after protocol version 5.
+    Synthesis(Vec<u8>),
 }
 
 /// How a device plays sound: the facilitator's settings for it, from the console's devices

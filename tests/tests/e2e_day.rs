@@ -185,10 +185,13 @@ async fn a_whole_day_from_the_console_alone() -> Result<()> {
         ],
         systemd: false,
     };
-    let state = ConsoleState {
+    // The USB key the syntheses are saved on (the chooser lists it as a plugged-in drive).
+    let usb = tempfile::tempdir()?;
+    let mut state = ConsoleState {
         screen: Screen::Home,
         ..ConsoleState::default()
     };
+    state.synthesis.places = Some(vec![("Clé USB « CLE »".into(), usb.path().to_path_buf())]);
     let console = DayConsole::open(&laptop, content()?, state);
     let mut h: Console = Harness::builder()
         .with_size(egui::vec2(1600.0, 6000.0))
@@ -201,7 +204,7 @@ async fn a_whole_day_from_the_console_alone() -> Result<()> {
     // The director was started in its own process group: stopped whatever happens, a panic of
     // the harness included.
     let _stop = StopDirector(db.clone());
-    let result = day(&mut h, &laptop, &db, &socket).await;
+    let result = day(&mut h, &laptop, &db, &socket, usb.path()).await;
     result.map_err(|e| {
         let log = std::fs::read_to_string(db.with_file_name("director.log")).unwrap_or_default();
         e.context(format!("the director's messages:\n{log}"))
@@ -222,7 +225,7 @@ impl Drop for StopDirector {
     }
 }
 
-async fn day(h: &mut Console, laptop: &Laptop, db: &Path, socket: &Path) -> Result<()> {
+async fn day(h: &mut Console, laptop: &Laptop, db: &Path, socket: &Path, usb: &Path) -> Result<()> {
     // The real game client is built first (a no-op when fresh): a build must not eat into the
     // guards of the day's timed steps below.
     let client_binary = game_binary()?;
@@ -654,6 +657,44 @@ async fn day(h: &mut Console, laptop: &Laptop, db: &Path, socket: &Path) -> Resu
     .await?;
     let stats = stop_all(devices).await?;
 
+    // After the game: a person's synthesis across the day's two sessions, in the window, then
+    // saved on the key.
+    click(h, "Aller à l'évaluation");
+    let who = PEOPLE[0];
+    click(h, &format!("Voir la synthèse de {who}"));
+    click(h, "Afficher la synthèse");
+    let start = Instant::now();
+    while h.query_all_by_label_contains("Page 1 sur").next().is_none() {
+        ensure!(
+            start.elapsed() < GUARD,
+            "no synthesis shown (notices {:?})",
+            h.state().model().notices()
+        );
+        h.step();
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    click(h, "Enregistrer le PDF…");
+    click(h, "Clé USB « CLE »");
+    click(h, "Enregistrer ici");
+    let saved: Vec<_> = std::fs::read_dir(usb)?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .collect();
+    ensure!(saved.len() == 1, "one PDF on the key: {saved:?}");
+    let text = pdf_text(&saved[0])?;
+    for needed in [who, "S'cape attitudes", "Brouillon"] {
+        ensure!(
+            text.contains(needed),
+            "the synthesis names {needed:?}:\n{text}"
+        );
+    }
+    ensure!(
+        saved[0]
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().ends_with("_brouillon.pdf")),
+        "a draft's file name: {saved:?}"
+    );
+
     // The console closed and opened again (the director goes on): the passphrase is asked all
     // the same, and the console finds the day where it was.
     let reopened = DayConsole::open(laptop, content()?, ConsoleState::default());
@@ -743,6 +784,19 @@ async fn day(h: &mut Console, laptop: &Laptop, db: &Path, socket: &Path) -> Resu
         unlocked.len() == 2 && unlocked.iter().all(|a| a.actor == FACILITATOR),
         "access log {unlocked:?}"
     );
+    // The synthesis shown in the console is in the access log, by whom, for whom.
+    let shown: Vec<_> = store
+        .access_log()?
+        .into_iter()
+        .filter(|a| a.action == AccessAction::SynthesisWritten)
+        .collect();
+    ensure!(
+        shown.len() == 1
+            && shown[0].actor == FACILITATOR
+            && shown[0].participant.is_some()
+            && shown[0].detail.contains("console"),
+        "access log of the synthesis {shown:?}"
+    );
     Ok(())
 }
 
@@ -771,4 +825,24 @@ async fn enrol_all(h: &mut Console) -> Result<()> {
         .await?;
     }
     Ok(())
+}
+
+/// The text of a PDF (poppler's `pdftotext`), whitespace runs collapsed.
+fn pdf_text(path: &Path) -> Result<String> {
+    let out = std::process::Command::new("pdftotext")
+        .args(["-enc", "UTF-8"])
+        .arg(path)
+        .arg("-")
+        .output()
+        .context("pdftotext (poppler-utils)")?;
+    ensure!(
+        out.status.success(),
+        "pdftotext failed on {}",
+        path.display()
+    );
+    Ok(String::from_utf8_lossy(&out.stdout)
+        .replace('\u{2019}', "'")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" "))
 }

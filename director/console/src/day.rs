@@ -240,6 +240,21 @@ impl DayConsole {
             None => {
                 ui::readable(ui);
                 match self.model.desk() {
+                    // No session hosted: the home screen, or a person's synthesis from it.
+                    Some(_) if self.state.screen == Screen::Synthesis => {
+                        if let Some(last) = self.model.notices().last() {
+                            ui.label(RichText::new(last).color(ui::NOTICE));
+                        }
+                        if ui.button(crate::i18n::tr!(l, "home-back")).clicked() {
+                            self.state.screen = Screen::Home;
+                        }
+                        ui::synthesis::synthesis(
+                            ui,
+                            self.model.register(),
+                            self.model.synthesis(),
+                            &mut self.state,
+                        )
+                    }
                     Some(desk) => {
                         let desk = desk.clone();
                         if let Some(last) = self.model.notices().last() {
@@ -304,6 +319,7 @@ impl DayConsole {
                     }
                     link.send_desk(&request)
                 }
+                Output::Action(ConsoleAction::Synthesis(request)) => link.send_synthesis(&request),
                 Output::Action(ConsoleAction::Lock) => {
                     self.launcher.ask(GateAction::Lock);
                     Ok(())

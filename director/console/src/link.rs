@@ -70,6 +70,8 @@ pub enum LinkEvent {
     /// resume or review (read-write consoles of a director of the day only). It comes before
     /// the snapshot and log of a session newly hosted.
     Desk(boussole_director::desk::DeskView),
+    /// The answer to this console's request for a person's synthesis.
+    Synthesis(Box<boussole_director::synthesis::SynthesisReply>),
 }
 
 /// Why a command could not be handed to the link.
@@ -189,6 +191,21 @@ impl Link {
         let bytes = postcard::to_stdvec(request)?;
         self.commands
             .send(ClientMsg::Register(bytes))
+            .map_err(|_| SendError::Stopped)
+    }
+
+    /// Asks the director for a person's synthesis (its document model); it answers this
+    /// console only.
+    ///
+    /// # Errors
+    /// As [`Link::send`].
+    pub fn send_synthesis(
+        &self,
+        request: &boussole_director::synthesis::SynthesisRequest,
+    ) -> Result<(), SendError> {
+        let bytes = postcard::to_stdvec(request)?;
+        self.commands
+            .send(ClientMsg::Synthesis(bytes))
             .map_err(|_| SendError::Stopped)
     }
 
@@ -366,6 +383,10 @@ async fn session(
                     ServerMsg::Room(room) => Some(LinkEvent::Room(room)),
                     ServerMsg::Snapshot(s) => Some(LinkEvent::Snapshot(s)),
                     ServerMsg::Notice(n) => Some(LinkEvent::Notice(n)),
+                    ServerMsg::Synthesis(bytes) => match postcard::from_bytes(&bytes) {
+                        Ok(reply) => Some(LinkEvent::Synthesis(Box::new(reply))),
+                        Err(e) => Some(LinkEvent::Notice(format!("synthèse illisible : {e}"))),
+                    },
                     ServerMsg::Register(bytes) => match postcard::from_bytes(&bytes) {
                         Ok(view) => Some(LinkEvent::Register(view)),
                         Err(e) => Some(LinkEvent::Notice(format!("registre illisible : {e}"))),

@@ -629,7 +629,9 @@ fn draw(
                 exit.write(AppExit::Success);
             }
             // Only the console of the day has a desk and a director to lock.
-            Output::Action(ConsoleAction::Desk(_) | ConsoleAction::Lock) => {}
+            Output::Action(
+                ConsoleAction::Desk(_) | ConsoleAction::Lock | ConsoleAction::Synthesis(_),
+            ) => {}
             Output::Action(ConsoleAction::SetName { participant, name }) => {
                 shell.send_name(participant.as_str(), name);
             }
@@ -852,6 +854,7 @@ fn screen_file(screen: Screen) -> &'static str {
         Screen::End => "cloturer",
         Screen::People => "personnes",
         Screen::Evaluation => "evaluation",
+        Screen::Synthesis => "synthese",
         Screen::Home => "accueil",
     }
 }

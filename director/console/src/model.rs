@@ -66,6 +66,8 @@ pub struct ConsoleModel {
     link: LinkState,
     notices: Vec<String>,
     register: boussole_director::register::RegisterView,
+    /// The director's last answer to this console's request for a synthesis.
+    synthesis: Option<boussole_director::synthesis::SynthesisReply>,
     content_in_sync: bool,
     error: Option<ModelError>,
     desk: Option<boussole_director::desk::DeskView>,
@@ -84,6 +86,7 @@ impl ConsoleModel {
             link: LinkState::Connecting,
             notices: Vec::new(),
             register: Default::default(),
+            synthesis: None,
             content_in_sync: true,
             error: None,
             desk: None,
@@ -127,6 +130,7 @@ impl ConsoleModel {
                 None => self.pending.extend(entries),
             },
             LinkEvent::Room(room) => self.room = room,
+            LinkEvent::Synthesis(reply) => self.synthesis = Some(*reply),
             LinkEvent::Register(mut view) => {
                 // A view sent to every console does not answer this one's search: keep it.
                 if view.found.is_none() {
@@ -207,6 +211,7 @@ impl ConsoleModel {
             notices,
             immersions: immersions(&self.content),
             register: self.register.clone(),
+            synthesis: self.synthesis.clone(),
             rubric: rubric_of(&self.content, &replica.engine().scenario().rubric),
             desk: self.desk.clone(),
         })
@@ -215,6 +220,16 @@ impl ConsoleModel {
     /// The room as the director last reported it (pairing window, links).
     pub fn room(&self) -> &RoomStatus {
         &self.room
+    }
+
+    /// The person register, as the director last sent it.
+    pub fn register(&self) -> &boussole_director::register::RegisterView {
+        &self.register
+    }
+
+    /// The director's last answer to this console's request for a synthesis.
+    pub fn synthesis(&self) -> Option<&boussole_director::synthesis::SynthesisReply> {
+        self.synthesis.as_ref()
     }
 
     /// The director of the day's desk, once it sent one.

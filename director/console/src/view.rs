@@ -146,6 +146,8 @@ pub struct SessionView {
     /// The person register, as the director last sent it (empty on observer consoles and in
     /// training).
     pub register: boussole_director::register::RegisterView,
+    /// The director's last answer to this console's request for a synthesis.
+    pub synthesis: Option<boussole_director::synthesis::SynthesisReply>,
     /// The scenario's rubric, from the console's content (`None` when it has none).
     pub rubric: Option<boussole_content::rubric::Rubric>,
     /// The director of the day's desk (`None` from a director of one session, and in
@@ -167,6 +169,7 @@ impl SessionView {
             notices: Vec::new(),
             immersions: Vec::new(),
             register: Default::default(),
+            synthesis: None,
             rubric: None,
             desk: None,
         }

@@ -1717,3 +1717,164 @@ fn the_run_screen_asks_whether_a_headset_guided_puzzle_comes_before_the_running_
             .is_none()
     );
 }
+
+/// A two-page synthesis of « Pseudo 2 », as the director sends it.
+fn synthesis_of(
+    request: boussole_director::synthesis::SynthesisRequest,
+) -> boussole_director::synthesis::SynthesisReply {
+    use boussole_synthesis::{Person, Status, Synthesis};
+    let doc = Synthesis {
+        audience: request.audience,
+        status: Status::Draft,
+        programme: "La Boussole de l'orientation".into(),
+        organisation: "PLIE".into(),
+        date: "7 décembre 2026".into(),
+        participant: Person {
+            shown: "Pseudo 2".into(),
+            pseudonym: "Pseudo 2".into(),
+        },
+        activities: Vec::new(),
+        levels: ["À développer", "En progression", "Acquis", "Point fort"]
+            .map(String::from)
+            .to_vec(),
+        rubric_source: "France Travail, savoir-être professionnels".into(),
+        competencies: Vec::new(),
+        strengths: Vec::new(),
+        to_develop: Vec::new(),
+        appetences: Vec::new(),
+        stress_sources: Vec::new(),
+        other_evaluations: Vec::new(),
+        comment: (0..40)
+            .map(|i| {
+                format!("Paragraphe {i} du commentaire, assez long pour une seconde page.\n\n")
+            })
+            .collect(),
+        recommendations: vec!["Stage d'observation en entrepôt".into()],
+        facilitator: "Camille".into(),
+    };
+    boussole_director::synthesis::SynthesisReply {
+        file_name: boussole_director::synthesis::file_name(&request, "Pseudo 2"),
+        request,
+        outcome: Ok(doc),
+    }
+}
+
+fn synthesis_requests(h: &Harness<'_, App>) -> Vec<boussole_director::synthesis::SynthesisRequest> {
+    h.state()
+        .out
+        .iter()
+        .filter_map(|o| match o {
+            Output::Action(ConsoleAction::Synthesis(r)) => Some(r.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_persons_synthesis_is_shown_page_by_page_and_saved_on_a_usb_key() {
+    let key = tempfile::tempdir().expect("temp");
+    std::fs::create_dir(key.path().join("Synthèses")).expect("folder");
+    let mut view = session_with_register();
+    view.rubric = closed_with_codes().rubric;
+    let mut h = harness(view, Screen::Evaluation);
+    h.state_mut().console.synthesis.places = Some(vec![(
+        "Clé USB « KINGSTON »".into(),
+        key.path().to_path_buf(),
+    )]);
+    h.run();
+    // From the evaluation of P1, then another person found by typing.
+    h.get_by_label("Voir la synthèse de Pseudo 1").click();
+    h.run();
+    assert_eq!(h.state().console.screen, Screen::Synthesis);
+    assert!(h.query_by_label("Pseudo 1 — 1 séance").is_some());
+    type_into(&mut h, "Chercher une personne :", "pseudo 2");
+    h.run();
+    assert!(
+        h.query_by_label("Pseudo 1 (1 séance)").is_none(),
+        "filtered out"
+    );
+    h.get_by_label("Pseudo 2 (1 séance)").click();
+    h.run();
+    h.get_by_label("Version pour la personne (restitution, mots simples)")
+        .click();
+    h.run();
+    h.get_by_label("Afficher la synthèse").click();
+    // The spinner repaints until the answer comes.
+    h.run_steps(2);
+    let asked = synthesis_requests(&h);
+    assert_eq!(
+        asked,
+        vec![boussole_director::synthesis::SynthesisRequest {
+            person: "pers-2".into(),
+            audience: boussole_synthesis::Audience::Participant,
+            final_version: false,
+            with_name: false,
+            ticket: 1,
+        }]
+    );
+    assert!(
+        h.query_by_label("Le directeur prépare la synthèse…")
+            .is_some()
+    );
+    // The director's answer: the window lays it out, pages one at a time.
+    h.state_mut().view.synthesis = Some(synthesis_of(asked[0].clone()));
+    h.run();
+    let count = h
+        .state()
+        .console
+        .synthesis
+        .preview
+        .as_ref()
+        .map_or(0, |p| p.pages.len());
+    assert!(
+        h.query_by_label(&format!("Page 1 sur {count} de la synthèse"))
+            .is_some(),
+        "the first page's image"
+    );
+    assert!(h.query_by_label(&format!("Page 1 sur {count}")).is_some());
+    assert!(count >= 2, "two pages or more");
+    h.get_by_label("Page suivante ▶").click();
+    h.run();
+    assert!(h.query_by_label(&format!("Page 2 sur {count}")).is_some());
+    // Saved on the key, in a folder chosen in the window.
+    h.get_by_label("Enregistrer le PDF…").click();
+    h.run();
+    h.get_by_label("Clé USB « KINGSTON »").click();
+    h.run();
+    h.get_by_label("📁 Synthèses").click();
+    h.run();
+    h.get_by_label("Enregistrer ici").click();
+    h.run();
+    let file = key
+        .path()
+        .join("Synthèses")
+        .join("synthese_pseudo-2_pers-2_brouillon_restitution.pdf");
+    let pdf = std::fs::read(&file).expect("the PDF on the key");
+    assert!(pdf.starts_with(b"%PDF-"));
+    assert!(
+        h.query_by_label_contains("Enregistré :").is_some(),
+        "the window says where"
+    );
+    // A changed choice says the pages shown are not what is now asked.
+    h.get_by_label("Version finale (après la restitution et l'accord de la personne)")
+        .click();
+    h.run();
+    assert!(h.query_by_label_contains("Les choix ont changé").is_some());
+    // A refusal from the director is shown in the window, in its words.
+    h.get_by_label("Afficher la synthèse").click();
+    // The spinner repaints until the answer comes.
+    h.run_steps(2);
+    let again = synthesis_requests(&h).pop().expect("asked again");
+    assert_eq!(again.ticket, 2);
+    assert!(again.final_version);
+    h.state_mut().view.synthesis = Some(boussole_director::synthesis::SynthesisReply {
+        request: again,
+        outcome: Err("Pseudo 2 : pas d'accord enregistré pour transmettre la synthèse ; seul un brouillon peut être écrit".into()),
+        file_name: String::new(),
+    });
+    h.run();
+    assert!(
+        h.query_by_label_contains("pas d'accord enregistré")
+            .is_some()
+    );
+}

@@ -81,6 +81,49 @@ impl Renderer {
     /// [`RenderError::Invalid`] when the model is inconsistent (see [`check`]), the others when
     /// typst fails (a template defect).
     pub fn pdf(&self, doc: &Synthesis) -> Result<Vec<u8>, RenderError> {
+        let page = self.layout(doc)?;
+        Self::to_pdf(doc, &page)
+    }
+
+    /// The synthesis laid out once, as the PDF and as one image per page (the console shows
+    /// the pages in its window: it has no PDF viewer). `pixels_per_point` is the images'
+    /// scale: an A4 page is 595 × 842 points, so 1.5 gives 893 × 1263 pixels.
+    ///
+    /// # Errors
+    /// As [`Renderer::pdf`].
+    pub fn render(&self, doc: &Synthesis, pixels_per_point: f64) -> Result<Rendered, RenderError> {
+        let page = self.layout(doc)?;
+        let pdf = Self::to_pdf(doc, &page)?;
+        let options = typst_render::RenderOptions {
+            pixel_per_pt: typst::utils::Scalar::new(pixels_per_point.clamp(0.25, 8.0)),
+            render_bleed: false,
+        };
+        let pages = page
+            .pages()
+            .iter()
+            .map(|p| {
+                let pixmap = typst_render::render(p, &options);
+                // tiny-skia keeps premultiplied RGBA; pages are opaque (white), so the bytes
+                // are plain RGBA already, but demultiply anyway for any transparent pixel.
+                let rgba = pixmap
+                    .pixels()
+                    .iter()
+                    .flat_map(|px| {
+                        let c = px.demultiply();
+                        [c.red(), c.green(), c.blue(), c.alpha()]
+                    })
+                    .collect();
+                PageImage {
+                    width: pixmap.width(),
+                    height: pixmap.height(),
+                    rgba,
+                }
+            })
+            .collect();
+        Ok(Rendered { pdf, pages })
+    }
+
+    fn layout(&self, doc: &Synthesis) -> Result<PagedDocument, RenderError> {
         check(doc)?;
         let who = || doc.participant.pseudonym.clone();
         let json = serde_json::to_string(doc).map_err(|source| RenderError::Encode {
@@ -89,15 +132,18 @@ impl Renderer {
         })?;
         let mut inputs = Dict::new();
         inputs.insert("data".into(), json.into_value());
-        let page: PagedDocument =
-            self.engine
-                .compile_with_input(inputs)
-                .output
-                .map_err(|e| RenderError::Typst {
-                    participant: who(),
-                    message: e.to_string(),
-                })?;
-        typst_pdf::pdf(&page, &typst_pdf::PdfOptions::default()).map_err(|diags| {
+        self.engine
+            .compile_with_input(inputs)
+            .output
+            .map_err(|e| RenderError::Typst {
+                participant: who(),
+                message: e.to_string(),
+            })
+    }
+
+    fn to_pdf(doc: &Synthesis, page: &PagedDocument) -> Result<Vec<u8>, RenderError> {
+        let who = || doc.participant.pseudonym.clone();
+        typst_pdf::pdf(page, &typst_pdf::PdfOptions::default()).map_err(|diags| {
             RenderError::Typst {
                 participant: who(),
                 message: diags
@@ -108,6 +154,27 @@ impl Renderer {
             }
         })
     }
+}
+
+/// A synthesis laid out: the PDF and its pages as images.
+#[derive(Clone, Debug)]
+pub struct Rendered {
+    /// The PDF's bytes.
+    pub pdf: Vec<u8>,
+    /// Each page, in order.
+    pub pages: Vec<PageImage>,
+}
+
+/// One page as an image: `width × height` pixels, 4 bytes each (RGBA, not premultiplied), row
+/// after row from the top left.
+#[derive(Clone, Debug)]
+pub struct PageImage {
+    /// Pixels across.
+    pub width: u32,
+    /// Pixels down.
+    pub height: u32,
+    /// `width * height * 4` bytes.
+    pub rgba: Vec<u8>,
 }
 
 /// Checks the model before layout: levels within the rubric's scale (1 to `levels.len()`),

@@ -273,3 +273,50 @@ fn inconsistent_models_are_refused_with_what_is_wrong() {
     let e = r.pdf(&doc).expect_err("final without a debrief date");
     assert!(e.to_string().contains("debrief"), "{e}");
 }
+
+#[test]
+fn pages_as_images_match_the_pdf_page_for_page() {
+    let mut doc = sample();
+    // Long enough for a second page.
+    doc.comment = (0..40)
+        .map(|i| format!("Paragraphe {i} du commentaire, assez long pour remplir la page.\n\n"))
+        .collect();
+    let renderer = Renderer::new();
+    let rendered = renderer.render(&doc, 1.5).expect("renders");
+    assert_eq!(
+        rendered.pdf,
+        renderer.pdf(&doc).expect("pdf"),
+        "one layout, one PDF"
+    );
+    // poppler's page count is the reference.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("s.pdf");
+    std::fs::write(&path, &rendered.pdf).expect("write pdf");
+    let info = Command::new("pdfinfo")
+        .arg(&path)
+        .output()
+        .expect("pdfinfo runs");
+    let info = String::from_utf8_lossy(&info.stdout).into_owned();
+    let pages: usize = info
+        .lines()
+        .find_map(|l| l.strip_prefix("Pages:"))
+        .and_then(|n| n.trim().parse().ok())
+        .expect("a page count");
+    assert!(pages >= 2, "the comment should need a second page: {info}");
+    assert_eq!(rendered.pages.len(), pages);
+    for (i, page) in rendered.pages.iter().enumerate() {
+        // A4 is 595.28 × 841.89 points.
+        assert_eq!((page.width, page.height), (893, 1263), "page {i}");
+        assert_eq!(page.rgba.len(), 893 * 1263 * 4);
+        let dark = page
+            .rgba
+            .chunks_exact(4)
+            .filter(|px| px[0] < 128 && px[1] < 128 && px[2] < 128)
+            .count();
+        assert!(dark > 1000, "page {i} looks blank ({dark} dark pixels)");
+        assert!(
+            page.rgba.chunks_exact(4).all(|px| px[3] == 255),
+            "page {i} is opaque"
+        );
+    }
+}

@@ -244,6 +244,7 @@ people-unmerge = Undo the merge
 prepare-move-to = Give the slot to
 people-merge-from = Same person as
 screen-evaluation = Evaluation
+screen-synthesis = Synthesis
 eval-title = Evaluation: proposed levels, evidence, levels retained
 eval-no-rubric = This scenario has no rubric in this console's content.
 eval-not-closed = The session is not closed: the proposed levels may still change.
@@ -423,3 +424,49 @@ notice-5 = You may ask to see your notes, have them corrected or erased. You may
 notice-6 = For this, talk to the facilitator. You may also write to the CNIL.
 notice-given = Notice given to { $name }
 notice-paper = Also hand over the full notice, printed: it says who is responsible and how to reach them.
+
+## A person's synthesis
+synth-title = Synthesis for the job counsellor
+synth-choose = Choose the person: type part of their pseudonym.
+synth-person = { $pseudonym } — { $sessions ->
+    [0] no session
+    [one] 1 session
+   *[other] { $sessions } sessions
+}
+synth-person-button = { $pseudonym } ({ $sessions ->
+    [0] no session
+    [one] 1 session
+   *[other] { $sessions } sessions
+})
+synth-search = Find a person:
+synth-nobody = Nobody matches: check the spelling.
+synth-more = and { $count } more: narrow the search
+synth-for-counsellor = The counsellor's document
+synth-for-participant = The person's version (debrief, simple words)
+synth-final = Final version (after the debrief and the person's consent)
+synth-with-name = Write the person's name (else their pseudonym)
+synth-show = Show the synthesis
+synth-waiting = The director is preparing the synthesis…
+synth-stale = The choices changed since: click « Show the synthesis » to redo it.
+synth-save = Save the PDF…
+synth-saved = Saved: { $path }
+synth-previous = ◀ Previous page
+synth-next = Next page ▶
+synth-page = Page { $page } of { $count }
+synth-page-image = Page { $page } of { $count } of the synthesis
+eval-synthesis = See { $pseudonym }'s synthesis
+home-syntheses = People's syntheses
+home-back = ◀ Back to home
+
+## Choosing a folder
+folders-where = Where to save? Plugged-in USB keys come first.
+folders-none = No USB key or folder found: plug in a key.
+folders-removable = USB key « { $name } »
+folders-documents = My documents
+folders-home = Home folder
+folders-here = Folder: { $path }
+folders-save-here = Save here
+folders-up = Parent folder
+folders-other-place = Another place
+folders-inside = Open a subfolder:
+folders-cancel = Cancel

@@ -244,6 +244,7 @@ people-unmerge = Annuler la fusion
 prepare-move-to = Donner la place à
 people-merge-from = Même personne que
 screen-evaluation = Évaluation
+screen-synthesis = Synthèse
 eval-title = Évaluation : niveaux proposés, preuves, niveaux retenus
 eval-no-rubric = Ce scénario n'a pas de grille d'évaluation dans le contenu de cette console.
 eval-not-closed = La séance n'est pas close : les niveaux proposés peuvent encore changer.
@@ -423,3 +424,49 @@ notice-5 = Vous pouvez demander à voir vos notes, les faire corriger ou effacer
 notice-6 = Pour cela, parlez à l'animateur·rice. Vous pouvez aussi écrire à la CNIL.
 notice-given = Notice donnée à { $name }
 notice-paper = Remettez aussi la notice complète, imprimée : elle dit qui est responsable et comment le joindre.
+
+## La synthèse d'une personne
+synth-title = Synthèse pour le ou la conseillère
+synth-choose = Choisissez la personne : tapez une partie de son pseudonyme.
+synth-person = { $pseudonym } — { $sessions ->
+    [0] aucune séance
+    [one] 1 séance
+   *[other] { $sessions } séances
+}
+synth-person-button = { $pseudonym } ({ $sessions ->
+    [0] aucune séance
+    [one] 1 séance
+   *[other] { $sessions } séances
+})
+synth-search = Chercher une personne :
+synth-nobody = Personne ne correspond : vérifiez l'orthographe.
+synth-more = et { $count } autres : précisez la recherche
+synth-for-counsellor = Document du conseiller ou de la conseillère
+synth-for-participant = Version pour la personne (restitution, mots simples)
+synth-final = Version finale (après la restitution et l'accord de la personne)
+synth-with-name = Écrire le nom de la personne (sinon son pseudonyme)
+synth-show = Afficher la synthèse
+synth-waiting = Le directeur prépare la synthèse…
+synth-stale = Les choix ont changé depuis : cliquez sur « Afficher la synthèse » pour la refaire.
+synth-save = Enregistrer le PDF…
+synth-saved = Enregistré : { $path }
+synth-previous = ◀ Page précédente
+synth-next = Page suivante ▶
+synth-page = Page { $page } sur { $count }
+synth-page-image = Page { $page } sur { $count } de la synthèse
+eval-synthesis = Voir la synthèse de { $pseudonym }
+home-syntheses = Synthèses des personnes
+home-back = ◀ Retour à l'accueil
+
+## Le choix d'un dossier
+folders-where = Où enregistrer ? Les clés USB branchées viennent en premier.
+folders-none = Aucune clé USB ni dossier trouvé : branchez une clé.
+folders-removable = Clé USB « { $name } »
+folders-documents = Mes documents
+folders-home = Dossier personnel
+folders-here = Dossier : { $path }
+folders-save-here = Enregistrer ici
+folders-up = Dossier parent
+folders-other-place = Autre emplacement
+folders-inside = Ouvrir un sous-dossier :
+folders-cancel = Annuler

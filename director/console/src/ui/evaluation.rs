@@ -289,6 +289,16 @@ fn debrief(
     let l = state.locale;
     let d = view.engine.debriefs().get(who);
     ui.heading(tr!(l, "eval-debrief"));
+    // The synthesis reads the person's sessions across weeks: it needs the register's person.
+    if let Some(p) = view.engine.participants().get(who)
+        && let Some(person) = &p.person
+        && ui
+            .button(tr!(l, "eval-synthesis", pseudonym = p.pseudonym.as_str()))
+            .clicked()
+    {
+        state.synthesis.open_on(person.as_str());
+        state.screen = super::Screen::Synthesis;
+    }
     match d.and_then(|d| d.restitution) {
         Some(at) => {
             ui.label(tr!(l, "eval-restitution-done", at = mmss(at)));

@@ -10,6 +10,7 @@ pub mod coding;
 pub mod devices;
 pub mod end;
 pub mod evaluation;
+pub mod folders;
 pub mod help;
 pub mod home;
 pub mod keys;
@@ -17,6 +18,7 @@ pub mod pairing;
 pub mod people;
 pub mod prepare;
 pub mod run;
+pub mod synthesis;
 pub mod unlock;
 
 pub use coding::{Coverage, CoverageLevel, CoverageThresholds, coding, coverage};
@@ -68,6 +70,8 @@ pub enum ConsoleAction {
     },
     /// A request to the director of the day: host a session, leave it.
     Desk(boussole_director::desk::DeskRequest),
+    /// Ask the director for a person's synthesis (the window lays it out).
+    Synthesis(boussole_director::synthesis::SynthesisRequest),
     /// Lock the director of the day (the store closes; the unlock screen comes back).
     Lock,
     /// Close the console window (the session goes on in the director).
@@ -96,11 +100,14 @@ pub enum Screen {
     /// After the game: proposed levels, their evidence, the levels retained, the debrief and
     /// the consent (from the end screen; no function key left).
     Evaluation,
+    /// A person's synthesis across their sessions, its pages shown in the window, saved as a
+    /// PDF where the facilitator chooses (from the evaluation and home screens).
+    Synthesis,
 }
 
 impl Screen {
     /// Every screen, in tab order.
-    pub const ALL: [Screen; 8] = [
+    pub const ALL: [Screen; 9] = [
         Self::Home,
         Self::Prepare,
         Self::Run,
@@ -108,6 +115,7 @@ impl Screen {
         Self::Coding,
         Self::End,
         Self::Evaluation,
+        Self::Synthesis,
         Self::People,
     ];
 
@@ -120,7 +128,7 @@ impl Screen {
             Self::Coding => Some(PhysicalKey::F5),
             Self::End => Some(PhysicalKey::F6),
             Self::People => Some(PhysicalKey::F11),
-            Self::Evaluation | Self::Home => None,
+            Self::Evaluation | Self::Synthesis | Self::Home => None,
         }
     }
 
@@ -134,6 +142,7 @@ impl Screen {
             Self::End => tr!(locale, "screen-end"),
             Self::People => tr!(locale, "screen-people"),
             Self::Evaluation => tr!(locale, "screen-evaluation"),
+            Self::Synthesis => tr!(locale, "screen-synthesis"),
             Self::Home => tr!(locale, "screen-home"),
         }
     }
@@ -276,6 +285,8 @@ pub struct ConsoleState {
     pub locale: Locale,
     /// The modifier chosen for the last code sent (shown in the coding panel).
     pub last_modifier: Option<ModifierId>,
+    /// The synthesis screen: the person, the options, the pages shown, the folder chooser.
+    pub synthesis: synthesis::SynthesisState,
 }
 
 /// The whole console: the top bar (link, phase, timer, screen tabs) and the current screen,
@@ -323,6 +334,9 @@ pub fn console(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState) -> Vec
         Screen::End => end(ui, view, state),
         Screen::People => people(ui, view, state),
         Screen::Evaluation => evaluation(ui, view, state),
+        Screen::Synthesis => {
+            synthesis::synthesis(ui, &view.register, view.synthesis.as_ref(), state)
+        }
         Screen::Home => home(ui, view.desk.as_ref(), Some(&view.room), state),
     };
     out.extend(screen);

@@ -1,0 +1,222 @@
+//! An in-window folder chooser (no system dialog: the console is one window, and tests drive it
+//! with clicks): removable drives first (`/media/<user>/…`, `/run/media/<user>/…`), then the
+//! Documents folder and the home folder; a folder's subfolders are buttons, « Dossier parent »
+//! goes up (never above the place chosen first). Files are written beside their final name and
+//! renamed, so a pulled key or a full disk never leaves half a file under that name.
+
+use crate::i18n::{Locale, tr};
+use egui::{RichText, Ui};
+use std::path::{Path, PathBuf};
+
+/// A place to start from: its label in the window and its folder.
+pub type Place = (String, PathBuf);
+
+/// The places to save to, removable drives first. `home` and `user` come from the
+/// environment (`HOME`, `USER`); a place that does not exist is left out.
+pub fn places(home: Option<&Path>, user: Option<&str>, l: Locale) -> Vec<Place> {
+    let mut out = Vec::new();
+    let mut mounts: Vec<PathBuf> = Vec::new();
+    if let Some(user) = user {
+        mounts.push(Path::new("/media").join(user));
+        mounts.push(Path::new("/run/media").join(user));
+    }
+    mounts.push(PathBuf::from("/media"));
+    for base in mounts {
+        for dir in subfolders(&base) {
+            let name = dir
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            // /media/<user> itself is not a drive.
+            if user.is_some_and(|u| u == name) || out.iter().any(|(_, p)| *p == dir) {
+                continue;
+            }
+            out.push((tr!(l, "folders-removable", name = name), dir));
+        }
+    }
+    if let Some(home) = home {
+        let documents = home.join("Documents");
+        if documents.is_dir() {
+            out.push((tr!(l, "folders-documents"), documents));
+        }
+        if home.is_dir() {
+            out.push((tr!(l, "folders-home"), home.to_path_buf()));
+        }
+    }
+    out
+}
+
+/// The places of this machine ([`places`] with `HOME` and `USER`).
+pub fn system_places(l: Locale) -> Vec<Place> {
+    let home = std::env::var_os("HOME").map(PathBuf::from);
+    let user = std::env::var("USER").ok();
+    places(home.as_deref(), user.as_deref(), l)
+}
+
+/// The visible subfolders of `dir`, by name (none when it cannot be read).
+pub fn subfolders(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut out: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    out.sort();
+    out
+}
+
+/// Where the chooser stands.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Chooser {
+    /// The place chosen first (never gone above) and the folder shown now.
+    pub at: Option<(PathBuf, PathBuf)>,
+}
+
+/// What the facilitator did in the chooser this frame.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Chosen {
+    /// Save in this folder.
+    Here(PathBuf),
+    /// Closed without saving.
+    Cancel,
+}
+
+/// Draws the chooser over `places`; returns what was decided, if anything.
+pub fn chooser(ui: &mut Ui, c: &mut Chooser, places: &[Place], l: Locale) -> Option<Chosen> {
+    let mut chosen = None;
+    ui.group(|ui| {
+        match c.at.clone() {
+            None => {
+                ui.label(RichText::new(tr!(l, "folders-where")).strong());
+                if places.is_empty() {
+                    ui.label(tr!(l, "folders-none"));
+                }
+                for (label, path) in places {
+                    if ui.button(label.as_str()).clicked() {
+                        c.at = Some((path.clone(), path.clone()));
+                    }
+                }
+            }
+            Some((root, here)) => {
+                ui.label(tr!(l, "folders-here", path = here.display().to_string()));
+                ui.horizontal_wrapped(|ui| {
+                    if ui.button(tr!(l, "folders-save-here")).clicked() {
+                        chosen = Some(Chosen::Here(here.clone()));
+                    }
+                    if here != root && ui.button(tr!(l, "folders-up")).clicked() {
+                        c.at = Some((root.clone(), here.parent().unwrap_or(&root).to_path_buf()));
+                    }
+                    if ui.button(tr!(l, "folders-other-place")).clicked() {
+                        c.at = None;
+                    }
+                });
+                let inside = subfolders(&here);
+                if !inside.is_empty() {
+                    ui.label(tr!(l, "folders-inside"));
+                }
+                ui.horizontal_wrapped(|ui| {
+                    for dir in inside {
+                        let name = dir
+                            .file_name()
+                            .map(|n| n.to_string_lossy().into_owned())
+                            .unwrap_or_default();
+                        if ui.button(format!("📁 {name}")).clicked() {
+                            c.at = Some((root.clone(), dir.clone()));
+                        }
+                    }
+                });
+            }
+        }
+        if ui.button(tr!(l, "folders-cancel")).clicked() {
+            chosen = Some(Chosen::Cancel);
+        }
+    });
+    chosen
+}
+
+/// Writes `bytes` as `dir/name`: first to a hidden part file beside it, flushed to the disk,
+/// then renamed over the name, so the name only ever holds a whole file (an earlier one stays
+/// whole when writing fails). Returns the path written.
+///
+/// # Errors
+/// A French message naming the folder: not writable, full, gone (a key pulled).
+pub fn write_whole(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf, String> {
+    use std::io::Write;
+    let path = dir.join(name);
+    let part = dir.join(format!(".{name}.part"));
+    let written = (|| {
+        let mut f = std::fs::File::create(&part)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&part, &path)
+    })();
+    match written {
+        Ok(()) => Ok(path),
+        Err(e) => {
+            let _ = std::fs::remove_file(&part);
+            Err(format!(
+                "« {} » n'a pas pu être écrit dans {} : {}",
+                name,
+                dir.display(),
+                french_io(&e)
+            ))
+        }
+    }
+}
+
+/// An I/O error in the facilitator's words.
+fn french_io(e: &std::io::Error) -> String {
+    use std::io::ErrorKind;
+    match e.kind() {
+        ErrorKind::PermissionDenied | ErrorKind::ReadOnlyFilesystem => {
+            "ce dossier n'accepte pas l'écriture (protégé, ou clé verrouillée)".into()
+        }
+        ErrorKind::StorageFull | ErrorKind::QuotaExceeded => "le support est plein".into(),
+        ErrorKind::NotFound => "le dossier n'existe plus (clé retirée ?)".into(),
+        _ => e.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn drives_come_first_and_missing_places_are_left_out() {
+        let home = tempfile::tempdir().expect("temp");
+        let l = Locale::Fr;
+        let none = places(Some(&home.path().join("absent")), None, l);
+        assert!(none.iter().all(|(_, p)| !p.starts_with(home.path())));
+        std::fs::create_dir(home.path().join("Documents")).expect("dir");
+        let found = places(Some(home.path()), Some("personne-de-test"), l);
+        let mine: Vec<_> = found
+            .iter()
+            .filter(|(_, p)| p.starts_with(home.path()))
+            .collect();
+        assert_eq!(mine.len(), 2);
+        assert_eq!(mine[0].1, home.path().join("Documents"));
+        assert_eq!(mine[1].1, home.path());
+    }
+
+    #[test]
+    fn a_failed_write_keeps_the_earlier_file_whole() {
+        let dir = tempfile::tempdir().expect("temp");
+        let first = write_whole(dir.path(), "a.pdf", b"%PDF-1 first").expect("written");
+        assert_eq!(std::fs::read(&first).expect("read"), b"%PDF-1 first");
+        let gone = dir.path().join("gone");
+        let e = write_whole(&gone, "a.pdf", b"x").expect_err("no folder");
+        assert!(e.contains("n'existe plus"), "{e}");
+        // A folder where the part file cannot be renamed over: a directory holds the name.
+        std::fs::create_dir(dir.path().join("b.pdf")).expect("dir");
+        let e = write_whole(dir.path(), "b.pdf", b"x").expect_err("a folder is in the way");
+        assert!(e.contains("b.pdf"), "{e}");
+        assert!(
+            !dir.path().join(".b.pdf.part").exists(),
+            "no part file left"
+        );
+        assert_eq!(std::fs::read(&first).expect("read"), b"%PDF-1 first");
+    }
+}

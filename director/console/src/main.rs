@@ -1010,6 +1010,26 @@ fn take_day_screenshots(
             true
         }
         6 => {
+            // The first person's synthesis, asked as « Afficher la synthèse » asks it, shown
+            // once the window has laid its pages out.
+            if first
+                && let Some(person) = day.model().register().persons.first().map(|p| p.id.clone())
+            {
+                day.state.synthesis.open_on(&person);
+                let request = boussole_director::synthesis::SynthesisRequest {
+                    person,
+                    audience: boussole_synthesis::Audience::Counsellor,
+                    final_version: false,
+                    with_name: false,
+                    ticket: 1,
+                };
+                day.state.synthesis.asked = Some(request.clone());
+                day.act(vec![Output::Action(ConsoleAction::Synthesis(request))]);
+            }
+            day.state.screen = Screen::Synthesis;
+            day.state.synthesis.preview.is_some()
+        }
+        7 => {
             if first {
                 day.act(vec![Output::Action(ConsoleAction::Lock)]);
             }
@@ -1037,6 +1057,7 @@ fn take_day_screenshots(
         "jour-preparer",
         "jour-appareils",
         "jour-personnes",
+        "jour-synthese",
         "jour-verrouillee",
     ][step];
     shots.capture(&mut commands, file, &mut exit);

@@ -62,6 +62,7 @@ fn every_console_screen_is_drawn_at_1366_by_768() -> Result<(), String> {
             "coder",
             "cloturer",
             "evaluation",
+            "synthese",
             "personnes",
             "appairage",
         ],
@@ -98,8 +99,8 @@ fn check_shots(out: &Path, names: &[&str], min_colours: usize) -> Result<(), Str
 
 /// The console of the day's screenshot run on a fresh store: the console starts the director
 /// (built next to the console if it is not there yet), creates the passphrase, shows the
-/// recovery key, the home screen with pairing open, a prepared session, the devices and the
-/// register, and the locked screen. Kept under `target/screenshots/console-jour/`.
+/// recovery key, the home screen with pairing open, a prepared session, the devices, the
+/// register, a person's synthesis, and the locked screen. Kept under `target/screenshots/console-jour/`.
 #[test]
 fn the_console_of_the_day_is_drawn_at_1366_by_768() -> Result<(), String> {
     let console = PathBuf::from(env!("CARGO_BIN_EXE_boussole-console"));
@@ -166,6 +167,7 @@ fn the_console_of_the_day_is_drawn_at_1366_by_768() -> Result<(), String> {
             "jour-preparer",
             "jour-appareils",
             "jour-personnes",
+            "jour-synthese",
             "jour-verrouillee",
         ],
         4,

@@ -426,7 +426,7 @@ notice-given = Notice given to { $name }
 notice-paper = Also hand over the full notice, printed: it says who is responsible and how to reach them.
 
 ## A person's synthesis
-synth-title = Synthesis for the job counsellor
+synth-title = A person's synthesis
 synth-choose = Choose the person: type part of their pseudonym.
 synth-person = { $pseudonym } — { $sessions ->
     [0] no session

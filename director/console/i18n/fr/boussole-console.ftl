@@ -426,7 +426,7 @@ notice-given = Notice donnée à { $name }
 notice-paper = Remettez aussi la notice complète, imprimée : elle dit qui est responsable et comment le joindre.
 
 ## La synthèse d'une personne
-synth-title = Synthèse pour le ou la conseillère
+synth-title = La synthèse d'une personne
 synth-choose = Choisissez la personne : tapez une partie de son pseudonyme.
 synth-person = { $pseudonym } — { $sessions ->
     [0] aucune séance

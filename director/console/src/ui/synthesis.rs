@@ -19,8 +19,9 @@ use std::sync::Arc;
 /// Pixels per typographic point of the pages shown (an A4 page is 893 × 1263 pixels).
 const PIXELS_PER_POINT: f64 = 1.5;
 
-/// The widest a page is drawn, points of the window.
-const PAGE_WIDTH: f32 = 720.0;
+/// The widest a page is drawn, points of the window (the image is 893 pixels wide: at the
+/// window's scale of 1 it is drawn nearly pixel for pixel).
+const PAGE_WIDTH: f32 = 800.0;
 
 /// How many persons the search lists at once.
 const LISTED: usize = 8;
@@ -131,27 +132,51 @@ pub fn synthesis(
     let s = &mut state.synthesis;
     let mut out = Vec::new();
     lay_out(ui.ctx(), s, reply);
+    // The choices on the left, the page on the right at (nearly) its own size: at 1366×768
+    // the page's text is read without zooming.
+    ui.horizontal_top(|ui| {
+        let controls = (ui.available_width() - PAGE_WIDTH - 24.0).clamp(360.0, 560.0);
+        let mut shown = None;
+        ui.vertical(|ui| {
+            ui.set_width(controls);
+            egui::ScrollArea::vertical()
+                .id_salt("synthese-choix")
+                .show(ui, |ui| {
+                    shown = choices(ui, register, s, &mut out, l);
+                });
+        });
+        if let Some(preview) = shown {
+            ui.vertical(|ui| pages(ui, s, &preview, l));
+        }
+    });
+    out
+}
+
+/// The person, the options, « Afficher », what came back and « Enregistrer »; returns the
+/// preview to show beside, if it is the chosen person's.
+fn choices(
+    ui: &mut Ui,
+    register: &RegisterView,
+    s: &mut SynthesisState,
+    out: &mut Vec<Output>,
+    l: Locale,
+) -> Option<Preview> {
     ui.heading(tr!(l, "synth-title"));
     person_picker(ui, register, s, l);
-    let Some(person) = s.person.clone() else {
-        return out;
-    };
-    ui.horizontal_wrapped(|ui| {
-        ui.radio_value(
-            &mut s.participant_view,
-            false,
-            tr!(l, "synth-for-counsellor"),
-        );
-        ui.radio_value(
-            &mut s.participant_view,
-            true,
-            tr!(l, "synth-for-participant"),
-        );
-    });
-    ui.horizontal_wrapped(|ui| {
-        ui.checkbox(&mut s.final_version, tr!(l, "synth-final"));
-        ui.checkbox(&mut s.with_name, tr!(l, "synth-with-name"));
-    });
+    let person = s.person.clone()?;
+    ui.add_space(6.0);
+    ui.radio_value(
+        &mut s.participant_view,
+        false,
+        tr!(l, "synth-for-counsellor"),
+    );
+    ui.radio_value(
+        &mut s.participant_view,
+        true,
+        tr!(l, "synth-for-participant"),
+    );
+    ui.checkbox(&mut s.final_version, tr!(l, "synth-final"));
+    ui.checkbox(&mut s.with_name, tr!(l, "synth-with-name"));
     let wanted = SynthesisRequest {
         person: person.clone(),
         audience: if s.participant_view {
@@ -168,8 +193,12 @@ pub fn synthesis(
         .as_ref()
         .is_some_and(|a| s.preview.as_ref().is_none_or(|p| p.reply.request != *a))
         && s.problem.is_none();
-    ui.horizontal(|ui| {
-        if ui.button(tr!(l, "synth-show")).clicked() {
+    ui.add_space(6.0);
+    ui.horizontal_wrapped(|ui| {
+        if ui
+            .button(RichText::new(tr!(l, "synth-show")).strong())
+            .clicked()
+        {
             let ticket = s.asked.as_ref().map_or(1, |a| a.ticket + 1);
             let request = SynthesisRequest {
                 ticket,
@@ -189,12 +218,10 @@ pub fn synthesis(
     if let Some(problem) = &s.problem {
         ui.label(RichText::new(problem).color(Color32::from_rgb(200, 40, 40)));
     }
-    let Some(preview) = s.preview.clone() else {
-        return out;
-    };
+    let preview = s.preview.clone()?;
     let request = &preview.reply.request;
     if request.person != person {
-        return out;
+        return None;
     }
     let stale = SynthesisRequest {
         ticket: 0,
@@ -203,9 +230,9 @@ pub fn synthesis(
     if stale {
         ui.label(RichText::new(tr!(l, "synth-stale")).color(NOTICE));
     }
+    ui.add_space(6.0);
     save(ui, s, &preview, l);
-    pages(ui, s, &preview, l);
-    out
+    Some(preview)
 }
 
 /// Lays out a fresh answer to the request asked (once per answer).
@@ -390,7 +417,7 @@ fn pages(ui: &mut Ui, s: &mut SynthesisState, preview: &Preview, l: Locale) {
     egui::ScrollArea::vertical()
         .id_salt("synthese-page")
         .show(ui, |ui| {
-            let width = PAGE_WIDTH.min(ui.available_width());
+            let width = PAGE_WIDTH.min(ui.available_width()).max(200.0);
             let size = egui::vec2(width, width * h as f32 / w.max(1) as f32);
             ui.add(
                 egui::Image::from_texture(texture)

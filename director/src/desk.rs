@@ -81,6 +81,13 @@ pub enum DeskRequest {
         /// Cut now.
         cut: bool,
     },
+    /// Backs the whole store up into `folder` (a USB key, say) as a new file named with the
+    /// date and time, encrypted with the recovery key; the backup is reopened with that key
+    /// and checked before it is called done (and logged). An earlier backup is never touched.
+    Backup {
+        /// The folder, on the director's machine (the console of the day runs beside it).
+        folder: std::path::PathBuf,
+    },
 }
 
 impl DeskRequest {
@@ -124,7 +131,8 @@ impl DeskRequest {
             | Self::Forget { .. }
             | Self::SetRole { .. }
             | Self::SetSound { .. }
-            | Self::CutVoices { .. } => {
+            | Self::CutVoices { .. }
+            | Self::Backup { .. } => {
                 return Err("cette demande ne change pas de séance".into());
             }
         })
@@ -226,7 +234,14 @@ pub struct DeskView {
     pub device_sound: std::collections::BTreeMap<String, SoundSettings>,
     /// The room's voices are cut.
     pub voices_cut: bool,
+    /// When the store was last backed up, Unix ms (`None`: never): the home screen reminds
+    /// the facilitator past [`BACKUP_DUE_DAYS`].
+    pub last_backup_unix_ms: Option<i64>,
 }
+
+/// Days after which the home screen asks for a backup (a week: a laptop lost or broken loses
+/// at most a week of evaluations).
+pub const BACKUP_DUE_DAYS: i64 = 7;
 
 /// The activities of `content` that the director runs (escape games, immersion sessions).
 pub fn activities(content: &ContentSet) -> Vec<ActivityLine> {
@@ -384,5 +399,8 @@ pub fn view(
         voices_cut: store
             .voices_cut()
             .map_err(|e| format!("voix de la salle : {e}"))?,
+        last_backup_unix_ms: store
+            .last_access(crate::store::AccessAction::BackupWritten)
+            .map_err(|e| format!("dernière sauvegarde : {e}"))?,
     })
 }

@@ -2,6 +2,7 @@
 //! the observation log in an encrypted SQLite store, the QUIC server, the evaluation (a pure
 //! function of the log) and the CLI. No Bevy. It reads content through `boussole_content`.
 
+pub mod backup;
 pub mod day;
 pub mod desk;
 pub mod engine;

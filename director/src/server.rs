@@ -644,6 +644,36 @@ async fn on_desk(
             send_desk(cx.server, cx.director, peers, day, None).await;
             return;
         }
+        crate::desk::DeskRequest::Backup { folder } => {
+            let folder = folder.clone();
+            let actor = day.facilitator.clone();
+            let d = cx.director.clone();
+            let done = blocking(move || {
+                d.with_store(move |store| {
+                    crate::backup::backup_into(store, &folder, &actor, unix_ms())
+                })
+            })
+            .await;
+            let notice = match done {
+                Some(Ok(Ok(done))) => {
+                    tracing::info!(
+                        "sauvegarde vérifiée : {} séances, {} octets",
+                        done.sessions,
+                        done.bytes
+                    );
+                    done.french()
+                }
+                Some(Ok(Err(why))) => {
+                    tracing::warn!("sauvegarde refusée : {why}");
+                    why
+                }
+                Some(Err(e)) => format!("sauvegarde impossible : {e}"),
+                None => return,
+            };
+            let _ = cx.server.send(conn, ServerMsg::Notice(notice));
+            send_desk(cx.server, cx.director, peers, day, None).await;
+            return;
+        }
         crate::desk::DeskRequest::CutVoices { cut } => {
             let cut = *cut;
             let d = cx.director.clone();

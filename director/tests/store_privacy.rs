@@ -330,3 +330,79 @@ fn erasure_rewrites_the_chosen_records_and_deletes_the_name() {
         }
     }
 }
+
+#[test]
+fn the_consoles_backup_is_dated_checked_with_the_key_and_logged() {
+    use boussole_director::backup::backup_into;
+    let dir = tempfile::tempdir().unwrap();
+    let (_path, mut store, _s) = filled(dir.path());
+    let key_dir = dir.path().join("CLE");
+    fs::create_dir(&key_dir).unwrap();
+    // No recovery key: refused in words, nothing written, nothing logged.
+    let e = backup_into(&mut store, &key_dir, "Camille", 1_796_648_700_000).unwrap_err();
+    assert!(e.contains("clé de secours"), "{e}");
+    assert_eq!(fs::read_dir(&key_dir).unwrap().count(), 0);
+    assert_eq!(
+        store.last_access(AccessAction::BackupWritten).unwrap(),
+        None
+    );
+
+    let key = RecoveryKey::generate();
+    store.set_recovery_key(&key, 1).unwrap();
+    // A folder that is gone (a key pulled): refused, nothing logged.
+    let e = backup_into(&mut store, &dir.path().join("absent"), "Camille", 2).unwrap_err();
+    assert!(e.contains("n'existe pas"), "{e}");
+    assert_eq!(
+        store.last_access(AccessAction::BackupWritten).unwrap(),
+        None
+    );
+
+    let first = backup_into(&mut store, &key_dir, "Camille", 1_796_648_700_000).unwrap();
+    assert_eq!(
+        first.path,
+        key_dir.join("boussole-sauvegarde-2026-12-07-14h05.db")
+    );
+    assert_eq!(first.sessions, 1);
+    // The same minute again: a second file, the first untouched.
+    let before = fs::read(&first.path).unwrap();
+    let second = backup_into(&mut store, &key_dir, "Camille", 1_796_648_710_000).unwrap();
+    assert_eq!(
+        second.path,
+        key_dir.join("boussole-sauvegarde-2026-12-07-14h05-2.db")
+    );
+    assert_eq!(fs::read(&first.path).unwrap(), before);
+    // Both reopen with the recovery key, and restore.
+    for done in [&first, &second] {
+        assert_eq!(Store::verify_backup(&done.path, &key).unwrap(), 1);
+    }
+    assert!(matches!(
+        Store::verify_backup(&first.path, &RecoveryKey::generate()),
+        Err(RestoreError::WrongRecoveryKey { .. })
+    ));
+    let restored =
+        Store::restore(&second.path, &key, &dir.path().join("restored.db"), "neuve").unwrap();
+    assert_eq!(restored.sessions().unwrap().len(), 1);
+    // Logged under the facilitator's name, and the home screen's date is the last one.
+    assert_eq!(
+        store.last_access(AccessAction::BackupWritten).unwrap(),
+        Some(1_796_648_710_000)
+    );
+    let logged: Vec<_> = store
+        .access_log()
+        .unwrap()
+        .into_iter()
+        .filter(|a| a.action == AccessAction::BackupWritten)
+        .collect();
+    assert_eq!(logged.len(), 2);
+    assert!(
+        logged
+            .iter()
+            .all(|a| a.actor == "Camille" && a.detail.contains("vérifiée"))
+    );
+    // Nothing half-written is left beside them.
+    let names: BTreeSet<String> = fs::read_dir(&key_dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+}

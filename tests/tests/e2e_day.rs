@@ -191,7 +191,7 @@ async fn a_whole_day_from_the_console_alone() -> Result<()> {
         screen: Screen::Home,
         ..ConsoleState::default()
     };
-    state.synthesis.places = Some(vec![("Clé USB « CLE »".into(), usb.path().to_path_buf())]);
+    state.places = Some(vec![("Clé USB « CLE »".into(), usb.path().to_path_buf())]);
     let console = DayConsole::open(&laptop, content()?, state);
     let mut h: Console = Harness::builder()
         .with_size(egui::vec2(1600.0, 6000.0))
@@ -695,6 +695,26 @@ async fn day(h: &mut Console, laptop: &Laptop, db: &Path, socket: &Path, usb: &P
         "a draft's file name: {saved:?}"
     );
 
+    // The log backed up on the key from the home screen, checked by the director.
+    click(h, "Accueil");
+    click(h, "Sauvegarder le journal…");
+    click(h, "Clé USB « CLE »");
+    click(h, "Enregistrer ici");
+    until(h, "the backup checked", GUARD, |d| {
+        d.model()
+            .notices()
+            .iter()
+            .any(|n| n.starts_with("Sauvegarde vérifiée"))
+    })
+    .await?;
+    until(h, "the backup's date on the home screen", GUARD, |d| {
+        d.model()
+            .desk()
+            .is_some_and(|desk| desk.last_backup_unix_ms.is_some())
+    })
+    .await?;
+    h.get_by_label("Journal sauvegardé aujourd'hui.");
+
     // The console closed and opened again (the director goes on): the passphrase is asked all
     // the same, and the console finds the day where it was.
     let reopened = DayConsole::open(laptop, content()?, ConsoleState::default());
@@ -783,6 +803,19 @@ async fn day(h: &mut Console, laptop: &Laptop, db: &Path, socket: &Path, usb: &P
     ensure!(
         unlocked.len() == 2 && unlocked.iter().all(|a| a.actor == FACILITATOR),
         "access log {unlocked:?}"
+    );
+    // The backup on the key reopens with the recovery key and holds the day's two sessions.
+    let backups: Vec<_> = std::fs::read_dir(usb)?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "db"))
+        .collect();
+    ensure!(backups.len() == 1, "one backup on the key: {backups:?}");
+    let (key, _) = store.recovery_key()?.context("a recovery key")?;
+    let in_backup = Store::verify_backup(&backups[0], &key)?;
+    ensure!(
+        in_backup == store.sessions()?.len() as u64,
+        "the backup holds every session ({in_backup})"
     );
     // The synthesis shown in the console is in the access log, by whom, for whom.
     let shown: Vec<_> = store

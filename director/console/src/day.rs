@@ -315,7 +315,8 @@ impl DayConsole {
                         | DeskRequest::Forget { .. }
                         | DeskRequest::SetRole { .. }
                         | DeskRequest::SetSound { .. }
-                        | DeskRequest::CutVoices { .. } => {}
+                        | DeskRequest::CutVoices { .. }
+                        | DeskRequest::Backup { .. } => {}
                     }
                     link.send_desk(&request)
                 }

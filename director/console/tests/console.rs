@@ -1777,7 +1777,7 @@ fn a_persons_synthesis_is_shown_page_by_page_and_saved_on_a_usb_key() {
     let mut view = session_with_register();
     view.rubric = closed_with_codes().rubric;
     let mut h = harness(view, Screen::Evaluation);
-    h.state_mut().console.synthesis.places = Some(vec![(
+    h.state_mut().console.places = Some(vec![(
         "Clé USB « KINGSTON »".into(),
         key.path().to_path_buf(),
     )]);
@@ -1877,4 +1877,65 @@ fn a_persons_synthesis_is_shown_page_by_page_and_saved_on_a_usb_key() {
         h.query_by_label_contains("pas d'accord enregistré")
             .is_some()
     );
+}
+
+#[test]
+fn the_home_screen_reminds_of_a_backup_and_makes_one_on_a_usb_key() {
+    use boussole_director::desk::{DeskRequest, DeskView};
+    let key = tempfile::tempdir().expect("temp");
+    let mut view = session();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64);
+    view.desk = Some(DeskView {
+        facilitator: "Camille".into(),
+        last_backup_unix_ms: Some(now - 10 * 24 * 3600 * 1000),
+        ..DeskView::default()
+    });
+    let mut h = harness(view, Screen::Home);
+    h.state_mut().console.places = Some(vec![("Clé USB « CLE »".into(), key.path().to_path_buf())]);
+    h.run();
+    assert!(
+        h.query_by_label("Dernière sauvegarde du journal il y a 10 jour(s).")
+            .is_some()
+    );
+    assert!(
+        h.query_by_label_contains("Sauvegardez-le sur une clé USB")
+            .is_some()
+    );
+    h.get_by_label("Sauvegarder le journal…").click();
+    h.run();
+    h.get_by_label("Clé USB « CLE »").click();
+    h.run();
+    h.get_by_label("Enregistrer ici").click();
+    h.run();
+    let asked: Vec<DeskRequest> = h
+        .state()
+        .out
+        .iter()
+        .filter_map(|o| match o {
+            Output::Action(ConsoleAction::Desk(r)) => Some(r.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        asked,
+        vec![DeskRequest::Backup {
+            folder: key.path().to_path_buf()
+        }]
+    );
+    assert!(
+        h.state().console.backup_chooser.is_none(),
+        "the chooser closes"
+    );
+    // Backed up today: no reminder.
+    if let Some(desk) = h.state_mut().view.desk.as_mut() {
+        desk.last_backup_unix_ms = Some(now);
+    }
+    h.run();
+    assert!(
+        h.query_by_label("Journal sauvegardé aujourd'hui.")
+            .is_some()
+    );
+    assert!(h.query_by_label_contains("Sauvegardez-le").is_none());
 }

@@ -486,6 +486,82 @@ impl Store {
         })
     }
 
+    /// Reopens the backup at `path` with the recovery key `key`, as a restore would, and checks
+    /// it (`quick_check`, the session tables, the schema); returns how many sessions it holds.
+    /// A backup is only called done once this passes. Nothing is written.
+    ///
+    /// # Errors
+    ///
+    /// As [`Store::restore`] reading a backup: [`RestoreError::Io`] (missing file),
+    /// [`RestoreError::Unreadable`], [`RestoreError::WrongRecoveryKey`],
+    /// [`RestoreError::NotAStore`] (no session tables, a newer schema, a failed check).
+    pub fn verify_backup(path: &Path, key: &RecoveryKey) -> Result<u64, RestoreError> {
+        let unreadable = |source| RestoreError::Unreadable {
+            path: path.to_owned(),
+            source,
+        };
+        std::fs::File::open(path).map_err(io_restore(path))?;
+        super::sqlcipher_ready();
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(unreadable)?;
+        conn.pragma_update(None, "key", key.as_str())
+            .map_err(unreadable)?;
+        let tables: Vec<String> = match conn
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
+            .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+        {
+            Err(e) if e.sqlite_error_code() == Some(ErrorCode::NotADatabase) => {
+                return Err(RestoreError::WrongRecoveryKey {
+                    path: path.to_owned(),
+                });
+            }
+            other => other.map_err(unreadable)?,
+        };
+        let not_a_store = |why: String| RestoreError::NotAStore {
+            path: path.to_owned(),
+            why,
+        };
+        for needed in ["sessions", "log", "participants", "participant_names"] {
+            if !tables.iter().any(|t| t == needed) {
+                return Err(not_a_store(format!("no table {needed}")));
+            }
+        }
+        let version: i64 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(unreadable)?;
+        if usize::try_from(version).is_ok_and(|v| v > SCHEMA_VERSION) {
+            return Err(not_a_store(format!(
+                "schema version {version} is newer than this director's ({SCHEMA_VERSION})"
+            )));
+        }
+        let check: String = conn
+            .query_row("PRAGMA quick_check", [], |r| r.get(0))
+            .map_err(unreadable)?;
+        if check != "ok" {
+            return Err(not_a_store(format!("quick_check: {check}")));
+        }
+        let sessions: i64 = conn
+            .query_row("SELECT count(*) FROM sessions", [], |r| r.get(0))
+            .map_err(unreadable)?;
+        Ok(u64::try_from(sessions).unwrap_or(0))
+    }
+
+    /// When `action` was last logged, Unix ms (`None`: never).
+    ///
+    /// # Errors
+    ///
+    /// [`ReadError::Sqlite`].
+    pub fn last_access(&self, action: AccessAction) -> Result<Option<i64>, ReadError> {
+        Ok(self.conn.query_row(
+            "SELECT max(at_unix_ms) FROM access_log WHERE action = ?1",
+            params![action.code()],
+            |r| r.get(0),
+        )?)
+    }
+
     /// Restores the backup `backup` (written by [`Store::backup`]) with its recovery key into a
     /// new store at `to`, encrypted under `passphrase`, and opens it. The backup is only read.
     /// The restored store keeps the same recovery key (create a new one if it was exposed).

@@ -470,3 +470,10 @@ folders-up = Parent folder
 folders-other-place = Another place
 folders-inside = Open a subfolder:
 folders-cancel = Cancel
+
+## Backup (home)
+backup-never = No backup of the log yet.
+backup-today = Log backed up today.
+backup-days = Last backup of the log { $days } day(s) ago.
+backup-due = Back it up on a USB key: a lost laptop must not take everything.
+backup-start = Back up the log…

@@ -470,3 +470,10 @@ folders-up = Dossier parent
 folders-other-place = Autre emplacement
 folders-inside = Ouvrir un sous-dossier :
 folders-cancel = Annuler
+
+## La sauvegarde (accueil)
+backup-never = Aucune sauvegarde du journal encore.
+backup-today = Journal sauvegardé aujourd'hui.
+backup-days = Dernière sauvegarde du journal il y a { $days } jour(s).
+backup-due = Sauvegardez-le sur une clé USB : un ordinateur perdu ne doit pas tout emporter.
+backup-start = Sauvegarder le journal…

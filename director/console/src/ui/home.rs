@@ -48,6 +48,9 @@ pub fn home(
             state.screen = super::Screen::Synthesis;
         }
     });
+    if let Some(r) = backup(ui, desk, state) {
+        out.push(Output::Action(ConsoleAction::Desk(r)));
+    }
     egui::ScrollArea::vertical().show(ui, |ui| {
         // The session hosted now.
         ui.separator();
@@ -209,6 +212,57 @@ pub fn home(
             .map(|r| Output::Action(ConsoleAction::Desk(r))),
     );
     out
+}
+
+/// The last backup, a reminder when it is over [`BACKUP_DUE_DAYS`] old (or none was made),
+/// and « Sauvegarder le journal… » with its folder chooser (USB keys first).
+fn backup(ui: &mut Ui, desk: &DeskView, state: &mut ConsoleState) -> Option<DeskRequest> {
+    use boussole_director::desk::BACKUP_DUE_DAYS;
+    let l = state.locale;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    let days = desk
+        .last_backup_unix_ms
+        .map(|at| (now - at).max(0) / (24 * 3600 * 1000));
+    let mut asked = None;
+    ui.horizontal_wrapped(|ui| {
+        let (text, due) = match days {
+            None => (tr!(l, "backup-never"), true),
+            Some(0) => (tr!(l, "backup-today"), false),
+            Some(d) => (
+                tr!(l, "backup-days", days = d.to_string()),
+                d >= BACKUP_DUE_DAYS,
+            ),
+        };
+        let colour = if due { super::NOTICE } else { MUTED };
+        ui.label(RichText::new(text).color(colour));
+        if due {
+            ui.label(
+                RichText::new(tr!(l, "backup-due"))
+                    .color(super::NOTICE)
+                    .strong(),
+            );
+        }
+        if state.backup_chooser.is_none() && ui.button(tr!(l, "backup-start")).clicked() {
+            state.backup_chooser = Some(super::folders::Chooser::default());
+        }
+    });
+    if let Some(chooser) = &mut state.backup_chooser {
+        let places = state
+            .places
+            .clone()
+            .unwrap_or_else(|| super::folders::system_places(l));
+        match super::folders::chooser(ui, chooser, &places, l) {
+            Some(super::folders::Chosen::Here(folder)) => {
+                asked = Some(DeskRequest::Backup { folder });
+                state.backup_chooser = None;
+            }
+            Some(super::folders::Chosen::Cancel) => state.backup_chooser = None,
+            None => {}
+        }
+    }
+    asked
 }
 
 fn session_row(

@@ -287,6 +287,11 @@ pub struct ConsoleState {
     pub last_modifier: Option<ModifierId>,
     /// The synthesis screen: the person, the options, the pages shown, the folder chooser.
     pub synthesis: synthesis::SynthesisState,
+    /// Where files are saved (`None`: this machine's USB keys and folders,
+    /// [`folders::system_places`]); tests give their own.
+    pub places: Option<Vec<folders::Place>>,
+    /// The home screen's folder chooser for a backup, while open.
+    pub backup_chooser: Option<folders::Chooser>,
 }
 
 /// The whole console: the top bar (link, phase, timer, screen tabs) and the current screen,

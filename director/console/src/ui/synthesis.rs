@@ -60,9 +60,6 @@ pub struct SynthesisState {
     pub page: usize,
     /// The folder chooser, while open.
     pub chooser: Option<Chooser>,
-    /// Where to save (`None`: this machine's drives and folders, [`folders::system_places`]);
-    /// tests give their own.
-    pub places: Option<Vec<Place>>,
     /// The last file saved, or why saving failed (`Err`).
     pub saved: Option<Result<std::path::PathBuf, String>>,
 }
@@ -129,6 +126,7 @@ pub fn synthesis(
     state: &mut super::ConsoleState,
 ) -> Vec<Output> {
     let l = state.locale;
+    let places = state.places.clone();
     let s = &mut state.synthesis;
     let mut out = Vec::new();
     lay_out(ui.ctx(), s, reply);
@@ -142,7 +140,7 @@ pub fn synthesis(
             egui::ScrollArea::vertical()
                 .id_salt("synthese-choix")
                 .show(ui, |ui| {
-                    shown = choices(ui, register, s, &mut out, l);
+                    shown = choices(ui, register, s, places.as_deref(), &mut out, l);
                 });
         });
         if let Some(preview) = shown {
@@ -158,6 +156,7 @@ fn choices(
     ui: &mut Ui,
     register: &RegisterView,
     s: &mut SynthesisState,
+    places: Option<&[Place]>,
     out: &mut Vec<Output>,
     l: Locale,
 ) -> Option<Preview> {
@@ -231,7 +230,7 @@ fn choices(
         ui.label(RichText::new(tr!(l, "synth-stale")).color(NOTICE));
     }
     ui.add_space(6.0);
-    save(ui, s, &preview, l);
+    save(ui, s, &preview, places, l);
     Some(preview)
 }
 
@@ -346,7 +345,13 @@ fn person_picker(ui: &mut Ui, register: &RegisterView, s: &mut SynthesisState, l
     }
 }
 
-fn save(ui: &mut Ui, s: &mut SynthesisState, preview: &Preview, l: Locale) {
+fn save(
+    ui: &mut Ui,
+    s: &mut SynthesisState,
+    preview: &Preview,
+    places: Option<&[Place]>,
+    l: Locale,
+) {
     match &s.saved {
         Some(Ok(path)) => {
             ui.label(
@@ -366,10 +371,7 @@ fn save(ui: &mut Ui, s: &mut SynthesisState, preview: &Preview, l: Locale) {
             }
         }
         Some(chooser) => {
-            let places = s
-                .places
-                .clone()
-                .unwrap_or_else(|| folders::system_places(l));
+            let places = places.map_or_else(|| folders::system_places(l), <[Place]>::to_vec);
             match folders::chooser(ui, chooser, &places, l) {
                 Some(Chosen::Here(dir)) => {
                     s.saved = Some(folders::write_whole(

@@ -88,6 +88,115 @@ pub enum DeskRequest {
         /// The folder, on the director's machine (the console of the day runs beside it).
         folder: std::path::PathBuf,
     },
+    /// Exports a session's observations into a folder (the hosted session or a past one, read
+    /// from the store), logged in the access log.
+    Export(ExportJob),
+}
+
+/// A session's export ([`DeskRequest::Export`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportJob {
+    /// The session.
+    pub session: i64,
+    /// The file's format.
+    pub format: ExportFormat,
+    /// The CSV also carries the facilitator's free-text notes (they may name people).
+    pub notes: bool,
+    /// The folder, on the director's machine (the console of the day runs beside it).
+    pub folder: std::path::PathBuf,
+}
+
+/// The formats a session exports to ([`DeskRequest::Export`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ExportFormat {
+    /// A BORIS project (`.boris`): ethogram, subjects, one observation per rater.
+    BorisProject,
+    /// BORIS's "tabular events" export, tab-separated.
+    BorisTabular,
+    /// One row per observation, with phase and puzzles, for spreadsheets.
+    Csv,
+}
+
+impl ExportFormat {
+    /// The file's extension.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Self::BorisProject => "boris",
+            Self::BorisTabular => "tsv",
+            Self::Csv => "csv",
+        }
+    }
+}
+
+/// Exports `job.session` of `store` as `job.format` into `job.folder` (a new file named with
+/// the session's number and label; an existing one is never overwritten), and logs it under
+/// `actor`. Returns the confirmation for the facilitator.
+///
+/// # Errors
+/// A French message: an unknown session, a folder missing or not writable, a full disk.
+pub fn export_into(
+    store: &mut Store,
+    content: &ContentSet,
+    job: &ExportJob,
+    actor: &str,
+    now_unix_ms: i64,
+) -> Result<String, String> {
+    use crate::export;
+    let ExportJob {
+        session,
+        format,
+        notes,
+        ref folder,
+    } = *job;
+    if !folder.is_dir() {
+        return Err(format!(
+            "le dossier {} n'existe pas (clé retirée ?) : choisissez-en un autre",
+            folder.display()
+        ));
+    }
+    let (info, engine) = crate::session::replay(store, content, SessionId(session))
+        .map_err(|e| format!("séance {session} illisible : {e}"))?;
+    let text = match format {
+        ExportFormat::BorisProject => export::boris_project_json(&engine, &info),
+        ExportFormat::BorisTabular => export::tabular_events_tsv(&engine, &info),
+        ExportFormat::Csv => {
+            let persons = crate::register::slot_holders(store, info.id, &engine)
+                .map_err(|e| format!("registre : {e}"))?;
+            export::observations_csv(&engine, &info, notes, &persons)
+        }
+    }
+    .map_err(|e| format!("export impossible : {e}"))?;
+    let stem = format!("seance-{session}-{}", crate::synthesis::slug(&info.label));
+    let mut path = folder.join(format!("{stem}.{}", format.extension()));
+    let mut n = 2;
+    while path.exists() {
+        path = folder.join(format!("{stem}-{n}.{}", format.extension()));
+        n += 1;
+    }
+    let part = folder.join(format!(".{}.part", stem));
+    let written = std::fs::write(&part, text.as_bytes())
+        .and_then(|()| std::fs::File::open(&part)?.sync_all())
+        .and_then(|()| std::fs::rename(&part, &path));
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&part);
+        return Err(format!(
+            "l'export n'a pas pu être écrit dans {} : {e}",
+            folder.display()
+        ));
+    }
+    let _ = store.log_access(&crate::store::AccessEntry {
+        at_unix_ms: now_unix_ms,
+        actor: actor.to_owned(),
+        action: crate::store::AccessAction::SessionExported,
+        session: Some(info.id),
+        participant: None,
+        detail: format!(
+            "{format:?}{}, {}",
+            if notes { " avec notes" } else { "" },
+            path.display()
+        ),
+    });
+    Ok(format!("Exporté : {}", path.display()))
 }
 
 impl DeskRequest {
@@ -132,7 +241,8 @@ impl DeskRequest {
             | Self::SetRole { .. }
             | Self::SetSound { .. }
             | Self::CutVoices { .. }
-            | Self::Backup { .. } => {
+            | Self::Backup { .. }
+            | Self::Export(_) => {
                 return Err("cette demande ne change pas de séance".into());
             }
         })

@@ -644,6 +644,25 @@ async fn on_desk(
             send_desk(cx.server, cx.director, peers, day, None).await;
             return;
         }
+        crate::desk::DeskRequest::Export(job) => {
+            let job = job.clone();
+            let actor = day.facilitator.clone();
+            let content = day.content.clone();
+            let d = cx.director.clone();
+            let done = blocking(move || {
+                d.with_store(move |store| {
+                    crate::desk::export_into(store, &content, &job, &actor, unix_ms())
+                })
+            })
+            .await;
+            let notice = match done {
+                Some(Ok(Ok(line) | Err(line))) => line,
+                Some(Err(e)) => format!("export impossible : {e}"),
+                None => return,
+            };
+            let _ = cx.server.send(conn, ServerMsg::Notice(notice));
+            return;
+        }
         crate::desk::DeskRequest::Backup { folder } => {
             let folder = folder.clone();
             let actor = day.facilitator.clone();

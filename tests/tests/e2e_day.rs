@@ -715,6 +715,22 @@ async fn day(h: &mut Console, laptop: &Laptop, db: &Path, socket: &Path, usb: &P
     .await?;
     h.get_by_label("Journal sauvegardé aujourd'hui.");
 
+    // The game's observations exported from the end screen: a BORIS project, then a CSV.
+    click(h, "Clôturer (F6)");
+    for (format, done) in [("Projet BORIS", ".boris"), ("Tableur (CSV)", ".csv")] {
+        click(h, format);
+        click(h, "Exporter…");
+        click(h, "Clé USB « CLE »");
+        click(h, "Enregistrer ici");
+        until(h, "the export written", GUARD, move |d| {
+            d.model()
+                .notices()
+                .iter()
+                .any(|n| n.starts_with("Exporté") && n.ends_with(done))
+        })
+        .await?;
+    }
+
     // The console closed and opened again (the director goes on): the passphrase is asked all
     // the same, and the console finds the day where it was.
     let reopened = DayConsole::open(laptop, content()?, ConsoleState::default());
@@ -817,6 +833,37 @@ async fn day(h: &mut Console, laptop: &Laptop, db: &Path, socket: &Path, usb: &P
         in_backup == store.sessions()?.len() as u64,
         "the backup holds every session ({in_backup})"
     );
+    // The exports: a BORIS project that parses, a CSV with a row per observation.
+    let exported = |ext: &str| -> Result<String> {
+        let found: Vec<_> = std::fs::read_dir(usb)?
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == ext))
+            .collect();
+        ensure!(found.len() == 1, "one .{ext} on the key: {found:?}");
+        Ok(std::fs::read_to_string(&found[0])?)
+    };
+    let project: serde_json::Value = serde_json::from_str(&exported("boris")?)?;
+    ensure!(
+        project
+            .get("observations")
+            .is_some_and(serde_json::Value::is_object),
+        "a BORIS project with observations"
+    );
+    let csv = exported("csv")?;
+    ensure!(
+        csv.lines().count() > e2.observations().len(),
+        "a header and a row per observation ({} lines for {} observations)",
+        csv.lines().count(),
+        e2.observations().len()
+    );
+    let exports = store
+        .access_log()?
+        .into_iter()
+        .filter(|a| a.action == AccessAction::SessionExported)
+        .filter(|a| a.actor == FACILITATOR && a.session == Some(SessionId(second)))
+        .count();
+    ensure!(exports == 2, "two exports logged by {FACILITATOR}: {exports}");
     // The synthesis shown in the console is in the access log, by whom, for whom.
     let shown: Vec<_> = store
         .access_log()?

@@ -316,7 +316,8 @@ impl DayConsole {
                         | DeskRequest::SetRole { .. }
                         | DeskRequest::SetSound { .. }
                         | DeskRequest::CutVoices { .. }
-                        | DeskRequest::Backup { .. } => {}
+                        | DeskRequest::Backup { .. }
+                        | DeskRequest::Export(_) => {}
                     }
                     link.send_desk(&request)
                 }

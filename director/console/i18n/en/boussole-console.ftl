@@ -477,3 +477,11 @@ backup-today = Log backed up today.
 backup-days = Last backup of the log { $days } day(s) ago.
 backup-due = Back it up on a USB key: a lost laptop must not take everything.
 backup-start = Back up the log…
+
+## Exporting observations (end)
+export-title = Export the observations
+export-boris = BORIS project
+export-tabular = BORIS events (table)
+export-csv = Spreadsheet (CSV)
+export-notes = With the facilitator's notes (they may name people)
+export-start = Export…

@@ -477,3 +477,11 @@ backup-today = Journal sauvegardé aujourd'hui.
 backup-days = Dernière sauvegarde du journal il y a { $days } jour(s).
 backup-due = Sauvegardez-le sur une clé USB : un ordinateur perdu ne doit pas tout emporter.
 backup-start = Sauvegarder le journal…
+
+## L'export des observations (clôture)
+export-title = Exporter les observations
+export-boris = Projet BORIS
+export-tabular = Événements BORIS (tableau)
+export-csv = Tableur (CSV)
+export-notes = Avec les notes de l'animateur·rice (elles peuvent nommer des personnes)
+export-start = Exporter…

@@ -106,6 +106,77 @@ pub fn end(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState) -> Vec<Out
         {
             state.screen = super::Screen::Evaluation;
         }
+        if let Some(session) = view
+            .desk
+            .as_ref()
+            .and_then(|d| d.live.as_ref())
+            .map(|s| s.id)
+            && !view.observer
+        {
+            ui.separator();
+            if let Some(job) = export(ui, session, state) {
+                out.push(Output::Action(super::ConsoleAction::Desk(
+                    boussole_director::desk::DeskRequest::Export(job),
+                )));
+            }
+        }
     });
     out
+}
+
+/// « Exporter les observations »: the format (BORIS project, BORIS tabular events, CSV with
+/// or without the notes), then a folder chosen in the window; the director writes the file.
+fn export(
+    ui: &mut Ui,
+    session: i64,
+    state: &mut ConsoleState,
+) -> Option<boussole_director::desk::ExportJob> {
+    use boussole_director::desk::{ExportFormat, ExportJob};
+    let l = state.locale;
+    ui.heading(tr!(l, "export-title"));
+    let e = &mut state.drafts.export;
+    ui.horizontal_wrapped(|ui| {
+        ui.radio_value(
+            &mut e.format,
+            ExportFormat::BorisProject,
+            tr!(l, "export-boris"),
+        );
+        ui.radio_value(
+            &mut e.format,
+            ExportFormat::BorisTabular,
+            tr!(l, "export-tabular"),
+        );
+        ui.radio_value(&mut e.format, ExportFormat::Csv, tr!(l, "export-csv"));
+    });
+    if e.format == ExportFormat::Csv {
+        ui.checkbox(&mut e.notes, tr!(l, "export-notes"));
+    }
+    let mut job = None;
+    match &mut e.chooser {
+        None => {
+            if ui.button(tr!(l, "export-start")).clicked() {
+                e.chooser = Some(super::folders::Chooser::default());
+            }
+        }
+        Some(chooser) => {
+            let places = state
+                .places
+                .clone()
+                .unwrap_or_else(|| super::folders::system_places(l));
+            match super::folders::chooser(ui, chooser, &places, l) {
+                Some(super::folders::Chosen::Here(folder)) => {
+                    job = Some(ExportJob {
+                        session,
+                        format: e.format,
+                        notes: e.notes && e.format == ExportFormat::Csv,
+                        folder,
+                    });
+                    e.chooser = None;
+                }
+                Some(super::folders::Chosen::Cancel) => e.chooser = None,
+                None => {}
+            }
+        }
+    }
+    job
 }

@@ -178,6 +178,27 @@ pub struct HeldKey {
 /// tap leaves it running (a tap toggles).
 pub const HOLD_S: f64 = 0.4;
 
+/// The export being chosen on the end screen.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExportDraft {
+    /// The format.
+    pub format: boussole_director::desk::ExportFormat,
+    /// The CSV carries the notes.
+    pub notes: bool,
+    /// The folder chooser, while open.
+    pub chooser: Option<folders::Chooser>,
+}
+
+impl Default for ExportDraft {
+    fn default() -> Self {
+        Self {
+            format: boussole_director::desk::ExportFormat::BorisProject,
+            notes: false,
+            chooser: None,
+        }
+    }
+}
+
 /// Text being typed, kept across frames.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Drafts {
@@ -195,6 +216,8 @@ pub struct Drafts {
     pub moving: Option<(ParticipantId, Option<String>, String)>,
     /// The register screen's forms.
     pub register: RegisterDrafts,
+    /// The end screen's export: format, notes, folder chooser.
+    pub export: ExportDraft,
     /// The pairing code being typed, at a console's first connection.
     pub pairing_code: String,
     /// The evaluation screen: the participant shown.

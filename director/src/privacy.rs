@@ -29,6 +29,7 @@ use crate::store::{EraseError, Erased, LogRecord, ReadError, SessionId, Store};
 use boussole_content::ContentSet;
 use serde::Serialize;
 use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
 
 /// What replaces erased text.
 pub const REDACTED: &str = "[effacé]";
@@ -582,4 +583,171 @@ pub fn access_export(
         about: "Toutes les données que la Boussole de l'orientation conserve sur vous : votre fiche du registre et le journal des séances (droit d'accès, RGPD article 15).".into(),
         sessions,
     })
+}
+
+/// The file beside the database that lists the persons erased on request (ids and times only:
+/// pseudonymous), so that restoring a backup made before an erasure erases them again even when
+/// the database itself is lost.
+pub fn erasures_file(db: &Path) -> PathBuf {
+    db.parent()
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+        .join("erasures.tsv")
+}
+
+/// Appends erased persons to [`erasures_file`], synced to the disk.
+///
+/// # Errors
+/// The file cannot be written.
+pub fn record_erasure(db: &Path, persons: &[String], now_unix_ms: i64) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    use std::io::Write;
+    let path = erasures_file(db);
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .with_context(|| format!("writing {}", path.display()))?;
+    for p in persons {
+        writeln!(f, "{p}\t{now_unix_ms}").with_context(|| format!("writing {}", path.display()))?;
+    }
+    f.sync_all()
+        .with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}
+
+/// The erasures listed in [`erasures_file`] (a missing file is an empty list; a bad line is
+/// skipped).
+///
+/// # Errors
+/// The file exists but cannot be read.
+pub fn read_erasures(path: &Path) -> anyhow::Result<Vec<(String, i64)>> {
+    use anyhow::Context as _;
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+    };
+    Ok(text
+        .lines()
+        .filter_map(|l| {
+            let (p, at) = l.split_once('\t')?;
+            Some((p.to_owned(), at.trim().parse().ok()?))
+        })
+        .collect())
+}
+
+/// Erases `person` on their request from a console ([`crate::register::RegisterRequest::Erase`]):
+/// `confirm` must repeat their pseudonym (spaces around it and case ignored); refused while
+/// they hold a slot of `hosted` (the session the director runs: its engine holds their free
+/// text in memory). Logged under `actor`, recorded in the erasures file beside the store so a
+/// restored backup erases them again. Returns the French account.
+///
+/// # Errors
+/// A French message: an unknown person, a confirmation that does not match, the person in the
+/// hosted session, a store failure (nothing erased).
+pub fn erase_on_request(
+    store: &mut Store,
+    hosted: Option<&Engine>,
+    person: &str,
+    confirm: &str,
+    actor: &str,
+    now_unix_ms: i64,
+) -> Result<String, String> {
+    let Some(info) = store.person(person).map_err(|e| e.to_string())? else {
+        return Err(format!("personne inconnue du registre : {person}"));
+    };
+    if confirm.trim().to_lowercase() != info.pseudonym.trim().to_lowercase() {
+        return Err(format!(
+            "effacement non fait : tapez exactement « {} » pour confirmer",
+            info.pseudonym
+        ));
+    }
+    if let Some(engine) = hosted {
+        let root = store.canonical_person(person).map_err(|e| e.to_string())?;
+        let inside = engine.participants().values().any(|p| {
+            p.person.as_ref().is_some_and(|id| {
+                id.as_str() == person
+                    || store.canonical_person(id.as_str()).is_ok_and(|c| c == root)
+            })
+        });
+        if inside {
+            return Err(format!(
+                "« {} » est dans la séance ouverte : revenez d'abord à l'accueil (« Revenir à l'accueil sans séance »)",
+                info.pseudonym
+            ));
+        }
+    }
+    let _ = store.log_access(&crate::store::AccessEntry {
+        at_unix_ms: now_unix_ms,
+        actor: actor.to_owned(),
+        action: crate::store::AccessAction::ParticipantErased,
+        session: None,
+        participant: Some(person.to_owned()),
+        detail: "demande d'effacement (console)".into(),
+    });
+    let done = erase_person(store, person, now_unix_ms)
+        .map_err(|e| format!("effacement de « {} » impossible : {e}", info.pseudonym))?;
+    if let Some(db) = store.file() {
+        record_erasure(&db, &done.persons, now_unix_ms).map_err(|e| {
+            format!(
+                "« {} » est effacée, mais la liste des effacements n'a pas pu être écrite ({e}) : une sauvegarde restaurée pourrait la faire revenir",
+                info.pseudonym
+            )
+        })?;
+    }
+    Ok(erasure_fr(&done))
+}
+
+/// Writes everything held about `person` (GDPR article 15) as JSON into `folder`, as
+/// `donnees_<pseudonym>_<id>.json`, logged under `actor`. Returns the French confirmation.
+///
+/// # Errors
+/// A French message: an unknown person, a folder missing or not writable.
+pub fn export_on_request(
+    store: &mut Store,
+    content: &ContentSet,
+    person: &str,
+    folder: &Path,
+    actor: &str,
+    now_unix_ms: i64,
+) -> Result<String, String> {
+    if !folder.is_dir() {
+        return Err(format!(
+            "le dossier {} n'existe pas (clé retirée ?) : choisissez-en un autre",
+            folder.display()
+        ));
+    }
+    let export = access_export(store, content, person, now_unix_ms).map_err(|e| e.to_string())?;
+    let json = serde_json::to_string_pretty(&export).map_err(|e| e.to_string())?;
+    let name = format!(
+        "donnees_{}_{}.json",
+        crate::synthesis::slug(&export.register.pseudonym),
+        crate::synthesis::slug(person)
+    );
+    let path = folder.join(&name);
+    let part = folder.join(format!(".{name}.part"));
+    let written = std::fs::write(&part, json.as_bytes())
+        .and_then(|()| std::fs::File::open(&part)?.sync_all())
+        .and_then(|()| std::fs::rename(&part, &path));
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&part);
+        return Err(format!(
+            "les données n'ont pas pu être écrites dans {} : {e}",
+            folder.display()
+        ));
+    }
+    let _ = store.log_access(&crate::store::AccessEntry {
+        at_unix_ms: now_unix_ms,
+        actor: actor.to_owned(),
+        action: crate::store::AccessAction::ParticipantExported,
+        session: None,
+        participant: Some(person.to_owned()),
+        detail: path.display().to_string(),
+    });
+    Ok(format!(
+        "Données de « {} » ({} séance(s)) écrites dans {} : ce fichier contient des données personnelles, remettez-le à la personne et ne le gardez pas.",
+        export.register.pseudonym,
+        export.sessions.len(),
+        path.display()
+    ))
 }

@@ -6,7 +6,10 @@
 use anyhow::{Context, Result, bail};
 use boussole_content::ContentSet;
 use boussole_director::figures;
-use boussole_director::privacy::{access_export, erase_person, erasure_fr, reapply_erasures};
+use boussole_director::privacy::{
+    access_export, erase_person, erasure_fr, erasures_file, read_erasures, reapply_erasures,
+    record_erasure,
+};
 use boussole_director::record::date_fr;
 use boussole_director::retention::{
     DEFAULT_RETENTION_MONTHS, cutoff_unix_ms, plan_purge, purge_fr,
@@ -407,49 +410,6 @@ pub fn db(
 fn time_of_day(unix_ms: i64) -> String {
     let s = unix_ms.div_euclid(1000).rem_euclid(86_400);
     format!("{:02}:{:02}:{:02} UTC", s / 3600, s / 60 % 60, s % 60)
-}
-
-/// The file beside the database that lists the persons erased on request (ids and times only:
-/// pseudonymous), so that restoring a backup made before an erasure erases them again even when
-/// the database itself is lost.
-pub fn erasures_file(db: &Path) -> PathBuf {
-    db.parent()
-        .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
-        .join("erasures.tsv")
-}
-
-/// Appends erased persons to [`erasures_file`].
-fn record_erasure(db: &Path, persons: &[String], now_unix_ms: i64) -> Result<()> {
-    use std::io::Write;
-    let path = erasures_file(db);
-    let mut f = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&path)
-        .with_context(|| format!("writing {}", path.display()))?;
-    for p in persons {
-        writeln!(f, "{p}\t{now_unix_ms}").with_context(|| format!("writing {}", path.display()))?;
-    }
-    f.sync_all()
-        .with_context(|| format!("writing {}", path.display()))?;
-    Ok(())
-}
-
-/// The erasures listed in [`erasures_file`] (a missing file is an empty list; a bad line is
-/// skipped).
-fn read_erasures(path: &Path) -> Result<Vec<(String, i64)>> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
-    };
-    Ok(text
-        .lines()
-        .filter_map(|l| {
-            let (p, at) = l.split_once('\t')?;
-            Some((p.to_owned(), at.trim().parse().ok()?))
-        })
-        .collect())
 }
 
 /// The `participant` commands. `db` is the database's path, for the erasures file.

@@ -391,6 +391,24 @@ pub enum RegisterRequest {
         /// What was typed (case, accents and punctuation ignored).
         text: String,
     },
+    /// Erase a person on their request (GDPR article 17,
+    /// [`crate::privacy::erase_on_request`]): `confirm` repeats their pseudonym as the
+    /// console shows it, so a slip of the mouse erases no one. Refused while the person is in
+    /// the session the director hosts.
+    Erase {
+        /// The person.
+        person: String,
+        /// Their pseudonym, typed again.
+        confirm: String,
+    },
+    /// Write everything held about a person into `folder` (GDPR article 15, the right of
+    /// access: [`crate::privacy::export_on_request`]).
+    ExportData {
+        /// The person.
+        person: String,
+        /// The folder, on the director's machine (the console of the day runs beside it).
+        folder: std::path::PathBuf,
+    },
 }
 
 impl std::fmt::Debug for RegisterRequest {
@@ -407,6 +425,8 @@ impl std::fmt::Debug for RegisterRequest {
             Self::Unmerge { person, .. } => write!(f, "Unmerge({person})"),
             Self::NoticeGiven { person, .. } => write!(f, "NoticeGiven({person})"),
             Self::Search { .. } => write!(f, "Search(<masqué>)"),
+            Self::Erase { person, .. } => write!(f, "Erase({person})"),
+            Self::ExportData { person, .. } => write!(f, "ExportData({person})"),
         }
     }
 }
@@ -558,6 +578,11 @@ pub fn apply(
         }
         // Nothing to write: the server answers a search with the register view (`found`).
         RegisterRequest::Search { .. } => Ok(String::new()),
+        // They need the hosted session, the content and the store's file: the server runs
+        // them (crate::privacy::erase_on_request, export_on_request), never this.
+        RegisterRequest::Erase { .. } | RegisterRequest::ExportData { .. } => {
+            Err(RegisterError::NotHere)
+        }
     }
 }
 

@@ -1454,6 +1454,57 @@ async fn on_event(cx: &Context<'_>, peers: &mut HashMap<ConnId, Peer>, event: Se
                                 );
                                 return;
                             }
+                            Ok(
+                                request @ (crate::register::RegisterRequest::Erase { .. }
+                                | crate::register::RegisterRequest::ExportData { .. }),
+                            ) => {
+                                tracing::info!("registre : {request:?}");
+                                let Some(day) = cx.day else {
+                                    let _ = server.send(
+                                        conn,
+                                        ServerMsg::Notice(
+                                            "cette demande passe par la régie du jour".into(),
+                                        ),
+                                    );
+                                    return;
+                                };
+                                let (actor, content) =
+                                    (day.facilitator.clone(), day.content.clone());
+                                let d = director.clone();
+                                let done = blocking(move || {
+                                    d.with_store_and_engine(move |store, engine| match request {
+                                        crate::register::RegisterRequest::Erase {
+                                            person,
+                                            confirm,
+                                        } => crate::privacy::erase_on_request(
+                                            store,
+                                            engine,
+                                            &person,
+                                            &confirm,
+                                            &actor,
+                                            unix_ms(),
+                                        ),
+                                        crate::register::RegisterRequest::ExportData {
+                                            person,
+                                            folder,
+                                        } => crate::privacy::export_on_request(
+                                            store,
+                                            &content,
+                                            &person,
+                                            &folder,
+                                            &actor,
+                                            unix_ms(),
+                                        ),
+                                        _ => Err(String::new()),
+                                    })
+                                })
+                                .await;
+                                match done {
+                                    Some(Ok(Ok(line) | Err(line))) => line,
+                                    Some(Err(e)) => format!("registre : {e}"),
+                                    None => "registre : le directeur ne répond pas".into(),
+                                }
+                            }
                             Ok(request) => {
                                 tracing::info!("registre : {request:?}");
                                 let d = director.clone();

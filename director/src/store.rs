@@ -45,7 +45,7 @@ use rusqlite::{
 };
 use rusqlite_migration::{M, Migrations};
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Completes SQLCipher's one-time, process-wide set-up before the caller opens a connection.
@@ -166,6 +166,14 @@ pub struct Store {
 }
 
 impl Store {
+    /// The store's file (`None` for an in-memory store).
+    pub fn file(&self) -> Option<PathBuf> {
+        self.conn
+            .path()
+            .filter(|p| !p.is_empty())
+            .map(PathBuf::from)
+    }
+
     /// Opens the store at `path`, creating the file if it is missing, and brings its schema to
     /// [`SCHEMA_VERSION`] (all pending migrations in one transaction).
     ///

@@ -863,7 +863,10 @@ async fn day(h: &mut Console, laptop: &Laptop, db: &Path, socket: &Path, usb: &P
         .filter(|a| a.action == AccessAction::SessionExported)
         .filter(|a| a.actor == FACILITATOR && a.session == Some(SessionId(second)))
         .count();
-    ensure!(exports == 2, "two exports logged by {FACILITATOR}: {exports}");
+    ensure!(
+        exports == 2,
+        "two exports logged by {FACILITATOR}: {exports}"
+    );
     // The synthesis shown in the console is in the access log, by whom, for whom.
     let shown: Vec<_> = store
         .access_log()?
@@ -877,6 +880,114 @@ async fn day(h: &mut Console, laptop: &Laptop, db: &Path, socket: &Path, usb: &P
             && shown[0].detail.contains("console"),
         "access log of the synthesis {shown:?}"
     );
+    let second_holders = holders(second)?;
+    drop(store);
+
+    // A person asks to be erased: refused while they are in the open session, done from the
+    // register once the facilitator is back home, their name typed to confirm.
+    let who = PEOPLE[5];
+    let person = second_holders
+        .into_iter()
+        .find(|p| {
+            h2.state()
+                .model()
+                .register()
+                .persons
+                .iter()
+                .any(|e| e.id == *p && e.pseudonym == who)
+        })
+        .context("the person to erase")?;
+    erase(&mut h2, who).await?;
+    until(
+        &mut h2,
+        "the erasure refused in the open session",
+        GUARD,
+        |d| {
+            d.model()
+                .notices()
+                .last()
+                .is_some_and(|n| n.contains("est dans la séance ouverte"))
+        },
+    )
+    .await?;
+    click(&mut h2, "Accueil");
+    click(&mut h2, "Revenir à l'accueil sans séance");
+    until(&mut h2, "home without a session", GUARD, |d| {
+        live(d).is_none()
+    })
+    .await?;
+    click(&mut h2, "Registre des personnes");
+    erase(&mut h2, who).await?;
+    until(&mut h2, "the erasure done", GUARD, |d| {
+        d.model()
+            .notices()
+            .last()
+            .is_some_and(|n| n.starts_with("Effacement de la personne"))
+    })
+    .await?;
+    let store = Store::open(db, PASSPHRASE)?;
+    let after: Vec<String> = store
+        .slot_persons(SessionId(second))?
+        .into_values()
+        .collect();
+    ensure!(
+        store.person(&person)?.is_none_or(|p| p.pseudonym != who),
+        "{who} is no longer in the register under that pseudonym"
+    );
+    ensure!(
+        after.len() == 6,
+        "the session keeps its six slots: {after:?}"
+    );
+    let erased = std::fs::read_to_string(db.with_file_name("erasures.tsv"))?;
+    ensure!(
+        erased.lines().any(|l| l.starts_with(&person)),
+        "the erasure recorded beside the store: {erased}"
+    );
+    ensure!(
+        store
+            .access_log()?
+            .iter()
+            .any(|a| a.action == AccessAction::ParticipantErased
+                && a.actor == FACILITATOR
+                && a.participant.as_deref() == Some(person.as_str())),
+        "the erasure in the access log"
+    );
+    Ok(())
+}
+
+/// On the register screen: selects `who` in the list, types their pseudonym and asks to
+/// erase them.
+async fn erase(h: &mut Console, who: &str) -> Result<()> {
+    let on_register = |h: &Console| {
+        h.query_by_role_and_label(egui::accesskit::Role::TextInput, "Rechercher")
+            .is_some()
+    };
+    if !on_register(h) {
+        if h.query_by_label("Personnes (F11)").is_some() {
+            click(h, "Personnes (F11)");
+        } else {
+            click(h, "Registre des personnes");
+        }
+    }
+    ensure!(on_register(h), "the register screen is open");
+    // The list scrolls: find them by typing, as a facilitator would.
+    let filter = h
+        .get_by_role_and_label(egui::accesskit::Role::TextInput, "Rechercher")
+        .value()
+        .unwrap_or_default();
+    if filter != who {
+        type_into(h, "Rechercher", who);
+    }
+    let text = format!("{who} · ");
+    let item = h
+        .get_all_by_label_contains(&text)
+        .next()
+        .context("the person in the register's list")?;
+    item.click();
+    h.step();
+    h.step();
+    type_into(h, &format!("Pour confirmer, tapez « {who} » :"), who);
+    click(h, &format!("Effacer « {who} »"));
     Ok(())
 }
 

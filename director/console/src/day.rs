@@ -240,20 +240,25 @@ impl DayConsole {
             None => {
                 ui::readable(ui);
                 match self.model.desk() {
-                    // No session hosted: the home screen, or a person's synthesis from it.
-                    Some(_) if self.state.screen == Screen::Synthesis => {
+                    // No session hosted: the home screen, or from it the register or a
+                    // person's synthesis.
+                    Some(_) if matches!(self.state.screen, Screen::Synthesis | Screen::People) => {
                         if let Some(last) = self.model.notices().last() {
                             ui.label(RichText::new(last).color(ui::NOTICE));
                         }
                         if ui.button(crate::i18n::tr!(l, "home-back")).clicked() {
                             self.state.screen = Screen::Home;
                         }
-                        ui::synthesis::synthesis(
-                            ui,
-                            self.model.register(),
-                            self.model.synthesis(),
-                            &mut self.state,
-                        )
+                        if self.state.screen == Screen::People {
+                            ui::people::people(ui, self.model.register(), false, &mut self.state)
+                        } else {
+                            ui::synthesis::synthesis(
+                                ui,
+                                self.model.register(),
+                                self.model.synthesis(),
+                                &mut self.state,
+                            )
+                        }
                     }
                     Some(desk) => {
                         let desk = desk.clone();

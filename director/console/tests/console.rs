@@ -1939,3 +1939,53 @@ fn the_home_screen_reminds_of_a_backup_and_makes_one_on_a_usb_key() {
     );
     assert!(h.query_by_label_contains("Sauvegardez-le").is_none());
 }
+
+#[test]
+fn a_person_is_erased_only_once_their_pseudonym_is_typed_and_gets_their_data_on_a_key() {
+    let key = tempfile::tempdir().expect("temp");
+    let mut h = harness(session_with_register(), Screen::People);
+    h.state_mut().console.places = Some(vec![("Clé USB « CLE »".into(), key.path().to_path_buf())]);
+    h.run();
+    h.get_by_label_contains("Awa · ").click();
+    h.run();
+    // Not typed, or typed wrong: the button stays off.
+    h.get_by_label("Effacer « Awa »").click();
+    h.run();
+    type_into(&mut h, "Pour confirmer, tapez « Awa » :", "Awq");
+    h.run();
+    h.get_by_label("Effacer « Awa »").click();
+    h.run();
+    assert!(register_requests(&h).is_empty(), "nothing asked");
+    h.get_by_role_and_label(
+        egui::accesskit::Role::TextInput,
+        "Pour confirmer, tapez « Awa » :",
+    )
+    .focus();
+    h.key_press(Key::Backspace);
+    h.run();
+    type_into(&mut h, "Pour confirmer, tapez « Awa » :", "a");
+    h.run();
+    h.get_by_label("Effacer « Awa »").click();
+    h.run();
+    // Their data, in a folder chosen in the window.
+    h.get_by_label("Remettre ses données à la personne (fichier)…")
+        .click();
+    h.run();
+    h.get_by_label("Clé USB « CLE »").click();
+    h.run();
+    h.get_by_label("Enregistrer ici").click();
+    h.run();
+    assert_eq!(
+        register_requests(&h),
+        vec![
+            RegisterRequest::Erase {
+                person: "pers-awa".into(),
+                confirm: "Awa".into(),
+            },
+            RegisterRequest::ExportData {
+                person: "pers-awa".into(),
+                folder: key.path().to_path_buf(),
+            },
+        ]
+    );
+}

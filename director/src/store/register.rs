@@ -142,6 +142,9 @@ pub struct JournalEntry {
 /// Why a register operation was refused or failed. Nothing was written.
 #[derive(Debug, thiserror::Error)]
 pub enum RegisterError {
+    /// A request that only the director of the day carries out (erasure, a person's data).
+    #[error("cette demande passe par la régie du jour")]
+    NotHere,
     /// No person has this id.
     #[error("personne inconnue : {0}")]
     UnknownPerson(String),

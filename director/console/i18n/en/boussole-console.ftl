@@ -456,6 +456,7 @@ synth-page = Page { $page } of { $count }
 synth-page-image = Page { $page } of { $count } of the synthesis
 eval-synthesis = See { $pseudonym }'s synthesis
 home-syntheses = People's syntheses
+home-register = People register
 home-back = ◀ Back to home
 
 ## Choosing a folder
@@ -485,3 +486,10 @@ export-tabular = BORIS events (table)
 export-csv = Spreadsheet (CSV)
 export-notes = With the facilitator's notes (they may name people)
 export-start = Export…
+
+## The person's rights (register)
+rights-title = The person's rights over their data
+rights-export = Give the person their data (file)…
+rights-erase-help = Erase, at their request: their name, pseudonym and what was written about them go from all their sessions. This cannot be undone.
+rights-erase-confirm = To confirm, type « { $pseudonym } »:
+rights-erase = Erase « { $pseudonym } »

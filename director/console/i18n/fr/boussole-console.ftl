@@ -456,6 +456,7 @@ synth-page = Page { $page } sur { $count }
 synth-page-image = Page { $page } sur { $count } de la synthèse
 eval-synthesis = Voir la synthèse de { $pseudonym }
 home-syntheses = Synthèses des personnes
+home-register = Registre des personnes
 home-back = ◀ Retour à l'accueil
 
 ## Le choix d'un dossier
@@ -485,3 +486,10 @@ export-tabular = Événements BORIS (tableau)
 export-csv = Tableur (CSV)
 export-notes = Avec les notes de l'animateur·rice (elles peuvent nommer des personnes)
 export-start = Exporter…
+
+## Les droits de la personne (registre)
+rights-title = Droits de la personne sur ses données
+rights-export = Remettre ses données à la personne (fichier)…
+rights-erase-help = Effacer, à sa demande : son nom, son pseudonyme et ce qui a été écrit sur elle disparaissent de toutes ses séances. Ce n'est pas réversible.
+rights-erase-confirm = Pour confirmer, tapez « { $pseudonym } » :
+rights-erase = Effacer « { $pseudonym } »

@@ -44,6 +44,9 @@ pub fn home(
         if ui.button(tr!(l, "home-lock")).clicked() {
             out.push(Output::Action(ConsoleAction::Lock));
         }
+        if ui.button(tr!(l, "home-register")).clicked() {
+            state.screen = super::Screen::People;
+        }
         if ui.button(tr!(l, "home-syntheses")).clicked() {
             state.screen = super::Screen::Synthesis;
         }

@@ -285,6 +285,10 @@ pub struct RegisterDrafts {
     pub merge_from: Option<String>,
     /// Merge or undo: the reason typed.
     pub reason: String,
+    /// Erasure: the pseudonym typed again to confirm.
+    pub erase_confirm: String,
+    /// The person's data: the folder chooser, while open.
+    pub data_chooser: Option<folders::Chooser>,
 }
 
 /// UI-local state: nothing here is a rule of the session.
@@ -360,7 +364,7 @@ pub fn console(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState) -> Vec
         Screen::Devices => devices(ui, view, state),
         Screen::Coding => coding(ui, view, state),
         Screen::End => end(ui, view, state),
-        Screen::People => people(ui, view, state),
+        Screen::People => people(ui, &view.register, view.observer, state),
         Screen::Evaluation => evaluation(ui, view, state),
         Screen::Synthesis => {
             synthesis::synthesis(ui, &view.register, view.synthesis.as_ref(), state)

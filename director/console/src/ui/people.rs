@@ -6,8 +6,7 @@
 
 use super::{ConsoleAction, ConsoleState, Output};
 use crate::i18n::{Locale, tr};
-use crate::view::SessionView;
-use boussole_director::register::{RegisterEntry, RegisterRequest};
+use boussole_director::register::{RegisterEntry, RegisterRequest, RegisterView};
 use boussole_director::store::PersonChange;
 use egui::{Color32, RichText, Ui};
 
@@ -40,32 +39,39 @@ const FIELD_WIDTH: f32 = 260.0;
 /// Height of the register's text fields, points (one line of the console's 20-point text).
 const FIELD_HEIGHT: f32 = 28.0;
 
-fn register(request: RegisterRequest) -> Output {
+fn ask(request: RegisterRequest) -> Output {
     Output::Action(ConsoleAction::Register(request))
 }
 
 /// The register screen; read-only on an observer console (which gets no register).
-pub fn people(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState) -> Vec<Output> {
+pub fn people(
+    ui: &mut Ui,
+    register: &RegisterView,
+    observer: bool,
+    state: &mut ConsoleState,
+) -> Vec<Output> {
     let mut out = Vec::new();
     let l = state.locale;
     ui.heading(tr!(l, "people-title"));
     ui.label(RichText::new(tr!(l, "people-intro")).small());
-    if view.observer {
+    if observer {
         ui.label(tr!(l, "people-observer"));
         return out;
     }
-    ui.add_enabled_ui(!view.observer, |ui| {
+    ui.add_enabled_ui(!observer, |ui| {
         ui.columns(2, |cols| {
-            list(&mut cols[0], view, state, &mut out);
+            list(&mut cols[0], register, state);
             cols[0].separator();
             new_person(&mut cols[0], state, &mut out);
-            person(&mut cols[1], view, state, &mut out);
+            egui::ScrollArea::vertical()
+                .id_salt("people-person")
+                .show(&mut cols[1], |ui| person(ui, register, state, &mut out));
         });
     });
     out
 }
 
-fn list(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState, _out: &mut [Output]) {
+fn list(ui: &mut Ui, register: &RegisterView, state: &mut ConsoleState) {
     let l = state.locale;
     let d = &mut state.drafts.register;
     ui.horizontal(|ui| {
@@ -74,14 +80,13 @@ fn list(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState, _out: &mut [O
             .labelled_by(label.id);
     });
     ui.checkbox(&mut d.show_all, tr!(l, "people-show-all"));
-    let shown: Vec<&RegisterEntry> = view
-        .register
+    let shown: Vec<&RegisterEntry> = register
         .persons
         .iter()
         .filter(|p| d.show_all || (!p.archived && p.merged_into.is_none()))
         .filter(|p| matches(p, &d.filter))
         .collect();
-    if view.register.persons.is_empty() {
+    if register.persons.is_empty() {
         ui.label(tr!(l, "people-empty"));
     } else if shown.is_empty() {
         ui.label(tr!(l, "people-none-match"));
@@ -145,7 +150,7 @@ fn new_person(ui: &mut Ui, state: &mut ConsoleState, out: &mut Vec<Output>) {
         .add_enabled(ready, egui::Button::new(tr!(l, "people-create")))
         .clicked()
     {
-        out.push(register(RegisterRequest::Create {
+        out.push(ask(RegisterRequest::Create {
             pseudonym: d.pseudonym.trim().to_owned(),
             name: d.name.trim().to_owned(),
             entered_on: d.entered_on.trim().to_owned(),
@@ -161,13 +166,14 @@ fn new_person(ui: &mut Ui, state: &mut ConsoleState, out: &mut Vec<Output>) {
     }
 }
 
-fn person(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState, out: &mut Vec<Output>) {
+fn person(ui: &mut Ui, register: &RegisterView, state: &mut ConsoleState, out: &mut Vec<Output>) {
     let l = state.locale;
+    let places = state.places.clone();
     let d = &mut state.drafts.register;
     let Some(p) = d
         .selected
         .as_deref()
-        .and_then(|id| view.register.persons.iter().find(|p| p.id == id))
+        .and_then(|id| register.persons.iter().find(|p| p.id == id))
     else {
         ui.label(tr!(l, "people-pick"));
         return;
@@ -193,8 +199,7 @@ fn person(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState, out: &mut V
     }
     ui.separator();
     if let Some(into) = &p.merged_into {
-        let name = view
-            .register
+        let name = register
             .persons
             .iter()
             .find(|q| q.id == *into)
@@ -212,7 +217,7 @@ fn person(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState, out: &mut V
             .add_enabled(ready, egui::Button::new(tr!(l, "people-unmerge")))
             .clicked()
         {
-            out.push(register(RegisterRequest::Unmerge {
+            out.push(ask(RegisterRequest::Unmerge {
                 person: p.id.clone(),
                 reason: d.reason.trim().to_owned(),
             }));
@@ -271,7 +276,7 @@ fn person(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState, out: &mut V
             .clicked()
         {
             for change in changes {
-                out.push(register(RegisterRequest::Change {
+                out.push(ask(RegisterRequest::Change {
                     person: p.id.clone(),
                     change,
                 }));
@@ -284,7 +289,7 @@ fn person(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState, out: &mut V
             tr!(l, "people-archive")
         };
         if ui.button(archive).clicked() {
-            out.push(register(RegisterRequest::Change {
+            out.push(ask(RegisterRequest::Change {
                 person: p.id.clone(),
                 change: PersonChange::Archived(!p.archived),
             }));
@@ -293,8 +298,7 @@ fn person(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState, out: &mut V
     ui.separator();
     ui.label(RichText::new(tr!(l, "people-merge-title")).strong());
     ui.label(RichText::new(tr!(l, "people-merge-help")).small());
-    let candidates: Vec<&RegisterEntry> = view
-        .register
+    let candidates: Vec<&RegisterEntry> = register
         .persons
         .iter()
         .filter(|q| q.id != p.id && q.merged_into.is_none())
@@ -332,7 +336,7 @@ fn person(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState, out: &mut V
         .clicked()
         && let Some(from) = d.merge_from.take()
     {
-        out.push(register(RegisterRequest::Merge {
+        out.push(ask(RegisterRequest::Merge {
             from,
             into: p.id.clone(),
             reason: d.reason.trim().to_owned(),
@@ -343,5 +347,68 @@ fn person(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState, out: &mut V
         ui.label(
             RichText::new(tr!(l, "people-reason-needed")).color(Color32::from_rgb(200, 120, 0)),
         );
+    }
+    ui.separator();
+    rights(ui, p, places, d, out, l);
+}
+
+/// The person's rights (GDPR): their data written to a folder chosen in the window (right of
+/// access), and erasure, confirmed by typing their pseudonym (right to erasure).
+fn rights(
+    ui: &mut Ui,
+    p: &RegisterEntry,
+    places: Option<Vec<super::folders::Place>>,
+    d: &mut super::RegisterDrafts,
+    out: &mut Vec<Output>,
+    l: Locale,
+) {
+    use super::folders::{self, Chosen};
+    ui.label(RichText::new(tr!(l, "rights-title")).strong());
+    match &mut d.data_chooser {
+        None => {
+            if ui.button(tr!(l, "rights-export")).clicked() {
+                d.data_chooser = Some(folders::Chooser::default());
+            }
+        }
+        Some(chooser) => {
+            let places = places.unwrap_or_else(|| folders::system_places(l));
+            match folders::chooser(ui, chooser, &places, l) {
+                Some(Chosen::Here(folder)) => {
+                    out.push(ask(RegisterRequest::ExportData {
+                        person: p.id.clone(),
+                        folder,
+                    }));
+                    d.data_chooser = None;
+                }
+                Some(Chosen::Cancel) => d.data_chooser = None,
+                None => {}
+            }
+        }
+    }
+    ui.label(RichText::new(tr!(l, "rights-erase-help")).small());
+    ui.horizontal_wrapped(|ui| {
+        let label = ui.label(tr!(
+            l,
+            "rights-erase-confirm",
+            pseudonym = p.pseudonym.as_str()
+        ));
+        ui.add(
+            egui::TextEdit::singleline(&mut d.erase_confirm)
+                .id_salt("erase-confirm")
+                .desired_width(FIELD_WIDTH / 2.0),
+        )
+        .labelled_by(label.id);
+    });
+    let typed = d.erase_confirm.trim().to_lowercase() == p.pseudonym.trim().to_lowercase();
+    let button = egui::Button::new(
+        RichText::new(tr!(l, "rights-erase", pseudonym = p.pseudonym.as_str())).strong(),
+    )
+    .fill(Color32::from_rgb(150, 30, 30));
+    if ui.add_enabled(typed, button).clicked() {
+        out.push(ask(RegisterRequest::Erase {
+            person: p.id.clone(),
+            confirm: d.erase_confirm.trim().to_owned(),
+        }));
+        d.erase_confirm.clear();
     }
 }

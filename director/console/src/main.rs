@@ -855,6 +855,7 @@ fn screen_file(screen: Screen) -> &'static str {
         Screen::People => "personnes",
         Screen::Evaluation => "evaluation",
         Screen::Synthesis => "synthese",
+        Screen::Agreement => "accord",
         Screen::Home => "accueil",
     }
 }

@@ -1989,3 +1989,101 @@ fn a_person_is_erased_only_once_their_pseudonym_is_typed_and_gets_their_data_on_
         ]
     );
 }
+
+#[test]
+fn the_agreement_screen_shows_borises_kappa_and_where_the_raters_disagree() {
+    use boussole_director::irr::{self, KappaMethod};
+    // Two raters code the same points for Pseudo 1, but the second one a minute late once and
+    // once for Pseudo 2.
+    let mut view = session();
+    let point = view
+        .engine
+        .grid()
+        .behaviours
+        .iter()
+        .find(|b| b.kind == EventKind::Point)
+        .map(|b| b.id.clone())
+        .unwrap_or_else(|| unreachable!("the shipped grid has point events"));
+    for t in 0..6u64 {
+        let (late, who) = match t {
+            1 => (30_000, 1),
+            3 => (0, 2),
+            _ => (0, 1),
+        };
+        let at = 60_000 + t * 30_000;
+        let _ = view.engine.handle(
+            Input::Command(observe(1, point.as_str(), ObservationAction::Point, None)),
+            Millis(at),
+        );
+        let _ = view.engine.handle(
+            Input::Command(Command::Observe {
+                rater: RaterId::from("console-b"),
+                participant: p(who),
+                behaviour: point.clone(),
+                action: ObservationAction::Point,
+                modifier: None,
+            }),
+            Millis(at + late),
+        );
+    }
+    let _ = view
+        .engine
+        .handle(Input::Command(Command::EndSession), Millis(600_000));
+    view.now = Millis(600_000);
+    let expected = irr::agreement(
+        &view.engine,
+        &RaterId::from(ME),
+        &RaterId::from("console-b"),
+        1.0,
+        KappaMethod::Boris,
+    )
+    .expect("two raters");
+    let mut h = harness(view, Screen::Agreement);
+    h.run();
+    assert!(
+        h.query_by_label("Accord entre les deux observateurs")
+            .is_some()
+    );
+    let kappa = expected
+        .without_modifiers
+        .kappa
+        .map(|k| format!("{k:.3}").replace('.', ","))
+        .expect("defined");
+    assert!(
+        h.query_by_label_contains(&format!("Sans les modificateurs : κ = {kappa}"))
+            .is_some(),
+        "BORIS's kappa, {kappa}"
+    );
+    // The disagreements: where rater 2 coded late, and coded Pseudo 2.
+    assert!(h.query_by_label_contains("moments de désaccord").is_some());
+    assert_eq!(
+        h.query_all_by_label_contains("console-b : —").count(),
+        2,
+        "the late code and the code for Pseudo 2 leave rater 2 silent on Pseudo 1 twice"
+    );
+    assert_eq!(
+        h.query_all_by_label_contains("console-a : —").count(),
+        1,
+        "and rater 1 silent on Pseudo 2 once"
+    );
+    // Another slice length recomputes.
+    h.get_by_label("5 s").click();
+    h.run();
+    let at_five = irr::agreement(
+        &h.state().view.engine,
+        &RaterId::from(ME),
+        &RaterId::from("console-b"),
+        5.0,
+        KappaMethod::Boris,
+    )
+    .expect("two raters");
+    let kappa5 = at_five
+        .without_modifiers
+        .kappa
+        .map(|k| format!("{k:.3}").replace('.', ","))
+        .expect("defined");
+    assert!(
+        h.query_by_label_contains(&format!("Sans les modificateurs : κ = {kappa5}"))
+            .is_some()
+    );
+}

@@ -245,6 +245,7 @@ prepare-move-to = Give the slot to
 people-merge-from = Same person as
 screen-evaluation = Evaluation
 screen-synthesis = Synthesis
+screen-agreement = Agreement
 eval-title = Evaluation: proposed levels, evidence, levels retained
 eval-no-rubric = This scenario has no rubric in this console's content.
 eval-not-closed = The session is not closed: the proposed levels may still change.
@@ -493,3 +494,34 @@ rights-export = Give the person their data (file)…
 rights-erase-help = Erase, at their request: their name, pseudonym and what was written about them go from all their sessions. This cannot be undone.
 rights-erase-confirm = To confirm, type « { $pseudonym } »:
 rights-erase = Erase « { $pseudonym } »
+
+## Agreement between raters
+irr-title = Agreement between the two raters
+irr-one-rater = { $count ->
+    [0] Nobody has coded yet: agreement is measured between two raters.
+   *[other] Only one rater coded: agreement is measured between two raters.
+}
+irr-rater = Rater { $n }:
+irr-slice = Slices of
+irr-method-boris = BORIS's computation
+irr-method-sets = Our « sets » variant
+irr-overall = Cohen's kappa over the whole session
+irr-kappa-plain = Without modifiers: { $value }
+irr-kappa-modifiers = With modifiers: { $value }
+irr-kappa-value = κ = { $kappa } ({ $band }), observed agreement { $observed } %
+irr-kappa-undefined-boris = κ = { $kappa } (BORIS's value when both give the same answer everywhere)
+irr-kappa-undefined = not computable (both give the same answer everywhere)
+irr-units = { $slices } slices × { $participants } people; codes: { $a } and { $b }
+irr-per-behaviour = Per behaviour
+irr-behaviour = Behaviour
+irr-codes = Codes (1 / 2)
+irr-one-sided = coded by one only
+irr-moments = { $count ->
+    [0] No moment of disagreement
+    [one] 1 moment of disagreement
+   *[other] { $count } moments of disagreement
+}
+irr-no-moment = Both raters coded the same thing in every slice.
+irr-moments-help = To go through together, in session order: who saw what, when.
+irr-more = and { $count } more
+irr-kappa-undefined-short = not computable

@@ -245,6 +245,7 @@ prepare-move-to = Donner la place à
 people-merge-from = Même personne que
 screen-evaluation = Évaluation
 screen-synthesis = Synthèse
+screen-agreement = Accord
 eval-title = Évaluation : niveaux proposés, preuves, niveaux retenus
 eval-no-rubric = Ce scénario n'a pas de grille d'évaluation dans le contenu de cette console.
 eval-not-closed = La séance n'est pas close : les niveaux proposés peuvent encore changer.
@@ -493,3 +494,34 @@ rights-export = Remettre ses données à la personne (fichier)…
 rights-erase-help = Effacer, à sa demande : son nom, son pseudonyme et ce qui a été écrit sur elle disparaissent de toutes ses séances. Ce n'est pas réversible.
 rights-erase-confirm = Pour confirmer, tapez « { $pseudonym } » :
 rights-erase = Effacer « { $pseudonym } »
+
+## L'accord entre les observateurs
+irr-title = Accord entre les deux observateurs
+irr-one-rater = { $count ->
+    [0] Personne n'a encore codé : l'accord se mesure entre deux observateurs.
+   *[other] Un seul observateur a codé : l'accord se mesure entre deux observateurs.
+}
+irr-rater = Observateur { $n } :
+irr-slice = Tranches de
+irr-method-boris = Calcul de BORIS
+irr-method-sets = Notre variante « ensembles »
+irr-overall = Kappa de Cohen sur toute la séance
+irr-kappa-plain = Sans les modificateurs : { $value }
+irr-kappa-modifiers = Avec les modificateurs : { $value }
+irr-kappa-value = κ = { $kappa } ({ $band }), accord observé { $observed } %
+irr-kappa-undefined-boris = κ = { $kappa } (valeur de BORIS quand les deux donnent partout la même réponse)
+irr-kappa-undefined = non calculable (les deux donnent partout la même réponse)
+irr-units = { $slices } tranches × { $participants } personnes ; codes : { $a } et { $b }
+irr-per-behaviour = Par comportement
+irr-behaviour = Comportement
+irr-codes = Codes (1 / 2)
+irr-one-sided = codé par un seul
+irr-moments = { $count ->
+    [0] Aucun moment de désaccord
+    [one] 1 moment de désaccord
+   *[other] { $count } moments de désaccord
+}
+irr-no-moment = Les deux observateurs ont codé la même chose à chaque tranche.
+irr-moments-help = À revoir ensemble, dans l'ordre de la séance : qui a vu quoi, à quel moment.
+irr-more = et { $count } autres
+irr-kappa-undefined-short = non calculable

@@ -6,6 +6,7 @@
 //! ([`prepare()`], [`run()`], [`devices()`], [`coding()`], [`end()`]), with the help overlay
 //! ([`help()`]). Only UI-local state lives in [`ConsoleState`].
 
+pub mod agreement;
 pub mod coding;
 pub mod devices;
 pub mod end;
@@ -100,6 +101,9 @@ pub enum Screen {
     /// After the game: proposed levels, their evidence, the levels retained, the debrief and
     /// the consent (from the end screen; no function key left).
     Evaluation,
+    /// Agreement between two raters: kappa as BORIS computes it, and the moments they
+    /// disagree (no function key left).
+    Agreement,
     /// A person's synthesis across their sessions, its pages shown in the window, saved as a
     /// PDF where the facilitator chooses (from the evaluation and home screens).
     Synthesis,
@@ -107,7 +111,7 @@ pub enum Screen {
 
 impl Screen {
     /// Every screen, in tab order.
-    pub const ALL: [Screen; 9] = [
+    pub const ALL: [Screen; 10] = [
         Self::Home,
         Self::Prepare,
         Self::Run,
@@ -115,6 +119,7 @@ impl Screen {
         Self::Coding,
         Self::End,
         Self::Evaluation,
+        Self::Agreement,
         Self::Synthesis,
         Self::People,
     ];
@@ -128,7 +133,7 @@ impl Screen {
             Self::Coding => Some(PhysicalKey::F5),
             Self::End => Some(PhysicalKey::F6),
             Self::People => Some(PhysicalKey::F11),
-            Self::Evaluation | Self::Synthesis | Self::Home => None,
+            Self::Evaluation | Self::Agreement | Self::Synthesis | Self::Home => None,
         }
     }
 
@@ -143,6 +148,7 @@ impl Screen {
             Self::People => tr!(locale, "screen-people"),
             Self::Evaluation => tr!(locale, "screen-evaluation"),
             Self::Synthesis => tr!(locale, "screen-synthesis"),
+            Self::Agreement => tr!(locale, "screen-agreement"),
             Self::Home => tr!(locale, "screen-home"),
         }
     }
@@ -314,6 +320,8 @@ pub struct ConsoleState {
     pub last_modifier: Option<ModifierId>,
     /// The synthesis screen: the person, the options, the pages shown, the folder chooser.
     pub synthesis: synthesis::SynthesisState,
+    /// The agreement screen: the raters, the slice, the method, the last computation.
+    pub agreement: agreement::AgreementState,
     /// Where files are saved (`None`: this machine's USB keys and folders,
     /// [`folders::system_places`]); tests give their own.
     pub places: Option<Vec<folders::Place>>,
@@ -366,6 +374,10 @@ pub fn console(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState) -> Vec
         Screen::End => end(ui, view, state),
         Screen::People => people(ui, &view.register, view.observer, state),
         Screen::Evaluation => evaluation(ui, view, state),
+        Screen::Agreement => {
+            agreement::agreement(ui, view, state);
+            Vec::new()
+        }
         Screen::Synthesis => {
             synthesis::synthesis(ui, &view.register, view.synthesis.as_ref(), state)
         }

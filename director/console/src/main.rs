@@ -856,6 +856,7 @@ fn screen_file(screen: Screen) -> &'static str {
         Screen::Evaluation => "evaluation",
         Screen::Synthesis => "synthese",
         Screen::Agreement => "accord",
+        Screen::Timeline => "frise",
         Screen::Home => "accueil",
     }
 }

@@ -2087,3 +2087,42 @@ fn the_agreement_screen_shows_borises_kappa_and_where_the_raters_disagree() {
             .is_some()
     );
 }
+
+#[test]
+fn a_piece_of_evidence_opens_the_timeline_at_its_moment() {
+    let view = closed_with_codes();
+    let mut h = harness(view, Screen::Evaluation);
+    h.run();
+    // Open every competency's evidence (from the bottom: the ones above do not move), then
+    // click an observation.
+    let headers = h.query_all_by_label_contains(" preuve").count();
+    assert!(headers > 0);
+    for i in (0..headers).rev() {
+        h.get_all_by_label_contains(" preuve")
+            .nth(i)
+            .expect("a header")
+            .click();
+        h.run();
+    }
+    let line = h
+        .get_all_by_label_contains("(observation)")
+        .next()
+        .expect("an observation as evidence");
+    line.click();
+    h.run();
+    assert_eq!(h.state().console.screen, Screen::Timeline);
+    let focus = h.state().console.timeline.focus.map(|(t, _)| t);
+    assert_eq!(focus, Some(Millis(60_000)), "the first code, at 01:00");
+    assert!(
+        h.query_by_label("Moment choisi dans l'évaluation : 01:00")
+            .is_some()
+    );
+    // The codes are drawn, each naming itself: six points for Pseudo 1 by this console.
+    let marks = h
+        .query_all_by_label_contains("— Pseudo 1, ")
+        .filter(|n| format!("{n:?}").contains(&format!("({ME})")))
+        .count();
+    assert_eq!(marks, 6);
+    // The phases and puzzles are bands across the top.
+    assert!(h.query_all_by_label_contains("ouverte à").next().is_some());
+}

@@ -62,6 +62,7 @@ fn every_console_screen_is_drawn_at_1366_by_768() -> Result<(), String> {
             "coder",
             "cloturer",
             "evaluation",
+            "frise",
             "accord",
             "synthese",
             "personnes",

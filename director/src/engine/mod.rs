@@ -531,6 +531,10 @@ pub struct Engine {
     /// Immersion runs replaced on their headset by a later assignment, oldest first.
     past_immersions: Vec<ImmersionRun>,
     puzzles: BTreeMap<PuzzleId, PuzzleStatus>,
+    /// Each phase started, and when, in order (the timeline's bands).
+    phase_starts: Vec<(PhaseId, Millis)>,
+    /// When each puzzle opened (kept once solved, unlike [`PuzzleStatus::Open`]).
+    puzzles_opened: BTreeMap<PuzzleId, Millis>,
     hints_given: BTreeMap<PuzzleId, u8>,
     timer: play::Timer,
     cues: cues::CueRunner,
@@ -567,6 +571,8 @@ impl Engine {
             debriefs: BTreeMap::new(),
             past_immersions: Vec::new(),
             puzzles,
+            phase_starts: Vec::new(),
+            puzzles_opened: BTreeMap::new(),
             hints_given: BTreeMap::new(),
             timer,
             cues,
@@ -703,7 +709,17 @@ impl Engine {
             .map(|p| &p.id)
     }
 
-    /// How each puzzle stands.
+    /// Each phase started, and when (session time), in order.
+    pub fn phase_starts(&self) -> &[(PhaseId, Millis)] {
+        &self.phase_starts
+    }
+
+    /// When each puzzle opened, session time (solved ones included).
+    pub fn puzzles_opened(&self) -> &BTreeMap<PuzzleId, Millis> {
+        &self.puzzles_opened
+    }
+
+    /// Every puzzle's status.
     pub fn puzzles(&self) -> &BTreeMap<PuzzleId, PuzzleStatus> {
         &self.puzzles
     }

@@ -798,6 +798,7 @@ impl Engine {
             return;
         }
         self.phase = Some(index);
+        self.phase_starts.push((phase.clone(), at));
         out.push(Effect::PhaseStarted(phase.clone()));
         self.open_puzzles(at, out);
         self.trigger(&Trigger::PhaseStart(phase), at, out);
@@ -826,6 +827,7 @@ impl Engine {
             .collect();
         for id in ready {
             self.puzzles.insert(id.clone(), PuzzleStatus::Open(at));
+            self.puzzles_opened.insert(id.clone(), at);
             out.push(Effect::PuzzleOpened(id));
         }
     }

@@ -246,6 +246,7 @@ people-merge-from = Same person as
 screen-evaluation = Evaluation
 screen-synthesis = Synthesis
 screen-agreement = Agreement
+screen-timeline = Timeline
 eval-title = Evaluation: proposed levels, evidence, levels retained
 eval-no-rubric = This scenario has no rubric in this console's content.
 eval-not-closed = The session is not closed: the proposed levels may still change.
@@ -525,3 +526,18 @@ irr-no-moment = Both raters coded the same thing in every slice.
 irr-moments-help = To go through together, in session order: who saw what, when.
 irr-more = and { $count } more
 irr-kappa-undefined-short = not computable
+
+## The session's timeline
+tl-title = The session's timeline
+tl-zoom = Zoom:
+tl-legend = Tick: point behaviour · bar: lasting behaviour · yellow triangle: hint · green check: puzzle solved · red cross: wrong answer. Hover a mark to read it.
+tl-phases = Phases
+tl-game = Game
+tl-puzzle-solved = { $title }: opened at { $from }, solved at { $to }
+tl-puzzle-open = { $title }: opened at { $from }, not solved
+tl-solved = Puzzle solved ({ $puzzle })
+tl-wrong = Wrong answer ({ $puzzle })
+tl-hint = Hint ({ $puzzle })
+tl-event = Game event
+tl-focus = Moment chosen in the evaluation: { $at }
+eval-evidence-timeline = See this moment on the timeline

@@ -246,6 +246,7 @@ people-merge-from = Même personne que
 screen-evaluation = Évaluation
 screen-synthesis = Synthèse
 screen-agreement = Accord
+screen-timeline = Frise
 eval-title = Évaluation : niveaux proposés, preuves, niveaux retenus
 eval-no-rubric = Ce scénario n'a pas de grille d'évaluation dans le contenu de cette console.
 eval-not-closed = La séance n'est pas close : les niveaux proposés peuvent encore changer.
@@ -525,3 +526,18 @@ irr-no-moment = Les deux observateurs ont codé la même chose à chaque tranche
 irr-moments-help = À revoir ensemble, dans l'ordre de la séance : qui a vu quoi, à quel moment.
 irr-more = et { $count } autres
 irr-kappa-undefined-short = non calculable
+
+## La frise de la séance
+tl-title = Frise de la séance
+tl-zoom = Zoom :
+tl-legend = Trait : comportement ponctuel · barre : comportement qui dure · triangle jaune : indice · coche verte : énigme résolue · croix rouge : mauvaise réponse. Survolez une marque pour la lire.
+tl-phases = Phases
+tl-game = Jeu
+tl-puzzle-solved = { $title } : ouverte à { $from }, résolue à { $to }
+tl-puzzle-open = { $title } : ouverte à { $from }, pas résolue
+tl-solved = Énigme résolue ({ $puzzle })
+tl-wrong = Mauvaise réponse ({ $puzzle })
+tl-hint = Indice ({ $puzzle })
+tl-event = Événement du jeu
+tl-focus = Moment choisi dans l'évaluation : { $at }
+eval-evidence-timeline = Voir ce moment sur la frise

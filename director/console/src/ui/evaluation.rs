@@ -212,11 +212,19 @@ fn competency(
                     Source::GameEvent => tr!(l, "eval-source-game"),
                 };
                 let sign = if e.contribution < 0.0 { "−" } else { "+" };
-                ui.label(format!(
-                    "{} {sign} {}{phase} ({source})",
-                    mmss(e.at),
-                    e.what
-                ));
+                // Clicked: the timeline at that moment.
+                if ui
+                    .link(format!(
+                        "{} {sign} {}{phase} ({source})",
+                        mmss(e.at),
+                        e.what
+                    ))
+                    .on_hover_text(tr!(l, "eval-evidence-timeline"))
+                    .clicked()
+                {
+                    state.timeline.show(e.at);
+                    state.screen = super::Screen::Timeline;
+                }
             }
         });
     let key = (who.clone(), c.competency.clone());

@@ -20,6 +20,7 @@ pub mod people;
 pub mod prepare;
 pub mod run;
 pub mod synthesis;
+pub mod timeline;
 pub mod unlock;
 
 pub use coding::{Coverage, CoverageLevel, CoverageThresholds, coding, coverage};
@@ -101,6 +102,9 @@ pub enum Screen {
     /// After the game: proposed levels, their evidence, the levels retained, the debrief and
     /// the consent (from the end screen; no function key left).
     Evaluation,
+    /// The session drawn over time: phases, puzzles, each person's codes per rater and what
+    /// the game recorded (no function key left).
+    Timeline,
     /// Agreement between two raters: kappa as BORIS computes it, and the moments they
     /// disagree (no function key left).
     Agreement,
@@ -111,7 +115,7 @@ pub enum Screen {
 
 impl Screen {
     /// Every screen, in tab order.
-    pub const ALL: [Screen; 10] = [
+    pub const ALL: [Screen; 11] = [
         Self::Home,
         Self::Prepare,
         Self::Run,
@@ -119,6 +123,7 @@ impl Screen {
         Self::Coding,
         Self::End,
         Self::Evaluation,
+        Self::Timeline,
         Self::Agreement,
         Self::Synthesis,
         Self::People,
@@ -133,7 +138,9 @@ impl Screen {
             Self::Coding => Some(PhysicalKey::F5),
             Self::End => Some(PhysicalKey::F6),
             Self::People => Some(PhysicalKey::F11),
-            Self::Evaluation | Self::Agreement | Self::Synthesis | Self::Home => None,
+            Self::Evaluation | Self::Timeline | Self::Agreement | Self::Synthesis | Self::Home => {
+                None
+            }
         }
     }
 
@@ -149,6 +156,7 @@ impl Screen {
             Self::Evaluation => tr!(locale, "screen-evaluation"),
             Self::Synthesis => tr!(locale, "screen-synthesis"),
             Self::Agreement => tr!(locale, "screen-agreement"),
+            Self::Timeline => tr!(locale, "screen-timeline"),
             Self::Home => tr!(locale, "screen-home"),
         }
     }
@@ -322,6 +330,8 @@ pub struct ConsoleState {
     pub synthesis: synthesis::SynthesisState,
     /// The agreement screen: the raters, the slice, the method, the last computation.
     pub agreement: agreement::AgreementState,
+    /// The timeline: zoom and the moment shown.
+    pub timeline: timeline::TimelineState,
     /// Where files are saved (`None`: this machine's USB keys and folders,
     /// [`folders::system_places`]); tests give their own.
     pub places: Option<Vec<folders::Place>>,
@@ -374,6 +384,10 @@ pub fn console(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState) -> Vec
         Screen::End => end(ui, view, state),
         Screen::People => people(ui, &view.register, view.observer, state),
         Screen::Evaluation => evaluation(ui, view, state),
+        Screen::Timeline => {
+            timeline::timeline(ui, view, state);
+            Vec::new()
+        }
         Screen::Agreement => {
             agreement::agreement(ui, view, state);
             Vec::new()

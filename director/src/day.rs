@@ -249,6 +249,74 @@ impl Day {
                 self.lock_now(&format!("par {who}, depuis la console"));
                 LocalReply::Locked
             }
+            LocalRequest::ChangePassphrase { current, new } => {
+                self.change_passphrase(&current, &new)
+            }
+        }
+    }
+
+    /// Checks `current` as an unlock would (a wrong one counts), `new` by the strength rule,
+    /// then re-keys the open store and logs it. Nothing changes on any refusal.
+    fn change_passphrase(&self, current: &Secret, new: &Secret) -> LocalReply {
+        let (handle, facilitator) = {
+            let state = lock(&self.state);
+            let wait_s = wait_left(state.wait_until);
+            if wait_s > 0 {
+                return LocalReply::Wrong {
+                    tries_left: 0,
+                    wait_s,
+                };
+            }
+            match state.serving.as_ref() {
+                Some(serving) => (
+                    serving.handle(),
+                    state.facilitator.clone().unwrap_or_default(),
+                ),
+                None => {
+                    return LocalReply::Refused(
+                        "déverrouillez d'abord la régie avec la phrase de passe actuelle".into(),
+                    );
+                }
+            }
+        };
+        if let Some(why) = local::passphrase_weakness(new.expose()) {
+            return LocalReply::Refused(format!("nouvelle phrase de passe refusée : {why}"));
+        }
+        if new.expose() == current.expose() {
+            return LocalReply::Refused(
+                "la nouvelle phrase de passe est la même que l'actuelle".into(),
+            );
+        }
+        // The current one, checked on a second connection to the store (the director keeps
+        // its own open).
+        match Store::open(&self.config.db, current.expose()) {
+            Ok(store) => drop(store),
+            Err(OpenError::WrongPassphrase { .. }) => return self.wrong_passphrase(),
+            Err(e) => return LocalReply::Refused(format!("le journal ne s'ouvre pas : {e}")),
+        }
+        lock(&self.state).wrong = 0;
+        let new = new.clone();
+        let changed = handle.with_store(move |store| {
+            store.change_passphrase(new.expose())?;
+            let _ = store.log_access(&AccessEntry {
+                at_unix_ms: unix_ms(),
+                actor: facilitator,
+                action: AccessAction::PassphraseChanged,
+                session: None,
+                participant: None,
+                detail: "depuis la console".into(),
+            });
+            Ok::<(), crate::store::RekeyError>(())
+        });
+        match changed {
+            Ok(Ok(())) => {
+                tracing::info!("phrase de passe changée depuis la console");
+                LocalReply::Done(
+                    "Phrase de passe changée : elle sera demandée à la prochaine ouverture. La clé de secours reste la même.".into(),
+                )
+            }
+            Ok(Err(e)) => LocalReply::Refused(format!("phrase de passe non changée : {e}")),
+            Err(e) => LocalReply::Refused(format!("phrase de passe non changée : {e}")),
         }
     }
 

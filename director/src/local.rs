@@ -80,6 +80,15 @@ pub enum LocalRequest {
     },
     /// Close the store and leave the network (devices wait and reconnect after the unlock).
     Lock,
+    /// Change the store's passphrase (the director is unlocked): `current` is checked like an
+    /// unlock (wrong tries counted), `new` by [`passphrase_weakness`]; the store is re-keyed
+    /// in place and the change logged under the facilitator who unlocked.
+    ChangePassphrase {
+        /// The passphrase now.
+        current: Secret,
+        /// The new one.
+        new: Secret,
+    },
 }
 
 /// A console's pairing with the director, handed over the local socket once the passphrase is
@@ -147,6 +156,8 @@ pub enum LocalReply {
     Locked,
     /// Refused, in French, saying what to do.
     Refused(String),
+    /// Done, in French (a passphrase changed…).
+    Done(String),
 }
 
 /// Where the socket lives: `$XDG_RUNTIME_DIR/boussole/director.sock`, else

@@ -952,6 +952,50 @@ async fn day(h: &mut Console, laptop: &Laptop, db: &Path, socket: &Path, usb: &P
                 && a.participant.as_deref() == Some(person.as_str())),
         "the erasure in the access log"
     );
+    drop(store);
+
+    // The passphrase changed from the home screen: a wrong current one refused, then done.
+    const NEW_PASSPHRASE: &str = "Le phare de Gravelines 2027 !";
+    click(&mut h2, "◀ Retour à l'accueil");
+    for current in ["pas la bonne phrase", PASSPHRASE] {
+        click(&mut h2, "Changer la phrase de passe…");
+        type_secret(&mut h2, "Phrase de passe actuelle :", current);
+        type_secret(&mut h2, "Nouvelle phrase de passe :", NEW_PASSPHRASE);
+        type_secret(&mut h2, "La nouvelle, encore une fois :", NEW_PASSPHRASE);
+        click(&mut h2, "Changer la phrase de passe");
+        let wanted = if current == PASSPHRASE {
+            "Phrase de passe changée"
+        } else {
+            "Phrase de passe incorrecte"
+        };
+        until(
+            &mut h2,
+            "the director's answer on the passphrase",
+            GUARD,
+            |d| {
+                d.state
+                    .director_message
+                    .as_deref()
+                    .is_some_and(|m| m.starts_with(wanted))
+            },
+        )
+        .await?;
+    }
+    ensure!(
+        matches!(
+            Store::open(db, PASSPHRASE),
+            Err(boussole_director::store::OpenError::WrongPassphrase { .. })
+        ),
+        "the old passphrase no longer opens the store"
+    );
+    let store = Store::open(db, NEW_PASSPHRASE)?;
+    ensure!(
+        store
+            .access_log()?
+            .iter()
+            .any(|a| a.action == AccessAction::PassphraseChanged && a.actor == FACILITATOR),
+        "the change in the access log"
+    );
     Ok(())
 }
 

@@ -235,6 +235,7 @@ impl DayConsole {
                 return false;
             }
         };
+        self.state.director_message = self.launcher.message();
         let outputs = match self.model.view(link.director_ms()) {
             Some(view) => ui::console(ui, &view, &mut self.state),
             None => {
@@ -327,6 +328,11 @@ impl DayConsole {
                     link.send_desk(&request)
                 }
                 Output::Action(ConsoleAction::Synthesis(request)) => link.send_synthesis(&request),
+                Output::Action(ConsoleAction::ChangePassphrase { current, new }) => {
+                    self.launcher
+                        .ask(GateAction::ChangePassphrase { current, new });
+                    Ok(())
+                }
                 Output::Action(ConsoleAction::Lock) => {
                     self.launcher.ask(GateAction::Lock);
                     Ok(())

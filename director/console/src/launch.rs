@@ -106,6 +106,13 @@ pub enum GateAction {
     Lock,
     /// Try to start the director again after a failure.
     Retry,
+    /// Change the store's passphrase (both wiped when dropped).
+    ChangePassphrase {
+        /// The passphrase now.
+        current: Secret,
+        /// The new one.
+        new: Secret,
+    },
 }
 
 #[derive(Debug)]
@@ -187,7 +194,9 @@ impl Launcher {
                     return;
                 }
                 GateAction::Lock | GateAction::Retry => {}
-                GateAction::Create { .. } | GateAction::Unlock { .. } => s.busy = true,
+                GateAction::Create { .. }
+                | GateAction::Unlock { .. }
+                | GateAction::ChangePassphrase { .. } => s.busy = true,
             }
             s.message = None;
         }
@@ -274,6 +283,9 @@ fn carry_out(
             device: device.to_owned(),
         },
         GateAction::Lock => LocalRequest::Lock,
+        GateAction::ChangePassphrase { current, new } => {
+            LocalRequest::ChangePassphrase { current, new }
+        }
         GateAction::Retry => {
             *started = false;
             return;
@@ -312,6 +324,7 @@ fn carry_out(
             )
         }),
         Ok(LocalReply::Refused(why)) => Some(capitalised(&why)),
+        Ok(LocalReply::Done(what)) => Some(what),
         Ok(other) => Some(format!("Réponse inattendue de la régie : {other:?}")),
         Err(e) => Some(format!("La régie ne répond pas : {e}")),
     };

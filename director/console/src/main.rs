@@ -630,7 +630,10 @@ fn draw(
             }
             // Only the console of the day has a desk and a director to lock.
             Output::Action(
-                ConsoleAction::Desk(_) | ConsoleAction::Lock | ConsoleAction::Synthesis(_),
+                ConsoleAction::Desk(_)
+                | ConsoleAction::Lock
+                | ConsoleAction::Synthesis(_)
+                | ConsoleAction::ChangePassphrase { .. },
             ) => {}
             Output::Action(ConsoleAction::SetName { participant, name }) => {
                 shell.send_name(participant.as_str(), name);

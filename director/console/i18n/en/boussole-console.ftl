@@ -541,3 +541,12 @@ tl-hint = Hint ({ $puzzle })
 tl-event = Game event
 tl-focus = Moment chosen in the evaluation: { $at }
 eval-evidence-timeline = See this moment on the timeline
+
+## The passphrase (home)
+pass-change = Change the passphrase…
+pass-current = Current passphrase:
+pass-new = New passphrase:
+pass-confirm = The new one, again:
+pass-weak = Too weak: { $why }.
+pass-differ = The two new passphrases differ.
+pass-send = Change the passphrase

@@ -541,3 +541,12 @@ tl-hint = Indice ({ $puzzle })
 tl-event = Événement du jeu
 tl-focus = Moment choisi dans l'évaluation : { $at }
 eval-evidence-timeline = Voir ce moment sur la frise
+
+## La phrase de passe (accueil)
+pass-change = Changer la phrase de passe…
+pass-current = Phrase de passe actuelle :
+pass-new = Nouvelle phrase de passe :
+pass-confirm = La nouvelle, encore une fois :
+pass-weak = Trop faible : { $why }.
+pass-differ = Les deux nouvelles phrases de passe diffèrent.
+pass-send = Changer la phrase de passe

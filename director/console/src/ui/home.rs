@@ -54,6 +54,9 @@ pub fn home(
     if let Some(r) = backup(ui, desk, state) {
         out.push(Output::Action(ConsoleAction::Desk(r)));
     }
+    if let Some(change) = passphrase(ui, state) {
+        out.push(Output::Action(change));
+    }
     egui::ScrollArea::vertical().show(ui, |ui| {
         // The session hosted now.
         ui.separator();
@@ -265,6 +268,76 @@ fn backup(ui: &mut Ui, desk: &DeskView, state: &mut ConsoleState) -> Option<Desk
             None => {}
         }
     }
+    asked
+}
+
+/// « Changer la phrase de passe… »: the current one, the new one twice (the strength rule
+/// said before sending), sent over the local socket only; the director's answer below.
+fn passphrase(ui: &mut Ui, state: &mut ConsoleState) -> Option<ConsoleAction> {
+    use boussole_director::local::{Secret, passphrase_weakness};
+    let l = state.locale;
+    if let Some(m) = &state.director_message {
+        ui.label(RichText::new(m).color(super::NOTICE));
+    }
+    let d = &mut state.passphrase;
+    if !d.open {
+        if ui.button(tr!(l, "pass-change")).clicked() {
+            d.open = true;
+        }
+        return None;
+    }
+    let mut asked = None;
+    ui.group(|ui| {
+        egui::Grid::new("pass-change").show(ui, |ui| {
+            for (key, text, field) in [
+                ("current", tr!(l, "pass-current"), &mut d.current),
+                ("new", tr!(l, "pass-new"), &mut d.new),
+                ("confirm", tr!(l, "pass-confirm"), &mut d.confirm),
+            ] {
+                let label = ui.label(text);
+                ui.add(
+                    egui::TextEdit::singleline(field)
+                        .password(true)
+                        .id_salt(("pass", key))
+                        .desired_width(320.0),
+                )
+                .labelled_by(label.id);
+                ui.end_row();
+            }
+        });
+        let weak = (!d.new.is_empty())
+            .then(|| passphrase_weakness(&d.new))
+            .flatten();
+        let differ = !d.confirm.is_empty() && d.new != d.confirm;
+        if let Some(why) = &weak {
+            ui.label(RichText::new(tr!(l, "pass-weak", why = why.as_str())).color(super::NOTICE));
+        } else if differ {
+            ui.label(RichText::new(tr!(l, "pass-differ")).color(super::NOTICE));
+        }
+        let ready =
+            !d.current.is_empty() && !d.new.is_empty() && weak.is_none() && d.new == d.confirm;
+        ui.horizontal(|ui| {
+            if ui
+                .add_enabled(ready, egui::Button::new(tr!(l, "pass-send")))
+                .clicked()
+            {
+                asked = Some(ConsoleAction::ChangePassphrase {
+                    current: Secret::new(std::mem::take(&mut d.current)),
+                    new: Secret::new(std::mem::take(&mut d.new)),
+                });
+                use zeroize::Zeroize as _;
+                d.confirm.zeroize();
+                d.open = false;
+            }
+            if ui.button(tr!(l, "folders-cancel")).clicked() {
+                use zeroize::Zeroize as _;
+                d.current.zeroize();
+                d.new.zeroize();
+                d.confirm.zeroize();
+                d.open = false;
+            }
+        });
+    });
     asked
 }
 

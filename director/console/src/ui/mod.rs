@@ -76,6 +76,13 @@ pub enum ConsoleAction {
     Synthesis(boussole_director::synthesis::SynthesisRequest),
     /// Lock the director of the day (the store closes; the unlock screen comes back).
     Lock,
+    /// Change the store's passphrase (over the local socket only, never the network).
+    ChangePassphrase {
+        /// The passphrase now.
+        current: boussole_director::local::Secret,
+        /// The new one.
+        new: boussole_director::local::Secret,
+    },
     /// Close the console window (the session goes on in the director).
     Quit,
 }
@@ -337,6 +344,41 @@ pub struct ConsoleState {
     pub places: Option<Vec<folders::Place>>,
     /// The home screen's folder chooser for a backup, while open.
     pub backup_chooser: Option<folders::Chooser>,
+    /// The home screen's passphrase change, being typed.
+    pub passphrase: PassphraseDraft,
+    /// The director of the day's answer to the last request over the local socket (a
+    /// passphrase changed or refused), shown on the home screen.
+    pub director_message: Option<String>,
+}
+
+/// A passphrase change being typed: never printed, wiped when dropped or sent.
+#[derive(Clone, Default, PartialEq)]
+pub struct PassphraseDraft {
+    /// The form is open.
+    pub open: bool,
+    /// The passphrase now.
+    pub current: String,
+    /// The new one.
+    pub new: String,
+    /// The new one again.
+    pub confirm: String,
+}
+
+impl std::fmt::Debug for PassphraseDraft {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PassphraseDraft")
+            .field("open", &self.open)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for PassphraseDraft {
+    fn drop(&mut self) {
+        use zeroize::Zeroize as _;
+        self.current.zeroize();
+        self.new.zeroize();
+        self.confirm.zeroize();
+    }
 }
 
 /// The whole console: the top bar (link, phase, timer, screen tabs) and the current screen,

@@ -311,7 +311,7 @@ pub(crate) fn coded<'a>(engine: &'a Engine, rater: Option<&RaterId>) -> Vec<Code
     engine
         .observations()
         .iter()
-        .filter(|o| o.retracted.is_none() && rater.is_none_or(|r| o.rater == *r))
+        .filter(|o| at_close(o) && rater.is_none_or(|r| o.rater == *r))
         .filter_map(|o| {
             let (Some(participant), Some(behaviour)) = (&o.participant, &o.behaviour) else {
                 return None;
@@ -335,6 +335,13 @@ pub(crate) fn coded<'a>(engine: &'a Engine, rater: Option<&RaterId>) -> Vec<Code
             })
         })
         .collect()
+}
+
+/// Whether `o` is part of the independent codings as they stood at the session's close: not a
+/// wash-up copy ([`Observation::consensus`]), and not withdrawn, or withdrawn only after the
+/// close ([`Observation::withdrawn_after_close`]). Before the close, every standing code.
+pub fn at_close(o: &Observation) -> bool {
+    !o.consensus && (o.retracted.is_none() || o.withdrawn_after_close)
 }
 
 /// The raters who coded at least one standing behaviour, in the order they first coded.

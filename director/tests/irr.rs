@@ -595,3 +595,89 @@ fn bad_requests_are_errors() {
         })
     ));
 }
+
+/// The wash-up after the close changes what the evaluation reads, never the agreement: a code
+/// taken from the other rater (`AdoptCode`, refused before the close) and a code withdrawn
+/// after the close leave the kappa of the codings as they stood at the close.
+#[test]
+fn the_wash_up_leaves_the_agreement_of_the_close() {
+    use boussole_director::engine::Effect;
+    let mut e = two_raters();
+    let observers = |e: &Engine| -> Vec<boussole_director::engine::ObservationId> {
+        e.observations()
+            .iter()
+            .filter(|o| o.rater.as_str() == "observateur" && o.retracted.is_none())
+            .filter(|o| o.behaviour.is_some())
+            .map(|o| o.id)
+            .collect()
+    };
+    let theirs = observers(&e)[1];
+    let adopt = Command::AdoptCode {
+        rater: "console".into(),
+        id: theirs,
+    };
+    let out = e.handle(Input::Command(adopt.clone()), s(21_000));
+    assert!(
+        matches!(out.as_slice(), [Effect::Refused(why)] if why.contains("après la clôture")),
+        "{out:?}"
+    );
+    e.handle(Input::Command(Command::EndSession), s(30_000));
+    let before = agreement(
+        &e,
+        &"console".into(),
+        &"observateur".into(),
+        1.0,
+        KappaMethod::Boris,
+    )
+    .expect("two raters");
+    let out = e.handle(Input::Command(adopt), s(31_000));
+    assert!(out.is_empty(), "{out:?}");
+    let mine = e
+        .observations()
+        .iter()
+        .find(|o| o.rater.as_str() == "console" && o.retracted.is_none() && o.behaviour.is_some())
+        .map(|o| o.id)
+        .expect("a code of the console");
+    let out = e.handle(
+        Input::Command(Command::Retract {
+            rater: "console".into(),
+            id: mine,
+        }),
+        s(31_000),
+    );
+    assert!(out.is_empty(), "{out:?}");
+    // Taking one's own code, or a withdrawn one, is refused in words.
+    let out = e.handle(
+        Input::Command(Command::AdoptCode {
+            rater: "console".into(),
+            id: mine,
+        }),
+        s(32_000),
+    );
+    assert!(matches!(out.as_slice(), [Effect::Refused(_)]), "{out:?}");
+    let after = agreement(
+        &e,
+        &"console".into(),
+        &"observateur".into(),
+        1.0,
+        KappaMethod::Boris,
+    )
+    .expect("two raters");
+    assert_eq!(after, before, "the agreement is the close's");
+    // What the evaluation reads changed: one code taken, one withdrawn.
+    let standing = |e: &Engine| {
+        e.observations()
+            .iter()
+            .filter(|o| {
+                o.rater.as_str() == "console" && o.retracted.is_none() && o.behaviour.is_some()
+            })
+            .count()
+    };
+    let taken = e.observations().iter().filter(|o| o.consensus).count();
+    assert_eq!(taken, 1);
+    assert_eq!(
+        standing(&e),
+        4,
+        "four codes before, one taken, one withdrawn"
+    );
+}

@@ -2086,6 +2086,46 @@ fn the_agreement_screen_shows_borises_kappa_and_where_the_raters_disagree() {
         h.query_by_label_contains(&format!("Sans les modificateurs : κ = {kappa5}"))
             .is_some()
     );
+    // The wash-up (this console's rater is the first; the session is closed): take rater 2's
+    // code for Pseudo 2, withdraw one of ours; the agreement stays that of the close.
+    h.get_by_label("Reprendre le code de console-b").click();
+    h.run();
+    let withdraw = h.query_all_by_label("Retirer mon code").count();
+    assert_eq!(withdraw, 2);
+    h.get_all_by_label("Retirer mon code")
+        .next()
+        .expect("a withdraw button")
+        .click();
+    h.run();
+    let washed: Vec<Command> = commands(&h)
+        .into_iter()
+        .filter(|c| matches!(c, Command::AdoptCode { .. } | Command::Retract { .. }))
+        .collect();
+    assert_eq!(washed.len(), 2, "{washed:?}");
+    assert!(matches!(&washed[0], Command::AdoptCode { rater, .. } if rater.as_str() == ME));
+    let engine = &h.state().view.engine;
+    let taken: Vec<_> = engine
+        .observations()
+        .iter()
+        .filter(|o| o.consensus)
+        .collect();
+    assert_eq!(taken.len(), 1);
+    assert_eq!(taken[0].rater.as_str(), ME);
+    assert_eq!(taken[0].participant, Some(p(2)));
+    assert_eq!(
+        irr::agreement(
+            engine,
+            &RaterId::from(ME),
+            &RaterId::from("console-b"),
+            5.0,
+            KappaMethod::Boris
+        )
+        .expect("two raters"),
+        at_five,
+        "the agreement is the independent codings' at the close"
+    );
+    assert!(h.query_by_label("mis en commun : code repris").is_some());
+    assert!(h.query_by_label("mis en commun : code retiré").is_some());
 }
 
 #[test]

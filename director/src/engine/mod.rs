@@ -270,6 +270,17 @@ pub enum Command {
         /// Pause (`true`) or resume.
         paused: bool,
     },
+    /// The wash-up, after the close: the lead rater `rater` takes another rater's observation
+    /// `id` as their own (a [`Observation::consensus`] copy). It changes the consensus the
+    /// evaluation reads, never the agreement (`irr` compares the codings as they stood at the
+    /// close; a code withdrawn after it with [`Command::Retract`] still counts there).
+    /// Refused before the close.
+    AdoptCode {
+        /// The lead rater.
+        rater: RaterId,
+        /// The other rater's observation.
+        id: ObservationId,
+    },
 }
 
 /// What the shell must do after an input.

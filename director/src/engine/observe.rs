@@ -53,6 +53,15 @@ pub struct Observation {
     pub retracted: Option<(Millis, RaterId)>,
     /// Whether this is a state event still running.
     pub open: bool,
+    /// Taken by the lead rater from the other rater's coding in the wash-up after the close
+    /// ([`super::Command::AdoptCode`]): it counts for the evaluation, never for the agreement,
+    /// which compares the independent codings as they stood at the close.
+    #[serde(default)]
+    pub consensus: bool,
+    /// Withdrawn in the wash-up, after the close: gone for the evaluation, still counted by
+    /// the agreement (the codings as they stood at the close).
+    #[serde(default)]
+    pub withdrawn_after_close: bool,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -127,6 +136,8 @@ impl Observations {
                     puzzles,
                     retracted: None,
                     open: state_open,
+                    consensus: false,
+                    withdrawn_after_close: false,
                 });
                 Ok(())
             }
@@ -169,28 +180,59 @@ impl Observations {
             puzzles,
             retracted: None,
             open: false,
+            consensus: false,
+            withdrawn_after_close: false,
         });
     }
 
+    /// Withdraws observation `id` (`after_close`: in the wash-up).
     pub fn retract(
         &mut self,
         at: Millis,
         rater: &RaterId,
         id: ObservationId,
+        after_close: bool,
     ) -> Result<(), String> {
         match self.list.iter_mut().find(|o| o.id == id) {
             None => Err(format!("observation inconnue : {}", id.0)),
             Some(o) if o.retracted.is_some() => Err(format!("observation {} déjà retirée", id.0)),
             Some(o) => {
                 o.retracted = Some((at, rater.clone()));
+                o.withdrawn_after_close = after_close;
                 o.open = false;
                 Ok(())
             }
         }
     }
 
+    /// The wash-up: `rater` takes observation `id` of another rater as their own (same
+    /// participant, behaviour, modifier and times), marked [`Observation::consensus`].
+    pub fn adopt(&mut self, rater: &RaterId, id: ObservationId) -> Result<(), String> {
+        let Some(o) = self.list.iter().find(|o| o.id == id) else {
+            return Err(format!("observation inconnue : {}", id.0));
+        };
+        if o.retracted.is_some() {
+            return Err(format!("observation {} retirée : rien à reprendre", id.0));
+        }
+        if o.rater == *rater {
+            return Err(format!("l'observation {} est déjà la vôtre", id.0));
+        }
+        if o.behaviour.is_none() || o.open {
+            return Err(format!("l'observation {} n'est pas un code terminé", id.0));
+        }
+        let copy = Observation {
+            id: self.next_id(),
+            rater: rater.clone(),
+            consensus: true,
+            withdrawn_after_close: false,
+            ..o.clone()
+        };
+        self.list.push(copy);
+        Ok(())
+    }
+
     /// Withdraws `rater`'s most recent standing observation.
-    pub fn undo(&mut self, at: Millis, rater: &RaterId) -> Result<(), String> {
+    pub fn undo(&mut self, at: Millis, rater: &RaterId, after_close: bool) -> Result<(), String> {
         let last = self
             .list
             .iter()
@@ -198,7 +240,7 @@ impl Observations {
             .find(|o| o.rater == *rater && o.retracted.is_none())
             .map(|o| o.id);
         match last {
-            Some(id) => self.retract(at, rater, id),
+            Some(id) => self.retract(at, rater, id, after_close),
             None => Err(format!("rien à annuler pour {rater}")),
         }
     }

@@ -107,6 +107,7 @@ impl Engine {
                     | Command::RecordRestitution { .. }
                     | Command::RecordConsent { .. }
                     | Command::AssignPerson { .. }
+                    | Command::AdoptCode { .. }
             )
         {
             out.push(Effect::Refused("séance close".into()));
@@ -266,7 +267,16 @@ impl Engine {
                     .note(at, rater, participant, text, phase, puzzles);
             }
             Command::Retract { rater, id } => {
-                if let Err(why) = self.observations.retract(at, &rater, id) {
+                if let Err(why) = self.observations.retract(at, &rater, id, self.closed) {
+                    out.push(Effect::Refused(why));
+                }
+            }
+            Command::AdoptCode { rater, id } => {
+                if !self.closed {
+                    out.push(Effect::Refused(
+                        "la mise en commun des codes se fait après la clôture".into(),
+                    ));
+                } else if let Err(why) = self.observations.adopt(&rater, id) {
                     out.push(Effect::Refused(why));
                 }
             }
@@ -288,7 +298,7 @@ impl Engine {
                 }
             }
             Command::Undo { rater } => {
-                if let Err(why) = self.observations.undo(at, &rater) {
+                if let Err(why) = self.observations.undo(at, &rater, self.closed) {
                     out.push(Effect::Refused(why));
                 }
             }

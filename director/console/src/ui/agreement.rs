@@ -4,10 +4,10 @@
 //! so they talk them through. Computed on the console's copy of the log with the director's
 //! own rules (`boussole_director::irr`), the same as `session agreement` prints.
 
-use super::{ConsoleState, colour, mmss};
+use super::{ConsoleState, Output, cmd, colour, mmss};
 use crate::i18n::{Locale, tr};
 use crate::view::SessionView;
-use boussole_director::engine::{Millis, ParticipantId, RaterId};
+use boussole_director::engine::{Command, Millis, Observation, ParticipantId, RaterId};
 use boussole_director::irr::{
     self, Agreement, Kappa, KappaMethod, Label, Slicing, raters, strength_fr,
 };
@@ -105,15 +105,17 @@ fn strip(l: &Label) -> Vec<&boussole_content::ids::BehaviourId> {
     v
 }
 
-/// The agreement screen.
-pub fn agreement(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState) {
+/// The agreement screen; once the session is closed, the wash-up on a read-write console whose
+/// rater is one of the two: take the other's code, or withdraw one's own, per moment.
+pub fn agreement(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState) -> Vec<Output> {
+    let mut out = Vec::new();
     let l = state.locale;
     let s = &mut state.agreement;
     ui.heading(tr!(l, "irr-title"));
     let coded = raters(&view.engine);
     if coded.len() < 2 {
         ui.label(tr!(l, "irr-one-rater", count = coded.len()));
-        return;
+        return out;
     }
     let pair = s
         .raters
@@ -177,13 +179,13 @@ pub fn agreement(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState) {
         s.cached = Some((key, computed));
     }
     let Some((_, result)) = &s.cached else {
-        return;
+        return out;
     };
     let c = match result {
         Ok(c) => c,
         Err(why) => {
             ui.label(RichText::new(why).color(Color32::from_rgb(200, 40, 40)));
-            return;
+            return out;
         }
     };
     let a = &c.agreement;
@@ -212,8 +214,42 @@ pub fn agreement(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState) {
     );
     ui.columns(2, |cols| {
         behaviours(&mut cols[0], a, l);
-        disagreements(&mut cols[1], view, &pair, &c.moments, l);
+        disagreements(
+            &mut cols[1],
+            view,
+            &pair,
+            &c.moments,
+            a.slice_ms,
+            &mut out,
+            l,
+        );
     });
+    out
+}
+
+/// The standing observations of `rater` behind moment `m` (its participant, a behaviour of
+/// its label, within half a slice of the stretch).
+fn behind<'a>(
+    view: &'a SessionView,
+    rater: &RaterId,
+    m: &Moment,
+    label: &Label,
+    slice_ms: u64,
+) -> Vec<&'a Observation> {
+    let half = slice_ms / 2;
+    let (from, to) = (m.from.0.saturating_sub(half), m.to.0 + half);
+    let wanted = strip(label);
+    view.engine
+        .observations()
+        .iter()
+        .filter(|o| {
+            o.rater == *rater
+                && o.participant.as_ref() == Some(&m.participant)
+                && o.behaviour.as_ref().is_some_and(|b| wanted.contains(&b))
+                && o.at.0 <= to
+                && o.until.unwrap_or(o.at).0 >= from
+        })
+        .collect()
 }
 
 fn behaviours(ui: &mut Ui, a: &Agreement, l: Locale) {
@@ -249,14 +285,24 @@ fn disagreements(
     view: &SessionView,
     pair: &[RaterId; 2],
     moments: &[Moment],
+    slice_ms: u64,
+    out: &mut Vec<Output>,
     l: Locale,
 ) {
+    // The wash-up: after the close, on the lead rater's own console.
+    let me = pair
+        .iter()
+        .position(|r| *r == view.me)
+        .filter(|_| view.engine.is_closed() && !view.observer);
     ui.label(RichText::new(tr!(l, "irr-moments", count = moments.len())).strong());
     if moments.is_empty() {
         ui.label(tr!(l, "irr-no-moment"));
         return;
     }
     ui.label(RichText::new(tr!(l, "irr-moments-help")).small());
+    if me.is_some() {
+        ui.label(RichText::new(tr!(l, "irr-wash-up")).small());
+    }
     let grid = view.engine.grid();
     let words = |label: &Label| -> String {
         let names: Vec<String> = strip(label)
@@ -302,6 +348,9 @@ fn disagreements(
                         words(&m.labels[1])
                     ));
                 });
+                if let Some(i) = me {
+                    wash_up(ui, view, pair, m, i, slice_ms, out, l);
+                }
             }
             if moments.len() > MOMENTS {
                 ui.label(tr!(
@@ -311,6 +360,65 @@ fn disagreements(
                 ));
             }
         });
+}
+
+/// One moment's wash-up for the lead rater `pair[i]`: take the other's code(s) behind it, or
+/// withdraw one's own; once done, says so.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one moment, its raters, and where the commands go"
+)]
+fn wash_up(
+    ui: &mut Ui,
+    view: &SessionView,
+    pair: &[RaterId; 2],
+    m: &Moment,
+    i: usize,
+    slice_ms: u64,
+    out: &mut Vec<Output>,
+    l: Locale,
+) {
+    let other = 1 - i;
+    let theirs = behind(view, &pair[other], m, &m.labels[other], slice_ms);
+    let mine = behind(view, &pair[i], m, &m.labels[i], slice_ms);
+    let taken = view.engine.observations().iter().any(|o| {
+        o.consensus
+            && o.rater == pair[i]
+            && theirs.iter().any(|t| {
+                t.at == o.at && t.behaviour == o.behaviour && t.participant == o.participant
+            })
+    });
+    let withdrawn = !mine.is_empty() && mine.iter().all(|o| o.withdrawn_after_close);
+    ui.horizontal_wrapped(|ui| {
+        ui.add_space(24.0);
+        if taken {
+            ui.label(RichText::new(tr!(l, "irr-taken")).color(Color32::from_rgb(40, 160, 70)));
+        } else if withdrawn {
+            ui.label(RichText::new(tr!(l, "irr-withdrawn")).color(Color32::from_rgb(40, 160, 70)));
+        } else {
+            if !theirs.is_empty()
+                && ui
+                    .small_button(tr!(l, "irr-take", rater = pair[other].as_str()))
+                    .clicked()
+            {
+                for o in &theirs {
+                    out.push(cmd(Command::AdoptCode {
+                        rater: pair[i].clone(),
+                        id: o.id,
+                    }));
+                }
+            }
+            let standing: Vec<_> = mine.iter().filter(|o| o.retracted.is_none()).collect();
+            if !standing.is_empty() && ui.small_button(tr!(l, "irr-withdraw")).clicked() {
+                for o in standing {
+                    out.push(cmd(Command::Retract {
+                        rater: pair[i].clone(),
+                        id: o.id,
+                    }));
+                }
+            }
+        }
+    });
 }
 
 /// A kappa in words: value, band, observed agreement.

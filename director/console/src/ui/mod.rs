@@ -430,10 +430,7 @@ pub fn console(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState) -> Vec
             timeline::timeline(ui, view, state);
             Vec::new()
         }
-        Screen::Agreement => {
-            agreement::agreement(ui, view, state);
-            Vec::new()
-        }
+        Screen::Agreement => agreement::agreement(ui, view, state),
         Screen::Synthesis => {
             synthesis::synthesis(ui, &view.register, view.synthesis.as_ref(), state)
         }

@@ -65,6 +65,9 @@ pub struct SynthesisOptions {
     pub facilitator: String,
     /// The document's date (Unix milliseconds).
     pub today_unix_ms: i64,
+    /// The consent to this version, from the synthesis ledger (Unix ms): a final then needs
+    /// no consent in the session logs. `None`: the logs' latest consent (`RecordConsent`).
+    pub consent_unix_ms: Option<i64>,
 }
 
 /// Why a synthesis cannot be written (yet).
@@ -474,10 +477,13 @@ pub fn build(
         let restitution = debriefs()
             .find_map(|(s, d)| d.restitution.map(|at| wall(s.created_at_unix_ms, at)))
             .ok_or_else(|| SynthesisError::NoRestitution(latest.participant.clone()))?;
-        let consent = debriefs()
-            .find_map(|(s, d)| d.consent.map(|(g, at)| (g, wall(s.created_at_unix_ms, at))))
-            .filter(|(given, _)| *given)
-            .ok_or_else(|| SynthesisError::NoConsent(latest.participant.clone()))?;
+        let consent = match opts.consent_unix_ms {
+            Some(at) => (true, at),
+            None => debriefs()
+                .find_map(|(s, d)| d.consent.map(|(g, at)| (g, wall(s.created_at_unix_ms, at))))
+                .filter(|(given, _)| *given)
+                .ok_or_else(|| SynthesisError::NoConsent(latest.participant.clone()))?,
+        };
         Status::Final {
             restitution: date_fr(restitution),
             consent: date_fr(consent.1),
@@ -519,6 +525,8 @@ pub fn build(
         comment,
         recommendations,
         facilitator: opts.facilitator.clone(),
+        version: String::new(),
+        replaces: None,
     })
 }
 

@@ -1574,8 +1574,40 @@ async fn on_event(cx: &Context<'_>, peers: &mut HashMap<ConnId, Peer>, event: Se
                         return refuse("les synthèses se font depuis la régie du jour");
                     };
                     let request =
-                        match postcard::from_bytes::<crate::synthesis::SynthesisRequest>(&bytes) {
-                            Ok(r) => r,
+                        match postcard::from_bytes::<crate::synthesis::SynthesisAsk>(&bytes) {
+                            Ok(crate::synthesis::SynthesisAsk::Show(r)) => r,
+                            Ok(crate::synthesis::SynthesisAsk::Record {
+                                person,
+                                version,
+                                event,
+                            }) => {
+                                let (d, content, by) = (
+                                    director.clone(),
+                                    day.content.clone(),
+                                    day.facilitator.clone(),
+                                );
+                                let done = blocking(move || {
+                                    d.with_store(move |store| {
+                                        crate::synthesis::record_event(
+                                            store,
+                                            &content,
+                                            &person,
+                                            &version,
+                                            event,
+                                            &by,
+                                            unix_ms(),
+                                        )
+                                    })
+                                })
+                                .await;
+                                let line = match done {
+                                    Some(Ok(Ok(line) | Err(line))) => line,
+                                    Some(Err(e)) => format!("synthèse : {e}"),
+                                    None => "synthèse : le directeur ne répond pas".into(),
+                                };
+                                let _ = server.send(conn, ServerMsg::Notice(line));
+                                return;
+                            }
                             Err(e) => {
                                 return refuse(&format!("demande de synthèse illisible : {e}"));
                             }

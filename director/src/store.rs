@@ -28,7 +28,7 @@ pub use error::{
 };
 pub use privacy::{
     AccessAction, AccessEntry, ActivityFigures, BackupInfo, Erased, PurgeCounts, PurgedSession,
-    RECOVERY_KEY_CHARS, RecoveryKey,
+    RECOVERY_KEY_CHARS, RecoveryKey, SynthesisEntry, SynthesisEvent,
 };
 pub use register::{
     ERASED_PSEUDONYM, JournalEntry, NewPerson, NewSlotPerson, PERSON_ID_CHARS, PersonChange,

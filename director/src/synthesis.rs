@@ -10,7 +10,7 @@
 use crate::engine::{PersonId, RaterId};
 use crate::record::{SessionRecord, SynthesisError, SynthesisOptions, build};
 use crate::register::{PersonSession, person_sessions};
-use crate::store::{SessionId, Store};
+use crate::store::{SessionId, Store, SynthesisEntry, SynthesisEvent};
 use boussole_content::ContentSet;
 use boussole_synthesis::{Audience, Synthesis};
 use serde::{Deserialize, Serialize};
@@ -31,6 +31,23 @@ pub struct SynthesisRequest {
     pub ticket: u64,
 }
 
+/// What a console asks about a person's synthesis (`ClientMsg::Synthesis`, postcard).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SynthesisAsk {
+    /// Its document model ([`SynthesisReply`] to this console only).
+    Show(SynthesisRequest),
+    /// Record the person's answer on a version, or its hand-over ([`record_event`]); the
+    /// director answers with a notice.
+    Record {
+        /// The person.
+        person: String,
+        /// The version the facilitator showed (it must still be the current one).
+        version: String,
+        /// A consent event or [`SynthesisEvent::HandedOver`].
+        event: SynthesisEvent,
+    },
+}
+
 /// The director's answer to a [`SynthesisRequest`], to the asking console only.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SynthesisReply {
@@ -41,6 +58,35 @@ pub struct SynthesisReply {
     /// The PDF's file name (pseudonym and person id only: a name is personal data, a path is
     /// not protected), e.g. `synthese_renard_pers-3_brouillon.pdf`.
     pub file_name: String,
+    /// The version of the person's synthesis now ([`version_of`]; empty when there is none).
+    pub version: String,
+    /// The person's synthesis ledger: consents, finals, hand-overs, oldest first.
+    pub ledger: Vec<SynthesisEntry>,
+    /// Their prescriber, as a hand-over names them (« Mme Durand, PLIE »).
+    pub prescriber: String,
+}
+
+/// The version of a synthesis: the first 8 hexadecimal characters of the SHA-256 of its
+/// content in the counsellor's words, without what does not change what it says (date,
+/// status, audience, the name or pseudonym shown, who signs, the version fields). The person's
+/// consent is given to one version: a level, a comment or a session changed afterwards makes
+/// another version.
+pub fn version_of(doc: &Synthesis) -> String {
+    use sha2::{Digest as _, Sha256};
+    let mut d = doc.clone();
+    d.date = String::new();
+    d.status = boussole_synthesis::Status::Draft;
+    d.audience = Audience::Counsellor;
+    d.participant.shown = d.participant.pseudonym.clone();
+    d.facilitator = String::new();
+    d.version = String::new();
+    d.replaces = None;
+    let json = serde_json::to_vec(&d).unwrap_or_default();
+    Sha256::digest(&json)
+        .iter()
+        .take(4)
+        .map(|b| format!("{b:02X}"))
+        .collect()
 }
 
 /// Who the document comes from (printed in its header and signature).
@@ -108,6 +154,33 @@ pub fn document(
         return Err(DocumentError::NoSession(register.pseudonym));
     }
     let records: Vec<SessionRecord<'_>> = mine.iter().map(PersonSession::record).collect();
+    let ledger = store
+        .synthesis_events(person.as_str())
+        .map_err(|e| DocumentError::Store(e.to_string()))?;
+    // The version: the counsellor's draft under the pseudonym, whatever is asked.
+    let reference = build(
+        &records,
+        content,
+        &SynthesisOptions {
+            audience: Audience::Counsellor,
+            final_version: false,
+            shown_name: None,
+            pseudonym: Some(register.pseudonym.clone()),
+            rater: rater.cloned(),
+            programme: signature.programme.clone(),
+            organisation: signature.organisation.clone(),
+            facilitator: signature.facilitator.clone(),
+            today_unix_ms: now_unix_ms,
+            consent_unix_ms: None,
+        },
+    )
+    .map_err(|e| DocumentError::NotReady(french(&e, &register.pseudonym)))?;
+    let version = version_of(&reference);
+    let consent_unix_ms = if request.final_version {
+        consent_for(&ledger, &version, &register.pseudonym)?
+    } else {
+        None
+    };
     let shown_name = if request.with_name {
         name_of(store, &person, &mine).map_err(|e| DocumentError::Store(e.to_string()))?
     } else {
@@ -123,6 +196,7 @@ pub fn document(
         organisation: signature.organisation.clone(),
         facilitator: signature.facilitator.clone(),
         today_unix_ms: now_unix_ms,
+        consent_unix_ms,
     };
     let mut doc = build(&records, content, &opts)
         .map_err(|e| DocumentError::NotReady(french(&e, &register.pseudonym)))?;
@@ -132,7 +206,185 @@ pub fn document(
             .map_err(|e| DocumentError::Store(e.to_string()))?,
         content,
     );
+    doc.version = version.clone();
+    if request.final_version {
+        // A corrected final names the last final of another version it replaces.
+        doc.replaces = ledger
+            .iter()
+            .rev()
+            .find(|e| e.event == SynthesisEvent::FinalWritten && e.version != version)
+            .map(|e| {
+                format!(
+                    "la version finale {} du {}",
+                    e.version,
+                    crate::record::date_fr(e.at_unix_ms)
+                )
+            });
+    }
     Ok(doc)
+}
+
+/// The consent a final of `version` rests on, from the ledger: `Some(when)` when the latest
+/// answer is an agreement to this very version; `None` when the ledger holds no answer (the
+/// session logs' `RecordConsent` then decides, as scripts record it).
+///
+/// # Errors
+/// [`DocumentError::NotReady`] in French: the latest answer is a refusal or a withdrawal, or
+/// an agreement to another version (the synthesis changed since).
+fn consent_for(
+    ledger: &[SynthesisEntry],
+    version: &str,
+    pseudonym: &str,
+) -> Result<Option<i64>, DocumentError> {
+    let Some(last) = ledger.iter().rev().find(|e| e.event.is_consent()) else {
+        return Ok(None);
+    };
+    let when = crate::record::date_fr(last.at_unix_ms);
+    match last.event {
+        SynthesisEvent::ConsentGiven if last.version == version => Ok(Some(last.at_unix_ms)),
+        SynthesisEvent::ConsentGiven => Err(DocumentError::NotReady(format!(
+            "{pseudonym} : la synthèse a changé depuis l'accord du {when} (version {}, maintenant {version}) ; montrez-lui la nouvelle version et recueillez son accord",
+            last.version
+        ))),
+        SynthesisEvent::ConsentRefused => Err(DocumentError::NotReady(format!(
+            "{pseudonym} a refusé le {when} que la synthèse soit transmise : seul un brouillon peut être écrit"
+        ))),
+        _ => Err(DocumentError::NotReady(format!(
+            "{pseudonym} a retiré son accord le {when} : seul un brouillon peut être écrit"
+        ))),
+    }
+}
+
+/// Records `event` on `version` of `person`'s synthesis, by `by`: a consent answer for the
+/// version now current, or the hand-over of a final of it to the prescriber (named in the
+/// entry and the access log). Returns the French confirmation.
+///
+/// # Errors
+/// A French message: an unknown person, a version that is no longer current (the synthesis
+/// changed: show it again), a hand-over without a final of this version or without the
+/// consent, an event the console does not record ([`SynthesisEvent::FinalWritten`]).
+pub fn record_event(
+    store: &mut Store,
+    content: &ContentSet,
+    person: &str,
+    version: &str,
+    event: SynthesisEvent,
+    by: &str,
+    now_unix_ms: i64,
+) -> Result<String, String> {
+    let Some(info) = store.person(person).map_err(|e| e.to_string())? else {
+        return Err(format!("personne inconnue du registre : {person}"));
+    };
+    let draft = SynthesisRequest {
+        person: person.to_owned(),
+        audience: Audience::Counsellor,
+        final_version: false,
+        with_name: false,
+        ticket: 0,
+    };
+    let now = document(
+        store,
+        content,
+        &draft,
+        &[],
+        None,
+        &Signature::default(),
+        now_unix_ms,
+    )
+    .map_err(|e| e.to_string())?;
+    if now.version != version {
+        return Err(format!(
+            "la synthèse de {} a changé (version {version}, maintenant {}) : affichez-la à nouveau avant de noter la réponse",
+            info.pseudonym, now.version
+        ));
+    }
+    let ledger = store.synthesis_events(person).map_err(|e| e.to_string())?;
+    let prescriber = prescriber_of(&info);
+    let (detail, said, action) = match event {
+        SynthesisEvent::ConsentGiven => (
+            String::new(),
+            format!(
+                "Accord de {} noté pour la version {version}",
+                info.pseudonym
+            ),
+            crate::store::AccessAction::DebriefWritten,
+        ),
+        SynthesisEvent::ConsentRefused => (
+            String::new(),
+            format!("Refus de {} noté pour la version {version}", info.pseudonym),
+            crate::store::AccessAction::DebriefWritten,
+        ),
+        SynthesisEvent::ConsentWithdrawn => (
+            String::new(),
+            format!("Retrait de l'accord de {} noté", info.pseudonym),
+            crate::store::AccessAction::DebriefWritten,
+        ),
+        SynthesisEvent::HandedOver => {
+            let final_written = ledger
+                .iter()
+                .any(|e| e.event == SynthesisEvent::FinalWritten && e.version == version);
+            if !final_written {
+                return Err(format!(
+                    "pas de version finale {version} pour {} : affichez d'abord la version finale",
+                    info.pseudonym
+                ));
+            }
+            consent_for(&ledger, version, &info.pseudonym).map_err(|e| e.to_string())?;
+            (
+                prescriber.clone(),
+                format!(
+                    "Remise de la synthèse finale {version} de {} à {prescriber} notée",
+                    info.pseudonym
+                ),
+                crate::store::AccessAction::SynthesisWritten,
+            )
+        }
+        SynthesisEvent::FinalWritten => {
+            return Err("une version finale se note en l'affichant".into());
+        }
+    };
+    store
+        .record_synthesis_event(
+            person,
+            &SynthesisEntry {
+                version: version.to_owned(),
+                event,
+                detail: detail.clone(),
+                at_unix_ms: now_unix_ms,
+                by: by.to_owned(),
+            },
+        )
+        .map_err(|e| e.to_string())?;
+    let _ = store.log_access(&crate::store::AccessEntry {
+        at_unix_ms: now_unix_ms,
+        actor: by.to_owned(),
+        action,
+        session: None,
+        participant: Some(person.to_owned()),
+        detail: format!(
+            "synthèse {version} : {}{}",
+            event.code(),
+            if detail.is_empty() {
+                String::new()
+            } else {
+                format!(" ({detail})")
+            }
+        ),
+    });
+    Ok(said)
+}
+
+/// A person's prescriber in words (« Mme Durand, PLIE — antenne de Grande-Synthe »).
+fn prescriber_of(info: &crate::store::PersonInfo) -> String {
+    match (
+        info.prescriber_name.trim(),
+        info.prescriber_structure.trim(),
+    ) {
+        ("", "") => "le prescripteur".into(),
+        (name, "") => name.to_owned(),
+        ("", structure) => structure.to_owned(),
+        (name, structure) => format!("{name}, {structure}"),
+    }
 }
 
 /// What a synthesis error means for the facilitator, in French, naming the person by
@@ -217,7 +469,7 @@ pub fn name_of(
 
 /// The console's request answered: the model or why not, and its file name.
 pub fn answer(
-    store: &Store,
+    store: &mut Store,
     content: &ContentSet,
     request: SynthesisRequest,
     signature: &Signature,
@@ -230,10 +482,47 @@ pub fn answer(
         .map_or_else(|| request.person.clone(), |p| p.pseudonym);
     let outcome = document(store, content, &request, &[], None, signature, now_unix_ms)
         .map_err(|e| e.to_string());
+    let version = outcome
+        .as_ref()
+        .map(|d| d.version.clone())
+        .unwrap_or_default();
+    let mut ledger = store.synthesis_events(&request.person).unwrap_or_default();
+    // A final shown is a final written (the console saves that very document); noted once
+    // per version.
+    if request.final_version
+        && !version.is_empty()
+        && outcome.is_ok()
+        && !ledger
+            .iter()
+            .any(|e| e.event == SynthesisEvent::FinalWritten && e.version == version)
+    {
+        let entry = SynthesisEntry {
+            version: version.clone(),
+            event: SynthesisEvent::FinalWritten,
+            detail: String::new(),
+            at_unix_ms: now_unix_ms,
+            by: signature.facilitator.clone(),
+        };
+        if store
+            .record_synthesis_event(&request.person, &entry)
+            .is_ok()
+        {
+            ledger.push(entry);
+        }
+    }
+    let prescriber = store
+        .person(&request.person)
+        .ok()
+        .flatten()
+        .map(|p| prescriber_of(&p))
+        .unwrap_or_default();
     let file_name = file_name(&request, &pseudonym);
     SynthesisReply {
         request,
         outcome,
         file_name,
+        version,
+        ledger,
+        prescriber,
     }
 }

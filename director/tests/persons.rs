@@ -61,6 +61,7 @@ fn opts() -> SynthesisOptions {
         organisation: "PLIE".into(),
         facilitator: "Animatrice".into(),
         today_unix_ms: MORNING,
+        consent_unix_ms: None,
     }
 }
 
@@ -819,4 +820,180 @@ fn the_register_is_searched_by_pseudonym_or_civil_name_at_the_director() {
     assert!(search("").is_empty());
     assert!(search("  ").is_empty());
     assert!(search("personne").is_empty());
+}
+
+/// The consent belongs to a version of the synthesis: a final rests on an agreement to the
+/// version it prints; a change afterwards (a level decided) makes another version, whose final
+/// is refused until the person agrees again, and then says which final it replaces; a
+/// withdrawal blocks the final; a hand-over needs a final of that version.
+#[test]
+fn a_consent_holds_for_its_version_and_a_corrected_final_says_what_it_replaces() {
+    use boussole_director::store::SynthesisEvent::{
+        ConsentGiven, ConsentWithdrawn, FinalWritten, HandedOver,
+    };
+    use boussole_director::synthesis::{Signature, SynthesisRequest, answer, record_event};
+    let d = day();
+    let store = Store::open(&d.db, PASS).unwrap();
+    let awa = person_named(&store, "Awa");
+    let slot = store
+        .slot_persons(d.game_a)
+        .unwrap()
+        .into_iter()
+        .find(|(_, p)| *p == awa)
+        .map(|(s, _)| ParticipantId(s))
+        .expect("Awa's slot in game A");
+    // The restitution, recorded in her latest session's log.
+    let mut session = Session::open(store, &d.set, d.game_a).unwrap();
+    let at = Millis(session.engine().now().0 + 1000);
+    let fx = session
+        .submit(
+            Input::Command(Command::RecordRestitution {
+                participant: slot.clone(),
+            }),
+            at,
+        )
+        .unwrap();
+    assert!(
+        fx.iter().all(|e| !matches!(e, Effect::Refused(_))),
+        "{fx:?}"
+    );
+    drop(session);
+    let mut store = Store::open(&d.db, PASS).unwrap();
+    let sig = Signature::default();
+    let ask = |final_version: bool, ticket: u64| SynthesisRequest {
+        person: awa.clone(),
+        audience: Audience::Counsellor,
+        final_version,
+        with_name: false,
+        ticket,
+    };
+    let v1 = answer(&mut store, &d.set, ask(false, 1), &sig, MORNING).version;
+    assert_eq!(v1.len(), 8);
+    // An agreement to another version is refused, naming both.
+    let e = record_event(
+        &mut store,
+        &d.set,
+        &awa,
+        "DEADBEEF",
+        ConsentGiven,
+        "Camille",
+        MORNING,
+    )
+    .unwrap_err();
+    assert!(e.contains("a changé") && e.contains(&v1), "{e}");
+    // A hand-over before any final is refused.
+    assert!(
+        record_event(
+            &mut store, &d.set, &awa, &v1, HandedOver, "Camille", MORNING
+        )
+        .is_err()
+    );
+    record_event(
+        &mut store,
+        &d.set,
+        &awa,
+        &v1,
+        ConsentGiven,
+        "Camille",
+        MORNING,
+    )
+    .unwrap();
+    let first = answer(&mut store, &d.set, ask(true, 2), &sig, MORNING);
+    let doc = first.outcome.expect("the final of the version agreed to");
+    assert_eq!(doc.version, v1);
+    assert_eq!(doc.replaces, None);
+    assert!(matches!(
+        doc.status,
+        boussole_synthesis::Status::Final { .. }
+    ));
+    record_event(
+        &mut store, &d.set, &awa, &v1, HandedOver, "Camille", MORNING,
+    )
+    .unwrap();
+    // A level decided afterwards: another version, whose final waits for a new agreement.
+    drop(store);
+    let mut session = Session::open(Store::open(&d.db, PASS).unwrap(), &d.set, d.game_a).unwrap();
+    let competency = d
+        .set
+        .rubrics
+        .first()
+        .map(|r| r.value.competencies[0].id.clone())
+        .expect("a rubric");
+    let at = Millis(session.engine().now().0 + 2000);
+    let fx = session
+        .submit(
+            Input::Command(Command::DecideLevel {
+                participant: slot,
+                competency,
+                level: Some(1),
+                reason: "revu à la restitution".into(),
+            }),
+            at,
+        )
+        .unwrap();
+    assert!(
+        fx.iter().all(|e| !matches!(e, Effect::Refused(_))),
+        "{fx:?}"
+    );
+    drop(session);
+    let mut store = Store::open(&d.db, PASS).unwrap();
+    let second = answer(&mut store, &d.set, ask(true, 3), &sig, MORNING);
+    let v2 = second.version.clone();
+    assert!(v2.is_empty() || v2 != v1);
+    let why = second
+        .outcome
+        .expect_err("the consent was to the earlier version");
+    assert!(why.contains("a changé depuis l'accord"), "{why}");
+    let v2 = answer(&mut store, &d.set, ask(false, 4), &sig, MORNING).version;
+    assert_ne!(v2, v1);
+    record_event(
+        &mut store,
+        &d.set,
+        &awa,
+        &v2,
+        ConsentGiven,
+        "Camille",
+        MORNING,
+    )
+    .unwrap();
+    let corrected = answer(&mut store, &d.set, ask(true, 5), &sig, MORNING)
+        .outcome
+        .expect("the new version agreed to");
+    assert_eq!(corrected.version, v2);
+    let replaces = corrected
+        .replaces
+        .expect("a corrected final names the one it replaces");
+    assert!(replaces.contains(&v1), "{replaces}");
+    // Withdrawn: no final any more.
+    record_event(
+        &mut store,
+        &d.set,
+        &awa,
+        &v2,
+        ConsentWithdrawn,
+        "Camille",
+        MORNING,
+    )
+    .unwrap();
+    let why = answer(&mut store, &d.set, ask(true, 6), &sig, MORNING)
+        .outcome
+        .expect_err("withdrawn");
+    assert!(why.contains("a retiré son accord"), "{why}");
+    let events: Vec<_> = store
+        .synthesis_events(&awa)
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.event, e.version == v1))
+        .collect();
+    assert_eq!(
+        events,
+        vec![
+            (ConsentGiven, true),
+            (FinalWritten, true),
+            (HandedOver, true),
+            (ConsentGiven, false),
+            (FinalWritten, false),
+            (ConsentWithdrawn, false),
+        ]
+    );
 }

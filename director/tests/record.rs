@@ -217,6 +217,7 @@ fn opts() -> SynthesisOptions {
         facilitator: "Animatrice".into(),
         // 2026-12-03 10:00 UTC.
         today_unix_ms: 1_796_292_000_000,
+        consent_unix_ms: None,
     }
 }
 

@@ -428,6 +428,7 @@ fn a_disc_result_shows_in_the_synthesis_under_its_heading_with_tool_and_date() {
         organisation: "PLIE".into(),
         facilitator: "Animatrice".into(),
         today_unix_ms: MORNING,
+        consent_unix_ms: None,
     };
     let without = build(&records, &set, &opts).unwrap();
     let mut doc = without.clone();

@@ -203,10 +203,11 @@ pub enum ClientMsg {
     /// [`ServerMsg::Notice`] when it refuses, and a fresh [`ServerMsg::Desk`]. Observers' are
     /// refused. Appended in protocol version 4.
     Desk(Vec<u8>),
-    /// A read-write console: asks for a person's synthesis (its document model),
-    /// postcard-encoded by the director's crate
-    /// (`boussole_director::synthesis::SynthesisRequest`). The director answers this console
-    /// only with a [`ServerMsg::Synthesis`], and logs the access. Observers' are refused.
+    /// A read-write console: asks for a person's synthesis (its document model) or records
+    /// the person's answer on a version, postcard-encoded by the director's crate
+    /// (`boussole_director::synthesis::SynthesisAsk`). The director answers this console only
+    /// with a [`ServerMsg::Synthesis`] (or a [`ServerMsg::Notice`]), and logs the access.
+    /// Observers' are refused.
     /// Appended after protocol version 5 (consoles only: devices never send it).
     Synthesis(Vec<u8>),
 }

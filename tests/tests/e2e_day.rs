@@ -404,11 +404,13 @@ async fn day(h: &mut Console, laptop: &Laptop, db: &Path, socket: &Path, usb: &P
             .get_all_by_label(label)
             .find(|b| b.rect().center().y > top && b.rect().center().y < bottom)
             .with_context(|| format!("the « {label} » button of {device} (row {row})"))?;
-        button.click();
+        // By the button itself (its id is the device's), not by where it was drawn.
+        button.click_accesskit();
         h.step();
         h.step();
         let (device, role) = (device.clone(), *role);
-        until(h, "the role kept", GUARD, move |d| {
+        let what = format!("the role kept for {device} (row {row})");
+        until(h, &what, GUARD, move |d| {
             d.model()
                 .desk()
                 .and_then(|desk| desk.device_roles.get(&device).copied())
@@ -663,37 +665,86 @@ async fn day(h: &mut Console, laptop: &Laptop, db: &Path, socket: &Path, usb: &P
     let who = PEOPLE[0];
     click(h, &format!("Voir la synthèse de {who}"));
     click(h, "Afficher la synthèse");
-    let start = Instant::now();
-    while h.query_all_by_label_contains("Page 1 sur").next().is_none() {
-        ensure!(
-            start.elapsed() < GUARD,
-            "no synthesis shown (notices {:?})",
-            h.state().model().notices()
-        );
-        h.step();
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    click(h, "Enregistrer le PDF…");
-    click(h, "Clé USB « CLE »");
-    click(h, "Enregistrer ici");
-    let saved: Vec<_> = std::fs::read_dir(usb)?
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .collect();
-    ensure!(saved.len() == 1, "one PDF on the key: {saved:?}");
-    let text = pdf_text(&saved[0])?;
+    shown(h, "Page 1 sur").await?;
+    let draft = save_pdf(h, usb, "_brouillon.pdf").await?;
+    let text = pdf_text(&draft)?;
     for needed in [who, "S'cape attitudes", "Brouillon"] {
         ensure!(
             text.contains(needed),
             "the synthesis names {needed:?}:\n{text}"
         );
     }
-    ensure!(
-        saved[0]
-            .file_name()
-            .is_some_and(|n| n.to_string_lossy().ends_with("_brouillon.pdf")),
-        "a draft's file name: {saved:?}"
+    // A final is refused before the restitution and the consent, in words.
+    click(
+        h,
+        "Version finale (après la restitution et l'accord de la personne)",
     );
+    click(h, "Afficher la synthèse");
+    shown(h, "la restitution n'est pas enregistrée").await?;
+    // The restitution (evaluation screen), then the person's consent to the version shown,
+    // then the final, saved and handed over to the prescriber.
+    click(h, "Évaluation");
+    click(h, "La restitution avec la personne a eu lieu");
+    click(h, "Synthèse");
+    click(
+        h,
+        "Version finale (après la restitution et l'accord de la personne)",
+    );
+    click(h, "Afficher la synthèse");
+    shown(h, "Pas encore de réponse").await?;
+    click(h, "Accord donné pour cette version");
+    shown(h, "pour cette version.").await?;
+    click(
+        h,
+        "Version finale (après la restitution et l'accord de la personne)",
+    );
+    click(h, "Afficher la synthèse");
+    shown(h, "écrite le").await?;
+    let version = h
+        .state()
+        .model()
+        .synthesis()
+        .map(|r| r.version.clone())
+        .context("a version")?;
+    let final_pdf = save_pdf(h, usb, "_finale.pdf").await?;
+    let text = pdf_text(&final_pdf)?;
+    for needed in ["Version finale", version.as_str()] {
+        ensure!(text.contains(needed), "the final says {needed:?}:\n{text}");
+    }
+    click_containing(h, "Remise au prescripteur");
+    until(h, "the hand-over noted", GUARD, |d| {
+        d.model()
+            .notices()
+            .iter()
+            .any(|n| n.starts_with("Remise de la synthèse finale"))
+    })
+    .await?;
+    // A level changed afterwards makes another version: the consent no longer holds.
+    click(h, "Évaluation");
+    let reason = h
+        .get_all_by_role_and_label(egui::accesskit::Role::TextInput, "Raison")
+        .next()
+        .context("a reason field")?;
+    reason.focus();
+    reason.type_text("revu avec l'observatrice");
+    h.step();
+    h.step();
+    h.get_all_by_role_and_label(egui::accesskit::Role::ComboBox, "Niveau retenu")
+        .next()
+        .context("a level")?
+        .click();
+    h.step();
+    h.step();
+    click_containing(h, "4 — ");
+    h.get_all_by_label_contains("Retenir pour « ")
+        .next()
+        .context("the first competency's button")?
+        .click();
+    h.step();
+    h.step();
+    click(h, "Synthèse");
+    click(h, "Afficher la synthèse");
+    shown(h, "a changé depuis l'accord").await?;
 
     // The log backed up on the key from the home screen, checked by the director.
     click(h, "Accueil");
@@ -874,12 +925,35 @@ async fn day(h: &mut Console, laptop: &Laptop, db: &Path, socket: &Path, usb: &P
         .filter(|a| a.action == AccessAction::SynthesisWritten)
         .collect();
     ensure!(
-        shown.len() == 1
-            && shown[0].actor == FACILITATOR
-            && shown[0].participant.is_some()
-            && shown[0].detail.contains("console"),
+        shown
+            .iter()
+            .all(|a| a.actor == FACILITATOR && a.participant.is_some())
+            && shown
+                .iter()
+                .any(|a| a.detail.contains("(finale, conseiller)"))
+            && shown
+                .iter()
+                .filter(|a| a.detail.contains("handed_over"))
+                .count()
+                == 1,
         "access log of the synthesis {shown:?}"
     );
+    // The person's synthesis ledger: the consent to one version, its final, its hand-over.
+    let ledger: Vec<_> = holders(second)?
+        .iter()
+        .map(|p| store.synthesis_events(p))
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter()
+        .flatten()
+        .map(|e| e.event)
+        .collect();
+    {
+        use boussole_director::store::SynthesisEvent::{ConsentGiven, FinalWritten, HandedOver};
+        ensure!(
+            ledger == [ConsentGiven, FinalWritten, HandedOver],
+            "the synthesis ledger {ledger:?}"
+        );
+    }
     let second_holders = holders(second)?;
     drop(store);
 
@@ -1080,4 +1154,34 @@ fn pdf_text(path: &Path) -> Result<String> {
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" "))
+}
+
+/// Steps the console until a label containing `text` shows (a page, a refusal, a status).
+async fn shown(h: &mut Console, text: &str) -> Result<()> {
+    let start = Instant::now();
+    while h.query_all_by_label_contains(text).next().is_none() {
+        ensure!(
+            start.elapsed() < GUARD,
+            "« {text} » not shown (notices {:?})",
+            h.state().model().notices()
+        );
+        h.step();
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    h.step();
+    Ok(())
+}
+
+/// « Enregistrer le PDF… » on the key; returns the one PDF whose name ends with `ending`.
+async fn save_pdf(h: &mut Console, usb: &Path, ending: &str) -> Result<std::path::PathBuf> {
+    click(h, "Enregistrer le PDF…");
+    click(h, "Clé USB « CLE »");
+    click(h, "Enregistrer ici");
+    let saved: Vec<_> = std::fs::read_dir(usb)?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.to_string_lossy().ends_with(ending))
+        .collect();
+    ensure!(saved.len() == 1, "one {ending} on the key: {saved:?}");
+    Ok(saved[0].clone())
 }

@@ -201,7 +201,7 @@ impl Link {
     /// As [`Link::send`].
     pub fn send_synthesis(
         &self,
-        request: &boussole_director::synthesis::SynthesisRequest,
+        request: &boussole_director::synthesis::SynthesisAsk,
     ) -> Result<(), SendError> {
         let bytes = postcard::to_stdvec(request)?;
         self.commands

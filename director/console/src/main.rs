@@ -1029,7 +1029,9 @@ fn take_day_screenshots(
                     ticket: 1,
                 };
                 day.state.synthesis.asked = Some(request.clone());
-                day.act(vec![Output::Action(ConsoleAction::Synthesis(request))]);
+                day.act(vec![Output::Action(ConsoleAction::Synthesis(
+                    boussole_director::synthesis::SynthesisAsk::Show(request),
+                ))]);
             }
             day.state.screen = Screen::Synthesis;
             day.state.synthesis.preview.is_some()

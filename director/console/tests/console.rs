@@ -632,13 +632,14 @@ fn the_evaluation_screen_retains_levels_with_reasons_and_records_the_debrief() {
     h.run();
     h.get_by_label(&confirm).click();
     h.run();
-    // The debrief, then the consent (enabled once the debrief is recorded).
+    // The debrief; the consent is asked on the synthesis, version by version.
     h.get_by_label("La restitution avec la personne a eu lieu")
         .click();
     h.run();
-    h.get_by_label("accord pour transmettre la synthèse")
-        .click();
-    h.run();
+    assert!(
+        h.query_by_label_contains("se recueille sur la synthèse elle-même")
+            .is_some()
+    );
     assert_eq!(
         commands(&h),
         vec![
@@ -649,10 +650,6 @@ fn the_evaluation_screen_retains_levels_with_reasons_and_records_the_debrief() {
                 reason: "mène le groupe sans qu'on le lui demande".into(),
             },
             Command::RecordRestitution { participant: p(1) },
-            Command::RecordConsent {
-                participant: p(1),
-                given: true,
-            },
         ]
     );
     assert_eq!(h.query_all_by_label_contains("Retenu : 4").count(), 1);
@@ -1751,11 +1748,16 @@ fn synthesis_of(
             .collect(),
         recommendations: vec!["Stage d'observation en entrepôt".into()],
         facilitator: "Camille".into(),
+        version: "0A1B2C3D".into(),
+        replaces: None,
     };
     boussole_director::synthesis::SynthesisReply {
         file_name: boussole_director::synthesis::file_name(&request, "Pseudo 2"),
         request,
+        version: doc.version.clone(),
         outcome: Ok(doc),
+        ledger: Vec::new(),
+        prescriber: "Mme Durand, PLIE".into(),
     }
 }
 
@@ -1764,7 +1766,9 @@ fn synthesis_requests(h: &Harness<'_, App>) -> Vec<boussole_director::synthesis:
         .out
         .iter()
         .filter_map(|o| match o {
-            Output::Action(ConsoleAction::Synthesis(r)) => Some(r.clone()),
+            Output::Action(ConsoleAction::Synthesis(
+                boussole_director::synthesis::SynthesisAsk::Show(r),
+            )) => Some(r.clone()),
             _ => None,
         })
         .collect()
@@ -1871,6 +1875,9 @@ fn a_persons_synthesis_is_shown_page_by_page_and_saved_on_a_usb_key() {
         request: again,
         outcome: Err("Pseudo 2 : pas d'accord enregistré pour transmettre la synthèse ; seul un brouillon peut être écrit".into()),
         file_name: String::new(),
+        version: String::new(),
+        ledger: Vec::new(),
+        prescriber: String::new(),
     });
     h.run();
     assert!(

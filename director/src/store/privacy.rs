@@ -882,3 +882,128 @@ impl Store {
             .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
     }
 }
+
+/// What happened to a version of a person's synthesis (`synthesis_events`, schema 7).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum SynthesisEvent {
+    /// The person agreed that this version go to their prescriber.
+    ConsentGiven,
+    /// The person refused.
+    ConsentRefused,
+    /// The person withdrew an earlier agreement.
+    ConsentWithdrawn,
+    /// A final of this version was written.
+    FinalWritten,
+    /// The final was handed over to the prescriber (`detail`: to whom).
+    HandedOver,
+}
+
+impl SynthesisEvent {
+    /// Its code in the table.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::ConsentGiven => "consent_given",
+            Self::ConsentRefused => "consent_refused",
+            Self::ConsentWithdrawn => "consent_withdrawn",
+            Self::FinalWritten => "final_written",
+            Self::HandedOver => "handed_over",
+        }
+    }
+
+    fn from_code(code: &str) -> Option<Self> {
+        [
+            Self::ConsentGiven,
+            Self::ConsentRefused,
+            Self::ConsentWithdrawn,
+            Self::FinalWritten,
+            Self::HandedOver,
+        ]
+        .into_iter()
+        .find(|e| e.code() == code)
+    }
+
+    /// Whether it is an answer on the consent.
+    pub fn is_consent(self) -> bool {
+        matches!(
+            self,
+            Self::ConsentGiven | Self::ConsentRefused | Self::ConsentWithdrawn
+        )
+    }
+}
+
+/// One line of a person's synthesis ledger.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SynthesisEntry {
+    /// The version (its content's hash, 8 hexadecimal characters).
+    pub version: String,
+    /// What happened.
+    pub event: SynthesisEvent,
+    /// To whom (a hand-over), else empty.
+    pub detail: String,
+    /// When, Unix ms.
+    pub at_unix_ms: i64,
+    /// The facilitator who recorded it.
+    pub by: String,
+}
+
+impl Store {
+    /// Appends `entry` to `person`'s synthesis ledger.
+    ///
+    /// # Errors
+    ///
+    /// [`WriteError::Sqlite`] (a version that is not 1 to 16 characters included).
+    pub fn record_synthesis_event(
+        &mut self,
+        person: &str,
+        entry: &SynthesisEntry,
+    ) -> Result<(), WriteError> {
+        self.conn.execute(
+            "INSERT INTO synthesis_events (person, version, event, detail, at_unix_ms, by)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                person,
+                entry.version,
+                entry.event.code(),
+                entry.detail,
+                entry.at_unix_ms,
+                entry.by
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// `person`'s synthesis ledger, oldest first.
+    ///
+    /// # Errors
+    ///
+    /// [`ReadError::Sqlite`].
+    pub fn synthesis_events(&self, person: &str) -> Result<Vec<SynthesisEntry>, ReadError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT version, event, detail, at_unix_ms, by FROM synthesis_events
+             WHERE person = ?1 ORDER BY id",
+        )?;
+        let rows = stmt.query_map([person], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, i64>(3)?,
+                r.get::<_, String>(4)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (version, event, detail, at_unix_ms, by) = row?;
+            if let Some(event) = SynthesisEvent::from_code(&event) {
+                out.push(SynthesisEntry {
+                    version,
+                    event,
+                    detail,
+                    at_unix_ms,
+                    by,
+                });
+            }
+        }
+        Ok(out)
+    }
+}

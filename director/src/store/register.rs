@@ -828,6 +828,7 @@ impl Store {
             tx.execute("DELETE FROM person_names WHERE person = ?1", [p])?;
             tx.execute("DELETE FROM person_journal WHERE person = ?1", [p])?;
             tx.execute("DELETE FROM information_notices WHERE person = ?1", [p])?;
+            tx.execute("DELETE FROM synthesis_events WHERE person = ?1", [p])?;
             // Their roadmap and results from other tools (attachments included) go too.
             super::roadmap::delete_person_data(&tx, p)?;
             tx.execute(
@@ -898,6 +899,8 @@ impl Store {
                 tx.execute("DELETE FROM person_names WHERE person = ?1", [p])?;
                 tx.execute("DELETE FROM person_journal WHERE person = ?1", [p])?;
                 tx.execute("DELETE FROM information_notices WHERE person = ?1", [p])?;
+                tx.execute("DELETE FROM synthesis_events WHERE person = ?1", [p])?;
+                tx.execute("DELETE FROM synthesis_events WHERE person = ?1", [p])?;
                 super::roadmap::delete_person_data(&tx, p)?;
                 tx.execute("DELETE FROM persons WHERE id = ?1", [p])?;
                 gone.push(p.clone());

@@ -90,6 +90,18 @@
 /// - `device_roles (device, role, updated_at_unix_ms)`: the role each paired device plays
 ///   (`headset`, `screen`, `terminal`), given from the console or first announced by the
 ///   device; a device that connects without one is told it.
+///
+/// Version 6 (every station of the games; issue 17):
+/// - `device_sound (device, volume_percent, muted, read_aloud, updated_at_unix_ms)`: how each
+///   device plays sound, as the facilitator set it.
+/// - `room_settings (key, value, updated_at_unix_ms)`: the room's settings (`voices_cut`).
+///
+/// Version 7 (after the game in the console; issue 16):
+/// - `synthesis_events (id, person, version, event, detail, at_unix_ms, by)`: a person's
+///   synthesis version by version (its content's hash): the consent given, refused or
+///   withdrawn for a version, each final written, each hand-over to the prescriber (`detail`:
+///   to whom). Append-only (a trigger refuses `UPDATE`); deleted with the person (erasure,
+///   purge).
 pub const MIGRATIONS: &[&str] = &[
     // Version 1.
     "CREATE TABLE sessions (
@@ -324,6 +336,20 @@ pub const MIGRATIONS: &[&str] = &[
         value TEXT NOT NULL,
         updated_at_unix_ms INTEGER NOT NULL
     ) STRICT;",
+    // 7: a person's synthesis, version by version: consent, finals, hand-overs (append-only).
+    "CREATE TABLE synthesis_events (
+        id INTEGER PRIMARY KEY,
+        person TEXT NOT NULL,
+        version TEXT NOT NULL CHECK (length(version) BETWEEN 1 AND 16),
+        event TEXT NOT NULL CHECK (event IN
+            ('consent_given', 'consent_refused', 'consent_withdrawn', 'final_written', 'handed_over')),
+        detail TEXT NOT NULL,
+        at_unix_ms INTEGER NOT NULL,
+        by TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX synthesis_events_person ON synthesis_events (person, id);
+    CREATE TRIGGER synthesis_events_no_update BEFORE UPDATE ON synthesis_events
+        BEGIN SELECT RAISE(ABORT, 'synthesis_events is append-only'); END;",
 ];
 
 /// The schema version this build writes: the number of [`MIGRATIONS`].

@@ -70,6 +70,14 @@ pub struct Synthesis {
     pub recommendations: Vec<String>,
     /// Who signs: the facilitator's name or role.
     pub facilitator: String,
+    /// The version of its content (the person's consent is given to one version): 8
+    /// hexadecimal characters, or empty when not computed.
+    #[serde(default)]
+    pub version: String,
+    /// A corrected final says which final it replaces, in words ("la version finale A1B2C3D4
+    /// du 3 décembre 2026").
+    #[serde(default)]
+    pub replaces: Option<String>,
 }
 
 /// The participant as the document names them.

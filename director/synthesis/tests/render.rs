@@ -128,6 +128,8 @@ fn sample() -> Synthesis {
         other_evaluations: vec![],
         recommendations: vec!["Stage d'observation (PMSMP) en entrepôt".into()],
         facilitator: "Animatrice du PLIE".into(),
+        version: "A1B2C3D4".into(),
+        replaces: None,
     }
 }
 

@@ -88,6 +88,7 @@ fn syntheses(root: &Path) -> Result<()> {
         organisation: "PLIE".into(),
         facilitator: "Animatrice".into(),
         today_unix_ms: 1_796_292_000_000,
+        consent_unix_ms: None,
     };
     let started = Instant::now();
     let renderer = Renderer::new();

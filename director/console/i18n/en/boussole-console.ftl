@@ -151,7 +151,6 @@ prepare-scenario-facts = { $minutes } minutes, { $min } to { $max } players
 prepare-checklist = Room set-up
 prepare-participants = Participants
 prepare-no-station = no station
-prepare-consent = agrees to the synthesis being sent
 prepare-pseudonym = Pseudonym
 prepare-colour = Colour
 prepare-name = Name (optional)
@@ -276,7 +275,6 @@ eval-change-needs-reason = A level other than the proposal needs a reason.
 eval-debrief = Debrief and consent
 eval-restitution = The debrief with the person took place
 eval-restitution-done = Debrief recorded (session { $at }).
-eval-consent-after = Consent is asked during the debrief.
 pairing-title = This console's first connection
 pairing-explain = Type the six-digit code the director shows. It is asked only once.
 pairing-code = Pairing code
@@ -555,3 +553,20 @@ irr-withdraw = Withdraw my code
 irr-taken = washed up: code taken
 irr-withdrawn = washed up: code withdrawn
 irr-wash-up = After the close, wash up: take the other's code or withdraw yours. The agreement above stays that of the independent codings; the evaluation follows the wash-up.
+synth-consent-title = The person's consent — version { $version }
+synth-consent-none = No answer yet: after the debrief, ask them whether the synthesis may be sent on.
+synth-consent-old = Consent of { $date } for version { $version }: the synthesis changed since, ask again.
+synth-consent-given = Consent given on { $date } for this version.
+synth-consent-refused = Refused on { $date }: the synthesis will not be sent on.
+synth-consent-withdrawn = Consent withdrawn on { $date }.
+synth-consent-give = Consent given for this version
+synth-consent-refuse = Refused
+synth-consent-withdraw = Consent withdrawn
+synth-hand-over = Handed over to the prescriber: { $prescriber }
+synth-handed = { $count ->
+    [one] hand-over noted once
+   *[other] hand-over noted { $count } times
+}
+synth-history-final = Final version { $version } written on { $date }
+synth-history-handed = Final version { $version } handed over on { $date } to { $to }
+eval-consent-on-synthesis = The consent to send the synthesis on is asked on the synthesis itself, version by version, after the debrief: « See …'s synthesis ».

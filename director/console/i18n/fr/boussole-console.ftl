@@ -151,7 +151,6 @@ prepare-scenario-facts = { $minutes } minutes, de { $min } à { $max } joueur·e
 prepare-checklist = Installation de la salle
 prepare-participants = Participant·es
 prepare-no-station = sans poste
-prepare-consent = accord pour transmettre la synthèse
 prepare-pseudonym = Pseudonyme
 prepare-colour = Couleur
 prepare-name = Nom (facultatif)
@@ -276,7 +275,6 @@ eval-change-needs-reason = Un niveau différent de la proposition demande une ra
 eval-debrief = Restitution et accord
 eval-restitution = La restitution avec la personne a eu lieu
 eval-restitution-done = Restitution enregistrée (séance { $at }).
-eval-consent-after = L'accord se recueille pendant la restitution.
 pairing-title = Première connexion de cette console
 pairing-explain = Saisissez le code à six chiffres affiché par le directeur. Il n'est demandé qu'une fois.
 pairing-code = Code d'appairage
@@ -555,3 +553,20 @@ irr-withdraw = Retirer mon code
 irr-taken = mis en commun : code repris
 irr-withdrawn = mis en commun : code retiré
 irr-wash-up = Après la clôture, mettez en commun : reprenez le code de l'autre ou retirez le vôtre. L'accord ci-dessus reste celui des codages indépendants ; l'évaluation suit la mise en commun.
+synth-consent-title = Accord de la personne — version { $version }
+synth-consent-none = Pas encore de réponse : après la restitution, demandez-lui si la synthèse peut être transmise.
+synth-consent-old = Accord du { $date } pour la version { $version } : la synthèse a changé depuis, redemandez l'accord.
+synth-consent-given = Accord donné le { $date } pour cette version.
+synth-consent-refused = Refus le { $date } : la synthèse ne sera pas transmise.
+synth-consent-withdrawn = Accord retiré le { $date }.
+synth-consent-give = Accord donné pour cette version
+synth-consent-refuse = Refus
+synth-consent-withdraw = Accord retiré
+synth-hand-over = Remise au prescripteur : { $prescriber }
+synth-handed = { $count ->
+    [one] remise notée une fois
+   *[other] remise notée { $count } fois
+}
+synth-history-final = Version finale { $version } écrite le { $date }
+synth-history-handed = Version finale { $version } remise le { $date } à { $to }
+eval-consent-on-synthesis = L'accord pour transmettre la synthèse se recueille sur la synthèse elle-même, version par version, après la restitution : « Voir la synthèse de … ».

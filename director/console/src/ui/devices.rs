@@ -313,23 +313,27 @@ pub fn roles(
                     } else {
                         ui.label("");
                     }
-                    ui.horizontal(|ui| {
-                        for (role, label) in [
-                            (DeviceRole::Headset, tr!(l, "role-headset")),
-                            (DeviceRole::Screen, tr!(l, "role-screen")),
-                            (DeviceRole::Terminal, tr!(l, "role-terminal")),
-                        ] {
-                            // Framed buttons: a device waiting for its role shows three
-                            // things to click, not three words.
-                            let button =
-                                ui.add(egui::Button::new(label).selected(kept == Some(role)));
-                            if button.clicked() && kept != Some(role) {
-                                asked = Some(DeskRequest::SetRole {
-                                    device: device.clone(),
-                                    role,
-                                });
+                    // The buttons' ids come from the device, not the row: a click is the
+                    // device's even if a row came or went in between.
+                    ui.push_id(("role", device.as_str()), |ui| {
+                        ui.horizontal(|ui| {
+                            for (role, label) in [
+                                (DeviceRole::Headset, tr!(l, "role-headset")),
+                                (DeviceRole::Screen, tr!(l, "role-screen")),
+                                (DeviceRole::Terminal, tr!(l, "role-terminal")),
+                            ] {
+                                // Framed buttons: a device waiting for its role shows three
+                                // things to click, not three words.
+                                let button =
+                                    ui.add(egui::Button::new(label).selected(kept == Some(role)));
+                                if button.clicked() && kept != Some(role) {
+                                    asked = Some(DeskRequest::SetRole {
+                                        device: device.clone(),
+                                        role,
+                                    });
+                                }
                             }
-                        }
+                        })
                     });
                     ui.end_row();
                 }

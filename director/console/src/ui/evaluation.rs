@@ -319,20 +319,9 @@ fn debrief(
             }
         }
     }
-    let done = d.and_then(|d| d.restitution).is_some();
-    let consent = d.and_then(|d| d.consent).map(|(given, _)| given);
-    ui.add_enabled_ui(done, |ui| {
-        let mut given = consent.unwrap_or(false);
-        if ui.checkbox(&mut given, tr!(l, "prepare-consent")).changed() {
-            out.push(cmd(Command::RecordConsent {
-                participant: who.clone(),
-                given,
-            }));
-        }
-    });
-    if !done {
-        ui.label(RichText::new(tr!(l, "eval-consent-after")).small());
-    }
+    // The consent belongs to a version of the synthesis: it is asked there, once the person
+    // has seen it.
+    ui.label(RichText::new(tr!(l, "eval-consent-on-synthesis")).small());
 }
 
 /// Drafts kept per participant and competency.

@@ -72,8 +72,9 @@ pub enum ConsoleAction {
     },
     /// A request to the director of the day: host a session, leave it.
     Desk(boussole_director::desk::DeskRequest),
-    /// Ask the director for a person's synthesis (the window lays it out).
-    Synthesis(boussole_director::synthesis::SynthesisRequest),
+    /// Ask the director for a person's synthesis (the window lays it out), or record the
+    /// person's answer on a version.
+    Synthesis(boussole_director::synthesis::SynthesisAsk),
     /// Lock the director of the day (the store closes; the unlock screen comes back).
     Lock,
     /// Change the store's passphrase (over the local socket only, never the network).

@@ -1,5 +1,6 @@
 //! The preparation screen: the session's scenario, participants (pseudonym, colour, a name for
-//! the protected table), consent, stations, devices and their pairing, headsets' immersions.
+//! the protected table), stations, devices and their pairing, headsets' immersions. (The
+//! consent to send a synthesis on is asked after the debrief, on the synthesis screen.)
 
 use super::{ConsoleAction, ConsoleState, Output, cmd, colour, participants};
 use crate::i18n::{Locale, tr};
@@ -191,19 +192,6 @@ fn people(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState, out: &mut V
                             }
                         }
                     });
-            }
-            let consent = view
-                .engine
-                .debriefs()
-                .get(id)
-                .and_then(|d| d.consent)
-                .map(|(given, _)| given);
-            let mut given = consent.unwrap_or(false);
-            if ui.checkbox(&mut given, tr!(l, "prepare-consent")).changed() {
-                out.push(cmd(Command::RecordConsent {
-                    participant: id.clone(),
-                    given,
-                }));
             }
             let moving = state
                 .drafts

@@ -11,7 +11,8 @@ use super::folders::{self, Chooser, Chosen, Place};
 use super::{ConsoleAction, NOTICE, Output};
 use crate::i18n::{Locale, tr};
 use boussole_director::register::{RegisterEntry, RegisterView};
-use boussole_director::synthesis::{SynthesisReply, SynthesisRequest};
+use boussole_director::store::SynthesisEvent;
+use boussole_director::synthesis::{SynthesisAsk, SynthesisReply, SynthesisRequest};
 use boussole_synthesis::{Audience, Renderer};
 use egui::{Color32, RichText, Ui};
 use std::sync::Arc;
@@ -207,7 +208,9 @@ fn choices(
             s.problem = None;
             s.saved = None;
             s.chooser = None;
-            out.push(Output::Action(ConsoleAction::Synthesis(request)));
+            out.push(Output::Action(ConsoleAction::Synthesis(
+                SynthesisAsk::Show(request),
+            )));
         }
         if waiting {
             ui.spinner();
@@ -231,7 +234,133 @@ fn choices(
     }
     ui.add_space(6.0);
     save(ui, s, &preview, places, l);
+    ui.separator();
+    if let Some(ask) = consent(ui, &preview.reply, l) {
+        out.push(Output::Action(ConsoleAction::Synthesis(ask)));
+        // Then the synthesis again: the answer shows in the ledger.
+        let ticket = s.asked.as_ref().map_or(1, |a| a.ticket + 1);
+        let again = SynthesisRequest {
+            ticket,
+            ..preview.reply.request.clone()
+        };
+        s.asked = Some(again.clone());
+        out.push(Output::Action(ConsoleAction::Synthesis(
+            SynthesisAsk::Show(again),
+        )));
+    }
     Some(preview)
+}
+
+/// The person's answer on the version shown, and the hand-over of its final: the version,
+/// the latest answer (for this version or an earlier one), the buttons, the finals and
+/// hand-overs so far.
+fn consent(ui: &mut Ui, reply: &SynthesisReply, l: Locale) -> Option<SynthesisAsk> {
+    if reply.version.is_empty() {
+        return None;
+    }
+    let version = reply.version.as_str();
+    ui.label(RichText::new(tr!(l, "synth-consent-title", version = version)).strong());
+    let last = reply.ledger.iter().rev().find(|e| e.event.is_consent());
+    let date = |at: i64| boussole_director::record::date_fr(at);
+    let (text, colour) = match last {
+        None => (tr!(l, "synth-consent-none"), NOTICE),
+        Some(e) if e.version != version => (
+            tr!(
+                l,
+                "synth-consent-old",
+                date = date(e.at_unix_ms),
+                version = e.version.as_str()
+            ),
+            NOTICE,
+        ),
+        Some(e) => match e.event {
+            SynthesisEvent::ConsentGiven => (
+                tr!(l, "synth-consent-given", date = date(e.at_unix_ms)),
+                Color32::from_rgb(40, 160, 70),
+            ),
+            SynthesisEvent::ConsentRefused => (
+                tr!(l, "synth-consent-refused", date = date(e.at_unix_ms)),
+                Color32::from_rgb(200, 40, 40),
+            ),
+            _ => (
+                tr!(l, "synth-consent-withdrawn", date = date(e.at_unix_ms)),
+                Color32::from_rgb(200, 40, 40),
+            ),
+        },
+    };
+    ui.label(RichText::new(text).color(colour));
+    let given_here =
+        last.is_some_and(|e| e.event == SynthesisEvent::ConsentGiven && e.version == version);
+    let mut asked = None;
+    let ask = |event| SynthesisAsk::Record {
+        person: reply.request.person.clone(),
+        version: version.to_owned(),
+        event,
+    };
+    ui.horizontal_wrapped(|ui| {
+        if !given_here && ui.button(tr!(l, "synth-consent-give")).clicked() {
+            asked = Some(ask(SynthesisEvent::ConsentGiven));
+        }
+        if ui.button(tr!(l, "synth-consent-refuse")).clicked() {
+            asked = Some(ask(SynthesisEvent::ConsentRefused));
+        }
+        if given_here && ui.button(tr!(l, "synth-consent-withdraw")).clicked() {
+            asked = Some(ask(SynthesisEvent::ConsentWithdrawn));
+        }
+    });
+    let final_here = reply
+        .ledger
+        .iter()
+        .any(|e| e.event == SynthesisEvent::FinalWritten && e.version == version);
+    if final_here && given_here {
+        let handed = reply
+            .ledger
+            .iter()
+            .filter(|e| e.event == SynthesisEvent::HandedOver && e.version == version)
+            .count();
+        if ui
+            .button(tr!(
+                l,
+                "synth-hand-over",
+                prescriber = reply.prescriber.as_str()
+            ))
+            .clicked()
+        {
+            asked = Some(ask(SynthesisEvent::HandedOver));
+        }
+        if handed > 0 {
+            ui.label(RichText::new(tr!(l, "synth-handed", count = handed)).small());
+        }
+    }
+    let history: Vec<String> = reply
+        .ledger
+        .iter()
+        .filter(|e| {
+            matches!(
+                e.event,
+                SynthesisEvent::FinalWritten | SynthesisEvent::HandedOver
+            )
+        })
+        .map(|e| match e.event {
+            SynthesisEvent::FinalWritten => tr!(
+                l,
+                "synth-history-final",
+                version = e.version.as_str(),
+                date = date(e.at_unix_ms)
+            ),
+            _ => tr!(
+                l,
+                "synth-history-handed",
+                version = e.version.as_str(),
+                date = date(e.at_unix_ms),
+                to = e.detail.as_str()
+            ),
+        })
+        .collect();
+    for line in history {
+        ui.label(RichText::new(line).small());
+    }
+    asked
 }
 
 /// Lays out a fresh answer to the request asked (once per answer).

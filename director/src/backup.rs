@@ -55,12 +55,7 @@ pub fn backup_into(
     actor: &str,
     now_unix_ms: i64,
 ) -> Result<Done, String> {
-    if !folder.is_dir() {
-        return Err(format!(
-            "le dossier {} n'existe pas (clé retirée ?) : choisissez-en un autre",
-            folder.display()
-        ));
-    }
+    crate::files::folder_ready(folder)?;
     let key = match store.recovery_key() {
         Ok(Some((key, _))) => key,
         Ok(None) => {
@@ -69,12 +64,7 @@ pub fn backup_into(
         Err(e) => return Err(format!("la clé de secours ne se lit pas : {e}")),
     };
     let name = file_name(now_unix_ms);
-    let mut path = folder.join(&name);
-    let mut n = 2;
-    while path.exists() {
-        path = folder.join(name.replace(".db", &format!("-{n}.db")));
-        n += 1;
-    }
+    let path = crate::files::unique(folder, name.trim_end_matches(".db"), "db");
     let written = store.backup(&path).map_err(|e| match e {
         BackupError::NoRecoveryKey => {
             "pas de clé de secours : les sauvegardes sont chiffrées avec elle".to_owned()
@@ -82,7 +72,7 @@ pub fn backup_into(
         BackupError::Io { source, .. } => format!(
             "la sauvegarde n'a pas pu être écrite dans {} : {}",
             folder.display(),
-            io_fr(&source)
+            crate::files::io_fr(&source)
         ),
         BackupError::Sqlite(e) => format!("la sauvegarde a échoué : {e}"),
     });
@@ -124,18 +114,6 @@ pub fn backup_into(
         bytes: info.bytes,
         sessions,
     })
-}
-
-fn io_fr(e: &std::io::Error) -> String {
-    use std::io::ErrorKind;
-    match e.kind() {
-        ErrorKind::PermissionDenied | ErrorKind::ReadOnlyFilesystem => {
-            "ce dossier n'accepte pas l'écriture (protégé, ou clé verrouillée)".into()
-        }
-        ErrorKind::StorageFull | ErrorKind::QuotaExceeded => "le support est plein".into(),
-        ErrorKind::NotFound => "le dossier n'existe plus (clé retirée ?)".into(),
-        _ => e.to_string(),
-    }
 }
 
 fn restore_fr(e: &RestoreError) -> String {

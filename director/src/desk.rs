@@ -148,12 +148,7 @@ pub fn export_into(
         notes,
         ref folder,
     } = *job;
-    if !folder.is_dir() {
-        return Err(format!(
-            "le dossier {} n'existe pas (clé retirée ?) : choisissez-en un autre",
-            folder.display()
-        ));
-    }
+    crate::files::folder_ready(folder)?;
     let (info, engine) = crate::session::replay(store, content, SessionId(session))
         .map_err(|e| format!("séance {session} illisible : {e}"))?;
     let text = match format {
@@ -167,23 +162,10 @@ pub fn export_into(
     }
     .map_err(|e| format!("export impossible : {e}"))?;
     let stem = format!("seance-{session}-{}", crate::synthesis::slug(&info.label));
-    let mut path = folder.join(format!("{stem}.{}", format.extension()));
-    let mut n = 2;
-    while path.exists() {
-        path = folder.join(format!("{stem}-{n}.{}", format.extension()));
-        n += 1;
-    }
-    let part = folder.join(format!(".{}.part", stem));
-    let written = std::fs::write(&part, text.as_bytes())
-        .and_then(|()| std::fs::File::open(&part)?.sync_all())
-        .and_then(|()| std::fs::rename(&part, &path));
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&part);
-        return Err(format!(
-            "l'export n'a pas pu être écrit dans {} : {e}",
-            folder.display()
-        ));
-    }
+    let path = crate::files::write_whole(
+        &crate::files::unique(folder, &stem, format.extension()),
+        text.as_bytes(),
+    )?;
     let _ = store.log_access(&crate::store::AccessEntry {
         at_unix_ms: now_unix_ms,
         actor: actor.to_owned(),

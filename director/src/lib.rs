@@ -9,6 +9,7 @@ pub mod engine;
 pub mod evaluation;
 pub mod export;
 pub mod figures;
+pub mod files;
 pub mod irr;
 pub mod local;
 pub mod plan;

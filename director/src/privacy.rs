@@ -711,12 +711,7 @@ pub fn export_on_request(
     actor: &str,
     now_unix_ms: i64,
 ) -> Result<String, String> {
-    if !folder.is_dir() {
-        return Err(format!(
-            "le dossier {} n'existe pas (clé retirée ?) : choisissez-en un autre",
-            folder.display()
-        ));
-    }
+    crate::files::folder_ready(folder)?;
     let export = access_export(store, content, person, now_unix_ms).map_err(|e| e.to_string())?;
     let json = serde_json::to_string_pretty(&export).map_err(|e| e.to_string())?;
     let name = format!(
@@ -724,18 +719,7 @@ pub fn export_on_request(
         crate::synthesis::slug(&export.register.pseudonym),
         crate::synthesis::slug(person)
     );
-    let path = folder.join(&name);
-    let part = folder.join(format!(".{name}.part"));
-    let written = std::fs::write(&part, json.as_bytes())
-        .and_then(|()| std::fs::File::open(&part)?.sync_all())
-        .and_then(|()| std::fs::rename(&part, &path));
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&part);
-        return Err(format!(
-            "les données n'ont pas pu être écrites dans {} : {e}",
-            folder.display()
-        ));
-    }
+    let path = crate::files::write_whole(&folder.join(&name), json.as_bytes())?;
     let _ = store.log_access(&crate::store::AccessEntry {
         at_unix_ms: now_unix_ms,
         actor: actor.to_owned(),

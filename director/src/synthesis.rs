@@ -157,22 +157,23 @@ pub fn document(
     let ledger = store
         .synthesis_events(person.as_str())
         .map_err(|e| DocumentError::Store(e.to_string()))?;
+    let options = |audience, final_version, shown_name, consent_unix_ms| SynthesisOptions {
+        audience,
+        final_version,
+        shown_name,
+        pseudonym: Some(register.pseudonym.clone()),
+        rater: rater.cloned(),
+        programme: signature.programme.clone(),
+        organisation: signature.organisation.clone(),
+        facilitator: signature.facilitator.clone(),
+        today_unix_ms: now_unix_ms,
+        consent_unix_ms,
+    };
     // The version: the counsellor's draft under the pseudonym, whatever is asked.
     let reference = build(
         &records,
         content,
-        &SynthesisOptions {
-            audience: Audience::Counsellor,
-            final_version: false,
-            shown_name: None,
-            pseudonym: Some(register.pseudonym.clone()),
-            rater: rater.cloned(),
-            programme: signature.programme.clone(),
-            organisation: signature.organisation.clone(),
-            facilitator: signature.facilitator.clone(),
-            today_unix_ms: now_unix_ms,
-            consent_unix_ms: None,
-        },
+        &options(Audience::Counsellor, false, None, None),
     )
     .map_err(|e| DocumentError::NotReady(french(&e, &register.pseudonym)))?;
     let version = version_of(&reference);
@@ -186,18 +187,12 @@ pub fn document(
     } else {
         None
     };
-    let opts = SynthesisOptions {
-        audience: request.audience,
-        final_version: request.final_version,
+    let opts = options(
+        request.audience,
+        request.final_version,
         shown_name,
-        pseudonym: Some(register.pseudonym.clone()),
-        rater: rater.cloned(),
-        programme: signature.programme.clone(),
-        organisation: signature.organisation.clone(),
-        facilitator: signature.facilitator.clone(),
-        today_unix_ms: now_unix_ms,
         consent_unix_ms,
-    };
+    );
     let mut doc = build(&records, content, &opts)
         .map_err(|e| DocumentError::NotReady(french(&e, &register.pseudonym)))?;
     doc.other_evaluations = crate::record::other_evaluations(

@@ -500,43 +500,15 @@ impl Store {
             path: path.to_owned(),
             source,
         };
-        std::fs::File::open(path).map_err(io_restore(path))?;
-        super::sqlcipher_ready();
-        let conn = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(unreadable)?;
-        conn.pragma_update(None, "key", key.as_str())
-            .map_err(unreadable)?;
-        let tables: Vec<String> = match conn
-            .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
-            .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
-        {
-            Err(e) if e.sqlite_error_code() == Some(ErrorCode::NotADatabase) => {
-                return Err(RestoreError::WrongRecoveryKey {
-                    path: path.to_owned(),
-                });
-            }
-            other => other.map_err(unreadable)?,
-        };
         let not_a_store = |why: String| RestoreError::NotAStore {
             path: path.to_owned(),
             why,
         };
-        for needed in ["sessions", "log", "participants", "participant_names"] {
-            if !tables.iter().any(|t| t == needed) {
-                return Err(not_a_store(format!("no table {needed}")));
-            }
-        }
-        let version: i64 = conn
-            .pragma_query_value(None, "user_version", |r| r.get(0))
-            .map_err(unreadable)?;
-        if usize::try_from(version).is_ok_and(|v| v > SCHEMA_VERSION) {
-            return Err(not_a_store(format!(
-                "schema version {version} is newer than this director's ({SCHEMA_VERSION})"
-            )));
-        }
+        let (conn, _) = open_backup(
+            path,
+            key,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
         let check: String = conn
             .query_row("PRAGMA quick_check", [], |r| r.get(0))
             .map_err(unreadable)?;
@@ -590,49 +562,19 @@ impl Store {
                 path: to.to_owned(),
             });
         }
-        let unreadable = |source| RestoreError::Unreadable {
-            path: backup.to_owned(),
-            source,
-        };
-        // A missing backup is an error, never a new empty file. CREATE stays among the flags
-        // because the attached target is created through this connection; the copy only reads
-        // the backup.
-        std::fs::File::open(backup).map_err(io_restore(backup))?;
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
-            | OpenFlags::SQLITE_OPEN_CREATE
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        super::sqlcipher_ready();
-        let conn = Connection::open_with_flags(backup, flags).map_err(unreadable)?;
-        conn.pragma_update(None, "key", key.as_str())
-            .map_err(unreadable)?;
-        let tables: Vec<String> = match conn
-            .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
-            .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
-        {
-            Err(e) if e.sqlite_error_code() == Some(ErrorCode::NotADatabase) => {
-                return Err(RestoreError::WrongRecoveryKey {
-                    path: backup.to_owned(),
-                });
-            }
-            other => other.map_err(unreadable)?,
-        };
+        // CREATE stays among the flags because the attached target is created through this
+        // connection; the copy only reads the backup.
+        let (conn, version) = open_backup(
+            backup,
+            key,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
         let not_a_store = |why: String| RestoreError::NotAStore {
             path: backup.to_owned(),
             why,
         };
-        for needed in ["sessions", "log", "participants", "participant_names"] {
-            if !tables.iter().any(|t| t == needed) {
-                return Err(not_a_store(format!("no table {needed}")));
-            }
-        }
-        let version: i64 = conn
-            .pragma_query_value(None, "user_version", |r| r.get(0))
-            .map_err(unreadable)?;
-        if usize::try_from(version).is_ok_and(|v| v > SCHEMA_VERSION) {
-            return Err(not_a_store(format!(
-                "schema version {version} is newer than this director's ({SCHEMA_VERSION})"
-            )));
-        }
 
         let part = part_path(to);
         if part.exists() {
@@ -1006,4 +948,52 @@ impl Store {
         }
         Ok(out)
     }
+}
+
+/// Opens the backup at `path` with the recovery key `key` (`flags` as the caller needs) and
+/// checks it is a session store this director knows; returns the connection and its schema
+/// version. A missing backup is an error, never a new empty file.
+fn open_backup(
+    path: &Path,
+    key: &RecoveryKey,
+    flags: OpenFlags,
+) -> Result<(Connection, i64), RestoreError> {
+    let unreadable = |source| RestoreError::Unreadable {
+        path: path.to_owned(),
+        source,
+    };
+    std::fs::File::open(path).map_err(io_restore(path))?;
+    super::sqlcipher_ready();
+    let conn = Connection::open_with_flags(path, flags).map_err(unreadable)?;
+    conn.pragma_update(None, "key", key.as_str())
+        .map_err(unreadable)?;
+    let tables: Vec<String> = match conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
+        .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+    {
+        Err(e) if e.sqlite_error_code() == Some(ErrorCode::NotADatabase) => {
+            return Err(RestoreError::WrongRecoveryKey {
+                path: path.to_owned(),
+            });
+        }
+        other => other.map_err(unreadable)?,
+    };
+    let not_a_store = |why: String| RestoreError::NotAStore {
+        path: path.to_owned(),
+        why,
+    };
+    for needed in ["sessions", "log", "participants", "participant_names"] {
+        if !tables.iter().any(|t| t == needed) {
+            return Err(not_a_store(format!("no table {needed}")));
+        }
+    }
+    let version: i64 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .map_err(unreadable)?;
+    if usize::try_from(version).is_ok_and(|v| v > SCHEMA_VERSION) {
+        return Err(not_a_store(format!(
+            "schema version {version} is newer than this director's ({SCHEMA_VERSION})"
+        )));
+    }
+    Ok((conn, version))
 }

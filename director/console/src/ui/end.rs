@@ -151,32 +151,19 @@ fn export(
     if e.format == ExportFormat::Csv {
         ui.checkbox(&mut e.notes, tr!(l, "export-notes"));
     }
-    let mut job = None;
-    match &mut e.chooser {
-        None => {
-            if ui.button(tr!(l, "export-start")).clicked() {
-                e.chooser = Some(super::folders::Chooser::default());
-            }
-        }
-        Some(chooser) => {
-            let places = state
-                .places
-                .clone()
-                .unwrap_or_else(|| super::folders::system_places(l));
-            match super::folders::chooser(ui, chooser, &places, l) {
-                Some(super::folders::Chosen::Here(folder)) => {
-                    job = Some(ExportJob {
-                        session,
-                        format: e.format,
-                        notes: e.notes && e.format == ExportFormat::Csv,
-                        folder,
-                    });
-                    e.chooser = None;
-                }
-                Some(super::folders::Chosen::Cancel) => e.chooser = None,
-                None => {}
-            }
-        }
-    }
-    job
+    let places = state.places.clone();
+    let e = &mut state.drafts.export;
+    super::folders::pick(
+        ui,
+        &mut e.chooser,
+        places.as_deref(),
+        &tr!(l, "export-start"),
+        l,
+    )
+    .map(|folder| ExportJob {
+        session,
+        format: e.format,
+        notes: e.notes && e.format == ExportFormat::Csv,
+        folder,
+    })
 }

@@ -137,47 +137,42 @@ pub fn chooser(ui: &mut Ui, c: &mut Chooser, places: &[Place], l: Locale) -> Opt
     chosen
 }
 
-/// Writes `bytes` as `dir/name`: first to a hidden part file beside it, flushed to the disk,
-/// then renamed over the name, so the name only ever holds a whole file (an earlier one stays
-/// whole when writing fails). Returns the path written.
+/// A button `open` that opens the chooser in place (`chooser` holds it while open); returns
+/// the folder chosen, once. `places`: `None` for this machine's ([`system_places`]).
+pub fn pick(
+    ui: &mut Ui,
+    chooser: &mut Option<Chooser>,
+    places: Option<&[Place]>,
+    open: &str,
+    l: Locale,
+) -> Option<PathBuf> {
+    let Some(c) = chooser else {
+        if ui.button(open).clicked() {
+            *chooser = Some(Chooser::default());
+        }
+        return None;
+    };
+    let places = places.map_or_else(|| system_places(l), <[Place]>::to_vec);
+    match self::chooser(ui, c, &places, l) {
+        Some(Chosen::Here(folder)) => {
+            *chooser = None;
+            Some(folder)
+        }
+        Some(Chosen::Cancel) => {
+            *chooser = None;
+            None
+        }
+        None => None,
+    }
+}
+
+/// Writes `bytes` as `dir/name`, whole or not at all
+/// ([`boussole_director::files::write_whole`]). Returns the path written.
 ///
 /// # Errors
 /// A French message naming the folder: not writable, full, gone (a key pulled).
 pub fn write_whole(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf, String> {
-    use std::io::Write;
-    let path = dir.join(name);
-    let part = dir.join(format!(".{name}.part"));
-    let written = (|| {
-        let mut f = std::fs::File::create(&part)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&part, &path)
-    })();
-    match written {
-        Ok(()) => Ok(path),
-        Err(e) => {
-            let _ = std::fs::remove_file(&part);
-            Err(format!(
-                "« {} » n'a pas pu être écrit dans {} : {}",
-                name,
-                dir.display(),
-                french_io(&e)
-            ))
-        }
-    }
-}
-
-/// An I/O error in the facilitator's words.
-fn french_io(e: &std::io::Error) -> String {
-    use std::io::ErrorKind;
-    match e.kind() {
-        ErrorKind::PermissionDenied | ErrorKind::ReadOnlyFilesystem => {
-            "ce dossier n'accepte pas l'écriture (protégé, ou clé verrouillée)".into()
-        }
-        ErrorKind::StorageFull | ErrorKind::QuotaExceeded => "le support est plein".into(),
-        ErrorKind::NotFound => "le dossier n'existe plus (clé retirée ?)".into(),
-        _ => e.to_string(),
-    }
+    boussole_director::files::write_whole(&dir.join(name), bytes)
 }
 
 #[cfg(test)]
@@ -199,24 +194,5 @@ mod tests {
         assert_eq!(mine.len(), 2);
         assert_eq!(mine[0].1, home.path().join("Documents"));
         assert_eq!(mine[1].1, home.path());
-    }
-
-    #[test]
-    fn a_failed_write_keeps_the_earlier_file_whole() {
-        let dir = tempfile::tempdir().expect("temp");
-        let first = write_whole(dir.path(), "a.pdf", b"%PDF-1 first").expect("written");
-        assert_eq!(std::fs::read(&first).expect("read"), b"%PDF-1 first");
-        let gone = dir.path().join("gone");
-        let e = write_whole(&gone, "a.pdf", b"x").expect_err("no folder");
-        assert!(e.contains("n'existe plus"), "{e}");
-        // A folder where the part file cannot be renamed over: a directory holds the name.
-        std::fs::create_dir(dir.path().join("b.pdf")).expect("dir");
-        let e = write_whole(dir.path(), "b.pdf", b"x").expect_err("a folder is in the way");
-        assert!(e.contains("b.pdf"), "{e}");
-        assert!(
-            !dir.path().join(".b.pdf.part").exists(),
-            "no part file left"
-        );
-        assert_eq!(std::fs::read(&first).expect("read"), b"%PDF-1 first");
     }
 }

@@ -250,23 +250,16 @@ fn backup(ui: &mut Ui, desk: &DeskView, state: &mut ConsoleState) -> Option<Desk
                     .strong(),
             );
         }
-        if state.backup_chooser.is_none() && ui.button(tr!(l, "backup-start")).clicked() {
-            state.backup_chooser = Some(super::folders::Chooser::default());
-        }
     });
-    if let Some(chooser) = &mut state.backup_chooser {
-        let places = state
-            .places
-            .clone()
-            .unwrap_or_else(|| super::folders::system_places(l));
-        match super::folders::chooser(ui, chooser, &places, l) {
-            Some(super::folders::Chosen::Here(folder)) => {
-                asked = Some(DeskRequest::Backup { folder });
-                state.backup_chooser = None;
-            }
-            Some(super::folders::Chosen::Cancel) => state.backup_chooser = None,
-            None => {}
-        }
+    let places = state.places.clone();
+    if let Some(folder) = super::folders::pick(
+        ui,
+        &mut state.backup_chooser,
+        places.as_deref(),
+        &tr!(l, "backup-start"),
+        l,
+    ) {
+        asked = Some(DeskRequest::Backup { folder });
     }
     asked
 }

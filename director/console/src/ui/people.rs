@@ -362,28 +362,19 @@ fn rights(
     out: &mut Vec<Output>,
     l: Locale,
 ) {
-    use super::folders::{self, Chosen};
+    use super::folders;
     ui.label(RichText::new(tr!(l, "rights-title")).strong());
-    match &mut d.data_chooser {
-        None => {
-            if ui.button(tr!(l, "rights-export")).clicked() {
-                d.data_chooser = Some(folders::Chooser::default());
-            }
-        }
-        Some(chooser) => {
-            let places = places.unwrap_or_else(|| folders::system_places(l));
-            match folders::chooser(ui, chooser, &places, l) {
-                Some(Chosen::Here(folder)) => {
-                    out.push(ask(RegisterRequest::ExportData {
-                        person: p.id.clone(),
-                        folder,
-                    }));
-                    d.data_chooser = None;
-                }
-                Some(Chosen::Cancel) => d.data_chooser = None,
-                None => {}
-            }
-        }
+    if let Some(folder) = folders::pick(
+        ui,
+        &mut d.data_chooser,
+        places.as_deref(),
+        &tr!(l, "rights-export"),
+        l,
+    ) {
+        out.push(ask(RegisterRequest::ExportData {
+            person: p.id.clone(),
+            folder,
+        }));
     }
     ui.label(RichText::new(tr!(l, "rights-erase-help")).small());
     ui.horizontal_wrapped(|ui| {

@@ -7,7 +7,7 @@
 //!
 //! The window has no PDF viewer and the facilitator no shell: every step is here.
 
-use super::folders::{self, Chooser, Chosen, Place};
+use super::folders::{self, Chooser, Place};
 use super::{ConsoleAction, NOTICE, Output};
 use crate::i18n::{Locale, tr};
 use boussole_director::register::{RegisterEntry, RegisterView};
@@ -493,27 +493,12 @@ fn save(
         }
         None => {}
     }
-    match &mut s.chooser {
-        None => {
-            if ui.button(tr!(l, "synth-save")).clicked() {
-                s.chooser = Some(Chooser::default());
-            }
-        }
-        Some(chooser) => {
-            let places = places.map_or_else(|| folders::system_places(l), <[Place]>::to_vec);
-            match folders::chooser(ui, chooser, &places, l) {
-                Some(Chosen::Here(dir)) => {
-                    s.saved = Some(folders::write_whole(
-                        &dir,
-                        &preview.reply.file_name,
-                        &preview.pdf,
-                    ));
-                    s.chooser = None;
-                }
-                Some(Chosen::Cancel) => s.chooser = None,
-                None => {}
-            }
-        }
+    if let Some(dir) = folders::pick(ui, &mut s.chooser, places, &tr!(l, "synth-save"), l) {
+        s.saved = Some(folders::write_whole(
+            &dir,
+            &preview.reply.file_name,
+            &preview.pdf,
+        ));
     }
 }
 

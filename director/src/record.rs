@@ -141,9 +141,13 @@ pub(crate) fn wall(created: i64, at: Millis) -> i64 {
     created.saturating_add(i64::try_from(at.0).unwrap_or(i64::MAX))
 }
 
-/// The rater who coded the most (not withdrawn) observations in `engine`; ties go to the first
-/// in id order. `None` when nobody coded.
+/// The lead rater: the one the facilitator named ([`crate::engine::Command::ChooseLeadRater`]),
+/// else the rater who coded the most (not withdrawn) observations in `engine`, ties going to
+/// the first in id order. `None` when nobody coded and nobody was named.
 pub fn lead_rater(engine: &Engine) -> Option<RaterId> {
+    if let Some(chosen) = engine.chosen_lead_rater() {
+        return Some(chosen.clone());
+    }
     let mut counts: std::collections::BTreeMap<&RaterId, usize> = Default::default();
     for o in engine.observations() {
         if o.retracted.is_none() && o.behaviour.is_some() {

@@ -681,3 +681,27 @@ fn the_wash_up_leaves_the_agreement_of_the_close() {
         "four codes before, one taken, one withdrawn"
     );
 }
+
+/// The lead rater the facilitator names is the one the evaluation and the synthesis read,
+/// after the close too; until then, whoever coded most.
+#[test]
+fn the_named_lead_rater_wins_over_who_coded_most() {
+    use boussole_director::record::lead_rater;
+    let mut e = two_raters();
+    let most = lead_rater(&e).expect("someone coded");
+    let other: boussole_director::engine::RaterId = if most.as_str() == "console" {
+        "observateur"
+    } else {
+        "console"
+    }
+    .into();
+    e.handle(Input::Command(Command::EndSession), s(30_000));
+    let out = e.handle(
+        Input::Command(Command::ChooseLeadRater {
+            rater: other.clone(),
+        }),
+        s(31_000),
+    );
+    assert!(out.is_empty(), "{out:?}");
+    assert_eq!(lead_rater(&e), Some(other));
+}

@@ -2173,3 +2173,55 @@ fn a_piece_of_evidence_opens_the_timeline_at_its_moment() {
     // The phases and puzzles are bands across the top.
     assert!(h.query_all_by_label_contains("ouverte à").next().is_some());
 }
+
+#[test]
+fn the_lead_rater_is_named_on_the_evaluation_screen_and_logged() {
+    use boussole_director::record::lead_rater;
+    // A second rater who coded more than this console.
+    let mut open = session();
+    open.rubric = closed_with_codes().rubric;
+    let point = open
+        .engine
+        .grid()
+        .behaviours
+        .iter()
+        .find(|b| b.kind == EventKind::Point)
+        .map(|b| b.id.clone())
+        .unwrap_or_else(|| unreachable!("the shipped grid has point events"));
+    for (t, rater) in [(60_000, "console-b"), (90_000, "console-b"), (120_000, ME)] {
+        let _ = open.engine.handle(
+            Input::Command(Command::Observe {
+                rater: RaterId::from(rater),
+                participant: p(1),
+                behaviour: point.clone(),
+                action: ObservationAction::Point,
+                modifier: None,
+            }),
+            Millis(t),
+        );
+    }
+    let _ = open
+        .engine
+        .handle(Input::Command(Command::EndSession), Millis(600_000));
+    open.now = Millis(600_000);
+    assert_eq!(lead_rater(&open.engine), Some(RaterId::from("console-b")));
+    let mut h = harness(open, Screen::Evaluation);
+    h.run();
+    assert!(h.query_by_label_contains("par défaut").is_some());
+    h.get_by_role_and_label(egui::accesskit::Role::ComboBox, "Codage retenu")
+        .click();
+    h.run();
+    h.get_by_label(ME).click();
+    h.run();
+    assert_eq!(
+        commands(&h),
+        vec![Command::ChooseLeadRater {
+            rater: RaterId::from(ME)
+        }]
+    );
+    assert_eq!(lead_rater(&h.state().view.engine), Some(RaterId::from(ME)));
+    assert!(
+        h.query_by_label_contains("par défaut").is_none(),
+        "named now"
+    );
+}

@@ -281,6 +281,13 @@ pub enum Command {
         /// The other rater's observation.
         id: ObservationId,
     },
+    /// The facilitator names the lead rater, whose coding the evaluation and the synthesis
+    /// read (a second rater's is for the agreement). Until then, the rater who coded most.
+    /// Accepted after the close; logged like every command.
+    ChooseLeadRater {
+        /// The lead rater.
+        rater: RaterId,
+    },
 }
 
 /// What the shell must do after an input.
@@ -554,6 +561,8 @@ pub struct Engine {
     immersions: BTreeMap<DeviceId, ImmersionRun>,
     /// Headsets paused now, and since when.
     paused: BTreeMap<DeviceId, Millis>,
+    /// The lead rater the facilitator named ([`Command::ChooseLeadRater`]).
+    lead_rater: Option<RaterId>,
     observations: observe::Observations,
     events: Vec<GameEvent>,
     seen: BTreeSet<(DeviceId, u64)>,
@@ -591,6 +600,7 @@ impl Engine {
             devices: BTreeMap::new(),
             immersions: BTreeMap::new(),
             paused: BTreeMap::new(),
+            lead_rater: None,
             observations: observe::Observations::default(),
             events: Vec::new(),
             seen: BTreeSet::new(),
@@ -718,6 +728,11 @@ impl Engine {
         self.phase
             .and_then(|i| self.scenario.phases.get(i))
             .map(|p| &p.id)
+    }
+
+    /// The lead rater the facilitator named, if they did ([`Command::ChooseLeadRater`]).
+    pub fn chosen_lead_rater(&self) -> Option<&RaterId> {
+        self.lead_rater.as_ref()
     }
 
     /// Each phase started, and when (session time), in order.

@@ -108,6 +108,7 @@ impl Engine {
                     | Command::RecordConsent { .. }
                     | Command::AssignPerson { .. }
                     | Command::AdoptCode { .. }
+                    | Command::ChooseLeadRater { .. }
             )
         {
             out.push(Effect::Refused("séance close".into()));
@@ -271,6 +272,7 @@ impl Engine {
                     out.push(Effect::Refused(why));
                 }
             }
+            Command::ChooseLeadRater { rater } => self.lead_rater = Some(rater),
             Command::AdoptCode { rater, id } => {
                 if !self.closed {
                     out.push(Effect::Refused(

@@ -570,3 +570,4 @@ synth-handed = { $count ->
 synth-history-final = Final version { $version } written on { $date }
 synth-history-handed = Final version { $version } handed over on { $date } to { $to }
 eval-consent-on-synthesis = The consent to send the synthesis on is asked on the synthesis itself, version by version, after the debrief: « See …'s synthesis ».
+eval-rater-default = by default: whoever coded most; choose to record it

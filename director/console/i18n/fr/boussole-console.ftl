@@ -570,3 +570,4 @@ synth-handed = { $count ->
 synth-history-final = Version finale { $version } écrite le { $date }
 synth-history-handed = Version finale { $version } remise le { $date } à { $to }
 eval-consent-on-synthesis = L'accord pour transmettre la synthèse se recueille sur la synthèse elle-même, version par version, après la restitution : « Voir la synthèse de … ».
+eval-rater-default = par défaut : celui ou celle qui a le plus codé ; choisissez pour le noter

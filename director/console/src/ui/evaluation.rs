@@ -76,12 +76,10 @@ pub fn evaluation(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState) -> 
             }
         }
     });
-    let rater = state
-        .drafts
-        .eval_rater
-        .clone()
-        .or_else(|| lead_rater(&view.engine));
-    raters(ui, view, state, rater.as_ref());
+    let rater = lead_rater(&view.engine);
+    if let Some(o) = raters(ui, view, state, rater.as_ref()) {
+        out.push(o);
+    }
     let result = evaluate(&view.engine, rubric, rater.as_ref());
     let Some(person) = result.participants.iter().find(|p| p.participant == chosen) else {
         return out;
@@ -107,10 +105,16 @@ pub fn evaluation(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState) -> 
     out
 }
 
-/// Which rater's coding counts: the lead rater (who coded most) unless the facilitator picks
-/// another.
-fn raters(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState, rater: Option<&RaterId>) {
+/// Which rater's coding counts: the lead rater the facilitator named (a logged command, so the
+/// synthesis reads the same), else who coded most; returns the command naming another one.
+fn raters(
+    ui: &mut Ui,
+    view: &SessionView,
+    state: &ConsoleState,
+    rater: Option<&RaterId>,
+) -> Option<Output> {
     let l = state.locale;
+    let mut asked = None;
     let mut all: Vec<RaterId> = view
         .engine
         .observations()
@@ -125,14 +129,21 @@ fn raters(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState, rater: Opti
             .selected_text(rater.map_or_else(|| tr!(l, "eval-no-rater"), |r| r.0.clone()))
             .show_ui(ui, |ui| {
                 for r in &all {
-                    if ui.selectable_label(Some(r) == rater, r.as_str()).clicked() {
-                        state.drafts.eval_rater = Some(r.clone());
+                    if ui.selectable_label(Some(r) == rater, r.as_str()).clicked()
+                        && Some(r) != rater
+                        && !view.observer
+                    {
+                        asked = Some(cmd(Command::ChooseLeadRater { rater: r.clone() }));
                     }
                 }
             })
             .response
             .labelled_by(label.id);
+        if view.engine.chosen_lead_rater().is_none() && rater.is_some() {
+            ui.label(RichText::new(tr!(l, "eval-rater-default")).small());
+        }
     });
+    asked
 }
 
 fn competency(

@@ -244,8 +244,6 @@ pub struct Drafts {
     pub pairing_code: String,
     /// The evaluation screen: the participant shown.
     pub eval_participant: Option<ParticipantId>,
-    /// The evaluation screen: the rater whose coding counts (`None`: who coded most).
-    pub eval_rater: Option<boussole_director::engine::RaterId>,
     /// The evaluation screen: the level chosen and the reason typed, per participant and
     /// competency.
     pub levels: evaluation::LevelDrafts,

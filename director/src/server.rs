@@ -417,6 +417,24 @@ async fn blocking<R: Send + 'static>(f: impl FnOnce() -> R + Send + 'static) -> 
     tokio::task::spawn_blocking(f).await.ok()
 }
 
+/// A request that only the director of the day carries out, made to a director of one session.
+const NOT_THE_DAY: &str = "cette demande passe par la régie du jour";
+
+/// Runs `f` on the store (off the async runtime) for a console's request whose answer is one
+/// French line, done or refused; `what` prefixes a failure to reach the store. `None` when the
+/// blocking task itself was lost.
+async fn store_line(
+    director: &DirectorHandle,
+    what: &'static str,
+    f: impl FnOnce(&mut crate::store::Store) -> Result<String, String> + Send + 'static,
+) -> Option<String> {
+    let d = director.clone();
+    match blocking(move || d.with_store(f)).await? {
+        Ok(Ok(line) | Err(line)) => Some(line),
+        Err(e) => Some(format!("{what} : {e}")),
+    }
+}
+
 async fn submit(director: &DirectorHandle, input: Input) -> Option<Output> {
     let d = director.clone();
     match blocking(move || d.submit(input)).await {
@@ -645,22 +663,14 @@ async fn on_desk(
             return;
         }
         crate::desk::DeskRequest::Export(job) => {
-            let job = job.clone();
-            let actor = day.facilitator.clone();
-            let content = day.content.clone();
-            let d = cx.director.clone();
-            let done = blocking(move || {
-                d.with_store(move |store| {
-                    crate::desk::export_into(store, &content, &job, &actor, unix_ms())
-                })
+            let (job, actor, content) = (job.clone(), day.facilitator.clone(), day.content.clone());
+            let notice = store_line(cx.director, "export impossible", move |store| {
+                crate::desk::export_into(store, &content, &job, &actor, unix_ms())
             })
             .await;
-            let notice = match done {
-                Some(Ok(Ok(line) | Err(line))) => line,
-                Some(Err(e)) => format!("export impossible : {e}"),
-                None => return,
-            };
-            let _ = cx.server.send(conn, ServerMsg::Notice(notice));
+            if let Some(notice) = notice {
+                let _ = cx.server.send(conn, ServerMsg::Notice(notice));
+            }
             return;
         }
         crate::desk::DeskRequest::Backup { folder } => {
@@ -1454,48 +1464,26 @@ async fn on_event(cx: &Context<'_>, peers: &mut HashMap<ConnId, Peer>, event: Se
                                 );
                                 return;
                             }
-                            Ok(
-                                request @ (crate::register::RegisterRequest::Erase { .. }
-                                | crate::register::RegisterRequest::ExportData { .. }),
-                            ) => {
-                                tracing::info!("registre : {request:?}");
+                            Ok(crate::register::RegisterRequest::Erase { person, confirm }) => {
+                                tracing::info!("registre : Erase({person})");
                                 let Some(day) = cx.day else {
-                                    let _ = server.send(
-                                        conn,
-                                        ServerMsg::Notice(
-                                            "cette demande passe par la régie du jour".into(),
-                                        ),
-                                    );
+                                    let _ =
+                                        server.send(conn, ServerMsg::Notice(NOT_THE_DAY.into()));
                                     return;
                                 };
-                                let (actor, content) =
-                                    (day.facilitator.clone(), day.content.clone());
+                                let actor = day.facilitator.clone();
                                 let d = director.clone();
+                                // Refused while the person holds a slot of the hosted session.
                                 let done = blocking(move || {
-                                    d.with_store_and_engine(move |store, engine| match request {
-                                        crate::register::RegisterRequest::Erase {
-                                            person,
-                                            confirm,
-                                        } => crate::privacy::erase_on_request(
+                                    d.with_store_and_engine(move |store, engine| {
+                                        crate::privacy::erase_on_request(
                                             store,
                                             engine,
                                             &person,
                                             &confirm,
                                             &actor,
                                             unix_ms(),
-                                        ),
-                                        crate::register::RegisterRequest::ExportData {
-                                            person,
-                                            folder,
-                                        } => crate::privacy::export_on_request(
-                                            store,
-                                            &content,
-                                            &person,
-                                            &folder,
-                                            &actor,
-                                            unix_ms(),
-                                        ),
-                                        _ => Err(String::new()),
+                                        )
                                     })
                                 })
                                 .await;
@@ -1504,6 +1492,28 @@ async fn on_event(cx: &Context<'_>, peers: &mut HashMap<ConnId, Peer>, event: Se
                                     Some(Err(e)) => format!("registre : {e}"),
                                     None => "registre : le directeur ne répond pas".into(),
                                 }
+                            }
+                            Ok(crate::register::RegisterRequest::ExportData { person, folder }) => {
+                                tracing::info!("registre : ExportData({person})");
+                                let Some(day) = cx.day else {
+                                    let _ =
+                                        server.send(conn, ServerMsg::Notice(NOT_THE_DAY.into()));
+                                    return;
+                                };
+                                let (actor, content) =
+                                    (day.facilitator.clone(), day.content.clone());
+                                store_line(director, "registre", move |store| {
+                                    crate::privacy::export_on_request(
+                                        store,
+                                        &content,
+                                        &person,
+                                        &folder,
+                                        &actor,
+                                        unix_ms(),
+                                    )
+                                })
+                                .await
+                                .unwrap_or_else(|| "registre : le directeur ne répond pas".into())
                             }
                             Ok(request) => {
                                 tracing::info!("registre : {request:?}");
@@ -1571,7 +1581,7 @@ async fn on_event(cx: &Context<'_>, peers: &mut HashMap<ConnId, Peer>, event: Se
                         return refuse("seule la console principale montre les synthèses");
                     }
                     let Some(day) = cx.day else {
-                        return refuse("les synthèses se font depuis la régie du jour");
+                        return refuse(NOT_THE_DAY);
                     };
                     let request =
                         match postcard::from_bytes::<crate::synthesis::SynthesisAsk>(&bytes) {
@@ -1581,30 +1591,20 @@ async fn on_event(cx: &Context<'_>, peers: &mut HashMap<ConnId, Peer>, event: Se
                                 version,
                                 event,
                             }) => {
-                                let (d, content, by) = (
-                                    director.clone(),
-                                    day.content.clone(),
-                                    day.facilitator.clone(),
-                                );
-                                let done = blocking(move || {
-                                    d.with_store(move |store| {
-                                        crate::synthesis::record_event(
-                                            store,
-                                            &content,
-                                            &person,
-                                            &version,
-                                            event,
-                                            &by,
-                                            unix_ms(),
-                                        )
-                                    })
+                                let (content, by) = (day.content.clone(), day.facilitator.clone());
+                                let line = store_line(director, "synthèse", move |store| {
+                                    crate::synthesis::record_event(
+                                        store,
+                                        &content,
+                                        &person,
+                                        &version,
+                                        event,
+                                        &by,
+                                        unix_ms(),
+                                    )
                                 })
-                                .await;
-                                let line = match done {
-                                    Some(Ok(Ok(line) | Err(line))) => line,
-                                    Some(Err(e)) => format!("synthèse : {e}"),
-                                    None => "synthèse : le directeur ne répond pas".into(),
-                                };
+                                .await
+                                .unwrap_or_else(|| "synthèse : le directeur ne répond pas".into());
                                 let _ = server.send(conn, ServerMsg::Notice(line));
                                 return;
                             }
@@ -1621,43 +1621,11 @@ async fn on_event(cx: &Context<'_>, peers: &mut HashMap<ConnId, Peer>, event: Se
                         d.with_store(move |store| {
                             let now = unix_ms();
                             let signature = crate::synthesis::Signature {
-                                facilitator: facilitator.clone(),
+                                facilitator,
                                 ..Default::default()
                             };
-                            let reply = crate::synthesis::answer(
-                                store,
-                                &content,
-                                request.clone(),
-                                &signature,
-                                now,
-                            );
-                            if reply.outcome.is_ok() {
-                                let detail = format!(
-                                    "montrée dans la console ({}, {}{})",
-                                    if request.final_version {
-                                        "finale"
-                                    } else {
-                                        "brouillon"
-                                    },
-                                    match request.audience {
-                                        boussole_synthesis::Audience::Counsellor => "conseiller",
-                                        boussole_synthesis::Audience::Participant => "participant",
-                                    },
-                                    if request.with_name {
-                                        ", avec le nom"
-                                    } else {
-                                        ""
-                                    }
-                                );
-                                let _ = store.log_access(&crate::store::AccessEntry {
-                                    at_unix_ms: now,
-                                    actor: facilitator,
-                                    action: crate::store::AccessAction::SynthesisWritten,
-                                    session: None,
-                                    participant: Some(request.person.clone()),
-                                    detail,
-                                });
-                            }
+                            let reply =
+                                crate::synthesis::answer(store, &content, request, &signature, now);
                             postcard::to_allocvec(&reply).map_err(|e| e.to_string())
                         })
                     })

@@ -462,7 +462,9 @@ pub fn name_of(
     Ok(None)
 }
 
-/// The console's request answered: the model or why not, and its file name.
+/// The console's request answered: the model or why not, its file name, its version and the
+/// person's ledger. A synthesis shown is logged (`SynthesisWritten`, actor the signer); a final
+/// shown is noted `FinalWritten` once per version.
 pub fn answer(
     store: &mut Store,
     content: &ContentSet,
@@ -470,13 +472,39 @@ pub fn answer(
     signature: &Signature,
     now_unix_ms: i64,
 ) -> SynthesisReply {
-    let pseudonym = store
-        .person(&request.person)
-        .ok()
-        .flatten()
-        .map_or_else(|| request.person.clone(), |p| p.pseudonym);
+    let info = store.person(&request.person).ok().flatten();
+    let pseudonym = info
+        .as_ref()
+        .map_or_else(|| request.person.clone(), |p| p.pseudonym.clone());
+    let prescriber = info.as_ref().map(prescriber_of).unwrap_or_default();
     let outcome = document(store, content, &request, &[], None, signature, now_unix_ms)
         .map_err(|e| e.to_string());
+    if outcome.is_ok() {
+        let _ = store.log_access(&crate::store::AccessEntry {
+            at_unix_ms: now_unix_ms,
+            actor: signature.facilitator.clone(),
+            action: crate::store::AccessAction::SynthesisWritten,
+            session: None,
+            participant: Some(request.person.clone()),
+            detail: format!(
+                "montrée dans la console ({}, {}{})",
+                if request.final_version {
+                    "finale"
+                } else {
+                    "brouillon"
+                },
+                match request.audience {
+                    Audience::Counsellor => "conseiller",
+                    Audience::Participant => "participant",
+                },
+                if request.with_name {
+                    ", avec le nom"
+                } else {
+                    ""
+                }
+            ),
+        });
+    }
     let version = outcome
         .as_ref()
         .map(|d| d.version.clone())
@@ -505,12 +533,6 @@ pub fn answer(
             ledger.push(entry);
         }
     }
-    let prescriber = store
-        .person(&request.person)
-        .ok()
-        .flatten()
-        .map(|p| prescriber_of(&p))
-        .unwrap_or_default();
     let file_name = file_name(&request, &pseudonym);
     SynthesisReply {
         request,

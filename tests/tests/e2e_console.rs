@@ -71,6 +71,43 @@ impl Console {
     }
 }
 
+impl Console {
+    /// The console's copy of the session and the director's engine, compared at one and the
+    /// same log: the director's engine is taken together with its log's length (devices still
+    /// connected may add a record, an acknowledgement or a disconnection, at any moment), and
+    /// the pair is returned only when the console holds exactly that log.
+    async fn settled_copy(
+        &mut self,
+        director: &boussole_director::runtime::DirectorHandle,
+        what: &str,
+    ) -> Result<(Engine, Engine)> {
+        let start = Instant::now();
+        loop {
+            let (len, engine) = director
+                .with(|s| {
+                    s.store()
+                        .log(s.id())
+                        .map(|l| (l.len() as u64, s.engine().clone()))
+                })
+                .map_err(|e| anyhow!(e))??;
+            self.until(what, GAME_GUARD, |m| m.log_len() >= len).await?;
+            if self.model.log_len() == len {
+                let copy = self
+                    .model
+                    .replica()
+                    .context("a copy of the session")?
+                    .engine()
+                    .clone();
+                return Ok((copy, engine));
+            }
+            ensure!(
+                start.elapsed() < GAME_GUARD,
+                "{what}: the log kept growing for {GAME_GUARD:?}"
+            );
+        }
+    }
+}
+
 /// The parts of two engines a facilitator sees: puzzles, ending, timer, participants, devices,
 /// observations, game events, hints.
 fn same_session(console: &Engine, director: &Engine) -> Result<()> {
@@ -203,35 +240,7 @@ async fn a_console_follows_a_whole_game_codes_and_reopens_on_the_same_session() 
     let _ = wait_settled(&devices).await?;
     let _ = facilitator.join();
     submit(&director, Command::EndSession)?;
-    // The director's engine and its log's length, taken together: devices still connected may
-    // add a record (an acknowledgement, a disconnection) at any moment, so compare only when
-    // the console holds exactly that log.
-    let start = Instant::now();
-    let (copy, director_engine) = loop {
-        let (len, engine) = director
-            .with(|s| {
-                s.store()
-                    .log(s.id())
-                    .map(|l| (l.len() as u64, s.engine().clone()))
-            })
-            .map_err(|e| anyhow!(e))??;
-        console
-            .until("the whole log", GAME_GUARD, |m| m.log_len() >= len)
-            .await?;
-        if console.model.log_len() == len {
-            let copy = console
-                .model
-                .replica()
-                .context("a copy of the session")?
-                .engine()
-                .clone();
-            break (copy, engine);
-        }
-        ensure!(
-            start.elapsed() < GAME_GUARD,
-            "the log kept growing for {GAME_GUARD:?}"
-        );
-    };
+    let (copy, director_engine) = console.settled_copy(&director, "the whole log").await?;
     same_session(&copy, &director_engine)?;
     ensure!(
         copy.is_closed() && copy.ending().is_some(),
@@ -261,32 +270,9 @@ async fn a_console_follows_a_whole_game_codes_and_reopens_on_the_same_session() 
     // A crash: the console goes away and comes back with its saved pairing (no code).
     drop(console);
     let mut reopened = Console::start(&room_, dir.path(), "console_test", false, false)?;
-    let start = Instant::now();
-    let (again, director_engine) = loop {
-        let (len, engine) = director
-            .with(|s| {
-                s.store()
-                    .log(s.id())
-                    .map(|l| (l.len() as u64, s.engine().clone()))
-            })
-            .map_err(|e| anyhow!(e))??;
-        reopened
-            .until("the whole log again", GAME_GUARD, |m| m.log_len() >= len)
-            .await?;
-        if reopened.model.log_len() == len {
-            let copy = reopened
-                .model
-                .replica()
-                .context("a copy after reopening")?
-                .engine()
-                .clone();
-            break (copy, engine);
-        }
-        ensure!(
-            start.elapsed() < GAME_GUARD,
-            "the log kept growing for {GAME_GUARD:?}"
-        );
-    };
+    let (again, director_engine) = reopened
+        .settled_copy(&director, "the whole log again")
+        .await?;
     same_session(&again, &director_engine)?;
 
     drop(observer);

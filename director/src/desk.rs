@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 pub const PAST_SHOWN: usize = 30;
 
 /// What a read-write console asks the director of the day.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum DeskRequest {
     /// Host a new session of a catalogue activity run by the director (`activity` its id),
     /// labelled `label`.
@@ -91,6 +91,151 @@ pub enum DeskRequest {
     /// Exports a session's observations into a folder (the hosted session or a past one, read
     /// from the store), logged in the access log.
     Export(ExportJob),
+    /// Follows a closed session beside the hosted one, for review: its evaluation, timeline,
+    /// agreement and wash-up, while another session runs. The director answers with the
+    /// session's whole log ([`DeskAnswer::Review`]), then sends what is appended to it.
+    /// `None` stops following. Opening it is logged in the access log.
+    Review {
+        /// The session, or none.
+        session: Option<i64>,
+    },
+    /// A command for the session this console follows for review (a level decided, a
+    /// comment, the restitution, the lead rater, the wash-up), appended to that session's log
+    /// as it would be to the hosted one's. Refused unless the session is closed and followed
+    /// by this console.
+    ReviewCommand {
+        /// The session followed.
+        session: i64,
+        /// The command (the director stamps the rater).
+        command: crate::engine::Command,
+    },
+    /// The access log, newest first ([`DeskAnswer::AccessLog`]).
+    AccessLog,
+    /// The funders' figures ([`DeskAnswer::Figures`]).
+    Figures,
+    /// The funders' figures as CSV, written into a folder as a new file.
+    FiguresCsv {
+        /// The folder, on the director's machine.
+        folder: std::path::PathBuf,
+    },
+    /// What the retention purge would remove now ([`DeskAnswer::PurgePreview`]); nothing is
+    /// removed.
+    PurgePreview,
+    /// Removes what the preview listed: refused when the list is no longer the one shown
+    /// (`sessions`, their numbers, as the preview gave them).
+    Purge {
+        /// The sessions the facilitator saw in the preview.
+        sessions: Vec<i64>,
+    },
+}
+
+/// What the director of the day answers a console's [`DeskRequest`] with, beyond a French line
+/// (`ServerMsg::Notice`): postcard-encoded in `ServerMsg::DeskAnswer`, to that console only.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum DeskAnswer {
+    /// The session followed for review, or what was appended to its log.
+    Review(ReviewFeed),
+    /// The access log, newest first (at most [`ACCESS_SHOWN`] lines).
+    AccessLog(Vec<AccessLine>),
+    /// The funders' figures: one row per period and kind.
+    Figures(Vec<FiguresLine>),
+    /// What the purge would remove now.
+    PurgePreview(PurgePreview),
+}
+
+/// The session a console follows for review ([`DeskRequest::Review`]).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum ReviewFeed {
+    /// The session is followed from now on: its identity and its whole log.
+    Opened {
+        /// Its number.
+        session: i64,
+        /// Its scenario's content id.
+        scenario: String,
+        /// Its label.
+        label: String,
+        /// When it was created, Unix ms.
+        created_at_unix_ms: i64,
+        /// Its whole log, in order.
+        entries: Vec<boussole_protocol::wire::LogEntry>,
+    },
+    /// Records appended to the followed session's log, in order.
+    Appended {
+        /// The session.
+        session: i64,
+        /// The records.
+        entries: Vec<boussole_protocol::wire::LogEntry>,
+    },
+    /// Nothing is followed any more.
+    Closed,
+}
+
+/// How many lines of the access log the console shows (newest first); the CLI prints all.
+pub const ACCESS_SHOWN: usize = 500;
+
+/// A line of the access log as the console shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessLine {
+    /// When, Unix ms.
+    pub at_unix_ms: i64,
+    /// Who (the facilitator who unlocked the director, or the CLI's actor).
+    pub actor: String,
+    /// What, in French.
+    pub action: String,
+    /// Which session, if one.
+    pub session: Option<i64>,
+    /// Whom: a participant slot or a register person id (never a name), if one.
+    pub participant: Option<String>,
+    /// More, in French (a file written, counts).
+    pub detail: String,
+}
+
+/// A row of the funders' figures as the console shows it ([`crate::figures::Row`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FiguresLine {
+    /// `AAAA-MM` or `AAAA`.
+    pub period: String,
+    /// The activity kind, in French, or « toutes ».
+    pub kind: String,
+    /// Sessions.
+    pub sessions: u64,
+    /// Distinct persons, as shown (« < 3 » under [`crate::figures::MIN_SHOWN`]).
+    pub persons: String,
+    /// The distinct count was frozen by a purge before the period ended.
+    pub partial: bool,
+    /// Hours of activity, French (« 1,5 h »).
+    pub hours: String,
+    /// Person-hours, French.
+    pub person_hours: String,
+}
+
+/// What the retention purge would remove now ([`DeskRequest::PurgePreview`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PurgePreview {
+    /// The retention period, months ([`crate::retention::DEFAULT_RETENTION_MONTHS`]).
+    pub months: u32,
+    /// Sessions created before this, Unix ms, go (and register persons with no session left
+    /// and inactive since).
+    pub cutoff_unix_ms: i64,
+    /// Those sessions, oldest first.
+    pub sessions: Vec<PurgeLine>,
+    /// Results from other tools taken before the cutoff, which go too.
+    pub results: u32,
+}
+
+/// A session the purge would remove.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PurgeLine {
+    /// Its number.
+    pub id: i64,
+    /// Its label.
+    pub label: String,
+    /// When it was created, Unix ms.
+    pub created_at_unix_ms: i64,
+    /// People in it.
+    pub people: u32,
+    /// Log records it holds.
+    pub records: u32,
 }
 
 /// A session's export ([`DeskRequest::Export`]).
@@ -224,7 +369,14 @@ impl DeskRequest {
             | Self::SetSound { .. }
             | Self::CutVoices { .. }
             | Self::Backup { .. }
-            | Self::Export(_) => {
+            | Self::Export(_)
+            | Self::Review { .. }
+            | Self::ReviewCommand { .. }
+            | Self::AccessLog
+            | Self::Figures
+            | Self::FiguresCsv { .. }
+            | Self::PurgePreview
+            | Self::Purge { .. } => {
                 return Err("cette demande ne change pas de séance".into());
             }
         })
@@ -495,4 +647,236 @@ pub fn view(
             .last_access(crate::store::AccessAction::BackupWritten)
             .map_err(|e| format!("dernière sauvegarde : {e}"))?,
     })
+}
+
+/// The records of `session`'s log after `after` (0: the whole log), as consoles get them.
+///
+/// # Errors
+/// A store failure (French).
+pub fn log_entries(
+    store: &Store,
+    session: SessionId,
+    after: u64,
+) -> Result<Vec<boussole_protocol::wire::LogEntry>, String> {
+    Ok(store
+        .log_since(session, crate::store::LogSeq(after))
+        .map_err(|e| format!("journal de la séance {session} : {e}"))?
+        .into_iter()
+        .map(|r| boussole_protocol::wire::LogEntry {
+            seq: r.seq.0,
+            at_ms: r.at_ms,
+            input: r.payload,
+        })
+        .collect())
+}
+
+/// Opens closed session `session` for review beside the hosted one (`hosted`): its identity
+/// and whole log ([`ReviewFeed::Opened`]), the access logged under `actor`.
+///
+/// # Errors
+/// French: the hosted session (its screens already show it), an unknown or unreadable
+/// session, one not closed (resume it instead), a store failure.
+pub fn review_opened(
+    store: &mut Store,
+    content: &ContentSet,
+    session: i64,
+    hosted: Option<SessionId>,
+    actor: &str,
+    now_unix_ms: i64,
+) -> Result<ReviewFeed, String> {
+    let id = SessionId(session);
+    if hosted == Some(id) {
+        return Err(format!(
+            "la séance {session} est celle ouverte : ses écrans d'après-jeu la montrent déjà"
+        ));
+    }
+    let (info, engine) = crate::session::replay(store, content, id)
+        .map_err(|e| format!("séance {session} illisible : {e}"))?;
+    if !engine.is_closed() {
+        return Err(format!(
+            "la séance {session} n'est pas close : reprenez-la depuis l'accueil"
+        ));
+    }
+    let entries = log_entries(store, id, 0)?;
+    store
+        .log_access(&crate::store::AccessEntry {
+            at_unix_ms: now_unix_ms,
+            actor: actor.to_owned(),
+            action: crate::store::AccessAction::SessionOpened,
+            session: Some(id),
+            participant: None,
+            detail: "revue depuis la console".into(),
+        })
+        .map_err(|e| format!("journal des accès : {e}"))?;
+    Ok(ReviewFeed::Opened {
+        session,
+        scenario: info.scenario,
+        label: info.label,
+        created_at_unix_ms: info.created_at_unix_ms,
+        entries,
+    })
+}
+
+/// The access log as the console shows it: newest first, at most [`ACCESS_SHOWN`] lines.
+///
+/// # Errors
+/// A store failure (French).
+pub fn access_lines(store: &Store) -> Result<Vec<AccessLine>, String> {
+    let entries = store
+        .access_log()
+        .map_err(|e| format!("journal des accès : {e}"))?;
+    Ok(entries
+        .into_iter()
+        .rev()
+        .take(ACCESS_SHOWN)
+        .map(|e| AccessLine {
+            at_unix_ms: e.at_unix_ms,
+            actor: e.actor,
+            action: e.action.label_fr().to_owned(),
+            session: e.session.map(|s| s.0),
+            participant: e.participant,
+            detail: e.detail,
+        })
+        .collect())
+}
+
+/// The funders' figures ([`crate::figures::table`]) as the console shows them.
+///
+/// # Errors
+/// A store failure (French).
+pub fn figures_lines(store: &Store, content: &ContentSet) -> Result<Vec<FiguresLine>, String> {
+    Ok(figures_rows(store, content)?
+        .into_iter()
+        .map(|r| FiguresLine {
+            kind: crate::figures::kind_fr(&r.kind),
+            persons: crate::figures::persons_cell(r.persons),
+            partial: r.partial,
+            hours: format!("{} h", crate::figures::hours(r.hours_ms)),
+            person_hours: format!("{} h", crate::figures::hours(r.person_ms)),
+            period: r.period,
+            sessions: r.sessions,
+        })
+        .collect())
+}
+
+fn figures_rows(store: &Store, content: &ContentSet) -> Result<Vec<crate::figures::Row>, String> {
+    let frozen = store
+        .frozen_figures()
+        .map_err(|e| format!("chiffres figés : {e}"))?;
+    let facts = crate::figures::facts(store, content).map_err(|e| e.to_string())?;
+    Ok(crate::figures::table(&frozen, &facts))
+}
+
+/// Writes the funders' figures as CSV ([`crate::figures::figures_csv`]: no personal data)
+/// into `folder` as a new file named with the day, and logs it under `actor`. Returns the
+/// confirmation for the facilitator.
+///
+/// # Errors
+/// French: a folder missing, not writable or full, a store failure.
+pub fn figures_csv_into(
+    store: &mut Store,
+    content: &ContentSet,
+    folder: &std::path::Path,
+    actor: &str,
+    now_unix_ms: i64,
+) -> Result<String, String> {
+    crate::files::folder_ready(folder)?;
+    let csv = crate::figures::figures_csv(&figures_rows(store, content)?);
+    let stem = format!("chiffres-financeurs-{}", crate::plan::local_date(now_unix_ms));
+    let path = crate::files::write_whole(
+        &crate::files::unique(folder, &stem, "csv"),
+        csv.as_bytes(),
+    )?;
+    let _ = store.log_access(&crate::store::AccessEntry {
+        at_unix_ms: now_unix_ms,
+        actor: actor.to_owned(),
+        action: crate::store::AccessAction::SessionExported,
+        session: None,
+        participant: None,
+        detail: format!("chiffres des financeurs, {}", path.display()),
+    });
+    Ok(format!(
+        "Chiffres écrits (sans donnée personnelle) : {}",
+        path.display()
+    ))
+}
+
+/// What the purge would remove now, with the default retention period
+/// ([`crate::retention::DEFAULT_RETENTION_MONTHS`]); nothing is removed.
+///
+/// # Errors
+/// French: a store failure.
+pub fn purge_preview(
+    store: &Store,
+    content: &ContentSet,
+    now_unix_ms: i64,
+) -> Result<PurgePreview, String> {
+    let months = crate::retention::DEFAULT_RETENTION_MONTHS;
+    let cutoff = crate::retention::cutoff_unix_ms(now_unix_ms, months).map_err(|e| e.to_string())?;
+    let items = crate::retention::plan_purge(store, content, cutoff)
+        .map_err(|e| format!("purge : {e}"))?;
+    let before = crate::plan::local_date(cutoff);
+    let results = crate::figures::facts(store, content)
+        .map_err(|e| e.to_string())?
+        .iter()
+        .filter(|f| f.session.is_none() && f.date < before)
+        .count();
+    Ok(PurgePreview {
+        months,
+        cutoff_unix_ms: cutoff,
+        sessions: items
+            .iter()
+            .map(|i| PurgeLine {
+                id: i.info.id.0,
+                label: i.info.label.clone(),
+                created_at_unix_ms: i.info.created_at_unix_ms,
+                people: u32::try_from(i.purged.participants.len()).unwrap_or(u32::MAX),
+                records: u32::try_from(i.records).unwrap_or(u32::MAX),
+            })
+            .collect(),
+        results: u32::try_from(results).unwrap_or(u32::MAX),
+    })
+}
+
+/// The purge the facilitator confirmed after its preview: `seen` are the sessions the preview
+/// listed. Refused when the list changed since, or when it holds the hosted session. Returns
+/// the confirmation for the facilitator.
+///
+/// # Errors
+/// French: as said, or a store failure.
+pub fn purge_confirmed(
+    store: &mut Store,
+    content: &ContentSet,
+    seen: &[i64],
+    hosted: Option<SessionId>,
+    actor: &str,
+    now_unix_ms: i64,
+) -> Result<String, String> {
+    let months = crate::retention::DEFAULT_RETENTION_MONTHS;
+    let cutoff = crate::retention::cutoff_unix_ms(now_unix_ms, months).map_err(|e| e.to_string())?;
+    let items = crate::retention::plan_purge(store, content, cutoff)
+        .map_err(|e| format!("purge : {e}"))?;
+    let now: Vec<i64> = items.iter().map(|i| i.info.id.0).collect();
+    if now != seen {
+        return Err(
+            "la liste des séances à purger a changé depuis l'aperçu : regardez-la de nouveau"
+                .into(),
+        );
+    }
+    if let Some(h) = hosted
+        && now.contains(&h.0)
+    {
+        return Err(format!(
+            "la séance {h} est ouverte : revenez à l'accueil avant de la purger"
+        ));
+    }
+    let done = crate::retention::purge(store, content, &items, months, cutoff, actor, now_unix_ms)?;
+    Ok(format!(
+        "Purge faite : {} séance(s) de plus de {months} mois ({} entrées du journal, {} nom(s)), {} résultat(s) d'autres outils, {} personne(s) inactive(s) du registre. Les chiffres des financeurs les gardent, sans donnée personnelle.",
+        done.sessions.len(),
+        done.log_records,
+        done.names,
+        done.results,
+        done.persons
+    ))
 }

@@ -294,7 +294,7 @@ pub fn persons_cell(n: u64) -> String {
     }
 }
 
-fn kind_fr(code: &str) -> String {
+pub(crate) fn kind_fr(code: &str) -> String {
     match code {
         ALL_KINDS => "toutes activités".into(),
         "unclassified" => "non classé (avant la version 4)".into(),
@@ -304,7 +304,7 @@ fn kind_fr(code: &str) -> String {
 }
 
 /// Hours with one decimal, French style ("1,5").
-fn hours(ms: u64) -> String {
+pub(crate) fn hours(ms: u64) -> String {
     let tenths = (ms + 180_000) / 360_000;
     format!("{},{}", tenths / 10, tenths % 10)
 }

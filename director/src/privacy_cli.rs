@@ -292,73 +292,32 @@ pub fn db(
             let content = content()?;
             let cutoff = cutoff_unix_ms(now_unix_ms, older_than_months)?;
             let items = plan_purge(&store, &content, cutoff)?;
-            // Results from other tools follow the same period (their date taken).
-            let results_before = boussole_director::plan::local_date(cutoff);
-            if !dry_run {
-                let purged: Vec<_> = items.iter().map(|i| i.purged.clone()).collect();
-                let facts = figures::facts(&store, &content)?;
-                let going: Vec<_> = purged.iter().map(|p| p.id).collect();
-                let (totals, people) = figures::freeze_for_purge(
-                    &facts,
-                    &|f| match f.session {
-                        Some(s) => going.contains(&s),
-                        None => f.date < results_before,
-                    },
-                    &boussole_director::retention::month_of(now_unix_ms),
-                );
-                let (counts, results) = store
-                    .purge_with_figures(&purged, (&totals, &people), &results_before, now_unix_ms)
-                    .context("purge des séances")?;
-                if results > 0 {
+            if dry_run {
+                print!("{}", purge_fr(&items, older_than_months, cutoff, true));
+            } else {
+                let done = boussole_director::retention::purge(
+                    &mut store,
+                    &content,
+                    &items,
+                    older_than_months,
+                    cutoff,
+                    actor,
+                    now_unix_ms,
+                )
+                .map_err(anyhow::Error::msg)?;
+                if done.results > 0 {
                     println!(
-                        "{results} résultat(s) d'autres outils daté(s) d'avant le {} supprimé(s), avec leur PDF.",
-                        boussole_director::roadmap::day_fr(&results_before)
+                        "{} résultat(s) d'autres outils daté(s) d'avant le {} supprimé(s), avec leur PDF.",
+                        done.results,
+                        boussole_director::roadmap::day_fr(&boussole_director::plan::local_date(
+                            cutoff
+                        ))
                     );
                 }
-                if !items.is_empty() || results > 0 {
-                    log_access(
-                        &mut store,
-                        actor,
-                        now_unix_ms,
-                        AccessAction::SessionsPurged,
-                        None,
-                        None,
-                        format!(
-                            "plus de {older_than_months} mois : séances {} ; {} entrées du journal, {} nom(s), {results} résultat(s) d'autres outils",
-                            items
-                                .iter()
-                                .map(|i| i.info.id.to_string())
-                                .collect::<Vec<_>>()
-                                .join(", "),
-                            counts.log_records,
-                            counts.names
-                        ),
-                    )?;
-                }
-            }
-            print!("{}", purge_fr(&items, older_than_months, cutoff, dry_run));
-            if !dry_run {
-                // Persons with no session left and inactive for the whole period go too.
-                let gone = store
-                    .purge_inactive_persons(cutoff)
-                    .context("purge du registre")?;
-                if !gone.is_empty() {
-                    log_access(
-                        &mut store,
-                        actor,
-                        now_unix_ms,
-                        AccessAction::SessionsPurged,
-                        None,
-                        None,
-                        format!(
-                            "registre : {} personne(s) inactive(s) supprimée(s)",
-                            gone.len()
-                        ),
-                    )?;
-                }
+                print!("{}", purge_fr(&items, older_than_months, cutoff, false));
                 println!(
                     "Registre : {} personne(s) sans séance et inactive(s) depuis plus de {older_than_months} mois supprimée(s), avec leur historique.",
-                    gone.len()
+                    done.persons
                 );
             }
         }

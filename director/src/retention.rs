@@ -358,3 +358,98 @@ pub fn figures_fr(archived: &[ActivityFigures], live: &[ActivityFigures]) -> Str
     );
     o
 }
+
+/// What a purge removed ([`purge`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PurgeDone {
+    /// The sessions removed.
+    pub sessions: Vec<SessionId>,
+    /// Their log records.
+    pub log_records: u64,
+    /// Their names in the protected table.
+    pub names: u64,
+    /// Results from other tools taken before the period, removed with their PDFs.
+    pub results: usize,
+    /// Register persons with no session left and inactive over the period, removed with
+    /// their history.
+    pub persons: usize,
+}
+
+/// Removes the sessions of `items` ([`plan_purge`] at `cutoff_unix_ms`), the results from
+/// other tools taken before the cutoff, then the register persons inactive since before it who
+/// hold no slot left. The funders' figures of what goes are frozen first, in the same
+/// transaction as the sessions' removal ([`crate::figures::freeze_for_purge`]). Each step is
+/// logged in the access log under `actor`. The CLI's `db purge` and the console's
+/// administration screen both call this.
+///
+/// # Errors
+/// A French message: the figures or the store failed (what was committed before stays, and
+/// is logged).
+pub fn purge(
+    store: &mut Store,
+    content: &ContentSet,
+    items: &[PurgeItem],
+    months: u32,
+    cutoff_unix_ms: i64,
+    actor: &str,
+    now_unix_ms: i64,
+) -> Result<PurgeDone, String> {
+    use crate::store::{AccessAction, AccessEntry};
+    // Results from other tools follow the same period (their date taken).
+    let results_before = crate::plan::local_date(cutoff_unix_ms);
+    let purged: Vec<_> = items.iter().map(|i| i.purged.clone()).collect();
+    let facts = crate::figures::facts(store, content).map_err(|e| e.to_string())?;
+    let going: Vec<_> = purged.iter().map(|p| p.id).collect();
+    let (totals, people) = crate::figures::freeze_for_purge(
+        &facts,
+        &|f| match f.session {
+            Some(s) => going.contains(&s),
+            None => f.date < results_before,
+        },
+        &month_of(now_unix_ms),
+    );
+    let (counts, results) = store
+        .purge_with_figures(&purged, (&totals, &people), &results_before, now_unix_ms)
+        .map_err(|e| format!("purge des séances : {e}"))?;
+    let entry = |detail: String| AccessEntry {
+        at_unix_ms: now_unix_ms,
+        actor: actor.to_owned(),
+        action: AccessAction::SessionsPurged,
+        session: None,
+        participant: None,
+        detail,
+    };
+    if !items.is_empty() || results > 0 {
+        store
+            .log_access(&entry(format!(
+                "plus de {months} mois : séances {} ; {} entrées du journal, {} nom(s), {results} résultat(s) d'autres outils",
+                going
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                counts.log_records,
+                counts.names
+            )))
+            .map_err(|e| format!("journal des accès : {e}"))?;
+    }
+    // Persons with no session left and inactive for the whole period go too.
+    let gone = store
+        .purge_inactive_persons(cutoff_unix_ms)
+        .map_err(|e| format!("purge du registre : {e}"))?;
+    if !gone.is_empty() {
+        store
+            .log_access(&entry(format!(
+                "registre : {} personne(s) inactive(s) supprimée(s)",
+                gone.len()
+            )))
+            .map_err(|e| format!("journal des accès : {e}"))?;
+    }
+    Ok(PurgeDone {
+        sessions: going,
+        log_records: counts.log_records,
+        names: counts.names,
+        results,
+        persons: gone.len(),
+    })
+}

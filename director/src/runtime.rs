@@ -94,6 +94,7 @@ type WriteJob = Box<dyn FnOnce(Option<&mut Session>) + Send>;
 type StoreJob = Box<dyn FnOnce(&mut Store) + Send>;
 type ViewJob = Box<dyn FnOnce(&Store, Option<&Session>) + Send>;
 type BothJob = Box<dyn FnOnce(&mut Store, Option<&crate::engine::Engine>) + Send>;
+type HostedJob = Box<dyn FnOnce(&mut Store, Option<SessionId>) + Send>;
 
 enum Request {
     Submit(Input, Sender<Result<Output, String>>),
@@ -103,7 +104,9 @@ enum Request {
     WithStore(StoreJob),
     WithView(ViewJob),
     WithBoth(BothJob),
+    WithHosted(HostedJob),
     Host(HostRequest, HostReply),
+    SubmitTo(SessionId, Input, Sender<Result<Output, String>>),
     Stop,
 }
 
@@ -280,6 +283,22 @@ impl DirectorHandle {
         })
     }
 
+    /// Runs `f` on the session thread with the store, writable, and the hosted session's id, if
+    /// any (a purge must not remove it, a review must not follow it), and returns its result.
+    ///
+    /// # Errors
+    /// The session thread is gone.
+    pub fn with_store_hosted<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Store, Option<SessionId>) -> R + Send + 'static,
+    ) -> Result<R, String> {
+        self.ask(|tx| {
+            Request::WithHosted(Box::new(move |store: &mut Store, id: Option<SessionId>| {
+                let _ = tx.send(f(store, id));
+            }))
+        })
+    }
+
     /// Hosts another session (or none): the live one, if any, is left as its log has it; the
     /// next one is created or replayed. Devices stay connected: the caller re-registers them in
     /// the new session. Returns what is hosted now.
@@ -289,6 +308,20 @@ impl DirectorHandle {
     /// without content (French, for the console); the store stays open and nothing is hosted.
     pub fn host(&self, request: HostRequest) -> Result<Option<Hosted>, String> {
         self.ask(|tx| Request::Host(request, tx))?
+    }
+
+    /// Logs and handles `input`, a facilitator's command, in session `session`: the hosted one
+    /// (as [`DirectorHandle::submit`]) or a **closed** session reviewed beside it, replayed
+    /// from its log for the purpose (the debrief, the levels, the wash-up of a past session
+    /// while another runs). A reviewed session's effects are returned, never routed to the
+    /// devices (they play the hosted session).
+    ///
+    /// # Errors
+    /// French, for the console: not a command, an unknown session, one that is not closed
+    /// (resume it from the home screen), a director started without content, or a store
+    /// failure (nothing logged then).
+    pub fn submit_to(&self, session: SessionId, input: Input) -> Result<Output, String> {
+        self.ask(|tx| Request::SubmitTo(session, input, tx))?
     }
 
     /// Runs `f` on the session thread with write access to the session (what is not an engine
@@ -424,8 +457,19 @@ fn run(
                 Live::Idle(store) => f(store, None),
                 Live::Moving => {}
             },
+            Request::WithHosted(f) => match live {
+                Live::Hosting(session) => {
+                    let id = session.id();
+                    f(session.store_mut(), Some(id));
+                }
+                Live::Idle(store) => f(store, None),
+                Live::Moving => {}
+            },
             Request::Host(request, reply) => {
                 let _ = reply.send(host(live, content, request));
+            }
+            Request::SubmitTo(id, input, reply) => {
+                let _ = reply.send(submit_to(live, content, id, input, outputs));
             }
             Request::Stop => return,
         }
@@ -482,6 +526,66 @@ fn idle_submit(input: Input, outputs: &Sender<Output>) -> Result<Output, String>
         }),
         Input::Command(_) => Err(NO_SESSION.to_owned()),
     }
+}
+
+/// [`DirectorHandle::submit_to`]: the hosted session takes `input` as any other; a closed
+/// session is opened on the store lent by the hosted one (or the idle director), takes it, and
+/// gives the store back, all on this thread between two inputs of the hosted session.
+fn submit_to(
+    live: &mut Live,
+    content: Option<&ContentSet>,
+    id: SessionId,
+    input: Input,
+    outputs: &Sender<Output>,
+) -> Result<Output, String> {
+    if let Live::Hosting(session) = live
+        && session.id() == id
+    {
+        let at = session.time_at(unix_ms());
+        let effects = session.submit(input, at).map_err(|e| e.to_string())?;
+        let out = Output { at, effects };
+        let _ = outputs.send(out.clone());
+        return Ok(out);
+    }
+    if !matches!(input, Input::Command(_)) {
+        return Err("seules les commandes de l'animateur vont à une séance revue".into());
+    }
+    let Some(content) = content else {
+        return Err("ce directeur ne sert qu'une séance".into());
+    };
+    let (store, hosted) = match std::mem::replace(live, Live::Moving) {
+        Live::Idle(store) => (store, None),
+        Live::Hosting(session) => {
+            let (store, detached) = session.detach();
+            (store, Some(detached))
+        }
+        Live::Moving => return Err("le directeur change de séance".to_owned()),
+    };
+    let (store, result) = match Session::try_open(store, content, id) {
+        Ok(mut reviewed) => {
+            let result = if reviewed.engine().is_closed() {
+                let at = reviewed.time_at(unix_ms());
+                reviewed
+                    .submit(input, at)
+                    .map(|effects| Output { at, effects })
+                    .map_err(|e| format!("séance {id} : {e}"))
+            } else {
+                Err(format!(
+                    "la séance {id} n'est pas close : reprenez-la depuis l'accueil pour la continuer"
+                ))
+            };
+            (reviewed.into_store(), result)
+        }
+        Err(kept) => {
+            let (store, e) = *kept;
+            (store, Err(format!("séance {id} illisible : {e}")))
+        }
+    };
+    *live = match hosted {
+        Some(detached) => Live::Hosting(Box::new(detached.attach(store))),
+        None => Live::Idle(store),
+    };
+    result
 }
 
 /// Leaves the hosted session (if any) and hosts what `request` asks; on failure nothing is

@@ -252,6 +252,9 @@ struct Peer {
     pose: Option<Pose>,
     /// Consoles: the last log record sent (0: none yet).
     log_sent: u64,
+    /// Read-write consoles: the closed session followed for review beside the hosted one,
+    /// and the last record of its log sent.
+    review: Option<(SessionId, u64)>,
 }
 
 /// The snapshot devices get.
@@ -563,6 +566,185 @@ fn to_consoles(
     }
 }
 
+/// Sends `answer` to the console `conn`.
+fn send_answer(server: &Server, conn: ConnId, answer: &crate::desk::DeskAnswer) {
+    match postcard::to_allocvec(answer) {
+        Ok(bytes) => {
+            let _ = server.send(conn, ServerMsg::DeskAnswer(bytes));
+        }
+        Err(e) => tracing::error!("réponse à la console non encodée : {e}"),
+    }
+}
+
+/// What the session thread found for a console's request: sent as `wrap` of it, or the
+/// French reason as a notice (a failure of the thread is logged under `what`).
+fn answer<T>(
+    server: &Server,
+    conn: ConnId,
+    what: &str,
+    found: Option<Result<Result<T, String>, String>>,
+    wrap: fn(T) -> crate::desk::DeskAnswer,
+) {
+    match found {
+        Some(Ok(Ok(value))) => send_answer(server, conn, &wrap(value)),
+        Some(Ok(Err(why))) => {
+            let _ = server.send(conn, ServerMsg::Notice(why));
+        }
+        Some(Err(e)) => {
+            tracing::error!("{what} : {e}");
+            let _ = server.send(conn, ServerMsg::Notice(format!("{what} : {e}")));
+        }
+        None => {}
+    }
+}
+
+/// [`crate::desk::DeskRequest::Review`]: the console follows a closed session (its whole log
+/// now, what is appended later), or none.
+async fn on_review(
+    cx: &Context<'_>,
+    day: &Day,
+    peers: &mut HashMap<ConnId, Peer>,
+    conn: ConnId,
+    session: Option<i64>,
+) {
+    let Some(session) = session else {
+        if let Some(p) = peers.get_mut(&conn) {
+            p.review = None;
+        }
+        send_answer(
+            cx.server,
+            conn,
+            &crate::desk::DeskAnswer::Review(crate::desk::ReviewFeed::Closed),
+        );
+        return;
+    };
+    let (d, content, actor) = (cx.director.clone(), day.content.clone(), day.facilitator.clone());
+    let opened = blocking(move || {
+        d.with_store_hosted(move |store, hosted| {
+            crate::desk::review_opened(store, &content, session, hosted, &actor, unix_ms())
+        })
+    })
+    .await;
+    match opened {
+        Some(Ok(Ok(feed))) => {
+            let last = match &feed {
+                crate::desk::ReviewFeed::Opened { entries, .. } => {
+                    entries.last().map_or(0, |e| e.seq)
+                }
+                _ => 0,
+            };
+            if let Some(p) = peers.get_mut(&conn) {
+                p.review = Some((SessionId(session), last));
+            }
+            tracing::info!("séance {session} suivie pour revue");
+            send_answer(cx.server, conn, &crate::desk::DeskAnswer::Review(feed));
+        }
+        Some(Ok(Err(why))) => {
+            let _ = cx.server.send(conn, ServerMsg::Notice(why));
+        }
+        Some(Err(e)) => {
+            let _ = cx
+                .server
+                .send(conn, ServerMsg::Notice(format!("revue impossible : {e}")));
+        }
+        None => {}
+    }
+}
+
+/// [`crate::desk::DeskRequest::ReviewCommand`]: the command goes to the reviewed session's
+/// log (the director stamps the rater); a refusal comes back as a notice, and every console
+/// following that session gets what was appended.
+async fn on_review_command(
+    cx: &Context<'_>,
+    peers: &mut HashMap<ConnId, Peer>,
+    conn: ConnId,
+    session: SessionId,
+    command: Command,
+) {
+    let Some(peer) = peers.get(&conn) else {
+        return;
+    };
+    if peer.review.map(|(id, _)| id) != Some(session) {
+        let _ = cx.server.send(
+            conn,
+            ServerMsg::Notice(format!(
+                "la séance {session} n'est plus suivie : rouvrez-la depuis l'accueil"
+            )),
+        );
+        return;
+    }
+    let touches_register = changes_register(&command);
+    let input = Input::Command(stamp_rater(command, &peer.device));
+    let d = cx.director.clone();
+    match blocking(move || d.submit_to(session, input)).await {
+        Some(Ok(out)) => {
+            for e in &out.effects {
+                if let Effect::Refused(why) = e {
+                    let _ = cx.server.send(conn, ServerMsg::Notice(why.clone()));
+                }
+            }
+        }
+        Some(Err(why)) => {
+            let _ = cx.server.send(conn, ServerMsg::Notice(why));
+        }
+        None => return,
+    }
+    forward_review(cx.server, cx.director, peers, session).await;
+    if touches_register {
+        send_register(cx.server, cx.director, peers, None).await;
+    }
+}
+
+/// Sends every console following `session` for review the records appended since it last got
+/// one.
+async fn forward_review(
+    server: &Server,
+    director: &DirectorHandle,
+    peers: &mut HashMap<ConnId, Peer>,
+    session: SessionId,
+) {
+    let Some(from) = peers
+        .values()
+        .filter_map(|p| p.review.filter(|(id, _)| *id == session).map(|(_, sent)| sent))
+        .min()
+    else {
+        return;
+    };
+    let d = director.clone();
+    let entries = match blocking(move || {
+        d.with_store(move |store| crate::desk::log_entries(store, session, from))
+    })
+    .await
+    {
+        Some(Ok(Ok(entries))) => entries,
+        Some(Ok(Err(e)) | Err(e)) => {
+            tracing::error!("journal de la séance revue : {e}");
+            return;
+        }
+        None => return,
+    };
+    for (conn, peer) in peers.iter_mut() {
+        let Some((id, sent)) = peer.review else {
+            continue;
+        };
+        if id != session {
+            continue;
+        }
+        let new: Vec<_> = entries.iter().filter(|e| e.seq > sent).cloned().collect();
+        if let Some(last) = new.last() {
+            peer.review = Some((id, last.seq));
+            send_answer(
+                server,
+                *conn,
+                &crate::desk::DeskAnswer::Review(crate::desk::ReviewFeed::Appended {
+                    session: id.0,
+                    entries: new,
+                }),
+            );
+        }
+    }
+}
+
 /// A console's [`crate::desk::DeskRequest`]: hosts what it asks, then tells everyone. Devices
 /// stay connected: each is registered in the new session (its role; its station from the
 /// room), marked online, told to stop what played, and sent the new state; consoles get the
@@ -703,6 +885,89 @@ async fn on_desk(
             send_desk(cx.server, cx.director, peers, day, None).await;
             return;
         }
+        crate::desk::DeskRequest::Review { session } => {
+            on_review(cx, day, peers, conn, *session).await;
+            return;
+        }
+        crate::desk::DeskRequest::ReviewCommand { session, command } => {
+            on_review_command(cx, peers, conn, SessionId(*session), command.clone()).await;
+            return;
+        }
+        crate::desk::DeskRequest::AccessLog => {
+            let d = cx.director.clone();
+            let lines = blocking(move || d.with_store(|store| crate::desk::access_lines(store))).await;
+            answer(cx.server, conn, "journal des accès", lines, crate::desk::DeskAnswer::AccessLog);
+            return;
+        }
+        crate::desk::DeskRequest::Figures => {
+            let (d, content) = (cx.director.clone(), day.content.clone());
+            let lines = blocking(move || {
+                d.with_store(move |store| crate::desk::figures_lines(store, &content))
+            })
+            .await;
+            answer(cx.server, conn, "chiffres", lines, crate::desk::DeskAnswer::Figures);
+            return;
+        }
+        crate::desk::DeskRequest::PurgePreview => {
+            let (d, content) = (cx.director.clone(), day.content.clone());
+            let preview = blocking(move || {
+                d.with_store(move |store| crate::desk::purge_preview(store, &content, unix_ms()))
+            })
+            .await;
+            answer(cx.server, conn, "purge", preview, crate::desk::DeskAnswer::PurgePreview);
+            return;
+        }
+        crate::desk::DeskRequest::FiguresCsv { folder } => {
+            let (folder, actor, content) =
+                (folder.clone(), day.facilitator.clone(), day.content.clone());
+            let notice = store_line(cx.director, "chiffres", move |store| {
+                crate::desk::figures_csv_into(store, &content, &folder, &actor, unix_ms())
+            })
+            .await;
+            if let Some(notice) = notice {
+                let _ = cx.server.send(conn, ServerMsg::Notice(notice));
+            }
+            return;
+        }
+        crate::desk::DeskRequest::Purge { sessions } => {
+            let (seen, actor, content) =
+                (sessions.clone(), day.facilitator.clone(), day.content.clone());
+            let d = cx.director.clone();
+            let done = blocking(move || {
+                d.with_store_hosted(move |store, hosted| {
+                    crate::desk::purge_confirmed(store, &content, &seen, hosted, &actor, unix_ms())
+                })
+            })
+            .await;
+            let notice = match done {
+                Some(Ok(Ok(line))) => {
+                    tracing::info!("purge faite depuis la console");
+                    // A session followed for review may be gone.
+                    for (c, p) in peers.iter_mut() {
+                        if p.review.is_some_and(|(id, _)| sessions.contains(&id.0)) {
+                            p.review = None;
+                            send_answer(
+                                cx.server,
+                                *c,
+                                &crate::desk::DeskAnswer::Review(crate::desk::ReviewFeed::Closed),
+                            );
+                        }
+                    }
+                    day.replayed
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .clear();
+                    line
+                }
+                Some(Ok(Err(why))) => why,
+                Some(Err(e)) => format!("purge impossible : {e}"),
+                None => return,
+            };
+            let _ = cx.server.send(conn, ServerMsg::Notice(notice));
+            send_desk(cx.server, cx.director, peers, day, None).await;
+            send_register(cx.server, cx.director, peers, None).await;
+            return;
+        }
         crate::desk::DeskRequest::CutVoices { cut } => {
             let cut = *cut;
             let d = cx.director.clone();
@@ -789,6 +1054,19 @@ async fn on_desk(
         None => return,
     };
     switch_session(cx, peers, hosted.as_ref()).await;
+    // A session now hosted is no longer reviewed beside: its screens are the session's own.
+    if let Some(h) = &hosted {
+        for (c, p) in peers.iter_mut() {
+            if p.review.is_some_and(|(id, _)| id == h.id) {
+                p.review = None;
+                send_answer(
+                    cx.server,
+                    *c,
+                    &crate::desk::DeskAnswer::Review(crate::desk::ReviewFeed::Closed),
+                );
+            }
+        }
+    }
     send_desk(cx.server, cx.director, peers, day, None).await;
     send_register(cx.server, cx.director, peers, None).await;
     if hosted.is_some() {
@@ -1088,6 +1366,7 @@ async fn on_event(cx: &Context<'_>, peers: &mut HashMap<ConnId, Peer>, event: Se
                     addr,
                     pose: None,
                     log_sent: 0,
+                    review: None,
                 },
             );
             if matches!(hello.role, Role::Console { .. }) {

@@ -74,6 +74,25 @@ pub struct Session {
     created_at_unix_ms: i64,
 }
 
+/// A [`Session`] without its store ([`Session::detach`]).
+pub struct Detached {
+    id: SessionId,
+    engine: Engine,
+    created_at_unix_ms: i64,
+}
+
+impl Detached {
+    /// The session again, with `store` (the one it was detached from).
+    pub fn attach(self, store: Store) -> Session {
+        Session {
+            store,
+            id: self.id,
+            engine: self.engine,
+            created_at_unix_ms: self.created_at_unix_ms,
+        }
+    }
+}
+
 fn scenario_and_grid(
     content: &ContentSet,
     scenario: &str,
@@ -163,6 +182,20 @@ impl Session {
     /// another session in it).
     pub fn into_store(self) -> Store {
         self.store
+    }
+
+    /// Takes the store out of the session, leaving what it needs to take it back
+    /// ([`Detached::attach`]): the director of the day lends its store to a closed session
+    /// reviewed beside the hosted one, on the same thread, between two inputs.
+    pub fn detach(self) -> (Store, Detached) {
+        (
+            self.store,
+            Detached {
+                id: self.id,
+                engine: self.engine,
+                created_at_unix_ms: self.created_at_unix_ms,
+            },
+        )
     }
 
     /// Opens session `id` and rebuilds its state by replaying its log.

@@ -394,3 +394,147 @@ fn an_idle_director_locks_itself_though_a_console_keeps_asking_where_it_stands()
     let _ = stop.send(());
     thread.join().expect("the thread").expect("a clean stop");
 }
+
+/// A closed session takes its debrief while another session runs: the command goes to the
+/// closed session's log, the hosted one is untouched and keeps its deadlines; a session not
+/// closed, a device's event and an unknown session are refused with nothing logged.
+#[test]
+fn a_closed_session_takes_its_debrief_while_another_runs() {
+    let dir = tempfile::tempdir().expect("a folder");
+    let store = Store::open(&dir.path().join("director.db"), STRONG).expect("a store");
+    let (tx, _rx) = std::sync::mpsc::channel();
+    let director = Director::start_day(store, Arc::new(content()), tx);
+    let h = director.handle();
+    let enrol = |h: &boussole_director::runtime::DirectorHandle| {
+        h.submit(Input::Command(Command::AddParticipant {
+            id: "P1".into(),
+            pseudonym: "Renard".into(),
+            colour: "#e69f00".into(),
+        }))
+        .expect("enrolled");
+    };
+    let morning = h
+        .host(HostRequest::Create {
+            scenario: "scape_attitudes".into(),
+            label: "matin".into(),
+        })
+        .expect("hosted")
+        .expect("a session");
+    enrol(&h);
+    h.submit(Input::Command(Command::EndSession))
+        .expect("closed");
+    // An interrupted session, then the afternoon's, which runs.
+    let interrupted = h
+        .host(HostRequest::Create {
+            scenario: "scape_attitudes".into(),
+            label: "interrompue".into(),
+        })
+        .expect("hosted")
+        .expect("a session");
+    let afternoon = h
+        .host(HostRequest::Create {
+            scenario: "scape_pandemie".into(),
+            label: "après-midi".into(),
+        })
+        .expect("hosted")
+        .expect("a session");
+    enrol(&h);
+    h.submit(Input::Command(Command::StartGame))
+        .expect("started");
+    let log_len = |h: &boussole_director::runtime::DirectorHandle, id: SessionId| {
+        h.with_store(move |s| s.log(id).expect("a log").len())
+            .expect("the store")
+    };
+    let afternoon_before = log_len(&h, afternoon.id);
+    let morning_before = log_len(&h, morning.id);
+
+    let comment = Command::WriteComment {
+        participant: "P1".into(),
+        comment: "Écoute les autres avant de proposer.".into(),
+        recommendations: vec!["logistique portuaire".into()],
+    };
+    let out = h
+        .submit_to(morning.id, Input::Command(comment))
+        .expect("logged in the morning's log");
+    assert!(
+        !out.effects.iter().any(|e| matches!(e, Effect::Refused(_))),
+        "{out:?}"
+    );
+    assert_eq!(log_len(&h, morning.id), morning_before + 1);
+    assert_eq!(log_len(&h, afternoon.id), afternoon_before);
+    // The hosted session is still the afternoon's, running, with its own person only.
+    let (id, running, comments) = h
+        .with(|s| {
+            (
+                s.id(),
+                s.engine().game_started(),
+                s.engine().debriefs().len(),
+            )
+        })
+        .expect("hosted");
+    assert_eq!(id, afternoon.id);
+    assert!(running);
+    assert_eq!(comments, 0);
+    // The morning's replay has the comment.
+    let content = content();
+    let replayed = h
+        .with_store(move |s| {
+            boussole_director::session::replay(s, &content, morning.id)
+                .expect("replayed")
+                .1
+                .debriefs()
+                .get(&"P1".into())
+                .map(|d| d.comment.clone())
+        })
+        .expect("the store");
+    assert_eq!(
+        replayed.as_deref(),
+        Some("Écoute les autres avant de proposer.")
+    );
+    // Refused, nothing logged: a session not closed, a device's event, an unknown session.
+    let why = h
+        .submit_to(
+            interrupted.id,
+            Input::Command(Command::RecordRestitution {
+                participant: "P1".into(),
+            }),
+        )
+        .expect_err("not closed");
+    assert!(why.contains("n'est pas close"), "{why}");
+    assert_eq!(log_len(&h, interrupted.id), 0);
+    let why = h
+        .submit_to(
+            morning.id,
+            Input::Device {
+                device: DeviceId::from("tablette_1"),
+                seq: 1,
+                event: DeviceEvent::Problem {
+                    what: "écran".into(),
+                },
+            },
+        )
+        .expect_err("a device event");
+    assert!(why.contains("commandes"), "{why}");
+    assert!(
+        h.submit_to(SessionId(99), Input::Command(Command::EndSession))
+            .is_err()
+    );
+    assert_eq!(log_len(&h, morning.id), morning_before + 1);
+    // The hosted session by its id takes it as any command.
+    let out = h
+        .submit_to(afternoon.id, Input::Command(Command::PauseTimer))
+        .expect("the hosted session");
+    assert!(!out.effects.iter().any(|e| matches!(e, Effect::Refused(_))));
+    assert_eq!(log_len(&h, afternoon.id), afternoon_before + 1);
+    // Idle, the store is lent the same way.
+    assert_eq!(h.host(HostRequest::Leave).expect("left"), None);
+    h.submit_to(
+        morning.id,
+        Input::Command(Command::RecordRestitution {
+            participant: "P1".into(),
+        }),
+    )
+    .expect("logged while idle");
+    assert_eq!(log_len(&h, morning.id), morning_before + 2);
+    assert!(director.stop().is_none());
+}

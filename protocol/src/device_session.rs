@@ -919,7 +919,8 @@ impl DeviceSession {
             | ServerMsg::Room(_)
             | ServerMsg::Register(_)
             | ServerMsg::Desk(_)
-            | ServerMsg::Synthesis(_) => {}
+            | ServerMsg::Synthesis(_)
+            | ServerMsg::DeskAnswer(_) => {}
         }
     }
 

@@ -397,6 +397,12 @@ pub enum ServerMsg {
     /// (`boussole_director::synthesis::SynthesisReply`); the console lays it out itself.
     /// Appended after protocol version 5.
     Synthesis(Vec<u8>),
+    /// Read-write consoles only: what the director of the day answers this console's
+    /// [`ClientMsg::Desk`] with beyond a notice (a past session followed for review and what
+    /// is appended to its log, the access log, the funders' figures, a purge's preview),
+    /// postcard-encoded by the director's crate (`boussole_director::desk::DeskAnswer`).
+    /// Appended after protocol version 5.
+    DeskAnswer(Vec<u8>),
 }
 
 /// How a device plays sound: the facilitator's settings for it, from the console's devices

@@ -240,9 +240,36 @@ impl DayConsole {
             Some(view) => ui::console(ui, &view, &mut self.state),
             None => {
                 ui::readable(ui);
+                let review = self
+                    .model
+                    .review()
+                    .filter(|_| self.state.reviewing && ui::review::shows(self.state.screen));
                 match self.model.desk() {
-                    // No session hosted: the home screen, or from it the register or a
-                    // person's synthesis.
+                    // No session hosted: a past session reviewed, from the home screen.
+                    Some(_) if review.is_some() => {
+                        if let Some(last) = self.model.notices().last() {
+                            ui.label(RichText::new(last).color(ui::NOTICE));
+                        }
+                        if ui.button(crate::i18n::tr!(l, "home-back")).clicked() {
+                            self.state.screen = Screen::Home;
+                        }
+                        match &review {
+                            Some(r) => ui::review::review(ui, r, false, &mut self.state),
+                            None => Vec::new(),
+                        }
+                    }
+                    // No session hosted: the home screen, or from it the register, a
+                    // person's synthesis or the administration.
+                    Some(_) if matches!(self.state.screen, Screen::Admin) => {
+                        if let Some(last) = self.model.notices().last() {
+                            ui.label(RichText::new(last).color(ui::NOTICE));
+                        }
+                        if ui.button(crate::i18n::tr!(l, "home-back")).clicked() {
+                            self.state.screen = Screen::Home;
+                        }
+                        let answers = self.model.admin().clone();
+                        ui::admin::admin(ui, &answers, &mut self.state)
+                    }
                     Some(_) if matches!(self.state.screen, Screen::Synthesis | Screen::People) => {
                         if let Some(last) = self.model.notices().last() {
                             ui.label(RichText::new(last).color(ui::NOTICE));
@@ -313,7 +340,15 @@ impl DayConsole {
                     // A session hosted opens on its preparation, leaving one goes home; a
                     // device's name, role or sound keeps the screen where it was asked.
                     match request {
-                        DeskRequest::Leave => self.state.screen = Screen::Home,
+                        DeskRequest::Leave => {
+                            self.state.screen = Screen::Home;
+                            self.state.reviewing = false;
+                        }
+                        DeskRequest::Review { session: Some(_) } => {
+                            self.state.screen = Screen::Evaluation;
+                            self.state.reviewing = true;
+                        }
+                        DeskRequest::Review { session: None } => self.state.reviewing = false,
                         DeskRequest::Create { .. }
                         | DeskRequest::FromPlan { .. }
                         | DeskRequest::Open { .. } => self.state.screen = Screen::Prepare,
@@ -323,7 +358,13 @@ impl DayConsole {
                         | DeskRequest::SetSound { .. }
                         | DeskRequest::CutVoices { .. }
                         | DeskRequest::Backup { .. }
-                        | DeskRequest::Export(_) => {}
+                        | DeskRequest::Export(_)
+                        | DeskRequest::ReviewCommand { .. }
+                        | DeskRequest::AccessLog
+                        | DeskRequest::Figures
+                        | DeskRequest::FiguresCsv { .. }
+                        | DeskRequest::PurgePreview
+                        | DeskRequest::Purge { .. } => {}
                     }
                     link.send_desk(&request)
                 }

@@ -72,6 +72,10 @@ pub enum LinkEvent {
     Desk(boussole_director::desk::DeskView),
     /// The answer to this console's request for a person's synthesis.
     Synthesis(Box<boussole_director::synthesis::SynthesisReply>),
+    /// What the director of the day answered a desk request with: a past session followed
+    /// for review (and what is appended to its log), the access log, the figures, a purge's
+    /// preview.
+    DeskAnswer(Box<boussole_director::desk::DeskAnswer>),
 }
 
 /// Why a command could not be handed to the link.
@@ -386,6 +390,10 @@ async fn session(
                     ServerMsg::Synthesis(bytes) => match postcard::from_bytes(&bytes) {
                         Ok(reply) => Some(LinkEvent::Synthesis(Box::new(reply))),
                         Err(e) => Some(LinkEvent::Notice(format!("synthèse illisible : {e}"))),
+                    },
+                    ServerMsg::DeskAnswer(bytes) => match postcard::from_bytes(&bytes) {
+                        Ok(answer) => Some(LinkEvent::DeskAnswer(Box::new(answer))),
+                        Err(e) => Some(LinkEvent::Notice(format!("réponse de la régie illisible : {e}"))),
                     },
                     ServerMsg::Register(bytes) => match postcard::from_bytes(&bytes) {
                         Ok(view) => Some(LinkEvent::Register(view)),

@@ -861,6 +861,7 @@ fn screen_file(screen: Screen) -> &'static str {
         Screen::Agreement => "accord",
         Screen::Timeline => "frise",
         Screen::Home => "accueil",
+        Screen::Admin => "administration",
     }
 }
 

@@ -71,6 +71,30 @@ pub struct ConsoleModel {
     content_in_sync: bool,
     error: Option<ModelError>,
     desk: Option<boussole_director::desk::DeskView>,
+    /// The closed session followed for review beside the hosted one.
+    review: Option<Reviewed>,
+    /// The director's answers to the administration screen's requests.
+    admin: AdminView,
+}
+
+/// A closed session followed for review: who it is and its copy of the log.
+#[derive(Clone, Debug)]
+struct Reviewed {
+    session: i64,
+    label: String,
+    created_at_unix_ms: i64,
+    replica: Replica,
+}
+
+/// What the administration screen shows: the director's last answers (`None`: not asked yet).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct AdminView {
+    /// The access log, newest first.
+    pub access: Option<Vec<boussole_director::desk::AccessLine>>,
+    /// The funders' figures.
+    pub figures: Option<Vec<boussole_director::desk::FiguresLine>>,
+    /// What the purge would remove now.
+    pub purge: Option<boussole_director::desk::PurgePreview>,
 }
 
 impl ConsoleModel {
@@ -90,6 +114,8 @@ impl ConsoleModel {
             content_in_sync: true,
             error: None,
             desk: None,
+            review: None,
+            admin: AdminView::default(),
         }
     }
 
@@ -107,8 +133,10 @@ impl ConsoleModel {
             LinkEvent::Welcome {
                 content_in_sync, ..
             } => {
-                // The director sends the whole log again on every connection.
+                // The director sends the whole log again on every connection; a review
+                // belonged to the connection before.
                 self.replica = None;
+                self.review = None;
                 self.pending.clear();
                 self.error = None;
                 self.content_in_sync = content_in_sync;
@@ -153,12 +181,91 @@ impl ConsoleModel {
                 }
                 self.desk = Some(desk);
             }
+            LinkEvent::DeskAnswer(answer) => self.answer(*answer),
             LinkEvent::Notice(text) => {
                 self.notices.push(text);
                 let extra = self.notices.len().saturating_sub(NOTICES_KEPT);
                 self.notices.drain(..extra);
             }
         }
+    }
+
+    fn answer(&mut self, answer: boussole_director::desk::DeskAnswer) {
+        use boussole_director::desk::{DeskAnswer, ReviewFeed};
+        match answer {
+            DeskAnswer::Review(ReviewFeed::Opened {
+                session,
+                scenario,
+                label,
+                created_at_unix_ms,
+                entries,
+            }) => match self.start(&scenario) {
+                Ok(mut replica) => {
+                    if let Err(e) = replica.apply(&entries) {
+                        self.note(format!("séance {session} : {e}"));
+                    }
+                    self.review = Some(Reviewed {
+                        session,
+                        label,
+                        created_at_unix_ms,
+                        replica,
+                    });
+                }
+                Err(e) => {
+                    self.review = None;
+                    self.note(format!("séance {session} : {e}"));
+                }
+            },
+            DeskAnswer::Review(ReviewFeed::Appended { session, entries }) => {
+                if let Some(r) = self.review.as_mut().filter(|r| r.session == session)
+                    && let Err(e) = r.replica.apply(&entries)
+                {
+                    let line = format!("séance {session} : {e}");
+                    self.note(line);
+                }
+            }
+            DeskAnswer::Review(ReviewFeed::Closed) => self.review = None,
+            DeskAnswer::AccessLog(lines) => self.admin.access = Some(lines),
+            DeskAnswer::Figures(lines) => self.admin.figures = Some(lines),
+            DeskAnswer::PurgePreview(preview) => self.admin.purge = Some(preview),
+        }
+    }
+
+    fn note(&mut self, text: String) {
+        self.notices.push(text);
+        let extra = self.notices.len().saturating_sub(NOTICES_KEPT);
+        self.notices.drain(..extra);
+    }
+
+    /// The closed session followed for review, as its after-game screens draw it: its engine
+    /// as its log leaves it, with this console's rater, register and desk (`None` when none is
+    /// followed).
+    pub fn review(&self) -> Option<crate::view::ReviewView> {
+        let r = self.review.as_ref()?;
+        let engine = r.replica.engine().clone();
+        let now = engine.now();
+        let rubric = rubric_of(&self.content, &engine.scenario().rubric);
+        let mut view = SessionView::of(engine, now, self.me.clone());
+        view.observer = self.observer;
+        view.room = self.room.clone();
+        view.link = self.link.clone();
+        view.notices = self.notices.clone();
+        view.register = self.register.clone();
+        view.synthesis = self.synthesis.clone();
+        view.rubric = rubric;
+        view.desk = self.desk.clone();
+        view.admin = self.admin.clone();
+        Some(crate::view::ReviewView {
+            session: r.session,
+            label: r.label.clone(),
+            created_at_unix_ms: r.created_at_unix_ms,
+            view: Box::new(view),
+        })
+    }
+
+    /// The administration screen's answers.
+    pub fn admin(&self) -> &AdminView {
+        &self.admin
     }
 
     fn start(&self, scenario: &str) -> Result<Replica, ModelError> {
@@ -214,6 +321,8 @@ impl ConsoleModel {
             synthesis: self.synthesis.clone(),
             rubric: rubric_of(&self.content, &replica.engine().scenario().rubric),
             desk: self.desk.clone(),
+            review: self.review().map(Box::new),
+            admin: self.admin.clone(),
         })
     }
 

@@ -153,6 +153,25 @@ pub struct SessionView {
     /// The director of the day's desk (`None` from a director of one session, and in
     /// training): the home screen draws it.
     pub desk: Option<boussole_director::desk::DeskView>,
+    /// The closed session this console follows for review beside this one, if any.
+    pub review: Option<Box<ReviewView>>,
+    /// The director's answers to the administration screen.
+    pub admin: crate::model::AdminView,
+}
+
+/// A closed session followed for review beside the hosted one: the after-game screens
+/// (evaluation, timeline, agreement) draw its [`SessionView`], and its commands go to its own
+/// log (`DeskRequest::ReviewCommand`).
+#[derive(Clone, Debug)]
+pub struct ReviewView {
+    /// Its number.
+    pub session: i64,
+    /// Its label.
+    pub label: String,
+    /// When it was created, Unix ms.
+    pub created_at_unix_ms: i64,
+    /// The session as its log leaves it.
+    pub view: Box<SessionView>,
 }
 
 impl SessionView {
@@ -172,6 +191,8 @@ impl SessionView {
             synthesis: None,
             rubric: None,
             desk: None,
+            review: None,
+            admin: Default::default(),
         }
     }
 

@@ -900,7 +900,6 @@ impl Store {
                 tx.execute("DELETE FROM person_journal WHERE person = ?1", [p])?;
                 tx.execute("DELETE FROM information_notices WHERE person = ?1", [p])?;
                 tx.execute("DELETE FROM synthesis_events WHERE person = ?1", [p])?;
-                tx.execute("DELETE FROM synthesis_events WHERE person = ?1", [p])?;
                 super::roadmap::delete_person_data(&tx, p)?;
                 tx.execute("DELETE FROM persons WHERE id = ?1", [p])?;
                 gone.push(p.clone());

@@ -571,3 +571,51 @@ synth-history-final = Final version { $version } written on { $date }
 synth-history-handed = Final version { $version } handed over on { $date } to { $to }
 eval-consent-on-synthesis = The consent to send the synthesis on is asked on the synthesis itself, version by version, after the debrief: « See …'s synthesis ».
 eval-rater-default = by default: whoever coded most; choose to record it
+screen-admin = Administration
+home-admin = Administration
+home-review-beside = "Review" opens a past session beside the current one, which goes on.
+review-banner = Reviewing session no. { $id }: { $label } ({ $date })
+review-back-live = Back to the current session
+review-close = Close the review
+review-hint = What you decide here (levels, comments, debrief, lead rater, wash-up) is written to that session's log.
+review-open = Session no. { $id } open for review: { $label }
+review-show = Show the reviewed session
+admin-title = Administration
+admin-access = Access log
+admin-figures = Funders' figures
+admin-purge = Purge of old sessions
+admin-refresh = Refresh
+admin-access-hint = Who read, exported, backed up or erased what, newest first (the last 500 lines). Never a name: pseudonyms and numbers.
+admin-access-empty = The access log is empty.
+admin-col-when = When
+admin-col-who = Who
+admin-col-what = What
+admin-col-about = About
+admin-figures-hint = Anonymous figures for the ESF+: distinct people, sessions and hours, per month and per year. People do not add up across months; "< 3" hides small counts.
+admin-figures-csv = Save the figures (CSV)…
+admin-figures-empty = No session or result to count yet.
+admin-col-period = Period
+admin-col-kind = Activity
+admin-col-sessions = Sessions
+admin-col-persons = People
+admin-col-hours = Hours
+admin-col-person-hours = Person-hours
+admin-partial = { $persons } (partial)
+admin-purge-rule = Sessions older than { $months } months (created before { $date }) are removed, with their names, observations and notes. Their figures stay, without personal data.
+admin-purge-nothing = Nothing to purge: no session is past the retention period.
+admin-purge-session = Session no. { $id }: { $label } ({ $date }), { $people ->
+        [one] 1 person
+       *[other] { $people } people
+    }, { $records } log entries
+admin-purge-results = { $count ->
+        [one] 1 result from another tool, older than the retention period, goes too.
+       *[other] { $count } results from other tools, older than the retention period, go too.
+    }
+admin-purge-persons = People of the register with no session left and inactive as long are removed too.
+admin-purge-persons-go = Remove only the inactive people
+admin-purge-warning = A purge cannot be undone: make a backup first if you need one.
+admin-purge-check = I have read the list
+admin-purge-go = { $count ->
+        [one] Purge this session
+       *[other] Purge these { $count } sessions
+    }

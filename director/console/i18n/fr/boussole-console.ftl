@@ -571,3 +571,51 @@ synth-history-final = Version finale { $version } écrite le { $date }
 synth-history-handed = Version finale { $version } remise le { $date } à { $to }
 eval-consent-on-synthesis = L'accord pour transmettre la synthèse se recueille sur la synthèse elle-même, version par version, après la restitution : « Voir la synthèse de … ».
 eval-rater-default = par défaut : celui ou celle qui a le plus codé ; choisissez pour le noter
+screen-admin = Administration
+home-admin = Administration
+home-review-beside = « Revoir » ouvre une séance passée à côté de la séance en cours, qui continue.
+review-banner = Revue de la séance n° { $id } : { $label } ({ $date })
+review-back-live = Revenir à la séance en cours
+review-close = Fermer la revue
+review-hint = Ce que vous décidez ici (niveaux, commentaires, restitution, codage retenu, accord) s'écrit dans le journal de cette séance-là.
+review-open = Séance n° { $id } ouverte en revue : { $label }
+review-show = Voir la séance revue
+admin-title = Administration
+admin-access = Journal des accès
+admin-figures = Chiffres des financeurs
+admin-purge = Purge des séances anciennes
+admin-refresh = Actualiser
+admin-access-hint = Qui a lu, exporté, sauvegardé ou effacé quoi, du plus récent au plus ancien (les 500 dernières lignes). Jamais un nom : des pseudonymes et des numéros.
+admin-access-empty = Le journal des accès est vide.
+admin-col-when = Quand
+admin-col-who = Qui
+admin-col-what = Quoi
+admin-col-about = Sur
+admin-figures-hint = Chiffres anonymes pour le FSE+ : personnes distinctes, séances et heures, par mois et par année. Les personnes ne s'additionnent pas d'un mois à l'autre ; « < 3 » masque les petits effectifs.
+admin-figures-csv = Enregistrer les chiffres (CSV)…
+admin-figures-empty = Aucune séance ni résultat à compter pour l'instant.
+admin-col-period = Période
+admin-col-kind = Activité
+admin-col-sessions = Séances
+admin-col-persons = Personnes
+admin-col-hours = Heures
+admin-col-person-hours = Personnes-heures
+admin-partial = { $persons } (partiel)
+admin-purge-rule = Les séances de plus de { $months } mois (créées avant le { $date }) sont retirées, avec leurs noms, leurs observations et leurs notes. Leurs chiffres restent, sans donnée personnelle.
+admin-purge-nothing = Rien à purger : aucune séance n'a dépassé la durée de conservation.
+admin-purge-session = Séance n° { $id } : { $label } (du { $date }), { $people ->
+        [one] 1 personne
+       *[other] { $people } personnes
+    }, { $records } entrées du journal
+admin-purge-results = { $count ->
+        [one] 1 résultat d'un autre outil, plus ancien que la durée de conservation, part aussi.
+       *[other] { $count } résultats d'autres outils, plus anciens que la durée de conservation, partent aussi.
+    }
+admin-purge-persons = Les personnes du registre qui n'ont plus de séance et sont inactives depuis aussi longtemps sont retirées aussi.
+admin-purge-persons-go = Retirer seulement les personnes inactives
+admin-purge-warning = Une purge ne se défait pas : faites d'abord une sauvegarde si vous en avez besoin.
+admin-purge-check = J'ai relu la liste
+admin-purge-go = { $count ->
+        [one] Purger cette séance
+       *[other] Purger ces { $count } séances
+    }

@@ -33,7 +33,17 @@ pub struct AgreementState {
     cached: Option<(Key, Result<Computed, String>)>,
 }
 
-type Key = ([RaterId; 2], usize, bool, usize, usize);
+/// Raters, slice, method, observations, retracted, and the session's identity (its scenario
+/// and first and last observation times: a session reviewed beside the hosted one has its own).
+type Key = (
+    [RaterId; 2],
+    usize,
+    bool,
+    usize,
+    usize,
+    String,
+    Option<(Millis, Millis)>,
+);
 
 #[derive(Clone, Debug, PartialEq)]
 struct Computed {
@@ -159,6 +169,8 @@ pub fn agreement(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState) -> V
             .iter()
             .filter(|o| o.retracted.is_some())
             .count(),
+        view.engine.scenario().id.to_string(),
+        observations.first().zip(observations.last()).map(|(a, b)| (a.at, b.at)),
     );
     if s.cached.as_ref().is_none_or(|(k, _)| *k != key) {
         let method = if s.sets {

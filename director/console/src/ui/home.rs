@@ -50,6 +50,11 @@ pub fn home(
         if ui.button(tr!(l, "home-syntheses")).clicked() {
             state.screen = super::Screen::Synthesis;
         }
+        if ui.button(tr!(l, "home-admin")).clicked() {
+            state.screen = super::Screen::Admin;
+            // Its first section, as the director has it now.
+            out.push(Output::Action(ConsoleAction::Desk(state.admin.tab.request())));
+        }
     });
     if let Some(r) = backup(ui, desk, state) {
         out.push(Output::Action(ConsoleAction::Desk(r)));
@@ -201,15 +206,18 @@ pub fn home(
             ui.label(RichText::new(tr!(l, "home-interrupted-none")).color(MUTED));
         }
         for s in &desk.interrupted {
-            session_row(ui, s, l, &tr!(l, "home-resume"), &mut asked);
+            session_row(ui, s, l, &tr!(l, "home-resume"), false, &mut asked);
         }
         ui.separator();
         ui.heading(tr!(l, "home-past"));
         if desk.past.is_empty() {
             ui.label(RichText::new(tr!(l, "home-past-none")).color(MUTED));
         }
+        if desk.live.is_some() && !desk.past.is_empty() {
+            ui.label(RichText::new(tr!(l, "home-review-beside")).color(MUTED));
+        }
         for s in &desk.past {
-            session_row(ui, s, l, &tr!(l, "home-review"), &mut asked);
+            session_row(ui, s, l, &tr!(l, "home-review"), true, &mut asked);
         }
     });
     out.extend(
@@ -334,11 +342,14 @@ fn passphrase(ui: &mut Ui, state: &mut ConsoleState) -> Option<ConsoleAction> {
     asked
 }
 
+/// A session of the store: « Reprendre » hosts an interrupted one; « Revoir » follows a past
+/// one beside the hosted session (`DeskRequest::Review`), which goes on.
 fn session_row(
     ui: &mut Ui,
     s: &SessionLine,
     l: Locale,
     action: &str,
+    past: bool,
     asked: &mut Vec<DeskRequest>,
 ) {
     ui.horizontal_wrapped(|ui| {
@@ -349,7 +360,13 @@ fn session_row(
             ui.label(RichText::new(tr!(l, "home-not-started")).color(MUTED));
         }
         if ui.button(action).clicked() {
-            asked.push(DeskRequest::Open { session: s.id });
+            asked.push(if past {
+                DeskRequest::Review {
+                    session: Some(s.id),
+                }
+            } else {
+                DeskRequest::Open { session: s.id }
+            });
         }
     });
 }

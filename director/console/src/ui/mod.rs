@@ -6,6 +6,7 @@
 //! ([`prepare()`], [`run()`], [`devices()`], [`coding()`], [`end()`]), with the help overlay
 //! ([`help()`]). Only UI-local state lives in [`ConsoleState`].
 
+pub mod admin;
 pub mod agreement;
 pub mod coding;
 pub mod devices;
@@ -18,6 +19,7 @@ pub mod keys;
 pub mod pairing;
 pub mod people;
 pub mod prepare;
+pub mod review;
 pub mod run;
 pub mod synthesis;
 pub mod timeline;
@@ -54,7 +56,7 @@ pub enum Output {
 }
 
 /// What the console shell does without the engine.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum ConsoleAction {
     /// Keep a participant's civil name in the protected table (never in the session log).
     SetName {
@@ -119,11 +121,13 @@ pub enum Screen {
     /// A person's synthesis across their sessions, its pages shown in the window, saved as a
     /// PDF where the facilitator chooses (from the evaluation and home screens).
     Synthesis,
+    /// The access log, the funders' figures and the retention purge (from the home screen).
+    Admin,
 }
 
 impl Screen {
     /// Every screen, in tab order.
-    pub const ALL: [Screen; 11] = [
+    pub const ALL: [Screen; 12] = [
         Self::Home,
         Self::Prepare,
         Self::Run,
@@ -135,6 +139,7 @@ impl Screen {
         Self::Agreement,
         Self::Synthesis,
         Self::People,
+        Self::Admin,
     ];
 
     /// Its function key, if it has one.
@@ -146,9 +151,12 @@ impl Screen {
             Self::Coding => Some(PhysicalKey::F5),
             Self::End => Some(PhysicalKey::F6),
             Self::People => Some(PhysicalKey::F11),
-            Self::Evaluation | Self::Timeline | Self::Agreement | Self::Synthesis | Self::Home => {
-                None
-            }
+            Self::Evaluation
+            | Self::Timeline
+            | Self::Agreement
+            | Self::Synthesis
+            | Self::Home
+            | Self::Admin => None,
         }
     }
 
@@ -166,6 +174,7 @@ impl Screen {
             Self::Agreement => tr!(locale, "screen-agreement"),
             Self::Timeline => tr!(locale, "screen-timeline"),
             Self::Home => tr!(locale, "screen-home"),
+            Self::Admin => tr!(locale, "screen-admin"),
         }
     }
 }
@@ -348,6 +357,11 @@ pub struct ConsoleState {
     /// The director of the day's answer to the last request over the local socket (a
     /// passphrase changed or refused), shown on the home screen.
     pub director_message: Option<String>,
+    /// The after-game screens show the closed session followed for review rather than the
+    /// hosted one.
+    pub reviewing: bool,
+    /// The administration screen's section and forms.
+    pub admin: admin::AdminState,
 }
 
 /// A passphrase change being typed: never printed, wiped when dropped or sent.
@@ -417,6 +431,15 @@ pub fn console(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState) -> Vec
     if state.help_open {
         help(ui, view, state);
     }
+    if let Some(rv) = view.review.as_deref()
+        && review::shows(state.screen)
+    {
+        if state.reviewing {
+            out.extend(review::review(ui, rv, true, state));
+            return out;
+        }
+        review::offer(ui, rv, state);
+    }
     let screen = match state.screen {
         Screen::Prepare => prepare(ui, view, state),
         Screen::Run => run(ui, view, state),
@@ -434,6 +457,7 @@ pub fn console(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState) -> Vec
             synthesis::synthesis(ui, &view.register, view.synthesis.as_ref(), state)
         }
         Screen::Home => home(ui, view.desk.as_ref(), Some(&view.room), state),
+        Screen::Admin => admin::admin(ui, &view.admin, state),
     };
     out.extend(screen);
     out

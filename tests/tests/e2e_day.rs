@@ -784,7 +784,15 @@ async fn day(h: &mut Console, laptop: &Laptop, db: &Path, socket: &Path, usb: &P
 
     // The console closed and opened again (the director goes on): the passphrase is asked all
     // the same, and the console finds the day where it was.
-    let reopened = DayConsole::open(laptop, content()?, ConsoleState::default());
+    // (the same USB key is plugged in)
+    let reopened = DayConsole::open(
+        laptop,
+        content()?,
+        ConsoleState {
+            places: Some(vec![("Clé USB « CLE »".into(), usb.to_path_buf())]),
+            ..ConsoleState::default()
+        },
+    );
     let mut h2: Console = Harness::builder()
         .with_size(egui::vec2(1600.0, 6000.0))
         .build_ui_state(
@@ -1070,6 +1078,157 @@ async fn day(h: &mut Console, laptop: &Laptop, db: &Path, socket: &Path, usb: &P
             .any(|a| a.action == AccessAction::PassphraseChanged && a.actor == FACILITATOR),
         "the change in the access log"
     );
+    drop(store);
+
+    // The game reviewed from home, then beside a new session that runs: the restitution of
+    // another person goes to the game's log, never to the session hosted.
+    review_beside(&mut h2, db, second, NEW_PASSPHRASE).await?;
+    // The administration: the access log shows the review, the figures count the day and go
+    // to the key as CSV, and the purge has nothing to remove.
+    administration(&mut h2, usb).await?;
+    Ok(())
+}
+
+/// From home without a session: « Revoir » the game (`game`), then a new immersion session
+/// created and running while the review goes on; a person's restitution recorded in the
+/// review lands in the game's log only.
+async fn review_beside(h: &mut Console, db: &Path, game: i64, passphrase: &str) -> Result<()> {
+    ensure!(live(h.state()).is_none(), "home without a session");
+    h.get_all_by_label("Revoir")
+        .next()
+        .context("the most recent past session first")?
+        .click();
+    h.step();
+    h.step();
+    until(h, "the game followed for review", GUARD, move |d| {
+        d.model().review().is_some_and(|r| r.session == game)
+    })
+    .await?;
+    h.get_by_label_contains(&format!("Revue de la séance n° {game}"));
+    click(h, "◀ Retour à l'accueil");
+    click_containing(h, "séance d'immersion");
+    type_into(h, "Nom de la séance :", "Vidéothèque de l'après-midi");
+    click(h, "Créer la séance");
+    until(h, "a new session hosted", GUARD, move |d| {
+        live(d).is_some_and(|id| id != game)
+    })
+    .await?;
+    let third = live(h.state()).context("hosted")?;
+    ensure!(
+        h.state().model().review().is_some_and(|r| r.session == game),
+        "the review goes on beside the new session"
+    );
+    click(h, "Évaluation");
+    h.get_by_label_contains(&format!("Revue de la séance n° {game}"));
+    let who = PEOPLE[1];
+    click(h, &format!(" {who} "));
+    let slot = h
+        .state()
+        .model()
+        .review()
+        .and_then(|r| {
+            r.view
+                .engine
+                .participants()
+                .iter()
+                .find(|(_, p)| p.pseudonym == who)
+                .map(|(id, _)| id.clone())
+        })
+        .context("their slot in the game")?;
+    click(h, "La restitution avec la personne a eu lieu");
+    let reviewed = slot.clone();
+    until(h, "the restitution in the reviewed game", GUARD, move |d| {
+        d.model().review().is_some_and(|r| {
+            r.view
+                .engine
+                .debriefs()
+                .get(&reviewed)
+                .is_some_and(|b| b.restitution.is_some())
+        })
+    })
+    .await?;
+    ensure!(live(h.state()) == Some(third), "the new session still hosted");
+    // What the director wrote: in the game's log, not in the new session's.
+    let store = Store::open(db, passphrase)?;
+    let set = content()?;
+    let (_, game_engine) = boussole_director::session::replay(&store, &set, SessionId(game))?;
+    ensure!(
+        game_engine
+            .debriefs()
+            .get(&slot)
+            .is_some_and(|b| b.restitution.is_some()),
+        "the restitution is in the game's log"
+    );
+    let (_, new_engine) = boussole_director::session::replay(&store, &set, SessionId(third))?;
+    ensure!(
+        new_engine.debriefs().is_empty() && !new_engine.is_closed(),
+        "the new session took nothing of it"
+    );
+    ensure!(
+        store.access_log()?.iter().any(|a| a.action == AccessAction::SessionOpened
+            && a.session == Some(SessionId(game))
+            && a.actor == FACILITATOR),
+        "the review in the access log"
+    );
+    Ok(())
+}
+
+/// The administration screen from home: the access log, the figures and their CSV on the key,
+/// the purge's preview.
+async fn administration(h: &mut Console, usb: &Path) -> Result<()> {
+    click(h, "Accueil");
+    click(h, "Journal des accès, chiffres, purge");
+    until(h, "the access log shown", GUARD, |d| {
+        d.model()
+            .admin()
+            .access
+            .as_ref()
+            .is_some_and(|a| a.iter().any(|l| l.detail == "revue depuis la console"))
+    })
+    .await?;
+    ensure!(
+        h.query_by_label_contains("revue depuis la console").is_some(),
+        "the review's line in the window"
+    );
+    click(h, "Chiffres des financeurs");
+    until(h, "the figures shown", GUARD, |d| {
+        d.model()
+            .admin()
+            .figures
+            .as_ref()
+            .is_some_and(|f| f.iter().any(|r| r.kind == "toutes activités" && r.sessions >= 3))
+    })
+    .await?;
+    click(h, "Enregistrer les chiffres (CSV)…");
+    click(h, "Clé USB « CLE »");
+    click(h, "Enregistrer ici");
+    until(h, "the figures written", GUARD, |d| {
+        d.model()
+            .notices()
+            .iter()
+            .any(|n| n.starts_with("Chiffres écrits"))
+    })
+    .await?;
+    let csv = std::fs::read_dir(usb)?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("chiffres-financeurs-") && n.ends_with(".csv"))
+        })
+        .context("the CSV on the key")?;
+    let text = std::fs::read_to_string(&csv)?;
+    ensure!(
+        text.starts_with("periode,activite,seances,personnes"),
+        "the CSV's header: {text}"
+    );
+    for who in PEOPLE {
+        ensure!(!text.contains(who), "no pseudonym in the figures: {text}");
+    }
+    click(h, "Purge des séances anciennes");
+    until(h, "the purge's preview", GUARD, |d| d.model().admin().purge.is_some()).await?;
+    h.get_by_label_contains("Rien à purger");
     Ok(())
 }
 

@@ -2225,3 +2225,202 @@ fn the_lead_rater_is_named_on_the_evaluation_screen_and_logged() {
         "named now"
     );
 }
+
+/// A closed session reviewed beside the running one: its evaluation is drawn, its commands go
+/// to its own log (`ReviewCommand`), never to the hosted session; the facilitator goes back to
+/// the running session, comes back to the review, and closes it.
+#[test]
+fn a_past_session_is_reviewed_beside_the_running_one_and_its_commands_go_to_its_log() {
+    use boussole_console::view::ReviewView;
+    use boussole_director::desk::DeskRequest;
+    let mut view = session();
+    view.rubric = closed_with_codes().rubric;
+    view.review = Some(Box::new(ReviewView {
+        session: 4,
+        label: "Groupe du lundi".into(),
+        created_at_unix_ms: 1_764_000_000_000,
+        view: Box::new(closed_with_codes()),
+    }));
+    let mut h = harness(view, Screen::Evaluation);
+    h.state_mut().console.reviewing = true;
+    h.run();
+    assert!(
+        h.query_by_label_contains("Revue de la séance n° 4 : Groupe du lundi")
+            .is_some()
+    );
+    // The reviewed session is closed: no warning that it is not.
+    assert!(h.query_by_label_contains("pas encore close").is_none());
+    h.get_by_label("La restitution avec la personne a eu lieu")
+        .click();
+    h.run();
+    assert!(commands(&h).is_empty(), "nothing for the hosted session");
+    assert_eq!(
+        desk_requests(&h),
+        vec![DeskRequest::ReviewCommand {
+            session: 4,
+            command: Command::RecordRestitution { participant: p(1) },
+        }]
+    );
+    // The timeline and the agreement of the reviewed session, from its banner.
+    h.get_by_label("Frise").click();
+    h.run();
+    assert_eq!(h.state().console.screen, Screen::Timeline);
+    assert!(h.query_by_label_contains("Revue de la séance n° 4").is_some());
+    // Back to the running session: its own evaluation, and a line to come back.
+    h.get_by_label("Évaluation").click();
+    h.run();
+    h.get_by_label("Revenir à la séance en cours").click();
+    h.run();
+    assert!(!h.state().console.reviewing);
+    assert!(h.query_by_label_contains("Revue de la séance").is_none());
+    assert!(
+        h.query_by_label("Séance n° 4 ouverte en revue : Groupe du lundi")
+            .is_some()
+    );
+    h.get_by_label("Voir la séance revue").click();
+    h.run();
+    assert!(h.state().console.reviewing);
+    h.get_by_label("Fermer la revue").click();
+    h.run();
+    assert_eq!(
+        desk_requests(&h).last(),
+        Some(&DeskRequest::Review { session: None })
+    );
+    assert!(!h.state().console.reviewing);
+}
+
+/// « Revoir » on the home screen follows a past session; « Reprendre » hosts an interrupted
+/// one.
+#[test]
+fn review_follows_a_past_session_and_resume_hosts_an_interrupted_one() {
+    use boussole_director::desk::{DeskRequest, DeskView, SessionLine};
+    let line = |id: i64, label: &str| SessionLine {
+        id,
+        scenario: "scape_attitudes".into(),
+        label: label.into(),
+        created_at_unix_ms: 1_764_000_000_000,
+        people: 6,
+        started: true,
+    };
+    let mut view = session();
+    view.desk = Some(DeskView {
+        facilitator: "Camille".into(),
+        interrupted: vec![line(2, "Coupée")],
+        past: vec![line(1, "Lundi")],
+        ..DeskView::default()
+    });
+    let mut h = harness(view, Screen::Home);
+    h.run();
+    h.get_by_label("Revoir").click();
+    h.run();
+    h.get_by_label("Reprendre").click();
+    h.run();
+    assert_eq!(
+        desk_requests(&h),
+        vec![
+            DeskRequest::Review { session: Some(1) },
+            DeskRequest::Open { session: 2 },
+        ]
+    );
+}
+
+/// The administration screen: the access log, the figures and their CSV saved on a key, and a
+/// purge sent only once its list is ticked as read, naming the sessions it showed.
+#[test]
+fn the_administration_screen_shows_the_access_log_figures_and_a_purge_preview() {
+    use boussole_console::model::AdminView;
+    use boussole_director::desk::{
+        AccessLine, DeskRequest, DeskView, FiguresLine, PurgeLine, PurgePreview,
+    };
+    let key = tempfile::tempdir().expect("temp");
+    let mut view = session();
+    view.desk = Some(DeskView {
+        facilitator: "Camille".into(),
+        ..DeskView::default()
+    });
+    view.admin = AdminView {
+        access: Some(vec![AccessLine {
+            at_unix_ms: 1_764_000_000_000,
+            actor: "Camille".into(),
+            action: "sauvegarde écrite".into(),
+            session: Some(3),
+            participant: None,
+            detail: "/media/cle/boussole.db".into(),
+        }]),
+        figures: Some(vec![FiguresLine {
+            period: "2026-11".into(),
+            kind: "toutes activités".into(),
+            sessions: 4,
+            persons: "< 3".into(),
+            partial: false,
+            hours: "6,5 h".into(),
+            person_hours: "13,0 h".into(),
+        }]),
+        purge: Some(PurgePreview {
+            months: 12,
+            cutoff_unix_ms: 1_733_000_000_000,
+            sessions: vec![PurgeLine {
+                id: 1,
+                label: "Groupe de 2024".into(),
+                created_at_unix_ms: 1_720_000_000_000,
+                people: 6,
+                records: 412,
+            }],
+            results: 0,
+        }),
+    };
+    let mut h = harness(view, Screen::Home);
+    h.state_mut().console.places = Some(vec![("Clé USB « CLE »".into(), key.path().to_path_buf())]);
+    h.run();
+    h.get_by_label("Journal des accès, chiffres, purge").click();
+    h.run();
+    assert_eq!(h.state().console.screen, Screen::Admin);
+    assert_eq!(desk_requests(&h), vec![DeskRequest::AccessLog]);
+    assert!(h.query_by_label("sauvegarde écrite").is_some());
+    assert!(
+        h.query_by_label("séance n° 3 — /media/cle/boussole.db")
+            .is_some()
+    );
+    h.get_by_label("Chiffres des financeurs").click();
+    h.run();
+    assert!(h.query_by_label("< 3").is_some());
+    assert!(h.query_by_label("13,0 h").is_some());
+    h.get_by_label("Enregistrer les chiffres (CSV)…").click();
+    h.run();
+    h.get_by_label("Clé USB « CLE »").click();
+    h.run();
+    h.get_by_label("Enregistrer ici").click();
+    h.run();
+    h.get_by_label("Purge des séances anciennes").click();
+    h.run();
+    assert!(
+        h.query_by_label_contains("Séance n° 1 : Groupe de 2024")
+            .is_some()
+    );
+    // Not ticked: nothing sent.
+    h.get_by_label("Purger cette séance").click();
+    h.run();
+    assert!(
+        !desk_requests(&h)
+            .iter()
+            .any(|r| matches!(r, DeskRequest::Purge { .. }))
+    );
+    h.get_by_label("J'ai relu la liste").click();
+    h.run();
+    h.get_by_label("Purger cette séance").click();
+    h.run();
+    assert_eq!(
+        desk_requests(&h),
+        vec![
+            DeskRequest::AccessLog,
+            DeskRequest::Figures,
+            DeskRequest::FiguresCsv {
+                folder: key.path().to_path_buf()
+            },
+            DeskRequest::PurgePreview,
+            DeskRequest::Purge { sessions: vec![1] },
+            DeskRequest::PurgePreview,
+        ]
+    );
+    assert!(!h.state().console.admin.purge_checked, "ticked once only");
+}

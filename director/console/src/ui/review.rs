@@ -46,12 +46,15 @@ pub fn review(
                 );
             });
             ui.horizontal_wrapped(|ui| {
-                for s in [Screen::Evaluation, Screen::Timeline, Screen::Agreement] {
-                    if ui.selectable_label(state.screen == s, s.title(l)).clicked() {
-                        state.screen = s;
+                // Without a hosted session there is no tab bar: the banner has the tabs.
+                if !live {
+                    for s in [Screen::Evaluation, Screen::Timeline, Screen::Agreement] {
+                        if ui.selectable_label(state.screen == s, s.title(l)).clicked() {
+                            state.screen = s;
+                        }
                     }
+                    ui.separator();
                 }
-                ui.separator();
                 if live && ui.button(tr!(l, "review-back-live")).clicked() {
                     state.reviewing = false;
                 }

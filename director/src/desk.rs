@@ -782,11 +782,12 @@ pub fn figures_csv_into(
 ) -> Result<String, String> {
     crate::files::folder_ready(folder)?;
     let csv = crate::figures::figures_csv(&figures_rows(store, content)?);
-    let stem = format!("chiffres-financeurs-{}", crate::plan::local_date(now_unix_ms));
-    let path = crate::files::write_whole(
-        &crate::files::unique(folder, &stem, "csv"),
-        csv.as_bytes(),
-    )?;
+    let stem = format!(
+        "chiffres-financeurs-{}",
+        crate::plan::local_date(now_unix_ms)
+    );
+    let path =
+        crate::files::write_whole(&crate::files::unique(folder, &stem, "csv"), csv.as_bytes())?;
     let _ = store.log_access(&crate::store::AccessEntry {
         at_unix_ms: now_unix_ms,
         actor: actor.to_owned(),
@@ -812,9 +813,10 @@ pub fn purge_preview(
     now_unix_ms: i64,
 ) -> Result<PurgePreview, String> {
     let months = crate::retention::DEFAULT_RETENTION_MONTHS;
-    let cutoff = crate::retention::cutoff_unix_ms(now_unix_ms, months).map_err(|e| e.to_string())?;
-    let items = crate::retention::plan_purge(store, content, cutoff)
-        .map_err(|e| format!("purge : {e}"))?;
+    let cutoff =
+        crate::retention::cutoff_unix_ms(now_unix_ms, months).map_err(|e| e.to_string())?;
+    let items =
+        crate::retention::plan_purge(store, content, cutoff).map_err(|e| format!("purge : {e}"))?;
     let before = crate::plan::local_date(cutoff);
     let results = crate::figures::facts(store, content)
         .map_err(|e| e.to_string())?
@@ -853,9 +855,10 @@ pub fn purge_confirmed(
     now_unix_ms: i64,
 ) -> Result<String, String> {
     let months = crate::retention::DEFAULT_RETENTION_MONTHS;
-    let cutoff = crate::retention::cutoff_unix_ms(now_unix_ms, months).map_err(|e| e.to_string())?;
-    let items = crate::retention::plan_purge(store, content, cutoff)
-        .map_err(|e| format!("purge : {e}"))?;
+    let cutoff =
+        crate::retention::cutoff_unix_ms(now_unix_ms, months).map_err(|e| e.to_string())?;
+    let items =
+        crate::retention::plan_purge(store, content, cutoff).map_err(|e| format!("purge : {e}"))?;
     let now: Vec<i64> = items.iter().map(|i| i.info.id.0).collect();
     if now != seen {
         return Err(

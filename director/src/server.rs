@@ -618,7 +618,11 @@ async fn on_review(
         );
         return;
     };
-    let (d, content, actor) = (cx.director.clone(), day.content.clone(), day.facilitator.clone());
+    let (d, content, actor) = (
+        cx.director.clone(),
+        day.content.clone(),
+        day.facilitator.clone(),
+    );
     let opened = blocking(move || {
         d.with_store_hosted(move |store, hosted| {
             crate::desk::review_opened(store, &content, session, hosted, &actor, unix_ms())
@@ -705,7 +709,11 @@ async fn forward_review(
 ) {
     let Some(from) = peers
         .values()
-        .filter_map(|p| p.review.filter(|(id, _)| *id == session).map(|(_, sent)| sent))
+        .filter_map(|p| {
+            p.review
+                .filter(|(id, _)| *id == session)
+                .map(|(_, sent)| sent)
+        })
         .min()
     else {
         return;
@@ -895,8 +903,15 @@ async fn on_desk(
         }
         crate::desk::DeskRequest::AccessLog => {
             let d = cx.director.clone();
-            let lines = blocking(move || d.with_store(|store| crate::desk::access_lines(store))).await;
-            answer(cx.server, conn, "journal des accès", lines, crate::desk::DeskAnswer::AccessLog);
+            let lines =
+                blocking(move || d.with_store(|store| crate::desk::access_lines(store))).await;
+            answer(
+                cx.server,
+                conn,
+                "journal des accès",
+                lines,
+                crate::desk::DeskAnswer::AccessLog,
+            );
             return;
         }
         crate::desk::DeskRequest::Figures => {
@@ -905,7 +920,13 @@ async fn on_desk(
                 d.with_store(move |store| crate::desk::figures_lines(store, &content))
             })
             .await;
-            answer(cx.server, conn, "chiffres", lines, crate::desk::DeskAnswer::Figures);
+            answer(
+                cx.server,
+                conn,
+                "chiffres",
+                lines,
+                crate::desk::DeskAnswer::Figures,
+            );
             return;
         }
         crate::desk::DeskRequest::PurgePreview => {
@@ -914,7 +935,13 @@ async fn on_desk(
                 d.with_store(move |store| crate::desk::purge_preview(store, &content, unix_ms()))
             })
             .await;
-            answer(cx.server, conn, "purge", preview, crate::desk::DeskAnswer::PurgePreview);
+            answer(
+                cx.server,
+                conn,
+                "purge",
+                preview,
+                crate::desk::DeskAnswer::PurgePreview,
+            );
             return;
         }
         crate::desk::DeskRequest::FiguresCsv { folder } => {
@@ -930,8 +957,11 @@ async fn on_desk(
             return;
         }
         crate::desk::DeskRequest::Purge { sessions } => {
-            let (seen, actor, content) =
-                (sessions.clone(), day.facilitator.clone(), day.content.clone());
+            let (seen, actor, content) = (
+                sessions.clone(),
+                day.facilitator.clone(),
+                day.content.clone(),
+            );
             let d = cx.director.clone();
             let done = blocking(move || {
                 d.with_store_hosted(move |store, hosted| {

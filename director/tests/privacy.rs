@@ -653,24 +653,52 @@ fn the_consoles_purge_follows_its_preview_and_the_figures_stay() {
     let line = &preview.sessions[0];
     assert_eq!((line.id, line.people), (1, 6));
     assert!(line.records > 0);
-    assert_eq!(store.sessions().unwrap().len(), 2, "a preview removes nothing");
+    assert_eq!(
+        store.sessions().unwrap().len(),
+        2,
+        "a preview removes nothing"
+    );
 
     // A list that is not the preview's, or one holding the hosted session: refused.
     let why = purge_confirmed(&mut store, &content, &[1, 2], None, "Camille", now).unwrap_err();
     assert!(why.contains("a changé depuis l'aperçu"), "{why}");
-    let why = purge_confirmed(&mut store, &content, &[1], Some(SessionId(1)), "Camille", now)
-        .unwrap_err();
+    let why = purge_confirmed(
+        &mut store,
+        &content,
+        &[1],
+        Some(SessionId(1)),
+        "Camille",
+        now,
+    )
+    .unwrap_err();
     assert!(why.contains("est ouverte"), "{why}");
     assert_eq!(store.sessions().unwrap().len(), 2);
 
-    let done = purge_confirmed(&mut store, &content, &[1], Some(SessionId(2)), "Camille", now)
-        .unwrap();
+    let done = purge_confirmed(
+        &mut store,
+        &content,
+        &[1],
+        Some(SessionId(2)),
+        "Camille",
+        now,
+    )
+    .unwrap();
     assert!(done.starts_with("Purge faite : 1 séance(s)"), "{done}");
     assert_eq!(
-        store.sessions().unwrap().iter().map(|s| s.id).collect::<Vec<_>>(),
+        store
+            .sessions()
+            .unwrap()
+            .iter()
+            .map(|s| s.id)
+            .collect::<Vec<_>>(),
         [SessionId(2)]
     );
-    assert!(purge_preview(&store, &content, now).unwrap().sessions.is_empty());
+    assert!(
+        purge_preview(&store, &content, now)
+            .unwrap()
+            .sessions
+            .is_empty()
+    );
 
     // The figures still count the purged session's month, anonymously.
     let figures = figures_lines(&store, &content).unwrap();
@@ -682,23 +710,42 @@ fn the_consoles_purge_follows_its_preview_and_the_figures_stay() {
     let keys = dir.path().join("cle");
     std::fs::create_dir(&keys).unwrap();
     let written = figures_csv_into(&mut store, &content, &keys, "Camille", now).unwrap();
-    assert!(written.contains("chiffres-financeurs-2025-03-10.csv"), "{written}");
+    assert!(
+        written.contains("chiffres-financeurs-2025-03-10.csv"),
+        "{written}"
+    );
     let csv = std::fs::read_to_string(keys.join("chiffres-financeurs-2025-03-10.csv")).unwrap();
-    assert!(csv.starts_with("periode,activite,seances,personnes"), "{csv}");
+    assert!(
+        csv.starts_with("periode,activite,seances,personnes"),
+        "{csv}"
+    );
     assert!(csv.contains("2024-03,all,1,6,"), "{csv}");
     assert!(!csv.contains("Renard") && !csv.contains("Awa"), "{csv}");
     // A folder that is not there: a French refusal, nothing written.
-    let why = figures_csv_into(&mut store, &content, &dir.path().join("absent"), "Camille", now)
-        .unwrap_err();
+    let why = figures_csv_into(
+        &mut store,
+        &content,
+        &dir.path().join("absent"),
+        "Camille",
+        now,
+    )
+    .unwrap_err();
     assert!(!why.is_empty());
 
     // The access log, newest first: the CSV, then the purge, under the facilitator's name.
     let access = access_lines(&store).unwrap();
-    assert!(access[0].detail.contains("chiffres des financeurs"), "{access:?}");
+    assert!(
+        access[0].detail.contains("chiffres des financeurs"),
+        "{access:?}"
+    );
     let purge = access
         .iter()
         .find(|a| a.detail.starts_with("plus de 12 mois : séances 1 ;"))
         .unwrap_or_else(|| panic!("{access:?}"));
     assert_eq!(purge.actor, "Camille");
-    assert!(access.windows(2).all(|w| w[0].at_unix_ms >= w[1].at_unix_ms));
+    assert!(
+        access
+            .windows(2)
+            .all(|w| w[0].at_unix_ms >= w[1].at_unix_ms)
+    );
 }

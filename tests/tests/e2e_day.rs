@@ -1115,7 +1115,10 @@ async fn review_beside(h: &mut Console, db: &Path, game: i64, passphrase: &str) 
     .await?;
     let third = live(h.state()).context("hosted")?;
     ensure!(
-        h.state().model().review().is_some_and(|r| r.session == game),
+        h.state()
+            .model()
+            .review()
+            .is_some_and(|r| r.session == game),
         "the review goes on beside the new session"
     );
     click(h, "Évaluation");
@@ -1147,7 +1150,10 @@ async fn review_beside(h: &mut Console, db: &Path, game: i64, passphrase: &str) 
         })
     })
     .await?;
-    ensure!(live(h.state()) == Some(third), "the new session still hosted");
+    ensure!(
+        live(h.state()) == Some(third),
+        "the new session still hosted"
+    );
     // What the director wrote: in the game's log, not in the new session's.
     let store = Store::open(db, passphrase)?;
     let set = content()?;
@@ -1165,9 +1171,12 @@ async fn review_beside(h: &mut Console, db: &Path, game: i64, passphrase: &str) 
         "the new session took nothing of it"
     );
     ensure!(
-        store.access_log()?.iter().any(|a| a.action == AccessAction::SessionOpened
-            && a.session == Some(SessionId(game))
-            && a.actor == FACILITATOR),
+        store
+            .access_log()?
+            .iter()
+            .any(|a| a.action == AccessAction::SessionOpened
+                && a.session == Some(SessionId(game))
+                && a.actor == FACILITATOR),
         "the review in the access log"
     );
     Ok(())
@@ -1187,16 +1196,16 @@ async fn administration(h: &mut Console, usb: &Path) -> Result<()> {
     })
     .await?;
     ensure!(
-        h.query_by_label_contains("revue depuis la console").is_some(),
+        h.query_by_label_contains("revue depuis la console")
+            .is_some(),
         "the review's line in the window"
     );
     click(h, "Chiffres des financeurs");
     until(h, "the figures shown", GUARD, |d| {
-        d.model()
-            .admin()
-            .figures
-            .as_ref()
-            .is_some_and(|f| f.iter().any(|r| r.kind == "toutes activités" && r.sessions >= 3))
+        d.model().admin().figures.as_ref().is_some_and(|f| {
+            f.iter()
+                .any(|r| r.kind == "toutes activités" && r.sessions >= 3)
+        })
     })
     .await?;
     click(h, "Enregistrer les chiffres (CSV)…");
@@ -1227,7 +1236,10 @@ async fn administration(h: &mut Console, usb: &Path) -> Result<()> {
         ensure!(!text.contains(who), "no pseudonym in the figures: {text}");
     }
     click(h, "Purge des séances anciennes");
-    until(h, "the purge's preview", GUARD, |d| d.model().admin().purge.is_some()).await?;
+    until(h, "the purge's preview", GUARD, |d| {
+        d.model().admin().purge.is_some()
+    })
+    .await?;
     h.get_by_label_contains("Rien à purger");
     Ok(())
 }

@@ -268,7 +268,8 @@ impl DayConsole {
                             self.state.screen = Screen::Home;
                         }
                         let answers = self.model.admin().clone();
-                        ui::admin::admin(ui, &answers, &mut self.state)
+                        let register = self.model.register().clone();
+                        ui::admin::admin(ui, &answers, &register, &mut self.state)
                     }
                     Some(_) if matches!(self.state.screen, Screen::Synthesis | Screen::People) => {
                         if let Some(last) = self.model.notices().last() {

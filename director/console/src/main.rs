@@ -694,6 +694,8 @@ struct Shots {
     written: Arc<AtomicUsize>,
     /// Whether the devices waiting for a role were started ([`waiting_devices`]).
     devices_started: bool,
+    /// The day's run: the session closed and then reviewed beside the next one.
+    reviewed: Option<i64>,
 }
 
 /// The devices the day's screenshot run pairs with the code alone: they wait for their role.
@@ -760,6 +762,7 @@ impl Shots {
             requested: 0,
             written: Arc::new(AtomicUsize::new(0)),
             devices_started: false,
+            reviewed: None,
         }
     }
 }
@@ -886,6 +889,7 @@ fn take_day_screenshots(
     mut exit: MessageWriter<AppExit>,
 ) {
     use boussole_console::launch::{Gate, GateAction};
+    use boussole_console::ui::admin::AdminTab;
     use boussole_director::desk::DeskRequest;
     let Source::Day(day) = &mut shell.source else {
         return;
@@ -1037,7 +1041,60 @@ fn take_day_screenshots(
             day.state.screen = Screen::Synthesis;
             day.state.synthesis.preview.is_some()
         }
-        7 => {
+        7..=9 => {
+            // The administration, each section as the director answers it.
+            let tab = [AdminTab::Access, AdminTab::Figures, AdminTab::Purge][step - 7];
+            if first {
+                day.state.screen = Screen::Admin;
+                day.state.admin.tab = tab;
+                day.act(vec![Output::Action(ConsoleAction::Desk(tab.request()))]);
+            }
+            let answers = day.model().admin();
+            match tab {
+                AdminTab::Access => answers.access.is_some(),
+                AdminTab::Figures => answers.figures.is_some(),
+                AdminTab::Purge => answers.purge.is_some(),
+            }
+        }
+        10 => {
+            // The Tuesday group's session closed, a new one hosted, and the closed one
+            // reviewed beside it on the evaluation screen.
+            let closed = day
+                .model()
+                .desk()
+                .and_then(|d| d.live.as_ref())
+                .map(|l| l.id);
+            if first && let Some(closed) = closed {
+                shots.reviewed = Some(closed);
+                day.act(vec![
+                    Output::Command(Command::EndSession),
+                    Output::Action(ConsoleAction::Desk(DeskRequest::Create {
+                        activity: "videotheque".into(),
+                        label: "Vidéothèque de l'après-midi".into(),
+                    })),
+                ]);
+            }
+            let reviewed = shots.reviewed;
+            let hosted = day
+                .model()
+                .desk()
+                .and_then(|d| d.live.as_ref())
+                .map(|l| l.id);
+            if let (Some(r), Some(h)) = (reviewed, hosted)
+                && r != h
+                && day.model().review().is_none()
+                && shots.settled == 0
+            {
+                day.act(vec![Output::Action(ConsoleAction::Desk(
+                    DeskRequest::Review { session: Some(r) },
+                ))]);
+                shots.settled = 1;
+            }
+            day.model().review().is_some()
+                && day.state.screen == Screen::Evaluation
+                && day.state.reviewing
+        }
+        11 => {
             if first {
                 day.act(vec![Output::Action(ConsoleAction::Lock)]);
             }
@@ -1066,6 +1123,10 @@ fn take_day_screenshots(
         "jour-appareils",
         "jour-personnes",
         "jour-synthese",
+        "jour-journal-des-acces",
+        "jour-chiffres",
+        "jour-purge",
+        "jour-revue",
         "jour-verrouillee",
     ][step];
     shots.capture(&mut commands, file, &mut exit);

@@ -2265,7 +2265,10 @@ fn a_past_session_is_reviewed_beside_the_running_one_and_its_commands_go_to_its_
     h.get_by_label("Frise").click();
     h.run();
     assert_eq!(h.state().console.screen, Screen::Timeline);
-    assert!(h.query_by_label_contains("Revue de la séance n° 4").is_some());
+    assert!(
+        h.query_by_label_contains("Revue de la séance n° 4")
+            .is_some()
+    );
     // Back to the running session: its own evaluation, and a line to come back.
     h.get_by_label("Évaluation").click();
     h.run();

@@ -102,7 +102,8 @@ fn check_shots(out: &Path, names: &[&str], min_colours: usize) -> Result<(), Str
 /// The console of the day's screenshot run on a fresh store: the console starts the director
 /// (built next to the console if it is not there yet), creates the passphrase, shows the
 /// recovery key, the home screen with pairing open, a prepared session, the devices, the
-/// register, a person's synthesis, and the locked screen. Kept under `target/screenshots/console-jour/`.
+/// register, a person's synthesis, the administration's three sections, a closed session
+/// reviewed beside the next one, and the locked screen. Kept under `target/screenshots/console-jour/`.
 #[test]
 fn the_console_of_the_day_is_drawn_at_1366_by_768() -> Result<(), String> {
     let console = PathBuf::from(env!("CARGO_BIN_EXE_boussole-console"));
@@ -170,6 +171,10 @@ fn the_console_of_the_day_is_drawn_at_1366_by_768() -> Result<(), String> {
             "jour-appareils",
             "jour-personnes",
             "jour-synthese",
+            "jour-journal-des-acces",
+            "jour-chiffres",
+            "jour-purge",
+            "jour-revue",
             "jour-verrouillee",
         ],
         4,

@@ -49,7 +49,13 @@ fn ask(r: DeskRequest) -> Output {
 }
 
 /// The administration screen over the director's last answers.
-pub fn admin(ui: &mut Ui, answers: &AdminView, state: &mut ConsoleState) -> Vec<Output> {
+/// The register (`register`) names the persons of the access log by their pseudonyms.
+pub fn admin(
+    ui: &mut Ui,
+    answers: &AdminView,
+    register: &boussole_director::register::RegisterView,
+    state: &mut ConsoleState,
+) -> Vec<Output> {
     let l = state.locale;
     let mut out = Vec::new();
     ui.heading(tr!(l, "admin-title"));
@@ -69,7 +75,7 @@ pub fn admin(ui: &mut Ui, answers: &AdminView, state: &mut ConsoleState) -> Vec<
     });
     ui.separator();
     match state.admin.tab {
-        AdminTab::Access => access(ui, answers, l, &mut out),
+        AdminTab::Access => access(ui, answers, register, l, &mut out),
         AdminTab::Figures => figures(ui, answers, state, &mut out),
         AdminTab::Purge => purge(ui, answers, state, &mut out),
     }
@@ -82,7 +88,13 @@ fn refresh(ui: &mut Ui, l: Locale, request: DeskRequest, out: &mut Vec<Output>) 
     }
 }
 
-fn access(ui: &mut Ui, answers: &AdminView, l: Locale, out: &mut Vec<Output>) {
+fn access(
+    ui: &mut Ui,
+    answers: &AdminView,
+    register: &boussole_director::register::RegisterView,
+    l: Locale,
+    out: &mut Vec<Output>,
+) {
     ui.label(RichText::new(tr!(l, "admin-access-hint")).color(MUTED));
     refresh(ui, l, DeskRequest::AccessLog, out);
     let Some(lines) = &answers.access else {
@@ -92,43 +104,44 @@ fn access(ui: &mut Ui, answers: &AdminView, l: Locale, out: &mut Vec<Output>) {
         ui.label(tr!(l, "admin-access-empty"));
         return;
     }
+    // One entry per line, what it is about below it: the details (a file's path) are long.
     egui::ScrollArea::vertical()
         .id_salt("admin-access")
         .show(ui, |ui| {
-            egui::Grid::new("admin-access-grid")
-                .striped(true)
-                .spacing([16.0, 4.0])
-                .show(ui, |ui| {
-                    for h in [
-                        tr!(l, "admin-col-when"),
-                        tr!(l, "admin-col-who"),
-                        tr!(l, "admin-col-what"),
-                        tr!(l, "admin-col-about"),
-                    ] {
-                        ui.label(RichText::new(h).strong());
-                    }
-                    ui.end_row();
-                    for a in lines {
-                        ui.label(
-                            RichText::new(boussole_director::plan::local_fr(a.at_unix_ms))
-                                .monospace(),
-                        );
-                        ui.label(&a.actor);
-                        ui.label(&a.action);
-                        let mut about = Vec::new();
-                        if let Some(s) = a.session {
-                            about.push(tr!(l, "home-session-number", id = s));
-                        }
-                        if let Some(p) = &a.participant {
-                            about.push(p.clone());
-                        }
-                        if !a.detail.is_empty() {
-                            about.push(a.detail.clone());
-                        }
-                        ui.add(egui::Label::new(about.join(" — ")).wrap());
-                        ui.end_row();
-                    }
+            for a in lines {
+                ui.horizontal_wrapped(|ui| {
+                    ui.label(
+                        RichText::new(boussole_director::plan::local_fr(a.at_unix_ms)).monospace(),
+                    );
+                    ui.label(RichText::new(&a.actor).strong());
+                    ui.label(&a.action);
                 });
+                let mut about = Vec::new();
+                if let Some(s) = a.session {
+                    about.push(tr!(l, "home-session-number", id = s));
+                }
+                if let Some(p) = &a.participant {
+                    // A person of the register by their pseudonym (never a name).
+                    about.push(
+                        register
+                            .persons
+                            .iter()
+                            .find(|e| e.id == *p)
+                            .map_or_else(|| p.clone(), |e| format!("{} ({p})", e.pseudonym)),
+                    );
+                }
+                if !a.detail.is_empty() {
+                    about.push(a.detail.clone());
+                }
+                if !about.is_empty() {
+                    ui.indent(("about", a.at_unix_ms, &a.action), |ui| {
+                        ui.add(
+                            egui::Label::new(RichText::new(about.join(" — ")).color(MUTED)).wrap(),
+                        );
+                    });
+                }
+                ui.separator();
+            }
         });
 }
 
@@ -174,7 +187,11 @@ fn figures(ui: &mut Ui, answers: &AdminView, state: &mut ConsoleState, out: &mut
                     for r in rows {
                         // A year's row stands out from its months.
                         let period = RichText::new(&r.period).monospace();
-                        ui.label(if r.period.len() == 4 { period.strong() } else { period });
+                        ui.label(if r.period.len() == 4 {
+                            period.strong()
+                        } else {
+                            period
+                        });
                         ui.label(&r.kind);
                         ui.label(r.sessions.to_string());
                         if r.partial {
@@ -200,13 +217,17 @@ fn purge(ui: &mut Ui, answers: &AdminView, state: &mut ConsoleState, out: &mut V
         l,
         "admin-purge-rule",
         months = p.months,
-        date = boussole_director::plan::local_date(p.cutoff_unix_ms)
+        date = boussole_director::roadmap::day_fr(&boussole_director::plan::local_date(
+            p.cutoff_unix_ms
+        ))
     ));
     if p.sessions.is_empty() && p.results == 0 {
         ui.label(RichText::new(tr!(l, "admin-purge-nothing")).strong());
         ui.label(RichText::new(tr!(l, "admin-purge-persons")).color(MUTED));
         if ui.button(tr!(l, "admin-purge-persons-go")).clicked() {
-            out.push(ask(DeskRequest::Purge { sessions: Vec::new() }));
+            out.push(ask(DeskRequest::Purge {
+                sessions: Vec::new(),
+            }));
         }
         return;
     }
@@ -220,7 +241,9 @@ fn purge(ui: &mut Ui, answers: &AdminView, state: &mut ConsoleState, out: &mut V
                     "admin-purge-session",
                     id = s.id,
                     label = s.label.as_str(),
-                    date = boussole_director::plan::local_date(s.created_at_unix_ms),
+                    date = boussole_director::roadmap::day_fr(
+                        &boussole_director::plan::local_date(s.created_at_unix_ms)
+                    ),
                     people = s.people,
                     records = s.records
                 ));
@@ -230,7 +253,11 @@ fn purge(ui: &mut Ui, answers: &AdminView, state: &mut ConsoleState, out: &mut V
         ui.label(tr!(l, "admin-purge-results", count = p.results));
     }
     ui.label(RichText::new(tr!(l, "admin-purge-persons")).color(MUTED));
-    ui.label(RichText::new(tr!(l, "admin-purge-warning")).color(NOTICE).strong());
+    ui.label(
+        RichText::new(tr!(l, "admin-purge-warning"))
+            .color(NOTICE)
+            .strong(),
+    );
     ui.checkbox(&mut state.admin.purge_checked, tr!(l, "admin-purge-check"));
     let go = ui.add_enabled(
         state.admin.purge_checked,

@@ -170,7 +170,10 @@ pub fn agreement(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState) -> V
             .filter(|o| o.retracted.is_some())
             .count(),
         view.engine.scenario().id.to_string(),
-        observations.first().zip(observations.last()).map(|(a, b)| (a.at, b.at)),
+        observations
+            .first()
+            .zip(observations.last())
+            .map(|(a, b)| (a.at, b.at)),
     );
     if s.cached.as_ref().is_none_or(|(k, _)| *k != key) {
         let method = if s.sets {

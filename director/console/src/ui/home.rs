@@ -53,7 +53,9 @@ pub fn home(
         if ui.button(tr!(l, "home-admin")).clicked() {
             state.screen = super::Screen::Admin;
             // Its first section, as the director has it now.
-            out.push(Output::Action(ConsoleAction::Desk(state.admin.tab.request())));
+            out.push(Output::Action(ConsoleAction::Desk(
+                state.admin.tab.request(),
+            )));
         }
     });
     if let Some(r) = backup(ui, desk, state) {

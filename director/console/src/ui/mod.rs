@@ -457,7 +457,7 @@ pub fn console(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState) -> Vec
             synthesis::synthesis(ui, &view.register, view.synthesis.as_ref(), state)
         }
         Screen::Home => home(ui, view.desk.as_ref(), Some(&view.room), state),
-        Screen::Admin => admin::admin(ui, &view.admin, state),
+        Screen::Admin => admin::admin(ui, &view.admin, &view.register, state),
     };
     out.extend(screen);
     out

@@ -5,6 +5,7 @@
 //! the hosted one's.
 
 use super::{ConsoleAction, ConsoleState, MUTED, Output, Screen};
+
 use crate::i18n::tr;
 use crate::view::ReviewView;
 use boussole_director::desk::DeskRequest;
@@ -30,8 +31,9 @@ pub fn review(
 ) -> Vec<Output> {
     let l = state.locale;
     let mut out = Vec::new();
+    // A dark blue band under the tabs: the screens below are another session's.
     egui::Frame::group(ui.style())
-        .fill(egui::Color32::from_rgb(235, 240, 250))
+        .fill(egui::Color32::from_rgb(24, 48, 84))
         .show(ui, |ui| {
             ui.horizontal_wrapped(|ui| {
                 ui.label(
@@ -42,7 +44,8 @@ pub fn review(
                         label = review.label.as_str(),
                         date = boussole_director::plan::local_fr(review.created_at_unix_ms)
                     ))
-                    .strong(),
+                    .strong()
+                    .color(egui::Color32::WHITE),
                 );
             });
             ui.horizontal_wrapped(|ui| {
@@ -68,7 +71,7 @@ pub fn review(
                     })));
                 }
             });
-            ui.label(RichText::new(tr!(l, "review-hint")).color(MUTED));
+            ui.label(RichText::new(tr!(l, "review-hint")).color(egui::Color32::from_gray(190)));
         });
     if !state.reviewing {
         return out;
@@ -88,7 +91,12 @@ pub fn review(
 
 /// The screens' outputs with their engine commands addressed to reviewed session `session`.
 pub fn to_review(session: i64, outputs: Vec<Output>) -> Vec<Output> {
-    let send = |command| Output::Action(ConsoleAction::Desk(DeskRequest::ReviewCommand { session, command }));
+    let send = |command| {
+        Output::Action(ConsoleAction::Desk(DeskRequest::ReviewCommand {
+            session,
+            command,
+        }))
+    };
     let mut out = Vec::with_capacity(outputs.len());
     for o in outputs {
         match o {

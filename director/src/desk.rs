@@ -127,6 +127,54 @@ pub enum DeskRequest {
         /// The sessions the facilitator saw in the preview.
         sessions: Vec<i64>,
     },
+    /// A person's roadmap and results from other tools ([`DeskAnswer::Roadmap`]), logged
+    /// `RoadmapOpened`.
+    Roadmap {
+        /// The person (register id).
+        person: String,
+    },
+    /// Prescribes a catalogue activity to a person (a waiting entry of their roadmap).
+    Prescribe {
+        /// The person.
+        person: String,
+        /// The catalogue activity's id.
+        activity: String,
+        /// Who prescribes it.
+        by: String,
+        /// When, `AAAA-MM-JJ`.
+        on: String,
+    },
+    /// Marks an entry of a person's roadmap interrupted or cancelled, with a reason (the only
+    /// statuses set by hand: done and absent come from the sessions).
+    SetEntryStatus {
+        /// The person the entry belongs to.
+        person: String,
+        /// The entry's number.
+        entry: i64,
+        /// Cancelled (`true`) or interrupted.
+        cancel: bool,
+        /// Why.
+        reason: String,
+    },
+    /// Records a result from another tool, as the tool gave it.
+    RecordResult(ResultJob),
+}
+
+/// A result from another tool to record ([`DeskRequest::RecordResult`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResultJob {
+    /// The person.
+    pub person: String,
+    /// The catalogue activity administered with the tool (`disc`).
+    pub activity: String,
+    /// When the person took it, `AAAA-MM-JJ`.
+    pub taken_on: String,
+    /// Who administered it.
+    pub by: String,
+    /// The values typed, by the catalogue's field id (empty ones are left out).
+    pub fields: Vec<(String, String)>,
+    /// The tool's PDF report to keep (encrypted in the store), on the director's machine.
+    pub pdf: Option<std::path::PathBuf>,
 }
 
 /// What the director of the day answers a console's [`DeskRequest`] with, beyond a French line
@@ -141,6 +189,69 @@ pub enum DeskAnswer {
     Figures(Vec<FiguresLine>),
     /// What the purge would remove now.
     PurgePreview(PurgePreview),
+    /// A person's roadmap and results, with the catalogue to prescribe from.
+    Roadmap(PersonRoadmap),
+}
+
+/// A person's roadmap as the console shows it ([`DeskAnswer::Roadmap`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PersonRoadmap {
+    /// The person (register id).
+    pub person: String,
+    /// Their roadmap's entries, in prescription order.
+    pub entries: Vec<RoadmapLine>,
+    /// Their results from other tools, oldest first.
+    pub results: Vec<ResultLine>,
+    /// The catalogue's activities, in catalogue order (to prescribe; those of another tool
+    /// with their fields, to record a result).
+    pub catalogue: Vec<CatalogueChoice>,
+}
+
+/// An entry of a person's roadmap.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoadmapLine {
+    /// Its number.
+    pub id: i64,
+    /// The activity's title.
+    pub title: String,
+    /// Its status, in French.
+    pub status: String,
+    /// Whether the facilitator may still interrupt or cancel it (not done, not cancelled).
+    pub open: bool,
+    /// Who prescribed it and when, in French.
+    pub prescribed: String,
+    /// What set its status, in French (a session, a result), or empty.
+    pub detail: String,
+}
+
+/// A result from another tool.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResultLine {
+    /// Its number.
+    pub id: i64,
+    /// The tool.
+    pub tool: String,
+    /// When it was taken, in French.
+    pub taken_on: String,
+    /// Who administered it.
+    pub by: String,
+    /// Each field's label and value, as recorded.
+    pub fields: Vec<(String, String)>,
+    /// The attached PDF's file name, if any.
+    pub pdf: Option<String>,
+}
+
+/// An activity of the catalogue, for the roadmap's forms.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CatalogueChoice {
+    /// Its id.
+    pub id: String,
+    /// Its title.
+    pub title: String,
+    /// The other tool it is administered with, if it is (then a result can be recorded).
+    pub tool: Option<String>,
+    /// That tool's fields: id, label, and what it takes in French (« 0 à 100 / 100 », « texte »).
+    pub fields: Vec<(String, String, String)>,
 }
 
 /// The session a console follows for review ([`DeskRequest::Review`]).
@@ -376,7 +487,11 @@ impl DeskRequest {
             | Self::Figures
             | Self::FiguresCsv { .. }
             | Self::PurgePreview
-            | Self::Purge { .. } => {
+            | Self::Purge { .. }
+            | Self::Roadmap { .. }
+            | Self::Prescribe { .. }
+            | Self::SetEntryStatus { .. }
+            | Self::RecordResult(_) => {
                 return Err("cette demande ne change pas de séance".into());
             }
         })
@@ -882,4 +997,236 @@ pub fn purge_confirmed(
         done.results,
         done.persons
     ))
+}
+
+/// A person's roadmap, results and the catalogue, as the console shows them; the reading is
+/// logged `RoadmapOpened` under `actor` when `log` (not after a change the console asked).
+///
+/// # Errors
+/// French: an unknown or erased person, a store failure.
+pub fn person_roadmap(
+    store: &mut Store,
+    content: &ContentSet,
+    person: &str,
+    actor: &str,
+    now_unix_ms: i64,
+    log: bool,
+) -> Result<PersonRoadmap, String> {
+    use crate::store::EntryStatus;
+    let known = store
+        .person(person)
+        .map_err(|e| format!("registre : {e}"))?
+        .filter(|p| p.erased_at_unix_ms.is_none());
+    if known.is_none() {
+        return Err(format!("personne inconnue du registre : {person}"));
+    }
+    let entries = store
+        .roadmap(person)
+        .map_err(|e| format!("feuille de route : {e}"))?
+        .into_iter()
+        .map(|e| {
+            let mut detail = Vec::new();
+            if let Some(s) = e.session
+                && e.status == EntryStatus::Done
+            {
+                detail.push(format!("séance n° {s}"));
+            }
+            if let Some(r) = e.result {
+                detail.push(format!("résultat n° {r}"));
+            }
+            if let Some(p) = e.planned
+                && e.status == EntryStatus::Planned
+            {
+                detail.push(format!("séance n° {p} du planning"));
+            }
+            RoadmapLine {
+                id: e.id,
+                title: crate::roadmap::title_of(content, &e.activity),
+                status: e.status.label_fr().to_owned(),
+                open: !matches!(e.status, EntryStatus::Done | EntryStatus::Cancelled),
+                prescribed: format!(
+                    "prescrite par {} le {}",
+                    e.prescribed_by,
+                    crate::roadmap::day_fr(&e.prescribed_on)
+                ),
+                detail: detail.join(", "),
+            }
+        })
+        .collect();
+    let results = store
+        .results(person)
+        .map_err(|e| format!("résultats : {e}"))?
+        .into_iter()
+        .map(|r| ResultLine {
+            id: r.id,
+            tool: r.tool,
+            taken_on: crate::roadmap::day_fr(&r.taken_on),
+            by: r.administered_by,
+            fields: r
+                .fields
+                .into_iter()
+                .map(|(_, label, value)| (label, value))
+                .collect(),
+            pdf: r.attachment.map(|(name, _)| name),
+        })
+        .collect();
+    let catalogue = content
+        .activities
+        .iter()
+        .map(|a| &a.value)
+        .map(|a| {
+            let (tool, fields) = match &a.run_by {
+                boussole_content::catalogue::RunBy::OtherTool { tool, fields } => (
+                    Some(tool.clone()),
+                    fields
+                        .iter()
+                        .map(|f| {
+                            let takes = match &f.value {
+                                boussole_content::catalogue::FieldValue::Score {
+                                    min,
+                                    max,
+                                    unit,
+                                } => format!("{min} à {max} {unit}").trim().to_owned(),
+                                boussole_content::catalogue::FieldValue::Text => "texte".into(),
+                            };
+                            (f.id.to_string(), f.label.clone(), takes)
+                        })
+                        .collect(),
+                ),
+                _ => (None, Vec::new()),
+            };
+            CatalogueChoice {
+                id: a.id.to_string(),
+                title: a.title.clone(),
+                tool,
+                fields,
+            }
+        })
+        .collect();
+    if log {
+        store
+            .log_access(&crate::store::AccessEntry {
+                at_unix_ms: now_unix_ms,
+                actor: actor.to_owned(),
+                action: crate::store::AccessAction::RoadmapOpened,
+                session: None,
+                participant: Some(person.to_owned()),
+                detail: "feuille de route montrée dans la console".into(),
+            })
+            .map_err(|e| format!("journal des accès : {e}"))?;
+    }
+    Ok(PersonRoadmap {
+        person: person.to_owned(),
+        entries,
+        results,
+        catalogue,
+    })
+}
+
+/// Carries out a change of a person's roadmap the console asked for (a prescription, an
+/// entry interrupted or cancelled, a result recorded) and returns the confirmation for the
+/// facilitator; a result is logged `ResultRecorded` under `actor`.
+///
+/// # Errors
+/// French, nothing written: the catalogue's and the store's refusals (an unknown activity, a
+/// bad date, a score out of its range, a PDF that is not one or too large, an entry of
+/// another person, no reason).
+pub fn change_roadmap(
+    store: &mut Store,
+    content: &ContentSet,
+    request: &DeskRequest,
+    actor: &str,
+    now_unix_ms: i64,
+) -> Result<String, String> {
+    use crate::store::EntryStatus;
+    match request {
+        DeskRequest::Prescribe {
+            person,
+            activity,
+            by,
+            on,
+        } => {
+            if by.trim().is_empty() {
+                return Err("dites qui prescrit l'activité".into());
+            }
+            let id = crate::roadmap::prescribe(
+                store,
+                content,
+                person,
+                activity,
+                by.trim(),
+                on.trim(),
+                now_unix_ms,
+            )
+            .map_err(|e| e.to_string())?;
+            Ok(format!(
+                "n° {id} : « {} » prescrite, en attente",
+                crate::roadmap::title_of(content, activity)
+            ))
+        }
+        DeskRequest::SetEntryStatus {
+            person,
+            entry,
+            cancel,
+            reason,
+        } => {
+            let theirs = store
+                .roadmap(person)
+                .map_err(|e| format!("feuille de route : {e}"))?
+                .iter()
+                .any(|e| e.id == *entry);
+            if !theirs {
+                return Err(format!(
+                    "l'entrée n° {entry} n'est pas dans cette feuille de route"
+                ));
+            }
+            let status = if *cancel {
+                EntryStatus::Cancelled
+            } else {
+                EntryStatus::Interrupted
+            };
+            store
+                .set_entry_status(*entry, status, reason, now_unix_ms)
+                .map_err(|e| e.to_string())?;
+            Ok(format!("n° {entry} : {}", status.label_fr()))
+        }
+        DeskRequest::RecordResult(job) => {
+            let fields: Vec<String> = job
+                .fields
+                .iter()
+                .filter(|(_, v)| !v.trim().is_empty())
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            let id = crate::roadmap::record_result(
+                store,
+                content,
+                &crate::roadmap::ResultInput {
+                    person: &job.person,
+                    activity: &job.activity,
+                    taken_on: &job.taken_on,
+                    administered_by: &job.by,
+                    fields: &fields,
+                    attachment: job.pdf.as_deref(),
+                },
+                now_unix_ms,
+            )
+            .map_err(|e| e.to_string())?;
+            store
+                .log_access(&crate::store::AccessEntry {
+                    at_unix_ms: now_unix_ms,
+                    actor: actor.to_owned(),
+                    action: crate::store::AccessAction::ResultRecorded,
+                    session: None,
+                    participant: Some(job.person.clone()),
+                    detail: format!(
+                        "résultat n° {id} ({}){}",
+                        job.activity,
+                        if job.pdf.is_some() { ", avec PDF" } else { "" }
+                    ),
+                })
+                .map_err(|e| format!("journal des accès : {e}"))?;
+            Ok(format!("Résultat n° {id} enregistré"))
+        }
+        _ => Err("cette demande ne change pas une feuille de route".into()),
+    }
 }

@@ -71,7 +71,7 @@ pub enum RoadmapRefusal {
     #[error("{0}")]
     Fields(String),
     /// Who administered it is missing.
-    #[error("dites qui a fait passer l'évaluation (--by)")]
+    #[error("dites qui a fait passer l'évaluation")]
     NoAdministrator,
     /// The attachment could not be read.
     #[error("pièce jointe {file} illisible : {why}")]
@@ -293,7 +293,7 @@ pub fn record_result(
     }
     if given.is_empty() {
         return Err(RoadmapRefusal::Fields(format!(
-            "{tool} : aucun résultat donné (--field champ=valeur ; champs : {})",
+            "{tool} : aucun résultat donné (champs : {})",
             fields
                 .iter()
                 .map(|f| f.id.as_str())

@@ -998,6 +998,75 @@ async fn on_desk(
             send_register(cx.server, cx.director, peers, None).await;
             return;
         }
+        crate::desk::DeskRequest::Roadmap { person } => {
+            let (d, content, actor, person) = (
+                cx.director.clone(),
+                day.content.clone(),
+                day.facilitator.clone(),
+                person.clone(),
+            );
+            let found = blocking(move || {
+                d.with_store(move |store| {
+                    crate::desk::person_roadmap(store, &content, &person, &actor, unix_ms(), true)
+                })
+            })
+            .await;
+            answer(
+                cx.server,
+                conn,
+                "feuille de route",
+                found,
+                crate::desk::DeskAnswer::Roadmap,
+            );
+            return;
+        }
+        crate::desk::DeskRequest::Prescribe { person, .. }
+        | crate::desk::DeskRequest::SetEntryStatus { person, .. }
+        | crate::desk::DeskRequest::RecordResult(crate::desk::ResultJob { person, .. }) => {
+            let (d, content, actor, asked, person) = (
+                cx.director.clone(),
+                day.content.clone(),
+                day.facilitator.clone(),
+                request.clone(),
+                person.clone(),
+            );
+            let done = blocking(move || {
+                d.with_store(move |store| {
+                    let line =
+                        crate::desk::change_roadmap(store, &content, &asked, &actor, unix_ms());
+                    let view = crate::desk::person_roadmap(
+                        store,
+                        &content,
+                        &person,
+                        &actor,
+                        unix_ms(),
+                        false,
+                    );
+                    (line, view)
+                })
+            })
+            .await;
+            match done {
+                Some(Ok((line, view))) => {
+                    let (Ok(line) | Err(line)) = line;
+                    let _ = cx.server.send(conn, ServerMsg::Notice(line));
+                    answer(
+                        cx.server,
+                        conn,
+                        "feuille de route",
+                        Some(Ok(view)),
+                        crate::desk::DeskAnswer::Roadmap,
+                    );
+                }
+                Some(Err(e)) => {
+                    let _ = cx
+                        .server
+                        .send(conn, ServerMsg::Notice(format!("feuille de route : {e}")));
+                }
+                None => {}
+            }
+            return;
+        }
         crate::desk::DeskRequest::CutVoices { cut } => {
             let cut = *cut;
             let d = cx.director.clone();

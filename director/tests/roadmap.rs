@@ -744,3 +744,157 @@ print(json.dumps({'version': icalendar.__version__, 'events': out}))
     assert_eq!(overrides[2]["start"], "2027-04-13T14:00:00+02:00");
     assert_eq!(overrides[2]["tz"], "Europe/Paris");
 }
+
+/// The console's « Parcours »: the roadmap with the catalogue, a prescription, an entry of
+/// another person refused, an interruption with its reason, a bad score refused with nothing
+/// written, then a result with its PDF from a folder; each reading and result in the access
+/// log, and no message names a command-line flag.
+#[test]
+fn the_consoles_roadmap_prescribes_interrupts_and_records_a_result_with_its_pdf() {
+    use boussole_director::desk::{DeskRequest, ResultJob, change_roadmap, person_roadmap};
+    use boussole_director::store::AccessAction;
+    let dir = tempfile::tempdir().unwrap();
+    let set = content();
+    let mut store = Store::open(&dir.path().join("director.db"), PASS).unwrap();
+    let a = person(&mut store, "Renard");
+    let b = person(&mut store, "Mouette");
+
+    let view = person_roadmap(&mut store, &set, &a, "Camille", MORNING, true).unwrap();
+    assert!(view.entries.is_empty() && view.results.is_empty());
+    let disc = view
+        .catalogue
+        .iter()
+        .find(|c| c.id == "disc")
+        .unwrap_or_else(|| panic!("{:?}", view.catalogue));
+    assert_eq!(disc.tool.as_deref(), Some("DISC"));
+    assert!(
+        disc.fields
+            .contains(&("d".into(), "Dominance".into(), "0 à 100 / 100".into())),
+        "{:?}",
+        disc.fields
+    );
+    assert!(
+        view.catalogue
+            .iter()
+            .any(|c| c.id == "scape_attitudes" && c.tool.is_none())
+    );
+
+    let said = change_roadmap(
+        &mut store,
+        &set,
+        &DeskRequest::Prescribe {
+            person: a.clone(),
+            activity: "scape_attitudes".into(),
+            by: "Référente orientation".into(),
+            on: "2026-11-30".into(),
+        },
+        "Camille",
+        MORNING,
+    )
+    .unwrap();
+    assert!(
+        said.contains("« S'cape attitudes » prescrite, en attente"),
+        "{said}"
+    );
+    let entry = store.roadmap(&a).unwrap()[0].id;
+    // An entry of someone else's roadmap, or no reason: refused.
+    let why = change_roadmap(
+        &mut store,
+        &set,
+        &DeskRequest::SetEntryStatus {
+            person: b.clone(),
+            entry,
+            cancel: true,
+            reason: "erreur".into(),
+        },
+        "Camille",
+        MORNING,
+    )
+    .unwrap_err();
+    assert!(
+        why.contains("n'est pas dans cette feuille de route"),
+        "{why}"
+    );
+    let stop = |reason: &str| DeskRequest::SetEntryStatus {
+        person: a.clone(),
+        entry,
+        cancel: false,
+        reason: reason.into(),
+    };
+    assert!(change_roadmap(&mut store, &set, &stop(" "), "Camille", MORNING).is_err());
+    change_roadmap(&mut store, &set, &stop("malade"), "Camille", MORNING).unwrap();
+    let view = person_roadmap(&mut store, &set, &a, "Camille", MORNING, false).unwrap();
+    assert_eq!(view.entries[0].status, EntryStatus::Interrupted.label_fr());
+    assert!(
+        view.entries[0].open,
+        "an interrupted entry can still be cancelled"
+    );
+
+    // A score out of its range, or no administrator: refused, nothing written, no flag named.
+    let pdf = dir.path().join("cle/disc-renard.pdf");
+    std::fs::create_dir(dir.path().join("cle")).unwrap();
+    std::fs::write(&pdf, b"%PDF-1.4\n% rapport DISC\n").unwrap();
+    let job = |d: &str, by: &str| {
+        DeskRequest::RecordResult(ResultJob {
+            person: a.clone(),
+            activity: "disc".into(),
+            taken_on: "2026-11-20".into(),
+            by: by.into(),
+            fields: vec![
+                ("d".into(), d.into()),
+                ("i".into(), String::new()),
+                ("profil".into(), "Meneur".into()),
+            ],
+            pdf: Some(pdf.clone()),
+        })
+    };
+    for (d, by) in [("140", "Mme Durand"), ("62", " ")] {
+        let why = change_roadmap(&mut store, &set, &job(d, by), "Camille", MORNING).unwrap_err();
+        assert!(!why.contains("--"), "{why}");
+    }
+    assert!(store.results(&a).unwrap().is_empty());
+    let said = change_roadmap(
+        &mut store,
+        &set,
+        &job("62", "Mme Durand"),
+        "Camille",
+        MORNING,
+    )
+    .unwrap();
+    assert!(said.starts_with("Résultat n° "), "{said}");
+    let view = person_roadmap(&mut store, &set, &a, "Camille", MORNING, false).unwrap();
+    let r = &view.results[0];
+    assert_eq!(
+        (r.tool.as_str(), r.taken_on.as_str(), r.by.as_str()),
+        ("DISC", "20 novembre 2026", "Mme Durand")
+    );
+    assert_eq!(
+        r.fields,
+        vec![
+            ("Dominance".to_owned(), "62 / 100".to_owned()),
+            ("Profil".to_owned(), "Meneur".to_owned())
+        ],
+        "an empty field is left out"
+    );
+    assert_eq!(r.pdf.as_deref(), Some("disc-renard.pdf"));
+
+    let access = store.access_log().unwrap();
+    assert_eq!(
+        access
+            .iter()
+            .filter(|e| e.action == AccessAction::RoadmapOpened)
+            .count(),
+        1,
+        "the reading asked for, not the answers to changes"
+    );
+    assert!(
+        access
+            .iter()
+            .any(|e| e.action == AccessAction::ResultRecorded
+                && e.actor == "Camille"
+                && e.participant.as_deref() == Some(a.as_str())
+                && e.detail.ends_with("avec PDF"))
+    );
+    // An unknown person: refused.
+    assert!(person_roadmap(&mut store, &set, "pers-inconnue", "Camille", MORNING, true).is_err());
+}

@@ -661,14 +661,24 @@ async fn day(h: &mut Console, laptop: &Laptop, db: &Path, socket: &Path, usb: &P
 
     // After the game: a person's synthesis across the day's two sessions, in the window, then
     // saved on the key.
-    click(h, "Aller à l'évaluation");
     let who = PEOPLE[0];
+    // Their DISC result from another tool, recorded on their « Parcours ».
+    record_disc(h, who, usb).await?;
+    click(h, "Clôturer (F6)");
+    click(h, "Aller à l'évaluation");
     click(h, &format!("Voir la synthèse de {who}"));
     click(h, "Afficher la synthèse");
     shown(h, "Page 1 sur").await?;
     let draft = save_pdf(h, usb, "_brouillon.pdf").await?;
     let text = pdf_text(&draft)?;
-    for needed in [who, "S'cape attitudes", "Brouillon"] {
+    for needed in [
+        who,
+        "S'cape attitudes",
+        "Brouillon",
+        "Autres évaluations",
+        "Outil : DISC",
+        "Dominance : 62 / 100",
+    ] {
         ensure!(
             text.contains(needed),
             "the synthesis names {needed:?}:\n{text}"
@@ -708,7 +718,7 @@ async fn day(h: &mut Console, laptop: &Laptop, db: &Path, socket: &Path, usb: &P
         .context("a version")?;
     let final_pdf = save_pdf(h, usb, "_finale.pdf").await?;
     let text = pdf_text(&final_pdf)?;
-    for needed in ["Version finale", version.as_str()] {
+    for needed in ["Version finale", version.as_str(), "Dominance : 62 / 100"] {
         ensure!(text.contains(needed), "the final says {needed:?}:\n{text}");
     }
     click_containing(h, "Remise au prescripteur");
@@ -1189,7 +1199,7 @@ async fn administration(h: &mut Console, usb: &Path) -> Result<()> {
     click(h, "Journal des accès, chiffres, purge");
     until(h, "the access log shown", GUARD, |d| {
         d.model()
-            .admin()
+            .answers()
             .access
             .as_ref()
             .is_some_and(|a| a.iter().any(|l| l.detail == "revue depuis la console"))
@@ -1202,7 +1212,7 @@ async fn administration(h: &mut Console, usb: &Path) -> Result<()> {
     );
     click(h, "Chiffres des financeurs");
     until(h, "the figures shown", GUARD, |d| {
-        d.model().admin().figures.as_ref().is_some_and(|f| {
+        d.model().answers().figures.as_ref().is_some_and(|f| {
             f.iter()
                 .any(|r| r.kind == "toutes activités" && r.sessions >= 3)
         })
@@ -1237,7 +1247,7 @@ async fn administration(h: &mut Console, usb: &Path) -> Result<()> {
     }
     click(h, "Purge des séances anciennes");
     until(h, "the purge's preview", GUARD, |d| {
-        d.model().admin().purge.is_some()
+        d.model().answers().purge.is_some()
     })
     .await?;
     h.get_by_label_contains("Rien à purger");
@@ -1247,6 +1257,14 @@ async fn administration(h: &mut Console, usb: &Path) -> Result<()> {
 /// On the register screen: selects `who` in the list, types their pseudonym and asks to
 /// erase them.
 async fn erase(h: &mut Console, who: &str) -> Result<()> {
+    open_person(h, who)?;
+    type_into(h, &format!("Pour confirmer, tapez « {who} » :"), who);
+    click(h, &format!("Effacer « {who} »"));
+    Ok(())
+}
+
+/// Opens `who`'s page on the register screen (from the tab or from home), found by typing.
+fn open_person(h: &mut Console, who: &str) -> Result<()> {
     let on_register = |h: &Console| {
         h.query_by_role_and_label(egui::accesskit::Role::TextInput, "Rechercher")
             .is_some()
@@ -1275,8 +1293,44 @@ async fn erase(h: &mut Console, who: &str) -> Result<()> {
     item.click();
     h.step();
     h.step();
-    type_into(h, &format!("Pour confirmer, tapez « {who} » :"), who);
-    click(h, &format!("Effacer « {who} »"));
+    Ok(())
+}
+
+/// On `who`'s « Parcours »: a DISC result typed as the tool gave it, its PDF report picked
+/// on the key; the director's answer lists it.
+async fn record_disc(h: &mut Console, who: &str, usb: &Path) -> Result<()> {
+    std::fs::write(usb.join("disc.pdf"), b"%PDF-1.4\n% rapport DISC\n")?;
+    open_person(h, who)?;
+    click(h, &format!("Parcours et résultats de {who}…"));
+    until(h, "the person's roadmap", GUARD, |d| {
+        d.model().answers().roadmap.is_some()
+    })
+    .await?;
+    h.get_by_role_and_label(egui::accesskit::Role::ComboBox, "Évaluation faite avec :")
+        .click();
+    h.step();
+    h.step();
+    h.get_all_by_label("Profil comportemental DISC")
+        .last()
+        .context("DISC in the list")?
+        .click();
+    h.step();
+    h.step();
+    type_into(h, "Dominance (0 à 100 / 100)", "62");
+    type_into(h, "Profil (texte)", "Meneur");
+    type_into(h, "Fait passer par :", "Mme Durand");
+    click(h, "Joindre le rapport PDF…");
+    click(h, "Clé USB « CLE »");
+    click(h, "📄 disc.pdf");
+    click(h, "Enregistrer le résultat");
+    until(h, "the result recorded", GUARD, |d| {
+        d.model().answers().roadmap.as_ref().is_some_and(|r| {
+            r.results
+                .iter()
+                .any(|x| x.pdf.as_deref() == Some("disc.pdf"))
+        })
+    })
+    .await?;
     Ok(())
 }
 

@@ -260,6 +260,17 @@ impl DayConsole {
                     }
                     // No session hosted: the home screen, or from it the register, a
                     // person's synthesis or the administration.
+                    Some(_) if matches!(self.state.screen, Screen::Roadmap) => {
+                        if let Some(last) = self.model.notices().last() {
+                            ui.label(RichText::new(last).color(ui::NOTICE));
+                        }
+                        if ui.button(crate::i18n::tr!(l, "roadmap-back")).clicked() {
+                            self.state.screen = Screen::People;
+                        }
+                        let answer = self.model.answers().roadmap.clone();
+                        let register = self.model.register().clone();
+                        ui::roadmap::roadmap(ui, &register, answer.as_ref(), &mut self.state)
+                    }
                     Some(_) if matches!(self.state.screen, Screen::Admin) => {
                         if let Some(last) = self.model.notices().last() {
                             ui.label(RichText::new(last).color(ui::NOTICE));
@@ -267,7 +278,7 @@ impl DayConsole {
                         if ui.button(crate::i18n::tr!(l, "home-back")).clicked() {
                             self.state.screen = Screen::Home;
                         }
-                        let answers = self.model.admin().clone();
+                        let answers = self.model.answers().clone();
                         let register = self.model.register().clone();
                         ui::admin::admin(ui, &answers, &register, &mut self.state)
                     }
@@ -365,7 +376,11 @@ impl DayConsole {
                         | DeskRequest::Figures
                         | DeskRequest::FiguresCsv { .. }
                         | DeskRequest::PurgePreview
-                        | DeskRequest::Purge { .. } => {}
+                        | DeskRequest::Purge { .. }
+                        | DeskRequest::Roadmap { .. }
+                        | DeskRequest::Prescribe { .. }
+                        | DeskRequest::SetEntryStatus { .. }
+                        | DeskRequest::RecordResult(_) => {}
                     }
                     link.send_desk(&request)
                 }

@@ -865,6 +865,7 @@ fn screen_file(screen: Screen) -> &'static str {
         Screen::Timeline => "frise",
         Screen::Home => "accueil",
         Screen::Admin => "administration",
+        Screen::Roadmap => "parcours",
     }
 }
 
@@ -1049,7 +1050,7 @@ fn take_day_screenshots(
                 day.state.admin.tab = tab;
                 day.act(vec![Output::Action(ConsoleAction::Desk(tab.request()))]);
             }
-            let answers = day.model().admin();
+            let answers = day.model().answers();
             match tab {
                 AdminTab::Access => answers.access.is_some(),
                 AdminTab::Figures => answers.figures.is_some(),
@@ -1095,6 +1096,43 @@ fn take_day_screenshots(
                 && day.state.reviewing
         }
         11 => {
+            // The first person's « Parcours », once a DISC result is recorded for them.
+            if first && let Some(person) = day.model().register().persons.first().cloned() {
+                let today = ui::roadmap::today();
+                day.state
+                    .roadmap
+                    .open_on(&person.id, &person.prescriber_name, &today);
+                day.state.screen = Screen::Roadmap;
+                day.act(vec![
+                    Output::Action(ConsoleAction::Desk(DeskRequest::Prescribe {
+                        person: person.id.clone(),
+                        activity: "scape_pandemie".into(),
+                        by: person.prescriber_name.clone(),
+                        on: today.clone(),
+                    })),
+                    Output::Action(ConsoleAction::Desk(DeskRequest::RecordResult(
+                        boussole_director::desk::ResultJob {
+                            person: person.id.clone(),
+                            activity: "disc".into(),
+                            taken_on: today,
+                            by: "Mme Durand".into(),
+                            fields: vec![
+                                ("d".into(), "62".into()),
+                                ("i".into(), "48".into()),
+                                ("profil".into(), "Meneur".into()),
+                            ],
+                            pdf: None,
+                        },
+                    ))),
+                ]);
+            }
+            day.model()
+                .answers()
+                .roadmap
+                .as_ref()
+                .is_some_and(|r| !r.results.is_empty() && !r.entries.is_empty())
+        }
+        12 => {
             if first {
                 day.act(vec![Output::Action(ConsoleAction::Lock)]);
             }
@@ -1127,6 +1165,7 @@ fn take_day_screenshots(
         "jour-chiffres",
         "jour-purge",
         "jour-revue",
+        "jour-parcours",
         "jour-verrouillee",
     ][step];
     shots.capture(&mut commands, file, &mut exit);

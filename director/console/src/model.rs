@@ -74,7 +74,7 @@ pub struct ConsoleModel {
     /// The closed session followed for review beside the hosted one.
     review: Option<Reviewed>,
     /// The director's answers to the administration screen's requests.
-    admin: AdminView,
+    answers: DeskAnswers,
 }
 
 /// A closed session followed for review: who it is and its copy of the log.
@@ -86,15 +86,18 @@ struct Reviewed {
     replica: Replica,
 }
 
-/// What the administration screen shows: the director's last answers (`None`: not asked yet).
+/// The director's last answers to this console's requests (`None`: not asked yet): the
+/// administration screen's sections and the roadmap shown.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct AdminView {
+pub struct DeskAnswers {
     /// The access log, newest first.
     pub access: Option<Vec<boussole_director::desk::AccessLine>>,
     /// The funders' figures.
     pub figures: Option<Vec<boussole_director::desk::FiguresLine>>,
     /// What the purge would remove now.
     pub purge: Option<boussole_director::desk::PurgePreview>,
+    /// The person's roadmap shown on the « Parcours » screen.
+    pub roadmap: Option<boussole_director::desk::PersonRoadmap>,
 }
 
 impl ConsoleModel {
@@ -115,7 +118,7 @@ impl ConsoleModel {
             error: None,
             desk: None,
             review: None,
-            admin: AdminView::default(),
+            answers: DeskAnswers::default(),
         }
     }
 
@@ -225,9 +228,10 @@ impl ConsoleModel {
                 }
             }
             DeskAnswer::Review(ReviewFeed::Closed) => self.review = None,
-            DeskAnswer::AccessLog(lines) => self.admin.access = Some(lines),
-            DeskAnswer::Figures(lines) => self.admin.figures = Some(lines),
-            DeskAnswer::PurgePreview(preview) => self.admin.purge = Some(preview),
+            DeskAnswer::AccessLog(lines) => self.answers.access = Some(lines),
+            DeskAnswer::Figures(lines) => self.answers.figures = Some(lines),
+            DeskAnswer::PurgePreview(preview) => self.answers.purge = Some(preview),
+            DeskAnswer::Roadmap(roadmap) => self.answers.roadmap = Some(roadmap),
         }
     }
 
@@ -254,7 +258,7 @@ impl ConsoleModel {
         view.synthesis = self.synthesis.clone();
         view.rubric = rubric;
         view.desk = self.desk.clone();
-        view.admin = self.admin.clone();
+        view.answers = self.answers.clone();
         Some(crate::view::ReviewView {
             session: r.session,
             label: r.label.clone(),
@@ -263,9 +267,9 @@ impl ConsoleModel {
         })
     }
 
-    /// The administration screen's answers.
-    pub fn admin(&self) -> &AdminView {
-        &self.admin
+    /// The director's answers to this console's requests.
+    pub fn answers(&self) -> &DeskAnswers {
+        &self.answers
     }
 
     fn start(&self, scenario: &str) -> Result<Replica, ModelError> {
@@ -322,7 +326,7 @@ impl ConsoleModel {
             rubric: rubric_of(&self.content, &replica.engine().scenario().rubric),
             desk: self.desk.clone(),
             review: self.review().map(Box::new),
-            admin: self.admin.clone(),
+            answers: self.answers.clone(),
         })
     }
 

@@ -155,8 +155,8 @@ pub struct SessionView {
     pub desk: Option<boussole_director::desk::DeskView>,
     /// The closed session this console follows for review beside this one, if any.
     pub review: Option<Box<ReviewView>>,
-    /// The director's answers to the administration screen.
-    pub admin: crate::model::AdminView,
+    /// The director's answers to this console's requests (administration, a roadmap).
+    pub answers: crate::model::DeskAnswers,
 }
 
 /// A closed session followed for review beside the hosted one: the after-game screens
@@ -192,7 +192,7 @@ impl SessionView {
             rubric: None,
             desk: None,
             review: None,
-            admin: Default::default(),
+            answers: Default::default(),
         }
     }
 

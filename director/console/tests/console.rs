@@ -2331,7 +2331,7 @@ fn review_follows_a_past_session_and_resume_hosts_an_interrupted_one() {
 /// purge sent only once its list is ticked as read, naming the sessions it showed.
 #[test]
 fn the_administration_screen_shows_the_access_log_figures_and_a_purge_preview() {
-    use boussole_console::model::AdminView;
+    use boussole_console::model::DeskAnswers;
     use boussole_director::desk::{
         AccessLine, DeskRequest, DeskView, FiguresLine, PurgeLine, PurgePreview,
     };
@@ -2341,7 +2341,7 @@ fn the_administration_screen_shows_the_access_log_figures_and_a_purge_preview() 
         facilitator: "Camille".into(),
         ..DeskView::default()
     });
-    view.admin = AdminView {
+    view.answers = DeskAnswers {
         access: Some(vec![AccessLine {
             at_unix_ms: 1_764_000_000_000,
             actor: "Camille".into(),
@@ -2371,6 +2371,7 @@ fn the_administration_screen_shows_the_access_log_figures_and_a_purge_preview() 
             }],
             results: 0,
         }),
+        roadmap: None,
     };
     let mut h = harness(view, Screen::Home);
     h.state_mut().console.places = Some(vec![("Clé USB « CLE »".into(), key.path().to_path_buf())]);
@@ -2426,4 +2427,134 @@ fn the_administration_screen_shows_the_access_log_figures_and_a_purge_preview() 
         ]
     );
     assert!(!h.state().console.admin.purge_checked, "ticked once only");
+}
+
+/// « Parcours »: from a person's page, their roadmap is asked; an entry cancelled with a
+/// reason, an activity prescribed by the person's prescriber today, and a DISC result typed
+/// with its PDF picked on a key; each request names the person.
+#[test]
+fn the_roadmap_screen_prescribes_cancels_and_records_a_result_with_its_pdf() {
+    use boussole_director::desk::{
+        CatalogueChoice, DeskRequest, PersonRoadmap, ResultJob, RoadmapLine,
+    };
+    let key = tempfile::tempdir().expect("temp");
+    std::fs::create_dir(key.path().join("rapports")).expect("a folder");
+    let pdf = key.path().join("rapports/disc-awa.pdf");
+    std::fs::write(&pdf, b"%PDF-1.4\n").expect("a file");
+    std::fs::write(key.path().join("rapports/notes.txt"), b"pas un pdf").expect("a file");
+    let mut h = harness(session_with_register(), Screen::People);
+    h.state_mut().console.places = Some(vec![("Clé USB « CLE »".into(), key.path().to_path_buf())]);
+    h.run();
+    h.get_by_label_contains("Awa · ").click();
+    h.run();
+    h.get_by_label("Parcours et résultats de Awa…").click();
+    h.run();
+    assert_eq!(h.state().console.screen, Screen::Roadmap);
+    assert!(
+        h.query_by_label("La feuille de route arrive de la régie…")
+            .is_some()
+    );
+    h.state_mut().view.answers.roadmap = Some(PersonRoadmap {
+        person: "pers-awa".into(),
+        entries: vec![RoadmapLine {
+            id: 7,
+            title: "Profil comportemental DISC".into(),
+            status: "en attente".into(),
+            open: true,
+            prescribed: "prescrite par Mme Durand le 2 novembre 2026".into(),
+            detail: String::new(),
+        }],
+        results: Vec::new(),
+        catalogue: vec![
+            CatalogueChoice {
+                id: "scape_attitudes".into(),
+                title: "S'cape attitudes".into(),
+                tool: None,
+                fields: Vec::new(),
+            },
+            CatalogueChoice {
+                id: "disc".into(),
+                title: "Profil comportemental DISC".into(),
+                tool: Some("DISC".into()),
+                fields: vec![
+                    ("d".into(), "Dominance".into(), "0 à 100 / 100".into()),
+                    ("profil".into(), "Profil".into(), "texte".into()),
+                ],
+            },
+        ],
+    });
+    h.run();
+    assert!(h.query_by_label("Parcours de Awa").is_some());
+    // The entry cancelled: refused without a reason, sent with one.
+    h.get_by_label("Interrompre ou annuler le n° 7…").click();
+    h.run();
+    h.get_by_label("Annulée").click();
+    h.run();
+    type_into(&mut h, "Raison", "a trouvé un emploi");
+    h.get_by_label("Annulée").click();
+    h.run();
+    // An activity prescribed (by the person's prescriber, today: already filled in).
+    h.get_by_role_and_label(egui::accesskit::Role::ComboBox, "Activité :")
+        .click();
+    h.run();
+    h.get_by_label("S'cape attitudes").click();
+    h.run();
+    h.get_by_label("Prescrire").click();
+    h.run();
+    // A DISC result with its PDF.
+    h.get_by_role_and_label(egui::accesskit::Role::ComboBox, "Évaluation faite avec :")
+        .click();
+    h.run();
+    h.get_all_by_label("Profil comportemental DISC")
+        .last()
+        .expect("the tool in the list")
+        .click();
+    h.run();
+    type_into(&mut h, "Dominance (0 à 100 / 100)", "62");
+    type_into(&mut h, "Profil (texte)", "Meneur");
+    type_into(&mut h, "Fait passer par :", "Mme Durand");
+    h.get_by_label("Joindre le rapport PDF…").click();
+    h.run();
+    h.get_by_label("Clé USB « CLE »").click();
+    h.run();
+    h.get_by_label("📁 rapports").click();
+    h.run();
+    assert!(h.query_by_label("📄 notes.txt").is_none(), "PDFs only");
+    h.get_by_label("📄 disc-awa.pdf").click();
+    h.run();
+    assert!(h.query_by_label("Rapport joint : disc-awa.pdf").is_some());
+    h.get_by_label("Enregistrer le résultat").click();
+    h.run();
+    let today = boussole_console::ui::roadmap::today();
+    assert_eq!(
+        desk_requests(&h),
+        vec![
+            DeskRequest::Roadmap {
+                person: "pers-awa".into()
+            },
+            DeskRequest::SetEntryStatus {
+                person: "pers-awa".into(),
+                entry: 7,
+                cancel: true,
+                reason: "a trouvé un emploi".into(),
+            },
+            DeskRequest::Prescribe {
+                person: "pers-awa".into(),
+                activity: "scape_attitudes".into(),
+                by: "Mme Durand".into(),
+                on: today.clone(),
+            },
+            DeskRequest::RecordResult(ResultJob {
+                person: "pers-awa".into(),
+                activity: "disc".into(),
+                taken_on: today,
+                by: "Mme Durand".into(),
+                fields: vec![
+                    ("d".into(), "62".into()),
+                    ("profil".into(), "Meneur".into())
+                ],
+                pdf: Some(pdf),
+            }),
+        ]
+    );
 }

@@ -615,3 +615,37 @@ admin-purge-go = { $count ->
         [one] Purge this session
        *[other] Purge these { $count } sessions
     }
+folders-where-open = Where is the file? Plugged-in USB keys come first.
+folders-no-file = No .{ $extension } file in this folder.
+screen-roadmap = Pathway
+people-roadmap = Pathway and results of { $pseudonym }…
+roadmap-back = ◀ Back to the register
+roadmap-title-none = Pathway
+roadmap-pick = Choose the person in the register (People), then "Pathway and results".
+roadmap-title = Pathway of { $pseudonym }
+roadmap-waiting = The roadmap is on its way from the control room…
+roadmap-entries = Roadmap
+roadmap-empty = No activity prescribed yet.
+roadmap-change = Interrupt or cancel no. { $id }…
+roadmap-interrupt = Interrupted
+roadmap-cancel = Cancelled
+roadmap-prescribe = Prescribe an activity
+roadmap-choose = Choose an activity
+roadmap-by = Prescribed by:
+roadmap-on = On (YYYY-MM-DD):
+roadmap-prescribe-go = Prescribe
+roadmap-results = Results from other tools
+roadmap-no-result = No result recorded.
+roadmap-result-line = No. { $id } — { $tool }, on { $date }, administered by { $by }
+roadmap-result-pdf = PDF report kept (encrypted): { $name }
+roadmap-record = Record a result
+roadmap-record-hint = Copy what the tool gave: the Boussole computes nothing and derives no soft-skill level from it.
+roadmap-taken-on = Taken on (YYYY-MM-DD):
+roadmap-administered-by = Administered by:
+roadmap-pdf = Attach the PDF report…
+roadmap-pdf-chosen = Report attached: { $name }
+roadmap-pdf-remove = Remove
+roadmap-record-empty = Fill in at least one result.
+roadmap-record-go = Record the result
+roadmap-activity = Activity:
+roadmap-tool = Evaluation done with:

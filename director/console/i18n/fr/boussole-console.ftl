@@ -615,3 +615,37 @@ admin-purge-go = { $count ->
         [one] Purger cette séance
        *[other] Purger ces { $count } séances
     }
+folders-where-open = Où est le fichier ? Les clés USB branchées viennent en premier.
+folders-no-file = Aucun fichier .{ $extension } dans ce dossier.
+screen-roadmap = Parcours
+people-roadmap = Parcours et résultats de { $pseudonym }…
+roadmap-back = ◀ Retour au registre
+roadmap-title-none = Parcours
+roadmap-pick = Choisissez la personne dans le registre (Personnes), puis « Parcours et résultats ».
+roadmap-title = Parcours de { $pseudonym }
+roadmap-waiting = La feuille de route arrive de la régie…
+roadmap-entries = Feuille de route
+roadmap-empty = Aucune activité prescrite pour l'instant.
+roadmap-change = Interrompre ou annuler le n° { $id }…
+roadmap-interrupt = Interrompue
+roadmap-cancel = Annulée
+roadmap-prescribe = Prescrire une activité
+roadmap-choose = Choisir une activité
+roadmap-by = Prescrite par :
+roadmap-on = Le (AAAA-MM-JJ) :
+roadmap-prescribe-go = Prescrire
+roadmap-results = Résultats d'autres outils
+roadmap-no-result = Aucun résultat enregistré.
+roadmap-result-line = n° { $id } — { $tool }, le { $date }, fait passer par { $by }
+roadmap-result-pdf = Rapport PDF gardé (chiffré) : { $name }
+roadmap-record = Enregistrer un résultat
+roadmap-record-hint = Recopiez ce que l'outil a donné : la Boussole ne calcule rien et n'en tire pas de niveau de savoir-être.
+roadmap-taken-on = Passé le (AAAA-MM-JJ) :
+roadmap-administered-by = Fait passer par :
+roadmap-pdf = Joindre le rapport PDF…
+roadmap-pdf-chosen = Rapport joint : { $name }
+roadmap-pdf-remove = Retirer
+roadmap-record-empty = Remplissez au moins un résultat.
+roadmap-record-go = Enregistrer le résultat
+roadmap-activity = Activité :
+roadmap-tool = Évaluation faite avec :

@@ -1,12 +1,12 @@
 //! The administration screen (from home): the access log, the funders' figures with their CSV,
 //! and the retention purge with its preview. Each section asks the director
 //! (`DeskRequest::AccessLog`, `Figures`, `FiguresCsv`, `PurgePreview`, `Purge`) and draws its
-//! last answer ([`AdminView`]); the director stays the only one that reads and writes the
+//! last answer ([`DeskAnswers`]); the director stays the only one that reads and writes the
 //! store, and logs what is done under the facilitator's name.
 
 use super::{ConsoleAction, ConsoleState, MUTED, NOTICE, Output};
 use crate::i18n::{Locale, tr};
-use crate::model::AdminView;
+use crate::model::DeskAnswers;
 use boussole_director::desk::DeskRequest;
 use egui::{RichText, Ui};
 
@@ -52,7 +52,7 @@ fn ask(r: DeskRequest) -> Output {
 /// The register (`register`) names the persons of the access log by their pseudonyms.
 pub fn admin(
     ui: &mut Ui,
-    answers: &AdminView,
+    answers: &DeskAnswers,
     register: &boussole_director::register::RegisterView,
     state: &mut ConsoleState,
 ) -> Vec<Output> {
@@ -90,7 +90,7 @@ fn refresh(ui: &mut Ui, l: Locale, request: DeskRequest, out: &mut Vec<Output>) 
 
 fn access(
     ui: &mut Ui,
-    answers: &AdminView,
+    answers: &DeskAnswers,
     register: &boussole_director::register::RegisterView,
     l: Locale,
     out: &mut Vec<Output>,
@@ -145,7 +145,7 @@ fn access(
         });
 }
 
-fn figures(ui: &mut Ui, answers: &AdminView, state: &mut ConsoleState, out: &mut Vec<Output>) {
+fn figures(ui: &mut Ui, answers: &DeskAnswers, state: &mut ConsoleState, out: &mut Vec<Output>) {
     let l = state.locale;
     ui.label(RichText::new(tr!(l, "admin-figures-hint")).color(MUTED));
     ui.horizontal(|ui| refresh(ui, l, DeskRequest::Figures, out));
@@ -207,7 +207,7 @@ fn figures(ui: &mut Ui, answers: &AdminView, state: &mut ConsoleState, out: &mut
         });
 }
 
-fn purge(ui: &mut Ui, answers: &AdminView, state: &mut ConsoleState, out: &mut Vec<Output>) {
+fn purge(ui: &mut Ui, answers: &DeskAnswers, state: &mut ConsoleState, out: &mut Vec<Output>) {
     let l = state.locale;
     refresh(ui, l, DeskRequest::PurgePreview, out);
     let Some(p) = &answers.purge else {

@@ -86,11 +86,47 @@ pub enum Chosen {
 
 /// Draws the chooser over `places`; returns what was decided, if anything.
 pub fn chooser(ui: &mut Ui, c: &mut Chooser, places: &[Place], l: Locale) -> Option<Chosen> {
+    browse(ui, c, places, None, l)
+}
+
+/// The visible files of `dir` whose extension is `extension` (case ignored), by name.
+pub fn files(dir: &Path, extension: &str) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut out: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+        .map(|e| e.path())
+        .filter(|p| {
+            p.is_file()
+                && p.extension()
+                    .is_some_and(|x| x.to_string_lossy().eq_ignore_ascii_case(extension))
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// The chooser: a folder to save in (`open_files` `None`), or a file of that extension to
+/// open (its files are buttons; no « Enregistrer ici »).
+fn browse(
+    ui: &mut Ui,
+    c: &mut Chooser,
+    places: &[Place],
+    open_files: Option<&str>,
+    l: Locale,
+) -> Option<Chosen> {
     let mut chosen = None;
     ui.group(|ui| {
         match c.at.clone() {
             None => {
-                ui.label(RichText::new(tr!(l, "folders-where")).strong());
+                let question = if open_files.is_some() {
+                    tr!(l, "folders-where-open")
+                } else {
+                    tr!(l, "folders-where")
+                };
+                ui.label(RichText::new(question).strong());
                 if places.is_empty() {
                     ui.label(tr!(l, "folders-none"));
                 }
@@ -103,7 +139,7 @@ pub fn chooser(ui: &mut Ui, c: &mut Chooser, places: &[Place], l: Locale) -> Opt
             Some((root, here)) => {
                 ui.label(tr!(l, "folders-here", path = here.display().to_string()));
                 ui.horizontal_wrapped(|ui| {
-                    if ui.button(tr!(l, "folders-save-here")).clicked() {
+                    if open_files.is_none() && ui.button(tr!(l, "folders-save-here")).clicked() {
                         chosen = Some(Chosen::Here(here.clone()));
                     }
                     if here != root && ui.button(tr!(l, "folders-up")).clicked() {
@@ -128,6 +164,23 @@ pub fn chooser(ui: &mut Ui, c: &mut Chooser, places: &[Place], l: Locale) -> Opt
                         }
                     }
                 });
+                if let Some(extension) = open_files {
+                    let found = files(&here, extension);
+                    if found.is_empty() {
+                        ui.label(tr!(l, "folders-no-file", extension = extension));
+                    }
+                    ui.horizontal_wrapped(|ui| {
+                        for file in found {
+                            let name = file
+                                .file_name()
+                                .map(|n| n.to_string_lossy().into_owned())
+                                .unwrap_or_default();
+                            if ui.button(format!("📄 {name}")).clicked() {
+                                chosen = Some(Chosen::Here(file.clone()));
+                            }
+                        }
+                    });
+                }
             }
         }
         if ui.button(tr!(l, "folders-cancel")).clicked() {
@@ -157,6 +210,36 @@ pub fn pick(
         Some(Chosen::Here(folder)) => {
             *chooser = None;
             Some(folder)
+        }
+        Some(Chosen::Cancel) => {
+            *chooser = None;
+            None
+        }
+        None => None,
+    }
+}
+
+/// A button `open` that opens the chooser in place to pick a file of `extension` (`chooser`
+/// holds it while open); returns the file chosen, once.
+pub fn pick_file(
+    ui: &mut Ui,
+    chooser: &mut Option<Chooser>,
+    places: Option<&[Place]>,
+    open: &str,
+    extension: &str,
+    l: Locale,
+) -> Option<PathBuf> {
+    let Some(c) = chooser else {
+        if ui.button(open).clicked() {
+            *chooser = Some(Chooser::default());
+        }
+        return None;
+    };
+    let places = places.map_or_else(|| system_places(l), <[Place]>::to_vec);
+    match browse(ui, c, &places, Some(extension), l) {
+        Some(Chosen::Here(file)) => {
+            *chooser = None;
+            Some(file)
         }
         Some(Chosen::Cancel) => {
             *chooser = None;

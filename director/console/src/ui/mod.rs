@@ -20,6 +20,7 @@ pub mod pairing;
 pub mod people;
 pub mod prepare;
 pub mod review;
+pub mod roadmap;
 pub mod run;
 pub mod synthesis;
 pub mod timeline;
@@ -123,11 +124,13 @@ pub enum Screen {
     Synthesis,
     /// The access log, the funders' figures and the retention purge (from the home screen).
     Admin,
+    /// A person's roadmap and results from other tools (from the register's person page).
+    Roadmap,
 }
 
 impl Screen {
     /// Every screen, in tab order.
-    pub const ALL: [Screen; 12] = [
+    pub const ALL: [Screen; 13] = [
         Self::Home,
         Self::Prepare,
         Self::Run,
@@ -139,6 +142,7 @@ impl Screen {
         Self::Agreement,
         Self::Synthesis,
         Self::People,
+        Self::Roadmap,
         Self::Admin,
     ];
 
@@ -156,7 +160,8 @@ impl Screen {
             | Self::Agreement
             | Self::Synthesis
             | Self::Home
-            | Self::Admin => None,
+            | Self::Admin
+            | Self::Roadmap => None,
         }
     }
 
@@ -175,6 +180,7 @@ impl Screen {
             Self::Timeline => tr!(locale, "screen-timeline"),
             Self::Home => tr!(locale, "screen-home"),
             Self::Admin => tr!(locale, "screen-admin"),
+            Self::Roadmap => tr!(locale, "screen-roadmap"),
         }
     }
 }
@@ -362,6 +368,8 @@ pub struct ConsoleState {
     pub reviewing: bool,
     /// The administration screen's section and forms.
     pub admin: admin::AdminState,
+    /// The « Parcours » screen: the person and its forms.
+    pub roadmap: roadmap::RoadmapState,
 }
 
 /// A passphrase change being typed: never printed, wiped when dropped or sent.
@@ -457,7 +465,10 @@ pub fn console(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState) -> Vec
             synthesis::synthesis(ui, &view.register, view.synthesis.as_ref(), state)
         }
         Screen::Home => home(ui, view.desk.as_ref(), Some(&view.room), state),
-        Screen::Admin => admin::admin(ui, &view.admin, &view.register, state),
+        Screen::Admin => admin::admin(ui, &view.answers, &view.register, state),
+        Screen::Roadmap => {
+            roadmap::roadmap(ui, &view.register, view.answers.roadmap.as_ref(), state)
+        }
     };
     out.extend(screen);
     out

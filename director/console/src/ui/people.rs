@@ -197,6 +197,21 @@ fn person(ui: &mut Ui, register: &RegisterView, state: &mut ConsoleState, out: &
             slot = slot.as_str()
         ));
     }
+    if p.merged_into.is_none()
+        && ui
+            .button(tr!(l, "people-roadmap", pseudonym = p.pseudonym.as_str()))
+            .clicked()
+    {
+        state
+            .roadmap
+            .open_on(&p.id, &p.prescriber_name, &super::roadmap::today());
+        state.screen = super::Screen::Roadmap;
+        out.push(Output::Action(ConsoleAction::Desk(
+            boussole_director::desk::DeskRequest::Roadmap {
+                person: p.id.clone(),
+            },
+        )));
+    }
     ui.separator();
     if let Some(into) = &p.merged_into {
         let name = register

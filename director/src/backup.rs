@@ -34,13 +34,17 @@ impl Done {
 /// The file name of a backup made at `now_unix_ms` (Paris time):
 /// `boussole-sauvegarde-2026-12-07-14h05.db`.
 pub fn file_name(now_unix_ms: i64) -> String {
-    let stamp = chrono::DateTime::from_timestamp_millis(now_unix_ms)
+    format!("boussole-sauvegarde-{}.db", stamp(now_unix_ms))
+}
+
+/// `2026-12-07-14h05`: a time in Paris, for file names.
+pub fn stamp(now_unix_ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(now_unix_ms)
         .map(|t| t.with_timezone(&rrule::Tz::Europe__Paris))
         .map_or_else(
             || "0000-00-00-00h00".into(),
             |t| t.format("%Y-%m-%d-%Hh%M").to_string(),
-        );
-    format!("boussole-sauvegarde-{stamp}.db")
+        )
 }
 
 /// Backs `store` up into `folder`, checks the copy with the recovery key, and logs it under

@@ -17,7 +17,7 @@ use boussole_content::ContentSet;
 use boussole_protocol::DeviceId;
 use std::fs::File;
 use std::os::unix::net::UnixListener;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -252,6 +252,128 @@ impl Day {
             LocalRequest::ChangePassphrase { current, new } => {
                 self.change_passphrase(&current, &new)
             }
+            LocalRequest::Restore {
+                file,
+                recovery_key,
+                passphrase,
+                facilitator,
+                device,
+            } => self.restore(&file, &recovery_key, &passphrase, &facilitator, &device),
+        }
+    }
+
+    /// Replaces the closed store by the backup `file`, opened with `recovery_key` and encrypted
+    /// with `passphrase` from now on: restored beside the store first (a wrong key or a bad
+    /// file leaves the store as it was), erasures made since the backup applied again, the
+    /// restoration logged; then the store there is kept aside under a dated name, whole, the
+    /// restored one takes its place, and the director unlocks on it.
+    fn restore(
+        &self,
+        file: &Path,
+        recovery_key: &Secret,
+        passphrase: &Secret,
+        facilitator: &str,
+        device: &str,
+    ) -> LocalReply {
+        let facilitator = match facilitator_name(facilitator) {
+            Ok(f) => f,
+            Err(why) => return LocalReply::Refused(why),
+        };
+        if lock(&self.state).serving.is_some() {
+            return LocalReply::Refused(
+                "verrouillez d'abord la régie : une restauration remplace tout le journal".into(),
+            );
+        }
+        if let Some(why) = local::passphrase_weakness(passphrase.expose()) {
+            return LocalReply::Refused(format!("phrase de passe trop faible : {why}"));
+        }
+        let key = match RecoveryKey::parse(recovery_key.expose()) {
+            Ok(k) => k,
+            Err(e) => return LocalReply::Refused(format!("clé de secours illisible : {e}")),
+        };
+        let db = &self.config.db;
+        let fresh = db.with_file_name("restauration-en-cours.db");
+        remove_store_files(&fresh);
+        let mut store = match Store::restore(file, &key, &fresh, passphrase.expose()) {
+            Ok(s) => s,
+            Err(e) => {
+                remove_store_files(&fresh);
+                return LocalReply::Refused(format!(
+                    "sauvegarde non restaurée ({}) : {e}",
+                    file.display()
+                ));
+            }
+        };
+        let erasures = crate::privacy::read_erasures(&crate::privacy::erasures_file(db));
+        let again = erasures.map_err(|e| e.to_string()).and_then(|e| {
+            crate::privacy::reapply_erasures(&mut store, &e).map_err(|e| e.to_string())
+        });
+        let again = match again {
+            Ok(again) => again,
+            Err(e) => {
+                drop(store);
+                remove_store_files(&fresh);
+                return LocalReply::Refused(format!(
+                    "effacements à réappliquer impossibles, rien n'est restauré : {e}"
+                ));
+            }
+        };
+        let sessions = store.sessions().map_or(0, |s| s.len());
+        let _ = store.log_access(&AccessEntry {
+            at_unix_ms: unix_ms(),
+            actor: facilitator.clone(),
+            action: AccessAction::BackupRestored,
+            session: None,
+            participant: None,
+            detail: format!("depuis {} (console)", file.display()),
+        });
+        drop(store);
+        let aside = db.with_file_name(format!(
+            "avant-restauration-{}.db",
+            crate::backup::stamp(unix_ms())
+        ));
+        if db.exists() {
+            for suffix in ["", "-wal", "-shm"] {
+                let (from, to) = (with_suffix(db, suffix), with_suffix(&aside, suffix));
+                if from.exists()
+                    && let Err(e) = std::fs::rename(&from, &to)
+                {
+                    return LocalReply::Refused(format!(
+                        "le journal actuel n'a pas pu être mis de côté ({}) : {e}",
+                        from.display()
+                    ));
+                }
+            }
+        }
+        for suffix in ["", "-wal", "-shm"] {
+            let (from, to) = (with_suffix(&fresh, suffix), with_suffix(db, suffix));
+            if from.exists()
+                && let Err(e) = std::fs::rename(&from, &to)
+            {
+                return LocalReply::Refused(format!(
+                    "la sauvegarde restaurée n'a pas pu prendre la place du journal : {e}"
+                ));
+            }
+        }
+        tracing::info!("sauvegarde restaurée depuis la console : {sessions} séance(s)");
+        let mut summary = format!(
+            "Sauvegarde restaurée : {sessions} séance(s). Elle s'ouvre désormais avec la nouvelle phrase de passe ; la clé de secours reste la même."
+        );
+        if !again.is_empty() {
+            summary.push_str(&format!(
+                " {} personne(s) effacée(s) depuis cette sauvegarde l'ont été à nouveau.",
+                again.len()
+            ));
+        }
+        if aside.exists() {
+            summary.push_str(&format!(
+                " L'ancien journal est gardé à côté, chiffré : {}.",
+                aside.display()
+            ));
+        }
+        match self.unlock(passphrase, &facilitator, device) {
+            LocalReply::Unlocked { pairing } => LocalReply::Restored { summary, pairing },
+            other => other,
         }
     }
 
@@ -684,6 +806,20 @@ fn facilitator_name(name: &str) -> Result<String, String> {
         return Err("un nom d'au plus 60 caractères, sans retour à la ligne".into());
     }
     Ok(name.to_owned())
+}
+
+/// `path` with `suffix` after its name (SQLite's `-wal` and `-shm` beside a store).
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+/// Removes a store and its SQLite companions, if there.
+fn remove_store_files(path: &Path) {
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(with_suffix(path, suffix));
+    }
 }
 
 #[cfg(test)]

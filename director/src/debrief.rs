@@ -109,11 +109,15 @@ pub struct SynthesisArgs {
 }
 
 /// Records one debrief entry in the log of one of the person's sessions (the one given, else
-/// their latest); returns the session and the slot it was recorded for.
+/// their latest); returns the session and the slot it was recorded for. A consent is also
+/// noted in the person's synthesis ledger, on the version of their synthesis as it stands
+/// now (`synthesis::record_event`, under `actor`), as the console's Synthèse screen notes it:
+/// the ledger then decides, so both paths give the same final.
 pub fn debrief(
     store: Store,
     content: &ContentSet,
     args: DebriefArgs,
+    actor: &str,
     now_unix_ms: i64,
 ) -> Result<(SessionId, ParticipantId)> {
     let person = args.who.resolve(&store)?;
@@ -156,6 +160,10 @@ pub fn debrief(
             given,
         },
     };
+    let consent = match &command {
+        Command::RecordConsent { given, .. } => Some(*given),
+        _ => None,
+    };
     let at = session.time_at(now_unix_ms);
     let effects = session.submit(Input::Command(command), at)?;
     for e in &effects {
@@ -164,6 +172,43 @@ pub fn debrief(
         }
     }
     println!("enregistré dans le journal de la séance {sid} (place {participant})");
+    if let Some(given) = consent {
+        let mut store = session.into_store();
+        let draft = SynthesisRequest {
+            person: person.as_str().to_owned(),
+            audience: Audience::Counsellor,
+            final_version: false,
+            with_name: false,
+            ticket: 0,
+        };
+        let version = document(
+            &store,
+            content,
+            &draft,
+            &[],
+            None,
+            &Signature::default(),
+            now_unix_ms,
+        )
+        .map_err(|e| anyhow::anyhow!("synthèse de {person} : {e}"))?
+        .version;
+        let event = if given {
+            boussole_director::store::SynthesisEvent::ConsentGiven
+        } else {
+            boussole_director::store::SynthesisEvent::ConsentRefused
+        };
+        let said = boussole_director::synthesis::record_event(
+            &mut store,
+            content,
+            person.as_str(),
+            &version,
+            event,
+            actor,
+            now_unix_ms,
+        )
+        .map_err(anyhow::Error::msg)?;
+        println!("{said}");
+    }
     Ok((sid, participant))
 }
 

@@ -89,6 +89,21 @@ pub enum LocalRequest {
         /// The new one.
         new: Secret,
     },
+    /// Locked or first run only: replace the store by a backup, opened with the recovery key
+    /// and encrypted from now on with `passphrase` (checked by [`passphrase_weakness`]); the
+    /// store it replaces is kept aside, whole. Then unlocked as by [`LocalRequest::Unlock`].
+    Restore {
+        /// The backup file (on a USB key, say).
+        file: PathBuf,
+        /// The recovery key, as printed (groups, dashes and case ignored).
+        recovery_key: Secret,
+        /// The passphrase of the restored store.
+        passphrase: Secret,
+        /// Who restores (the access log's actor).
+        facilitator: String,
+        /// The console's device id, paired in the reply.
+        device: String,
+    },
 }
 
 /// A console's pairing with the director, handed over the local socket once the passphrase is
@@ -158,6 +173,14 @@ pub enum LocalReply {
     Refused(String),
     /// Done, in French (a passphrase changed…).
     Done(String),
+    /// A backup restored ([`LocalRequest::Restore`]) and the director unlocked on it: what was
+    /// done, in French, and the console's pairing.
+    Restored {
+        /// What was restored, and where the replaced store was kept.
+        summary: String,
+        /// The console's pairing.
+        pairing: ConsolePairing,
+    },
 }
 
 /// Where the socket lives: `$XDG_RUNTIME_DIR/boussole/director.sock`, else

@@ -548,7 +548,7 @@ fn run() -> Result<()> {
                 Some(person.as_str()),
                 "",
             )?;
-            debrief::debrief(store, &content, args, now)?;
+            debrief::debrief(store, &content, args, &actor, now)?;
         }
         Cmd::Synthesis(args) => {
             let content = load_content(&cli.content)?;

@@ -538,3 +538,134 @@ fn a_closed_session_takes_its_debrief_while_another_runs() {
     assert_eq!(log_len(&h, morning.id), morning_before + 2);
     assert!(director.stop().is_none());
 }
+
+/// A backup restored from the locked console: refused while unlocked, with a wrong recovery
+/// key or a weak passphrase (the store untouched); then the store replaced (the one there kept
+/// aside, whole), the director unlocked on it with the new passphrase, and the restoration
+/// logged under the facilitator.
+#[test]
+fn a_backup_is_restored_from_the_locked_console_and_the_store_it_replaces_is_kept() {
+    use boussole_director::store::{AccessAction, NewPerson, RecoveryKey};
+    const RESTORED: &str = "Une autre phrase du port 2027";
+    let dir = tempfile::tempdir().expect("a folder");
+    let config = config(dir.path());
+    let (socket, db) = (config.socket.clone(), config.db.clone());
+    let (stop, thread) = start(config);
+    let LocalReply::Created { recovery_key, .. } = ask(
+        &socket,
+        LocalRequest::Create {
+            passphrase: Secret::new(STRONG.into()),
+            facilitator: "Camille".into(),
+            device: "console".into(),
+        },
+    ) else {
+        unreachable!("created");
+    };
+    let restore = |file: &Path, key: &str, passphrase: &str| LocalRequest::Restore {
+        file: file.to_owned(),
+        recovery_key: Secret::new(key.into()),
+        passphrase: Secret::new(passphrase.into()),
+        facilitator: "Camille".into(),
+        device: "console".into(),
+    };
+    let backup = dir.path().join("cle/sauvegarde.db");
+    std::fs::create_dir(dir.path().join("cle")).expect("a folder");
+    // Unlocked: refused.
+    let why = ask(&socket, restore(&backup, &recovery_key, RESTORED));
+    assert!(
+        matches!(&why, LocalReply::Refused(w) if w.contains("verrouillez d'abord")),
+        "{why:?}"
+    );
+    assert!(matches!(
+        ask(&socket, LocalRequest::Lock),
+        LocalReply::Locked
+    ));
+    // The store, closed: one person, backed up; then another person after the backup.
+    {
+        let mut store = Store::open(&db, STRONG).expect("the store");
+        store
+            .create_person(
+                &NewPerson {
+                    pseudonym: "Renard".into(),
+                    ..NewPerson::default()
+                },
+                1,
+            )
+            .expect("a person");
+        store.backup(&backup).expect("a backup");
+        store
+            .create_person(
+                &NewPerson {
+                    pseudonym: "Mouette".into(),
+                    ..NewPerson::default()
+                },
+                2,
+            )
+            .expect("a person");
+    }
+    let other = RecoveryKey::generate().grouped();
+    for (key, passphrase, expected) in [
+        (other.as_str(), RESTORED, "sauvegarde non restaurée"),
+        ("pas une clé", RESTORED, "clé de secours illisible"),
+        (recovery_key.as_str(), "faible", "trop faible"),
+    ] {
+        let why = ask(&socket, restore(&backup, key, passphrase));
+        assert!(
+            matches!(&why, LocalReply::Refused(w) if w.contains(expected)),
+            "{expected}: {why:?}"
+        );
+    }
+    let pseudonyms = |db: &Path, passphrase: &str| -> Vec<String> {
+        let store = Store::open(db, passphrase).expect("the store");
+        let mut p: Vec<String> = store
+            .persons()
+            .expect("persons")
+            .into_iter()
+            .map(|p| p.pseudonym)
+            .collect();
+        p.sort();
+        p
+    };
+    assert_eq!(pseudonyms(&db, STRONG), ["Mouette", "Renard"], "untouched");
+
+    let LocalReply::Restored { summary, .. } =
+        ask(&socket, restore(&backup, &recovery_key, RESTORED))
+    else {
+        unreachable!("restored");
+    };
+    assert!(summary.starts_with("Sauvegarde restaurée"), "{summary}");
+    assert_eq!(state(&socket).0, LockState::Unlocked);
+    assert!(matches!(
+        ask(&socket, LocalRequest::Lock),
+        LocalReply::Locked
+    ));
+    assert_eq!(
+        pseudonyms(&db, RESTORED),
+        ["Renard"],
+        "the backup's register"
+    );
+    let store = Store::open(&db, RESTORED).expect("the restored store");
+    assert!(
+        store
+            .access_log()
+            .expect("the log")
+            .iter()
+            .any(|a| { a.action == AccessAction::BackupRestored && a.actor == "Camille" })
+    );
+    drop(store);
+    // The store it replaced, kept aside whole, with its own passphrase.
+    let aside = std::fs::read_dir(db.parent().expect("a folder"))
+        .expect("the folder")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("avant-restauration-"))
+                && p.extension().is_some_and(|x| x == "db")
+        })
+        .expect("the replaced store kept aside");
+    assert!(summary.contains(&aside.display().to_string()), "{summary}");
+    assert_eq!(pseudonyms(&aside, STRONG), ["Mouette", "Renard"]);
+    let _ = stop.send(());
+    thread.join().expect("the thread").expect("a clean stop");
+}

@@ -647,3 +647,84 @@ fn erasure_from_the_cli_says_what_went_and_is_logged() {
         assert_no_name(what, bytes);
     }
 }
+
+/// The CLI's consent is noted on the version of the synthesis as it stands, in the person's
+/// ledger, as the console notes it: the final follows, and a level decided afterwards makes
+/// another version, for which the final is refused until the person agrees again.
+#[test]
+fn the_clis_consent_is_noted_on_the_version_and_a_later_change_asks_again() {
+    use boussole_director::store::{Store, SynthesisEvent};
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("director.db");
+    let mut printed = Printed(Vec::new());
+    let script = root().join("scripts/demo_scape_attitudes.ron");
+    printed.run(
+        &db,
+        PASS,
+        &["run", "--script", script.to_str().unwrap()],
+        true,
+    );
+    let renard = holder(&db, PASS, 1, "P1");
+    printed.run(
+        &db,
+        PASS,
+        &["debrief", "--person", &renard, "restitution"],
+        true,
+    );
+    let said = printed.run(
+        &db,
+        PASS,
+        &["debrief", "--person", &renard, "consent", "--given"],
+        true,
+    );
+    assert!(
+        said.contains("Accord de Renard noté pour la version"),
+        "{said}"
+    );
+    let ledger = Store::open(&db, PASS)
+        .unwrap()
+        .synthesis_events(&renard)
+        .unwrap();
+    assert_eq!(ledger.len(), 1, "{ledger:?}");
+    assert_eq!(ledger[0].event, SynthesisEvent::ConsentGiven);
+    assert_eq!(ledger[0].by, "animatrice");
+    let version = ledger[0].version.clone();
+    assert!(said.contains(&version), "{said}");
+    let out = dir.path().join("finales");
+    let final_args = [
+        "synthesis",
+        "--person",
+        renard.as_str(),
+        "--final",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    printed.run(&db, PASS, &final_args, true);
+    // A level decided afterwards: another version, the final refused until agreed again.
+    printed.run(
+        &db,
+        PASS,
+        &[
+            "debrief",
+            "--person",
+            &renard,
+            "decide",
+            "--competency",
+            "autonomie",
+            "--level",
+            "1",
+            "--reason",
+            "revu à la restitution",
+        ],
+        true,
+    );
+    let refused = printed.run(&db, PASS, &final_args, false);
+    assert!(refused.contains("a changé depuis l'accord"), "{refused}");
+    printed.run(
+        &db,
+        PASS,
+        &["debrief", "--person", &renard, "consent", "--given"],
+        true,
+    );
+    printed.run(&db, PASS, &final_args, true);
+}

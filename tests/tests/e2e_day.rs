@@ -54,6 +54,9 @@ const PEOPLE: [&str; 6] = ["Ardoise", "Balise", "Cabestan", "Dériveur", "Escale
 /// How many devices pair with the code.
 const DEVICES: usize = 20;
 
+/// The second rater's console.
+const OBSERVER: &str = "observatrice";
+
 /// The real game client's device name.
 const REAL: &str = "poste_reel";
 
@@ -272,6 +275,7 @@ async fn day(h: &mut Console, laptop: &Laptop, db: &Path, socket: &Path, usb: &P
         "recovery key {key:?}"
     );
     h.get_by_label(&key);
+    let recovery = key.clone();
     click(h, "Je l'ai imprimée ou recopiée");
     until(h, "the home screen", GUARD, |d| d.model().desk().is_some()).await?;
     h.get_by_label(&format!("Bonjour {FACILITATOR}"));
@@ -641,6 +645,9 @@ async fn day(h: &mut Console, laptop: &Laptop, db: &Path, socket: &Path, usb: &P
         engine(d).is_some_and(|e| e.game_started())
     })
     .await?;
+    // A second rater codes on an observer console beside the facilitator, twice differently.
+    let observer = code_beside_an_observer(h, db.parent().context("the store's folder")?).await?;
+    click(h, "Jouer (F3)");
     // GO through the cue list (Space), as the script's facilitator does.
     for _ in 0..6 {
         h.key_press(egui::Key::Space);
@@ -658,6 +665,10 @@ async fn day(h: &mut Console, laptop: &Laptop, db: &Path, socket: &Path, usb: &P
     })
     .await?;
     let stats = stop_all(devices).await?;
+    // The two disagreements talked through on « Accord »: the facilitator takes the observer's
+    // codes (the wash-up); the agreement stays that of the codings at the close.
+    wash_up(h, OBSERVER).await?;
+    drop(observer);
 
     // After the game: a person's synthesis across the day's two sessions, in the window, then
     // saved on the key.
@@ -1096,6 +1107,73 @@ async fn day(h: &mut Console, laptop: &Laptop, db: &Path, socket: &Path, usb: &P
     // The administration: the access log shows the review, the figures count the day and go
     // to the key as CSV, and the purge has nothing to remove.
     administration(&mut h2, usb).await?;
+    // A laptop that lost its passphrase: the log restored from the key with the recovery key,
+    // from the locked screen; the erasure made since the backup is made again.
+    restore_from_key(&mut h2, db, &recovery).await?;
+    Ok(())
+}
+
+/// Locks, then restores the backup on the key with `key` under a new passphrase, from the
+/// locked screen; checks what the director restored and kept aside.
+async fn restore_from_key(h: &mut Console, db: &Path, key: &str) -> Result<()> {
+    const RESTORED: &str = "Restauré depuis la clé 2027 !";
+    click(h, "Accueil");
+    click(h, "Verrouiller la régie");
+    until(h, "the locked screen", GUARD, |d| {
+        matches!(d.gate(), Gate::Locked { .. })
+    })
+    .await?;
+    click(h, "Phrase de passe oubliée ?");
+    click(h, "Restaurer une sauvegarde…");
+    click(h, FACILITATOR);
+    click(h, "Choisir la sauvegarde…");
+    click(h, "Clé USB « CLE »");
+    click_containing(h, "📄 boussole-sauvegarde-");
+    type_secret(h, "Clé de secours :", key);
+    type_secret(h, "Phrase de passe :", RESTORED);
+    type_secret(h, "La même, encore :", RESTORED);
+    click(h, "Restaurer");
+    until(h, "the restored log unlocked", GUARD, |d| {
+        d.model().desk().is_some()
+            && d.state
+                .director_message
+                .as_deref()
+                .is_some_and(|m| m.starts_with("Sauvegarde restaurée"))
+    })
+    .await?;
+    let said = h.state().state.director_message.clone().unwrap_or_default();
+    ensure!(
+        said.contains("1 personne(s) effacée(s) depuis cette sauvegarde"),
+        "the erasure made again: {said}"
+    );
+    let store = Store::open(db, RESTORED)?;
+    ensure!(
+        store.sessions()?.len() == 2,
+        "the backup's two sessions (the review's session came after it)"
+    );
+    ensure!(
+        store
+            .persons()?
+            .iter()
+            .all(|p| p.pseudonym != PEOPLE[5] || p.erased_at_unix_ms.is_some()),
+        "{} erased again",
+        PEOPLE[5]
+    );
+    ensure!(
+        store
+            .access_log()?
+            .iter()
+            .any(|a| a.action == AccessAction::BackupRestored && a.actor == FACILITATOR),
+        "the restoration in the access log"
+    );
+    let aside = std::fs::read_dir(db.parent().context("the store's folder")?)?
+        .filter_map(Result::ok)
+        .any(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("avant-restauration-")
+        });
+    ensure!(aside, "the replaced log kept aside");
     Ok(())
 }
 
@@ -1293,6 +1371,145 @@ fn open_person(h: &mut Console, who: &str) -> Result<()> {
     item.click();
     h.step();
     h.step();
+    Ok(())
+}
+
+/// An observer console paired with the code the facilitator opened, which codes P1 three times with
+/// another behaviour than the facilitator, who codes with the grid's keys on « Coder ».
+/// Returns the observer's link (the observer stays in the room until the wash-up).
+async fn code_beside_an_observer(
+    h: &mut Console,
+    dir: &Path,
+) -> Result<boussole_console::link::Link> {
+    use boussole_console::link::{Link, LinkConfig};
+    use boussole_content::grid::EventKind;
+    use boussole_director::engine::{Command, ObservationAction, RaterId};
+    let code = h
+        .state()
+        .model()
+        .room()
+        .pairing_code
+        .clone()
+        .context("pairing still open")?;
+    let addr = h
+        .state()
+        .director_addr()
+        .context("the director's address")?;
+    let link = Link::start(LinkConfig {
+        director: addr,
+        device: DeviceId::from(OBSERVER),
+        observer: true,
+        pairing_file: dir.join("observatrice.pairing"),
+        pairing_code: Some(PairingCode::parse(&code).map_err(|e| anyhow!("{e}"))?),
+        content_hash: [0; 32],
+        backoff: boussole_tests::test_backoff(),
+    })?;
+    let game = engine(h.state()).context("the game")?;
+    let points: Vec<_> = game
+        .grid()
+        .behaviours
+        .iter()
+        .filter(|b| b.kind == EventKind::Point && b.modifiers.is_none())
+        .take(2)
+        .map(|b| (b.id.clone(), b.key))
+        .collect();
+    let [(mine, key), (theirs, _)] = points.as_slice() else {
+        return Err(anyhow!(
+            "the grid has two point behaviours without modifiers"
+        ));
+    };
+    let slot = boussole_console::ui::participants(&h.state().model().view(None).context("a view")?)
+        .first()
+        .map(|(id, _)| (*id).clone())
+        .context("a participant")?;
+    click(h, "Coder (F5)");
+    let tap = |h: &mut Console, k: egui::Key| {
+        for pressed in [true, false] {
+            h.event(egui::Event::Key {
+                key: k,
+                physical_key: Some(k),
+                pressed,
+                repeat: false,
+                modifiers: egui::Modifiers::NONE,
+            });
+            h.step();
+        }
+    };
+    let me = h
+        .state()
+        .model()
+        .view(None)
+        .map(|v| v.me.0)
+        .context("the console's rater")?;
+    // Three rounds: BORIS's slices stop at the last code, so the last round may fall outside
+    // the agreement; the first two are always inside.
+    for round in 1..=3 {
+        tap(h, egui::Key::Num1);
+        tap(h, boussole_console::ui::keys::to_egui(*key));
+        link.send(&Command::Observe {
+            rater: RaterId(OBSERVER.into()),
+            participant: slot.clone(),
+            behaviour: theirs.clone(),
+            action: ObservationAction::Point,
+            modifier: None,
+        })?;
+        let (mine, theirs, me) = (mine.clone(), theirs.clone(), me.clone());
+        until(h, "both codes of the round", GUARD, move |d| {
+            engine(d).is_some_and(|e| {
+                let of = |r: &str, b: &boussole_content::ids::BehaviourId| {
+                    e.observations()
+                        .iter()
+                        .filter(|o| o.rater.0 == r && o.behaviour.as_ref() == Some(b))
+                        .count()
+                };
+                of(&me, &mine) == round && of(OBSERVER, &theirs) == round
+            })
+        })
+        .await?;
+        // Apart in time: a moment each, not one.
+        tokio::time::sleep(Duration::from_millis(2500)).await;
+    }
+    Ok(link)
+}
+
+/// On « Accord », after the close: the facilitator takes the observer's code at two moments;
+/// the engine holds two consensus copies, and the agreement of the codings at the close does
+/// not move.
+async fn wash_up(h: &mut Console, observer: &str) -> Result<()> {
+    use boussole_director::irr::{self, KappaMethod};
+    click(h, "Accord");
+    let before = engine(h.state()).context("the game")?;
+    let me = h
+        .state()
+        .model()
+        .view(None)
+        .map(|v| v.me)
+        .context("the console's rater")?;
+    let other = boussole_director::engine::RaterId(observer.into());
+    let kappa = |e: &Engine| {
+        irr::agreement(e, &me, &other, 1.0, KappaMethod::Boris)
+            .map(|a| format!("{a:?}"))
+            .map_err(|e| anyhow!("{e}"))
+    };
+    let at_close = kappa(&before)?;
+    let take = format!("Reprendre le code de {observer}");
+    for n in 1..=2usize {
+        h.query_all_by_label(&take)
+            .next()
+            .with_context(|| format!("a moment to take ({n})"))?
+            .click();
+        h.step();
+        h.step();
+        until(h, "the observer's code taken", GUARD, move |d| {
+            engine(d).is_some_and(|e| e.observations().iter().filter(|o| o.consensus).count() >= n)
+        })
+        .await?;
+    }
+    let after = engine(h.state()).context("the game")?;
+    ensure!(
+        kappa(&after)? == at_close,
+        "the agreement is that of the codings at the close"
+    );
     Ok(())
 }
 

@@ -63,7 +63,8 @@ pub struct DayConsole {
     model: ConsoleModel,
     /// The session screens' state, kept across sessions (the language, the thresholds).
     pub state: ConsoleState,
-    drafts: UnlockDrafts,
+    /// The unlock screen's forms (the screenshot run opens the restoration with it).
+    pub drafts: UnlockDrafts,
     /// Why the link could not start, in French.
     problem: Option<String>,
     /// Where the director listens for devices, once this console was provisioned.
@@ -228,6 +229,7 @@ impl DayConsole {
                     message.as_deref(),
                     self.launcher.busy(),
                     &mut self.drafts,
+                    self.state.places.as_deref(),
                     l,
                 ) {
                     self.launcher.ask(action);

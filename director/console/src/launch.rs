@@ -113,6 +113,18 @@ pub enum GateAction {
         /// The new one.
         new: Secret,
     },
+    /// Locked or first run: replace the store by a backup, opened with the recovery key and
+    /// encrypted with a new passphrase (both wiped when dropped), then unlock.
+    Restore {
+        /// The backup file.
+        file: PathBuf,
+        /// The recovery key, as printed.
+        recovery_key: Secret,
+        /// The restored store's passphrase.
+        passphrase: Secret,
+        /// Who.
+        facilitator: String,
+    },
 }
 
 #[derive(Debug)]
@@ -196,7 +208,8 @@ impl Launcher {
                 GateAction::Lock | GateAction::Retry => {}
                 GateAction::Create { .. }
                 | GateAction::Unlock { .. }
-                | GateAction::ChangePassphrase { .. } => s.busy = true,
+                | GateAction::ChangePassphrase { .. }
+                | GateAction::Restore { .. } => s.busy = true,
             }
             s.message = None;
         }
@@ -286,6 +299,18 @@ fn carry_out(
         GateAction::ChangePassphrase { current, new } => {
             LocalRequest::ChangePassphrase { current, new }
         }
+        GateAction::Restore {
+            file,
+            recovery_key,
+            passphrase,
+            facilitator,
+        } => LocalRequest::Restore {
+            file,
+            recovery_key,
+            passphrase,
+            facilitator,
+            device: device.to_owned(),
+        },
         GateAction::Retry => {
             *started = false;
             return;
@@ -310,6 +335,11 @@ fn carry_out(
             s.provision = Some(pairing.into());
             s.gate = Gate::Unlocked { facilitator: None };
             None
+        }
+        Ok(LocalReply::Restored { summary, pairing }) => {
+            s.provision = Some(pairing.into());
+            s.gate = Gate::Unlocked { facilitator: None };
+            Some(summary)
         }
         Ok(LocalReply::Locked) => None,
         Ok(LocalReply::Wrong { tries_left, wait_s }) => Some(if wait_s > 0 {

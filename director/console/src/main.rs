@@ -1138,6 +1138,16 @@ fn take_day_screenshots(
             }
             matches!(day.gate(), Gate::Locked { .. })
         }
+        13 => {
+            // « Phrase de passe oubliée ? » → « Restaurer une sauvegarde… », its file chooser
+            // open.
+            day.drafts.restoring = true;
+            day.drafts.facilitator = "Camille".into();
+            if day.drafts.backup_chooser.is_none() {
+                day.drafts.backup_chooser = Some(ui::folders::Chooser::default());
+            }
+            true
+        }
         _ => {
             exit.write(AppExit::Success);
             return;
@@ -1167,6 +1177,7 @@ fn take_day_screenshots(
         "jour-revue",
         "jour-parcours",
         "jour-verrouillee",
+        "jour-restaurer",
     ][step];
     shots.capture(&mut commands, file, &mut exit);
 }

@@ -23,6 +23,14 @@ pub struct UnlockDrafts {
     pub facilitator: String,
     /// A problem found before sending (the two passphrases differ…), in French.
     pub problem: Option<String>,
+    /// The restoration of a backup is open (instead of the unlock or the first run).
+    pub restoring: bool,
+    /// Restoration: the backup file chosen.
+    pub backup: Option<std::path::PathBuf>,
+    /// Restoration: the file chooser, while open.
+    pub backup_chooser: Option<super::folders::Chooser>,
+    /// Restoration: the recovery key being typed.
+    pub recovery_key: String,
 }
 
 impl std::fmt::Debug for UnlockDrafts {
@@ -38,17 +46,20 @@ impl Drop for UnlockDrafts {
         use zeroize::Zeroize as _;
         self.passphrase.zeroize();
         self.confirm.zeroize();
+        self.recovery_key.zeroize();
     }
 }
 
 /// The screen for `gate`; `message` is the director's answer to the last request, `busy`
 /// while one is carried out. Returns what the facilitator asked.
+/// `places` are where a backup is looked for (`None`: this machine's USB keys and folders).
 pub fn unlock(
     ui: &mut Ui,
     gate: &Gate,
     message: Option<&str>,
     busy: bool,
     drafts: &mut UnlockDrafts,
+    places: Option<&[super::folders::Place]>,
     l: Locale,
 ) -> Option<GateAction> {
     super::readable(ui);
@@ -77,9 +88,21 @@ pub fn unlock(
                     );
                 }
                 ui.add_space(12.0);
-                asked = centred(ui, FORM_WIDTH, |ui| locked(ui, &[], 0, busy, drafts, l));
+                asked = centred(ui, FORM_WIDTH, |ui| {
+                    locked(ui, &[], 0, busy, false, drafts, l)
+                });
             }
             Gate::RecoveryKey(key) => asked = recovery(ui, key, l),
+            Gate::FirstRun { facilitators } | Gate::Locked { facilitators, .. }
+                if drafts.restoring =>
+            {
+                ui.heading(tr!(l, "restore-title"));
+                ui.label(tr!(l, "restore-explain"));
+                ui.add_space(12.0);
+                asked = centred(ui, FORM_WIDTH, |ui| {
+                    restore(ui, facilitators, busy, drafts, places, l)
+                });
+            }
             Gate::FirstRun { facilitators } => {
                 ui.heading(tr!(l, "unlock-first-title"));
                 ui.label(tr!(l, "unlock-first-explain"));
@@ -102,7 +125,7 @@ pub fn unlock(
                 }
                 ui.add_space(12.0);
                 asked = centred(ui, FORM_WIDTH, |ui| {
-                    locked(ui, facilitators, *wait_s, busy, drafts, l)
+                    locked(ui, facilitators, *wait_s, busy, true, drafts, l)
                 });
             }
         }
@@ -181,15 +204,119 @@ fn first_run(
             });
         }
     }
+    ui.add_space(24.0);
+    ui.label(RichText::new(tr!(l, "restore-first-run")).color(MUTED));
+    restore_button(ui, drafts, l);
     asked
 }
 
-/// The locked screen's form: who, the passphrase, unlock, and what to do when it is lost.
+/// « Restaurer une sauvegarde… »: opens the restoration's form.
+fn restore_button(ui: &mut Ui, drafts: &mut UnlockDrafts, l: Locale) {
+    if ui.button(tr!(l, "restore-open")).clicked() {
+        drafts.restoring = true;
+        drafts.problem = None;
+        use zeroize::Zeroize as _;
+        drafts.passphrase.zeroize();
+        drafts.confirm.zeroize();
+    }
+}
+
+/// The restoration: who, the backup file (USB keys first), the recovery key, the new
+/// passphrase twice with the rule; « Restaurer » replaces the store (the one there is kept
+/// aside) and unlocks.
+fn restore(
+    ui: &mut Ui,
+    facilitators: &[String],
+    busy: bool,
+    drafts: &mut UnlockDrafts,
+    places: Option<&[super::folders::Place]>,
+    l: Locale,
+) -> Option<GateAction> {
+    let mut asked = None;
+    who(ui, facilitators, drafts, l);
+    match drafts.backup.clone() {
+        Some(file) => {
+            ui.horizontal_wrapped(|ui| {
+                ui.label(tr!(l, "restore-file", file = file.display().to_string()));
+                if ui.button(tr!(l, "restore-other-file")).clicked() {
+                    drafts.backup = None;
+                }
+            });
+        }
+        None => {
+            if let Some(file) = super::folders::pick_file(
+                ui,
+                &mut drafts.backup_chooser,
+                places,
+                &tr!(l, "restore-choose"),
+                "db",
+                l,
+            ) {
+                drafts.backup = Some(file);
+            }
+        }
+    }
+    passphrase_field(ui, &mut drafts.recovery_key, &tr!(l, "restore-key"));
+    passphrase_field(ui, &mut drafts.passphrase, &tr!(l, "unlock-new"));
+    passphrase_field(ui, &mut drafts.confirm, &tr!(l, "unlock-again"));
+    let weak = (!drafts.passphrase.is_empty())
+        .then(|| passphrase_weakness(&drafts.passphrase))
+        .flatten();
+    match &weak {
+        Some(why) => ui.label(RichText::new(tr!(l, "unlock-weak", why = why.as_str()))),
+        None => ui.label(RichText::new(tr!(l, "unlock-rule")).color(MUTED)),
+    };
+    ui.horizontal(|ui| {
+        let go = ui.add_enabled(
+            !busy,
+            egui::Button::new(RichText::new(tr!(l, "restore-go")).strong()),
+        );
+        if go.clicked() {
+            drafts.problem = None;
+            if drafts.facilitator.trim().is_empty() {
+                drafts.problem = Some(tr!(l, "unlock-who-missing"));
+            } else if drafts.backup.is_none() {
+                drafts.problem = Some(tr!(l, "restore-no-file"));
+            } else if drafts.recovery_key.trim().is_empty() {
+                drafts.problem = Some(tr!(l, "restore-no-key"));
+            } else if drafts.passphrase != drafts.confirm {
+                drafts.problem = Some(tr!(l, "unlock-differ"));
+            } else if let Some(why) = &weak {
+                drafts.problem = Some(tr!(l, "unlock-weak", why = why.as_str()));
+            } else if let Some(file) = drafts.backup.take() {
+                use zeroize::Zeroize as _;
+                drafts.confirm.zeroize();
+                asked = Some(GateAction::Restore {
+                    file,
+                    recovery_key: Secret::new(std::mem::take(&mut drafts.recovery_key)),
+                    passphrase: Secret::new(std::mem::take(&mut drafts.passphrase)),
+                    facilitator: drafts.facilitator.trim().to_owned(),
+                });
+                drafts.restoring = false;
+            }
+        }
+        if ui.button(tr!(l, "folders-cancel")).clicked() {
+            use zeroize::Zeroize as _;
+            drafts.recovery_key.zeroize();
+            drafts.passphrase.zeroize();
+            drafts.confirm.zeroize();
+            drafts.backup = None;
+            drafts.backup_chooser = None;
+            drafts.problem = None;
+            drafts.restoring = false;
+        }
+    });
+    asked
+}
+
+/// The locked screen's form: who, the passphrase, unlock, and what to do when it is lost
+/// (`restorable`: the store is closed, so a backup can replace it).
 fn locked(
     ui: &mut Ui,
     facilitators: &[String],
     wait_s: u64,
     busy: bool,
+    restorable: bool,
     drafts: &mut UnlockDrafts,
     l: Locale,
 ) -> Option<GateAction> {
@@ -227,6 +354,9 @@ fn locked(
     ui.add_space(24.0);
     ui.collapsing(tr!(l, "unlock-forgot"), |ui| {
         ui.label(tr!(l, "unlock-forgot-explain"));
+        if restorable {
+            restore_button(ui, drafts, l);
+        }
     });
     asked
 }

@@ -283,7 +283,7 @@ pub fn synthesis(
         let pseudonym = store
             .person(person.as_str())?
             .map_or_else(|| doc.participant.pseudonym.clone(), |p| p.pseudonym);
-        let file = args.out.join(file_name(&request, &pseudonym));
+        let file = args.out.join(file_name(&request, &pseudonym, &doc.version));
         write_atomically(&file, &pdf)?;
         println!("{}", file.display());
         written.push((person.clone(), file));

@@ -437,6 +437,8 @@ pub struct LevelData {
     pub proposed: String,
     /// The level the facilitator retained (`None` for "non observé"), if decided.
     pub decided: Option<Option<u8>>,
+    /// That level in words ("1 — À développer", "non observé"), if decided.
+    pub decided_label: Option<String>,
     /// The facilitator's reason.
     pub reason: Option<String>,
 }
@@ -487,6 +489,13 @@ fn session_data(
                         Proposed::NotObserved { .. } => "non observé".into(),
                     },
                     decided: c.decision.as_ref().map(|d| d.decided.level),
+                    decided_label: c.decision.as_ref().map(|d| match d.decided.level {
+                        Some(n) => rubric
+                            .levels
+                            .get(usize::from(n).saturating_sub(1))
+                            .map_or_else(|| n.to_string(), |name| format!("{n} — {name}")),
+                        None => "non observé".into(),
+                    }),
                     reason: c.decision.map(|d| d.decided.reason),
                 })
                 .collect()
@@ -698,8 +707,202 @@ pub fn erase_on_request(
     Ok(erasure_fr(&done))
 }
 
-/// Writes everything held about `person` (GDPR article 15) as JSON into `folder`, as
-/// `donnees_<pseudonym>_<id>.json`, logged under `actor`. Returns the French confirmation.
+/// What is held about a person, as a document to hand them, in simple French: who they are
+/// for the programme, each session (what was noted of their behaviour, the levels, the
+/// comment), their results from other tools, what the game and the headsets recorded (counted),
+/// and their rights. `results` are theirs from the store.
+pub fn data_document(
+    export: &AccessExport,
+    results: &[crate::store::ExternalResult],
+) -> boussole_synthesis::DataDocument {
+    use boussole_synthesis::{DataDocument, DataSection};
+    let r = &export.register;
+    let shown = r.name.clone().unwrap_or_else(|| r.pseudonym.clone());
+    let mut sections = vec![DataSection {
+        heading: "Ce document".into(),
+        text: vec![
+            "Vous avez demandé ce que la Boussole de l'orientation garde sur vous. Le voici, en entier.".into(),
+            "Un second fichier, au format JSON, contient les mêmes données pour un ordinateur.".into(),
+        ],
+        rows: Vec::new(),
+    }];
+    let mut who = vec![("Pseudonyme".to_owned(), r.pseudonym.clone())];
+    if let Some(name) = &r.name {
+        who.push(("Nom".into(), name.clone()));
+    }
+    if let Some(on) = &r.entered_on {
+        who.push((
+            "Entrée dans la phase d'orientation".into(),
+            crate::roadmap::day_fr(on),
+        ));
+    }
+    if !r.prescriber_name.is_empty() {
+        who.push(("Prescripteur".into(), r.prescriber_name.clone()));
+    }
+    if !r.prescriber_structure.is_empty() {
+        who.push(("Structure".into(), r.prescriber_structure.clone()));
+    }
+    who.push(("Numéro dans le registre".into(), export.person.clone()));
+    sections.push(DataSection {
+        heading: "Qui vous êtes pour le programme".into(),
+        text: vec![
+            "Dans les séances, vous apparaissez sous votre pseudonyme, jamais sous votre nom."
+                .into(),
+        ],
+        rows: who,
+    });
+    if !r.journal.is_empty() {
+        sections.push(DataSection {
+            heading: "Les changements de votre fiche".into(),
+            text: Vec::new(),
+            rows: r
+                .journal
+                .iter()
+                // (the detail is the French account; the kind is a code)
+                .map(|(when, what, detail)| {
+                    (
+                        when.clone(),
+                        if detail.is_empty() {
+                            what.clone()
+                        } else {
+                            detail.clone()
+                        },
+                    )
+                })
+                .collect(),
+        });
+    }
+    for sd in &export.sessions {
+        let mut text = vec![format!(
+            "Vous étiez « {} » (place {}). Ce que l'animateur ou l'animatrice a noté de votre comportement, minute par minute :",
+            sd.pseudonym, sd.slot
+        )];
+        // Two people may observe: each line says who, then.
+        let raters: BTreeSet<&str> = sd
+            .observations
+            .iter()
+            .map(|o| o.observation.rater.as_str())
+            .collect();
+        let rows: Vec<(String, String)> = sd
+            .observations
+            .iter()
+            .map(|o| {
+                let at = o.at.split('.').next().unwrap_or(&o.at).to_owned();
+                let mut what = match (&o.observation.note, o.observation.retracted.is_some()) {
+                    (_, true) => format!("{} (retiré ensuite)", o.what),
+                    (Some(note), false) => format!("note : {note}"),
+                    (None, false) => o.what.clone(),
+                };
+                if raters.len() > 1 {
+                    what = format!("{what} — noté par {}", o.observation.rater.as_str());
+                }
+                (at, what)
+            })
+            .collect();
+        if rows.is_empty() {
+            text[0] = format!(
+                "Vous étiez « {} » (place {}). Rien n'a été noté de votre comportement.",
+                sd.pseudonym, sd.slot
+            );
+        }
+        let mut levels: Vec<(String, String)> = sd
+            .levels
+            .iter()
+            .map(|l| {
+                let decided = match &l.decided_label {
+                    Some(label) => format!("retenu : {label}"),
+                    None => format!("proposé : {}", l.proposed),
+                };
+                (l.label.clone(), decided)
+            })
+            .collect();
+        if !sd.comment.is_empty() {
+            levels.push(("Commentaire".into(), sd.comment.clone()));
+        }
+        for p in &sd.recommendations {
+            levels.push(("Piste".into(), p.clone()));
+        }
+        if !sd.game_events.is_empty() {
+            text.push(format!(
+                "Le jeu a aussi enregistré {} de vos actions (énigmes, indices, réponses).",
+                sd.game_events.len()
+            ));
+        }
+        if !sd.immersions.is_empty() {
+            text.push(format!(
+                "Vous avez fait {} immersion(s) dans un casque ; vos réponses à leurs questions sont dans le fichier JSON.",
+                sd.immersions.len()
+            ));
+        }
+        if sd.restitution.is_some() {
+            text.push("La restitution avec vous a eu lieu.".into());
+        }
+        match sd.consent {
+            Some(true) => text.push(
+                "Vous avez accepté que la synthèse soit transmise à votre prescripteur.".into(),
+            ),
+            Some(false) => {
+                text.push("Vous n'avez pas accepté que la synthèse soit transmise.".into())
+            }
+            None => {}
+        }
+        let heading = format!("Séance du {} : {}", sd.date, sd.scenario_title);
+        sections.push(DataSection {
+            heading: heading.clone(),
+            text,
+            rows,
+        });
+        if !levels.is_empty() {
+            sections.push(DataSection {
+                heading: format!("{heading} — vos niveaux"),
+                text: vec![
+                    "Le niveau proposé vient de ce qui a été noté ; l'animateur ou l'animatrice le retient ou le change, avec une raison.".into(),
+                ],
+                rows: levels,
+            });
+        }
+    }
+    if !results.is_empty() {
+        sections.push(DataSection {
+            heading: "Vos résultats à d'autres tests".into(),
+            text: vec!["Nous avons recopié ce que l'outil a donné, sans rien calculer.".into()],
+            rows: results
+                .iter()
+                .flat_map(|x| {
+                    std::iter::once((
+                        format!("{}, le {}", x.tool, crate::roadmap::day_fr(&x.taken_on)),
+                        format!("fait passer par {}", x.administered_by),
+                    ))
+                    .chain(
+                        x.fields
+                            .iter()
+                            .map(|(_, label, value)| (label.clone(), value.clone())),
+                    )
+                })
+                .collect(),
+        });
+    }
+    sections.push(DataSection {
+        heading: "Vos droits".into(),
+        text: vec![
+            "Vous pouvez demander de corriger ce qui est faux, ou de tout effacer : dites-le à votre conseillère ou à votre conseiller.".into(),
+            "Nous gardons ces données 12 mois après chaque séance, puis nous les effaçons. Il ne reste alors que des chiffres, sans votre nom ni votre pseudonyme.".into(),
+            "La synthèse n'est transmise à votre prescripteur qu'avec votre accord.".into(),
+        ],
+        rows: Vec::new(),
+    });
+    DataDocument {
+        title: "Vos données dans la Boussole de l'orientation".into(),
+        person: shown,
+        organisation: "La Boussole de l'orientation — PLIE".into(),
+        made_on: format!("document remis le {}", export.exported_on),
+        sections,
+    }
+}
+
+/// Writes everything held about `person` (GDPR article 15) into `folder`: as a readable PDF in
+/// simple French ([`data_document`]) and as JSON, `donnees_<pseudonym>_<id>.pdf` and `.json`,
+/// logged under `actor`. Returns the French confirmation.
 ///
 /// # Errors
 /// A French message: an unknown person, a folder missing or not writable.
@@ -714,24 +917,31 @@ pub fn export_on_request(
     crate::files::folder_ready(folder)?;
     let export = access_export(store, content, person, now_unix_ms).map_err(|e| e.to_string())?;
     let json = serde_json::to_string_pretty(&export).map_err(|e| e.to_string())?;
-    let name = format!(
-        "donnees_{}_{}.json",
+    let results = store.results(person).map_err(|e| e.to_string())?;
+    let pdf = boussole_synthesis::DataRenderer::new()
+        .pdf(&data_document(&export, &results))
+        .map_err(|e| format!("document des données : {e}"))?;
+    let stem = format!(
+        "donnees_{}_{}",
         crate::synthesis::slug(&export.register.pseudonym),
         crate::synthesis::slug(person)
     );
-    let path = crate::files::write_whole(&folder.join(&name), json.as_bytes())?;
+    let json_path =
+        crate::files::write_whole(&folder.join(format!("{stem}.json")), json.as_bytes())?;
+    let pdf_path = crate::files::write_whole(&folder.join(format!("{stem}.pdf")), &pdf)?;
     let _ = store.log_access(&crate::store::AccessEntry {
         at_unix_ms: now_unix_ms,
         actor: actor.to_owned(),
         action: crate::store::AccessAction::ParticipantExported,
         session: None,
         participant: Some(person.to_owned()),
-        detail: path.display().to_string(),
+        detail: format!("{} ; {}", pdf_path.display(), json_path.display()),
     });
     Ok(format!(
-        "Données de « {} » ({} séance(s)) écrites dans {} : ce fichier contient des données personnelles, remettez-le à la personne et ne le gardez pas.",
+        "Données de « {} » ({} séance(s)) écrites dans {} (à lire) et {} (pour un ordinateur) : ces fichiers contiennent des données personnelles, remettez-les à la personne et ne les gardez pas.",
         export.register.pseudonym,
         export.sessions.len(),
-        path.display()
+        pdf_path.display(),
+        json_path.display()
     ))
 }

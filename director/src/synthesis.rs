@@ -56,7 +56,7 @@ pub struct SynthesisReply {
     /// The document model, or why there is none (French, for the window).
     pub outcome: Result<Synthesis, String>,
     /// The PDF's file name (pseudonym and person id only: a name is personal data, a path is
-    /// not protected), e.g. `synthese_renard_pers-3_brouillon.pdf`.
+    /// not protected), e.g. `synthese_renard_pers-3_brouillon.pdf`, or `synthese_renard_pers-3_finale_1a2b3c4d.pdf` for the final of version `1a2b3c4d` (a corrected final never takes an earlier one's name).
     pub file_name: String,
     /// The version of the person's synthesis now ([`version_of`]; empty when there is none).
     pub version: String,
@@ -409,15 +409,15 @@ pub fn french(e: &SynthesisError, pseudonym: &str) -> String {
 }
 
 /// The PDF's file name for `doc` of `person` (ASCII, no name: see [`SynthesisReply::file_name`]).
-pub fn file_name(request: &SynthesisRequest, pseudonym: &str) -> String {
+pub fn file_name(request: &SynthesisRequest, pseudonym: &str, version: &str) -> String {
     format!(
         "synthese_{}_{}_{}{}.pdf",
         slug(pseudonym),
         slug(&request.person),
         if request.final_version {
-            "finale"
+            format!("finale_{}", slug(version))
         } else {
-            "brouillon"
+            "brouillon".to_owned()
         },
         match request.audience {
             Audience::Participant => "_restitution",
@@ -533,7 +533,7 @@ pub fn answer(
             ledger.push(entry);
         }
     }
-    let file_name = file_name(&request, &pseudonym);
+    let file_name = file_name(&request, &pseudonym, &version);
     SynthesisReply {
         request,
         outcome,

@@ -749,3 +749,93 @@ fn the_consoles_purge_follows_its_preview_and_the_figures_stay() {
             .all(|w| w[0].at_unix_ms >= w[1].at_unix_ms)
     );
 }
+
+/// A person's data handed to them from the console: a readable PDF in simple French and the
+/// same data as JSON, both in the folder chosen; the PDF (read back with poppler's pdftotext)
+/// names them, says what was noted of their behaviour, their levels and their rights; a folder
+/// that is not there is refused and nothing is written.
+#[test]
+fn a_persons_data_is_handed_over_as_a_readable_pdf_and_as_json() {
+    use boussole_director::privacy::export_on_request;
+    let content = content();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("director.db");
+    let session = demo(&path, &content, utc(2026, 11, 30, 9));
+    let renard = slot_holders(session.store(), session.id(), session.engine())
+        .unwrap()
+        .get(&ParticipantId::from("P1"))
+        .cloned()
+        .unwrap();
+    drop(session);
+    let mut store = Store::open(&path, PASS).unwrap();
+    let key = dir.path().join("cle");
+    std::fs::create_dir(&key).unwrap();
+    let why = export_on_request(
+        &mut store,
+        &content,
+        renard.as_str(),
+        &dir.path().join("absente"),
+        "Camille",
+        utc(2026, 12, 1, 9),
+    )
+    .unwrap_err();
+    assert!(!why.is_empty());
+    let said = export_on_request(
+        &mut store,
+        &content,
+        renard.as_str(),
+        &key,
+        "Camille",
+        utc(2026, 12, 1, 9),
+    )
+    .unwrap();
+    assert!(
+        said.contains("(à lire)") && said.contains("(pour un ordinateur)"),
+        "{said}"
+    );
+    let mut files: Vec<_> = std::fs::read_dir(&key)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 2, "{files:?}");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&files[0]).unwrap()).unwrap();
+    let noted = json["sessions"][0]["observations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["what"].as_str().unwrap().to_owned())
+        .find(|w| w != "note")
+        .unwrap();
+    if let Some(keep) = std::env::var_os("KEEP_PDF") {
+        std::fs::copy(&files[1], keep).unwrap();
+    }
+    let out = std::process::Command::new("pdftotext")
+        .arg("-layout")
+        .arg(&files[1])
+        .arg("-")
+        .output()
+        .expect("pdftotext (package poppler-utils, installed by `cargo xtask test`)");
+    assert!(out.status.success());
+    // (pdftotext breaks lines where the page does: compare words, not lines)
+    // (typst sets typographic apostrophes; the checks use the plain one)
+    let text = String::from_utf8_lossy(&out.stdout)
+        .replace('\u{2019}', "'")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    for expected in [
+        "Vos données dans la Boussole de l'orientation",
+        "Awa Diallo",
+        "Pseudonyme Renard",
+        "Séance du 30 novembre 2026",
+        "créée sous le pseudonyme « Renard »",
+        "retenu : 1 — ",
+        noted.as_str(),
+        "Vos droits",
+        "12 mois",
+    ] {
+        assert!(text.contains(expected), "{expected:?} not in:\n{text}");
+    }
+}

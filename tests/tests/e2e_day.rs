@@ -680,7 +680,7 @@ async fn day(h: &mut Console, laptop: &Laptop, db: &Path, socket: &Path, usb: &P
     click(h, &format!("Voir la synthèse de {who}"));
     click(h, "Afficher la synthèse");
     shown(h, "Page 1 sur").await?;
-    let draft = save_pdf(h, usb, "_brouillon.pdf").await?;
+    let draft = save_pdf(h, usb, "_brouillon").await?;
     let text = pdf_text(&draft)?;
     for needed in [
         who,
@@ -727,7 +727,7 @@ async fn day(h: &mut Console, laptop: &Laptop, db: &Path, socket: &Path, usb: &P
         .synthesis()
         .map(|r| r.version.clone())
         .context("a version")?;
-    let final_pdf = save_pdf(h, usb, "_finale.pdf").await?;
+    let final_pdf = save_pdf(h, usb, "_finale_").await?;
     let text = pdf_text(&final_pdf)?;
     for needed in ["Version finale", version.as_str(), "Dominance : 62 / 100"] {
         ensure!(text.contains(needed), "the final says {needed:?}:\n{text}");
@@ -766,6 +766,68 @@ async fn day(h: &mut Console, laptop: &Laptop, db: &Path, socket: &Path, usb: &P
     click(h, "Synthèse");
     click(h, "Afficher la synthèse");
     shown(h, "a changé depuis l'accord").await?;
+    // The person agrees to the new version, shown as a draft: the corrected final names the
+    // one it replaces and prints the level decided.
+    click(
+        h,
+        "Version finale (après la restitution et l'accord de la personne)",
+    );
+    click(h, "Afficher la synthèse");
+    let old = version.clone();
+    until(h, "the new version shown", GUARD, move |d| {
+        d.model()
+            .synthesis()
+            .is_some_and(|r| !r.request.final_version && r.version != old && r.outcome.is_ok())
+    })
+    .await?;
+    click(h, "Accord donné pour cette version");
+    let old = version.clone();
+    until(h, "the consent to the new version", GUARD, move |d| {
+        d.model().synthesis().is_some_and(|r| {
+            r.version != old
+                && r.ledger.iter().any(|e| {
+                    e.version == r.version
+                        && e.event == boussole_director::store::SynthesisEvent::ConsentGiven
+                })
+        })
+    })
+    .await?;
+    click(
+        h,
+        "Version finale (après la restitution et l'accord de la personne)",
+    );
+    click(h, "Afficher la synthèse");
+    let old = version.clone();
+    until(h, "the corrected final", GUARD, move |d| {
+        d.model()
+            .synthesis()
+            .is_some_and(|r| r.request.final_version && r.version != old && r.outcome.is_ok())
+    })
+    .await?;
+    let corrected = save_pdf(h, usb, "_finale_").await?;
+    let text = pdf_text(&corrected)?;
+    let top = {
+        let set = content()?;
+        let rubric = set
+            .rubrics
+            .iter()
+            .map(|r| &r.value)
+            .find(|r| r.id.as_str() == "savoir_etre_ft")
+            .context("the game's rubric")?;
+        rubric.levels.get(3).cloned().context("a fourth level")?
+    };
+    for needed in [
+        "Version finale",
+        "Remplace",
+        version.as_str(),
+        top.as_str(),
+        "Dominance : 62 / 100",
+    ] {
+        ensure!(
+            text.contains(needed),
+            "the corrected final says {needed:?}:\n{text}"
+        );
+    }
 
     // The log backed up on the key from the home screen, checked by the director.
     click(h, "Accueil");
@@ -967,7 +1029,8 @@ async fn day(h: &mut Console, laptop: &Laptop, db: &Path, socket: &Path, usb: &P
                 == 1,
         "access log of the synthesis {shown:?}"
     );
-    // The person's synthesis ledger: the consent to one version, its final, its hand-over.
+    // The person's synthesis ledger: the consent to one version, its final, its hand-over;
+    // then the consent to the version after the level changed, and its corrected final.
     let ledger: Vec<_> = holders(second)?
         .iter()
         .map(|p| store.synthesis_events(p))
@@ -979,7 +1042,14 @@ async fn day(h: &mut Console, laptop: &Laptop, db: &Path, socket: &Path, usb: &P
     {
         use boussole_director::store::SynthesisEvent::{ConsentGiven, FinalWritten, HandedOver};
         ensure!(
-            ledger == [ConsentGiven, FinalWritten, HandedOver],
+            ledger
+                == [
+                    ConsentGiven,
+                    FinalWritten,
+                    HandedOver,
+                    ConsentGiven,
+                    FinalWritten
+                ],
             "the synthesis ledger {ledger:?}"
         );
     }
@@ -1615,15 +1685,28 @@ async fn shown(h: &mut Console, text: &str) -> Result<()> {
 }
 
 /// « Enregistrer le PDF… » on the key; returns the one PDF whose name ends with `ending`.
-async fn save_pdf(h: &mut Console, usb: &Path, ending: &str) -> Result<std::path::PathBuf> {
+async fn save_pdf(h: &mut Console, usb: &Path, marker: &str) -> Result<std::path::PathBuf> {
+    let on_key = || -> Result<Vec<std::path::PathBuf>> {
+        Ok(std::fs::read_dir(usb)?
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| {
+                let name = p.to_string_lossy();
+                name.contains(marker) && name.ends_with(".pdf")
+            })
+            .collect())
+    };
+    let before = on_key()?;
     click(h, "Enregistrer le PDF…");
     click(h, "Clé USB « CLE »");
     click(h, "Enregistrer ici");
-    let saved: Vec<_> = std::fs::read_dir(usb)?
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.to_string_lossy().ends_with(ending))
+    let saved: Vec<_> = on_key()?
+        .into_iter()
+        .filter(|p| !before.contains(p))
         .collect();
-    ensure!(saved.len() == 1, "one {ending} on the key: {saved:?}");
+    ensure!(
+        saved.len() == 1,
+        "one new {marker} PDF on the key: {saved:?}"
+    );
     Ok(saved[0].clone())
 }

@@ -1752,7 +1752,7 @@ fn synthesis_of(
         replaces: None,
     };
     boussole_director::synthesis::SynthesisReply {
-        file_name: boussole_director::synthesis::file_name(&request, "Pseudo 2"),
+        file_name: boussole_director::synthesis::file_name(&request, "Pseudo 2", &doc.version),
         request,
         version: doc.version.clone(),
         outcome: Ok(doc),
@@ -1975,7 +1975,7 @@ fn a_person_is_erased_only_once_their_pseudonym_is_typed_and_gets_their_data_on_
     h.get_by_label("Effacer « Awa »").click();
     h.run();
     // Their data, in a folder chosen in the window.
-    h.get_by_label("Remettre ses données à la personne (fichier)…")
+    h.get_by_label("Remettre ses données à la personne (document PDF et fichier)…")
         .click();
     h.run();
     h.get_by_label("Clé USB « CLE »").click();

@@ -1,12 +1,16 @@
 //! Renders a participant's synthesis (its own document model, [`Synthesis`]: participant,
 //! activities, competencies with levels and evidence in words, appetences, comment) to an A4 PDF
-//! in French with typst. It knows nothing of the director, which fills the model.
+//! in French with typst, and a person's data for the right of access ([`DataDocument`]). It
+//! knows nothing of the director, which fills the models.
 //!
 //! The layout lives in `synthesis.typ`; the model reaches it as JSON in `sys.inputs`, so no
 //! text is ever read as typst markup. Fonts are typst's embedded ones only (Libertinus Serif),
 //! never the system's, so a document looks the same on every machine.
 
+mod data;
 mod model;
+
+pub use data::{DataDocument, DataError, DataRenderer, DataSection};
 
 pub use model::{
     Activity, ActivityKind, Appetence, Audience, Competency, EvidenceLine, OtherEvaluation, Person,

@@ -322,3 +322,49 @@ fn pages_as_images_match_the_pdf_page_for_page() {
         );
     }
 }
+
+/// A person's data document: every section's words and rows are in the PDF as written, typst
+/// markup in them included (it is text, never markup); a document without sections is refused.
+#[test]
+fn a_persons_data_document_shows_its_words_as_written() {
+    use boussole_synthesis::{DataDocument, DataError, DataRenderer, DataSection};
+    let doc = DataDocument {
+        title: "Vos données dans la Boussole de l'orientation".into(),
+        person: "Renard".into(),
+        organisation: "PLIE".into(),
+        made_on: "document remis le 7 décembre 2026".into(),
+        sections: vec![
+            DataSection {
+                heading: "Qui vous êtes pour le programme".into(),
+                text: vec!["Vous apparaissez sous votre pseudonyme.".into()],
+                rows: vec![("Pseudonyme".into(), "Renard".into())],
+            },
+            DataSection {
+                heading: "Séance du 30 novembre 2026 : S'cape attitudes".into(),
+                text: vec!["Une note : #set page(width: 1cm) *gras* $x$ <étiquette>".into()],
+                rows: vec![("12:03".into(), "Propose une idée au groupe".into())],
+            },
+        ],
+    };
+    let renderer = DataRenderer::new();
+    let text = text_of(&renderer.pdf(&doc).expect("a PDF"));
+    let words = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    for expected in [
+        "Vos données dans la Boussole de l'orientation",
+        "Qui vous êtes pour le programme",
+        "Pseudonyme Renard",
+        "#set page(width: 1cm) *gras* $x$ <étiquette>",
+        "12:03 Propose une idée au groupe",
+        "document remis le 7 décembre 2026",
+    ] {
+        assert!(words.contains(expected), "{expected:?} not in:\n{words}");
+    }
+    let empty = DataDocument {
+        sections: Vec::new(),
+        ..doc
+    };
+    assert!(matches!(
+        renderer.pdf(&empty),
+        Err(DataError::Invalid { .. })
+    ));
+}

@@ -249,13 +249,25 @@ pub fn pick_file(
     }
 }
 
-/// Writes `bytes` as `dir/name`, whole or not at all
-/// ([`boussole_director::files::write_whole`]). Returns the path written.
+/// Writes `bytes` as a new file `dir/name`, whole or not at all
+/// ([`boussole_director::files::write_whole`]); a file already there under that name is never
+/// replaced: the new one takes `-2`, `-3`… before its extension
+/// ([`boussole_director::files::unique`]). Returns the path written.
 ///
 /// # Errors
 /// A French message naming the folder: not writable, full, gone (a key pulled).
 pub fn write_whole(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf, String> {
-    boussole_director::files::write_whole(&dir.join(name), bytes)
+    let path = Path::new(name);
+    let stem = path
+        .file_stem()
+        .map_or_else(|| name.into(), |s| s.to_string_lossy());
+    let ext = path
+        .extension()
+        .map_or_else(String::new, |e| e.to_string_lossy().into_owned());
+    boussole_director::files::write_whole(
+        &boussole_director::files::unique(dir, &stem, &ext),
+        bytes,
+    )
 }
 
 #[cfg(test)]

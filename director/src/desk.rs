@@ -158,6 +158,28 @@ pub enum DeskRequest {
     },
     /// Records a result from another tool, as the tool gave it.
     RecordResult(ResultJob),
+    /// The plan: the coming sessions with who is invited, the waiting lists
+    /// ([`DeskAnswer::Plan`]).
+    Plan,
+    /// Plans a session (or a series, for an activity that recurs); the first people waiting are
+    /// invited ([`crate::plan::add`]).
+    PlanAdd {
+        /// The catalogue activity.
+        activity: String,
+        /// The (first) start, `AAAA-MM-JJTHH:MM`, Paris time.
+        starts: String,
+        /// Length in minutes (`None`: the activity's usual length).
+        minutes: Option<u32>,
+        /// Where.
+        place: String,
+        /// A series of this many sessions (`None`: one).
+        count: Option<u32>,
+    },
+    /// Writes the coming plan as an iCalendar file (no names) into a folder.
+    PlanIcs {
+        /// The folder, on the director's machine.
+        folder: std::path::PathBuf,
+    },
 }
 
 /// A result from another tool to record ([`DeskRequest::RecordResult`]).
@@ -191,6 +213,62 @@ pub enum DeskAnswer {
     PurgePreview(PurgePreview),
     /// A person's roadmap and results, with the catalogue to prescribe from.
     Roadmap(PersonRoadmap),
+    /// The plan.
+    Plan(PlanView),
+}
+
+/// The plan as the console shows it ([`DeskAnswer::Plan`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanView {
+    /// The coming planned sessions, in time order.
+    pub coming: Vec<PlanLine>,
+    /// Who waits for each activity (only activities someone waits for).
+    pub waiting: Vec<WaitingLine>,
+    /// The catalogue's activities that can be planned, in catalogue order.
+    pub activities: Vec<PlanActivity>,
+}
+
+/// A coming planned session.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanLine {
+    /// Its number in the plan.
+    pub id: i64,
+    /// The activity's title.
+    pub title: String,
+    /// When, in French words (Paris).
+    pub when: String,
+    /// Length, minutes.
+    pub minutes: u32,
+    /// Where.
+    pub place: String,
+    /// The series it belongs to, if any.
+    pub series: Option<i64>,
+    /// Who is invited: pseudonym and their entry's status in French.
+    pub invited: Vec<(String, String)>,
+}
+
+/// Who waits for an activity.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WaitingLine {
+    /// The activity's title.
+    pub title: String,
+    /// The pseudonyms, oldest prescription first.
+    pub people: Vec<String>,
+    /// For an activity that opens once enough people wait: how many it needs.
+    pub opens_at: Option<u32>,
+}
+
+/// An activity the facilitator can plan.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanActivity {
+    /// Its id.
+    pub id: String,
+    /// Its title.
+    pub title: String,
+    /// Its usual length, minutes.
+    pub minutes: u32,
+    /// For a recurring activity: every so many weeks (a series can be planned).
+    pub every_weeks: Option<u32>,
 }
 
 /// A person's roadmap as the console shows it ([`DeskAnswer::Roadmap`]).
@@ -491,7 +569,10 @@ impl DeskRequest {
             | Self::Roadmap { .. }
             | Self::Prescribe { .. }
             | Self::SetEntryStatus { .. }
-            | Self::RecordResult(_) => {
+            | Self::RecordResult(_)
+            | Self::Plan
+            | Self::PlanAdd { .. }
+            | Self::PlanIcs { .. } => {
                 return Err("cette demande ne change pas de séance".into());
             }
         })
@@ -1229,4 +1310,144 @@ pub fn change_roadmap(
         }
         _ => Err("cette demande ne change pas une feuille de route".into()),
     }
+}
+
+/// The plan as the console shows it, from `now_unix_ms` on.
+///
+/// # Errors
+/// French: a store failure.
+pub fn plan_view(
+    store: &Store,
+    content: &ContentSet,
+    now_unix_ms: i64,
+) -> Result<PlanView, String> {
+    use boussole_content::catalogue::Opening;
+    let store_err = |e: crate::store::RoadmapError| format!("planning : {e}");
+    let pseudonym = |person: &str| -> Result<String, String> {
+        Ok(store
+            .person(person)
+            .map_err(|e| format!("registre : {e}"))?
+            .map_or_else(|| person.to_owned(), |p| p.pseudonym))
+    };
+    let mut coming = Vec::new();
+    for p in store.planned_sessions(now_unix_ms).map_err(store_err)? {
+        if p.state != crate::store::PlannedState::Planned {
+            continue;
+        }
+        let mut invited = Vec::new();
+        for e in &p.invited {
+            invited.push((pseudonym(&e.person)?, e.status.label_fr().to_owned()));
+        }
+        coming.push(PlanLine {
+            id: p.id,
+            title: crate::roadmap::title_of(content, &p.activity),
+            when: crate::plan::local_fr(p.starts_at_unix_ms),
+            minutes: p.minutes,
+            place: p.place,
+            series: p.series,
+            invited,
+        });
+    }
+    let mut waiting = Vec::new();
+    let mut activities = Vec::new();
+    for a in content.activities.iter().map(|a| &a.value) {
+        let list = store.waiting_list(a.id.as_str()).map_err(store_err)?;
+        let opens_at = match a.opening {
+            Opening::WhenWaiting { people } => Some(u32::from(people)),
+            _ => None,
+        };
+        if !list.is_empty() {
+            let mut people = Vec::new();
+            for e in &list {
+                people.push(pseudonym(&e.person)?);
+            }
+            waiting.push(WaitingLine {
+                title: a.title.clone(),
+                people,
+                opens_at,
+            });
+        }
+        activities.push(PlanActivity {
+            id: a.id.to_string(),
+            title: a.title.clone(),
+            minutes: a.usual_minutes,
+            every_weeks: match a.opening {
+                Opening::Recurring { weeks } => Some(u32::from(weeks)),
+                _ => None,
+            },
+        });
+    }
+    Ok(PlanView {
+        coming,
+        waiting,
+        activities,
+    })
+}
+
+/// Plans what the console asked ([`DeskRequest::PlanAdd`]) and returns the confirmation.
+///
+/// # Errors
+/// French, nothing written: [`crate::plan::add`]'s refusals (a time in the past or not
+/// `AAAA-MM-JJTHH:MM`, no place, a series of an activity that does not recur…).
+pub fn plan_add(
+    store: &mut Store,
+    content: &ContentSet,
+    request: &DeskRequest,
+    now_unix_ms: i64,
+) -> Result<String, String> {
+    let DeskRequest::PlanAdd {
+        activity,
+        starts,
+        minutes,
+        place,
+        count,
+    } = request
+    else {
+        return Err("cette demande ne planifie rien".into());
+    };
+    let ids = crate::plan::add(
+        store,
+        content,
+        &crate::plan::PlanRequest {
+            activity,
+            starts: starts.trim(),
+            minutes: *minutes,
+            place,
+            count: *count,
+        },
+        now_unix_ms,
+    )
+    .map_err(|e| e.to_string())?;
+    Ok(format!(
+        "{} séance(s) de « {} » planifiée(s) : n° {}",
+        ids.len(),
+        crate::roadmap::title_of(content, activity),
+        ids.iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    ))
+}
+
+/// Writes the coming plan as an iCalendar file ([`crate::plan::ics`]: no names) into `folder`
+/// as a new file named with the day; returns the confirmation.
+///
+/// # Errors
+/// French: nothing planned, a folder missing, not writable or full.
+pub fn plan_ics_into(
+    store: &Store,
+    content: &ContentSet,
+    folder: &std::path::Path,
+    now_unix_ms: i64,
+) -> Result<String, String> {
+    crate::files::folder_ready(folder)?;
+    let text =
+        crate::plan::ics(store, content, now_unix_ms, now_unix_ms).map_err(|e| e.to_string())?;
+    let stem = format!("planning-boussole-{}", crate::plan::local_date(now_unix_ms));
+    let path =
+        crate::files::write_whole(&crate::files::unique(folder, &stem, "ics"), text.as_bytes())?;
+    Ok(format!(
+        "Planning écrit (sans nom ni pseudonyme) : {}",
+        path.display()
+    ))
 }

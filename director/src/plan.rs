@@ -71,7 +71,7 @@ pub enum PlanError {
     #[error("une séance dure au moins une minute")]
     NoLength,
     /// A blank place.
-    #[error("dites où a lieu la séance (--place)")]
+    #[error("dites où a lieu la séance")]
     NoPlace,
     /// Nothing to export.
     #[error("rien de planifié à partir du {0} : pas de calendrier à exporter")]

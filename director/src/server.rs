@@ -1067,6 +1067,56 @@ async fn on_desk(
             }
             return;
         }
+        crate::desk::DeskRequest::Plan => {
+            let (d, content) = (cx.director.clone(), day.content.clone());
+            let plan = blocking(move || {
+                d.with_store(move |store| crate::desk::plan_view(store, &content, unix_ms()))
+            })
+            .await;
+            answer(
+                cx.server,
+                conn,
+                "planning",
+                plan,
+                crate::desk::DeskAnswer::Plan,
+            );
+            return;
+        }
+        crate::desk::DeskRequest::PlanAdd { .. } => {
+            let (d, content, asked) = (cx.director.clone(), day.content.clone(), request.clone());
+            let done = blocking(move || {
+                d.with_store(move |store| {
+                    let line = crate::desk::plan_add(store, &content, &asked, unix_ms());
+                    (line, crate::desk::plan_view(store, &content, unix_ms()))
+                })
+            })
+            .await;
+            if let Some(Ok((line, view))) = done {
+                let (Ok(line) | Err(line)) = line;
+                let _ = cx.server.send(conn, ServerMsg::Notice(line));
+                answer(
+                    cx.server,
+                    conn,
+                    "planning",
+                    Some(Ok(view)),
+                    crate::desk::DeskAnswer::Plan,
+                );
+            }
+            // Today's planned sessions are on the home screen.
+            send_desk(cx.server, cx.director, peers, day, None).await;
+            return;
+        }
+        crate::desk::DeskRequest::PlanIcs { folder } => {
+            let (folder, content) = (folder.clone(), day.content.clone());
+            let notice = store_line(cx.director, "planning", move |store| {
+                crate::desk::plan_ics_into(store, &content, &folder, unix_ms())
+            })
+            .await;
+            if let Some(notice) = notice {
+                let _ = cx.server.send(conn, ServerMsg::Notice(notice));
+            }
+            return;
+        }
         crate::desk::DeskRequest::CutVoices { cut } => {
             let cut = *cut;
             let d = cx.director.clone();

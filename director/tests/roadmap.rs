@@ -898,3 +898,132 @@ fn the_consoles_roadmap_prescribes_interrupts_and_records_a_result_with_its_pdf(
     // An unknown person: refused.
     assert!(person_roadmap(&mut store, &set, "pers-inconnue", "Camille", MORNING, true).is_err());
 }
+
+/// The console's « Planning »: who waits, a past time, a missing place and a series of an
+/// activity that does not recur refused with nothing written (and no flag named); then a
+/// series planned, its first session inviting the people who waited; the calendar written
+/// into a folder without any pseudonym.
+#[test]
+fn the_consoles_plan_shows_who_waits_and_plans_a_series_that_invites_them() {
+    use boussole_director::desk::{DeskRequest, plan_add, plan_ics_into, plan_view};
+    let dir = tempfile::tempdir().unwrap();
+    let set = content();
+    let mut store = Store::open(&dir.path().join("director.db"), PASS).unwrap();
+    let people: Vec<String> = ["Renard", "Mouette", "Goéland"]
+        .into_iter()
+        .map(|p| person(&mut store, p))
+        .collect();
+    for p in &people {
+        roadmap::prescribe(
+            &mut store,
+            &set,
+            p,
+            "scape_attitudes",
+            "Référente",
+            "2026-12-01",
+            MORNING,
+        )
+        .unwrap();
+    }
+    let view = plan_view(&store, &set, MORNING).unwrap();
+    assert!(view.coming.is_empty());
+    let waiting = view
+        .waiting
+        .iter()
+        .find(|w| w.title == "S'cape attitudes")
+        .unwrap_or_else(|| panic!("{:?}", view.waiting));
+    assert_eq!(waiting.people, ["Renard", "Mouette", "Goéland"]);
+    let scape = view
+        .activities
+        .iter()
+        .find(|a| a.id == "scape_attitudes")
+        .unwrap();
+    assert_eq!(scape.every_weeks, Some(2));
+    let ask =
+        |activity: &str, starts: &str, place: &str, count: Option<u32>| DeskRequest::PlanAdd {
+            activity: activity.into(),
+            starts: starts.into(),
+            minutes: None,
+            place: place.into(),
+            count,
+        };
+    for (request, expected) in [
+        (
+            ask("scape_attitudes", "2020-01-06T14:00", "Salle 2", None),
+            "dans le passé",
+        ),
+        (
+            ask("scape_attitudes", "2027-01-06T14:00", " ", None),
+            "où a lieu la séance",
+        ),
+        (
+            ask("disc", "2027-01-06T14:00", "Bureau 1", Some(3)),
+            "ne se répète pas",
+        ),
+        (
+            ask("scape_attitudes", "lundi 14 h", "Salle 2", None),
+            "AAAA-MM-JJTHH:MM",
+        ),
+    ] {
+        let why = plan_add(&mut store, &set, &request, MORNING).unwrap_err();
+        assert!(why.contains(expected), "{expected}: {why}");
+        assert!(!why.contains("--"), "{why}");
+    }
+    assert!(plan_view(&store, &set, MORNING).unwrap().coming.is_empty());
+
+    let said = plan_add(
+        &mut store,
+        &set,
+        &ask("scape_attitudes", "2027-01-06T14:00", "Salle 2", Some(3)),
+        MORNING,
+    )
+    .unwrap();
+    assert!(
+        said.starts_with("3 séance(s) de « S'cape attitudes » planifiée(s)"),
+        "{said}"
+    );
+    let view = plan_view(&store, &set, MORNING).unwrap();
+    assert_eq!(view.coming.len(), 3);
+    assert!(
+        view.coming
+            .iter()
+            .all(|p| p.series.is_some() && p.place == "Salle 2")
+    );
+    assert_eq!(
+        view.coming[0]
+            .invited
+            .iter()
+            .map(|(p, _)| p.as_str())
+            .collect::<Vec<_>>(),
+        ["Renard", "Mouette", "Goéland"]
+    );
+    assert!(
+        view.coming[0].when.contains("6 janvier 2027"),
+        "{:?}",
+        view.coming[0]
+    );
+    assert!(
+        view.waiting
+            .iter()
+            .all(|w| w.title != "S'cape attitudes" || w.people.is_empty())
+    );
+
+    let folder = dir.path().join("cle");
+    std::fs::create_dir(&folder).unwrap();
+    let said = plan_ics_into(&store, &set, &folder, MORNING).unwrap();
+    assert!(said.starts_with("Planning écrit"), "{said}");
+    let file = std::fs::read_dir(&folder)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let ics = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        ics.contains("BEGIN:VCALENDAR") && ics.contains("Salle 2"),
+        "{ics}"
+    );
+    for p in ["Renard", "Mouette", "Goéland"] {
+        assert!(!ics.contains(p), "no pseudonym in the calendar: {ics}");
+    }
+}

@@ -1177,9 +1177,52 @@ async fn day(h: &mut Console, laptop: &Laptop, db: &Path, socket: &Path, usb: &P
     // The administration: the access log shows the review, the figures count the day and go
     // to the key as CSV, and the purge has nothing to remove.
     administration(&mut h2, usb).await?;
+    // Next week's game planned from home, in the window.
+    planning(&mut h2).await?;
     // A laptop that lost its passphrase: the log restored from the key with the recovery key,
     // from the locked screen; the erasure made since the backup is made again.
     restore_from_key(&mut h2, db, &recovery).await?;
+    Ok(())
+}
+
+/// « Planning des séances » from home: S'cape attitudes planned a week from now, at a place
+/// typed; the director's plan lists it.
+async fn planning(h: &mut Console) -> Result<()> {
+    click(h, "Accueil");
+    click(h, "Planning des séances");
+    until(h, "the plan", GUARD, |d| d.model().answers().plan.is_some()).await?;
+    h.get_by_role_and_label(egui::accesskit::Role::ComboBox, "Activité :")
+        .click();
+    h.step();
+    h.step();
+    h.get_all_by_label("S'cape attitudes")
+        .last()
+        .context("the activity in the list")?
+        .click();
+    h.step();
+    h.step();
+    let week = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_millis();
+    let next_week =
+        boussole_director::plan::local_date(i64::try_from(week)? + 7 * 24 * 3600 * 1000);
+    let date = h.get_by_role_and_label(egui::accesskit::Role::TextInput, "Le (AAAA-MM-JJ) :");
+    date.focus();
+    for _ in 0..12 {
+        h.key_press(egui::Key::Backspace);
+    }
+    h.step();
+    type_into(h, "Le (AAAA-MM-JJ) :", &next_week);
+    type_into(h, "Lieu :", "Salle du port");
+    click(h, "Planifier");
+    until(h, "the session planned", GUARD, |d| {
+        d.model()
+            .answers()
+            .plan
+            .as_ref()
+            .is_some_and(|p| p.coming.iter().any(|c| c.place == "Salle du port"))
+    })
+    .await?;
     Ok(())
 }
 

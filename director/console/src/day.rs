@@ -273,6 +273,16 @@ impl DayConsole {
                         let register = self.model.register().clone();
                         ui::roadmap::roadmap(ui, &register, answer.as_ref(), &mut self.state)
                     }
+                    Some(_) if matches!(self.state.screen, Screen::Plan) => {
+                        if let Some(last) = self.model.notices().last() {
+                            ui.label(RichText::new(last).color(ui::NOTICE));
+                        }
+                        if ui.button(crate::i18n::tr!(l, "home-back")).clicked() {
+                            self.state.screen = Screen::Home;
+                        }
+                        let answer = self.model.answers().plan.clone();
+                        ui::plan::plan(ui, answer.as_ref(), &mut self.state)
+                    }
                     Some(_) if matches!(self.state.screen, Screen::Admin) => {
                         if let Some(last) = self.model.notices().last() {
                             ui.label(RichText::new(last).color(ui::NOTICE));
@@ -382,7 +392,10 @@ impl DayConsole {
                         | DeskRequest::Roadmap { .. }
                         | DeskRequest::Prescribe { .. }
                         | DeskRequest::SetEntryStatus { .. }
-                        | DeskRequest::RecordResult(_) => {}
+                        | DeskRequest::RecordResult(_)
+                        | DeskRequest::Plan
+                        | DeskRequest::PlanAdd { .. }
+                        | DeskRequest::PlanIcs { .. } => {}
                     }
                     link.send_desk(&request)
                 }

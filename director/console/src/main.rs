@@ -866,6 +866,7 @@ fn screen_file(screen: Screen) -> &'static str {
         Screen::Home => "accueil",
         Screen::Admin => "administration",
         Screen::Roadmap => "parcours",
+        Screen::Plan => "planning",
     }
 }
 
@@ -1133,12 +1134,39 @@ fn take_day_screenshots(
                 .is_some_and(|r| !r.results.is_empty() && !r.entries.is_empty())
         }
         12 => {
+            // The plan, once a series of the game is planned for next month.
+            if first {
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+                let next_month = boussole_director::plan::local_date(now + 30 * 24 * 3600 * 1000);
+                day.state.screen = Screen::Plan;
+                day.state.plan.date.clone_from(&next_month);
+                day.state.plan.time = "14:00".into();
+                day.act(vec![
+                    Output::Action(ConsoleAction::Desk(DeskRequest::PlanAdd {
+                        activity: "scape_attitudes".into(),
+                        starts: format!("{next_month}T14:00"),
+                        minutes: None,
+                        place: "Salle du port".into(),
+                        count: Some(3),
+                    })),
+                    Output::Action(ConsoleAction::Desk(DeskRequest::Plan)),
+                ]);
+            }
+            day.model()
+                .answers()
+                .plan
+                .as_ref()
+                .is_some_and(|p| p.coming.len() >= 3)
+        }
+        13 => {
             if first {
                 day.act(vec![Output::Action(ConsoleAction::Lock)]);
             }
             matches!(day.gate(), Gate::Locked { .. })
         }
-        13 => {
+        14 => {
             // « Phrase de passe oubliée ? » → « Restaurer une sauvegarde… », its file chooser
             // open.
             day.drafts.restoring = true;
@@ -1176,6 +1204,7 @@ fn take_day_screenshots(
         "jour-purge",
         "jour-revue",
         "jour-parcours",
+        "jour-planning",
         "jour-verrouillee",
         "jour-restaurer",
     ][step];

@@ -98,6 +98,8 @@ pub struct DeskAnswers {
     pub purge: Option<boussole_director::desk::PurgePreview>,
     /// The person's roadmap shown on the « Parcours » screen.
     pub roadmap: Option<boussole_director::desk::PersonRoadmap>,
+    /// The plan shown on the « Planning » screen.
+    pub plan: Option<boussole_director::desk::PlanView>,
 }
 
 impl ConsoleModel {
@@ -232,6 +234,7 @@ impl ConsoleModel {
             DeskAnswer::Figures(lines) => self.answers.figures = Some(lines),
             DeskAnswer::PurgePreview(preview) => self.answers.purge = Some(preview),
             DeskAnswer::Roadmap(roadmap) => self.answers.roadmap = Some(roadmap),
+            DeskAnswer::Plan(plan) => self.answers.plan = Some(plan),
         }
     }
 

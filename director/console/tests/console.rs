@@ -2372,6 +2372,7 @@ fn the_administration_screen_shows_the_access_log_figures_and_a_purge_preview() 
             results: 0,
         }),
         roadmap: None,
+        plan: None,
     };
     let mut h = harness(view, Screen::Home);
     h.state_mut().console.places = Some(vec![("Clé USB « CLE »".into(), key.path().to_path_buf())]);
@@ -2555,6 +2556,110 @@ fn the_roadmap_screen_prescribes_cancels_and_records_a_result_with_its_pdf() {
                 ],
                 pdf: Some(pdf),
             }),
+        ]
+    );
+}
+
+/// « Planning »: from home, the plan is asked; the coming sessions with who is invited and who
+/// waits are shown; a series of a recurring activity is planned from the form (its usual
+/// length filled in), and the calendar exported on a key.
+#[test]
+fn the_plan_screen_shows_who_is_invited_and_plans_a_series() {
+    use boussole_director::desk::{
+        DeskRequest, DeskView, PlanActivity, PlanLine, PlanView, WaitingLine,
+    };
+    let key = tempfile::tempdir().expect("temp");
+    let mut view = session();
+    view.desk = Some(DeskView {
+        facilitator: "Camille".into(),
+        ..DeskView::default()
+    });
+    let mut h = harness(view, Screen::Home);
+    h.state_mut().console.places = Some(vec![("Clé USB « CLE »".into(), key.path().to_path_buf())]);
+    h.run();
+    h.get_by_label("Planning des séances").click();
+    h.run();
+    assert_eq!(h.state().console.screen, Screen::Plan);
+    h.state_mut().view.answers.plan = Some(PlanView {
+        coming: vec![PlanLine {
+            id: 4,
+            title: "S'cape attitudes".into(),
+            when: "mercredi 6 janvier 2027 à 14 h 00".into(),
+            minutes: 120,
+            place: "Salle 2".into(),
+            series: Some(1),
+            invited: vec![("Renard".into(), "planifiée".into())],
+        }],
+        waiting: vec![WaitingLine {
+            title: "Vidéothèque des métiers".into(),
+            people: vec!["Mouette".into()],
+            opens_at: Some(6),
+        }],
+        activities: vec![
+            PlanActivity {
+                id: "disc".into(),
+                title: "Profil comportemental DISC".into(),
+                minutes: 45,
+                every_weeks: None,
+            },
+            PlanActivity {
+                id: "scape_attitudes".into(),
+                title: "S'cape attitudes".into(),
+                minutes: 120,
+                every_weeks: Some(2),
+            },
+        ],
+    });
+    h.run();
+    assert!(h.query_by_label("Invités : Renard (planifiée)").is_some());
+    assert!(
+        h.query_by_label("Vidéothèque des métiers : 1 personne attend : Mouette")
+            .is_some()
+    );
+    assert!(
+        h.query_by_label("S'ouvre quand 6 personnes attendent.")
+            .is_some()
+    );
+    h.get_by_role_and_label(egui::accesskit::Role::ComboBox, "Activité :")
+        .click();
+    h.run();
+    h.get_all_by_label("S'cape attitudes")
+        .last()
+        .expect("in the list")
+        .click();
+    h.run();
+    type_into(&mut h, "Lieu :", "Salle 2");
+    let count = h.get_by_role_and_label(
+        egui::accesskit::Role::TextInput,
+        "Nombre de séances (toutes les 2 semaines) :",
+    );
+    count.focus();
+    h.key_press(Key::Backspace);
+    h.run();
+    type_into(&mut h, "Nombre de séances (toutes les 2 semaines) :", "3");
+    h.get_by_label("Planifier").click();
+    h.run();
+    h.get_by_label("Exporter l'agenda (.ics)…").click();
+    h.run();
+    h.get_by_label("Clé USB « CLE »").click();
+    h.run();
+    h.get_by_label("Enregistrer ici").click();
+    h.run();
+    let today = boussole_console::ui::roadmap::today();
+    assert_eq!(
+        desk_requests(&h),
+        vec![
+            DeskRequest::Plan,
+            DeskRequest::PlanAdd {
+                activity: "scape_attitudes".into(),
+                starts: format!("{today}T14:00"),
+                minutes: Some(120),
+                place: "Salle 2".into(),
+                count: Some(3),
+            },
+            DeskRequest::PlanIcs {
+                folder: key.path().to_path_buf()
+            },
         ]
     );
 }

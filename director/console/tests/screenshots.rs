@@ -103,7 +103,7 @@ fn check_shots(out: &Path, names: &[&str], min_colours: usize) -> Result<(), Str
 /// (built next to the console if it is not there yet), creates the passphrase, shows the
 /// recovery key, the home screen with pairing open, a prepared session, the devices, the
 /// register, a person's synthesis, the administration's three sections, a closed session
-/// reviewed beside the next one, a person's « Parcours », the locked screen, and the restoration of a backup. Kept under `target/screenshots/console-jour/`.
+/// reviewed beside the next one, a person's « Parcours », the plan, the locked screen, and the restoration of a backup. Kept under `target/screenshots/console-jour/`.
 #[test]
 fn the_console_of_the_day_is_drawn_at_1366_by_768() -> Result<(), String> {
     let console = PathBuf::from(env!("CARGO_BIN_EXE_boussole-console"));
@@ -176,6 +176,7 @@ fn the_console_of_the_day_is_drawn_at_1366_by_768() -> Result<(), String> {
             "jour-purge",
             "jour-revue",
             "jour-parcours",
+            "jour-planning",
             "jour-verrouillee",
             "jour-restaurer",
         ],

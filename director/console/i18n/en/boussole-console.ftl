@@ -660,3 +660,31 @@ restore-key = Recovery key:
 restore-go = Restore
 restore-no-file = Choose the backup to restore.
 restore-no-key = Type the printed recovery key.
+screen-plan = Plan
+home-plan = Sessions plan
+plan-title = Sessions plan
+plan-waiting = The plan is on its way from the control room…
+plan-coming = Coming
+plan-nothing = Nothing planned.
+plan-when = { $when }, { $minutes } min, { $place }
+plan-series = , series no. { $series }
+plan-nobody = Nobody invited yet.
+plan-invited = Invited: { $who }
+plan-waiting-lists = Waiting
+plan-nobody-waits = Nobody waits for an activity.
+plan-waits = { $title }: { $count ->
+        [0] nobody waits
+        [one] 1 person waits
+       *[other] { $count } people wait
+    }
+plan-opens-now = To open: at least { $count } people wait.
+plan-opens-at = Opens when { $count } people wait.
+plan-new = Plan a session
+plan-date = On (YYYY-MM-DD):
+plan-time = At (HH:MM):
+plan-place = Place:
+plan-minutes = Length (minutes):
+plan-count = Number of sessions (every { $weeks } weeks):
+plan-fill = Choose the activity, the day, the time and the place.
+plan-go = Plan
+plan-ics = Export the calendar (.ics)…

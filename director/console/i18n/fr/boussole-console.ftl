@@ -660,3 +660,31 @@ restore-key = Clé de secours :
 restore-go = Restaurer
 restore-no-file = Choisissez la sauvegarde à restaurer.
 restore-no-key = Tapez la clé de secours imprimée.
+screen-plan = Planning
+home-plan = Planning des séances
+plan-title = Planning des séances
+plan-waiting = Le planning arrive de la régie…
+plan-coming = À venir
+plan-nothing = Rien de planifié.
+plan-when = { $when }, { $minutes } min, { $place }
+plan-series = , série n° { $series }
+plan-nobody = Personne d'invité pour l'instant.
+plan-invited = Invités : { $who }
+plan-waiting-lists = En attente
+plan-nobody-waits = Personne n'attend une activité.
+plan-waits = { $title } : { $count ->
+        [0] personne n'attend
+        [one] 1 personne attend
+       *[other] { $count } personnes attendent
+    }
+plan-opens-now = À ouvrir : { $count } personnes attendent au moins.
+plan-opens-at = S'ouvre quand { $count } personnes attendent.
+plan-new = Planifier une séance
+plan-date = Le (AAAA-MM-JJ) :
+plan-time = À (HH:MM) :
+plan-place = Lieu :
+plan-minutes = Durée (minutes) :
+plan-count = Nombre de séances (toutes les { $weeks } semaines) :
+plan-fill = Choisissez l'activité, le jour, l'heure et le lieu.
+plan-go = Planifier
+plan-ics = Exporter l'agenda (.ics)…

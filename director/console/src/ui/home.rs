@@ -50,6 +50,14 @@ pub fn home(
         if ui.button(tr!(l, "home-syntheses")).clicked() {
             state.screen = super::Screen::Synthesis;
         }
+        if ui.button(tr!(l, "home-plan")).clicked() {
+            state.screen = super::Screen::Plan;
+            if state.plan.date.is_empty() {
+                state.plan.date = super::roadmap::today();
+                state.plan.time = "14:00".into();
+            }
+            out.push(Output::Action(ConsoleAction::Desk(DeskRequest::Plan)));
+        }
         if ui.button(tr!(l, "home-admin")).clicked() {
             state.screen = super::Screen::Admin;
             // Its first section, as the director has it now.

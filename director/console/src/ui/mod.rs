@@ -18,6 +18,7 @@ pub mod home;
 pub mod keys;
 pub mod pairing;
 pub mod people;
+pub mod plan;
 pub mod prepare;
 pub mod review;
 pub mod roadmap;
@@ -126,11 +127,13 @@ pub enum Screen {
     Admin,
     /// A person's roadmap and results from other tools (from the register's person page).
     Roadmap,
+    /// The plan: coming sessions, waiting lists, a session planned (from the home screen).
+    Plan,
 }
 
 impl Screen {
     /// Every screen, in tab order.
-    pub const ALL: [Screen; 13] = [
+    pub const ALL: [Screen; 14] = [
         Self::Home,
         Self::Prepare,
         Self::Run,
@@ -143,6 +146,7 @@ impl Screen {
         Self::Synthesis,
         Self::People,
         Self::Roadmap,
+        Self::Plan,
         Self::Admin,
     ];
 
@@ -161,7 +165,8 @@ impl Screen {
             | Self::Synthesis
             | Self::Home
             | Self::Admin
-            | Self::Roadmap => None,
+            | Self::Roadmap
+            | Self::Plan => None,
         }
     }
 
@@ -181,6 +186,7 @@ impl Screen {
             Self::Home => tr!(locale, "screen-home"),
             Self::Admin => tr!(locale, "screen-admin"),
             Self::Roadmap => tr!(locale, "screen-roadmap"),
+            Self::Plan => tr!(locale, "screen-plan"),
         }
     }
 }
@@ -370,6 +376,8 @@ pub struct ConsoleState {
     pub admin: admin::AdminState,
     /// The « Parcours » screen: the person and its forms.
     pub roadmap: roadmap::RoadmapState,
+    /// The « Planning » screen's form.
+    pub plan: plan::PlanState,
 }
 
 /// A passphrase change being typed: never printed, wiped when dropped or sent.
@@ -469,6 +477,7 @@ pub fn console(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState) -> Vec
         Screen::Roadmap => {
             roadmap::roadmap(ui, &view.register, view.answers.roadmap.as_ref(), state)
         }
+        Screen::Plan => plan::plan(ui, view.answers.plan.as_ref(), state),
     };
     out.extend(screen);
     out
@@ -535,6 +544,10 @@ fn top_bar(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState, out: &mut 
     ui.horizontal_wrapped(|ui| {
         for s in Screen::ALL {
             if s == Screen::Run && is_immersion_session(view) {
+                continue;
+            }
+            // A person's « Parcours » is reached from their page in the register.
+            if s == Screen::Roadmap && state.screen != Screen::Roadmap {
                 continue;
             }
             let label = match s.key() {

@@ -629,6 +629,9 @@ pub struct PlannedLine {
     pub place: String,
     /// People invited.
     pub invited: u32,
+    /// Who is invited: person id and pseudonym, in the plan's order (the home screen asks who
+    /// came before the session opens).
+    pub people: Vec<(String, String)>,
     /// The director session already created from it.
     pub session: Option<i64>,
     /// Whether the director runs it (else the facilitator records it elsewhere).
@@ -816,6 +819,18 @@ pub fn view(
                 minutes: p.minutes,
                 place: p.place,
                 invited: u32::try_from(p.invited.len()).unwrap_or(u32::MAX),
+                people: p
+                    .invited
+                    .iter()
+                    .map(|e| {
+                        let pseudonym = store
+                            .person(&e.person)
+                            .ok()
+                            .flatten()
+                            .map_or_else(|| e.person.clone(), |q| q.pseudonym);
+                        (e.person.clone(), pseudonym)
+                    })
+                    .collect(),
                 session: p.session.map(|s| s.0),
             }
         })

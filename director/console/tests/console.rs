@@ -2663,3 +2663,78 @@ fn the_plan_screen_shows_who_is_invited_and_plans_a_series() {
         ]
     );
 }
+
+/// Today's planned session opened from home with the people who came: everyone invited is
+/// ticked; one unticked is sent as absent (not enrolled, back on the waiting list at the close).
+#[test]
+fn a_planned_session_opens_with_the_people_who_came() {
+    use boussole_director::desk::{DeskRequest, DeskView, PlannedLine};
+    let mut view = session();
+    view.desk = Some(DeskView {
+        facilitator: "Camille".into(),
+        today: vec![PlannedLine {
+            planned: 9,
+            activity: "scape_attitudes".into(),
+            title: "S'cape attitudes".into(),
+            starts_at_unix_ms: 1_796_135_400_000,
+            minutes: 120,
+            place: "Salle 2".into(),
+            invited: 2,
+            people: vec![
+                ("pers-renard".into(), "Renard".into()),
+                ("pers-mouette".into(), "Mouette".into()),
+            ],
+            session: None,
+            director: true,
+        }],
+        ..DeskView::default()
+    });
+    let mut h = harness(view, Screen::Home);
+    h.run();
+    h.get_by_label("Mouette").click();
+    h.run();
+    h.get_by_label("Ouvrir cette séance").click();
+    h.run();
+    assert_eq!(
+        desk_requests(&h),
+        vec![DeskRequest::FromPlan {
+            planned: 9,
+            absent: vec!["pers-mouette".into()],
+        }]
+    );
+}
+
+/// The run screen says where each cue plays: the devices of its targets by the names given to
+/// them, and a target that no device serves, flagged.
+#[test]
+fn the_cue_list_names_the_devices_each_cue_plays_on() {
+    use boussole_director::desk::DeskView;
+    let mut view = session();
+    let _ = view.engine.handle(
+        Input::Command(Command::RegisterDevice {
+            device: DeviceId::from("ecran-1"),
+            role: boussole_content::cue::DeviceRole::Screen,
+            station: None,
+        }),
+        Millis(1500),
+    );
+    let mut names = std::collections::BTreeMap::new();
+    names.insert("ecran-1".to_owned(), "Écran du quai".to_owned());
+    view.desk = Some(DeskView {
+        device_names: names,
+        ..DeskView::default()
+    });
+    let mut h = harness(view, Screen::Run);
+    h.run();
+    assert!(h.query_by_label("Où").is_some());
+    assert!(
+        h.query_all_by_label("Écran du quai").count() >= 2,
+        "screen cues"
+    );
+    assert!(
+        h.query_all_by_label("Écran du quai ; terminal : aucun appareil")
+            .count()
+            >= 1,
+        "a cue for the screens and the terminals, with no terminal"
+    );
+}

@@ -688,3 +688,6 @@ plan-count = Number of sessions (every { $weeks } weeks):
 plan-fill = Choose the activity, the day, the time and the place.
 plan-go = Plan
 plan-ics = Export the calendar (.ics)…
+home-who-came = Present (untick who did not come):
+cue-where = Where
+cue-no-device = { $what }: no device

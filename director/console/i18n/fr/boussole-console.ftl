@@ -688,3 +688,6 @@ plan-count = Nombre de séances (toutes les { $weeks } semaines) :
 plan-fill = Choisissez l'activité, le jour, l'heure et le lieu.
 plan-go = Planifier
 plan-ics = Exporter l'agenda (.ics)…
+home-who-came = Présents (décochez qui n'est pas venu) :
+cue-where = Où
+cue-no-device = { $what } : aucun appareil

@@ -20,6 +20,8 @@ pub struct HomeDrafts {
     pub activity: Option<String>,
     /// The new session's label.
     pub label: String,
+    /// Invited people who did not come, per planned session: (planned, person id).
+    pub absent: std::collections::BTreeSet<(i64, String)>,
 }
 
 /// The home screen from `desk`; `None` (training, or a director of one session) says so.
@@ -157,9 +159,17 @@ pub fn home(
                             .button(RichText::new(tr!(l, "home-start-planned")).strong())
                             .clicked()
                         {
+                            let absent = state
+                                .drafts
+                                .home
+                                .absent
+                                .iter()
+                                .filter(|(planned, _)| *planned == p.planned)
+                                .map(|(_, person)| person.clone())
+                                .collect();
                             asked.push(DeskRequest::FromPlan {
                                 planned: p.planned,
-                                absent: Vec::new(),
+                                absent,
                             });
                         }
                     }
@@ -168,6 +178,25 @@ pub fn home(
                     }
                 }
             });
+            // Who came: everyone invited is ticked; unticked, a person is absent (back on the
+            // waiting list when the session closes), not enrolled.
+            if p.session.is_none() && p.director && !p.people.is_empty() {
+                ui.horizontal_wrapped(|ui| {
+                    ui.add_space(24.0);
+                    ui.label(RichText::new(tr!(l, "home-who-came")).color(MUTED));
+                    for (person, pseudonym) in &p.people {
+                        let key = (p.planned, person.clone());
+                        let mut came = !state.drafts.home.absent.contains(&key);
+                        if ui.checkbox(&mut came, pseudonym).changed() {
+                            if came {
+                                state.drafts.home.absent.remove(&key);
+                            } else {
+                                state.drafts.home.absent.insert(key);
+                            }
+                        }
+                    }
+                });
+            }
         }
 
         // A new session.

@@ -6,7 +6,7 @@ use super::keys::{self, Keys, Shortcut};
 use super::{ConsoleState, Output, cmd, mmss, mmss_signed};
 use crate::i18n::{Locale, tr};
 use crate::view::SessionView;
-use boussole_content::cue::{ContinueMode, Cue};
+use boussole_content::cue::{ContinueMode, Cue, Target};
 use boussole_content::grid::PhysicalKey;
 use boussole_content::ids::PuzzleId;
 use boussole_content::puzzle::PuzzleKind;
@@ -188,6 +188,7 @@ fn cue_list(ui: &mut Ui, view: &SessionView, l: Locale, out: &mut Vec<Output>) {
         ui.label(tr!(l, "cue-number"));
         ui.label(tr!(l, "cue-name"));
         ui.label(tr!(l, "cue-kind"));
+        ui.label(tr!(l, "cue-where"));
         ui.label(tr!(l, "cue-waits"));
         ui.label("");
         ui.end_row();
@@ -221,6 +222,12 @@ fn cue_list(ui: &mut Ui, view: &SessionView, l: Locale, out: &mut Vec<Output>) {
                 ui.label(mark(cue.name.clone()));
             }
             ui.label(cue.kind.label_fr());
+            let (on_devices, missing) = targets(cue, view, l);
+            ui.label(if missing {
+                RichText::new(on_devices).color(super::NOTICE)
+            } else {
+                RichText::new(on_devices)
+            });
             ui.label(waits(cue, l));
             if !on && ui.small_button(tr!(l, "cue-standby")).clicked() {
                 out.push(cmd(Command::Standby(cue.id.clone())));
@@ -230,6 +237,52 @@ fn cue_list(ui: &mut Ui, view: &SessionView, l: Locale, out: &mut Vec<Output>) {
             ui.end_row();
         }
     });
+}
+
+/// Where `cue` plays: the devices of its targets, by the names the facilitator gave them (else
+/// their ids); a target no device of the session serves is said, and flagged (`true`).
+fn targets(cue: &Cue, view: &SessionView, l: Locale) -> (String, bool) {
+    let name = |id: &boussole_director::engine::DeviceId| {
+        view.desk
+            .as_ref()
+            .and_then(|d| d.device_names.get(id.as_str()))
+            .cloned()
+            .unwrap_or_else(|| id.to_string())
+    };
+    let mut missing = false;
+    let parts: Vec<String> = cue
+        .targets
+        .iter()
+        .map(|t| {
+            let (names, what): (Vec<String>, String) = match t {
+                Target::Role(role) => (
+                    view.engine
+                        .devices()
+                        .iter()
+                        .filter(|(_, d)| d.role == *role)
+                        .map(|(id, _)| name(id))
+                        .collect(),
+                    role.label_fr().to_owned(),
+                ),
+                Target::Station(station) => (
+                    view.engine
+                        .devices()
+                        .iter()
+                        .filter(|(_, d)| d.station.as_ref() == Some(station))
+                        .map(|(id, _)| name(id))
+                        .collect(),
+                    station.to_string(),
+                ),
+            };
+            if names.is_empty() {
+                missing = true;
+                tr!(l, "cue-no-device", what = what)
+            } else {
+                names.join(", ")
+            }
+        })
+        .collect();
+    (parts.join(" ; "), missing)
 }
 
 fn waits(cue: &Cue, l: Locale) -> String {

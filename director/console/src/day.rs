@@ -208,6 +208,15 @@ impl DayConsole {
             for event in link.poll() {
                 self.model.apply(event);
             }
+            // A review belonged to the connection before: asked again on the new one.
+            if let Some(session) = self.model.review_to_ask_again() {
+                let request = DeskRequest::Review {
+                    session: Some(session),
+                };
+                if let Err(e) = link.send_desk(&request) {
+                    tracing::warn!("revue non redemandée : {e}");
+                }
+            }
         }
     }
 

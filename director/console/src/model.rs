@@ -73,6 +73,8 @@ pub struct ConsoleModel {
     desk: Option<boussole_director::desk::DeskView>,
     /// The closed session followed for review beside the hosted one.
     review: Option<Reviewed>,
+    /// The session that was followed when the connection was lost: asked again on the next.
+    review_again: Option<i64>,
     /// The director's answers to the administration screen's requests.
     answers: DeskAnswers,
 }
@@ -120,6 +122,7 @@ impl ConsoleModel {
             error: None,
             desk: None,
             review: None,
+            review_again: None,
             answers: DeskAnswers::default(),
         }
     }
@@ -139,9 +142,11 @@ impl ConsoleModel {
                 content_in_sync, ..
             } => {
                 // The director sends the whole log again on every connection; a review
-                // belonged to the connection before.
+                // belonged to the connection before: it is asked again.
                 self.replica = None;
-                self.review = None;
+                if let Some(r) = self.review.take() {
+                    self.review_again = Some(r.session);
+                }
                 self.pending.clear();
                 self.error = None;
                 self.content_in_sync = content_in_sync;
@@ -229,7 +234,10 @@ impl ConsoleModel {
                     self.note(line);
                 }
             }
-            DeskAnswer::Review(ReviewFeed::Closed) => self.review = None,
+            DeskAnswer::Review(ReviewFeed::Closed) => {
+                self.review = None;
+                self.review_again = None;
+            }
             DeskAnswer::AccessLog(lines) => self.answers.access = Some(lines),
             DeskAnswer::Figures(lines) => self.answers.figures = Some(lines),
             DeskAnswer::PurgePreview(preview) => self.answers.purge = Some(preview),
@@ -268,6 +276,12 @@ impl ConsoleModel {
             created_at_unix_ms: r.created_at_unix_ms,
             view: Box::new(view),
         })
+    }
+
+    /// The session followed for review before the connection was renewed, once: the console
+    /// asks the director to follow it again.
+    pub fn review_to_ask_again(&mut self) -> Option<i64> {
+        self.review_again.take()
     }
 
     /// The director's answers to this console's requests.

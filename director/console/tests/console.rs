@@ -2738,3 +2738,76 @@ fn the_cue_list_names_the_devices_each_cue_plays_on() {
         "a cue for the screens and the terminals, with no terminal"
     );
 }
+
+/// A review follows a connection: the model folds the reviewed session's log beside the hosted
+/// one's, drops it when the connection is renewed and asks for it again, once; a review closed
+/// by the director is not asked again.
+#[test]
+fn a_review_is_asked_again_after_a_reconnection() {
+    use boussole_console::link::LinkEvent;
+    use boussole_console::model::ConsoleModel;
+    use boussole_director::desk::{DeskAnswer, ReviewFeed};
+    use boussole_protocol::wire::LogEntry;
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../content");
+    let (set, _) = ContentSet::load_dir(&root);
+    let mut model = ConsoleModel::new(set, RaterId::from(ME), false);
+    let entry = |seq: u64, c: Command| LogEntry {
+        seq,
+        at_ms: seq * 1000,
+        input: postcard::to_allocvec(&Input::Command(c)).expect("encodes"),
+    };
+    let opened = |entries| {
+        LinkEvent::DeskAnswer(Box::new(DeskAnswer::Review(ReviewFeed::Opened {
+            session: 3,
+            scenario: "scape_attitudes".into(),
+            label: "Lundi".into(),
+            created_at_unix_ms: 1_764_000_000_000,
+            entries,
+        })))
+    };
+    model.apply(opened(vec![
+        entry(
+            1,
+            Command::AddParticipant {
+                id: p(1),
+                pseudonym: "Renard".into(),
+                colour: "#e69f00".into(),
+            },
+        ),
+        entry(2, Command::EndSession),
+    ]));
+    let review = model.review().expect("followed");
+    assert_eq!(review.session, 3);
+    assert!(review.view.engine.is_closed());
+    assert_eq!(review.view.engine.participants().len(), 1);
+    model.apply(LinkEvent::DeskAnswer(Box::new(DeskAnswer::Review(
+        ReviewFeed::Appended {
+            session: 3,
+            entries: vec![entry(3, Command::RecordRestitution { participant: p(1) })],
+        },
+    ))));
+    assert!(
+        model.review().expect("followed").view.engine.debriefs()[&p(1)]
+            .restitution
+            .is_some()
+    );
+    model.apply(LinkEvent::Welcome {
+        director_name: "Régie".into(),
+        content_in_sync: true,
+    });
+    assert!(
+        model.review().is_none(),
+        "the old connection's copy is gone"
+    );
+    assert_eq!(model.review_to_ask_again(), Some(3));
+    assert_eq!(model.review_to_ask_again(), None, "once");
+    model.apply(opened(Vec::new()));
+    model.apply(LinkEvent::DeskAnswer(Box::new(DeskAnswer::Review(
+        ReviewFeed::Closed,
+    ))));
+    model.apply(LinkEvent::Welcome {
+        director_name: "Régie".into(),
+        content_in_sync: true,
+    });
+    assert_eq!(model.review_to_ask_again(), None, "closed by the director");
+}

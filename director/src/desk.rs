@@ -175,6 +175,14 @@ pub enum DeskRequest {
         /// A series of this many sessions (`None`: one).
         count: Option<u32>,
     },
+    /// Cancels a coming planned session, with a reason: the people it invited go back on the
+    /// waiting list.
+    PlanCancel {
+        /// Its number in the plan.
+        planned: i64,
+        /// Why.
+        reason: String,
+    },
     /// Writes the coming plan as an iCalendar file (no names) into a folder.
     PlanIcs {
         /// The folder, on the director's machine.
@@ -572,6 +580,7 @@ impl DeskRequest {
             | Self::RecordResult(_)
             | Self::Plan
             | Self::PlanAdd { .. }
+            | Self::PlanCancel { .. }
             | Self::PlanIcs { .. } => {
                 return Err("cette demande ne change pas de séance".into());
             }
@@ -1441,6 +1450,24 @@ pub fn plan_add(
             .map(ToString::to_string)
             .collect::<Vec<_>>()
             .join(", ")
+    ))
+}
+
+/// Cancels planned session `planned` ([`Store::cancel_planned`]) and returns the confirmation.
+///
+/// # Errors
+/// French: no reason, an unknown planned session, one opened, held or cancelled already.
+pub fn plan_cancel(
+    store: &mut Store,
+    planned: i64,
+    reason: &str,
+    now_unix_ms: i64,
+) -> Result<String, String> {
+    let back = store
+        .cancel_planned(planned, reason, now_unix_ms)
+        .map_err(|e| e.to_string())?;
+    Ok(format!(
+        "Séance n° {planned} du planning annulée ; {back} personne(s) de nouveau en attente"
     ))
 }
 

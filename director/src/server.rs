@@ -1082,11 +1082,16 @@ async fn on_desk(
             );
             return;
         }
-        crate::desk::DeskRequest::PlanAdd { .. } => {
+        crate::desk::DeskRequest::PlanAdd { .. } | crate::desk::DeskRequest::PlanCancel { .. } => {
             let (d, content, asked) = (cx.director.clone(), day.content.clone(), request.clone());
             let done = blocking(move || {
                 d.with_store(move |store| {
-                    let line = crate::desk::plan_add(store, &content, &asked, unix_ms());
+                    let line = match &asked {
+                        crate::desk::DeskRequest::PlanCancel { planned, reason } => {
+                            crate::desk::plan_cancel(store, *planned, reason, unix_ms())
+                        }
+                        _ => crate::desk::plan_add(store, &content, &asked, unix_ms()),
+                    };
                     (line, crate::desk::plan_view(store, &content, unix_ms()))
                 })
             })

@@ -1008,6 +1008,37 @@ fn the_consoles_plan_shows_who_waits_and_plans_a_series_that_invites_them() {
             .all(|w| w.title != "S'cape attitudes" || w.people.is_empty())
     );
 
+    // The first session cancelled, with a reason: its people wait again; once only.
+    let first = view.coming[0].id;
+    assert!(boussole_director::desk::plan_cancel(&mut store, first, " ", MORNING).is_err());
+    let said =
+        boussole_director::desk::plan_cancel(&mut store, first, "salle inondée", MORNING).unwrap();
+    assert!(
+        said.ends_with("3 personne(s) de nouveau en attente"),
+        "{said}"
+    );
+    let after = plan_view(&store, &set, MORNING).unwrap();
+    assert_eq!(after.coming.len(), 2);
+    assert!(after.coming.iter().all(|p| p.id != first));
+    let waiting = after
+        .waiting
+        .iter()
+        .find(|w| w.title == "S'cape attitudes")
+        .unwrap_or_else(|| panic!("{:?}", after.waiting));
+    assert_eq!(waiting.people.len(), 3);
+    let why =
+        boussole_director::desk::plan_cancel(&mut store, first, "encore", MORNING).unwrap_err();
+    assert!(why.contains("ne peut plus être annulée"), "{why}");
+    let history = store
+        .roadmap_history(store.roadmap(&people[0]).unwrap()[0].id)
+        .unwrap();
+    assert!(
+        history
+            .iter()
+            .any(|h| h.detail.contains("annulée (salle inondée)")),
+        "{history:?}"
+    );
+
     let folder = dir.path().join("cle");
     std::fs::create_dir(&folder).unwrap();
     let said = plan_ics_into(&store, &set, &folder, MORNING).unwrap();

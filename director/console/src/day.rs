@@ -404,6 +404,7 @@ impl DayConsole {
                         | DeskRequest::RecordResult(_)
                         | DeskRequest::Plan
                         | DeskRequest::PlanAdd { .. }
+                        | DeskRequest::PlanCancel { .. }
                         | DeskRequest::PlanIcs { .. } => {}
                     }
                     link.send_desk(&request)

@@ -2645,6 +2645,14 @@ fn the_plan_screen_shows_who_is_invited_and_plans_a_series() {
     h.run();
     h.get_by_label("Enregistrer ici").click();
     h.run();
+    // A coming session cancelled: not without a reason.
+    h.get_by_label("Annuler la séance n° 4…").click();
+    h.run();
+    h.get_by_label("Annuler cette séance").click();
+    h.run();
+    type_into(&mut h, "Raison", "salle indisponible");
+    h.get_by_label("Annuler cette séance").click();
+    h.run();
     let today = boussole_console::ui::roadmap::today();
     assert_eq!(
         desk_requests(&h),
@@ -2659,6 +2667,10 @@ fn the_plan_screen_shows_who_is_invited_and_plans_a_series() {
             },
             DeskRequest::PlanIcs {
                 folder: key.path().to_path_buf()
+            },
+            DeskRequest::PlanCancel {
+                planned: 4,
+                reason: "salle indisponible".into(),
             },
         ]
     );

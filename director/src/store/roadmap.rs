@@ -305,6 +305,11 @@ pub enum RoadmapError {
     /// No planned session has this number.
     #[error("planning : aucune séance n° {0}")]
     UnknownPlanned(i64),
+    /// A planned session that is opened, held or cancelled already cannot be cancelled.
+    #[error(
+        "la séance n° {0} du planning ne peut plus être annulée : déjà ouverte, tenue ou annulée"
+    )]
+    NotCancellable(i64),
     /// No result has this number.
     #[error("aucun résultat n° {0}")]
     UnknownResult(i64),
@@ -416,6 +421,25 @@ fn set_status(
         params![entry, now, status.code(), detail],
     )?;
     Ok(())
+}
+
+/// Sets planned session `planned` to `state` (held or cancelled) and returns the entries it
+/// still invites (status planned), in order: the caller says what becomes of them.
+fn end_planned(
+    conn: &Connection,
+    planned: i64,
+    state: PlannedState,
+) -> rusqlite::Result<Vec<RoadmapEntry>> {
+    conn.execute(
+        "UPDATE planned_sessions SET state = ?1 WHERE id = ?2",
+        params![state.code(), planned],
+    )?;
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {ENTRY_COLUMNS} FROM roadmap_entries WHERE planned = ?1 AND status = 'planned'
+         ORDER BY id"
+    ))?;
+    let rows = stmt.query_map([planned], entry_row)?;
+    rows.collect()
 }
 
 fn touch(conn: &Connection, person: &str, now: i64) -> rusqlite::Result<()> {
@@ -580,6 +604,55 @@ impl Store {
         touch(&tx, &e.person, now_unix_ms)?;
         tx.commit()?;
         Ok(())
+    }
+
+    /// Cancels planned session `planned`, with a reason: it is no longer to come, and the
+    /// people it invited go back on the waiting list (each entry's history says why); one
+    /// transaction. Returns how many went back.
+    ///
+    /// # Errors
+    /// [`RoadmapError::NoReason`], [`RoadmapError::UnknownPlanned`],
+    /// [`RoadmapError::NotCancellable`] (opened, held or cancelled already),
+    /// [`RoadmapError::Sqlite`]; nothing is written then.
+    pub fn cancel_planned(
+        &mut self,
+        planned: i64,
+        reason: &str,
+        now_unix_ms: i64,
+    ) -> Result<usize, RoadmapError> {
+        if reason.trim().is_empty() {
+            return Err(RoadmapError::NoReason);
+        }
+        let tx = self.conn.transaction()?;
+        let found: Option<(String, Option<i64>)> = tx
+            .query_row(
+                "SELECT state, session FROM planned_sessions WHERE id = ?1",
+                [planned],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let Some((state, session)) = found else {
+            return Err(RoadmapError::UnknownPlanned(planned));
+        };
+        if state != PlannedState::Planned.code() || session.is_some() {
+            return Err(RoadmapError::NotCancellable(planned));
+        }
+        let invited = end_planned(&tx, planned, PlannedState::Cancelled)?;
+        for e in &invited {
+            set_status(
+                &tx,
+                e.id,
+                EntryStatus::Waiting,
+                (None, None, None),
+                now_unix_ms,
+                &format!(
+                    "séance n° {planned} du planning annulée ({}) : de nouveau en attente",
+                    reason.trim()
+                ),
+            )?;
+        }
+        tx.commit()?;
+        Ok(invited.len())
     }
 
     /// The waiting list of `activity`: entries waiting or absent, oldest prescription first
@@ -829,18 +902,7 @@ impl Store {
         if state != PlannedState::Planned.code() {
             return Ok(out);
         }
-        tx.execute(
-            "UPDATE planned_sessions SET state = ?1 WHERE id = ?2",
-            params![PlannedState::Held.code(), planned],
-        )?;
-        let invited: Vec<RoadmapEntry> = {
-            let mut stmt = tx.prepare(&format!(
-                "SELECT {ENTRY_COLUMNS} FROM roadmap_entries WHERE planned = ?1 AND status = 'planned'
-                 ORDER BY id"
-            ))?;
-            stmt.query_map([planned], entry_row)?
-                .collect::<Result<_, _>>()?
-        };
+        let invited = end_planned(&tx, planned, PlannedState::Held)?;
         let mut seen = BTreeSet::new();
         for e in invited {
             let person = register::canonical_of(&tx, &e.person)?;

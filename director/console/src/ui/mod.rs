@@ -607,6 +607,20 @@ fn phase_title(view: &SessionView, l: Locale) -> String {
     }
 }
 
+/// « Raison » and its field on one line (a change that needs a reason: an entry interrupted, a
+/// planned session cancelled); `salt` tells the fields of a list apart.
+pub(crate) fn reason_field(ui: &mut Ui, reason: &mut String, salt: egui::Id, l: Locale) {
+    ui.horizontal_wrapped(|ui| {
+        let label = ui.label(tr!(l, "people-reason"));
+        ui.add(
+            egui::TextEdit::singleline(reason)
+                .id_salt(salt)
+                .desired_width(260.0),
+        )
+        .labelled_by(label.id);
+    });
+}
+
 /// `mm:ss` of a session time.
 pub fn mmss(t: Millis) -> String {
     let s = t.0 / 1000;

@@ -28,6 +28,8 @@ pub struct PlanState {
     pub count: String,
     /// The calendar's folder chooser, while open.
     pub ics_chooser: Option<super::folders::Chooser>,
+    /// The planned session being cancelled, and the reason typed.
+    pub cancelling: Option<(i64, String)>,
 }
 
 fn ask(r: DeskRequest) -> Output {
@@ -80,6 +82,7 @@ pub fn plan(ui: &mut Ui, answer: Option<&PlanView>, state: &mut ConsoleState) ->
                             .collect();
                         ui.label(tr!(l, "plan-invited", who = who.join(", ")));
                     }
+                    cancel(ui, p.id, &mut state.plan.cancelling, l, &mut out);
                     ui.add_space(6.0);
                 }
                 ui.separator();
@@ -225,5 +228,51 @@ fn form(ui: &mut Ui, view: &PlanView, state: &mut ConsoleState, out: &mut Vec<Ou
             place: p.place.trim().to_owned(),
             count: count.filter(|n| *n > 1),
         }));
+    }
+}
+
+/// « Annuler la séance n° … » under a coming session: a reason, then the cancellation (the
+/// people it invited go back on the waiting list).
+fn cancel(
+    ui: &mut Ui,
+    planned: i64,
+    cancelling: &mut Option<(i64, String)>,
+    l: crate::i18n::Locale,
+    out: &mut Vec<Output>,
+) {
+    match cancelling {
+        Some((id, reason)) if *id == planned => {
+            super::reason_field(ui, reason, egui::Id::new(("plan-cancel", planned)), l);
+            let ready = !reason.trim().is_empty();
+            let mut done = None;
+            ui.horizontal(|ui| {
+                if ui
+                    .add_enabled(ready, egui::Button::new(tr!(l, "plan-cancel-go")))
+                    .clicked()
+                {
+                    done = Some(true);
+                }
+                if ui.button(tr!(l, "folders-cancel")).clicked() {
+                    done = Some(false);
+                }
+            });
+            if let Some(go) = done {
+                if go {
+                    out.push(ask(DeskRequest::PlanCancel {
+                        planned,
+                        reason: reason.trim().to_owned(),
+                    }));
+                }
+                *cancelling = None;
+            }
+        }
+        _ => {
+            let asked = ui
+                .horizontal(|ui| ui.small_button(tr!(l, "plan-cancel", id = planned)))
+                .inner;
+            if asked.clicked() {
+                *cancelling = Some((planned, String::new()));
+            }
+        }
     }
 }

@@ -139,15 +139,7 @@ fn entries(
         }
         match &mut state.roadmap.changing {
             Some((entry, reason)) if *entry == e.id => {
-                ui.horizontal_wrapped(|ui| {
-                    let label = ui.label(tr!(l, "people-reason"));
-                    ui.add(
-                        egui::TextEdit::singleline(reason)
-                            .id_salt(("entry-reason", e.id))
-                            .desired_width(260.0),
-                    )
-                    .labelled_by(label.id);
-                });
+                super::reason_field(ui, reason, egui::Id::new(("entry-reason", e.id)), l);
                 let ready = !reason.trim().is_empty();
                 let mut done = None;
                 ui.horizontal_wrapped(|ui| {

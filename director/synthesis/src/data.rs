@@ -5,7 +5,6 @@
 
 use serde::{Deserialize, Serialize};
 use typst::foundations::{Dict, IntoValue};
-use typst_as_lib::typst_kit_options::TypstKitFontOptions;
 use typst_as_lib::{TypstEngine, TypstTemplateMainFile};
 
 const TEMPLATE: &str = include_str!("data.typ");
@@ -80,15 +79,9 @@ impl Default for DataRenderer {
 impl DataRenderer {
     /// A renderer with typst's embedded fonts and none of the system's.
     pub fn new() -> Self {
-        let engine = TypstEngine::builder()
-            .main_file(TEMPLATE)
-            .search_fonts_with(
-                TypstKitFontOptions::default()
-                    .include_system_fonts(false)
-                    .include_embedded_fonts(true),
-            )
-            .build();
-        Self { engine }
+        Self {
+            engine: super::engine(TEMPLATE),
+        }
     }
 
     /// The document as PDF bytes (A4, French).
@@ -123,13 +116,9 @@ impl DataRenderer {
                 person: person(),
                 message: e.to_string(),
             })?;
-        typst_pdf::pdf(&page, &typst_pdf::PdfOptions::default()).map_err(|diags| DataError::Typst {
+        super::pdf_of(&page).map_err(|message| DataError::Typst {
             person: person(),
-            message: diags
-                .iter()
-                .map(|d| d.message.to_string())
-                .collect::<Vec<_>>()
-                .join("; "),
+            message,
         })
     }
 }

@@ -68,15 +68,9 @@ impl Default for Renderer {
 impl Renderer {
     /// A renderer with typst's embedded fonts and none of the system's.
     pub fn new() -> Self {
-        let engine = TypstEngine::builder()
-            .main_file(TEMPLATE)
-            .search_fonts_with(
-                TypstKitFontOptions::default()
-                    .include_system_fonts(false)
-                    .include_embedded_fonts(true),
-            )
-            .build();
-        Self { engine }
+        Self {
+            engine: engine(TEMPLATE),
+        }
     }
 
     /// The synthesis as PDF bytes (A4, French, tagged).
@@ -146,18 +140,35 @@ impl Renderer {
     }
 
     fn to_pdf(doc: &Synthesis, page: &PagedDocument) -> Result<Vec<u8>, RenderError> {
-        let who = || doc.participant.pseudonym.clone();
-        typst_pdf::pdf(page, &typst_pdf::PdfOptions::default()).map_err(|diags| {
-            RenderError::Typst {
-                participant: who(),
-                message: diags
-                    .iter()
-                    .map(|d| d.message.to_string())
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            }
+        pdf_of(page).map_err(|message| RenderError::Typst {
+            participant: doc.participant.pseudonym.clone(),
+            message,
         })
     }
+}
+
+/// A typst engine for `template` with typst's embedded fonts and none of the system's (a
+/// document looks the same on every machine).
+fn engine(template: &'static str) -> TypstEngine<TypstTemplateMainFile> {
+    TypstEngine::builder()
+        .main_file(template)
+        .search_fonts_with(
+            TypstKitFontOptions::default()
+                .include_system_fonts(false)
+                .include_embedded_fonts(true),
+        )
+        .build()
+}
+
+/// A laid-out document as PDF bytes, or typst's diagnostics joined.
+fn pdf_of(page: &PagedDocument) -> Result<Vec<u8>, String> {
+    typst_pdf::pdf(page, &typst_pdf::PdfOptions::default()).map_err(|diags| {
+        diags
+            .iter()
+            .map(|d| d.message.to_string())
+            .collect::<Vec<_>>()
+            .join("; ")
+    })
 }
 
 /// A synthesis laid out: the PDF and its pages as images.

@@ -199,24 +199,7 @@ pub fn pick(
     open: &str,
     l: Locale,
 ) -> Option<PathBuf> {
-    let Some(c) = chooser else {
-        if ui.button(open).clicked() {
-            *chooser = Some(Chooser::default());
-        }
-        return None;
-    };
-    let places = places.map_or_else(|| system_places(l), <[Place]>::to_vec);
-    match self::chooser(ui, c, &places, l) {
-        Some(Chosen::Here(folder)) => {
-            *chooser = None;
-            Some(folder)
-        }
-        Some(Chosen::Cancel) => {
-            *chooser = None;
-            None
-        }
-        None => None,
-    }
+    pick_in(ui, chooser, places, open, None, l)
 }
 
 /// A button `open` that opens the chooser in place to pick a file of `extension` (`chooser`
@@ -229,6 +212,19 @@ pub fn pick_file(
     extension: &str,
     l: Locale,
 ) -> Option<PathBuf> {
+    pick_in(ui, chooser, places, open, Some(extension), l)
+}
+
+/// [`pick`] (`files` `None`) and [`pick_file`]: the button while closed, the chooser while
+/// open; what was chosen, once (the chooser closes then, or on « Annuler »).
+fn pick_in(
+    ui: &mut Ui,
+    chooser: &mut Option<Chooser>,
+    places: Option<&[Place]>,
+    open: &str,
+    files: Option<&str>,
+    l: Locale,
+) -> Option<PathBuf> {
     let Some(c) = chooser else {
         if ui.button(open).clicked() {
             *chooser = Some(Chooser::default());
@@ -236,10 +232,10 @@ pub fn pick_file(
         return None;
     };
     let places = places.map_or_else(|| system_places(l), <[Place]>::to_vec);
-    match browse(ui, c, &places, Some(extension), l) {
-        Some(Chosen::Here(file)) => {
+    match browse(ui, c, &places, files, l) {
+        Some(Chosen::Here(path)) => {
             *chooser = None;
-            Some(file)
+            Some(path)
         }
         Some(Chosen::Cancel) => {
             *chooser = None;

@@ -668,6 +668,7 @@ impl Day {
                 name: self.config.serve.name.clone(),
                 port: serving.local_addr().port(),
                 version: u32::from(boussole_protocol::wire::PROTOCOL_VERSION),
+                ca: Some(serving.ca_fingerprint()),
             };
             boussole_protocol::discovery::announce(&info)
                 .inspect_err(|e| tracing::warn!("annonce mDNS impossible : {e}"))

@@ -12,6 +12,7 @@ pub mod figures;
 pub mod files;
 pub mod irr;
 pub mod local;
+pub mod network;
 pub mod plan;
 pub mod privacy;
 pub mod record;

@@ -83,6 +83,7 @@ pub fn run(opts: Options, session: Session) -> Result<()> {
                 name: opts.name.clone(),
                 port: serving.local_addr().port(),
                 version: u32::from(boussole_protocol::wire::PROTOCOL_VERSION),
+                ca: Some(serving.ca_fingerprint()),
             };
             match boussole_protocol::discovery::announce(&info) {
                 Ok(a) => {

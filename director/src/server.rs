@@ -317,6 +317,11 @@ pub async fn serve(
     let mut peers: HashMap<ConnId, Peer> = HashMap::new();
     let mut room_tick = tokio::time::interval(ROOM_EVERY);
     room_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // The laptop's addresses matter only when devices reach it over the network.
+    let on_network = !server.local_addr().ip().is_loopback();
+    let mut network = crate::network::NetworkWatch::default();
+    let mut net_tick = tokio::time::interval(crate::network::NETWORK_EVERY);
+    net_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
             event = server.next() => {
@@ -353,6 +358,20 @@ pub async fn serve(
                 forward_log(&server, &director, &mut peers).await;
             }
             _ = room_tick.tick() => send_room(&server, &peers),
+            _ = net_tick.tick(), if on_network => {
+                let now = tokio::task::spawn_blocking(crate::network::current)
+                    .await
+                    .unwrap_or_default();
+                if let Some(text) = network.observe(now) {
+                    tracing::warn!("réseau : {text}");
+                    for (conn, _) in peers
+                        .iter()
+                        .filter(|(_, p)| matches!(p.role, Role::Console { .. }))
+                    {
+                        let _ = server.send(*conn, ServerMsg::Notice(text.clone()));
+                    }
+                }
+            }
         }
     }
 }
@@ -1302,40 +1321,79 @@ async fn send_sound(
     }
 }
 
-/// The role of `device` as it connects: the one it announces (started with it, or restarted
-/// in the one the console gave), kept as its role from now on; or, for a device that
-/// announces none, the one kept for it. `None`: it waits for the console to give it one.
-/// With it, whether the kept role changed (the consoles' desk shows roles).
-async fn recall_role(
+/// What the director knows of a device as it connects, read (and its announced role kept) in
+/// one visit to the session thread.
+struct Arrival {
+    /// Its role: the one it announces (started with it, or restarted in the one the console
+    /// gave), kept as its role from now on; or, for a device that announces none, the one kept
+    /// for it. `None`: it waits for the console to give it one (and for a console).
+    role: Option<DeviceRole>,
+    /// Whether the kept role changed (the consoles' desk shows roles).
+    role_changed: bool,
+    /// How the hosted session has it registered: its role there.
+    registered: Option<DeviceRole>,
+    /// Its station: the one the hosted session registered, else the room layout's for the
+    /// hosted scenario (kept from one day to the next).
+    station: Option<StationId>,
+}
+
+async fn arrival(
     director: &DirectorHandle,
     device: &DeviceId,
     announced: Option<DeviceRole>,
-) -> (Option<DeviceRole>, bool) {
+    console: bool,
+) -> Arrival {
     let d = director.clone();
-    let dev = device.0.clone();
+    let dev = device.clone();
     blocking(move || {
-        d.with_store(move |store| {
-            let kept = store
-                .device_roles()
-                .inspect_err(|e| tracing::warn!("rôles des appareils illisibles : {e}"))
-                .ok()
-                .and_then(|r| r.get(&dev).copied());
-            let mut changed = false;
-            if let Some(role) = announced
-                && kept != announced
-            {
-                match store.set_device_role(&dev, Some(role), unix_ms()) {
-                    Ok(()) => changed = true,
-                    Err(e) => tracing::warn!("rôle de {dev} non enregistré : {e}"),
+        d.with_store_and_engine(move |store, engine| {
+            let (mut role, mut role_changed) = (None, false);
+            if !console {
+                let kept = store
+                    .device_roles()
+                    .inspect_err(|e| tracing::warn!("rôles des appareils illisibles : {e}"))
+                    .ok()
+                    .and_then(|r| r.get(&dev.0).copied());
+                if let Some(new) = announced
+                    && kept != announced
+                {
+                    match store.set_device_role(&dev.0, Some(new), unix_ms()) {
+                        Ok(()) => role_changed = true,
+                        Err(e) => tracing::warn!("rôle de {dev} non enregistré : {e}"),
+                    }
                 }
+                role = announced.or(kept);
             }
-            (announced.or(kept), changed)
+            let registered =
+                engine.and_then(|e| e.devices().get(&dev).map(|x| (x.role, x.station.clone())));
+            let station = match &registered {
+                Some((_, station)) => station.clone(),
+                None => engine.and_then(|e| {
+                    store
+                        .room_layout(e.scenario().id.as_str())
+                        .inspect_err(|e| tracing::warn!("plan de salle illisible : {e}"))
+                        .ok()?
+                        .get(&dev.0)
+                        .map(|s| StationId::from(s.as_str()))
+                }),
+            };
+            Arrival {
+                role,
+                role_changed,
+                registered: registered.map(|(r, _)| r),
+                station,
+            }
         })
         .ok()
     })
     .await
     .flatten()
-    .unwrap_or((announced, false))
+    .unwrap_or(Arrival {
+        role: if console { None } else { announced },
+        role_changed: false,
+        registered: None,
+        station: None,
+    })
 }
 
 /// The hosted session's room: each device's station in its scenario, as the facilitator set
@@ -1542,40 +1600,24 @@ async fn on_event(cx: &Context<'_>, peers: &mut HashMap<ConnId, Peer>, event: Se
                 }
             }
             let announced = manifest::device_role(hello.role);
-            let (kept, changed) = if matches!(hello.role, Role::Console { .. }) {
-                (None, false)
-            } else {
-                recall_role(director, &device, announced).await
-            };
+            let Arrival {
+                role: kept,
+                role_changed,
+                registered,
+                station,
+            } = arrival(
+                director,
+                &device,
+                announced,
+                matches!(hello.role, Role::Console { .. }),
+            )
+            .await;
             if let Some(day) = cx.day
-                && changed
+                && role_changed
             {
                 // A role first announced is now the device's: the consoles show it.
                 send_desk(server, director, peers, day, None).await;
             }
-            // How the hosted session has it registered (role, station), in one visit; its
-            // station is that one, else the room's layout.
-            let d = director.clone();
-            let dev = device.clone();
-            let registered = blocking(move || {
-                d.with(move |s| {
-                    s.engine()
-                        .devices()
-                        .get(&dev)
-                        .map(|x| (x.role, x.station.clone()))
-                })
-                .ok()
-                .flatten()
-            })
-            .await
-            .flatten();
-            let station = match &registered {
-                Some((_, station)) => station.clone(),
-                None => room_layout(director)
-                    .await
-                    .get(&device.0)
-                    .map(|s| StationId::from(s.as_str())),
-            };
             if let Some(role) = kept {
                 // Its role and station; a device that announced none takes this role and comes
                 // back in it.
@@ -1584,7 +1626,6 @@ async fn on_event(cx: &Context<'_>, peers: &mut HashMap<ConnId, Peer>, event: Se
             // How it plays sound (a device waiting for its role learns it in its role).
             send_sound(server, director, peers, Some(device.0.as_str())).await;
             if let Some(role) = announced {
-                let registered = registered.map(|(r, _)| r);
                 if registered != Some(role) {
                     submit(
                         director,
@@ -2565,6 +2606,13 @@ impl Serving {
     /// The address devices connect to.
     pub fn local_addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The fingerprint of the director's certificate authority, as its mDNS announcement
+    /// carries it ([`boussole_protocol::discovery::ca_fingerprint`]): paired devices take
+    /// only this director when several answer.
+    pub fn ca_fingerprint(&self) -> String {
+        boussole_protocol::discovery::ca_fingerprint(&self.provision.ca_der)
     }
 
     /// The pairing window: the facilitator opens and closes it from the console; scripts and

@@ -267,15 +267,17 @@ impl Driver {
         match action {
             Action::Discover => {
                 let timeout = self.config.discovery_timeout;
+                let pinned = lock(&self.session).pinned_ca().map(<[u8]>::to_vec);
                 self.discovering = Some(Box::pin(async move {
                     let found = tokio::task::spawn_blocking(move || discovery::browse(timeout))
                         .await
                         .map_err(|e| e.to_string())?;
                     match found {
-                        Ok(list) => Ok(list
-                            .into_iter()
-                            .filter(|f| f.version == u32::from(PROTOCOL_VERSION))
-                            .find_map(|f| f.socket_addrs().into_iter().next())),
+                        Ok(list) => Ok(discovery::pick(
+                            &list,
+                            u32::from(PROTOCOL_VERSION),
+                            pinned.as_deref(),
+                        )),
                         Err(e) => {
                             // Wait as long as a browse would have, so a broken network does
                             // not spin.

@@ -523,6 +523,12 @@ impl DeviceSession {
         &self.config
     }
 
+    /// The DER of the certificate authority this device is paired to (what a browse matches
+    /// against the directors' announced fingerprints); `None` before pairing.
+    pub fn pinned_ca(&self) -> Option<&[u8]> {
+        self.pairing.as_ref().map(|p| p.ca_der.as_slice())
+    }
+
     /// Whether the session is welcomed by a director now.
     pub fn is_online(&self) -> bool {
         matches!(self.phase, Phase::Online { .. })

@@ -1,6 +1,9 @@
 //! Finding the director on the LAN: it announces `_boussole._udp.local.` over mDNS (mdns-sd)
-//! with its port and a TXT record (protocol version, director name); devices browse for it, or
-//! are given `host:port` by hand when multicast does not cross the network.
+//! with its port and a TXT record (protocol version, director name, the fingerprint of its
+//! certificate authority); devices browse for it, or are given `host:port` by hand when
+//! multicast does not cross the network. A paired device takes only the director whose
+//! fingerprint is its pinned CA's ([`pick`]), so two rooms' laptops on one network never mix,
+//! and a laptop whose address changes mid-day is found again at its new one.
 //!
 //! Blocking calls with bounded timeouts; mdns-sd runs its own thread per daemon.
 
@@ -18,6 +21,10 @@ pub const TXT_VERSION: &str = "proto";
 
 /// TXT key of the director's display name (UTF-8).
 pub const TXT_NAME: &str = "name";
+
+/// TXT key of the fingerprint of the director's certificate authority: [`ca_fingerprint`] of
+/// its DER.
+pub const TXT_CA: &str = "ca";
 
 /// Longest director name, bytes: a TXT entry holds 255 bytes, key and `=` included.
 pub const MAX_NAME_BYTES: usize = 200;
@@ -76,6 +83,9 @@ pub struct DirectorInfo {
     pub port: u16,
     /// The protocol version it speaks.
     pub version: u32,
+    /// [`ca_fingerprint`] of its certificate authority, so that paired devices tell it from
+    /// another room's director; `None` announces none.
+    pub ca: Option<String>,
 }
 
 /// A director found by [`browse`] or [`find`].
@@ -89,6 +99,8 @@ pub struct Found {
     pub port: u16,
     /// The protocol version it speaks (TXT `proto`).
     pub version: u32,
+    /// Its certificate authority's fingerprint (TXT `ca`), when it announces one.
+    pub ca: Option<String>,
 }
 
 impl Found {
@@ -161,10 +173,13 @@ pub fn announce(director: &DirectorInfo) -> Result<Announcement, AnnounceError> 
     }
     let instance = cut_at_char(name, MAX_INSTANCE_BYTES);
     let host = format!("boussole-{}.local.", slug(name));
-    let txt = [
+    let mut txt = vec![
         (TXT_VERSION, director.version.to_string()),
         (TXT_NAME, name.to_owned()),
     ];
+    if let Some(ca) = &director.ca {
+        txt.push((TXT_CA, ca.clone()));
+    }
     let info = ServiceInfo::new(SERVICE_TYPE, instance, &host, "", director.port, &txt[..])?
         .enable_addr_auto();
     let fullname = info.get_fullname().to_owned();
@@ -237,6 +252,7 @@ fn browse_until(
                     addrs,
                     port: service.get_port(),
                     version,
+                    ca: service.get_property_val_str(TXT_CA).map(str::to_owned),
                 };
                 let stop = done(&entry);
                 found.insert(service.get_fullname().to_owned(), entry);
@@ -255,6 +271,34 @@ fn browse_until(
     let mut list: Vec<Found> = found.into_values().collect();
     list.sort_by(|a, b| (&a.name, a.port).cmp(&(&b.name, b.port)));
     Ok(list)
+}
+
+/// The fingerprint a director announces for its certificate authority: the first 16 bytes of
+/// the SHA-256 of its DER, as 32 lower-case hex digits (a TXT entry stays short; a collision
+/// would only let a device try a director whose TLS it then refuses).
+pub fn ca_fingerprint(ca_der: &[u8]) -> String {
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(ca_der);
+    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The address to connect to among the directors `found` by a browse: the first that speaks
+/// `version` and, for a device paired to a director (`pinned_ca`, its CA's DER), whose
+/// announced fingerprint is that CA's. A director that announces no fingerprint (an older
+/// build) stays a candidate after those that match. `None`: none of them is this device's.
+pub fn pick(found: &[Found], version: u32, pinned_ca: Option<&[u8]>) -> Option<SocketAddr> {
+    let mine = pinned_ca.map(ca_fingerprint);
+    let speaks = found.iter().filter(|f| f.version == version);
+    let rank = |f: &Found| match (&mine, &f.ca) {
+        (None, _) => Some(0),
+        (Some(m), Some(ca)) if m == ca => Some(0),
+        (Some(_), None) => Some(1),
+        (Some(_), Some(_)) => None,
+    };
+    speaks
+        .filter_map(|f| Some((rank(f)?, f)))
+        .min_by_key(|(r, _)| *r)
+        .and_then(|(_, f)| f.socket_addrs().into_iter().next())
 }
 
 /// A director address typed by hand.

@@ -210,6 +210,8 @@ struct Pair {
     states: Vec<LinkState>,
     synced: Option<(PathBuf, [u8; 32])>,
     forgot_pairing: bool,
+    /// Where the director answers now: a browse finds it there, a connection elsewhere fails.
+    director_at: SocketAddr,
     _dir: tempfile::TempDir,
 }
 
@@ -238,14 +240,20 @@ impl Pair {
             states: Vec::new(),
             synced: None,
             forgot_pairing: false,
+            director_at: addr(),
             _dir: dir,
         }
     }
 
     fn paired(epoch: Instant) -> Self {
+        Self::paired_at(epoch, Some(addr()))
+    }
+
+    /// A paired device given the director's address, or finding it on the network (`None`).
+    fn paired_at(epoch: Instant, given: Option<SocketAddr>) -> Self {
         let director = Director::new(epoch);
         let config = SessionConfig {
-            director: Some(addr()),
+            director: given,
             ..SessionConfig::new(DeviceId::from("tablette"), Role::Terminal)
         };
         let mut pair = Self::new(
@@ -293,7 +301,7 @@ impl Pair {
     fn perform(&mut self, action: Action) {
         let now = self.now;
         match action {
-            Action::Discover => self.device.on_discovered(Ok(Some(addr())), now),
+            Action::Discover => self.device.on_discovered(Ok(Some(self.director_at)), now),
             Action::Pair { code, .. } => {
                 let result = if code == self::code() {
                     self.director.knows_device = true;
@@ -306,8 +314,8 @@ impl Pair {
                 };
                 self.device.on_paired(result, now);
             }
-            Action::Connect { hello, .. } => {
-                if self.down {
+            Action::Connect { hello, addr, .. } => {
+                if self.down || addr != self.director_at {
                     self.device.on_connect_failed(
                         &LinkFailure {
                             refusal: None,
@@ -347,6 +355,13 @@ impl Pair {
         self.connected = false;
         self.to_director.clear();
         self.to_device.clear();
+    }
+
+    /// The laptop's network changes: the director answers at `to` from now on, and what was in
+    /// flight to or from its old address vanishes without either side being told.
+    fn move_director(&mut self, to: SocketAddr) {
+        self.director_at = to;
+        self.cut_link();
     }
 
     /// The link breaks: both sides notice.
@@ -530,6 +545,65 @@ fn a_silent_director_is_dropped_and_joined_again() {
     pair.run_for(Duration::from_secs(1));
     assert!(pair.device.is_online(), "{:?}", pair.states);
     assert_eq!(pair.device.stats().connections, 2);
+}
+
+/// The laptop's address changes mid-session (another Wi-Fi, a cable unplugged): a device that
+/// found the director on the network goes silent, browses again, joins it at its new address,
+/// and delivers what it noted meanwhile once. A device given the address by hand keeps trying
+/// that address (and says it cannot reach it).
+#[test]
+fn a_director_whose_address_changes_is_found_again() {
+    let mut pair = Pair::paired_at(Instant::now(), None);
+    pair.run_for(Duration::from_secs(1));
+    assert!(pair.device.is_online(), "{:?}", pair.states);
+    pair.push(event(1));
+    pair.run_for(Duration::from_millis(200));
+    let moved = SocketAddr::from(([10, 0, 0, 7], 4433));
+    pair.move_director(moved);
+    for n in 2..=4 {
+        pair.push(event(n));
+        pair.run_for(Duration::from_millis(300));
+    }
+    pair.run_for(Duration::from_secs(6));
+    assert!(pair.device.is_online(), "{:?}", pair.states);
+    assert!(
+        pair.states.iter().any(
+            |s| matches!(s, LinkState::Offline { reason } if reason.contains("plus de nouvelles"))
+        ),
+        "the device said it lost the director: {:?}",
+        pair.states
+    );
+    assert!(
+        pair.states
+            .iter()
+            .any(|s| matches!(s, LinkState::Discovering)),
+        "it browsed again: {:?}",
+        pair.states
+    );
+    assert_eq!(pair.device.stats().connections, 2);
+    let logged: Vec<u64> = pair.director.log.iter().map(|(s, _)| *s).collect();
+    assert_eq!(logged, vec![1, 2, 3, 4], "each event once, in order");
+    assert_eq!(pair.device.stats().pending, 0);
+
+    // Given by hand, the old address stays: no browse, offline until it answers there again.
+    let mut pair = Pair::paired(Instant::now());
+    pair.run_for(Duration::from_secs(1));
+    assert!(pair.device.is_online());
+    pair.move_director(SocketAddr::from(([10, 0, 0, 7], 4433)));
+    pair.push(event(1));
+    pair.run_for(Duration::from_secs(8));
+    assert!(!pair.device.is_online());
+    assert!(
+        !pair
+            .states
+            .iter()
+            .any(|s| matches!(s, LinkState::Discovering))
+    );
+    assert_eq!(pair.device.stats().pending, 1, "kept in the outbox");
+    pair.director_at = addr();
+    pair.run_for(Duration::from_secs(2));
+    assert!(pair.device.is_online());
+    assert_eq!(pair.device.stats().pending, 0);
 }
 
 #[test]

@@ -50,6 +50,7 @@ fn an_announced_director_is_found_by_browsing() {
         name: name.clone(),
         port,
         version: 7,
+        ca: Some(boussole_protocol::discovery::ca_fingerprint(b"ca")),
     };
     let announcement = announce(&director).unwrap();
     assert!(announcement.fullname().ends_with("._boussole._udp.local."));
@@ -63,6 +64,10 @@ fn an_announced_director_is_found_by_browsing() {
     assert_eq!(found.name, name);
     assert_eq!(found.port, port);
     assert_eq!(found.version, 7);
+    assert_eq!(
+        found.ca,
+        Some(boussole_protocol::discovery::ca_fingerprint(b"ca"))
+    );
     assert!(!found.addrs.is_empty());
     assert!(found.socket_addrs().iter().all(|a| a.port() == port));
 
@@ -89,6 +94,7 @@ fn bad_announcements_are_refused_before_touching_the_network() {
             name: name.into(),
             port,
             version: 1,
+            ca: None,
         })
         .unwrap_err()
     };
@@ -176,4 +182,59 @@ fn bad_addresses_say_what_is_wrong() {
         assert_eq!(err, expected, "{s:?}");
         assert!(err.to_string().contains("director address"), "{err}");
     }
+}
+
+/// Two rooms' laptops on one network: a paired device takes its own director whatever the
+/// names' order, an older director without a fingerprint only when its own is absent, another
+/// room's never; a device not paired yet takes the first that speaks its protocol.
+#[test]
+fn a_paired_device_picks_its_own_director_among_several() {
+    use boussole_protocol::discovery::{Found, ca_fingerprint, pick};
+    use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+    let found = |name: &str, last: u8, version: u32, ca: Option<&[u8]>| Found {
+        name: name.into(),
+        addrs: vec![IpAddr::V4(Ipv4Addr::new(192, 168, 1, last))],
+        port: 4433,
+        version,
+        ca: ca.map(ca_fingerprint),
+    };
+    let at = |last: u8| Some(SocketAddr::from(([192, 168, 1, last], 4433)));
+    let mine: &[u8] = b"room 2's CA";
+    let other: &[u8] = b"room 1's CA";
+    let list = vec![
+        found("Salle 1", 1, 5, Some(other)),
+        found("Salle 2", 2, 5, Some(mine)),
+        found("Salle 3", 3, 4, Some(mine)),
+    ];
+    assert_eq!(pick(&list, 5, Some(mine)), at(2));
+    assert_eq!(
+        pick(&list, 5, None),
+        at(1),
+        "not paired: the first that speaks 5"
+    );
+    assert_eq!(pick(&list, 5, Some(b"a third CA")), None);
+    assert_eq!(pick(&list[..1], 5, Some(mine)), None, "another room's only");
+    let older = vec![
+        found("Ancienne", 4, 5, None),
+        found("Salle 1", 1, 5, Some(other)),
+    ];
+    assert_eq!(
+        pick(&older, 5, Some(mine)),
+        at(4),
+        "no fingerprint: still tried"
+    );
+    let both = vec![
+        found("Ancienne", 4, 5, None),
+        found("Salle 2", 2, 5, Some(mine)),
+    ];
+    assert_eq!(
+        pick(&both, 5, Some(mine)),
+        at(2),
+        "its own before an unknown one"
+    );
+    assert_eq!(pick(&[], 5, Some(mine)), None);
+    // The fingerprint: 32 hex digits, the same for the same CA, another for another.
+    assert_eq!(ca_fingerprint(mine).len(), 32);
+    assert_eq!(ca_fingerprint(mine), ca_fingerprint(b"room 2's CA"));
+    assert_ne!(ca_fingerprint(mine), ca_fingerprint(other));
 }

@@ -1771,7 +1771,16 @@ impl<'a> Validator<'a> {
     }
 
     /// Cycles, unreachable puzzles, requirements on later phases, and the longest path.
+    ///
+    /// Skipped while two puzzles share an id (reported as `duplicate_id`): a requirement naming
+    /// that id could mean either, so a graph drawn from it would report cycles that are not
+    /// there (a copied puzzle that requires its original, id unchanged, read as requiring
+    /// itself).
     fn unlock_graph(&mut self, f: &Path, s: &Scenario, phase_index: &HashMap<&str, usize>) {
+        let mut ids = HashSet::new();
+        if !s.puzzles.iter().all(|p| ids.insert(p.id.as_str())) {
+            return;
+        }
         let index: HashMap<&str, usize> = s
             .puzzles
             .iter()

@@ -35,7 +35,9 @@ mod validate;
 pub use guide::guide_md;
 pub use load::{ContentSet, DocumentKind, Loaded};
 pub use locate::{Pos, UnvoicedText, document_id, unvoiced_texts};
-pub use problem::{Code, MissingAudio, Problem, Report, Severity, code_name};
+pub use problem::{
+    Code, MediaExpect, MediaUse, MissingAudio, Problem, Report, Severity, code_name,
+};
 pub use solution::{Answer, normalise};
 pub use summary::summary_fr;
 pub use validate::validate;

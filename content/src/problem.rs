@@ -64,6 +64,14 @@ pub enum Code {
     RubricMismatch,
     /// A ROME code that is not a letter followed by four digits.
     BadRomeCode,
+    /// A media file that does not decode to its end: damaged, truncated, or not the format its
+    /// name says (found by `boussole-lint`'s media check, not by [`crate::validate`]).
+    CorruptMedia,
+    /// A sound or voice file that decodes to silence.
+    SilentMedia,
+    /// A media file that decodes but is not what the content expects of it: a 360° film that
+    /// is not equirectangular, a voice too short for its text.
+    MediaMismatch,
     /// A catalogue activity whose parts do not fit together (an evaluation run by the
     /// director, an escape game recorded from another tool, a recurring individual activity).
     ActivityMismatch,
@@ -132,6 +140,43 @@ pub struct MissingAudio {
     pub fr: String,
 }
 
+/// What the content expects of a media file it names, for the media check that decodes it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MediaExpect {
+    /// A participant text's voice: speech that says `text` (French).
+    Voice {
+        /// The text it reads.
+        text: String,
+    },
+    /// A sound: a sound cue, a scene's ambience, a stimulus.
+    Sound,
+    /// A pictogram (SVG).
+    Pictogram,
+    /// A 360° film: equirectangular, mono (2:1) or top-bottom stereo (1:1).
+    Film360 {
+        /// Top-bottom stereo.
+        stereo: bool,
+    },
+    /// A video cue's film (any aspect).
+    Video,
+}
+
+/// A media file the content names, where it first names it, and what it expects of it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct MediaUse {
+    /// The file, under the media folder (`audio/tutoriel/bienvenue.ogg`).
+    pub path: String,
+    /// What the content expects of it.
+    pub expect: MediaExpect,
+    /// The content file that names it first.
+    pub file: PathBuf,
+    /// Line, from 1.
+    pub line: usize,
+    /// Column, from 1, in characters.
+    pub column: usize,
+}
+
 /// Everything the validator found.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Report {
@@ -141,6 +186,9 @@ pub struct Report {
     pub missing_audio: Vec<MissingAudio>,
     /// Files read.
     pub files: usize,
+    /// Every media file named that exists under the media folder, once per file and
+    /// expectation, in the order found: what `boussole-lint` decodes.
+    pub media: Vec<MediaUse>,
 }
 
 impl Report {

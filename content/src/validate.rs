@@ -7,7 +7,7 @@ use crate::grid::{ObservationGrid, PhysicalKey, reserved_use};
 use crate::immersion::{Immersion, ImmersionSource, Light, SceneSpec, Shape, TaskKind};
 use crate::load::{ContentSet, Loaded};
 use crate::locate::At;
-use crate::problem::{Code, MissingAudio, Problem, Report, Severity};
+use crate::problem::{Code, MediaExpect, MediaUse, MissingAudio, Problem, Report, Severity};
 use crate::puzzle::{PuzzleKind, SolutionCheck};
 use crate::rubric::Rubric;
 use crate::scenario::{EndingKind, Scenario};
@@ -29,6 +29,7 @@ pub fn validate(set: &ContentSet, assets: &Path) -> Report {
         assets,
         problems: Vec::new(),
         missing_audio: Vec::new(),
+        media: Vec::new(),
     };
     v.top_level_ids();
     for r in &set.rubrics {
@@ -58,6 +59,7 @@ pub fn validate(set: &ContentSet, assets: &Path) -> Report {
         problems,
         missing_audio,
         files: set.len(),
+        media: v.media,
     }
 }
 
@@ -66,6 +68,7 @@ struct Validator<'a> {
     assets: &'a Path,
     problems: Vec<Problem>,
     missing_audio: Vec<MissingAudio>,
+    media: Vec<MediaUse>,
 }
 
 impl<'a> Validator<'a> {
@@ -113,7 +116,7 @@ impl<'a> Validator<'a> {
         seen.into_keys().collect()
     }
 
-    fn media(&mut self, file: &Path, key: &str, path: &AssetPath) {
+    fn media(&mut self, file: &Path, key: &str, path: &AssetPath, expect: MediaExpect) {
         let at = At::str(key, path.as_str());
         if let Some(why) = path.shape_problem() {
             self.err(
@@ -129,13 +132,26 @@ impl<'a> Validator<'a> {
                 self.assets.display()
             );
             self.err(Code::MissingMedia, file, at, path.as_str(), msg);
+        } else if !self
+            .media
+            .iter()
+            .any(|m| m.path == path.as_str() && m.expect == expect)
+        {
+            let pos = self.set.position(file, at);
+            self.media.push(MediaUse {
+                path: path.as_str().to_owned(),
+                expect,
+                file: file.to_path_buf(),
+                line: pos.line,
+                column: pos.column,
+            });
         }
     }
 
     fn texts<'t>(&mut self, file: &Path, texts: impl IntoIterator<Item = &'t Text>) {
         for t in texts {
             match &t.audio {
-                Some(a) => self.media(file, "audio", a),
+                Some(a) => self.media(file, "audio", a, MediaExpect::Voice { text: t.fr.clone() }),
                 None => {
                     let pos = self.set.position(file, At::str("fr", &t.fr));
                     self.missing_audio.push(MissingAudio {
@@ -147,7 +163,7 @@ impl<'a> Validator<'a> {
                 }
             }
             if let Some(p) = &t.pictogram {
-                self.media(file, "pictogram", p);
+                self.media(file, "pictogram", p, MediaExpect::Pictogram);
             }
             if t.fr.trim().is_empty() {
                 self.err(
@@ -805,7 +821,7 @@ impl<'a> Validator<'a> {
             }
         }
         if let Some(a) = &s.ambience {
-            self.media(f, "ambience", a);
+            self.media(f, "ambience", a, MediaExpect::Sound);
         }
     }
 
@@ -847,8 +863,12 @@ impl<'a> Validator<'a> {
                     HashSet::new()
                 }
             },
-            ImmersionSource::Video360 { file, anchors, .. } => {
-                self.media(f, "file", file);
+            ImmersionSource::Video360 {
+                file,
+                anchors,
+                stereo,
+            } => {
+                self.media(f, "file", file, MediaExpect::Film360 { stereo: *stereo });
                 for a in anchors {
                     let at = At::str("id", a.id.as_str());
                     self.range(
@@ -947,7 +967,7 @@ impl<'a> Validator<'a> {
             self.range(f, at, sid, "start (s)", s.at_s, 0.0..=3600.0);
             self.range(f, at, sid, "duration (s)", s.duration_s, 0.0..=3600.0);
             if let Some(snd) = &s.sound {
-                self.media(f, "sound", snd);
+                self.media(f, "sound", snd, MediaExpect::Sound);
             }
         }
         let q = &im.questionnaire;
@@ -1472,9 +1492,8 @@ impl<'a> Validator<'a> {
                 }
             }
             match &c.kind {
-                CueKind::Video { file, .. } | CueKind::Sound { file, .. } => {
-                    self.media(f, "file", file)
-                }
+                CueKind::Video { file, .. } => self.media(f, "file", file, MediaExpect::Video),
+                CueKind::Sound { file, .. } => self.media(f, "file", file, MediaExpect::Sound),
                 CueKind::SceneChange { phase } if !phase_index.contains_key(phase.as_str()) => {
                     self.err(
                         Code::UnknownReference,

@@ -30,7 +30,8 @@ pub mod testvideo;
 
 pub use error::{VideoError, package_for_codec, package_for_element};
 pub use player::{
-    Frame, Opening, PlayerOptions, PlayerState, VideoEvent, VideoInfo, VideoPlayer, probe,
+    Frame, Opening, PlayerOptions, PlayerState, VideoEvent, VideoInfo, VideoPlayer, decode_whole,
+    probe,
 };
 
 use gstreamer as gst;

@@ -9,6 +9,7 @@
 //! boussole-lint voices content/                   # give every text a voice (espeak-ng, oggenc)
 //! ```
 
+mod media;
 mod voices;
 
 use anyhow::{Context, Result, bail};
@@ -96,6 +97,9 @@ struct CheckArgs {
     /// List every text that has no audio yet (otherwise only counted).
     #[arg(long)]
     missing_audio: bool,
+    /// Do not decode the media files (faster while editing; that they exist is still checked).
+    #[arg(long)]
+    no_media: bool,
 }
 
 fn main() -> ExitCode {
@@ -126,7 +130,14 @@ fn main() -> ExitCode {
 fn run_check(args: &CheckArgs) -> Result<bool> {
     let content = args.folders.content()?;
     let started = Instant::now();
-    let (set, report) = check(content, &args.folders.assets());
+    let assets = args.folders.assets();
+    let (set, mut report) = check(content, &assets);
+    if !args.no_media {
+        report.problems.extend(media::check(&assets, &report.media));
+        report.problems.sort_by(|a, b| {
+            (&a.file, a.line, a.column, a.severity).cmp(&(&b.file, b.line, b.column, b.severity))
+        });
+    }
     let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
     if args.json {
         let out = serde_json::json!({
@@ -136,6 +147,7 @@ fn run_check(args: &CheckArgs) -> Result<bool> {
             "elapsed_ms": (elapsed_ms * 10.0).round() / 10.0,
             "problems": report.problems,
             "missing_audio": report.missing_audio,
+            "media_decoded": if args.no_media { 0 } else { report.media.len() },
         });
         println!("{}", serde_json::to_string_pretty(&out)?);
         return Ok(report.errors() == 0);
@@ -162,8 +174,13 @@ fn run_check(args: &CheckArgs) -> Result<bool> {
     } else {
         " (--missing-audio lists them)"
     };
+    let media = if args.no_media {
+        String::new()
+    } else {
+        format!(" and {} media files decoded", report.media.len())
+    };
     println!(
-        "{} files checked in {elapsed_ms:.1} ms: {} errors, {} warnings, {} texts without audio{hint}",
+        "{} files checked{media} in {elapsed_ms:.1} ms: {} errors, {} warnings, {} texts without audio{hint}",
         report.files,
         report.errors(),
         report.warnings(),

@@ -87,3 +87,162 @@ fn a_missing_folder_is_a_usage_error_not_a_panic() {
     let (code, _) = lint(&["/nonexistent/content"]);
     assert_eq!(code, 2);
 }
+
+/// A 16-bit mono 8 kHz WAV of `seconds` of silence, written by hand.
+fn silent_wav(seconds: u32) -> Vec<u8> {
+    let data = 8_000 * 2 * seconds;
+    let mut out = Vec::new();
+    out.extend_from_slice(b"RIFF");
+    out.extend_from_slice(&(36 + data).to_le_bytes());
+    out.extend_from_slice(b"WAVEfmt ");
+    out.extend_from_slice(&16_u32.to_le_bytes());
+    out.extend_from_slice(&1_u16.to_le_bytes()); // PCM
+    out.extend_from_slice(&1_u16.to_le_bytes()); // mono
+    out.extend_from_slice(&8_000_u32.to_le_bytes());
+    out.extend_from_slice(&16_000_u32.to_le_bytes());
+    out.extend_from_slice(&2_u16.to_le_bytes());
+    out.extend_from_slice(&16_u16.to_le_bytes());
+    out.extend_from_slice(b"data");
+    out.extend_from_slice(&data.to_le_bytes());
+    out.resize(out.len() + data as usize, 0);
+    out
+}
+
+/// Media damaged in the ways a day finds them (a voice cut short in a copy, a voice swapped for
+/// another text's, a silent recording, a broken pictogram, a 16:9 film given as 360°, a film cut
+/// short): each is an error naming the file, at the content line that names it, before any
+/// session; the undamaged media pass.
+#[test]
+fn damaged_media_are_named_at_the_line_that_names_them() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let content = tmp.path().join("content");
+    let assets = tmp.path().join("assets");
+    for kind in ["rubrics", "grids", "scenes", "immersions", "scenarios"] {
+        copy_dir(&repo().join("content").join(kind), &content.join(kind));
+    }
+    copy_dir(&repo().join("assets"), &assets);
+    let audio = assets.join("audio/scape_attitudes");
+    // Cut short: half of an Ogg Vorbis voice.
+    let cut = audio.join("a-17-heures-un-camion-part-pour-l-6b310a2d.ogg");
+    let bytes = fs::read(&cut).expect("a voice");
+    fs::write(&cut, &bytes[..bytes.len() / 2]).expect("cut");
+    // Another text's voice: « Le lavage des mains » over a sentence of 70 characters.
+    fs::copy(
+        assets.join("audio/aide_domicile/le-lavage-des-mains-120765ea.ogg"),
+        audio.join("vous-etes-l-equipe-de-l-apres-bb074d97.ogg"),
+    )
+    .expect("swap");
+    // Silent: a recording of nothing, given as a WAV.
+    fs::write(audio.join("silence.wav"), silent_wav(3)).expect("silence");
+    let scenario = content.join("scenarios/scape_attitudes.ron");
+    let text = fs::read_to_string(&scenario).expect("the scenario");
+    let text = text.replace(
+        "audio/scape_attitudes/parlez-entre-vous-chaque-poste-a-c00335f1.ogg",
+        "audio/scape_attitudes/silence.wav",
+    );
+    fs::write(&scenario, text).expect("scenario edited");
+    fs::write(
+        assets.join("pictograms/attitudes_rumeur.svg"),
+        "<svg xmlns=",
+    )
+    .expect("svg");
+    // Two 360° immersions from the test fixture: a 16:9 film, and a 2:1 film cut short.
+    let fixture =
+        fs::read_to_string(repo().join("tests/fixtures/visite_360.ron")).expect("fixture");
+    fs::write(content.join("immersions/visite_360.ron"), &fixture).expect("fixture copied");
+    let cut_film = fixture
+        .replace("id: \"visite_360\"", "id: \"visite_360_coupee\"")
+        .replace("films/visite_360.webm", "films/coupee.webm");
+    fs::write(content.join("immersions/visite_360_coupee.ron"), cut_film).expect("fixture copied");
+    fs::create_dir_all(assets.join("films")).expect("films");
+    fs::copy(
+        assets.join("videos/tests/room_16x9_640x360.webm"),
+        assets.join("films/visite_360.webm"),
+    )
+    .expect("film");
+    let sphere = fs::read(assets.join("videos/tests/sphere_360_512x256.webm")).expect("film");
+    fs::write(
+        assets.join("films/coupee.webm"),
+        &sphere[..sphere.len() * 2 / 5],
+    )
+    .expect("cut");
+
+    let args = [
+        content.to_str().expect("utf-8"),
+        "--assets",
+        assets.to_str().expect("utf-8"),
+        "--json",
+    ];
+    let (code, out) = lint(&args);
+    assert_eq!(code, 1, "{out}");
+    let json: serde_json::Value = serde_json::from_str(&out).expect("one JSON object");
+    let problems = json["problems"].as_array().expect("problems");
+    let find = |id: &str| {
+        problems
+            .iter()
+            .find(|p| p["id"].as_str().is_some_and(|i| i.ends_with(id)))
+            .unwrap_or_else(|| panic!("no problem for {id}: {out}"))
+    };
+    let at = |p: &serde_json::Value| {
+        (
+            p["code"].as_str().map(str::to_owned),
+            p["file"]
+                .as_str()
+                .map(|f| f.rsplit('/').next().unwrap_or(f).to_owned()),
+            p["line"].as_u64(),
+        )
+    };
+    let expect = |code: &str, file: &str, line: u64| {
+        (Some(code.to_owned()), Some(file.to_owned()), Some(line))
+    };
+    let cut = find("a-17-heures-un-camion-part-pour-l-6b310a2d.ogg");
+    assert_eq!(
+        at(cut),
+        expect("corrupt_media", "scape_attitudes.ron", 39),
+        "{cut}"
+    );
+    assert!(
+        cut["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("stops before its end")),
+        "{cut}"
+    );
+    let swapped = find("vous-etes-l-equipe-de-l-apres-bb074d97.ogg");
+    assert_eq!(
+        at(swapped),
+        expect("media_mismatch", "scape_attitudes.ron", 38),
+        "{swapped}"
+    );
+    assert!(
+        swapped["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("too short")),
+        "{swapped}"
+    );
+    let silent = find("silence.wav");
+    assert_eq!(
+        at(silent),
+        expect("silent_media", "scape_attitudes.ron", 40),
+        "{silent}"
+    );
+    assert_eq!(
+        find("attitudes_rumeur.svg")["code"],
+        "corrupt_media",
+        "{out}"
+    );
+    let wide = find("films/visite_360.webm");
+    assert_eq!(at(wide).0.as_deref(), Some("media_mismatch"), "{wide}");
+    assert!(
+        wide["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("640x360")),
+        "{wide}"
+    );
+    assert_eq!(find("films/coupee.webm")["code"], "corrupt_media", "{out}");
+    // Nothing else: the other 500 media decode.
+    assert_eq!(problems.len(), 6, "{out}");
+    assert_eq!(json["errors"], 6, "{out}");
+    // Without decoding, the same content passes (the files exist).
+    let (code, out) = lint(&[&args[..3], &["--no-media"]].concat());
+    assert_eq!(code, 0, "{out}");
+}

@@ -72,6 +72,9 @@ pub enum Code {
     /// A media file that decodes but is not what the content expects of it: a 360° film that
     /// is not equirectangular, a voice too short for its text.
     MediaMismatch,
+    /// A voice made (synthesised or recorded) for another text than the one that names it now
+    /// (the voices manifest says so).
+    StaleVoice,
     /// A catalogue activity whose parts do not fit together (an evaluation run by the
     /// director, an escape game recorded from another tool, a recurring individual activity).
     ActivityMismatch,

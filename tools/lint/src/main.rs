@@ -7,6 +7,8 @@
 //! boussole-lint content/ --summary                # and a French summary of the content
 //! boussole-lint guide scape_attitudes -o g.md     # the facilitator's guide, from the RON alone
 //! boussole-lint voices content/                   # give every text a voice (espeak-ng, oggenc)
+//! boussole-lint voice-script -o script.txt        # the numbered lines a speaker records
+//! boussole-lint voice-import --script script.txt --from enregistrements/ --speaker "Nadia B."
 //! ```
 
 mod media;
@@ -52,6 +54,31 @@ enum Command {
         /// Only say what would be done.
         #[arg(long)]
         dry_run: bool,
+    },
+    /// Write the recording script: the numbered lines a speaker records, one file per number.
+    VoiceScript {
+        #[command(flatten)]
+        folders: Folders,
+        /// The script to write (plain text, UTF-8).
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Every voice, not only those not recorded yet (or recorded for an older text).
+        #[arg(long)]
+        all: bool,
+    },
+    /// Add recorded voices: a folder of files named by the script's numbers (0001.wav, 0002.ogg…).
+    VoiceImport {
+        #[command(flatten)]
+        folders: Folders,
+        /// The script the speaker read (written by voice-script).
+        #[arg(long)]
+        script: PathBuf,
+        /// The folder of recordings.
+        #[arg(long)]
+        from: PathBuf,
+        /// Who read them.
+        #[arg(long)]
+        speaker: String,
     },
 }
 
@@ -115,6 +142,28 @@ fn main() -> ExitCode {
         Some(Command::Voices { folders, dry_run }) => folders
             .content()
             .and_then(|c| voices::run(c, &folders.assets(), dry_run)),
+        Some(Command::VoiceScript {
+            folders,
+            output,
+            all,
+        }) => folders.content().and_then(|c| {
+            let n = voices::write_script(c, &folders.assets(), &output, all)?;
+            println!("{n} lines to record in {}", output.display());
+            Ok(true)
+        }),
+        Some(Command::VoiceImport {
+            folders,
+            script,
+            from,
+            speaker,
+        }) => folders.content().and_then(|c| {
+            let (done, refused) = voices::import(c, &folders.assets(), &script, &from, &speaker)?;
+            for why in &refused {
+                println!("refused: {why}");
+            }
+            println!("{done} recorded voices added, {} refused", refused.len());
+            Ok(refused.is_empty())
+        }),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,
@@ -132,6 +181,9 @@ fn run_check(args: &CheckArgs) -> Result<bool> {
     let started = Instant::now();
     let assets = args.folders.assets();
     let (set, mut report) = check(content, &assets);
+    report
+        .problems
+        .extend(voices::stale_voices(&assets, &report.media));
     if !args.no_media {
         report.problems.extend(media::check(&assets, &report.media));
         report.problems.sort_by(|a, b| {

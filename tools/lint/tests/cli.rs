@@ -246,3 +246,183 @@ fn damaged_media_are_named_at_the_line_that_names_them() {
     let (code, out) = lint(&[&args[..3], &["--no-media"]].concat());
     assert_eq!(code, 0, "{out}");
 }
+
+/// A 16-bit mono 16 kHz WAV of `seconds` of a 220 Hz square wave (a stand-in for a speaker).
+fn tone_wav(seconds: u32) -> Vec<u8> {
+    let mut out = silent_wav(1);
+    // Rewrite as 16 kHz and the length asked.
+    let frames = 16_000 * seconds;
+    let data = frames * 2;
+    out.truncate(44);
+    out[4..8].copy_from_slice(&(36 + data).to_le_bytes());
+    out[24..28].copy_from_slice(&16_000_u32.to_le_bytes());
+    out[28..32].copy_from_slice(&32_000_u32.to_le_bytes());
+    out[40..44].copy_from_slice(&data.to_le_bytes());
+    for i in 0..frames {
+        let v: i16 = if (i / 36) % 2 == 0 { 8_000 } else { -8_000 };
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+    out
+}
+
+/// The voices manifest through a content author's day: a synthetic voice whose text changed is
+/// reported and made again; a script is exported, recordings named by its numbers come in
+/// (bad ones refused with their reason, nothing written for them), and a recorded voice is
+/// never overwritten: when its text changes it is reported, with who recorded it.
+#[test]
+fn recorded_voices_are_kept_and_stale_voices_reported() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let content = tmp.path().join("content");
+    let assets = tmp.path().join("assets");
+    for kind in ["rubrics", "grids", "scenes", "immersions", "scenarios"] {
+        copy_dir(&repo().join("content").join(kind), &content.join(kind));
+    }
+    copy_dir(&repo().join("assets"), &assets);
+    let folders = [
+        content.to_str().expect("utf-8"),
+        "--assets",
+        assets.to_str().expect("utf-8"),
+    ];
+    let scenario = content.join("scenarios/scape_attitudes.ron");
+    let edit = |from: &str, to: &str| {
+        let text = fs::read_to_string(&scenario).expect("the scenario");
+        assert!(text.contains(from), "{from}");
+        fs::write(&scenario, text.replace(from, to)).expect("edited");
+    };
+    let voice = "audio/scape_attitudes/parlez-entre-vous-chaque-poste-a-c00335f1.ogg";
+    let voice_file = assets.join(voice);
+
+    // A synthetic voice whose text changed: reported at its line, then made again.
+    edit(
+        "Parlez entre vous. Chaque poste",
+        "Parlez ensemble. Chaque poste",
+    );
+    let (code, out) = lint(&[&folders[..], &["--no-media"]].concat());
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("scape_attitudes.ron:40:")
+            && out.contains("error[stale_voice]")
+            && out.contains("was synthesised for another text"),
+        "{out}"
+    );
+    let before = fs::read(&voice_file).expect("the voice");
+    let (code, out) = lint(&[&["voices"], &folders[..]].concat());
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains(&format!("voice {voice}")), "{out}");
+    assert_ne!(
+        fs::read(&voice_file).expect("the voice"),
+        before,
+        "made again"
+    );
+    let (code, out) = lint(&[&folders[..], &["--no-media"]].concat());
+    assert_eq!(code, 0, "{out}");
+
+    // The script: numbered lines, the text and its file.
+    let script = tmp.path().join("script.txt");
+    let (code, out) = lint(
+        &[
+            &["voice-script"],
+            &folders[..],
+            &["-o", script.to_str().expect("utf-8")],
+        ]
+        .concat(),
+    );
+    assert_eq!(code, 0, "{out}");
+    let text = fs::read_to_string(&script).expect("the script");
+    let number = text
+        .lines()
+        .position(|l| l.ends_with(&format!("[{voice}]")))
+        .and_then(|i| text.lines().nth(i - 1))
+        .map(|l| l[..4].to_owned())
+        .expect("the voice's line in the script");
+    assert!(
+        text.contains(&format!("{number}  Parlez ensemble. Chaque poste")),
+        "{text}"
+    );
+
+    // The recordings: one good (WAV, encoded to Ogg), one silent, one not in the script, one
+    // not named by a number.
+    let takes = tmp.path().join("prises");
+    fs::create_dir_all(&takes).expect("folder");
+    fs::write(takes.join(format!("{number}.wav")), tone_wav(4)).expect("take");
+    fs::write(takes.join("0002.wav"), silent_wav(3)).expect("take");
+    fs::write(takes.join("9999.wav"), tone_wav(3)).expect("take");
+    fs::write(takes.join("notes.txt"), "prise 3 à refaire").expect("notes");
+    let import = [
+        &["voice-import"],
+        &folders[..],
+        &[
+            "--script",
+            script.to_str().expect("utf-8"),
+            "--from",
+            takes.to_str().expect("utf-8"),
+            "--speaker",
+            "Nadia B.",
+        ],
+    ]
+    .concat();
+    let before_silent = text
+        .lines()
+        .position(|l| l.starts_with("0002  "))
+        .and_then(|i| text.lines().nth(i + 1))
+        .map(|l| l.trim().trim_matches(['[', ']']).to_owned())
+        .expect("line 0002");
+    let silent_before = fs::read(assets.join(&before_silent)).expect("voice 2");
+    let (code, out) = lint(&import);
+    assert_eq!(code, 1, "refusals make it fail: {out}");
+    assert!(out.contains("1 recorded voices added, 3 refused"), "{out}");
+    assert!(out.contains("0002.wav: silent"), "{out}");
+    assert!(
+        out.contains("9999.wav: the script has no line 9999"),
+        "{out}"
+    );
+    assert!(
+        out.contains("notes.txt: not named by a script number"),
+        "{out}"
+    );
+    assert_eq!(
+        fs::read(assets.join(&before_silent)).expect("voice 2"),
+        silent_before,
+        "nothing written for a refused take"
+    );
+    let manifest = fs::read_to_string(assets.join("audio/voices.ron")).expect("manifest");
+    assert!(
+        manifest.contains("Recorded(") && manifest.contains("speaker: \"Nadia B.\""),
+        "{manifest}"
+    );
+    let recorded = fs::read(&voice_file).expect("the recorded voice");
+    assert!(recorded.starts_with(b"OggS"), "encoded to Ogg Vorbis");
+    let (code, out) = lint(&folders);
+    assert_eq!(code, 0, "the recording passes the media check: {out}");
+    // Recorded now: the script leaves it out.
+    let (_, _) = lint(
+        &[
+            &["voice-script"],
+            &folders[..],
+            &["-o", script.to_str().expect("utf-8")],
+        ]
+        .concat(),
+    );
+    assert!(
+        !fs::read_to_string(&script)
+            .expect("the script")
+            .contains(&format!("[{voice}]"))
+    );
+
+    // Its text changes again: reported with who recorded it, and never overwritten.
+    edit("Parlez ensemble. Chaque poste", "Discutez. Chaque poste");
+    let (code, out) = lint(&[&folders[..], &["--no-media"]].concat());
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("was recorded by Nadia B. on"), "{out}");
+    let (code, out) = lint(&[&["voices"], &folders[..]].concat());
+    assert_eq!(
+        code, 1,
+        "a recorded voice to record again fails the pass: {out}"
+    );
+    assert!(out.contains("record \"Discutez."), "{out}");
+    assert_eq!(
+        fs::read(&voice_file).expect("the voice"),
+        recorded,
+        "never overwritten"
+    );
+}

@@ -513,12 +513,14 @@ fn networked_demo() -> Result<()> {
 
 fn test() -> Result<()> {
     // The console's screenshot test draws under Xvfb with software Vulkan; the package
-    // metadata test validates the desktop entries with desktop-file-validate.
+    // metadata test validates the desktop entries with desktop-file-validate; the linter's
+    // voice tests synthesise and encode voices.
     ensure_packages(
         BUILD_PACKAGES
             .iter()
             .chain(GUI_PACKAGES)
-            .chain(package::DESKTOP_CHECK_PACKAGES),
+            .chain(package::DESKTOP_CHECK_PACKAGES)
+            .chain(VOICE_PACKAGES),
     )?;
     step("cargo fmt --check", || {
         cargo(&["fmt", "--all", "--", "--check"])

@@ -36,7 +36,7 @@ pub use guide::guide_md;
 pub use load::{ContentSet, DocumentKind, Loaded};
 pub use locate::{Pos, UnvoicedText, document_id, unvoiced_texts};
 pub use problem::{
-    Code, MediaExpect, MediaUse, MissingAudio, Problem, Report, Severity, code_name,
+    Code, MediaExpect, MediaUse, MissingAudio, PLACEHOLDER, Problem, Report, Severity, code_name,
 };
 pub use solution::{Answer, normalise};
 pub use summary::summary_fr;

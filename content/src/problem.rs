@@ -75,6 +75,9 @@ pub enum Code {
     /// A voice made (synthesised or recorded) for another text than the one that names it now
     /// (the voices manifest says so).
     StaleVoice,
+    /// A placeholder left to fill (« À compléter… », as `boussole-lint import-360` writes a
+    /// new immersion's skeleton).
+    Unfinished,
     /// A catalogue activity whose parts do not fit together (an evaluation run by the
     /// director, an escape game recorded from another tool, a recurring individual activity).
     ActivityMismatch,
@@ -142,6 +145,10 @@ pub struct MissingAudio {
     /// The French text.
     pub fr: String,
 }
+
+/// How a placeholder left to fill begins (the skeletons `boussole-lint import-360` writes):
+/// a text or a sector that begins so is reported as [`Code::Unfinished`].
+pub const PLACEHOLDER: &str = "À compléter";
 
 /// What the content expects of a media file it names, for the media check that decodes it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

@@ -7,7 +7,9 @@ use crate::grid::{ObservationGrid, PhysicalKey, reserved_use};
 use crate::immersion::{Immersion, ImmersionSource, Light, SceneSpec, Shape, TaskKind};
 use crate::load::{ContentSet, Loaded};
 use crate::locate::At;
-use crate::problem::{Code, MediaExpect, MediaUse, MissingAudio, Problem, Report, Severity};
+use crate::problem::{
+    Code, MediaExpect, MediaUse, MissingAudio, PLACEHOLDER, Problem, Report, Severity,
+};
 use crate::puzzle::{PuzzleKind, SolutionCheck};
 use crate::rubric::Rubric;
 use crate::scenario::{EndingKind, Scenario};
@@ -164,6 +166,15 @@ impl<'a> Validator<'a> {
             }
             if let Some(p) = &t.pictogram {
                 self.media(file, "pictogram", p, MediaExpect::Pictogram);
+            }
+            if t.fr.trim_start().starts_with(PLACEHOLDER) {
+                self.err(
+                    Code::Unfinished,
+                    file,
+                    At::str("fr", &t.fr),
+                    "fr",
+                    format!("text to write: {:?}", t.fr),
+                );
             }
             if t.fr.trim().is_empty() {
                 self.err(
@@ -829,6 +840,15 @@ impl<'a> Validator<'a> {
         let (f, im) = (doc.file.as_path(), &doc.value);
         let iid = im.id.as_str();
         self.texts(f, im.texts());
+        if im.sector.trim_start().starts_with(PLACEHOLDER) {
+            self.err(
+                Code::Unfinished,
+                f,
+                At::Field("sector"),
+                iid,
+                format!("immersion {iid}: the sector is still to write"),
+            );
+        }
         // The tutorial shows no trade, so it alone may have no ROME code.
         if im.tutorial
             || self.nonempty(

@@ -25,6 +25,7 @@
 //! (`cargo xtask deps` installs them).
 
 mod error;
+pub mod import;
 mod player;
 pub mod testvideo;
 

@@ -7,10 +7,12 @@
 //! boussole-lint content/ --summary                # and a French summary of the content
 //! boussole-lint guide scape_attitudes -o g.md     # the facilitator's guide, from the RON alone
 //! boussole-lint voices content/                   # give every text a voice (espeak-ng, oggenc)
+//! boussole-lint import-360 quai.mp4 --id quai      # a 360° film in, an immersion to fill
 //! boussole-lint voice-script -o script.txt        # the numbered lines a speaker records
 //! boussole-lint voice-import --script script.txt --from enregistrements/ --speaker "Nadia B."
 //! ```
 
+mod import;
 mod media;
 mod voices;
 
@@ -54,6 +56,18 @@ enum Command {
         /// Only say what would be done.
         #[arg(long)]
         dry_run: bool,
+    },
+    /// Bring a 360° film in: probe it, transcode it when the headset would not play it
+    /// smoothly, write its poster frame and an immersion to fill.
+    #[command(name = "import-360")]
+    Import360 {
+        /// The film, as the camera's software exported it.
+        film: PathBuf,
+        /// The immersion's id (default: from the file name).
+        #[arg(long)]
+        id: Option<String>,
+        #[command(flatten)]
+        folders: Folders,
     },
     /// Write the recording script: the numbered lines a speaker records, one file per number.
     VoiceScript {
@@ -142,6 +156,34 @@ fn main() -> ExitCode {
         Some(Command::Voices { folders, dry_run }) => folders
             .content()
             .and_then(|c| voices::run(c, &folders.assets(), dry_run)),
+        Some(Command::Import360 { film, id, folders }) => folders.content().and_then(|c| {
+            let done = import::import(&film, id.as_deref(), c, &folders.assets())?;
+            println!(
+                "film {} ({}) : {}",
+                done.film,
+                match done.layout {
+                    boussole_video::import::Layout::Mono => "mono",
+                    boussole_video::import::Layout::StereoTopBottom => "stéréo haut-bas",
+                },
+                if done.transcoded.is_empty() {
+                    "copié tel quel (il convient au casque)".to_owned()
+                } else {
+                    format!("converti, car {}", done.transcoded.join(" ; "))
+                }
+            );
+            println!("affiche : {}", done.poster);
+            match &done.skeleton {
+                Some(path) => println!(
+                    "immersion à compléter : {} (le vérificateur dit ce qui manque)",
+                    path.display()
+                ),
+                None => println!(
+                    "une immersion « {} » existe déjà : elle n'a pas été modifiée",
+                    done.id
+                ),
+            }
+            Ok(true)
+        }),
         Some(Command::VoiceScript {
             folders,
             output,

@@ -25,8 +25,8 @@ use boussole_protocol::pairing::{
 use boussole_protocol::tls::{DirectorIdentity, TlsError};
 use boussole_protocol::transport::{ConnId, Server, ServerEvent, TransportError};
 use boussole_protocol::wire::{
-    ClientMsg, DeviceToken, LinkStatus, LogEntry, MAX_FILE_CHUNK, Pose, Refusal, Role, RoomStatus,
-    ServerMsg, Snapshot, SoundSettings,
+    ClientMsg, DeviceToken, HeadsetPose, HeadsetPoses, LinkStatus, LogEntry, MAX_FILE_CHUNK, Pose,
+    Refusal, Role, RoomStatus, ServerMsg, Snapshot, SoundSettings,
 };
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Write;
@@ -249,7 +249,8 @@ struct Peer {
     /// Where it connects from.
     addr: SocketAddr,
     /// The latest head pose (headsets), for the console's room view.
-    pose: Option<Pose>,
+    /// Its latest head pose and when it came (session ms): headsets only.
+    pose: Option<(Pose, u64)>,
     /// Consoles: the last log record sent (0: none yet).
     log_sent: u64,
     /// Read-write consoles: the closed session followed for review beside the hosted one,
@@ -322,6 +323,11 @@ pub async fn serve(
     let mut network = crate::network::NetworkWatch::default();
     let mut net_tick = tokio::time::interval(crate::network::NETWORK_EVERY);
     net_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // Headsets' poses: kept as they come, forwarded to the facilitator's consoles at most
+    // every POSES_EVERY when one moved; never logged.
+    let mut poses = PoseRelay::default();
+    let mut pose_tick = tokio::time::interval(POSES_EVERY);
+    pose_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
             event = server.next() => {
@@ -340,6 +346,13 @@ pub async fn serve(
                 let rest = (batch.is_empty() || device_input(&peers, &event).is_none())
                     .then_some(event);
                 submit_many(&director, batch).await;
+                let rest = match rest {
+                    Some(ServerEvent::Pose { conn, pose }) => {
+                        poses.take(&mut peers, conn, pose, server.clock_ms());
+                        None
+                    }
+                    other => other,
+                };
                 if let Some(event) = rest {
                     let context = Context {
                         server: &server,
@@ -357,7 +370,14 @@ pub async fn serve(
                 deliver(&server, &director, &peers, &tutorials, out).await;
                 forward_log(&server, &director, &mut peers).await;
             }
-            _ = room_tick.tick() => send_room(&server, &peers),
+            _ = room_tick.tick() => {
+                send_room(&server, &peers);
+                // A headset gone since: the consoles drop its pose.
+                if poses.sent != peers.values().filter(|p| p.pose.is_some()).count() {
+                    poses.forward(&server, &peers);
+                }
+            }
+            _ = pose_tick.tick(), if poses.moved => poses.forward(&server, &peers),
             _ = net_tick.tick(), if on_network => {
                 let now = tokio::task::spawn_blocking(crate::network::current)
                     .await
@@ -372,6 +392,72 @@ pub async fn serve(
                     }
                 }
             }
+        }
+    }
+}
+
+/// How often, at most, the headsets' poses go to the consoles: 20 a second.
+const POSES_EVERY: Duration = Duration::from_millis(50);
+
+/// The headsets' poses between their datagrams and the facilitator's consoles.
+#[derive(Debug, Default)]
+struct PoseRelay {
+    /// A pose was kept since the last forward.
+    moved: bool,
+    /// Datagrams ignored: not from a paired headset, older than the one kept, implausible.
+    ignored: u64,
+    /// How many headsets the last forward carried.
+    sent: usize,
+}
+
+impl PoseRelay {
+    /// Keeps `pose` as `conn`'s latest when it comes from a headset and is newer than the one
+    /// kept (datagrams may arrive out of order); counts it ignored otherwise.
+    fn take(&mut self, peers: &mut HashMap<ConnId, Peer>, conn: ConnId, pose: Pose, now_ms: u64) {
+        let Some(peer) = peers
+            .get_mut(&conn)
+            .filter(|p| matches!(p.role, Role::Headset))
+        else {
+            self.ignored += 1;
+            return;
+        };
+        if !pose.is_plausible()
+            || peer
+                .pose
+                .is_some_and(|(kept, _)| kept.device_ms >= pose.device_ms)
+        {
+            self.ignored += 1;
+            return;
+        }
+        peer.pose = Some((pose, now_ms));
+        self.moved = true;
+    }
+
+    /// Sends every headset's latest pose to the read-write consoles (observer consoles never
+    /// get them).
+    fn forward(&mut self, server: &Server, peers: &HashMap<ConnId, Peer>) {
+        self.moved = false;
+        let mut list: Vec<HeadsetPose> = peers
+            .values()
+            .filter_map(|p| {
+                p.pose.map(|(pose, received_ms)| HeadsetPose {
+                    device: p.device.clone(),
+                    pose,
+                    received_ms,
+                })
+            })
+            .collect();
+        list.sort_by(|a, b| a.device.0.cmp(&b.device.0));
+        self.sent = list.len();
+        let msg = HeadsetPoses {
+            poses: list,
+            ignored: self.ignored,
+        };
+        for (conn, _) in peers
+            .iter()
+            .filter(|(_, p)| matches!(p.role, Role::Console { observer: false }))
+        {
+            let _ = server.send(*conn, ServerMsg::Poses(msg.clone()));
         }
     }
 }
@@ -2135,11 +2221,8 @@ async fn on_event(cx: &Context<'_>, peers: &mut HashMap<ConnId, Peer>, event: Se
                 }
             }
         }
-        ServerEvent::Pose { conn, pose } => {
-            if let Some(peer) = peers.get_mut(&conn) {
-                peer.pose = Some(pose);
-            }
-        }
+        // Taken by the network loop (`PoseRelay`) before it gets here.
+        ServerEvent::Pose { .. } => {}
         ServerEvent::Paired { device } => tracing::info!("{device} appairé"),
         ServerEvent::Refused {
             addr,

@@ -4,7 +4,8 @@
 //!
 //! - `answer PUZZLE ANSWER` — ANSWER in RON: `Text("1217")`, `Items(["a", "b"])`
 //! - `hint PUZZLE`, `rate QUESTION VALUE PARTICIPANT`, `code 314159`, `quit` (or end of input)
-//! - headsets: `hotspot HOTSPOT` (select its marker), `press begin|validate|finish|end|next|
+//! - headsets: `look YAW PITCH` (turn the head, degrees: what the pose stream sends),
+//!   `hotspot HOTSPOT` (select its marker), `press begin|validate|finish|end|next|
 //!   keep|break|rate:N|pick:ITEM` (select that button of the panel), `stop` (the participant's
 //!   stop). They select through the same `Select` messages the pointer layer sends; the ray's
 //!   hit test itself is tested in `tests/headset.rs`.
@@ -67,6 +68,9 @@ pub enum Command {
     Press(ButtonAction),
     /// Headsets: the participant stops.
     Stop,
+    /// Headsets: the head turns to this yaw and pitch, degrees (yaw clockwise from the
+    /// scene's front, pitch up): what the pose stream sends.
+    Look(f32, f32),
     /// Stop.
     Quit,
 }
@@ -82,6 +86,18 @@ pub fn parse(line: &str) -> Result<Command, String> {
     match word {
         "quit" => Ok(Command::Quit),
         "stop" => Ok(Command::Stop),
+        "look" => {
+            let parts: Vec<&str> = rest.split_whitespace().collect();
+            let [yaw, pitch] = parts.as_slice() else {
+                return Err("look YAW PITCH (degrees)".into());
+            };
+            let yaw: f32 = yaw.parse().map_err(|e| format!("look: yaw: {e}"))?;
+            let pitch: f32 = pitch.parse().map_err(|e| format!("look: pitch: {e}"))?;
+            if !(-180.0..=180.0).contains(&yaw) || !(-90.0..=90.0).contains(&pitch) {
+                return Err("look: yaw from -180 to 180, pitch from -90 to 90".into());
+            }
+            Ok(Command::Look(yaw, pitch))
+        }
         "hotspot" if !rest.is_empty() => Ok(Command::Hotspot(rest.to_owned())),
         "press" => {
             let action = match rest.split_once(':') {
@@ -166,6 +182,7 @@ fn headset_commands(
     markers: Query<(Entity, &HotspotMarker, &GlobalTransform)>,
     mut selects: Option<MessageWriter<Select>>,
     mut actions: Option<MessageWriter<HeadsetAction>>,
+    mut look: Option<ResMut<crate::headset::pose::LookOverride>>,
 ) {
     for HeadsetCommand(command) in read.read() {
         let (Some(selects), Some(actions)) = (selects.as_mut(), actions.as_mut()) else {
@@ -175,6 +192,12 @@ fn headset_commands(
         let target = match command {
             Command::Stop => {
                 actions.write(HeadsetAction::Stop);
+                continue;
+            }
+            Command::Look(yaw, pitch) => {
+                if let Some(look) = look.as_mut() {
+                    look.0 = Some((*yaw, *pitch));
+                }
                 continue;
             }
             Command::Hotspot(id) => markers
@@ -247,7 +270,9 @@ fn commands(
                     eprintln!("{e}");
                 }
             }
-            Ok(c @ (Command::Hotspot(_) | Command::Press(_) | Command::Stop)) => {
+            Ok(
+                c @ (Command::Hotspot(_) | Command::Press(_) | Command::Stop | Command::Look(..)),
+            ) => {
                 headset.write(HeadsetCommand(c));
             }
             Err(e) => eprintln!("{e}"),

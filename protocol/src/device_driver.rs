@@ -58,6 +58,9 @@ pub enum Command {
     Pair(PairingCode),
     /// Drop the connection and connect again, to this address if given.
     Reconnect(Option<SocketAddr>),
+    /// Send this head pose on an unreliable datagram, if online (else it is dropped: the next
+    /// one replaces it).
+    Pose(crate::wire::Pose),
     /// Say goodbye and stop.
     Stop,
 }
@@ -198,6 +201,14 @@ pub async fn drive<A: DeviceApp>(
                     Some(Command::Wake) => {}
                     Some(Command::Pair(code)) => lock(&driver.session).pair_with(code, now),
                     Some(Command::Reconnect(addr)) => lock(&driver.session).reconnect(addr, now),
+                    Some(Command::Pose(pose)) => {
+                        if let Some(client) = &driver.link
+                            && lock(&driver.session).is_online()
+                            && let Err(e) = client.send_pose(&pose)
+                        {
+                            tracing::debug!("pose non envoyée : {e}");
+                        }
+                    }
                     Some(Command::Stop) | None => {
                         lock(&driver.session).stop();
                         driver.step(app).await;

@@ -926,7 +926,8 @@ impl DeviceSession {
             | ServerMsg::Register(_)
             | ServerMsg::Desk(_)
             | ServerMsg::Synthesis(_)
-            | ServerMsg::DeskAnswer(_) => {}
+            | ServerMsg::DeskAnswer(_)
+            | ServerMsg::Poses(_) => {}
         }
     }
 

@@ -403,6 +403,31 @@ pub enum ServerMsg {
     /// postcard-encoded by the director's crate (`boussole_director::desk::DeskAnswer`).
     /// Appended after protocol version 5.
     DeskAnswer(Vec<u8>),
+    /// Read-write consoles only: the latest head pose of each headset that sent one (at most
+    /// twenty times a second, only when one moved), for the spectator panel; never logged.
+    /// Appended after protocol version 5.
+    Poses(HeadsetPoses),
+}
+
+/// The headsets' latest poses, as the director forwards them to the facilitator's consoles.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct HeadsetPoses {
+    /// One per headset that sent a pose on its current connection, by device id.
+    pub poses: Vec<HeadsetPose>,
+    /// Pose datagrams ignored since the director started: from a connection that is not a
+    /// paired headset, older than the last one kept (out of order), or not a plausible pose.
+    pub ignored: u64,
+}
+
+/// One headset's latest pose.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HeadsetPose {
+    /// The headset.
+    pub device: DeviceId,
+    /// Its pose.
+    pub pose: Pose,
+    /// When the director received it, on its session clock, ms.
+    pub received_ms: u64,
 }
 
 /// How a device plays sound: the facilitator's settings for it, from the console's devices
@@ -893,16 +918,34 @@ impl Pose {
     }
 
     /// Reads a datagram; `None` when it is too large or not a pose (it is then dropped, like a
-    /// lost one).
+    /// lost one). The numbers are not judged here: [`Pose::is_plausible`] says whether a head
+    /// could be there.
     pub fn from_datagram(bytes: &[u8]) -> Option<Self> {
         if bytes.len() > MAX_POSE_DATAGRAM {
             return None;
         }
-        postcard::from_bytes(bytes).ok().filter(|p: &Self| {
-            p.position_m
+        postcard::from_bytes(bytes).ok()
+    }
+
+    /// Whether a head could be there: every number finite, the position within
+    /// [`MAX_POSE_DISTANCE_M`] of the origin on each axis, the orientation a unit quaternion
+    /// (norm within 0.9 to 1.1: what a float sensor sends).
+    pub fn is_plausible(&self) -> bool {
+        let finite = self
+            .position_m
+            .iter()
+            .chain(&self.orientation)
+            .all(|x| x.is_finite());
+        let norm = self.orientation.iter().map(|x| x * x).sum::<f32>().sqrt();
+        finite
+            && self
+                .position_m
                 .iter()
-                .chain(&p.orientation)
-                .all(|x| x.is_finite())
-        })
+                .all(|x| x.abs() <= MAX_POSE_DISTANCE_M)
+            && (0.9..=1.1).contains(&norm)
     }
 }
+
+/// How far from a scene's origin a head may be, metres on each axis (scenes are rooms of a few
+/// tens of metres; a thousand is absurd).
+pub const MAX_POSE_DISTANCE_M: f32 = 1000.0;

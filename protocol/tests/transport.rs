@@ -771,6 +771,20 @@ async fn poses_travel_on_datagrams_and_bad_ones_are_dropped() -> TestResult {
         position_m: [f32::NAN, 0.0, 0.0],
         ..pose
     };
-    assert_eq!(Pose::from_datagram(&nan.to_datagram()), None, "not finite");
+    // A pose that reads but could not be a head's is read, and judged implausible (the
+    // director counts it ignored).
+    let read = Pose::from_datagram(&nan.to_datagram()).ok_or("a NaN pose still decodes")?;
+    assert!(!read.is_plausible(), "not finite");
+    assert!(pose.is_plausible());
+    let far = Pose {
+        position_m: [5_000.0, 0.0, 0.0],
+        ..pose
+    };
+    assert!(!far.is_plausible(), "5 km away");
+    let squashed = Pose {
+        orientation: [0.0, 0.0, 0.0, 0.5],
+        ..pose
+    };
+    assert!(!squashed.is_plausible(), "not a unit quaternion");
     Ok(())
 }

@@ -481,3 +481,133 @@ async fn the_console_keeps_the_register_and_enrols_by_person() -> Result<()> {
     );
     Ok(())
 }
+
+/// A headset of the room, connected straight through the transport (pairing with the room's
+/// code), to stream poses as the game's pose system does.
+async fn raw_device(
+    room_: &Room,
+    name: &str,
+    role: boussole_protocol::wire::Role,
+) -> Result<boussole_protocol::transport::Client> {
+    let addr = room_.serving.local_addr();
+    let device = DeviceId::from(name);
+    let pairing = boussole_sim::pair(addr, code()?, &device).await?;
+    let hello = boussole_protocol::wire::Hello {
+        protocol_version: boussole_protocol::wire::PROTOCOL_VERSION,
+        device,
+        role,
+        content_hash: [0; 32],
+        token: Some(pairing.token),
+    };
+    Ok(boussole_protocol::transport::Client::connect(addr, &pairing.ca_der, hello).await?)
+}
+
+/// A head looking at `yaw_deg` (clockwise from the front) on the horizon, at `device_ms`.
+fn looking(yaw_deg: f32, device_ms: u64) -> boussole_protocol::wire::Pose {
+    let h = (-yaw_deg).to_radians() / 2.0;
+    boussole_protocol::wire::Pose {
+        device_ms,
+        position_m: [0.0, 1.6, 0.0],
+        orientation: [0.0, h.sin(), 0.0, h.cos()],
+    }
+}
+
+/// Two headsets stream their head poses through a real director to the facilitator's console:
+/// the console's copy of each follows the last pose each sent (datagrams may be lost: each
+/// side sends until the console holds it, asserted on state); an older pose, a tablet's pose
+/// and a pose with NaN are ignored and counted; an observer console gets no pose.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_follows_each_headsets_head() -> Result<()> {
+    use boussole_protocol::wire::Role as WireRole;
+    let dir = tempfile::tempdir()?;
+    let room_ = start_room(dir.path())?;
+    let mut console = Console::start(&room_, dir.path(), "console_regard", false, true)?;
+    let mut observer = Console::start(&room_, dir.path(), "console_second", true, true)?;
+    console
+        .until("the session", GAME_GUARD, |m| m.view(None).is_some())
+        .await?;
+    let one = raw_device(&room_, "casque-regard-1", WireRole::Headset).await?;
+    let two = raw_device(&room_, "casque-regard-2", WireRole::Headset).await?;
+    let tablet = raw_device(&room_, "tablette-regard", WireRole::Terminal).await?;
+    let pose_of = |m: &ConsoleModel, device: &str| {
+        m.view(None).and_then(|v| {
+            v.poses
+                .poses
+                .iter()
+                .find(|p| p.device.as_str() == device)
+                .map(|p| p.pose)
+        })
+    };
+    // Each headset turns in steps; the console follows both.
+    for step in 1..=4_u64 {
+        #[expect(clippy::cast_precision_loss, reason = "a few steps")]
+        let (a, b) = (
+            looking(30.0 * step as f32, step * 100),
+            looking(-20.0 * step as f32, step * 100),
+        );
+        let start = Instant::now();
+        loop {
+            one.send_pose(&a)?;
+            two.send_pose(&b)?;
+            console.poll();
+            if pose_of(&console.model, "casque-regard-1") == Some(a)
+                && pose_of(&console.model, "casque-regard-2") == Some(b)
+            {
+                break;
+            }
+            ensure!(
+                start.elapsed() < GAME_GUARD,
+                "step {step}: the console never held both poses"
+            );
+            tokio::time::sleep(Duration::from_millis(30)).await;
+        }
+    }
+    // Step 4's pose of casque 1: the newest it sent.
+    let last = looking(120.0, 400);
+    // Ignored and counted: an older pose of casque 1 (out of order), a tablet's, a NaN.
+    let older = looking(-90.0, 50);
+    let nan = boussole_protocol::wire::Pose {
+        position_m: [f32::NAN, 1.6, 0.0],
+        ..looking(0.0, 10_000)
+    };
+    let start = Instant::now();
+    loop {
+        one.send_pose(&older)?;
+        one.send_pose(&nan)?;
+        tablet.send_pose(&looking(10.0, 1))?;
+        // A fresh pose of casque 2 makes the director forward (and carry the count).
+        #[expect(clippy::cast_possible_truncation, reason = "milliseconds of a test")]
+        let now = 500 + start.elapsed().as_millis() as u64;
+        two.send_pose(&looking(-80.0, now))?;
+        console.poll();
+        let ignored = console.model.view(None).map_or(0, |v| v.poses.ignored);
+        if ignored >= 3 {
+            break;
+        }
+        ensure!(
+            start.elapsed() < GAME_GUARD,
+            "ignored poses never counted ({ignored})"
+        );
+        tokio::time::sleep(Duration::from_millis(30)).await;
+    }
+    ensure!(
+        pose_of(&console.model, "casque-regard-1") == Some(last),
+        "casque 1 kept its newest pose (step 4's), not an older or implausible one: {:?}",
+        pose_of(&console.model, "casque-regard-1")
+    );
+    ensure!(
+        pose_of(&console.model, "tablette-regard").is_none(),
+        "a tablet has no head"
+    );
+    observer.poll();
+    ensure!(
+        observer
+            .model
+            .view(None)
+            .is_none_or(|v| v.poses.poses.is_empty()),
+        "an observer console gets no pose"
+    );
+    drop((one, two, tablet, observer, console));
+    room_.serving.stop().await;
+    Ok(())
+}

@@ -7,5 +7,6 @@ pub mod i18n;
 pub mod launch;
 pub mod link;
 pub mod model;
+pub mod spectator;
 pub mod ui;
 pub mod view;

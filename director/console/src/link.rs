@@ -76,6 +76,8 @@ pub enum LinkEvent {
     /// for review (and what is appended to its log), the access log, the figures, a purge's
     /// preview.
     DeskAnswer(Box<boussole_director::desk::DeskAnswer>),
+    /// The headsets' latest poses (the spectator panel).
+    Poses(boussole_protocol::wire::HeadsetPoses),
 }
 
 /// Why a command could not be handed to the link.
@@ -413,6 +415,7 @@ async fn session(
                         }
                         Err(e) => Some(LinkEvent::Notice(format!("accueil illisible : {e}"))),
                     },
+                    ServerMsg::Poses(poses) => Some(LinkEvent::Poses(poses)),
                     ServerMsg::Refused(r) => Some(LinkEvent::Notice(r.to_string())),
                     ServerMsg::ClockPong { t0_ms, t1_ms, t2_ms } => {
                         if let Ok(mut c) = clock.lock() {

@@ -63,6 +63,8 @@ pub struct ConsoleModel {
     /// this stays empty unless a director sends them in another order).
     pending: Vec<boussole_protocol::wire::LogEntry>,
     room: RoomStatus,
+    poses: boussole_protocol::wire::HeadsetPoses,
+    sights: std::sync::Arc<crate::spectator::Sights>,
     link: LinkState,
     notices: Vec<String>,
     register: boussole_director::register::RegisterView,
@@ -108,12 +110,14 @@ impl ConsoleModel {
     /// A console of rater `me` reading `content`.
     pub fn new(content: ContentSet, me: RaterId, observer: bool) -> Self {
         Self {
+            sights: std::sync::Arc::new(crate::spectator::Sights::of(&content)),
             content,
             me,
             observer,
             replica: None,
             pending: Vec::new(),
             room: RoomStatus::default(),
+            poses: boussole_protocol::wire::HeadsetPoses::default(),
             link: LinkState::Connecting,
             notices: Vec::new(),
             register: Default::default(),
@@ -168,6 +172,7 @@ impl ConsoleModel {
                 None => self.pending.extend(entries),
             },
             LinkEvent::Room(room) => self.room = room,
+            LinkEvent::Poses(poses) => self.poses = poses,
             LinkEvent::Synthesis(reply) => self.synthesis = Some(*reply),
             LinkEvent::Register(mut view) => {
                 // A view sent to every console does not answer this one's search: keep it.
@@ -335,6 +340,8 @@ impl ConsoleModel {
             me: self.me.clone(),
             observer: self.observer,
             room: self.room.clone(),
+            poses: self.poses.clone(),
+            sights: self.sights.clone(),
             link: self.link.clone(),
             notices,
             immersions: immersions(&self.content),

@@ -137,6 +137,10 @@ pub struct SessionView {
     pub observer: bool,
     /// What the director says about the room beyond the log: pairing code, each device's link.
     pub room: RoomStatus,
+    /// The headsets' latest head poses (the spectator panel).
+    pub poses: boussole_protocol::wire::HeadsetPoses,
+    /// Where the console's immersions put their hotspots (the spectator panel).
+    pub sights: std::sync::Arc<crate::spectator::Sights>,
     /// The connection to the director.
     pub link: LinkState,
     /// The director's messages for the facilitator (refusals), oldest first.
@@ -184,6 +188,8 @@ impl SessionView {
             me,
             observer: false,
             room: RoomStatus::default(),
+            poses: boussole_protocol::wire::HeadsetPoses::default(),
+            sights: std::sync::Arc::default(),
             link: LinkState::Online,
             notices: Vec::new(),
             immersions: Vec::new(),

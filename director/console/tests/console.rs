@@ -21,7 +21,7 @@ use boussole_director::store::PersonChange;
 use boussole_protocol::wire::{LinkStatus, OutdatedDevice, PROTOCOL_VERSION, Role};
 use egui::{Event, Key, Modifiers};
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT as _, Queryable};
 use std::path::PathBuf;
 
 const ME: &str = "console-a";
@@ -2822,4 +2822,147 @@ fn a_review_is_asked_again_after_a_reconnection() {
         content_in_sync: true,
     });
     assert_eq!(model.review_to_ask_again(), None, "closed by the director");
+}
+
+/// A head pose looking at (yaw, pitch) degrees, the headset's convention (yaw clockwise from
+/// the front, seen from above), built as the headset builds it: yaw about Y, then pitch about X.
+fn pose_looking(yaw_deg: f32, pitch_deg: f32, device_ms: u64) -> boussole_protocol::wire::Pose {
+    let (hy, hp) = ((-yaw_deg).to_radians() / 2.0, pitch_deg.to_radians() / 2.0);
+    let ([ax, ay, az, aw], [bx, by, bz, bw]) = (
+        [0.0, hy.sin(), 0.0, hy.cos()],
+        [hp.sin(), 0.0, 0.0, hp.cos()],
+    );
+    boussole_protocol::wire::Pose {
+        device_ms,
+        position_m: [0.0, 1.6, 0.0],
+        orientation: [
+            aw * bx + ax * bw + ay * bz - az * by,
+            aw * by - ax * bz + ay * bw + az * bx,
+            aw * bz + ax * by - ay * bx + az * bw,
+            aw * bw - ax * bx - ay * by - az * bz,
+        ],
+    }
+}
+
+/// The devices screen shows what each streaming headset's wearer is doing and looking at: the
+/// hotspot in front of one, the heading of the other; a click enlarges a picture; ignored
+/// poses are counted; a pose several seconds old says so.
+#[test]
+fn the_spectator_panel_says_what_each_headset_looks_at() {
+    use boussole_console::spectator::{Place, Sight, Sights, Spot};
+    use boussole_protocol::wire::{HeadsetPose, HeadsetPoses};
+    let mut view = session();
+    let now = view.now;
+    let headsets = [DeviceId::from("casque-1"), DeviceId::from("casque-2")];
+    for headset in &headsets {
+        let _ = view.engine.handle(
+            Input::Command(Command::RegisterDevice {
+                device: headset.clone(),
+                role: boussole_content::cue::DeviceRole::Headset,
+                station: None,
+            }),
+            now,
+        );
+    }
+    for (headset, started) in [(&headsets[0], true), (&headsets[1], false)] {
+        let _ = view.engine.handle(
+            Input::Command(Command::AssignImmersion {
+                device: headset.clone(),
+                immersion: "visite".into(),
+                participant: p(1),
+            }),
+            now,
+        );
+        if started {
+            let _ = view.engine.handle(
+                Input::Command(Command::StartImmersion {
+                    device: headset.clone(),
+                }),
+                now,
+            );
+        }
+    }
+    let spot = |id: &str, title: &str, yaw: f32| Spot {
+        id: id.into(),
+        title: title.into(),
+        at: [yaw, -8.0, 0.0],
+    };
+    view.sights = std::sync::Arc::new(Sights(
+        [(
+            "visite".into(),
+            Sight {
+                title: "Cariste au port".into(),
+                place: Place::Film,
+                spots: vec![
+                    spot("h_chariot", "Le chariot élévateur", -40.0),
+                    spot("h_gyrophare", "Le gyrophare", 0.0),
+                    spot("h_navire", "Le navire", 40.0),
+                ],
+            },
+        )]
+        .into(),
+    ));
+    // Later in the session: casque-2's last pose is 5 s old.
+    view.now = Millis(view.now.0 + 6_000);
+    view.poses = HeadsetPoses {
+        poses: vec![
+            HeadsetPose {
+                device: headsets[0].clone(),
+                pose: pose_looking(38.0, -5.0, 10),
+                received_ms: view.now.0,
+            },
+            HeadsetPose {
+                device: headsets[1].clone(),
+                pose: pose_looking(180.0, 0.0, 10),
+                received_ms: view.now.0.saturating_sub(5_000),
+            },
+        ],
+        ignored: 3,
+    };
+    let mut h = harness(view, Screen::Devices);
+    h.run();
+    assert!(h.query_by_label("Ce que regardent les casques").is_some());
+    assert!(h.query_by_label("Regarde : Le navire").is_some());
+    let away = h
+        .query_by_label_contains("Regarde ailleurs (cap ")
+        .and_then(|n| {
+            n.accesskit_node()
+                .label()
+                .or_else(|| n.accesskit_node().value())
+        })
+        .unwrap_or_default();
+    let all: Vec<String> = h
+        .query_all_by_label_contains("Regarde")
+        .filter_map(|n| {
+            n.accesskit_node()
+                .label()
+                .or_else(|| n.accesskit_node().value())
+        })
+        .collect();
+    assert!(
+        away.contains("180°") && away.contains("0° en hauteur"),
+        "{away} {all:?}"
+    );
+    assert!(
+        h.query_by_label("Pseudo 1 — Cariste au port — en cours")
+            .is_some()
+    );
+    assert!(
+        h.query_by_label("Pseudo 1 — Cariste au port — pas encore commencée")
+            .is_some()
+    );
+    assert!(
+        h.query_by_label("Dernière position reçue il y a 5 s")
+            .is_some()
+    );
+    assert!(h.query_by_label_contains("3 positions ignorées").is_some());
+    h.get_by_label("Vue de casque-2").click();
+    h.run();
+    assert_eq!(
+        h.state().console.spectator_large.as_deref(),
+        Some("casque-2")
+    );
+    h.get_by_label("Vue de casque-2").click();
+    h.run();
+    assert_eq!(h.state().console.spectator_large, None);
 }

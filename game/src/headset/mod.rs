@@ -13,6 +13,7 @@ pub mod board;
 pub mod cue_video;
 pub mod guided;
 pub mod pointer;
+pub mod pose;
 pub mod scene;
 pub mod shade;
 pub mod state;
@@ -26,6 +27,7 @@ use bevy::prelude::*;
 pub fn plugin(app: &mut App) {
     app.add_plugins((
         pointer::plugin,
+        pose::plugin,
         state::plugin,
         video360::plugin,
         cue_video::plugin,

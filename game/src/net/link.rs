@@ -224,6 +224,12 @@ impl DeviceLink {
         Ok(seq)
     }
 
+    /// Sends a head pose on an unreliable datagram when connected (dropped otherwise: the next
+    /// one replaces it). Never blocks.
+    pub fn send_pose(&self, pose: boussole_protocol::wire::Pose) {
+        let _ = self.control.send(Command::Pose(pose));
+    }
+
     /// Pairs with `code` (typed on the keypad) when the link waits for one.
     ///
     /// # Errors

@@ -693,3 +693,16 @@ cue-where = Where
 cue-no-device = { $what }: no device
 plan-cancel = Cancel session no. { $id }…
 plan-cancel-go = Cancel this session
+
+spectator-title = What the headsets look at
+spectator-no-immersion = No immersion running
+spectator-waiting = not started yet
+spectator-running = running
+spectator-paused = paused
+spectator-finished = finished
+spectator-looking-at = Looking at: { $what }
+spectator-looking-away = Looking elsewhere (heading { $yaw }°, { $pitch }° up)
+spectator-stale = Last position received { $seconds } s ago
+spectator-enlarge = Click to enlarge (or shrink)
+spectator-ignored = { $count } positions ignored (out of order, from a device that is not a headset, or implausible)
+spectator-picture = View of { $device }

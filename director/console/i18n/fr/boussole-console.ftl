@@ -693,3 +693,16 @@ cue-where = Où
 cue-no-device = { $what } : aucun appareil
 plan-cancel = Annuler la séance n° { $id }…
 plan-cancel-go = Annuler cette séance
+
+spectator-title = Ce que regardent les casques
+spectator-no-immersion = Pas d'immersion en cours
+spectator-waiting = pas encore commencée
+spectator-running = en cours
+spectator-paused = en pause
+spectator-finished = terminée
+spectator-looking-at = Regarde : { $what }
+spectator-looking-away = Regarde ailleurs (cap { $yaw }°, { $pitch }° en hauteur)
+spectator-stale = Dernière position reçue il y a { $seconds } s
+spectator-enlarge = Cliquer pour agrandir (ou réduire)
+spectator-ignored = { $count } positions ignorées (hors d'ordre, d'un appareil qui n'est pas un casque, ou invraisemblables)
+spectator-picture = Vue de { $device }

@@ -27,6 +27,7 @@ pub fn devices(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState) -> Vec
     egui::ScrollArea::vertical()
         .id_salt("devices")
         .show(ui, |ui| {
+            super::spectator::panel(ui, view, state);
             egui::Grid::new("devices").striped(true).show(ui, |ui| {
                 for h in [
                     tr!(l, "device-id"),

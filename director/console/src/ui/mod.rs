@@ -23,6 +23,7 @@ pub mod prepare;
 pub mod review;
 pub mod roadmap;
 pub mod run;
+pub mod spectator;
 pub mod synthesis;
 pub mod timeline;
 pub mod unlock;
@@ -378,6 +379,8 @@ pub struct ConsoleState {
     pub roadmap: roadmap::RoadmapState,
     /// The « Planning » screen's form.
     pub plan: plan::PlanState,
+    /// The headset whose spectator picture is enlarged.
+    pub spectator_large: Option<String>,
 }
 
 /// A passphrase change being typed: never printed, wiped when dropped or sent.

@@ -1,0 +1,336 @@
+//! What each headset's wearer is looking at, from the head poses the director forwards
+//! (`ServerMsg::Poses`) and the console's own content: the gaze's heading and pitch, and the
+//! hotspot it points at ([`Sights::gaze`]). The devices screen draws it (`ui::devices`): a plan
+//! of the scene seen from above, or the 360° film's panorama, with the hotspots and where the
+//! head looks.
+//!
+//! Conventions are the content's: a 360° anchor's yaw is clockwise from the film's centre
+//! (towards -Z) seen from above, its pitch above the horizon; scenes are metres, Y up.
+
+use boussole_content::ContentSet;
+use boussole_content::ids::{HotspotId, ImmersionId};
+use boussole_content::immersion::ImmersionSource;
+use boussole_protocol::wire::Pose;
+use std::collections::BTreeMap;
+
+/// How close to a hotspot's direction a gaze must be to be "on" it, degrees.
+pub const ON_HOTSPOT_DEG: f32 = 20.0;
+
+/// Where an immersion's hotspots are, as the spectator draws them.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Place {
+    /// A 360° film: each hotspot at (yaw, pitch) degrees.
+    Film,
+    /// A 3D scene: its floor from `min` to `max` (x, z metres), each hotspot at a point.
+    Scene {
+        /// The floor's corner of smallest x and z.
+        min: (f32, f32),
+        /// The opposite corner.
+        max: (f32, f32),
+    },
+}
+
+/// One hotspot of an immersion, where it is.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Spot {
+    /// Its id.
+    pub id: HotspotId,
+    /// Its French title.
+    pub title: String,
+    /// A film's: (yaw, pitch) degrees. A scene's: its anchor (x, y, z) metres.
+    pub at: [f32; 3],
+}
+
+/// What the spectator knows of an immersion.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sight {
+    /// Its French title.
+    pub title: String,
+    /// Film or scene.
+    pub place: Place,
+    /// Its hotspots.
+    pub spots: Vec<Spot>,
+}
+
+/// Every immersion of the console's content, by id: built once, shared by every frame's view.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Sights(pub BTreeMap<ImmersionId, Sight>);
+
+/// What a head pose looks at.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Gaze {
+    /// Heading, degrees clockwise from -Z seen from above, -180 to 180.
+    pub yaw_deg: f32,
+    /// Pitch, degrees above the horizon.
+    pub pitch_deg: f32,
+    /// The hotspot within [`ON_HOTSPOT_DEG`] of the gaze, the nearest if several.
+    pub on: Option<Spot>,
+}
+
+impl Sights {
+    /// The immersions of `content` (scenes looked up by id; an immersion whose scene is
+    /// missing is left out).
+    pub fn of(content: &ContentSet) -> Self {
+        let mut out = BTreeMap::new();
+        for doc in &content.immersions {
+            let im = &doc.value;
+            let (place, anchors): (Place, BTreeMap<String, [f32; 3]>) = match &im.source {
+                ImmersionSource::Video360 { anchors, .. } => (
+                    Place::Film,
+                    anchors
+                        .iter()
+                        .map(|a| (a.id.to_string(), [a.yaw_deg, a.pitch_deg, 0.0]))
+                        .collect(),
+                ),
+                ImmersionSource::Scene { scene } => {
+                    let Some(spec) = content
+                        .scenes
+                        .iter()
+                        .map(|s| &s.value)
+                        .find(|s| s.id == *scene)
+                    else {
+                        continue;
+                    };
+                    (
+                        Place::Scene {
+                            min: (spec.bounds.min.0, spec.bounds.min.2),
+                            max: (spec.bounds.max.0, spec.bounds.max.2),
+                        },
+                        spec.anchors
+                            .iter()
+                            .map(|a| (a.id.to_string(), [a.position.0, a.position.1, a.position.2]))
+                            .collect(),
+                    )
+                }
+            };
+            let spots = im
+                .hotspots
+                .iter()
+                .filter_map(|h| {
+                    Some(Spot {
+                        id: h.id.clone(),
+                        title: h.title.fr.clone(),
+                        at: *anchors.get(h.anchor.as_str())?,
+                    })
+                })
+                .collect();
+            out.insert(
+                im.id.clone(),
+                Sight {
+                    title: im.title.fr.clone(),
+                    place,
+                    spots,
+                },
+            );
+        }
+        Self(out)
+    }
+
+    /// What `pose` looks at in immersion `id` (no hotspot when the immersion is unknown).
+    pub fn gaze(&self, id: Option<&ImmersionId>, pose: &Pose) -> Gaze {
+        let forward = forward(pose.orientation);
+        let (yaw_deg, pitch_deg) = angles(forward);
+        let sight = id.and_then(|id| self.0.get(id));
+        let on = sight.and_then(|sight| {
+            sight
+                .spots
+                .iter()
+                .filter_map(|spot| {
+                    let dir = match sight.place {
+                        Place::Film => direction(spot.at[0], spot.at[1]),
+                        Place::Scene { .. } => normalise([
+                            spot.at[0] - pose.position_m[0],
+                            spot.at[1] - pose.position_m[1],
+                            spot.at[2] - pose.position_m[2],
+                        ])?,
+                    };
+                    let cos = dot(forward, dir).clamp(-1.0, 1.0);
+                    let off = cos.acos().to_degrees();
+                    (off <= ON_HOTSPOT_DEG).then_some((off, spot))
+                })
+                .min_by(|a, b| a.0.total_cmp(&b.0))
+                .map(|(_, spot)| spot.clone())
+        });
+        Gaze {
+            yaw_deg,
+            pitch_deg,
+            on,
+        }
+    }
+}
+
+/// The head's forward direction (-Z turned by the unit quaternion `q` = x, y, z, w).
+pub fn forward(q: [f32; 4]) -> [f32; 3] {
+    let [x, y, z, w] = q;
+    // -Z rotated: the third column of the rotation matrix, negated.
+    normalise([
+        -(2.0 * (x * z + w * y)),
+        -(2.0 * (y * z - w * x)),
+        -(1.0 - 2.0 * (x * x + y * y)),
+    ])
+    .unwrap_or([0.0, 0.0, -1.0])
+}
+
+/// A direction's heading (clockwise from -Z) and pitch, degrees.
+pub fn angles(d: [f32; 3]) -> (f32, f32) {
+    let yaw = d[0].atan2(-d[2]).to_degrees();
+    let pitch = d[1].clamp(-1.0, 1.0).asin().to_degrees();
+    (yaw, pitch)
+}
+
+/// The unit direction of (yaw, pitch) degrees, as the headset places a 360° anchor.
+pub fn direction(yaw_deg: f32, pitch_deg: f32) -> [f32; 3] {
+    let (yaw, pitch) = (yaw_deg.to_radians(), pitch_deg.to_radians());
+    [
+        yaw.sin() * pitch.cos(),
+        pitch.sin(),
+        -yaw.cos() * pitch.cos(),
+    ]
+}
+
+fn dot(a: [f32; 3], b: [f32; 3]) -> f32 {
+    a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
+}
+
+fn normalise(v: [f32; 3]) -> Option<[f32; 3]> {
+    let n = dot(v, v).sqrt();
+    (n > 1e-6).then(|| [v[0] / n, v[1] / n, v[2] / n])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A quaternion turning -Z to look at (yaw, pitch), built from its two rotations the way
+    /// the headset builds it (yaw about Y, clockwise, then pitch about X).
+    fn looking(yaw_deg: f32, pitch_deg: f32) -> [f32; 4] {
+        let (hy, hp) = ((-yaw_deg).to_radians() / 2.0, pitch_deg.to_radians() / 2.0);
+        let (qy, qp) = (
+            [0.0, hy.sin(), 0.0, hy.cos()],
+            [hp.sin(), 0.0, 0.0, hp.cos()],
+        );
+        // qy * qp
+        let [ax, ay, az, aw] = qy;
+        let [bx, by, bz, bw] = qp;
+        [
+            aw * bx + ax * bw + ay * bz - az * by,
+            aw * by - ax * bz + ay * bw + az * bx,
+            aw * bz + ax * by - ay * bx + az * bw,
+            aw * bw - ax * bx - ay * by - az * bz,
+        ]
+    }
+
+    fn pose(at: [f32; 3], q: [f32; 4]) -> Pose {
+        Pose {
+            device_ms: 0,
+            position_m: at,
+            orientation: q,
+        }
+    }
+
+    fn spot(id: &str, at: [f32; 3]) -> Spot {
+        Spot {
+            id: HotspotId::from(id),
+            title: id.to_uppercase(),
+            at,
+        }
+    }
+
+    #[test]
+    fn a_gaze_reads_back_as_the_yaw_and_pitch_it_was_made_of() {
+        for (yaw, pitch) in [
+            (0.0, 0.0),
+            (90.0, 0.0),
+            (-135.0, 20.0),
+            (40.0, -8.0),
+            (179.0, 60.0),
+        ] {
+            let (y, p) = angles(forward(looking(yaw, pitch)));
+            assert!(
+                (y - yaw).abs() < 0.01 && (p - pitch).abs() < 0.01,
+                "{yaw} {pitch} → {y} {p}"
+            );
+            let d = direction(yaw, pitch);
+            let f = forward(looking(yaw, pitch));
+            assert!(dot(d, f) > 0.9999, "{yaw} {pitch}");
+        }
+    }
+
+    #[test]
+    fn the_hotspot_in_front_is_the_one_looked_at() {
+        let film = Sight {
+            title: "Quai".into(),
+            place: Place::Film,
+            spots: vec![
+                spot("chariot", [-40.0, -8.0, 0.0]),
+                spot("navire", [40.0, -8.0, 0.0]),
+            ],
+        };
+        let scene = Sight {
+            title: "Atelier".into(),
+            place: Place::Scene {
+                min: (-5.0, -5.0),
+                max: (5.0, 5.0),
+            },
+            spots: vec![
+                spot("etabli", [3.0, 1.0, 0.0]),
+                spot("porte", [0.0, 1.5, -4.0]),
+            ],
+        };
+        let sights = Sights(BTreeMap::from([
+            (ImmersionId::from("quai"), film),
+            (ImmersionId::from("atelier"), scene),
+        ]));
+        let quai = ImmersionId::from("quai");
+        let on = |sights: &Sights, id: &ImmersionId, p: Pose| {
+            sights.gaze(Some(id), &p).on.map(|s| s.id.to_string())
+        };
+        let origin = [0.0, 1.6, 0.0];
+        assert_eq!(
+            on(&sights, &quai, pose(origin, looking(38.0, -5.0))).as_deref(),
+            Some("navire")
+        );
+        assert_eq!(
+            on(&sights, &quai, pose(origin, looking(-45.0, 0.0))).as_deref(),
+            Some("chariot")
+        );
+        assert_eq!(
+            on(&sights, &quai, pose(origin, looking(180.0, 0.0))),
+            None,
+            "behind"
+        );
+        // In a scene, the head's position counts: from the origin the bench is to the right
+        // (+X), the door straight ahead.
+        let atelier = ImmersionId::from("atelier");
+        assert_eq!(
+            on(&sights, &atelier, pose(origin, looking(90.0, -10.0))).as_deref(),
+            Some("etabli")
+        );
+        assert_eq!(
+            on(&sights, &atelier, pose(origin, looking(0.0, 0.0))).as_deref(),
+            Some("porte")
+        );
+        // Standing past the bench, looking right, it is behind.
+        assert_eq!(
+            on(
+                &sights,
+                &atelier,
+                pose([4.0, 1.6, 0.0], looking(90.0, -10.0))
+            ),
+            None
+        );
+        let gaze = sights.gaze(None, &pose(origin, looking(30.0, 10.0)));
+        assert!(gaze.on.is_none() && (gaze.yaw_deg - 30.0).abs() < 0.01);
+    }
+
+    #[test]
+    fn the_shipped_immersions_have_their_hotspots_placed() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../content");
+        let (content, _) = boussole_content::check(&root, &root.join("../assets"));
+        let sights = Sights::of(&content);
+        assert!(!sights.0.is_empty());
+        for (id, sight) in &sights.0 {
+            assert!(!sight.spots.is_empty(), "{id}: no hotspot placed");
+        }
+    }
+}

@@ -1,0 +1,213 @@
+//! « Ce que regardent les casques »: for each headset that streams its head pose, what its
+//! wearer is doing (the immersion, started, paused, finished) and looking at (the hotspot in
+//! front, else the heading), over a small picture: the 360° film's panorama with its hotspots
+//! and the field of view, or the scene's plan seen from above with its hotspots, the head and
+//! its view cone. A click on a picture enlarges it (again: back). On the devices screen.
+
+use super::{ConsoleState, MUTED, NOTICE};
+use crate::i18n::{Locale, tr};
+use crate::spectator::{Gaze, Place, Sight};
+use crate::view::SessionView;
+use egui::{Color32, Pos2, Rect, RichText, Sense, Stroke, Ui, Vec2, pos2, vec2};
+
+/// A pose older than this is said to be old, ms.
+const STALE_MS: u64 = 3_000;
+/// The horizontal field of view drawn on a panorama, degrees.
+const FOV_DEG: f32 = 90.0;
+/// The vertical field of view drawn on a panorama, degrees.
+const FOV_V_DEG: f32 = 60.0;
+const SPOT: Color32 = Color32::from_rgb(240, 200, 60);
+const ON: Color32 = Color32::from_rgb(60, 200, 90);
+const HEAD: Color32 = Color32::from_rgb(90, 160, 255);
+
+/// The panel; nothing when no headset streams its pose.
+pub fn panel(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState) {
+    let l = state.locale;
+    if view.poses.poses.is_empty() {
+        return;
+    }
+    ui.heading(tr!(l, "spectator-title"));
+    ui.horizontal_wrapped(|ui| {
+        for hp in &view.poses.poses {
+            let device = hp.device.as_str();
+            let large = state.spectator_large.as_deref() == Some(device);
+            let run = view.engine.immersions().get(&hp.device);
+            // What the headset shows: the tutorial before the assigned immersion, for a first
+            // comer.
+            let shown = run.map(|r| {
+                super::prepare::running_first(view, r).unwrap_or_else(|| r.immersion.clone())
+            });
+            let sight = shown.as_ref().and_then(|i| view.sights.0.get(i));
+            let gaze = view.sights.gaze(shown.as_ref(), &hp.pose);
+            ui.group(|ui| {
+                ui.vertical(|ui| {
+                    let name = view
+                        .desk
+                        .as_ref()
+                        .and_then(|d| d.device_names.get(device))
+                        .map_or_else(|| device.to_owned(), |n| format!("{n} ({device})"));
+                    ui.label(RichText::new(name).strong());
+                    let doing = match run {
+                        None => tr!(l, "spectator-no-immersion"),
+                        Some(r) => {
+                            let title = sight.map_or_else(
+                                || shown.as_ref().map(ToString::to_string).unwrap_or_default(),
+                                |s| s.title.clone(),
+                            );
+                            let who = view
+                                .engine
+                                .participants()
+                                .get(&r.participant)
+                                .map_or_else(|| r.participant.to_string(), |p| p.pseudonym.clone());
+                            let status = if r.stopped.is_some() {
+                                tr!(l, "spectator-finished")
+                            } else if r.started.is_none() {
+                                tr!(l, "spectator-waiting")
+                            } else if view.engine.paused_headsets().contains_key(&hp.device) {
+                                tr!(l, "spectator-paused")
+                            } else {
+                                tr!(l, "spectator-running")
+                            };
+                            format!("{who} — {title} — {status}")
+                        }
+                    };
+                    ui.label(doing);
+                    ui.label(looking(&gaze, l));
+                    let age = view.now.0.saturating_sub(hp.received_ms);
+                    if age > STALE_MS {
+                        let seconds = age / 1000;
+                        ui.label(
+                            RichText::new(tr!(l, "spectator-stale", seconds = seconds))
+                                .color(NOTICE),
+                        );
+                    }
+                    let size = if large {
+                        vec2(560.0, 280.0)
+                    } else {
+                        vec2(260.0, 130.0)
+                    };
+                    let (rect, response) = ui.allocate_exact_size(size, Sense::click());
+                    let label = tr!(l, "spectator-picture", device = device.to_owned());
+                    response.widget_info(|| {
+                        egui::WidgetInfo::labeled(egui::WidgetType::Button, true, label.clone())
+                    });
+                    picture(ui, rect, sight, &gaze, hp.pose.position_m);
+                    if response
+                        .on_hover_text(tr!(l, "spectator-enlarge"))
+                        .clicked()
+                    {
+                        state.spectator_large = if large { None } else { Some(device.to_owned()) };
+                    }
+                });
+            });
+        }
+    });
+    if view.poses.ignored > 0 {
+        ui.label(
+            RichText::new(tr!(l, "spectator-ignored", count = view.poses.ignored))
+                .small()
+                .color(MUTED),
+        );
+    }
+}
+
+/// « Regarde : … » or the heading.
+pub fn looking(gaze: &Gaze, l: Locale) -> String {
+    match &gaze.on {
+        Some(spot) => tr!(l, "spectator-looking-at", what = spot.title.clone()),
+        None => tr!(
+            l,
+            "spectator-looking-away",
+            yaw = format!("{:.0}", gaze.yaw_deg),
+            pitch = format!("{:+.0}", gaze.pitch_deg)
+        ),
+    }
+}
+
+fn picture(ui: &Ui, rect: Rect, sight: Option<&Sight>, gaze: &Gaze, head: [f32; 3]) {
+    let painter = ui.painter_at(rect);
+    painter.rect_filled(rect, 4.0, Color32::from_gray(28));
+    let Some(sight) = sight else {
+        // No immersion known: the heading on a compass line.
+        let x = rect.left() + (gaze.yaw_deg + 180.0) / 360.0 * rect.width();
+        painter.line_segment(
+            [pos2(x, rect.top()), pos2(x, rect.bottom())],
+            Stroke::new(2.0, HEAD),
+        );
+        return;
+    };
+    let on = gaze.on.as_ref().map(|s| &s.id);
+    match sight.place {
+        Place::Film => {
+            let at = |yaw: f32, pitch: f32| {
+                pos2(
+                    rect.left() + (yaw + 180.0) / 360.0 * rect.width(),
+                    rect.top() + (90.0 - pitch) / 180.0 * rect.height(),
+                )
+            };
+            painter.line_segment(
+                [at(-180.0, 0.0), at(180.0, 0.0)],
+                Stroke::new(1.0, Color32::from_gray(70)),
+            );
+            // The field of view, drawn twice across the seam when it straddles it.
+            for shift in [-360.0, 0.0, 360.0] {
+                let yaw = gaze.yaw_deg + shift;
+                let view = Rect::from_two_pos(
+                    at(yaw - FOV_DEG / 2.0, gaze.pitch_deg + FOV_V_DEG / 2.0),
+                    at(yaw + FOV_DEG / 2.0, gaze.pitch_deg - FOV_V_DEG / 2.0),
+                );
+                painter.rect_stroke(view, 2.0, Stroke::new(2.0, HEAD), egui::StrokeKind::Inside);
+            }
+            for spot in &sight.spots {
+                dot(
+                    &painter,
+                    at(spot.at[0], spot.at[1]),
+                    &spot.title,
+                    on == Some(&spot.id),
+                );
+            }
+        }
+        Place::Scene { min, max } => {
+            let (w, h) = ((max.0 - min.0).max(0.1), (max.1 - min.1).max(0.1));
+            let scale = (rect.width() / w).min(rect.height() / h) * 0.92;
+            let origin = rect.center() - vec2(w, h) * scale / 2.0;
+            let at = |x: f32, z: f32| origin + vec2((x - min.0) * scale, (z - min.1) * scale);
+            painter.rect_stroke(
+                Rect::from_min_size(origin, vec2(w, h) * scale),
+                0.0,
+                Stroke::new(1.0, Color32::from_gray(90)),
+                egui::StrokeKind::Inside,
+            );
+            for spot in &sight.spots {
+                dot(
+                    &painter,
+                    at(spot.at[0], spot.at[2]),
+                    &spot.title,
+                    on == Some(&spot.id),
+                );
+            }
+            let me = at(head[0], head[2]);
+            let ray = |deg: f32| {
+                let r = deg.to_radians();
+                me + Vec2::new(r.sin(), -r.cos()) * rect.height() * 0.35
+            };
+            for edge in [-FOV_DEG / 2.0, FOV_DEG / 2.0] {
+                painter.line_segment([me, ray(gaze.yaw_deg + edge)], Stroke::new(1.0, HEAD));
+            }
+            painter.line_segment([me, ray(gaze.yaw_deg)], Stroke::new(2.0, HEAD));
+            painter.circle_filled(me, 5.0, HEAD);
+        }
+    }
+}
+
+fn dot(painter: &egui::Painter, at: Pos2, title: &str, on: bool) {
+    let colour = if on { ON } else { SPOT };
+    painter.circle_filled(at, if on { 6.0 } else { 4.0 }, colour);
+    painter.text(
+        at + vec2(6.0, -2.0),
+        egui::Align2::LEFT_BOTTOM,
+        title,
+        egui::FontId::proportional(11.0),
+        colour,
+    );
+}

@@ -328,6 +328,9 @@ struct Offline {
     /// A register for training: the script's people, each in this one session.
     register: boussole_director::register::RegisterView,
     immersions: Vec<(boussole_content::ids::ImmersionId, String)>,
+    /// Where the immersions' hotspots are: in training, the headsets of the script look at
+    /// them in turn on the spectator panel.
+    sights: Arc<boussole_console::spectator::Sights>,
     started: Instant,
     start: Millis,
     /// Training: the pairing window the facilitator opened, as a director would show it
@@ -389,6 +392,7 @@ impl Offline {
             engine,
             register,
             immersions: boussole_console::model::immersions(content),
+            sights: Arc::new(boussole_console::spectator::Sights::of(content)),
             started: Instant::now(),
             start,
             pairing: None,
@@ -426,6 +430,8 @@ impl Shell {
                 view.immersions = offline.immersions.clone();
                 view.register = offline.register.clone();
                 view.rubric = offline.rubric.clone();
+                view.sights = offline.sights.clone();
+                view.poses = boussole_console::spectator::training_poses(&view);
                 if let Some((code, until)) = offline.pairing {
                     let left = until.saturating_duration_since(Instant::now());
                     if !left.is_zero() {

@@ -10,7 +10,7 @@
 use boussole_content::ContentSet;
 use boussole_content::ids::{HotspotId, ImmersionId};
 use boussole_content::immersion::ImmersionSource;
-use boussole_protocol::wire::Pose;
+use boussole_protocol::wire::{HeadsetPose, HeadsetPoses, Pose};
 use std::collections::BTreeMap;
 
 /// How close to a hotspot's direction a gaze must be to be "on" it, degrees.
@@ -159,6 +159,67 @@ impl Sights {
     }
 }
 
+/// The orientation (unit quaternion x, y, z, w) of a head looking at (yaw, pitch) degrees, as
+/// the headset builds it: yaw about Y (clockwise seen from above), then pitch about X.
+pub fn orientation(yaw_deg: f32, pitch_deg: f32) -> [f32; 4] {
+    let (hy, hp) = ((-yaw_deg).to_radians() / 2.0, pitch_deg.to_radians() / 2.0);
+    let ([ax, ay, az, aw], [bx, by, bz, bw]) = (
+        [0.0, hy.sin(), 0.0, hy.cos()],
+        [hp.sin(), 0.0, 0.0, hp.cos()],
+    );
+    [
+        aw * bx + ax * bw + ay * bz - az * by,
+        aw * by - ax * bz + ay * bw + az * bx,
+        aw * bz + ax * by - ay * bx + az * bw,
+        aw * bw - ax * bx - ay * by - az * bz,
+    ]
+}
+
+/// Training (a scripted session, no headset): each headset of the script with a running
+/// immersion looks at its hotspots in turn, four seconds each, standing at the middle of the
+/// scene, so the facilitator in training sees the spectator panel as it will be.
+pub fn training_poses(view: &crate::view::SessionView) -> HeadsetPoses {
+    let mut poses = Vec::new();
+    for (device, run) in view.engine.immersions() {
+        if run.started.is_none() || run.stopped.is_some() {
+            continue;
+        }
+        let Some(sight) = view.sights.0.get(&run.immersion) else {
+            continue;
+        };
+        if sight.spots.is_empty() {
+            continue;
+        }
+        let turn = usize::try_from(view.now.0 / 4_000).unwrap_or(0)
+            + device.as_str().bytes().map(usize::from).sum::<usize>();
+        let spot = &sight.spots[turn % sight.spots.len()];
+        let (head, yaw, pitch) = match sight.place {
+            Place::Film => ([0.0, 1.6, 0.0], spot.at[0], spot.at[1]),
+            Place::Scene { min, max } => {
+                let head = [(min.0 + max.0) / 2.0, 1.6, (min.1 + max.1) / 2.0];
+                let to = normalise([
+                    spot.at[0] - head[0],
+                    spot.at[1] - head[1],
+                    spot.at[2] - head[2],
+                ])
+                .unwrap_or([0.0, 0.0, -1.0]);
+                let (yaw, pitch) = angles(to);
+                (head, yaw, pitch)
+            }
+        };
+        poses.push(HeadsetPose {
+            device: device.clone(),
+            pose: Pose {
+                device_ms: view.now.0,
+                position_m: head,
+                orientation: orientation(yaw, pitch),
+            },
+            received_ms: view.now.0,
+        });
+    }
+    HeadsetPoses { poses, ignored: 0 }
+}
+
 /// The head's forward direction (-Z turned by the unit quaternion `q` = x, y, z, w).
 pub fn forward(q: [f32; 4]) -> [f32; 3] {
     let [x, y, z, w] = q;
@@ -201,23 +262,8 @@ fn normalise(v: [f32; 3]) -> Option<[f32; 3]> {
 mod tests {
     use super::*;
 
-    /// A quaternion turning -Z to look at (yaw, pitch), built from its two rotations the way
-    /// the headset builds it (yaw about Y, clockwise, then pitch about X).
     fn looking(yaw_deg: f32, pitch_deg: f32) -> [f32; 4] {
-        let (hy, hp) = ((-yaw_deg).to_radians() / 2.0, pitch_deg.to_radians() / 2.0);
-        let (qy, qp) = (
-            [0.0, hy.sin(), 0.0, hy.cos()],
-            [hp.sin(), 0.0, 0.0, hp.cos()],
-        );
-        // qy * qp
-        let [ax, ay, az, aw] = qy;
-        let [bx, by, bz, bw] = qp;
-        [
-            aw * bx + ax * bw + ay * bz - az * by,
-            aw * by - ax * bz + ay * bw + az * bx,
-            aw * bz + ax * by - ay * bx + az * bw,
-            aw * bw - ax * bx - ay * by - az * bz,
-        ]
+        orientation(yaw_deg, pitch_deg)
     }
 
     fn pose(at: [f32; 3], q: [f32; 4]) -> Pose {

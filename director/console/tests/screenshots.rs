@@ -72,6 +72,34 @@ fn every_console_screen_is_drawn_at_1366_by_768() -> Result<(), String> {
     )
 }
 
+/// The immersion session played in training at 2 min 30 s, three headsets in their
+/// immersions: the devices screen shows the spectator panel (each headset's plan, the hotspot
+/// looked at). Kept under `target/screenshots/console-casques/`.
+#[test]
+fn the_spectator_panel_is_drawn_in_training() -> Result<(), String> {
+    let out = repo_root().join("target/screenshots/console-casques");
+    let _ = std::fs::remove_dir_all(&out);
+    let status = Command::new("xvfb-run")
+        .args(["-a", "-s", "-screen 0 1366x768x24"])
+        .arg(env!("CARGO_BIN_EXE_boussole-console"))
+        .args([
+            "--script",
+            "director/scripts/demo_immersions.ron",
+            "--at",
+            "150",
+            "--screenshots",
+        ])
+        .arg(&out)
+        .current_dir(repo_root())
+        .env("WGPU_BACKEND", "vulkan")
+        .status()
+        .map_err(|e| format!("xvfb-run (package xvfb, installed by `cargo xtask test`): {e}"))?;
+    if !status.success() {
+        return Err(format!("the console's screenshot run failed: {status}"));
+    }
+    check_shots(&out, &["appareils", "preparer"], 20)
+}
+
 /// Each picture `name.png` under `out` has the window's size and at least `min_colours`
 /// colours, and no two pictures are the same file.
 fn check_shots(out: &Path, names: &[&str], min_colours: usize) -> Result<(), String> {

@@ -91,7 +91,7 @@ pub fn panel(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState) {
                     response.widget_info(|| {
                         egui::WidgetInfo::labeled(egui::WidgetType::Button, true, label.clone())
                     });
-                    picture(ui, rect, sight, &gaze, hp.pose.position_m);
+                    picture(ui, rect, sight, &gaze, hp.pose.position_m, large);
                     if response
                         .on_hover_text(tr!(l, "spectator-enlarge"))
                         .clicked()
@@ -124,7 +124,9 @@ pub fn looking(gaze: &Gaze, l: Locale) -> String {
     }
 }
 
-fn picture(ui: &Ui, rect: Rect, sight: Option<&Sight>, gaze: &Gaze, head: [f32; 3]) {
+/// The picture: every hotspot a dot, the one looked at green and named (all named when
+/// `large`), and the field of view.
+fn picture(ui: &Ui, rect: Rect, sight: Option<&Sight>, gaze: &Gaze, head: [f32; 3], large: bool) {
     let painter = ui.painter_at(rect);
     painter.rect_filled(rect, 4.0, Color32::from_gray(28));
     let Some(sight) = sight else {
@@ -159,19 +161,25 @@ fn picture(ui: &Ui, rect: Rect, sight: Option<&Sight>, gaze: &Gaze, head: [f32; 
                 painter.rect_stroke(view, 2.0, Stroke::new(2.0, HEAD), egui::StrokeKind::Inside);
             }
             for spot in &sight.spots {
-                dot(
-                    &painter,
-                    at(spot.at[0], spot.at[1]),
-                    &spot.title,
-                    on == Some(&spot.id),
-                );
+                let looked = on == Some(&spot.id);
+                let title = (large || looked).then_some(spot.title.as_str());
+                dot(&painter, at(spot.at[0], spot.at[1]), title, looked);
             }
         }
         Place::Scene { min, max } => {
-            let (w, h) = ((max.0 - min.0).max(0.1), (max.1 - min.1).max(0.1));
-            let scale = (rect.width() / w).min(rect.height() / h) * 0.92;
+            // The part of the floor that matters: the hotspots and the head, a metre around,
+            // within the scene's bounds.
+            let (mut lo, mut hi) = ((head[0], head[2]), (head[0], head[2]));
+            for spot in &sight.spots {
+                lo = (lo.0.min(spot.at[0]), lo.1.min(spot.at[2]));
+                hi = (hi.0.max(spot.at[0]), hi.1.max(spot.at[2]));
+            }
+            let lo = ((lo.0 - 1.0).max(min.0), (lo.1 - 1.0).max(min.1));
+            let hi = ((hi.0 + 1.0).min(max.0), (hi.1 + 1.0).min(max.1));
+            let (w, h) = ((hi.0 - lo.0).max(0.1), (hi.1 - lo.1).max(0.1));
+            let scale = (rect.width() / w).min(rect.height() / h) * 0.9;
             let origin = rect.center() - vec2(w, h) * scale / 2.0;
-            let at = |x: f32, z: f32| origin + vec2((x - min.0) * scale, (z - min.1) * scale);
+            let at = |x: f32, z: f32| origin + vec2((x - lo.0) * scale, (z - lo.1) * scale);
             painter.rect_stroke(
                 Rect::from_min_size(origin, vec2(w, h) * scale),
                 0.0,
@@ -179,11 +187,12 @@ fn picture(ui: &Ui, rect: Rect, sight: Option<&Sight>, gaze: &Gaze, head: [f32; 
                 egui::StrokeKind::Inside,
             );
             for spot in &sight.spots {
+                let looked = on == Some(&spot.id);
                 dot(
                     &painter,
                     at(spot.at[0], spot.at[2]),
-                    &spot.title,
-                    on == Some(&spot.id),
+                    (large || looked).then_some(spot.title.as_str()),
+                    looked,
                 );
             }
             let me = at(head[0], head[2]);
@@ -200,14 +209,16 @@ fn picture(ui: &Ui, rect: Rect, sight: Option<&Sight>, gaze: &Gaze, head: [f32; 
     }
 }
 
-fn dot(painter: &egui::Painter, at: Pos2, title: &str, on: bool) {
+fn dot(painter: &egui::Painter, at: Pos2, title: Option<&str>, on: bool) {
     let colour = if on { ON } else { SPOT };
     painter.circle_filled(at, if on { 6.0 } else { 4.0 }, colour);
-    painter.text(
-        at + vec2(6.0, -2.0),
-        egui::Align2::LEFT_BOTTOM,
-        title,
-        egui::FontId::proportional(11.0),
-        colour,
-    );
+    if let Some(title) = title {
+        painter.text(
+            at + vec2(7.0, -3.0),
+            egui::Align2::LEFT_BOTTOM,
+            title,
+            egui::FontId::proportional(if on { 13.0 } else { 11.0 }),
+            colour,
+        );
+    }
 }

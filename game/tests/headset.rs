@@ -1036,3 +1036,95 @@ fn a_paused_360_film_holds_its_frame_and_resumes_where_the_director_moved_its_st
     assert!(p < held + Duration::from_secs(4), "it jumped to {p:?}");
     Ok(())
 }
+
+/// A headset lost mid-run (its OpenXR session stopped: taken off, asleep, the runtime
+/// restarting): the immersion holds like a facilitator's pause and the director is told at
+/// once; when the session runs again it carries on where it was. A facilitator's pause given
+/// meanwhile outlasts the return of the session.
+#[test]
+fn a_headset_lost_mid_run_holds_and_carries_on_when_it_comes_back() -> TestResult {
+    use boussole_game::headset::state::{SESSION_BACK, SESSION_LOST};
+    use boussole_game::net::plugin::PauseOrder;
+    use boussole_game::third_party::xr::XrSessionLive;
+    let mut app = app(true)?;
+    app.insert_resource(XrSessionLive(true));
+    app.world_mut()
+        .resource_mut::<HeadsetState>()
+        .tutorial_done
+        .insert(String::new());
+    app.world_mut().write_message(HeadsetAction::Start {
+        immersion: ImmersionId::from("tutoriel"),
+        participant: None,
+        started_at_ms: None,
+    });
+    app.update();
+    app.update();
+    press(&mut app, |a| *a == ButtonAction::Begin)?;
+    let visit = |app: &App| {
+        let s = app.world().resource::<HeadsetState>();
+        s.run
+            .as_ref()
+            .and_then(|r| r.visit_started_s)
+            .map(|v| s.now_s - v)
+    };
+    let told = |app: &App, what: &str| {
+        events(app)
+            .iter()
+            .filter(|e| matches!(e, DeviceEvent::Problem { what: w } if w == what))
+            .count()
+    };
+    while visit(&app).is_some_and(|t| t < 20.0) {
+        app.update();
+    }
+    // The session stops: held, told once.
+    app.insert_resource(XrSessionLive(false));
+    for _ in 0..300 {
+        app.update();
+    }
+    let state = app.world().resource::<HeadsetState>();
+    assert!(state.paused_at.is_some() && state.held_by_loss);
+    assert_eq!(
+        state.panel.as_ref().map(|p| p.title.as_str()),
+        Some("Pause")
+    );
+    assert_eq!(told(&app, SESSION_LOST), 1);
+    // It comes back: the visit carries on from 20 s, told once.
+    app.insert_resource(XrSessionLive(true));
+    app.update();
+    let state = app.world().resource::<HeadsetState>();
+    assert!(state.paused_at.is_none() && !state.held_by_loss);
+    let at = visit(&app).ok_or("no visit")?;
+    assert!((20.0..20.5).contains(&at), "{at}");
+    assert_eq!(told(&app, SESSION_BACK), 1);
+    // Lost again; the facilitator pauses meanwhile: the return of the session keeps the
+    // facilitator's pause, the facilitator's resume ends it.
+    app.insert_resource(XrSessionLive(false));
+    app.update();
+    app.world_mut().write_message(PauseOrder(true));
+    app.update();
+    app.insert_resource(XrSessionLive(true));
+    app.update();
+    assert!(
+        app.world().resource::<HeadsetState>().paused_at.is_some(),
+        "the facilitator's pause holds"
+    );
+    app.world_mut().write_message(PauseOrder(false));
+    app.update();
+    assert!(app.world().resource::<HeadsetState>().paused_at.is_none());
+    // And a resume from the facilitator while the session is still away does not lift the
+    // hold.
+    app.insert_resource(XrSessionLive(false));
+    app.update();
+    app.world_mut().write_message(PauseOrder(true));
+    app.update();
+    app.world_mut().write_message(PauseOrder(false));
+    app.update();
+    assert!(
+        app.world().resource::<HeadsetState>().paused_at.is_some(),
+        "still lost"
+    );
+    app.insert_resource(XrSessionLive(true));
+    app.update();
+    assert!(app.world().resource::<HeadsetState>().paused_at.is_none());
+    Ok(())
+}

@@ -12,7 +12,7 @@ use super::pointer::{Interactable, Select};
 use crate::content::GameContent;
 use crate::net::plugin::{Connection, ImmersionOrder, PauseOrder, Report, StopAllCues};
 use crate::third_party::audio::{AudioOutput, CheckedSound, PlaySound, check_sound};
-use crate::third_party::xr::XrMode;
+use crate::third_party::xr::{XrMode, XrSessionLive};
 use crate::{GameSystems, LaunchOptions};
 use bevy::prelude::*;
 use boussole_content::ids::{
@@ -272,6 +272,11 @@ pub struct HeadsetState {
     pub paused_at: Option<f64>,
     /// The last resume, at this clock, seconds (the view fades back in).
     pub resumed_at: Option<f64>,
+    /// The run is held because the OpenXR session stopped (headset taken off, asleep, runtime
+    /// restarting): it resumes when the session runs again, unless the facilitator paused it.
+    pub held_by_loss: bool,
+    /// The facilitator's pause is on (apart from a hold by loss).
+    pub facilitator_paused: bool,
     /// The facilitator stopped the immersion while a headset-guided puzzle waited for it:
     /// the puzzle's scene comes at once, without the wearer's « Revenir à l'énigme ».
     pub stopped_for_puzzle: bool,
@@ -332,6 +337,7 @@ pub(crate) fn plugin(app: &mut App) {
             (
                 tick,
                 take_pauses,
+                hold_while_lost,
                 take_orders,
                 take_actions,
                 super::guided::placed,
@@ -402,7 +408,8 @@ fn tick(
 
 /// The facilitator's pause and resume. A pause cuts the sounds and holds the run; a resume
 /// moves the run's clocks on by the pause (its stimuli and time limit carry on where they
-/// were; a film without a director's clock too) and starts the ambience again.
+/// were; a film without a director's clock too) and starts the ambience again. While the run
+/// is held because the headset's session stopped, a resume only lifts the facilitator's part.
 fn take_pauses(
     mut orders: MessageReader<PauseOrder>,
     mut state: ResMut<HeadsetState>,
@@ -412,35 +419,89 @@ fn take_pauses(
 ) {
     for PauseOrder(paused) in orders.read().copied() {
         let now = state.now_s;
+        state.facilitator_paused = paused;
         match (paused, state.paused_at) {
             (true, None) => {
                 info!("pause demandée par l'animateur");
                 state.paused_at = Some(now);
                 stops.write(StopAllCues);
             }
-            (false, Some(since)) => {
+            (false, Some(_)) if !state.held_by_loss => {
                 info!("reprise demandée par l'animateur");
-                let held = now - since;
-                state.paused_at = None;
-                state.resumed_at = Some(now);
-                if let Some(run) = state.run.as_mut() {
-                    run.started_s += held;
-                    if let Some(v) = run.visit_started_s.as_mut() {
-                        *v += held;
-                    }
-                    if let Some(video) = run.video.as_mut() {
-                        video.started_s += held;
-                    }
-                }
-                if let Some(video) = state.shown_video.as_mut() {
-                    video.started_s += held;
-                }
-                if let Some((_, Some(until))) = state.caption.as_mut() {
-                    *until += held;
-                }
-                start_ambience(&state, audio.as_deref(), &mut sounds);
+                resume(&mut state, audio.as_deref(), &mut sounds);
             }
             _ => {}
+        }
+    }
+}
+
+/// Lifts a pause: the run's clocks move on by the time held, the ambience starts again.
+fn resume(
+    state: &mut HeadsetState,
+    audio: Option<&AudioOutput>,
+    sounds: &mut Option<MessageWriter<PlaySound>>,
+) {
+    let Some(since) = state.paused_at else { return };
+    let now = state.now_s;
+    let held = now - since;
+    state.paused_at = None;
+    state.resumed_at = Some(now);
+    if let Some(run) = state.run.as_mut() {
+        run.started_s += held;
+        if let Some(v) = run.visit_started_s.as_mut() {
+            *v += held;
+        }
+        if let Some(video) = run.video.as_mut() {
+            video.started_s += held;
+        }
+    }
+    if let Some(video) = state.shown_video.as_mut() {
+        video.started_s += held;
+    }
+    if let Some((_, Some(until))) = state.caption.as_mut() {
+        *until += held;
+    }
+    start_ambience(state, audio, sounds);
+}
+
+/// What the facilitator reads when a headset's session stops mid-run.
+pub const SESSION_LOST: &str = "la session du casque s'est arrêtée (casque retiré, en veille, ou     le runtime OpenXR redémarre) : l'immersion est en pause jusqu'à son retour";
+
+/// What the facilitator reads when it comes back.
+pub const SESSION_BACK: &str = "la session du casque est revenue : l'immersion reprend";
+
+/// A headset lost mid-run: while its OpenXR session is stopped the immersion holds like a
+/// facilitator's pause, the director is told at once (the link stays up: it is the app's, not
+/// the session's), and it resumes when the session runs again — unless the facilitator paused
+/// it meanwhile.
+fn hold_while_lost(
+    live: Option<Res<XrSessionLive>>,
+    mut state: ResMut<HeadsetState>,
+    mut stops: MessageWriter<StopAllCues>,
+    mut reports: MessageWriter<Report>,
+    audio: Option<Res<AudioOutput>>,
+    mut sounds: Option<MessageWriter<PlaySound>>,
+) {
+    let live = live.is_none_or(|l| l.0);
+    let running = state.run.is_some() && !matches!(state.phase, Phase::Stopped | Phase::Thanks);
+    if !live && running && !state.held_by_loss {
+        warn!("{SESSION_LOST}");
+        state.held_by_loss = true;
+        if state.paused_at.is_none() {
+            state.paused_at = Some(state.now_s);
+            stops.write(StopAllCues);
+        }
+        reports.write(Report(DeviceEvent::Problem {
+            what: SESSION_LOST.to_owned(),
+        }));
+    } else if live && state.held_by_loss {
+        info!("{SESSION_BACK}");
+        state.held_by_loss = false;
+        reports.write(Report(DeviceEvent::Problem {
+            what: SESSION_BACK.to_owned(),
+        }));
+        if !state.facilitator_paused {
+            resume(&mut state, audio.as_deref(), &mut sounds);
         }
     }
 }

@@ -204,6 +204,7 @@ pub fn in_headset(mode: Option<Res<XrMode>>) -> bool {
 /// error handler set to `warn` (a refused session must not stop the app).
 pub fn plugin(app: &mut App) {
     app.init_resource::<HeadPose>()
+        .init_resource::<XrSessionLive>()
         .add_message::<XrSessionCreatedMessage>()
         .add_message::<XrStateChanged>()
         .add_systems(
@@ -213,7 +214,10 @@ pub fn plugin(app: &mut App) {
                 .in_set(GameSystems::Logic)
                 .run_if(in_headset),
         )
-        .add_systems(PreUpdate, watch_session.run_if(in_headset));
+        .add_systems(
+            PreUpdate,
+            (watch_session, watch_liveness).run_if(in_headset),
+        );
     if app.world().get_resource::<XrMode>() != Some(&XrMode::Headset) {
         return;
     }
@@ -291,6 +295,52 @@ fn follow_rig(
     for mut root in &mut roots {
         if *root != *rig {
             *root = *rig;
+        }
+    }
+}
+
+/// Whether the headset's OpenXR session is running (rendering to the wearer's eyes). It goes
+/// `false` when the runtime stops it mid-run — the headset taken off or asleep
+/// (`LOSS_PENDING`, `STOPPING`), the runtime restarting it — and `true` again when it runs;
+/// the headset's logic holds the immersion meanwhile (`headset::state`). Always `true`
+/// outside a headset.
+#[derive(Resource, Debug, Clone, Copy, PartialEq, Eq)]
+pub struct XrSessionLive(pub bool);
+
+impl Default for XrSessionLive {
+    fn default() -> Self {
+        Self(true)
+    }
+}
+
+/// What a session state means for [`XrSessionLive`]: running, stopped (or leaving), or no
+/// news (the states before the first run: creating, ready).
+pub fn liveness(state: &XrState, was_running: bool) -> Option<bool> {
+    match state {
+        XrState::Running => Some(true),
+        XrState::Stopping | XrState::Exiting { .. } => Some(false),
+        XrState::Idle if was_running => Some(false),
+        _ => None,
+    }
+}
+
+/// Follows the session's state into [`XrSessionLive`].
+fn watch_liveness(
+    mut changed: MessageReader<XrStateChanged>,
+    mut live: ResMut<XrSessionLive>,
+    mut ran: Local<bool>,
+) {
+    for XrStateChanged(state) in changed.read() {
+        if let Some(now) = liveness(state, *ran) {
+            *ran |= now;
+            if live.0 != now {
+                live.0 = now;
+                if now {
+                    info!("session OpenXR de nouveau active");
+                } else {
+                    warn!("session OpenXR arrêtée par le runtime ({state:?})");
+                }
+            }
         }
     }
 }
@@ -670,6 +720,28 @@ mod tests {
             *ray.direction
         );
         Ok(())
+    }
+
+    #[test]
+    fn the_session_state_says_whether_the_headset_is_live() {
+        assert_eq!(liveness(&XrState::Running, false), Some(true));
+        assert_eq!(liveness(&XrState::Stopping, true), Some(false));
+        assert_eq!(
+            liveness(
+                &XrState::Exiting {
+                    should_restart: true
+                },
+                true
+            ),
+            Some(false)
+        );
+        assert_eq!(
+            liveness(&XrState::Idle, false),
+            None,
+            "before the first run"
+        );
+        assert_eq!(liveness(&XrState::Idle, true), Some(false), "loss pending");
+        assert_eq!(liveness(&XrState::Ready, true), None);
     }
 
     #[test]

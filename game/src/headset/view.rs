@@ -541,8 +541,17 @@ pub fn overlay_of(state: &HeadsetState) -> OverlayModel {
     }
 }
 
-fn model(state: Res<HeadsetState>, mut current: ResMut<OverlayModel>) {
-    let next = overlay_of(&state);
+fn model(
+    state: Res<HeadsetState>,
+    mode: Option<Res<crate::third_party::xr::XrMode>>,
+    mut current: ResMut<OverlayModel>,
+) {
+    let mut next = overlay_of(&state);
+    // In the headset the window is the PC's mirror: the wearer uses the controllers (their
+    // hint is on the board in the world), so the mouse-and-keyboard hint would mislead.
+    if mode.is_some_and(|m| *m == crate::third_party::xr::XrMode::Headset) {
+        next.help.clear();
+    }
     if *current != next {
         *current = next;
     }

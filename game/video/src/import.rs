@@ -165,12 +165,17 @@ pub fn probe_film(path: &Path) -> Result<FilmProbe, VideoError> {
             reason: e.to_string(),
         }
     })?;
-    let info = discoverer
-        .discover_uri(&uri)
-        .map_err(|e| VideoError::Corrupt {
-            path: shown.clone(),
-            reason: e.to_string(),
-        })?;
+    let info = match discoverer.discover_uri(&uri) {
+        Ok(info) => info,
+        // The discoverer says little (« missing plugins », « stream error »): the player's
+        // probe names a missing decoder with its Debian package, a cut file, a corrupt one.
+        Err(e) => {
+            return Err(crate::probe(path).err().unwrap_or(VideoError::Corrupt {
+                path: shown,
+                reason: e.to_string(),
+            }));
+        }
+    };
     let Some(video) = info.video_streams().into_iter().find(|v| !v.is_image()) else {
         return Err(VideoError::NoVideoStream { path: shown });
     };

@@ -147,6 +147,27 @@ fn films_come_in_or_are_refused_with_their_reason() {
     let (code, out) = import(&huge, "enorme");
     assert_eq!(code, 2, "{out}");
     assert!(out.contains("au-delà des 4 Go"), "{out}");
+    // No VP8 decoder on this machine (ranked out of reach for the linter's process only): the
+    // refusal names the package to install.
+    let out = Command::new(env!("CARGO_BIN_EXE_boussole-lint"))
+        .args(
+            [
+                &[
+                    "import-360",
+                    mono.to_str().expect("utf-8"),
+                    "--id",
+                    "sans_decodeur",
+                ],
+                &folders[..],
+            ]
+            .concat(),
+        )
+        .env("GST_PLUGIN_FEATURE_RANK", "vp8dec:NONE,avdec_vp8:NONE")
+        .output()
+        .expect("boussole-lint runs");
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{said}");
+    assert!(said.contains("gstreamer1.0-plugins-good"), "{said}");
     let (code, out) = import(&camera.join("absent.mp4"), "absent");
     assert_eq!(code, 2, "{out}");
     assert!(out.contains("introuvable"), "{out}");

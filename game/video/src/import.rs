@@ -299,29 +299,27 @@ pub fn poster(src: &Path, dst: &Path, at: Duration, max: (u32, u32)) -> Result<(
     };
     let end = player.info().duration.unwrap_or_default();
     let at = at.min(end.saturating_sub(Duration::from_millis(200)));
+    // Playing, then seeking: frames keep coming after the seek, whereas a paused player's
+    // one preroll frame may come before the seek clears the old one, and never again.
+    player.play()?;
     if !at.is_zero() {
         player.seek(at)?;
-        let since = std::time::Instant::now();
-        'wait: while since.elapsed() < crate::BUS_TIMEOUT {
-            for event in player.poll_events() {
-                match event {
-                    crate::VideoEvent::Seeked { .. } | crate::VideoEvent::Ended => break 'wait,
-                    crate::VideoEvent::Error(e) => return Err(e),
-                    crate::VideoEvent::Looped => {}
-                }
-            }
-            std::thread::sleep(Duration::from_millis(5));
-        }
     }
     let since = std::time::Instant::now();
     let frame = loop {
-        if let Some(frame) = player.latest_frame() {
+        for event in player.poll_events() {
+            if let crate::VideoEvent::Error(e) = event {
+                return Err(e);
+            }
+        }
+        if let Some(frame) = player.latest_frame()
+            && frame.pts + Duration::from_millis(100) >= at
+        {
             break frame;
         }
         if since.elapsed() > crate::BUS_TIMEOUT {
             return Err(failed("aucune image à cet instant".into()));
         }
-        let _ = player.poll_events();
         std::thread::sleep(Duration::from_millis(5));
     };
     let image = image::RgbaImage::from_raw(frame.width, frame.height, frame.rgba.to_vec())

@@ -9,7 +9,8 @@
 //!   [`SLOWEST_SPEECH`] plus [`VOICE_PADDING`] (another text's voice?).
 //! - Pictograms (SVG, `usvg`, as the game draws them): parse, with a non-empty size.
 //! - Films (`boussole_video::decode_whole`, GStreamer): decode to the end; a 360° film is
-//!   2:1 (mono) or 1:1 (top-bottom stereo), within [`ASPECT_TOLERANCE`].
+//!   2:1 (mono) or 1:1 (top-bottom stereo), as the import judges it
+//!   (`boussole_video::import::Layout::of`).
 //!
 //! Each file is decoded once per expectation, so a voice named by several texts costs once.
 
@@ -34,9 +35,6 @@ pub const SLOWEST_SPEECH: f64 = 4.0;
 
 /// Silence allowed around a voice, seconds.
 pub const VOICE_PADDING: f64 = 5.0;
-
-/// How far a 360° film's width/height may be from 2 (mono) or 1 (top-bottom stereo): 2 %.
-pub const ASPECT_TOLERANCE: f64 = 0.02;
 
 /// What a sound file holds once decoded.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -227,9 +225,13 @@ pub fn judge_audio(info: &AudioInfo, expect: &MediaExpect) -> Option<(Code, Seve
 
 /// What is wrong with a 360° film of `width`×`height`, or `None`.
 pub fn judge_film360(width: u32, height: u32, stereo: bool) -> Option<String> {
-    let want = if stereo { 1.0 } else { 2.0 };
+    use boussole_video::import::Layout;
+    let fits = matches!(
+        (Layout::of(width, height), stereo),
+        (Ok(Layout::Mono), false) | (Ok(Layout::StereoTopBottom), true)
+    );
     let aspect = f64::from(width) / f64::from(height.max(1));
-    ((aspect / want - 1.0).abs() > ASPECT_TOLERANCE).then(|| {
+    (!fits).then(|| {
         format!(
             "{width}x{height} (aspect {aspect:.2}), but a 360° film is equirectangular: {}",
             if stereo {

@@ -265,14 +265,28 @@ fn run_pipeline(
         .set_state(gst::State::Playing)
         .map_err(|e| failed(e.to_string()))?;
     let bus = pipeline.bus().ok_or_else(|| failed("no bus".into()))?;
+    // A long film sends no message between its start and its end: the pipeline is stalled
+    // only when its position stops moving for `STALL`, however long the whole run takes.
+    const STALL: Duration = Duration::from_secs(30);
+    let mut progress: (Option<gst::ClockTime>, std::time::Instant) =
+        (None, std::time::Instant::now());
     let outcome = loop {
-        let Some(msg) = bus.timed_pop(gst::ClockTime::from_seconds(30)) else {
-            break Err(failed("GStreamer ne répond plus depuis 30 s".into()));
-        };
-        match msg.view() {
-            gst::MessageView::Eos(_) => break Ok(()),
-            gst::MessageView::Error(e) => break Err(failed(e.error().to_string())),
-            _ => {}
+        if let Some(msg) = bus.timed_pop(gst::ClockTime::from_seconds(1)) {
+            match msg.view() {
+                gst::MessageView::Eos(_) => break Ok(()),
+                gst::MessageView::Error(e) => break Err(failed(e.error().to_string())),
+                _ => {}
+            }
+            continue;
+        }
+        let position = pipeline.query_position::<gst::ClockTime>();
+        if position != progress.0 {
+            progress = (position, std::time::Instant::now());
+        } else if progress.1.elapsed() > STALL {
+            break Err(failed(format!(
+                "GStreamer n'avance plus depuis {} s",
+                STALL.as_secs()
+            )));
         }
     };
     let _ = pipeline.set_state(gst::State::Null);

@@ -424,6 +424,7 @@ impl PoseRelay {
         if !pose.is_plausible()
             || peer
                 .pose
+                .as_ref()
                 .is_some_and(|(kept, _)| kept.device_ms >= pose.device_ms)
         {
             self.ignored += 1;
@@ -440,10 +441,10 @@ impl PoseRelay {
         let mut list: Vec<HeadsetPose> = peers
             .values()
             .filter_map(|p| {
-                p.pose.map(|(pose, received_ms)| HeadsetPose {
+                p.pose.as_ref().map(|(pose, received_ms)| HeadsetPose {
                     device: p.device.clone(),
-                    pose,
-                    received_ms,
+                    pose: pose.clone(),
+                    received_ms: *received_ms,
                 })
             })
             .collect();

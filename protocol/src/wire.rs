@@ -20,10 +20,11 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 /// content, the pairing window, the room's outdated devices); version 4 the director of the
 /// day (sessions hosted one after another: [`ClientMsg::Desk`], [`ServerMsg::Desk`]); version
 /// 5 every station of the games (a headset-guided puzzle's view seen, each device's sound
-/// settings: [`ServerMsg::Sound`], and headsets paused: [`ServerMsg::Pause`]).
+/// settings: [`ServerMsg::Sound`], and headsets paused: [`ServerMsg::Pause`]); version 6 the
+/// spectator (a [`Pose`] datagram carries the pointer's ray and what the headset shows).
 /// Whatever else changes in a later message, a `Hello` and a pairing `Start` keep their first two fields (version, then
 /// device), so [`announced_version`] can always name an outdated device.
-pub const PROTOCOL_VERSION: u16 = 5;
+pub const PROTOCOL_VERSION: u16 = 6;
 
 /// The TLS application protocol (ALPN) both ends offer.
 pub const ALPN: &[u8] = b"boussole/1";
@@ -898,7 +899,7 @@ impl FrameReader {
 
 /// A headset's head pose, sent about ten times a second on unreliable QUIC datagrams: a lost
 /// one is simply replaced by the next, so poses never queue behind events or cues.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Pose {
     /// The device clock when measured, milliseconds.
     pub device_ms: u64,
@@ -906,10 +907,67 @@ pub struct Pose {
     pub position_m: [f32; 3],
     /// Head orientation, a unit quaternion (x, y, z, w).
     pub orientation: [f32; 4],
+    /// The pointer's ray (a controller's, a hand's, the mouse's in flat mode), in the same
+    /// space; `None` while nothing points (controller lost, cursor outside the window).
+    pub pointer: Option<PointerRay>,
+    /// What the headset shows its wearer (`None`: an older build, or nothing known).
+    pub shows: Option<Shows>,
 }
 
-/// The largest datagram a pose may take, bytes (postcard: well under every path MTU).
-pub const MAX_POSE_DATAGRAM: usize = 128;
+/// What a headset shows its wearer, sent with its pose so that the facilitator's console can
+/// say what each wearer is doing and reading without a log entry.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shows {
+    /// What the wearer is doing.
+    pub doing: Doing,
+    /// The words on the headset's board (the panel's title and question, or the caption of a
+    /// hotspot), at most [`MAX_BOARD_CHARS`] characters; empty when the board is blank.
+    pub board: String,
+}
+
+/// The longest board text a pose carries, characters: two lines of the console's panel.
+pub const MAX_BOARD_CHARS: usize = 160;
+
+/// What a headset's wearer is doing, as the headset knows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Doing {
+    /// No immersion: the calm room, waiting for the facilitator.
+    Waiting,
+    /// The introduction of an immersion (the tutorial's included).
+    Introduction,
+    /// Looking around the scene or the film, no task on the board.
+    Exploring,
+    /// Listening to a hotspot's narration.
+    Hotspot,
+    /// A task on the board.
+    Task,
+    /// The end questionnaire.
+    Questionnaire,
+    /// The break prompt is shown.
+    Break,
+    /// Paused, by the facilitator or because the headset's session stopped.
+    Paused,
+    /// Done: thanks, in the calm room.
+    Finished,
+    /// Stopped at once: the calm room.
+    Stopped,
+    /// A headset-guided puzzle of an escape game.
+    Guided,
+}
+
+/// A pointing ray: where it starts and where it goes, in the scene's space.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PointerRay {
+    /// Its origin, metres (x, y, z; Y up).
+    pub origin_m: [f32; 3],
+    /// Its direction, a unit vector.
+    pub direction: [f32; 3],
+}
+
+/// The largest datagram a pose may take, bytes: a pose, its pointer and a full board of
+/// [`MAX_BOARD_CHARS`] characters of up to 2 UTF-8 bytes each, in postcard (under the
+/// 1 200 bytes every QUIC path carries).
+pub const MAX_POSE_DATAGRAM: usize = 448;
 
 impl Pose {
     /// The datagram for this pose.
@@ -929,20 +987,24 @@ impl Pose {
 
     /// Whether a head could be there: every number finite, the position within
     /// [`MAX_POSE_DISTANCE_M`] of the origin on each axis, the orientation a unit quaternion
-    /// (norm within 0.9 to 1.1: what a float sensor sends).
+    /// (norm within 0.9 to 1.1: what a float sensor sends); the pointer's origin as near and
+    /// its direction a unit vector (same tolerance); the board's words within
+    /// [`MAX_BOARD_CHARS`].
     pub fn is_plausible(&self) -> bool {
-        let finite = self
-            .position_m
-            .iter()
-            .chain(&self.orientation)
-            .all(|x| x.is_finite());
-        let norm = self.orientation.iter().map(|x| x * x).sum::<f32>().sqrt();
-        finite
+        let near = |p: &[f32; 3]| p.iter().all(|x| x.is_finite() && x.abs() <= MAX_POSE_DISTANCE_M);
+        let unit = |v: &[f32]| {
+            let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+            v.iter().all(|x| x.is_finite()) && (0.9..=1.1).contains(&norm)
+        };
+        near(&self.position_m)
+            && unit(&self.orientation)
             && self
-                .position_m
-                .iter()
-                .all(|x| x.abs() <= MAX_POSE_DISTANCE_M)
-            && (0.9..=1.1).contains(&norm)
+                .pointer
+                .is_none_or(|ray| near(&ray.origin_m) && unit(&ray.direction))
+            && self
+                .shows
+                .as_ref()
+                .is_none_or(|s| s.board.chars().count() <= MAX_BOARD_CHARS)
     }
 }
 

@@ -12,7 +12,8 @@ use boussole_protocol::transport::{
     self, Backoff, Client, ClientError, ConnId, Server, ServerEvent, connect_with_backoff, pair,
 };
 use boussole_protocol::wire::{
-    ClientMsg, DeviceToken, Hello, MAX_FRAME, PROTOCOL_VERSION, Pose, Refusal, Role, ServerMsg,
+    ClientMsg, DeviceToken, Doing, Hello, MAX_BOARD_CHARS, MAX_FRAME, PROTOCOL_VERSION, PointerRay,
+    Pose, Refusal, Role, ServerMsg, Shows,
     encode_frame, read_frame, write_frame,
 };
 use boussole_protocol::{DeviceEvent, Health};
@@ -746,6 +747,15 @@ async fn poses_travel_on_datagrams_and_bad_ones_are_dropped() -> TestResult {
         device_ms: 1234,
         position_m: [0.5, 1.2, -2.0],
         orientation: [0.0, 0.0, 0.0, 1.0],
+        pointer: Some(PointerRay {
+            origin_m: [0.7, 1.0, -2.1],
+            direction: [0.0, -0.6, -0.8],
+        }),
+        shows: Some(Shows {
+            doing: Doing::Task,
+            // The longest board, in letters of two UTF-8 bytes each.
+            board: "é".repeat(MAX_BOARD_CHARS),
+        }),
     };
     // Datagrams may be lost even on loopback: send until one arrives (the guard bounds it).
     let sender = async {
@@ -766,10 +776,10 @@ async fn poses_travel_on_datagrams_and_bad_ones_are_dropped() -> TestResult {
         e = sender => return Err(format!("sending poses failed: {e}").into()),
     };
     assert_eq!(got, pose);
-    assert_eq!(Pose::from_datagram(&[0xff; 200]), None, "oversized");
+    assert_eq!(Pose::from_datagram(&[0xff; 500]), None, "oversized");
     let nan = Pose {
         position_m: [f32::NAN, 0.0, 0.0],
-        ..pose
+        ..pose.clone()
     };
     // A pose that reads but could not be a head's is read, and judged implausible (the
     // director counts it ignored).
@@ -778,13 +788,38 @@ async fn poses_travel_on_datagrams_and_bad_ones_are_dropped() -> TestResult {
     assert!(pose.is_plausible());
     let far = Pose {
         position_m: [5_000.0, 0.0, 0.0],
-        ..pose
+        ..pose.clone()
     };
     assert!(!far.is_plausible(), "5 km away");
     let squashed = Pose {
         orientation: [0.0, 0.0, 0.0, 0.5],
-        ..pose
+        ..pose.clone()
     };
     assert!(!squashed.is_plausible(), "not a unit quaternion");
+    let wild_pointer = Pose {
+        pointer: Some(PointerRay {
+            origin_m: [0.0, 1.0, 0.0],
+            direction: [0.0, f32::INFINITY, 0.0],
+        }),
+        ..pose.clone()
+    };
+    assert!(!wild_pointer.is_plausible(), "a pointer going nowhere");
+    let no_pointer = Pose {
+        pointer: None,
+        ..pose.clone()
+    };
+    assert!(no_pointer.is_plausible(), "nothing pointing is fine");
+    let long_board = Pose {
+        shows: Some(Shows {
+            doing: Doing::Task,
+            board: "a".repeat(MAX_BOARD_CHARS + 1),
+        }),
+        ..pose.clone()
+    };
+    assert!(!long_board.is_plausible(), "a board over its length");
+    assert!(
+        pose.to_datagram().len() <= boussole_protocol::wire::MAX_POSE_DATAGRAM,
+        "a pose with its pointer fits a datagram"
+    );
     Ok(())
 }

@@ -509,6 +509,15 @@ fn looking(yaw_deg: f32, device_ms: u64) -> boussole_protocol::wire::Pose {
         device_ms,
         position_m: [0.0, 1.6, 0.0],
         orientation: [0.0, h.sin(), 0.0, h.cos()],
+        // The controller held at the right hip, pointing where the head looks.
+        pointer: Some(boussole_protocol::wire::PointerRay {
+            origin_m: [0.2, 1.1, -0.2],
+            direction: [yaw_deg.to_radians().sin(), 0.0, -yaw_deg.to_radians().cos()],
+        }),
+        shows: Some(boussole_protocol::wire::Shows {
+            doing: boussole_protocol::wire::Doing::Task,
+            board: format!("Tâche {device_ms} : quel geste en premier ?"),
+        }),
     }
 }
 
@@ -535,7 +544,7 @@ async fn the_console_follows_each_headsets_head() -> Result<()> {
                 .poses
                 .iter()
                 .find(|p| p.device.as_str() == device)
-                .map(|p| p.pose)
+                .map(|p| p.pose.clone())
         })
     };
     // Each headset turns in steps; the console follows both.
@@ -550,8 +559,8 @@ async fn the_console_follows_each_headsets_head() -> Result<()> {
             one.send_pose(&a)?;
             two.send_pose(&b)?;
             console.poll();
-            if pose_of(&console.model, "casque-regard-1") == Some(a)
-                && pose_of(&console.model, "casque-regard-2") == Some(b)
+            if pose_of(&console.model, "casque-regard-1").as_ref() == Some(&a)
+                && pose_of(&console.model, "casque-regard-2").as_ref() == Some(&b)
             {
                 break;
             }
@@ -591,7 +600,7 @@ async fn the_console_follows_each_headsets_head() -> Result<()> {
         tokio::time::sleep(Duration::from_millis(30)).await;
     }
     ensure!(
-        pose_of(&console.model, "casque-regard-1") == Some(last),
+        pose_of(&console.model, "casque-regard-1").as_ref() == Some(&last),
         "casque 1 kept its newest pose (step 4's), not an older or implausible one: {:?}",
         pose_of(&console.model, "casque-regard-1")
     );

@@ -8,5 +8,6 @@ pub mod launch;
 pub mod link;
 pub mod model;
 pub mod spectator;
+pub mod spectator_view;
 pub mod ui;
 pub mod view;

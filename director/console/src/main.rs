@@ -15,6 +15,9 @@ use bevy_egui::{EguiContexts, EguiPlugin, EguiPrimaryContextPass, egui};
 use boussole_console::i18n::Locale;
 use boussole_console::link::{Link, LinkConfig};
 use boussole_console::model::ConsoleModel;
+use boussole_console::spectator_view::{
+    self, SpectatorContent, SpectatorPictures, SpectatorWanted,
+};
 use boussole_console::ui::{self, ConsoleAction, ConsoleState, Output, Screen};
 use boussole_console::view::{LinkState, SessionView};
 use boussole_content::ContentSet;
@@ -113,6 +116,7 @@ fn main() -> Result<()> {
             report.errors()
         );
     }
+    let spectator = SpectatorContent::new(&content, &assets);
     let me = RaterId(args.name.clone());
     let source = match (&args.director, &args.script) {
         (_, Some(script)) => {
@@ -194,6 +198,8 @@ fn main() -> Result<()> {
         ..default()
     }))
     .add_plugins(EguiPlugin::default())
+    .add_plugins(spectator_view::plugin)
+    .insert_resource(spectator)
     .insert_non_send(Shell {
         source,
         state,
@@ -412,6 +418,14 @@ struct Shell {
 }
 
 impl Shell {
+    /// The session screens' state, the console of the day's own or this shell's.
+    fn console_state(&mut self) -> &mut ConsoleState {
+        match &mut self.source {
+            Source::Day(day) => &mut day.state,
+            Source::Live { .. } | Source::Offline(_) => &mut self.state,
+        }
+    }
+
     /// The view to draw now, after folding what the link brought.
     fn view(&mut self, me: &RaterId) -> Option<SessionView> {
         match &mut self.source {
@@ -566,9 +580,27 @@ fn camera(mut commands: Commands) {
     commands.spawn(Camera2d);
 }
 
+/// Hands the spectator's pictures to the console's state, and its panel's requests to the
+/// renderer (`spectator_view`), around the frame's drawing.
 fn draw(
-    mut contexts: EguiContexts,
+    contexts: EguiContexts,
     mut shell: NonSendMut<Shell>,
+    exit: MessageWriter<AppExit>,
+    mut wanted: ResMut<SpectatorWanted>,
+    pictures: Res<SpectatorPictures>,
+) -> bevy::prelude::Result {
+    shell
+        .console_state()
+        .spectator_pictures
+        .clone_from(&pictures);
+    let drawn = draw_console(contexts, &mut shell, exit);
+    wanted.0 = std::mem::take(&mut shell.console_state().spectator_wanted);
+    drawn
+}
+
+fn draw_console(
+    mut contexts: EguiContexts,
+    shell: &mut Shell,
     mut exit: MessageWriter<AppExit>,
 ) -> bevy::prelude::Result {
     let ctx = contexts.ctx_mut()?.clone();

@@ -1,20 +1,45 @@
 //! What each headset's wearer is looking at, from the head poses the director forwards
 //! (`ServerMsg::Poses`) and the console's own content: the gaze's heading and pitch, and the
-//! hotspot it points at ([`Sights::gaze`]). The devices screen draws it (`ui::devices`): a plan
-//! of the scene seen from above, or the 360° film's panorama, with the hotspots and where the
-//! head looks.
+//! hotspot it points at ([`Sights::gaze`]). The devices screen draws it (`ui::spectator`): the
+//! scene rendered from the wearer's head (`spectator_view`, with the same builder as the
+//! headset), or the 360° film's poster frame in the head's direction, with the hotspots and
+//! the pointer's ray drawn over it ([`project`]); without a renderer (tests), a plan of the
+//! scene seen from above, or the film's panorama.
 //!
 //! Conventions are the content's: a 360° anchor's yaw is clockwise from the film's centre
 //! (towards -Z) seen from above, its pitch above the horizon; scenes are metres, Y up.
 
 use boussole_content::ContentSet;
-use boussole_content::ids::{HotspotId, ImmersionId};
+use boussole_content::ids::{HotspotId, ImmersionId, SceneId};
 use boussole_content::immersion::ImmersionSource;
-use boussole_protocol::wire::{HeadsetPose, HeadsetPoses, Pose};
+use boussole_protocol::wire::{Doing, HeadsetPose, HeadsetPoses, PointerRay, Pose, Shows};
 use std::collections::BTreeMap;
 
 /// How close to a hotspot's direction a gaze must be to be "on" it, degrees.
 pub const ON_HOTSPOT_DEG: f32 = 20.0;
+/// The spectator view's vertical field of view, degrees: with its 2:1 picture, about the
+/// 100° a headset shows across.
+pub const VIEW_FOV_V_DEG: f32 = 60.0;
+/// The spectator picture's width over its height.
+pub const VIEW_ASPECT: f32 = 2.0;
+/// How far from the viewer a 360° film's hotspot is drawn, metres (the headset's film sphere is
+/// 10 m around the head).
+pub const FILM_RADIUS_M: f32 = 10.0;
+
+/// What a spectator view draws behind the hotspots: a scene of the content, or a 360° film's
+/// poster frame on a sphere around the head.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Backdrop {
+    /// A `SceneSpec`, by id.
+    Scene(SceneId),
+    /// A film's poster frame, under the assets folder (`films/quai.png` beside
+    /// `films/quai.webm`: what `boussole-lint import-360` writes); a sphere of plain colour
+    /// where there is none.
+    Film {
+        /// The poster's path under the assets folder.
+        poster: String,
+    },
+}
 
 /// Where an immersion's hotspots are, as the spectator draws them.
 #[derive(Clone, Debug, PartialEq)]
@@ -48,6 +73,8 @@ pub struct Sight {
     pub title: String,
     /// Film or scene.
     pub place: Place,
+    /// What its spectator view draws.
+    pub backdrop: Backdrop,
     /// Its hotspots.
     pub spots: Vec<Spot>,
 }
@@ -74,9 +101,13 @@ impl Sights {
         let mut out = BTreeMap::new();
         for doc in &content.immersions {
             let im = &doc.value;
-            let (place, anchors): (Place, BTreeMap<String, [f32; 3]>) = match &im.source {
-                ImmersionSource::Video360 { anchors, .. } => (
+            let (place, backdrop, anchors): (Place, Backdrop, BTreeMap<String, [f32; 3]>) =
+                match &im.source {
+                ImmersionSource::Video360 { anchors, file, .. } => (
                     Place::Film,
+                    Backdrop::Film {
+                        poster: poster_of(file.as_str()),
+                    },
                     anchors
                         .iter()
                         .map(|a| (a.id.to_string(), [a.yaw_deg, a.pitch_deg, 0.0]))
@@ -96,6 +127,7 @@ impl Sights {
                             min: (spec.bounds.min.0, spec.bounds.min.2),
                             max: (spec.bounds.max.0, spec.bounds.max.2),
                         },
+                        Backdrop::Scene(scene.clone()),
                         spec.anchors
                             .iter()
                             .map(|a| (a.id.to_string(), [a.position.0, a.position.1, a.position.2]))
@@ -119,6 +151,7 @@ impl Sights {
                 Sight {
                     title: im.title.fr.clone(),
                     place,
+                    backdrop,
                     spots,
                 },
             );
@@ -157,6 +190,56 @@ impl Sights {
             on,
         }
     }
+}
+
+/// A film's poster frame: the film's path with `.png` for its extension.
+pub fn poster_of(film: &str) -> String {
+    std::path::Path::new(film)
+        .with_extension("png")
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// Where `point` (metres, the scene's space) falls in the spectator picture of a head at
+/// `head` turned by `orientation` (unit quaternion x, y, z, w): (x, y) from the picture's top
+/// left, each 0 to 1 across it, for a picture [`VIEW_ASPECT`] wide with [`VIEW_FOV_V_DEG`]
+/// of vertical field; `None` when it is behind the head or less than 5 cm in front.
+pub fn project(head: [f32; 3], orientation: [f32; 4], point: [f32; 3]) -> Option<[f32; 2]> {
+    use bevy::math::{Quat, Vec3};
+    let q = Quat::from_array(orientation).normalize();
+    let local = q.inverse() * (Vec3::from_array(point) - Vec3::from_array(head));
+    if local.z > -0.05 {
+        return None;
+    }
+    let f = 1.0 / (VIEW_FOV_V_DEG.to_radians() / 2.0).tan();
+    let (x, y) = (local.x / -local.z * f / VIEW_ASPECT, local.y / -local.z * f);
+    Some([(x + 1.0) / 2.0, (1.0 - y) / 2.0])
+}
+
+/// Where a hotspot of `sight` stands in the scene's space, seen from `head`: a scene's anchor,
+/// or a film's direction at [`FILM_RADIUS_M`] from the head.
+pub fn spot_point(sight: &Sight, spot: &Spot, head: [f32; 3]) -> [f32; 3] {
+    match sight.place {
+        Place::Film => {
+            let d = direction(spot.at[0], spot.at[1]);
+            [
+                head[0] + d[0] * FILM_RADIUS_M,
+                head[1] + d[1] * FILM_RADIUS_M,
+                head[2] + d[2] * FILM_RADIUS_M,
+            ]
+        }
+        Place::Scene { .. } => spot.at,
+    }
+}
+
+/// Which of the views waiting for a new picture are drawn this frame when at most `budget`
+/// may be: the ones waiting longest first (`waiting`: each view's key and the frame since
+/// which its picture is out of date), ties by key. A console following more headsets than it
+/// can draw each frame keeps its frame rate: each view is drawn in turn, less often.
+pub fn due<K: Clone + Ord>(waiting: &[(K, u64)], budget: usize) -> Vec<K> {
+    let mut order: Vec<&(K, u64)> = waiting.iter().collect();
+    order.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.cmp(&b.0)));
+    order.into_iter().take(budget).map(|(k, _)| k.clone()).collect()
 }
 
 /// The orientation (unit quaternion x, y, z, w) of a head looking at (yaw, pitch) degrees, as
@@ -213,6 +296,21 @@ pub fn training_poses(view: &crate::view::SessionView) -> HeadsetPoses {
                 device_ms: view.now.0,
                 position_m: head,
                 orientation: orientation(yaw, pitch),
+                // The controller at the right hip, pointing at the hotspot looked at.
+                pointer: {
+                    let hand = [head[0] + 0.2, head[1] - 0.5, head[2]];
+                    let at = spot_point(sight, spot, head);
+                    normalise([at[0] - hand[0], at[1] - hand[1], at[2] - hand[2]]).map(
+                        |direction| PointerRay {
+                            origin_m: hand,
+                            direction,
+                        },
+                    )
+                },
+                shows: Some(Shows {
+                    doing: Doing::Hotspot,
+                    board: spot.title.clone(),
+                }),
             },
             received_ms: view.now.0,
         });
@@ -271,6 +369,8 @@ mod tests {
             device_ms: 0,
             position_m: at,
             orientation: q,
+            pointer: None,
+            shows: None,
         }
     }
 
@@ -307,6 +407,9 @@ mod tests {
         let film = Sight {
             title: "Quai".into(),
             place: Place::Film,
+            backdrop: Backdrop::Film {
+                poster: "films/quai.png".into(),
+            },
             spots: vec![
                 spot("chariot", [-40.0, -8.0, 0.0]),
                 spot("navire", [40.0, -8.0, 0.0]),
@@ -318,6 +421,7 @@ mod tests {
                 min: (-5.0, -5.0),
                 max: (5.0, 5.0),
             },
+            backdrop: Backdrop::Scene(SceneId::from("atelier")),
             spots: vec![
                 spot("etabli", [3.0, 1.0, 0.0]),
                 spot("porte", [0.0, 1.5, -4.0]),
@@ -367,6 +471,83 @@ mod tests {
         );
         let gaze = sights.gaze(None, &pose(origin, looking(30.0, 10.0)));
         assert!(gaze.on.is_none() && (gaze.yaw_deg - 30.0).abs() < 0.01);
+    }
+
+    #[test]
+    fn a_point_falls_where_the_head_sees_it() {
+        let origin = [0.0, 1.6, 0.0];
+        let near = |got: Option<[f32; 2]>, want: [f32; 2]| {
+            got.is_some_and(|g| (g[0] - want[0]).abs() < 1e-3 && (g[1] - want[1]).abs() < 1e-3)
+        };
+        // Straight ahead: the middle of the picture, at any distance.
+        for d in [0.5, 3.0, 40.0] {
+            let got = project(origin, looking(0.0, 0.0), [0.0, 1.6, -d]);
+            assert!(near(got, [0.5, 0.5]), "{d}: {got:?}");
+        }
+        // The edges of the field: half the vertical field up is the top edge; the horizontal
+        // half field (from the 2:1 picture) right is the right edge.
+        let up = (VIEW_FOV_V_DEG / 2.0).to_radians();
+        let got = project(origin, looking(0.0, 0.0), [0.0, 1.6 + up.tan(), -1.0]);
+        assert!(near(got, [0.5, 0.0]), "{got:?}");
+        let across = (up.tan() * VIEW_ASPECT).atan().to_degrees();
+        let d = direction(across, 0.0);
+        let got = project(origin, looking(0.0, 0.0), [d[0], 1.6 + d[1], d[2]]);
+        assert!(near(got, [1.0, 0.5]), "{across}: {got:?}");
+        // Turned right by 90°, what was on the right is ahead; what was ahead is behind the
+        // picture's left edge (out of the picture but still in front), and behind is nowhere.
+        let got = project(origin, looking(90.0, 0.0), [5.0, 1.6, 0.0]);
+        assert!(near(got, [0.5, 0.5]), "{got:?}");
+        assert_eq!(project(origin, looking(90.0, 0.0), [-5.0, 1.6, 0.0]), None);
+        assert_eq!(project(origin, looking(0.0, 0.0), [0.0, 1.6, 0.0]), None, "the eye");
+        // Looking down at the floor ahead: a point lower than the gaze is below the middle.
+        let got = project(origin, looking(0.0, -30.0), [0.0, 0.0, -2.0])
+            .ok_or("the floor ahead is seen")
+            .unwrap_or([0.0, 0.0]);
+        assert!(got[1] > 0.5 && (got[0] - 0.5).abs() < 1e-3, "{got:?}");
+        // A film's hotspot stands on its direction from the head.
+        let film = Sight {
+            title: "Quai".into(),
+            place: Place::Film,
+            backdrop: Backdrop::Film {
+                poster: poster_of("films/quai.webm"),
+            },
+            spots: vec![spot("navire", [40.0, -8.0, 0.0])],
+        };
+        let at = spot_point(&film, &film.spots[0], origin);
+        let got = project(origin, looking(40.0, -8.0), at);
+        assert!(near(got, [0.5, 0.5]), "{got:?}");
+        assert_eq!(
+            film.backdrop,
+            Backdrop::Film {
+                poster: "films/quai.png".into()
+            }
+        );
+    }
+
+    #[test]
+    fn views_are_drawn_in_turn_when_over_budget() {
+        // Six views out of date since frames 5, 1, 3, 1, 9, 2; three drawn per frame.
+        let mut waiting: Vec<(String, u64)> = [5, 1, 3, 1, 9, 2]
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (format!("casque-{i}"), *f))
+            .collect();
+        assert_eq!(due(&waiting, 3), ["casque-1", "casque-3", "casque-5"]);
+        // Within budget, every view is drawn.
+        assert_eq!(due(&waiting[..2], 3).len(), 2);
+        // Drawn ones wait again from this frame (10): the others come next, none starved.
+        let mut drawn_at = BTreeMap::new();
+        for frame in 10..16_u64 {
+            for k in due(&waiting, 3) {
+                drawn_at.entry(k.clone()).or_insert(frame);
+                if let Some(w) = waiting.iter_mut().find(|w| w.0 == k) {
+                    w.1 = frame;
+                }
+            }
+        }
+        assert_eq!(drawn_at.len(), 6, "every view drawn within two frames: {drawn_at:?}");
+        assert!(drawn_at.values().all(|f| *f <= 11), "{drawn_at:?}");
+        assert!(due::<String>(&[], 3).is_empty());
     }
 
     #[test]

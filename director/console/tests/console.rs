@@ -2841,6 +2841,8 @@ fn pose_looking(yaw_deg: f32, pitch_deg: f32, device_ms: u64) -> boussole_protoc
             aw * bz + ax * by - ay * bx + az * bw,
             aw * bw - ax * bx - ay * by - az * bz,
         ],
+        pointer: None,
+        shows: None,
     }
 }
 
@@ -2849,7 +2851,7 @@ fn pose_looking(yaw_deg: f32, pitch_deg: f32, device_ms: u64) -> boussole_protoc
 /// poses are counted; a pose several seconds old says so.
 #[test]
 fn the_spectator_panel_says_what_each_headset_looks_at() {
-    use boussole_console::spectator::{Place, Sight, Sights, Spot};
+    use boussole_console::spectator::{Backdrop, Place, Sight, Sights, Spot};
     use boussole_protocol::wire::{HeadsetPose, HeadsetPoses};
     let mut view = session();
     let now = view.now;
@@ -2893,6 +2895,9 @@ fn the_spectator_panel_says_what_each_headset_looks_at() {
             Sight {
                 title: "Cariste au port".into(),
                 place: Place::Film,
+                backdrop: Backdrop::Film {
+                    poster: "films/visite.png".into(),
+                },
                 spots: vec![
                     spot("h_chariot", "Le chariot élévateur", -40.0),
                     spot("h_gyrophare", "Le gyrophare", 0.0),
@@ -2908,7 +2913,13 @@ fn the_spectator_panel_says_what_each_headset_looks_at() {
         poses: vec![
             HeadsetPose {
                 device: headsets[0].clone(),
-                pose: pose_looking(38.0, -5.0, 10),
+                pose: boussole_protocol::wire::Pose {
+                    shows: Some(boussole_protocol::wire::Shows {
+                        doing: boussole_protocol::wire::Doing::Hotspot,
+                        board: "Le navire — Un porte-conteneurs à quai.".into(),
+                    }),
+                    ..pose_looking(38.0, -5.0, 10)
+                },
                 received_ms: view.now.0,
             },
             HeadsetPose {
@@ -2956,6 +2967,25 @@ fn the_spectator_panel_says_what_each_headset_looks_at() {
             .is_some()
     );
     assert!(h.query_by_label_contains("3 positions ignorées").is_some());
+    // What casque-1 shows, as it says in its pose; casque-2 (an older build) says nothing.
+    assert!(h.query_by_label("Écoute un point d'intérêt").is_some());
+    assert!(
+        h.query_by_label("Au tableau : « Le navire — Un porte-conteneurs à quai. »")
+            .is_some()
+    );
+    assert_eq!(h.query_all_by_label_contains("Au tableau").count(), 1);
+    // The panel asks the window's renderer for both pictures, small, on the film's poster.
+    let wanted = &h.state().console.spectator_wanted;
+    assert_eq!(
+        wanted.iter().map(|w| w.device.as_str()).collect::<Vec<_>>(),
+        ["casque-1", "casque-2"]
+    );
+    assert!(wanted.iter().all(|w| !w.large
+        && w.backdrop
+            == Backdrop::Film {
+                poster: "films/visite.png".into()
+            }));
+    assert!(h.query_by_label_contains("à tour de rôle").is_none());
     h.get_by_label("Vue de casque-2").click();
     h.run();
     assert_eq!(
@@ -2965,4 +2995,19 @@ fn the_spectator_panel_says_what_each_headset_looks_at() {
     h.get_by_label("Vue de casque-2").click();
     h.run();
     assert_eq!(h.state().console.spectator_large, None);
+    // Once the renderer has drawn casque-1's picture, it is shown instead of the panorama,
+    // and enlarged it comes with the panorama beside it; more headsets than the renderer
+    // draws per frame is said on screen.
+    h.state_mut().console.spectator_pictures.textures =
+        [("casque-1".to_owned(), egui::TextureId::User(7))].into();
+    h.state_mut().console.spectator_pictures.slowed = Some(6);
+    h.run();
+    assert!(
+        h.query_by_label_contains("6 casques suivis : les vues se redessinent à tour de rôle")
+            .is_some()
+    );
+    h.get_by_label("Vue de casque-1").click();
+    h.run();
+    let wanted = &h.state().console.spectator_wanted;
+    assert!(wanted.iter().any(|w| w.device == "casque-1" && w.large));
 }

@@ -14,7 +14,8 @@ pub mod cue_video;
 pub mod guided;
 pub mod pointer;
 pub mod pose;
-pub mod scene;
+/// The generic scene builder, shared with the console's spectator views.
+pub use boussole_scene as scene;
 pub mod shade;
 pub mod state;
 pub mod tags;

@@ -173,17 +173,7 @@ pub struct VideoRun {
 /// ([`super::video360::SPHERE_RADIUS_M`]), so they show in front of the film.
 pub const VIDEO_MARKER_DISTANCE_M: f32 = 3.0;
 
-/// The direction from the viewer of a 360° video's anchor: `yaw_deg` clockwise from the
-/// film's centre seen from above (0 looks towards -Z, 90 towards +X), `pitch_deg` above the
-/// horizon. Unit length.
-pub fn video_direction(yaw_deg: f32, pitch_deg: f32) -> Vec3 {
-    let (yaw, pitch) = (yaw_deg.to_radians(), pitch_deg.to_radians());
-    Vec3::new(
-        yaw.sin() * pitch.cos(),
-        pitch.sin(),
-        -yaw.cos() * pitch.cos(),
-    )
-}
+pub use boussole_scene::video_direction;
 
 /// One immersion being run.
 #[derive(Debug, Clone)]

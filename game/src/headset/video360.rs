@@ -10,7 +10,7 @@
 //! the file, never a panic: the hotspots and the questionnaire still work over a black sphere.
 //!
 //! Its logic runs headless (tests open real films without a window: [`Film`] tells where the
-//! film stands); its view puts the frames on the sphere ([`inside_sphere`]).
+//! film stands); its view puts the frames on the sphere ([`inside_sphere`], from `boussole-scene`).
 
 use super::state::{HeadsetLogic, HeadsetState, VideoRun};
 use crate::GameSystems;
@@ -18,9 +18,7 @@ use crate::content::GameContent;
 use crate::net::plugin::{Report, Room};
 use crate::third_party::audio::AudioOutput;
 use crate::ui::{black_image, put_frame};
-use bevy::asset::RenderAssetUsages;
 use bevy::math::Affine2;
-use bevy::mesh::{Indices, PrimitiveTopology};
 use bevy::prelude::*;
 use bevy::render::render_resource::Extent3d;
 use boussole_protocol::DeviceEvent;
@@ -250,48 +248,7 @@ fn pump(
     }
 }
 
-/// A sphere seen from inside, `sectors` around and `stacks` from top to bottom, with
-/// equirectangular texture coordinates: the film's centre column (u = 0.5) straight ahead
-/// (-Z), u growing clockwise seen from above (to the viewer's right), its top row (v = 0)
-/// overhead. The same convention as [`super::state::video_direction`], so a hotspot anchor's
-/// yaw and pitch fall on the matching pixel. Triangles face the centre.
-pub fn inside_sphere(radius: f32, sectors: u32, stacks: u32) -> Mesh {
-    let (sectors, stacks) = (sectors.max(3), stacks.max(2));
-    let mut positions = Vec::new();
-    let mut normals = Vec::new();
-    let mut uvs = Vec::new();
-    for i in 0..=stacks {
-        let v = i as f32 / stacks as f32;
-        let pitch_deg = 90.0 - v * 180.0;
-        for j in 0..=sectors {
-            let u = j as f32 / sectors as f32;
-            let yaw_deg = (u - 0.5) * 360.0;
-            let dir = super::state::video_direction(yaw_deg, pitch_deg);
-            positions.push((dir * radius).to_array());
-            normals.push((-dir).to_array());
-            uvs.push([u, v]);
-        }
-    }
-    let row = sectors + 1;
-    let mut indices = Vec::new();
-    for i in 0..stacks {
-        for j in 0..sectors {
-            let a = i * row + j;
-            let (b, c, d) = (a + 1, a + row, a + row + 1);
-            // Counter-clockwise seen from the centre: a (top left), c (bottom left), b (top
-            // right); then b, c, d.
-            indices.extend_from_slice(&[a, c, b, b, c, d]);
-        }
-    }
-    Mesh::new(
-        PrimitiveTopology::TriangleList,
-        RenderAssetUsages::default(),
-    )
-    .with_inserted_attribute(Mesh::ATTRIBUTE_POSITION, positions)
-    .with_inserted_attribute(Mesh::ATTRIBUTE_NORMAL, normals)
-    .with_inserted_attribute(Mesh::ATTRIBUTE_UV_0, uvs)
-    .with_inserted_indices(Indices::U32(indices))
-}
+pub use boussole_scene::inside_sphere;
 
 /// The sphere the film is drawn on, and the image it shows.
 #[derive(Component)]
@@ -364,6 +321,7 @@ fn show_film(
 
 #[cfg(test)]
 mod tests {
+    use bevy::mesh::Indices;
     use super::*;
     use boussole_content::text::AssetPath;
 

@@ -381,6 +381,11 @@ pub struct ConsoleState {
     pub plan: plan::PlanState,
     /// The headset whose spectator picture is enlarged.
     pub spectator_large: Option<String>,
+    /// The spectator's pictures ready (the window's renderer fills it; empty in tests).
+    pub spectator_pictures: crate::spectator_view::SpectatorPictures,
+    /// The pictures the spectator panel asked for in its last frame (the window's renderer
+    /// takes them).
+    pub spectator_wanted: Vec<crate::spectator_view::Wanted>,
 }
 
 /// A passphrase change being typed: never printed, wiped when dropped or sent.

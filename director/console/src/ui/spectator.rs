@@ -1,12 +1,18 @@
 //! « Ce que regardent les casques »: for each headset that streams its head pose, what its
-//! wearer is doing (the immersion, started, paused, finished) and looking at (the hotspot in
-//! front, else the heading), over a small picture: the 360° film's panorama with its hotspots
-//! and the field of view, or the scene's plan seen from above with its hotspots, the head and
-//! its view cone. A click on a picture enlarges it (again: back). On the devices screen.
+//! wearer is doing (the immersion, started, paused, finished; what the headset shows: a
+//! hotspot, a task, the questionnaire, with the board's words) and looking at (the hotspot in
+//! front, else the heading), over a picture: the scene drawn from the wearer's head, or the
+//! 360° film's poster frame in its direction (`spectator_view`), with the hotspots and the
+//! pointer's ray over it. Before a picture is drawn (and where there is no renderer), the 360°
+//! film's panorama with its hotspots and the field of view, or the scene's plan seen from above
+//! with its hotspots, the head and its view cone. A click on a picture enlarges it, with the
+//! plan beside it (again: back). On the devices screen.
 
 use super::{ConsoleState, MUTED, NOTICE};
 use crate::i18n::{Locale, tr};
-use crate::spectator::{Gaze, Place, Sight};
+use crate::spectator::{Gaze, Place, Sight, project, spot_point};
+use crate::spectator_view::Wanted;
+use boussole_protocol::wire::{Doing, Pose};
 use crate::view::SessionView;
 use egui::{Color32, Pos2, Rect, RichText, Sense, Stroke, Ui, Vec2, pos2, vec2};
 
@@ -19,14 +25,21 @@ const FOV_V_DEG: f32 = 60.0;
 const SPOT: Color32 = Color32::from_rgb(240, 200, 60);
 const ON: Color32 = Color32::from_rgb(60, 200, 90);
 const HEAD: Color32 = Color32::from_rgb(90, 160, 255);
+const RAY: Color32 = Color32::from_rgb(255, 140, 40);
+/// How far the pointer's ray is drawn, metres.
+const RAY_M: f32 = 8.0;
 
 /// The panel; nothing when no headset streams its pose.
 pub fn panel(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState) {
     let l = state.locale;
+    state.spectator_wanted.clear();
     if view.poses.poses.is_empty() {
         return;
     }
     ui.heading(tr!(l, "spectator-title"));
+    if let Some(count) = state.spectator_pictures.slowed {
+        ui.label(RichText::new(tr!(l, "spectator-slowed", count = count)).color(MUTED));
+    }
     ui.horizontal_wrapped(|ui| {
         for hp in &view.poses.poses {
             let device = hp.device.as_str();
@@ -71,7 +84,30 @@ pub fn panel(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState) {
                             format!("{who} — {title} — {status}")
                         }
                     };
+                    let size = if large {
+                        vec2(560.0, 280.0)
+                    } else {
+                        vec2(260.0, 130.0)
+                    };
+                    ui.set_max_width(size.x);
                     ui.label(doing);
+                    if let Some(shows) = &hp.pose.shows {
+                        ui.label(doing_label(shows.doing, l));
+                        if !shows.board.is_empty() {
+                            ui.add(
+                                egui::Label::new(
+                                    RichText::new(tr!(
+                                        l,
+                                        "spectator-board",
+                                        text = shows.board.clone()
+                                    ))
+                                    .italics()
+                                    .small(),
+                                )
+                                .wrap(),
+                            );
+                        }
+                    }
                     ui.label(looking(&gaze, l));
                     let age = view.now.0.saturating_sub(hp.received_ms);
                     if age > STALE_MS {
@@ -81,22 +117,36 @@ pub fn panel(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState) {
                                 .color(NOTICE),
                         );
                     }
-                    let size = if large {
-                        vec2(560.0, 280.0)
-                    } else {
-                        vec2(260.0, 130.0)
-                    };
                     let (rect, response) = ui.allocate_exact_size(size, Sense::click());
                     let label = tr!(l, "spectator-picture", device = device.to_owned());
                     response.widget_info(|| {
                         egui::WidgetInfo::labeled(egui::WidgetType::Button, true, label.clone())
                     });
-                    picture(ui, rect, sight, &gaze, hp.pose.position_m, large);
+                    if let Some(sight) = sight {
+                        state.spectator_wanted.push(Wanted {
+                            device: device.to_owned(),
+                            backdrop: sight.backdrop.clone(),
+                            pose: hp.pose.clone(),
+                            large,
+                        });
+                    }
+                    let drawn = state.spectator_pictures.textures.get(device).copied();
+                    match (sight, drawn) {
+                        (Some(sight), Some(texture)) => {
+                            rendered(ui, rect, texture, sight, &gaze, &hp.pose, large);
+                        }
+                        _ => picture(ui, rect, sight, &gaze, hp.pose.position_m, large),
+                    }
                     if response
                         .on_hover_text(tr!(l, "spectator-enlarge"))
                         .clicked()
                     {
                         state.spectator_large = if large { None } else { Some(device.to_owned()) };
+                    }
+                    // Enlarged, the plan (or the panorama) beside the view.
+                    if large && drawn.is_some() {
+                        let (plan, _) = ui.allocate_exact_size(vec2(260.0, 130.0), Sense::hover());
+                        picture(ui, plan, sight, &gaze, hp.pose.position_m, false);
                     }
                 });
             });
@@ -109,6 +159,81 @@ pub fn panel(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState) {
                 .color(MUTED),
         );
     }
+}
+
+/// What a headset's wearer is doing, in words.
+pub fn doing_label(doing: Doing, l: Locale) -> String {
+    match doing {
+        Doing::Waiting => tr!(l, "spectator-doing-waiting"),
+        Doing::Introduction => tr!(l, "spectator-doing-introduction"),
+        Doing::Exploring => tr!(l, "spectator-doing-exploring"),
+        Doing::Hotspot => tr!(l, "spectator-doing-hotspot"),
+        Doing::Task => tr!(l, "spectator-doing-task"),
+        Doing::Questionnaire => tr!(l, "spectator-doing-questionnaire"),
+        Doing::Break => tr!(l, "spectator-doing-break"),
+        Doing::Paused => tr!(l, "spectator-doing-paused"),
+        Doing::Finished => tr!(l, "spectator-doing-finished"),
+        Doing::Stopped => tr!(l, "spectator-doing-stopped"),
+        Doing::Guided => tr!(l, "spectator-doing-guided"),
+    }
+}
+
+/// The rendered view (`texture`), with the hotspots in the field (the one looked at green and
+/// named; all named when `large`), the pointer's ray and the middle of the view over it.
+fn rendered(
+    ui: &Ui,
+    rect: Rect,
+    texture: egui::TextureId,
+    sight: &Sight,
+    gaze: &Gaze,
+    pose: &Pose,
+    large: bool,
+) {
+    let painter = ui.painter_at(rect);
+    painter.image(
+        texture,
+        rect,
+        Rect::from_min_max(pos2(0.0, 0.0), pos2(1.0, 1.0)),
+        Color32::WHITE,
+    );
+    let head = pose.position_m;
+    let at = |p: [f32; 3]| {
+        project(head, pose.orientation, p).map(|[x, y]| rect.min + vec2(x, y) * rect.size())
+    };
+    let on = gaze.on.as_ref().map(|s| &s.id);
+    for spot in &sight.spots {
+        let Some(p) = at(spot_point(sight, spot, head)).filter(|p| rect.contains(*p)) else {
+            continue;
+        };
+        let looked = on == Some(&spot.id);
+        dot(
+            &painter,
+            p,
+            (large || looked).then_some(spot.title.as_str()),
+            looked,
+        );
+    }
+    if let Some(ray) = &pose.pointer {
+        // The ray as a polyline of its points in front of the head (a ray may start beside
+        // the head and cross the view).
+        let points: Vec<Option<Pos2>> = (0..=32_u8)
+            .map(|i| {
+                let t = RAY_M * f32::from(i) / 32.0;
+                at([
+                    ray.origin_m[0] + ray.direction[0] * t,
+                    ray.origin_m[1] + ray.direction[1] * t,
+                    ray.origin_m[2] + ray.direction[2] * t,
+                ])
+            })
+            .collect();
+        for pair in points.windows(2) {
+            if let [Some(a), Some(b)] = pair {
+                painter.line_segment([*a, *b], Stroke::new(2.5, RAY));
+            }
+        }
+    }
+    let centre = rect.center();
+    painter.circle_stroke(centre, 4.0, Stroke::new(1.5, HEAD));
 }
 
 /// « Regarde : … » or the heading.

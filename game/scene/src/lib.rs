@@ -1,8 +1,16 @@
-//! The one generic scene builder: a content `SceneSpec` becomes Bevy entities (cuboids,
-//! spheres, cylinders and planes from Bevy's primitives, PBR materials, directional and point
-//! lights). No model files, so no copyrighted assets and nothing to load. The calm room the
-//! headset fades to after a stop is itself a `SceneSpec`, built the same way.
+//! The one generic scene builder, shared by the headset (`boussole-game`) and the console's
+//! spectator views (`boussole-console`): a content `SceneSpec` becomes Bevy entities
+//! (cuboids, spheres, cylinders and planes from Bevy's primitives, PBR materials, directional
+//! and point lights). No model files, so no copyrighted assets and nothing to load. The calm
+//! room the headset fades to after a stop is itself a `SceneSpec`, built the same way. A 360°
+//! film is drawn on the inside of a sphere ([`inside_sphere`]) whose texture coordinates follow
+//! the anchors' convention ([`video_direction`]).
+//!
+//! Conventions are the content's: metres, right-handed, Y up; a 360° direction's yaw is
+//! clockwise from -Z seen from above, its pitch above the horizon.
 
+use bevy::asset::RenderAssetUsages;
+use bevy::mesh::{Indices, PrimitiveTopology};
 use bevy::prelude::*;
 use boussole_content::ids::{MaterialId, SceneId};
 use boussole_content::immersion::{Bounds, Light, Material, Primitive, SceneSpec, Shape, Spawn};
@@ -107,6 +115,18 @@ pub fn build(
     materials: &mut Assets<StandardMaterial>,
     spec: &SceneSpec,
 ) {
+    build_with(commands, meshes, materials, spec, ());
+}
+
+/// [`build`], with `extra` added to every entity spawned (the console's spectator puts each
+/// scene on its own render layer so that several scenes share one world).
+pub fn build_with(
+    commands: &mut Commands,
+    meshes: &mut Assets<Mesh>,
+    materials: &mut Assets<StandardMaterial>,
+    spec: &SceneSpec,
+    extra: impl Bundle + Clone,
+) {
     let handles: Vec<Handle<StandardMaterial>> = spec
         .materials
         .iter()
@@ -123,6 +143,7 @@ pub fn build(
             Mesh3d(meshes.add(piece.mesh.mesh())),
             MeshMaterial3d(material),
             piece.transform,
+            extra.clone(),
         ));
     }
     for label in &spec.labels {
@@ -131,6 +152,7 @@ pub fn build(
             Built,
             WorldLabel(label.text.clone()),
             Transform::from_xyz(x, y, z),
+            extra.clone(),
         ));
     }
     for light in &spec.lights {
@@ -160,6 +182,7 @@ pub fn build(
                             Vec3::Z
                         },
                     ),
+                    extra.clone(),
                 ));
             }
             Light::Point {
@@ -176,6 +199,7 @@ pub fn build(
                         ..default()
                     },
                     Transform::from_xyz(position.0, position.1, position.2),
+                    extra.clone(),
                 ));
             }
         }
@@ -268,6 +292,61 @@ pub fn calm_room() -> SceneSpec {
     }
 }
 
+/// The direction from the viewer of a 360° video's anchor: `yaw_deg` clockwise from the
+/// film's centre seen from above (0 looks towards -Z, 90 towards +X), `pitch_deg` above the
+/// horizon. Unit length.
+pub fn video_direction(yaw_deg: f32, pitch_deg: f32) -> Vec3 {
+    let (yaw, pitch) = (yaw_deg.to_radians(), pitch_deg.to_radians());
+    Vec3::new(
+        yaw.sin() * pitch.cos(),
+        pitch.sin(),
+        -yaw.cos() * pitch.cos(),
+    )
+}
+
+/// A sphere seen from inside, `sectors` around and `stacks` from top to bottom, with
+/// equirectangular texture coordinates: the film's centre column (u = 0.5) straight ahead
+/// (-Z), u growing clockwise seen from above (to the viewer's right), its top row (v = 0)
+/// overhead. The same convention as [`video_direction`], so a hotspot anchor's
+/// yaw and pitch fall on the matching pixel. Triangles face the centre.
+pub fn inside_sphere(radius: f32, sectors: u32, stacks: u32) -> Mesh {
+    let (sectors, stacks) = (sectors.max(3), stacks.max(2));
+    let mut positions = Vec::new();
+    let mut normals = Vec::new();
+    let mut uvs = Vec::new();
+    for i in 0..=stacks {
+        let v = i as f32 / stacks as f32;
+        let pitch_deg = 90.0 - v * 180.0;
+        for j in 0..=sectors {
+            let u = j as f32 / sectors as f32;
+            let yaw_deg = (u - 0.5) * 360.0;
+            let dir = video_direction(yaw_deg, pitch_deg);
+            positions.push((dir * radius).to_array());
+            normals.push((-dir).to_array());
+            uvs.push([u, v]);
+        }
+    }
+    let row = sectors + 1;
+    let mut indices = Vec::new();
+    for i in 0..stacks {
+        for j in 0..sectors {
+            let a = i * row + j;
+            let (b, c, d) = (a + 1, a + row, a + row + 1);
+            // Counter-clockwise seen from the centre: a (top left), c (bottom left), b (top
+            // right); then b, c, d.
+            indices.extend_from_slice(&[a, c, b, b, c, d]);
+        }
+    }
+    Mesh::new(
+        PrimitiveTopology::TriangleList,
+        RenderAssetUsages::default(),
+    )
+    .with_inserted_attribute(Mesh::ATTRIBUTE_POSITION, positions)
+    .with_inserted_attribute(Mesh::ATTRIBUTE_NORMAL, normals)
+    .with_inserted_attribute(Mesh::ATTRIBUTE_UV_0, uvs)
+    .with_inserted_indices(Indices::U32(indices))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -275,7 +354,7 @@ mod tests {
     #[test]
     fn every_shipped_scene_becomes_pieces_with_known_materials()
     -> Result<(), Box<dyn std::error::Error>> {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../content");
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../content");
         let (set, problems) = boussole_content::ContentSet::load_dir(&root);
         assert!(problems.is_empty(), "{problems:?}");
         assert!(set.scenes.len() >= 5);

@@ -1,0 +1,366 @@
+//! The spectator's pictures: each headset's scene drawn from its wearer's head, on the console.
+//! A scene is built once, by the headset's own builder (`boussole-scene`), on a render layer of
+//! its own, so that several scenes share the console's world without lighting each other; a
+//! 360° film is its poster frame on the inside of a sphere around the head (no film is decoded
+//! on the laptop). Each headset has a camera that renders its picture into an image the
+//! console's egui panel shows (`ui::spectator`), with the hotspots and the pointer drawn over
+//! it there.
+//!
+//! The panel asks for pictures each frame it is drawn ([`SpectatorWanted`]); this plugin answers
+//! in [`SpectatorPictures`] the next frame. A picture is drawn again only when its pose moved,
+//! and at most [`RENDERS_PER_FRAME`] pictures per frame, the longest waiting first
+//! ([`crate::spectator::due`]): a console following more headsets keeps its frame rate, each
+//! picture comes less often, and the panel says so. A view no longer asked for stops drawing,
+//! and is dropped after [`FORGET_AFTER_FRAMES`] frames.
+
+use crate::spectator::{Backdrop, VIEW_ASPECT, VIEW_FOV_V_DEG, due};
+use bevy::camera::visibility::RenderLayers;
+use bevy::camera::{ImageRenderTarget, RenderTarget};
+use bevy::prelude::*;
+use bevy::render::render_resource::TextureFormat;
+use bevy_egui::{EguiTextureHandle, EguiUserTextures, egui};
+use boussole_content::ContentSet;
+use boussole_content::ids::SceneId;
+use boussole_content::immersion::SceneSpec;
+use boussole_protocol::wire::Pose;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Pictures drawn per frame at most (lavapipe, the software renderer of a laptop without a
+/// GPU driver, draws three small scenes in a few milliseconds).
+pub const RENDERS_PER_FRAME: usize = 3;
+/// A view not asked for this many frames in a row is dropped (a minute at the console's ten
+/// frames a second).
+pub const FORGET_AFTER_FRAMES: u32 = 600;
+/// The small picture's size, pixels (its card on the devices screen, 2:1).
+pub const SMALL: UVec2 = UVec2::new(320, 160);
+/// The enlarged picture's size, pixels.
+pub const LARGE: UVec2 = UVec2::new(640, 320);
+/// The radius of a film's sphere, metres (the headset's).
+const FILM_SPHERE_M: f32 = 10.0;
+/// The first render layer given to a backdrop (layer 0 is the console's own window).
+const FIRST_LAYER: usize = 1;
+
+/// A picture the panel wants this frame.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Wanted {
+    /// The headset.
+    pub device: String,
+    /// What is behind the head.
+    pub backdrop: Backdrop,
+    /// The head.
+    pub pose: Pose,
+    /// Enlarged.
+    pub large: bool,
+}
+
+/// What the panel asked for in its last frame (it fills this; the plugin takes it).
+#[derive(Resource, Debug, Default, Clone, PartialEq)]
+pub struct SpectatorWanted(pub Vec<Wanted>);
+
+/// The pictures ready, for the panel.
+#[derive(Resource, Debug, Default, Clone, PartialEq)]
+pub struct SpectatorPictures {
+    /// Each headset's picture, once drawn at least once.
+    pub textures: BTreeMap<String, egui::TextureId>,
+    /// More pictures were asked for than are drawn per frame: how many.
+    pub slowed: Option<usize>,
+    /// Pictures drawn since the console started (the benchmark's count).
+    pub drawn: u64,
+}
+
+/// What the plugin builds from: the scenes of the console's content, and its assets folder
+/// (the films' poster frames).
+#[derive(Resource, Debug, Clone)]
+pub struct SpectatorContent {
+    scenes: BTreeMap<SceneId, SceneSpec>,
+    assets: PathBuf,
+}
+
+impl SpectatorContent {
+    /// The scenes of `content`; posters are read under `assets`.
+    pub fn new(content: &ContentSet, assets: &Path) -> Self {
+        Self {
+            scenes: content
+                .scenes
+                .iter()
+                .map(|s| (s.value.id.clone(), s.value.clone()))
+                .collect(),
+            assets: assets.to_path_buf(),
+        }
+    }
+}
+
+/// A backdrop's entities, marked with its layer.
+#[derive(Component, Debug, Clone, Copy)]
+struct BackdropPart;
+
+/// A headset's camera.
+#[derive(Component, Debug)]
+struct SpectatorCamera;
+
+#[derive(Debug)]
+struct View {
+    camera: Entity,
+    image: Handle<Image>,
+    size: UVec2,
+    backdrop: Backdrop,
+    /// The pose of the picture drawn last, if any.
+    drawn: Option<Pose>,
+    /// The frame since which the picture is out of date.
+    stale_since: u64,
+    /// Frames in a row it was not asked for.
+    unwanted: u32,
+}
+
+#[derive(Resource, Debug, Default)]
+struct Views {
+    views: BTreeMap<String, View>,
+    layers: BTreeMap<Backdrop, usize>,
+    frame: u64,
+}
+
+/// The spectator's pictures (needs `SpectatorContent` and bevy_egui's plugin).
+pub fn plugin(app: &mut App) {
+    app.init_resource::<SpectatorWanted>()
+        .init_resource::<SpectatorPictures>()
+        .init_resource::<Views>()
+        .insert_resource(GlobalAmbientLight {
+            color: Color::WHITE,
+            brightness: 300.0,
+            affects_lightmapped_meshes: true,
+        })
+        .add_systems(Update, update);
+}
+
+#[expect(clippy::too_many_arguments, reason = "a Bevy system's resources")]
+fn update(
+    mut commands: Commands,
+    mut wanted: ResMut<SpectatorWanted>,
+    mut pictures: ResMut<SpectatorPictures>,
+    mut views: ResMut<Views>,
+    content: Option<Res<SpectatorContent>>,
+    mut meshes: ResMut<Assets<Mesh>>,
+    mut materials: ResMut<Assets<StandardMaterial>>,
+    mut images: ResMut<Assets<Image>>,
+    mut textures: ResMut<EguiUserTextures>,
+    mut cameras: Query<(&mut Camera, &mut Transform), With<SpectatorCamera>>,
+) {
+    let Some(content) = content else { return };
+    let wanted = std::mem::take(&mut wanted.0);
+    let views = &mut *views;
+    views.frame += 1;
+    let frame = views.frame;
+    for w in &wanted {
+        let layer = match views.layers.get(&w.backdrop) {
+            Some(layer) => *layer,
+            None => {
+                let layer = FIRST_LAYER + views.layers.len();
+                build_backdrop(
+                    &mut commands,
+                    &mut meshes,
+                    &mut materials,
+                    &mut images,
+                    &content,
+                    &w.backdrop,
+                    layer,
+                );
+                views.layers.insert(w.backdrop.clone(), layer);
+                layer
+            }
+        };
+        let size = if w.large { LARGE } else { SMALL };
+        let fresh = views
+            .views
+            .get(&w.device)
+            .is_none_or(|v| v.size != size || v.backdrop != w.backdrop);
+        if fresh {
+            if let Some(old) = views.views.remove(&w.device) {
+                forget(&mut commands, &mut textures, &old);
+                pictures.textures.remove(&w.device);
+            }
+            let image = images.add(Image::new_target_texture(
+                size.x,
+                size.y,
+                TextureFormat::Bgra8UnormSrgb,
+                None,
+            ));
+            let camera = commands
+                .spawn((
+                    SpectatorCamera,
+                    Camera3d::default(),
+                    Camera {
+                        is_active: false,
+                        clear_color: ClearColorConfig::Custom(Color::srgb(0.09, 0.09, 0.1)),
+                        order: -1,
+                        ..default()
+                    },
+                    RenderTarget::Image(ImageRenderTarget {
+                        handle: image.clone(),
+                        scale_factor: 1.0,
+                    }),
+                    Projection::Perspective(PerspectiveProjection {
+                        fov: VIEW_FOV_V_DEG.to_radians(),
+                        aspect_ratio: VIEW_ASPECT,
+                        ..default()
+                    }),
+                    RenderLayers::layer(layer),
+                    Transform::default(),
+                    Name::new(format!("vue du casque {}", w.device)),
+                ))
+                .id();
+            views.views.insert(
+                w.device.clone(),
+                View {
+                    camera,
+                    image,
+                    size,
+                    backdrop: w.backdrop.clone(),
+                    drawn: None,
+                    stale_since: frame,
+                    unwanted: 0,
+                },
+            );
+        }
+        if let Some(view) = views.views.get_mut(&w.device) {
+            view.unwanted = 0;
+            if view.drawn.is_some() && view.drawn.as_ref() == Some(&w.pose) {
+                view.stale_since = u64::MAX;
+            } else if view.stale_since == u64::MAX {
+                view.stale_since = frame;
+            }
+        }
+    }
+    let waiting: Vec<(String, u64)> = wanted
+        .iter()
+        .filter_map(|w| {
+            let v = views.views.get(&w.device)?;
+            (v.stale_since != u64::MAX).then(|| (w.device.clone(), v.stale_since))
+        })
+        .collect();
+    let drawn_now = due(&waiting, RENDERS_PER_FRAME);
+    pictures.slowed = (waiting.len() > RENDERS_PER_FRAME).then_some(wanted.len());
+    for (device, view) in &mut views.views {
+        let Ok((mut camera, mut transform)) = cameras.get_mut(view.camera) else {
+            continue;
+        };
+        let pose = wanted.iter().find(|w| w.device == *device).map(|w| &w.pose);
+        let draw = drawn_now.contains(device);
+        camera.is_active = draw;
+        if let (true, Some(pose)) = (draw, pose) {
+            *transform = head_transform(&view.backdrop, pose);
+            view.drawn = Some(pose.clone());
+            view.stale_since = u64::MAX;
+            pictures.drawn += 1;
+        }
+        if pose.is_none() {
+            view.unwanted += 1;
+        }
+    }
+    let forgotten: Vec<String> = views
+        .views
+        .iter()
+        .filter(|(_, v)| v.unwanted >= FORGET_AFTER_FRAMES)
+        .map(|(d, _)| d.clone())
+        .collect();
+    for device in forgotten {
+        if let Some(view) = views.views.remove(&device) {
+            forget(&mut commands, &mut textures, &view);
+        }
+    }
+    // Each view drawn at least once has its picture; a replaced one (enlarged, another
+    // backdrop) shows again once drawn.
+    pictures.textures.retain(|d, _| views.views.get(d).is_some_and(|v| v.drawn.is_some()));
+    for (device, view) in &views.views {
+        if view.drawn.is_some() && !pictures.textures.contains_key(device) {
+            let id = textures.add_image(EguiTextureHandle::Strong(view.image.clone()));
+            pictures.textures.insert(device.clone(), id);
+        }
+    }
+}
+
+fn forget(commands: &mut Commands, textures: &mut EguiUserTextures, view: &View) {
+    textures.remove_image(&view.image);
+    if let Ok(mut camera) = commands.get_entity(view.camera) {
+        camera.despawn();
+    }
+}
+
+/// Where a view's camera stands: the head, or the centre of a film's sphere turned as the
+/// head.
+fn head_transform(backdrop: &Backdrop, pose: &Pose) -> Transform {
+    let rotation = Quat::from_array(pose.orientation).normalize();
+    let translation = match backdrop {
+        Backdrop::Scene(_) => Vec3::from_array(pose.position_m),
+        Backdrop::Film { .. } => Vec3::ZERO,
+    };
+    Transform {
+        translation,
+        rotation,
+        ..default()
+    }
+}
+
+/// Builds `backdrop` on render `layer`: the scene by the headset's builder, or the film's
+/// sphere with its poster frame (a plain sphere when the poster is missing or unreadable; the
+/// hotspots are still drawn over it).
+fn build_backdrop(
+    commands: &mut Commands,
+    meshes: &mut Assets<Mesh>,
+    materials: &mut Assets<StandardMaterial>,
+    images: &mut Assets<Image>,
+    content: &SpectatorContent,
+    backdrop: &Backdrop,
+    layer: usize,
+) {
+    let marks = (BackdropPart, RenderLayers::layer(layer));
+    match backdrop {
+        Backdrop::Scene(id) => {
+            let spec = content
+                .scenes
+                .get(id)
+                .cloned()
+                .unwrap_or_else(boussole_scene::calm_room);
+            boussole_scene::build_with(commands, meshes, materials, &spec, marks);
+        }
+        Backdrop::Film { poster } => {
+            let texture = read_poster(&content.assets.join(poster)).map(|i| images.add(i));
+            if texture.is_none() {
+                warn!("spectateur : pas d'image d'affiche lisible pour {poster}");
+            }
+            let material = materials.add(StandardMaterial {
+                base_color: if texture.is_some() {
+                    Color::WHITE
+                } else {
+                    Color::srgb(0.22, 0.26, 0.3)
+                },
+                base_color_texture: texture,
+                unlit: true,
+                ..default()
+            });
+            commands.spawn((
+                Mesh3d(meshes.add(boussole_scene::inside_sphere(FILM_SPHERE_M, 64, 32))),
+                MeshMaterial3d(material),
+                Transform::default(),
+                marks,
+            ));
+        }
+    }
+}
+
+/// A poster frame as an image (PNG, RGBA), `None` when missing or unreadable.
+fn read_poster(path: &Path) -> Option<Image> {
+    let decoded = image::open(path).ok()?.into_rgba8();
+    let (width, height) = decoded.dimensions();
+    Some(Image::new(
+        bevy::render::render_resource::Extent3d {
+            width,
+            height,
+            depth_or_array_layers: 1,
+        },
+        bevy::render::render_resource::TextureDimension::D2,
+        decoded.into_raw(),
+        TextureFormat::Rgba8UnormSrgb,
+        bevy::asset::RenderAssetUsages::RENDER_WORLD,
+    ))
+}

@@ -810,6 +810,7 @@ fn take_screenshots(
     mut shots: ResMut<Shots>,
     mut shell: NonSendMut<Shell>,
     pending: Res<PipelinesPending>,
+    pictures: Res<SpectatorPictures>,
     window: Query<(), With<PrimaryWindow>>,
     mut exit: MessageWriter<AppExit>,
 ) {
@@ -831,6 +832,17 @@ fn take_screenshots(
         if file == PAIRING_SHOT {
             shell.pairing_window(true);
         }
+        // Then the first headset's view enlarged, when headsets stream their poses.
+        if file == SPECTATOR_SHOT {
+            let first = shell
+                .view(&RaterId("console".into()))
+                .and_then(|v| v.poses.poses.first().map(|p| p.device.to_string()));
+            if first.is_none() {
+                exit.write(AppExit::Success);
+                return;
+            }
+            shell.state.spectator_large = first;
+        }
         // The register's screen is shown with its first person open, so the picture has the
         // person's sessions, form and merge section too.
         if screen == Screen::People
@@ -843,13 +855,27 @@ fn take_screenshots(
         shots.settled = 0;
         return;
     }
-    if pending.0.load(Ordering::Relaxed) != 0 {
+    // The spectator's pictures are drawn a frame after the panel asks for them.
+    if pending.0.load(Ordering::Relaxed) != 0 || pictures.waiting > 0 {
         shots.settled = 0;
         return;
     }
     shots.settled += 1;
     if shots.settled < SETTLE_FRAMES {
         return;
+    }
+    if screen == Screen::Devices && file != PAIRING_SHOT {
+        // What was drawn, for the test to read: one line per headset whose view is shown.
+        let drawn: String = pictures
+            .textures
+            .keys()
+            .map(|device| format!("{device}\n"))
+            .collect();
+        if let Err(e) = std::fs::create_dir_all(&shots.dir)
+            .and_then(|()| std::fs::write(shots.dir.join(format!("{file}.vues.txt")), drawn))
+        {
+            error!("{}: {e}", shots.dir.display());
+        }
     }
     shots.capture(&mut commands, file, &mut exit);
 }
@@ -878,13 +904,17 @@ impl Shots {
 
 /// The picture of the devices screen with pairing open.
 const PAIRING_SHOT: &str = "appairage";
+/// The picture of the devices screen with the first headset's view enlarged (taken only when
+/// headsets stream their poses).
+const SPECTATOR_SHOT: &str = "appareils-casque";
 
 /// The `n`th picture taken: each screen in tab order, then the devices screen with pairing
-/// open; its screen and file name.
+/// open, then with the first headset's view enlarged; its screen and file name.
 fn shot(n: usize) -> Option<(Screen, &'static str)> {
     match Screen::ALL.get(n) {
         Some(&screen) => Some((screen, screen_file(screen))),
-        None => (n == Screen::ALL.len()).then_some((Screen::Devices, PAIRING_SHOT)),
+        None if n == Screen::ALL.len() => Some((Screen::Devices, PAIRING_SHOT)),
+        None => (n == Screen::ALL.len() + 1).then_some((Screen::Devices, SPECTATOR_SHOT)),
     }
 }
 

@@ -103,38 +103,40 @@ impl Sights {
             let im = &doc.value;
             let (place, backdrop, anchors): (Place, Backdrop, BTreeMap<String, [f32; 3]>) =
                 match &im.source {
-                ImmersionSource::Video360 { anchors, file, .. } => (
-                    Place::Film,
-                    Backdrop::Film {
-                        poster: poster_of(file.as_str()),
-                    },
-                    anchors
-                        .iter()
-                        .map(|a| (a.id.to_string(), [a.yaw_deg, a.pitch_deg, 0.0]))
-                        .collect(),
-                ),
-                ImmersionSource::Scene { scene } => {
-                    let Some(spec) = content
-                        .scenes
-                        .iter()
-                        .map(|s| &s.value)
-                        .find(|s| s.id == *scene)
-                    else {
-                        continue;
-                    };
-                    (
-                        Place::Scene {
-                            min: (spec.bounds.min.0, spec.bounds.min.2),
-                            max: (spec.bounds.max.0, spec.bounds.max.2),
+                    ImmersionSource::Video360 { anchors, file, .. } => (
+                        Place::Film,
+                        Backdrop::Film {
+                            poster: poster_of(file.as_str()),
                         },
-                        Backdrop::Scene(scene.clone()),
-                        spec.anchors
+                        anchors
                             .iter()
-                            .map(|a| (a.id.to_string(), [a.position.0, a.position.1, a.position.2]))
+                            .map(|a| (a.id.to_string(), [a.yaw_deg, a.pitch_deg, 0.0]))
                             .collect(),
-                    )
-                }
-            };
+                    ),
+                    ImmersionSource::Scene { scene } => {
+                        let Some(spec) = content
+                            .scenes
+                            .iter()
+                            .map(|s| &s.value)
+                            .find(|s| s.id == *scene)
+                        else {
+                            continue;
+                        };
+                        (
+                            Place::Scene {
+                                min: (spec.bounds.min.0, spec.bounds.min.2),
+                                max: (spec.bounds.max.0, spec.bounds.max.2),
+                            },
+                            Backdrop::Scene(scene.clone()),
+                            spec.anchors
+                                .iter()
+                                .map(|a| {
+                                    (a.id.to_string(), [a.position.0, a.position.1, a.position.2])
+                                })
+                                .collect(),
+                        )
+                    }
+                };
             let spots = im
                 .hotspots
                 .iter()
@@ -239,7 +241,11 @@ pub fn spot_point(sight: &Sight, spot: &Spot, head: [f32; 3]) -> [f32; 3] {
 pub fn due<K: Clone + Ord>(waiting: &[(K, u64)], budget: usize) -> Vec<K> {
     let mut order: Vec<&(K, u64)> = waiting.iter().collect();
     order.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.cmp(&b.0)));
-    order.into_iter().take(budget).map(|(k, _)| k.clone()).collect()
+    order
+        .into_iter()
+        .take(budget)
+        .map(|(k, _)| k.clone())
+        .collect()
 }
 
 /// The orientation (unit quaternion x, y, z, w) of a head looking at (yaw, pitch) degrees, as
@@ -498,7 +504,11 @@ mod tests {
         let got = project(origin, looking(90.0, 0.0), [5.0, 1.6, 0.0]);
         assert!(near(got, [0.5, 0.5]), "{got:?}");
         assert_eq!(project(origin, looking(90.0, 0.0), [-5.0, 1.6, 0.0]), None);
-        assert_eq!(project(origin, looking(0.0, 0.0), [0.0, 1.6, 0.0]), None, "the eye");
+        assert_eq!(
+            project(origin, looking(0.0, 0.0), [0.0, 1.6, 0.0]),
+            None,
+            "the eye"
+        );
         // Looking down at the floor ahead: a point lower than the gaze is below the middle.
         let got = project(origin, looking(0.0, -30.0), [0.0, 0.0, -2.0])
             .ok_or("the floor ahead is seen")
@@ -545,7 +555,11 @@ mod tests {
                 }
             }
         }
-        assert_eq!(drawn_at.len(), 6, "every view drawn within two frames: {drawn_at:?}");
+        assert_eq!(
+            drawn_at.len(),
+            6,
+            "every view drawn within two frames: {drawn_at:?}"
+        );
         assert!(drawn_at.values().all(|f| *f <= 11), "{drawn_at:?}");
         assert!(due::<String>(&[], 3).is_empty());
     }

@@ -67,6 +67,9 @@ pub struct SpectatorPictures {
     pub slowed: Option<usize>,
     /// Pictures drawn since the console started (the benchmark's count).
     pub drawn: u64,
+    /// Pictures asked for in the last frame and never drawn yet (the screenshot run waits for
+    /// none).
+    pub waiting: usize,
 }
 
 /// What the plugin builds from: the scenes of the console's content, and its assets folder
@@ -268,9 +271,15 @@ fn update(
             forget(&mut commands, &mut textures, &view);
         }
     }
+    pictures.waiting = wanted
+        .iter()
+        .filter(|w| views.views.get(&w.device).is_none_or(|v| v.drawn.is_none()))
+        .count();
     // Each view drawn at least once has its picture; a replaced one (enlarged, another
     // backdrop) shows again once drawn.
-    pictures.textures.retain(|d, _| views.views.get(d).is_some_and(|v| v.drawn.is_some()));
+    pictures
+        .textures
+        .retain(|d, _| views.views.get(d).is_some_and(|v| v.drawn.is_some()));
     for (device, view) in &views.views {
         if view.drawn.is_some() && !pictures.textures.contains_key(device) {
             let id = textures.add_image(EguiTextureHandle::Strong(view.image.clone()));

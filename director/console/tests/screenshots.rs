@@ -73,8 +73,10 @@ fn every_console_screen_is_drawn_at_1366_by_768() -> Result<(), String> {
 }
 
 /// The immersion session played in training at 2 min 30 s, three headsets in their
-/// immersions: the devices screen shows the spectator panel (each headset's plan, the hotspot
-/// looked at). Kept under `target/screenshots/console-casques/`.
+/// immersions: the devices screen shows the spectator panel (each headset's scene drawn from
+/// its wearer's head, the hotspot looked at, the pointer's ray), then the first headset's view
+/// enlarged beside its plan. The run lists the views it had drawn when it took each picture.
+/// Kept under `target/screenshots/console-casques/`.
 #[test]
 fn the_spectator_panel_is_drawn_in_training() -> Result<(), String> {
     let out = repo_root().join("target/screenshots/console-casques");
@@ -97,7 +99,19 @@ fn the_spectator_panel_is_drawn_in_training() -> Result<(), String> {
     if !status.success() {
         return Err(format!("the console's screenshot run failed: {status}"));
     }
-    check_shots(&out, &["appareils", "preparer"], 20)
+    check_shots(&out, &["appareils", "appareils-casque", "preparer"], 20)?;
+    for shot in ["appareils", "appareils-casque"] {
+        let path = out.join(format!("{shot}.vues.txt"));
+        let drawn =
+            std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let drawn: Vec<&str> = drawn.lines().collect();
+        if drawn != ["casque_1", "casque_2", "casque_3"] {
+            return Err(format!(
+                "{shot}: the views drawn were {drawn:?}, not the three headsets'"
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Each picture `name.png` under `out` has the window's size and at least `min_colours`

@@ -12,8 +12,8 @@ use super::{ConsoleState, MUTED, NOTICE};
 use crate::i18n::{Locale, tr};
 use crate::spectator::{Gaze, Place, Sight, project, spot_point};
 use crate::spectator_view::Wanted;
-use boussole_protocol::wire::{Doing, Pose};
 use crate::view::SessionView;
+use boussole_protocol::wire::{Doing, Pose};
 use egui::{Color32, Pos2, Rect, RichText, Sense, Stroke, Ui, Vec2, pos2, vec2};
 
 /// A pose older than this is said to be old, ms.
@@ -40,116 +40,20 @@ pub fn panel(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState) {
     if let Some(count) = state.spectator_pictures.slowed {
         ui.label(RichText::new(tr!(l, "spectator-slowed", count = count)).color(MUTED));
     }
+    // The enlarged view on a row of its own, the others after it.
+    let large_one = view
+        .poses
+        .poses
+        .iter()
+        .find(|hp| state.spectator_large.as_deref() == Some(hp.device.as_str()));
+    if let Some(hp) = large_one {
+        card(ui, view, state, hp);
+    }
     ui.horizontal_wrapped(|ui| {
         for hp in &view.poses.poses {
-            let device = hp.device.as_str();
-            let large = state.spectator_large.as_deref() == Some(device);
-            let run = view.engine.immersions().get(&hp.device);
-            // What the headset shows: the tutorial before the assigned immersion, for a first
-            // comer.
-            let shown = run.map(|r| {
-                super::prepare::running_first(view, r).unwrap_or_else(|| r.immersion.clone())
-            });
-            let sight = shown.as_ref().and_then(|i| view.sights.0.get(i));
-            let gaze = view.sights.gaze(shown.as_ref(), &hp.pose);
-            ui.group(|ui| {
-                ui.vertical(|ui| {
-                    let name = view
-                        .desk
-                        .as_ref()
-                        .and_then(|d| d.device_names.get(device))
-                        .map_or_else(|| device.to_owned(), |n| format!("{n} ({device})"));
-                    ui.label(RichText::new(name).strong());
-                    let doing = match run {
-                        None => tr!(l, "spectator-no-immersion"),
-                        Some(r) => {
-                            let title = sight.map_or_else(
-                                || shown.as_ref().map(ToString::to_string).unwrap_or_default(),
-                                |s| s.title.clone(),
-                            );
-                            let who = view
-                                .engine
-                                .participants()
-                                .get(&r.participant)
-                                .map_or_else(|| r.participant.to_string(), |p| p.pseudonym.clone());
-                            let status = if r.stopped.is_some() {
-                                tr!(l, "spectator-finished")
-                            } else if r.started.is_none() {
-                                tr!(l, "spectator-waiting")
-                            } else if view.engine.paused_headsets().contains_key(&hp.device) {
-                                tr!(l, "spectator-paused")
-                            } else {
-                                tr!(l, "spectator-running")
-                            };
-                            format!("{who} — {title} — {status}")
-                        }
-                    };
-                    let size = if large {
-                        vec2(560.0, 280.0)
-                    } else {
-                        vec2(260.0, 130.0)
-                    };
-                    ui.set_max_width(size.x);
-                    ui.label(doing);
-                    if let Some(shows) = &hp.pose.shows {
-                        ui.label(doing_label(shows.doing, l));
-                        if !shows.board.is_empty() {
-                            ui.add(
-                                egui::Label::new(
-                                    RichText::new(tr!(
-                                        l,
-                                        "spectator-board",
-                                        text = shows.board.clone()
-                                    ))
-                                    .italics()
-                                    .small(),
-                                )
-                                .wrap(),
-                            );
-                        }
-                    }
-                    ui.label(looking(&gaze, l));
-                    let age = view.now.0.saturating_sub(hp.received_ms);
-                    if age > STALE_MS {
-                        let seconds = age / 1000;
-                        ui.label(
-                            RichText::new(tr!(l, "spectator-stale", seconds = seconds))
-                                .color(NOTICE),
-                        );
-                    }
-                    let (rect, response) = ui.allocate_exact_size(size, Sense::click());
-                    let label = tr!(l, "spectator-picture", device = device.to_owned());
-                    response.widget_info(|| {
-                        egui::WidgetInfo::labeled(egui::WidgetType::Button, true, label.clone())
-                    });
-                    if let Some(sight) = sight {
-                        state.spectator_wanted.push(Wanted {
-                            device: device.to_owned(),
-                            backdrop: sight.backdrop.clone(),
-                            pose: hp.pose.clone(),
-                            large,
-                        });
-                    }
-                    let drawn = state.spectator_pictures.textures.get(device).copied();
-                    match (sight, drawn) {
-                        (Some(sight), Some(texture)) => {
-                            rendered(ui, rect, texture, sight, &gaze, &hp.pose, large);
-                        }
-                        _ => picture(ui, rect, sight, &gaze, hp.pose.position_m, large),
-                    }
-                    if response
-                        .on_hover_text(tr!(l, "spectator-enlarge"))
-                        .clicked()
-                    {
-                        state.spectator_large = if large { None } else { Some(device.to_owned()) };
-                    }
-                    // Enlarged, the plan (or the panorama) beside the view.
-                    if large && drawn.is_some() {
-                        let (plan, _) = ui.allocate_exact_size(vec2(260.0, 130.0), Sense::hover());
-                        picture(ui, plan, sight, &gaze, hp.pose.position_m, false);
-                    }
-                });
-            });
+            if state.spectator_large.as_deref() != Some(hp.device.as_str()) {
+                card(ui, view, state, hp);
+            }
         }
     });
     if view.poses.ignored > 0 {
@@ -159,6 +63,121 @@ pub fn panel(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState) {
                 .color(MUTED),
         );
     }
+}
+
+/// One headset's card: who, what they do and read, what they look at, and the picture.
+fn card(
+    ui: &mut Ui,
+    view: &SessionView,
+    state: &mut ConsoleState,
+    hp: &boussole_protocol::wire::HeadsetPose,
+) {
+    let l = state.locale;
+    let device = hp.device.as_str();
+    let large = state.spectator_large.as_deref() == Some(device);
+    let run = view.engine.immersions().get(&hp.device);
+    // What the headset shows: the tutorial before the assigned immersion, for a first
+    // comer.
+    let shown =
+        run.map(|r| super::prepare::running_first(view, r).unwrap_or_else(|| r.immersion.clone()));
+    let sight = shown.as_ref().and_then(|i| view.sights.0.get(i));
+    let gaze = view.sights.gaze(shown.as_ref(), &hp.pose);
+    ui.group(|ui| {
+        ui.vertical(|ui| {
+            let name = view
+                .desk
+                .as_ref()
+                .and_then(|d| d.device_names.get(device))
+                .map_or_else(|| device.to_owned(), |n| format!("{n} ({device})"));
+            ui.label(RichText::new(name).strong());
+            let doing = match run {
+                None => tr!(l, "spectator-no-immersion"),
+                Some(r) => {
+                    let title = sight.map_or_else(
+                        || shown.as_ref().map(ToString::to_string).unwrap_or_default(),
+                        |s| s.title.clone(),
+                    );
+                    let who = view
+                        .engine
+                        .participants()
+                        .get(&r.participant)
+                        .map_or_else(|| r.participant.to_string(), |p| p.pseudonym.clone());
+                    let status = if r.stopped.is_some() {
+                        tr!(l, "spectator-finished")
+                    } else if r.started.is_none() {
+                        tr!(l, "spectator-waiting")
+                    } else if view.engine.paused_headsets().contains_key(&hp.device) {
+                        tr!(l, "spectator-paused")
+                    } else {
+                        tr!(l, "spectator-running")
+                    };
+                    format!("{who} — {title} — {status}")
+                }
+            };
+            let size = if large {
+                vec2(560.0, 280.0)
+            } else {
+                vec2(260.0, 130.0)
+            };
+            ui.set_max_width(if large { size.x + 268.0 } else { size.x });
+            ui.label(doing);
+            if let Some(shows) = &hp.pose.shows {
+                ui.label(doing_label(shows.doing, l));
+                if !shows.board.is_empty() {
+                    ui.add(
+                        egui::Label::new(
+                            RichText::new(tr!(l, "spectator-board", text = shows.board.clone()))
+                                .italics()
+                                .small(),
+                        )
+                        .wrap(),
+                    );
+                }
+            }
+            ui.label(looking(&gaze, l));
+            let age = view.now.0.saturating_sub(hp.received_ms);
+            if age > STALE_MS {
+                let seconds = age / 1000;
+                ui.label(RichText::new(tr!(l, "spectator-stale", seconds = seconds)).color(NOTICE));
+            }
+            if let Some(sight) = sight {
+                state.spectator_wanted.push(Wanted {
+                    device: device.to_owned(),
+                    backdrop: sight.backdrop.clone(),
+                    pose: hp.pose.clone(),
+                    large,
+                });
+            }
+            let drawn = state.spectator_pictures.textures.get(device).copied();
+            let response = ui
+                .horizontal(|ui| {
+                    let (rect, response) = ui.allocate_exact_size(size, Sense::click());
+                    match (sight, drawn) {
+                        (Some(sight), Some(texture)) => {
+                            rendered(ui, rect, texture, sight, &gaze, &hp.pose, large);
+                        }
+                        _ => picture(ui, rect, sight, &gaze, hp.pose.position_m, large),
+                    }
+                    // Enlarged, the plan (or the panorama) beside the view.
+                    if large && drawn.is_some() {
+                        let (plan, _) = ui.allocate_exact_size(vec2(260.0, 130.0), Sense::hover());
+                        picture(ui, plan, sight, &gaze, hp.pose.position_m, false);
+                    }
+                    response
+                })
+                .inner;
+            let label = tr!(l, "spectator-picture", device = device.to_owned());
+            response.widget_info(|| {
+                egui::WidgetInfo::labeled(egui::WidgetType::Button, true, label.clone())
+            });
+            if response
+                .on_hover_text(tr!(l, "spectator-enlarge"))
+                .clicked()
+            {
+                state.spectator_large = if large { None } else { Some(device.to_owned()) };
+            }
+        });
+    });
 }
 
 /// What a headset's wearer is doing, in words.
@@ -334,16 +353,23 @@ fn picture(ui: &Ui, rect: Rect, sight: Option<&Sight>, gaze: &Gaze, head: [f32; 
     }
 }
 
+/// A hotspot: a dot, and its title on a dark label (readable over a light scene).
 fn dot(painter: &egui::Painter, at: Pos2, title: Option<&str>, on: bool) {
     let colour = if on { ON } else { SPOT };
     painter.circle_filled(at, if on { 6.0 } else { 4.0 }, colour);
+    painter.circle_stroke(
+        at,
+        if on { 6.0 } else { 4.0 },
+        Stroke::new(1.0, Color32::BLACK),
+    );
     if let Some(title) = title {
-        painter.text(
-            at + vec2(7.0, -3.0),
-            egui::Align2::LEFT_BOTTOM,
-            title,
+        let galley = painter.layout_no_wrap(
+            title.to_owned(),
             egui::FontId::proportional(if on { 13.0 } else { 11.0 }),
             colour,
         );
+        let text = Rect::from_min_size(at + vec2(8.0, -galley.size().y - 2.0), galley.size());
+        painter.rect_filled(text.expand(2.0), 3.0, Color32::from_black_alpha(190));
+        painter.galley(text.min, galley, colour);
     }
 }

@@ -13,6 +13,7 @@
 //! | `ingest` | durable events/s and ack p99, beside raw rusqlite | [`ingest`] |
 //! | `startup` | director start → ready, device start → first snapshot | [`startup`] |
 //! | `memory` | peak RSS of the director and of a client | [`memory`] |
+//! | `spectator` | six headsets' poses → the console through the director, beside raw UDP | [`spectator`] |
 
 mod common;
 mod content_sync;
@@ -21,13 +22,14 @@ mod ingest;
 mod memory;
 mod mosquitto;
 mod skew;
+mod spectator;
 mod startup;
 mod synthesis;
 
 use anyhow::{Context, Result, bail};
 
 /// Every benchmark, by name, in the order `cargo xtask bench` runs them.
-const NAMES: [&str; 8] = [
+const NAMES: [&str; 9] = [
     "content",
     "content-sync",
     "synthesis",
@@ -36,6 +38,7 @@ const NAMES: [&str; 8] = [
     "ingest",
     "startup",
     "memory",
+    "spectator",
 ];
 
 /// A multi-threaded Tokio runtime with the machine's cores as workers (2 here): the director,
@@ -70,6 +73,7 @@ fn main() -> Result<()> {
             "ingest" => ingest::run()?,
             "startup" => startup::run()?,
             "memory" => memory::run()?,
+            "spectator" => spectator::run()?,
             _ => {}
         }
     }

@@ -991,7 +991,10 @@ impl Pose {
     /// its direction a unit vector (same tolerance); the board's words within
     /// [`MAX_BOARD_CHARS`].
     pub fn is_plausible(&self) -> bool {
-        let near = |p: &[f32; 3]| p.iter().all(|x| x.is_finite() && x.abs() <= MAX_POSE_DISTANCE_M);
+        let near = |p: &[f32; 3]| {
+            p.iter()
+                .all(|x| x.is_finite() && x.abs() <= MAX_POSE_DISTANCE_M)
+        };
         let unit = |v: &[f32]| {
             let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
             v.iter().all(|x| x.is_finite()) && (0.9..=1.1).contains(&norm)

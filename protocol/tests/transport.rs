@@ -13,8 +13,7 @@ use boussole_protocol::transport::{
 };
 use boussole_protocol::wire::{
     ClientMsg, DeviceToken, Doing, Hello, MAX_BOARD_CHARS, MAX_FRAME, PROTOCOL_VERSION, PointerRay,
-    Pose, Refusal, Role, ServerMsg, Shows,
-    encode_frame, read_frame, write_frame,
+    Pose, Refusal, Role, ServerMsg, Shows, encode_frame, read_frame, write_frame,
 };
 use boussole_protocol::{DeviceEvent, Health};
 use std::future::Future;

@@ -65,8 +65,11 @@ pub struct SpectatorPictures {
     pub textures: BTreeMap<String, egui::TextureId>,
     /// More pictures were asked for than are drawn per frame: how many.
     pub slowed: Option<usize>,
-    /// Pictures drawn since the console started (the benchmark's count).
+    /// Pictures drawn since the console started.
     pub drawn: u64,
+    /// The headsets whose picture is drawn this frame, with the pose's `device_ms` (the
+    /// benchmark's pose-to-picture latency).
+    pub drawn_now: Vec<(String, u64)>,
     /// Pictures asked for in the last frame and never drawn yet (the screenshot run waits for
     /// none).
     pub waiting: usize,
@@ -123,6 +126,10 @@ struct Views {
     frame: u64,
 }
 
+/// Where the plugin's system runs (in `Update`): a feeder of [`SpectatorWanted`] runs before.
+#[derive(SystemSet, Debug, Clone, PartialEq, Eq, Hash)]
+pub struct SpectatorViewSystems;
+
 /// The spectator's pictures (needs `SpectatorContent` and bevy_egui's plugin).
 pub fn plugin(app: &mut App) {
     app.init_resource::<SpectatorWanted>()
@@ -133,7 +140,7 @@ pub fn plugin(app: &mut App) {
             brightness: 300.0,
             affects_lightmapped_meshes: true,
         })
-        .add_systems(Update, update);
+        .add_systems(Update, update.in_set(SpectatorViewSystems));
 }
 
 #[expect(clippy::too_many_arguments, reason = "a Bevy system's resources")]
@@ -242,6 +249,7 @@ fn update(
         })
         .collect();
     let drawn_now = due(&waiting, RENDERS_PER_FRAME);
+    pictures.drawn_now.clear();
     pictures.slowed = (waiting.len() > RENDERS_PER_FRAME).then_some(wanted.len());
     for (device, view) in &mut views.views {
         let Ok((mut camera, mut transform)) = cameras.get_mut(view.camera) else {
@@ -255,6 +263,7 @@ fn update(
             view.drawn = Some(pose.clone());
             view.stale_since = u64::MAX;
             pictures.drawn += 1;
+            pictures.drawn_now.push((device.clone(), pose.device_ms));
         }
         if pose.is_none() {
             view.unwanted += 1;

@@ -141,7 +141,10 @@ fn send_pose(
         let pointed = match (was_ray, ray) {
             (Some(a), Some(b)) => {
                 !a.origin.abs_diff_eq(b.origin, 0.005)
-                    || !a.direction.as_vec3().abs_diff_eq(b.direction.as_vec3(), 0.001)
+                    || !a
+                        .direction
+                        .as_vec3()
+                        .abs_diff_eq(b.direction.as_vec3(), 0.001)
             }
             (None, None) => false,
             _ => true,
@@ -185,7 +188,10 @@ mod tests {
         });
         let shows = shows_of(&state);
         assert_eq!(shows.doing, Doing::Questionnaire);
-        assert_eq!(shows.board, "Question 2 sur 3 — Le bruit vous gênerait-il ?");
+        assert_eq!(
+            shows.board,
+            "Question 2 sur 3 — Le bruit vous gênerait-il ?"
+        );
         state.break_prompt = true;
         assert_eq!(shows_of(&state).doing, Doing::Break);
         state.paused_at = Some(3.0);

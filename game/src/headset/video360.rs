@@ -321,8 +321,8 @@ fn show_film(
 
 #[cfg(test)]
 mod tests {
-    use bevy::mesh::Indices;
     use super::*;
+    use bevy::mesh::Indices;
     use boussole_content::text::AssetPath;
 
     fn run(started_at_ms: Option<u64>) -> VideoRun {

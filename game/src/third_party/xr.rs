@@ -611,6 +611,13 @@ fn feed_from_controllers(
             .is_ok_and(|s| s.is_active && s.current_state)
     };
     let down = [held(&c.select[0]), held(&c.select[1])];
+    // Each press and release in the log: what a by-hand check on a runtime reads.
+    for (i, side) in ["gauche", "droite"].iter().enumerate() {
+        if down[i] != pointing.was_down[i] {
+            let what = if down[i] { "enfoncée" } else { "relâchée" };
+            info!("gâchette de la main {side} : {what}");
+        }
+    }
     let hand = pointing_hand(pointing.hand, down, pointing.was_down);
     pointing.hand = hand;
     pointing.was_down = down;

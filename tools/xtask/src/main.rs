@@ -6,7 +6,8 @@
 //! cargo xtask demo [--gui]   the main job, headless (a windowed console with --gui)
 //! cargo xtask test           fmt check, clippy -D warnings, every test (debug builds)
 //! cargo xtask bench [NAME…]  benchmarks, release builds (never in CI); NAME: content, content-sync,
-//!                            synthesis, cue, skew, ingest, startup, memory (all when left out)
+//!                            synthesis, cue, skew, ingest, startup, memory, spectator (all when
+//!                            left out; spectator also times the console's drawing under Xvfb)
 //! cargo xtask voices         give every participant text a voice (espeak-ng, oggenc)
 //! cargo xtask package        the two Debian packages (release builds, cargo-deb) into
 //!                            <target>/debian/: boussole-regie (laptop), boussole-poste (devices)
@@ -692,5 +693,31 @@ fn bench(names: &[String]) -> Result<()> {
         "--",
     ];
     args.extend(names.iter().map(String::as_str));
-    step("benchmarks (release)", || cargo(&args))
+    step("benchmarks (release)", || cargo(&args))?;
+    // The spectator's drawing needs a window: the console's example, under Xvfb with the
+    // software Vulkan driver where there is no GPU.
+    if names.is_empty() || names.iter().any(|n| n == "spectator") {
+        ensure_packages(GUI_PACKAGES)?;
+        step("release build (the console's spectator example)", || {
+            cargo(&[
+                "build",
+                "--release",
+                "--locked",
+                "--package",
+                "boussole-console",
+                "--example",
+                "spectator",
+            ])
+        })?;
+        let example = target_dir().join("release/examples/spectator");
+        let example = example.to_string_lossy();
+        step("spectator drawing (release, under Xvfb)", || {
+            run_with_env(
+                "xvfb-run",
+                &["-a", "-s", "-screen 0 1366x768x24", &example],
+                &[("WGPU_BACKEND", "vulkan")],
+            )
+        })?;
+    }
+    Ok(())
 }

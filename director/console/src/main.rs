@@ -215,7 +215,7 @@ fn main() -> Result<()> {
         // A facilitator's laptop runs all day on battery: redraw on input, and ten times a
         // second for the countdown and the waits (twice a second when the window is behind).
         app.insert_resource(WinitSettings {
-            focused_mode: UpdateMode::reactive(Duration::from_millis(100)),
+            focused_mode: UpdateMode::reactive(IDLE_WAKE),
             unfocused_mode: UpdateMode::reactive_low_power(Duration::from_millis(500)),
         });
     }
@@ -588,6 +588,7 @@ fn draw(
     exit: MessageWriter<AppExit>,
     mut wanted: ResMut<SpectatorWanted>,
     pictures: Res<SpectatorPictures>,
+    winit: Option<ResMut<WinitSettings>>,
 ) -> bevy::prelude::Result {
     shell
         .console_state()
@@ -595,8 +596,26 @@ fn draw(
         .clone_from(&pictures);
     let drawn = draw_console(contexts, &mut shell, exit);
     wanted.0 = std::mem::take(&mut shell.console_state().spectator_wanted);
+    // While the spectator's pictures are on screen the window wakes as often as the headsets
+    // send their poses (20 a second), else ten times a second (battery).
+    if let Some(mut winit) = winit {
+        let wake = if wanted.0.is_empty() {
+            IDLE_WAKE
+        } else {
+            SPECTATOR_WAKE
+        };
+        let focused = UpdateMode::reactive(wake);
+        if winit.focused_mode != focused {
+            winit.focused_mode = focused;
+        }
+    }
     drawn
 }
+
+/// How often the focused window redraws with nothing happening: the countdown and the waits.
+const IDLE_WAKE: Duration = Duration::from_millis(100);
+/// How often it redraws while it shows the spectator's pictures: the headsets' pose rate.
+const SPECTATOR_WAKE: Duration = Duration::from_millis(50);
 
 fn draw_console(
     mut contexts: EguiContexts,

@@ -620,3 +620,71 @@ async fn the_console_follows_each_headsets_head() -> Result<()> {
     room_.serving.stop().await;
     Ok(())
 }
+
+/// Two headless headsets (the game's real binary, `--headless`) stream their head poses
+/// through a real director to the facilitator's console: each turns its head with its `look`
+/// command, and the console's copy of each pose says the same heading and pitch, with what the
+/// headset shows (no immersion yet: waiting in the calm room). Asserted on the console's state
+/// (each wait bounded by a guard, the poses kept coming by the headsets themselves).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_headless_headsets_stream_their_heads_to_the_console() -> Result<()> {
+    use boussole_console::spectator::{angles, forward};
+    use boussole_tests::game::{GameProcess, GameSpec, game_binary};
+    let dir = tempfile::tempdir()?;
+    let room_ = start_room(dir.path())?;
+    let mut console = Console::start(&room_, dir.path(), "console_tetes", false, true)?;
+    console
+        .until("the session", GAME_GUARD, |m| m.view(None).is_some())
+        .await?;
+    let binary = game_binary()?;
+    let addr = room_.serving.local_addr();
+    let spec = |device: &str| GameSpec {
+        role: Some("headset"),
+        code: None,
+        device: device.into(),
+        station: None,
+        participant: None,
+        content: None,
+    };
+    let online = |lines: &[String]| lines.iter().any(|l| l.starts_with("@state Some(Online"));
+    let mut one = GameProcess::start(&binary, &spec("casque-tete-1"), addr, dir.path())?;
+    let mut two = GameProcess::start(&binary, &spec("casque-tete-2"), addr, dir.path())?;
+    one.wait_for("online", GAME_GUARD, online)?;
+    two.wait_for("online", GAME_GUARD, online)?;
+    // Where the console sees a headset look: (yaw, pitch) degrees, and what it shows.
+    let seen = |m: &ConsoleModel, device: &str| {
+        m.view(None).and_then(|v| {
+            v.poses
+                .poses
+                .iter()
+                .find(|p| p.device.as_str() == device)
+                .map(|p| (angles(forward(p.pose.orientation)), p.pose.shows.clone()))
+        })
+    };
+    for (a, b) in [((40.0, -5.0), (-120.0, 10.0)), ((-15.0, 20.0), (90.0, 0.0))] {
+        one.send(&format!("look {} {}", a.0, a.1))?;
+        two.send(&format!("look {} {}", b.0, b.1))?;
+        let near = |got: Option<((f32, f32), Option<boussole_protocol::wire::Shows>)>,
+                    want: (f32, f32)| {
+            got.is_some_and(|((yaw, pitch), shows)| {
+                (yaw - want.0).abs() < 0.5
+                    && (pitch - want.1).abs() < 0.5
+                    && shows.is_some_and(|s| {
+                        s.doing == boussole_protocol::wire::Doing::Waiting && s.board.is_empty()
+                    })
+            })
+        };
+        console
+            .until(
+                &format!("both heads turned to {a:?} and {b:?}"),
+                GAME_GUARD,
+                |m| near(seen(m, "casque-tete-1"), a) && near(seen(m, "casque-tete-2"), b),
+            )
+            .await?;
+    }
+    one.quit(GAME_GUARD)?;
+    two.quit(GAME_GUARD)?;
+    drop(console);
+    room_.serving.stop().await;
+    Ok(())
+}

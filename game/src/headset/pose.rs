@@ -111,27 +111,46 @@ pub fn pose_of(head: &Transform, ray: Option<Ray3d>, device_ms: u64) -> Pose {
     }
 }
 
+/// Where the head is: the runtime's in XR, else a headless `look`, else the rig's.
+#[derive(bevy::ecs::system::SystemParam)]
+struct HeadSources<'w, 's> {
+    xr_head: Option<Res<'w, HeadPose>>,
+    look: Res<'w, LookOverride>,
+    rigs: Query<'w, 's, &'static GlobalTransform, With<Rig>>,
+}
+
+impl HeadSources<'_, '_> {
+    fn head(&self) -> Option<Transform> {
+        match (
+            self.xr_head.as_ref().and_then(|h| h.0),
+            self.look.0,
+            self.rigs.iter().next(),
+        ) {
+            (Some(head), _, _) => Some(head),
+            (None, Some((yaw, pitch)), rig) => Some(Transform {
+                translation: rig.map_or(Vec3::ZERO, GlobalTransform::translation),
+                rotation: look_rotation(yaw, pitch),
+                ..default()
+            }),
+            (None, None, Some(rig)) => Some(rig.compute_transform()),
+            (None, None, None) => None,
+        }
+    }
+}
+
+/// The last pose sent: when, the head, the pointer's ray and what the headset showed.
+type LastSent = (Duration, Transform, Option<Ray3d>, Option<Shows>);
+
 fn send_pose(
     time: Res<Time<Real>>,
     link: Option<Res<NetLink>>,
-    xr_head: Option<Res<HeadPose>>,
-    look: Res<LookOverride>,
+    heads: HeadSources,
     pointer: Res<PointerInput>,
     state: Option<Res<HeadsetState>>,
-    rigs: Query<&GlobalTransform, With<Rig>>,
-    mut last: Local<Option<(Duration, Transform, Option<Ray3d>, Option<Shows>)>>,
+    mut last: Local<Option<LastSent>>,
 ) {
     let Some(link) = link else { return };
-    let head = match (xr_head.and_then(|h| h.0), look.0, rigs.iter().next()) {
-        (Some(head), _, _) => head,
-        (None, Some((yaw, pitch)), rig) => Transform {
-            translation: rig.map_or(Vec3::ZERO, GlobalTransform::translation),
-            rotation: look_rotation(yaw, pitch),
-            ..default()
-        },
-        (None, None, Some(rig)) => rig.compute_transform(),
-        (None, None, None) => return,
-    };
+    let Some(head) = heads.head() else { return };
     let now = time.elapsed();
     let ray = pointer.ray;
     let shows = state.as_deref().map(shows_of);

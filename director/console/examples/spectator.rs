@@ -8,9 +8,14 @@
 //! - the picture latency: from a pose's arrival to the end of the frame whose render shows it
 //!   or a newer pose of the same headset (p50, p95). The pose's path before it (headset →
 //!   director → console) is the `spectator` benchmark of `boussole-bench`.
+//!
+//! `--poster PNG` shows the last headset in a 360° film with that poster frame (an absolute
+//! path), and `--shot FILE` saves the window at the end: what a by-hand look at the film
+//! backdrop needs, as no shipped immersion has a poster yet.
 
 use bevy::diagnostic::FrameCount;
 use bevy::prelude::*;
+use bevy::render::view::screenshot::{Screenshot, save_to_disk};
 use bevy::render::{Render, RenderApp, RenderSystems};
 use bevy::window::{PresentMode, WindowResolution};
 use bevy::winit::WinitSettings;
@@ -54,6 +59,8 @@ struct Bench {
     /// Draws (main frame, headset, seq) of the measured phase.
     draws: Vec<(u32, usize, u64)>,
     last_frame: Option<Instant>,
+    /// Where to save the window at the end.
+    shot: Option<std::path::PathBuf>,
     baseline_ms: Vec<f64>,
     views_ms: Vec<f64>,
 }
@@ -72,6 +79,22 @@ fn main() -> AppExit {
     let sights = Sights::of(&content);
     let mut backdrops: Vec<_> = sights.0.values().map(|s| s.backdrop.clone()).collect();
     backdrops.dedup();
+    let args: Vec<String> = std::env::args().collect();
+    let arg = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+    };
+    backdrops.truncate(HEADSETS);
+    if let Some(poster) = arg("--poster") {
+        let film = boussole_console::spectator::Backdrop::Film { poster };
+        if backdrops.len() < HEADSETS {
+            backdrops.push(film);
+        } else {
+            backdrops[HEADSETS - 1] = film;
+        }
+    }
     let now = Instant::now();
     let rendered = Rendered::default();
     let mut app = App::new();
@@ -100,6 +123,7 @@ fn main() -> AppExit {
         arrivals: Vec::new(),
         draws: Vec::new(),
         last_frame: None,
+        shot: arg("--shot").map(std::path::PathBuf::from),
         baseline_ms: Vec::new(),
         views_ms: Vec::new(),
     })
@@ -126,7 +150,12 @@ fn main() -> AppExit {
     app.run()
 }
 
-fn frame_time(mut bench: ResMut<Bench>, mut exit: MessageWriter<AppExit>, rendered: Res<Rendered>) {
+fn frame_time(
+    mut commands: Commands,
+    mut bench: ResMut<Bench>,
+    mut exit: MessageWriter<AppExit>,
+    rendered: Res<Rendered>,
+) {
     let now = Instant::now();
     let dt = bench
         .last_frame
@@ -153,9 +182,23 @@ fn frame_time(mut bench: ResMut<Bench>, mut exit: MessageWriter<AppExit>, render
             }
             if bench.frames >= FRAMES {
                 bench.phase = Phase::Done;
+                bench.frames = 0;
                 report(&mut bench, &rendered);
-                exit.write(AppExit::Success);
+                match bench.shot.take() {
+                    Some(file) => {
+                        commands
+                            .spawn(Screenshot::primary_window())
+                            .observe(save_to_disk(file));
+                    }
+                    None => {
+                        exit.write(AppExit::Success);
+                    }
+                }
             }
+        }
+        // A few frames for the screenshot to be written.
+        Phase::Done if bench.frames > 30 => {
+            exit.write(AppExit::Success);
         }
         _ => {}
     }
@@ -222,14 +265,17 @@ fn draw(mut contexts: EguiContexts, pictures: Res<SpectatorPictures>) -> Result 
     );
     egui::Frame::central_panel(&ctx.global_style()).show(&mut root, |ui| {
         ui.heading("Ce que regardent les casques");
-        ui.horizontal_wrapped(|ui| {
-            for (device, texture) in &pictures.textures {
-                ui.vertical(|ui| {
-                    ui.label(device);
-                    ui.image((*texture, egui::vec2(260.0, 130.0)));
-                });
-            }
-        });
+        let all: Vec<_> = pictures.textures.iter().collect();
+        for row in all.chunks(3) {
+            ui.horizontal(|ui| {
+                for (device, texture) in row {
+                    ui.vertical(|ui| {
+                        ui.label(device.as_str());
+                        ui.image((**texture, egui::vec2(320.0, 160.0)));
+                    });
+                }
+            });
+        }
     });
     Ok(())
 }

@@ -319,7 +319,7 @@ fn report(bench: &mut Bench, rendered: &Rendered) {
     }
     let (b, v) = (&bench.baseline_ms, &bench.views_ms);
     println!(
-        "spectator drawing, {HEADSETS} views of {}×{} px (at most {} drawn per frame), 1366×768 window, poses at 20 Hz each:",
+        "spectator drawing, {HEADSETS} views of {}×{} px (at most {} drawn per frame, fewer when frames are slow), 1366×768 window, poses at 20 Hz each:",
         spectator_view::SMALL.x,
         spectator_view::SMALL.y,
         spectator_view::RENDERS_PER_FRAME

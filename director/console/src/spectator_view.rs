@@ -8,7 +8,8 @@
 //!
 //! The panel asks for pictures each frame it is drawn ([`SpectatorWanted`]); this plugin answers
 //! in [`SpectatorPictures`] the next frame. A picture is drawn again only when its pose moved,
-//! and at most [`RENDERS_PER_FRAME`] pictures per frame, the longest waiting first
+//! and at most [`budget`] pictures per frame (fewer as frames grow slow), the longest waiting
+//! first
 //! ([`crate::spectator::due`]): a console following more headsets keeps its frame rate, each
 //! picture comes less often, and the panel says so. A view no longer asked for stops drawing,
 //! and is dropped after [`FORGET_AFTER_FRAMES`] frames.
@@ -26,9 +27,23 @@ use boussole_protocol::wire::Pose;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-/// Pictures drawn per frame at most (lavapipe, the software renderer of a laptop without a
-/// GPU driver, draws three small scenes in a few milliseconds).
+/// Pictures drawn per frame at most, on a quick frame ([`budget`]).
 pub const RENDERS_PER_FRAME: usize = 3;
+
+/// How many pictures the next frame may draw after a frame of `last_frame_ms`: three under
+/// 25 ms, two under 50 ms, else one. A view costs a GPU well under a millisecond, but about
+/// 30 ms to lavapipe, the software Vulkan of a laptop without a GPU driver (BENCHMARKS.md,
+/// "The spectator"): there the console keeps its frame rate by drawing one view a frame,
+/// each headset's picture coming less often.
+pub fn budget(last_frame_ms: f64) -> usize {
+    if last_frame_ms > 50.0 {
+        1
+    } else if last_frame_ms > 25.0 {
+        2
+    } else {
+        RENDERS_PER_FRAME
+    }
+}
 /// A view not asked for this many frames in a row is dropped (a minute at the console's ten
 /// frames a second).
 pub const FORGET_AFTER_FRAMES: u32 = 600;
@@ -155,6 +170,7 @@ fn update(
     mut images: ResMut<Assets<Image>>,
     mut textures: ResMut<EguiUserTextures>,
     mut cameras: Query<(&mut Camera, &mut Transform), With<SpectatorCamera>>,
+    time: Res<Time<Real>>,
 ) {
     let Some(content) = content else { return };
     let wanted = std::mem::take(&mut wanted.0);
@@ -248,9 +264,10 @@ fn update(
             (v.stale_since != u64::MAX).then(|| (w.device.clone(), v.stale_since))
         })
         .collect();
-    let drawn_now = due(&waiting, RENDERS_PER_FRAME);
+    let allowed = budget(time.delta_secs_f64() * 1e3);
+    let drawn_now = due(&waiting, allowed);
     pictures.drawn_now.clear();
-    pictures.slowed = (waiting.len() > RENDERS_PER_FRAME).then_some(wanted.len());
+    pictures.slowed = (waiting.len() > allowed).then_some(wanted.len());
     for (device, view) in &mut views.views {
         let Ok((mut camera, mut transform)) = cameras.get_mut(view.camera) else {
             continue;
@@ -381,4 +398,20 @@ fn read_poster(path: &Path) -> Option<Image> {
         TextureFormat::Rgba8UnormSrgb,
         bevy::asset::RenderAssetUsages::RENDER_WORLD,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slow_frames_draw_fewer_views() {
+        assert_eq!(budget(8.0), RENDERS_PER_FRAME);
+        assert_eq!(budget(25.0), RENDERS_PER_FRAME);
+        assert_eq!(budget(30.0), 2);
+        assert_eq!(budget(50.0), 2);
+        assert_eq!(budget(120.0), 1);
+        // Never none: a slow console still moves every picture on, in turn.
+        assert_eq!(budget(f64::MAX), 1);
+    }
 }

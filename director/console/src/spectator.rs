@@ -345,12 +345,7 @@ pub fn angles(d: [f32; 3]) -> (f32, f32) {
 
 /// The unit direction of (yaw, pitch) degrees, as the headset places a 360° anchor.
 pub fn direction(yaw_deg: f32, pitch_deg: f32) -> [f32; 3] {
-    let (yaw, pitch) = (yaw_deg.to_radians(), pitch_deg.to_radians());
-    [
-        yaw.sin() * pitch.cos(),
-        pitch.sin(),
-        -yaw.cos() * pitch.cos(),
-    ]
+    boussole_scene::video_direction(yaw_deg, pitch_deg).to_array()
 }
 
 fn dot(a: [f32; 3], b: [f32; 3]) -> f32 {

@@ -177,7 +177,16 @@ fn keys(keys: Res<ButtonInput<KeyCode>>, mut actions: MessageWriter<HeadsetActio
     }
 }
 
-fn camera_on_rig(mut commands: Commands, rigs: Query<Entity, (With<Rig>, Without<Camera>)>) {
+/// The flat window's camera is the rig itself. In the headset the window's camera is the
+/// mirror that follows the head (`third_party::xr`), so the rig gets none.
+fn camera_on_rig(
+    mut commands: Commands,
+    rigs: Query<Entity, (With<Rig>, Without<Camera>)>,
+    mode: Option<Res<crate::third_party::xr::XrMode>>,
+) {
+    if mode.is_some_and(|m| *m == crate::third_party::xr::XrMode::Headset) {
+        return;
+    }
     for rig in &rigs {
         commands
             .entity(rig)

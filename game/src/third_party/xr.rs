@@ -14,7 +14,7 @@
 //! for good, turns the mode into the same flat fallback (see [`plugin`]).
 
 use crate::GameSystems;
-use crate::headset::pointer::{PointerInput, PointerSystems};
+use crate::headset::pointer::{PointerCamera, PointerInput, PointerSystems};
 use crate::headset::state::{HeadsetAction, HeadsetLogic, Rig};
 use bevy::app::PluginGroupBuilder;
 use bevy::camera::visibility::RenderLayers;
@@ -240,8 +240,13 @@ pub fn plugin(app: &mut App) {
             (
                 eyes_see_headset_layer,
                 track_head.after(TransformSystems::Propagate),
+                mirror_follows_head
+                    .after(bevy_mod_openxr::render::update_views)
+                    .before(TransformSystems::Propagate),
             ),
         )
+        .add_systems(Update, spawn_mirror.run_if(in_headset))
+        .add_systems(Update, drop_mirror.run_if(not(in_headset)))
         .add_systems(XrPreDestroySession, despawn_aim_spaces)
         .add_systems(
             PreUpdate,
@@ -262,15 +267,79 @@ pub fn plugin(app: &mut App) {
 #[derive(Resource, Debug, Default, Clone, Copy, PartialEq)]
 pub struct HeadPose(pub Option<Transform>);
 
+/// The head between the eyes: at their centre, turned as the first eye; `None` without eyes.
+/// `eyes` are the eyes' poses in one space (world, or the tracking root's).
+pub fn between_eyes(eyes: &[Transform]) -> Option<Transform> {
+    let first = eyes.first()?;
+    let centre = eyes.iter().map(|t| t.translation).sum::<Vec3>() / eyes.len() as f32;
+    Some(Transform::from_translation(centre).with_rotation(first.rotation))
+}
+
 /// Updates [`HeadPose`] from the eyes' cameras once the transforms are propagated.
 fn track_head(eyes: Query<&GlobalTransform, With<XrCamera>>, mut head: ResMut<HeadPose>) {
     let poses: Vec<Transform> = eyes.iter().map(|g| g.compute_transform()).collect();
-    let next = poses.first().map(|first| {
-        let centre = poses.iter().map(|t| t.translation).sum::<Vec3>() / poses.len() as f32;
-        Transform::from_translation(centre).with_rotation(first.rotation)
-    });
+    let next = between_eyes(&poses);
     if head.0 != next {
         head.0 = next;
+    }
+}
+
+/// The camera of the PC's mirror window in the headset: a child of the XR tracking root that
+/// follows the wearer's head, so whoever stands at the PC sees what the wearer looks at (the
+/// rig's camera, which the flat mode uses, would show a fixed view). It sees layer 0 only: the
+/// window has its screen overlay instead of the in-world board ([`HEADSET_ONLY`]).
+#[derive(Component, Debug, Default, Clone, Copy)]
+pub struct MirrorCamera;
+
+/// Spawns the mirror camera under the tracking root, once, and takes the pointer camera's part
+/// over from the rig (labels of the window's overlay are placed from it).
+fn spawn_mirror(
+    roots: Query<Entity, With<XrTrackingRoot>>,
+    mirrors: Query<(), With<MirrorCamera>>,
+    rig_cameras: Query<Entity, (With<Rig>, With<Camera>)>,
+    mut commands: Commands,
+) {
+    if !mirrors.is_empty() {
+        return;
+    }
+    let Ok(root) = roots.single() else { return };
+    for rig in &rig_cameras {
+        commands
+            .entity(rig)
+            .remove::<(Camera3d, Camera, PointerCamera)>();
+    }
+    commands.spawn((
+        Name::new("miroir du casque"),
+        MirrorCamera,
+        Camera3d::default(),
+        PointerCamera,
+        Transform::default(),
+        ChildOf(root),
+    ));
+}
+
+/// Back to a flat window (the session lost for good): the rig's camera returns (the view adds
+/// it again) and the mirror goes.
+fn drop_mirror(mirrors: Query<Entity, With<MirrorCamera>>, mut commands: Commands) {
+    for m in &mirrors {
+        commands.entity(m).despawn();
+    }
+}
+
+/// Places the mirror camera between the eyes, in the tracking root's space, as soon as
+/// bevy_mod_openxr has placed the eyes for this frame.
+fn mirror_follows_head(
+    eyes: Query<&Transform, (With<XrCamera>, Without<MirrorCamera>)>,
+    mut mirrors: Query<&mut Transform, With<MirrorCamera>>,
+) {
+    let poses: Vec<Transform> = eyes.iter().copied().collect();
+    let Some(head) = between_eyes(&poses) else {
+        return;
+    };
+    for mut m in &mut mirrors {
+        if *m != head {
+            *m = head;
+        }
     }
 }
 
@@ -749,6 +818,83 @@ mod tests {
         );
         assert_eq!(liveness(&XrState::Idle, true), Some(false), "loss pending");
         assert_eq!(liveness(&XrState::Ready, true), None);
+    }
+
+    #[test]
+    fn the_mirror_window_follows_the_head_and_goes_when_flat()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let mut app = App::new();
+        app.add_plugins((MinimalPlugins, TransformPlugin))
+            .insert_resource(XrMode::Headset)
+            .add_systems(
+                Update,
+                (
+                    spawn_mirror.run_if(in_headset),
+                    drop_mirror.run_if(not(in_headset)),
+                ),
+            )
+            .add_systems(
+                PostUpdate,
+                mirror_follows_head.before(TransformSystems::Propagate),
+            );
+        let rig_at = Transform::from_xyz(1.0, 0.0, 2.0).with_rotation(Quat::from_rotation_y(0.5));
+        let rig = app
+            .world_mut()
+            .spawn((Rig, rig_at, Camera3d::default(), PointerCamera))
+            .id();
+        let root = app.world_mut().spawn((XrTrackingRoot, rig_at)).id();
+        let turned = Quat::from_rotation_y(0.6) * Quat::from_rotation_x(-0.2);
+        for (i, x) in [(0, -0.032), (1, 0.032)] {
+            app.world_mut().spawn((
+                XrCamera(i),
+                Transform::from_xyz(x, 1.2, -0.1).with_rotation(turned),
+                ChildOf(root),
+            ));
+        }
+        app.update();
+        app.update();
+        let world = app.world_mut();
+        let mut mirrors =
+            world.query_filtered::<(&Transform, &GlobalTransform, &ChildOf), With<MirrorCamera>>();
+        let (local, global, parent) = mirrors.single(world)?;
+        assert_eq!(
+            parent.parent(),
+            root,
+            "the mirror hangs under the tracking root"
+        );
+        assert!(
+            local
+                .translation
+                .abs_diff_eq(Vec3::new(0.0, 1.2, -0.1), 1e-5)
+        );
+        assert!(
+            local.rotation.abs_diff_eq(turned, 1e-5),
+            "turned as the head"
+        );
+        let expected = rig_at * Transform::from_xyz(0.0, 1.2, -0.1).with_rotation(turned);
+        assert!(
+            global.translation().abs_diff_eq(expected.translation, 1e-4),
+            "in the world where the wearer's head is"
+        );
+        assert!(
+            world.get::<Camera>(rig).is_none(),
+            "the rig no longer films the window"
+        );
+        let mut pointers = world.query_filtered::<Entity, With<PointerCamera>>();
+        assert_eq!(
+            pointers.iter(world).count(),
+            1,
+            "one pointer camera: the mirror"
+        );
+
+        world.insert_resource(XrMode::Flat {
+            fallback: true,
+            reason: None,
+        });
+        app.update();
+        let world = app.world_mut();
+        assert_eq!(mirrors.iter(world).count(), 0, "flat again: no mirror");
+        Ok(())
     }
 
     #[test]

@@ -372,6 +372,7 @@ pub async fn serve(
             }
             _ = room_tick.tick() => {
                 send_room(&server, &peers);
+                keep_cue_lead(&server, &director, &peers).await;
                 // A headset gone since: the consoles drop its pose.
                 if poses.sent != peers.values().filter(|p| p.pose.is_some()).count() {
                     poses.forward(&server, &peers);
@@ -394,6 +395,41 @@ pub async fn serve(
             }
         }
     }
+}
+
+/// Keeps the session's lead of scheduled starts fitted to the devices' links
+/// ([`crate::engine::cue_lead_ms`] of their QUIC round trips): raised at once when a link
+/// slows down, lowered only by 20 ms or more (a lead that changes every second would be noise
+/// in the log). Nothing while no session runs or once it is closed.
+async fn keep_cue_lead(server: &Server, director: &DirectorHandle, peers: &HashMap<ConnId, Peer>) {
+    let wanted = crate::engine::cue_lead_ms(
+        peers
+            .iter()
+            .filter(|(_, p)| manifest::device_role(p.role).is_some())
+            .filter_map(|(conn, _)| server.rtt(*conn))
+            .map(|d| u32::try_from(d.as_millis()).unwrap_or(u32::MAX)),
+    );
+    let d = director.clone();
+    let Some(Ok((now, closed))) =
+        blocking(move || d.with(|s| (s.engine().cue_lead_ms(), s.engine().is_closed()))).await
+    else {
+        return;
+    };
+    if closed || !lead_should_change(now, wanted) {
+        return;
+    }
+    tracing::info!(
+        from = now,
+        to = wanted,
+        "avance des départs programmés (ms)"
+    );
+    submit(director, Input::Command(Command::SetCueLead { ms: wanted })).await;
+}
+
+/// Whether the lead in force (`now`, ms) should become `wanted`: any rise, a fall of 20 ms or
+/// more, and always from 0 (a session that never had one).
+fn lead_should_change(now: u32, wanted: u32) -> bool {
+    now == 0 || wanted > now || now - wanted >= 20
 }
 
 /// How often, at most, the headsets' poses go to the consoles: 20 a second.

@@ -1091,3 +1091,164 @@ fn a_headset_rating_is_about_the_immersion_it_names_not_the_one_assigned() {
         ]
     );
 }
+
+#[test]
+fn a_cue_is_scheduled_ahead_by_the_lead_and_the_delivery_says_who_started_it() {
+    let set = content();
+    let mut e = Engine::new(with_cues(&set, TIMED_CUES), grid(&set));
+    for d in ["ecran_1", "ecran_2", "ecran_3"] {
+        e.handle(
+            cmd(Command::RegisterDevice {
+                device: d.into(),
+                role: DeviceRole::Screen,
+                station: None,
+            }),
+            s(0),
+        );
+    }
+    assert_eq!(
+        e.cue_lead_ms(),
+        0,
+        "no lead before the server measures the links"
+    );
+    e.handle(cmd(Command::SetCueLead { ms: 9_999 }), s(0));
+    assert_eq!(
+        e.cue_lead_ms(),
+        boussole_director::engine::MAX_CUE_LEAD_MS,
+        "capped"
+    );
+    e.handle(cmd(Command::SetCueLead { ms: 150 }), s(0));
+    e.handle(cmd(Command::Standby(CueId::from("d"))), s(1));
+    let out = e.handle(cmd(Command::Go), s(10));
+    let Some(Effect::FireCue {
+        instance, start_at, ..
+    }) = out.iter().find(|x| matches!(x, Effect::FireCue { .. }))
+    else {
+        unreachable!("d fired: {out:?}")
+    };
+    assert_eq!(
+        *start_at,
+        Millis(10_150),
+        "fired at 10 s, starts 150 ms later"
+    );
+    let instance = *instance;
+    let event = |d: &str, seq, event| Input::Device {
+        device: d.into(),
+        seq,
+        event,
+    };
+    e.handle(
+        event(
+            "ecran_1",
+            1,
+            DeviceEvent::CueApplied {
+                instance,
+                device_ms: 0,
+            },
+        ),
+        s(10),
+    );
+    e.handle(
+        event(
+            "ecran_2",
+            1,
+            DeviceEvent::CueApplied {
+                instance,
+                device_ms: 0,
+            },
+        ),
+        s(10),
+    );
+    e.handle(
+        event(
+            "ecran_1",
+            2,
+            DeviceEvent::CueStarted {
+                instance,
+                late_ms: 0,
+            },
+        ),
+        s(10),
+    );
+    // A resend of the same event (same seq) changes nothing; a second start is ignored.
+    e.handle(
+        event(
+            "ecran_1",
+            2,
+            DeviceEvent::CueStarted {
+                instance,
+                late_ms: 0,
+            },
+        ),
+        s(11),
+    );
+    e.handle(
+        event(
+            "ecran_1",
+            3,
+            DeviceEvent::CueStarted {
+                instance,
+                late_ms: 80,
+            },
+        ),
+        s(11),
+    );
+    let deliveries = e.deliveries();
+    let [d] = deliveries.as_slice() else {
+        unreachable!("one firing: {deliveries:?}")
+    };
+    assert_eq!(d.cue, CueId::from("d"));
+    assert_eq!((d.fired_at, d.start_at), (s(10), Millis(10_150)));
+    assert_eq!(
+        d.targets,
+        vec![
+            DeviceId::from("ecran_1"),
+            DeviceId::from("ecran_2"),
+            DeviceId::from("ecran_3")
+        ]
+    );
+    assert_eq!(
+        d.started
+            .iter()
+            .map(|(k, v)| (k.as_str(), *v))
+            .collect::<Vec<_>>(),
+        vec![("ecran_1", 0)],
+        "the first start counts"
+    );
+    assert!(d.received.contains(&DeviceId::from("ecran_2")));
+    assert!(!d.received.contains(&DeviceId::from("ecran_3")));
+
+    // A text cue with a duration ends its duration after its scheduled start, not its GO.
+    let mut e = Engine::new(
+        with_cues(
+            &set,
+            r#"[
+    (id: "t", number: "1", name: "T", kind: Text(text: (fr: "T"), duration_s: Some(2.0)), targets: [Role(Screen)], continue_mode: AutoFollow),
+    (id: "u", number: "2", name: "U", kind: Text(text: (fr: "U")), targets: [Role(Screen)]),
+]"#,
+        ),
+        grid(&set),
+    );
+    e.handle(cmd(Command::SetCueLead { ms: 200 }), s(0));
+    e.handle(cmd(Command::Go), s(1));
+    assert_eq!(e.next_deadline(), Some(Millis(3_200)));
+}
+
+#[test]
+fn the_lead_follows_the_slowest_link_within_its_bounds() {
+    use boussole_director::engine::{MAX_CUE_LEAD_MS, MIN_CUE_LEAD_MS, cue_lead_ms};
+    assert_eq!(cue_lead_ms([]), MIN_CUE_LEAD_MS, "no device: the minimum");
+    assert_eq!(
+        cue_lead_ms([0, 1, 2]),
+        MIN_CUE_LEAD_MS,
+        "loopback: the minimum"
+    );
+    // Wi-Fi-like: 40 ms round trips, one at 71 ms: 2 × 71 + 30 = 172, rounded up to 180.
+    assert_eq!(cue_lead_ms([40, 71, 38]), 180);
+    assert_eq!(
+        cue_lead_ms([3_000]),
+        MAX_CUE_LEAD_MS,
+        "a lost link does not stall GO"
+    );
+    assert_eq!(cue_lead_ms([u32::MAX]), MAX_CUE_LEAD_MS, "no overflow");
+}

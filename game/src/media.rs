@@ -21,6 +21,18 @@ use boussole_protocol::DeviceEvent;
 use std::path::Path;
 use std::time::Duration;
 
+/// The report that firing `instance` starts now (`now_ms`, the device's clock), late by how
+/// far `now_ms` is past its scheduled start (`start_local_ms`, mapped by the clock sync; 0
+/// without one, as a cue started on arrival before the clock was synchronised): what the
+/// console's delivery view shows for this device.
+pub fn started(instance: u64, start_local_ms: Option<u64>, now_ms: u64) -> Report {
+    let late = start_local_ms.map_or(0, |s| now_ms.saturating_sub(s));
+    Report(DeviceEvent::CueStarted {
+        instance,
+        late_ms: u32::try_from(late).unwrap_or(u32::MAX),
+    })
+}
+
 /// How a sound cue's start went.
 #[derive(Debug)]
 pub enum SoundStart {
@@ -283,7 +295,10 @@ fn apply_due(
                     audio.as_deref(),
                     &mut sounds,
                 ) {
-                    Ok(SoundStart::Playing(ends)) => media.playing.push((fired.instance, ends)),
+                    Ok(SoundStart::Playing(ends)) => {
+                        media.playing.push((fired.instance, ends));
+                        reports.write(started(fired.instance, fired.start_local_ms, now));
+                    }
                     Ok(SoundStart::Missed) => {
                         tell(
                             &mut reports,
@@ -315,6 +330,7 @@ fn apply_due(
                         late,
                         placement: headset.clone(),
                     });
+                    reports.write(started(fired.instance, fired.start_local_ms, now));
                 } else {
                     tell(
                         &mut reports,
@@ -333,6 +349,7 @@ fn apply_due(
                     text: text.clone(),
                     duration_s: *duration_s,
                 });
+                reports.write(started(fired.instance, fired.start_local_ms, now));
             }
             CueKind::HintDisplay { puzzle, level } => {
                 if let Some(shown) = hint(&scenario, puzzle, *level) {

@@ -108,6 +108,16 @@ pub enum DeviceEvent {
         /// The headset's station (the puzzle's `headset_station`).
         station: StationId,
     },
+    /// A video, sound or text cue started showing or sounding on the device, `late_ms` after
+    /// its scheduled start mapped to the device's clock (0: on time; also 0 when the device's
+    /// clock was not yet synchronised, when it starts on arrival). What the console's
+    /// delivery view shows per device. Appended last: older logs keep their encoding.
+    CueStarted {
+        /// The cue instance.
+        instance: u64,
+        /// How late, milliseconds.
+        late_ms: u32,
+    },
 }
 
 /// What a device says of itself.

@@ -271,7 +271,7 @@ fn draw(mut contexts: EguiContexts, pictures: Res<SpectatorPictures>) -> Result 
                 for (device, texture) in row {
                     ui.vertical(|ui| {
                         ui.label(device.as_str());
-                        ui.image((**texture, egui::vec2(320.0, 160.0)));
+                        ui.image((**texture, egui::vec2(260.0, 130.0)));
                     });
                 }
             });

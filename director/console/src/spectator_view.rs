@@ -47,10 +47,11 @@ pub fn budget(last_frame_ms: f64) -> usize {
 /// A view not asked for this many frames in a row is dropped (a minute at the console's ten
 /// frames a second).
 pub const FORGET_AFTER_FRAMES: u32 = 600;
-/// The small picture's size, pixels (its card on the devices screen, 2:1).
-pub const SMALL: UVec2 = UVec2::new(320, 160);
-/// The enlarged picture's size, pixels.
-pub const LARGE: UVec2 = UVec2::new(640, 320);
+/// The small picture's size, pixels: its size on the card (`ui::spectator`, 2:1), so that no
+/// pixel is drawn that the window does not show.
+pub const SMALL: UVec2 = UVec2::new(260, 130);
+/// The enlarged picture's size, pixels (its size on screen).
+pub const LARGE: UVec2 = UVec2::new(560, 280);
 /// The radius of a film's sphere, metres (the headset's).
 const FILM_SPHERE_M: f32 = 10.0;
 /// The first render layer given to a backdrop (layer 0 is the console's own window).
@@ -231,6 +232,9 @@ fn update(
                         ..default()
                     }),
                     RenderLayers::layer(layer),
+                    // No multisampling: four samples a pixel cost most of a view's time on a
+                    // laptop's software or integrated graphics, for edges at thumbnail size.
+                    Msaa::Off,
                     Transform::default(),
                     Name::new(format!("vue du casque {}", w.device)),
                 ))

@@ -7,7 +7,7 @@ use boussole_content::cue::{ContinueMode, CueKind, Target, TimerAction, Trigger}
 use boussole_content::ids::CueId;
 use boussole_content::scenario::EndingKind;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Something scheduled.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -46,8 +46,12 @@ pub(super) struct Fired {
     pub instance: u64,
     pub cue: usize,
     pub start_at: Millis,
+    /// When the GO (or the trigger) fired it, session time.
+    pub fired_at: Millis,
     /// The devices that acknowledged it (each targeted device acknowledges for itself).
     pub acked_by: BTreeSet<DeviceId>,
+    /// The devices that started it, each with how late after its scheduled start, ms.
+    pub started: BTreeMap<DeviceId, u32>,
     /// Whether the cue auto-follows when this firing finishes playing.
     pub follow_on_finish: bool,
 }
@@ -61,6 +65,28 @@ pub(super) struct CueRunner {
     order: u64,
     next_instance: u64,
     sent: Vec<Fired>,
+    /// The lead of scheduled starts, ms ([`super::Command::SetCueLead`]).
+    pub lead_ms: u32,
+}
+
+/// A firing as the console's delivery view shows it: which targeted devices have it, which
+/// started it and how late.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Delivery {
+    /// The firing's number.
+    pub instance: u64,
+    /// The cue.
+    pub cue: CueId,
+    /// When it was fired, session time.
+    pub fired_at: Millis,
+    /// When it was scheduled to start, session time (`fired_at` plus the lead).
+    pub start_at: Millis,
+    /// The devices it targets among those registered.
+    pub targets: Vec<DeviceId>,
+    /// Those that received it (acknowledged, with the start they planned).
+    pub received: BTreeSet<DeviceId>,
+    /// Those that started it, and how late after the scheduled start, ms (0: on time).
+    pub started: BTreeMap<DeviceId, u32>,
 }
 
 impl CueRunner {
@@ -72,6 +98,7 @@ impl CueRunner {
             order: 0,
             next_instance: 1,
             sent: Vec::new(),
+            lead_ms: 0,
         }
     }
 
@@ -179,18 +206,23 @@ impl Engine {
                     matches!(cue.kind, CueKind::Video { .. } | CueKind::Sound { .. });
                 if follow_on_finish {
                     ends_at = None;
-                } else if let CueKind::Text {
+                }
+                // Scheduled ahead by the lead, so that every device has it before it starts.
+                let start_at = at.plus_ms(u64::from(self.cues.lead_ms));
+                if let CueKind::Text {
                     duration_s: Some(d),
                     ..
                 } = cue.kind
                 {
-                    ends_at = Some(at.plus_secs(d));
+                    ends_at = Some(start_at.plus_secs(d));
                 }
                 let fired = Fired {
                     instance,
                     cue: i,
-                    start_at: at,
+                    start_at,
+                    fired_at: at,
                     acked_by: BTreeSet::new(),
+                    started: BTreeMap::new(),
                     follow_on_finish: follow_on_finish
                         && cue.continue_mode == ContinueMode::AutoFollow,
                 };
@@ -266,6 +298,50 @@ impl Engine {
             }
             None => false,
         }
+    }
+
+    /// `device` started firing `instance`, `late_ms` after its scheduled start.
+    pub(super) fn cue_started(&mut self, instance: u64, device: &DeviceId, late_ms: u32) {
+        if let Some(f) = self.cues.sent.iter_mut().find(|f| f.instance == instance) {
+            f.started.entry(device.clone()).or_insert(late_ms);
+        }
+    }
+
+    /// The lead of scheduled starts now, ms.
+    pub fn cue_lead_ms(&self) -> u32 {
+        self.cues.lead_ms
+    }
+
+    /// Every firing sent to devices, newest first, with what each targeted device did with it.
+    pub fn deliveries(&self) -> Vec<Delivery> {
+        self.cues
+            .sent
+            .iter()
+            .rev()
+            .map(|f| {
+                let cue = &self.scenario.cues[f.cue];
+                let targets = self
+                    .devices
+                    .iter()
+                    .filter(|(_, d)| {
+                        cue.targets.iter().any(|t| match t {
+                            Target::Role(r) => *r == d.role,
+                            Target::Station(s) => d.station.as_ref() == Some(s),
+                        })
+                    })
+                    .map(|(id, _)| id.clone())
+                    .collect();
+                Delivery {
+                    instance: f.instance,
+                    cue: cue.id.clone(),
+                    fired_at: f.fired_at,
+                    start_at: f.start_at,
+                    targets,
+                    received: f.acked_by.clone(),
+                    started: f.started.clone(),
+                }
+            })
+            .collect()
     }
 
     /// The firings that target `device` (by its role or station) and that it has not

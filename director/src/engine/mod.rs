@@ -10,7 +10,7 @@ mod cues;
 mod observe;
 mod play;
 
-pub use cues::{CueWait, WaitKind};
+pub use cues::{CueWait, Delivery, WaitKind};
 pub use observe::{Observation, ObservationAction, ObservationId};
 
 use boussole_content::cue::{DeviceRole, Target};
@@ -40,6 +40,11 @@ impl Millis {
         } else {
             0
         };
+        Self(self.0.saturating_add(ms))
+    }
+
+    /// `self + ms` milliseconds.
+    pub fn plus_ms(self, ms: u64) -> Self {
         Self(self.0.saturating_add(ms))
     }
 }
@@ -288,6 +293,35 @@ pub enum Command {
         /// The lead rater.
         rater: RaterId,
     },
+    /// The lead of scheduled starts: a video, sound or text cue fired at `t` is sent to start
+    /// at `t + ms` on the director's clock, so every device has it before it starts and all
+    /// start together on their synchronised clocks. Set by the director's server from the
+    /// links' measured round trips ([`cue_lead_ms`]); logged like every command, so a replay
+    /// schedules the same starts. Capped at [`MAX_CUE_LEAD_MS`]. Appended last: older logs
+    /// keep their encoding.
+    SetCueLead {
+        /// The lead, milliseconds.
+        ms: u32,
+    },
+}
+
+/// The longest lead of a scheduled start, ms: past half a second a GO would feel late.
+pub const MAX_CUE_LEAD_MS: u32 = 500;
+
+/// The shortest lead, ms, even on loopback: a device's frame (16–33 ms) and the preparation
+/// of a video's first frame fit in it.
+pub const MIN_CUE_LEAD_MS: u32 = 60;
+
+/// The lead a room's links call for, ms, from each device's smoothed QUIC round trip
+/// (`rtts_ms`): twice the slowest round trip (a lost datagram is resent after about one more
+/// round trip) plus 30 ms for the device's frame, rounded up to 10 ms, within
+/// [`MIN_CUE_LEAD_MS`]..=[`MAX_CUE_LEAD_MS`]. No device: the minimum.
+pub fn cue_lead_ms(rtts_ms: impl IntoIterator<Item = u32>) -> u32 {
+    let slowest = rtts_ms.into_iter().max().unwrap_or(0);
+    let raw = slowest.saturating_mul(2).saturating_add(30);
+    raw.div_ceil(10)
+        .saturating_mul(10)
+        .clamp(MIN_CUE_LEAD_MS, MAX_CUE_LEAD_MS)
 }
 
 /// What the shell must do after an input.

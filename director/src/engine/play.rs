@@ -109,6 +109,7 @@ impl Engine {
                     | Command::AssignPerson { .. }
                     | Command::AdoptCode { .. }
                     | Command::ChooseLeadRater { .. }
+                    | Command::SetCueLead { .. }
             )
         {
             out.push(Effect::Refused("séance close".into()));
@@ -273,6 +274,7 @@ impl Engine {
                 }
             }
             Command::ChooseLeadRater { rater } => self.lead_rater = Some(rater),
+            Command::SetCueLead { ms } => self.cues.lead_ms = ms.min(super::MAX_CUE_LEAD_MS),
             Command::AdoptCode { rater, id } => {
                 if !self.closed {
                     out.push(Effect::Refused(
@@ -550,6 +552,9 @@ impl Engine {
                 }
             }
             DeviceEvent::CueFinished { instance } => self.cue_finished(instance, at),
+            DeviceEvent::CueStarted { instance, late_ms } => {
+                self.cue_started(instance, device, late_ms);
+            }
             DeviceEvent::Health(h) => {
                 if let Some(d) = self.devices.get_mut(device) {
                     d.health = h;

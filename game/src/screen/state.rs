@@ -154,6 +154,11 @@ fn apply_due(
                 let until = duration_s.map(|d| now + (f64::from(d.max(0.0)) * 1000.0) as u64);
                 state.text = Some((text.fr.clone(), until));
                 read_aloud(&mut speak, text.audio.clone());
+                reports.write(crate::media::started(
+                    fired.instance,
+                    fired.start_local_ms,
+                    now,
+                ));
             }
             CueKind::HintDisplay { puzzle, level } => {
                 state.hint = hint_of(&scenario, puzzle, *level);
@@ -187,6 +192,12 @@ fn apply_due(
                         instance: fired.instance,
                     }));
                     state.video = None;
+                } else {
+                    reports.write(crate::media::started(
+                        fired.instance,
+                        fired.start_local_ms,
+                        now,
+                    ));
                 }
             }
             CueKind::Sound {
@@ -210,6 +221,11 @@ fn apply_due(
                 ) {
                     Ok(crate::media::SoundStart::Playing(ends)) => {
                         state.playing.push((fired.instance, ends));
+                        reports.write(crate::media::started(
+                            fired.instance,
+                            fired.start_local_ms,
+                            now,
+                        ));
                     }
                     Ok(crate::media::SoundStart::Missed) => {
                         let what = format!(

@@ -604,6 +604,8 @@ enum Action {
     WrongAnswer(PuzzleId),
     RightAnswer(PuzzleId),
     CueFinished(u64),
+    /// Firing `0` starts now, `1` ms after its scheduled start on this device's clock.
+    CueStarted(u64, u32),
 }
 
 /// The simulated player on top of the session: plays its station's puzzles from the
@@ -639,6 +641,14 @@ impl DeviceApp for Player {
                         start_local_ms,
                         device_ms,
                     },
+                );
+                // The player starts it at the start it planned (`device_ms`, the scheduled
+                // start on this clock, or now if that is past), and says how late that was.
+                let late = start_local_ms.map_or(0, |s| device_ms.saturating_sub(s));
+                let starts = session.clock().instant_of(device_ms as f64).max(now);
+                self.schedule(
+                    starts,
+                    Action::CueStarted(instance, u32::try_from(late).unwrap_or(u32::MAX)),
                 );
                 let media = self
                     .scenario
@@ -806,6 +816,7 @@ impl Player {
                 self.stats.cues_finished += 1;
                 DeviceEvent::CueFinished { instance }
             }
+            Action::CueStarted(instance, late_ms) => DeviceEvent::CueStarted { instance, late_ms },
             Action::HintRequest(puzzle)
             | Action::WrongAnswer(puzzle)
             | Action::RightAnswer(puzzle)
@@ -853,7 +864,7 @@ impl Player {
                             answer,
                         }
                     }
-                    Action::CueFinished(_) => return,
+                    Action::CueFinished(_) | Action::CueStarted(..) => return,
                 }
             }
         };

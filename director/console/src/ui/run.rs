@@ -24,6 +24,7 @@ pub fn run(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState) -> Vec<Out
         ui.separator();
         egui::ScrollArea::vertical().id_salt("run").show(ui, |ui| {
             cue_list(ui, view, l, &mut out);
+            deliveries(ui, view, l);
             ui.separator();
             puzzles(ui, view, state, &mut out);
             ui.separator();
@@ -237,6 +238,90 @@ fn cue_list(ui: &mut Ui, view: &SessionView, l: Locale, out: &mut Vec<Output>) {
             ui.end_row();
         }
     });
+}
+
+/// How many of the last firings the delivery view shows.
+const DELIVERIES_SHOWN: usize = 4;
+
+/// A start later than this, ms, is shown in amber: people notice audio and picture out of
+/// step from about 45 ms (ITU-R BT.1359's detectability threshold for sound ahead).
+const LATE_MS: u32 = 45;
+
+/// The delivery view: the lead of scheduled starts, then each of the last firings with which
+/// targeted devices started it and how late, which only received it, and which have not
+/// even received it (in amber, as every problem).
+fn deliveries(ui: &mut Ui, view: &SessionView, l: Locale) {
+    let all = view.engine.deliveries();
+    ui.add_space(6.0);
+    ui.heading(tr!(l, "delivery-title"));
+    ui.label(RichText::new(tr!(l, "delivery-lead", ms = view.engine.cue_lead_ms())).weak());
+    if all.is_empty() {
+        ui.label(tr!(l, "delivery-none"));
+        return;
+    }
+    let name = |id: &boussole_director::engine::DeviceId| {
+        view.desk
+            .as_ref()
+            .and_then(|d| d.device_names.get(id.as_str()))
+            .cloned()
+            .unwrap_or_else(|| id.to_string())
+    };
+    let cue_name = |id: &boussole_content::ids::CueId| {
+        view.engine
+            .scenario()
+            .cues
+            .iter()
+            .find(|c| c.id == *id)
+            .map_or_else(|| id.to_string(), |c| c.name.clone())
+    };
+    for d in all.iter().take(DELIVERIES_SHOWN) {
+        let started = d
+            .targets
+            .iter()
+            .filter(|t| d.started.contains_key(*t))
+            .count();
+        let head = tr!(
+            l,
+            "delivery-cue",
+            name = cue_name(&d.cue),
+            at = mmss(d.start_at),
+            started = started,
+            total = d.targets.len()
+        );
+        let complete = started == d.targets.len();
+        ui.label(if complete {
+            RichText::new(head).strong()
+        } else {
+            RichText::new(head).strong().color(super::NOTICE)
+        });
+        ui.horizontal_wrapped(|ui| {
+            for t in &d.targets {
+                let who = name(t);
+                let (text, late) = match (d.started.get(t), d.received.contains(t)) {
+                    (Some(ms), _) => {
+                        let late: u32 = *ms;
+                        (
+                            tr!(l, "delivery-started", who = who, ms = late),
+                            late > LATE_MS,
+                        )
+                    }
+                    (None, true) => (
+                        tr!(l, "delivery-received", who = who),
+                        view.now > d.start_at.plus_ms(2_000),
+                    ),
+                    (None, false) => (tr!(l, "delivery-missing", who = who), true),
+                };
+                ui.label(if late {
+                    RichText::new(text).color(super::NOTICE)
+                } else {
+                    RichText::new(text)
+                });
+            }
+            if d.targets.is_empty() {
+                ui.label(tr!(l, "delivery-no-target"));
+            }
+        });
+    }
 }
 
 /// Where `cue` plays: the devices of its targets, by the names the facilitator gave them (else

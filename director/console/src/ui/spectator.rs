@@ -114,11 +114,12 @@ fn card(
                     format!("{who} — {title} — {status}")
                 }
             };
-            let size = if large {
-                vec2(560.0, 280.0)
+            let pixels = if large {
+                crate::spectator_view::LARGE
             } else {
-                vec2(260.0, 130.0)
+                crate::spectator_view::SMALL
             };
+            let size = vec2(pixels.x as f32, pixels.y as f32);
             ui.set_max_width(if large { size.x + 268.0 } else { size.x });
             ui.label(doing);
             if let Some(shows) = &hp.pose.shows {

@@ -309,3 +309,54 @@ fn a_terminal_shows_a_text_cue_and_a_hint_as_its_banner() -> TestResult {
     assert!(problems(&app).is_empty(), "{:?}", problems(&app));
     Ok(())
 }
+
+#[test]
+fn a_video_cue_sent_ahead_waits_preloaded_on_the_room_screen_and_starts_at_its_time() -> TestResult
+{
+    use boussole_game::screen::video::ScreenVideo;
+    let mut app = device(DeviceRole::Screen, false)?;
+    let start = app.world().resource::<Room>().local_now_ms + 1_000;
+    fire(&mut app, 8, "c_video", Some(start));
+    app.update();
+    let started = |app: &App| {
+        reported(app).into_iter().find_map(|e| match e {
+            DeviceEvent::CueStarted {
+                instance: 8,
+                late_ms,
+            } => Some(late_ms),
+            _ => None,
+        })
+    };
+    {
+        let video = app.world().resource::<ScreenVideo>();
+        assert!(
+            video.is_preloaded(8),
+            "opened and paused on its first frame"
+        );
+        assert_eq!(video.instance(), None, "not playing before its start");
+    }
+    assert_eq!(started(&app), None);
+    // The device clock moves 100 ms an update.
+    let mut late = None;
+    for _ in 0..20 {
+        app.update();
+        late = started(&app);
+        if late.is_some() {
+            break;
+        }
+        assert!(
+            app.world().resource::<Room>().local_now_ms < start + STEP.as_millis() as u64,
+            "not started once due"
+        );
+    }
+    let late = late.ok_or("never started")?;
+    assert!(
+        u64::from(late) < STEP.as_millis() as u64,
+        "started within the frame its start fell in, {late} ms late"
+    );
+    let video = app.world().resource::<ScreenVideo>();
+    assert_eq!(video.instance(), Some(8), "playing the preloaded player");
+    assert!(!video.is_preloaded(8));
+    assert!(problems(&app).is_empty(), "{:?}", problems(&app));
+    Ok(())
+}

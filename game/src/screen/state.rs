@@ -56,7 +56,13 @@ pub struct ShownHint {
 pub(crate) fn plugin(app: &mut App) {
     app.init_resource::<ScreenState>().add_systems(
         Update,
-        (take_cues, apply_due, finish_media, report_health)
+        (
+            take_cues,
+            preload_pending,
+            apply_due,
+            finish_media,
+            report_health,
+        )
             .chain()
             .in_set(GameSystems::Logic),
     );
@@ -114,6 +120,46 @@ fn take_cues(
         && until <= room.local_now_ms
     {
         state.text = None;
+    }
+}
+
+/// Standby preload: each video cue received ahead of its scheduled start is opened now and
+/// paused on its first frame, so that it starts on time (opening a file takes tens of
+/// milliseconds, more than the frame its start falls in).
+fn preload_pending(
+    state: Res<ScreenState>,
+    room: Res<Room>,
+    content: Res<GameContent>,
+    audio: Option<Res<AudioOutput>>,
+    mut video: ResMut<super::video::ScreenVideo>,
+) {
+    video.keep_preloaded(|i| state.pending.iter().any(|c| c.instance == i));
+    let Some(scenario) = room.scenario.as_ref() else {
+        return;
+    };
+    let now = room.local_now_ms;
+    let sound = audio.as_ref().is_some_and(|a| a.available);
+    for fired in state
+        .pending
+        .iter()
+        .filter(|c| c.start_local_ms.is_some_and(|s| s > now))
+    {
+        let Some(cue) = scenario.cues.iter().find(|c| c.id == fired.cue) else {
+            continue;
+        };
+        if let CueKind::Video { file, looped, .. } = &cue.kind
+            && let Err(what) = super::video::preload(
+                &mut video,
+                fired.instance,
+                &cue.name,
+                &content.assets.join(file.as_str()),
+                *looped,
+                sound,
+            )
+        {
+            // Told at its start, when it is tried again.
+            warn!("préchargement : {what}");
+        }
     }
 }
 

@@ -22,6 +22,11 @@ const MAX_SIZE: (u32, u32) = (1920, 1080);
 #[derive(Resource, Default)]
 pub struct ScreenVideo {
     current: Option<Playing>,
+    /// Video cues received before their scheduled start, opened and paused on their first
+    /// frame (show control's "standby preload"): at the start, playing is instant.
+    preloaded: Vec<Playing>,
+    /// Firings whose preload was tried (once each: a file that fails is told at its start).
+    tried: Vec<u64>,
 }
 
 struct Playing {
@@ -40,6 +45,65 @@ impl ScreenVideo {
     pub fn stop(&mut self) {
         self.current = None;
     }
+
+    /// Stops everything, the preloaded videos too (stop-all).
+    pub fn stop_all(&mut self) {
+        self.current = None;
+        self.preloaded.clear();
+    }
+
+    /// Whether firing `instance` is preloaded.
+    pub fn is_preloaded(&self, instance: u64) -> bool {
+        self.preloaded.iter().any(|p| p.instance == instance)
+    }
+
+    /// Drops the preloaded videos whose firing `wanted` no longer waits for (stop-all, or
+    /// started by [`start`]).
+    pub fn keep_preloaded(&mut self, wanted: impl Fn(u64) -> bool) {
+        self.preloaded.retain(|p| wanted(p.instance));
+        self.tried.retain(|i| wanted(*i));
+    }
+}
+
+/// The most videos kept preloaded at once: each holds a decoder and a frame.
+const MAX_PRELOADED: usize = 2;
+
+fn options(looped: bool, audio: bool) -> PlayerOptions {
+    PlayerOptions {
+        max_size: Some(MAX_SIZE),
+        audio,
+        looped,
+        realtime: true,
+    }
+}
+
+/// Opens `path` for firing `instance` of the cue `name` ahead of its start, decoded up to its
+/// first frame and paused, so that [`start`] only has to play it. At most [`MAX_PRELOADED`]
+/// are kept (the oldest goes). On failure returns why; [`start`] will try again and tell the
+/// director.
+pub fn preload(
+    video: &mut ScreenVideo,
+    instance: u64,
+    name: &str,
+    path: &Path,
+    looped: bool,
+    audio: bool,
+) -> Result<(), String> {
+    if video.is_preloaded(instance) || video.tried.contains(&instance) {
+        return Ok(());
+    }
+    video.tried.push(instance);
+    let player = VideoPlayer::open(path, &options(looped, audio))
+        .map_err(|e| format!("vidéo « {name} » : {e}"))?;
+    if video.preloaded.len() >= MAX_PRELOADED {
+        video.preloaded.remove(0);
+    }
+    video.preloaded.push(Playing {
+        instance,
+        name: name.to_owned(),
+        player,
+    });
+    Ok(())
 }
 
 /// Opens `path` for firing `instance` of the cue `name`, `late` after its start: plays it from
@@ -53,14 +117,16 @@ pub fn start(
     audio: bool,
     late: Duration,
 ) -> Result<(), String> {
-    let options = PlayerOptions {
-        max_size: Some(MAX_SIZE),
-        audio,
-        looped,
-        realtime: true,
+    let preloaded = video
+        .preloaded
+        .iter()
+        .position(|p| p.instance == instance)
+        .map(|i| video.preloaded.remove(i).player);
+    let mut player = match preloaded {
+        Some(player) => player,
+        None => VideoPlayer::open(path, &options(looped, audio))
+            .map_err(|e| format!("vidéo « {name} » : {e}"))?,
     };
-    let mut player =
-        VideoPlayer::open(path, &options).map_err(|e| format!("vidéo « {name} » : {e}"))?;
     if late > Duration::from_millis(200) {
         player
             .seek(late)

@@ -3011,3 +3011,106 @@ fn the_spectator_panel_says_what_each_headset_looks_at() {
     let wanted = &h.state().console.spectator_wanted;
     assert!(wanted.iter().any(|w| w.device == "casque-1" && w.large));
 }
+
+/// The delivery view: after a GO clicked on the run screen, the fired cue says on which of its
+/// devices it started and how late, which only received it, and which never did; the lead of
+/// scheduled starts is said above.
+#[test]
+fn the_run_screen_shows_which_devices_started_a_fired_cue_and_how_late() {
+    use boussole_content::cue::{CueKind, DeviceRole, Target};
+    use boussole_director::engine::DeviceEvent;
+    let mut view = session();
+    for d in ["ecran-1", "ecran-2", "ecran-3"] {
+        let _ = view.engine.handle(
+            Input::Command(Command::RegisterDevice {
+                device: DeviceId::from(d),
+                role: DeviceRole::Screen,
+                station: None,
+            }),
+            Millis(1500),
+        );
+    }
+    let _ = view.engine.handle(
+        Input::Command(Command::SetCueLead { ms: 120 }),
+        Millis(1500),
+    );
+    let cue = view
+        .engine
+        .scenario()
+        .cues
+        .iter()
+        .find(|c| {
+            c.targets == [Target::Role(DeviceRole::Screen)]
+                && matches!(c.kind, CueKind::Text { .. } | CueKind::Sound { .. })
+        })
+        .cloned()
+        .expect("a screen cue in the shipped scenario");
+    let _ = view.engine.handle(
+        Input::Command(Command::Standby(cue.id.clone())),
+        Millis(1500),
+    );
+    let mut h = harness(view, Screen::Run);
+    h.run();
+    assert!(
+        h.query_by_label(
+            "Départs programmés 120 ms après le top, pour que chaque appareil démarre en même \
+             temps (d'après les liaisons)."
+        )
+        .is_some()
+    );
+    assert!(
+        h.query_by_label("Aucun top lancé pour l'instant.")
+            .is_some()
+    );
+    h.get_by_label("GO (Espace)").click();
+    h.run();
+    let instance = {
+        let engine = &h.state().view.engine;
+        let d = engine.deliveries();
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!(d[0].start_at, Millis(2120), "GO at 2 s, lead 120 ms");
+        d[0].instance
+    };
+    let engine = &mut h.state_mut().view.engine;
+    let mut event = |device: &str, seq, event| {
+        let _ = engine.handle(
+            Input::Device {
+                device: DeviceId::from(device),
+                seq,
+                event,
+            },
+            Millis(2050),
+        );
+    };
+    for d in ["ecran-1", "ecran-2"] {
+        event(
+            d,
+            1,
+            DeviceEvent::CueApplied {
+                instance,
+                device_ms: 0,
+            },
+        );
+    }
+    event(
+        "ecran-1",
+        2,
+        DeviceEvent::CueStarted {
+            instance,
+            late_ms: 3,
+        },
+    );
+    h.run();
+    let head = format!(
+        "{} (départ à 00:02) : démarré sur 1 appareil(s) sur 3 —",
+        cue.name
+    );
+    assert!(h.query_by_label(&head).is_some(), "{head}");
+    for line in [
+        "ecran-1 : démarré (+3 ms)",
+        "ecran-2 : reçu, pas encore démarré",
+        "ecran-3 : pas reçu",
+    ] {
+        assert!(h.query_by_label(line).is_some(), "{line}");
+    }
+}

@@ -23,8 +23,10 @@ pub fn run(ui: &mut Ui, view: &SessionView, state: &mut ConsoleState) -> Vec<Out
         controls(ui, view, l, &mut out);
         ui.separator();
         egui::ScrollArea::vertical().id_salt("run").show(ui, |ui| {
-            cue_list(ui, view, l, &mut out);
+            // What the last GOs did first: right after a GO is when it is looked for.
             deliveries(ui, view, l);
+            ui.separator();
+            cue_list(ui, view, l, &mut out);
             ui.separator();
             puzzles(ui, view, state, &mut out);
             ui.separator();
@@ -241,7 +243,7 @@ fn cue_list(ui: &mut Ui, view: &SessionView, l: Locale, out: &mut Vec<Output>) {
 }
 
 /// How many of the last firings the delivery view shows.
-const DELIVERIES_SHOWN: usize = 4;
+const DELIVERIES_SHOWN: usize = 2;
 
 /// A start later than this, ms, is shown in amber: people notice audio and picture out of
 /// step from about 45 ms (ITU-R BT.1359's detectability threshold for sound ahead).
@@ -252,9 +254,10 @@ const LATE_MS: u32 = 45;
 /// even received it (in amber, as every problem).
 fn deliveries(ui: &mut Ui, view: &SessionView, l: Locale) {
     let all = view.engine.deliveries();
-    ui.add_space(6.0);
-    ui.heading(tr!(l, "delivery-title"));
-    ui.label(RichText::new(tr!(l, "delivery-lead", ms = view.engine.cue_lead_ms())).weak());
+    ui.horizontal_wrapped(|ui| {
+        ui.label(RichText::new(tr!(l, "delivery-title")).strong());
+        ui.label(RichText::new(tr!(l, "delivery-lead", ms = view.engine.cue_lead_ms())).weak());
+    });
     if all.is_empty() {
         ui.label(tr!(l, "delivery-none"));
         return;
@@ -289,12 +292,12 @@ fn deliveries(ui: &mut Ui, view: &SessionView, l: Locale) {
             total = d.targets.len()
         );
         let complete = started == d.targets.len();
-        ui.label(if complete {
-            RichText::new(head).strong()
-        } else {
-            RichText::new(head).strong().color(super::NOTICE)
-        });
         ui.horizontal_wrapped(|ui| {
+            ui.label(if complete {
+                RichText::new(head)
+            } else {
+                RichText::new(head).color(super::NOTICE)
+            });
             for t in &d.targets {
                 let who = name(t);
                 let (text, late) = match (d.started.get(t), d.received.contains(t)) {

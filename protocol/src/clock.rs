@@ -23,7 +23,23 @@ pub const DEFAULT_WINDOW: usize = 128;
 
 /// Shortest time, milliseconds of client clock, that the window must span before a drift is
 /// estimated; until then a drift of up to [`MAX_DRIFT_PPM`] either way is assumed.
-pub const DEFAULT_MIN_DRIFT_SPAN_MS: u64 = 60_000;
+///
+/// It was 60 s: until then every sample was widened by ±500 ppm of its age, so only the last
+/// few seconds of samples counted and a cue in a session's first minute was mapped up to
+/// ±11 ms off on a Wi-Fi-like link (`cargo xtask bench skew`). The drift's range comes from the
+/// bands themselves (the slopes that cross them all), so it is a bound from the first seconds
+/// on and only tightens; with the [`FAST_SAMPLES`] taken at connection, 10 s of samples
+/// already bound it well. The bounds of `tests/clock.rs` hold with it.
+pub const DEFAULT_MIN_DRIFT_SPAN_MS: u64 = 10_000;
+
+/// Samples taken quickly after each connection, one every [`FAST_SAMPLE_INTERVAL_MS`]: the
+/// band edges tighten with the number of samples (the smallest delay of each direction sets
+/// one), so a room is in step within seconds of connecting, not minutes.
+pub const FAST_SAMPLES: usize = 40;
+
+/// The interval of the [`FAST_SAMPLES`], ms (40 in 4 s; ten small messages a second per
+/// device).
+pub const FAST_SAMPLE_INTERVAL_MS: u64 = 100;
 
 /// The largest drift considered, parts per million: quartz oscillators stay within ±100 ppm
 /// (±50 ppm typical), so this leaves a wide margin.
@@ -172,7 +188,8 @@ impl Estimate {
 ///   [`STEP_MS`] restarts the sync from it (the director restarted, or a clock was stepped).
 ///
 /// Measured with the simulated clients of `tests/clock.rs` (1–20 ms random delays each way,
-/// offsets ±5 s, drift 0 and ±200 ppm, a sample every 2 s for 10 min; 200 seeds × 3 clients):
+/// offsets ±5 s, drift 0 and ±200 ppm, a sample every 2 s for 10 min; 200 seeds × 3 clients),
+/// when the drift waited for 60 s of samples (the test's bounds still hold at 10 s):
 /// a cue's mapped start is off by 0.5 ms (median); at worst 8.1 ms after samples 2–8, 6.7 ms
 /// after samples 9–31, 5.5 ms after samples 32–100 (drift estimated, still loose), 3.5 ms
 /// from the 101st sample (3 min 20 s) on; within half the round trip after the first.

@@ -47,7 +47,9 @@ pub struct SessionConfig {
     pub content_hash: [u8; 32],
     /// Download the director's content when told it differs.
     pub sync_content: bool,
-    /// Interval of clock pings, which double as a liveness check.
+    /// Interval of clock pings, which double as a liveness check (the first
+    /// [`crate::clock::FAST_SAMPLES`] come faster, every
+    /// [`crate::clock::FAST_SAMPLE_INTERVAL_MS`]).
     pub ping_interval: Duration,
     /// With nothing heard from the director for this long, the connection is dropped and
     /// made again (a killed director is otherwise noticed only at QUIC's 12 s idle timeout).
@@ -590,7 +592,15 @@ impl DeviceSession {
                     self.lose("plus de nouvelles de la régie".into(), now);
                     return;
                 }
-                *next_ping = now + self.config.ping_interval;
+                // Quickly at first, so that the clock sync is tight within seconds.
+                *next_ping = now
+                    + if self.sync.len() < crate::clock::FAST_SAMPLES {
+                        self.config
+                            .ping_interval
+                            .min(Duration::from_millis(crate::clock::FAST_SAMPLE_INTERVAL_MS))
+                    } else {
+                        self.config.ping_interval
+                    };
                 let t0_ms = self.clock.local_ms(now);
                 self.transmit.push_back(ClientMsg::ClockPing { t0_ms });
             }

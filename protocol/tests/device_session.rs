@@ -132,13 +132,18 @@ impl Director {
     }
 
     fn fire(&mut self, now: Instant) -> ServerMsg {
+        self.fire_ahead(now, 50)
+    }
+
+    /// A firing scheduled `lead_ms` after now on the director's clock.
+    fn fire_ahead(&mut self, now: Instant, lead_ms: u64) -> ServerMsg {
         self.next_instance += 1;
         let cue = CueId(format!("c_{}", self.next_instance));
         self.pending.insert(self.next_instance, cue.clone());
         ServerMsg::Cue {
             instance: self.next_instance,
             cue,
-            start_at_ms: self.clock_ms(now) + 50,
+            start_at_ms: self.clock_ms(now) + lead_ms,
         }
     }
 
@@ -205,6 +210,9 @@ struct Pair {
     down: bool,
     /// Every firing the application was handed, by instance (across restarts).
     applied: BTreeMap<u64, u32>,
+    /// The start the session planned for each firing: its scheduled start on the device's
+    /// clock (if synchronised) and the start it hands the application, ms of device clock.
+    starts: BTreeMap<u64, (Option<u64>, u64)>,
     /// Every event created, across restarts.
     created: BTreeMap<u64, DeviceEvent>,
     states: Vec<LinkState>,
@@ -236,6 +244,7 @@ impl Pair {
             connected: false,
             down: false,
             applied: BTreeMap::new(),
+            starts: BTreeMap::new(),
             created: BTreeMap::new(),
             states: Vec::new(),
             synced: None,
@@ -274,8 +283,14 @@ impl Pair {
             while let Some(event) = self.device.poll_event() {
                 busy = true;
                 match event {
-                    SessionEvent::Cue { instance, .. } => {
-                        *self.applied.entry(instance).or_insert(0) += 1
+                    SessionEvent::Cue {
+                        instance,
+                        start_local_ms,
+                        device_ms,
+                        ..
+                    } => {
+                        *self.applied.entry(instance).or_insert(0) += 1;
+                        self.starts.insert(instance, (start_local_ms, device_ms));
                     }
                     SessionEvent::State(state) => self.states.push(state),
                     SessionEvent::ContentSynced { dir, hash } => self.synced = Some((dir, hash)),
@@ -618,6 +633,56 @@ fn the_clock_finds_the_directors_offset_and_drift() {
     let error = estimate.abs_diff(truth);
     assert!(error <= 2, "estimate {estimate} against {truth}");
     assert!(pair.device.stats().clock.is_some_and(|c| c.samples > 0));
+}
+
+/// A cue sent ahead of its start (the director's lead) is handed to the application with the
+/// start on the device's own clock: the true instant the director meant, within 2 ms, for a
+/// clock 100 s off and drifting 80 ppm, a few seconds after connecting (the fast first
+/// samples); a cue arriving after its start starts on arrival.
+#[test]
+fn a_cue_scheduled_ahead_starts_at_its_time_on_the_devices_clock() {
+    let epoch = Instant::now();
+    let mut pair = Pair::paired(epoch);
+    pair.clock = DeviceClock::skewed(epoch, 100_000, 80.0);
+    pair.restart_device();
+    pair.run_for(Duration::from_secs(5));
+    let samples = pair.device.stats().clock.map_or(0, |c| c.samples);
+    assert!(
+        samples >= boussole_protocol::clock::FAST_SAMPLES,
+        "{samples} clock samples in the first 5 s"
+    );
+    let fired_at = pair.now;
+    let msg = pair.director.fire_ahead(fired_at, 150);
+    pair.to_device.push_back((fired_at + pair.delay, msg));
+    pair.run_for(Duration::from_millis(100));
+    let instance = pair.director.next_instance;
+    let (scheduled, start) = pair.starts[&instance];
+    assert_eq!(
+        scheduled,
+        Some(start),
+        "received in time: starts when scheduled"
+    );
+    let true_start = pair.clock.instant_of(start as f64);
+    let meant = fired_at + Duration::from_millis(150);
+    let off = if true_start > meant {
+        true_start - meant
+    } else {
+        meant - true_start
+    };
+    assert!(
+        off <= Duration::from_millis(2),
+        "{off:?} from the director's start"
+    );
+
+    // A lead shorter than the delivery: the cue starts on arrival, its late start known.
+    let fired_at = pair.now;
+    let msg = pair.director.fire_ahead(fired_at, 5);
+    pair.to_device.push_back((fired_at + pair.delay, msg));
+    pair.run_for(Duration::from_millis(100));
+    let (scheduled, start) = pair.starts[&pair.director.next_instance];
+    let arrived = pair.clock.local_ms(fired_at + pair.delay);
+    assert_eq!(start, arrived, "started on arrival");
+    assert!(scheduled.is_some_and(|s| s < start), "and known to be late");
 }
 
 #[test]

@@ -367,7 +367,16 @@ pub async fn serve(
             }
             out = outputs.recv() => {
                 let Some(out) = out else { return };
-                deliver(&server, &director, &peers, &tutorials, out).await;
+                // What the session thread produced meanwhile (a group commit's outputs) goes
+                // out together: one look at the session, acknowledgements in batches, one
+                // snapshot.
+                let mut outs = vec![out];
+                while outs.len() < MAX_OUTPUTS_TOGETHER
+                    && let Ok(more) = outputs.try_recv()
+                {
+                    outs.push(more);
+                }
+                deliver(&server, &director, &peers, &tutorials, outs).await;
                 forward_log(&server, &director, &mut peers).await;
             }
             _ = room_tick.tick() => {
@@ -431,6 +440,9 @@ async fn keep_cue_lead(server: &Server, director: &DirectorHandle, peers: &HashM
 fn lead_should_change(now: u32, wanted: u32) -> bool {
     now == 0 || wanted > now || now - wanted >= 20
 }
+
+/// The most session outputs delivered together (a group commit is at most 256 inputs).
+const MAX_OUTPUTS_TOGETHER: usize = 512;
 
 /// How often, at most, the headsets' poses go to the consoles: 20 a second.
 const POSES_EVERY: Duration = Duration::from_millis(50);
@@ -2427,7 +2439,7 @@ async fn deliver(
     director: &DirectorHandle,
     peers: &HashMap<ConnId, Peer>,
     tutorials: &Arc<BTreeSet<ImmersionId>>,
-    out: Output,
+    outs: Vec<Output>,
 ) {
     let d = director.clone();
     let tutorials = tutorials.clone();
@@ -2446,7 +2458,15 @@ async fn deliver(
     .await
     .flatten()
     .unwrap_or_default();
-    for effect in &out.effects {
+    // Acknowledgements per connection, sent after the cues in one message each.
+    let mut acks: HashMap<ConnId, Vec<u64>> = HashMap::new();
+    for effect in outs.iter().flat_map(|o| &o.effects) {
+        if let Effect::Ack { device, seq } = effect {
+            for (conn, _) in peers.iter().filter(|(_, p)| p.device == *device) {
+                acks.entry(*conn).or_default().push(*seq);
+            }
+            continue;
+        }
         for (conn, peer) in peers {
             let msg = match effect {
                 Effect::FireCue {
@@ -2489,9 +2509,6 @@ async fn deliver(
                 Effect::Pause { device, paused } if *device == peer.device => {
                     Some(ServerMsg::Pause { paused: *paused })
                 }
-                Effect::Ack { device, seq } if *device == peer.device => {
-                    Some(ServerMsg::Ack { seq: *seq })
-                }
                 Effect::Refused(why) if matches!(peer.role, Role::Console { .. }) => {
                     Some(ServerMsg::Notice(why.clone()))
                 }
@@ -2503,6 +2520,17 @@ async fn deliver(
                 }
                 let _ = server.send(*conn, msg);
             }
+        }
+    }
+    for (conn, seqs) in acks {
+        for chunk in seqs.chunks(boussole_protocol::wire::MAX_ACKS) {
+            let msg = match chunk {
+                [seq] => ServerMsg::Ack { seq: *seq },
+                _ => ServerMsg::Acks {
+                    seqs: chunk.to_vec(),
+                },
+            };
+            let _ = server.send(conn, msg);
         }
     }
     if let Some(snap) = snap {

@@ -112,3 +112,49 @@ fn device_events_from_many_threads_are_committed_once_each_then_acknowledged() {
         "each event handled once"
     );
 }
+
+/// Pipelined events: a device sends a window of events without waiting, and a resend of some
+/// of them arrives in the same batch (a reconnection in the middle): one transaction, each
+/// event logged once, each copy acknowledged.
+#[test]
+fn a_pipelined_batch_with_resends_logs_each_event_once_and_acknowledges_every_copy() {
+    use boussole_director::engine::DeviceEvent;
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let (content, problems) = ContentSet::load_dir(&root.join("content"));
+    assert!(problems.is_empty());
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(&dir.path().join("d.db"), "phrase de test").expect("store");
+    let session = Session::create(store, &content, "exemple", "", unix_ms()).expect("session");
+    let (tx, _rx) = mpsc::channel();
+    let director = Director::start(session, tx);
+    let event = |seq: u64| Input::Device {
+        device: "casque_1".into(),
+        seq,
+        event: DeviceEvent::HotspotSeen {
+            immersion: "tutoriel".into(),
+            hotspot: "h_quai".into(),
+        },
+    };
+    // 1..=40 in flight, then 21..=40 again and 41..=60: the second copies come in one batch.
+    let first: Vec<Input> = (1..=40).map(event).collect();
+    let second: Vec<Input> = (21..=60).map(event).collect();
+    let handle = director.handle();
+    let mut acked = Vec::new();
+    for batch in [first, second] {
+        for out in handle
+            .submit_many(batch)
+            .expect("the session thread answers")
+        {
+            let out = out.expect("committed");
+            acked.extend(out.effects.iter().filter_map(|e| match e {
+                Effect::Ack { seq, .. } => Some(*seq),
+                _ => None,
+            }));
+        }
+    }
+    let expected: Vec<u64> = (1..=40).chain(21..=60).collect();
+    assert_eq!(acked, expected, "every copy acknowledged, in order");
+    let session = director.stop().expect("the thread gives the session back");
+    let log = session.store().log(session.id()).expect("log");
+    assert_eq!(log.len(), 60, "each event once");
+}

@@ -829,15 +829,11 @@ impl DeviceSession {
         };
         *last_heard = now;
         match msg {
-            ServerMsg::Ack { seq } => {
-                if let Err(e) = self.outbox.ack(seq) {
-                    self.stats.last_error = Some(e.to_string());
+            ServerMsg::Ack { seq } => self.acked(seq),
+            ServerMsg::Acks { seqs } => {
+                for seq in seqs {
+                    self.acked(seq);
                 }
-                if self.stats.acked_seqs.insert(seq) {
-                    self.stats.acked += 1;
-                }
-                self.stats.pending = self.outbox.len();
-                self.events.push_back(SessionEvent::Acked { seq });
             }
             ServerMsg::Cue {
                 instance,
@@ -950,6 +946,18 @@ impl DeviceSession {
             content_hash: self.hello_hash,
             token: Some(self.pairing.as_ref()?.token.clone()),
         })
+    }
+
+    /// The director committed event `seq`: it leaves the outbox.
+    fn acked(&mut self, seq: u64) {
+        if let Err(e) = self.outbox.ack(seq) {
+            self.stats.last_error = Some(e.to_string());
+        }
+        if self.stats.acked_seqs.insert(seq) {
+            self.stats.acked += 1;
+        }
+        self.stats.pending = self.outbox.len();
+        self.events.push_back(SessionEvent::Acked { seq });
     }
 
     /// Acknowledges a cue firing with the device time it starts at (its scheduled start

@@ -21,10 +21,12 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 /// day (sessions hosted one after another: [`ClientMsg::Desk`], [`ServerMsg::Desk`]); version
 /// 5 every station of the games (a headset-guided puzzle's view seen, each device's sound
 /// settings: [`ServerMsg::Sound`], and headsets paused: [`ServerMsg::Pause`]); version 6 the
-/// spectator (a [`Pose`] datagram carries the pointer's ray and what the headset shows).
+/// spectator (a [`Pose`] datagram carries the pointer's ray and what the headset shows);
+/// version 7 the room in step (a cue's start reported, `DeviceEvent::CueStarted`; the lead of
+/// scheduled starts logged; acknowledgements in batches, [`ServerMsg::Acks`]).
 /// Whatever else changes in a later message, a `Hello` and a pairing `Start` keep their first two fields (version, then
 /// device), so [`announced_version`] can always name an outdated device.
-pub const PROTOCOL_VERSION: u16 = 6;
+pub const PROTOCOL_VERSION: u16 = 7;
 
 /// The TLS application protocol (ALPN) both ends offer.
 pub const ALPN: &[u8] = b"boussole/1";
@@ -408,7 +410,18 @@ pub enum ServerMsg {
     /// twenty times a second, only when one moved), for the spectator panel; never logged.
     /// Appended after protocol version 5.
     Poses(HeadsetPoses),
+    /// Several events of this device committed to the log together (a group commit): as one
+    /// [`ServerMsg::Ack`] each, in one message. At most [`MAX_ACKS`] numbers. Appended after
+    /// protocol version 6.
+    Acks {
+        /// The acknowledged event numbers, in commit order.
+        seqs: Vec<u64>,
+    },
 }
+
+/// The most event numbers one [`ServerMsg::Acks`] carries (the director's largest group
+/// commit, 256, in one message of about 2.5 kB at worst).
+pub const MAX_ACKS: usize = 256;
 
 /// The headsets' latest poses, as the director forwards them to the facilitator's consoles.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

@@ -158,6 +158,7 @@ fn server_msg() -> impl Strategy<Value = ServerMsg> {
             }
         }),
         any::<u64>().prop_map(|seq| ServerMsg::Ack { seq }),
+        proptest::collection::vec(any::<u64>(), 0..300).prop_map(|seqs| ServerMsg::Acks { seqs }),
         (any::<u16>(), any::<u16>()).prop_map(|(ours, theirs)| ServerMsg::Refused(
             Refusal::VersionMismatch { ours, theirs }
         )),

@@ -179,6 +179,11 @@ fn server_msgs() -> Vec<ServerMsg> {
             clock_ms: 0,
         },
         ServerMsg::Ack { seq: u64::MAX },
+        ServerMsg::Acks {
+            seqs: (1..=boussole_protocol::wire::MAX_ACKS as u64)
+                .map(|s| s * 1_000_003)
+                .collect(),
+        },
         ServerMsg::Cue {
             instance: 3,
             cue: CueId::from("q_alarme"),

@@ -101,6 +101,20 @@ pub struct MediaCues {
     pub applied: Vec<u64>,
     /// The director was told this device has no audio output.
     told_no_audio: bool,
+    /// Video firings whose preload was asked for (each once).
+    preloads_asked: Vec<u64>,
+}
+
+/// Open a headset's video cue ahead of its start, paused on its first frame (standby preload):
+/// the firing and its file.
+#[derive(Message, Debug, Clone, PartialEq)]
+pub struct PreloadCueVideo {
+    /// The firing.
+    pub instance: u64,
+    /// The file, under `assets/`.
+    pub file: AssetPath,
+    /// Loop until stopped.
+    pub looped: bool,
 }
 
 /// A video cue for the headset's panel: the firing, the cue's name, its file, whether it
@@ -129,10 +143,11 @@ pub struct MediaSystems;
 pub(crate) fn plugin(app: &mut App) {
     app.init_resource::<MediaCues>()
         .add_message::<PlayCueVideo>()
+        .add_message::<PreloadCueVideo>()
         .add_message::<Shown>()
         .add_systems(
             Update,
-            (take_cues, apply_due, show_text, finish)
+            (take_cues, preload_pending, apply_due, show_text, finish)
                 .chain()
                 .in_set(MediaSystems)
                 .in_set(GameSystems::Logic),
@@ -219,6 +234,44 @@ fn show_text(
                 voice: voice.clone(),
                 // A headset reads its own texts; a terminal where it is set to.
                 asked: headset.is_some(),
+            });
+        }
+    }
+}
+
+/// Standby preload in a headset: a video cue received ahead of its start is opened now (on
+/// the player's own thread) and waits on its first frame (`headset::cue_video`).
+fn preload_pending(
+    mut media: ResMut<MediaCues>,
+    room: Res<Room>,
+    role: Res<crate::Role>,
+    mut preloads: MessageWriter<PreloadCueVideo>,
+) {
+    if role.0 != DeviceRole::Headset {
+        return;
+    }
+    let Some(scenario) = room.scenario.clone() else {
+        return;
+    };
+    let now = room.local_now_ms;
+    let pending: Vec<u64> = media.pending.iter().map(|c| c.instance).collect();
+    media.preloads_asked.retain(|i| pending.contains(i));
+    let ahead: Vec<CueFired> = media
+        .pending
+        .iter()
+        .filter(|c| c.start_local_ms.is_some_and(|s| s > now))
+        .filter(|c| !media.preloads_asked.contains(&c.instance))
+        .cloned()
+        .collect();
+    for fired in ahead {
+        if let Some(cue) = scenario.cues.iter().find(|c| c.id == fired.cue)
+            && let CueKind::Video { file, looped, .. } = &cue.kind
+        {
+            media.preloads_asked.push(fired.instance);
+            preloads.write(PreloadCueVideo {
+                instance: fired.instance,
+                file: file.clone(),
+                looped: *looped,
             });
         }
     }

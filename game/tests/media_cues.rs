@@ -360,3 +360,52 @@ fn a_video_cue_sent_ahead_waits_preloaded_on_the_room_screen_and_starts_at_its_t
     assert!(problems(&app).is_empty(), "{:?}", problems(&app));
     Ok(())
 }
+
+#[test]
+fn a_headsets_video_cue_sent_ahead_is_opened_before_its_start_and_plays_from_it() -> TestResult {
+    let mut app = device(DeviceRole::Headset, false)?;
+    // Five seconds ahead: 50 updates, time enough for the opening thread.
+    let start = app.world().resource::<Room>().local_now_ms + 5_000;
+    fire(&mut app, 6, "c_video", Some(start));
+    app.update();
+    {
+        let video = app.world().resource::<CueVideo>();
+        assert_eq!(video.preloaded(), Some(6), "opening ahead of its start");
+        assert_eq!(video.instance(), None, "not playing yet");
+    }
+    // Until its start (100 ms of device clock an update), it waits opened; then it plays at
+    // once, from the player opened ahead (the guard only catches a hang).
+    let mut was_ready = false;
+    while app.world().resource::<CueVideo>().instance().is_none() {
+        was_ready |= app.world().resource::<CueVideo>().preload_ready();
+        std::thread::sleep(Duration::from_millis(20));
+        app.update();
+        assert!(
+            app.world().resource::<Room>().local_now_ms < start + 1_000,
+            "never started"
+        );
+    }
+    assert!(was_ready, "opened and waiting before its start");
+    let now = app.world().resource::<Room>().local_now_ms;
+    assert!(now >= start, "started before its time: {now} < {start}");
+    let video = app.world().resource::<CueVideo>();
+    assert!(
+        video.is_playing(),
+        "playing in the frame it is due, not opening then"
+    );
+    assert_eq!(
+        video.preloaded(),
+        None,
+        "the preloaded player is the one playing"
+    );
+    assert!(
+        reported(&app).contains(&DeviceEvent::CueStarted {
+            instance: 6,
+            late_ms: u32::try_from(now - start)?,
+        }),
+        "{:?}",
+        reported(&app)
+    );
+    assert!(problems(&app).is_empty(), "{:?}", problems(&app));
+    Ok(())
+}

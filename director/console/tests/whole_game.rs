@@ -405,6 +405,8 @@ fn the_panels_play_a_whole_game_and_log_what_the_script_logs() {
     let mut driven = 0;
     for (at, input) in timeline {
         let input = match input {
+            // The director's own command (the lead it fits to the links), not a facilitator's.
+            Input::Command(lead @ Command::SetCueLead { .. }) => Input::Command(lead),
             Input::Command(wanted) => {
                 let (given, actions) = drive(&session, at, &wanted, &names);
                 assert_eq!(given, vec![wanted.clone()], "at {} ms", at.0);

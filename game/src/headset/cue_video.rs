@@ -10,7 +10,7 @@
 use super::state::{HeadsetState, Rig};
 use crate::GameSystems;
 use crate::content::GameContent;
-use crate::media::PlayCueVideo;
+use crate::media::{PlayCueVideo, PreloadCueVideo};
 use crate::net::plugin::{Report, StopAllCues};
 use crate::third_party::audio::AudioOutput;
 use bevy::prelude::*;
@@ -33,6 +33,15 @@ pub const SCREEN_WIDTH_M: f32 = 2.0;
 pub struct CueVideo {
     opening: Option<(PlayCueVideo, Opening)>,
     current: Option<Playing>,
+    /// A cue received ahead of its start, opening or opened and paused on its first frame.
+    preload: Option<Preload>,
+}
+
+/// A video opened ahead of its start (standby preload).
+struct Preload {
+    instance: u64,
+    opening: Option<Opening>,
+    player: Option<VideoPlayer>,
 }
 
 struct Playing {
@@ -48,6 +57,21 @@ impl CueVideo {
             .as_ref()
             .map(|p| p.cue.instance)
             .or_else(|| self.opening.as_ref().map(|(c, _)| c.instance))
+    }
+
+    /// The firing preloaded (opening, or paused on its first frame), if any.
+    pub fn preloaded(&self) -> Option<u64> {
+        self.preload.as_ref().map(|p| p.instance)
+    }
+
+    /// Whether the preloaded firing is open and waits on its first frame.
+    pub fn preload_ready(&self) -> bool {
+        self.preload.as_ref().is_some_and(|p| p.player.is_some())
+    }
+
+    /// Whether a video plays now (opened; not still opening).
+    pub fn is_playing(&self) -> bool {
+        self.current.is_some()
     }
 
     /// Where the playing video stands, once the decoder knows.
@@ -114,6 +138,7 @@ fn finished(reports: &mut MessageWriter<Report>, instance: u64) {
 fn pump(
     mut video: ResMut<CueVideo>,
     mut asks: MessageReader<PlayCueVideo>,
+    mut preloads: MessageReader<PreloadCueVideo>,
     mut stops: MessageReader<StopAllCues>,
     content: Res<GameContent>,
     audio: Option<Res<AudioOutput>>,
@@ -123,8 +148,40 @@ fn pump(
     if stops.read().count() > 0 {
         video.opening = None;
         video.current = None;
+        video.preload = None;
+    }
+    let options = |looped: bool| PlayerOptions {
+        max_size: Some(MAX_SIZE),
+        audio: audio.as_ref().is_some_and(|a| a.available),
+        looped,
+        realtime: true,
+    };
+    // A cue ahead of its start: opened now, kept paused on its first frame.
+    if let Some(ahead) = preloads.read().last().cloned()
+        && video
+            .preload
+            .as_ref()
+            .is_none_or(|p| p.instance != ahead.instance)
+    {
+        let path = content.assets.join(ahead.file.as_str());
+        video.preload = Some(Preload {
+            instance: ahead.instance,
+            opening: Some(Opening::start(path, options(ahead.looped))),
+            player: None,
+        });
+    }
+    if let Some(preload) = video.preload.as_mut()
+        && let Some(done) = preload.opening.as_ref().and_then(Opening::poll)
+    {
+        preload.opening = None;
+        match done {
+            Ok(player) => preload.player = Some(player),
+            // Told when the cue starts and opens it again.
+            Err(e) => warn!("préchargement : {e}"),
+        }
     }
     // A new video cue replaces the one playing (finished: the cue list goes on).
+    let mut ready = None;
     if let Some(cue) = asks.read().last().cloned() {
         if let Some(old) = video.current.take() {
             finished(&mut reports, old.cue.instance);
@@ -132,19 +189,30 @@ fn pump(
         if let Some((old, _)) = video.opening.take() {
             finished(&mut reports, old.instance);
         }
-        let options = PlayerOptions {
-            max_size: Some(MAX_SIZE),
-            audio: audio.as_ref().is_some_and(|a| a.available),
-            looped: cue.looped,
-            realtime: true,
-        };
-        let path = content.assets.join(cue.file.as_str());
-        video.opening = Some((cue, Opening::start(path, options)));
+        match video.preload.take() {
+            Some(Preload {
+                instance,
+                player: Some(player),
+                ..
+            }) if instance == cue.instance => ready = Some((cue, Ok(player))),
+            Some(Preload {
+                instance,
+                opening: Some(opening),
+                ..
+            }) if instance == cue.instance => video.opening = Some((cue, opening)),
+            _ => {
+                let path = content.assets.join(cue.file.as_str());
+                let opening = Opening::start(path, options(cue.looped));
+                video.opening = Some((cue, opening));
+            }
+        }
     }
-    let opened = video.opening.as_ref().and_then(|(_, o)| o.poll());
-    if let Some(result) = opened
-        && let Some((cue, _)) = video.opening.take()
-    {
+    let opened = ready.or_else(|| {
+        let result = video.opening.as_ref().and_then(|(_, o)| o.poll())?;
+        let (cue, _) = video.opening.take()?;
+        Some((cue, result))
+    });
+    if let Some((cue, result)) = opened {
         let started = result.and_then(|mut player| {
             if cue.late > Duration::from_millis(200) {
                 player.seek(cue.late).map_err(|e| e.to_string())?;

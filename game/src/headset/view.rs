@@ -457,7 +457,17 @@ fn place_labels(
     panel: Query<(&super::pointer::Interactable, &GlobalTransform), With<PanelButtonEntity>>,
     targets: Query<LabelTarget, Without<LabelOf>>,
     mut labels: Query<(&LabelOf, &mut Node, &mut Visibility, &ComputedNode)>,
+    mode: Option<Res<crate::third_party::xr::XrMode>>,
 ) {
+    // In the headset the words are in the world (board, tags), which the mirror shows too.
+    if mode.is_some_and(|m| *m == crate::third_party::xr::XrMode::Headset) {
+        for (_, _, mut visibility, _) in &mut labels {
+            if *visibility != Visibility::Hidden {
+                *visibility = Visibility::Hidden;
+            }
+        }
+        return;
+    }
     let Ok((camera, at)) = cameras.single() else {
         return;
     };
@@ -555,12 +565,14 @@ fn model(
     mode: Option<Res<crate::third_party::xr::XrMode>>,
     mut current: ResMut<OverlayModel>,
 ) {
-    let mut next = overlay_of(&state);
-    // In the headset the window is the PC's mirror: the wearer uses the controllers (their
-    // hint is on the board in the world), so the mouse-and-keyboard hint would mislead.
-    if mode.is_some_and(|m| *m == crate::third_party::xr::XrMode::Headset) {
-        next.help.clear();
-    }
+    // In the headset the window is the PC's mirror: it shows what the eyes see, the board and
+    // the names in the world included (`xr::MirrorCamera`), so the screen's cards would only
+    // hide them (and the mouse-and-keyboard hint would mislead).
+    let next = if mode.is_some_and(|m| *m == crate::third_party::xr::XrMode::Headset) {
+        OverlayModel::default()
+    } else {
+        overlay_of(&state)
+    };
     if *current != next {
         *current = next;
     }
@@ -665,15 +677,26 @@ fn vignette_and_fade(
     state: Res<HeadsetState>,
     mut vignettes: Query<&mut BorderColor, With<Vignette>>,
     mut fades: Query<&mut BackgroundColor, With<Fade>>,
+    mode: Option<Res<crate::third_party::xr::XrMode>>,
 ) {
-    let v = super::state::vignette_level(&state);
+    // In the headset the comfort shade darkens the world itself (`shade.rs`), mirror included.
+    let headset = mode.is_some_and(|m| *m == crate::third_party::xr::XrMode::Headset);
+    let v = if headset {
+        0.0
+    } else {
+        super::state::vignette_level(&state)
+    };
     for mut b in &mut vignettes {
         let want = BorderColor::all(Color::BLACK.with_alpha(v));
         if *b != want {
             *b = want;
         }
     }
-    let f = super::state::fade_level(&state);
+    let f = if headset {
+        0.0
+    } else {
+        super::state::fade_level(&state)
+    };
     for mut bg in &mut fades {
         let want = BackgroundColor(Color::BLACK.with_alpha(f));
         if *bg != want {

@@ -286,8 +286,9 @@ fn track_head(eyes: Query<&GlobalTransform, With<XrCamera>>, mut head: ResMut<He
 
 /// The camera of the PC's mirror window in the headset: a child of the XR tracking root that
 /// follows the wearer's head, so whoever stands at the PC sees what the wearer looks at (the
-/// rig's camera, which the flat mode uses, would show a fixed view). It sees layer 0 only: the
-/// window has its screen overlay instead of the in-world board ([`HEADSET_ONLY`]).
+/// rig's camera, which the flat mode uses, would show a fixed view). It sees what the eyes see,
+/// the board, the names and the comfort shade ([`HEADSET_ONLY`]) included; the window's screen
+/// cards and labels are off in the headset (`headset::view`), so nothing is shown twice.
 #[derive(Component, Debug, Default, Clone, Copy)]
 pub struct MirrorCamera;
 
@@ -313,6 +314,7 @@ fn spawn_mirror(
         MirrorCamera,
         Camera3d::default(),
         PointerCamera,
+        RenderLayers::from_layers(&[0, HEADSET_ONLY]),
         Transform::default(),
         ChildOf(root),
     ));
@@ -879,6 +881,13 @@ mod tests {
         assert!(
             world.get::<Camera>(rig).is_none(),
             "the rig no longer films the window"
+        );
+        let mut layers = world.query_filtered::<&RenderLayers, With<MirrorCamera>>();
+        assert!(
+            layers
+                .single(world)?
+                .intersects(&RenderLayers::layer(HEADSET_ONLY)),
+            "the mirror shows the board and the names the eyes see"
         );
         let mut pointers = world.query_filtered::<Entity, With<PointerCamera>>();
         assert_eq!(

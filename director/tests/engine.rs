@@ -1238,13 +1238,10 @@ fn a_cue_is_scheduled_ahead_by_the_lead_and_the_delivery_says_who_started_it() {
 fn the_lead_follows_the_slowest_link_within_its_bounds() {
     use boussole_director::engine::{MAX_CUE_LEAD_MS, MIN_CUE_LEAD_MS, cue_lead_ms};
     assert_eq!(cue_lead_ms([]), MIN_CUE_LEAD_MS, "no device: the minimum");
-    assert_eq!(
-        cue_lead_ms([0, 1, 2]),
-        MIN_CUE_LEAD_MS,
-        "loopback: the minimum"
-    );
-    // Wi-Fi-like: 40 ms round trips, one at 71 ms: 2 × 71 + 30 = 172, rounded up to 180.
-    assert_eq!(cue_lead_ms([40, 71, 38]), 180);
+    assert_eq!(cue_lead_ms([0]), MIN_CUE_LEAD_MS, "loopback: the minimum");
+    assert_eq!(cue_lead_ms([0, 1, 2]), 70, "3 × 2 + 60, rounded up to 10");
+    // Wi-Fi-like: 40 ms round trips, one at 71 ms: 3 × 71 + 60 = 273, rounded up to 280.
+    assert_eq!(cue_lead_ms([40, 71, 38]), 280);
     assert_eq!(
         cue_lead_ms([3_000]),
         MAX_CUE_LEAD_MS,

@@ -357,3 +357,55 @@ fn a_director_restart_steps_its_clock_and_the_sync_starts_over() {
     let error = local - client.local(end + LEAD_MS);
     assert!(error.abs() <= sample.rtt_ms() / 2.0 + 2.0, "{error} ms");
 }
+
+/// The room's first minute on a Wi-Fi-like link (5 ms plus 0–30 ms each way, as the skew
+/// benchmark's fault proxy), drifts up to ±95 ppm: with the fast samples at connection
+/// ([`boussole_protocol::clock::FAST_SAMPLES`] every
+/// [`boussole_protocol::clock::FAST_SAMPLE_INTERVAL_MS`], then one every 500 ms as devices
+/// ping), a cue scheduled 200 ms ahead, any time from 5 s to 45 s after connecting, is mapped
+/// within 2.5 ms of its true instant for 99 % of starts (so two devices start it about 5 ms
+/// apart at worst), 3.5 ms at worst (60 clients, 4 800 starts; measured 2.2 and 3.0 ms).
+/// While the estimate widened old bands by the drift's whole range it was 3.6 ms at p99 and
+/// 5.3 ms at worst.
+#[test]
+fn a_wifi_like_link_maps_starts_within_2_5_ms_from_the_fifth_second() {
+    use boussole_protocol::clock::{FAST_SAMPLE_INTERVAL_MS, FAST_SAMPLES};
+    let mut worst = 0.0_f64;
+    let mut errors = Vec::new();
+    for seed in 0..60 {
+        let drift = (seed as f64 - 30.0) * 3.2;
+        let mut client = Client::new((seed as f64 - 30.0) * 170.0, drift, 1_000 + seed);
+        client.up_ms = (5.0, 35.0);
+        client.down_ms = (5.0, 35.0);
+        let mut sync = ClockSync::new();
+        let mut at = START;
+        let mut n = 0;
+        while at < START + 45_000.0 {
+            let (sample, end) = client.exchange(at);
+            sync.add(sample).unwrap();
+            n += 1;
+            if at >= START + 5_000.0 {
+                let cue_at = end + 200.0;
+                let local = sync.to_local(cue_at.round() as u64, sample.t3).unwrap() as f64;
+                let e = (local - client.local(cue_at)).abs();
+                errors.push(e);
+                worst = worst.max(e);
+            }
+            at += if n < FAST_SAMPLES {
+                FAST_SAMPLE_INTERVAL_MS as f64
+            } else {
+                500.0
+            };
+        }
+    }
+    errors.sort_by(f64::total_cmp);
+    let p99 = errors[errors.len() * 99 / 100];
+    println!(
+        "wifi-like: p99 {p99:.2} ms, worst {worst:.2} ms over {} starts",
+        errors.len()
+    );
+    assert!(
+        p99 <= 2.5 && worst <= 3.5,
+        "p99 {p99:.2} ms, worst {worst:.2} ms"
+    );
+}

@@ -313,12 +313,15 @@ pub const MAX_CUE_LEAD_MS: u32 = 500;
 pub const MIN_CUE_LEAD_MS: u32 = 60;
 
 /// The lead a room's links call for, ms, from each device's smoothed QUIC round trip
-/// (`rtts_ms`): twice the slowest round trip (a lost datagram is resent after about one more
-/// round trip) plus 30 ms for the device's frame, rounded up to 10 ms, within
-/// [`MIN_CUE_LEAD_MS`]..=[`MAX_CUE_LEAD_MS`]. No device: the minimum.
+/// (`rtts_ms`): three times the slowest round trip plus 60 ms, rounded up to 10 ms, within
+/// [`MIN_CUE_LEAD_MS`]..=[`MAX_CUE_LEAD_MS`]; no device: the minimum. A cue must arrive even
+/// when its datagram is lost once: QUIC resends it after its probe timeout (RFC 9002 §6.2:
+/// the round trip, four times its variation and the peer's 25 ms acknowledgement delay),
+/// then it takes one more way. With Wi-Fi-like links (20 ± 15 ms each way, 1 % loss) twice
+/// the round trip plus 30 ms let 5 of 800 starts come late (`cargo xtask bench skew`).
 pub fn cue_lead_ms(rtts_ms: impl IntoIterator<Item = u32>) -> u32 {
     let slowest = rtts_ms.into_iter().max().unwrap_or(0);
-    let raw = slowest.saturating_mul(2).saturating_add(30);
+    let raw = slowest.saturating_mul(3).saturating_add(60);
     raw.div_ceil(10)
         .saturating_mul(10)
         .clamp(MIN_CUE_LEAD_MS, MAX_CUE_LEAD_MS)

@@ -381,6 +381,8 @@ impl SimDevice {
             sync_started: None,
             stats: SimStats::default(),
             stats_tx,
+            published: None,
+            publish_due: false,
         };
         let task_session = session.clone();
         let task_device = device.clone();
@@ -623,6 +625,10 @@ struct Player {
     /// The player's counters (`link` is filled on publishing).
     stats: SimStats,
     stats_tx: watch::Sender<SimStats>,
+    /// When the stats were last published.
+    published: Option<Instant>,
+    /// A change waits to be published.
+    publish_due: bool,
 }
 
 impl DeviceApp for Player {
@@ -725,7 +731,15 @@ impl DeviceApp for Player {
     }
 
     fn deadline(&self) -> Option<Instant> {
-        self.timers.keys().next().map(|(at, _)| *at)
+        // A publication held back wakes the driver when it may go out (its step publishes).
+        let publish = self
+            .published
+            .filter(|_| self.publish_due)
+            .map(|t| t + PUBLISH_EVERY);
+        [self.timers.keys().next().map(|(at, _)| *at), publish]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     fn on_deadline(&mut self, session: &mut DeviceSession, now: Instant) {
@@ -749,10 +763,23 @@ impl DeviceApp for Player {
     }
 
     fn after_step(&mut self, session: &DeviceSession) {
+        // The stats hold every event the device ever sent: cloning them after each message
+        // would cost a pipelining device more than the director's work (quadratic in its
+        // events), so they are published at most every PUBLISH_EVERY, the last change always.
+        let now = Instant::now();
+        if self.published.is_some_and(|t| now < t + PUBLISH_EVERY) {
+            self.publish_due = true;
+            return;
+        }
+        self.published = Some(now);
+        self.publish_due = false;
         self.stats.link = session.stats().clone();
         self.stats_tx.send_replace(self.stats.clone());
     }
 }
+
+/// How often, at most, a simulated device publishes its stats to its handle.
+const PUBLISH_EVERY: Duration = Duration::from_millis(5);
 
 impl Player {
     fn schedule(&mut self, at: Instant, action: Action) {

@@ -250,7 +250,12 @@ fn store_alone(path: &Path, payload: &[u8]) -> Result<(f64, Vec<f64>)> {
 }
 
 /// Events/s and each commit's time, ms, of `events` raw inserts, `batch` per transaction.
-fn raw(path: &Path, payload: &[u8], events: usize, batch: usize) -> Result<(f64, Vec<f64>)> {
+pub(crate) fn raw(
+    path: &Path,
+    payload: &[u8],
+    events: usize,
+    batch: usize,
+) -> Result<(f64, Vec<f64>)> {
     boussole_director::store::sqlcipher_ready();
     let mut conn = Connection::open(path)?;
     conn.pragma_update(None, "key", PASSPHRASE)?;

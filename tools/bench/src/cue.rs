@@ -70,6 +70,13 @@ pub fn run() -> Result<()> {
                     crate::ingest::raw(&dir.path().join("raw.db"), &[0u8; 64], 400, 1)?;
                 let r = Summary::of(&mut raw);
                 println!("    raw rusqlite commit (baseline)       {r}");
+                // Where a GO's commit time goes: the session alone on this thread (store and
+                // engine, no hop), then through the session thread (one hop), nothing else
+                // running; beside the figure above (the server, 20 screens).
+                let (mut alone, mut hop) = commit_paths()?;
+                let (a, h) = (Summary::of(&mut alone), Summary::of(&mut hop));
+                println!("    GO on the session alone (no thread)  {a}");
+                println!("    GO through the session thread, idle  {h}");
                 format!(
                     "; target p99 ≤ 2 ms: {}; no slower than mosquitto: {}; GO committed p99 ≤ 1.5 × raw commit p99: {} ({:.2} ×)",
                     if d.p99 <= 2.0 { "met" } else { "SHORT" },
@@ -89,6 +96,47 @@ pub fn run() -> Result<()> {
         }
         anyhow::Ok(())
     })
+}
+
+/// GOs committed with nothing else running, ms each: on a [`Session`] called on this thread
+/// (the store's transaction and fsync, the engine's fold), then through a [`Director`]'s
+/// session thread (plus the channel and the thread's wake-up).
+fn commit_paths() -> Result<(Vec<f64>, Vec<f64>)> {
+    use crate::common::{PASSPHRASE, SCENARIO, bench_content};
+    use boussole_director::runtime::{Director, unix_ms};
+    use boussole_director::session::Session;
+    use boussole_director::store::Store;
+    const GOS: usize = 300;
+    let (set, _) = bench_content(GOS)?;
+    let dir = tempfile::tempdir()?;
+    let store = Store::open(&dir.path().join("alone.db"), PASSPHRASE)?;
+    let mut session = Session::create(store, &set, SCENARIO, "banc", unix_ms())?;
+    let mut alone = Vec::with_capacity(GOS);
+    for _ in 0..GOS {
+        let t0 = Instant::now();
+        session.submit(Input::Command(Command::Go), session.time_at(unix_ms()))?;
+        alone.push(ms(t0.elapsed()));
+    }
+    let store = Store::open(&dir.path().join("thread.db"), PASSPHRASE)?;
+    let session = Session::create(store, &set, SCENARIO, "banc", unix_ms())?;
+    let (outputs, rx) = std::sync::mpsc::channel();
+    let drain = std::thread::spawn(move || while rx.recv().is_ok() {});
+    let director = Director::start(session, outputs);
+    let handle = director.handle();
+    let mut hop = Vec::with_capacity(GOS);
+    for _ in 0..GOS {
+        let t0 = Instant::now();
+        handle
+            .submit(Input::Command(Command::Go))
+            .map_err(|e| anyhow!("GO: {e}"))?;
+        hop.push(ms(t0.elapsed()));
+        // A GO comes seconds apart: the session thread sleeps in between.
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    drop(handle);
+    let _ = director.stop();
+    let _ = drain.join();
+    Ok((alone, hop))
 }
 
 /// `rounds` GOs to `n` screens: for each GO and screen, ms from just before the GO was submitted

@@ -97,7 +97,7 @@ type BothJob = Box<dyn FnOnce(&mut Store, Option<&crate::engine::Engine>) + Send
 type HostedJob = Box<dyn FnOnce(&mut Store, Option<SessionId>) + Send>;
 
 enum Request {
-    Submit(Input, Sender<Result<Output, String>>),
+    Submit(Input, Reply<Result<Output, String>>),
     Together(Vec<Input>, Sender<Result<Vec<Output>, String>>),
     With(ReadJob),
     WithMut(WriteJob),
@@ -108,6 +108,24 @@ enum Request {
     Host(HostRequest, HostReply),
     SubmitTo(SessionId, Input, Sender<Result<Output, String>>),
     Stop,
+}
+
+/// Where the session thread answers a submitted input: a blocked thread's channel, or an
+/// async task's one-shot channel (the network loop awaits it without a blocking thread in
+/// between: one thread wake-up fewer on a GO's path).
+enum Reply<T> {
+    Sync(Sender<T>),
+    Async(tokio::sync::oneshot::Sender<T>),
+}
+
+impl<T> Reply<T> {
+    /// Hands `value` over; `Err` when the asker went away (nothing to do about it).
+    fn send(self, value: T) -> Result<(), ()> {
+        match self {
+            Reply::Sync(tx) => tx.send(value).map_err(|_| ()),
+            Reply::Async(tx) => tx.send(value).map_err(|_| ()),
+        }
+    }
 }
 
 /// A handle to the session thread; clone it freely.
@@ -184,7 +202,44 @@ impl DirectorHandle {
     /// # Errors
     /// The session thread is gone, or the store failed (the message says why).
     pub fn submit(&self, input: Input) -> Result<Output, String> {
-        self.ask(|tx| Request::Submit(input, tx))?
+        self.ask(|tx| Request::Submit(input, Reply::Sync(tx)))?
+    }
+
+    /// [`submit`](Self::submit) from an async task: the session thread answers on a
+    /// one-shot channel the task awaits, so no blocking thread waits in between.
+    ///
+    /// # Errors
+    /// As [`submit`](Self::submit).
+    pub async fn submit_async(&self, input: Input) -> Result<Output, String> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.tx
+            .send(Request::Submit(input, Reply::Async(tx)))
+            .map_err(|_| STOPPED.to_owned())?;
+        rx.await.map_err(|_| STOPPED.to_owned())?
+    }
+
+    /// [`submit_many`](Self::submit_many) from an async task (see
+    /// [`submit_async`](Self::submit_async)).
+    ///
+    /// # Errors
+    /// The director stopped.
+    pub async fn submit_many_async(
+        &self,
+        inputs: Vec<Input>,
+    ) -> Result<Vec<Result<Output, String>>, String> {
+        let mut replies = Vec::with_capacity(inputs.len());
+        for input in inputs {
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            self.tx
+                .send(Request::Submit(input, Reply::Async(tx)))
+                .map_err(|_| STOPPED.to_owned())?;
+            replies.push(rx);
+        }
+        let mut out = Vec::with_capacity(replies.len());
+        for rx in replies {
+            out.push(rx.await.map_err(|_| STOPPED.to_owned())?);
+        }
+        Ok(out)
     }
 
     /// Submits several inputs back to back, so that the session thread commits them in one
@@ -198,7 +253,7 @@ impl DirectorHandle {
         for input in inputs {
             let (tx, rx) = mpsc::channel();
             self.tx
-                .send(Request::Submit(input, tx))
+                .send(Request::Submit(input, Reply::Sync(tx)))
                 .map_err(|_| STOPPED.to_owned())?;
             replies.push(rx);
         }

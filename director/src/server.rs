@@ -593,15 +593,15 @@ async fn store_line(
 }
 
 async fn submit(director: &DirectorHandle, input: Input) -> Option<Output> {
-    let d = director.clone();
-    match blocking(move || d.submit(input)).await {
-        Some(Ok(out)) => Some(out),
-        Some(Err(e)) if e == crate::runtime::NO_SESSION => None,
-        Some(Err(e)) => {
+    // Awaited on a one-shot channel: no blocking thread between this task and the session
+    // thread (one wake-up fewer on a GO's path).
+    match director.submit_async(input).await {
+        Ok(out) => Some(out),
+        Err(e) if e == crate::runtime::NO_SESSION => None,
+        Err(e) => {
             tracing::error!("session: {e}");
             None
         }
-        None => None,
     }
 }
 
@@ -628,15 +628,13 @@ async fn submit_many(director: &DirectorHandle, inputs: Vec<Input>) {
     if inputs.is_empty() {
         return;
     }
-    let d = director.clone();
-    match blocking(move || d.submit_many(inputs)).await {
-        Some(Ok(results)) => {
+    match director.submit_many_async(inputs).await {
+        Ok(results) => {
             for e in results.into_iter().filter_map(Result::err) {
                 tracing::error!("session: {e}");
             }
         }
-        Some(Err(e)) => tracing::error!("session: {e}"),
-        None => {}
+        Err(e) => tracing::error!("session: {e}"),
     }
 }
 

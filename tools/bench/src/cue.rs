@@ -150,13 +150,10 @@ async fn director(n: usize, rounds: usize) -> Result<(Vec<f64>, Vec<f64>)> {
     let mut latencies = Vec::with_capacity(n * rounds);
     let mut committed = Vec::with_capacity(rounds);
     for k in 0..rounds + WARM_UP {
-        let h = handle.clone();
-        let (t0, t1, out) = tokio::task::spawn_blocking(move || {
-            let t0 = Instant::now();
-            let out = h.submit(Input::Command(Command::Go));
-            (t0, Instant::now(), out)
-        })
-        .await?;
+        // As the network loop submits a console's GO: from an async task, awaited.
+        let t0 = Instant::now();
+        let out = handle.submit_async(Input::Command(Command::Go)).await;
+        let t1 = Instant::now();
         let out = out.map_err(|e| anyhow!("GO {k}: {e}"))?;
         let instance = out
             .effects

@@ -323,12 +323,7 @@ impl Engine {
                 let targets = self
                     .devices
                     .iter()
-                    .filter(|(_, d)| {
-                        cue.targets.iter().any(|t| match t {
-                            Target::Role(r) => *r == d.role,
-                            Target::Station(s) => d.station.as_ref() == Some(s),
-                        })
-                    })
+                    .filter(|(_, d)| aims_at(&cue.targets, d))
                     .map(|(id, _)| id.clone())
                     .collect();
                 Delivery {
@@ -354,12 +349,7 @@ impl Engine {
             .sent
             .iter()
             .filter(|f| !f.acked_by.contains(device))
-            .filter(|f| {
-                self.scenario.cues[f.cue].targets.iter().any(|t| match t {
-                    Target::Role(r) => *r == d.role,
-                    Target::Station(s) => d.station.as_ref() == Some(s),
-                })
-            })
+            .filter(|f| aims_at(&self.scenario.cues[f.cue].targets, d))
             .collect()
     }
 
@@ -435,4 +425,12 @@ impl Engine {
             self.go_cue(i, at, out);
         }
     }
+}
+
+/// Whether `targets` (a cue's) aim at device `d`: by its role, or by its station.
+fn aims_at(targets: &[Target], d: &super::Device) -> bool {
+    targets.iter().any(|t| match t {
+        Target::Role(r) => *r == d.role,
+        Target::Station(s) => d.station.as_ref() == Some(s),
+    })
 }

@@ -137,8 +137,7 @@ fn finished(reports: &mut MessageWriter<Report>, instance: u64) {
 
 fn pump(
     mut video: ResMut<CueVideo>,
-    mut asks: MessageReader<PlayCueVideo>,
-    mut preloads: MessageReader<PreloadCueVideo>,
+    (mut asks, mut preloads): (MessageReader<PlayCueVideo>, MessageReader<PreloadCueVideo>),
     mut stops: MessageReader<StopAllCues>,
     content: Res<GameContent>,
     audio: Option<Res<AudioOutput>>,

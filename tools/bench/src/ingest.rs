@@ -132,7 +132,7 @@ fn through_server_pipelined() -> Result<(f64, Vec<f64>)> {
         let bench = crate::common::BenchDirector::start(1)?;
         let addr = bench.serving.local_addr();
         let devices = bench.screens(WRITERS, addr, |_, _| {}).await?;
-        let before: Vec<u64> = devices.iter().map(|d| d.stats().acked as u64).collect();
+        let before: Vec<u64> = devices.iter().map(|d| d.stats().acked).collect();
         let started = Instant::now();
         for d in &devices {
             for _ in 0..PIPELINED_PER_DEVICE {
@@ -145,7 +145,7 @@ fn through_server_pipelined() -> Result<(f64, Vec<f64>)> {
             d.wait_until(
                 "every event acknowledged",
                 std::time::Duration::from_secs(300),
-                |s| s.acked as u64 >= before + PIPELINED_PER_DEVICE && s.link.pending == 0,
+                |s| s.acked >= before + PIPELINED_PER_DEVICE && s.link.pending == 0,
             )
             .await?;
             last.push(ms(started.elapsed()));

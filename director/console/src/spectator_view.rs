@@ -151,11 +151,7 @@ pub fn plugin(app: &mut App) {
     app.init_resource::<SpectatorWanted>()
         .init_resource::<SpectatorPictures>()
         .init_resource::<Views>()
-        .insert_resource(GlobalAmbientLight {
-            color: Color::WHITE,
-            brightness: 300.0,
-            affects_lightmapped_meshes: true,
-        })
+        .insert_resource(boussole_scene::ambient_light())
         .add_systems(Update, update.in_set(SpectatorViewSystems));
 }
 

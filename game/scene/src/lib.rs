@@ -91,6 +91,16 @@ pub fn pieces(spec: &SceneSpec) -> Vec<Piece> {
         .collect()
 }
 
+/// The ambient light every scene is seen in (white, 300 cd/m²), in the headset and in the
+/// console's spectator alike, so that both show a scene as bright.
+pub fn ambient_light() -> GlobalAmbientLight {
+    GlobalAmbientLight {
+        color: Color::WHITE,
+        brightness: 300.0,
+        affects_lightmapped_meshes: true,
+    }
+}
+
 /// The PBR material of `m` (linear colours, as the content gives them).
 pub fn standard_material(m: &Material) -> StandardMaterial {
     let (r, g, b, a) = m.base_color;

@@ -70,11 +70,7 @@ pub(crate) fn plugin(app: &mut App) {
     app.init_resource::<BuiltScene>()
         .init_resource::<OverlayModel>()
         .init_resource::<Pictograms>()
-        .insert_resource(GlobalAmbientLight {
-            color: Color::WHITE,
-            brightness: 300.0,
-            affects_lightmapped_meshes: true,
-        })
+        .insert_resource(scene::ambient_light())
         .add_systems(Startup, (setup_looks, spawn_overlay_layers))
         .add_systems(Update, keys.in_set(GameSystems::Input))
         .add_systems(

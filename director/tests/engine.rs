@@ -1137,28 +1137,19 @@ fn a_cue_is_scheduled_ahead_by_the_lead_and_the_delivery_says_who_started_it() {
         seq,
         event,
     };
-    e.handle(
-        event(
-            "ecran_1",
-            1,
-            DeviceEvent::CueApplied {
-                instance,
-                device_ms: 0,
-            },
-        ),
-        s(10),
-    );
-    e.handle(
-        event(
-            "ecran_2",
-            1,
-            DeviceEvent::CueApplied {
-                instance,
-                device_ms: 0,
-            },
-        ),
-        s(10),
-    );
+    for d in ["ecran_1", "ecran_2"] {
+        e.handle(
+            event(
+                d,
+                1,
+                DeviceEvent::CueApplied {
+                    instance,
+                    device_ms: 0,
+                },
+            ),
+            s(10),
+        );
+    }
     e.handle(
         event(
             "ecran_1",

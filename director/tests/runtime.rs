@@ -10,14 +10,19 @@ use std::path::PathBuf;
 use std::sync::mpsc;
 use std::time::Duration;
 
-#[test]
-fn an_auto_continue_fires_after_its_post_wait_without_any_input() {
+/// A session of the shipped example scenario, its log in `dir`.
+fn example_session(dir: &std::path::Path) -> Result<Session, Box<dyn std::error::Error>> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
     let (content, problems) = ContentSet::load_dir(&root.join("content"));
     assert!(problems.is_empty());
+    let store = Store::open(&dir.join("d.db"), "phrase de test")?;
+    Ok(Session::create(store, &content, "exemple", "", unix_ms())?)
+}
+
+#[test]
+fn an_auto_continue_fires_after_its_post_wait_without_any_input() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open(&dir.path().join("d.db"), "phrase de test").expect("store");
-    let session = Session::create(store, &content, "exemple", "", unix_ms()).expect("session");
+    let session = example_session(dir.path()).expect("session");
     let (tx, rx) = mpsc::channel();
     let director = Director::start(session, tx);
     let handle = director.handle();
@@ -63,12 +68,8 @@ fn an_auto_continue_fires_after_its_post_wait_without_any_input() {
 #[test]
 fn device_events_from_many_threads_are_committed_once_each_then_acknowledged() {
     use boussole_director::engine::DeviceEvent;
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    let (content, problems) = ContentSet::load_dir(&root.join("content"));
-    assert!(problems.is_empty());
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open(&dir.path().join("d.db"), "phrase de test").expect("store");
-    let session = Session::create(store, &content, "exemple", "", unix_ms()).expect("session");
+    let session = example_session(dir.path()).expect("session");
     let (tx, _rx) = mpsc::channel();
     let director = Director::start(session, tx);
     let (devices, events) = (6, 60);
@@ -119,12 +120,8 @@ fn device_events_from_many_threads_are_committed_once_each_then_acknowledged() {
 #[test]
 fn a_pipelined_batch_with_resends_logs_each_event_once_and_acknowledges_every_copy() {
     use boussole_director::engine::DeviceEvent;
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    let (content, problems) = ContentSet::load_dir(&root.join("content"));
-    assert!(problems.is_empty());
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open(&dir.path().join("d.db"), "phrase de test").expect("store");
-    let session = Session::create(store, &content, "exemple", "", unix_ms()).expect("session");
+    let session = example_session(dir.path()).expect("session");
     let (tx, _rx) = mpsc::channel();
     let director = Director::start(session, tx);
     let event = |seq: u64| Input::Device {

@@ -262,13 +262,7 @@ fn deliveries(ui: &mut Ui, view: &SessionView, l: Locale) {
         ui.label(tr!(l, "delivery-none"));
         return;
     }
-    let name = |id: &boussole_director::engine::DeviceId| {
-        view.desk
-            .as_ref()
-            .and_then(|d| d.device_names.get(id.as_str()))
-            .cloned()
-            .unwrap_or_else(|| id.to_string())
-    };
+    let name = |id: &boussole_director::engine::DeviceId| device_name(view, id);
     let cue_name = |id: &boussole_content::ids::CueId| {
         view.engine
             .scenario()
@@ -327,16 +321,19 @@ fn deliveries(ui: &mut Ui, view: &SessionView, l: Locale) {
     }
 }
 
+/// A device by the name the facilitator gave it, else its id.
+fn device_name(view: &SessionView, id: &boussole_director::engine::DeviceId) -> String {
+    view.desk
+        .as_ref()
+        .and_then(|d| d.device_names.get(id.as_str()))
+        .cloned()
+        .unwrap_or_else(|| id.to_string())
+}
+
 /// Where `cue` plays: the devices of its targets, by the names the facilitator gave them (else
 /// their ids); a target no device of the session serves is said, and flagged (`true`).
 fn targets(cue: &Cue, view: &SessionView, l: Locale) -> (String, bool) {
-    let name = |id: &boussole_director::engine::DeviceId| {
-        view.desk
-            .as_ref()
-            .and_then(|d| d.device_names.get(id.as_str()))
-            .cloned()
-            .unwrap_or_else(|| id.to_string())
-    };
+    let name = |id: &boussole_director::engine::DeviceId| device_name(view, id);
     let mut missing = false;
     let parts: Vec<String> = cue
         .targets

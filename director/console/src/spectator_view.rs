@@ -129,8 +129,8 @@ struct View {
     backdrop: Backdrop,
     /// The pose of the picture drawn last, if any.
     drawn: Option<Pose>,
-    /// The frame since which the picture is out of date.
-    stale_since: u64,
+    /// The frame since which the picture is out of date; `None` while it is up to date.
+    stale_since: Option<u64>,
     /// Frames in a row it was not asked for.
     unwanted: u32,
 }
@@ -243,7 +243,7 @@ fn update(
                     size,
                     backdrop: w.backdrop.clone(),
                     drawn: None,
-                    stale_since: frame,
+                    stale_since: Some(frame),
                     unwanted: 0,
                 },
             );
@@ -251,9 +251,9 @@ fn update(
         if let Some(view) = views.views.get_mut(&w.device) {
             view.unwanted = 0;
             if view.drawn.is_some() && view.drawn.as_ref() == Some(&w.pose) {
-                view.stale_since = u64::MAX;
-            } else if view.stale_since == u64::MAX {
-                view.stale_since = frame;
+                view.stale_since = None;
+            } else if view.stale_since.is_none() {
+                view.stale_since = Some(frame);
             }
         }
     }
@@ -261,7 +261,7 @@ fn update(
         .iter()
         .filter_map(|w| {
             let v = views.views.get(&w.device)?;
-            (v.stale_since != u64::MAX).then(|| (w.device.clone(), v.stale_since))
+            v.stale_since.map(|since| (w.device.clone(), since))
         })
         .collect();
     let allowed = budget(time.delta_secs_f64() * 1e3);
@@ -278,7 +278,7 @@ fn update(
         if let (true, Some(pose)) = (draw, pose) {
             *transform = head_transform(&view.backdrop, pose);
             view.drawn = Some(pose.clone());
-            view.stale_since = u64::MAX;
+            view.stale_since = None;
             pictures.drawn += 1;
             pictures.drawn_now.push((device.clone(), pose.device_ms));
         }
